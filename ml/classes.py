@@ -1,0 +1,94 @@
+"""The one class registry: Gravity Spy's 22 canonical glitch classes, plus any added at run time.
+
+Everything that needs a class list reads it from here: the data reader, the model head,
+the simulator and the web app (which seeds its GlitchClass table from CANONICAL_CLASSES).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+NONE_OF_THE_ABOVE = "None_of_the_Above"
+
+
+@dataclass(frozen=True)
+class GlitchClassInfo:
+    name: str  # canonical label, also the folder name in every image layout
+    description: str  # morphology on a 10-2048 Hz log-frequency Omega scan
+
+
+CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
+    GlitchClassInfo("1080Lines", "faint narrow horizontal line(s) or dots near 1080 Hz"),
+    GlitchClassInfo("1400Ripples", "short ripples/blobs near 1400 Hz, often a few in a row"),
+    GlitchClassInfo("Air_Compressor", "narrow-band line near 50 Hz lasting the whole window"),
+    GlitchClassInfo("Blip", "very short (~10 ms) symmetric teardrop, ~30-500 Hz"),
+    GlitchClassInfo("Chirp", "track rising in frequency (~30 -> 300+ Hz) ending in a hook"),
+    GlitchClassInfo("Extremely_Loud", "very high energy saturating most of the band for long"),
+    GlitchClassInfo("Helix", "stack of small loops/blobs climbing in frequency, like a helix"),
+    GlitchClassInfo("Koi_Fish", "loud blip-like body at low frequency with fins reaching high"),
+    GlitchClassInfo("Light_Modulation", "repeated broadband stripes at low frequency, seconds long"),
+    GlitchClassInfo("Low_Frequency_Burst", "hump rising from the bottom (10-40 Hz), ~0.5-1 s"),
+    GlitchClassInfo("Low_Frequency_Lines", "horizontal lines below ~100 Hz across the window"),
+    GlitchClassInfo("No_Glitch", "background noise only"),
+    GlitchClassInfo(NONE_OF_THE_ABOVE, "anything that fits no class (new or mixed morphologies)"),
+    GlitchClassInfo("Paired_Doves", "pairs of mirrored chirp-like tracks around 50-150 Hz"),
+    GlitchClassInfo("Power_Line", "short narrow-band feature at 60 Hz (and 120, 180 Hz)"),
+    GlitchClassInfo("Repeating_Blips", "several blips at regular spacing (every 0.25-0.5 s)"),
+    GlitchClassInfo("Scattered_Light", "stacked arches below ~100 Hz, repeating every few seconds"),
+    GlitchClassInfo("Scratchy", "ribbon of many short wiggles across ~30-300 Hz over 1-2 s"),
+    GlitchClassInfo("Tomte", "short, low-frequency triangular 'pointed hat', broader than a blip"),
+    GlitchClassInfo("Violin_Mode", "short narrow-band features near 500 Hz (and 1000, 1500 Hz)"),
+    GlitchClassInfo("Wandering_Line", "narrow line drifting in frequency over time"),
+    GlitchClassInfo("Whistle", "V- or W-shaped narrow tracks at high frequency"),
+)
+
+# Classes that are NOT among the 22: the simulator renders them so that discovery can be
+# tested on morphologies the model has never seen.
+NEW_CLASSES: tuple[GlitchClassInfo, ...] = (
+    GlitchClassInfo("Reverse_Chirp", "a chirp mirrored in time: falling track after a hook"),
+    GlitchClassInfo("Fast_Scattering", "short arches at 20-60 Hz repeating fast (Crown)"),
+    GlitchClassInfo("Low_Frequency_Blip", "blip-shaped glitch confined below ~60 Hz"),
+)
+
+CANONICAL_NAMES: tuple[str, ...] = tuple(c.name for c in CANONICAL_CLASSES)
+
+
+class UnknownClassError(ValueError):
+    """A label that the registry does not hold."""
+
+
+class ClassRegistry:
+    """An ordered set of class names; the order fixes each class's output index in a model."""
+
+    def __init__(self, names: Iterable[str] = CANONICAL_NAMES) -> None:
+        self._names: list[str] = []
+        for name in names:
+            self.add(name)
+
+    def add(self, name: str) -> int:
+        """Add a class (no-op if present) and return its index."""
+        if not name or not name.replace("_", "").isalnum():
+            raise ValueError(f"invalid class name {name!r}: use letters, digits and '_'")
+        if name not in self._names:
+            self._names.append(name)
+        return self._names.index(name)
+
+    def index(self, name: str) -> int:
+        try:
+            return self._names.index(name)
+        except ValueError:
+            raise UnknownClassError(f"unknown class {name!r}") from None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
