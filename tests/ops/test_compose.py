@@ -1,0 +1,55 @@
+"""docker-compose.yml describes the production deployment (docker itself does not run in CI)."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_every_service_of_the_deployment() -> None:
+    services = load_compose()["services"]
+    assert set(services) == {"web", "worker-gpu", "worker", "beat", "redis", "postgres"}
+
+
+def test_gpu_worker_takes_only_the_gpu_queue_one_job_at_a_time_on_an_nvidia_device() -> None:
+    gpu = load_compose()["services"]["worker-gpu"]
+    command = gpu["command"].split()
+    assert command[command.index("-Q") + 1] == "gpu"
+    assert command[command.index("-c") + 1] == "1"
+    assert command[command.index("--prefetch-multiplier") + 1] == "1"
+    devices = gpu["deploy"]["resources"]["reservations"]["devices"]
+    assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
+
+
+def test_cpu_worker_and_beat_use_the_celery_app_in_tasks() -> None:
+    services = load_compose()["services"]
+    worker = services["worker"]["command"].split()
+    assert worker[:3] == ["celery", "-A", "tasks"]
+    assert worker[worker.index("-Q") + 1] == "default"
+    assert services["beat"]["command"].split()[:4] == ["celery", "-A", "tasks", "beat"]
+
+
+def test_web_runs_gunicorn_after_migrating_and_reads_secrets_from_the_env_file() -> None:
+    services = load_compose()["services"]
+    web = services["web"]
+    assert "migrate" in web["command"] and "gunicorn webapp.wsgi" in web["command"]
+    for name in ("web", "worker-gpu", "worker", "beat"):
+        assert services[name]["env_file"] == ".env"
+    env_example = (ROOT / ".env.example").read_text()
+    for key in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"):
+        assert f"{key}=" in env_example
+
+
+def test_state_lives_in_volumes_and_every_long_running_service_has_a_healthcheck() -> None:
+    compose = load_compose()
+    services = compose["services"]
+    assert any("/var/lib/postgresql/data" in v for v in services["postgres"]["volumes"])
+    assert any(v.endswith(":/data") for v in services["redis"]["volumes"])
+    assert "--appendonly yes" in services["redis"]["command"]  # a Redis restart keeps queued jobs
+    for name in ("web", "worker-gpu", "worker", "redis", "postgres"):
+        assert "healthcheck" in services[name], name
