@@ -37,6 +37,7 @@ ALLOWED_HOSTS = env_str("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 
 # Runtime data (SQLite file, media, models, demo data) lives under one folder.
 VAR_DIR = Path(env_str("GLITCHLAB_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -45,6 +46,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "webapp.accounts",
+    "webapp.labeling",
+    "webapp.modeling",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "webapp.accounts.context_processors.roles",
             ],
         },
     },
@@ -96,3 +104,123 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# Uploaded glitch images can be large PNGs; the request body limit stays Django's default.
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "labeling:label"
+LOGOUT_REDIRECT_URL = "labeling:home"
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# --- REST API ---
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GlitchLab API",
+    "DESCRIPTION": "Label LIGO glitch spectrograms: classes, the next subject, votes.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Labelling: consensus, levels, gold, queue ---
+# The one place these numbers live (per-class retirement thresholds may be overridden on
+# GlitchClass.retire_threshold). webapp/labeling/config.py reads them; nothing else should.
+# Gravity Spy's rules: retire when max W > 0.9 with >= 2 views, close at 50 votes, 3
+# None_of_the_Above votes move a subject on (for us: to the discovery queue).
+GLITCHLAB_RETIRE_THRESHOLD = env_float("GLITCHLAB_RETIRE_THRESHOLD", 0.9)
+GLITCHLAB_RETIRE_MIN_VIEWS = env_int("GLITCHLAB_RETIRE_MIN_VIEWS", 2)
+GLITCHLAB_CLOSE_AT_VOTES = env_int("GLITCHLAB_CLOSE_AT_VOTES", 50)
+GLITCHLAB_NONE_VOTES_TO_DISCOVERY = env_int("GLITCHLAB_NONE_VOTES_TO_DISCOVERY", 3)
+# A volunteer with little gold history is trusted as if they had answered
+# GLITCHLAB_PRIOR_WEIGHT gold subjects of each class they choose with accuracy
+# GLITCHLAB_PRIOR_ALPHA; real gold answers then outweigh the prior quickly.
+GLITCHLAB_PRIOR_ALPHA = env_float("GLITCHLAB_PRIOR_ALPHA", 0.92)
+GLITCHLAB_PRIOR_WEIGHT = env_float("GLITCHLAB_PRIOR_WEIGHT", 2.0)
+# Promotion: every class the volunteer's current level introduced needs alpha >= this on
+# gold, from at least GLITCHLAB_PROMOTION_MIN_GOLD gold answers of that class.
+GLITCHLAB_PROMOTION_ALPHA = env_float("GLITCHLAB_PROMOTION_ALPHA", 0.7)
+GLITCHLAB_PROMOTION_MIN_GOLD = env_int("GLITCHLAB_PROMOTION_MIN_GOLD", 3)
+# Share of gold subjects mixed into a volunteer's queue (0..1).
+GLITCHLAB_GOLD_RATE = env_float("GLITCHLAB_GOLD_RATE", 0.2)
+# Levels: each entry lists the classes that level ADDS (Gravity Spy's order).
+# None_of_the_Above is offered at every level.
+GLITCHLAB_LEVELS: list[list[str]] = [
+    ["Blip", "Whistle"],
+    ["Koi_Fish", "Power_Line", "Violin_Mode"],
+    ["Chirp", "Low_Frequency_Burst", "No_Glitch", "Scattered_Light"],
+    [
+        "Air_Compressor",
+        "Extremely_Loud",
+        "Helix",
+        "Light_Modulation",
+        "Low_Frequency_Lines",
+        "Paired_Doves",
+        "Repeating_Blips",
+        "Scratchy",
+        "Tomte",
+        "Wandering_Line",
+    ],
+    ["1080Lines", "1400Ripples"],
+]
+
+# --- Celery ---
+# Queue names and task routes live in tasks/queues.py; only tunables live here.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Long GPU jobs: a worker takes one message at a time, so a queued job is never stuck
+# behind a running one on a busy worker while another worker idles.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TRACK_STARTED = True
+CELERY_RESULT_EXPIRES = 7 * 24 * 3600
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Hard limit of one training run; the soft limit comes a minute earlier so the task can
+# record why it stopped.
+GLITCHLAB_TRAIN_TIME_LIMIT_S = env_int("GLITCHLAB_TRAIN_TIME_LIMIT_S", 6 * 3600)
+# Scoring the whole backlog (predict + embed every unretired subject).
+GLITCHLAB_SCORE_TIME_LIMIT_S = env_int("GLITCHLAB_SCORE_TIME_LIMIT_S", 2 * 3600)
+# Redis re-delivers an unacknowledged message after visibility_timeout: it must exceed the
+# longest task, or a training still running on one worker is handed to a second one.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": max(GLITCHLAB_TRAIN_TIME_LIMIT_S, GLITCHLAB_SCORE_TIME_LIMIT_S) + 3600
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+# Beat: every GLITCHLAB_RETRAIN_EVERY_HOURS, retrain if at least GLITCHLAB_RETRAIN_MIN_NEW_LABELS
+# subjects retired since the active model was trained (0 hours: no automatic retraining).
+GLITCHLAB_RETRAIN_EVERY_HOURS = env_float("GLITCHLAB_RETRAIN_EVERY_HOURS", 24.0)
+GLITCHLAB_RETRAIN_MIN_NEW_LABELS = env_int("GLITCHLAB_RETRAIN_MIN_NEW_LABELS", 200)
+# A running job writes a heartbeat this often; one silent for GLITCHLAB_HEARTBEAT_TIMEOUT_S
+# is declared lost by the reaper (beat, every GLITCHLAB_REAPER_EVERY_S) and marked failed.
+GLITCHLAB_HEARTBEAT_EVERY_S = env_float("GLITCHLAB_HEARTBEAT_EVERY_S", 10.0)
+GLITCHLAB_HEARTBEAT_TIMEOUT_S = env_float("GLITCHLAB_HEARTBEAT_TIMEOUT_S", 300.0)
+GLITCHLAB_REAPER_EVERY_S = env_float("GLITCHLAB_REAPER_EVERY_S", 60.0)
+# Gate: a new model is promoted only if its validation top-1 is at least the active
+# model's minus this margin (0.0: never worse).
+GLITCHLAB_PROMOTE_MARGIN = env_float("GLITCHLAB_PROMOTE_MARGIN", 0.0)
+GLITCHLAB_AUTO_PROMOTE = env_bool("GLITCHLAB_AUTO_PROMOTE", True)
+# What a retrain trains (ml.train.TrainConfig fields); tests shrink these.
+GLITCHLAB_TRAIN_BACKBONE = env_str("GLITCHLAB_TRAIN_BACKBONE", "efficientnet_lite0")
+GLITCHLAB_TRAIN_ENCODING = env_str("GLITCHLAB_TRAIN_ENCODING", "rgb-durations")
+GLITCHLAB_TRAIN_IMAGE_SIZE = env_int("GLITCHLAB_TRAIN_IMAGE_SIZE", 224)
+GLITCHLAB_TRAIN_EPOCHS = env_int("GLITCHLAB_TRAIN_EPOCHS", 10)
+GLITCHLAB_TRAIN_BATCH_SIZE = env_int("GLITCHLAB_TRAIN_BATCH_SIZE", 64)
+GLITCHLAB_TRAIN_HEAD_ONLY = env_bool("GLITCHLAB_TRAIN_HEAD_ONLY", False)
+GLITCHLAB_TRAIN_PRETRAINED = env_bool("GLITCHLAB_TRAIN_PRETRAINED", True)
+GLITCHLAB_TRAIN_DEVICE = env_str("GLITCHLAB_TRAIN_DEVICE", "auto")
+GLITCHLAB_TRAIN_SEED = env_int("GLITCHLAB_TRAIN_SEED", 0)
+GLITCHLAB_SCORE_BATCH_SIZE = env_int("GLITCHLAB_SCORE_BATCH_SIZE", 512)
+# Queue ranking after each model: uncertainty vs diversity, and how confident a predicted
+# class must be for a subject to go to the level that introduced that class.
+GLITCHLAB_RANK_DIVERSITY = env_float("GLITCHLAB_RANK_DIVERSITY", 0.3)
+GLITCHLAB_ROUTE_CONFIDENCE = env_float("GLITCHLAB_ROUTE_CONFIDENCE", 0.9)

@@ -1,8 +1,25 @@
 """URL routes of GlitchLab."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("webapp.accounts.urls")),
+    path("api/", include("webapp.labeling.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include("webapp.labeling.urls")),
+]
+
+# Media (glitch images) are served by Django itself: a self-hosted app behind one process.
+# A production deployment may put a web server in front of MEDIA_ROOT instead.
+urlpatterns += [
+    path(
+        f"{settings.MEDIA_URL.strip('/')}/<path:path>",
+        serve,
+        {"document_root": settings.MEDIA_ROOT},
+    )
 ]

@@ -1,0 +1,1 @@
+"""Accounts use Django's User; roles are groups (see roles.py), skill lives in labeling."""

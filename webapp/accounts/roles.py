@@ -1,0 +1,22 @@
+"""The three roles, as Django groups created by migration: volunteer, reviewer, admin."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+VOLUNTEER = "volunteer"
+REVIEWER = "reviewer"
+ADMIN = "admin"
+ROLES = (VOLUNTEER, REVIEWER, ADMIN)
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return user.groups.filter(name=role).exists()  # type: ignore[union-attr]
+
+
+def is_reviewer(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return has_role(user, REVIEWER) or has_role(user, ADMIN)

@@ -1,0 +1,201 @@
+"""Glitch classes, subjects (one glitch and its images), volunteers' votes and their skill."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class GlitchClass(models.Model):
+    """One class of the registry in ml.classes, as volunteers see it."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        PROVISIONAL = "provisional"  # proposed by volunteers (discovery), not yet accepted
+        DEPRECATED = "deprecated"  # kept so old votes stay readable; not offered
+
+    name = models.CharField(max_length=64, unique=True)
+    description = models.TextField(blank=True)
+    key = models.CharField(
+        max_length=1, unique=True, null=True, blank=True, help_text="one-key shortcut"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    retire_threshold = models.FloatField(
+        null=True, blank=True, help_text="overrides GLITCHLAB_RETIRE_THRESHOLD for this class"
+    )
+    order = models.PositiveIntegerField(default=0, help_text="registry order")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name_plural = "glitch classes"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.name.replace("_", " ")
+
+
+class GlitchClassExample(models.Model):
+    """A field-guide image of a class (Gravity Spy's golden examples when available)."""
+
+    glitch_class = models.ForeignKey(GlitchClass, on_delete=models.CASCADE, related_name="examples")
+    image = models.ImageField(upload_to="field_guide/")
+    duration = models.FloatField(null=True, blank=True)
+    caption = models.CharField(max_length=200, blank=True)
+    source_name = models.CharField(max_length=200, help_text="original file name", blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["glitch_class", "source_name"], name="unique_example_per_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.glitch_class} example {self.source_name}"
+
+
+class Subject(models.Model):
+    """One glitch: 1-4 spectrogram durations, where it came from, and its consensus state."""
+
+    class Role(models.TextChoices):
+        POOL = "pool"  # to be labelled by the crowd
+        GOLD = "gold"  # known label; trains volunteers and measures their skill
+        VALIDATION = "validation"  # known label; only ever used to validate models
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"  # collecting votes
+        RETIRED = "retired"  # consensus reached: retired_label holds the answer
+        CLOSED = "closed"  # GLITCHLAB_CLOSE_AT_VOTES votes without consensus
+        DISCOVERY = "discovery"  # enough None_of_the_Above votes: a candidate new class
+
+    external_id = models.CharField(max_length=128)
+    source = models.CharField(max_length=128, default="", blank=True)
+    ifo = models.CharField(max_length=8, blank=True, help_text="detector, e.g. H1 or L1")
+    gps_time = models.FloatField(null=True, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.POOL)
+    # The label the data came with (folder name); for gold subjects it is also gold_label.
+    source_label = models.CharField(max_length=64, blank=True)
+    gold_label = models.ForeignKey(
+        GlitchClass, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    # Routing: the lowest volunteer level that sees this subject, and its rank in the queue
+    # (higher first). Both are rewritten by the active-learning loop after each model.
+    level = models.PositiveSmallIntegerField(default=1)
+    priority = models.FloatField(default=0.0)
+
+    # Consensus state, kept by webapp.labeling.services under a row lock.
+    posterior = models.JSONField(default=dict, blank=True)  # {class name: W}
+    views = models.PositiveIntegerField(default=0)  # votes that name a class
+    n_votes = models.PositiveIntegerField(default=0)  # all votes
+    n_none_votes = models.PositiveIntegerField(default=0)  # None_of_the_Above votes
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    retired_label = models.ForeignKey(
+        GlitchClass, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="unique_subject_id"),
+            models.CheckConstraint(
+                condition=~Q(role="gold") | Q(gold_label__isnull=False),
+                name="gold_subject_has_label",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "role", "level", "-priority"])]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def retired(self) -> bool:
+        return self.status == self.Status.RETIRED
+
+    @property
+    def is_gold(self) -> bool:
+        return self.role == self.Role.GOLD
+
+
+def subject_image_path(instance: SubjectImage, filename: str) -> str:
+    source = instance.subject.source or "default"
+    return f"subjects/{source}/{instance.subject.external_id}_{instance.duration}{_ext(filename)}"
+
+
+def _ext(filename: str) -> str:
+    dot = filename.rfind(".")
+    return filename[dot:].lower() if dot != -1 else ""
+
+
+class SubjectImage(models.Model):
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="images")
+    duration = models.FloatField(help_text="time window in seconds: 0.5, 1, 2 or 4")
+    image = models.ImageField(upload_to=subject_image_path)
+    substituted = models.BooleanField(
+        default=False, help_text="a copy of another duration (this one was missing)"
+    )
+
+    class Meta:
+        ordering = ["duration"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "duration"], name="one_image_per_duration")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.duration}s"
+
+
+class Classification(models.Model):
+    """One volunteer's answer for one subject (None_of_the_Above is a GlitchClass row)."""
+
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="classifications"
+    )
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="classifications")
+    glitch_class = models.ForeignKey(GlitchClass, on_delete=models.PROTECT, related_name="+")
+    seconds_taken = models.FloatField(null=True, blank=True)
+    # The client's key for this vote: a retried or double-sent vote finds this row again.
+    idempotency_key = models.UUIDField(default=uuid.uuid4)
+    # W_i: the volunteer's confusion-matrix column for this answer at the time of the vote
+    # ({class name: P(true class | this answer)}); empty for None_of_the_Above and gold.
+    weight = models.JSONField(default=dict, blank=True)
+    was_gold = models.BooleanField(default=False)
+    was_correct = models.BooleanField(null=True, blank=True)  # gold subjects only
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["volunteer", "subject"], name="one_vote_per_subject"),
+            models.UniqueConstraint(
+                fields=["volunteer", "idempotency_key"], name="unique_idempotency_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer} -> {self.glitch_class} on {self.subject}"
+
+
+class VolunteerProfile(models.Model):
+    """A volunteer's level and skill: their confusion matrix on gold subjects."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="volunteer_profile"
+    )
+    level = models.PositiveSmallIntegerField(default=1)  # only ever goes up
+    # {true class: {answered class: count}} over gold subjects.
+    gold_confusion = models.JSONField(default=dict, blank=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} (level {self.level})"
