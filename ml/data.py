@@ -1,0 +1,248 @@
+"""Find glitch images on disk and group the durations of one glitch into one `Sample`.
+
+Layouts read (detected per file, any mix, any number of roots):
+
+* ours:          ``<root>/<label>/<id>_<duration>.<ext>`` (``Blip/H1_0ABC123xyz_1.0.png``)
+* Gravity Spy:   ``<root>/<label>/<ifo>_<id>_spectrogram_<duration>.png`` (Zenodo training set;
+  the sample id is ``<ifo>_<id>``)
+* unlabelled:    ``<root>/<id>_<duration>.<ext>`` (files directly in the root: label None)
+* manifest CSV:  a root that is a ``.csv`` file, or a folder holding a ``manifest.csv`` with a
+  ``path`` column; one row per image with at least ``id,label,duration,path`` (path relative
+  to the CSV, label may be empty, extra columns ignored).
+
+Extensions png/jpg/jpeg in any case. Files are checked cheaply here (header / PNG chunk CRCs);
+pixels are decoded once, later, by ml.encoding.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from ml.classes import ClassRegistry
+
+DURATIONS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)  # Omega-scan windows in seconds
+IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg"})
+MANIFEST_NAME = "manifest.csv"
+MANIFEST_COLUMNS: tuple[str, ...] = ("id", "label", "duration", "path")
+IFOS: tuple[str, ...] = ("H1", "L1", "V1")
+
+# `<id>_<duration>.<ext>`; a Gravity Spy name carries `_spectrogram` before the duration.
+_FILE_NAME = re.compile(
+    r"^(?P<id>.+?)(?:_spectrogram)?_(?P<duration>\d+(?:\.\d+)?)\.(?:png|jpe?g)$", re.IGNORECASE
+)
+_IFO_PREFIX = re.compile(r"^(?P<ifo>H1|L1|V1)_")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One glitch: a file for every duration in DURATIONS (after substitution)."""
+
+    id: str  # glitch id, unique in a data set
+    label: str | None  # class name, or None when unlabelled
+    paths: Mapping[float, Path] = field(hash=False)  # duration (s) -> image file, every DURATION
+    substituted: tuple[float, ...] = ()  # durations filled with the nearest available view
+    ifo: str | None = None  # detector (H1, L1, V1) when the id says so
+
+    def path_for(self, duration: float) -> Path:
+        """The file of `duration`, or of the nearest duration present (ties: the longer)."""
+        if duration in self.paths:
+            return self.paths[duration]
+        return self.paths[nearest_duration(duration, self.paths.keys())]
+
+
+@dataclass
+class LoadResult:
+    samples: list[Sample]  # sorted by (label, id): deterministic
+    problems: list[str]  # one line each: "<file>: <reason>"
+
+
+@dataclass(frozen=True)
+class _ImageRecord:
+    """One image file found on disk, before grouping."""
+
+    path: Path
+    id: str
+    label: str | None
+    duration: float
+
+
+def nearest_duration(wanted: float, available: Iterable[float]) -> float:
+    """The available duration closest to `wanted` on a log scale; on a tie the longer one.
+
+    Durations double from one view to the next, so "closest" is by ratio: for a missing
+    1.0 s view, 0.5 s and 2.0 s are equally close and the 2.0 s view (more context) wins.
+    """
+    options = list(available)
+    if not options:
+        raise ValueError("no durations available")
+    return min(options, key=lambda d: (round(abs(math.log2(d / wanted)), 9), -d))
+
+
+def ifo_of(glitch_id: str) -> str | None:
+    """The detector named at the start of a Gravity Spy id (`H1_0ABC...` -> `H1`), else None."""
+    match = _IFO_PREFIX.match(glitch_id)
+    return match.group("ifo") if match else None
+
+
+def parse_duration(text: str) -> float | None:
+    """`"1"`, `"1.0"`, `"1.00"` -> 1.0 when it is one of DURATIONS, else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    for duration in DURATIONS:
+        if abs(value - duration) < 1e-9:
+            return duration
+    return None
+
+
+def load_samples(
+    roots: Path | str | Sequence[Path | str],
+    *,
+    registry: ClassRegistry | None = None,
+    keep_unknown_labels: bool = False,
+) -> LoadResult:
+    """Find every glitch image under `roots` and group the durations of each glitch.
+
+    A root is a folder (scanned recursively; a file's label is its parent folder's name,
+    None for files directly in the root) or a manifest CSV. Unknown labels (not in
+    `registry`, default the 22 canonical classes), unreadable files, bad names and duplicate
+    views are skipped and reported in `problems`; the rest still loads. A missing duration
+    is filled with the nearest available view (log scale; ties: the longer) and listed in
+    `substituted`.
+    """
+    registry = ClassRegistry() if registry is None else registry
+    root_list: list[Path | str] = (
+        [roots] if isinstance(roots, str | Path) else list(roots)  # a str is not a list of roots
+    )
+    problems: list[str] = []
+    records: list[_ImageRecord] = []
+    for root in root_list:
+        records.extend(_records_of_root(Path(root), problems))
+
+    kept: list[_ImageRecord] = []
+    for record in records:
+        if record.label is not None and record.label not in registry and not keep_unknown_labels:
+            problems.append(f"{record.path}: unknown class {record.label!r} (not in the registry)")
+        elif _is_readable_image(record.path, problems):
+            kept.append(record)
+
+    samples = _group(kept, problems)
+    samples.sort(key=lambda s: (s.label or "", s.id))
+    return LoadResult(samples=samples, problems=problems)
+
+
+def _records_of_root(root: Path, problems: list[str]) -> list[_ImageRecord]:
+    if root.is_file() and root.suffix.lower() == ".csv":
+        return _records_of_manifest(root, problems)
+    if not root.is_dir():
+        problems.append(f"{root}: no such folder or manifest CSV")
+        return []
+    manifest = root / MANIFEST_NAME
+    if manifest.is_file() and _manifest_has_paths(manifest):
+        return _records_of_manifest(manifest, problems)
+    return _records_of_folder(root, problems)
+
+
+def _records_of_folder(root: Path, problems: list[str]) -> list[_ImageRecord]:
+    records = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
+            continue  # README.md, manifest.csv, .DS_Store ...: not ours to judge
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue  # hidden files and folders (.ipynb_checkpoints, ._Blip.png ...)
+        match = _FILE_NAME.match(path.name)
+        if match is None:
+            problems.append(f"{path}: name is not <id>_<duration>.<ext>")
+            continue
+        duration = parse_duration(match.group("duration"))
+        if duration is None:
+            problems.append(f"{path}: duration {match.group('duration')} is not one of {DURATIONS}")
+            continue
+        label = None if path.parent == root else path.parent.name
+        records.append(_ImageRecord(path, match.group("id"), label, duration))
+    return records
+
+
+def _manifest_has_paths(manifest: Path) -> bool:
+    with manifest.open(newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle), [])
+    return "path" in [name.strip() for name in header]
+
+
+def _records_of_manifest(manifest: Path, problems: list[str]) -> list[_ImageRecord]:
+    records = []
+    with manifest.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            problems.append(f"{manifest}: manifest lacks column(s) {', '.join(missing)}")
+            return []
+        for line, row in enumerate(reader, start=2):
+            where = f"{manifest}:{line}"
+            glitch_id = (row["id"] or "").strip()
+            label = (row["label"] or "").strip() or None
+            duration = parse_duration((row["duration"] or "").strip())
+            relative = (row["path"] or "").strip()
+            if not glitch_id or not relative:
+                problems.append(f"{where}: empty id or path")
+            elif duration is None:
+                problems.append(f"{where}: duration {row['duration']!r} is not one of {DURATIONS}")
+            else:
+                path = manifest.parent / relative
+                if not path.is_file():
+                    problems.append(f"{path}: no such file (listed in {where})")
+                else:
+                    records.append(_ImageRecord(path, glitch_id, label, duration))
+    return records
+
+
+def _is_readable_image(path: Path, problems: list[str]) -> bool:
+    """Cheap check: the header parses and (for PNG) every chunk's CRC is right; no decoding."""
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
+        problems.append(f"{path}: not a readable image ({type(exc).__name__}: {exc})")
+        return False
+    return True
+
+
+def _group(records: list[_ImageRecord], problems: list[str]) -> list[Sample]:
+    by_id: dict[str, list[_ImageRecord]] = defaultdict(list)
+    for record in records:
+        by_id[record.id].append(record)
+
+    samples = []
+    for glitch_id, group in by_id.items():
+        labels = sorted({r.label or "" for r in group})
+        if len(labels) > 1:
+            for record in group:
+                problems.append(
+                    f"{record.path}: id {glitch_id!r} carries several labels "
+                    f"({', '.join(repr(label or None) for label in labels)}); skipped"
+                )
+            continue
+        views: dict[float, Path] = {}
+        for record in sorted(group, key=lambda r: str(r.path)):
+            if record.duration in views:
+                problems.append(
+                    f"{record.path}: second {record.duration} s view of {glitch_id!r} "
+                    f"(kept {views[record.duration]})"
+                )
+            else:
+                views[record.duration] = record.path
+        paths = {
+            d: views[d] if d in views else views[nearest_duration(d, views)] for d in DURATIONS
+        }
+        substituted = tuple(d for d in DURATIONS if d not in views)
+        samples.append(Sample(glitch_id, group[0].label, paths, substituted, ifo_of(glitch_id)))
+    return samples

@@ -1,0 +1,325 @@
+"""Turn a glitch's Omega-scan images into one uint8 CHW array a CNN eats (and cache it).
+
+Encodings (George, Shen & Huerta 2018):
+
+* ``rgb-durations`` (the paper's best): the 1.0, 2.0 and 4.0 s views, each turned into
+  normalised energy by inverting the viridis colour map, stacked as channels R, G, B.
+* ``single-2.0``: the 2.0 s view as its RGB image.
+* ``mosaic``: the four views as RGB tiles, 0.5 | 1.0 over 2.0 | 4.0, each size/2.
+
+Every view is first cropped to the plot frame (no title, axes or colour bar), found from the
+pixels themselves, so full 800x600 / 600x450 Zooniverse plots and bare crops both work.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ml.data import Sample
+from ml.errors import UserError
+
+ENCODINGS: tuple[str, ...] = ("rgb-durations", "single-2.0", "mosaic")
+DEFAULT_ENCODING = "rgb-durations"
+RGB_DURATIONS: tuple[float, float, float] = (1.0, 2.0, 4.0)  # -> channels R, G, B
+SINGLE_DURATION = 2.0
+MOSAIC_LAYOUT: tuple[tuple[float, float], tuple[float, float]] = ((0.5, 1.0), (2.0, 4.0))
+
+# Plot frame of the standard 800x600 Gravity Spy rendering, as fractions of width/height:
+# the fallback when the frame cannot be found from the pixels.
+_DEFAULT_FRAME = (101 / 800, 61 / 600, 674 / 800, 540 / 600)
+_CUBE_BITS = 5  # viridis lookup cube of 32^3 cells: built in ~0.1 s by each worker process
+_REFINE_WINDOW = 8  # the cube's guess is within a few entries of the nearest; search +-8
+_VIRIDIS_TOLERANCE = 30.0  # RGB distance to the colour map under which a pixel counts as plot
+_CACHE_FORMAT = 1  # bump when the encoded pixels change, so old caches are not reused
+
+
+class DecodeError(UserError):
+    """An image that passed the cheap check in ml.data but cannot be decoded."""
+
+
+# --- viridis ------------------------------------------------------------------------------
+
+
+@functools.cache
+def _viridis_lut() -> np.ndarray:
+    """float32 (256, 3): matplotlib's viridis in 0..255 units."""
+    import matplotlib  # only here: importing matplotlib costs ~0.3 s per worker process
+
+    colours = matplotlib.colormaps["viridis"](np.arange(256))[:, :3]
+    return (colours * 255.0).astype(np.float32)
+
+
+@functools.cache
+def _viridis_cube() -> tuple[np.ndarray, np.ndarray]:
+    """Nearest viridis index (uint8) and its distance (float32) at the centre of each cube cell."""
+    lut = _viridis_lut()
+    step = 1 << (8 - _CUBE_BITS)
+    centres = np.arange(1 << _CUBE_BITS, dtype=np.float32) * step + (step - 1) / 2
+    grid = np.stack(np.meshgrid(centres, centres, centres, indexing="ij"), -1).reshape(-1, 3)
+    # |a - b|^2 = |a|^2 - 2 a.b + |b|^2: one matrix product instead of a (cells, 256, 3) array.
+    squared = (grid**2).sum(1, keepdims=True) - 2 * grid @ lut.T + (lut**2).sum(1)
+    index = squared.argmin(1)
+    distance = np.sqrt(np.maximum(squared[np.arange(len(grid)), index], 0))
+    return index.astype(np.uint8), distance.astype(np.float32)
+
+
+def _cube_cells(rgb: np.ndarray) -> np.ndarray:
+    shift = 8 - _CUBE_BITS
+    q = (rgb >> shift).astype(np.int32)
+    return (q[..., 0] << (2 * _CUBE_BITS)) | (q[..., 1] << _CUBE_BITS) | q[..., 2]
+
+
+def viridis_to_energy(rgb: np.ndarray) -> np.ndarray:
+    """Invert matplotlib's viridis: uint8 (H, W, 3) RGB -> float32 (H, W) in [0, 1].
+
+    0 is the bottom of Gravity Spy's colour bar, 1 the top (normalised energy 25.5). Each
+    pixel takes the nearest of the 256 colour-map entries (a colour off the map, e.g. a JPEG
+    artefact, takes the nearest on it). Vectorised: the image's distinct colours get a first
+    guess from a 32^3 lookup cube, refined among the guess's +-_REFINE_WINDOW neighbours.
+    """
+    if rgb.ndim != 3 or rgb.shape[-1] != 3:
+        raise ValueError(f"expected (H, W, 3) RGB, got shape {rgb.shape}")
+    rgb = np.asarray(rgb, dtype=np.uint8)
+    packed = rgb.astype(np.int32)
+    keys = (packed[..., 0] << 16) | (packed[..., 1] << 8) | packed[..., 2]
+    # A plot holds a few thousand distinct colours among ~270k pixels: refine those only.
+    distinct, inverse = np.unique(keys.ravel(), return_inverse=True)
+    colours = np.stack([(distinct >> 16) & 255, (distinct >> 8) & 255, distinct & 255], -1)
+    guess = _viridis_cube()[0][_cube_cells(colours)].astype(np.int16)
+    window = np.arange(-_REFINE_WINDOW, _REFINE_WINDOW + 1, dtype=np.int16)
+    candidates = np.clip(guess[:, None] + window, 0, 255)
+    diff = _viridis_lut()[candidates] - colours[:, None, :].astype(np.float32)
+    best = candidates[np.arange(len(distinct)), (diff * diff).sum(-1).argmin(-1)]
+    return (best[inverse].reshape(rgb.shape[:2]) / np.float32(255.0)).astype(np.float32)
+
+
+def viridis_mask(rgb: np.ndarray) -> np.ndarray:
+    """bool (H, W): pixels whose colour lies near the viridis colour map (JPEG-tolerant)."""
+    return _viridis_cube()[1][_cube_cells(np.asarray(rgb, dtype=np.uint8))] < _VIRIDIS_TOLERANCE
+
+
+# --- plot frame -----------------------------------------------------------------------------
+
+
+def _longest_run(flags: np.ndarray) -> tuple[int, int]:
+    """[start, stop) of the longest run of True in a 1-D bool array; (0, 0) when none."""
+    padded = np.concatenate(([False], flags, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    starts, stops = edges[0::2], edges[1::2]
+    if len(starts) == 0:
+        return 0, 0
+    longest = int(np.argmax(stops - starts))
+    return int(starts[longest]), int(stops[longest])
+
+
+def plot_frame(rgb: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1), exclusive ends: the plot area of a Gravity Spy image (uint8 HxWx3).
+
+    The plot is the largest block of viridis-coloured pixels: the widest run of columns that
+    are mostly viridis (the colour bar is a narrow, separate run), then within those columns
+    the tallest run of such rows. A bare crop is all plot and comes back whole. If nothing
+    plausible is found, the standard 800x600 frame, scaled to the image, is used.
+    """
+    height, width = rgb.shape[:2]
+    mask = viridis_mask(rgb)
+    x0, x1 = _longest_run(mask.mean(0) > 0.5)
+    y0, y1 = _longest_run(mask[:, x0:x1].mean(1) > 0.5) if x1 > x0 else (0, 0)
+    if x1 - x0 >= 0.3 * width and y1 - y0 >= 0.3 * height:
+        return x0, y0, x1, y1
+    fx0, fy0, fx1, fy1 = _DEFAULT_FRAME
+    return round(fx0 * width), round(fy0 * height), round(fx1 * width), round(fy1 * height)
+
+
+def _decode_rgb(path: Path) -> np.ndarray:
+    """uint8 (H, W, 3) pixels of an image file; DecodeError naming the file if it is broken."""
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DecodeError(f"{path}: cannot decode image ({type(exc).__name__}: {exc})") from exc
+
+
+def read_plot_area(path: Path) -> np.ndarray:
+    """uint8 (H, W, 3) RGB of the plot area of one image: ~573x479 for an 800x600 plot.
+
+    Accepts full Zooniverse plots (title, axes, colour bar; PNG or JPEG, any size) and
+    bare crops of the plot area, which pass through unchanged.
+    """
+    rgb = _decode_rgb(Path(path))
+    x0, y0, x1, y1 = plot_frame(rgb)
+    return np.ascontiguousarray(rgb[y0:y1, x0:x1])
+
+
+# --- encodings ------------------------------------------------------------------------------
+
+
+def _resize_rgb(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    # PIL's BILINEAR widens its kernel when shrinking, so it averages the area (antialiased).
+    return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR))
+
+
+def _resize_energy(energy: np.ndarray, size: int) -> np.ndarray:
+    """float32 (H, W) in [0, 1] -> uint8 (size, size); energy is resized, not colours."""
+    image = Image.fromarray(energy.astype(np.float32), mode="F")
+    resized = np.asarray(image.resize((size, size), Image.Resampling.BILINEAR))
+    return np.clip(np.rint(resized * 255.0), 0, 255).astype(np.uint8)
+
+
+def _check(encoding: str, size: int) -> None:
+    if encoding not in ENCODINGS:
+        raise UserError(f"unknown encoding {encoding!r}: choose one of {', '.join(ENCODINGS)}")
+    if size < 2:
+        raise UserError(f"image size must be at least 2 pixels, got {size}")
+
+
+def encode_sample(sample: Sample, encoding: str = DEFAULT_ENCODING, size: int = 224) -> np.ndarray:
+    """uint8 (3, size, size) CHW array of one glitch in `encoding` (one of ENCODINGS).
+
+    rgb-durations: channel c is the normalised energy (0..255 = 0..25.5) of the
+    RGB_DURATIONS[c] view. single-2.0 and mosaic: the plot's RGB pixels.
+    A file that cannot be decoded raises DecodeError naming it.
+    """
+    _check(encoding, size)
+    return _encode(sample, encoding, size, _read_cached_factory())
+
+
+def _read_cached_factory() -> Callable[[Path], np.ndarray]:
+    """read_plot_area, memoised for one sample: a view used for two durations decodes once."""
+    crops: dict[Path, np.ndarray] = {}
+
+    def read(path: Path) -> np.ndarray:
+        if path not in crops:
+            crops[path] = read_plot_area(path)
+        return crops[path]
+
+    return read
+
+
+def _encode(
+    sample: Sample, encoding: str, size: int, read: Callable[[Path], np.ndarray]
+) -> np.ndarray:
+    if encoding == "rgb-durations":
+        energies: dict[Path, np.ndarray] = {}
+        channels = []
+        for duration in RGB_DURATIONS:
+            path = sample.path_for(duration)
+            if path not in energies:
+                energies[path] = _resize_energy(viridis_to_energy(read(path)), size)
+            channels.append(energies[path])
+        return np.stack(channels)
+    if encoding == "single-2.0":
+        rgb = _resize_rgb(read(sample.path_for(SINGLE_DURATION)), size, size)
+        return np.ascontiguousarray(rgb.transpose(2, 0, 1))
+    # mosaic: tile (row, col) covers [edges[row], edges[row+1]) x [edges[col], edges[col+1])
+    edges = (0, size // 2, size)
+    out = np.empty((size, size, 3), dtype=np.uint8)
+    for row, durations in enumerate(MOSAIC_LAYOUT):
+        for col, duration in enumerate(durations):
+            top, bottom, left, right = edges[row], edges[row + 1], edges[col], edges[col + 1]
+            tile = _resize_rgb(read(sample.path_for(duration)), right - left, bottom - top)
+            out[top:bottom, left:right] = tile
+    return np.ascontiguousarray(out.transpose(2, 0, 1))
+
+
+def _encode_job(job: tuple[Sample, str, int]) -> np.ndarray:
+    sample, encoding, size = job
+    return _encode(sample, encoding, size, _read_cached_factory())
+
+
+# --- many samples, in parallel, cached -------------------------------------------------------
+
+
+def cache_key(samples: Sequence[Sample], encoding: str, size: int) -> str:
+    """sha256 over (format, encoding, size, each view's path + byte size + mtime), in order."""
+    digest = hashlib.sha256(f"glitchlab-encoding/{_CACHE_FORMAT}/{encoding}/{size}".encode())
+    for sample in samples:
+        for duration in sorted(sample.paths):
+            path = Path(sample.paths[duration])
+            stat = path.stat()
+            digest.update(
+                f"\n{duration}\t{path.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}".encode()
+            )
+    return digest.hexdigest()
+
+
+def encode_samples(
+    samples: Sequence[Sample],
+    encoding: str = DEFAULT_ENCODING,
+    size: int = 224,
+    *,
+    workers: int | None = None,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """uint8 (N, 3, size, size): encode_sample of every sample, in order.
+
+    Files are decoded once, over `workers` processes (default os.cpu_count(); 1 = in this
+    process). With `cache_dir`, the array is written there as an .npy named by cache_key
+    and later calls with the same files return it memory-mapped read-only (np.load
+    mmap_mode="r") without decoding anything. `progress(done, total)` is called as samples
+    finish; nothing is printed. A broken file raises DecodeError naming it.
+    """
+    _check(encoding, size)
+    total = len(samples)
+    cache_path: Path | None = None
+    if cache_dir is not None:
+        cache_path = (
+            Path(cache_dir) / f"{encoding}-{size}-{cache_key(samples, encoding, size)[:32]}.npy"
+        )
+        if cache_path.is_file():
+            if progress is not None:
+                progress(total, total)
+            return np.load(cache_path, mmap_mode="r")
+
+    shape = (total, 3, size, size)
+    partial: Path | None = None
+    if cache_path is not None:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        # Written under a temporary name and renamed at the end: a killed run leaves no
+        # half-written cache behind that a later run would trust.
+        partial = cache_path.with_name(f"{cache_path.stem}.{os.getpid()}.partial.npy")
+        out: np.ndarray = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape)
+    else:
+        out = np.empty(shape, dtype=np.uint8)
+
+    try:
+        for index, encoded in enumerate(_encode_all(samples, encoding, size, workers)):
+            out[index] = encoded
+            if progress is not None:
+                progress(index + 1, total)
+    except BaseException:
+        if partial is not None:
+            del out
+            partial.unlink(missing_ok=True)
+        raise
+
+    if cache_path is None or partial is None:
+        return out
+    out.flush()  # type: ignore[attr-defined]
+    del out
+    os.replace(partial, cache_path)
+    return np.load(cache_path, mmap_mode="r")
+
+
+def _encode_all(
+    samples: Sequence[Sample], encoding: str, size: int, workers: int | None
+) -> Iterator[np.ndarray]:
+    workers = max(1, min(workers or os.cpu_count() or 1, len(samples)))
+    jobs = [(sample, encoding, size) for sample in samples]
+    if workers == 1:
+        yield from map(_encode_job, jobs)
+        return
+    # spawn, not fork: the caller may hold torch/CUDA threads that a fork would corrupt.
+    context = multiprocessing.get_context("spawn")
+    chunksize = max(1, min(16, len(jobs) // (workers * 4)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(_encode_job, jobs, chunksize=chunksize)

@@ -1,0 +1,64 @@
+"""Factories for tiny Gravity Spy-like images on disk, shared by the ml/ data and encoding tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from PIL import Image
+
+# A miniature of the 800x600 layout: plot frame at x in [25, 165), y in [15, 120),
+# a colour bar to its right, white margins where the axes and title would be.
+FULL_SIZE = (200, 150)  # width, height
+PLOT_BOX = (25, 15, 165, 120)  # x0, y0, x1, y1 (exclusive ends)
+
+
+def viridis_rgb(energy: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3): matplotlib's viridis of `energy` (float in [0, 1])."""
+    return np.rint(matplotlib.colormaps["viridis"](energy)[..., :3] * 255).astype(np.uint8)
+
+
+def blob_energy(height: int, width: int, centre: float = 0.5, spread: float = 0.1) -> np.ndarray:
+    """float (H, W) in [0, 1]: a gaussian blob at horizontal position `centre` (0..1)."""
+    y, x = np.mgrid[0:height, 0:width]
+    return np.exp(
+        -(((x / width - centre) / spread) ** 2) - (((y / height - 0.6) / (2 * spread)) ** 2)
+    )
+
+
+def full_plot(energy: np.ndarray) -> np.ndarray:
+    """uint8 (150, 200, 3): `energy` rendered in a plot frame with black border and colour bar."""
+    x0, y0, x1, y1 = PLOT_BOX
+    canvas = np.full((FULL_SIZE[1], FULL_SIZE[0], 3), 255, dtype=np.uint8)
+    canvas[y0 - 1 : y1 + 1, x0 - 1 : x1 + 1] = 0  # the frame line
+    plot = np.asarray(Image.fromarray((energy * 255).astype(np.uint8)).resize((x1 - x0, y1 - y0)))
+    canvas[y0:y1, x0:x1] = viridis_rgb(plot / 255.0)
+    bar = np.linspace(1, 0, y1 - y0)[:, None].repeat(8, 1)
+    canvas[y0:y1, x1 + 8 : x1 + 16] = viridis_rgb(bar)
+    canvas[2:8, 80:120] = 0  # a "title"
+    return canvas
+
+
+def write_image(path: Path, rgb: np.ndarray) -> Path:
+    """Save uint8 (H, W, 3) as PNG or JPEG by the suffix of `path`; make its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgb).save(path, quality=95)  # quality is ignored for PNG
+    return path
+
+
+def write_glitch(
+    folder: Path,
+    name_of: str,
+    durations: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0),
+    suffix: str = ".png",
+) -> list[Path]:
+    """Write one full plot per duration as `folder/name_of.format(d=duration)` + suffix.
+
+    The blob sits further left the longer the duration, so every view differs.
+    """
+    paths = []
+    for duration in durations:
+        energy = blob_energy(105, 140, centre=0.2 + 0.15 * durations.index(duration))
+        paths.append(write_image(folder / (name_of.format(d=duration) + suffix), full_plot(energy)))
+    return paths

@@ -1,0 +1,153 @@
+"""ml.data: every image layout loads, durations group into samples, bad files are reported."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from image_factories import write_glitch
+
+from ml.classes import ClassRegistry
+from ml.data import DURATIONS, load_samples, nearest_duration
+
+REAL_SET = Path(__file__).resolve().parents[2].parent / "shared/data/gravityspy-real"
+
+
+def test_our_layout_groups_the_four_durations_of_a_glitch(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "Blip", "H1_0ABC123xyz_{d}")
+    write_glitch(tmp_path / "Koi_Fish", "zoo-1a2b-3c_{d}", suffix=".JPG")
+
+    result = load_samples(tmp_path)
+
+    assert result.problems == []
+    assert [(s.label, s.id, s.ifo) for s in result.samples] == [
+        ("Blip", "H1_0ABC123xyz", "H1"),
+        ("Koi_Fish", "zoo-1a2b-3c", None),
+    ]
+    blip = result.samples[0]
+    assert blip.substituted == ()
+    assert {d: p.name for d, p in blip.paths.items()} == {
+        0.5: "H1_0ABC123xyz_0.5.png",
+        1.0: "H1_0ABC123xyz_1.0.png",
+        2.0: "H1_0ABC123xyz_2.0.png",
+        4.0: "H1_0ABC123xyz_4.0.png",
+    }
+
+
+def test_gravity_spy_zenodo_names_give_ifo_and_id(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "Whistle", "L1_zqsv48frMo_spectrogram_{d}")
+
+    [sample] = load_samples(tmp_path).samples
+
+    assert (sample.id, sample.ifo, sample.label) == ("L1_zqsv48frMo", "L1", "Whistle")
+    assert set(sample.paths) == set(DURATIONS)
+
+
+def test_files_directly_in_the_root_are_unlabelled(tmp_path: Path) -> None:
+    write_glitch(tmp_path, "V1_queued_{d}", durations=(1.0, 2.0))
+
+    [sample] = load_samples(tmp_path).samples
+
+    assert sample.label is None and sample.id == "V1_queued" and sample.ifo == "V1"
+
+
+def test_manifest_csv_rows_are_read_relative_to_the_csv(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "img", "a{d}")
+    write_glitch(tmp_path / "img", "b{d}", durations=(2.0,))
+    rows = ["id,label,duration,path,comment"]
+    rows += [f"g1,Chirp,{d},img/a{d}.png,x" for d in DURATIONS]
+    rows += ["g2,,2.0,img/b2.0.png,unlabelled"]
+    manifest = tmp_path / "list.csv"
+    manifest.write_text("\n".join(rows) + "\n")
+
+    result = load_samples(manifest)
+
+    assert result.problems == []
+    assert [(s.id, s.label) for s in result.samples] == [("g2", None), ("g1", "Chirp")]
+    assert result.samples[1].paths[0.5] == tmp_path / "img/a0.5.png"
+
+
+def test_a_folder_with_a_path_manifest_is_read_through_it(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "raw", "x_{d}", durations=(1.0,))
+    (tmp_path / "manifest.csv").write_text("id,label,duration,path\nG7,Helix,1.0,raw/x_1.0.png\n")
+
+    [sample] = load_samples(tmp_path).samples
+
+    assert (sample.id, sample.label) == ("G7", "Helix")
+
+
+def test_missing_durations_take_the_nearest_view_and_are_flagged(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "Blip", "g_{d}", durations=(0.5, 2.0))
+
+    [sample] = load_samples(tmp_path).samples
+
+    assert sample.substituted == (1.0, 4.0)
+    # 1.0 s is as close to 0.5 s as to 2.0 s (durations double): the longer view wins.
+    assert sample.paths[1.0].name == "g_2.0.png"
+    assert sample.paths[4.0].name == "g_2.0.png"
+    assert sample.paths[0.5].name == "g_0.5.png"
+
+
+def test_nearest_duration_breaks_ties_towards_the_longer_view() -> None:
+    assert nearest_duration(2.0, [1.0, 4.0]) == 4.0
+    assert nearest_duration(0.5, [1.0, 4.0]) == 1.0
+    assert nearest_duration(4.0, [0.5]) == 0.5
+
+
+def test_unknown_labels_and_corrupt_files_are_reported_and_the_rest_loads(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "Blip", "good_{d}")
+    write_glitch(tmp_path / "Not_A_Class", "stranger_{d}", durations=(1.0,))
+    corrupt = tmp_path / "Blip" / "broken_1.0.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    text = tmp_path / "Blip" / "notes_2.0.jpg"
+    text.write_text("not an image")
+
+    result = load_samples(tmp_path)
+
+    assert [s.id for s in result.samples] == ["good"]
+    assert len(result.problems) == 3
+    stranger = str(tmp_path / "Not_A_Class" / "stranger_1.0.png")
+    assert any(line.startswith(f"{stranger}: unknown class") for line in result.problems)
+    assert any(line.startswith(f"{corrupt}: not a readable image") for line in result.problems)
+    assert any(line.startswith(f"{text}: not a readable image") for line in result.problems)
+
+
+def test_unknown_labels_are_kept_on_request_for_evaluation(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "Reverse_Chirp", "r_{d}", durations=(2.0,))
+
+    kept = load_samples(tmp_path, keep_unknown_labels=True)
+    with_class = load_samples(tmp_path, registry=ClassRegistry(["Blip", "Reverse_Chirp"]))
+
+    assert [s.label for s in kept.samples] == ["Reverse_Chirp"] and kept.problems == []
+    assert [s.label for s in with_class.samples] == ["Reverse_Chirp"]
+
+
+def test_bad_names_and_durations_are_reported(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "Blip", "nodur", durations=(1.0,))
+    write_glitch(tmp_path / "Blip", "odd_{d}", durations=(3.0,))
+
+    result = load_samples(tmp_path)
+
+    assert result.samples == []
+    assert [line.split(": ", 1)[1][:24] for line in sorted(result.problems)] == [
+        "name is not <id>_<durati",
+        "duration 3.0 is not one ",
+    ]
+
+
+def test_the_real_gravity_spy_set_loads_with_its_labels() -> None:
+    if not REAL_SET.is_dir():
+        pytest.skip(f"real data set not found at {REAL_SET}")
+
+    result = load_samples(REAL_SET)
+
+    assert result.problems == []
+    assert len(result.samples) == 290  # README: 290 distinct glitches, 665 images
+    counts = Counter(s.label for s in result.samples)
+    assert counts["Blip"] == 105 and counts["Whistle"] == 85 and counts["Koi_Fish"] == 37
+    assert counts["Scratchy"] == 8 and len(counts) == 22
+    images = {p for s in result.samples for d, p in s.paths.items() if d not in s.substituted}
+    assert len(images) == 665
+    golden = next(s for s in result.samples if s.id == "golden-1080Line")
+    assert golden.label == "1080Lines" and golden.substituted == (0.5, 2.0, 4.0)
