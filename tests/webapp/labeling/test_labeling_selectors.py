@@ -1,0 +1,79 @@
+"""The volunteer's queue: one selector decides what comes next."""
+
+import pytest
+from webapp_factories import SubjectFactory, UserFactory, gold_subject
+
+from webapp.labeling import selectors, services
+from webapp.labeling.models import Subject
+
+pytestmark = pytest.mark.django_db
+
+
+def next_for(user, **kwargs):
+    return selectors.subject_next_for_volunteer(volunteer=user, **kwargs)
+
+
+def test_highest_priority_first_and_never_a_subject_twice(settings):
+    settings.GLITCHLAB_GOLD_RATE = 0
+    low, high = SubjectFactory(priority=0.1), SubjectFactory(priority=0.9)
+    user = UserFactory()
+    assert next_for(user) == high
+    assert next_for(user, exclude_ids=[high.pk]) == low
+    services.classification_create(volunteer=user, subject_id=high.pk, class_name="Blip")
+    assert next_for(user) == low
+
+
+def test_subjects_above_the_volunteers_level_and_closed_ones_are_not_shown(settings):
+    settings.GLITCHLAB_GOLD_RATE = 0
+    SubjectFactory(level=2, priority=5)
+    for status in ("retired", "closed", "discovery"):
+        SubjectFactory(status=status, priority=4)
+    SubjectFactory(role=Subject.Role.VALIDATION, priority=3)
+    fits = SubjectFactory(level=1)
+    assert next_for(UserFactory()) == fits
+    assert next_for(UserFactory(username="senior", profile__level=2)).level == 2
+
+
+def test_gold_is_mixed_in_at_the_configured_rate(settings):
+    settings.GLITCHLAB_GOLD_RATE = 0.5
+    user = UserFactory()
+    golds = [gold_subject("Blip"), gold_subject("Whistle"), gold_subject("Blip")]
+    pools = [SubjectFactory() for _ in range(3)]
+    shown = []
+    for _ in range(6):
+        subject = next_for(user)
+        shown.append(subject.role)
+        services.classification_create(
+            volunteer=user,
+            subject_id=subject.pk,
+            class_name=subject.gold_label.name if subject.gold_label else "Blip",
+        )
+    assert shown == ["gold", "pool", "gold", "pool", "gold", "pool"]
+    assert next_for(user) is None
+    assert len(golds) == len(pools) == 3
+
+
+def test_gold_of_locked_classes_is_not_shown(settings):
+    settings.GLITCHLAB_GOLD_RATE = 1.0
+    gold_subject("Koi_Fish")
+    pool = SubjectFactory()
+    assert next_for(UserFactory()) == pool
+
+
+def test_progress_reports_level_and_the_skills_being_learned(settings):
+    settings.GLITCHLAB_PROMOTION_MIN_GOLD = 2
+    user = UserFactory()
+    services.classification_create(
+        volunteer=user, subject_id=gold_subject("Blip").pk, class_name="Blip"
+    )
+    progress = selectors.volunteer_progress(volunteer=user)
+    assert (progress.level, progress.n_classified, progress.n_gold_correct) == (1, 1, 1)
+    assert [(s.name, s.gold_answers, s.alpha) for s in progress.learning] == [
+        ("Blip", 1, 1.0),
+        ("Whistle", 0, None),
+    ]
+
+
+def test_classes_for_a_beginner_are_blip_whistle_and_none_of_the_above():
+    names = [c.name for c in selectors.glitch_classes_for_volunteer(volunteer=UserFactory())]
+    assert names == ["Blip", "Whistle", "None_of_the_Above"]

@@ -1,0 +1,166 @@
+"""Votes, idempotency, gold feedback, promotion, undo and consensus through the services."""
+
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from webapp_factories import SubjectFactory, UserFactory, active_prediction, gold_subject
+
+from webapp.labeling import services
+from webapp.labeling.models import Classification, Subject, VolunteerProfile
+
+pytestmark = pytest.mark.django_db
+
+
+def vote(user, subject, name, key=None):
+    return services.classification_create(
+        volunteer=user, subject_id=subject.pk, class_name=name, idempotency_key=key
+    )
+
+
+def test_a_vote_is_stored_with_its_weight_and_counts_as_a_view(settings):
+    settings.GLITCHLAB_PRIOR_ALPHA = 0.92
+    subject = SubjectFactory()
+    result = vote(UserFactory(), subject, "Blip")
+    assert result.created and result.correct is None and result.gold_label is None
+    subject.refresh_from_db()
+    assert (subject.views, subject.n_votes, subject.n_none_votes) == (1, 1, 0)
+    # No gold history: the prior, alpha 0.92 on Blip, the rest over the 21 other classes.
+    assert result.classification.weight["Blip"] == pytest.approx(0.92)
+    assert result.classification.weight["Whistle"] == pytest.approx(0.08 / 21)
+    assert subject.posterior["Blip"] == pytest.approx(0.92)
+
+
+def test_two_agreeing_volunteers_and_the_model_retire_a_subject(settings):
+    settings.GLITCHLAB_PRIOR_ALPHA = 0.88  # two fresh votes alone: 0.88, not enough
+    subject = SubjectFactory()
+    vote(UserFactory(), subject, "Blip")
+    vote(UserFactory(), subject, "Blip")
+    subject.refresh_from_db()
+    assert subject.status == Subject.Status.ACTIVE
+
+    other = SubjectFactory()
+    active_prediction(other, {"Blip": 0.99, "Whistle": 0.01})
+    vote(UserFactory(), other, "Blip")
+    vote(UserFactory(), other, "Blip")
+    other.refresh_from_db()
+    # (0.88 + 0.88 + 0.99) / 3 = 0.9167 > 0.9 with 2 views
+    assert other.posterior["Blip"] == pytest.approx(2.75 / 3)
+    assert other.status == Subject.Status.RETIRED
+    assert other.retired_label.name == "Blip"
+    assert other.retired
+
+
+def test_none_of_the_above_votes_are_not_views_and_three_send_to_discovery():
+    subject = SubjectFactory()
+    for _ in range(3):
+        vote(UserFactory(), subject, "None_of_the_Above")
+    subject.refresh_from_db()
+    assert (subject.views, subject.n_none_votes, subject.status) == (0, 3, "discovery")
+    assert subject.posterior == {}
+
+
+def test_the_same_idempotency_key_twice_stores_one_vote():
+    user, subject, key = UserFactory(), SubjectFactory(), uuid.uuid4()
+    first = vote(user, subject, "Blip", key)
+    again = vote(user, subject, "Blip", key)
+    assert first.created and not again.created
+    assert again.classification.pk == first.classification.pk
+    subject.refresh_from_db()
+    assert subject.n_votes == 1 and Classification.objects.count() == 1
+
+
+def test_a_second_vote_on_a_subject_is_refused():
+    user, subject = UserFactory(), SubjectFactory()
+    vote(user, subject, "Blip")
+    with pytest.raises(services.AlreadyVotedError):
+        vote(user, subject, "Whistle")
+
+
+def test_a_locked_class_is_refused():
+    with pytest.raises(ValidationError):
+        vote(UserFactory(), SubjectFactory(), "Koi_Fish")  # level 2 class
+
+
+def test_gold_gives_the_right_answer_and_fills_the_confusion_matrix():
+    user = UserFactory()
+    result = vote(user, gold_subject("Whistle"), "Blip")
+    assert result.correct is False and result.gold_label == "Whistle"
+    assert VolunteerProfile.objects.get(user=user).gold_confusion == {"Whistle": {"Blip": 1}}
+    assert Classification.objects.get().weight == {}
+
+
+def test_promotion_after_mastering_blip_and_whistle_and_never_demoted(settings):
+    settings.GLITCHLAB_PROMOTION_MIN_GOLD = 1
+    user = UserFactory()
+    assert not vote(user, gold_subject("Blip"), "Blip").promoted
+    result = vote(user, gold_subject("Whistle"), "Whistle")
+    assert result.promoted and result.level == 2
+    # Wrong answers and undoing the promoting vote never take the level away.
+    vote(user, gold_subject("Blip"), "Whistle")
+    services.classification_undo_last(volunteer=user)
+    services.classification_undo_last(volunteer=user)
+    assert VolunteerProfile.objects.get(user=user).level == 2
+    # ...and level 2 unlocks Koi_Fish.
+    assert vote(user, SubjectFactory(), "Koi_Fish").created
+
+
+def test_promotion_waits_for_the_minimum_number_of_gold_answers(settings):
+    settings.GLITCHLAB_PROMOTION_MIN_GOLD = 2
+    user = UserFactory()
+    vote(user, gold_subject("Blip"), "Blip")
+    assert not vote(user, gold_subject("Whistle"), "Whistle").promoted
+    vote(user, gold_subject("Blip"), "Blip")
+    assert vote(user, gold_subject("Whistle"), "Whistle").promoted
+
+
+def test_undo_takes_back_the_last_vote_and_its_gold_answer():
+    user = UserFactory()
+    pool, gold = SubjectFactory(), gold_subject("Blip")
+    vote(user, pool, "Blip")
+    vote(user, gold, "Whistle")
+    assert services.classification_undo_last(volunteer=user) == gold
+    assert VolunteerProfile.objects.get(user=user).gold_confusion == {}
+    assert services.classification_undo_last(volunteer=user) == pool
+    pool.refresh_from_db()
+    assert (pool.views, pool.posterior, Classification.objects.count()) == (0, {}, 0)
+    with pytest.raises(services.UndoNotAllowedError):
+        services.classification_undo_last(volunteer=user)
+
+
+def test_undo_reopens_a_subject_sent_to_discovery():
+    subject, users = SubjectFactory(), [UserFactory() for _ in range(3)]
+    for user in users:
+        vote(user, subject, "None_of_the_Above")
+    services.classification_undo_last(volunteer=users[-1])
+    subject.refresh_from_db()
+    assert (subject.status, subject.n_none_votes) == ("active", 2)
+
+
+def test_no_undo_once_the_subject_has_retired(settings):
+    settings.GLITCHLAB_PRIOR_ALPHA = 0.95
+    subject, first = SubjectFactory(), UserFactory()
+    vote(first, subject, "Blip")
+    vote(UserFactory(), subject, "Blip")
+    subject.refresh_from_db()
+    assert subject.status == "retired"
+    with pytest.raises(services.UndoNotAllowedError):
+        services.classification_undo_last(volunteer=first)
+
+
+def test_a_late_vote_on_a_retired_subject_is_recorded_without_reopening_it(settings):
+    settings.GLITCHLAB_PRIOR_ALPHA = 0.95
+    subject = SubjectFactory()
+    for name in ("Blip", "Blip", "Whistle", "Whistle"):
+        vote(UserFactory(), subject, name)
+    subject.refresh_from_db()
+    assert (subject.status, subject.retired_label.name, subject.views) == ("retired", "Blip", 4)
+
+
+def test_a_subject_closes_at_the_configured_number_of_votes(settings):
+    settings.GLITCHLAB_CLOSE_AT_VOTES = 3
+    subject = SubjectFactory()
+    for name in ("Blip", "Whistle", "None_of_the_Above"):
+        vote(UserFactory(), subject, name)
+    subject.refresh_from_db()
+    assert subject.status == "closed"

@@ -1,0 +1,150 @@
+"""Reads of the labelling app: the volunteer's queue, their classes and progress."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Prefetch, QuerySet
+
+from webapp.labeling import config, consensus
+from webapp.labeling.models import (
+    Classification,
+    GlitchClass,
+    GlitchClassExample,
+    Subject,
+    SubjectImage,
+    VolunteerProfile,
+)
+
+
+def _level_of(volunteer: AbstractBaseUser) -> int:
+    profile = VolunteerProfile.objects.filter(user=volunteer).only("level").first()
+    return profile.level if profile else 1
+
+
+def glitch_classes_for_level(*, level: int) -> list[GlitchClass]:
+    """The active classes a volunteer of this level may choose, in level order, with
+    None_of_the_Above last."""
+    names = config.classes_unlocked_at_level(level)
+    rows = {
+        c.name: c
+        for c in GlitchClass.objects.filter(name__in=names, status=GlitchClass.Status.ACTIVE)
+    }
+    return [rows[name] for name in names if name in rows]
+
+
+def glitch_classes_for_volunteer(*, volunteer: AbstractBaseUser) -> list[GlitchClass]:
+    return glitch_classes_for_level(level=_level_of(volunteer))
+
+
+def _with_images(queryset: QuerySet[Subject]) -> QuerySet[Subject]:
+    return queryset.prefetch_related(
+        Prefetch("images", queryset=SubjectImage.objects.order_by("duration"))
+    )
+
+
+def subject_next_for_volunteer(
+    *, volunteer: AbstractBaseUser, exclude_ids: Iterable[int] = ()
+) -> Subject | None:
+    """The next subject to show: fits the volunteer's level, not yet answered by them,
+    still collecting votes; highest priority first, with gold mixed in at GLITCHLAB_GOLD_RATE.
+
+    exclude_ids lets the page ask for the subject after the one on screen (to preload it).
+    """
+    level = _level_of(volunteer)
+    answered = Classification.objects.filter(volunteer=volunteer)
+    open_subjects = (
+        Subject.objects.filter(status=Subject.Status.ACTIVE)
+        .exclude(pk__in=answered.values("subject_id"))
+        .exclude(pk__in=list(exclude_ids))
+    )
+    gold = open_subjects.filter(
+        role=Subject.Role.GOLD,
+        gold_label__name__in=config.classes_unlocked_at_level(level),
+    ).order_by("-priority", "pk")
+    pool = open_subjects.filter(role=Subject.Role.POOL, level__lte=level).order_by(
+        "-priority", "pk"
+    )
+    # Deterministic mixing: serve gold while the share of gold among the volunteer's
+    # answers (counting this one) is below the configured rate.
+    n_answered = answered.count()
+    n_gold = answered.filter(was_gold=True).count()
+    gold_turn = n_gold < config.gold_rate() * (n_answered + 1)
+    first, second = (gold, pool) if gold_turn else (pool, gold)
+    return _with_images(first).first() or _with_images(second).first()
+
+
+def subject_get(*, subject_id: int) -> Subject | None:
+    return (
+        _with_images(Subject.objects.select_related("gold_label", "retired_label"))
+        .filter(pk=subject_id)
+        .first()
+    )
+
+
+def subject_vote_counts(*, subject: Subject) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in subject.classifications.values_list("glitch_class__name", flat=True):
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def subject_sample_public() -> Subject | None:
+    """A subject an anonymous visitor may look at (never gold: that would give answers away)."""
+    return Subject.objects.exclude(role=Subject.Role.GOLD).order_by("-views", "pk").first()
+
+
+@dataclass(frozen=True)
+class ClassSkill:
+    name: str
+    gold_answers: int
+    alpha: float | None
+
+
+@dataclass(frozen=True)
+class VolunteerProgress:
+    level: int
+    max_level: int
+    n_classified: int
+    n_gold: int
+    n_gold_correct: int
+    # The classes the current level introduced, which decide the next promotion.
+    learning: list[ClassSkill]
+    min_alpha: float
+    min_gold: int
+
+
+def volunteer_progress(*, volunteer: AbstractBaseUser) -> VolunteerProgress:
+    profile = VolunteerProfile.objects.filter(user=volunteer).first()
+    level = profile.level if profile else 1
+    confusion = profile.gold_confusion if profile else {}
+    votes = Classification.objects.filter(volunteer=volunteer)
+    rules = config.promotion_rules()
+    learning = [
+        ClassSkill(
+            name=name,
+            gold_answers=consensus.gold_answers_of_class(confusion, name),
+            alpha=consensus.alpha(confusion, name),
+        )
+        for name in (config.classes_new_at_level(level) if level < config.max_level() else [])
+    ]
+    return VolunteerProgress(
+        level=level,
+        max_level=config.max_level(),
+        n_classified=votes.count(),
+        n_gold=votes.filter(was_gold=True).count(),
+        n_gold_correct=votes.filter(was_gold=True, was_correct=True).count(),
+        learning=learning,
+        min_alpha=rules.alpha,
+        min_gold=rules.min_gold,
+    )
+
+
+def field_guide() -> list[tuple[GlitchClass, int | None]]:
+    """Every active class with its examples and the level that unlocks it."""
+    classes = GlitchClass.objects.exclude(status=GlitchClass.Status.DEPRECATED).prefetch_related(
+        Prefetch("examples", queryset=GlitchClassExample.objects.order_by("pk"))
+    )
+    return [(c, config.level_of_class(c.name)) for c in classes]

@@ -1,0 +1,354 @@
+"""Writes of the labelling app: votes, undo, consensus, promotion, classes and imports."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ml.classes import NONE_OF_THE_ABOVE
+from webapp.accounts.roles import VOLUNTEER
+from webapp.labeling import config, consensus
+from webapp.labeling.models import (
+    Classification,
+    GlitchClass,
+    GlitchClassExample,
+    Subject,
+    SubjectImage,
+    VolunteerProfile,
+)
+from webapp.labeling.seeding import sync_glitch_classes
+from webapp.modeling.selectors import prediction_probabilities_for_subject
+
+
+class AlreadyVotedError(Exception):
+    """The volunteer already answered this subject (with another idempotency key)."""
+
+
+class UndoNotAllowedError(Exception):
+    """Nothing to undo, or the subject of the last vote has retired."""
+
+
+# --- classes ---------------------------------------------------------------------------
+
+
+def glitch_classes_sync() -> int:
+    """Create the registry's classes that are missing and give every class a key."""
+    return sync_glitch_classes(GlitchClass)
+
+
+# --- volunteers ------------------------------------------------------------------------
+
+
+def volunteer_profile_get_or_create(*, user: AbstractBaseUser) -> VolunteerProfile:
+    profile, _ = VolunteerProfile.objects.get_or_create(user=user)
+    return profile
+
+
+def volunteer_register(*, user: AbstractBaseUser) -> VolunteerProfile:
+    """A new account joins the volunteer group at level 1."""
+    group, _ = Group.objects.get_or_create(name=VOLUNTEER)
+    user.groups.add(group)  # type: ignore[attr-defined]
+    return volunteer_profile_get_or_create(user=user)
+
+
+def _promote_while_ready(profile: VolunteerProfile) -> bool:
+    """Raise the level while the classes of the current level are mastered; never lower it."""
+    rules = config.promotion_rules()
+    promoted = False
+    while profile.level < config.max_level() and consensus.ready_for_promotion(
+        profile.gold_confusion,
+        config.classes_new_at_level(profile.level),
+        min_alpha=rules.alpha,
+        min_gold=rules.min_gold,
+    ):
+        profile.level += 1
+        promoted = True
+    if promoted:
+        profile.promoted_at = timezone.now()
+    return promoted
+
+
+# --- consensus -------------------------------------------------------------------------
+
+
+def _class_thresholds() -> dict[str, float]:
+    return dict(
+        GlitchClass.objects.filter(retire_threshold__isnull=False).values_list(
+            "name", "retire_threshold"
+        )
+    )
+
+
+def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Subject:
+    """Recompute the subject's counts, posterior W and status from its votes and the active
+    model's prediction. The caller holds the subject's row lock (select_for_update).
+
+    A subject that has left the queue (retired, closed, discovery) keeps that status unless
+    `reopen` is true: late votes are recorded but do not undo a decision.
+    """
+    rules = config.consensus_rules()
+    votes = list(subject.classifications.select_related("glitch_class"))
+    none_votes = [v for v in votes if v.glitch_class.name == NONE_OF_THE_ABOVE]
+    subject.n_votes = len(votes)
+    subject.n_none_votes = len(none_votes)
+    subject.views = len(votes) - len(none_votes)
+    if subject.is_gold:
+        subject.save(update_fields=["n_votes", "n_none_votes", "views"])
+        return subject  # gold subjects teach and measure; they never retire
+
+    weights = [v.weight for v in votes if v.glitch_class.name != NONE_OF_THE_ABOVE]
+    p_ml = prediction_probabilities_for_subject(subject=subject)
+    subject.posterior = consensus.combine(weights, p_ml)
+    if reopen or subject.status == Subject.Status.ACTIVE:
+        decision = consensus.decide(
+            subject.posterior,
+            views=subject.views,
+            n_votes=subject.n_votes,
+            n_none_votes=subject.n_none_votes,
+            threshold=rules.retire_threshold,
+            class_thresholds=_class_thresholds(),
+            min_views=rules.retire_min_views,
+            close_at_votes=rules.close_at_votes,
+            none_votes_to_discovery=rules.none_votes_to_discovery,
+        )
+        subject.status = decision.status
+        subject.retired_label = (
+            GlitchClass.objects.get(name=decision.label) if decision.label else None
+        )
+        if decision.status == Subject.Status.RETIRED:
+            subject.retired_at = subject.retired_at or timezone.now()
+        else:
+            subject.retired_at = None
+    subject.save(
+        update_fields=[
+            "n_votes",
+            "n_none_votes",
+            "views",
+            "posterior",
+            "status",
+            "retired_label",
+            "retired_at",
+        ]
+    )
+    return subject
+
+
+# --- votes -----------------------------------------------------------------------------
+
+
+@dataclass
+class VoteResult:
+    classification: Classification
+    created: bool  # False when the same idempotency key was seen before (a replay)
+    promoted: bool = False
+    level: int = 1
+    gold_label: str | None = None  # the right answer, for gold subjects only
+    correct: bool | None = None  # gold subjects only
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _vote_result(classification: Classification, *, created: bool, promoted: bool) -> VoteResult:
+    subject = classification.subject
+    profile = VolunteerProfile.objects.get(user_id=classification.volunteer_id)
+    return VoteResult(
+        classification=classification,
+        created=created,
+        promoted=promoted,
+        level=profile.level,
+        gold_label=subject.gold_label.name if subject.is_gold and subject.gold_label else None,
+        correct=classification.was_correct,
+    )
+
+
+def classification_create(
+    *,
+    volunteer: AbstractBaseUser,
+    subject_id: int,
+    class_name: str,
+    idempotency_key: uuid.UUID | None = None,
+    seconds_taken: float | None = None,
+) -> VoteResult:
+    """Record a vote and update the subject's consensus in one transaction.
+
+    Idempotent on (volunteer, idempotency_key): a retried request returns the first result.
+    The subject row is locked first, so concurrent votes on one subject queue up and none
+    of their updates is lost.
+    """
+    key = idempotency_key or uuid.uuid4()
+    try:
+        with transaction.atomic():
+            subject = (
+                Subject.objects.select_for_update(of=("self",))
+                .select_related("gold_label")
+                .get(pk=subject_id)
+            )
+            replay = Classification.objects.filter(volunteer=volunteer, idempotency_key=key).first()
+            if replay is not None:
+                return _vote_result(replay, created=False, promoted=False)
+            if Classification.objects.filter(volunteer=volunteer, subject=subject).exists():
+                raise AlreadyVotedError(f"you already classified subject {subject.pk}")
+
+            profile = VolunteerProfile.objects.select_for_update().get(
+                pk=volunteer_profile_get_or_create(user=volunteer).pk
+            )
+            glitch_class = _class_for_vote(class_name, level=profile.level)
+
+            classification = Classification(
+                volunteer=volunteer,
+                subject=subject,
+                glitch_class=glitch_class,
+                seconds_taken=seconds_taken,
+                idempotency_key=key,
+            )
+            promoted = False
+            if subject.is_gold:
+                classification.was_gold = True
+                classification.was_correct = glitch_class.pk == subject.gold_label_id
+                profile.gold_confusion = consensus.confusion_add(
+                    profile.gold_confusion, subject.gold_label.name, glitch_class.name
+                )
+                promoted = _promote_while_ready(profile)
+                profile.save(update_fields=["gold_confusion", "level", "promoted_at"])
+            elif glitch_class.name != NONE_OF_THE_ABOVE:
+                rules = config.consensus_rules()
+                classification.weight = consensus.confusion_column(
+                    profile.gold_confusion,
+                    glitch_class.name,
+                    _weight_class_names(),
+                    prior_alpha=rules.prior_alpha,
+                    prior_weight=rules.prior_weight,
+                )
+            classification.save()
+            subject_consensus_recompute(subject=subject)
+            return _vote_result(classification, created=True, promoted=promoted)
+    except IntegrityError:
+        # Two requests with the same key raced past the replay check on different subjects'
+        # locks, or the same subject was voted twice: report what is now stored.
+        existing = Classification.objects.filter(volunteer=volunteer, idempotency_key=key).first()
+        if existing is not None:
+            return _vote_result(existing, created=False, promoted=False)
+        raise AlreadyVotedError(f"you already classified subject {subject_id}") from None
+
+
+def _class_for_vote(class_name: str, *, level: int) -> GlitchClass:
+    unlocked = config.classes_unlocked_at_level(level)
+    glitch_class = GlitchClass.objects.filter(
+        name=class_name, status=GlitchClass.Status.ACTIVE
+    ).first()
+    if glitch_class is None:
+        raise ValidationError({"glitch_class": f"unknown class {class_name!r}"})
+    if class_name not in unlocked:
+        raise ValidationError({"glitch_class": f"{class_name} is not unlocked at level {level}"})
+    return glitch_class
+
+
+def _weight_class_names() -> list[str]:
+    return list(
+        GlitchClass.objects.filter(status=GlitchClass.Status.ACTIVE).values_list("name", flat=True)
+    )
+
+
+def classification_undo_last(*, volunteer: AbstractBaseUser) -> Subject:
+    """Take back the volunteer's last vote, unless its subject has retired meanwhile.
+
+    Gold answers leave the confusion matrix again, but a promotion they caused stands
+    (volunteers are never demoted). Returns the subject, to be shown again.
+    """
+    with transaction.atomic():
+        last = Classification.objects.filter(volunteer=volunteer).order_by("-created_at", "-id")
+        candidate = last.first()
+        if candidate is None:
+            raise UndoNotAllowedError("there is no vote to undo")
+        subject = (
+            Subject.objects.select_for_update(of=("self",))
+            .select_related("gold_label")
+            .get(pk=candidate.subject_id)
+        )
+        vote = last.select_related("glitch_class").filter(pk=candidate.pk).first()
+        if vote is None:  # undone concurrently
+            raise UndoNotAllowedError("there is no vote to undo")
+        if subject.status == Subject.Status.RETIRED:
+            raise UndoNotAllowedError("this glitch has already retired")
+        if vote.was_gold and subject.gold_label is not None:
+            profile = VolunteerProfile.objects.select_for_update().get(user=volunteer)
+            profile.gold_confusion = consensus.confusion_add(
+                profile.gold_confusion, subject.gold_label.name, vote.glitch_class.name, -1
+            )
+            profile.save(update_fields=["gold_confusion"])
+        vote.delete()
+        return subject_consensus_recompute(subject=subject, reopen=True)
+
+
+# --- subjects --------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    skipped: int = 0  # already imported
+    problems: list[str] = field(default_factory=list)  # "file: reason"
+
+
+def subject_import(
+    *,
+    external_id: str,
+    source: str,
+    role: str,
+    label: str | None,
+    image_paths: dict[float, Path],
+    substituted: tuple[float, ...] = (),
+    ifo: str = "",
+    gps_time: float | None = None,
+) -> tuple[Subject, bool]:
+    """Create a subject and copy its images into MEDIA_ROOT; an existing one is left alone."""
+    existing = Subject.objects.filter(source=source, external_id=external_id).first()
+    if existing is not None:
+        return existing, False
+    gold_label = None
+    if role == Subject.Role.GOLD:
+        if not label:
+            raise ValidationError(f"{external_id}: a gold subject needs a label")
+        gold_label = GlitchClass.objects.filter(name=label).first()
+        if gold_label is None:
+            raise ValidationError(f"{external_id}: unknown class {label!r}")
+    with transaction.atomic():
+        subject = Subject.objects.create(
+            external_id=external_id,
+            source=source,
+            role=role,
+            source_label=label or "",
+            gold_label=gold_label,
+            ifo=ifo or "",
+            gps_time=gps_time,
+        )
+        for duration, path in sorted(image_paths.items()):
+            image = SubjectImage(
+                subject=subject, duration=duration, substituted=duration in substituted
+            )
+            with open(path, "rb") as handle:
+                image.image.save(Path(path).name, File(handle), save=False)
+            image.save()
+    return subject, True
+
+
+def glitch_class_example_add(*, glitch_class: GlitchClass, path: Path, duration: float | None):
+    """Add a field-guide image to a class (idempotent per file name)."""
+    example = GlitchClassExample.objects.filter(
+        glitch_class=glitch_class, source_name=path.name
+    ).first()
+    if example is not None:
+        return example, False
+    example = GlitchClassExample(
+        glitch_class=glitch_class, source_name=path.name, duration=duration, caption=path.stem
+    )
+    with open(path, "rb") as handle:
+        example.image.save(f"{glitch_class.name}_{path.name}", File(handle), save=False)
+    example.save()
+    return example, True
