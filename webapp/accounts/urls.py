@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from webapp.accounts import views
 
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="accounts/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    # Django's LogoutView only accepts POST: a link or an image cannot log anyone out.
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

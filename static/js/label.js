@@ -1,0 +1,306 @@
+// The labelling page: keyboard-first voting against the JSON API.
+// The subject after the one on screen is fetched and its images decoded in advance, so a
+// vote swaps the picture at once; the vote itself is sent with a client-made idempotency key
+// and retried until the server confirms it (a retry never counts twice).
+
+const app = document.getElementById("label-app");
+const boot = JSON.parse(document.getElementById("boot").textContent);
+const API = app.dataset.api;
+const csrfToken = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/)?.[1] ?? "";
+
+const els = {
+  durations: document.getElementById("durations"),
+  slots: [...document.querySelectorAll("#durations .duration")],
+  choices: document.getElementById("choices"),
+  progress: document.getElementById("progress"),
+  feedback: document.getElementById("feedback"),
+  meta: document.getElementById("subject-meta"),
+  empty: document.getElementById("empty"),
+  undo: document.getElementById("undo"),
+  guide: document.getElementById("guide"),
+  guideGrid: document.getElementById("guide-grid"),
+  guideToggle: document.getElementById("guide-toggle"),
+};
+
+const state = {
+  classes: boot.classes,
+  current: null, // subject on screen
+  next: undefined, // subject preloaded for after the vote (null: queue empty)
+  shownAt: 0,
+  inFlight: new Set(), // ids of subjects voted but not yet confirmed
+  busy: false,
+};
+
+// Key-press -> next subject painted, in ms (read by the browser tests and the console).
+window.glitchlabTimings = [];
+
+function uuid4() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+async function api(path, { method = "GET", body } = {}) {
+  const response = await fetch(API + path, {
+    method,
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  return { status: response.status, ok: response.ok, data };
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const nextPaint = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+
+// Download and decode a subject's images so that showing it needs no network.
+async function preload(subject) {
+  if (!subject) return subject;
+  await Promise.all(
+    subject.images.map(async (image) => {
+      const img = new Image();
+      img.src = image.url;
+      try {
+        await img.decode();
+      } catch {
+        /* a broken image still shows its alt text */
+      }
+    }),
+  );
+  return subject;
+}
+
+async function fetchNext() {
+  const exclude = [state.current?.id, ...state.inFlight].filter(Boolean).join(",");
+  const { status, data } = await api(`subjects/next/?exclude=${exclude}`);
+  if (status === 204) return null;
+  if (status === 401 || status === 403) {
+    window.location.href = "/accounts/login/?next=/label/";
+    return null;
+  }
+  return preload(data);
+}
+
+const SLOT_OF_DURATION = { 0.5: 0, 1: 1, 2: 2, 4: 3 };
+
+function show(subject) {
+  state.current = subject;
+  app.dataset.state = subject ? "ready" : "empty";
+  els.empty.hidden = Boolean(subject);
+  els.durations.hidden = !subject;
+  if (!subject) {
+    els.meta.textContent = "";
+    return;
+  }
+  const bySlot = new Map(subject.images.map((im) => [SLOT_OF_DURATION[im.duration], im]));
+  els.slots.forEach((slot, i) => {
+    const image = bySlot.get(i);
+    slot.hidden = !image;
+    const img = slot.querySelector("img");
+    if (image) img.src = image.url;
+  });
+  app.dataset.subject = subject.id;
+  els.meta.textContent = `Glitch ${subject.external_id}${subject.ifo ? " · " + subject.ifo : ""}`;
+  state.shownAt = performance.now();
+}
+
+function renderProgress(p) {
+  const learning = p.learning
+    .map((s) => {
+      const alpha = s.alpha === null ? "–" : `${Math.round(s.alpha * 100)}%`;
+      return `<span title="${s.gold_answers} training glitches">${s.name.replaceAll("_", " ")} ${alpha}</span>`;
+    })
+    .join(" · ");
+  els.progress.innerHTML =
+    `<b data-testid="level">Level ${p.level}</b> of ${p.max_level}` +
+    ` · <span data-testid="count">${p.n_classified}</span> classified` +
+    ` · training ${p.n_gold_correct}/${p.n_gold} right` +
+    (learning ? `<br><small>To level up (≥${Math.round(p.min_alpha * 100)}%): ${learning}</small>` : "");
+}
+
+function renderChoices() {
+  els.choices.innerHTML = "";
+  for (const c of state.classes) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "choice" + (c.name === "None_of_the_Above" ? " none" : "");
+    button.dataset.class = c.name;
+    button.dataset.key = c.key ?? "";
+    button.innerHTML = `<kbd>${(c.key ?? "").toUpperCase()}</kbd> ${c.display_name}`;
+    els.choices.append(button);
+  }
+  els.guideGrid.innerHTML = state.classes
+    .map(
+      (c) =>
+        `<article class="guide-card"><h3><kbd>${(c.key ?? "").toUpperCase()}</kbd> ${c.display_name}</h3>` +
+        c.examples.map((u) => `<img src="${u}" alt="${c.display_name} example" loading="lazy">`).join("") +
+        `<p>${c.description}</p></article>`,
+    )
+    .join("");
+}
+
+function say(html, kind = "") {
+  els.feedback.className = `feedback ${kind}`;
+  els.feedback.innerHTML = html;
+}
+
+async function sendVote(body) {
+  // Retry on network errors and 5xx: the idempotency key makes a repeat harmless.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const result = await api("classifications/", { method: "POST", body });
+      if (result.status < 500) return result;
+    } catch {
+      /* offline: try again */
+    }
+    await sleep(Math.min(8000, 250 * 2 ** attempt));
+  }
+}
+
+// Keep exactly one subject waiting behind the one on screen (undefined: still loading,
+// null: the queue is empty). Subjects with a vote on its way are excluded.
+let refilling = null;
+function refill() {
+  refilling ??= fetchNext()
+    .then((subject) => {
+      state.next = subject;
+    })
+    .finally(() => {
+      refilling = null;
+    });
+  return refilling;
+}
+
+function reportVote(r, className) {
+  const name = (s) => s.replaceAll("_", " ");
+  if (r.gold) {
+    say(
+      r.gold.correct
+        ? `✓ Right! That training glitch was a <b>${name(r.gold.right_answer)}</b>.`
+        : `✗ That training glitch was a <b>${name(r.gold.right_answer)}</b>, not ${name(className)}.`,
+      r.gold.correct ? "right" : "wrong",
+    );
+  } else {
+    say(`Vote saved: ${name(className)}.`);
+  }
+  renderProgress(r.progress);
+}
+
+async function announcePromotion(level) {
+  const { data } = await api("classes/?unlocked=1");
+  const known = new Set(state.classes.map((c) => c.name));
+  state.classes = data;
+  renderChoices();
+  const added = data.filter((c) => !known.has(c.name)).map((c) => c.display_name);
+  els.feedback.insertAdjacentHTML(
+    "beforeend",
+    `<br><b data-testid="promoted">Level ${level}!</b> New classes: ${added.join(", ")}.`,
+  );
+  els.feedback.classList.add("promoted");
+}
+
+async function vote(className, pressedAt) {
+  if (!state.current || state.busy) return;
+  const subject = state.current;
+  if (state.next === undefined) {
+    state.busy = true; // a second key press while we wait must not vote twice
+    app.dataset.state = "loading";
+    await refill();
+    state.busy = false;
+  }
+  const body = {
+    subject: subject.id,
+    glitch_class: className,
+    idempotency_key: uuid4(),
+    seconds_taken: Math.round(performance.now() - state.shownAt) / 1000,
+  };
+  state.inFlight.add(subject.id);
+  show(state.next);
+  state.next = undefined;
+  nextPaint().then(() => {
+    const ms = performance.now() - pressedAt;
+    window.glitchlabTimings.push(ms);
+    app.dataset.lastSwapMs = ms.toFixed(1);
+  });
+  const sending = sendVote(body);
+  if (state.current) refill();
+  const result = await sending;
+  state.inFlight.delete(subject.id);
+  if (result.ok) {
+    reportVote(result.data, className);
+    if (result.data.promoted) await announcePromotion(result.data.progress.level);
+  } else if (result.status === 401 || result.status === 403) {
+    window.location.href = "/accounts/login/?next=/label/";
+  } else {
+    say(result.data?.detail ?? "That vote was not accepted.", "wrong");
+  }
+  app.dataset.pending = String(state.inFlight.size);
+}
+
+async function undo() {
+  if (state.busy || state.inFlight.size) return; // wait until the last vote is stored
+  state.busy = true;
+  const { ok, data } = await api("classifications/undo/", { method: "POST" });
+  state.busy = false;
+  if (!ok) {
+    say(data?.detail ?? "Nothing to undo.", "wrong");
+    return;
+  }
+  // The glitch on screen becomes the next one again; the undone one comes back.
+  if (state.current) state.next = state.current;
+  show(await preload(data.subject));
+  renderProgress(data.progress);
+  say("Your last vote was undone: vote again.", "undone");
+}
+
+function enlarge(slot) {
+  const already = els.durations.dataset.single === String(slot);
+  if (already || slot === null) {
+    delete els.durations.dataset.single;
+  } else {
+    els.durations.dataset.single = String(slot);
+  }
+}
+
+function toggleGuide() {
+  els.guide.hidden = !els.guide.hidden;
+  els.guideToggle.setAttribute("aria-expanded", String(!els.guide.hidden));
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest("input, textarea, select")) return;
+  const key = event.key.toLowerCase();
+  if (["1", "2", "3", "4"].includes(key)) return enlarge(Number(key));
+  if (key === "escape") return enlarge(null);
+  if (key === "backspace") {
+    event.preventDefault();
+    return undo();
+  }
+  if (key === "?") return toggleGuide();
+  const choice = state.classes.find((c) => c.key === key);
+  if (choice) {
+    event.preventDefault();
+    vote(choice.name, performance.now());
+  }
+});
+
+els.choices.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-class]");
+  if (button) vote(button.dataset.class, performance.now());
+});
+els.undo.addEventListener("click", undo);
+els.guideToggle.addEventListener("click", toggleGuide);
+els.slots.forEach((slot) =>
+  slot.addEventListener("click", () => enlarge(Number(slot.dataset.slot))),
+);
+
+renderChoices();
+renderProgress(boot.progress);
+show(await fetchNext());
+app.dataset.pending = "0";
+if (state.current) await refill();

@@ -1,0 +1,86 @@
+"""Sign-up, login, logout, roles, and what anonymous visitors may see."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from webapp_factories import SubjectFactory, UserFactory, gold_subject
+
+from webapp.labeling.models import VolunteerProfile
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_three_role_groups_exist():
+    assert set(Group.objects.values_list("name", flat=True)) >= {"volunteer", "reviewer", "admin"}
+
+
+def test_sign_up_makes_a_level_one_volunteer_and_logs_in():
+    client = Client(enforce_csrf_checks=False)
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "newbie", "password1": "a-Long-pass-123", "password2": "a-Long-pass-123"},
+    )
+    assert response.status_code == 302 and response.url == "/label/"
+    user = User.objects.get(username="newbie")
+    assert user.groups.filter(name="volunteer").exists()
+    assert VolunteerProfile.objects.get(user=user).level == 1
+    assert client.get("/label/").status_code == 200
+
+
+def test_forms_need_csrf_and_logout_is_post_only():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/signup/", {"username": "x"})
+    assert response.status_code == 403
+    UserFactory(username="vol")
+    client.login(username="vol", password="pw")
+    assert client.get("/accounts/logout/").status_code == 405
+
+
+def test_anonymous_visitors_may_look_around_but_not_label():
+    subject = SubjectFactory()
+    client = Client()
+    assert client.get("/").status_code == 200
+    assert client.get("/field-guide/").status_code == 200
+    assert client.get(f"/subjects/{subject.pk}/").status_code == 200
+    response = client.get("/label/")
+    assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_gold_subject_pages_stay_hidden_from_volunteers():
+    gold = gold_subject("Blip")
+    assert Client().get(f"/subjects/{gold.pk}/").status_code == 404
+
+
+def test_a_volunteer_cannot_reach_the_admin():
+    UserFactory(username="vol")
+    client = Client()
+    client.login(username="vol", password="pw")
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+def test_the_admin_lists_every_model():
+    User.objects.create_superuser("root", password="pw")
+    client = Client()
+    client.login(username="root", password="pw")
+    for path in (
+        "labeling/glitchclass",
+        "labeling/subject",
+        "labeling/classification",
+        "labeling/volunteerprofile",
+        "labeling/glitchclassexample",
+        "modeling/modelversion",
+        "modeling/prediction",
+    ):
+        assert client.get(f"/admin/{path}/").status_code == 200, path
+
+
+def test_the_labelling_page_offers_the_beginner_classes_with_keys():
+    UserFactory(username="vol")
+    client = Client()
+    client.login(username="vol", password="pw")
+    html = client.get("/label/").content.decode()
+    assert 'data-class="Blip" data-key="b"' in html
+    assert 'data-class="Whistle" data-key="w"' in html
+    assert 'data-class="None_of_the_Above" data-key="n"' in html
+    assert 'data-class="Koi_Fish"' not in html

@@ -1,0 +1,148 @@
+"""REST API of the labelling app: thin views over the same services and selectors."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, prefetch_related_objects
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from webapp.accounts.roles import is_reviewer
+from webapp.labeling import selectors, services
+from webapp.labeling.models import GlitchClass, GlitchClassExample, Subject
+from webapp.labeling.serializers import (
+    ClassificationInSerializer,
+    ClassificationOutSerializer,
+    GlitchClassSerializer,
+    ProgressSerializer,
+    SubjectDetailSerializer,
+    SubjectToLabelSerializer,
+    UndoOutSerializer,
+)
+
+
+def _progress(user) -> dict:
+    return asdict(selectors.volunteer_progress(volunteer=user))
+
+
+@extend_schema(
+    responses=GlitchClassSerializer(many=True),
+    parameters=[OpenApiParameter("unlocked", bool, description="only the caller's classes")],
+)
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def classes_list(request: Request) -> Response:
+    """All offered classes, or with ?unlocked=1 those the caller may choose (level order)."""
+    if request.query_params.get("unlocked") and request.user.is_authenticated:
+        classes = selectors.glitch_classes_for_volunteer(volunteer=request.user)
+    else:
+        classes = list(GlitchClass.objects.exclude(status=GlitchClass.Status.DEPRECATED))
+    prefetch_related_objects(
+        classes, Prefetch("examples", queryset=GlitchClassExample.objects.order_by("pk"))
+    )
+    return Response(GlitchClassSerializer(classes, many=True).data)
+
+
+@extend_schema(
+    responses={200: SubjectToLabelSerializer, 204: None},
+    parameters=[OpenApiParameter("exclude", str, description="comma-separated subject ids")],
+)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def subject_next(request: Request) -> Response:
+    """The caller's next subject (204 when their queue is empty)."""
+    try:
+        exclude = [int(x) for x in request.query_params.get("exclude", "").split(",") if x]
+    except ValueError:
+        raise ValidationError({"exclude": "comma-separated integers"}) from None
+    subject = selectors.subject_next_for_volunteer(volunteer=request.user, exclude_ids=exclude)
+    if subject is None:
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    return Response(SubjectToLabelSerializer(subject).data)
+
+
+@extend_schema(responses=SubjectDetailSerializer)
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def subject_detail(request: Request, subject_id: int) -> Response:
+    """A subject with its images, vote counts, consensus and predictions (read-only)."""
+    subject = selectors.subject_get(subject_id=subject_id)
+    if subject is None:
+        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    context = {"reveal_answers": is_reviewer(request.user)}
+    return Response(SubjectDetailSerializer(subject, context=context).data)
+
+
+@extend_schema(
+    request=ClassificationInSerializer,
+    responses={201: ClassificationOutSerializer, 200: ClassificationOutSerializer},
+)
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def classification_create(request: Request) -> Response:
+    """Vote. The vote is committed before the answer; a retry with the same key returns the
+    first answer (200) instead of a second vote. Votes are always the caller's own."""
+    incoming = ClassificationInSerializer(data=request.data)
+    incoming.is_valid(raise_exception=True)
+    data = incoming.validated_data
+    get_object_or_404(Subject, pk=data["subject"])
+    try:
+        result = services.classification_create(
+            volunteer=request.user,
+            subject_id=data["subject"],
+            class_name=data["glitch_class"],
+            idempotency_key=data.get("idempotency_key"),
+            seconds_taken=data.get("seconds_taken"),
+        )
+    except services.AlreadyVotedError as error:
+        return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+    except DjangoValidationError as error:
+        detail = error.message_dict if hasattr(error, "message_dict") else error.messages
+        raise ValidationError(detail) from None
+    vote = result.classification
+    gold = (
+        {"correct": bool(result.correct), "right_answer": result.gold_label}
+        if result.gold_label
+        else None
+    )
+    body = {
+        "id": vote.pk,
+        "subject": vote.subject_id,
+        "glitch_class": vote.glitch_class.name,
+        "created": result.created,
+        "gold": gold,
+        "promoted": result.promoted,
+        "progress": _progress(request.user),
+    }
+    code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+    return Response(ClassificationOutSerializer(body).data, status=code)
+
+
+@extend_schema(request=None, responses=UndoOutSerializer)
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def classification_undo(request: Request) -> Response:
+    """Take back the caller's last vote (409 if its glitch has retired or there is none)."""
+    try:
+        subject = services.classification_undo_last(volunteer=request.user)
+    except services.UndoNotAllowedError as error:
+        return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+    subject = selectors.subject_get(subject_id=subject.pk)
+    body = {"subject": SubjectToLabelSerializer(subject).data, "progress": _progress(request.user)}
+    return Response(body)
+
+
+@extend_schema(responses=ProgressSerializer)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def progress(request: Request) -> Response:
+    """The caller's level, counts, and the skills that decide their next promotion."""
+    return Response(ProgressSerializer(_progress(request.user)).data)

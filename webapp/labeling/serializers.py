@@ -1,0 +1,146 @@
+"""JSON shapes of the labelling API (input validation and output)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from webapp.labeling.models import GlitchClass, Subject, SubjectImage
+
+
+class GlitchClassSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True)
+    level = serializers.SerializerMethodField()
+    examples = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GlitchClass
+        fields = ["id", "name", "display_name", "description", "key", "status", "level", "examples"]
+
+    def get_level(self, obj: GlitchClass) -> int | None:
+        from webapp.labeling.config import level_of_class
+
+        return level_of_class(obj.name)
+
+    def get_examples(self, obj: GlitchClass) -> list[str]:
+        return [example.image.url for example in obj.examples.all()]
+
+
+class SubjectImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SubjectImage
+        fields = ["duration", "url", "substituted"]
+
+    def get_url(self, obj: SubjectImage) -> str:
+        return obj.image.url
+
+
+class SubjectToLabelSerializer(serializers.ModelSerializer):
+    """What a volunteer sees before voting: the images, nothing that gives the answer away."""
+
+    images = SubjectImageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Subject
+        fields = ["id", "external_id", "ifo", "gps_time", "images"]
+
+
+class PredictionSerializer(serializers.Serializer):
+    model_version = serializers.CharField()
+    predicted_label = serializers.CharField()
+    probabilities = serializers.DictField(child=serializers.FloatField())
+    is_active = serializers.BooleanField()
+
+
+class SubjectDetailSerializer(serializers.ModelSerializer):
+    images = SubjectImageSerializer(many=True, read_only=True)
+    retired_label = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    votes = serializers.SerializerMethodField()
+    predictions = serializers.SerializerMethodField()
+    gold_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Subject
+        fields = [
+            "id",
+            "external_id",
+            "source",
+            "ifo",
+            "gps_time",
+            "role",
+            "gold_label",
+            "status",
+            "views",
+            "n_votes",
+            "n_none_votes",
+            "posterior",
+            "retired_label",
+            "images",
+            "votes",
+            "predictions",
+        ]
+
+    def _reveal(self) -> bool:
+        return bool(self.context.get("reveal_answers"))
+
+    def get_gold_label(self, obj: Subject) -> str | None:
+        return obj.gold_label.name if obj.gold_label and self._reveal() else None
+
+    def get_votes(self, obj: Subject) -> dict[str, int]:
+        from webapp.labeling.selectors import subject_vote_counts
+
+        return subject_vote_counts(subject=obj)
+
+    def get_predictions(self, obj: Subject) -> list[dict[str, object]]:
+        if obj.is_gold and not self._reveal():
+            return []
+        return [
+            {
+                "model_version": p.model_version.name,
+                "predicted_label": p.predicted_label,
+                "probabilities": p.probabilities,
+                "is_active": p.model_version.is_active,
+            }
+            for p in obj.predictions.select_related("model_version")
+        ]
+
+
+class ClassificationInSerializer(serializers.Serializer):
+    subject = serializers.IntegerField(min_value=1)
+    glitch_class = serializers.CharField(max_length=64, help_text="class name")
+    idempotency_key = serializers.UUIDField(
+        required=False, help_text="client-made UUID; a retry with the same key is harmless"
+    )
+    seconds_taken = serializers.FloatField(required=False, min_value=0, max_value=86400)
+
+
+class GoldFeedbackSerializer(serializers.Serializer):
+    correct = serializers.BooleanField()
+    right_answer = serializers.CharField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    level = serializers.IntegerField()
+    max_level = serializers.IntegerField()
+    n_classified = serializers.IntegerField()
+    n_gold = serializers.IntegerField()
+    n_gold_correct = serializers.IntegerField()
+    learning = serializers.ListField(child=serializers.DictField())
+    min_alpha = serializers.FloatField()
+    min_gold = serializers.IntegerField()
+
+
+class ClassificationOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.IntegerField()
+    glitch_class = serializers.CharField()
+    created = serializers.BooleanField(help_text="false when this key was seen before")
+    gold = GoldFeedbackSerializer(allow_null=True)
+    promoted = serializers.BooleanField()
+    progress = ProgressSerializer()
+
+
+class UndoOutSerializer(serializers.Serializer):
+    subject = SubjectToLabelSerializer()
+    progress = ProgressSerializer()
