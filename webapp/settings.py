@@ -174,6 +174,15 @@ GLITCHLAB_LEVELS: list[list[str]] = [
     ["1080Lines", "1400Ripples"],
 ]
 
+# Demo mode (manage.py seed_demo, DEBUG only): the one password of the demo accounts, and
+# the real Gravity Spy images the field guide is filled from.
+GLITCHLAB_DEMO_PASSWORD = env_str("GLITCHLAB_DEMO_PASSWORD", "glitchlab-demo")
+GLITCHLAB_FIELD_GUIDE_DIR = Path(
+    env_str(
+        "GLITCHLAB_FIELD_GUIDE_DIR", str(BASE_DIR.parent / "shared" / "data" / "gravityspy-real")
+    )
+)
+
 # --- Celery ---
 # Queue names and task routes live in tasks/queues.py; only tunables live here.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

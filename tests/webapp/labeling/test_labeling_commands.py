@@ -1,0 +1,77 @@
+"""import_glitches, seed_demo and export_labels."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from webapp_factories import tiny_png
+
+from webapp.labeling.models import GlitchClassExample, Subject
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def glitch_dir(tmp_path):
+    root = tmp_path / "glitches"
+    for label, glitch_id in (("Blip", "H1_aaaaaaaaaa"), ("Whistle", "L1_bbbbbbbbbb")):
+        (root / label).mkdir(parents=True, exist_ok=True)
+        for duration in ("0.5", "1.0", "2.0", "4.0"):
+            (root / label / f"{glitch_id}_{duration}.png").write_bytes(tiny_png())
+    (root / "Blip" / "H1_cccccccccc_1.0.png").write_bytes(b"this is not a png")
+    (root / "Not_A_Class").mkdir()
+    (root / "Not_A_Class" / "H1_dddddddddd_1.0.png").write_bytes(tiny_png())
+    return root
+
+
+def test_import_copies_images_reports_bad_files_and_is_idempotent(glitch_dir, settings):
+    out, err = run("import_glitches", str(glitch_dir), "--role", "gold", "--source", "t")
+    assert "imported 2 new subjects" in out
+    assert "H1_cccccccccc_1.0.png" in err and "Not_A_Class" in err
+    assert len([line for line in err.splitlines() if line]) == 2  # one line per bad file
+    blip = Subject.objects.get(external_id="H1_aaaaaaaaaa")
+    assert (blip.role, blip.gold_label.name, blip.ifo, blip.source) == ("gold", "Blip", "H1", "t")
+    assert blip.images.count() == 4
+    assert (settings.MEDIA_ROOT / blip.images.first().image.name).is_file()
+    out, _ = run("import_glitches", str(glitch_dir), "--source", "t")
+    assert "imported 0 new subjects" in out and Subject.objects.count() == 2
+
+
+def test_import_of_a_missing_folder_fails_clearly(tmp_path):
+    with pytest.raises(Exception, match="no such file"):
+        run("import_glitches", str(tmp_path / "nope"))
+
+
+def test_seed_demo_is_idempotent_and_makes_the_three_accounts(glitch_dir, settings):
+    settings.DEBUG = True
+    for _ in range(2):
+        out, _ = run("seed_demo", "--password", "pw123", "--field-guide", str(glitch_dir))
+    assert "password: pw123" in out
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password("pw123")
+    assert User.objects.get(username="reviewer").groups.filter(name="reviewer").exists()
+    assert not User.objects.get(username="volunteer").is_staff
+    assert GlitchClassExample.objects.count() == 2  # one Blip, one Whistle: not twice
+
+
+def test_seed_demo_refuses_outside_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(Exception, match="DEBUG"):
+        run("seed_demo")
+
+
+def test_export_labels_as_json(glitch_dir, tmp_path):
+    run("import_glitches", str(glitch_dir))
+    target = tmp_path / "labels.json"
+    run("export_labels", "--format", "json", "--output", str(target))
+    rows = json.loads(target.read_text())
+    assert {row["external_id"] for row in rows} == {"H1_aaaaaaaaaa", "L1_bbbbbbbbbb"}
+    assert rows[0]["status"] == "active" and rows[0]["votes"] == {}
