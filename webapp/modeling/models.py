@@ -1,29 +1,152 @@
-"""Trained model versions and their per-subject predictions (extended by the Celery issue)."""
+"""Training runs, the registry of trained model versions, and their per-subject predictions."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 
+class TrainingRun(models.Model):
+    """One retraining job: queued -> running -> succeeded | failed | cancelled.
+
+    At most one run is queued or running at any time; the database enforces it (the
+    conditional unique constraint below), so two "Retrain now" clicks racing each other
+    cannot both win.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    class Trigger(models.TextChoices):
+        ADMIN = "admin"  # the dashboard's "Retrain now" button
+        SCHEDULE = "schedule"  # the beat: enough new retired labels since the last model
+        COMMAND = "command"  # manage.py retrain
+
+    LIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # Always "train"; it exists so the one-live-run constraint has a column to be unique on.
+    kind = models.CharField(max_length=16, default="train", editable=False)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.ADMIN)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    config = models.JSONField(default=dict, blank=True)  # ml.train.TrainConfig as a dict
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=200, blank=True)  # Celery hostname that claimed it
+    device = models.CharField(max_length=100, blank=True)  # e.g. "cuda (NVIDIA H200)" or "cpu"
+    # {"phase": "encode|train|evaluate|done", "epoch", "epochs", "step", "steps",
+    #  "fraction": 0..1, "metrics": {...}} - what the dashboard's progress bar shows.
+    progress = models.JSONField(default=dict, blank=True)
+    log = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    n_train = models.PositiveIntegerField(default=0)
+    n_val = models.PositiveIntegerField(default=0)
+    # The active model's top-1 on this run's validation set, measured in the same run so
+    # the gate compares like with like.
+    baseline_top1 = models.FloatField(null=True, blank=True)
+    baseline_version = models.ForeignKey(
+        "ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(status__in=["queued", "running"]),
+                name="one_live_training_run",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE_STATUSES
+
+    @property
+    def out_dir_name(self) -> str:
+        """Folder under VAR_DIR/models/ holding this run's outputs."""
+        return f"run-{self.pk}"
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at or self.heartbeat_at
+        return (end - self.started_at).total_seconds() if end else None
+
+
 class ModelVersion(models.Model):
+    """A trained model in the registry; the active one votes and routes the queue."""
+
+    class Gate(models.TextChoices):
+        PENDING = "pending"
+        PASSED = "passed"  # not worse than the active model on validation (within margin)
+        FAILED = "failed"
+
     name = models.CharField(max_length=128, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     is_active = models.BooleanField(default=False)  # at most one: the model that votes
     checkpoint_path = models.CharField(max_length=500, blank=True)
     class_names = models.JSONField(default=list, blank=True)  # output index -> class name
+    # ml.evaluate's dict on the validation set: top1..top5, per_class, labels, confusion.
     metrics = models.JSONField(default=dict, blank=True)
+
+    training_run = models.OneToOneField(
+        TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_version"
+    )
+    model_dir = models.CharField(max_length=500, blank=True)  # holds best.pt, confusion.png
+    val_top1 = models.FloatField(null=True, blank=True)
+    # Ids of the subjects it trained on and was validated on (Subject primary keys).
+    train_subject_ids = models.JSONField(default=list, blank=True)
+    val_subject_ids = models.JSONField(default=list, blank=True)
+    code_version = models.CharField(max_length=64, blank=True)  # git commit of the training code
+    library_versions = models.JSONField(default=dict, blank=True)
+    gate = models.CharField(max_length=16, choices=Gate.choices, default=Gate.PENDING)
+    gate_reason = models.CharField(max_length=300, blank=True)
+    # Activation happens in two steps so that the old model serves until the new one is
+    # ready: a request marks the version pending, the backlog is scored with it on the GPU
+    # queue, and only then one transaction makes it active and re-routes every subject.
+    activation_pending = models.BooleanField(default=False)
+    activation_requested_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    n_scored = models.PositiveIntegerField(default=0)
+    n_rerouted = models.PositiveIntegerField(default=0)
+    activation_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["is_active"], condition=Q(is_active=True), name="one_active_model"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["activation_pending"],
+                condition=Q(activation_pending=True),
+                name="one_pending_activation",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name + (" (active)" if self.is_active else "")
+
+    @property
+    def confusion_png(self) -> str:
+        return f"{self.model_dir}/confusion.png" if self.model_dir else ""
 
 
 class Prediction(models.Model):
@@ -35,6 +158,12 @@ class Prediction(models.Model):
     )
     probabilities = models.JSONField(default=dict)  # {class name: p}, sums to 1
     predicted_label = models.CharField(max_length=64)
+    # max p, and p1 - p2 (small margin: the model hesitates between two classes).
+    confidence = models.FloatField(null=True, blank=True)
+    margin = models.FloatField(null=True, blank=True)
+    # The embedding reduced to ml.active.PROJECTED_DIMS float16 values, for the diversity
+    # term of the queue ranking (ml.active.project_embeddings).
+    embedding = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,10 +1,16 @@
-"""Reads about models and their predictions."""
+"""Reads about training runs, models, their predictions, and the data a retrain uses."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from webapp.modeling.models import ModelVersion, Prediction
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from webapp.modeling.models import ModelVersion, Prediction, TrainingRun
 
 if TYPE_CHECKING:
     from webapp.labeling.models import Subject
@@ -24,3 +30,104 @@ def prediction_probabilities_for_subject(*, subject: Subject) -> dict[str, float
     if prediction is None:
         return None
     return {str(name): float(p) for name, p in prediction.probabilities.items()}
+
+
+# --- runs ------------------------------------------------------------------------------
+
+
+def training_run_live() -> TrainingRun | None:
+    """The queued or running run, if any (there is at most one)."""
+    return TrainingRun.objects.filter(status__in=TrainingRun.LIVE_STATUSES).first()
+
+
+def training_runs_recent(*, limit: int = 20) -> QuerySet[TrainingRun]:
+    return TrainingRun.objects.select_related("model_version", "requested_by")[:limit]
+
+
+def new_labels_since_active_model() -> int:
+    """Subjects retired since the active model's training run started (all, if none)."""
+    from webapp.labeling.models import Subject
+
+    retired = Subject.objects.filter(
+        role=Subject.Role.POOL, status=Subject.Status.RETIRED, retired_label__isnull=False
+    )
+    version = model_version_active()
+    if version is None:
+        return retired.count()
+    since = version.training_run.started_at if version.training_run else version.created_at
+    if since is None:
+        return retired.count()
+    return retired.filter(retired_at__gt=since).count()
+
+
+# --- the data of a retrain -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubjectFiles:
+    """One subject as ml/ needs it: its id, label and image files (duration -> path)."""
+
+    subject_id: int
+    label: str | None
+    paths: dict[float, Path]
+    ifo: str
+
+
+def _files_of(subjects: QuerySet[Subject], label_of: Any) -> list[SubjectFiles]:
+    from webapp.labeling.models import SubjectImage
+
+    media = Path(settings.MEDIA_ROOT)
+    paths: dict[int, dict[float, Path]] = defaultdict(dict)
+    images = SubjectImage.objects.filter(subject__in=subjects).values_list(
+        "subject_id", "duration", "image"
+    )
+    for subject_id, duration, name in images:
+        paths[subject_id][float(duration)] = media / name
+    return [
+        SubjectFiles(subject_id=s.pk, label=label_of(s), paths=paths[s.pk], ifo=s.ifo)
+        for s in subjects.select_related("retired_label", "gold_label").order_by("pk")
+        if paths.get(s.pk)
+    ]
+
+
+def training_data() -> tuple[list[SubjectFiles], list[SubjectFiles]]:
+    """(train, validation): retired pool labels plus gold subjects train; validation
+    subjects (a fixed set, role=validation) only ever validate."""
+    from webapp.labeling.models import Subject
+
+    train = Subject.objects.filter(
+        Q(role=Subject.Role.POOL, status=Subject.Status.RETIRED, retired_label__isnull=False)
+        | Q(role=Subject.Role.GOLD, gold_label__isnull=False)
+    )
+    validation = Subject.objects.filter(role=Subject.Role.VALIDATION).exclude(
+        Q(source_label="") & Q(gold_label__isnull=True)
+    )
+
+    def train_label(s: Subject) -> str | None:
+        chosen = s.gold_label if s.role == Subject.Role.GOLD else s.retired_label
+        return chosen.name if chosen else None
+
+    def val_label(s: Subject) -> str | None:
+        return s.gold_label.name if s.gold_label else (s.source_label or None)
+
+    return _files_of(train, train_label), _files_of(validation, val_label)
+
+
+def subjects_to_score(*, version: ModelVersion) -> list[SubjectFiles]:
+    """Open pool subjects (with images) that have no prediction from `version` yet."""
+    from webapp.labeling.models import Subject
+
+    todo = Subject.objects.filter(status=Subject.Status.ACTIVE, role=Subject.Role.POOL).exclude(
+        predictions__model_version=version
+    )
+    return _files_of(todo, lambda s: None)
+
+
+def subjects_unscored_count(*, version: ModelVersion) -> int:
+    from webapp.labeling.models import Subject
+
+    return (
+        Subject.objects.filter(status=Subject.Status.ACTIVE, role=Subject.Role.POOL)
+        .exclude(predictions__model_version=version)
+        .count()
+    )

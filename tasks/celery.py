@@ -1,0 +1,63 @@
+"""The Celery app: Redis broker, configuration from Django settings (namespace CELERY).
+
+Start workers with
+    celery -A tasks worker -Q gpu -c 1 -n gpu@%h        # one per accelerator
+    celery -A tasks worker -Q default -n default@%h     # CPU work
+    celery -A tasks beat                                # periodic retrain check, reaper
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_ready
+from django.conf import settings
+
+from tasks import queues
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+
+app = Celery("glitchlab")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_default_queue=queues.DEFAULT,
+    task_routes=queues.TASK_ROUTES,
+    include=["tasks.training", "tasks.predictions"],
+)
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """Periodic jobs; their intervals come from settings (0 turns the retrain check off)."""
+    schedule: dict[str, dict[str, Any]] = {
+        "reap-lost-runs": {
+            "task": "tasks.training.reap_lost_runs",
+            "schedule": timedelta(seconds=settings.GLITCHLAB_REAPER_EVERY_S),
+        },
+        # Subjects imported after the last activation get the active model's prediction.
+        "score-unscored-subjects": {
+            "task": "tasks.predictions.score_unscored",
+            "schedule": timedelta(seconds=max(settings.GLITCHLAB_REAPER_EVERY_S, 60.0) * 10),
+        },
+    }
+    if settings.GLITCHLAB_RETRAIN_EVERY_HOURS > 0:
+        schedule["retrain-when-enough-new-labels"] = {
+            "task": "tasks.training.maybe_retrain",
+            "schedule": timedelta(hours=settings.GLITCHLAB_RETRAIN_EVERY_HOURS),
+        }
+    return schedule
+
+
+app.conf.beat_schedule = beat_schedule()
+
+
+@worker_ready.connect
+def _fail_runs_this_worker_lost(sender: Any = None, **_: Any) -> None:
+    """A worker that starts cannot be running anything yet: runs it claimed before died."""
+    from webapp.modeling import services
+
+    hostname = getattr(sender, "hostname", "") or ""
+    if hostname:
+        services.training_runs_fail_lost(worker=hostname)

@@ -1,0 +1,87 @@
+"""Helpers shared by the tasks: database rows -> ml.data.Samples, a heartbeat thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+
+from django.db import close_old_connections, connection
+
+from ml.data import DURATIONS, Sample, ifo_of, nearest_duration
+from webapp.modeling.selectors import SubjectFiles
+
+
+def to_samples(files: Sequence[SubjectFiles]) -> list[Sample]:
+    """One ml Sample per subject (id = the Subject primary key as text); a missing
+    duration is filled with the nearest one present and flagged, as ml.data does."""
+    samples = []
+    for f in files:
+        paths = {}
+        substituted = []
+        for duration in DURATIONS:
+            if duration in f.paths:
+                paths[duration] = f.paths[duration]
+            else:
+                paths[duration] = f.paths[nearest_duration(duration, f.paths.keys())]
+                substituted.append(duration)
+        samples.append(
+            Sample(
+                id=str(f.subject_id),
+                label=f.label,
+                paths=paths,
+                substituted=tuple(substituted),
+                ifo=f.ifo or ifo_of(str(f.subject_id)),
+            )
+        )
+    return samples
+
+
+def device_description(device_name: str) -> str:
+    """'cuda (NVIDIA H200)', 'cpu (2 threads)': what the dashboard shows for a run."""
+    import torch
+
+    from ml.model import resolve_device
+
+    device = resolve_device(device_name)
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"{device.type} ({torch.get_num_threads()} threads)"
+
+
+class Heartbeat:
+    """Calls `beat()` every `every_s` seconds in a background thread while the block runs.
+
+    The reaper declares a run lost when its heartbeat stops, so the beat must not depend
+    on the training loop reaching a callback (decoding or evaluation can take minutes).
+    A SIGKILLed worker stops beating with everything else: exactly what the reaper needs.
+    """
+
+    def __init__(self, beat: Callable[[], object], every_s: float) -> None:
+        self._beat = beat
+        self._every_s = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self._every_s):
+                try:
+                    self._beat()
+                except Exception:  # a missed beat is harmless; the next one retries
+                    close_old_connections()
+        finally:
+            connection.close()  # this thread's own database connection
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

@@ -1,0 +1,128 @@
+"""After a model is chosen: score the open subjects with it (gpu), then switch to it and
+re-route the queue (default). Also the periodic scorer of newly imported subjects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from celery import Task
+from celery.utils.log import get_task_logger
+from django.conf import settings
+
+from tasks.celery import app
+from tasks.common import to_samples
+from webapp.modeling import selectors, services
+from webapp.modeling.models import ModelVersion
+
+logger = get_task_logger(__name__)
+
+SCORE_LIMIT_S = settings.GLITCHLAB_SCORE_TIME_LIMIT_S
+
+
+def _wanted(version_id: int) -> ModelVersion | None:
+    """The version if it still needs scoring: pending activation, or the active one."""
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None or not (version.activation_pending or version.is_active):
+        return None
+    return version
+
+
+def _encode(samples: list[Any], encoding: str, size: int) -> tuple[np.ndarray, list[Any]]:
+    """uint8 (N, 3, S, S) of the samples that decode; a broken file skips its subject only."""
+    from ml.encoding import DecodeError, encode_sample, encode_samples
+
+    try:
+        return np.asarray(encode_samples(samples, encoding, size, workers=1)), samples
+    except DecodeError:
+        pass
+    images, kept = [], []
+    for sample in samples:
+        try:
+            images.append(encode_sample(sample, encoding, size))
+            kept.append(sample)
+        except DecodeError as exc:
+            logger.warning("subject %s not scored: %s", sample.id, exc)
+    if not images:
+        return np.zeros((0, 3, size, size), dtype=np.uint8), []
+    return np.stack(images), kept
+
+
+@app.task(bind=True, acks_late=True, soft_time_limit=SCORE_LIMIT_S - 60, time_limit=SCORE_LIMIT_S)
+def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
+    """Predict (and embed) every open subject that lacks a prediction from this version,
+    in batches of GLITCHLAB_SCORE_BATCH_SIZE; then hand over to activate_and_reroute.
+
+    Idempotent: only subjects without this version's prediction are scored, so a second
+    delivery continues where the first stopped.
+    """
+    from ml.embed import embed
+    from ml.model import load_model, predict_proba
+
+    version = _wanted(version_id)
+    if version is None:
+        return {"version_id": version_id, "status": "skipped"}
+    try:
+        todo = selectors.subjects_to_score(version=version)
+        batch = settings.GLITCHLAB_SCORE_BATCH_SIZE
+        scored = 0
+        if todo:
+            model = load_model(
+                Path(version.model_dir or version.checkpoint_path),
+                device=settings.GLITCHLAB_TRAIN_DEVICE,
+            )
+            for start in range(0, len(todo), batch):
+                if _wanted(version_id) is None:  # superseded by a newer request
+                    return {"version_id": version_id, "status": "superseded", "scored": scored}
+                samples = to_samples(todo[start : start + batch])
+                images, kept = _encode(samples, model.encoding, model.image_size)
+                if kept:
+                    services.predictions_store(
+                        version_id=version_id,
+                        subject_ids=[int(s.id) for s in kept],
+                        probs=predict_proba(model, images),
+                        class_names=list(model.class_names),
+                        embeddings=embed(model, images),
+                    )
+                scored += len(kept)
+                if self.request.id and not self.request.is_eager:
+                    self.update_state(
+                        state="PROGRESS",
+                        meta={"done": start + len(samples), "total": len(todo)},
+                    )
+        services.model_version_mark_scored(version_id=version_id)
+    except Exception as exc:
+        services.model_version_activation_failed(
+            version_id=version_id, error=f"scoring failed: {type(exc).__name__}: {exc}"
+        )
+        raise
+    return {"version_id": version_id, "status": "scored", "scored": scored}
+
+
+@app.task(bind=True, acks_late=True)
+def activate_and_reroute(self: Task, version_id: int) -> dict[str, Any]:
+    """Switch to the version (if pending), recompute open consensus, re-route the queue.
+    Idempotent: on an active version it only recomputes and re-routes again."""
+    try:
+        version = services.model_version_activate(version_id=version_id)
+    except Exception as exc:
+        services.model_version_activation_failed(
+            version_id=version_id, error=f"activation failed: {type(exc).__name__}: {exc}"
+        )
+        raise
+    if version is None:
+        return {"version_id": version_id, "status": "superseded"}
+    return {"version_id": version_id, "status": "active", "rerouted": version.n_rerouted}
+
+
+@app.task
+def score_unscored() -> dict[str, Any]:
+    """Beat: subjects imported since the last activation get the active model's prediction."""
+    version = selectors.model_version_active()
+    if version is None:
+        return {"queued": False, "reason": "no active model"}
+    missing = selectors.subjects_unscored_count(version=version)
+    if missing:
+        score_subjects.delay(version.pk)
+    return {"queued": bool(missing), "missing": missing}

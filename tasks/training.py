@@ -1,0 +1,241 @@
+"""Training tasks: fine-tune a model for a TrainingRun (gpu), the periodic retrain check and
+the reaper of runs whose worker died (default)."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.log import get_task_logger
+from django.conf import settings
+
+from tasks.celery import app
+from tasks.common import Heartbeat, device_description, to_samples
+from webapp.modeling import selectors, services
+from webapp.modeling.models import TrainingRun
+
+logger = get_task_logger(__name__)
+
+TRAIN_LIMIT_S = settings.GLITCHLAB_TRAIN_TIME_LIMIT_S
+
+
+def models_dir() -> Path:
+    return Path(settings.VAR_DIR) / "models"
+
+
+def encode_cache_dir() -> Path:
+    return Path(settings.VAR_DIR) / "cache" / "encoded"
+
+
+class _RunReporter:
+    """Turns ml.train's progress events into the run's progress JSON, the Celery task state
+    and heartbeats; remembers whether an admin asked to cancel."""
+
+    def __init__(self, task: Task, run_id: int) -> None:
+        self.task = task
+        self.run_id = run_id
+        self.cancel = False
+        self.state: dict[str, Any] = {"phase": "starting", "fraction": 0.0}
+        self._last_write = 0.0
+
+    def publish(self, state: dict[str, Any], *, force: bool = False) -> None:
+        state = services.json_safe(state)  # NaN (e.g. the loss of a head-only fit) is not JSON
+        self.state = state
+        now = time.monotonic()
+        if not force and now - self._last_write < 1.0:
+            return
+        self._last_write = now
+        self.cancel = services.training_run_heartbeat(run_id=self.run_id, progress=state)
+        if self.task.request.id and not self.task.request.is_eager:
+            self.task.update_state(state="PROGRESS", meta=state)
+
+    def beat(self) -> None:
+        self.cancel = services.training_run_heartbeat(run_id=self.run_id) or self.cancel
+
+    def on_encode(self, done: int, total: int) -> None:
+        fraction = done / max(total, 1)
+        self.publish(
+            {"phase": "decode", "done": done, "total": total, "fraction": 0.05 * fraction},
+            force=done == total,
+        )
+
+    def on_train(self, p: Any) -> None:  # p: ml.train.TrainProgress
+        done = (p.epoch - 1 + p.step / max(p.steps, 1)) / max(p.epochs, 1)
+        state = {
+            "phase": "train",
+            "epoch": p.epoch,
+            "epochs": p.epochs,
+            "step": p.step,
+            "steps": p.steps,
+            "loss": round(float(p.loss), 5),
+            "images_per_second": round(float(p.images_per_second), 1),
+            "metrics": {k: round(float(v), 5) for k, v in p.metrics.items()},
+            "fraction": round(0.05 + 0.9 * done, 4),
+        }
+        self.publish(state, force=p.epoch_done)
+        if p.epoch_done:
+            metrics = ", ".join(f"{k} {v:.4f}" for k, v in p.metrics.items())
+            services.training_run_log(
+                run_id=self.run_id,
+                line=f"epoch {p.epoch}/{p.epochs}: loss {p.loss:.4f}, {metrics}, "
+                f"{p.images_per_second:.0f} img/s",
+            )
+
+    def should_cancel(self) -> bool:
+        return self.cancel
+
+
+@app.task(
+    bind=True,
+    # Safe to deliver twice: the claim below lets only the first delivery work.
+    acks_late=True,
+    soft_time_limit=max(TRAIN_LIMIT_S - 60, 60),
+    time_limit=TRAIN_LIMIT_S,
+)
+def train_model(self: Task, run_id: int) -> dict[str, Any]:
+    """Train the model of TrainingRun `run_id` on retired labels + gold, validate on the
+    fixed validation set, gate it against the active model and register it."""
+    run = services.training_run_claim(
+        run_id=run_id, task_id=self.request.id or "", worker=self.request.hostname or ""
+    )
+    if run is None:
+        logger.info("run %s is not queued any more: nothing to do", run_id)
+        return {"run_id": run_id, "status": "skipped"}
+    reporter = _RunReporter(self, run_id)
+    try:
+        with Heartbeat(reporter.beat, settings.GLITCHLAB_HEARTBEAT_EVERY_S):
+            return _train(run, reporter)
+    except SoftTimeLimitExceeded:
+        services.training_run_fail(
+            run_id=run_id, error=f"stopped at the time limit of {TRAIN_LIMIT_S} s"
+        )
+        raise
+    except Exception as exc:
+        services.training_run_log(run_id=run_id, line=traceback.format_exc())
+        services.training_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
+    from ml.model import git_commit, library_versions
+    from ml.train import TrainConfig, class_names_of, train
+
+    run_id = run.pk
+    config = TrainConfig(**run.config)
+    train_files, val_files = selectors.training_data()
+    train_samples, val_samples = to_samples(train_files), to_samples(val_files)
+    services.training_run_set_device(
+        run_id=run_id,
+        device=device_description(config.device),
+        n_train=len(train_samples),
+        n_val=len(val_samples),
+    )
+    services.training_run_log(
+        run_id=run_id,
+        line=f"training on {len(train_samples)} glitches (retired + gold), validating on "
+        f"{len(val_samples)}; {config.backbone} {config.encoding} {config.image_size}px, "
+        f"{config.epochs} epochs{', head only' if config.head_only else ''}",
+    )
+    out_dir = models_dir() / run.out_dir_name
+    class_names = class_names_of([str(s.label) for s in train_samples])
+    result = train(
+        train_samples,
+        val_samples,
+        config,
+        out_dir,
+        class_names=class_names,
+        cache_dir=encode_cache_dir(),
+        workers=1 if len(train_samples) + len(val_samples) < 200 else None,
+        encode_progress=reporter.on_encode,
+        progress=reporter.on_train,
+        should_cancel=reporter.should_cancel,
+    )
+    if result.cancelled:
+        services.training_run_mark_cancelled(run_id=run_id)
+        return {"run_id": run_id, "status": "cancelled"}
+    reporter.publish({"phase": "gate", "fraction": 0.97}, force=True)
+    baseline_top1, baseline_id = _active_model_top1(val_samples, config.device, run_id)
+    version = services.training_run_succeed(
+        run_id=run_id,
+        outcome=services.TrainOutcome(
+            model_dir=str(result.model_dir),
+            checkpoint_path=str(Path(result.model_dir) / "best.pt"),
+            class_names=class_names,
+            metrics=result.metrics,
+            train_subject_ids=[int(s.id) for s in train_samples],
+            val_subject_ids=[int(s.id) for s in val_samples],
+            code_version=git_commit() or "",
+            library_versions=library_versions(),
+            seconds=result.seconds,
+            images_per_second=result.images_per_second,
+            baseline_top1=baseline_top1,
+            baseline_version_id=baseline_id,
+        ),
+    )
+    services.training_run_log(
+        run_id=run_id,
+        line=f"done in {result.seconds:.1f} s ({result.images_per_second:.0f} img/s); "
+        f"validation top-1 {result.metrics.get('top1')}; gate: "
+        f"{version.gate if version else '-'} ({version.gate_reason if version else ''})",
+    )
+    return {
+        "run_id": run_id,
+        "status": "succeeded",
+        "model_version_id": version.pk if version else None,
+        "top1": result.metrics.get("top1"),
+    }
+
+
+def _active_model_top1(
+    val_samples: list[Any], device: str, run_id: int
+) -> tuple[float | None, int | None]:
+    """The active model's top-1 on this run's validation set (the gate's baseline)."""
+    active = selectors.model_version_active()
+    if active is None:
+        return None, None
+    if not val_samples:
+        return None, active.pk
+    from ml.encoding import encode_samples
+    from ml.evaluate import evaluate
+    from ml.model import load_model
+
+    try:
+        loaded = load_model(active.model_dir or active.checkpoint_path, device=device)
+        images = encode_samples(
+            val_samples, loaded.encoding, loaded.image_size, workers=1, cache_dir=encode_cache_dir()
+        )
+        report = evaluate(loaded, images, [str(s.label) for s in val_samples])
+    except Exception as exc:  # a missing checkpoint must not lose the new model
+        services.training_run_log(
+            run_id=run_id, line=f"could not score the active model {active.name}: {exc}"
+        )
+        return None, active.pk
+    return float(report["top1"]), active.pk
+
+
+@app.task
+def maybe_retrain() -> dict[str, Any]:
+    """Beat: retrain when enough subjects retired since the active model was trained."""
+    new_labels = selectors.new_labels_since_active_model()
+    needed = settings.GLITCHLAB_RETRAIN_MIN_NEW_LABELS
+    if new_labels < needed:
+        return {"started": False, "reason": f"{new_labels} new retired labels < {needed}"}
+    try:
+        run = services.training_run_request(trigger=TrainingRun.Trigger.SCHEDULE)
+    except services.RunAlreadyLiveError as exc:
+        return {"started": False, "reason": str(exc)}
+    return {"started": True, "run_id": run.pk, "new_labels": new_labels}
+
+
+@app.task
+def reap_lost_runs() -> dict[str, int]:
+    """Beat: runs whose heartbeat stopped (their worker was killed) become failed."""
+    failed = services.training_runs_fail_lost(silent_for_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S)
+    expired = services.model_version_activations_expire(
+        older_than_s=settings.GLITCHLAB_SCORE_TIME_LIMIT_S + 3600
+    )
+    return {"runs_failed": failed, "activations_expired": expired}

@@ -1,0 +1,46 @@
+"""A retrain end to end in this process (eager Celery): run -> model -> scored -> active."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from glitch_data import make_dataset
+
+from webapp.labeling.models import Subject
+from webapp.modeling import services
+from webapp.modeling.models import ModelVersion, Prediction, TrainingRun
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_first_retrain_trains_promotes_scores_and_reroutes(tiny_settings, eager_celery):
+    data = make_dataset()
+    run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
+    assert (run.n_train, run.n_val) == (16, 6)
+    assert run.device.startswith("cpu") and run.started_at and run.finished_at
+    assert run.progress["phase"] == "done" and "epoch 1/1" in run.log
+
+    version = ModelVersion.objects.get(training_run=run)
+    assert version.is_active and not version.activation_pending
+    assert version.gate == ModelVersion.Gate.PASSED
+    assert Path(version.model_dir) == Path(tiny_settings.VAR_DIR) / "models" / f"run-{run.pk}"
+    assert (Path(version.model_dir) / "best.pt").is_file()
+    assert (Path(version.model_dir) / "confusion.png").is_file()
+    assert {"top1", "top5", "per_class", "confusion"} <= version.metrics.keys()
+    assert sorted(version.train_subject_ids) == sorted(s.pk for s in data["train"])
+    assert sorted(version.val_subject_ids) == sorted(s.pk for s in data["validation"])
+    assert set(version.val_subject_ids).isdisjoint(version.train_subject_ids)
+    assert version.library_versions["torch"]
+
+    open_ids = {s.pk for s in data["open"]}
+    predicted = set(
+        Prediction.objects.filter(model_version=version).values_list("subject_id", flat=True)
+    )
+    assert predicted == open_ids  # every open subject, nothing else
+    for subject in Subject.objects.filter(pk__in=open_ids):
+        assert subject.priority > 0  # ranked by the new model
+        assert subject.posterior  # the model counts as one vote

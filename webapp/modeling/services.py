@@ -1,0 +1,458 @@
+"""Writes of the modelling app: training runs, the model registry, predictions, re-routing.
+
+Every state change of a run or a version is a compare-and-set update (`filter(id=...,
+status=...).update(...)`, then check the count) so that a re-delivered Celery message, a
+second worker or a double click does nothing twice. Jobs are enqueued only once the
+transaction that made them necessary has committed (`delay_on_commit`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ml import active
+from webapp.labeling import config as labeling_config
+from webapp.labeling.models import Subject
+from webapp.modeling import selectors
+from webapp.modeling.models import ModelVersion, Prediction, TrainingRun
+
+LOG_LIMIT = 200_000  # characters of a run's log kept in the database
+
+
+class RunAlreadyLiveError(Exception):
+    """A training run is already queued or running; only one may be at a time."""
+
+    def __init__(self, run: TrainingRun | None) -> None:
+        self.run = run
+        where = f"run {run.pk} is {run.status}" if run else "another run is queued or running"
+        super().__init__(f"Not started: {where}. Wait for it to finish or cancel it first.")
+
+
+class NothingToDoError(Exception):
+    """The requested change does not apply (e.g. cancelling a finished run)."""
+
+
+def json_safe(obj: Any) -> Any:
+    """NaN and infinities -> None, so a metrics dict is strict JSON (a JSONField refuses NaN)."""
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+# --- training runs ---------------------------------------------------------------------
+
+
+def train_config_default() -> dict[str, Any]:
+    """The ml.train.TrainConfig fields a retrain uses, from settings."""
+    return {
+        "backbone": settings.GLITCHLAB_TRAIN_BACKBONE,
+        "encoding": settings.GLITCHLAB_TRAIN_ENCODING,
+        "image_size": settings.GLITCHLAB_TRAIN_IMAGE_SIZE,
+        "epochs": settings.GLITCHLAB_TRAIN_EPOCHS,
+        "batch_size": settings.GLITCHLAB_TRAIN_BATCH_SIZE,
+        "head_only": settings.GLITCHLAB_TRAIN_HEAD_ONLY,
+        "pretrained": settings.GLITCHLAB_TRAIN_PRETRAINED,
+        "device": settings.GLITCHLAB_TRAIN_DEVICE,
+        "seed": settings.GLITCHLAB_TRAIN_SEED,
+    }
+
+
+def training_run_request(
+    *,
+    trigger: str,
+    requested_by: AbstractBaseUser | None = None,
+    config_overrides: Mapping[str, Any] | None = None,
+) -> TrainingRun:
+    """Queue a retrain. Raises RunAlreadyLiveError while another run is queued or running.
+
+    The check is the database's unique constraint, not a read-then-write, so two requests
+    racing each other cannot both create a run.
+    """
+    train_config = {**train_config_default(), **dict(config_overrides or {})}
+    try:
+        with transaction.atomic():
+            run = TrainingRun.objects.create(
+                trigger=trigger,
+                requested_by=requested_by if requested_by and requested_by.pk else None,
+                config=train_config,
+            )
+    except IntegrityError:
+        raise RunAlreadyLiveError(selectors.training_run_live()) from None
+    from tasks.training import train_model
+
+    train_model.delay_on_commit(run.pk)
+    return run
+
+
+def training_run_claim(*, run_id: int, task_id: str, worker: str) -> TrainingRun | None:
+    """queued -> running for the worker that got the message; None if it is not queued
+    (cancelled, or already taken by an earlier delivery of the same message)."""
+    now = timezone.now()
+    claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
+        status=TrainingRun.Status.RUNNING,
+        celery_task_id=task_id,
+        worker=worker,
+        started_at=now,
+        heartbeat_at=now,
+        progress={"phase": "starting", "fraction": 0.0},
+    )
+    return TrainingRun.objects.get(pk=run_id) if claimed == 1 else None
+
+
+def training_run_heartbeat(*, run_id: int, progress: Mapping[str, Any] | None = None) -> bool:
+    """Record that the run is alive (and its progress); returns whether a cancel was asked."""
+    fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
+    if progress is not None:
+        fields["progress"] = dict(progress)
+    TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING).update(**fields)
+    return TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists()
+
+
+def training_run_set_device(*, run_id: int, device: str, n_train: int, n_val: int) -> None:
+    TrainingRun.objects.filter(pk=run_id).update(device=device, n_train=n_train, n_val=n_val)
+
+
+def training_run_log(*, run_id: int, line: str) -> None:
+    """Append one timestamped line to the run's log (trimmed to its last LOG_LIMIT chars)."""
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().only("log").get(pk=run_id)
+        stamp = timezone.now().strftime("%H:%M:%S")
+        run.log = (run.log + f"{stamp} {line.rstrip()}\n")[-LOG_LIMIT:]
+        run.save(update_fields=["log"])
+
+
+def _finish(run_id: int, status: str, **fields: Any) -> bool:
+    """running -> a final status; False if the run was no longer running."""
+    done = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING).update(
+        status=status, finished_at=timezone.now(), **fields
+    )
+    return done == 1
+
+
+def training_run_fail(*, run_id: int, error: str) -> bool:
+    return _finish(run_id, TrainingRun.Status.FAILED, error=error[:5000])
+
+
+def training_run_mark_cancelled(*, run_id: int) -> bool:
+    return _finish(run_id, TrainingRun.Status.CANCELLED, error="cancelled by an admin")
+
+
+def training_run_cancel(*, run_id: int) -> TrainingRun:
+    """Cancel a queued run at once, or ask a running one to stop at its next step."""
+    if TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
+        status=TrainingRun.Status.CANCELLED,
+        finished_at=timezone.now(),
+        error="cancelled by an admin before it started",
+    ):
+        return TrainingRun.objects.get(pk=run_id)
+    if not TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING).update(
+        cancel_requested=True
+    ):
+        raise NothingToDoError(f"run {run_id} is not queued or running")
+    return TrainingRun.objects.get(pk=run_id)
+
+
+def training_runs_fail_lost(*, worker: str | None = None, silent_for_s: float | None = None) -> int:
+    """Mark failed the running runs whose worker is gone.
+
+    worker: runs claimed by this Celery hostname (called when that worker starts again, so
+    nothing it claimed can still be running). silent_for_s: runs whose last heartbeat is
+    older than this (the periodic reaper). The active model is never touched: a run only
+    creates a candidate version when it succeeds.
+    """
+    runs = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING)
+    if worker is not None:
+        runs = runs.filter(worker=worker)
+        reason = f"worker {worker} restarted while the run was in progress (worker lost)"
+    elif silent_for_s is not None:
+        runs = runs.filter(heartbeat_at__lt=timezone.now() - timedelta(seconds=silent_for_s))
+        reason = f"no heartbeat for {silent_for_s:.0f} s: the worker was lost"
+    else:
+        raise ValueError("give worker or silent_for_s")
+    failed = 0
+    for run_id in list(runs.values_list("pk", flat=True)):
+        failed += training_run_fail(run_id=run_id, error=reason)
+    return failed
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    """What the training task hands back to be recorded (plain values, no ml objects)."""
+
+    model_dir: str
+    checkpoint_path: str
+    class_names: list[str]
+    metrics: dict[str, Any]
+    train_subject_ids: list[int]
+    val_subject_ids: list[int]
+    code_version: str
+    library_versions: dict[str, str]
+    seconds: float
+    images_per_second: float
+    baseline_top1: float | None  # the active model's top-1 on the same validation set
+    baseline_version_id: int | None
+
+
+def training_run_succeed(*, run_id: int, outcome: TrainOutcome) -> ModelVersion | None:
+    """Record a finished run: a new candidate ModelVersion, gated against the active one;
+    if it passes (and GLITCHLAB_AUTO_PROMOTE), its activation is requested."""
+    with transaction.atomic():
+        if not _finish(
+            run_id,
+            TrainingRun.Status.SUCCEEDED,
+            baseline_top1=outcome.baseline_top1,
+            baseline_version_id=outcome.baseline_version_id,
+            progress={"phase": "done", "fraction": 1.0},
+        ):
+            return None
+        val_top1 = outcome.metrics.get("top1") if outcome.val_subject_ids else None
+        version = ModelVersion.objects.create(
+            name=f"run-{run_id}",
+            training_run_id=run_id,
+            model_dir=outcome.model_dir,
+            checkpoint_path=outcome.checkpoint_path,
+            class_names=outcome.class_names,
+            metrics=json_safe(outcome.metrics),
+            val_top1=val_top1,
+            train_subject_ids=outcome.train_subject_ids,
+            val_subject_ids=outcome.val_subject_ids,
+            code_version=outcome.code_version,
+            library_versions=outcome.library_versions,
+        )
+        passed, reason = gate_decide(
+            candidate_top1=val_top1,
+            baseline_top1=outcome.baseline_top1,
+            has_active=outcome.baseline_version_id is not None,
+            margin=settings.GLITCHLAB_PROMOTE_MARGIN,
+        )
+        version.gate = ModelVersion.Gate.PASSED if passed else ModelVersion.Gate.FAILED
+        version.gate_reason = reason
+        version.save(update_fields=["gate", "gate_reason"])
+        if passed and settings.GLITCHLAB_AUTO_PROMOTE:
+            model_version_request_activation(version_id=version.pk)
+    return version
+
+
+def gate_decide(
+    *, candidate_top1: float | None, baseline_top1: float | None, has_active: bool, margin: float
+) -> tuple[bool, str]:
+    """Promote only if not worse than the active model on validation, within `margin`."""
+    if not has_active:
+        return True, "no active model yet"
+    if candidate_top1 is None:
+        return False, "no validation subjects: promote by hand after checking the model"
+    if baseline_top1 is None:
+        return True, "the active model could not be scored on this validation set"
+    if candidate_top1 + margin >= baseline_top1:
+        return True, f"validation top-1 {candidate_top1:.4f} vs active {baseline_top1:.4f}"
+    return False, (
+        f"validation top-1 {candidate_top1:.4f} is worse than the active model's "
+        f"{baseline_top1:.4f} by more than the margin {margin:.4f}"
+    )
+
+
+# --- activation: promote, roll back ----------------------------------------------------
+
+
+def model_version_request_activation(*, version_id: int) -> ModelVersion:
+    """Make this version the next active one (promote or roll back: the same switch).
+
+    The old model keeps serving: this only marks the version pending and queues the
+    scoring of the backlog with it on the GPU queue; the switch itself happens in
+    model_version_activate once every open subject has its prediction. A newer request
+    replaces an older pending one.
+    """
+    with transaction.atomic():
+        version = ModelVersion.objects.select_for_update().get(pk=version_id)
+        ModelVersion.objects.filter(activation_pending=True).exclude(pk=version_id).update(
+            activation_pending=False
+        )
+        version.activation_pending = True
+        version.activation_requested_at = timezone.now()
+        version.activation_error = ""
+        version.save(
+            update_fields=["activation_pending", "activation_requested_at", "activation_error"]
+        )
+    from tasks.predictions import score_subjects
+
+    score_subjects.delay_on_commit(version.pk)
+    return version
+
+
+def model_version_rollback_target() -> ModelVersion | None:
+    """The version that was active before the current one (the last one activated)."""
+    return (
+        ModelVersion.objects.filter(is_active=False, activated_at__isnull=False)
+        .order_by("-activated_at")
+        .first()
+    )
+
+
+def model_version_activation_failed(*, version_id: int, error: str) -> None:
+    ModelVersion.objects.filter(pk=version_id, activation_pending=True).update(
+        activation_pending=False, activation_error=error[:2000]
+    )
+
+
+def model_version_activations_expire(*, older_than_s: float) -> int:
+    """Drop activation requests whose scoring job never finished (its worker died)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_s)
+    return ModelVersion.objects.filter(
+        activation_pending=True, activation_requested_at__lt=cutoff
+    ).update(activation_pending=False, activation_error="scoring did not finish in time")
+
+
+def model_version_mark_scored(*, version_id: int) -> None:
+    """Every open subject has this version's prediction: finish a pending activation, or
+    re-route if the version is already active (new subjects were scored)."""
+    version = ModelVersion.objects.get(pk=version_id)
+    ModelVersion.objects.filter(pk=version_id).update(
+        scored_at=timezone.now(), n_scored=version.predictions.count()
+    )
+    from tasks.predictions import activate_and_reroute
+
+    if version.activation_pending or version.is_active:
+        activate_and_reroute.delay_on_commit(version_id)
+
+
+def model_version_activate(*, version_id: int) -> ModelVersion | None:
+    """The atomic switch: in ONE transaction the version becomes the active one, every open
+    subject's consensus is recomputed with it as the model vote, and every open subject is
+    re-routed (level and priority) by it. Volunteers see either the old model's routing or
+    the new one's, never a mix; nothing stays routed by an old model.
+
+    None if the version is neither pending nor active (a newer request superseded it).
+    """
+    with transaction.atomic():
+        version = ModelVersion.objects.select_for_update().get(pk=version_id)
+        if not (version.activation_pending or version.is_active):
+            return None
+        if not version.is_active:
+            ModelVersion.objects.filter(is_active=True).update(is_active=False)
+            version.is_active = True
+            version.activation_pending = False
+            version.activated_at = timezone.now()
+            version.save(update_fields=["is_active", "activation_pending", "activated_at"])
+        _recompute_open_consensus()
+        version.n_rerouted = queue_reroute(version=version)
+        version.save(update_fields=["n_rerouted"])
+    return version
+
+
+def _recompute_open_consensus() -> None:
+    """The model is one vote in every open subject's posterior: recompute them all."""
+    from webapp.labeling.services import subject_consensus_recompute
+
+    open_subjects = Subject.objects.select_for_update().filter(
+        status=Subject.Status.ACTIVE, role=Subject.Role.POOL
+    )
+    for subject in open_subjects.iterator(chunk_size=500):
+        subject_consensus_recompute(subject=subject)
+
+
+# --- predictions and the queue ---------------------------------------------------------
+
+
+def predictions_store(
+    *,
+    version_id: int,
+    subject_ids: Sequence[int],
+    probs: np.ndarray,
+    class_names: Sequence[str],
+    embeddings: np.ndarray | None = None,
+) -> int:
+    """Save (N, C) probabilities (and (N, D) embeddings, reduced for the diversity term) of
+    N subjects. Idempotent: a subject that already has this version's prediction keeps it."""
+    reduced = active.project_embeddings(embeddings) if embeddings is not None else None
+    u = active.uncertainty(probs, "margin")
+    rows = []
+    for i, subject_id in enumerate(subject_ids):
+        p = probs[i]
+        top = int(np.argmax(p))
+        rows.append(
+            Prediction(
+                model_version_id=version_id,
+                subject_id=subject_id,
+                probabilities={
+                    name: round(float(v), 6) for name, v in zip(class_names, p, strict=True)
+                },
+                predicted_label=class_names[top],
+                confidence=float(p[top]),
+                margin=float(1.0 - u[i]),
+                embedding=reduced[i].astype(np.float16).tobytes() if reduced is not None else None,
+            )
+        )
+    created = Prediction.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(created)
+
+
+def queue_reroute(*, version: ModelVersion) -> int:
+    """Give every open subject its level and priority from `version`'s predictions.
+
+    Level: Gravity Spy's routing (ml.active.route_levels): confident predictions go to
+    the level that introduced the class, uncertain ones higher up. Priority inside each
+    level's queue: ml.active.rank_for_labelling, confident-first for the first level,
+    gradually uncertain-first up to the top level, with diversity on the embeddings.
+    Subjects without a prediction from this version (imported during scoring) get
+    priority 0 until the periodic scorer reaches them: no old model's rank survives.
+    """
+    levels = labeling_config.levels()
+    top_level = max(len(levels), 1)
+    class_names = list(version.class_names)
+    open_subjects = Subject.objects.filter(status=Subject.Status.ACTIVE, role=Subject.Role.POOL)
+    preds = list(
+        Prediction.objects.filter(model_version=version, subject__in=open_subjects).values_list(
+            "subject_id", "probabilities", "embedding"
+        )
+    )
+    scored_ids = [subject_id for subject_id, _, _ in preds]
+    Subject.objects.filter(pk__in=open_subjects.values("pk")).exclude(pk__in=scored_ids).update(
+        priority=0.0
+    )
+    if not preds:
+        return 0
+    probs = np.array([[float(p.get(name, 0.0)) for name in class_names] for _, p, _ in preds])
+    embeddings = _embeddings_matrix([e for _, _, e in preds])
+    routed = active.route_levels(
+        probs, class_names, levels, confidence=settings.GLITCHLAB_ROUTE_CONFIDENCE
+    )
+    priority = np.zeros(len(preds))
+    for level in range(1, top_level + 1):
+        members = np.flatnonzero(routed == level)
+        if len(members) == 0:
+            continue
+        order, _ = active.rank_for_labelling(
+            probs[members],
+            embeddings[members] if embeddings is not None else None,
+            uncertainty_weight=active.experience_of_level(level, top_level),
+            diversity=settings.GLITCHLAB_RANK_DIVERSITY,
+        )
+        # Priority in (0, 1], higher first; 0 stays for "not ranked by the active model".
+        priority[members[order]] = 1.0 - np.arange(len(members)) / len(members)
+    by_id = {subject_id: i for i, subject_id in enumerate(scored_ids)}
+    subjects = list(Subject.objects.filter(pk__in=scored_ids).only("pk", "level", "priority"))
+    for subject in subjects:
+        i = by_id[subject.pk]
+        subject.level = int(routed[i])
+        subject.priority = float(priority[i])
+    Subject.objects.bulk_update(subjects, ["level", "priority"], batch_size=1000)
+    return len(subjects)
+
+
+def _embeddings_matrix(blobs: Sequence[bytes | memoryview | None]) -> np.ndarray | None:
+    if not blobs or any(b is None for b in blobs):
+        return None
+    return np.stack([np.frombuffer(bytes(b), dtype=np.float16) for b in blobs if b is not None])
