@@ -39,6 +39,7 @@ _DEFAULT_FRAME = (101 / 800, 61 / 600, 674 / 800, 540 / 600)
 _CUBE_BITS = 5  # viridis lookup cube of 32^3 cells: built in ~0.1 s by each worker process
 _REFINE_WINDOW = 8  # the cube's guess is within a few entries of the nearest; search +-8
 _VIRIDIS_TOLERANCE = 30.0  # RGB distance to the colour map under which a pixel counts as plot
+_CHROMA_THRESHOLD = 25  # max-min channel above which a pixel is coloured (plot), not grey
 _CACHE_FORMAT = 1  # bump when the encoded pixels change, so old caches are not reused
 
 
@@ -110,33 +111,71 @@ def viridis_mask(rgb: np.ndarray) -> np.ndarray:
 # --- plot frame -----------------------------------------------------------------------------
 
 
-def _longest_run(flags: np.ndarray) -> tuple[int, int]:
-    """[start, stop) of the longest run of True in a 1-D bool array; (0, 0) when none."""
+def _longest_run(flags: np.ndarray, max_gap: int = 0) -> tuple[int, int]:
+    """[start, stop) of the longest run of True in a 1-D bool array, bridging gaps of up to
+    `max_gap` False entries between True ones; (0, 0) when there is no True."""
     padded = np.concatenate(([False], flags, [False])).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
-    starts, stops = edges[0::2], edges[1::2]
-    if len(starts) == 0:
+    starts, stops = list(edges[0::2]), list(edges[1::2])
+    if not starts:
         return 0, 0
-    longest = int(np.argmax(stops - starts))
-    return int(starts[longest]), int(stops[longest])
+    merged = [[starts[0], stops[0]]]
+    for start, stop in zip(starts[1:], stops[1:], strict=True):
+        if start - merged[-1][1] <= max_gap:
+            merged[-1][1] = stop
+        else:
+            merged.append([start, stop])
+    start, stop = max(merged, key=lambda run: run[1] - run[0])
+    return int(start), int(stop)
+
+
+def _plot_like(rgb: np.ndarray) -> np.ndarray:
+    """bool (H, W): viridis colours, or coloured (not white/grey/black) pixels.
+
+    JPEG smears a thin yellow track into purple, giving blends that lie off the colour map;
+    they are still coloured, unlike the white margins, black text and grey anti-aliasing.
+    """
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # (not .max(-1): 30x slower)
+    chroma = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
+    return viridis_mask(rgb) | (chroma > _CHROMA_THRESHOLD)
 
 
 def plot_frame(rgb: np.ndarray) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1), exclusive ends: the plot area of a Gravity Spy image (uint8 HxWx3).
 
     The plot is the largest block of viridis-coloured pixels: the widest run of columns that
-    are mostly viridis (the colour bar is a narrow, separate run), then within those columns
-    the tallest run of such rows. A bare crop is all plot and comes back whole. If nothing
-    plausible is found, the standard 800x600 frame, scaled to the image, is used.
+    are mostly plot-like (the colour bar is a narrow run of its own, ~2% of the width away),
+    then within those columns the tallest run of such rows. A bare crop is all plot and comes
+    back whole. If nothing plausible is found, the standard 800x600 frame, scaled to the
+    image, is used.
     """
     height, width = rgb.shape[:2]
-    mask = viridis_mask(rgb)
-    x0, x1 = _longest_run(mask.mean(0) > 0.5)
-    y0, y1 = _longest_run(mask[:, x0:x1].mean(1) > 0.5) if x1 > x0 else (0, 0)
+    mask = _plot_like(rgb)
+    x0, x1 = _longest_run(mask.mean(0) > 0.5, max_gap=width // 200)
+    if x1 > x0:
+        y0, y1 = _longest_run(mask[:, x0:x1].mean(1) > 0.5, max_gap=height // 200)
+    else:
+        y0, y1 = 0, 0
     if x1 - x0 >= 0.3 * width and y1 - y0 >= 0.3 * height:
-        return x0, y0, x1, y1
+        return _trim_frame_lines(rgb, x0, y0, x1, y1)
     fx0, fy0, fx1, fy1 = _DEFAULT_FRAME
     return round(fx0 * width), round(fy0 * height), round(fx1 * width), round(fy1 * height)
+
+
+def _trim_frame_lines(
+    rgb: np.ndarray, x0: int, y0: int, x1: int, y1: int
+) -> tuple[int, int, int, int]:
+    """Drop up to 2 edge rows/columns that are mostly off the colour map: a JPEG-blurred
+    frame line is dark and slightly coloured, so it can pass as plot in _plot_like."""
+    viridis = viridis_mask(rgb[y0:y1, x0:x1])
+    top, left = 0, 0
+    bottom, right = viridis.shape
+    for _ in range(2):
+        top += bool(viridis[top, left:right].mean() < 0.5)
+        bottom -= bool(viridis[bottom - 1, left:right].mean() < 0.5)
+        left += bool(viridis[top:bottom, left].mean() < 0.5)
+        right -= bool(viridis[top:bottom, right - 1].mean() < 0.5)
+    return x0 + left, y0 + top, x0 + right, y0 + bottom
 
 
 def _decode_rgb(path: Path) -> np.ndarray:
@@ -238,15 +277,34 @@ def _encode_job(job: tuple[Sample, str, int]) -> np.ndarray:
 # --- many samples, in parallel, cached -------------------------------------------------------
 
 
+def durations_read(encoding: str) -> tuple[float, ...]:
+    """The views (durations in s) that `encoding` reads from each sample."""
+    if encoding == "rgb-durations":
+        return RGB_DURATIONS
+    if encoding == "single-2.0":
+        return (SINGLE_DURATION,)
+    return tuple(d for row in MOSAIC_LAYOUT for d in row)
+
+
+def files_read(sample: Sample, encoding: str) -> tuple[Path, ...]:
+    """The distinct files `encoding` decodes for `sample` (a substituted view counts once)."""
+    return tuple(dict.fromkeys(sample.path_for(d) for d in durations_read(encoding)))
+
+
 def cache_key(samples: Sequence[Sample], encoding: str, size: int) -> str:
-    """sha256 over (format, encoding, size, each view's path + byte size + mtime), in order."""
+    """sha256 over (format, encoding, size, and per sample each view read: its duration,
+    absolute path, byte size and mtime), in order. Editing or replacing a file changes it."""
     digest = hashlib.sha256(f"glitchlab-encoding/{_CACHE_FORMAT}/{encoding}/{size}".encode())
     for sample in samples:
-        for duration in sorted(sample.paths):
-            path = Path(sample.paths[duration])
-            stat = path.stat()
+        digest.update(b"\n")
+        for duration in durations_read(encoding):
+            path = Path(sample.path_for(duration))
+            try:
+                stat = path.stat()
+            except OSError as exc:
+                raise DecodeError(f"{path}: cannot read ({exc.strerror})") from exc
             digest.update(
-                f"\n{duration}\t{path.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}".encode()
+                f"{duration}\t{path.absolute()}\t{stat.st_size}\t{stat.st_mtime_ns}\t".encode()
             )
     return digest.hexdigest()
 

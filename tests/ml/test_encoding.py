@@ -23,6 +23,9 @@ from ml.errors import UserError
 REAL_SET = Path(__file__).resolve().parents[2].parent / "shared/data/gravityspy-real"
 REAL_PNG = REAL_SET / "Blip/H1_0PgqDFdHPl_1.0.png"  # 800x600, official Gravity Spy rendering
 REAL_JPEG = REAL_SET / "Koi_Fish/golden-KoiFish_0.5.jpg"  # 600x450 field-guide JPEG
+# JPEG smears thin yellow tracks into off-colour-map blends that once split the plot in two:
+THIN_VERTICAL_TRACK = REAL_SET / "Blip/zoo-16350d11-0f4a-4e70-8d1d-69b034002d25_4.0.jpg"
+THIN_HORIZONTAL_LINE = REAL_SET / "Power_Line/zoo-155385bb-23c5-4433-89b5-6e19dfc52d5c_0.5.jpg"
 needs_real_set = pytest.mark.skipif(
     not REAL_SET.is_dir(), reason=f"real data set not found at {REAL_SET}"
 )
@@ -30,7 +33,13 @@ needs_real_set = pytest.mark.skipif(
 
 @needs_real_set
 @pytest.mark.parametrize(
-    ("path", "expected_height", "expected_width"), [(REAL_PNG, 479, 573), (REAL_JPEG, 358, 429)]
+    ("path", "expected_height", "expected_width"),
+    [
+        (REAL_PNG, 479, 573),
+        (REAL_JPEG, 358, 429),
+        (THIN_VERTICAL_TRACK, 479, 573),
+        (THIN_HORIZONTAL_LINE, 358, 429),
+    ],
 )
 def test_real_plots_are_cropped_to_the_plot_area(
     path: Path, expected_height: int, expected_width: int
@@ -39,7 +48,7 @@ def test_real_plots_are_cropped_to_the_plot_area(
 
     assert crop.dtype == np.uint8 and crop.shape[2] == 3
     assert abs(crop.shape[0] - expected_height) <= 3 and abs(crop.shape[1] - expected_width) <= 3
-    assert viridis_mask(crop).mean() > 0.97  # no white margin, axis labels or colour bar
+    assert viridis_mask(crop).mean() > 0.95  # no white margin, axis labels or colour bar
 
 
 @needs_real_set
