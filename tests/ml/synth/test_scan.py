@@ -1,0 +1,68 @@
+"""`python -m ml scan` on a GWOSC-style HDF5 file written by the simulator."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from ml.cli import main
+from ml.synth import read_manifest, write_gwosc_hdf5
+from tests.ml.synth.conftest import brightest_frequency, energy_of
+
+START = 1126259000.0
+
+
+def test_scan_renders_the_injected_glitches(tmp_path, capsys):
+    strain = tmp_path / "H-H1_SIM-1126259000-32.hdf5"
+    injected = write_gwosc_hdf5(
+        strain, [("Power_Line", START + 10), ("Blip", START + 20)], gps_start=START, seed=4
+    )
+    from gwpy.timeseries import TimeSeries
+
+    series = TimeSeries.read(str(strain), format="hdf5.gwosc")
+    assert series.t0.value == START and series.sample_rate.value == 8192.0
+
+    times = tmp_path / "triggers.csv"
+    times.write_text(
+        f"gps,label,id\n{START + 10},Power_Line,pl0000001\n{START + 20},,\n{START + 1},,\n"
+    )
+    out = tmp_path / "scans"
+    rc = main(
+        ["scan", "--strain", str(strain), "--times", str(times), "--out", str(out), "--quiet"]
+    )
+    assert rc == 0
+    assert "skipped 1 trigger" in capsys.readouterr().err
+    rows = read_manifest(out / "manifest.csv")
+    assert len(rows) == 8
+    assert {r["duration"] for r in rows} == {"0.5", "1.0", "2.0", "4.0"}
+    line = [r for r in rows if r["id"] == "pl0000001"]
+    assert all(r["path"].startswith("Power_Line/H1_pl0000001_spectrogram_") for r in line)
+    blip = [r for r in rows if r["id"] != "pl0000001"]
+    assert all(r["path"].startswith("unlabelled/H1_") and r["label"] == "" for r in blip)
+
+    assert injected[0].label == "Power_Line"
+    image = np.asarray(Image.open(out / line[1]["path"]).convert("RGB"))
+    assert image.shape == (600, 800, 3)
+    # inside the spines: plot rows 2..477 of 479
+    values = np.pad(energy_of(image[63:539, 103:672]), ((2, 1), (0, 0)))
+    seen = brightest_frequency(values)
+    assert abs(seen - 60.0) < 8.0
+    assert abs(float(line[0]["peak_frequency"]) - 60.0) < 8.0
+
+
+def test_scan_errors_are_one_line(tmp_path, capsys):
+    times = tmp_path / "t.csv"
+    times.write_text("when\n1\n")
+    rc = main(
+        [
+            "scan",
+            "--strain",
+            str(tmp_path / "missing.hdf5"),
+            "--times",
+            str(times),
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert rc == 2
+    assert capsys.readouterr().err.startswith("error: no such strain file")
