@@ -131,29 +131,27 @@ def test_cache_hit_returns_the_same_array_without_decoding(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_glitch(tmp_path / "data/Blip", "a_{d}")
-    write_glitch(tmp_path / "data/Blip", "b_{d}", durations=(1.0, 2.0))  # 4.0 s substituted
+    write_glitch(tmp_path / "data/Blip", "b_{d}", durations=(1.0, 2.0))  # 0.5, 4.0 substituted
     samples = load_samples(tmp_path / "data").samples
     decoded: list[Path] = []
     real_decode = encoding._decode_rgb
     monkeypatch.setattr(encoding, "_decode_rgb", lambda p: decoded.append(p) or real_decode(p))
     seen: list[tuple[int, int]] = []
+    cache = tmp_path / "cache"
 
-    first = encode_samples(samples, size=24, workers=1, cache_dir=tmp_path / "cache")
-    files_decoded_first = sorted(decoded)
+    first = encode_samples(samples, "mosaic", size=24, workers=1, cache_dir=cache)
+    decoded_first = list(decoded)
     second = encode_samples(
-        samples,
-        size=24,
-        workers=1,
-        cache_dir=tmp_path / "cache",
-        progress=lambda *a: seen.append(a),
+        samples, "mosaic", size=24, workers=1, cache_dir=cache, progress=lambda *a: seen.append(a)
     )
 
     assert first.shape == (2, 3, 24, 24) and first.dtype == np.uint8
-    assert len(files_decoded_first) == len(set(files_decoded_first)) == 5  # each file once
-    assert len(decoded) == 5  # the second call decoded nothing
+    # the mosaic shows 8 tiles from 6 distinct files: each file is decoded exactly once
+    assert sorted(decoded_first) == sorted({p for s in samples for p in s.paths.values()})
+    assert len(decoded) == 6  # the second call decoded nothing
     assert np.array_equal(first, second) and isinstance(second, np.memmap)
     assert seen[-1] == (2, 2)
-    assert not list((tmp_path / "cache").glob("*.partial.npy"))
+    assert not list(cache.glob("*.partial.npy"))
 
 
 def test_a_changed_file_misses_the_cache(tmp_path: Path) -> None:
