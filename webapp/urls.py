@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("webapp.accounts.urls")),
     path("api/", include("webapp.labeling.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("modeling/", include("webapp.modeling.urls")),
     path("", include("webapp.labeling.urls")),
 ]
 

@@ -131,3 +131,82 @@ def subjects_unscored_count(*, version: ModelVersion) -> int:
         .exclude(predictions__model_version=version)
         .count()
     )
+
+
+# --- the admin dashboard ---------------------------------------------------------------
+
+
+def _version_summary(version: ModelVersion | None, active: ModelVersion | None) -> Any:
+    if version is None:
+        return None
+    metrics = version.metrics or {}
+    delta = None
+    if active is not None and version.val_top1 is not None and active.val_top1 is not None:
+        delta = round(version.val_top1 - active.val_top1, 4)
+    return {
+        "id": version.pk,
+        "name": version.name,
+        "is_active": version.is_active,
+        "activation_pending": version.activation_pending,
+        "activation_error": version.activation_error,
+        "gate": version.gate,
+        "gate_reason": version.gate_reason,
+        "top1": metrics.get("top1"),
+        "top5": metrics.get("top5"),
+        "macro_f1": metrics.get("macro_f1"),
+        "delta_top1_vs_active": delta,
+        "activated_at": version.activated_at.isoformat() if version.activated_at else None,
+        "has_confusion": bool(version.model_dir)
+        and (Path(version.model_dir) / "confusion.png").is_file(),
+    }
+
+
+def _run_summary(run: TrainingRun, active: ModelVersion | None) -> dict[str, Any]:
+    version = getattr(run, "model_version", None)
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "trigger": run.trigger,
+        "requested_by": run.requested_by.get_username() if run.requested_by else None,
+        "device": run.device,
+        "worker": run.worker,
+        "created_at": run.created_at.isoformat(),
+        "duration_s": round(run.duration_s, 1) if run.duration_s is not None else None,
+        "n_train": run.n_train,
+        "n_val": run.n_val,
+        "baseline_top1": run.baseline_top1,
+        "error": run.error,
+        "progress": run.progress,
+        "cancel_requested": run.cancel_requested,
+        "heartbeat_at": run.heartbeat_at.isoformat() if run.heartbeat_at else None,
+        "log_tail": run.log[-3000:] if run.is_live else "",
+        "version": _version_summary(version, active),
+    }
+
+
+def dashboard_state(*, history: int = 20) -> dict[str, Any]:
+    """Everything the admin dashboard shows, as JSON-able data (also its polling endpoint)."""
+    from tasks import monitoring
+
+    active = model_version_active()
+    live = training_run_live()
+    pending = ModelVersion.objects.filter(activation_pending=True).first()
+    pending_state = None
+    if pending is not None:
+        pending_state = {
+            **_version_summary(pending, active),
+            "scored": pending.predictions.count(),
+            "unscored": subjects_unscored_count(version=pending),
+        }
+    gpu = monitoring.gpu_workers_alive()
+    return {
+        "live_run": _run_summary(live, active) if live else None,
+        "active_model": _version_summary(active, active),
+        "pending_activation": pending_state,
+        "queues": monitoring.queue_depths(),
+        "workers": monitoring.workers() or {},
+        "gpu_worker_alive": bool(gpu),
+        "gpu_workers": gpu,
+        "new_labels_since_active": new_labels_since_active_model(),
+        "runs": [_run_summary(r, active) for r in training_runs_recent(limit=history)],
+    }

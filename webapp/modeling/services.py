@@ -242,7 +242,7 @@ def training_run_succeed(*, run_id: int, outcome: TrainOutcome) -> ModelVersion 
         version.gate_reason = reason
         version.save(update_fields=["gate", "gate_reason"])
         if passed and settings.GLITCHLAB_AUTO_PROMOTE:
-            model_version_request_activation(version_id=version.pk)
+            version = model_version_request_activation(version_id=version.pk)
     return version
 
 

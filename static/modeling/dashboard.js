@@ -1,0 +1,74 @@
+// Admin dashboard: poll the status JSON, move the progress bar, refresh queue depths and
+// worker state, and reload the page when a run, the active model or a switch changes.
+const root = document.getElementById("models");
+const POLL_MS = 1500;
+
+function text(selector, value) {
+  const el = root.querySelector(selector);
+  if (el && value !== undefined && value !== null) el.textContent = value;
+}
+
+function describe(progress) {
+  if (!progress || !progress.phase) return "waiting for a gpu worker";
+  const parts = [progress.phase];
+  if (progress.epoch) parts.push(`epoch ${progress.epoch}/${progress.epochs}`);
+  if (progress.steps) parts.push(`step ${progress.step}/${progress.steps}`);
+  if (progress.loss !== undefined && progress.loss !== null) parts.push(`loss ${progress.loss}`);
+  if (progress.total) parts.push(`${progress.done}/${progress.total} decoded`);
+  for (const [name, value] of Object.entries(progress.metrics || {})) {
+    parts.push(`${name} ${value}`);
+  }
+  return parts.join(" · ");
+}
+
+function render(state) {
+  const run = state.live_run;
+  if (run) {
+    const percent = Math.round(100 * (run.progress.fraction || 0));
+    const bar = root.querySelector("[data-testid=progress]");
+    if (bar) {
+      bar.setAttribute("aria-valuenow", String(percent));
+      bar.querySelector(".bar-fill").style.width = `${percent}%`;
+    }
+    text("[data-testid=run-status]", run.status);
+    text("[data-testid=progress-text]", describe(run.progress));
+    text("[data-testid=log]", run.log_tail);
+  }
+  for (const [name, depth] of Object.entries(state.queues || {})) {
+    text(`[data-testid=queue-${name}]`, depth === null ? "?" : String(depth));
+  }
+  const worker = root.querySelector("[data-testid=gpu-worker]");
+  if (worker) {
+    worker.textContent = state.gpu_worker_alive
+      ? `alive (${state.gpu_workers.join(", ")})`
+      : "none answering";
+    worker.className = state.gpu_worker_alive ? "ok" : "bad";
+  }
+  const now = {
+    liveRun: run ? `${run.id}:${run.status}` : ":",
+    active: state.active_model ? String(state.active_model.id) : "",
+    pending: state.pending_activation ? String(state.pending_activation.id) : "",
+  };
+  if (
+    now.liveRun !== root.dataset.liveRun ||
+    now.active !== root.dataset.active ||
+    now.pending !== root.dataset.pending
+  ) {
+    window.location.reload();
+  }
+}
+
+async function poll() {
+  try {
+    const response = await fetch(root.dataset.statusUrl, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    if (response.ok) render(await response.json());
+  } catch (error) {
+    console.warn("status poll failed", error);
+  }
+  window.setTimeout(poll, POLL_MS);
+}
+
+if (root) window.setTimeout(poll, POLL_MS);

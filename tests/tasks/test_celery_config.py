@@ -1,0 +1,65 @@
+"""Celery's configuration keeps long GPU jobs safe: routing, prefetch, acks, time limits."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from tasks import queues
+from tasks.celery import app, beat_schedule
+from tasks.predictions import activate_and_reroute, score_subjects
+from tasks.training import maybe_retrain, train_model
+
+
+def test_gpu_work_goes_to_the_gpu_queue_and_the_rest_to_default():
+    assert app.amqp.router.route({}, train_model.name)["queue"].name == queues.GPU
+    assert app.amqp.router.route({}, score_subjects.name)["queue"].name == queues.GPU
+    assert app.amqp.router.route({}, activate_and_reroute.name)["queue"].name == queues.DEFAULT
+    assert app.amqp.router.route({}, maybe_retrain.name)["queue"].name == queues.DEFAULT
+
+
+def test_a_worker_reserves_one_long_job_at_a_time():
+    assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_redis_does_not_redeliver_a_training_that_is_still_running():
+    visibility = app.conf.broker_transport_options["visibility_timeout"]
+    assert visibility > train_model.time_limit > train_model.soft_time_limit
+    assert visibility > score_subjects.time_limit
+
+
+def test_only_idempotent_tasks_ack_late():
+    assert train_model.acks_late and score_subjects.acks_late and activate_and_reroute.acks_late
+    assert not maybe_retrain.acks_late  # the beat sends it again on schedule anyway
+
+
+def test_the_beat_checks_for_new_labels_every_n_hours_and_reaps_lost_runs(settings):
+    settings.GLITCHLAB_RETRAIN_EVERY_HOURS = 6
+    schedule = beat_schedule()
+    assert schedule["retrain-when-enough-new-labels"]["schedule"].total_seconds() == 6 * 3600
+    assert "reap-lost-runs" in schedule
+    settings.GLITCHLAB_RETRAIN_EVERY_HOURS = 0
+    assert "retrain-when-enough-new-labels" not in beat_schedule()
+
+
+def test_broker_defaults_to_the_redis_url():
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
+
+
+@pytest.mark.django_db
+def test_the_beat_retrains_only_when_enough_new_labels_exist(
+    tiny_settings, django_capture_on_commit_callbacks
+):
+    from glitch_data import make_subject
+
+    from webapp.modeling.models import TrainingRun
+
+    tiny_settings.GLITCHLAB_RETRAIN_MIN_NEW_LABELS = 2
+    make_subject("Blip", retired=True)
+    assert maybe_retrain.apply().get()["started"] is False
+    make_subject("Whistle", retired=True)
+    with django_capture_on_commit_callbacks() as sent:
+        result = maybe_retrain.apply().get()
+    assert result["started"] is True and len(sent) == 1
+    assert TrainingRun.objects.get().trigger == TrainingRun.Trigger.SCHEDULE
+    assert maybe_retrain.apply().get()["started"] is False  # one run at a time

@@ -1,0 +1,96 @@
+"""Training runs: one at a time (enforced by the database), claim, cancel, lost workers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from webapp.modeling import services
+from webapp.modeling.models import TrainingRun
+
+pytestmark = pytest.mark.django_db
+
+
+def request_run() -> TrainingRun:
+    return services.training_run_request(trigger=TrainingRun.Trigger.ADMIN)
+
+
+def test_a_second_request_while_one_is_queued_gets_a_clear_answer():
+    first = request_run()
+    with pytest.raises(services.RunAlreadyLiveError, match=f"run {first.pk} is queued"):
+        request_run()
+    assert TrainingRun.objects.count() == 1
+
+
+def test_the_database_itself_refuses_a_second_live_run():
+    TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TrainingRun.objects.create(status=TrainingRun.Status.QUEUED)
+
+
+def test_finished_runs_do_not_block_a_new_one():
+    for status in ("succeeded", "failed", "cancelled"):
+        TrainingRun.objects.create(status=status)
+    assert request_run().status == TrainingRun.Status.QUEUED
+
+
+def test_only_the_first_delivery_of_a_run_claims_it():
+    run = request_run()
+    claimed = services.training_run_claim(run_id=run.pk, task_id="t1", worker="gpu@a")
+    assert claimed is not None and claimed.status == TrainingRun.Status.RUNNING
+    assert services.training_run_claim(run_id=run.pk, task_id="t1", worker="gpu@b") is None
+    run.refresh_from_db()
+    assert run.worker == "gpu@a"
+
+
+def test_cancelling_a_queued_run_ends_it_and_its_message_does_nothing():
+    run = request_run()
+    services.training_run_cancel(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.CANCELLED
+    assert services.training_run_claim(run_id=run.pk, task_id="t", worker="w") is None
+
+
+def test_cancelling_a_running_run_asks_it_to_stop_at_its_next_step():
+    run = request_run()
+    services.training_run_claim(run_id=run.pk, task_id="t", worker="w")
+    assert services.training_run_heartbeat(run_id=run.pk) is False
+    services.training_run_cancel(run_id=run.pk)
+    assert services.training_run_heartbeat(run_id=run.pk, progress={"fraction": 0.5}) is True
+    assert services.training_run_mark_cancelled(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.CANCELLED and run.finished_at
+
+
+def test_cancelling_a_finished_run_is_refused():
+    run = TrainingRun.objects.create(status=TrainingRun.Status.SUCCEEDED)
+    with pytest.raises(services.NothingToDoError):
+        services.training_run_cancel(run_id=run.pk)
+
+
+def test_the_reaper_fails_runs_whose_heartbeat_stopped_and_spares_live_ones():
+    stale = TrainingRun.objects.create(
+        status=TrainingRun.Status.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=10)
+    )
+    assert services.training_runs_fail_lost(silent_for_s=300) == 1
+    fresh = TrainingRun.objects.create(
+        status=TrainingRun.Status.RUNNING, heartbeat_at=timezone.now()
+    )
+    assert services.training_runs_fail_lost(silent_for_s=300) == 0
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == TrainingRun.Status.FAILED and "heartbeat" in stale.error
+    assert fresh.status == TrainingRun.Status.RUNNING
+
+
+def test_a_restarted_worker_fails_the_runs_it_had_claimed():
+    run = request_run()
+    services.training_run_claim(run_id=run.pk, task_id="t", worker="gpu@host")
+    assert services.training_runs_fail_lost(worker="gpu@other") == 0
+    assert services.training_runs_fail_lost(worker="gpu@host") == 1
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.FAILED and "worker lost" in run.error
+    assert request_run().status == TrainingRun.Status.QUEUED  # the slot is free again

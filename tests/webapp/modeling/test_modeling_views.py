@@ -1,0 +1,108 @@
+"""The admin dashboard: admin-only, POST + CSRF buttons, a JSON status for the live bar."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+from webapp_factories import UserFactory
+
+from webapp.accounts.roles import ADMIN
+from webapp.modeling.models import ModelVersion, TrainingRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_broker(monkeypatch):
+    """The dashboard asks Redis and the workers; here nothing answers, quickly."""
+    from tasks import monitoring
+
+    monkeypatch.setattr(monitoring, "queue_depths", lambda: {"gpu": 2, "default": 0})
+    monkeypatch.setattr(monitoring, "workers", lambda timeout=0.5: {"gpu@box": ["gpu"]})
+
+
+def admin_client(csrf_checks: bool = False) -> Client:
+    user = UserFactory(username="boss")
+    user.groups.add(Group.objects.get_or_create(name=ADMIN)[0])
+    client = Client(enforce_csrf_checks=csrf_checks)
+    client.force_login(user)
+    return client
+
+
+def test_only_admins_see_the_dashboard(client):
+    url = reverse("modeling:dashboard")
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 403
+    assert client.post(reverse("modeling:retrain")).status_code == 403
+    assert not TrainingRun.objects.exists()
+    assert admin_client().get(url).status_code == 200
+
+
+def test_retrain_now_queues_one_run_and_a_second_click_is_told_why_not(
+    django_capture_on_commit_callbacks,
+):
+    client = admin_client()
+    with django_capture_on_commit_callbacks() as sent:
+        page = client.post(reverse("modeling:retrain"), follow=True)
+    assert len(sent) == 1 and "queued" in page.content.decode()
+    page = client.post(reverse("modeling:retrain"), follow=True)
+    assert "is queued" in page.content.decode() and "Not started" in page.content.decode()
+    assert TrainingRun.objects.count() == 1
+
+
+def test_buttons_need_the_csrf_token():
+    client = admin_client(csrf_checks=True)
+    assert client.post(reverse("modeling:retrain")).status_code == 403
+    assert not TrainingRun.objects.exists()
+
+
+def test_the_status_json_carries_progress_queues_and_worker_state():
+    TrainingRun.objects.create(
+        status=TrainingRun.Status.RUNNING, progress={"phase": "train", "fraction": 0.4}
+    )
+    state = admin_client().get(reverse("modeling:status")).json()
+    assert state["live_run"]["progress"]["fraction"] == 0.4
+    assert state["queues"] == {"gpu": 2, "default": 0}
+    assert state["gpu_worker_alive"] is True and state["gpu_workers"] == ["gpu@box"]
+
+
+def test_history_shows_metrics_and_the_difference_to_the_active_model():
+    ModelVersion.objects.create(name="old", is_active=True, val_top1=0.90, metrics={"top1": 0.9})
+    run = TrainingRun.objects.create(status=TrainingRun.Status.SUCCEEDED)
+    ModelVersion.objects.create(
+        name="new", training_run=run, val_top1=0.93, metrics={"top1": 0.93, "top5": 1.0}
+    )
+    state = admin_client().get(reverse("modeling:status")).json()
+    assert state["runs"][0]["version"]["delta_top1_vs_active"] == pytest.approx(0.03)
+    page = admin_client().get(reverse("modeling:dashboard")).content.decode()
+    assert "0.0300" in page and "Promote" in page
+
+
+def test_promote_and_rollback_ask_for_the_switch(django_capture_on_commit_callbacks):
+    old = ModelVersion.objects.create(name="old", is_active=True)
+    new = ModelVersion.objects.create(name="new")
+    client = admin_client()
+    with django_capture_on_commit_callbacks() as sent:
+        client.post(reverse("modeling:promote", args=[new.pk]))
+    new.refresh_from_db()
+    old.refresh_from_db()
+    assert new.activation_pending and old.is_active and len(sent) == 1
+    page = client.post(reverse("modeling:rollback"), follow=True).content.decode()
+    assert "No earlier model" in page
+
+
+def test_cancel_from_the_dashboard():
+    run = TrainingRun.objects.create(status=TrainingRun.Status.QUEUED)
+    admin_client().post(reverse("modeling:cancel", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.CANCELLED
+
+
+def test_the_confusion_matrix_picture_is_served(tmp_path):
+    (tmp_path / "confusion.png").write_bytes(b"\x89PNG fake")
+    version = ModelVersion.objects.create(name="v", model_dir=str(tmp_path))
+    response = admin_client().get(reverse("modeling:confusion", args=[version.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"

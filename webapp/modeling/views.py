@@ -1,0 +1,116 @@
+"""The admin dashboard of the active-learning loop: watch training, steer the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from webapp.accounts.roles import ADMIN, has_role
+from webapp.modeling import selectors, services
+from webapp.modeling.models import ModelVersion, TrainingRun
+
+View = Callable[..., HttpResponse]
+
+
+def admin_required(view: View) -> View:
+    """Anonymous visitors go to the login page; logged-in non-admins get 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not has_role(request.user, ADMIN):
+            return HttpResponse("Only admins may steer the models.", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_GET
+@admin_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    state = selectors.dashboard_state()
+    return render(
+        request,
+        "modeling/dashboard.html",
+        {"state": state, "rollback_target": services.model_version_rollback_target()},
+    )
+
+
+@require_GET
+@admin_required
+def status(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(selectors.dashboard_state())
+
+
+@require_POST
+@admin_required
+def retrain(request: HttpRequest) -> HttpResponse:
+    try:
+        run = services.training_run_request(
+            trigger=TrainingRun.Trigger.ADMIN, requested_by=request.user
+        )
+        messages.success(request, f"Training run {run.pk} queued on the gpu queue.")
+    except services.RunAlreadyLiveError as exc:
+        messages.error(request, str(exc))
+    return redirect("modeling:dashboard")
+
+
+@require_POST
+@admin_required
+def cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    try:
+        run = services.training_run_cancel(run_id=run_id)
+        if run.status == TrainingRun.Status.CANCELLED:
+            messages.success(request, f"Run {run_id} cancelled.")
+        else:
+            messages.success(request, f"Run {run_id} will stop at its next step.")
+    except services.NothingToDoError as exc:
+        messages.error(request, str(exc))
+    return redirect("modeling:dashboard")
+
+
+@require_POST
+@admin_required
+def promote(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = get_object_or_404(ModelVersion, pk=version_id)
+    if version.is_active:
+        messages.error(request, f"{version.name} is already the active model.")
+    else:
+        services.model_version_request_activation(version_id=version.pk)
+        messages.success(
+            request,
+            f"Switching to {version.name}: open subjects are scored with it first; "
+            "the current model serves until then.",
+        )
+    return redirect("modeling:dashboard")
+
+
+@require_POST
+@admin_required
+def rollback(request: HttpRequest) -> HttpResponse:
+    target = services.model_version_rollback_target()
+    if target is None:
+        messages.error(request, "No earlier model to roll back to.")
+    else:
+        services.model_version_request_activation(version_id=target.pk)
+        messages.success(request, f"Rolling back to {target.name}.")
+    return redirect("modeling:dashboard")
+
+
+@require_GET
+@admin_required
+def confusion_png(request: HttpRequest, version_id: int) -> FileResponse:
+    version = get_object_or_404(ModelVersion, pk=version_id)
+    path = Path(version.model_dir) / "confusion.png" if version.model_dir else None
+    if path is None or not path.is_file():
+        raise Http404("this model has no confusion matrix picture")
+    return FileResponse(path.open("rb"), content_type="image/png")
