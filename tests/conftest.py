@@ -9,3 +9,15 @@ def fast_django_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite tests use a file, not shared-cache memory: a live server thread (browser tests)
+    or a worker process writing while the test reads would otherwise hit 'table is locked'."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        test_file = tmp_path_factory.mktemp("sqlite") / "test_glitchlab.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(test_file)

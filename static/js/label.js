@@ -14,6 +14,7 @@ const els = {
   choices: document.getElementById("choices"),
   progress: document.getElementById("progress"),
   feedback: document.getElementById("feedback"),
+  levelup: document.getElementById("levelup"),
   meta: document.getElementById("subject-meta"),
   empty: document.getElementById("empty"),
   undo: document.getElementById("undo"),
@@ -196,11 +197,10 @@ async function announcePromotion(level) {
   state.classes = data;
   renderChoices();
   const added = data.filter((c) => !known.has(c.name)).map((c) => c.display_name);
-  els.feedback.insertAdjacentHTML(
-    "beforeend",
-    `<br><b data-testid="promoted">Level ${level}!</b> New classes: ${added.join(", ")}.`,
-  );
-  els.feedback.classList.add("promoted");
+  els.levelup.innerHTML =
+    `<b data-testid="promoted">Level ${level}!</b> New classes: ${added.join(", ")}.` +
+    " Their keys are on the buttons.";
+  els.levelup.hidden = false;
 }
 
 async function vote(className, pressedAt) {
@@ -219,6 +219,7 @@ async function vote(className, pressedAt) {
     seconds_taken: Math.round(performance.now() - state.shownAt) / 1000,
   };
   state.inFlight.add(subject.id);
+  app.dataset.pending = String(state.inFlight.size);
   show(state.next);
   state.next = undefined;
   nextPaint().then(() => {
@@ -285,7 +286,7 @@ document.addEventListener("keydown", (event) => {
   const choice = state.classes.find((c) => c.key === key);
   if (choice) {
     event.preventDefault();
-    vote(choice.name, performance.now());
+    vote(choice.name, event.timeStamp); // same clock as performance.now()
   }
 });
 

@@ -1,0 +1,68 @@
+"""Playwright + Debian's Chromium against pytest-django's live_server.
+
+Playwright's own browser download cannot work here, so the system Chromium is used. Without
+it the browser tests are skipped locally but FAIL under CI (env CI set): CI must not
+silently skip them.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+# between browser steps are ordinary synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "webapp"))  # webapp_factories
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def seeded(transactional_db, fast_django_settings):
+    """Transactional tests start from empty tables: put back what migrations seed."""
+    from django.contrib.auth.models import Group
+
+    from webapp.accounts.roles import ROLES
+    from webapp.labeling.services import glitch_classes_sync
+
+    for role in ROLES:
+        Group.objects.get_or_create(name=role)
+    glitch_classes_sync()
+    return fast_django_settings

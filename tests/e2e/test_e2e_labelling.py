@@ -1,0 +1,106 @@
+"""A volunteer in a real browser: signs up, labels with the keyboard only, learns from gold
+feedback, is promoted, and undoes a vote. Also measures key press -> next subject shown."""
+
+import statistics
+
+import pytest
+from webapp_factories import SubjectFactory, UserFactory, gold_subject
+
+from webapp.labeling.models import Classification, Subject, VolunteerProfile
+
+pytestmark = pytest.mark.e2e
+
+
+def shown_subject(page) -> Subject:
+    page.wait_for_selector("#label-app[data-state=ready]")
+    return Subject.objects.get(pk=int(page.get_attribute("#label-app", "data-subject")))
+
+
+def press_and_wait_for_next(page, key: str) -> None:
+    before = page.get_attribute("#label-app", "data-subject")
+    page.keyboard.press(key)
+    page.wait_for_function(
+        "before => { const app = document.getElementById('label-app');"
+        " return app.dataset.subject !== before || app.dataset.state === 'empty'; }",
+        arg=before,
+    )
+
+
+def wait_until_stored(page) -> None:
+    page.wait_for_function("document.getElementById('label-app').dataset.pending === '0'")
+
+
+def test_new_volunteer_signs_up_labels_five_by_keyboard_and_is_promoted(page, seeded, capsys):
+    seeded.GLITCHLAB_PROMOTION_MIN_GOLD = 1
+    seeded.GLITCHLAB_GOLD_RATE = 0.5
+    gold_subject("Blip")
+    gold_subject("Whistle")
+    for _ in range(5):
+        SubjectFactory()
+
+    page.goto("/accounts/signup/")
+    page.keyboard.type("newbie")  # the username field has autofocus
+    page.keyboard.press("Tab")
+    page.keyboard.type("a-Long-pass-123")
+    page.keyboard.press("Tab")
+    page.keyboard.type("a-Long-pass-123")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+    assert page.inner_text("[data-testid=level]") == "Level 1"
+
+    gold_feedback = []
+    for _ in range(5):
+        subject = shown_subject(page)
+        key = subject.gold_label.key if subject.is_gold else "b"
+        press_and_wait_for_next(page, key)
+        wait_until_stored(page)
+        if subject.is_gold:
+            gold_feedback.append(page.inner_text("[data-testid=feedback]"))
+
+    assert len(gold_feedback) == 2
+    assert all("Right! That training glitch was a" in text for text in gold_feedback)
+    page.wait_for_selector("[data-testid=promoted]")
+    assert page.inner_text("[data-testid=level]") == "Level 2"
+    assert page.locator("button[data-class=Koi_Fish] kbd").inner_text() == "K"
+    assert VolunteerProfile.objects.get(user__username="newbie").level == 2
+    assert Classification.objects.filter(volunteer__username="newbie").count() == 5
+
+    timings = page.evaluate("window.glitchlabTimings")
+    assert len(timings) == 5
+    with capsys.disabled():
+        median, worst = statistics.median(timings), max(timings)
+        print(
+            f"\n[e2e] key press -> next subject painted: median {median:.1f} ms,"
+            f" max {worst:.1f} ms over {len(timings)} votes"
+        )
+
+
+def test_a_vote_is_undone_and_cast_again(page, seeded):
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    first, _second = SubjectFactory(priority=2), SubjectFactory(priority=1)
+    UserFactory(username="vol")
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "vol")
+    page.fill("#id_password", "pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+
+    assert shown_subject(page) == first
+    page.keyboard.press("3")  # one duration large
+    assert page.locator(".duration[data-slot='1']").is_hidden()
+    assert page.locator(".duration[data-slot='3']").is_visible()
+    page.keyboard.press("Escape")
+    assert page.locator(".duration[data-slot='1']").is_visible()
+
+    press_and_wait_for_next(page, "b")
+    wait_until_stored(page)
+    assert Classification.objects.filter(volunteer__username="vol").count() == 1
+    press_and_wait_for_next(page, "Backspace")
+    assert shown_subject(page) == first
+    assert page.locator(".feedback.undone").is_visible()
+    assert Classification.objects.filter(volunteer__username="vol").count() == 0
+
+    press_and_wait_for_next(page, "w")
+    wait_until_stored(page)
+    vote = Classification.objects.get(volunteer__username="vol")
+    assert (vote.subject, vote.glitch_class.name) == (first, "Whistle")
