@@ -297,6 +297,7 @@ def generate(
     config_path.unlink(missing_ok=True)
 
     jobs = [(label, i) for label in labels for i in range(per_class)]
+    _warm_up(styles)
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     step = _report(progress, len(jobs))
     results: dict[tuple[str, int], list[dict[str, str]]] = {}
@@ -316,6 +317,16 @@ def generate(
     write_manifest(manifest, (row for job in jobs for row in results[job]))
     config_path.write_text(json.dumps(config, indent=1) + "\n")
     return manifest
+
+
+def _warm_up(styles: Sequence[str]) -> None:
+    """Import gwpy and draw the frames once, here: forked workers inherit them for free."""
+    import gwpy.signal.qtransform  # noqa: F401
+
+    if "full" in styles:
+        for ifo in IFOS:
+            for duration in render.DURATIONS:
+                render.frame(render.title_for(ifo), duration)
 
 
 def _remove_previous(out: Path, manifest: Path) -> None:

@@ -144,12 +144,15 @@ def spectrogram(
     freqs = qgram.frequencies
     xout = centre - duration / 2 + (np.arange(width) + 0.5) * duration / width
     rows = np.empty((freqs.size, width), dtype=np.float64)
+    pixel = duration / width
     for i, values in enumerate(qgram.energies):
         x0, dx = qgram.epoch, qgram.duration / values.size
         i0 = max(int(math.floor((xout[0] - x0) / dx)) - 4, 0)
         i1 = min(int(math.ceil((xout[-1] - x0) / dx)) + 5, values.size)
         xs = x0 + dx * np.arange(i0, i1)
-        if i1 - i0 >= 4:
+        if dx < pixel:  # several tiles per pixel: linear is as smooth, and 20x cheaper
+            rows[i] = np.interp(xout, xs, values[i0:i1])
+        elif i1 - i0 >= 4:
             rows[i] = InterpolatedUnivariateSpline(xs, values[i0:i1], k=3, ext=3)(xout)
         else:
             rows[i] = np.interp(xout, x0 + dx * np.arange(values.size), values)
