@@ -110,17 +110,19 @@ function show(subject) {
 }
 
 function renderProgress(p) {
-  const learning = p.learning
-    .map((s) => {
-      const alpha = s.alpha === null ? "–" : `${Math.round(s.alpha * 100)}%`;
-      return `<span title="${s.gold_answers} training glitches">${s.name.replaceAll("_", " ")} ${alpha}</span>`;
-    })
+  const pct = (x) => `${Math.round(x * 100)}%`;
+  const ready = p.learning.filter((s) => s.alpha !== null && s.alpha >= p.min_alpha && s.gold_answers >= p.min_gold);
+  const skills = p.learning
+    .map((s) => `${s.name.replaceAll("_", " ")} ${s.alpha === null ? "–" : pct(s.alpha)} (${s.gold_answers})`)
     .join(" · ");
   els.progress.innerHTML =
-    `<b data-testid="level">Level ${p.level}</b> of ${p.max_level}` +
-    ` · <span data-testid="count">${p.n_classified}</span> classified` +
+    `<b data-testid="level">Level ${p.level}</b> of ${p.max_level}<br>` +
+    `<span data-testid="count">${p.n_classified}</span> classified` +
     ` · training ${p.n_gold_correct}/${p.n_gold} right` +
-    (learning ? `<br><small>To level up (≥${Math.round(p.min_alpha * 100)}%): ${learning}</small>` : "");
+    (p.learning.length
+      ? `<br><small title="accuracy on training glitches (answers); ≥${pct(p.min_alpha)} on ≥${p.min_gold} each levels you up">` +
+        `Next level: ${ready.length}/${p.learning.length} ready — ${skills}</small>`
+      : "");
 }
 
 function renderChoices() {
