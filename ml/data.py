@@ -8,7 +8,7 @@ Layouts read (detected per file, any mix, any number of roots):
 * unlabelled:    ``<root>/<id>_<duration>.<ext>`` (files directly in the root: label None)
 * manifest CSV:  a root that is a ``.csv`` file, or a folder holding a ``manifest.csv`` with a
   ``path`` column; one row per image with at least ``id,label,duration,path`` (path relative
-  to the CSV, label may be empty, extra columns ignored).
+  to the CSV, label may be empty; an ``ifo`` column is used if present, others are ignored).
 
 Extensions png/jpg/jpeg in any case. Files are checked cheaply here (header / PNG chunk CRCs);
 pixels are decoded once, later, by ml.encoding.
@@ -72,6 +72,7 @@ class _ImageRecord:
     id: str
     label: str | None
     duration: float
+    ifo: str | None = None  # from a manifest's optional `ifo` column
 
 
 def nearest_duration(wanted: float, available: Iterable[float]) -> float:
@@ -192,6 +193,7 @@ def _records_of_manifest(manifest: Path, problems: list[str]) -> list[_ImageReco
             label = (row["label"] or "").strip() or None
             duration = parse_duration((row["duration"] or "").strip())
             relative = (row["path"] or "").strip()
+            ifo = (row.get("ifo") or "").strip() or None
             if not glitch_id or not relative:
                 problems.append(f"{where}: empty id or path")
             elif duration is None:
@@ -201,7 +203,7 @@ def _records_of_manifest(manifest: Path, problems: list[str]) -> list[_ImageReco
                 if not path.is_file():
                     problems.append(f"{path}: no such file (listed in {where})")
                 else:
-                    records.append(_ImageRecord(path, glitch_id, label, duration))
+                    records.append(_ImageRecord(path, glitch_id, label, duration, ifo))
     return records
 
 
@@ -244,5 +246,6 @@ def _group(records: list[_ImageRecord], problems: list[str]) -> list[Sample]:
             d: views[d] if d in views else views[nearest_duration(d, views)] for d in DURATIONS
         }
         substituted = tuple(d for d in DURATIONS if d not in views)
-        samples.append(Sample(glitch_id, group[0].label, paths, substituted, ifo_of(glitch_id)))
+        ifo = next((r.ifo for r in group if r.ifo), None) or ifo_of(glitch_id)
+        samples.append(Sample(glitch_id, group[0].label, paths, substituted, ifo))
     return samples

@@ -55,16 +55,19 @@ def test_files_directly_in_the_root_are_unlabelled(tmp_path: Path) -> None:
 def test_manifest_csv_rows_are_read_relative_to_the_csv(tmp_path: Path) -> None:
     write_glitch(tmp_path / "img", "a{d}")
     write_glitch(tmp_path / "img", "b{d}", durations=(2.0,))
-    rows = ["id,label,duration,path,comment"]
-    rows += [f"g1,Chirp,{d},img/a{d}.png,x" for d in DURATIONS]
-    rows += ["g2,,2.0,img/b2.0.png,unlabelled"]
+    rows = ["id,label,duration,path,comment,ifo"]
+    rows += [f"g1,Chirp,{d},img/a{d}.png,x,L1" for d in DURATIONS]
+    rows += ["g2,,2.0,img/b2.0.png,unlabelled,"]
     manifest = tmp_path / "list.csv"
     manifest.write_text("\n".join(rows) + "\n")
 
     result = load_samples(manifest)
 
     assert result.problems == []
-    assert [(s.id, s.label) for s in result.samples] == [("g2", None), ("g1", "Chirp")]
+    assert [(s.id, s.label, s.ifo) for s in result.samples] == [
+        ("g2", None, None),
+        ("g1", "Chirp", "L1"),
+    ]
     assert result.samples[1].paths[0.5] == tmp_path / "img/a0.5.png"
 
 
