@@ -230,9 +230,11 @@ def koi_fish(ctx: Context) -> Glitch:
     low /= math.sqrt(np.sum(low**2))
     fins = sine_gaussian(ctx, t0 - fin_dt, fin_f, 8.0) + sine_gaussian(ctx, t0 + fin_dt, fin_f, 8)
     fins /= math.sqrt(np.sum(fins**2))
-    snr = ctx.loguniform(50.0, 120.0)
+    snr = ctx.loguniform(70.0, 400.0)
     fin_snr = ctx.uniform(7.0, 12.0)
-    w = with_snr(body + 0.35 * low, snr) + fin_snr * fins
+    w = with_snr(body + ctx.uniform(0.3, 0.8) * low, snr) + fin_snr * fins
+    # the thin spike above the body, reaching hundreds of Hz
+    w += with_snr(gaussian_pulse(ctx, t0, ctx.uniform(150.0, 350.0)), ctx.uniform(25.0, 60.0))
     return Glitch(w, snr, fc, 0.0, 2 * fin_dt, 1, {"fin_dt": fin_dt, "fin_snr": fin_snr})
 
 
@@ -337,14 +339,14 @@ def paired_doves(ctx: Context) -> Glitch:
 
 def power_line(ctx: Context) -> Glitch:
     f0 = 60.0 * ctx.uniform(0.995, 1.005)
-    tau = ctx.uniform(0.05, 0.2)
+    tau = ctx.uniform(0.07, 0.25)
     q = tau * math.sqrt(2) * math.pi * f0
     t0 = _jitter(ctx)
     harmonics = ctx.integer(1, 3)
     w = sum(
         (0.5 ** (h - 1)) * sine_gaussian(ctx, t0, f0 * h, q * h) for h in range(1, harmonics + 1)
     )
-    snr = ctx.uniform(12.0, 30.0)
+    snr = ctx.uniform(10.0, 22.0)
     return Glitch(with_snr(np.asarray(w), snr), snr, f0, q, 2 * tau, 1, {"harmonics": harmonics})
 
 
@@ -387,7 +389,7 @@ def scattered_light(ctx: Context) -> Glitch:
 def scratchy(ctx: Context) -> Glitch:
     span = ctx.uniform(1.2, 3.5)
     spacing = ctx.uniform(0.06, 0.14)
-    fc = ctx.uniform(80.0, 160.0)
+    fc = ctx.loguniform(80.0, 220.0)
     times = np.arange(-span / 2, span / 2, spacing) + _jitter(ctx, 0.05)
     w = np.zeros_like(ctx.t)
     for t0 in times:
@@ -408,8 +410,8 @@ def tomte(ctx: Context) -> Glitch:
 def violin_mode(ctx: Context) -> Glitch:
     f1 = ctx.uniform(490.0, 515.0)
     harmonics = ctx.integer(1, 3)
-    n = ctx.integer(1, 3)
-    spacing = ctx.uniform(0.25, 0.35)
+    n = ctx.integer(1, 5)
+    spacing = ctx.uniform(0.1, 0.45)
     q = ctx.uniform(30.0, 80.0)
     first = -(n - 1) * spacing / 2 + _jitter(ctx)
     w = np.zeros_like(ctx.t)
@@ -437,21 +439,29 @@ def wandering_line(ctx: Context) -> Glitch:
 
 
 def whistle(ctx: Context) -> Glitch:
+    """RF beat notes |f_rf1 - f_rf2| sweeping through a minimum (V), twice (W), through a
+    maximum (an arch near the top of the band), or so fast the track is nearly vertical."""
+    shape = str(ctx.rng.choice(["V", "W", "arch", "steep"], p=[0.5, 0.15, 0.2, 0.15]))
     f_min = ctx.loguniform(250.0, 900.0)
     rate = ctx.loguniform(2000.0, 9000.0)  # Hz/s: how fast the beat note sweeps
-    n_vertices = 1 if ctx.rng.uniform() < 0.7 else 2  # V or W
+    if shape == "steep":
+        f_min, rate = ctx.loguniform(60.0, 300.0), ctx.loguniform(3.0e4, 1.5e5)
     t0 = _jitter(ctx)
     gap = ctx.uniform(0.1, 0.3)
-    vertices = [t0] if n_vertices == 1 else [t0 - gap / 2, t0 + gap / 2]
+    vertices = [t0 - gap / 2, t0 + gap / 2] if shape == "W" else [t0]
     # nearest vertex gives the track: |f_rf1 - f_rf2| sweeping linearly through a minimum
     dist = np.min(np.abs(ctx.t[None, :] - np.array(vertices)[:, None]), axis=0)
     freq = np.sqrt(f_min**2 + (rate * dist) ** 2)
+    if shape == "arch":
+        f_top = ctx.loguniform(900.0, 1900.0)
+        freq = np.maximum(f_top - (rate * 0.5 * dist) ** 2 / f_top, 20.0)
+        f_min = f_top
     half = ctx.uniform(0.15, 0.45)
     env = window(ctx, vertices[0] - half, vertices[-1] + half, 0.05) * (freq < 3000)
     w = track(ctx, freq, env)
-    snr = ctx.uniform(15.0, 35.0) * math.sqrt(2 * half + gap * (n_vertices - 1)) * 2
-    extra = {"f_min": f_min, "sweep_rate": rate, "vertices": n_vertices}
-    return Glitch(with_snr(w, snr), snr, f_min, 0.0, 2 * half, n_vertices, extra)
+    snr = ctx.uniform(15.0, 35.0) * math.sqrt(2 * half + gap * (len(vertices) - 1)) * 2
+    extra = {"f_min": f_min, "sweep_rate": rate, "shape": shape}
+    return Glitch(with_snr(w, snr), snr, f_min, 0.0, 2 * half, len(vertices), extra)
 
 
 # -- classes outside the 22 (for discovery) ----------------------------------------------
