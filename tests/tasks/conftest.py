@@ -4,7 +4,7 @@ and Celery running task bodies in this process (eager) unless a test starts a wo
 from __future__ import annotations
 
 import pytest
-from glitch_data import TINY_TRAIN_CONFIG
+from glitch_data import apply_tiny_training
 
 from tasks.celery import app
 
@@ -14,12 +14,7 @@ def tiny_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.VAR_DIR = tmp_path / "var"
-    settings.GLITCHLAB_TRAIN_BACKBONE = TINY_TRAIN_CONFIG["backbone"]
-    settings.GLITCHLAB_TRAIN_IMAGE_SIZE = TINY_TRAIN_CONFIG["image_size"]
-    settings.GLITCHLAB_TRAIN_EPOCHS = TINY_TRAIN_CONFIG["epochs"]
-    settings.GLITCHLAB_TRAIN_BATCH_SIZE = TINY_TRAIN_CONFIG["batch_size"]
-    settings.GLITCHLAB_TRAIN_DEVICE = TINY_TRAIN_CONFIG["device"]
-    settings.GLITCHLAB_TRAIN_HEAD_ONLY = TINY_TRAIN_CONFIG["head_only"]
+    apply_tiny_training(settings)
     return settings
 
 

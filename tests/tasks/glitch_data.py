@@ -112,3 +112,14 @@ TINY_TRAIN_CONFIG = {
     "device": "cpu",
     "seed": 0,
 }
+
+
+def apply_tiny_training(settings, **overrides) -> None:
+    """Make retrains tiny (CPU, 32 px, 1 epoch, head only unless overridden)."""
+    config = {**TINY_TRAIN_CONFIG, **overrides}
+    settings.GLITCHLAB_TRAIN_BACKBONE = config["backbone"]
+    settings.GLITCHLAB_TRAIN_IMAGE_SIZE = config["image_size"]
+    settings.GLITCHLAB_TRAIN_EPOCHS = config["epochs"]
+    settings.GLITCHLAB_TRAIN_BATCH_SIZE = config["batch_size"]
+    settings.GLITCHLAB_TRAIN_DEVICE = config["device"]
+    settings.GLITCHLAB_TRAIN_HEAD_ONLY = config["head_only"]
