@@ -1,0 +1,71 @@
+"""The train / evaluate / predict / embed commands of `python -m ml`, and what they share."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ml.errors import UserError
+
+
+def add_data_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="folder of glitch images (or a manifest CSV); repeat for several",
+    )
+
+
+def add_encode_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cache-dir", type=Path, help="keep decoded images here as .npy")
+    parser.add_argument("--workers", type=int, help="decoding processes (default: all cores)")
+
+
+def load(data: Sequence[str], *, keep_unknown_labels: bool = False) -> list[Any]:
+    """Samples of the --data roots; load problems go to stderr as one warning line each."""
+    from ml.data import load_samples
+
+    for root in data:
+        if not Path(root).exists():
+            raise UserError(f"--data {root}: no such file or folder")
+    result = load_samples(list(data), keep_unknown_labels=keep_unknown_labels)
+    for problem in result.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if not result.samples:
+        raise UserError(f"no glitch images found in {', '.join(data)}")
+    return list(result.samples)
+
+
+def encode(
+    samples: Sequence[Any],
+    encoding: str,
+    size: int,
+    *,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+) -> np.ndarray:
+    """uint8 (N, 3, size, size) images of the samples, with a tqdm bar on stderr."""
+    from tqdm import tqdm
+
+    from ml.encoding import encode_samples
+
+    with tqdm(total=len(samples), desc="decode", unit="img", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.update(done - bar.n)
+
+        return encode_samples(
+            samples, encoding, size, workers=workers, cache_dir=cache_dir, progress=progress
+        )
+
+
+def files_of(sample: Any) -> list[str]:
+    """The image files of a sample, shortest duration first."""
+    return [str(sample.paths[d]) for d in sorted(sample.paths)]

@@ -1,0 +1,43 @@
+"""`python -m ml embed`: pooled CNN features of every glitch of a folder, saved as .npz."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ml.commands import add_data_argument, add_encode_arguments, encode, load
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, metavar="MODEL_DIR")
+    add_data_argument(parser)
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE.npz")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    add_encode_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ml.embed import embed
+    from ml.model import atomic_write, load_model
+
+    model = load_model(args.model, device=args.device)
+    samples = load(args.data, keep_unknown_labels=True)
+    images = encode(
+        samples, model.encoding, model.image_size, cache_dir=args.cache_dir, workers=args.workers
+    )
+    vectors = embed(model, images)
+    out = args.out if args.out.suffix == ".npz" else args.out.with_name(args.out.name + ".npz")
+    atomic_write(
+        out,
+        lambda fh: np.savez(
+            fh,
+            ids=np.array([s.id for s in samples]),
+            labels=np.array([s.label or "" for s in samples]),
+            embeddings=vectors,
+        ),
+    )
+    print(f"{len(samples)} embeddings of {vectors.shape[1]} dims -> {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,44 @@
+"""`python -m ml predict`: class probabilities for every glitch of a folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ml.commands import add_data_argument, add_encode_arguments, encode, load
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, metavar="MODEL_DIR")
+    add_data_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    add_encode_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ml.model import load_model, predict_proba
+
+    model = load_model(args.model, device=args.device)
+    samples = load(args.data, keep_unknown_labels=True)
+    images = encode(
+        samples, model.encoding, model.image_size, cache_dir=args.cache_dir, workers=args.workers
+    )
+    probs = predict_proba(model, images)
+    names = model.class_names
+    rows = [
+        {
+            "id": sample.id,
+            "label": sample.label,
+            "predicted": names[int(p.argmax())],
+            "confidence": float(p.max()),
+            "probabilities": {name: float(v) for name, v in zip(names, p, strict=True)},
+        }
+        for sample, p in zip(samples, probs, strict=True)
+    ]
+    if args.json:
+        print(json.dumps({"class_names": list(names), "predictions": rows}))
+        return 0
+    for row in rows:
+        print(f"{row['id']}\t{row['predicted']}\t{row['confidence']:.3f}\t{row['label'] or ''}")
+    return 0

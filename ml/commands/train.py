@@ -1,0 +1,117 @@
+"""`python -m ml train`: fine-tune a CNN (or fit a head-only probe) and write MODEL_DIR."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ml.backbones import BACKBONES, DEFAULT_BACKBONE
+from ml.commands import add_data_argument, add_encode_arguments, encode, load
+from ml.errors import UserError
+from ml.train import OPTIMIZERS, TrainConfig, TrainProgress, fit, stratified_split
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    defaults = TrainConfig()
+    add_data_argument(parser)
+    parser.add_argument("--out", required=True, type=Path, metavar="MODEL_DIR")
+    parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help=", ".join(BACKBONES))
+    parser.add_argument("--weights", metavar="FILE", help="ImageNet weights file (torchvision)")
+    parser.add_argument("--no-pretrained", action="store_true", help="random initialisation")
+    parser.add_argument("--encoding", default=defaults.encoding)
+    parser.add_argument("--image-size", type=int, default=defaults.image_size)
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--optimizer", default=defaults.optimizer, choices=OPTIMIZERS)
+    parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
+    parser.add_argument("--head-only", action="store_true", help="frozen features + logistic")
+    parser.add_argument("--balanced", action="store_true", help="class-balanced batches")
+    parser.add_argument("--no-augment", action="store_true", help="no shifts / zoom")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the train step")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    add_encode_arguments(parser)
+
+
+def config_of(args: argparse.Namespace) -> TrainConfig:
+    if args.backbone not in BACKBONES:
+        raise UserError(f"unknown backbone {args.backbone!r}; choose one of {', '.join(BACKBONES)}")
+    return TrainConfig(
+        backbone=args.backbone,
+        pretrained=not args.no_pretrained,
+        weights_path=args.weights,
+        encoding=args.encoding,
+        image_size=args.image_size,
+        head_only=args.head_only,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        augment=not args.no_augment,
+        balanced=args.balanced,
+        compile=args.compile,
+        device=args.device,
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ml.commands import files_of
+    from ml.encoding import ENCODINGS
+
+    config = config_of(args)
+    if config.encoding not in ENCODINGS:
+        raise UserError(
+            f"unknown encoding {config.encoding!r}; choose one of {', '.join(ENCODINGS)}"
+        )
+    samples = [s for s in load(args.data) if s.label is not None]
+    if len(samples) < 2:
+        raise UserError("need at least 2 labelled glitches to train")
+    train_idx, val_idx = stratified_split(
+        [s.label for s in samples], config.val_fraction, config.seed
+    )
+    images = encode(
+        samples, config.encoding, config.image_size, cache_dir=args.cache_dir, workers=args.workers
+    )
+    val = [samples[i] for i in val_idx]
+    bar = tqdm(total=config.epochs, desc="train", unit="epoch", file=sys.stderr)
+
+    def progress(event: TrainProgress) -> None:
+        bar.set_postfix(step=f"{event.step}/{event.steps}", loss=f"{event.loss:.3f}",
+                        img_s=f"{event.images_per_second:.0f}",
+                        val_top1=f"{event.metrics.get('val_top1', float('nan')):.3f}")  # fmt: skip
+        if event.epoch_done:
+            bar.update(1)
+
+    try:
+        result = fit(
+            images[train_idx],
+            [samples[i].label for i in train_idx],
+            images[val_idx] if val_idx else None,
+            [s.label for s in val] if val_idx else None,
+            config,
+            args.out,
+            val_ids=[s.id for s in val],
+            val_files=[files_of(s) for s in val],
+            progress=progress,
+        )
+    finally:
+        bar.close()
+    summary = {
+        "model_dir": str(result.model_dir),
+        "best_epoch": result.best_epoch,
+        "n_train": len(train_idx),
+        "n_val": len(val_idx),
+        "top1": result.metrics.get("top1"),
+        "top5": result.metrics.get("top5"),
+        "images_per_second": round(result.images_per_second, 1),
+        "seconds": round(result.seconds, 1),
+    }
+    print(json.dumps(summary))
+    return 0

@@ -1,0 +1,38 @@
+"""Embeddings: the truncated network's pooled features (1280-d for Lite0) for any images.
+
+The same vector the classifier head reads, so similar glitches lie close together; used
+for similarity search, t-SNE/UMAP maps and clustering None_of_the_Above.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ml.backbones import FeatureExtractor
+from ml.model import LoadedModel, bf16_supported, run_batched
+
+
+def embed(
+    model: LoadedModel | FeatureExtractor,
+    images: np.ndarray | torch.Tensor,
+    *,
+    batch_size: int = 256,
+    image_size: int | None = None,
+) -> np.ndarray:
+    """Pooled features: (N, 3, H, W) uint8 -> (N, D) float32, D = model's feature dim.
+
+    `model` is a trained model (load_model) or a bare ImageNet extractor (build_backbone,
+    placed on its device by the caller). Runs batched under torch.inference_mode, bf16 where
+    the device supports it. Images are resized to the trained model's image size (or
+    `image_size` when given) when they differ.
+    """
+    if isinstance(model, LoadedModel):
+        fn = model.module.eval().features
+        device, bf16 = model.device, model.bf16
+        size: int | None = model.image_size if image_size is None else image_size
+    else:
+        fn = model.eval()
+        device = next(model.parameters()).device
+        bf16, size = bf16_supported(device), image_size
+    return run_batched(fn, images, device=device, bf16=bf16, batch_size=batch_size, image_size=size)

@@ -1,0 +1,322 @@
+"""GlitchNet (ImageNet backbone + dropout + linear head), its checkpoint file, and inference.
+
+A checkpoint is ONE torch file holding a plain dict:
+    {"model": state_dict, "epoch": int, "config": dict (TrainConfig as asdict),
+     "class_names": list[str] (output index -> label), "metrics": dict,
+     "versions": {"python", "torch", "torchvision", "numpy", "sklearn", ...},
+     "git_commit": str | None, "created": ISO-8601 UTC str}
+A MODEL_DIR holds best.pt (the checkpoint to use), last.pt, metrics.json, history.json and
+confusion.png. Fine-tuned and head-only models share this format, so every command works
+on both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ml.backbones import FeatureExtractor, build_backbone
+from ml.errors import UserError
+
+BEST_CHECKPOINT = "best.pt"
+LAST_CHECKPOINT = "last.pt"
+
+
+class GlitchNet(nn.Module):
+    """Backbone + dropout + Linear(num_classes): (N, 3, S, S) uint8 -> (N, C) float logits."""
+
+    def __init__(self, backbone: FeatureExtractor, num_classes: int, dropout: float = 0.2) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(backbone.feature_dim, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, S, S) uint8 or 0-255 float -> (N, D) pooled features (the embedding)."""
+        out: torch.Tensor = self.backbone(x)
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.head(self.dropout(self.backbone(x)))
+        return out
+
+
+def build_glitchnet(
+    backbone: str,
+    num_classes: int,
+    *,
+    pretrained: bool = True,
+    weights_path: str | Path | None = None,
+    dropout: float = 0.2,
+) -> GlitchNet:
+    """A fresh GlitchNet whose backbone carries ImageNet weights unless pretrained=False."""
+    extractor, _ = build_backbone(backbone, pretrained=pretrained, weights_path=weights_path)
+    return GlitchNet(extractor, num_classes, dropout)
+
+
+# ---------------------------------------------------------------- devices and precision
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' (CUDA when present), 'cpu', 'cuda' or 'cuda:N' -> a torch.device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {name} asked for, but this machine has no CUDA GPU")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise UserError(f"unknown device {name!r}; use auto, cpu or cuda") from None
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """True where bf16 autocast is both available and faster than fp32 (CUDA, CPUs with AMX)."""
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    if device.type == "cpu":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False
+
+
+def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager[Any]:
+    """bf16 autocast on `device` when enabled, else a no-op context."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def place(module: GlitchNet, device: torch.device, *, channels_last: bool) -> GlitchNet:
+    """Move to `device`; channels_last memory format (faster convs under bf16) when asked."""
+    module = module.to(device)
+    if channels_last:
+        module = module.to(memory_format=torch.channels_last)
+    module.backbone.channels_last = channels_last
+    return module
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape a trained model, recorded in every checkpoint."""
+    import sklearn
+    import torchvision
+
+    return {
+        "python": platform.python_version(),
+        "torch": str(torch.__version__),
+        "torchvision": str(torchvision.__version__),
+        "numpy": str(np.__version__),
+        "sklearn": str(sklearn.__version__),
+        "cuda": str(torch.version.cuda),
+    }
+
+
+def git_commit() -> str | None:
+    """The commit of the code that trained the model, or None outside a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
+    """Write a file through a temporary sibling + os.replace: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def make_checkpoint(
+    module: GlitchNet,
+    *,
+    epoch: int,
+    config: Mapping[str, Any],
+    class_names: Sequence[str],
+    metrics: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The checkpoint dict described in the module docstring (weights copied to the CPU)."""
+    state = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+    return {
+        "model": state,
+        "epoch": epoch,
+        "config": dict(config),
+        "class_names": list(class_names),
+        "metrics": dict(metrics),
+        "versions": library_versions(),
+        "git_commit": git_commit(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def save_checkpoint(checkpoint: Mapping[str, Any], path: Path) -> None:
+    """Save a checkpoint dict atomically."""
+    atomic_write(Path(path), lambda fh: torch.save(dict(checkpoint), fh))
+
+
+@dataclass
+class LoadedModel:
+    """A trained model ready for inference (eval mode, on its device)."""
+
+    module: GlitchNet
+    class_names: tuple[str, ...]  # output index -> label
+    config: dict[str, Any]  # the TrainConfig it was trained with, as a dict
+    device: torch.device
+    bf16: bool  # run inference under bf16 autocast
+    epoch: int = 0
+    metrics: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None  # the checkpoint file it came from
+
+    @property
+    def image_size(self) -> int:
+        return int(self.config["image_size"])
+
+    @property
+    def encoding(self) -> str:
+        return str(self.config["encoding"])
+
+    @property
+    def feature_dim(self) -> int:
+        return self.module.backbone.feature_dim
+
+
+def checkpoint_path(model: str | Path) -> Path:
+    """MODEL_DIR -> MODEL_DIR/best.pt; a .pt file is returned as is. UserError if missing."""
+    path = Path(model)
+    if path.is_dir():
+        path = path / BEST_CHECKPOINT
+    if not path.is_file():
+        raise UserError(f"no model at {model}: expected a MODEL_DIR holding {BEST_CHECKPOINT}")
+    return path
+
+
+def load_model(
+    model: str | Path, *, device: str | torch.device = "auto", bf16: bool | None = None
+) -> LoadedModel:
+    """Load MODEL_DIR (its best.pt) or a checkpoint file for inference.
+
+    Needs no network and no ImageNet weights file: the checkpoint holds every weight.
+    bf16=None uses bf16 autocast where the device supports it.
+    """
+    path = checkpoint_path(model)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise UserError(f"cannot read checkpoint {path}: {exc}".splitlines()[0]) from None
+    if not isinstance(ckpt, dict) or not {"model", "config", "class_names"} <= ckpt.keys():
+        raise UserError(f"{path} is not a GlitchLab checkpoint")
+    config = dict(ckpt["config"])
+    class_names = tuple(ckpt["class_names"])
+    net = build_glitchnet(
+        config["backbone"], len(class_names), pretrained=False, dropout=config.get("dropout", 0.0)
+    )
+    net.load_state_dict(ckpt["model"], strict=True)
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    use_bf16 = bf16_supported(dev) if bf16 is None else bf16
+    net = place(net, dev, channels_last=use_bf16).eval()
+    return LoadedModel(
+        module=net,
+        class_names=class_names,
+        config=config,
+        device=dev,
+        bf16=use_bf16,
+        epoch=int(ckpt.get("epoch", 0)),
+        metrics=dict(ckpt.get("metrics", {})),
+        path=path,
+    )
+
+
+# ---------------------------------------------------------------- batched inference
+
+
+def iter_batches(
+    images: np.ndarray | torch.Tensor,
+    device: torch.device,
+    batch_size: int,
+    image_size: int | None = None,
+) -> Iterator[torch.Tensor]:
+    """Yield (B, 3, S, S) batches of `images` on `device`, resized to image_size if it differs.
+
+    Only one batch is on the device at a time, so any number of images fits.
+    """
+    data = torch.as_tensor(images)
+    if data.ndim != 4 or data.shape[1] != 3:
+        raise ValueError(f"images must be (N, 3, H, W), got {tuple(data.shape)}")
+    for start in range(0, data.shape[0], batch_size):
+        batch = data[start : start + batch_size]
+        if device.type == "cuda" and not batch.is_cuda:
+            batch = batch.pin_memory()
+        batch = batch.to(device, non_blocking=True)
+        if image_size is not None and tuple(batch.shape[-2:]) != (image_size, image_size):
+            batch = F.interpolate(
+                batch.float(), size=(image_size, image_size), mode="bilinear", antialias=True
+            ).clamp_(0, 255)
+        yield batch
+
+
+def run_batched(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    images: np.ndarray | torch.Tensor,
+    *,
+    device: torch.device,
+    bf16: bool,
+    batch_size: int = 256,
+    image_size: int | None = None,
+) -> np.ndarray:
+    """Apply `fn` (a module in eval mode) to all images in batches -> float32 (N, ...) array."""
+    outputs: list[torch.Tensor] = []
+    with torch.inference_mode(), autocast(device, bf16):
+        for batch in iter_batches(images, device, batch_size, image_size):
+            outputs.append(fn(batch).float().cpu())
+    if not outputs:
+        raise ValueError("no images given")
+    return torch.cat(outputs).numpy().astype(np.float32, copy=False)
+
+
+def predict_proba(
+    model: LoadedModel, images: np.ndarray | torch.Tensor, *, batch_size: int = 256
+) -> np.ndarray:
+    """Class probabilities: (N, 3, S, S) uint8 -> (N, C) float32, rows sum to 1.
+
+    Column j is model.class_names[j]. Images of another size are resized to the model's.
+    """
+    module = model.module.eval()
+
+    def proba(x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(module(x).float(), dim=1)
+
+    return run_batched(
+        proba,
+        images,
+        device=model.device,
+        bf16=model.bf16,
+        batch_size=batch_size,
+        image_size=model.image_size,
+    )

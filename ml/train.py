@@ -1,0 +1,759 @@
+"""Fine-tune an ImageNet CNN on labelled glitch images (or fit a head-only probe), as in the paper.
+
+Images arrive already decoded: the uint8 (N, 3, S, S) array of ml.encoding.encode_samples.
+It stays in memory for the whole run (on the GPU when it fits, 8,500 x 3 x 224 x 224 is
+1.3 GB), so an epoch never touches a PNG and needs no DataLoader workers; augmentation
+(random shifts and zoom) runs batched on the same device.
+
+Entry points: `train` (from Samples), `fit` (from arrays), `split_samples` / `stratified_split`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ml.backbones import DEFAULT_BACKBONE
+from ml.classes import CANONICAL_NAMES
+from ml.errors import UserError
+from ml.model import (
+    BEST_CHECKPOINT,
+    LAST_CHECKPOINT,
+    GlitchNet,
+    LoadedModel,
+    atomic_write,
+    autocast,
+    bf16_supported,
+    build_glitchnet,
+    make_checkpoint,
+    place,
+    resolve_device,
+    run_batched,
+    save_checkpoint,
+)
+
+OPTIMIZERS = ("adamw", "adam", "adagrad")
+
+
+@dataclass
+class TrainConfig:
+    backbone: str = DEFAULT_BACKBONE  # see ml.backbones.BACKBONES
+    pretrained: bool = True  # start from ImageNet weights (False: random init, "scratch")
+    weights_path: str | None = None  # ImageNet weights file (needed by the torchvision backbones)
+    encoding: str = "rgb-durations"  # how the durations become 3 channels (ml.encoding)
+    image_size: int = 224  # images are S x S pixels
+    head_only: bool = False  # frozen ImageNet features + logistic regression, no fine-tuning
+    epochs: int = 10  # passes over the training set
+    batch_size: int = 64  # images per optimiser step
+    optimizer: str = "adamw"  # adamw | adam | adagrad (the paper: adagrad, lr 1e-4)
+    lr: float = 1e-3  # peak learning rate of the backbone
+    head_lr_scale: float = 10.0  # the new head learns this much faster (it starts from random)
+    weight_decay: float = 0.01  # decoupled for adamw, L2 for adam/adagrad
+    warmup_fraction: float = 0.05  # share of all steps with a linear lr ramp, then cosine to 0
+    dropout: float = 0.2  # before the new linear head
+    label_smoothing: float = 0.0  # cross-entropy label smoothing
+    bn_momentum: float = 0.1  # BatchNorm running-stat momentum (Lite ships 0.01: adapts too slowly)
+    recalibrate_bn: bool = True  # first set BatchNorm statistics from the training images
+    augment: bool = True  # the paper's augmentation: random shifts and zoom
+    max_shift: int = 10  # max shift in pixels at 224 px (scaled with image_size)
+    max_zoom: float = 0.05  # zoom factor drawn from [1 - max_zoom, 1 + max_zoom]
+    balanced: bool = False  # draw batches with equal class probability (with replacement)
+    head_c: float = 1.0  # inverse L2 strength of the head-only logistic regression
+    device: str = "auto"  # auto | cpu | cuda
+    precision: str = "auto"  # auto (bf16 where supported) | bf16 | fp32
+    channels_last: bool = True  # NHWC memory format when running bf16 (faster convolutions)
+    compile: bool = False  # torch.compile the training forward/backward (CUDA: ~40% faster)
+    eval_batch_size: int = 256  # images per inference batch (validation, features)
+    val_fraction: float = 0.2  # share of each class held out for validation (by the caller)
+    seed: int = 0  # seeds the split, init of the head, batch order, augmentation and dropout
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """What a progress callback receives: during an epoch and once at its end."""
+
+    epoch: int  # 1-based epoch being trained
+    epochs: int  # total epochs
+    step: int  # steps done in this epoch
+    steps: int  # steps per epoch
+    loss: float  # mean training loss of this epoch so far
+    images_per_second: float  # training throughput of this epoch so far
+    metrics: dict[str, float] = field(default_factory=dict)  # last finished epoch's validation
+    epoch_done: bool = False  # True on the event sent after validation of `epoch`
+
+
+ProgressCallback = Callable[[TrainProgress], None]
+CancelCheck = Callable[[], bool]
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path  # holds best.pt, last.pt, metrics.json, history.json, confusion.png
+    best_epoch: int  # 0 when cancelled before the first epoch ended
+    metrics: dict[str, Any]  # the content of metrics.json (evaluation of best.pt on validation)
+    history: list[dict[str, float]]  # one row per finished epoch
+    cancelled: bool  # should_cancel() returned True
+    seconds: float  # wall time of fit()
+    images_per_second: float  # mean training throughput (augmentation + forward + backward)
+
+
+# ---------------------------------------------------------------- splitting
+
+
+def stratified_split(
+    labels: Sequence[str | None], val_fraction: float, seed: int = 0
+) -> tuple[list[int], list[int]]:
+    """Indices (train, val): round(n * val_fraction) of each class go to val, at most n - 1.
+
+    A class with one sample stays in training. Deterministic for a given seed.
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise UserError(f"--val-fraction must be in [0, 1), got {val_fraction}")
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label or "", []).append(i)
+    train_idx: list[int] = []
+    val_idx: list[int] = []
+    for label in sorted(by_label):
+        members = np.array(by_label[label])
+        rng.shuffle(members)
+        n_val = min(int(round(len(members) * val_fraction)), len(members) - 1)
+        val_idx.extend(int(i) for i in members[:n_val])
+        train_idx.extend(int(i) for i in members[n_val:])
+    return sorted(train_idx), sorted(val_idx)
+
+
+def split_samples(samples: Sequence[Any], val_fraction: float, seed: int = 0) -> tuple[list, list]:
+    """(train, val) lists of Samples, stratified by label (see stratified_split)."""
+    train_idx, val_idx = stratified_split([s.label for s in samples], val_fraction, seed)
+    return [samples[i] for i in train_idx], [samples[i] for i in val_idx]
+
+
+def class_names_of(labels: Sequence[str]) -> list[str]:
+    """The output classes for these labels: canonical order first, then others sorted."""
+    present = set(labels)
+    canonical = [n for n in CANONICAL_NAMES if n in present]
+    return canonical + sorted(present - set(canonical))
+
+
+# ---------------------------------------------------------------- augmentation
+
+
+def augment(
+    images: torch.Tensor, *, max_shift: float, max_zoom: float, generator: torch.Generator
+) -> torch.Tensor:
+    """The paper's augmentation, one random affine per image, on the images' device.
+
+    (B, 3, S, S) uint8 -> (B, 3, S, S) float32 on the 0-255 scale: a shift of up to
+    `max_shift` pixels in x and y (integers) and a zoom by a factor in [1 - max_zoom,
+    1 + max_zoom]; pixels shifted in from outside are 0 (no energy).
+    """
+    b, _, h, w = images.shape
+    dev = images.device
+    zoom = 1.0 + (torch.rand(b, device=dev, generator=generator) * 2 - 1) * max_zoom
+    m = int(max_shift)
+    shift = torch.randint(-m, m + 1, (b, 2), device=dev, generator=generator).float()
+    theta = torch.zeros(b, 2, 3, device=dev)
+    theta[:, 0, 0] = 1.0 / zoom
+    theta[:, 1, 1] = 1.0 / zoom
+    theta[:, 0, 2] = shift[:, 0] * 2.0 / w
+    theta[:, 1, 2] = shift[:, 1] * 2.0 / h
+    grid = F.affine_grid(theta, [b, 3, h, w], align_corners=False)
+    return F.grid_sample(
+        images.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False
+    )
+
+
+# ---------------------------------------------------------------- data on the device
+
+
+class DeviceImages:
+    """A uint8 (N, 3, S, S) image set held for training: whole on the GPU when it fits,
+    else in pinned host memory with batches copied asynchronously."""
+
+    def __init__(self, images: np.ndarray, device: torch.device) -> None:
+        self.device = device
+        self.n = int(images.shape[0])
+        nbytes = int(np.prod(images.shape))
+        self.resident = device.type != "cuda" or nbytes < 0.4 * torch.cuda.mem_get_info(device)[0]
+        if device.type == "cuda" and self.resident:
+            self.data = torch.empty(tuple(images.shape), dtype=torch.uint8, device=device)
+            for start in range(0, self.n, 1024):  # chunked: no second full copy in host memory
+                chunk = torch.from_numpy(np.array(images[start : start + 1024]))
+                self.data[start : start + len(chunk)].copy_(chunk.pin_memory(), non_blocking=True)
+        else:
+            host = torch.from_numpy(np.array(images, dtype=np.uint8, copy=True))
+            self.data = host.pin_memory() if device.type == "cuda" else host
+        self._buffers: list[torch.Tensor] = []
+        self._events: list[torch.cuda.Event] = []
+        self._turn = 0
+
+    def batch(self, index: torch.Tensor) -> torch.Tensor:
+        """The images at `index` (a LongTensor on self.device) as a (B, 3, S, S) device tensor."""
+        if self.resident:
+            return self.data[index]
+        # Host gather into one of two pinned buffers, then an async copy; the event stops us
+        # overwriting a buffer whose previous copy is still in flight.
+        cpu_index = index.cpu()
+        if len(self._buffers) < 2:
+            shape = (len(cpu_index), *self.data.shape[1:])
+            self._buffers = [torch.empty(shape, dtype=torch.uint8).pin_memory() for _ in range(2)]
+            self._events = [torch.cuda.Event(), torch.cuda.Event()]
+        turn = self._turn
+        self._turn ^= 1
+        self._events[turn].synchronize()
+        buf = self._buffers[turn][: len(cpu_index)]
+        torch.index_select(self.data, 0, cpu_index, out=buf)
+        out = buf.to(self.device, non_blocking=True)
+        self._events[turn].record()
+        return out
+
+
+def batch_indices(
+    labels: torch.Tensor,
+    batch_size: int,
+    *,
+    balanced: bool,
+    generator: torch.Generator,
+) -> list[torch.Tensor]:
+    """One epoch of batches (index tensors on labels' device); drops a ragged last batch
+    unless the set is smaller than one batch, so BatchNorm never sees a batch of one."""
+    n = labels.numel()
+    if balanced:
+        counts = torch.bincount(labels).float()
+        weights = (1.0 / counts)[labels]
+        order = torch.multinomial(weights, n, replacement=True, generator=generator)
+    else:
+        order = torch.randperm(n, device=labels.device, generator=generator)
+    if n <= batch_size:
+        return [order]
+    steps = n // batch_size
+    return list(order[: steps * batch_size].view(steps, batch_size))
+
+
+# ---------------------------------------------------------------- the loop
+
+
+def recalibrate_batchnorm(
+    module: GlitchNet,
+    data: DeviceImages,
+    *,
+    batch_size: int,
+    device: torch.device,
+    bf16: bool,
+    max_images: int = 2048,
+) -> None:
+    """Replace the BatchNorm running statistics by those of (up to max_images) training images.
+
+    ImageNet statistics are far from a spectrogram's; without this, eval-mode predictions
+    after a short fine-tuning use a blend of the two and can be worse than chance.
+    """
+    norms = [m for m in module.modules() if isinstance(m, nn.BatchNorm2d)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+    module.train()
+    n = min(data.n, max_images)
+    with torch.no_grad(), autocast(device, bf16):
+        for start in range(0, n, batch_size):
+            index = torch.arange(start, min(n, start + batch_size), device=device)
+            if len(index) > 1:
+                module.backbone(data.batch(index))
+    for m, momentum in zip(norms, momenta, strict=True):
+        m.momentum = momentum
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def make_optimizer(module: GlitchNet, config: TrainConfig) -> torch.optim.Optimizer:
+    head = list(module.head.parameters())
+    head_ids = {id(p) for p in head}
+    body = [p for p in module.parameters() if p.requires_grad and id(p) not in head_ids]
+    params = [
+        {"params": body, "lr": config.lr},
+        {"params": head, "lr": config.lr * config.head_lr_scale},
+    ]
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "adagrad":
+        return torch.optim.Adagrad(params, lr=config.lr, weight_decay=config.weight_decay)
+    raise UserError(f"unknown optimizer {config.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+
+
+def lr_factor(step: int, total: int, warmup_fraction: float) -> float:
+    """Linear warmup over warmup_fraction of the steps, then cosine decay to 0."""
+    warmup = int(total * warmup_fraction)
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _label_indices(labels: Sequence[str], class_names: Sequence[str]) -> np.ndarray:
+    """Label -> output index; -1 for a label the model does not know."""
+    index = {name: i for i, name in enumerate(class_names)}
+    return np.array([index.get(label, -1) for label in labels], dtype=np.int64)
+
+
+def _validate(
+    module: GlitchNet,
+    images: np.ndarray | torch.Tensor,
+    targets: np.ndarray,
+    *,
+    device: torch.device,
+    bf16: bool,
+    batch_size: int,
+) -> tuple[dict[str, float], np.ndarray]:
+    """(val_loss, val_top1) and the (N, C) float32 probabilities; unknown labels are errors."""
+    module.eval()
+    logits = run_batched(module, images, device=device, bf16=bf16, batch_size=batch_size)
+    known = targets >= 0
+    logit_t = torch.from_numpy(logits)
+    loss = (
+        float(F.cross_entropy(logit_t[known], torch.from_numpy(targets[known])))
+        if known.any()
+        else float("nan")
+    )
+    top1 = float((logits.argmax(1) == targets).mean())
+    probs = torch.softmax(logit_t, dim=1).numpy()
+    return {"val_loss": loss, "val_top1": top1}, probs
+
+
+def _is_better(new: Mapping[str, float], best: Mapping[str, float] | None) -> bool:
+    """Higher validation top-1 wins; on a tie the lower validation loss."""
+    if best is None:
+        return True
+    if new["val_top1"] != best["val_top1"]:
+        return new["val_top1"] > best["val_top1"]
+    return new["val_loss"] < best["val_loss"]
+
+
+def _throttled(should_cancel: CancelCheck | None, every_s: float = 0.5) -> CancelCheck:
+    """should_cancel called at most every `every_s` seconds (it may query a database)."""
+    last = [0.0]
+
+    def check() -> bool:
+        if should_cancel is None:
+            return False
+        now = time.monotonic()
+        if now - last[0] < every_s:
+            return False
+        last[0] = now
+        return bool(should_cancel())
+
+    return check
+
+
+def fit(
+    train_images: np.ndarray,
+    train_labels: Sequence[str],
+    val_images: np.ndarray | None,
+    val_labels: Sequence[str] | None,
+    config: TrainConfig,
+    out_dir: str | Path,
+    *,
+    class_names: Sequence[str] | None = None,
+    val_ids: Sequence[str] | None = None,
+    val_files: Sequence[Sequence[str]] | None = None,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> TrainResult:
+    """Train a GlitchNet on uint8 (N, 3, S, S) images with string labels; write MODEL_DIR.
+
+    class_names fixes the output classes (default: the training labels, canonical order).
+    Validation labels the model does not know count as errors. Each epoch writes last.pt
+    and, when validation improves (top-1, then loss), best.pt; at the end metrics.json
+    (ml.evaluate report of best.pt on validation), history.json and confusion.png.
+    progress gets a TrainProgress every few steps and after each epoch; should_cancel is
+    polled (at most twice a second) and stops the run after the current step, keeping the
+    checkpoints written so far. Without validation data the last epoch is the best.
+    """
+    started = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_config(config, train_images)
+    if len(train_labels) != len(train_images):
+        raise ValueError("train_images and train_labels differ in length")
+    names = list(class_names) if class_names is not None else class_names_of(train_labels)
+    train_targets = _label_indices(train_labels, names)
+    if (train_targets < 0).any():
+        raise UserError("training labels outside class_names")
+    has_val = val_images is not None and val_labels is not None and len(val_labels) > 0
+    val_targets = _label_indices(val_labels, names) if has_val and val_labels else None
+
+    seed_everything(config.seed)
+    device = resolve_device(config.device)
+    bf16 = _use_bf16(config, device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input shape: pick the fastest kernels
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    module = build_glitchnet(
+        config.backbone,
+        len(names),
+        pretrained=config.pretrained,
+        weights_path=config.weights_path,
+        dropout=config.dropout,
+    )
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = config.bn_momentum
+    module = place(module, device, channels_last=config.channels_last and bf16)
+
+    if config.head_only:
+        return _fit_head_only(
+            module, names, train_images, train_targets, val_images, val_targets, config, out,
+            device=device, bf16=bf16, val_labels=val_labels, val_ids=val_ids,
+            val_files=val_files, progress=progress, started=started,
+        )  # fmt: skip
+
+    data = DeviceImages(train_images, device)
+    targets = torch.from_numpy(train_targets).to(device)
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    if config.recalibrate_bn:
+        recalibrate_batchnorm(module, data, batch_size=config.batch_size, device=device, bf16=bf16)
+    optimizer = make_optimizer(module, config)
+    steps = max(1, len(train_targets) // config.batch_size)  # as batch_indices makes them
+    total_steps = steps * config.epochs
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: lr_factor(s, total_steps, config.warmup_fraction)
+    )
+    step_fn = _make_step(module, optimizer, config, device, bf16)
+    shift = config.max_shift * config.image_size / 224
+    cancel = _throttled(should_cancel)
+    history: list[dict[str, float]] = []
+    best: dict[str, float] | None = None
+    best_epoch = 0
+    cancelled = False
+    trained_images = 0
+    train_seconds = 0.0
+    last_metrics: dict[str, float] = {}
+    for epoch in range(1, config.epochs + 1):
+        module.train()
+        epoch_start = time.perf_counter()
+        loss_sum = torch.zeros((), device=device)
+        seen = 0
+        batches = batch_indices(
+            targets, config.batch_size, balanced=config.balanced, generator=generator
+        )
+        for step, index in enumerate(batches, start=1):
+            x = data.batch(index)
+            if config.augment:
+                x = augment(x, max_shift=shift, max_zoom=config.max_zoom, generator=generator)
+            loss_sum += step_fn(x, targets[index]).detach() * len(index)
+            scheduler.step()
+            seen += len(index)
+            if progress is not None and (step % 10 == 0 or step == len(batches)):
+                elapsed = time.perf_counter() - epoch_start
+                progress(
+                    TrainProgress(epoch, config.epochs, step, len(batches),
+                                  float(loss_sum) / seen, seen / elapsed, dict(last_metrics))
+                )  # fmt: skip
+            if cancel():
+                cancelled = True
+                break
+        if cancelled:
+            break
+        train_loss = float(loss_sum) / max(1, seen)  # float() waits for the GPU
+        epoch_seconds = time.perf_counter() - epoch_start
+        trained_images += seen
+        train_seconds += epoch_seconds
+        row = {
+            "epoch": float(epoch),
+            "train_loss": train_loss,
+            "lr": float(scheduler.get_last_lr()[0]),
+            "seconds": epoch_seconds,
+            "images_per_second": seen / epoch_seconds,
+        }
+        if has_val and val_images is not None and val_targets is not None:
+            val_metrics, _ = _validate(
+                module, val_images, val_targets,
+                device=device, bf16=bf16, batch_size=config.eval_batch_size,
+            )  # fmt: skip
+        else:
+            val_metrics = {"val_loss": train_loss, "val_top1": float("nan")}
+        row.update(val_metrics)
+        history.append(row)
+        last_metrics = {k: v for k, v in row.items() if k != "epoch"}
+        checkpoint = make_checkpoint(
+            module, epoch=epoch, config=asdict(config), class_names=names, metrics=row
+        )
+        save_checkpoint(checkpoint, out / LAST_CHECKPOINT)
+        if not has_val or _is_better(val_metrics, best):
+            best, best_epoch = dict(val_metrics), epoch
+            save_checkpoint(checkpoint, out / BEST_CHECKPOINT)
+        _write_json(out / "history.json", history)
+        if progress is not None:
+            progress(
+                TrainProgress(epoch, config.epochs, len(batches), len(batches), train_loss,
+                              row["images_per_second"], dict(last_metrics), epoch_done=True)
+            )  # fmt: skip
+
+    metrics: dict[str, Any] = {}
+    if best_epoch:
+        metrics = _finish(
+            out, device=device, val_images=val_images if has_val else None,
+            val_labels=val_labels, val_ids=val_ids, val_files=val_files,
+            batch_size=config.eval_batch_size, best_epoch=best_epoch, history=history,
+        )  # fmt: skip
+    return TrainResult(
+        model_dir=out,
+        best_epoch=best_epoch,
+        metrics=metrics,
+        history=history,
+        cancelled=cancelled,
+        seconds=time.perf_counter() - started,
+        images_per_second=trained_images / train_seconds if train_seconds else 0.0,
+    )
+
+
+def _make_step(
+    module: GlitchNet,
+    optimizer: torch.optim.Optimizer,
+    config: TrainConfig,
+    device: torch.device,
+    bf16: bool,
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """One optimiser step on a batch -> its mean loss (a device tensor: no GPU sync)."""
+
+    def forward_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        with autocast(device, bf16):
+            logits = module(x)
+        return F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
+
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = forward_loss
+    if config.compile:
+        loss_fn = torch.compile(forward_loss)
+
+    def step(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        loss = loss_fn(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def _fit_head_only(
+    module: GlitchNet,
+    names: list[str],
+    train_images: np.ndarray,
+    train_targets: np.ndarray,
+    val_images: np.ndarray | None,
+    val_targets: np.ndarray | None,
+    config: TrainConfig,
+    out: Path,
+    *,
+    device: torch.device,
+    bf16: bool,
+    val_labels: Sequence[str] | None,
+    val_ids: Sequence[str] | None,
+    val_files: Sequence[Sequence[str]] | None,
+    progress: ProgressCallback | None,
+    started: float,
+) -> TrainResult:
+    """The paper's >95% baseline: logistic regression on frozen pooled ImageNet features.
+
+    The fitted regression (with its feature standardisation folded in) becomes the Linear
+    head, so the result is an ordinary GlitchNet checkpoint.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    module.eval()
+    t0 = time.perf_counter()
+    feats = run_batched(
+        module.features, train_images, device=device, bf16=bf16,
+        batch_size=config.eval_batch_size,
+    )  # fmt: skip
+    feature_seconds = time.perf_counter() - t0
+    mean = feats.mean(0)
+    std = feats.std(0) + 1e-6
+    classes = np.unique(train_targets)
+    weight = np.zeros((len(names), feats.shape[1]), dtype=np.float64)
+    bias = np.full(len(names), -1e4)  # a class with no training sample is never predicted
+    if len(classes) == 1:
+        bias[classes[0]] = 0.0
+    else:
+        clf = LogisticRegression(C=config.head_c, max_iter=2000, random_state=config.seed)
+        clf.fit((feats - mean) / std, train_targets)
+        coef, intercept = clf.coef_, clf.intercept_
+        if len(classes) == 2:  # sklearn's binary model: one row, the logit of classes[1]
+            coef = np.vstack([np.zeros_like(coef), coef])
+            intercept = np.array([0.0, intercept[0]])
+        weight[classes] = coef / std
+        bias[classes] = intercept - (coef / std) @ mean
+    with torch.no_grad():
+        module.head.weight.copy_(torch.from_numpy(weight).float())
+        module.head.bias.copy_(torch.from_numpy(bias).float())
+    row: dict[str, float] = {
+        "epoch": 1.0,
+        "seconds": feature_seconds,
+        "images_per_second": len(train_images) / feature_seconds,
+    }
+    if val_images is not None and val_targets is not None and len(val_targets):
+        val_metrics, _ = _validate(
+            module, val_images, val_targets,
+            device=device, bf16=bf16, batch_size=config.eval_batch_size,
+        )  # fmt: skip
+        row.update(val_metrics)
+    checkpoint = make_checkpoint(
+        module, epoch=1, config=asdict(config), class_names=names, metrics=row
+    )
+    save_checkpoint(checkpoint, out / LAST_CHECKPOINT)
+    save_checkpoint(checkpoint, out / BEST_CHECKPOINT)
+    _write_json(out / "history.json", [row])
+    if progress is not None:
+        last = {k: v for k, v in row.items() if k != "epoch"}
+        progress(TrainProgress(1, 1, 1, 1, float("nan"), row["images_per_second"], last, True))
+    has_val = val_images is not None and val_labels is not None and len(val_labels) > 0
+    metrics = _finish(
+        out, device=device, val_images=val_images if has_val else None, val_labels=val_labels,
+        val_ids=val_ids, val_files=val_files, batch_size=config.eval_batch_size, best_epoch=1,
+        history=[row],
+    )  # fmt: skip
+    return TrainResult(
+        model_dir=out,
+        best_epoch=1,
+        metrics=metrics,
+        history=[row],
+        cancelled=False,
+        seconds=time.perf_counter() - started,
+        images_per_second=row["images_per_second"],
+    )
+
+
+def _finish(
+    out: Path,
+    *,
+    device: torch.device,
+    val_images: np.ndarray | None,
+    val_labels: Sequence[str] | None,
+    val_ids: Sequence[str] | None,
+    val_files: Sequence[Sequence[str]] | None,
+    batch_size: int,
+    best_epoch: int,
+    history: list[dict[str, float]],
+) -> dict[str, Any]:
+    """Evaluate best.pt on validation; write metrics.json, confusion.png; store the report
+    in best.pt's metrics too."""
+    from ml.evaluate import evaluate, plot_confusion
+    from ml.model import load_model
+
+    loaded: LoadedModel = load_model(out, device=device)
+    metrics: dict[str, Any] = {"best_epoch": best_epoch, "history": history}
+    if val_images is not None and val_labels is not None:
+        report = evaluate(
+            loaded, val_images, val_labels, ids=val_ids, files=val_files, batch_size=batch_size
+        )
+        metrics.update(report)
+        plot_confusion(report, out / "confusion.png")
+    _write_json(out / "metrics.json", metrics)
+    checkpoint = torch.load(out / BEST_CHECKPOINT, map_location="cpu", weights_only=True)
+    checkpoint["metrics"] = {k: v for k, v in metrics.items() if k != "history"}
+    save_checkpoint(checkpoint, out / BEST_CHECKPOINT)
+    return metrics
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    from ml.evaluate import json_safe
+
+    text = json.dumps(json_safe(obj), indent=1, default=str)
+
+    def write(fh: Any) -> None:
+        fh.write(text.encode())
+
+    atomic_write(path, write)
+
+
+def _use_bf16(config: TrainConfig, device: torch.device) -> bool:
+    if config.precision == "auto":
+        return bf16_supported(device)
+    if config.precision in ("bf16", "fp32"):
+        return config.precision == "bf16"
+    raise UserError(f"unknown precision {config.precision!r}; use auto, bf16 or fp32")
+
+
+def _check_config(config: TrainConfig, train_images: np.ndarray) -> None:
+    if config.optimizer not in OPTIMIZERS:
+        choices = ", ".join(OPTIMIZERS)
+        raise UserError(f"unknown optimizer {config.optimizer!r}; choose from {choices}")
+    if config.epochs < 1 or config.batch_size < 1:
+        raise UserError("--epochs and --batch-size must be at least 1")
+    if train_images.ndim != 4 or train_images.shape[1] != 3 or train_images.dtype != np.uint8:
+        raise ValueError(f"train_images must be uint8 (N, 3, S, S), got {train_images.dtype} "
+                         f"{train_images.shape}")  # fmt: skip
+    if len(train_images) < 2:
+        raise UserError(f"need at least 2 training images, got {len(train_images)}")
+    if train_images.shape[-1] != config.image_size or train_images.shape[-2] != config.image_size:
+        raise ValueError(f"images are {train_images.shape[-2:]}, config.image_size is "
+                         f"{config.image_size}")  # fmt: skip
+
+
+# ---------------------------------------------------------------- from Samples
+
+
+def train(
+    train_samples: Sequence[Any],
+    val_samples: Sequence[Any],
+    config: TrainConfig,
+    out_dir: str | Path,
+    *,
+    class_names: Sequence[str] | None = None,
+    cache_dir: str | Path | None = None,
+    workers: int | None = None,
+    encode_progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> TrainResult:
+    """Decode ml.data.Samples once (config.encoding at config.image_size, cached under
+    cache_dir when given) and `fit` on them. Samples without a label are skipped."""
+    from ml.encoding import encode_samples
+
+    train_samples = [s for s in train_samples if s.label is not None]
+    val_samples = [s for s in val_samples if s.label is not None]
+    if len(train_samples) < 2:
+        raise UserError(f"need at least 2 labelled training glitches, got {len(train_samples)}")
+    cache = Path(cache_dir) if cache_dir is not None else None
+    n_train = len(train_samples)
+    everything = list(train_samples) + list(val_samples)
+    images = encode_samples(
+        everything, config.encoding, config.image_size,
+        workers=workers, cache_dir=cache, progress=encode_progress,
+    )  # fmt: skip
+    return fit(
+        images[:n_train],
+        [s.label for s in train_samples],
+        images[n_train:] if val_samples else None,
+        [s.label for s in val_samples] if val_samples else None,
+        config,
+        out_dir,
+        class_names=class_names,
+        val_ids=[s.id for s in val_samples],
+        val_files=[_files_of(s) for s in val_samples],
+        progress=progress,
+        should_cancel=should_cancel,
+    )
+
+
+def _files_of(sample: Any) -> list[str]:
+    return [str(sample.paths[d]) for d in sorted(sample.paths)]
