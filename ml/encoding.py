@@ -41,7 +41,7 @@ _FRAME_STEP = 4  # the frame search scores every 4th row / column
 _REFINE_WINDOW = 8  # the cube's guess is within a few entries of the nearest; search +-8
 _VIRIDIS_TOLERANCE = 30.0  # RGB distance to the colour map under which a pixel counts as plot
 _CHROMA_THRESHOLD = 25  # max-min channel above which a pixel is coloured (plot), not grey
-_CACHE_FORMAT = 1  # bump when the encoded pixels change, so old caches are not reused
+_CACHE_FORMAT = 2  # bump when the encoded pixels change, so old caches are not reused
 
 
 class DecodeError(UserError):
