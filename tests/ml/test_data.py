@@ -98,22 +98,28 @@ def test_nearest_duration_breaks_ties_towards_the_longer_view() -> None:
     assert nearest_duration(4.0, [0.5]) == 0.5
 
 
-def test_unknown_labels_and_corrupt_files_are_reported_and_the_rest_loads(tmp_path: Path) -> None:
+def test_unknown_labels_and_corrupt_files_are_reported_and_the_rest_loads(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     write_glitch(tmp_path / "Blip", "good_{d}")
     write_glitch(tmp_path / "Not_A_Class", "stranger_{d}", durations=(1.0,))
     corrupt = tmp_path / "Blip" / "broken_1.0.png"
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
     text = tmp_path / "Blip" / "notes_2.0.jpg"
     text.write_text("not an image")
+    [whole] = write_glitch(tmp_path_factory.mktemp("src"), "cut_{d}", durations=(4.0,))
+    truncated = tmp_path / "Blip" / "cut_4.0.png"
+    truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
 
     result = load_samples(tmp_path)
 
     assert [s.id for s in result.samples] == ["good"]
-    assert len(result.problems) == 3
+    assert len(result.problems) == 4
     stranger = str(tmp_path / "Not_A_Class" / "stranger_1.0.png")
     assert any(line.startswith(f"{stranger}: unknown class") for line in result.problems)
     assert any(line.startswith(f"{corrupt}: not a readable image") for line in result.problems)
     assert any(line.startswith(f"{text}: not a readable image") for line in result.problems)
+    assert any(line.startswith(f"{truncated}: truncated PNG") for line in result.problems)
 
 
 def test_unknown_labels_are_kept_on_request_for_evaluation(tmp_path: Path) -> None:
