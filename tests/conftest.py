@@ -21,3 +21,18 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     if database["ENGINE"].endswith("sqlite3"):
         test_file = tmp_path_factory.mktemp("sqlite") / "test_glitchlab.sqlite3"
         database.setdefault("TEST", {})["NAME"] = str(test_file)
+
+
+@pytest.fixture
+def seeded(transactional_db, fast_django_settings):
+    """Transactional tests (live server, threads) start from empty tables: put back what
+    the migrations seed (role groups, the class table)."""
+    from django.contrib.auth.models import Group
+
+    from webapp.accounts.roles import ROLES
+    from webapp.labeling.services import glitch_classes_sync
+
+    for role in ROLES:
+        Group.objects.get_or_create(name=role)
+    glitch_classes_sync()
+    return fast_django_settings

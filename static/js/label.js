@@ -113,7 +113,7 @@ function renderProgress(p) {
   const pct = (x) => `${Math.round(x * 100)}%`;
   const ready = p.learning.filter((s) => s.alpha !== null && s.alpha >= p.min_alpha && s.gold_answers >= p.min_gold);
   const skills = p.learning
-    .map((s) => `${s.name.replaceAll("_", " ")} ${s.alpha === null ? "–" : pct(s.alpha)} (${s.gold_answers})`)
+    .map((s) => `${s.name.replaceAll("_", " ")}: ${s.alpha === null ? "none yet" : pct(s.alpha)} of ${s.gold_answers}`)
     .join(" · ");
   els.progress.innerHTML =
     `<b data-testid="level">Level ${p.level}</b> of ${p.max_level}<br>` +
@@ -272,6 +272,7 @@ function enlarge(slot) {
 function toggleGuide() {
   els.guide.hidden = !els.guide.hidden;
   els.guideToggle.setAttribute("aria-expanded", String(!els.guide.hidden));
+  if (!els.guide.hidden) els.guide.scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
 
 document.addEventListener("keydown", (event) => {

@@ -52,17 +52,3 @@ def page(browser, live_server):
     yield page
     context.close()
     assert errors == [], f"JavaScript errors: {errors}"
-
-
-@pytest.fixture
-def seeded(transactional_db, fast_django_settings):
-    """Transactional tests start from empty tables: put back what migrations seed."""
-    from django.contrib.auth.models import Group
-
-    from webapp.accounts.roles import ROLES
-    from webapp.labeling.services import glitch_classes_sync
-
-    for role in ROLES:
-        Group.objects.get_or_create(name=role)
-    glitch_classes_sync()
-    return fast_django_settings

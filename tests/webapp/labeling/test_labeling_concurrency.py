@@ -17,7 +17,7 @@ pytestmark = [
 ]
 
 
-def test_parallel_votes_on_one_subject_are_all_counted():
+def test_parallel_votes_on_one_subject_are_all_counted(seeded):
     subject = SubjectFactory()
     users = [UserFactory() for _ in range(8)]
     barrier = threading.Barrier(len(users))

@@ -1,0 +1,46 @@
+"""Settings come from the environment; outside debug a real SECRET_KEY is required."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def import_settings(**env):
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "import webapp.settings as s; print(s.DEBUG, s.SECRET_KEY)"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_secret_key_is_required_outside_debug(tmp_path):
+    result = import_settings(DEBUG="0", GLITCHLAB_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0 and "SECRET_KEY is required" in result.stderr
+    result = import_settings(DEBUG="0", SECRET_KEY="s3cret", GLITCHLAB_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0 and result.stdout.split() == ["False", "s3cret"]
+
+
+def test_database_url_selects_postgresql(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import webapp.settings as s; print(s.DATABASES['default']['ENGINE'])",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": "postgres://u@db:5432/x",
+            "GLITCHLAB_VAR_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip() == "django.db.backends.postgresql"
