@@ -346,11 +346,12 @@ def encode_samples(
 ) -> np.ndarray:
     """uint8 (N, 3, size, size): encode_sample of every sample, in order.
 
-    Files are decoded once, over `workers` processes (default os.cpu_count(); 1 = in this
-    process). With `cache_dir`, the array is written there as an .npy named by cache_key
-    and later calls with the same files return it memory-mapped read-only (np.load
-    mmap_mode="r") without decoding anything. `progress(done, total)` is called as samples
-    finish; nothing is printed. A broken file raises DecodeError naming it.
+    Files are decoded once, over `workers` processes (default os.cpu_count(); 1, or a call
+    from a daemonic process, = in this process). With `cache_dir`, the array is written
+    there as an .npy named by cache_key, and later calls with the same files return it
+    memory-mapped read-only (np.load mmap_mode="r") without decoding anything.
+    `progress(done, total)` is called as samples finish; nothing is printed. A broken file
+    raises DecodeError naming it.
     """
     _check(encoding, size)
     total = len(samples)
@@ -399,7 +400,8 @@ def _encode_all(
 ) -> Iterator[np.ndarray]:
     workers = max(1, min(workers or os.cpu_count() or 1, len(samples)))
     jobs = [(sample, encoding, size) for sample in samples]
-    if workers == 1:
+    if workers == 1 or multiprocessing.current_process().daemon:
+        # (a daemonic process, e.g. a multiprocessing pool's worker, may not have children)
         yield from map(_encode_job, jobs)
         return
     # spawn, not fork: the caller may hold torch/CUDA threads that a fork would corrupt.
