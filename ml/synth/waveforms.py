@@ -221,35 +221,44 @@ def helix(ctx: Context) -> Glitch:
 
 
 def koi_fish(ctx: Context) -> Glitch:
+    """A very loud blip: wide saturated body at low frequency, fins either side, thin spike."""
     fc = ctx.uniform(25.0, 55.0)
     t0 = _jitter(ctx)
-    fin_dt = ctx.uniform(0.04, 0.09)
-    fin_f = ctx.uniform(28.0, 50.0)
-    body = gaussian_pulse(ctx, t0, fc) / math.sqrt(np.sum(gaussian_pulse(ctx, t0, fc) ** 2))
+    body = gaussian_pulse(ctx, t0, fc)
+    body /= math.sqrt(np.sum(body**2))
     low = sine_gaussian(ctx, t0, fc * 0.7, 3.0)
     low /= math.sqrt(np.sum(low**2))
-    fins = sine_gaussian(ctx, t0 - fin_dt, fin_f, 8.0) + sine_gaussian(ctx, t0 + fin_dt, fin_f, 8)
-    fins /= math.sqrt(np.sum(fins**2))
     snr = ctx.loguniform(70.0, 400.0)
-    fin_snr = ctx.uniform(7.0, 12.0)
-    w = with_snr(body + ctx.uniform(0.3, 0.8) * low, snr) + fin_snr * fins
+    w = with_snr(body + ctx.uniform(0.3, 0.8) * low, snr)
+    n_fins = ctx.integer(1, 3)
+    fins = np.zeros_like(ctx.t)
+    fin_dt = ctx.uniform(0.03, 0.06)
+    for k in range(1, n_fins + 1):
+        for side in (-1, 1):
+            dt = side * k * fin_dt * ctx.uniform(0.8, 1.2)
+            fins += sine_gaussian(ctx, t0 + dt, ctx.uniform(25.0, 60.0), ctx.uniform(4.0, 8.0))
+    fin_snr = ctx.uniform(10.0, 25.0) * math.sqrt(n_fins)
+    w += with_snr(fins, fin_snr)
     # the thin spike above the body, reaching hundreds of Hz
-    w += with_snr(gaussian_pulse(ctx, t0, ctx.uniform(150.0, 350.0)), ctx.uniform(25.0, 60.0))
-    return Glitch(w, snr, fc, 0.0, 2 * fin_dt, 1, {"fin_dt": fin_dt, "fin_snr": fin_snr})
+    w += with_snr(gaussian_pulse(ctx, t0, ctx.uniform(150.0, 350.0)), ctx.uniform(40.0, 120.0))
+    extra = {"fin_dt": fin_dt, "fins": n_fins, "fin_snr": fin_snr}
+    return Glitch(w, snr, fc, 0.0, 2 * n_fins * fin_dt, 1, extra)
 
 
 def light_modulation(ctx: Context) -> Glitch:
+    """Repeated broadband stripes, each with a low-frequency burst: the first the loudest."""
     t0 = _jitter(ctx)
-    n = ctx.integer(3, 7)
-    spacing = ctx.uniform(0.08, 0.2)
-    f_low = ctx.uniform(12.0, 25.0)
-    w = with_snr(gaussian_pulse(ctx, t0, ctx.uniform(40.0, 80.0)), ctx.uniform(60.0, 200.0))
-    blobs = np.zeros_like(ctx.t)
+    n = ctx.integer(2, 6)
+    spacing = ctx.uniform(0.1, 0.3)
+    f_low = ctx.uniform(12.0, 22.0)
+    first_snr = ctx.uniform(40.0, 150.0)
+    w = np.zeros_like(ctx.t)
     for k in range(n):
-        f = f_low * ctx.uniform(0.85, 1.3)
-        blobs += ctx.uniform(0.5, 1.0) * sine_gaussian(ctx, t0 + k * spacing, f, ctx.uniform(3, 5))
-    blob_snr = ctx.uniform(10.0, 16.0) * math.sqrt(n)
-    w = w + with_snr(blobs, blob_snr)
+        tk = t0 + k * spacing * ctx.uniform(0.9, 1.1)
+        stripe = gaussian_pulse(ctx, tk, ctx.uniform(60.0, 120.0))
+        w += with_snr(stripe, first_snr if k == 0 else ctx.uniform(8.0, 18.0))
+        blob = sine_gaussian(ctx, tk + 0.02, f_low * ctx.uniform(0.9, 1.2), ctx.uniform(3.0, 5.0))
+        w += with_snr(blob, ctx.uniform(15.0, 25.0))
     snr = float(np.sqrt(np.sum(w**2)))
     return Glitch(w, snr, f_low, 4.0, n * spacing, n, {"spacing": spacing})
 
@@ -445,7 +454,7 @@ def whistle(ctx: Context) -> Glitch:
     f_min = ctx.loguniform(250.0, 900.0)
     rate = ctx.loguniform(2000.0, 9000.0)  # Hz/s: how fast the beat note sweeps
     if shape == "steep":
-        f_min, rate = ctx.loguniform(60.0, 300.0), ctx.loguniform(3.0e4, 1.5e5)
+        f_min, rate = ctx.loguniform(200.0, 600.0), ctx.loguniform(3.0e4, 1.5e5)
     t0 = _jitter(ctx)
     gap = ctx.uniform(0.1, 0.3)
     vertices = [t0 - gap / 2, t0 + gap / 2] if shape == "W" else [t0]
