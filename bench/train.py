@@ -45,6 +45,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--image-size", type=int, default=224)
     p.add_argument("--compile", action="store_true", help="torch.compile the train step")
     p.add_argument("--precision", default="auto", help="auto | bf16 | fp32")
+    p.add_argument("--cudnn-benchmark", action="store_true", help="autotune convolutions")
     p.add_argument("--no-synthetic", action="store_true", help="skip the synthetic run")
     p.add_argument("--data", action="append", help="real glitch folder: decode + train on it")
     p.add_argument("--encoded", type=Path, help=".npz with images (N,3,S,S) uint8 and labels")
@@ -98,7 +99,7 @@ def load_real(args: argparse.Namespace, size: int) -> tuple[np.ndarray, list[str
     print(f"decode: {len(samples)} glitches in {seconds:.1f} s "
           f"({len(samples) / seconds:.0f} glitches/s)", flush=True)  # fmt: skip
     if args.save_encoded:
-        np.savez(args.save_encoded, images=np.asarray(images), labels=np.array(labels))
+        np.savez_compressed(args.save_encoded, images=np.asarray(images), labels=np.array(labels))
     return np.asarray(images), labels, seconds
 
 
@@ -115,6 +116,7 @@ def main() -> int:
         device=str(device),
         precision=args.precision,
         compile=args.compile,
+        cudnn_benchmark=args.cudnn_benchmark,
         eval_batch_size=512 if cuda else 64,
     )
     name = torch.cuda.get_device_name(device) if cuda else platform.processor() or "cpu"

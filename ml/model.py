@@ -269,11 +269,17 @@ def iter_batches(
     data = torch.as_tensor(images)
     if data.ndim != 4 or data.shape[1] != 3:
         raise ValueError(f"images must be (N, 3, H, W), got {tuple(data.shape)}")
+    staging: torch.Tensor | None = None
     for start in range(0, data.shape[0], batch_size):
         batch = data[start : start + batch_size]
         if device.type == "cuda" and not batch.is_cuda:
-            batch = batch.pin_memory()
-        batch = batch.to(device, non_blocking=True)
+            # One reused pinned buffer: pageable copies (and pinning a fresh buffer per batch)
+            # ran at ~1.5k img/s on an H200. The copy is synchronous, so reuse is safe.
+            if staging is None:
+                staging = torch.empty((batch_size, *data.shape[1:]), dtype=data.dtype)
+                staging = staging.pin_memory()
+            batch = staging[: len(batch)].copy_(batch)
+        batch = batch.to(device)
         if image_size is not None and tuple(batch.shape[-2:]) != (image_size, image_size):
             batch = F.interpolate(
                 batch.float(), size=(image_size, image_size), mode="bilinear", antialias=True

@@ -74,6 +74,7 @@ class TrainConfig:
     precision: str = "auto"  # auto (bf16 where supported) | bf16 | fp32
     channels_last: bool = True  # NHWC memory format when running bf16 (faster convolutions)
     compile: bool = False  # torch.compile the training forward/backward (CUDA: ~40% faster)
+    cudnn_benchmark: bool = False  # autotune convs; each new batch shape costs seconds (Lite: ~20)
     eval_batch_size: int = 256  # images per inference batch (validation, features)
     val_fraction: float = 0.2  # share of each class held out for validation (by the caller)
     seed: int = 0  # seeds the split, init of the head, batch order, augmentation and dropout
@@ -290,10 +291,13 @@ def make_optimizer(module: GlitchNet, config: TrainConfig) -> torch.optim.Optimi
         {"params": body, "lr": config.lr},
         {"params": head, "lr": config.lr * config.head_lr_scale},
     ]
+    fused = bool(body) and body[0].is_cuda  # one kernel for all parameters
     if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.AdamW(
+            params, lr=config.lr, weight_decay=config.weight_decay, fused=fused
+        )
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused)
     if config.optimizer == "adagrad":
         return torch.optim.Adagrad(params, lr=config.lr, weight_decay=config.weight_decay)
     raise UserError(f"unknown optimizer {config.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
@@ -404,7 +408,7 @@ def fit(
     device = resolve_device(config.device)
     bf16 = _use_bf16(config, device)
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed input shape: pick the fastest kernels
+        torch.backends.cudnn.benchmark = config.cudnn_benchmark
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     module = build_glitchnet(
