@@ -162,6 +162,9 @@ def main() -> int:
             "GLITCHLAB_VAR_DIR": str(args.out),
             "DATABASE_URL": f"sqlite:///{args.out / 'db.sqlite3'}",
             "CELERY_TASK_ALWAYS_EAGER": "true",
+            # Eager tasks still open a producer: an in-process broker, no Redis needed.
+            "CELERY_BROKER_URL": "memory://",
+            "CELERY_RESULT_BACKEND": "cache+memory://",
             "GLITCHLAB_TRAIN_DEVICE": args.device,
             "GLITCHLAB_SCORE_BATCH_SIZE": "1024",
         }
