@@ -1,0 +1,111 @@
+"""python -m ml train -> evaluate --json -> predict --json -> embed, on a tiny image folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from image_factories import blob_energy, full_plot, write_image
+
+from ml.cli import main
+
+DURATIONS = (0.5, 1.0, 2.0, 4.0)
+CENTRE = {"Blip": 0.25, "Whistle": 0.75, "Reverse_Chirp": 0.5}
+
+
+def write_glitches(root: Path, label: str, count: int, first: int = 0) -> None:
+    """`count` glitches of `label` as <label>/<id>_<duration>.png, blob placed by class."""
+    for n in range(first, first + count):
+        for duration in DURATIONS:
+            energy = blob_energy(105, 140, centre=CENTRE[label], spread=0.08 + 0.01 * (n % 3))
+            write_image(root / label / f"g{label[:2]}{n:03d}_{duration}.png", full_plot(energy))
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    train = tmp_path_factory.mktemp("train")
+    for label in ("Blip", "Whistle"):
+        write_glitches(train, label, 6)
+    test = tmp_path_factory.mktemp("test")
+    for label in ("Blip", "Whistle"):
+        write_glitches(test, label, 2, first=100)
+    write_glitches(test, "Reverse_Chirp", 1, first=200)  # a class the model never saw
+    return train, test
+
+
+def test_train_evaluate_predict_embed(
+    folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train, test = folders
+    model = tmp_path / "model"
+    common = ("--device", "cpu", "--workers", "1")
+    code, out, err = run_cli(
+        capsys, "train", "--data", str(train), "--out", str(model), "--epochs", "1",
+        "--image-size", "32", "--val-fraction", "0.34", "--batch-size", "4", *common,
+    )  # fmt: skip
+    assert code == 0, err
+    assert (model / "best.pt").is_file() and (model / "metrics.json").is_file()
+    assert json.loads(out)["n_val"] == 4
+
+    code, out, err = run_cli(
+        capsys, "evaluate", "--model", str(model), "--data", str(test), "--json", *common
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["n"] == 5
+    assert {f"top{k}" for k in range(1, 6)} <= report.keys()
+    assert report["unknown_labels"] == ["Reverse_Chirp"]
+    assert report["per_class"]["Reverse_Chirp"]["recall"] == 0.0
+    assert set(report["per_class"]["Blip"]) == {"precision", "recall", "f1", "support"}
+    assert np.array(report["confusion"]).sum() == 5
+
+    code, out, err = run_cli(
+        capsys, "predict", "--model", str(model), "--data", str(test), "--json", *common
+    )
+    assert code == 0, err
+    rows = json.loads(out)["predictions"]
+    assert len(rows) == 5
+    assert {"id", "predicted", "probabilities"} <= rows[0].keys()
+    assert sum(rows[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+
+    npz = tmp_path / "emb.npz"
+    code, _, err = run_cli(
+        capsys, "embed", "--model", str(model), "--data", str(test), "--out", str(npz), *common
+    )
+    assert code == 0, err
+    with np.load(npz) as z:
+        assert z["embeddings"].shape == (5, 1280) and z["embeddings"].dtype == np.float32
+        assert sorted(z["labels"]) == ["Blip", "Blip", "Reverse_Chirp", "Whistle", "Whistle"]
+        assert len(set(z["ids"])) == 5
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("train", "--data", "/nonexistent/glitches", "--out", "/tmp/x"),
+        ("evaluate", "--model", "/nonexistent/model", "--data", "."),
+        ("train", "--data", ".", "--out", "/tmp/x", "--backbone", "alexnet"),
+    ],
+)
+def test_user_error_is_one_line_without_traceback(
+    argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(capsys, *argv)
+    assert code != 0
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_training_on_an_empty_folder_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(capsys, "train", "--data", str(tmp_path), "--out", str(tmp_path / "m"))
+    assert code != 0 and err.startswith("error: ") and "no glitch images" in err
