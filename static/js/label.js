@@ -113,7 +113,7 @@ function renderProgress(p) {
   const pct = (x) => `${Math.round(x * 100)}%`;
   const ready = p.learning.filter((s) => s.alpha !== null && s.alpha >= p.min_alpha && s.gold_answers >= p.min_gold);
   const skills = p.learning
-    .map((s) => `${s.name.replaceAll("_", " ")}: ${s.alpha === null ? "none yet" : pct(s.alpha)} of ${s.gold_answers}`)
+    .map((s) => `${s.name.replaceAll("_", " ")}: ${s.alpha === null ? "–" : `${pct(s.alpha)} of ${s.gold_answers}`}`)
     .join(" · ");
   els.progress.innerHTML =
     `<b data-testid="level">Level ${p.level}</b> of ${p.max_level}<br>` +

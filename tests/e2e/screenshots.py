@@ -34,8 +34,13 @@ def main() -> None:
             page.fill("#id_password", args.password)
             page.keyboard.press("Enter")
             page.wait_for_selector("#label-app[data-state=ready]")
+            shown = page.get_attribute("#label-app", "data-subject")
             page.keyboard.press("b")  # one vote, so the feedback box has something to say
-            page.wait_for_function("document.getElementById('label-app').dataset.pending === '0'")
+            page.wait_for_function(
+                "shown => { const app = document.getElementById('label-app');"
+                " return app.dataset.subject !== shown && app.dataset.pending === '0'; }",
+                arg=shown,
+            )
             page.wait_for_timeout(300)
             page.screenshot(path=str(args.out / f"labelling-{name}.png"))
             page.keyboard.press("Backspace")  # leave the demo data as it was

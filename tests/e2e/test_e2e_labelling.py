@@ -39,13 +39,16 @@ def test_new_volunteer_signs_up_labels_five_by_keyboard_and_is_promoted(page, se
         SubjectFactory()
 
     page.goto("/accounts/signup/")
-    page.keyboard.type("newbie")  # the username field has autofocus
+    # The username field has autofocus; typing before it applies would lose letters.
+    page.wait_for_function("document.activeElement?.id === 'id_username'")
+    page.keyboard.type("newbie")
     page.keyboard.press("Tab")
     page.keyboard.type("a-Long-pass-123")
     page.keyboard.press("Tab")
     page.keyboard.type("a-Long-pass-123")
     page.keyboard.press("Enter")
     page.wait_for_url("**/label/")
+    assert page.inner_text("[data-testid=logout]") == "Log out newbie"
     assert page.inner_text("[data-testid=level]") == "Level 1"
 
     gold_feedback = []

@@ -28,10 +28,10 @@ def glitch_classes_for_level(*, level: int) -> list[GlitchClass]:
     """The active classes a volunteer of this level may choose, in level order, with
     None_of_the_Above last."""
     names = config.classes_unlocked_at_level(level)
-    rows = {
-        c.name: c
-        for c in GlitchClass.objects.filter(name__in=names, status=GlitchClass.Status.ACTIVE)
-    }
+    classes = GlitchClass.objects.filter(
+        name__in=names, status=GlitchClass.Status.ACTIVE
+    ).prefetch_related(Prefetch("examples", queryset=GlitchClassExample.objects.order_by("pk")))
+    rows = {c.name: c for c in classes}
     return [rows[name] for name in names if name in rows]
 
 
