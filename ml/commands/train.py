@@ -64,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
 
     from ml.commands import files_of
     from ml.encoding import ENCODINGS
+    from ml.model import resolve_device
 
     config = config_of(args)
+    resolve_device(config.device)  # a bad --device fails now, not after the decode
     if config.encoding not in ENCODINGS:
         raise UserError(
             f"unknown encoding {config.encoding!r}; choose one of {', '.join(ENCODINGS)}"
