@@ -58,7 +58,7 @@ def subject_next_for_volunteer(
     open_subjects = (
         Subject.objects.filter(status=Subject.Status.ACTIVE)
         .exclude(pk__in=answered.values("subject_id"))
-        .exclude(pk__in=list(exclude_ids))
+        .exclude(pk__in=[pk for pk in exclude_ids if 0 < pk <= MAX_ID])
     )
     gold = open_subjects.filter(
         role=Subject.Role.GOLD,
@@ -76,7 +76,12 @@ def subject_next_for_volunteer(
     return _with_images(first).first() or _with_images(second).first()
 
 
+MAX_ID = 2**63 - 1  # a larger id from a URL would overflow PostgreSQL's bigint
+
+
 def subject_get(*, subject_id: int) -> Subject | None:
+    if not 0 < subject_id <= MAX_ID:
+        return None
     return (
         _with_images(Subject.objects.select_related("gold_label", "retired_label"))
         .filter(pk=subject_id)

@@ -107,7 +107,7 @@ class SubjectDetailSerializer(serializers.ModelSerializer):
 
 
 class ClassificationInSerializer(serializers.Serializer):
-    subject = serializers.IntegerField(min_value=1)
+    subject = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     glitch_class = serializers.CharField(max_length=64, help_text="class name")
     idempotency_key = serializers.UUIDField(
         required=False, help_text="client-made UUID; a retry with the same key is harmless"

@@ -147,3 +147,12 @@ def test_the_openapi_schema_is_served():
     response = APIClient().get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/classifications/" in response.content
+
+
+def test_out_of_range_ids_are_not_found_not_server_errors(client_for):
+    huge = 2**70
+    assert client_for.get(f"/api/subjects/{huge}/").status_code == 404
+    assert client_for.get(f"/subjects/{huge}/").status_code == 404
+    assert client_for.get(f"/api/subjects/next/?exclude={huge},-1").status_code == 204
+    body = {"subject": huge, "glitch_class": "Blip"}
+    assert client_for.post("/api/classifications/", body, format="json").status_code == 400

@@ -164,3 +164,18 @@ def test_a_subject_closes_at_the_configured_number_of_votes(settings):
         vote(UserFactory(), subject, name)
     subject.refresh_from_db()
     assert subject.status == "closed"
+
+
+def test_recompute_after_a_new_model_uses_its_prediction(settings):
+    settings.GLITCHLAB_PRIOR_ALPHA = 0.88
+    subject = SubjectFactory()
+    vote(UserFactory(), subject, "Blip")
+    vote(UserFactory(), subject, "Blip")
+    subject.refresh_from_db()
+    assert subject.status == "active"  # 0.88 alone is not enough
+    active_prediction(subject, {"Blip": 0.97, "Whistle": 0.03})
+    services.subject_consensus_recompute(subject=subject)
+    subject.refresh_from_db()
+    # (0.88 + 0.88 + 0.97) / 3 = 0.91
+    assert subject.posterior["Blip"] == pytest.approx(0.91)
+    assert (subject.status, subject.retired_label.name) == ("retired", "Blip")
