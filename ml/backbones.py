@@ -124,6 +124,8 @@ def build_backbone(
     path = Path(weights_path) if weights_path is not None and pretrained else None
     if path is not None and not path.is_file():
         raise UserError(f"weights file {path} does not exist")
+    if pretrained and path is None and spec.torchvision_file is not None:
+        raise _missing_weights(name)  # before building: VGG16 alone takes seconds to init
     trunk = _BUILDERS[name](pretrained, path)
     extractor = FeatureExtractor(spec, trunk)
     return extractor, spec.feature_dim
