@@ -27,7 +27,9 @@ CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
     GlitchClassInfo("Extremely_Loud", "very high energy saturating most of the band for long"),
     GlitchClassInfo("Helix", "stack of small loops/blobs climbing in frequency, like a helix"),
     GlitchClassInfo("Koi_Fish", "loud blip-like body at low frequency with fins reaching high"),
-    GlitchClassInfo("Light_Modulation", "repeated broadband stripes at low frequency, seconds long"),
+    GlitchClassInfo(
+        "Light_Modulation", "repeated broadband stripes at low frequency, seconds long"
+    ),
     GlitchClassInfo("Low_Frequency_Burst", "hump rising from the bottom (10-40 Hz), ~0.5-1 s"),
     GlitchClassInfo("Low_Frequency_Lines", "horizontal lines below ~100 Hz across the window"),
     GlitchClassInfo("No_Glitch", "background noise only"),

@@ -15,7 +15,10 @@ from ml.errors import UserError
 
 # command -> (module, one-line help). The module is imported only when its command runs.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "train": ("ml.commands.train", "fine-tune a CNN (or fit a head-only probe) on labelled glitches"),
+    "train": (
+        "ml.commands.train",
+        "fine-tune a CNN (or fit a head-only probe) on labelled glitches",
+    ),
     "evaluate": ("ml.commands.evaluate", "top-1..5, per-class metrics and confusion of a model"),
     "predict": ("ml.commands.predict", "class probabilities for every glitch of a folder"),
     "embed": ("ml.commands.embed", "pooled CNN features of every glitch of a folder"),
@@ -35,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     name = argv[0]
     module = importlib.import_module(COMMANDS[name][0])
-    command_parser = argparse.ArgumentParser(prog=f"python -m ml {name}", description=COMMANDS[name][1])
+    command_parser = argparse.ArgumentParser(
+        prog=f"python -m ml {name}", description=COMMANDS[name][1]
+    )
     module.configure(command_parser)
     args = command_parser.parse_args(argv[1:])
     try:

@@ -1,6 +1,12 @@
 import pytest
 
-from ml.classes import CANONICAL_NAMES, NEW_CLASSES, NONE_OF_THE_ABOVE, ClassRegistry, UnknownClassError
+from ml.classes import (
+    CANONICAL_NAMES,
+    NEW_CLASSES,
+    NONE_OF_THE_ABOVE,
+    ClassRegistry,
+    UnknownClassError,
+)
 
 
 def test_registry_holds_the_22_gravity_spy_classes_in_order() -> None:
