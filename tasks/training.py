@@ -10,6 +10,7 @@ from typing import Any
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import task_failure
 from celery.utils.log import get_task_logger
 from django.conf import settings
 
@@ -118,6 +119,18 @@ def train_model(self: Task, run_id: int) -> dict[str, Any]:
         services.training_run_log(run_id=run_id, line=traceback.format_exc())
         services.training_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         raise
+
+
+@task_failure.connect(sender=train_model)
+def _fail_run_of_lost_child(
+    sender: Any = None, args: Any = None, exception: BaseException | None = None, **_: Any
+) -> None:
+    """A prefork child killed mid-run (WorkerLostError, OOM) never reaches the task's own
+    except block; the parent reports the failure here. A no-op if the run already ended."""
+    if args:
+        services.training_run_fail(
+            run_id=int(args[0]), error=f"worker lost: {type(exception).__name__}: {exception}"
+        )
 
 
 def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:

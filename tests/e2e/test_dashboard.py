@@ -61,7 +61,7 @@ def test_admin_retrains_from_the_dashboard_and_the_new_model_goes_live(
 
         page.get_by_test_id("retrain").click()
         assert "queued" in page.locator(".messages").text_content()
-        seen = watch_until_active(page, "run-1", timeout=240)
+        seen = watch_until_active(page, "run-1", timeout=400)
 
         assert any(0 < value < 100 for value in seen), f"no progress shown: {seen}"
         run = TrainingRun.objects.get()

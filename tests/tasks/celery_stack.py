@@ -147,7 +147,7 @@ class Stack:
         self.workers.append(worker)
         return worker.start()
 
-    def manage(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def manage(self, *args: str, timeout: float = 450) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=REPO,
