@@ -1,0 +1,92 @@
+"""`python -m ml audit`: rank the glitches of a labelled folder, most likely mislabelled first."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ml.commands import add_data_argument, add_encode_arguments, encode, load
+from ml.errors import UserError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_data_argument(parser)
+    parser.add_argument(
+        "--model",
+        metavar="MODEL_DIR",
+        help="use this model's embeddings (default: frozen ImageNet EfficientNet-Lite0 features)",
+    )
+    parser.add_argument("--folds", type=int, default=5, help="k of the k-fold (default 5)")
+    parser.add_argument("--c", type=float, default=1.0, help="inverse L2 of the linear head")
+    parser.add_argument("--top", type=int, help="print only the N most suspect glitches")
+    parser.add_argument("--image-size", type=int, default=224, help="without --model (224)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--seed", type=int, default=0)
+    add_encode_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ml.audit import MislabelFinder, top_k
+    from ml.classes import ClassRegistry
+
+    samples = [s for s in load(args.data) if s.label is not None]
+    present = {s.label for s in samples}
+    if len(present) < 2:
+        raise UserError("an audit needs labelled glitches of at least 2 classes")
+    names = [name for name in ClassRegistry().names if name in present]
+    labels = [names.index(s.label) for s in samples]
+    features = _features(samples, args)
+    finder = MislabelFinder(n_splits=args.folds, c=args.c, random_state=args.seed)
+    finder.fit(features, labels, n_classes=len(names))
+    rows = finder.rows_[: args.top] if args.top else finder.rows_
+    out = [
+        {
+            "id": samples[r.index].id,
+            "label": names[r.given],
+            "suggested": names[r.suggested],
+            "score": round(r.score, 6),
+            "is_issue": r.is_issue,
+            "top3": [[n, round(p, 6)] for n, p in top_k(finder.proba_[r.index], names)],
+        }
+        for r in rows
+    ]
+    if args.json:
+        n_issues = int(finder.issues_.sum())
+        print(json.dumps({"class_names": names, "n_issues": n_issues, "suspects": out}))
+        return 0
+    for row in out:
+        flag = "*" if row["is_issue"] else " "
+        print(f"{flag} {row['score']:.3f}\t{row['id']}\t{row['label']} -> {row['suggested']}")
+    return 0
+
+
+def _features(samples: list, args: argparse.Namespace):  # noqa: ANN202 - numpy array
+    import torch
+
+    from ml.embed import embed
+
+    if args.model:
+        from ml.model import load_model
+
+        model = load_model(args.model, device=args.device)
+        images = encode(
+            samples,
+            model.encoding,
+            model.image_size,
+            cache_dir=args.cache_dir,
+            workers=args.workers,
+        )
+        return embed(model, images)
+    from ml.backbones import DEFAULT_BACKBONE, build_backbone
+    from ml.model import resolve_device
+
+    extractor, _ = build_backbone(DEFAULT_BACKBONE, pretrained=True)
+    extractor = extractor.to(resolve_device(args.device))
+    images = encode(
+        samples, "rgb-durations", args.image_size, cache_dir=args.cache_dir, workers=args.workers
+    )
+    print(f"embedding {len(samples)} glitches with frozen {DEFAULT_BACKBONE}", file=sys.stderr)
+    with torch.inference_mode():
+        return embed(extractor, images)
