@@ -111,11 +111,49 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "labeling:label"
 LOGOUT_REDIRECT_URL = "labeling:home"
 
+# --- Security (production = not DEBUG) ---
+# Outside debug the site is assumed to be served over HTTPS (directly or behind a proxy
+# that sets X-Forwarded-Proto); each switch can be turned off from the environment, e.g.
+# SECURE_SSL_REDIRECT=false when the proxy already redirects.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # HSTS is sticky in browsers: start with a short SECURE_HSTS_SECONDS on a new domain.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # "preload" only allows submitting the domain to browsers' list; it submits nothing.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    if env_bool("SECURE_PROXY_SSL_HEADER", False):  # only behind a proxy that sets it
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The health check of the container probes plain HTTP on the loopback.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# Per-process memory by default; GLITCHLAB_CACHE_URL=redis://... shares the login rate
+# limit between gunicorn workers and hosts (the limiter fails open if the cache is down,
+# so a Redis restart never locks volunteers out or loses a vote).
+_CACHE_URL = env_str("GLITCHLAB_CACHE_URL", "locmem://")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Login and API-token attempts: at most GLITCHLAB_LOGIN_MAX_FAILURES failed tries per
+# username and client address (and 5x that per address alone) in a sliding
+# GLITCHLAB_LOGIN_WINDOW_S window; further tries get HTTP 429 until the window passes.
+GLITCHLAB_LOGIN_MAX_FAILURES = env_int("GLITCHLAB_LOGIN_MAX_FAILURES", 10)
+GLITCHLAB_LOGIN_WINDOW_S = env_int("GLITCHLAB_LOGIN_WINDOW_S", 300)
+AUTHENTICATION_BACKENDS = [
+    "webapp.accounts.ratelimit.LoginRateLimitBackend",  # first: refuses while over the limit
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 # --- REST API ---
 REST_FRAMEWORK = {

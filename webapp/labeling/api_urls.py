@@ -1,10 +1,10 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 
+from webapp.accounts.views import ObtainTokenView
 from webapp.labeling import api
 
 urlpatterns = [
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", ObtainTokenView.as_view(), name="api-token"),
     path("classes/", api.classes_list, name="api-classes"),
     path("subjects/next/", api.subject_next, name="api-subject-next"),
     path("subjects/<int:subject_id>/", api.subject_detail, name="api-subject-detail"),

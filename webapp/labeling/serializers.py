@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from webapp.labeling.models import GlitchClass, Subject, SubjectImage
@@ -92,6 +93,7 @@ class SubjectDetailSerializer(serializers.ModelSerializer):
 
         return subject_vote_counts(subject=obj)
 
+    @extend_schema_field(PredictionSerializer(many=True))
     def get_predictions(self, obj: Subject) -> list[dict[str, object]]:
         if obj.is_gold and not self._reveal():
             return []

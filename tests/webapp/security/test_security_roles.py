@@ -1,0 +1,196 @@
+"""Roles on every page and API endpoint: anonymous < volunteer < reviewer < admin.
+
+The enumeration test walks the whole URL configuration, so a view added later is checked
+too: unless its route is on PUBLIC below, anonymous visitors must be turned away, and
+routes under an admin or reviewer prefix must turn away volunteers.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from webapp_factories import SubjectFactory, UserFactory, gold_subject
+
+from webapp.accounts.roles import ADMIN, REVIEWER, VOLUNTEER
+from webapp.labeling.models import Classification
+from webapp.modeling.models import ModelVersion, TrainingRun
+
+pytestmark = pytest.mark.django_db
+
+# Routes anonymous visitors may use (as written in the URL configuration). Everything else
+# needs a login; adding a route here is a security decision, review it as one.
+PUBLIC = {
+    "",  # home
+    "field-guide/",
+    "subjects/<int:subject_id>/",  # read-only; gold answers hidden (tested below)
+    "accounts/signup/",
+    "accounts/login/",
+    "accounts/logout/",
+    "api/token/",
+    "api/classes/",
+    "api/subjects/<int:subject_id>/",
+    "api/schema/",
+    "media/<path:path>",
+    "admin/login/",
+    "admin/logout/",
+    "admin/password_change/",  # redirects to admin login
+    "admin/password_change/done/",
+    "admin/r/<int:content_type_id>/<path:object_id>/",  # shortcut: needs staff to resolve
+    "admin/autocomplete/",
+    "admin/jsi18n/",
+}
+# Route prefixes reserved for a role: volunteers are turned away from all of them.
+ROLE_PREFIXES = {"admin/": ADMIN, "modeling/": ADMIN, "review/": REVIEWER}
+REFUSED = {302, 401, 403, 405}  # 302 only when it goes to a login page (checked below)
+
+
+def _routes(resolvers=None, prefix: str = "") -> list[str]:
+    routes = []
+    for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            routes += _routes(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            routes.append(prefix + str(entry.pattern))
+    return routes
+
+
+def _concrete(route: str, ids: dict[str, int]) -> str | None:
+    """A URL for the route with real ids; None for admin regex routes we cannot fill."""
+    if route.startswith("^") or "(?P<" in route:
+        return None
+    path = route
+    while "<" in path:
+        start, end = path.index("<"), path.index(">")
+        converter, _, name = path[start + 1 : end].rpartition(":")
+        value = str(ids.get(name, 1)) if converter in ("int", "") else "x"
+        path = path[:start] + value + path[end + 1 :]
+    return "/" + path
+
+
+def _user(role: str | None):
+    user = UserFactory()
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def _client(role: str | None) -> Client:
+    client = Client()
+    if role:
+        client.force_login(_user(role))
+    return client
+
+
+def _refused(response) -> bool:
+    if response.status_code == 302:
+        return "login" in response["Location"]
+    return response.status_code in REFUSED
+
+
+@pytest.fixture
+def ids():
+    subject = SubjectFactory()
+    version = ModelVersion.objects.create(name="v-roles")
+    run = TrainingRun.objects.create()
+    return {"subject_id": subject.pk, "version_id": version.pk, "run_id": run.pk}
+
+
+@pytest.fixture(autouse=True)
+def no_broker(monkeypatch):
+    from tasks import monitoring
+
+    monkeypatch.setattr(monitoring, "queue_depths", lambda: {})
+    monkeypatch.setattr(monitoring, "workers", lambda timeout=0.5: {})
+
+
+def test_every_route_not_on_the_public_list_turns_anonymous_visitors_away(ids):
+    client = Client()
+    checked = []
+    for route in _routes():
+        url = _concrete(route, ids)
+        if route in PUBLIC or url is None:
+            continue
+        for method in (client.get, client.post):
+            response = method(url)
+            assert _refused(response), f"anonymous {method.__name__} {url}: {response.status_code}"
+        checked.append(route)
+    assert "api/classifications/" in checked and "modeling/retrain/" in checked
+
+
+def test_volunteers_are_turned_away_from_reviewer_and_admin_routes(ids):
+    volunteer = _client(VOLUNTEER)
+    checked = []
+    for route in _routes():
+        url = _concrete(route, ids)
+        if url is None or route in PUBLIC:
+            continue
+        if not any(route.startswith(prefix) for prefix in ROLE_PREFIXES):
+            continue
+        for method in (volunteer.get, volunteer.post):
+            response = method(url)
+            assert _refused(response), f"volunteer {method.__name__} {url}: {response.status_code}"
+        checked.append(route)
+    assert {"modeling/", "modeling/retrain/", "admin/"} <= set(checked)
+    assert not TrainingRun.objects.exclude(pk=ids["run_id"]).exists()
+
+
+def test_reviewers_cannot_steer_models_or_enter_the_admin_site(ids):
+    reviewer = _client(REVIEWER)
+    assert reviewer.get("/modeling/").status_code == 403
+    assert reviewer.post("/modeling/retrain/").status_code == 403
+    assert reviewer.post(f"/modeling/versions/{ids['version_id']}/promote/").status_code == 403
+    assert reviewer.post("/modeling/rollback/").status_code == 403
+    assert "login" in reviewer.get("/admin/")["Location"]
+    assert not ModelVersion.objects.filter(is_active=True).exists()
+
+
+def test_admins_reach_the_dashboard_and_staff_the_admin_site(ids):
+    assert _client(ADMIN).get("/modeling/").status_code == 200
+    staff = UserFactory()
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    client = Client()
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_anonymous_visitors_can_read_but_not_vote():
+    subject = SubjectFactory()
+    client = Client()
+    assert client.get("/api/classes/").status_code == 200
+    assert client.get(f"/api/subjects/{subject.pk}/").status_code == 200
+    response = client.post(
+        "/api/classifications/", {"subject": subject.pk, "glitch_class": "Blip"}, format="json"
+    )
+    assert response.status_code in (401, 403)
+    assert client.get("/api/subjects/next/").status_code in (401, 403)
+    assert not Classification.objects.exists()
+
+
+def test_gold_answers_are_shown_to_reviewers_only():
+    gold = gold_subject("Whistle")
+    assert Client().get(f"/subjects/{gold.pk}/").status_code == 404
+    assert _client(VOLUNTEER).get(f"/subjects/{gold.pk}/").status_code == 404
+    assert _client(VOLUNTEER).get(f"/api/subjects/{gold.pk}/").json()["gold_label"] is None
+    assert _client(REVIEWER).get(f"/api/subjects/{gold.pk}/").json()["gold_label"] == "Whistle"
+    assert _client(REVIEWER).get(f"/subjects/{gold.pk}/").status_code == 200
+
+
+def test_a_volunteer_cannot_vote_in_someone_elses_name():
+    subject = SubjectFactory()
+    victim = _user(VOLUNTEER)
+    client = _client(VOLUNTEER)
+    body = {"subject": subject.pk, "glitch_class": "Blip", "volunteer": victim.pk}
+    assert (
+        client.post("/api/classifications/", body, content_type="application/json").status_code
+        == 201
+    )
+    assert not Classification.objects.filter(volunteer=victim).exists()
+
+
+def test_media_cannot_leave_the_media_folder():
+    for url in ("/media/../webapp/settings.py", "/media/%2e%2e/%2e%2e/webapp/settings.py"):
+        response = Client().get(url)
+        assert response.status_code in (400, 404) and b"SECRET_KEY" not in response.content
