@@ -10,8 +10,13 @@ Layouts read (detected per file, any mix, any number of roots):
   ``path`` column; one row per image with at least ``id,label,duration,path`` (path relative
   to the CSV, label may be empty; an ``ifo`` column is used if present, others are ignored).
 
-Extensions png/jpg/jpeg in any case. Files are checked cheaply here (header / PNG chunk CRCs);
-pixels are decoded once, later, by ml.encoding.
+Extensions png/jpg/jpeg in any case. Files are checked cheaply here (header, end marker,
+size and pixel count); pixels are decoded once, later, by ml.encoding.
+
+Untrusted input: a data set may come from anyone, so a file is refused (one problem line)
+when it is larger than MAX_IMAGE_BYTES, declares more than MAX_IMAGE_PIXELS pixels (a
+decompression bomb: a tiny PNG that inflates to gigabytes), or lies outside its root: a
+symlink leading out of the folder, or a manifest path that is absolute or contains `..`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from PIL import Image, UnidentifiedImageError
 
@@ -33,12 +38,17 @@ IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg"})
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS: tuple[str, ...] = ("id", "label", "duration", "path")
 IFOS: tuple[str, ...] = ("H1", "L1", "V1")
+# A Gravity Spy Omega scan is ~800x600 px and ~100 kB; these limits leave wide room for
+# larger renderings while refusing files that would exhaust memory when decoded.
+MAX_IMAGE_BYTES = 16 * 2**20
+MAX_IMAGE_PIXELS = 25_000_000  # width * height, e.g. 5000 x 5000
 
 # `<id>_<duration>.<ext>`; a Gravity Spy name carries `_spectrogram` before the duration.
 _FILE_NAME = re.compile(
     r"^(?P<id>.+?)(?:_spectrogram)?_(?P<duration>\d+(?:\.\d+)?)\.(?:png|jpe?g)$", re.IGNORECASE
 )
 _IFO_PREFIX = re.compile(r"^(?P<ifo>H1|L1|V1)_")
+_ABSOLUTE = re.compile(r"^([/\\]|[A-Za-z]:)")  # also Windows drive and UNC paths
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,11 @@ def _records_of_root(root: Path, problems: list[str]) -> list[_ImageRecord]:
     return _records_of_folder(root, problems)
 
 
+def _outside(path: Path, root: Path) -> bool:
+    """True when `path`, with every symlink followed, is not inside `root`."""
+    return not path.resolve().is_relative_to(root.resolve())
+
+
 def _records_of_folder(root: Path, problems: list[str]) -> list[_ImageRecord]:
     records = []
     for path in sorted(root.rglob("*")):
@@ -160,6 +175,9 @@ def _records_of_folder(root: Path, problems: list[str]) -> list[_ImageRecord]:
             continue  # README.md, manifest.csv, .DS_Store ...: not ours to judge
         if any(part.startswith(".") for part in path.relative_to(root).parts):
             continue  # hidden files and folders (.ipynb_checkpoints, ._Blip.png ...)
+        if _outside(path, root):
+            problems.append(f"{path}: symlink leads outside {root}; refused")
+            continue
         match = _FILE_NAME.match(path.name)
         if match is None:
             problems.append(f"{path}: name is not <id>_<duration>.<ext>")
@@ -198,6 +216,8 @@ def _records_of_manifest(manifest: Path, problems: list[str]) -> list[_ImageReco
                 problems.append(f"{where}: empty id or path")
             elif duration is None:
                 problems.append(f"{where}: duration {row['duration']!r} is not one of {DURATIONS}")
+            elif (unsafe := _unsafe_manifest_path(relative, manifest.parent)) is not None:
+                problems.append(f"{where}: path {relative!r} {unsafe}; refused")
             else:
                 path = manifest.parent / relative
                 if not path.is_file():
@@ -207,25 +227,55 @@ def _records_of_manifest(manifest: Path, problems: list[str]) -> list[_ImageReco
     return records
 
 
-def _is_readable_image(path: Path, problems: list[str]) -> bool:
-    """Cheap check, O(1) per file: the header parses and the file ends with its format's end
-    marker (PNG IEND chunk, JPEG EOI), which catches non-images and truncated copies without
-    reading the pixels. Damage in between surfaces as ml.encoding.DecodeError, naming the file.
+def _unsafe_manifest_path(relative: str, base: Path) -> str | None:
+    """Why a manifest path may not be read (it must stay under the CSV's folder), or None."""
+    if PurePath(relative).is_absolute() or _ABSOLUTE.match(relative):
+        return "is absolute (manifest paths are relative to the CSV)"
+    if ".." in PurePath(relative.replace("\\", "/")).parts:
+        return "contains '..' (manifest paths must stay under the CSV's folder)"
+    if (base / relative).exists() and _outside(base / relative, base):
+        return "is a symlink leading outside the CSV's folder"
+    return None
+
+
+def image_file_problem(path: Path) -> str | None:
+    """Why `path` is not an acceptable glitch image, in one line, or None when it is.
+
+    Cheap, O(1) per file: the size on disk, the header (format and declared width x height,
+    against MAX_IMAGE_BYTES and MAX_IMAGE_PIXELS) and the format's end marker (PNG IEND
+    chunk, JPEG EOI), which catches non-images, decompression bombs and truncated copies
+    without decoding pixels. Damage in between surfaces as ml.encoding.DecodeError.
     """
     try:
+        size = path.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            return f"file too large ({size} bytes; the limit is {MAX_IMAGE_BYTES})"
         with Image.open(path) as image:
             image_format = image.format
+            width, height = image.size
         with path.open("rb") as handle:
-            handle.seek(max(0, path.stat().st_size - 64))
+            handle.seek(max(0, size - 64))
             tail = handle.read()
+    except Image.DecompressionBombError as exc:
+        return f"image too large, possible decompression bomb ({exc})"
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
-        problems.append(f"{path}: not a readable image ({type(exc).__name__}: {exc})")
-        return False
+        return f"not a readable image ({type(exc).__name__}: {exc})"
+    if width * height > MAX_IMAGE_PIXELS:
+        return (
+            f"image too large, possible decompression bomb ({width}x{height} pixels; "
+            f"the limit is {MAX_IMAGE_PIXELS})"
+        )
     ends = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9"}.get(image_format or "")
     if ends is not None and ends not in tail:
-        problems.append(f"{path}: truncated {image_format} file (no end marker)")
-        return False
-    return True
+        return f"truncated {image_format} file (no end marker)"
+    return None
+
+
+def _is_readable_image(path: Path, problems: list[str]) -> bool:
+    problem = image_file_problem(path)
+    if problem is not None:
+        problems.append(f"{path}: {problem}")
+    return problem is None
 
 
 def _group(records: list[_ImageRecord], problems: list[str]) -> list[Sample]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from image_factories import write_glitch
 
+from ml import data
 from ml.classes import ClassRegistry
 from ml.data import DURATIONS, load_samples, nearest_duration
 
@@ -160,3 +161,107 @@ def test_the_real_gravity_spy_set_loads_with_its_labels() -> None:
     assert len(images) == 665
     golden = next(s for s in result.samples if s.id == "golden-1080Line")
     assert golden.label == "1080Lines" and golden.substituted == (0.5, 2.0, 4.0)
+
+
+# --- untrusted input: bombs, huge files, paths leaving the data set -------------------------
+
+
+def _png_declaring(path: Path, width: int, height: int) -> Path:
+    """A small, well-formed PNG header + end that *declares* width x height pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_decompression_bombs_are_refused_before_decoding(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "Blip", "good_{d}")
+    over_our_limit = _png_declaring(tmp_path / "Blip" / "bomb_1.0.png", 6000, 5000)
+    over_pil_limit = _png_declaring(tmp_path / "Blip" / "nuke_1.0.png", 100_000, 100_000)
+
+    result = load_samples(tmp_path)
+
+    assert [s.id for s in result.samples] == ["good"]
+    assert sorted(result.problems)[0] == (
+        f"{over_our_limit}: image too large, possible decompression bomb "
+        f"(6000x5000 pixels; the limit is {data.MAX_IMAGE_PIXELS})"
+    )
+    assert sorted(result.problems)[1].startswith(
+        f"{over_pil_limit}: image too large, possible decompression bomb"
+    )
+    assert len(result.problems) == 2
+
+
+def test_huge_files_are_refused_by_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    [image] = write_glitch(tmp_path / "Blip", "big_{d}", durations=(1.0,))
+    monkeypatch.setattr(data, "MAX_IMAGE_BYTES", image.stat().st_size - 1)
+
+    result = load_samples(tmp_path)
+
+    assert result.samples == []
+    assert result.problems == [
+        f"{image}: file too large ({image.stat().st_size} bytes; "
+        f"the limit is {image.stat().st_size - 1})"
+    ]
+
+
+def test_symlinks_leaving_the_folder_are_refused(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere")
+    [secret] = write_glitch(outside, "secret_{d}", durations=(1.0,))
+    write_glitch(tmp_path / "Blip", "good_{d}")
+    (tmp_path / "Blip" / "leak_1.0.png").symlink_to(secret)
+    (tmp_path / "Whistle").symlink_to(outside, target_is_directory=True)
+    write_glitch(tmp_path / "Koi_Fish", "alias_{d}", durations=(2.0,))
+    (tmp_path / "Blip" / "alias2_2.0.png").symlink_to(tmp_path / "Koi_Fish/alias_2.0.png")
+
+    result = load_samples(tmp_path)
+
+    # Links inside the data set are fine; a linked folder outside it is never walked.
+    assert [s.id for s in result.samples] == ["alias2", "good", "alias"]
+    assert result.problems == [
+        f"{tmp_path / 'Blip' / 'leak_1.0.png'}: symlink leads outside {tmp_path}; refused"
+    ]
+
+
+def test_manifest_paths_must_stay_under_the_csv_folder(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere")
+    [secret] = write_glitch(outside, "secret_{d}", durations=(1.0,))
+    write_glitch(tmp_path / "img", "ok_{d}", durations=(1.0,))
+    (tmp_path / "img" / "link_1.0.png").symlink_to(secret)
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        "id,label,duration,path\n"
+        "g1,Blip,1.0,img/ok_1.0.png\n"
+        f"g2,Blip,1.0,{secret}\n"
+        f"g3,Blip,1.0,../{outside.name}/secret_1.0.png\n"
+        "g4,Blip,1.0,img/link_1.0.png\n"
+        "g5,Blip,1.0,C:\\data\\x_1.0.png\n"
+    )
+
+    result = load_samples(tmp_path)
+
+    assert [s.id for s in result.samples] == ["g1"]
+    assert [line.split(": ", 1)[0] for line in result.problems] == [
+        f"{manifest}:{n}" for n in (3, 4, 5, 6)
+    ]
+    reasons = [line.split(": ", 1)[1] for line in result.problems]
+    assert "is absolute" in reasons[0] and "is absolute" in reasons[3]
+    assert "contains '..'" in reasons[1]
+    assert "symlink leading outside" in reasons[2]
+    assert all(line.endswith("; refused") for line in result.problems)

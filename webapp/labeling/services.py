@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ml.classes import NONE_OF_THE_ABOVE
+from ml.data import image_file_problem
 from webapp.accounts.roles import VOLUNTEER
 from webapp.labeling import config, consensus
 from webapp.labeling.models import (
@@ -311,6 +312,8 @@ def subject_import(
     existing = Subject.objects.filter(source=source, external_id=external_id).first()
     if existing is not None:
         return existing, False
+    for path in image_paths.values():
+        _check_image_file(Path(path))
     gold_label = None
     if role == Subject.Role.GOLD:
         if not label:
@@ -338,6 +341,17 @@ def subject_import(
     return subject, True
 
 
+def _check_image_file(path: Path) -> None:
+    """Refuse a file before copying it into MEDIA_ROOT: not a regular file, too large, a
+    decompression bomb or not an image (ml.data's checks, again, for callers that did not
+    go through load_samples; load_samples also keeps paths inside their data set)."""
+    if not path.is_file():
+        raise ValidationError(f"{path}: not a regular file; refused")
+    problem = image_file_problem(path)
+    if problem is not None:
+        raise ValidationError(f"{path}: {problem}")
+
+
 def glitch_class_example_add(*, glitch_class: GlitchClass, path: Path, duration: float | None):
     """Add a field-guide image to a class (idempotent per file name)."""
     example = GlitchClassExample.objects.filter(
@@ -345,6 +359,7 @@ def glitch_class_example_add(*, glitch_class: GlitchClass, path: Path, duration:
     ).first()
     if example is not None:
         return example, False
+    _check_image_file(path)
     example = GlitchClassExample(
         glitch_class=glitch_class, source_name=path.name, duration=duration, caption=path.stem
     )
