@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "embed": ("ml.commands.embed", "pooled CNN features of every glitch of a folder"),
     "synth": ("ml.synth.cli", "simulate labelled glitches rendered as Gravity Spy Omega scans"),
     "scan": ("ml.scan", "render Omega scans of real strain around trigger times"),
+    "cluster": ("ml.commands.cluster", "group embeddings into clusters of similar glitches"),
     "audit": ("ml.commands.audit", "rank labelled glitches by how likely their label is wrong"),
 }
 

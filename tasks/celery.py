@@ -25,7 +25,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_default_queue=queues.DEFAULT,
     task_routes=queues.TASK_ROUTES,
-    include=["tasks.training", "tasks.predictions"],
+    include=["tasks.training", "tasks.predictions", "tasks.discovery"],
 )
 
 

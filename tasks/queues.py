@@ -17,4 +17,6 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "tasks.predictions.score_unscored": {"queue": DEFAULT},
     "tasks.training.maybe_retrain": {"queue": DEFAULT},
     "tasks.training.reap_lost_runs": {"queue": DEFAULT},
+    "tasks.discovery.embed_subjects": {"queue": GPU},
+    "tasks.discovery.cluster_subjects": {"queue": DEFAULT},
 }

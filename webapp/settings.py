@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "webapp.accounts",
     "webapp.labeling",
     "webapp.modeling",
+    "webapp.discovery",
 ]
 
 MIDDLEWARE = [
@@ -272,3 +273,23 @@ GLITCHLAB_SCORE_BATCH_SIZE = env_int("GLITCHLAB_SCORE_BATCH_SIZE", 512)
 # class must be for a subject to go to the level that introduced that class.
 GLITCHLAB_RANK_DIVERSITY = env_float("GLITCHLAB_RANK_DIVERSITY", 0.3)
 GLITCHLAB_ROUTE_CONFIDENCE = env_float("GLITCHLAB_ROUTE_CONFIDENCE", 0.9)
+
+# --- Discovery ---
+# Embeddings (one .npz per model version) and the 2-D map live here.
+GLITCHLAB_DISCOVERY_DIR = VAR_DIR / "discovery"
+# Volunteers from this level on get cluster sheets (reviewers and admins always).
+GLITCHLAB_DISCOVERY_MIN_LEVEL = env_int("GLITCHLAB_DISCOVERY_MIN_LEVEL", 2)
+# A cluster sheet shows between these many glitches (fewer if the cluster is smaller).
+GLITCHLAB_BATCH_MIN = env_int("GLITCHLAB_BATCH_MIN", 20)
+GLITCHLAB_BATCH_MAX = env_int("GLITCHLAB_BATCH_MAX", 50)
+# Clustered: discovery subjects, None_of_the_Above predictions, and open subjects whose
+# model confidence is below this.
+GLITCHLAB_DISCOVERY_LOW_CONFIDENCE = env_float("GLITCHLAB_DISCOVERY_LOW_CONFIDENCE", 0.5)
+GLITCHLAB_DISCOVERY_MIN_CLUSTER_SIZE = env_int("GLITCHLAB_DISCOVERY_MIN_CLUSTER_SIZE", 5)
+GLITCHLAB_SIMILAR_K = env_int("GLITCHLAB_SIMILAR_K", 12)
+# plotly.min.js is served from the installed plotly package (no CDN, not committed).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "webapp.discovery.staticfiles.PlotlyFinder",
+]

@@ -1,0 +1,73 @@
+"""`python -m ml cluster`: cluster the embeddings `python -m ml embed` wrote; JSON out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ml.errors import UserError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--embeddings", required=True, type=Path, metavar="FILE.npz")
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE.json")
+    parser.add_argument("--min-cluster-size", type=int, default=5, metavar="K")
+    parser.add_argument("--n-clusters", type=int, default=None, help="fixed; default: eigengap")
+    parser.add_argument("--max-clusters", type=int, default=30)
+    parser.add_argument("--n-neighbors", type=int, default=15)
+    parser.add_argument(
+        "--umap-components", type=int, default=10, help="0 clusters the raw embeddings"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ml.cluster import GlitchClusterer
+
+    if not args.embeddings.is_file():
+        raise UserError(f"{args.embeddings}: no such file")
+    if args.min_cluster_size < 1:
+        raise UserError("--min-cluster-size must be at least 1")
+    try:
+        data = np.load(args.embeddings, allow_pickle=False)
+        ids = [str(i) for i in data["ids"]]
+        vectors = np.asarray(data["embeddings"], dtype=np.float32)
+        labels = [str(x) for x in data["labels"]] if "labels" in data else [""] * len(ids)
+    except (KeyError, ValueError, OSError) as exc:
+        raise UserError(f"{args.embeddings}: not an embeddings file ({exc})") from exc
+    if vectors.ndim != 2 or len(ids) != vectors.shape[0] or len(ids) < 2:
+        raise UserError(f"{args.embeddings}: need ids and (N >= 2, D) embeddings")
+    clusterer = GlitchClusterer(
+        n_clusters=args.n_clusters,
+        max_clusters=args.max_clusters,
+        min_cluster_size=args.min_cluster_size,
+        n_neighbors=args.n_neighbors,
+        umap_components=args.umap_components or None,
+        random_state=args.seed,
+    ).fit(vectors)
+    clusters = [int(c) for c in clusterer.labels_]
+    sizes = {str(c): clusters.count(c) for c in sorted(set(clusters))}
+    result = {
+        "n_clusters": clusterer.n_clusters_,
+        "sizes": sizes,  # cluster -> members; "-1" is noise
+        "clusters": dict(zip(ids, clusters, strict=True)),
+        "labels": dict(zip(ids, labels, strict=True)),
+        "params": clusterer.get_params(),
+    }
+    # Through a sibling + rename so a reader never sees half a file (ml.model's
+    # atomic_write would import torch for nothing).
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_name(f".{args.out.name}.tmp")
+    tmp.write_text(json.dumps(result, indent=1))
+    os.replace(tmp, args.out)
+    print(
+        f"{len(ids)} glitches -> {clusterer.n_clusters_} clusters, "
+        f"{sizes.get('-1', 0)} noise -> {args.out}",
+        file=sys.stderr,
+    )
+    return 0

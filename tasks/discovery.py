@@ -1,0 +1,106 @@
+"""Discovery jobs: embed every subject with the active model (gpu), then the 2-D map and
+the clusters of candidate new classes (default). Started after each activation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from celery import Task
+from celery.signals import task_success
+from celery.utils.log import get_task_logger
+from django.conf import settings
+
+from tasks.celery import app
+from tasks.common import to_samples
+
+# _encode: the scorer's decode (a broken file skips its subject only), shared on purpose.
+from tasks.predictions import _encode, activate_and_reroute
+from webapp.discovery import selectors, services
+from webapp.discovery.models import EmbeddingSet
+from webapp.modeling.models import ModelVersion
+
+logger = get_task_logger(__name__)
+
+EMBED_LIMIT_S = settings.GLITCHLAB_SCORE_TIME_LIMIT_S
+
+
+@app.task(bind=True, acks_late=True, soft_time_limit=EMBED_LIMIT_S - 60, time_limit=EMBED_LIMIT_S)
+def embed_subjects(self: Task, version_id: int, force: bool = False) -> dict[str, Any]:
+    """Embeddings of every subject (pool, gold, validation; any status) under the version,
+    written to one .npz; then clustering is queued. Claims its row first, so a redelivered
+    message does nothing while the first delivery runs or after it finished."""
+    from ml.embed import embed
+    from ml.model import load_model
+
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        return {"version_id": version_id, "status": "missing"}
+    embedding_set = services.embedding_set_claim(version_id=version_id, force=force)
+    if embedding_set is None:
+        return {"version_id": version_id, "status": "skipped"}
+    try:
+        files = selectors.subject_files_all()
+        model = load_model(
+            Path(version.model_dir or version.checkpoint_path),
+            device=settings.GLITCHLAB_TRAIN_DEVICE,
+        )
+        ids: list[int] = []
+        chunks: list[np.ndarray] = []
+        batch = settings.GLITCHLAB_SCORE_BATCH_SIZE
+        for start in range(0, len(files), batch):
+            images, kept = _encode(
+                to_samples(files[start : start + batch]), model.encoding, model.image_size
+            )
+            if kept:
+                chunks.append(embed(model, images))
+                ids.extend(int(s.id) for s in kept)
+            if self.request.id and not self.request.is_eager:
+                self.update_state(
+                    state="PROGRESS", meta={"done": start + batch, "total": len(files)}
+                )
+        dim = chunks[0].shape[1] if chunks else 0
+        vectors = np.concatenate(chunks) if chunks else np.zeros((0, dim), np.float32)
+        services.embedding_set_store(set_id=embedding_set.pk, ids=ids, embeddings=vectors)
+    except Exception as exc:
+        services.embedding_set_fail(set_id=embedding_set.pk, error=f"{type(exc).__name__}: {exc}")
+        raise
+    cluster_subjects.delay_on_commit(embedding_set.pk)
+    return {"version_id": version_id, "status": "ready", "embedded": len(ids)}
+
+
+@app.task(acks_late=True)
+def cluster_subjects(set_id: int) -> dict[str, Any]:
+    """The 2-D UMAP map of all subjects and a fresh clustering of the candidates.
+    Idempotent: a second delivery recomputes the same (seeded) result."""
+    from ml.cluster import GlitchClusterer, umap_project
+
+    embedding_set = EmbeddingSet.objects.select_related("model_version").get(pk=set_id)
+    if embedding_set.status != EmbeddingSet.Status.READY:
+        return {"set_id": set_id, "status": "not ready"}
+    stored = selectors.embeddings_load(embedding_set)
+    if len(stored.ids) >= 3:
+        services.map_store(set_id=set_id, xy=umap_project(stored.unit, random_state=0))
+    wanted = [i for i in selectors.subjects_to_cluster(version=embedding_set.model_version)]
+    rows = [stored.row[i] for i in wanted if i in stored.row]
+    min_size = settings.GLITCHLAB_DISCOVERY_MIN_CLUSTER_SIZE
+    if len(rows) < max(2 * min_size, 3):
+        return {"set_id": set_id, "status": "too few candidates", "candidates": len(rows)}
+    vectors = stored.unit[rows]
+    clusterer = GlitchClusterer(min_cluster_size=min_size, random_state=0).fit(vectors)
+    run = services.cluster_run_store(
+        set_id=set_id,
+        subject_ids=[int(stored.ids[r]) for r in rows],
+        labels=clusterer.labels_,
+        embeddings=vectors,
+        params=clusterer.get_params(),
+    )
+    return {"set_id": set_id, "status": "clustered", "clusters": run.n_clusters}
+
+
+@task_success.connect(sender=activate_and_reroute)
+def _embed_after_activation(sender: Any = None, result: Any = None, **_: Any) -> None:
+    """Every promotion (a version becoming active) refreshes the embeddings with it."""
+    if isinstance(result, dict) and result.get("status") == "active":
+        embed_subjects.delay(int(result["version_id"]))

@@ -1,0 +1,129 @@
+"""ml.cluster: the glitch clusterer finds separable groups, counts them itself, follows
+scikit-learn's estimator conventions; `python -m ml cluster` writes every id's cluster."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ml.cli import main
+from ml.cluster import (
+    GlitchClusterer,
+    best_cluster_recall,
+    eigengap,
+    purity,
+    relabel_by_size,
+)
+
+
+def blobs(n_per: int = 30, centers: int = 4, seed: int = 0):
+    X, y = make_blobs(
+        n_samples=n_per * centers,
+        centers=centers,
+        n_features=16,
+        cluster_std=1.0,
+        random_state=seed,
+    )
+    return X.astype(np.float32), y
+
+
+def test_finds_the_number_of_separable_groups_and_their_members():
+    X, y = blobs()
+    clusterer = GlitchClusterer(umap_components=None, random_state=0).fit(X)
+    assert clusterer.n_clusters_ == 4
+    assert adjusted_rand_score(y, clusterer.labels_) == pytest.approx(1.0)
+    assert purity(y, clusterer.labels_) == 1.0
+
+
+def test_umap_first_still_separates_the_groups():
+    X, y = blobs(n_per=25, centers=3, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clusterer = GlitchClusterer(umap_components=5, random_state=0).fit(X)
+    assert clusterer.n_clusters_ == 3
+    assert adjusted_rand_score(y, clusterer.labels_) > 0.95
+    assert clusterer.embedding_.shape == (75, 5)
+
+
+def test_tiny_clusters_become_noise():
+    X, _ = blobs(n_per=30, centers=3)
+    rng = np.random.default_rng(0)
+    far = 60.0 + rng.normal(size=(4, X.shape[1])).astype(np.float32)  # four outliers
+    clusterer = GlitchClusterer(
+        umap_components=None, n_neighbors=5, min_cluster_size=6, random_state=0
+    ).fit(np.vstack([X, far]))
+    assert list(clusterer.labels_[-4:]) == [-1, -1, -1, -1]  # with the one blob point they took
+    assert clusterer.n_clusters_ == 3
+
+
+def test_same_seed_same_clusters():
+    X, _ = blobs()
+    a = GlitchClusterer(umap_components=None, random_state=3).fit(X).labels_
+    b = GlitchClusterer(umap_components=None, random_state=3).fit(X).labels_
+    assert (a == b).all()
+
+
+def test_eigengap_counts_near_zero_eigenvalues():
+    assert eigengap(np.array([0.0, 0.0, 0.01, 0.6, 0.7])) == 3
+    assert eigengap(np.array([0.0])) == 1
+
+
+def test_relabel_orders_by_size_and_drops_small():
+    labels = relabel_by_size(np.array([5, 5, 5, 2, 2, 2, 2, 9]), min_cluster_size=2)
+    assert list(labels) == [1, 1, 1, 0, 0, 0, 0, -1]
+
+
+def test_best_cluster_recall_ignores_noise():
+    true = np.array(["A"] * 4 + ["B"] * 2)
+    pred = np.array([0, 0, 0, -1, 1, 1])
+    assert best_cluster_recall(true, pred, "A") == 0.75
+    assert best_cluster_recall(true, pred, "C") == 0.0
+
+
+# Every check applies: with min_cluster_size=1 nothing is noise, so even the one-sample
+# and two-sample checks hold. UMAP is off here only to keep the ~50 fits quick.
+@parametrize_with_checks(
+    [GlitchClusterer(umap_components=None, min_cluster_size=1, max_clusters=5, random_state=0)],
+)
+def test_scikit_learn_conventions(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)
+
+
+def test_cli_writes_the_cluster_of_every_id(tmp_path, capsys):
+    X, y = blobs(n_per=20, centers=3)
+    ids = np.array([f"g{i}" for i in range(len(X))])
+    np.savez(tmp_path / "emb.npz", ids=ids, labels=y.astype(str), embeddings=X)
+    out = tmp_path / "clusters.json"
+    code = main(
+        [
+            "cluster",
+            "--embeddings",
+            str(tmp_path / "emb.npz"),
+            "--out",
+            str(out),
+            "--min-cluster-size",
+            "4",
+            "--umap-components",
+            "0",
+        ]
+    )
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert set(result["clusters"]) == set(ids)
+    assert result["n_clusters"] == 3
+    assert "3 clusters" in capsys.readouterr().err
+
+
+def test_cli_says_what_is_wrong_with_a_bad_file(tmp_path, capsys):
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    code = main(["cluster", "--embeddings", str(tmp_path / "bad.npz"), "--out", "x.json"])
+    assert code == 2
+    assert "not an embeddings file" in capsys.readouterr().err

@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from webapp.discovery.models import (
+    Batch,
+    ClassProposal,
+    ClusterRun,
+    EmbeddingSet,
+    ProposalEvent,
+    ProposalVote,
+)
+
+
+class ProposalEventInline(admin.TabularInline):
+    model = ProposalEvent
+    extra = 0
+    readonly_fields = ("status", "actor", "note", "at")
+    can_delete = False
+
+
+@admin.register(ClassProposal)
+class ClassProposalAdmin(admin.ModelAdmin):
+    # Status changes go through the discovery page (services record who and when).
+    list_display = ("name", "status", "proposed_by", "created_at")
+    list_filter = ("status",)
+    readonly_fields = ("status", "glitch_class", "remapped_to", "proposed_by")
+    inlines = [ProposalEventInline]
+
+
+@admin.register(EmbeddingSet)
+class EmbeddingSetAdmin(admin.ModelAdmin):
+    list_display = ("model_version", "status", "n_subjects", "dim", "has_map", "finished_at")
+
+
+@admin.register(ClusterRun)
+class ClusterRunAdmin(admin.ModelAdmin):
+    list_display = ("pk", "embedding_set", "n_subjects", "n_clusters", "n_noise", "created_at")
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = ("pk", "volunteer", "source", "class_name", "n_voted", "submitted_at")
+    list_filter = ("source",)
+
+
+admin.site.register(ProposalVote)

@@ -1,0 +1,293 @@
+"""Reads of discovery: the stored embeddings and map, similar glitches, clusters to label,
+the classes a batch may be given, who may do what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q
+
+from ml.classes import NONE_OF_THE_ABOVE
+from ml.neighbours import nearest, normalise
+from webapp.accounts.roles import ADMIN, has_role, is_reviewer
+from webapp.discovery.models import Batch, ClassProposal, Cluster, ClusterRun, EmbeddingSet
+from webapp.labeling.models import Classification, GlitchClass, Subject, SubjectImage
+from webapp.labeling.selectors import glitch_classes_for_volunteer
+from webapp.modeling.models import ModelVersion, Prediction
+from webapp.modeling.selectors import SubjectFiles
+
+# --- who may do what -------------------------------------------------------------------
+
+
+def can_batch_label(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Volunteers from GLITCHLAB_DISCOVERY_MIN_LEVEL on; reviewers and admins always."""
+    if not user.is_authenticated:
+        return False
+    if is_reviewer(user):
+        return True
+    level = getattr(getattr(user, "volunteer_profile", None), "level", 1)
+    return int(level) >= settings.GLITCHLAB_DISCOVERY_MIN_LEVEL
+
+
+def can_review_proposals(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return is_reviewer(user)
+
+
+def can_decide_classes(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Accepting and deprecating classes changes the registry: admins only."""
+    return has_role(user, ADMIN)
+
+
+# --- embeddings ------------------------------------------------------------------------
+
+
+def subject_files_all() -> list[SubjectFiles]:
+    """Every subject with images, as the tasks hand them to ml/ (label: retired or gold)."""
+    from webapp.modeling.selectors import _files_of  # the one mapping of rows to files
+
+    def label_of(s: Subject) -> str | None:
+        chosen = s.gold_label or s.retired_label
+        return chosen.name if chosen else None
+
+    return _files_of(Subject.objects.all(), label_of)
+
+
+def embedding_set_current() -> EmbeddingSet | None:
+    """The active model's embeddings when ready, else the newest ready ones."""
+    ready = EmbeddingSet.objects.filter(status=EmbeddingSet.Status.READY)
+    return ready.filter(model_version__is_active=True).first() or ready.first()
+
+
+@dataclass(frozen=True)
+class StoredEmbeddings:
+    ids: np.ndarray  # (N,) int64 subject ids
+    unit: np.ndarray  # (N, D) float32, rows normalised
+    xy: np.ndarray | None  # (N, 2) float32 map coordinates, once computed
+    row: dict[int, int]  # subject id -> row
+
+
+def embeddings_load(embedding_set: EmbeddingSet) -> StoredEmbeddings:
+    path = Path(embedding_set.path)
+    return _load(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime_ns: int) -> StoredEmbeddings:
+    """Cached per (file, modification time): a rewritten file is read again."""
+    with np.load(path, allow_pickle=False) as data:
+        ids = np.asarray(data["ids"], dtype=np.int64)
+        unit = normalise(data["embeddings"])
+        xy = np.asarray(data["xy"], dtype=np.float32) if "xy" in data else None
+    return StoredEmbeddings(ids=ids, unit=unit, xy=xy, row={int(i): r for r, i in enumerate(ids)})
+
+
+def subjects_to_cluster(*, version: ModelVersion | None) -> list[int]:
+    """Ids of the candidates for new classes: discovery subjects, open subjects the model
+    calls None_of_the_Above, and open subjects it is unsure about."""
+    candidates = Q(status=Subject.Status.DISCOVERY)
+    if version is not None:
+        unsure = Prediction.objects.filter(model_version=version).filter(
+            Q(predicted_label=NONE_OF_THE_ABOVE)
+            | Q(confidence__lt=settings.GLITCHLAB_DISCOVERY_LOW_CONFIDENCE)
+        )
+        candidates |= Q(status=Subject.Status.ACTIVE, pk__in=unsure.values("subject_id"))
+    return list(
+        Subject.objects.filter(candidates, role=Subject.Role.POOL)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class SimilarSubject:
+    subject_id: int
+    similarity: float
+    image_url: str
+    label: str  # retired label, else the active model's guess, else ""
+
+
+def similar_subjects(*, subject_id: int, k: int | None = None) -> list[SimilarSubject] | None:
+    """The k most similar subjects by cosine similarity of the current embeddings; gold
+    subjects are never shown (their label is the answer). None: no embeddings for it."""
+    embedding_set = embedding_set_current()
+    if embedding_set is None:
+        return None
+    stored = embeddings_load(embedding_set)
+    row = stored.row.get(subject_id)
+    if row is None:
+        return None
+    k = k or settings.GLITCHLAB_SIMILAR_K
+    found = nearest(stored.unit, row, k * 2 + 5)
+    ids = [int(stored.ids[r]) for r, _ in found]
+    visible = set(
+        Subject.objects.filter(pk__in=ids)
+        .exclude(role=Subject.Role.GOLD)
+        .values_list("pk", flat=True)
+    )
+    labels = subject_labels(ids)
+    images = thumbnails(ids)
+    out = [
+        SimilarSubject(sid, round(sim, 4), images.get(sid, ""), labels.get(sid, ""))
+        for sid, (_, sim) in zip(ids, found, strict=True)
+        if sid in visible
+    ]
+    return out[:k]
+
+
+def thumbnails(subject_ids: list[int]) -> dict[int, str]:
+    """subject id -> URL of its 1 s view (or the nearest duration it has)."""
+    best: dict[int, tuple[float, str]] = {}
+    rows = SubjectImage.objects.filter(subject_id__in=subject_ids).values_list(
+        "subject_id", "duration", "image"
+    )
+    for sid, duration, name in rows:
+        distance = abs(float(duration) - 1.0)
+        if sid not in best or distance < best[sid][0]:
+            best[sid] = (distance, settings.MEDIA_URL + name)
+    return {sid: url for sid, (_, url) in best.items()}
+
+
+def subject_labels(subject_ids: list[int]) -> dict[int, str]:
+    """Retired label, else the active model's predicted label."""
+    labels: dict[int, str] = dict(
+        Prediction.objects.filter(
+            subject_id__in=subject_ids, model_version__is_active=True
+        ).values_list("subject_id", "predicted_label")
+    )
+    retired = Subject.objects.filter(pk__in=subject_ids, retired_label__isnull=False)
+    labels.update(retired.values_list("pk", "retired_label__name"))
+    return labels
+
+
+# --- the map ---------------------------------------------------------------------------
+
+
+def map_points() -> dict[str, Any]:
+    """Everything the map draws, as columns: ids, x, y, class, confidence, cluster, image.
+    Gold subjects are left out (volunteers could read answers off the colours)."""
+    embedding_set = embedding_set_current()
+    if embedding_set is None or not embedding_set.has_map:
+        return {"ready": False, "ids": []}
+    stored = embeddings_load(embedding_set)
+    if stored.xy is None:
+        return {"ready": False, "ids": []}
+    gold = set(Subject.objects.filter(role=Subject.Role.GOLD).values_list("pk", flat=True))
+    keep = [r for r, sid in enumerate(stored.ids) if int(sid) not in gold]
+    ids = [int(stored.ids[r]) for r in keep]
+    confidence = dict(
+        Prediction.objects.filter(model_version=embedding_set.model_version).values_list(
+            "subject_id", "confidence"
+        )
+    )
+    cluster_of: dict[int, int] = {}
+    run = ClusterRun.objects.filter(embedding_set=embedding_set).first()
+    if run is not None:
+        for cluster in run.clusters.all():
+            for sid in cluster.subject_ids:
+                cluster_of[int(sid)] = cluster.index
+    labels = subject_labels(ids)
+    images = thumbnails(ids)
+    return {
+        "ready": True,
+        "model": embedding_set.model_version.name,
+        "ids": ids,
+        "x": [round(float(stored.xy[r, 0]), 4) for r in keep],
+        "y": [round(float(stored.xy[r, 1]), 4) for r in keep],
+        "label": [labels.get(i, "") or "unlabelled" for i in ids],
+        "confidence": [confidence.get(i) for i in ids],
+        "cluster": [cluster_of.get(i, -1) for i in ids],
+        "image": [images.get(i, "") for i in ids],
+    }
+
+
+# --- batches ---------------------------------------------------------------------------
+
+
+def cluster_run_current() -> ClusterRun | None:
+    embedding_set = embedding_set_current()
+    if embedding_set is None:
+        return None
+    return ClusterRun.objects.filter(embedding_set=embedding_set).first()
+
+
+def subjects_open_for(*, volunteer: AbstractBaseUser, subject_ids: list[int]) -> list[int]:
+    """The subjects (order kept) the volunteer may still vote on: pool subjects collecting
+    votes or waiting in discovery, not yet answered by them."""
+    answered = set(
+        Classification.objects.filter(volunteer=volunteer, subject_id__in=subject_ids).values_list(
+            "subject_id", flat=True
+        )
+    )
+    open_ids = set(
+        Subject.objects.filter(
+            pk__in=subject_ids,
+            role=Subject.Role.POOL,
+            status__in=[Subject.Status.ACTIVE, Subject.Status.DISCOVERY],
+        ).values_list("pk", flat=True)
+    )
+    return [i for i in subject_ids if i in open_ids and i not in answered]
+
+
+def cluster_next_for_volunteer(*, volunteer: AbstractBaseUser) -> tuple[Cluster, list[int]] | None:
+    """The largest cluster of the current run with enough glitches the volunteer has not
+    answered yet (GLITCHLAB_BATCH_MIN, or all of a smaller cluster), and those glitches."""
+    run = cluster_run_current()
+    if run is None:
+        return None
+    for cluster in run.clusters.all():
+        todo = subjects_open_for(volunteer=volunteer, subject_ids=list(cluster.subject_ids))
+        if len(todo) >= min(settings.GLITCHLAB_BATCH_MIN, max(cluster.size, 1)) and todo:
+            return cluster, todo[: settings.GLITCHLAB_BATCH_MAX]
+    return None
+
+
+def batch_open_for(*, volunteer: AbstractBaseUser) -> Batch | None:
+    return Batch.objects.filter(volunteer=volunteer, submitted_at__isnull=True).first()
+
+
+@dataclass(frozen=True)
+class BatchChoice:
+    value: str  # class name, or "proposal:<id>"
+    label: str
+    key: str | None
+    provisional: bool
+
+
+def batch_choices(*, volunteer: AbstractBaseUser) -> list[BatchChoice]:
+    """The labels a batch may get: the volunteer's classes (None_of_the_Above last), then
+    the provisional classes collecting votes."""
+    choices = [
+        BatchChoice(c.name, c.display_name, c.key, False)
+        for c in glitch_classes_for_volunteer(volunteer=volunteer)
+    ]
+    for proposal in ClassProposal.objects.filter(status=ClassProposal.Status.PROVISIONAL).order_by(
+        "name"
+    ):
+        choices.append(
+            BatchChoice(f"proposal:{proposal.pk}", proposal.name.replace("_", " "), None, True)
+        )
+    return choices
+
+
+def batch_subjects(*, batch: Batch) -> list[dict[str, Any]]:
+    ids = [int(i) for i in batch.subject_ids]
+    images = thumbnails(ids)
+    return [{"id": i, "image": images.get(i, "")} for i in ids]
+
+
+def proposals_for_review() -> list[ClassProposal]:
+    return list(
+        ClassProposal.objects.select_related("proposed_by", "glitch_class", "remapped_to")
+        .prefetch_related("events__actor")
+        .order_by("status", "-created_at")
+    )
+
+
+def remap_targets() -> list[GlitchClass]:
+    return list(GlitchClass.objects.filter(status=GlitchClass.Status.ACTIVE))

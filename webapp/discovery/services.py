@@ -1,0 +1,415 @@
+"""Writes of discovery: stored embeddings, map and clusters; batches labelled in one
+action; the new-class lifecycle (proposed -> provisional -> accepted -> deprecated)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from ml.classes import NONE_OF_THE_ABOVE
+from ml.neighbours import normalise, order_by_centrality
+from webapp.discovery import selectors
+from webapp.discovery.models import (
+    Batch,
+    ClassProposal,
+    Cluster,
+    ClusterRun,
+    EmbeddingSet,
+    ProposalEvent,
+    ProposalVote,
+)
+from webapp.labeling import keys as class_keys
+from webapp.labeling import services as labeling
+from webapp.labeling.models import Classification, GlitchClass, Subject, SubjectImage
+
+# --- embeddings, map, clusters (written by tasks/discovery.py) ------------------------
+
+
+def embeddings_path(*, version_id: int) -> Path:
+    return Path(settings.GLITCHLAB_DISCOVERY_DIR) / f"embeddings-model-{version_id}.npz"
+
+
+def embedding_set_claim(*, version_id: int, force: bool = False) -> EmbeddingSet | None:
+    """Claim the version's embedding job (compare-and-set): None if another delivery
+    holds it or it is already done (unless `force`: a refresh)."""
+    embedding_set, _ = EmbeddingSet.objects.get_or_create(model_version_id=version_id)
+    claimable = [EmbeddingSet.Status.PENDING, EmbeddingSet.Status.FAILED]
+    if force:
+        claimable.append(EmbeddingSet.Status.READY)
+    claimed = EmbeddingSet.objects.filter(pk=embedding_set.pk, status__in=claimable).update(
+        status=EmbeddingSet.Status.RUNNING, error=""
+    )
+    return EmbeddingSet.objects.get(pk=embedding_set.pk) if claimed == 1 else None
+
+
+def _write_npz(path: Path, **arrays: np.ndarray) -> None:
+    """Atomically: a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_bytes(buffer.getvalue())
+    os.replace(tmp, path)
+
+
+def embedding_set_store(*, set_id: int, ids: Sequence[int], embeddings: np.ndarray) -> EmbeddingSet:
+    """(N,) subject ids and (N, D) float32 embeddings -> the version's .npz; READY."""
+    embedding_set = EmbeddingSet.objects.get(pk=set_id)
+    path = embeddings_path(version_id=embedding_set.model_version_id)
+    vectors = np.asarray(embeddings, dtype=np.float32)
+    _write_npz(path, ids=np.asarray(ids, dtype=np.int64), embeddings=vectors)
+    EmbeddingSet.objects.filter(pk=set_id).update(
+        status=EmbeddingSet.Status.READY,
+        path=str(path),
+        n_subjects=len(ids),
+        dim=vectors.shape[1] if vectors.ndim == 2 else 0,
+        has_map=False,
+        finished_at=timezone.now(),
+    )
+    return EmbeddingSet.objects.get(pk=set_id)
+
+
+def embedding_set_fail(*, set_id: int, error: str) -> None:
+    EmbeddingSet.objects.filter(pk=set_id).update(
+        status=EmbeddingSet.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+def map_store(*, set_id: int, xy: np.ndarray) -> None:
+    """Add the (N, 2) map coordinates (rows as in the file) to the stored embeddings."""
+    embedding_set = EmbeddingSet.objects.get(pk=set_id)
+    path = Path(embedding_set.path)
+    with np.load(path, allow_pickle=False) as data:
+        ids, vectors = data["ids"], data["embeddings"]
+    _write_npz(path, ids=ids, embeddings=vectors, xy=np.asarray(xy, dtype=np.float32))
+    EmbeddingSet.objects.filter(pk=set_id).update(has_map=True)
+
+
+def cluster_run_store(
+    *,
+    set_id: int,
+    subject_ids: Sequence[int],
+    labels: Sequence[int] | np.ndarray,
+    embeddings: np.ndarray,
+    params: dict[str, Any],
+) -> ClusterRun:
+    """One clustering: a Cluster per label >= 0, members ordered nearest the centre first
+    (a batch shows the typical members first)."""
+    labels_arr = np.asarray(labels, dtype=np.int64)
+    ids = np.asarray(subject_ids, dtype=np.int64)
+    unit = normalise(embeddings)
+    with transaction.atomic():
+        run = ClusterRun.objects.create(
+            embedding_set_id=set_id,
+            params={k: v for k, v in params.items() if isinstance(v, str | int | float | None)},
+            n_subjects=len(ids),
+            n_clusters=int(labels_arr.max() + 1) if len(ids) else 0,
+            n_noise=int((labels_arr < 0).sum()),
+        )
+        for index in range(run.n_clusters):
+            rows = np.flatnonzero(labels_arr == index)
+            ordered = rows[order_by_centrality(unit[rows])]
+            Cluster.objects.create(
+                run=run, index=index, subject_ids=[int(i) for i in ids[ordered]], size=len(rows)
+            )
+    return run
+
+
+# --- batches ---------------------------------------------------------------------------
+
+
+def batch_from_cluster(*, volunteer: AbstractBaseUser) -> Batch | None:
+    """The volunteer's open batch, else a new one from the next cluster; None: nothing to do."""
+    _require(selectors.can_batch_label(volunteer), "batch labelling opens at a higher level")
+    existing = selectors.batch_open_for(volunteer=volunteer)
+    if existing is not None:
+        return existing
+    found = selectors.cluster_next_for_volunteer(volunteer=volunteer)
+    if found is None:
+        return None
+    cluster, subject_ids = found
+    return Batch.objects.create(
+        volunteer=volunteer, source=Batch.Source.CLUSTER, cluster=cluster, subject_ids=subject_ids
+    )
+
+
+def batch_from_subjects(*, volunteer: AbstractBaseUser, subject_ids: Sequence[int]) -> Batch:
+    """A batch of glitches chosen on the map (lasso); gold and answered ones are dropped."""
+    _require(selectors.can_batch_label(volunteer), "batch labelling opens at a higher level")
+    wanted = list(dict.fromkeys(int(i) for i in subject_ids))
+    todo = selectors.subjects_open_for(volunteer=volunteer, subject_ids=wanted)
+    if not todo:
+        raise ValidationError("none of these glitches is open for your vote")
+    # A lasso batch replaces an unsubmitted one: the volunteer chose what to look at.
+    Batch.objects.filter(volunteer=volunteer, submitted_at__isnull=True).delete()
+    return Batch.objects.create(
+        volunteer=volunteer,
+        source=Batch.Source.LASSO,
+        subject_ids=todo[: settings.GLITCHLAB_BATCH_MAX],
+    )
+
+
+@dataclass(frozen=True)
+class BatchLabel:
+    """What a batch is labelled as: exactly one of the three."""
+
+    class_name: str = ""  # an active class (None_of_the_Above included)
+    proposal_id: int | None = None  # a proposed or provisional class
+    new_name: str = ""  # propose a new class now ...
+    new_description: str = ""  # ... with this description
+
+
+def batch_submit(
+    *,
+    volunteer: AbstractBaseUser,
+    batch_id: int,
+    selected_ids: Sequence[int],
+    label: BatchLabel,
+) -> Batch:
+    """Give every selected glitch of the batch the volunteer's vote, in one transaction.
+
+    Each vote goes through labeling.classification_create (consensus, weights, discovery
+    routing) with a key derived from the batch, so a replayed submit changes nothing; a
+    vote for a not-yet-accepted class is a None_of_the_Above vote plus a ProposalVote.
+    """
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().filter(pk=batch_id, volunteer=volunteer).first()
+        if batch is None:
+            raise ValidationError("no such batch")
+        if batch.submitted_at is not None:
+            return batch  # a double-sent submit: the first one stands
+        shown = [int(i) for i in batch.subject_ids]
+        selected = [i for i in dict.fromkeys(int(i) for i in selected_ids)]
+        if not selected:
+            raise ValidationError("select at least one glitch")
+        if set(selected) - set(shown):
+            raise ValidationError("selected glitches must come from the batch")
+        proposal = _proposal_for(volunteer, label)
+        class_name = NONE_OF_THE_ABOVE if proposal is not None else label.class_name
+        if not class_name:
+            raise ValidationError("choose a class")
+        voted = skipped = 0
+        for subject_id in selected:
+            try:
+                labeling.classification_create(
+                    volunteer=volunteer,
+                    subject_id=subject_id,
+                    class_name=class_name,
+                    idempotency_key=uuid.uuid5(batch.key, str(subject_id)),
+                )
+                voted += 1
+            except labeling.AlreadyVotedError:
+                skipped += 1
+                continue
+            if proposal is not None:
+                ProposalVote.objects.get_or_create(
+                    volunteer=volunteer,
+                    subject_id=subject_id,
+                    defaults={"proposal": proposal, "batch": batch},
+                )
+        batch.selected_ids = selected
+        batch.class_name = proposal.name if proposal is not None else class_name
+        batch.proposal = proposal
+        batch.n_voted = voted
+        batch.n_skipped = skipped
+        batch.submitted_at = timezone.now()
+        batch.save()
+    return batch
+
+
+def _proposal_for(volunteer: AbstractBaseUser, label: BatchLabel) -> ClassProposal | None:
+    if label.new_name:
+        return class_proposal_create(
+            volunteer=volunteer, name=label.new_name, description=label.new_description
+        )
+    if label.proposal_id is not None:
+        proposal = ClassProposal.objects.filter(
+            pk=label.proposal_id,
+            status__in=[ClassProposal.Status.PROPOSED, ClassProposal.Status.PROVISIONAL],
+        ).first()
+        if proposal is None:
+            raise ValidationError("that class is not collecting votes")
+        return proposal
+    return None
+
+
+# --- the new-class lifecycle -----------------------------------------------------------
+
+CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9_]{2,63}$")
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _record(proposal: ClassProposal, actor: AbstractBaseUser | None, note: str = "") -> None:
+    ProposalEvent.objects.create(proposal=proposal, status=proposal.status, actor=actor, note=note)
+
+
+def class_proposal_create(
+    *, volunteer: AbstractBaseUser, name: str, description: str
+) -> ClassProposal:
+    """A volunteer proposes a class: Capitalised_Words, unused, with a description."""
+    _require(selectors.can_batch_label(volunteer), "proposing classes opens at a higher level")
+    name = name.strip().replace(" ", "_")
+    if not CLASS_NAME.match(name):
+        raise ValidationError(
+            {"name": "3-64 letters, digits or _, starting with a capital (e.g. Reverse_Chirp)"}
+        )
+    if not description.strip():
+        raise ValidationError({"description": "say what the glitches look like"})
+    taken = GlitchClass.objects.filter(name__iexact=name).exists()
+    if taken or ClassProposal.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"{name} already exists"})
+    proposal = ClassProposal.objects.create(
+        name=name, description=description.strip(), proposed_by=volunteer
+    )
+    _record(proposal, volunteer)
+    return proposal
+
+
+def _locked(proposal_id: int, *allowed: str) -> ClassProposal:
+    proposal = ClassProposal.objects.select_for_update().filter(pk=proposal_id).first()
+    if proposal is None:
+        raise ValidationError("no such proposal")
+    if proposal.status not in allowed:
+        raise ValidationError(f"{proposal.name} is {proposal.status}")
+    return proposal
+
+
+def class_proposal_make_provisional(*, actor: AbstractBaseUser, proposal_id: int) -> ClassProposal:
+    """A reviewer opens the class for votes: a provisional GlitchClass, offered in batches."""
+    _require(selectors.can_review_proposals(actor), "reviewers only")
+    with transaction.atomic():
+        proposal = _locked(proposal_id, ClassProposal.Status.PROPOSED)
+        order = GlitchClass.objects.aggregate(top=Max("order"))["top"] or 0
+        proposal.glitch_class = GlitchClass.objects.create(
+            name=proposal.name,
+            description=proposal.description,
+            status=GlitchClass.Status.PROVISIONAL,
+            order=order + 1,
+        )
+        proposal.status = ClassProposal.Status.PROVISIONAL
+        proposal.save(update_fields=["glitch_class", "status"])
+        _record(proposal, actor)
+    return proposal
+
+
+def class_proposal_reject(
+    *, actor: AbstractBaseUser, proposal_id: int, note: str = ""
+) -> ClassProposal:
+    _require(selectors.can_review_proposals(actor), "reviewers only")
+    with transaction.atomic():
+        proposal = _locked(
+            proposal_id, ClassProposal.Status.PROPOSED, ClassProposal.Status.PROVISIONAL
+        )
+        if proposal.glitch_class is not None:
+            GlitchClass.objects.filter(pk=proposal.glitch_class_id).update(
+                status=GlitchClass.Status.DEPRECATED
+            )
+        proposal.status = ClassProposal.Status.REJECTED
+        proposal.save(update_fields=["status"])
+        _record(proposal, actor, note)
+    return proposal
+
+
+def class_proposal_accept(*, actor: AbstractBaseUser, proposal_id: int) -> ClassProposal:
+    """An admin accepts: the class becomes active in the registry with a free key, and the
+    glitches volunteers gave it become its gold subjects (they train the next model, whose
+    output layer grows by one because training takes its class list from the labels)."""
+    _require(selectors.can_decide_classes(actor), "admins only")
+    with transaction.atomic():
+        proposal = _locked(proposal_id, ClassProposal.Status.PROVISIONAL)
+        glitch_class = GlitchClass.objects.select_for_update().get(pk=proposal.glitch_class_id)
+        taken = set(GlitchClass.objects.exclude(key=None).values_list("key", flat=True))
+        glitch_class.key = class_keys.key_for(glitch_class.name, taken)
+        glitch_class.status = GlitchClass.Status.ACTIVE
+        glitch_class.save(update_fields=["key", "status"])
+        n_gold = _seed_gold(proposal, glitch_class)
+        proposal.status = ClassProposal.Status.ACCEPTED
+        proposal.save(update_fields=["status"])
+        _record(proposal, actor, f"{n_gold} gold glitches, key {glitch_class.key or '-'}")
+    return proposal
+
+
+def _seed_gold(proposal: ClassProposal, glitch_class: GlitchClass) -> int:
+    """The pool glitches voted into the class become gold subjects of it, and the most
+    voted one a field-guide example."""
+    subject_ids = list(
+        ProposalVote.objects.filter(proposal=proposal).values_list("subject_id", flat=True)
+    )
+    subjects = Subject.objects.filter(pk__in=subject_ids, role=Subject.Role.POOL)
+    n_gold = subjects.update(
+        role=Subject.Role.GOLD,
+        gold_label=glitch_class,
+        status=Subject.Status.RETIRED,
+        retired_label=glitch_class,
+        retired_at=timezone.now(),
+    )
+    image = (
+        SubjectImage.objects.filter(subject_id__in=subject_ids)
+        .order_by("subject_id", "-duration")
+        .first()
+    )
+    if image is not None and Path(image.image.path).is_file():
+        labeling.glitch_class_example_add(
+            glitch_class=glitch_class, path=Path(image.image.path), duration=image.duration
+        )
+    return n_gold
+
+
+def class_proposal_deprecate(
+    *, actor: AbstractBaseUser, proposal_id: int, remap_to: str
+) -> ClassProposal:
+    """An admin retires an accepted class: every vote, gold label and retired label moves
+    to `remap_to`, the class loses its key and is no longer offered."""
+    _require(selectors.can_decide_classes(actor), "admins only")
+    with transaction.atomic():
+        proposal = _locked(proposal_id, ClassProposal.Status.ACCEPTED)
+        old = GlitchClass.objects.select_for_update().get(pk=proposal.glitch_class_id)
+        target = GlitchClass.objects.filter(name=remap_to, status=GlitchClass.Status.ACTIVE).first()
+        if target is None or target.pk == old.pk:
+            raise ValidationError({"remap_to": f"{remap_to!r} is not another active class"})
+        n = _remap_labels(old, target)
+        old.status = GlitchClass.Status.DEPRECATED
+        old.key = None
+        old.save(update_fields=["status", "key"])
+        proposal.status = ClassProposal.Status.DEPRECATED
+        proposal.remapped_to = target
+        proposal.save(update_fields=["status", "remapped_to"])
+        _record(proposal, actor, f"{n} labels -> {target.name}")
+    return proposal
+
+
+def _remap_labels(old: GlitchClass, new: GlitchClass) -> int:
+    affected = set(
+        Classification.objects.filter(glitch_class=old).values_list("subject_id", flat=True)
+    )
+    n = Classification.objects.filter(glitch_class=old).update(glitch_class=new)
+    for vote in Classification.objects.filter(subject_id__in=affected):
+        if old.name in vote.weight:  # W_i columns name classes: fold the old into the new
+            weight = dict(vote.weight)
+            weight[new.name] = weight.get(new.name, 0.0) + weight.pop(old.name)
+            Classification.objects.filter(pk=vote.pk).update(weight=weight)
+    n += Subject.objects.filter(gold_label=old).update(gold_label=new)
+    retired = Subject.objects.filter(retired_label=old)
+    affected |= set(retired.values_list("pk", flat=True))
+    n += retired.update(retired_label=new)
+    for subject in Subject.objects.select_for_update().filter(pk__in=affected):
+        labeling.subject_consensus_recompute(subject=subject)
+    return n

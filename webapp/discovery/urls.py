@@ -1,0 +1,19 @@
+"""Discovery pages under /discovery/ and its API under /api/discovery/ (one include)."""
+
+from django.urls import include, path
+
+from webapp.discovery import views
+
+app_name = "discovery"
+urlpatterns = [
+    path("discovery/", views.home, name="home"),
+    path("discovery/map/", views.map_page, name="map"),
+    path("discovery/sheet/", views.sheet, name="sheet"),
+    path("discovery/sheet/<int:batch_id>/", views.sheet_submit, name="sheet_submit"),
+    path(
+        "discovery/proposals/<int:proposal_id>/<str:action>/",
+        views.proposal_action,
+        name="proposal_action",
+    ),
+    path("api/discovery/", include("webapp.discovery.api_urls")),
+]

@@ -1,0 +1,105 @@
+"""Discovery pages: overview and class proposals, the map, the cluster sheet."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from webapp.discovery import selectors, services
+from webapp.discovery.models import ClassProposal, ClusterRun
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    embedding_set = selectors.embedding_set_current()
+    run: ClusterRun | None = selectors.cluster_run_current()
+    context = {
+        "embedding_set": embedding_set,
+        "run": run,
+        "can_batch": selectors.can_batch_label(request.user),
+        "can_review": selectors.can_review_proposals(request.user),
+        "can_decide": selectors.can_decide_classes(request.user),
+        "proposals": selectors.proposals_for_review(),
+        "remap_targets": selectors.remap_targets(),
+    }
+    return render(request, "discovery/home.html", context)
+
+
+@login_required
+def map_page(request: HttpRequest) -> HttpResponse:
+    context = {"can_batch": selectors.can_batch_label(request.user)}
+    return render(request, "discovery/map.html", context)
+
+
+@login_required
+def sheet(request: HttpRequest) -> HttpResponse:
+    """The volunteer's open batch (a lasso or the next cluster), as a keyboard grid."""
+    if not selectors.can_batch_label(request.user):
+        raise PermissionDenied("batch labelling opens at a higher level")
+    batch = services.batch_from_cluster(volunteer=request.user)
+    context = {
+        "batch": batch,
+        "subjects": selectors.batch_subjects(batch=batch) if batch else [],
+        "choices": selectors.batch_choices(volunteer=request.user),
+    }
+    return render(request, "discovery/sheet.html", context)
+
+
+@login_required
+@require_POST
+def sheet_submit(request: HttpRequest, batch_id: int) -> HttpResponse:
+    choice = request.POST.get("choice", "")
+    label = services.BatchLabel(
+        class_name="" if choice.startswith(("proposal:", "new")) else choice,
+        proposal_id=int(choice.split(":", 1)[1]) if choice.startswith("proposal:") else None,
+        new_name=request.POST.get("new_name", "") if choice == "new" else "",
+        new_description=request.POST.get("new_description", "") if choice == "new" else "",
+    )
+    try:
+        selected = [int(i) for i in request.POST.getlist("selected")]
+        batch = services.batch_submit(
+            volunteer=request.user, batch_id=batch_id, selected_ids=selected, label=label
+        )
+    except (ValidationError, ValueError) as error:
+        text = "; ".join(getattr(error, "messages", [str(error)]))
+        messages.error(request, f"Not saved: {text}")
+        return redirect("discovery:sheet")
+    messages.success(
+        request,
+        f"{batch.n_voted} glitches labelled {batch.class_name.replace('_', ' ')}"
+        + (f" ({batch.n_skipped} you had already answered)" if batch.n_skipped else ""),
+    )
+    return redirect("discovery:sheet")
+
+
+ACTIONS = {
+    "provisional": lambda actor, pk, post: services.class_proposal_make_provisional(
+        actor=actor, proposal_id=pk
+    ),
+    "accept": lambda actor, pk, post: services.class_proposal_accept(actor=actor, proposal_id=pk),
+    "reject": lambda actor, pk, post: services.class_proposal_reject(
+        actor=actor, proposal_id=pk, note=post.get("note", "")
+    ),
+    "deprecate": lambda actor, pk, post: services.class_proposal_deprecate(
+        actor=actor, proposal_id=pk, remap_to=post.get("remap_to", "")
+    ),
+}
+
+
+@login_required
+@require_POST
+def proposal_action(request: HttpRequest, proposal_id: int, action: str) -> HttpResponse:
+    """Reviewers open proposals for votes or reject them; admins accept and deprecate."""
+    if action not in ACTIONS:
+        raise PermissionDenied("unknown action")
+    try:
+        proposal: ClassProposal = ACTIONS[action](request.user, proposal_id, request.POST)
+    except ValidationError as error:
+        messages.error(request, "; ".join(error.messages))
+    else:
+        messages.success(request, f"{proposal.name} is now {proposal.status}")
+    return redirect("discovery:home")
