@@ -25,7 +25,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_default_queue=queues.DEFAULT,
     task_routes=queues.TASK_ROUTES,
-    include=["tasks.training", "tasks.predictions", "tasks.discovery"],
+    include=["tasks.training", "tasks.predictions", "tasks.review", "tasks.discovery"],
 )
 
 
@@ -42,6 +42,11 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "schedule": timedelta(seconds=max(settings.GLITCHLAB_REAPER_EVERY_S, 60.0) * 10),
         },
     }
+    if settings.GLITCHLAB_AUDIT_EVERY_HOURS > 0:  # webapp/review: rank suspected mislabels
+        schedule["audit-labels"] = {
+            "task": "tasks.review.audit_periodic",
+            "schedule": timedelta(hours=settings.GLITCHLAB_AUDIT_EVERY_HOURS),
+        }
     if settings.GLITCHLAB_RETRAIN_EVERY_HOURS > 0:
         schedule["retrain-when-enough-new-labels"] = {
             "task": "tasks.training.maybe_retrain",

@@ -19,4 +19,6 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "tasks.training.reap_lost_runs": {"queue": DEFAULT},
     "tasks.discovery.embed_subjects": {"queue": GPU},
     "tasks.discovery.cluster_subjects": {"queue": DEFAULT},
+    "tasks.review.audit_labels": {"queue": DEFAULT},
+    "tasks.review.audit_periodic": {"queue": DEFAULT},
 }

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "webapp.accounts",
     "webapp.labeling",
     "webapp.modeling",
+    "webapp.review",
     "webapp.discovery",
 ]
 
@@ -273,6 +274,24 @@ GLITCHLAB_SCORE_BATCH_SIZE = env_int("GLITCHLAB_SCORE_BATCH_SIZE", 512)
 # class must be for a subject to go to the level that introduced that class.
 GLITCHLAB_RANK_DIVERSITY = env_float("GLITCHLAB_RANK_DIVERSITY", 0.3)
 GLITCHLAB_ROUTE_CONFIDENCE = env_float("GLITCHLAB_ROUTE_CONFIDENCE", 0.9)
+
+# --- Review ---
+# The label audit (webapp/review, tasks/review.py, ml/audit.py): every
+# GLITCHLAB_AUDIT_EVERY_HOURS (0: only on demand) out-of-fold probabilities of every retired
+# and gold subject from a GLITCHLAB_AUDIT_FOLDS-fold linear head, blended with the weighted
+# volunteer votes (weight GLITCHLAB_AUDIT_VOTE_WEIGHT), ranked by confident learning.
+GLITCHLAB_AUDIT_EVERY_HOURS = env_float("GLITCHLAB_AUDIT_EVERY_HOURS", 24.0)
+GLITCHLAB_AUDIT_FOLDS = env_int("GLITCHLAB_AUDIT_FOLDS", 5)
+GLITCHLAB_AUDIT_C = env_float("GLITCHLAB_AUDIT_C", 1.0)
+GLITCHLAB_AUDIT_VOTE_WEIGHT = env_float("GLITCHLAB_AUDIT_VOTE_WEIGHT", 0.5)
+# Features of the head: "backbone" (frozen ImageNet, never saw our labels: no leak into the
+# out-of-fold probabilities) or "active-model" (the active model's embeddings: stronger, but
+# fine-tuned on the very labels being audited, so it tends to vouch for them).
+GLITCHLAB_AUDIT_FEATURES = env_str("GLITCHLAB_AUDIT_FEATURES", "backbone")
+# Suspects kept per run: every confident-learning issue, at least MIN and at most MAX rows.
+GLITCHLAB_AUDIT_MIN_SUSPECTS = env_int("GLITCHLAB_AUDIT_MIN_SUSPECTS", 50)
+GLITCHLAB_AUDIT_MAX_SUSPECTS = env_int("GLITCHLAB_AUDIT_MAX_SUSPECTS", 2000)
+GLITCHLAB_AUDIT_TIME_LIMIT_S = env_int("GLITCHLAB_AUDIT_TIME_LIMIT_S", 2 * 3600)
 
 # --- Discovery ---
 # Embeddings (one .npz per model version) and the 2-D map live here.

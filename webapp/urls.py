@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("webapp.labeling.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("modeling/", include("webapp.modeling.urls")),
+    path("review/", include("webapp.review.urls")),
     path("", include("webapp.discovery.urls")),  # /discovery/ and /api/discovery/
     path("", include("webapp.labeling.urls")),
 ]

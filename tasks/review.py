@@ -1,0 +1,195 @@
+"""The label audit (default queue): out-of-fold probabilities for every retired and gold
+subject, confident learning blended with the weighted votes (ml.audit), suspects stored for
+reviewers. Periodic (beat: audit_periodic) and on demand (services.audit_run_request)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from celery import Task
+from celery.utils.log import get_task_logger
+from django.conf import settings
+
+from tasks.celery import app
+from tasks.common import to_samples
+from webapp.review import selectors, services
+from webapp.review.models import AuditRun
+
+logger = get_task_logger(__name__)
+
+AUDIT_LIMIT_S = settings.GLITCHLAB_AUDIT_TIME_LIMIT_S
+IMAGE_SIZE = 224  # the backbone's ImageNet size
+TOP_PROBABILITIES = 5  # per suspect, shown as the model's top 3 and kept for export
+
+
+@app.task
+def audit_periodic() -> dict[str, Any]:
+    """Beat: queue an audit unless one is live or there is nothing to audit."""
+    if not selectors.subjects_to_audit().exists():
+        return {"queued": False, "reason": "no retired or gold subjects"}
+    try:
+        run = services.audit_run_request(trigger=AuditRun.Trigger.SCHEDULE)
+    except services.AuditAlreadyLiveError as exc:
+        return {"queued": False, "reason": str(exc)}
+    return {"queued": True, "run_id": run.pk}
+
+
+@app.task(bind=True, acks_late=True, soft_time_limit=AUDIT_LIMIT_S - 60, time_limit=AUDIT_LIMIT_S)
+def audit_labels(self: Task, run_id: int) -> dict[str, Any]:
+    """Claim the run, rank every retired and gold subject, store the suspects.
+
+    Idempotent: a second delivery finds the run no longer queued and does nothing; a run
+    that dies half way is marked failed and leaves no suspects behind.
+    """
+    run = services.audit_run_claim(run_id=run_id)
+    if run is None:
+        return {"run_id": run_id, "status": "skipped"}
+    try:
+        return _audit(self, run)
+    except Exception as exc:
+        services.audit_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _progress(task: Task, phase: str, done: int = 0, total: int = 0) -> None:
+    if task.request.id and not task.request.is_eager:
+        task.update_state(state="PROGRESS", meta={"phase": phase, "done": done, "total": total})
+
+
+def _audit(task: Task, run: AuditRun) -> dict[str, Any]:
+    from ml.audit import MislabelFinder, top_k
+
+    files = selectors.audit_files()
+    samples = to_samples(files)
+    if len(samples) < 2:
+        services.audit_run_store(run_id=run.pk, ranked=[], features="", n_subjects=len(samples))
+        return {"run_id": run.pk, "status": "succeeded", "subjects": len(samples)}
+    names = _class_names()
+    labels = np.array([names.index(str(s.label)) for s in samples])
+    subject_ids = [int(s.id) for s in samples]
+    _progress(task, "features", 0, len(samples))
+    features, description = _features(samples, subject_ids, task)
+    votes = _vote_matrix(subject_ids, names)
+    config = run.config or services.audit_config_default()
+    _progress(task, "rank", 0, len(samples))
+    finder = MislabelFinder(
+        n_splits=int(config["n_splits"]),
+        c=float(config["c"]),
+        vote_weight=float(config["vote_weight"]),
+    ).fit(features, labels, n_classes=len(names), votes=votes)
+    _save_neighbour_features(run, subject_ids, samples, features)
+    ranked = [
+        services.SuspectData(
+            subject_id=subject_ids[r.index],
+            given_label=names[r.given],
+            suggested_label=names[r.suggested],
+            score=r.score,
+            is_issue=r.is_issue,
+            self_confidence=r.self_confidence,
+            vote_agreement=r.vote_agreement,
+            probabilities=dict(top_k(finder.proba_[r.index], names, TOP_PROBABILITIES)),
+        )
+        for r in finder.rows_
+    ]
+    services.audit_run_store(
+        run_id=run.pk, ranked=ranked, features=description, n_subjects=len(samples)
+    )
+    return {"run_id": run.pk, "status": "succeeded", "subjects": len(samples)}
+
+
+def _class_names() -> list[str]:
+    from webapp.labeling.models import GlitchClass
+
+    return list(GlitchClass.objects.order_by("order", "name").values_list("name", flat=True))
+
+
+def _vote_matrix(subject_ids: list[int], names: list[str]) -> np.ndarray:
+    """(N, K) mean weighted-vote posterior per subject; NaN rows where nobody voted."""
+    table = selectors.vote_posteriors(subject_ids=subject_ids).posterior
+    matrix = np.full((len(subject_ids), len(names)), np.nan)
+    for i, subject_id in enumerate(subject_ids):
+        posterior = table.get(subject_id)
+        if posterior:
+            matrix[i] = [float(posterior.get(name, 0.0)) for name in names]
+    return matrix
+
+
+def _features(samples: list[Any], subject_ids: list[int], task: Task) -> tuple[np.ndarray, str]:
+    """(N, D) features of the samples, reusing the rows cached by earlier audits (a subject's
+    images never change). Frozen ImageNet backbone, or the active model's embeddings."""
+    from ml.backbones import DEFAULT_BACKBONE
+    from webapp.modeling.selectors import model_version_active
+
+    version = (
+        model_version_active() if settings.GLITCHLAB_AUDIT_FEATURES == "active-model" else None
+    )
+    if version is not None:
+        key, description = f"model-{version.pk}", f"active model {version.name}"
+    else:
+        key, description = DEFAULT_BACKBONE, f"{DEFAULT_BACKBONE} ImageNet (frozen)"
+    cache = Path(settings.VAR_DIR) / "review" / f"features-{key}.npz"
+    known: dict[int, np.ndarray] = {}
+    if cache.is_file():
+        data = np.load(cache)
+        known = dict(zip(data["subject_ids"].tolist(), data["features"], strict=True))
+    todo = [i for i, sid in enumerate(subject_ids) if sid not in known]
+    if todo:
+        fresh = _embed([samples[i] for i in todo], version, task)
+        for i, row in zip(todo, fresh, strict=True):
+            known[subject_ids[i]] = row
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        ids = np.array(sorted(known))
+        _atomic_savez(cache, subject_ids=ids, features=np.stack([known[i] for i in ids.tolist()]))
+    return np.stack([known[sid] for sid in subject_ids]).astype(np.float32), description
+
+
+def _embed(samples: list[Any], version: Any, task: Task) -> np.ndarray:
+    import torch
+
+    from ml.embed import embed
+    from ml.encoding import encode_samples
+
+    def on_encode(done: int, total: int) -> None:
+        _progress(task, "decode", done, total)
+
+    if version is not None:
+        from ml.model import load_model
+
+        model = load_model(
+            Path(version.model_dir or version.checkpoint_path),
+            device=settings.GLITCHLAB_TRAIN_DEVICE,
+        )
+        images = encode_samples(
+            samples, model.encoding, model.image_size, workers=1, progress=on_encode
+        )
+        return embed(model, images)
+    from ml.backbones import DEFAULT_BACKBONE, build_backbone
+
+    extractor, _ = build_backbone(DEFAULT_BACKBONE, pretrained=True)
+    images = encode_samples(samples, "rgb-durations", IMAGE_SIZE, workers=1, progress=on_encode)
+    with torch.inference_mode():
+        return embed(extractor, images, batch_size=64)
+
+
+def _save_neighbour_features(
+    run: AuditRun, subject_ids: list[int], samples: list[Any], features: np.ndarray
+) -> None:
+    """L2-normalised float16 features + labels under the run's folder: the review page's
+    nearest neighbours from both candidate classes."""
+    norm = features / (np.linalg.norm(features, axis=1, keepdims=True) + 1e-9)
+    out = selectors.audit_dir(run) / "features.npz"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_savez(
+        out,
+        subject_ids=np.array(subject_ids),
+        labels=np.array([str(s.label) for s in samples]),
+        features=norm.astype(np.float16),
+    )
+
+
+def _atomic_savez(path: Path, **arrays: Any) -> None:
+    from ml.model import atomic_write
+
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))

@@ -1,0 +1,129 @@
+"""Review pages: reviewers only, the queue order, what a suspect page shows, the CSV log."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+from review_factories import (
+    finished_audit,
+    gold_subject,
+    retired_subject,
+    reviewer,
+    volunteer,
+    vote,
+)
+from webapp_factories import UserFactory
+
+from webapp.accounts.roles import ADMIN
+from webapp.review import selectors, services
+from webapp.review.models import AuditRun
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_volunteer_cannot_review_and_a_visitor_must_log_in() -> None:
+    (suspect,) = finished_audit((retired_subject("Blip"), "Blip", "Tomte"))
+    as_volunteer = client_for(volunteer())
+    assert as_volunteer.get(reverse("review:queue")).status_code == 403
+    assert as_volunteer.get(reverse("review:suspect", args=[suspect.pk])).status_code == 403
+    posted = as_volunteer.post(
+        reverse("review:verdict", args=[suspect.pk]), {"decision": "relabel", "label": "Tomte"}
+    )
+    assert posted.status_code == 403
+    assert as_volunteer.get(reverse("review:changes_csv")).status_code == 403
+    suspect.subject.refresh_from_db()
+    assert suspect.subject.retired_label.name == "Blip"
+    anonymous = Client().get(reverse("review:queue"))
+    assert anonymous.status_code == 302 and "/accounts/login" in anonymous["Location"]
+
+
+def test_the_queue_goes_by_rank_and_skips_what_is_answered_or_settled() -> None:
+    a, b, c = (retired_subject("Blip") for _ in range(3))
+    first, second, third = finished_audit(
+        (a, "Blip", "Tomte"), (b, "Blip", "Koi_Fish"), (c, "Blip", "Tomte")
+    )
+    rita, sam = reviewer("rita"), reviewer("sam")
+    assert selectors.suspect_next(reviewer=rita) == first
+    services.verdict_record(suspect_id=first.pk, reviewer=rita, decision="unsure")
+    assert selectors.suspect_next(reviewer=rita) == second
+    assert selectors.suspect_next(reviewer=sam) == first  # unsure leaves it open to others
+    services.verdict_record(suspect_id=second.pk, reviewer=sam, decision="agree")
+    assert selectors.suspect_next(reviewer=rita) == third  # sam confirmed b's label
+    # A later audit doubting the label sam confirmed does not ask again.
+    (again,) = finished_audit((b, "Blip", "Koi_Fish"))
+    assert list(selectors.suspects_open(reviewer=rita, run=again.run)) == []
+
+
+def test_the_suspect_page_shows_the_evidence() -> None:
+    subject = retired_subject("Blip")
+    vote(volunteer("ann"), subject, "Tomte", weight={"Tomte": 0.8, "Blip": 0.2})
+    vote(volunteer("bob"), subject, "Blip", weight={"Blip": 0.6, "Tomte": 0.4})
+    (suspect,) = finished_audit((subject, "Blip", "Tomte"))
+    page = client_for(reviewer()).get(reverse("review:queue"), follow=True)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.count('class="duration"') == 4
+    assert "ann</td><td>Tomte</td><td>0.80" in html
+    assert "bob</td><td>Blip</td><td>0.60" in html
+    assert 'data-class="Tomte"' in html and 'data-class="Blip"' in html  # the model's top 3
+    assert 'data-testid="nav-review"' in html
+
+
+def test_a_verdict_posted_from_the_page_relabels_and_moves_on(tmp_path) -> None:
+    a, b = retired_subject("Blip"), gold_subject("Whistle")
+    first, second = finished_audit((a, "Blip", "Tomte"), (b, "Whistle", "Blip"))
+    client = client_for(reviewer())
+    response = client.post(
+        reverse("review:verdict", args=[first.pk]),
+        {"decision": "relabel", "label": "Tomte", "reason": "hat"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("review:suspect", args=[second.pk])
+    a.refresh_from_db()
+    assert a.retired_label.name == "Tomte"
+    exported = client.get(reverse("review:changes_csv"))
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode())))
+    assert [
+        (r["external_id"], r["before"], r["after"], r["changed_by"], r["reason"]) for r in rows
+    ] == [(a.external_id, "Blip", "Tomte", "rita", "hat")]
+
+
+def test_only_admins_start_an_audit(monkeypatch) -> None:
+    from tasks import review
+
+    queued = []
+    monkeypatch.setattr(review.audit_labels, "delay_on_commit", queued.append)
+    assert client_for(reviewer()).post(reverse("review:audit_now")).status_code == 403
+    boss = UserFactory(username="boss")
+    boss.groups.add(Group.objects.get_or_create(name=ADMIN)[0])
+    client_for(boss).post(reverse("review:audit_now"))
+    client_for(boss).post(reverse("review:audit_now"))  # a second click while one is live
+    run = AuditRun.objects.get()
+    assert (run.status, run.trigger, queued) == ("queued", "admin", [run.pk])
+
+
+def test_the_admin_exports_the_change_log_as_csv() -> None:
+    (suspect,) = finished_audit((retired_subject("Blip"), "Blip", "Tomte"))
+    services.verdict_record(
+        suspect_id=suspect.pk, reviewer=reviewer(), decision="relabel", label="Tomte"
+    )
+    boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    response = client_for(boss).post(
+        reverse("admin:review_labelchange_changelist"),
+        {"action": "export_csv", "_selected_action": [c.pk for c in selectors.label_changes()]},
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("when,subject_id,external_id,field,before,after,changed_by")
+    assert "retired_label,Blip,Tomte,rita,relabel" in lines[1]

@@ -1,0 +1,150 @@
+"""Label audits: ranking runs, the suspected label errors they found, reviewers' verdicts,
+and the log of every label a verdict changed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from webapp.labeling.models import Subject
+
+
+class AuditRun(models.Model):
+    """One ranking job: queued -> running -> succeeded | failed. At most one is live."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule"  # the beat
+        ADMIN = "admin"  # "Audit now" on the review page
+        COMMAND = "command"
+
+    LIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    kind = models.CharField(max_length=16, default="audit", editable=False)  # for the constraint
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # {"n_splits", "c", "vote_weight", "features": "lite0-imagenet" | "active-model"}
+    config = models.JSONField(default=dict, blank=True)
+    features = models.CharField(max_length=200, blank=True)  # what the head was fitted on
+    n_subjects = models.PositiveIntegerField(default=0)
+    n_gold = models.PositiveIntegerField(default=0)
+    n_issues = models.PositiveIntegerField(default=0)  # flagged by confident learning
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(status__in=["queued", "running"]),
+                name="one_live_audit_run",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"audit {self.pk} ({self.status})"
+
+    @property
+    def out_dir_name(self) -> str:
+        """Folder under VAR_DIR/review/ holding this run's features (for neighbours)."""
+        return f"audit-{self.pk}"
+
+
+class Suspect(models.Model):
+    """A subject whose label an audit doubts, with what the audit saw."""
+
+    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="suspects")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="suspects")
+    rank = models.PositiveIntegerField()  # 0 = most suspect
+    given_label = models.CharField(max_length=64)  # retired (pool) or gold label at audit time
+    suggested_label = models.CharField(max_length=64)  # the most likely other class
+    score = models.FloatField()  # 1 - q[given], model and votes blended (ml.audit)
+    is_issue = models.BooleanField(default=False)  # flagged by confident learning
+    self_confidence = models.FloatField()  # the out-of-fold model's p[given]
+    vote_agreement = models.FloatField(null=True, blank=True)  # volunteers' v[given]
+    is_gold = models.BooleanField(default=False)
+    probabilities = models.JSONField(default=dict)  # out-of-fold top 5 {class: p}
+
+    class Meta:
+        ordering = ["run", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "subject"], name="one_suspect_per_run"),
+        ]
+        indexes = [models.Index(fields=["run", "rank"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.given_label} -> {self.suggested_label}?"
+
+    @property
+    def top3(self) -> list[tuple[str, float]]:
+        return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:3]
+
+
+class Verdict(models.Model):
+    """A reviewer's answer on a suspect: the label is right, wrong (and what it is), or unclear."""
+
+    class Decision(models.TextChoices):
+        AGREE = "agree"
+        RELABEL = "relabel"
+        UNSURE = "unsure"
+
+    suspect = models.ForeignKey(Suspect, on_delete=models.CASCADE, related_name="verdicts")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="verdicts")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_verdicts"
+    )
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    label_before = models.CharField(max_length=64)
+    label_after = models.CharField(max_length=64)  # == label_before unless relabelled
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["suspect", "reviewer"], name="one_verdict_per_reviewer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} {self.decision} {self.subject}"
+
+
+class LabelChange(models.Model):
+    """The log: one row per label a verdict changed (who, when, before, after, why)."""
+
+    class Field(models.TextChoices):
+        RETIRED_LABEL = "retired_label"
+        GOLD_LABEL = "gold_label"
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="label_changes")
+    field = models.CharField(max_length=32, choices=Field.choices)
+    before = models.CharField(max_length=64)
+    after = models.CharField(max_length=64)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="label_changes"
+    )
+    verdict = models.OneToOneField(
+        Verdict, null=True, blank=True, on_delete=models.SET_NULL, related_name="change"
+    )
+    reason = models.TextField(blank=True)
+    # Volunteers whose gold confusion counts were moved (gold changes only).
+    volunteers_rescored = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.field}: {self.before} -> {self.after}"

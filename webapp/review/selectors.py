@@ -1,0 +1,268 @@
+"""Reads of the review app: what an audit ranks, a reviewer's next suspect, its evidence."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+
+from ml.classes import NONE_OF_THE_ABOVE
+from webapp.labeling import config as labeling_config
+from webapp.labeling import consensus
+from webapp.labeling.models import Classification, Subject, VolunteerProfile
+from webapp.modeling.selectors import SubjectFiles, _files_of
+from webapp.review.models import AuditRun, LabelChange, Suspect, Verdict
+
+# --- what an audit ranks ---------------------------------------------------------------
+
+
+def subjects_to_audit() -> QuerySet[Subject]:
+    """Retired pool subjects (their retired label) and gold subjects (their gold label)."""
+    return Subject.objects.filter(
+        Q(role=Subject.Role.POOL, status=Subject.Status.RETIRED, retired_label__isnull=False)
+        | Q(role=Subject.Role.GOLD, gold_label__isnull=False)
+    )
+
+
+def current_label(subject: Subject) -> str | None:
+    """The label a subject trains with: gold label for gold, retired label otherwise."""
+    chosen = subject.gold_label if subject.is_gold else subject.retired_label
+    return chosen.name if chosen is not None else None
+
+
+def audit_files() -> list[SubjectFiles]:
+    """The subjects an audit ranks, as ml/ needs them (id, label, image files)."""
+    return _files_of(subjects_to_audit(), current_label)
+
+
+@dataclass
+class VoteTable:
+    """Per subject, the mean of the weighted votes' columns W_i (P(true class | answer))."""
+
+    posterior: dict[int, dict[str, float]] = field(default_factory=dict)  # subject id -> {class: v}
+
+
+def vote_posteriors(*, subject_ids: list[int]) -> VoteTable:
+    """Mean W_i over each subject's votes that name a class.
+
+    Pool votes carry the W_i stored when they were cast. Gold votes store none (gold
+    answers train the volunteer, they do not vote), so for them W_i is computed from the
+    volunteer's gold confusion matrix as it is now: a skilled volunteer who keeps
+    "getting a gold subject wrong" is evidence against the gold label.
+    """
+    rules = labeling_config.consensus_rules()
+    votes = (
+        Classification.objects.filter(subject_id__in=subject_ids)
+        .exclude(glitch_class__name=NONE_OF_THE_ABOVE)
+        .values_list("subject_id", "volunteer_id", "glitch_class__name", "weight")
+    )
+    confusions = dict(VolunteerProfile.objects.values_list("user_id", "gold_confusion"))
+    names = [n for n in _class_names() if n != NONE_OF_THE_ABOVE]
+    sums: dict[int, dict[str, float]] = {}
+    counts: dict[int, int] = {}
+    for subject_id, volunteer_id, answer, weight in votes:
+        column = weight or consensus.confusion_column(
+            confusions.get(volunteer_id) or {},
+            answer,
+            names,
+            prior_alpha=rules.prior_alpha,
+            prior_weight=rules.prior_weight,
+        )
+        total = sums.setdefault(subject_id, {})
+        for name, value in column.items():
+            total[name] = total.get(name, 0.0) + float(value)
+        counts[subject_id] = counts.get(subject_id, 0) + 1
+    return VoteTable(
+        {sid: {n: v / counts[sid] for n, v in total.items()} for sid, total in sums.items()}
+    )
+
+
+def _class_names() -> list[str]:
+    from webapp.labeling.models import GlitchClass
+
+    return list(GlitchClass.objects.values_list("name", flat=True))
+
+
+# --- runs ------------------------------------------------------------------------------
+
+
+def audit_run_live() -> AuditRun | None:
+    return AuditRun.objects.filter(status__in=AuditRun.LIVE_STATUSES).first()
+
+
+def audit_run_latest() -> AuditRun | None:
+    """The newest finished audit: the one reviewers work through."""
+    return AuditRun.objects.filter(status=AuditRun.Status.SUCCEEDED).first()
+
+
+def audit_dir(run: AuditRun) -> Path:
+    return Path(settings.VAR_DIR) / "review" / run.out_dir_name
+
+
+# --- a reviewer's queue ----------------------------------------------------------------
+
+
+def suspects_open(*, reviewer: AbstractBaseUser, run: AuditRun | None = None) -> QuerySet[Suspect]:
+    """The latest audit's suspects this reviewer has not answered, most suspect first.
+
+    Left out: suspects whose label changed since the audit (a verdict or a new vote moved
+    it: the audit's evidence is stale), and subjects whose current label a reviewer already
+    confirmed or set (agree / relabel) - a later audit doubting it again is not re-asked.
+    """
+    run = run or audit_run_latest()
+    if run is None:
+        return Suspect.objects.none()
+    settled = Verdict.objects.filter(
+        subject=OuterRef("subject"),
+        label_after=OuterRef("given_label"),
+        decision__in=[Verdict.Decision.AGREE, Verdict.Decision.RELABEL],
+    )
+    label_unchanged = Q(is_gold=True, subject__gold_label__name=F("given_label")) | Q(
+        is_gold=False, subject__retired_label__name=F("given_label")
+    )
+    return (
+        Suspect.objects.filter(run=run)
+        .filter(label_unchanged)
+        .exclude(Exists(settled))
+        .exclude(verdicts__reviewer=reviewer)
+        .select_related("subject")
+        .order_by("rank")
+    )
+
+
+def suspect_next(*, reviewer: AbstractBaseUser) -> Suspect | None:
+    return suspects_open(reviewer=reviewer).first()
+
+
+def suspect_get(*, suspect_id: int) -> Suspect | None:
+    return (
+        Suspect.objects.select_related("subject", "subject__retired_label", "subject__gold_label")
+        .prefetch_related("subject__images")
+        .filter(pk=suspect_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class VoteRow:
+    volunteer: str
+    answer: str
+    weight: float  # the vote's W_i for its own answer: P(true = answer | answered)
+    weight_for_given: float  # ... and for the label under review
+
+
+def suspect_votes(*, suspect: Suspect) -> list[VoteRow]:
+    """Who voted what on the subject, with the weight their vote carried."""
+    table = {
+        v.pk: v
+        for v in Classification.objects.filter(subject=suspect.subject).select_related(
+            "volunteer", "glitch_class"
+        )
+    }
+    rules = labeling_config.consensus_rules()
+    names = _class_names()
+    confusions = dict(
+        VolunteerProfile.objects.filter(
+            user_id__in=[v.volunteer_id for v in table.values()]
+        ).values_list("user_id", "gold_confusion")
+    )
+    rows = []
+    for vote in table.values():
+        answer = vote.glitch_class.name
+        column = vote.weight or (
+            {}
+            if answer == NONE_OF_THE_ABOVE
+            else consensus.confusion_column(
+                confusions.get(vote.volunteer_id) or {},
+                answer,
+                names,
+                prior_alpha=rules.prior_alpha,
+                prior_weight=rules.prior_weight,
+            )
+        )
+        rows.append(
+            VoteRow(
+                volunteer=vote.volunteer.get_username(),
+                answer=answer,
+                weight=float(column.get(answer, 0.0)),
+                weight_for_given=float(column.get(suspect.given_label, 0.0)),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.weight, r.volunteer))
+
+
+# --- nearest neighbours ----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def _features(path: str, mtime: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    data = np.load(path)
+    return data["subject_ids"], data["labels"], data["features"].astype(np.float32)
+
+
+def suspect_neighbours(*, suspect: Suspect, per_class: int = 4) -> dict[str, list[Subject]]:
+    """The nearest subjects (cosine, on the audit's stored features) labelled with each of
+    the two candidate classes, the given one first. Empty when the features are gone."""
+    path = audit_dir(suspect.run) / "features.npz"
+    if not path.is_file():
+        return {}
+    ids, labels, feats = _features(str(path), path.stat().st_mtime)
+    where = np.flatnonzero(ids == suspect.subject_id)
+    if len(where) == 0:
+        return {}
+    sims = feats @ feats[where[0]]
+    result: dict[str, list[Subject]] = {}
+    for label in (suspect.given_label, suspect.suggested_label):
+        members = np.flatnonzero((labels == label) & (ids != suspect.subject_id))
+        best = members[np.argsort(-sims[members], kind="stable")[:per_class]]
+        chosen = [int(i) for i in ids[best]]
+        by_id = Subject.objects.prefetch_related("images").in_bulk(chosen)
+        result[label] = [by_id[i] for i in chosen if i in by_id]
+    return result
+
+
+# --- the change log --------------------------------------------------------------------
+
+
+def label_changes() -> QuerySet[LabelChange]:
+    return LabelChange.objects.select_related("subject", "changed_by", "verdict").order_by(
+        "created_at", "id"
+    )
+
+
+CSV_HEADER = (
+    "when",
+    "subject_id",
+    "external_id",
+    "field",
+    "before",
+    "after",
+    "changed_by",
+    "decision",
+    "reason",
+    "volunteers_rescored",
+)
+
+
+def label_change_rows(changes: QuerySet[LabelChange]) -> list[tuple[object, ...]]:
+    """One CSV row per change, in CSV_HEADER's order."""
+    return [
+        (
+            c.created_at.isoformat(),
+            c.subject_id,
+            c.subject.external_id,
+            c.field,
+            c.before,
+            c.after,
+            c.changed_by.get_username(),
+            c.verdict.decision if c.verdict else "",
+            c.reason,
+            c.volunteers_rescored,
+        )
+        for c in changes
+    ]

@@ -1,0 +1,247 @@
+"""Writes of the review app: audit runs, their suspects, and verdicts flowing back into labels.
+
+A verdict changes the label a subject trains with (retired label; gold label for gold
+subjects, moving every gold answer's count in the volunteers' confusion matrices), logs the
+change, and is recorded once per reviewer and suspect - all in one transaction under the
+subject's row lock, so two reviewers answering the same suspect cannot both relabel it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from webapp.accounts.roles import is_reviewer
+from webapp.labeling import consensus
+from webapp.labeling.models import Classification, GlitchClass, Subject, VolunteerProfile
+from webapp.review import selectors
+from webapp.review.models import AuditRun, LabelChange, Suspect, Verdict
+
+__all__ = ["AuditAlreadyLiveError", "StaleSuspectError", "Suspect"]
+
+
+class AuditAlreadyLiveError(Exception):
+    """An audit is already queued or running."""
+
+
+class StaleSuspectError(Exception):
+    """The subject's label changed since the audit ranked it; the evidence is out of date."""
+
+
+# --- audit runs ------------------------------------------------------------------------
+
+
+def audit_config_default() -> dict[str, Any]:
+    return {
+        "n_splits": settings.GLITCHLAB_AUDIT_FOLDS,
+        "c": settings.GLITCHLAB_AUDIT_C,
+        "vote_weight": settings.GLITCHLAB_AUDIT_VOTE_WEIGHT,
+        "features": settings.GLITCHLAB_AUDIT_FEATURES,
+    }
+
+
+def audit_run_request(
+    *, trigger: str, requested_by: AbstractBaseUser | None = None, enqueue: bool = True
+) -> AuditRun:
+    """Queue an audit (the task starts once this transaction commits). One live run at a
+    time, enforced by the database: raises AuditAlreadyLiveError."""
+    try:
+        with transaction.atomic():
+            run = AuditRun.objects.create(
+                trigger=trigger,
+                requested_by=requested_by if requested_by and requested_by.pk else None,
+                config=audit_config_default(),
+            )
+    except IntegrityError:
+        raise AuditAlreadyLiveError("an audit is already queued or running") from None
+    if enqueue:
+        from tasks.review import audit_labels
+
+        audit_labels.delay_on_commit(run.pk)
+    return run
+
+
+def audit_run_claim(*, run_id: int) -> AuditRun | None:
+    """queued -> running; None if another delivery of the message got it first."""
+    claimed = AuditRun.objects.filter(pk=run_id, status=AuditRun.Status.QUEUED).update(
+        status=AuditRun.Status.RUNNING, started_at=timezone.now()
+    )
+    return AuditRun.objects.get(pk=run_id) if claimed == 1 else None
+
+
+def audit_run_fail(*, run_id: int, error: str) -> None:
+    AuditRun.objects.filter(pk=run_id, status__in=AuditRun.LIVE_STATUSES).update(
+        status=AuditRun.Status.FAILED, error=error[-5000:], finished_at=timezone.now()
+    )
+
+
+@dataclass(frozen=True)
+class SuspectData:
+    """One ranked subject, as the task hands it over (ml.audit.AuditRow + names)."""
+
+    subject_id: int
+    given_label: str
+    suggested_label: str
+    score: float
+    is_issue: bool
+    self_confidence: float
+    vote_agreement: float | None
+    probabilities: dict[str, float]  # the top 5
+
+
+def audit_run_store(
+    *, run_id: int, ranked: Sequence[SuspectData], features: str, n_subjects: int
+) -> bool:
+    """Save the most suspect rows (every confident-learning issue, within the min/max of
+    settings) and mark the run succeeded, in one transaction. False if not running."""
+    n_issues = sum(1 for row in ranked if row.is_issue)
+    keep = min(
+        max(n_issues, settings.GLITCHLAB_AUDIT_MIN_SUSPECTS), settings.GLITCHLAB_AUDIT_MAX_SUSPECTS
+    )
+    gold = set(
+        Subject.objects.filter(
+            pk__in=[r.subject_id for r in ranked], role=Subject.Role.GOLD
+        ).values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        done = AuditRun.objects.filter(pk=run_id, status=AuditRun.Status.RUNNING).update(
+            status=AuditRun.Status.SUCCEEDED,
+            finished_at=timezone.now(),
+            features=features,
+            n_subjects=n_subjects,
+            n_gold=len(gold),
+            n_issues=n_issues,
+        )
+        if done != 1:
+            return False
+        Suspect.objects.bulk_create(
+            [
+                Suspect(
+                    run_id=run_id,
+                    subject_id=row.subject_id,
+                    rank=rank,
+                    given_label=row.given_label,
+                    suggested_label=row.suggested_label,
+                    score=row.score,
+                    is_issue=row.is_issue,
+                    self_confidence=row.self_confidence,
+                    vote_agreement=row.vote_agreement,
+                    is_gold=row.subject_id in gold,
+                    probabilities=row.probabilities,
+                )
+                for rank, row in enumerate(ranked[:keep])
+            ],
+            batch_size=1000,
+        )
+    return True
+
+
+# --- verdicts --------------------------------------------------------------------------
+
+
+def verdict_record(
+    *,
+    suspect_id: int,
+    reviewer: AbstractBaseUser,
+    decision: str,
+    label: str | None = None,
+    reason: str = "",
+) -> Verdict:
+    """Record a reviewer's verdict; a relabel changes the subject's training label.
+
+    Idempotent per (suspect, reviewer): a resubmitted form returns the first verdict.
+    Raises PermissionDenied for a non-reviewer, ValidationError for a bad decision or
+    label, StaleSuspectError when the label moved since the audit.
+    """
+    if not is_reviewer(reviewer):
+        raise PermissionDenied("only reviewers may give verdicts")
+    if decision not in Verdict.Decision.values:
+        raise ValidationError({"decision": f"unknown decision {decision!r}"})
+    with transaction.atomic():
+        suspect = Suspect.objects.select_related("subject").get(pk=suspect_id)
+        subject = (
+            Subject.objects.select_for_update(of=("self",))
+            .select_related("retired_label", "gold_label")
+            .get(pk=suspect.subject_id)
+        )
+        existing = Verdict.objects.filter(suspect=suspect, reviewer=reviewer).first()
+        if existing is not None:
+            return existing
+        before = selectors.current_label(subject)
+        if before != suspect.given_label:
+            raise StaleSuspectError(
+                f"the label of {subject.external_id} is now {before}, not {suspect.given_label}"
+            )
+        after = before
+        new_class = None
+        if decision == Verdict.Decision.RELABEL:
+            new_class = GlitchClass.objects.filter(name=label or "").first()
+            if new_class is None or new_class.status == GlitchClass.Status.DEPRECATED:
+                raise ValidationError({"label": f"unknown class {label!r}"})
+            if new_class.name == before:
+                raise ValidationError({"label": f"{label} is already the label: choose agree"})
+            after = new_class.name
+        verdict = Verdict.objects.create(
+            suspect=suspect,
+            subject=subject,
+            reviewer=reviewer,
+            decision=decision,
+            label_before=before,
+            label_after=after,
+            reason=reason.strip(),
+        )
+        if new_class is not None:
+            _relabel(subject, new_class, verdict=verdict, reviewer=reviewer)
+        return verdict
+
+
+def _relabel(
+    subject: Subject, new_class: GlitchClass, *, verdict: Verdict, reviewer: AbstractBaseUser
+) -> LabelChange:
+    """Move the training label; for gold, move the volunteers' gold answers with it."""
+    rescored = 0
+    if subject.is_gold:
+        before = subject.gold_label.name if subject.gold_label else ""
+        rescored = _regrade_gold_answers(subject, before, new_class.name)
+        subject.gold_label = new_class
+        subject.save(update_fields=["gold_label"])
+        field = LabelChange.Field.GOLD_LABEL
+    else:
+        before = subject.retired_label.name if subject.retired_label else ""
+        subject.retired_label = new_class
+        subject.save(update_fields=["retired_label"])
+        field = LabelChange.Field.RETIRED_LABEL
+    return LabelChange.objects.create(
+        subject=subject,
+        field=field,
+        before=before,
+        after=new_class.name,
+        changed_by=reviewer,
+        verdict=verdict,
+        reason=verdict.reason,
+        volunteers_rescored=rescored,
+    )
+
+
+def _regrade_gold_answers(subject: Subject, old: str, new: str) -> int:
+    """Every gold answer on the subject moves from row `old` to row `new` of its
+    volunteer's confusion matrix, and is re-marked right or wrong. Levels stay: volunteers
+    are never demoted, and a promotion this earns happens at their next gold answer."""
+    answers = list(
+        Classification.objects.filter(subject=subject, was_gold=True).select_related("glitch_class")
+    )
+    for answer in answers:
+        profile = VolunteerProfile.objects.select_for_update().get(user_id=answer.volunteer_id)
+        moved = consensus.confusion_add(profile.gold_confusion, old, answer.glitch_class.name, -1)
+        profile.gold_confusion = consensus.confusion_add(moved, new, answer.glitch_class.name)
+        profile.save(update_fields=["gold_confusion"])
+        answer.was_correct = answer.glitch_class.name == new
+        answer.save(update_fields=["was_correct"])
+    return len(answers)

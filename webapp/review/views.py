@@ -1,0 +1,118 @@
+"""The review pages (reviewer group only): the queue of suspected mislabels, one suspect
+with its evidence, verdict forms, the change log as CSV, and "audit now" for admins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from webapp.accounts.roles import ADMIN, has_role, is_reviewer
+from webapp.labeling.models import GlitchClass
+from webapp.review import selectors, services
+from webapp.review.admin import label_changes_csv
+from webapp.review.models import AuditRun, Verdict
+
+View = Callable[..., HttpResponse]
+
+
+def reviewer_required(view: View) -> View:
+    """Anonymous visitors go to the login page; logged-in non-reviewers get 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_reviewer(request.user):
+            return HttpResponse("Only reviewers may review labels.", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_GET
+@reviewer_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """The next suspect, or the queue's state when none is left."""
+    suspect = selectors.suspect_next(reviewer=request.user)
+    if suspect is not None:
+        return redirect("review:suspect", suspect_id=suspect.pk)
+    return render(
+        request,
+        "review/empty.html",
+        {
+            "latest": selectors.audit_run_latest(),
+            "live": selectors.audit_run_live(),
+            "is_admin": has_role(request.user, ADMIN),
+        },
+    )
+
+
+@require_GET
+@reviewer_required
+def suspect(request: HttpRequest, suspect_id: int) -> HttpResponse:
+    found = selectors.suspect_get(suspect_id=suspect_id)
+    if found is None:
+        raise Http404("no such suspect")
+    remaining = selectors.suspects_open(reviewer=request.user, run=found.run).count()
+    return render(
+        request,
+        "review/suspect.html",
+        {
+            "suspect": found,
+            "subject": found.subject,
+            "current_label": selectors.current_label(found.subject),
+            "votes": selectors.suspect_votes(suspect=found),
+            "neighbours": selectors.suspect_neighbours(suspect=found),
+            "classes": GlitchClass.objects.exclude(status=GlitchClass.Status.DEPRECATED),
+            "remaining": remaining,
+        },
+    )
+
+
+@require_POST
+@reviewer_required
+def verdict(request: HttpRequest, suspect_id: int) -> HttpResponse:
+    decision = request.POST.get("decision", "")
+    try:
+        services.verdict_record(
+            suspect_id=suspect_id,
+            reviewer=request.user,
+            decision=decision,
+            label=request.POST.get("label") if decision == Verdict.Decision.RELABEL else None,
+            reason=request.POST.get("reason", "")[:2000],
+        )
+    except services.StaleSuspectError as exc:
+        messages.warning(request, f"Skipped: {exc}.")
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect("review:suspect", suspect_id=suspect_id)
+    except services.Suspect.DoesNotExist:
+        raise Http404("no such suspect") from None
+    return redirect("review:queue")
+
+
+@require_GET
+@reviewer_required
+def changes_csv(request: HttpRequest) -> HttpResponse:
+    return label_changes_csv(selectors.label_changes(), "label-changes.csv")
+
+
+@require_POST
+@reviewer_required
+def audit_now(request: HttpRequest) -> HttpResponse:
+    if not has_role(request.user, ADMIN):
+        return HttpResponse("Only admins may start an audit.", status=403)
+    try:
+        run = services.audit_run_request(trigger=AuditRun.Trigger.ADMIN, requested_by=request.user)
+        messages.info(request, f"Audit {run.pk} queued.")
+    except services.AuditAlreadyLiveError as exc:
+        messages.warning(request, str(exc))
+    return redirect("review:queue")
