@@ -54,7 +54,7 @@ def finished_audit(*rows: tuple[Subject, str, str], score: float = 0.9) -> list[
             is_issue=True,
             self_confidence=1 - score,
             is_gold=subject.is_gold,
-            probabilities={suggested: score, given: 1 - score - 0.02, "Tomte": 0.02},
+            probabilities={suggested: score, given: 1 - score - 0.02, "No_Glitch": 0.02},
         )
         for rank, (subject, given, suggested) in enumerate(rows)
     ]
