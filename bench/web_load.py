@@ -1,0 +1,433 @@
+"""Load benchmark of the vote path: gunicorn (gthread) + PostgreSQL, simulated volunteers.
+
+    .venv/bin/python bench/web_load.py [--users 50 200] [--duration 20] [--think 0.75]
+                                       [--workers 4] [--threads 8] [--subjects 6000]
+                                       [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
+
+Creates a throwaway PostgreSQL database (dropped at the end), migrates it, creates the
+volunteers (API tokens) and subjects, starts gunicorn on a free loopback port with
+production settings (DEBUG off), then for each user count runs that many volunteers for
+--duration seconds. Each volunteer loops like the labelling page: GET /api/subjects/next/,
+look at it for a think time (uniform in [0.5, 1.5] x --think seconds), POST its vote
+(/api/classifications/, token auth, a fresh idempotency key). All volunteers see the same
+queue order, so they pile onto the same subjects: the row lock is exercised, not avoided.
+
+Prints per level: requests, p50 / p95 / max latency of next and vote, votes/s, errors
+(non-2xx or transport), and votes acknowledged by the server against votes the database
+holds (lost = acknowledged but not stored). --think 0 measures saturation instead.
+Not a test: the numbers depend on the machine (and on whatever else runs on it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CHOICES = ["Blip"] * 6 + ["Whistle"] * 3 + ["None_of_the_Above"]  # what volunteers answer
+
+
+# --- the throwaway database and the server ----------------------------------------------
+
+
+def _admin_connect(admin_url: str):
+    import psycopg
+
+    return psycopg.connect(admin_url, autocommit=True)
+
+
+def database_create(admin_url: str, name: str) -> str:
+    with _admin_connect(admin_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def database_drop(admin_url: str, name: str) -> None:
+    with _admin_connect(admin_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(database_url: str, var_dir: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on the loopback
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "GLITCHLAB_VAR_DIR": var_dir,
+        "DB_CONN_MAX_AGE": "600",
+    }
+
+
+def gunicorn_start(env: dict[str, str], port: int, workers: int, threads: int):
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "webapp.wsgi:application",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}",
+        f"--threads={threads}",
+        "--worker-class=gthread",
+        "--keep-alive=10",  # volunteers think for ~1 s between requests
+        "--backlog=2048",
+        "--log-level=warning",
+    ]
+    server = subprocess.Popen(command, cwd=REPO, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/classes/", timeout=2):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit("gunicorn exited during start") from None
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def seed(n_users: int, n_subjects: int) -> list[tuple[int, str]]:
+    """Volunteers with API tokens and pool subjects with four image rows each."""
+    from django.contrib.auth.models import Group, User
+    from rest_framework.authtoken.models import Token
+
+    from webapp.accounts.roles import VOLUNTEER
+    from webapp.labeling.models import Subject, SubjectImage, VolunteerProfile
+
+    group, _ = Group.objects.get_or_create(name=VOLUNTEER)
+    users = User.objects.bulk_create(
+        [User(username=f"load{i:04d}", password="!") for i in range(n_users)]
+    )
+    group.user_set.add(*users)
+    VolunteerProfile.objects.bulk_create([VolunteerProfile(user=u) for u in users])
+    tokens = Token.objects.bulk_create([Token(user=u, key=secrets.token_hex(20)) for u in users])
+    subjects = Subject.objects.bulk_create(
+        [
+            Subject(external_id=f"H1_load{i:06d}", source="load", ifo="H1")
+            for i in range(n_subjects)
+        ],
+        batch_size=2000,
+    )
+    SubjectImage.objects.bulk_create(
+        [
+            SubjectImage(subject=s, duration=d, image=f"load/{s.external_id}_{d}.png")
+            for s in subjects
+            for d in (0.5, 1.0, 2.0, 4.0)
+        ],
+        batch_size=5000,
+    )
+    return [(t.user_id, t.key) for t in tokens]
+
+
+def server_cpu_s(server: subprocess.Popen, admin_url: str, database: str) -> float:
+    """CPU seconds used so far by the gunicorn workers and this database's PostgreSQL
+    backends: the server's cost, apart from the load generator and the rest of the machine."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    with _admin_connect(admin_url) as conn:
+        backends = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
+            )
+        ]
+    ticks = 0
+    for pid in [str(server.pid), *children, *backends]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a backend that ended meanwhile
+        ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def votes_stored() -> int:
+    from django.db import connections
+
+    from webapp.labeling.models import Classification
+
+    count = Classification.objects.count()
+    connections.close_all()
+    return count
+
+
+# --- the simulated volunteers ---------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    next_ms: list[float] = field(default_factory=list)
+    vote_ms: list[float] = field(default_factory=list)
+    votes_sent: int = 0
+    votes_acknowledged: int = 0  # 201: stored (200 would be a replay: none are sent)
+    empty_queue: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def error(self, what: str) -> None:
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection, as a browser tab holds (tiny client: the load
+    generator shares the two cores with the server, so it must be cheap)."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.auth = f"Authorization: Token {token}\r\n"
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        for attempt in (1, 2):  # the server may close an idle keep-alive connection
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            head = (
+                f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{self.auth}"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            )
+            try:
+                self.writer.write(head.encode() + body)
+                return await self._response()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                await self.close()
+                if attempt == 2 or method != "GET":
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _response(self) -> tuple[int, bytes]:
+        assert self.reader is not None
+        status_line = await self.reader.readuntil(b"\r\n")
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        body = await self.reader.readexactly(length) if length else b""
+        if close:
+            await self.close()
+        return status, body
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def volunteer(port: int, token: str, until: float, think: float, seed_: int, tally: Tally):
+    rng = random.Random(seed_)
+    conn = Connection(port, token)
+    await asyncio.sleep(rng.uniform(0, max(think, 0.05)))  # arrive spread out
+    try:
+        while time.monotonic() < until:
+            started = time.perf_counter()
+            try:
+                status, body = await conn.request("GET", "/api/subjects/next/")
+            except (OSError, asyncio.IncompleteReadError) as exc:
+                tally.error(f"next {type(exc).__name__}")
+                await conn.close()
+                continue
+            tally.next_ms.append((time.perf_counter() - started) * 1000)
+            if status == 204:
+                tally.empty_queue += 1
+                await asyncio.sleep(1)
+                continue
+            if status != 200:
+                tally.error(f"next HTTP {status}")
+                continue
+            subject_id = json.loads(body)["id"]
+            if think:
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+            if time.monotonic() >= until:
+                break
+            vote = {
+                "subject": subject_id,
+                "glitch_class": rng.choice(CHOICES),
+                "idempotency_key": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "seconds_taken": 1.0,
+            }
+            started = time.perf_counter()
+            tally.votes_sent += 1
+            try:
+                status, body = await conn.request(
+                    "POST", "/api/classifications/", json.dumps(vote).encode()
+                )
+            except (OSError, asyncio.IncompleteReadError) as exc:
+                tally.error(f"vote {type(exc).__name__}")
+                await conn.close()
+                continue
+            tally.vote_ms.append((time.perf_counter() - started) * 1000)
+            if status == 201:
+                tally.votes_acknowledged += 1
+            else:
+                tally.error(f"vote HTTP {status}: {body[:80]!r}")
+    finally:
+        await conn.close()
+
+
+async def run_level(
+    port: int, tokens: list[str], duration: float, think: float, level: int
+) -> Tally:
+    tally = Tally()
+    until = time.monotonic() + duration
+    # A seed per (level, volunteer): idempotency keys must never repeat across levels.
+    await asyncio.gather(
+        *(
+            volunteer(port, token, until, think, level * 100_000 + i, tally)
+            for i, token in enumerate(tokens)
+        )
+    )
+    return tally
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+def report(
+    users: int, duration: float, tally: Tally, stored: int, cpu_s: float
+) -> dict[str, object]:
+    both = tally.next_ms + tally.vote_ms
+    loops = max(len(tally.vote_ms), 1)
+    row = {
+        "users": users,
+        "requests": len(both),
+        "p50_ms": round(percentile(both, 50), 1),
+        "p95_ms": round(percentile(both, 95), 1),
+        "next_p50_ms": round(percentile(tally.next_ms, 50), 1),
+        "next_p95_ms": round(percentile(tally.next_ms, 95), 1),
+        "vote_p50_ms": round(percentile(tally.vote_ms, 50), 1),
+        "vote_p95_ms": round(percentile(tally.vote_ms, 95), 1),
+        "max_ms": round(max(both, default=float("nan")), 1),
+        "votes_per_s": round(tally.votes_acknowledged / duration, 1),
+        "errors": sum(tally.errors.values()),
+        "votes_sent": tally.votes_sent,
+        "votes_acknowledged": tally.votes_acknowledged,
+        "votes_in_db": stored,
+        "lost_votes": tally.votes_acknowledged - stored,
+        "empty_queue": tally.empty_queue,
+        "server_cpu_ms_per_vote": round(cpu_s * 1000 / loops, 1),  # next + vote, both
+        "load_average": os.getloadavg()[0],
+    }
+    print(
+        f"users={users:4d}  p50={row['p50_ms']:6.1f} ms  p95={row['p95_ms']:6.1f} ms  "
+        f"(next p95 {row['next_p95_ms']} ms, vote p95 {row['vote_p95_ms']} ms, "
+        f"max {row['max_ms']} ms)  votes/s={row['votes_per_s']:6.1f}  "
+        f"errors={row['errors']}  sent={tally.votes_sent} acknowledged="
+        f"{tally.votes_acknowledged} in_db={stored} lost={row['lost_votes']}",
+        flush=True,
+    )
+    print(
+        f"    server CPU {row['server_cpu_ms_per_vote']} ms per next+vote "
+        f"(gunicorn + PostgreSQL backends); machine load average {row['load_average']:.1f}"
+    )
+    for what, count in sorted(tally.errors.items()):
+        print(f"    error x{count}: {what}")
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--users", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per level")
+    parser.add_argument("--think", type=float, default=0.75, help="mean seconds per look")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--subjects", type=int, default=6000)
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
+    parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--json", help="also write the rows to this file")
+    args = parser.parse_args(argv)
+
+    name = f"glitchlab_load_{os.getpid()}"
+    database_url = database_create(args.admin_url, name)
+    server = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="glitchlab-load-") as var_dir:
+            env = server_env(database_url, var_dir)
+            os.environ.update(env)  # this process seeds and counts through the same settings
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+            import django
+            from django.core.management import call_command
+            from django.db import connections
+
+            django.setup()
+            started = time.perf_counter()
+            call_command("migrate", verbosity=0)
+            accounts = seed(max(args.users), args.subjects)
+            connections.close_all()
+            print(
+                f"database {name}: migrated and seeded {len(accounts)} volunteers, "
+                f"{args.subjects} subjects in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
+            port = free_port()
+            server = gunicorn_start(env, port, args.workers, args.threads)
+            print(
+                f"gunicorn gthread workers={args.workers} threads={args.threads} on :{port}; "
+                f"{os.cpu_count()} CPUs; think {args.think} s; {args.duration:.0f} s per level",
+                flush=True,
+            )
+            keys = [key for _, key in accounts]
+            if args.warmup:  # imports, first connections of every thread: not measured
+                asyncio.run(run_level(port, keys[: max(args.users)], args.warmup, args.think, 0))
+            rows = []
+            for level, users in enumerate(args.users, start=1):
+                before, cpu_before = votes_stored(), server_cpu_s(server, args.admin_url, name)
+                tally = asyncio.run(run_level(port, keys[:users], args.duration, args.think, level))
+                cpu = server_cpu_s(server, args.admin_url, name) - cpu_before
+                rows.append(report(users, args.duration, tally, votes_stored() - before, cpu))
+            if args.json:
+                Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        database_drop(args.admin_url, name)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
