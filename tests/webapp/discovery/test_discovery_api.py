@@ -1,0 +1,82 @@
+"""The discovery API: similar glitches, the map, batches; who may call what."""
+
+import pytest
+from discovery_factories import stored_cluster, volunteer
+from rest_framework.test import APIClient
+
+from webapp.labeling.models import Classification
+
+pytestmark = pytest.mark.django_db
+
+
+def client_of(user=None):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def test_similar_glitches_are_the_nearest_by_embedding_and_never_gold():
+    _, subjects, golds, vectors = stored_cluster(n=6, gold=2)
+    body = client_of().get(f"/api/discovery/subjects/{subjects[0].pk}/similar/?k=10").json()
+    found = [s["subject_id"] for s in body["similar"]]
+    assert subjects[0].pk not in found
+    assert not {g.pk for g in golds} & set(found)
+    assert len(found) == 5
+    sims = [s["similarity"] for s in body["similar"]]
+    assert sims == sorted(sims, reverse=True)
+
+
+def test_similar_is_404_without_embeddings():
+    from webapp_factories import SubjectFactory
+
+    subject = SubjectFactory()
+    assert client_of().get(f"/api/discovery/subjects/{subject.pk}/similar/").status_code == 404
+
+
+def test_the_map_needs_a_login():
+    stored_cluster()
+    assert client_of().get("/api/discovery/map/").status_code in (401, 403)
+    body = client_of(volunteer("ann", level=1)).get("/api/discovery/map/").json()
+    assert body["ready"] is False  # embeddings stored, map not computed yet
+
+
+def test_batches_are_for_volunteers_from_the_discovery_level(cluster):
+    _, subjects = cluster
+    ids = [s.pk for s in subjects]
+    assert client_of().post("/api/discovery/batches/", {"subject_ids": ids}).status_code in (
+        401,
+        403,
+    )
+    low = client_of(volunteer("newbie", level=1))
+    assert (
+        low.post("/api/discovery/batches/", {"subject_ids": ids}, format="json").status_code == 403
+    )
+    assert low.get("/api/discovery/batches/next/").status_code == 403
+
+
+def test_lasso_batch_then_submit_over_the_api(cluster):
+    _, subjects = cluster
+    vol = volunteer("ann")
+    api = client_of(vol)
+    ids = [s.pk for s in subjects]
+    made = api.post("/api/discovery/batches/", {"subject_ids": ids}, format="json")
+    assert made.status_code == 201
+    batch = made.json()
+    url = f"/api/discovery/batches/{batch['id']}/submit/"
+    body = {"selected": ids[:4], "class_name": "None_of_the_Above"}
+    first = api.post(url, body, format="json").json()
+    second = api.post(url, body, format="json").json()
+    assert first["voted"] == 4 and second == first
+    assert Classification.objects.filter(volunteer=vol).count() == 4
+    other = client_of(volunteer("bob"))
+    assert other.post(url, body, format="json").status_code == 400  # not their batch
+
+
+def test_submit_needs_exactly_one_label(cluster):
+    _, subjects = cluster
+    api = client_of(volunteer("ann"))
+    batch = api.get("/api/discovery/batches/next/").json()
+    url = f"/api/discovery/batches/{batch['id']}/submit/"
+    both = {"selected": [subjects[0].pk], "class_name": "Blip", "new_name": "Foo_Bar"}
+    assert api.post(url, both, format="json").status_code == 400

@@ -1,0 +1,95 @@
+"""Cluster sheets: a volunteer labels a group of similar glitches in one action; every
+selected glitch gets their vote in consensus, once, and only what they kept selected."""
+
+import pytest
+from discovery_factories import stored_cluster, volunteer
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from webapp.discovery import services
+from webapp.discovery.models import ClassProposal, ProposalVote
+from webapp.labeling.models import Classification, Subject
+from webapp.labeling.services import classification_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_sheet_holds_the_clusters_glitches_the_volunteer_has_not_answered(cluster):
+    members, subjects = cluster
+    vol = volunteer("ann")
+    classification_create(volunteer=vol, subject_id=subjects[0].pk, class_name="Blip")
+    batch = services.batch_from_cluster(volunteer=vol)
+    assert batch.cluster == members
+    assert subjects[0].pk not in batch.subject_ids
+    assert set(batch.subject_ids) == {s.pk for s in subjects[1:]}
+    assert services.batch_from_cluster(volunteer=vol) == batch  # the open one comes back
+
+
+def test_submit_votes_the_kept_glitches_only_and_a_replay_changes_nothing(cluster):
+    _, subjects = cluster
+    vol = volunteer("ann")
+    batch = services.batch_from_cluster(volunteer=vol)
+    kept, odd_one = batch.subject_ids[:-1], batch.subject_ids[-1]
+    label = services.BatchLabel(class_name="Koi_Fish")
+    done = services.batch_submit(volunteer=vol, batch_id=batch.pk, selected_ids=kept, label=label)
+    assert done.n_voted == len(kept)
+    votes = Classification.objects.filter(volunteer=vol)
+    assert sorted(votes.values_list("subject_id", flat=True)) == sorted(kept)
+    assert set(votes.values_list("glitch_class__name", flat=True)) == {"Koi_Fish"}
+    assert not votes.filter(subject_id=odd_one).exists()
+    assert Subject.objects.get(pk=kept[0]).n_votes == 1  # consensus saw the vote
+
+    again = services.batch_submit(volunteer=vol, batch_id=batch.pk, selected_ids=kept, label=label)
+    assert again.pk == done.pk and votes.count() == len(kept)
+
+
+def test_a_class_above_the_volunteers_level_is_refused_and_nothing_is_saved(cluster):
+    vol = volunteer("ann")
+    batch = services.batch_from_cluster(volunteer=vol)
+    with pytest.raises(ValidationError):
+        services.batch_submit(
+            volunteer=vol,
+            batch_id=batch.pk,
+            selected_ids=batch.subject_ids,
+            label=services.BatchLabel(class_name="Helix"),  # level 4
+        )
+    assert not Classification.objects.filter(volunteer=vol).exists()
+
+
+def test_glitches_outside_the_batch_cannot_be_labelled_through_it(cluster):
+    vol = volunteer("ann")
+    batch = services.batch_from_cluster(volunteer=vol)
+    with pytest.raises(ValidationError):
+        services.batch_submit(
+            volunteer=vol,
+            batch_id=batch.pk,
+            selected_ids=[max(batch.subject_ids) + 1000],
+            label=services.BatchLabel(class_name="Blip"),
+        )
+
+
+def test_a_new_class_is_proposed_and_its_glitches_count_as_none_of_the_above(cluster):
+    vol = volunteer("ann")
+    batch = services.batch_from_cluster(volunteer=vol)
+    label = services.BatchLabel(new_name="Reverse_Chirp", new_description="a chirp run backwards")
+    done = services.batch_submit(
+        volunteer=vol, batch_id=batch.pk, selected_ids=batch.subject_ids, label=label
+    )
+    proposal = ClassProposal.objects.get(name="Reverse_Chirp")
+    assert done.proposal == proposal and proposal.status == "proposed"
+    assert ProposalVote.objects.filter(proposal=proposal).count() == len(batch.subject_ids)
+    names = set(Classification.objects.values_list("glitch_class__name", flat=True))
+    assert names == {"None_of_the_Above"}
+
+
+def test_volunteers_below_the_discovery_level_get_no_sheet(cluster):
+    with pytest.raises(PermissionDenied):
+        services.batch_from_cluster(volunteer=volunteer("newbie", level=1))
+
+
+def test_a_lasso_batch_drops_gold_glitches():
+    _, subjects, golds, _ = stored_cluster(n=4, gold=2)
+    vol = volunteer("ann")
+    batch = services.batch_from_subjects(
+        volunteer=vol, subject_ids=[s.pk for s in subjects + golds]
+    )
+    assert set(batch.subject_ids) == {s.pk for s in subjects}

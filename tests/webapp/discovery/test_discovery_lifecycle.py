@@ -1,0 +1,84 @@
+"""A proposed class becomes provisional (reviewer), accepted (admin: registry, key, gold
+examples) and deprecated (admin: labels remapped); every step says who and when."""
+
+import pytest
+from discovery_factories import volunteer
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from webapp.discovery import selectors, services
+from webapp.discovery.models import ClassProposal
+from webapp.labeling.models import Classification, GlitchClass, Subject
+from webapp.modeling.selectors import training_data
+
+pytestmark = pytest.mark.django_db
+
+
+def proposed_from_batch(subjects, name="Reverse_Chirp"):
+    vol = volunteer("ann")
+    batch = services.batch_from_cluster(volunteer=vol)
+    services.batch_submit(
+        volunteer=vol,
+        batch_id=batch.pk,
+        selected_ids=batch.subject_ids,
+        label=services.BatchLabel(new_name=name, new_description="a chirp run backwards"),
+    )
+    return ClassProposal.objects.get(name=name), vol
+
+
+def test_the_full_lifecycle_is_recorded(cluster, reviewer, admin):
+    _, subjects = cluster
+    proposal, vol = proposed_from_batch(subjects)
+
+    services.class_proposal_make_provisional(actor=reviewer, proposal_id=proposal.pk)
+    provisional = GlitchClass.objects.get(name="Reverse_Chirp")
+    assert provisional.status == "provisional" and provisional.key is None
+    assert "proposal:" in [c.value[:9] for c in selectors.batch_choices(volunteer=vol)]
+
+    services.class_proposal_accept(actor=admin, proposal_id=proposal.pk)
+    accepted = GlitchClass.objects.get(name="Reverse_Chirp")
+    assert accepted.status == "active" and accepted.key
+    gold = Subject.objects.filter(gold_label=accepted, role="gold")
+    assert gold.count() == len(subjects)
+    assert accepted.examples.count() == 1
+    train, _ = training_data()  # the next retrain sees the new class
+    assert "Reverse_Chirp" in {f.label for f in train}
+
+    services.class_proposal_deprecate(actor=admin, proposal_id=proposal.pk, remap_to="Chirp")
+    assert GlitchClass.objects.get(name="Reverse_Chirp").status == "deprecated"
+    assert not Subject.objects.filter(gold_label=accepted).exists()
+    assert Subject.objects.filter(gold_label__name="Chirp").count() == len(subjects)
+
+    events = list(ClassProposal.objects.get(pk=proposal.pk).events.all())
+    assert [e.status for e in events] == ["proposed", "provisional", "accepted", "deprecated"]
+    assert [e.actor for e in events] == [vol, reviewer, admin, admin]
+    assert all(e.at is not None for e in events)
+
+
+def test_deprecation_moves_votes_to_the_other_class(cluster, reviewer, admin):
+    _, subjects = cluster
+    proposal, _ = proposed_from_batch(subjects)
+    services.class_proposal_make_provisional(actor=reviewer, proposal_id=proposal.pk)
+    services.class_proposal_accept(actor=admin, proposal_id=proposal.pk)
+    extra = Subject.objects.create(external_id="x1", source="t")
+    voter = volunteer("bob", level=5)
+    new_class = GlitchClass.objects.get(name="Reverse_Chirp")
+    Classification.objects.create(volunteer=voter, subject=extra, glitch_class=new_class)
+    services.class_proposal_deprecate(actor=admin, proposal_id=proposal.pk, remap_to="Blip")
+    assert Classification.objects.get(subject=extra).glitch_class.name == "Blip"
+
+
+def test_only_reviewers_open_and_only_admins_accept(cluster, reviewer):
+    _, subjects = cluster
+    proposal, vol = proposed_from_batch(subjects)
+    with pytest.raises(PermissionDenied):
+        services.class_proposal_make_provisional(actor=vol, proposal_id=proposal.pk)
+    services.class_proposal_make_provisional(actor=reviewer, proposal_id=proposal.pk)
+    with pytest.raises(PermissionDenied):
+        services.class_proposal_accept(actor=reviewer, proposal_id=proposal.pk)
+
+
+def test_names_must_be_new_and_well_formed():
+    vol = volunteer("ann")
+    for bad in ("blip", "Blip", "X", "Reverse Chirp!"):
+        with pytest.raises(ValidationError):
+            services.class_proposal_create(volunteer=vol, name=bad, description="d")
