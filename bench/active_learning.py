@@ -296,7 +296,9 @@ def main() -> int:
     results["seconds"] = round(time.perf_counter() - started, 1)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "active_learning.json").write_text(json.dumps(results, indent=1))
-    plot(curves, OUT / "active_learning.png", title=f"{Path(source.split(' (')[0]).name}, K={args.k}")
+    plot(
+        curves, OUT / "active_learning.png", title=f"{Path(source.split(' (')[0]).name}, K={args.k}"
+    )
     print(f"wrote {OUT / 'active_learning.json'} and active_learning.png "
           f"({results['seconds']} s)")  # fmt: skip
     return 0
