@@ -200,25 +200,55 @@ def suspect_votes(*, suspect: Suspect) -> list[VoteRow]:
 
 
 @functools.lru_cache(maxsize=4)
-def _features(path: str, mtime: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    data = np.load(path)
-    return data["subject_ids"], data["labels"], data["features"].astype(np.float32)
+def _audit_features(path: str, mtime_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ids (N,), unit features (N, D) float32) of an audit's features.npz."""
+    with np.load(path) as data:
+        return data["subject_ids"].astype(np.int64), data["features"].astype(np.float32)
+
+
+def _neighbour_space(suspect: Suspect) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """Discovery's stored embeddings of the current model when they hold the subject,
+    else the features this audit stored. (ids, unit rows, what they are) or None."""
+    from django.apps import apps
+
+    if apps.is_installed("webapp.discovery"):
+        from webapp.discovery import selectors as discovery
+
+        embedding_set = discovery.embedding_set_current()
+        if embedding_set is not None and Path(embedding_set.path).is_file():
+            stored = discovery.embeddings_load(embedding_set)
+            if suspect.subject_id in stored.row:
+                return stored.ids, stored.unit, "model embeddings (discovery)"
+    path = audit_dir(suspect.run) / "features.npz"
+    if not path.is_file():
+        return None
+    ids, unit = _audit_features(str(path), path.stat().st_mtime_ns)
+    return ids, unit, "audit features"
 
 
 def suspect_neighbours(*, suspect: Suspect, per_class: int = 4) -> dict[str, list[Subject]]:
-    """The nearest subjects (cosine, on the audit's stored features) labelled with each of
-    the two candidate classes, the given one first. Empty when the features are gone."""
-    path = audit_dir(suspect.run) / "features.npz"
-    if not path.is_file():
+    """The nearest subjects (cosine) now labelled with each of the two candidate classes,
+    the given label first. Empty when no features hold the subject."""
+    space = _neighbour_space(suspect)
+    if space is None:
         return {}
-    ids, labels, feats = _features(str(path), path.stat().st_mtime)
+    ids, unit, _ = space
     where = np.flatnonzero(ids == suspect.subject_id)
     if len(where) == 0:
         return {}
-    sims = feats @ feats[where[0]]
+    sims = unit @ unit[where[0]]
     result: dict[str, list[Subject]] = {}
     for label in (suspect.given_label, suspect.suggested_label):
-        members = np.flatnonzero((labels == label) & (ids != suspect.subject_id))
+        labelled = set(
+            subjects_to_audit()
+            .filter(
+                Q(role=Subject.Role.GOLD, gold_label__name=label) | Q(retired_label__name=label)
+            )
+            .exclude(role=Subject.Role.GOLD, retired_label__name=label)
+            .exclude(pk=suspect.subject_id)
+            .values_list("pk", flat=True)
+        )
+        members = np.flatnonzero(np.isin(ids, list(labelled)))
         best = members[np.argsort(-sims[members], kind="stable")[:per_class]]
         chosen = [int(i) for i in ids[best]]
         by_id = Subject.objects.prefetch_related("images").in_bulk(chosen)
