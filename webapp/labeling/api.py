@@ -6,7 +6,6 @@ from dataclasses import asdict
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, prefetch_related_objects
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
@@ -93,7 +92,6 @@ def classification_create(request: Request) -> Response:
     incoming = ClassificationInSerializer(data=request.data)
     incoming.is_valid(raise_exception=True)
     data = incoming.validated_data
-    get_object_or_404(Subject, pk=data["subject"])
     try:
         result = services.classification_create(
             volunteer=request.user,
@@ -102,6 +100,8 @@ def classification_create(request: Request) -> Response:
             idempotency_key=data.get("idempotency_key"),
             seconds_taken=data.get("seconds_taken"),
         )
+    except Subject.DoesNotExist:  # the service's row lock is the existence check
+        return Response({"detail": "No Subject matches the given query."}, status=404)
     except services.AlreadyVotedError as error:
         return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
     except DjangoValidationError as error:

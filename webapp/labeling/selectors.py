@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from webapp.labeling import config, consensus
 from webapp.labeling.models import (
@@ -69,11 +69,29 @@ def subject_next_for_volunteer(
     )
     # Deterministic mixing: serve gold while the share of gold among the volunteer's
     # answers (counting this one) is below the configured rate.
-    n_answered = answered.count()
-    n_gold = answered.filter(was_gold=True).count()
+    counts = answered.aggregate(n=Count("pk"), gold=Count("pk", filter=Q(was_gold=True)))
+    n_answered, n_gold = counts["n"], counts["gold"]
     gold_turn = n_gold < config.gold_rate() * (n_answered + 1)
     first, second = (gold, pool) if gold_turn else (pool, gold)
-    return _with_images(first).first() or _with_images(second).first()
+    return _pick_spread(first, volunteer) or _pick_spread(second, volunteer)
+
+
+# Volunteers who would get the same subject (equal top priority) are spread over up to this
+# many of them, by account: otherwise every concurrent volunteer queues on one subject's row
+# lock and, once it retires, the rest of their votes on it are wasted.
+SPREAD_TIES_OVER = 16
+
+
+def _pick_spread(queryset: QuerySet[Subject], volunteer: AbstractBaseUser) -> Subject | None:
+    candidates = list(queryset[:SPREAD_TIES_OVER])
+    if not candidates:
+        return None
+    ties = [c for c in candidates if c.priority == candidates[0].priority]
+    chosen = ties[(volunteer.pk or 0) % len(ties)]
+    prefetch_related_objects(
+        [chosen], Prefetch("images", queryset=SubjectImage.objects.order_by("duration"))
+    )
+    return chosen
 
 
 MAX_ID = 2**63 - 1  # a larger id from a URL would overflow PostgreSQL's bigint
@@ -125,7 +143,11 @@ def volunteer_progress(*, volunteer: AbstractBaseUser) -> VolunteerProgress:
     profile = VolunteerProfile.objects.filter(user=volunteer).first()
     level = profile.level if profile else 1
     confusion = profile.gold_confusion if profile else {}
-    votes = Classification.objects.filter(volunteer=volunteer)
+    counts = Classification.objects.filter(volunteer=volunteer).aggregate(
+        n=Count("pk"),
+        gold=Count("pk", filter=Q(was_gold=True)),
+        gold_correct=Count("pk", filter=Q(was_gold=True, was_correct=True)),
+    )
     rules = config.promotion_rules()
     learning = [
         ClassSkill(
@@ -138,9 +160,9 @@ def volunteer_progress(*, volunteer: AbstractBaseUser) -> VolunteerProgress:
     return VolunteerProgress(
         level=level,
         max_level=config.max_level(),
-        n_classified=votes.count(),
-        n_gold=votes.filter(was_gold=True).count(),
-        n_gold_correct=votes.filter(was_gold=True, was_correct=True).count(),
+        n_classified=counts["n"],
+        n_gold=counts["gold"],
+        n_gold_correct=counts["gold_correct"],
         learning=learning,
         min_alpha=rules.alpha,
         min_gold=rules.min_gold,

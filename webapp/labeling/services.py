@@ -95,16 +95,18 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
     `reopen` is true: late votes are recorded but do not undo a decision.
     """
     rules = config.consensus_rules()
-    votes = list(subject.classifications.select_related("glitch_class"))
-    none_votes = [v for v in votes if v.glitch_class.name == NONE_OF_THE_ABOVE]
+    # (class name, W_i) pairs, not model instances: a busy subject has up to ~50 votes and
+    # this runs under its row lock on every vote.
+    votes = list(subject.classifications.values_list("glitch_class__name", "weight"))
+    n_none = sum(1 for name, _ in votes if name == NONE_OF_THE_ABOVE)
     subject.n_votes = len(votes)
-    subject.n_none_votes = len(none_votes)
-    subject.views = len(votes) - len(none_votes)
+    subject.n_none_votes = n_none
+    subject.views = len(votes) - n_none
     if subject.is_gold:
         subject.save(update_fields=["n_votes", "n_none_votes", "views"])
         return subject  # gold subjects teach and measure; they never retire
 
-    weights = [v.weight for v in votes if v.glitch_class.name != NONE_OF_THE_ABOVE]
+    weights = [weight for name, weight in votes if name != NONE_OF_THE_ABOVE]
     p_ml = prediction_probabilities_for_subject(subject=subject)
     subject.posterior = consensus.combine(weights, p_ml)
     if reopen or subject.status == Subject.Status.ACTIVE:
@@ -155,9 +157,16 @@ class VoteResult:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def _vote_result(classification: Classification, *, created: bool, promoted: bool) -> VoteResult:
+def _vote_result(
+    classification: Classification,
+    *,
+    created: bool,
+    promoted: bool,
+    profile: VolunteerProfile | None = None,
+) -> VoteResult:
     subject = classification.subject
-    profile = VolunteerProfile.objects.get(user_id=classification.volunteer_id)
+    if profile is None:
+        profile = VolunteerProfile.objects.get(user_id=classification.volunteer_id)
     return VoteResult(
         classification=classification,
         created=created,
@@ -196,9 +205,11 @@ def classification_create(
             if Classification.objects.filter(volunteer=volunteer, subject=subject).exists():
                 raise AlreadyVotedError(f"you already classified subject {subject.pk}")
 
-            profile = VolunteerProfile.objects.select_for_update().get(
-                pk=volunteer_profile_get_or_create(user=volunteer).pk
-            )
+            profile = VolunteerProfile.objects.select_for_update().filter(user=volunteer).first()
+            if profile is None:  # an account made outside volunteer_register
+                profile = VolunteerProfile.objects.select_for_update().get(
+                    pk=volunteer_profile_get_or_create(user=volunteer).pk
+                )
             glitch_class = _class_for_vote(class_name, level=profile.level)
 
             classification = Classification(
@@ -228,7 +239,7 @@ def classification_create(
                 )
             classification.save()
             subject_consensus_recompute(subject=subject)
-            return _vote_result(classification, created=True, promoted=promoted)
+            return _vote_result(classification, created=True, promoted=promoted, profile=profile)
     except IntegrityError:
         # Two requests with the same key raced past the replay check on different subjects'
         # locks, or the same subject was voted twice: report what is now stored.

@@ -31,6 +31,7 @@ PUBLIC = {
     "api/token/",
     "api/classes/",
     "api/subjects/<int:subject_id>/",
+    "api/discovery/subjects/<int:subject_id>/similar/",  # read-only, never gold (its tests)
     "api/schema/",
     "media/<path:path>",
     "admin/login/",
