@@ -1,0 +1,106 @@
+"""Discovery in a real browser: a volunteer labels a cluster sheet with the keyboard only
+and proposes a new class; an admin opens it for votes and accepts it into the registry;
+the map draws every glitch."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from webapp_factories import UserFactory
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "webapp" / "discovery"))
+from discovery_factories import stored_cluster  # noqa: E402
+
+from webapp.discovery import services  # noqa: E402
+from webapp.discovery.models import ClassProposal, EmbeddingSet  # noqa: E402
+from webapp.labeling.models import Classification, GlitchClass, Subject  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def discovery(seeded, tmp_path):
+    seeded.GLITCHLAB_DISCOVERY_DIR = tmp_path / "discovery"
+    seeded.GLITCHLAB_DISCOVERY_MIN_LEVEL = 2
+    seeded.GLITCHLAB_BATCH_MIN = 3
+    return seeded
+
+
+def log_in(page, username: str, then: str) -> None:
+    page.goto(f"/accounts/login/?next={then}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{then}")
+
+
+def test_cluster_sheet_by_keyboard_votes_the_kept_glitches(page, discovery):
+    _, subjects, _, _ = stored_cluster(n=6)
+    UserFactory(username="ann", profile__level=2)
+    log_in(page, "ann", "/discovery/sheet/")
+    cells = page.locator("[data-testid=sheet-cell]")
+    assert cells.count() == 6
+    shown = [int(cells.nth(i).get_attribute("data-id")) for i in range(6)]
+
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Space")  # the second glitch is the odd one out
+    assert page.inner_text("[data-testid=sheet-count]") == "5"
+    page.keyboard.press(GlitchClass.objects.get(name="Koi_Fish").key)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".messages")
+    assert "5 glitches labelled Koi Fish" in page.inner_text(".messages")
+
+    votes = Classification.objects.filter(volunteer__username="ann")
+    assert sorted(votes.values_list("subject_id", flat=True)) == sorted(shown[:1] + shown[2:])
+    assert set(votes.values_list("glitch_class__name", flat=True)) == {"Koi_Fish"}
+    assert page.locator("[data-testid=sheet-empty]").is_visible()  # nothing left to do
+
+
+def test_a_proposed_class_is_opened_and_accepted_by_an_admin(page, discovery):
+    stored_cluster(n=5)
+    UserFactory(username="ann", profile__level=2)
+    boss = UserFactory(username="boss")
+    boss.is_superuser = boss.is_staff = True
+    boss.save()
+
+    log_in(page, "ann", "/discovery/sheet/")
+    page.keyboard.press("+")
+    page.keyboard.type("Reverse_Chirp")  # the name field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type("like a chirp, but falling in frequency")
+    page.click("[data-testid=sheet-submit]")
+    page.wait_for_selector(".messages")
+    assert "5 glitches labelled Reverse Chirp" in page.inner_text(".messages")
+
+    page.click("[data-testid=logout]")
+    log_in(page, "boss", "/discovery/")
+    card = page.locator("[data-testid=proposal-Reverse_Chirp]")
+    assert card.locator("[data-testid=proposal-status]").inner_text() == "proposed"
+    card.locator("[data-testid=make-provisional]").click()
+    page.wait_for_selector("[data-testid=proposal-Reverse_Chirp] [data-testid=accept]")
+    page.click("[data-testid=proposal-Reverse_Chirp] [data-testid=accept]")
+    page.wait_for_selector("[data-testid=proposal-Reverse_Chirp] [data-testid=deprecate]")
+    assert card.locator("[data-testid=proposal-status]").inner_text() == "accepted"
+    assert "accepted by boss" in card.inner_text()
+
+    new_class = GlitchClass.objects.get(name="Reverse_Chirp")
+    assert new_class.status == "active" and new_class.key
+    assert Subject.objects.filter(gold_label=new_class).count() == 5
+    proposal = ClassProposal.objects.get(name="Reverse_Chirp")
+    assert [e.actor.username for e in proposal.events.all()] == ["ann", "boss", "boss"]
+
+
+def test_the_map_draws_every_glitch_and_recolours(page, discovery):
+    _, subjects, _, _ = stored_cluster(n=8)
+    embedding_set = EmbeddingSet.objects.get()
+    services.map_store(set_id=embedding_set.pk, xy=np.random.default_rng(0).normal(size=(8, 2)))
+    UserFactory(username="ann", profile__level=2)
+    log_in(page, "ann", "/discovery/map/")
+    page.wait_for_selector("#map[data-ready='1']")
+    n_points = page.evaluate(
+        "document.getElementById('map').data.reduce((n, t) => n + t.x.length, 0)"
+    )
+    assert n_points == 8
+    page.select_option("[data-testid=colour-by]", "cluster")
+    assert page.evaluate("document.getElementById('map').data[0].name") == "cluster 0"
