@@ -7,14 +7,22 @@ Estimating Uncertainty in Dataset Labels", JAIR 70, 2021; what cleanlab's
 1. Out-of-fold probabilities p (N, K): k-fold, each fold predicted by a model that never
    saw it (by default a logistic regression on frozen features: the linear head of
    ml.train's head-only mode). A sample's own, possibly wrong, label cannot vouch for it.
+   The features are first reduced to 64 principal components (fitted on all samples
+   without labels, so no label leaks across folds): on 1,100 x 1280-d Lite0 features the
+   k-fold took 190 s at full width and ~11 s at 64, with equal or better precision.
 2. Per-class thresholds t_j = mean p[i, j] over the samples labelled j (the class's
    average self-confidence).
 3. The confident joint C[i][j]: samples labelled i whose p[:, j] >= t_j (argmax over the
    classes passing their threshold), calibrated so row i sums to the count of label i.
 4. Prune by noise rate: for every off-diagonal cell (i, j), the round(C[i][j]) samples
    labelled i with the largest margin p[:, j] - p[:, i] are label issues.
-5. Rank: issues first, each group by self-confidence p[i, given] (lowest first) - cleanlab's
-   default `rank_by="self_confidence"`; "normalized_margin" is the alternative.
+5. Rank every sample by its label quality, self-confidence p[i, given], lowest first
+   (cleanlab's `get_label_quality_scores` default; "normalized_margin" is the alternative).
+   The issues of step 4 are flagged (`is_issue`) and say how deep the queue is worth
+   reading. We do not put the flagged issues first, as `find_label_issues` orders its
+   output: on bench/mislabel.py (22 synthetic classes, 5% flips) issues-first ranking gave
+   top-k precision 0.71-0.84, the plain self-confidence order 0.89-0.93 on the same
+   probabilities (`order="issues_first"` keeps the option).
 
 Crowd votes (GlitchLab's weighted volunteer votes) enter as a second distribution over
 classes, v_i = mean of the votes' confusion-matrix columns W_i (P(true class | answer)).
@@ -36,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 RANK_BY = ("self_confidence", "normalized_margin")
+ORDERS = ("score", "issues_first")
 
 
 @dataclass(frozen=True)
@@ -57,14 +66,16 @@ def out_of_fold_proba(
     n_classes: int,
     *,
     n_splits: int = 5,
-    c: float = 1.0,
+    c: float = 0.05,
+    n_components: int | None = 64,
     random_state: int = 0,
 ) -> np.ndarray:
     """Out-of-fold class probabilities from a standardised logistic regression.
 
     features (N, D) float, labels (N,) int in [0, n_classes) -> (N, n_classes) float64, rows
     sum to 1. Stratified k-fold (k = min(n_splits, N)); a class absent from a fold's
-    training part gets probability 0 in that fold.
+    training part gets probability 0 in that fold. `n_components` (None: off) reduces the
+    features by PCA first when they are wider.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import KFold, StratifiedKFold
@@ -75,6 +86,10 @@ def out_of_fold_proba(
         raise ValueError(f"features {x.shape} and labels {y.shape} do not match")
     if len(y) < 2:
         raise ValueError("need at least 2 samples for out-of-fold probabilities")
+    if n_components is not None and x.shape[1] > n_components and len(x) > n_components:
+        from sklearn.decomposition import PCA
+
+        x = PCA(n_components, random_state=random_state).fit_transform(x)
     k = max(2, min(n_splits, len(y)))
     counts = np.bincount(y, minlength=n_classes)
     if counts[counts > 0].min() >= k:
@@ -185,13 +200,17 @@ class MislabelFinder:
         self,
         *,
         n_splits: int = 5,  # k of the k-fold
-        c: float = 1.0,  # inverse L2 strength of the logistic regression
+        c: float = 0.05,  # inverse L2 strength of the logistic regression
+        n_components: int | None = 64,  # PCA width before the regression (None: off)
         vote_weight: float = 0.5,  # w of q = (1 - w) p + w v where a sample has votes
-        rank_by: str = "self_confidence",  # or "normalized_margin" (within each group)
-        random_state: int = 0,  # seeds the fold split
+        rank_by: str = "self_confidence",  # or "normalized_margin"
+        order: str = "score",  # or "issues_first": flagged issues before the rest
+        random_state: int = 0,  # seeds the fold split and the PCA
     ) -> None:
         self.n_splits = n_splits
         self.c = c
+        self.n_components = n_components
+        self.order = order
         self.vote_weight = vote_weight
         self.rank_by = rank_by
         self.random_state = random_state
@@ -208,7 +227,13 @@ class MislabelFinder:
         y = np.asarray(labels, dtype=np.int64)
         k = int(n_classes if n_classes is not None else y.max() + 1)
         probs = out_of_fold_proba(
-            features, y, k, n_splits=self.n_splits, c=self.c, random_state=self.random_state
+            features,
+            y,
+            k,
+            n_splits=self.n_splits,
+            c=self.c,
+            n_components=self.n_components,
+            random_state=self.random_state,
         )
         return self.fit_proba(probs, y, votes=votes)
 
@@ -231,7 +256,10 @@ class MislabelFinder:
         rows = np.arange(len(y))
         confidence = q[rows, y]
         key = confidence if self.rank_by == "self_confidence" else normalized_margin(q, y)
-        order = np.lexsort((rows, key, ~self.issues_))  # issues first, least confident first
+        if self.order not in ORDERS:
+            raise ValueError(f"order must be one of {ORDERS}, got {self.order!r}")
+        first = ~self.issues_ if self.order == "issues_first" else np.zeros(len(y), dtype=bool)
+        order = np.lexsort((rows, key, first))  # least confident first
         others = q.copy()
         others[rows, y] = -np.inf
         suggested = others.argmax(1)

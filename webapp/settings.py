@@ -282,7 +282,7 @@ GLITCHLAB_ROUTE_CONFIDENCE = env_float("GLITCHLAB_ROUTE_CONFIDENCE", 0.9)
 # volunteer votes (weight GLITCHLAB_AUDIT_VOTE_WEIGHT), ranked by confident learning.
 GLITCHLAB_AUDIT_EVERY_HOURS = env_float("GLITCHLAB_AUDIT_EVERY_HOURS", 24.0)
 GLITCHLAB_AUDIT_FOLDS = env_int("GLITCHLAB_AUDIT_FOLDS", 5)
-GLITCHLAB_AUDIT_C = env_float("GLITCHLAB_AUDIT_C", 1.0)
+GLITCHLAB_AUDIT_C = env_float("GLITCHLAB_AUDIT_C", 0.05)
 GLITCHLAB_AUDIT_VOTE_WEIGHT = env_float("GLITCHLAB_AUDIT_VOTE_WEIGHT", 0.5)
 # Features of the head: "backbone" (frozen ImageNet, never saw our labels: no leak into the
 # out-of-fold probabilities) or "active-model" (the active model's embeddings: stronger, but

@@ -18,7 +18,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="use this model's embeddings (default: frozen ImageNet EfficientNet-Lite0 features)",
     )
     parser.add_argument("--folds", type=int, default=5, help="k of the k-fold (default 5)")
-    parser.add_argument("--c", type=float, default=1.0, help="inverse L2 of the linear head")
+    parser.add_argument("--c", type=float, default=0.05, help="inverse L2 of the linear head")
+    parser.add_argument(
+        "--pca", type=int, default=64, help="principal components before the head (0: off)"
+    )
     parser.add_argument("--top", type=int, help="print only the N most suspect glitches")
     parser.add_argument("--image-size", type=int, default=224, help="without --model (224)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -38,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
     names = [name for name in ClassRegistry().names if name in present]
     labels = [names.index(s.label) for s in samples]
     features = _features(samples, args)
-    finder = MislabelFinder(n_splits=args.folds, c=args.c, random_state=args.seed)
+    finder = MislabelFinder(
+        n_splits=args.folds, c=args.c, n_components=args.pca or None, random_state=args.seed
+    )
     finder.fit(features, labels, n_classes=len(names))
     rows = finder.rows_[: args.top] if args.top else finder.rows_
     out = [

@@ -242,9 +242,9 @@ def suspect_neighbours(*, suspect: Suspect, per_class: int = 4) -> dict[str, lis
         labelled = set(
             subjects_to_audit()
             .filter(
-                Q(role=Subject.Role.GOLD, gold_label__name=label) | Q(retired_label__name=label)
+                Q(role=Subject.Role.GOLD, gold_label__name=label)
+                | Q(role=Subject.Role.POOL, retired_label__name=label)
             )
-            .exclude(role=Subject.Role.GOLD, retired_label__name=label)
             .exclude(pk=suspect.subject_id)
             .values_list("pk", flat=True)
         )
