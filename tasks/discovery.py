@@ -99,8 +99,14 @@ def cluster_subjects(set_id: int) -> dict[str, Any]:
     return {"set_id": set_id, "status": "clustered", "clusters": run.n_clusters}
 
 
-@task_success.connect(sender=activate_and_reroute)
+@task_success.connect
 def _embed_after_activation(sender: Any = None, result: Any = None, **_: Any) -> None:
-    """Every promotion (a version becoming active) refreshes the embeddings with it."""
+    """Every promotion (a version becoming active) refreshes the embeddings with it.
+
+    Matched by name rather than connect(sender=...): the decorated task is a proxy until
+    the app is finalised, and a sender bound to the proxy never matches.
+    """
+    if getattr(sender, "name", None) != activate_and_reroute.name:
+        return
     if isinstance(result, dict) and result.get("status") == "active":
         embed_subjects.delay(int(result["version_id"]))

@@ -1,0 +1,182 @@
+"""Discovery benchmark: can clustering find three new classes hidden among None_of_the_Above?
+
+A synthetic pool (ml/synth, crop style): None_of_the_Above plus Reverse_Chirp,
+Fast_Scattering and Low_Frequency_Blip (unknown to the registry), optionally with the
+known classes they resemble (Chirp, Scattered_Light, Blip) as low-confidence confusers.
+Features: frozen ImageNet EfficientNet-Lite0 (what a first model sees before any new class
+was trained; CPU-feasible). Clustering: ml.cluster.GlitchClusterer. Printed: purity, ARI,
+per new class the recall of its best cluster, and the volunteer actions to label the pool
+with cluster sheets against one glitch at a time.
+
+  python bench/discovery.py                     # 30 per class, cached under /tmp
+  python bench/discovery.py --per-class 60 --sweep
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ml.cluster import GlitchClusterer, best_cluster_recall, purity  # noqa: E402
+
+NEW = ("Reverse_Chirp", "Fast_Scattering", "Low_Frequency_Blip")
+CONFUSERS = ("Chirp", "Scattered_Light", "Blip")
+NOTA = "None_of_the_Above"
+BATCH_MAX = 50  # GLITCHLAB_BATCH_MAX
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--per-class", type=int, default=30)
+    p.add_argument("--cache", type=Path, default=Path("/tmp/glitchlab-bench-discovery"))
+    p.add_argument("--seed", type=int, default=6)
+    p.add_argument("--sweep", action="store_true", help="also try other UMAP/graph settings")
+    p.add_argument("--encoding", default="rgb-durations", help="ml.encoding of the images")
+    return p.parse_args()
+
+
+def pool(args: argparse.Namespace) -> Path:
+    out = args.cache / f"pool-{args.per_class}-{args.seed}"
+    if not (out / NOTA).is_dir():
+        classes = ",".join((NOTA, *CONFUSERS))
+        command = [sys.executable, "-m", "ml", "synth", "--out", str(out), "--per-class",
+                   str(args.per_class), "--classes", classes, "--new-classes", ",".join(NEW),
+                   "--style", "crop", "--seed", str(args.seed), "--quiet"]  # fmt: skip
+        t0 = time.perf_counter()
+        subprocess.run(command, check=True)
+        print(f"simulated the pool in {time.perf_counter() - t0:.0f} s -> {out}")
+    return out
+
+
+def features(root: Path, cache: Path, encoding: str) -> tuple[np.ndarray, np.ndarray]:
+    """(labels (N,), Lite0 ImageNet features (N, 1280) float32), cached as .npz."""
+    path = cache / f"features-{root.name}-{encoding}.npz"
+    if path.is_file():
+        with np.load(path) as data:
+            return data["labels"], data["embeddings"]
+    from ml.backbones import build_backbone
+    from ml.data import load_samples
+    from ml.embed import embed
+    from ml.encoding import encode_samples
+
+    samples = load_samples(root, keep_unknown_labels=True).samples
+    t0 = time.perf_counter()
+    images = encode_samples(samples, encoding, 224, workers=2, cache_dir=cache)
+    t1 = time.perf_counter()
+    extractor, _ = build_backbone("efficientnet_lite0")
+    vectors = embed(extractor, images, batch_size=32, image_size=224)
+    t2 = time.perf_counter()
+    print(f"decoded {len(samples)} glitches in {t1 - t0:.0f} s, embedded in {t2 - t1:.0f} s")
+    labels = np.array([s.label or "" for s in samples])
+    np.savez(path, labels=labels, embeddings=vectors)
+    return labels, vectors
+
+
+def actions(labels: np.ndarray, clusters: np.ndarray) -> tuple[int, int]:
+    """Volunteer actions to give every glitch one vote: (one by one, with cluster sheets).
+    A sheet costs one submit per BATCH_MAX glitches plus one key per odd one out (each then
+    labelled on its own); noise glitches are labelled one by one."""
+    one_by_one = len(labels)
+    with_sheets = int((clusters < 0).sum())
+    for cluster in np.unique(clusters[clusters >= 0]):
+        members = labels[clusters == cluster]
+        _, counts = np.unique(members, return_counts=True)
+        odd = len(members) - int(counts.max())
+        with_sheets += -(-len(members) // BATCH_MAX) + 2 * odd  # untick + label alone
+    return one_by_one, with_sheets
+
+
+def majority_recall(labels: np.ndarray, clusters: np.ndarray, name: str) -> float:
+    """Share of the class inside clusters whose majority it is (a class split into two
+    clean clusters still counts whole: volunteers label both sheets the same)."""
+    found = 0
+    for cluster in np.unique(clusters[clusters >= 0]):
+        members = labels[clusters == cluster]
+        values, counts = np.unique(members, return_counts=True)
+        if values[counts.argmax()] == name:
+            found += int((members == name).sum())
+    return found / max(int((labels == name).sum()), 1)
+
+
+def evaluate(name: str, labels: np.ndarray, vectors: np.ndarray, **params: object) -> dict:
+    from sklearn.metrics import adjusted_rand_score
+    from sklearn.preprocessing import StandardScaler
+
+    if params.pop("standardize", False):
+        vectors = StandardScaler().fit_transform(vectors)
+        params = {"standardize": True, **params}
+        fit_params = {k: v for k, v in params.items() if k != "standardize"}
+    else:
+        fit_params = dict(params)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clusterer = GlitchClusterer(random_state=0, **fit_params).fit(vectors)  # type: ignore[arg-type]
+    seconds = time.perf_counter() - t0
+    found = clusterer.labels_
+    one, sheets = actions(labels, found)
+    result = {
+        "pool": name,
+        "params": params,
+        "n": len(labels),
+        "clusters": clusterer.n_clusters_,
+        "noise": int((found < 0).sum()),
+        "purity": purity(labels, found),
+        "ari": adjusted_rand_score(labels, found),
+        "recall": {c: best_cluster_recall(labels, found, c) for c in NEW},
+        "majority_recall": {c: majority_recall(labels, found, c) for c in NEW},
+        "actions_one_by_one": one,
+        "actions_sheets": sheets,
+        "seconds": seconds,
+    }
+    recall = " ".join(
+        f"{c}={r:.2f}/{result['majority_recall'][c]:.2f}" for c, r in result["recall"].items()
+    )
+    print(
+        f"{name:<14} {str(params):<66} k={result['clusters']:<3} noise={result['noise']:<3} "
+        f"purity={result['purity']:.3f} ARI={result['ari']:.3f} {recall} "
+        f"actions {one} -> {sheets}  ({seconds:.1f} s)"
+    )
+    return result
+
+
+def main() -> int:
+    args = parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    labels, vectors = features(pool(args), args.cache, args.encoding)
+    hidden = np.isin(labels, (NOTA, *NEW))
+    pools = {
+        "NOTA+3 new": (labels[hidden], vectors[hidden]),
+        "+3 confusers": (labels, vectors),
+    }
+    settings: list[dict[str, object]] = [
+        {"umap_components": None},  # raw features, kNN graph only
+        {"umap_components": None, "standardize": True},  # z-scored features, kNN graph
+        {"umap_components": 10},  # the default: UMAP first
+        {"umap_components": 10, "standardize": True},
+    ]
+    if args.sweep:
+        grid = itertools.product((10, 30), (5, 10), (10, 15, 30))
+        settings += [
+            {"umap_components": c, "umap_neighbors": u, "n_neighbors": k} for u, c, k in grid
+        ]
+    print("recall: best cluster / clusters the class is the majority of")
+    for name, (y, X) in pools.items():
+        counts = {c: int((y == c).sum()) for c in np.unique(y)}
+        print(f"\n{name}: {len(y)} glitches {counts}")
+        for params in settings:
+            evaluate(name, y, X, **params)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
