@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ml.classes import NONE_OF_THE_ABOVE
@@ -191,7 +192,7 @@ def classification_create(
     The subject row is locked first, so concurrent votes on one subject queue up and none
     of their updates is lost.
     """
-    key = idempotency_key or uuid.uuid4()
+    key = uuid.UUID(str(idempotency_key)) if idempotency_key else uuid.uuid4()
     try:
         with transaction.atomic():
             subject = (
@@ -199,10 +200,16 @@ def classification_create(
                 .select_related("gold_label")
                 .get(pk=subject_id)
             )
-            replay = Classification.objects.filter(volunteer=volunteer, idempotency_key=key).first()
+            # One query for both: a replay of this key, or another vote on this subject.
+            earlier = list(
+                Classification.objects.filter(volunteer=volunteer).filter(
+                    Q(idempotency_key=key) | Q(subject=subject)
+                )[:2]
+            )
+            replay = next((c for c in earlier if c.idempotency_key == key), None)
             if replay is not None:
                 return _vote_result(replay, created=False, promoted=False)
-            if Classification.objects.filter(volunteer=volunteer, subject=subject).exists():
+            if earlier:
                 raise AlreadyVotedError(f"you already classified subject {subject.pk}")
 
             profile = VolunteerProfile.objects.select_for_update().filter(user=volunteer).first()
