@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webapp.review import views
+from webapp.review import api, views
 
 app_name = "review"
 urlpatterns = [
@@ -9,4 +9,6 @@ urlpatterns = [
     path("suspects/<int:suspect_id>/verdict/", views.verdict, name="verdict"),
     path("changes.csv", views.changes_csv, name="changes_csv"),
     path("audit/", views.audit_now, name="audit_now"),
+    path("api/suspects/next/", api.suspect_next, name="api_suspect_next"),
+    path("api/suspects/<int:suspect_id>/verdict/", api.verdict_create, name="api_verdict"),
 ]
