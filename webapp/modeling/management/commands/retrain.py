@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from webapp.modeling import services
+from webapp.modeling import selectors, services
 from webapp.modeling.models import TrainingRun
 
 
@@ -29,8 +29,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--timeout", type=float, default=0, help="with --wait: give up after this many s"
         )
+        parser.add_argument(
+            "--if-no-active-model",
+            action="store_true",
+            help="do nothing when a model is already active (a second `make demo` start)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        active = selectors.model_version_active()
+        if options["if_no_active_model"] and active is not None:
+            self.stdout.write(f"model {active.name} is active: nothing to train")
+            return
         overrides = {
             key: options[opt]
             for key, opt in [
