@@ -84,3 +84,17 @@ def test_the_beat_queues_one_audit_at_a_time(monkeypatch) -> None:
     assert review_tasks.audit_periodic()["queued"] is True
     assert review_tasks.audit_periodic()["queued"] is False
     assert len(queued) == AuditRun.objects.count() == 1
+
+
+def test_the_command_audits_in_process(looks) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for name in CLASSES[:2]:
+        for _ in range(4):
+            looks[retired_subject(name).pk] = name
+    out = StringIO()
+    call_command("audit_labels", stdout=out)
+    assert "succeeded: 8 subjects (0 gold)" in out.getvalue()
+    assert AuditRun.objects.get().trigger == "command"
