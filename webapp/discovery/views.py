@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_decide": selectors.can_decide_classes(request.user),
         "proposals": selectors.proposals_for_review(),
         "remap_targets": selectors.remap_targets(),
+        "min_level": settings.GLITCHLAB_DISCOVERY_MIN_LEVEL,
     }
     return render(request, "discovery/home.html", context)
 
