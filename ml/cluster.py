@@ -18,13 +18,14 @@ from scipy.sparse.linalg import eigsh
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import SpectralClustering
 from sklearn.neighbors import kneighbors_graph
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_random_state, validate_data
 
 NOISE = -1
 
 
 class GlitchClusterer(ClusterMixin, BaseEstimator):
-    """UMAP -> kNN graph -> eigengap -> SpectralClustering(affinity="nearest_neighbors").
+    """z-score -> UMAP -> kNN graph -> eigengap -> SpectralClustering("nearest_neighbors").
 
     Parameters
     ----------
@@ -37,6 +38,9 @@ class GlitchClusterer(ClusterMixin, BaseEstimator):
         Clusters with fewer members become noise (-1).
     n_neighbors : int
         Neighbours of the affinity graph (capped at n_samples - 1).
+    standardize : bool
+        z-score every feature first, so a few loud CNN channels do not dominate the
+        distances (better purity in bench/discovery.py, see docs/discovery.md).
     umap_components : int or None
         Dimensions UMAP reduces to before clustering; None or 0 clusters the input as is.
     umap_neighbors, umap_min_dist, umap_metric : UMAP's n_neighbors, min_dist and metric.
@@ -59,6 +63,7 @@ class GlitchClusterer(ClusterMixin, BaseEstimator):
         max_clusters: int = 30,
         min_cluster_size: int = 5,
         n_neighbors: int = 15,
+        standardize: bool = True,
         umap_components: int | None = 10,
         umap_neighbors: int = 30,
         umap_min_dist: float = 0.0,
@@ -69,6 +74,7 @@ class GlitchClusterer(ClusterMixin, BaseEstimator):
         self.max_clusters = max_clusters
         self.min_cluster_size = min_cluster_size
         self.n_neighbors = n_neighbors
+        self.standardize = standardize
         self.umap_components = umap_components
         self.umap_neighbors = umap_neighbors
         self.umap_min_dist = umap_min_dist
@@ -106,6 +112,8 @@ class GlitchClusterer(ClusterMixin, BaseEstimator):
 
     def _reduce(self, X: np.ndarray, seed: int) -> np.ndarray:
         n = X.shape[0]
+        if self.standardize:
+            X = StandardScaler().fit_transform(X)
         if not self.umap_components or n <= self.umap_components + 2:
             return np.asarray(X, dtype=np.float64)
         return umap_project(

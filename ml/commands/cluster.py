@@ -21,6 +21,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--umap-components", type=int, default=10, help="0 clusters the raw embeddings"
     )
+    parser.add_argument(
+        "--no-standardize", action="store_true", help="do not z-score the features first"
+    )
     parser.add_argument("--seed", type=int, default=0)
 
 
@@ -47,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         max_clusters=args.max_clusters,
         min_cluster_size=args.min_cluster_size,
         n_neighbors=args.n_neighbors,
+        standardize=not args.no_standardize,
         umap_components=args.umap_components or None,
         random_state=args.seed,
     ).fit(vectors)
