@@ -148,9 +148,9 @@ def seed(n_users: int, n_subjects: int) -> list[tuple[int, str]]:
     return [(t.user_id, t.key) for t in tokens]
 
 
-def server_cpu_s(server: subprocess.Popen, admin_url: str, database: str) -> float:
-    """CPU seconds used so far by the gunicorn workers and this database's PostgreSQL
-    backends: the server's cost, apart from the load generator and the rest of the machine."""
+def server_cpu_s(server: subprocess.Popen, admin_url: str, database: str) -> tuple[float, float]:
+    """CPU seconds used so far by (the gunicorn processes, this database's PostgreSQL
+    backends): the server's cost, apart from the load generator and the rest of the machine."""
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     with _admin_connect(admin_url) as conn:
         backends = [
@@ -159,14 +159,18 @@ def server_cpu_s(server: subprocess.Popen, admin_url: str, database: str) -> flo
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
             )
         ]
-    ticks = 0
-    for pid in [str(server.pid), *children, *backends]:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # a backend that ended meanwhile
-        ticks += int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+
+    def seconds(pids: list[str]) -> float:
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a backend that ended meanwhile
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    return seconds([str(server.pid), *children]), seconds(backends)
 
 
 def votes_stored() -> int:
@@ -325,7 +329,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def report(
-    users: int, duration: float, tally: Tally, stored: int, cpu_s: float
+    users: int, duration: float, tally: Tally, stored: int, cpu_s: tuple[float, float]
 ) -> dict[str, object]:
     both = tally.next_ms + tally.vote_ms
     loops = max(len(tally.vote_ms), 1)
@@ -346,7 +350,9 @@ def report(
         "votes_in_db": stored,
         "lost_votes": tally.votes_acknowledged - stored,
         "empty_queue": tally.empty_queue,
-        "server_cpu_ms_per_vote": round(cpu_s * 1000 / loops, 1),  # next + vote, both
+        # CPU per next + vote pair: gunicorn (Django) and PostgreSQL
+        "django_cpu_ms_per_vote": round(cpu_s[0] * 1000 / loops, 1),
+        "postgres_cpu_ms_per_vote": round(cpu_s[1] * 1000 / loops, 1),
         "load_average": os.getloadavg()[0],
     }
     print(
@@ -358,8 +364,9 @@ def report(
         flush=True,
     )
     print(
-        f"    server CPU {row['server_cpu_ms_per_vote']} ms per next+vote "
-        f"(gunicorn + PostgreSQL backends); machine load average {row['load_average']:.1f}"
+        f"    server CPU per next+vote: gunicorn {row['django_cpu_ms_per_vote']} ms + "
+        f"PostgreSQL {row['postgres_cpu_ms_per_vote']} ms; "
+        f"machine load average {row['load_average']:.1f}"
     )
     for what, count in sorted(tally.errors.items()):
         print(f"    error x{count}: {what}")
@@ -417,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
             for level, users in enumerate(args.users, start=1):
                 before, cpu_before = votes_stored(), server_cpu_s(server, args.admin_url, name)
                 tally = asyncio.run(run_level(port, keys[:users], args.duration, args.think, level))
-                cpu = server_cpu_s(server, args.admin_url, name) - cpu_before
+                cpu_after = server_cpu_s(server, args.admin_url, name)
+                cpu = (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1])
                 rows.append(report(users, args.duration, tally, votes_stored() - before, cpu))
             if args.json:
                 Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
