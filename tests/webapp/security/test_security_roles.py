@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 # needs a login; adding a route here is a security decision, review it as one.
 PUBLIC = {
     "",  # home
+    "healthz",  # the container health check: says only "ok"
     "field-guide/",
     "subjects/<int:subject_id>/",  # read-only; gold answers hidden (tested below)
     "accounts/signup/",
