@@ -116,6 +116,24 @@ def flip_labels(
     return noisy, flipped
 
 
+def simulated_votes(
+    truth: np.ndarray, n_classes: int, n_votes: int, accuracy: float, seed: int
+) -> np.ndarray:
+    """(N, K) mean W_i of `n_votes` independent volunteers per glitch (as on gold subjects,
+    where volunteers answer without seeing the label): each names the true class with
+    probability `accuracy`, else a random other one; W_i is their prior-style column
+    (accuracy on the answer, the rest spread evenly)."""
+    rng = np.random.default_rng(2000 + seed)
+    votes = np.zeros((len(truth), n_classes))
+    for _ in range(n_votes):
+        wrong = (truth + rng.integers(1, n_classes, size=len(truth))) % n_classes
+        answer = np.where(rng.random(len(truth)) < accuracy, truth, wrong)
+        column = np.full((len(truth), n_classes), (1 - accuracy) / (n_classes - 1))
+        column[np.arange(len(truth)), answer] = accuracy
+        votes += column / n_votes
+    return votes
+
+
 def score(ranked: list[int], issues: np.ndarray, flipped: np.ndarray) -> dict[str, float]:
     k = len(flipped)
     truth = set(flipped.tolist())
@@ -139,6 +157,10 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--c", type=float, nargs="+", default=[0.05, 0.2, 1.0])
     parser.add_argument("--pca", type=int, default=64, help="0: the full feature width")
+    parser.add_argument(
+        "--votes", type=int, default=0, help="also blend N simulated volunteer votes per glitch"
+    )
+    parser.add_argument("--vote-accuracy", type=float, default=0.7)
     parser.add_argument("--features", choices=("images", "gaussian"), default="images")
     parser.add_argument("--image-size", type=int, default=224)
     args = parser.parse_args()
@@ -165,12 +187,20 @@ def main() -> int:
     for c in args.c:
         variants = [(r, o) for o in ORDERS for r in RANK_BY]
         per_rank: dict[tuple[str, str], list[dict[str, float]]] = {v: [] for v in variants}
+        if args.votes:
+            per_rank["self_confidence", f"+{args.votes} votes"] = []
         started = time.perf_counter()
         for seed in range(args.seeds):
             noisy, flipped = flip_labels(y, n_classes, args.noise, seed)
             # The out-of-fold probabilities once per (C, seed); both rankings read them.
             probs = out_of_fold_proba(
-                x, noisy, n_classes, n_splits=args.folds, c=c, random_state=seed
+                x,
+                noisy,
+                n_classes,
+                n_splits=args.folds,
+                c=c,
+                n_components=args.pca or None,
+                random_state=seed,
             )
             plain = np.argsort(probs[np.arange(len(noisy)), noisy], kind="stable").tolist()
             for rank_by, order in variants:
@@ -178,6 +208,12 @@ def main() -> int:
                 row = score([r.index for r in finder.rows_], finder.issues_, flipped)
                 row["plain_precision"] = score(plain, finder.issues_, flipped)["topk_precision"]
                 per_rank[rank_by, order].append(row)
+            if args.votes:
+                votes = simulated_votes(y, n_classes, args.votes, args.vote_accuracy, seed)
+                finder = MislabelFinder(vote_weight=0.5).fit_proba(probs, noisy, votes=votes)
+                row = score([r.index for r in finder.rows_], finder.issues_, flipped)
+                row["plain_precision"] = float("nan")
+                per_rank["self_confidence", f"+{args.votes} votes"].append(row)
         seconds = (time.perf_counter() - started) / args.seeds
         for (rank_by, order), rows in per_rank.items():
             mean = {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
