@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from ml.classes import NONE_OF_THE_ABOVE
+from webapp.labeling.models import GlitchClass
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,21 @@ def gold_rate() -> float:
 
 
 def levels() -> list[list[str]]:
-    """Classes each level adds; level 1 is levels()[0]."""
-    return [list(names) for names in settings.GLITCHLAB_LEVELS]
+    """Classes each level adds; level 1 is levels()[0].
+
+    Classes accepted at run time (discovery's new classes: active in the class table but in
+    no configured level) join the top level, as Gravity Spy offered new classes to its most
+    experienced volunteers first.
+    """
+    configured = [list(names) for names in settings.GLITCHLAB_LEVELS]
+    listed = {name for names in configured for name in names} | {NONE_OF_THE_ABOVE}
+    accepted = (
+        GlitchClass.objects.filter(status=GlitchClass.Status.ACTIVE)
+        .exclude(name__in=listed)
+        .values_list("name", flat=True)
+    )
+    configured[-1].extend(accepted)
+    return configured
 
 
 def max_level() -> int:

@@ -1,0 +1,35 @@
+"""Levels: a class accepted at run time (discovery) is offered at the top level only."""
+
+import pytest
+
+from webapp.labeling import config
+from webapp.labeling.keys import key_for
+from webapp.labeling.models import GlitchClass
+
+pytestmark = pytest.mark.django_db
+
+
+def add_class(name: str, status: str) -> GlitchClass:
+    taken = set(GlitchClass.objects.values_list("key", flat=True))
+    return GlitchClass.objects.create(name=name, key=key_for(name, taken), status=status)
+
+
+def test_an_accepted_new_class_joins_the_top_level_only():
+    add_class("Reverse_Chirp", GlitchClass.Status.ACTIVE)
+    top = config.max_level()
+    assert "Reverse_Chirp" in config.classes_new_at_level(top)
+    assert "Reverse_Chirp" in config.classes_unlocked_at_level(top)
+    assert "Reverse_Chirp" not in config.classes_unlocked_at_level(top - 1)
+    assert config.level_of_class("Reverse_Chirp") == top
+
+
+def test_provisional_and_deprecated_classes_are_in_no_level():
+    add_class("Maybe_New", GlitchClass.Status.PROVISIONAL)
+    add_class("Old_One", GlitchClass.Status.DEPRECATED)
+    assert config.level_of_class("Maybe_New") is None
+    assert config.level_of_class("Old_One") is None
+
+
+def test_the_canonical_classes_keep_their_configured_levels():
+    assert config.level_of_class("Blip") == 1 and config.level_of_class("Whistle") == 1
+    assert config.levels()[:-1] == [list(names) for names in config.settings.GLITCHLAB_LEVELS[:-1]]
