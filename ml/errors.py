@@ -1,4 +1,4 @@
-"""Errors that mean "the user asked for something we cannot do": the CLI prints one line, no traceback."""
+"""User errors: the CLI prints their one-line message and exits non-zero, no traceback."""
 
 
 class UserError(Exception):

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
 from ml.commands import add_data_argument, add_encode_arguments, encode, load
 from ml.errors import UserError
 
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _features(samples: list, args: argparse.Namespace):  # noqa: ANN202 - numpy array
+def _features(samples: list, args: argparse.Namespace) -> np.ndarray:
     import torch
 
     from ml.embed import embed

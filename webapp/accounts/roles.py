@@ -15,7 +15,7 @@ def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
         return False
     if getattr(user, "is_superuser", False):
         return True
-    return user.groups.filter(name=role).exists()  # type: ignore[union-attr]
+    return user.groups.filter(name=role).exists()
 
 
 def is_reviewer(user: AbstractBaseUser | AnonymousUser) -> bool:

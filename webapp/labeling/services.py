@@ -56,7 +56,7 @@ def volunteer_profile_get_or_create(*, user: AbstractBaseUser) -> VolunteerProfi
 def volunteer_register(*, user: AbstractBaseUser) -> VolunteerProfile:
     """A new account joins the volunteer group at level 1."""
     group, _ = Group.objects.get_or_create(name=VOLUNTEER)
-    user.groups.add(group)  # type: ignore[attr-defined]
+    user.groups.add(group)
     return volunteer_profile_get_or_create(user=user)
 
 
@@ -370,7 +370,9 @@ def _check_image_file(path: Path) -> None:
         raise ValidationError(f"{path}: {problem}")
 
 
-def glitch_class_example_add(*, glitch_class: GlitchClass, path: Path, duration: float | None):
+def glitch_class_example_add(
+    *, glitch_class: GlitchClass, path: Path, duration: float | None
+) -> tuple[GlitchClassExample, bool]:
     """Add a field-guide image to a class (idempotent per file name)."""
     example = GlitchClassExample.objects.filter(
         glitch_class=glitch_class, source_name=path.name
