@@ -62,3 +62,16 @@ def write_glitch(
         energy = blob_energy(105, 140, centre=0.2 + 0.15 * durations.index(duration))
         paths.append(write_image(folder / (name_of.format(d=duration) + suffix), full_plot(energy)))
     return paths
+
+
+GLITCH_DURATIONS = (0.5, 1.0, 2.0, 4.0)
+# where each class's blob sits (fraction of the plot height): separable by position
+CENTRE = {"Blip": 0.25, "Whistle": 0.75, "Reverse_Chirp": 0.5}
+
+
+def write_glitches(root: Path, label: str, count: int, first: int = 0) -> None:
+    """`count` glitches of `label` as <label>/<id>_<duration>.png, blob placed by class."""
+    for n in range(first, first + count):
+        for duration in GLITCH_DURATIONS:
+            energy = blob_energy(105, 140, centre=CENTRE[label], spread=0.08 + 0.01 * (n % 3))
+            write_image(root / label / f"g{label[:2]}{n:03d}_{duration}.png", full_plot(energy))

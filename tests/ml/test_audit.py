@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli import write_glitches
+from image_factories import write_glitches
 
 from ml.audit import MislabelFinder, confident_joint, find_label_issues, out_of_fold_proba
 from ml.cli import main

@@ -7,20 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from image_factories import blob_energy, full_plot, write_image
+from image_factories import write_glitches
 
 from ml.cli import main
-
-DURATIONS = (0.5, 1.0, 2.0, 4.0)
-CENTRE = {"Blip": 0.25, "Whistle": 0.75, "Reverse_Chirp": 0.5}
-
-
-def write_glitches(root: Path, label: str, count: int, first: int = 0) -> None:
-    """`count` glitches of `label` as <label>/<id>_<duration>.png, blob placed by class."""
-    for n in range(first, first + count):
-        for duration in DURATIONS:
-            energy = blob_energy(105, 140, centre=CENTRE[label], spread=0.08 + 0.01 * (n % 3))
-            write_image(root / label / f"g{label[:2]}{n:03d}_{duration}.png", full_plot(energy))
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
