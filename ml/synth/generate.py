@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -299,6 +301,7 @@ def generate(
     jobs = [(label, i) for label in labels for i in range(per_class)]
     _warm_up(styles)
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+    context = _pool_context()  # before the progress bar, whose monitor is a thread
     step = _report(progress, len(jobs))
     results: dict[tuple[str, int], list[dict[str, str]]] = {}
     if n_workers == 1:
@@ -306,7 +309,7 @@ def generate(
             results[(label, i)] = make_glitch(out, label, i, seed, styles)
             step(1)
     else:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
             futures = {
                 pool.submit(make_glitch, out, label, i, seed, styles): (label, i)
                 for label, i in jobs
@@ -317,6 +320,14 @@ def generate(
     write_manifest(manifest, (row for job in jobs for row in results[job]))
     config_path.write_text(json.dumps(config, indent=1) + "\n")
     return manifest
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork while this process runs no other thread: the workers inherit the warm imports and
+    frames for free. A process with threads (a web server, a browser driver, a progress
+    monitor) is forked with whatever locks those threads held, and the pool can hang for
+    ever: then spawn, which costs each worker one import of gwpy."""
+    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
 
 
 def _warm_up(styles: Sequence[str]) -> None:
