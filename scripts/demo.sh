@@ -50,7 +50,7 @@ step "Demo glitches from the simulator (cached after the first run)"
     --new-classes Reverse_Chirp,Fast_Scattering,Low_Frequency_Blip
 "$PY" manage.py import_glitches "$DATA/gold" --role gold --source demo-gold
 "$PY" manage.py import_glitches "$DATA/validation" --role validation --source demo-validation
-"$PY" manage.py import_glitches "$DATA/pool" --role pool --source demo-pool
+"$PY" manage.py import_glitches "$DATA/pool" --role pool --source demo-pool --keep-unknown-classes
 
 step "Celery worker and beat"
 pids=()

@@ -5,7 +5,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from webapp_factories import tiny_png
 
 from webapp.labeling.models import GlitchClassExample, Subject
@@ -43,6 +43,19 @@ def test_import_copies_images_reports_bad_files_and_is_idempotent(glitch_dir, se
     assert (settings.MEDIA_ROOT / blip.images.first().image.name).is_file()
     out, _ = run("import_glitches", str(glitch_dir), "--source", "t")
     assert "imported 0 new subjects" in out and Subject.objects.count() == 2
+
+
+def test_pool_import_can_keep_glitches_of_classes_the_registry_lacks(glitch_dir):
+    out, err = run("import_glitches", str(glitch_dir), "--keep-unknown-classes", "--source", "t")
+    assert "imported 3 new subjects" in out
+    assert "Not_A_Class" not in err and "H1_cccccccccc_1.0.png" in err
+    unknown = Subject.objects.get(external_id="H1_dddddddddd")
+    assert (unknown.role, unknown.source_label, unknown.gold_label) == ("pool", "Not_A_Class", None)
+
+
+def test_keeping_unknown_classes_is_refused_outside_the_pool(glitch_dir):
+    with pytest.raises(CommandError, match="pool only"):
+        run("import_glitches", str(glitch_dir), "--role", "gold", "--keep-unknown-classes")
 
 
 def test_import_of_a_missing_folder_fails_clearly(tmp_path):

@@ -37,6 +37,13 @@ class Command(BaseCommand):
             default=0.0,
             help="import this share of the labelled glitches as gold instead (stable by id)",
         )
+        parser.add_argument(
+            "--keep-unknown-classes",
+            action="store_true",
+            help="pool only: also import glitches whose folder names a class the registry does "
+            "not hold (e.g. simulated new classes for discovery); the name is kept as the "
+            "source label only",
+        )
 
     def handle(self, *args, **options):
         roots = [Path(d) for d in options["directory"]]
@@ -44,8 +51,11 @@ class Command(BaseCommand):
             if not root.exists():
                 raise CommandError(f"{root}: no such file or folder")
         source = options["source"] or roots[0].resolve().name
+        keep_unknown = options["keep_unknown_classes"]
+        if keep_unknown and options["role"] != "pool":
+            raise CommandError("--keep-unknown-classes is for --role pool only")
         registry = ClassRegistry(GlitchClass.objects.values_list("name", flat=True))
-        result = load_samples(roots, registry=registry)
+        result = load_samples(roots, registry=registry, keep_unknown_labels=keep_unknown)
         for problem in result.problems:
             self.stderr.write(f"skipped {problem}")
 
@@ -53,7 +63,7 @@ class Command(BaseCommand):
         for sample in result.samples:
             role = options["role"]
             if (
-                sample.label
+                sample.label in registry
                 and role == "pool"
                 and _in_fraction(sample.id, options["gold_fraction"])
             ):
