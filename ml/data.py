@@ -67,6 +67,10 @@ class Sample:
             return self.paths[duration]
         return self.paths[nearest_duration(duration, self.paths.keys())]
 
+    def files(self) -> list[str]:
+        """The sample's image files as strings, shortest duration first."""
+        return [str(self.paths[d]) for d in sorted(self.paths)]
+
 
 @dataclass
 class LoadResult:

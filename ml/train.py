@@ -753,11 +753,7 @@ def train(
         out_dir,
         class_names=class_names,
         val_ids=[s.id for s in val_samples],
-        val_files=[_files_of(s) for s in val_samples],
+        val_files=[s.files() for s in val_samples],
         progress=progress,
         should_cancel=should_cancel,
     )
-
-
-def _files_of(sample: Any) -> list[str]:
-    return [str(sample.paths[d]) for d in sorted(sample.paths)]

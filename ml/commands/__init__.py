@@ -66,6 +66,8 @@ def encode(
         )
 
 
-def files_of(sample: Any) -> list[str]:
-    """The image files of a sample, shortest duration first."""
-    return [str(sample.paths[d]) for d in sorted(sample.paths)]
+def encode_for_model(model: Any, samples: Sequence[Any], args: argparse.Namespace) -> np.ndarray:
+    """uint8 (N, 3, S, S) images of the samples, encoded the way `model` was trained."""
+    return encode(
+        samples, model.encoding, model.image_size, cache_dir=args.cache_dir, workers=args.workers
+    )

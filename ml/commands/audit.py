@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from ml.commands import add_data_argument, add_encode_arguments, encode, load
+from ml.commands import add_data_argument, add_encode_arguments, encode, encode_for_model, load
 from ml.errors import UserError
 
 
@@ -78,14 +78,7 @@ def _features(samples: list, args: argparse.Namespace) -> np.ndarray:
         from ml.model import load_model
 
         model = load_model(args.model, device=args.device)
-        images = encode(
-            samples,
-            model.encoding,
-            model.image_size,
-            cache_dir=args.cache_dir,
-            workers=args.workers,
-        )
-        return embed(model, images)
+        return embed(model, encode_for_model(model, samples, args))
     from ml.backbones import DEFAULT_BACKBONE, build_backbone
     from ml.model import resolve_device
 

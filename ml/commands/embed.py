@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ml.commands import add_data_argument, add_encode_arguments, encode, load
+from ml.commands import add_data_argument, add_encode_arguments, encode_for_model, load
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,9 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     model = load_model(args.model, device=args.device)
     samples = load(args.data, keep_unknown_labels=True)
-    images = encode(
-        samples, model.encoding, model.image_size, cache_dir=args.cache_dir, workers=args.workers
-    )
+    images = encode_for_model(model, samples, args)
     vectors = embed(model, images)
     out = args.out if args.out.suffix == ".npz" else args.out.with_name(args.out.name + ".npz")
     atomic_write(

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ml.commands import add_data_argument, add_encode_arguments, encode, files_of, load
+from ml.commands import add_data_argument, add_encode_arguments, encode_for_model, load
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -27,15 +27,13 @@ def run(args: argparse.Namespace) -> int:
     samples = [s for s in load(args.data, keep_unknown_labels=True) if s.label is not None]
     if not samples:
         raise UserError("no labelled glitches to evaluate on")
-    images = encode(
-        samples, model.encoding, model.image_size, cache_dir=args.cache_dir, workers=args.workers
-    )
+    images = encode_for_model(model, samples, args)
     report = evaluate(
         model,
         images,
         [s.label for s in samples],
         ids=[s.id for s in samples],
-        files=[files_of(s) for s in samples],
+        files=[s.files() for s in samples],
     )
     if args.plot:
         plot_confusion(report, args.plot)

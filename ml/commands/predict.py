@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ml.commands import add_data_argument, add_encode_arguments, encode, load
+from ml.commands import add_data_argument, add_encode_arguments, encode_for_model, load
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -21,9 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     model = load_model(args.model, device=args.device)
     samples = load(args.data, keep_unknown_labels=True)
-    images = encode(
-        samples, model.encoding, model.image_size, cache_dir=args.cache_dir, workers=args.workers
-    )
+    images = encode_for_model(model, samples, args)
     probs = predict_proba(model, images)
     names = model.class_names
     rows = [

@@ -62,7 +62,6 @@ def config_of(args: argparse.Namespace) -> TrainConfig:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ml.commands import files_of
     from ml.encoding import ENCODINGS
     from ml.model import resolve_device
 
@@ -100,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             config,
             args.out,
             val_ids=[s.id for s in val],
-            val_files=[files_of(s) for s in val],
+            val_files=[s.files() for s in val],
             progress=progress,
         )
     finally:
