@@ -14,9 +14,7 @@ from django.conf import settings
 
 from tasks.celery import app
 from tasks.common import to_samples
-
-# _encode: the scorer's decode (a broken file skips its subject only), shared on purpose.
-from tasks.predictions import _encode, activate_and_reroute
+from tasks.predictions import activate_and_reroute, encode_decodable
 from webapp.discovery import selectors, services
 from webapp.discovery.models import EmbeddingSet
 from webapp.modeling.models import ModelVersion
@@ -50,7 +48,7 @@ def embed_subjects(self: Task, version_id: int, force: bool = False) -> dict[str
         chunks: list[np.ndarray] = []
         batch = settings.GLITCHLAB_SCORE_BATCH_SIZE
         for start in range(0, len(files), batch):
-            images, kept = _encode(
+            images, kept = encode_decodable(
                 to_samples(files[start : start + batch]), model.encoding, model.image_size
             )
             if kept:

@@ -29,7 +29,7 @@ def _wanted(version_id: int) -> ModelVersion | None:
     return version
 
 
-def _encode(samples: list[Any], encoding: str, size: int) -> tuple[np.ndarray, list[Any]]:
+def encode_decodable(samples: list[Any], encoding: str, size: int) -> tuple[np.ndarray, list[Any]]:
     """uint8 (N, 3, S, S) of the samples that decode; a broken file skips its subject only."""
     from ml.encoding import DecodeError, encode_sample, encode_samples
 
@@ -76,7 +76,7 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
                 if _wanted(version_id) is None:  # superseded by a newer request
                     return {"version_id": version_id, "status": "superseded", "scored": scored}
                 samples = to_samples(todo[start : start + batch])
-                images, kept = _encode(samples, model.encoding, model.image_size)
+                images, kept = encode_decodable(samples, model.encoding, model.image_size)
                 if kept:
                     services.predictions_store(
                         version_id=version_id,

@@ -49,13 +49,13 @@ def can_decide_classes(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def subject_files_all() -> list[SubjectFiles]:
     """Every subject with images, as the tasks hand them to ml/ (label: retired or gold)."""
-    from webapp.modeling.selectors import _files_of  # the one mapping of rows to files
+    from webapp.modeling.selectors import subject_files  # the one mapping of rows to files
 
     def label_of(s: Subject) -> str | None:
         chosen = s.gold_label or s.retired_label
         return chosen.name if chosen else None
 
-    return _files_of(Subject.objects.all(), label_of)
+    return subject_files(Subject.objects.all(), label_of)
 
 
 def embedding_set_current() -> EmbeddingSet | None:

@@ -73,7 +73,7 @@ class SubjectFiles:
     ifo: str
 
 
-def _files_of(subjects: QuerySet[Subject], label_of: Any) -> list[SubjectFiles]:
+def subject_files(subjects: QuerySet[Subject], label_of: Any) -> list[SubjectFiles]:
     from webapp.labeling.models import SubjectImage
 
     media = Path(settings.MEDIA_ROOT)
@@ -110,7 +110,7 @@ def training_data() -> tuple[list[SubjectFiles], list[SubjectFiles]]:
     def val_label(s: Subject) -> str | None:
         return s.gold_label.name if s.gold_label else (s.source_label or None)
 
-    return _files_of(train, train_label), _files_of(validation, val_label)
+    return subject_files(train, train_label), subject_files(validation, val_label)
 
 
 def subjects_to_score(*, version: ModelVersion) -> list[SubjectFiles]:
@@ -120,7 +120,7 @@ def subjects_to_score(*, version: ModelVersion) -> list[SubjectFiles]:
     todo = Subject.objects.filter(status=Subject.Status.ACTIVE, role=Subject.Role.POOL).exclude(
         predictions__model_version=version
     )
-    return _files_of(todo, lambda s: None)
+    return subject_files(todo, lambda s: None)
 
 
 def subjects_unscored_count(*, version: ModelVersion) -> int:

@@ -15,7 +15,7 @@ from ml.classes import NONE_OF_THE_ABOVE
 from webapp.labeling import config as labeling_config
 from webapp.labeling import consensus
 from webapp.labeling.models import Classification, Subject, VolunteerProfile
-from webapp.modeling.selectors import SubjectFiles, _files_of
+from webapp.modeling.selectors import SubjectFiles, subject_files
 from webapp.review.models import AuditRun, LabelChange, Suspect, Verdict
 
 # --- what an audit ranks ---------------------------------------------------------------
@@ -37,7 +37,7 @@ def current_label(subject: Subject) -> str | None:
 
 def audit_files() -> list[SubjectFiles]:
     """The subjects an audit ranks, as ml/ needs them (id, label, image files)."""
-    return _files_of(subjects_to_audit(), current_label)
+    return subject_files(subjects_to_audit(), current_label)
 
 
 @dataclass
