@@ -1,7 +1,18 @@
 """Shared test settings: fast password hashing and a throwaway MEDIA_ROOT for every
 test that touches Django settings."""
 
+import sys
+
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_class_table():
+    """Each test reads the class table anew: a copy cached by an earlier test may hold rows
+    that test's rollback removed."""
+    config = sys.modules.get("webapp.labeling.config")
+    if config is not None:
+        config.forget_class_table()
 
 
 @pytest.fixture

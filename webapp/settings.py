@@ -193,6 +193,10 @@ GLITCHLAB_PROMOTION_ALPHA = env_float("GLITCHLAB_PROMOTION_ALPHA", 0.7)
 GLITCHLAB_PROMOTION_MIN_GOLD = env_int("GLITCHLAB_PROMOTION_MIN_GOLD", 3)
 # Share of gold subjects mixed into a volunteer's queue (0..1).
 GLITCHLAB_GOLD_RATE = env_float("GLITCHLAB_GOLD_RATE", 0.2)
+# Seconds a web or worker process keeps its copy of the class table (names, status,
+# thresholds: read on every vote). A class an admin accepts or deprecates reaches the other
+# processes within this time; the process that made the change sees it at once.
+GLITCHLAB_CLASS_CACHE_S = env_float("GLITCHLAB_CLASS_CACHE_S", 5.0)
 # Levels: each entry lists the classes that level ADDS (Gravity Spy's order).
 # None_of_the_Above is offered at every level.
 GLITCHLAB_LEVELS: list[list[str]] = [

@@ -319,9 +319,9 @@ def class_proposal_reject(
             proposal_id, ClassProposal.Status.PROPOSED, ClassProposal.Status.PROVISIONAL
         )
         if proposal.glitch_class is not None:
-            GlitchClass.objects.filter(pk=proposal.glitch_class_id).update(
-                status=GlitchClass.Status.DEPRECATED
-            )
+            glitch_class = proposal.glitch_class
+            glitch_class.status = GlitchClass.Status.DEPRECATED
+            glitch_class.save(update_fields=["status"])  # save, not update: signals fire
         proposal.status = ClassProposal.Status.REJECTED
         proposal.save(update_fields=["status"])
         _record(proposal, actor, note)

@@ -120,7 +120,9 @@ def classification_create(request: Request) -> Response:
         "created": result.created,
         "gold": gold,
         "promoted": result.promoted,
-        "progress": _progress(request.user),
+        "progress": asdict(
+            selectors.volunteer_progress(volunteer=request.user, profile=result.profile)
+        ),
     }
     code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     return Response(ClassificationOutSerializer(body).data, status=code)

@@ -6,6 +6,7 @@ services, selectors and pure consensus functions never read settings directly.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -51,6 +52,53 @@ def gold_rate() -> float:
     return settings.GLITCHLAB_GOLD_RATE
 
 
+@dataclass(frozen=True)
+class ClassRow:
+    name: str
+    status: str
+    retire_threshold: float | None
+
+
+_class_table: tuple[float, list[ClassRow]] | None = None  # (when read, rows)
+
+
+def class_table() -> list[ClassRow]:
+    """The class table in registry order, read at most once per GLITCHLAB_CLASS_CACHE_S
+    seconds per process: every vote and queue request needs it, and it changes only when an
+    admin accepts, rejects or deprecates a class (which clears this process's copy at once;
+    other processes see the change within the TTL)."""
+    global _class_table
+    cached = _class_table
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < settings.GLITCHLAB_CLASS_CACHE_S:
+        return cached[1]
+    rows = [
+        ClassRow(name, status, threshold)
+        for name, status, threshold in GlitchClass.objects.values_list(
+            "name", "status", "retire_threshold"
+        )
+    ]
+    _class_table = (now, rows)  # one assignment: threads see the old or the new copy
+    return rows
+
+
+def forget_class_table() -> None:
+    """Drop this process's copy of the class table: the next read goes to the database."""
+    global _class_table
+    _class_table = None
+
+
+def active_class_names() -> list[str]:
+    return [row.name for row in class_table() if row.status == GlitchClass.Status.ACTIVE]
+
+
+def class_retire_thresholds() -> dict[str, float]:
+    """Per-class retirement thresholds that override GLITCHLAB_RETIRE_THRESHOLD."""
+    return {
+        row.name: row.retire_threshold for row in class_table() if row.retire_threshold is not None
+    }
+
+
 def levels() -> list[list[str]]:
     """Classes each level adds; level 1 is levels()[0].
 
@@ -60,12 +108,7 @@ def levels() -> list[list[str]]:
     """
     configured = [list(names) for names in settings.GLITCHLAB_LEVELS]
     listed = {name for names in configured for name in names} | {NONE_OF_THE_ABOVE}
-    accepted = (
-        GlitchClass.objects.filter(status=GlitchClass.Status.ACTIVE)
-        .exclude(name__in=listed)
-        .values_list("name", flat=True)
-    )
-    configured[-1].extend(accepted)
+    configured[-1].extend(name for name in active_class_names() if name not in listed)
     return configured
 
 

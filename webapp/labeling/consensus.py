@@ -77,6 +77,16 @@ def gold_answers_of_class(confusion: Confusion, name: str) -> int:
     return int(sum(confusion.get(name, {}).values()))
 
 
+def gold_answers(confusion: Confusion) -> int:
+    """How many gold subjects the volunteer has answered (every cell of the matrix)."""
+    return int(sum(sum(row.values()) for row in confusion.values()))
+
+
+def gold_answers_correct(confusion: Confusion) -> int:
+    """How many of them they answered right (the diagonal)."""
+    return int(sum(float(row.get(true, 0.0)) for true, row in confusion.items()))
+
+
 def confusion_add(
     confusion: Confusion, true: str, answered: str, delta: int = 1
 ) -> dict[str, dict[str, float]]:

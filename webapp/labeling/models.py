@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 
 class GlitchClass(models.Model):
@@ -194,8 +196,20 @@ class VolunteerProfile(models.Model):
     level = models.PositiveSmallIntegerField(default=1)  # only ever goes up
     # {true class: {answered class: count}} over gold subjects.
     gold_confusion = models.JSONField(default=dict, blank=True)
+    # Votes given (gold included), kept with each vote and undo: the queue and the progress
+    # panel read it on every request, where counting a long history would grow without bound.
+    n_classified = models.PositiveIntegerField(default=0)
     promoted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"{self.user} (level {self.level})"
+
+
+@receiver([post_save, post_delete], sender=GlitchClass, dispatch_uid="glitchlab-class-table")
+def _class_table_changed(**kwargs: object) -> None:
+    """Now, and again when the change commits (so a copy read before the commit is not kept)."""
+    from webapp.labeling import config  # config imports this module
+
+    config.forget_class_table()
+    transaction.on_commit(config.forget_class_table)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from webapp.labeling import config, consensus
 from webapp.labeling.models import (
@@ -19,9 +19,10 @@ from webapp.labeling.models import (
 )
 
 
-def _level_of(volunteer: AbstractBaseUser) -> int:
-    profile = VolunteerProfile.objects.filter(user=volunteer).only("level").first()
-    return profile.level if profile else 1
+def _profile_of(volunteer: AbstractBaseUser) -> VolunteerProfile:
+    """The volunteer's profile, or an unsaved level-1 one for an account that never voted."""
+    profile = VolunteerProfile.objects.filter(user=volunteer).first()
+    return profile if profile is not None else VolunteerProfile(user_id=volunteer.pk)
 
 
 def glitch_classes_for_level(*, level: int) -> list[GlitchClass]:
@@ -36,7 +37,7 @@ def glitch_classes_for_level(*, level: int) -> list[GlitchClass]:
 
 
 def glitch_classes_for_volunteer(*, volunteer: AbstractBaseUser) -> list[GlitchClass]:
-    return glitch_classes_for_level(level=_level_of(volunteer))
+    return glitch_classes_for_level(level=_profile_of(volunteer).level)
 
 
 def _with_images(queryset: QuerySet[Subject]) -> QuerySet[Subject]:
@@ -53,7 +54,8 @@ def subject_next_for_volunteer(
 
     exclude_ids lets the page ask for the subject after the one on screen (to preload it).
     """
-    level = _level_of(volunteer)
+    profile = _profile_of(volunteer)
+    level = profile.level
     answered = Classification.objects.filter(volunteer=volunteer)
     open_subjects = (
         Subject.objects.filter(status=Subject.Status.ACTIVE)
@@ -69,9 +71,8 @@ def subject_next_for_volunteer(
     )
     # Deterministic mixing: serve gold while the share of gold among the volunteer's
     # answers (counting this one) is below the configured rate.
-    counts = answered.aggregate(n=Count("pk"), gold=Count("pk", filter=Q(was_gold=True)))
-    n_answered, n_gold = counts["n"], counts["gold"]
-    gold_turn = n_gold < config.gold_rate() * (n_answered + 1)
+    n_gold = consensus.gold_answers(profile.gold_confusion)
+    gold_turn = n_gold < config.gold_rate() * (profile.n_classified + 1)
     first, second = (gold, pool) if gold_turn else (pool, gold)
     return _pick_spread(first, volunteer) or _pick_spread(second, volunteer)
 
@@ -139,15 +140,15 @@ class VolunteerProgress:
     min_gold: int
 
 
-def volunteer_progress(*, volunteer: AbstractBaseUser) -> VolunteerProgress:
-    profile = VolunteerProfile.objects.filter(user=volunteer).first()
-    level = profile.level if profile else 1
-    confusion = profile.gold_confusion if profile else {}
-    counts = Classification.objects.filter(volunteer=volunteer).aggregate(
-        n=Count("pk"),
-        gold=Count("pk", filter=Q(was_gold=True)),
-        gold_correct=Count("pk", filter=Q(was_gold=True, was_correct=True)),
-    )
+def volunteer_progress(
+    *, volunteer: AbstractBaseUser, profile: VolunteerProfile | None = None
+) -> VolunteerProgress:
+    """From the profile alone (pass it when in hand): the gold counts are the confusion
+    matrix's total and diagonal, the vote count is kept on the profile."""
+    if profile is None:
+        profile = _profile_of(volunteer)
+    level = profile.level
+    confusion = profile.gold_confusion
     rules = config.promotion_rules()
     learning = [
         ClassSkill(
@@ -160,9 +161,9 @@ def volunteer_progress(*, volunteer: AbstractBaseUser) -> VolunteerProgress:
     return VolunteerProgress(
         level=level,
         max_level=config.max_level(),
-        n_classified=counts["n"],
-        n_gold=counts["gold"],
-        n_gold_correct=counts["gold_correct"],
+        n_classified=profile.n_classified,
+        n_gold=consensus.gold_answers(confusion),
+        n_gold_correct=consensus.gold_answers_correct(confusion),
         learning=learning,
         min_alpha=rules.alpha,
         min_gold=rules.min_gold,

@@ -10,7 +10,6 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from ml.classes import NONE_OF_THE_ABOVE
@@ -80,14 +79,6 @@ def _promote_while_ready(profile: VolunteerProfile) -> bool:
 # --- consensus -------------------------------------------------------------------------
 
 
-def _class_thresholds() -> dict[str, float]:
-    return dict(
-        GlitchClass.objects.filter(retire_threshold__isnull=False).values_list(
-            "name", "retire_threshold"
-        )
-    )
-
-
 def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Subject:
     """Recompute the subject's counts, posterior W and status from its votes and the active
     model's prediction. The caller holds the subject's row lock (select_for_update).
@@ -117,7 +108,7 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
             n_votes=subject.n_votes,
             n_none_votes=subject.n_none_votes,
             threshold=rules.retire_threshold,
-            class_thresholds=_class_thresholds(),
+            class_thresholds=config.class_retire_thresholds(),
             min_views=rules.retire_min_views,
             close_at_votes=rules.close_at_votes,
             none_votes_to_discovery=rules.none_votes_to_discovery,
@@ -151,8 +142,8 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
 class VoteResult:
     classification: Classification
     created: bool  # False when the same idempotency key was seen before (a replay)
+    profile: VolunteerProfile  # the volunteer's, as this vote left it
     promoted: bool = False
-    level: int = 1
     gold_label: str | None = None  # the right answer, for gold subjects only
     correct: bool | None = None  # gold subjects only
     extra: dict[str, object] = field(default_factory=dict)
@@ -171,8 +162,8 @@ def _vote_result(
     return VoteResult(
         classification=classification,
         created=created,
+        profile=profile,
         promoted=promoted,
-        level=profile.level,
         gold_label=subject.gold_label.name if subject.is_gold and subject.gold_label else None,
         correct=classification.was_correct,
     )
@@ -190,7 +181,8 @@ def classification_create(
 
     Idempotent on (volunteer, idempotency_key): a retried request returns the first result.
     The subject row is locked first, so concurrent votes on one subject queue up and none
-    of their updates is lost.
+    of their updates is lost. Replays and second votes are told apart after the unique
+    constraints refuse them, so a first vote (nearly every request) pays no query for them.
     """
     key = uuid.UUID(str(idempotency_key)) if idempotency_key else uuid.uuid4()
     try:
@@ -200,18 +192,8 @@ def classification_create(
                 .select_related("gold_label")
                 .get(pk=subject_id)
             )
-            # One query for both: a replay of this key, or another vote on this subject.
-            earlier = list(
-                Classification.objects.filter(volunteer=volunteer).filter(
-                    Q(idempotency_key=key) | Q(subject=subject)
-                )[:2]
-            )
-            replay = next((c for c in earlier if c.idempotency_key == key), None)
-            if replay is not None:
-                return _vote_result(replay, created=False, promoted=False)
-            if earlier:
-                raise AlreadyVotedError(f"you already classified subject {subject.pk}")
-
+            # A replay of this key or a second vote on this subject is not looked for here:
+            # the unique constraints refuse the insert below, and the handler tells which.
             profile = VolunteerProfile.objects.select_for_update().filter(user=volunteer).first()
             if profile is None:  # an account made outside volunteer_register
                 profile = VolunteerProfile.objects.select_for_update().get(
@@ -234,22 +216,23 @@ def classification_create(
                     profile.gold_confusion, subject.gold_label.name, glitch_class.name
                 )
                 promoted = _promote_while_ready(profile)
-                profile.save(update_fields=["gold_confusion", "level", "promoted_at"])
             elif glitch_class.name != NONE_OF_THE_ABOVE:
                 rules = config.consensus_rules()
                 classification.weight = consensus.confusion_column(
                     profile.gold_confusion,
                     glitch_class.name,
-                    _weight_class_names(),
+                    config.active_class_names(),
                     prior_alpha=rules.prior_alpha,
                     prior_weight=rules.prior_weight,
                 )
             classification.save()
+            profile.n_classified += 1
+            profile.save(update_fields=["n_classified", "gold_confusion", "level", "promoted_at"])
             subject_consensus_recompute(subject=subject)
             return _vote_result(classification, created=True, promoted=promoted, profile=profile)
     except IntegrityError:
-        # Two requests with the same key raced past the replay check on different subjects'
-        # locks, or the same subject was voted twice: report what is now stored.
+        # The key was used before (a retry: answer as the first time) or the volunteer has
+        # voted on this subject already. Everything this attempt wrote was rolled back.
         existing = Classification.objects.filter(volunteer=volunteer, idempotency_key=key).first()
         if existing is not None:
             return _vote_result(existing, created=False, promoted=False)
@@ -266,12 +249,6 @@ def _class_for_vote(class_name: str, *, level: int) -> GlitchClass:
     if class_name not in unlocked:
         raise ValidationError({"glitch_class": f"{class_name} is not unlocked at level {level}"})
     return glitch_class
-
-
-def _weight_class_names() -> list[str]:
-    return list(
-        GlitchClass.objects.filter(status=GlitchClass.Status.ACTIVE).values_list("name", flat=True)
-    )
 
 
 def classification_undo_last(*, volunteer: AbstractBaseUser) -> Subject:
@@ -295,12 +272,13 @@ def classification_undo_last(*, volunteer: AbstractBaseUser) -> Subject:
             raise UndoNotAllowedError("there is no vote to undo")
         if subject.status == Subject.Status.RETIRED:
             raise UndoNotAllowedError("this glitch has already retired")
+        profile = VolunteerProfile.objects.select_for_update().get(user=volunteer)
         if vote.was_gold and subject.gold_label is not None:
-            profile = VolunteerProfile.objects.select_for_update().get(user=volunteer)
             profile.gold_confusion = consensus.confusion_add(
                 profile.gold_confusion, subject.gold_label.name, vote.glitch_class.name, -1
             )
-            profile.save(update_fields=["gold_confusion"])
+        profile.n_classified = max(profile.n_classified - 1, 0)
+        profile.save(update_fields=["gold_confusion", "n_classified"])
         vote.delete()
         return subject_consensus_recompute(subject=subject, reopen=True)
 

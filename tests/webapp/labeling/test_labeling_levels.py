@@ -33,3 +33,15 @@ def test_provisional_and_deprecated_classes_are_in_no_level():
 def test_the_canonical_classes_keep_their_configured_levels():
     assert config.level_of_class("Blip") == 1 and config.level_of_class("Whistle") == 1
     assert config.levels()[:-1] == [list(names) for names in config.settings.GLITCHLAB_LEVELS[:-1]]
+
+
+def test_a_class_change_reaches_this_process_at_once_and_others_within_the_ttl(settings):
+    settings.GLITCHLAB_CLASS_CACHE_S = 3600
+    assert "Reverse_Chirp" not in config.active_class_names()
+    added = add_class("Reverse_Chirp", GlitchClass.Status.ACTIVE)  # saved here: seen at once
+    assert "Reverse_Chirp" in config.active_class_names()
+    # Another process's change (a bulk update sends no signal) waits for the TTL ...
+    GlitchClass.objects.filter(pk=added.pk).update(retire_threshold=0.8)
+    assert "Reverse_Chirp" not in config.class_retire_thresholds()
+    settings.GLITCHLAB_CLASS_CACHE_S = 0  # ... which has now passed
+    assert config.class_retire_thresholds()["Reverse_Chirp"] == 0.8

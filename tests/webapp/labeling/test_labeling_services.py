@@ -70,6 +70,20 @@ def test_the_same_idempotency_key_twice_stores_one_vote():
     assert subject.n_votes == 1 and Classification.objects.count() == 1
 
 
+def test_the_profile_counts_votes_but_not_replays_or_refusals():
+    user, subject = UserFactory(), SubjectFactory()
+    key = uuid.uuid4()
+    vote(user, subject, "Blip", key)
+    vote(user, subject, "Blip", key)  # a replay
+    with pytest.raises(services.AlreadyVotedError):
+        vote(user, subject, "Whistle")
+    with pytest.raises(ValidationError):
+        vote(user, SubjectFactory(), "Koi_Fish")  # locked at level 1
+    vote(user, gold_subject("Blip"), "Whistle")
+    profile = VolunteerProfile.objects.get(user=user)
+    assert profile.n_classified == Classification.objects.filter(volunteer=user).count() == 2
+
+
 def test_a_second_vote_on_a_subject_is_refused():
     user, subject = UserFactory(), SubjectFactory()
     vote(user, subject, "Blip")
@@ -95,7 +109,7 @@ def test_promotion_after_mastering_blip_and_whistle_and_never_demoted(settings):
     user = UserFactory()
     assert not vote(user, gold_subject("Blip"), "Blip").promoted
     result = vote(user, gold_subject("Whistle"), "Whistle")
-    assert result.promoted and result.level == 2
+    assert result.promoted and result.profile.level == 2
     # Wrong answers and undoing the promoting vote never take the level away.
     vote(user, gold_subject("Blip"), "Whistle")
     services.classification_undo_last(volunteer=user)
@@ -119,9 +133,12 @@ def test_undo_takes_back_the_last_vote_and_its_gold_answer():
     pool, gold = SubjectFactory(), gold_subject("Blip")
     vote(user, pool, "Blip")
     vote(user, gold, "Whistle")
+    assert VolunteerProfile.objects.get(user=user).n_classified == 2
     assert services.classification_undo_last(volunteer=user) == gold
-    assert VolunteerProfile.objects.get(user=user).gold_confusion == {}
+    profile = VolunteerProfile.objects.get(user=user)
+    assert (profile.gold_confusion, profile.n_classified) == ({}, 1)
     assert services.classification_undo_last(volunteer=user) == pool
+    assert VolunteerProfile.objects.get(user=user).n_classified == 0
     pool.refresh_from_db()
     assert (pool.views, pool.posterior, Classification.objects.count()) == (0, {}, 0)
     with pytest.raises(services.UndoNotAllowedError):
