@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/web_load.py [--users 50 200] [--duration 20] [--think 0.75]
                                        [--workers 4] [--threads 8] [--subjects 6000]
+                                       [--gold-share 0.1]
                                        [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
 
 Creates a throwaway PostgreSQL database (dropped at the end), migrates it, creates the
-volunteers (API tokens) and subjects, starts gunicorn on a free loopback port with
+volunteers (API tokens) and subjects (10% gold by default, so the gold mixing, feedback and
+confusion-matrix updates are part of the load), starts gunicorn on a free loopback port with
 production settings (DEBUG off), then for each user count runs that many volunteers for
 --duration seconds. Each volunteer loops like the labelling page: GET /api/subjects/next/,
 look at it for a think time (uniform in [0.5, 1.5] x --think seconds), POST its vote
@@ -115,13 +117,14 @@ def gunicorn_start(env: dict[str, str], port: int, workers: int, threads: int):
 # --- data ---------------------------------------------------------------------------------
 
 
-def seed(n_users: int, n_subjects: int) -> list[tuple[int, str]]:
-    """Volunteers with API tokens and pool subjects with four image rows each."""
+def seed(n_users: int, n_subjects: int, gold_share: float) -> list[tuple[int, str]]:
+    """Volunteers with API tokens and subjects with four image rows each: pool subjects and,
+    as in production, a share of gold ones (Blip and Whistle, the level-1 classes)."""
     from django.contrib.auth.models import Group, User
     from rest_framework.authtoken.models import Token
 
     from webapp.accounts.roles import VOLUNTEER
-    from webapp.labeling.models import Subject, SubjectImage, VolunteerProfile
+    from webapp.labeling.models import GlitchClass, Subject, SubjectImage, VolunteerProfile
 
     group, _ = Group.objects.get_or_create(name=VOLUNTEER)
     users = User.objects.bulk_create(
@@ -130,9 +133,17 @@ def seed(n_users: int, n_subjects: int) -> list[tuple[int, str]]:
     group.user_set.add(*users)
     VolunteerProfile.objects.bulk_create([VolunteerProfile(user=u) for u in users])
     tokens = Token.objects.bulk_create([Token(user=u, key=secrets.token_hex(20)) for u in users])
+    gold_labels = list(GlitchClass.objects.filter(name__in=["Blip", "Whistle"]))
+    n_gold = round(n_subjects * gold_share)
     subjects = Subject.objects.bulk_create(
         [
-            Subject(external_id=f"H1_load{i:06d}", source="load", ifo="H1")
+            Subject(
+                external_id=f"H1_load{i:06d}",
+                source="load",
+                ifo="H1",
+                role=Subject.Role.GOLD if i < n_gold else Subject.Role.POOL,
+                gold_label=gold_labels[i % 2] if i < n_gold else None,
+            )
             for i in range(n_subjects)
         ],
         batch_size=2000,
@@ -383,6 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--subjects", type=int, default=6000)
+    parser.add_argument(
+        "--gold-share", type=float, default=0.1, help="share of the subjects that are gold"
+    )
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
     parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--json", help="also write the rows to this file")
@@ -403,11 +417,12 @@ def main(argv: list[str] | None = None) -> int:
             django.setup()
             started = time.perf_counter()
             call_command("migrate", verbosity=0)
-            accounts = seed(max(args.users), args.subjects)
+            accounts = seed(max(args.users), args.subjects, args.gold_share)
             connections.close_all()
             print(
                 f"database {name}: migrated and seeded {len(accounts)} volunteers, "
-                f"{args.subjects} subjects in {time.perf_counter() - started:.1f} s",
+                f"{args.subjects} subjects ({args.gold_share:.0%} gold) in "
+                f"{time.perf_counter() - started:.1f} s",
                 flush=True,
             )
             port = free_port()

@@ -54,6 +54,7 @@ def gold_rate() -> float:
 
 @dataclass(frozen=True)
 class ClassRow:
+    pk: int
     name: str
     status: str
     retire_threshold: float | None
@@ -73,10 +74,8 @@ def class_table() -> list[ClassRow]:
     if cached is not None and now - cached[0] < settings.GLITCHLAB_CLASS_CACHE_S:
         return cached[1]
     rows = [
-        ClassRow(name, status, threshold)
-        for name, status, threshold in GlitchClass.objects.values_list(
-            "name", "status", "retire_threshold"
-        )
+        ClassRow(*values)
+        for values in GlitchClass.objects.values_list("pk", "name", "status", "retire_threshold")
     ]
     _class_table = (now, rows)  # one assignment: threads see the old or the new copy
     return rows

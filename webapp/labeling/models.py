@@ -114,7 +114,15 @@ class Subject(models.Model):
                 name="gold_subject_has_label",
             ),
         ]
-        indexes = [models.Index(fields=["status", "role", "level", "-priority"])]
+        indexes = [
+            # The volunteers' queue (labeling.selectors.subject_next_for_volunteer): open
+            # subjects of a role in priority order, read from the top without a sort.
+            models.Index(
+                fields=["role", "-priority", "id"],
+                condition=Q(status="active"),
+                name="queue_order",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.external_id

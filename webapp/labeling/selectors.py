@@ -56,23 +56,22 @@ def subject_next_for_volunteer(
     """
     profile = _profile_of(volunteer)
     level = profile.level
-    answered = Classification.objects.filter(volunteer=volunteer)
-    open_subjects = (
-        Subject.objects.filter(status=Subject.Status.ACTIVE)
-        .exclude(pk__in=answered.values("subject_id"))
-        .exclude(pk__in=[pk for pk in exclude_ids if 0 < pk <= MAX_ID])
-    )
-    gold = open_subjects.filter(
-        role=Subject.Role.GOLD,
-        gold_label__name__in=config.classes_unlocked_at_level(level),
-    ).order_by("-priority", "pk")
-    pool = open_subjects.filter(role=Subject.Role.POOL, level__lte=level).order_by(
-        "-priority", "pk"
-    )
     # Deterministic mixing: serve gold while the share of gold among the volunteer's
     # answers (counting this one) is below the configured rate.
     n_gold = consensus.gold_answers(profile.gold_confusion)
     gold_turn = n_gold < config.gold_rate() * (profile.n_classified + 1)
+    unlocked = set(config.classes_unlocked_at_level(level))
+    open_subjects = (
+        Subject.objects.filter(status=Subject.Status.ACTIVE)
+        .exclude(pk__in=Classification.objects.filter(volunteer=volunteer).values("subject_id"))
+        .exclude(pk__in=[pk for pk in exclude_ids if 0 < pk <= MAX_ID])
+        .order_by("-priority", "pk")  # the order of the partial index "queue_order"
+    )
+    gold = open_subjects.filter(
+        role=Subject.Role.GOLD,
+        gold_label_id__in=[row.pk for row in config.class_table() if row.name in unlocked],
+    )
+    pool = open_subjects.filter(role=Subject.Role.POOL, level__lte=level)
     first, second = (gold, pool) if gold_turn else (pool, gold)
     return _pick_spread(first, volunteer) or _pick_spread(second, volunteer)
 
