@@ -2,17 +2,19 @@
 
     .venv/bin/python bench/web_load.py [--users 50 200] [--duration 20] [--think 0.75]
                                        [--workers 4] [--threads 8] [--subjects 6000]
-                                       [--gold-share 0.1]
+                                       [--gold-share 0.1] [--two-requests]
                                        [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
 
 Creates a throwaway PostgreSQL database (dropped at the end), migrates it, creates the
 volunteers (API tokens) and subjects (10% gold by default, so the gold mixing, feedback and
 confusion-matrix updates are part of the load), starts gunicorn on a free loopback port with
 production settings (DEBUG off), then for each user count runs that many volunteers for
---duration seconds. Each volunteer loops like the labelling page: GET /api/subjects/next/,
-look at it for a think time (uniform in [0.5, 1.5] x --think seconds), POST its vote
-(/api/classifications/, token auth, a fresh idempotency key). All volunteers see the same
-queue order, so they pile onto the same subjects: the row lock is exercised, not avoided.
+--duration seconds. Each volunteer loops like the labelling page: look at the subject for a
+think time (uniform in [0.5, 1.5] x --think seconds), POST its vote (/api/classifications/,
+token auth, a fresh idempotency key, with_next), whose answer brings the next subject;
+GET /api/subjects/next/ only to start (--two-requests: before every vote, as the page did
+before with_next). All volunteers see the same queue order, so they pile onto the same
+subjects: the row lock is exercised, not avoided.
 
 Prints per level: requests, p50 / p95 / max latency of next and vote, votes/s, errors
 (non-2xx or transport), and votes acknowledged by the server against votes the database
@@ -260,28 +262,41 @@ class Connection:
             self.writer = None
 
 
-async def volunteer(port: int, token: str, until: float, think: float, seed_: int, tally: Tally):
+async def fetch_next(conn: Connection, tally: Tally) -> int | None:
+    """GET the next subject's id; None (after a pause when the queue is empty) otherwise."""
+    started = time.perf_counter()
+    try:
+        status, body = await conn.request("GET", "/api/subjects/next/")
+    except (OSError, asyncio.IncompleteReadError) as exc:
+        tally.error(f"next {type(exc).__name__}")
+        await conn.close()
+        return None
+    tally.next_ms.append((time.perf_counter() - started) * 1000)
+    if status == 204:
+        tally.empty_queue += 1
+        await asyncio.sleep(1)
+        return None
+    if status != 200:
+        tally.error(f"next HTTP {status}")
+        return None
+    return json.loads(body)["id"]
+
+
+async def volunteer(
+    port: int, token: str, until: float, think: float, seed_: int, tally: Tally, with_next: bool
+):
+    """One volunteer's loop. with_next (as the labelling page does): each vote's answer
+    brings the next subject, so GET next is needed only first; else GET next before each vote."""
     rng = random.Random(seed_)
     conn = Connection(port, token)
     await asyncio.sleep(rng.uniform(0, max(think, 0.05)))  # arrive spread out
+    subject_id: int | None = None  # the subject on screen
     try:
         while time.monotonic() < until:
-            started = time.perf_counter()
-            try:
-                status, body = await conn.request("GET", "/api/subjects/next/")
-            except (OSError, asyncio.IncompleteReadError) as exc:
-                tally.error(f"next {type(exc).__name__}")
-                await conn.close()
-                continue
-            tally.next_ms.append((time.perf_counter() - started) * 1000)
-            if status == 204:
-                tally.empty_queue += 1
-                await asyncio.sleep(1)
-                continue
-            if status != 200:
-                tally.error(f"next HTTP {status}")
-                continue
-            subject_id = json.loads(body)["id"]
+            if subject_id is None:
+                subject_id = await fetch_next(conn, tally)
+                if subject_id is None:
+                    continue
             if think:
                 await asyncio.sleep(think * rng.uniform(0.5, 1.5))
             if time.monotonic() >= until:
@@ -291,7 +306,9 @@ async def volunteer(port: int, token: str, until: float, think: float, seed_: in
                 "glitch_class": rng.choice(CHOICES),
                 "idempotency_key": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                 "seconds_taken": 1.0,
+                "with_next": with_next,
             }
+            subject_id = None
             started = time.perf_counter()
             tally.votes_sent += 1
             try:
@@ -305,6 +322,9 @@ async def volunteer(port: int, token: str, until: float, think: float, seed_: in
             tally.vote_ms.append((time.perf_counter() - started) * 1000)
             if status == 201:
                 tally.votes_acknowledged += 1
+                if with_next:
+                    following = json.loads(body)["next"]
+                    subject_id = following["id"] if following else None
             else:
                 tally.error(f"vote HTTP {status}: {body[:80]!r}")
     finally:
@@ -312,14 +332,14 @@ async def volunteer(port: int, token: str, until: float, think: float, seed_: in
 
 
 async def run_level(
-    port: int, tokens: list[str], duration: float, think: float, level: int
+    port: int, tokens: list[str], duration: float, think: float, level: int, with_next: bool
 ) -> Tally:
     tally = Tally()
     until = time.monotonic() + duration
     # A seed per (level, volunteer): idempotency keys must never repeat across levels.
     await asyncio.gather(
         *(
-            volunteer(port, token, until, think, level * 100_000 + i, tally)
+            volunteer(port, token, until, think, level * 100_000 + i, tally, with_next)
             for i, token in enumerate(tokens)
         )
     )
@@ -361,7 +381,7 @@ def report(
         "votes_in_db": stored,
         "lost_votes": tally.votes_acknowledged - stored,
         "empty_queue": tally.empty_queue,
-        # CPU per next + vote pair: gunicorn (Django) and PostgreSQL
+        # CPU per vote (with its GET next in --two-requests): gunicorn (Django), PostgreSQL
         "django_cpu_ms_per_vote": round(cpu_s[0] * 1000 / loops, 1),
         "postgres_cpu_ms_per_vote": round(cpu_s[1] * 1000 / loops, 1),
         "load_average": os.getloadavg()[0],
@@ -375,7 +395,7 @@ def report(
         flush=True,
     )
     print(
-        f"    server CPU per next+vote: gunicorn {row['django_cpu_ms_per_vote']} ms + "
+        f"    server CPU per vote: gunicorn {row['django_cpu_ms_per_vote']} ms + "
         f"PostgreSQL {row['postgres_cpu_ms_per_vote']} ms; "
         f"machine load average {row['load_average']:.1f}"
     )
@@ -398,6 +418,11 @@ def main(argv: list[str] | None = None) -> int:
         "--gold-share", type=float, default=0.1, help="share of the subjects that are gold"
     )
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
+    parser.add_argument(
+        "--two-requests",
+        action="store_true",
+        help="GET next before every vote (the page before votes answered with the next subject)",
+    )
     parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
@@ -429,16 +454,22 @@ def main(argv: list[str] | None = None) -> int:
             server = gunicorn_start(env, port, args.workers, args.threads)
             print(
                 f"gunicorn gthread workers={args.workers} threads={args.threads} on :{port}; "
-                f"{os.cpu_count()} CPUs; think {args.think} s; {args.duration:.0f} s per level",
+                f"{os.cpu_count()} CPUs; think {args.think} s; {args.duration:.0f} s per level; "
+                f"{'GET next + vote' if args.two_requests else 'vote with_next'} per loop",
                 flush=True,
             )
             keys = [key for _, key in accounts]
+            with_next = not args.two_requests
             if args.warmup:  # imports, first connections of every thread: not measured
-                asyncio.run(run_level(port, keys[: max(args.users)], args.warmup, args.think, 0))
+                asyncio.run(
+                    run_level(port, keys[: max(args.users)], args.warmup, args.think, 0, with_next)
+                )
             rows = []
             for level, users in enumerate(args.users, start=1):
                 before, cpu_before = votes_stored(), server_cpu_s(server, args.admin_url, name)
-                tally = asyncio.run(run_level(port, keys[:users], args.duration, args.think, level))
+                tally = asyncio.run(
+                    run_level(port, keys[:users], args.duration, args.think, level, with_next)
+                )
                 cpu_after = server_cpu_s(server, args.admin_url, name)
                 cpu = (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1])
                 rows.append(report(users, args.duration, tally, votes_stored() - before, cpu))

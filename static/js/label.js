@@ -165,12 +165,17 @@ async function sendVote(body) {
 }
 
 // Keep exactly one subject waiting behind the one on screen (undefined: still loading,
-// null: the queue is empty). Subjects with a vote on its way are excluded.
+// null: the queue is empty). Subjects with a vote on its way are excluded. `source`, when
+// given, is a vote on its way whose answer carries that subject (one request, not two).
 let refilling = null;
-function refill() {
-  refilling ??= fetchNext()
-    .then((subject) => {
-      state.next = subject;
+function refill(source) {
+  if (refilling) return refilling;
+  const subject = source
+    ? source.then((r) => (r.ok && r.data && "next" in r.data ? preload(r.data.next) : fetchNext()))
+    : fetchNext();
+  refilling = subject
+    .then((s) => {
+      state.next = s;
     })
     .finally(() => {
       refilling = null;
@@ -224,13 +229,17 @@ async function vote(className, pressedAt) {
   app.dataset.pending = String(state.inFlight.size);
   show(state.next);
   state.next = undefined;
+  if (state.current) {
+    body.with_next = true; // the answer brings the subject after the one now on screen
+    body.exclude = [state.current.id, ...state.inFlight];
+  }
   nextPaint().then(() => {
     const ms = performance.now() - pressedAt;
     window.glitchlabTimings.push(ms);
     app.dataset.lastSwapMs = ms.toFixed(1);
   });
   const sending = sendVote(body);
-  if (state.current) refill();
+  if (state.current) refill(sending);
   const result = await sending;
   state.inFlight.delete(subject.id);
   if (result.ok) {

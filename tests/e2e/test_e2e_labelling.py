@@ -51,6 +51,8 @@ def test_new_volunteer_signs_up_labels_five_by_keyboard_and_is_promoted(page, se
     assert page.inner_text("[data-testid=logout]") == "Log out newbie"
     assert page.inner_text("[data-testid=level]") == "Level 1"
 
+    api_calls: list[str] = []
+    page.on("request", lambda r: api_calls.append(r.method + " " + r.url.split("/api/")[-1]))
     gold_feedback = []
     for _ in range(5):
         subject = shown_subject(page)
@@ -67,6 +69,11 @@ def test_new_volunteer_signs_up_labels_five_by_keyboard_and_is_promoted(page, se
     assert page.locator("button[data-class=Koi_Fish] kbd").inner_text() == "K"
     assert VolunteerProfile.objects.get(user__username="newbie").level == 2
     assert Classification.objects.filter(volunteer__username="newbie").count() == 5
+    # One request per vote: each vote's answer brings the subject to preload next (the
+    # page asks GET next only while it starts).
+    votes = [i for i, call in enumerate(api_calls) if call.startswith("POST classifications/")]
+    assert len(votes) == 5
+    assert not any(call.startswith("GET subjects/next/") for call in api_calls[votes[0] :])
 
     timings = page.evaluate("window.glitchlabTimings")
     assert len(timings) == 5

@@ -20,6 +20,7 @@ from webapp.labeling.models import GlitchClass, GlitchClassExample, Subject
 from webapp.labeling.serializers import (
     ClassificationInSerializer,
     ClassificationOutSerializer,
+    ClassificationWithNextOutSerializer,
     GlitchClassSerializer,
     ProgressSerializer,
     SubjectDetailSerializer,
@@ -82,13 +83,15 @@ def subject_detail(request: Request, subject_id: int) -> Response:
 
 @extend_schema(
     request=ClassificationInSerializer,
-    responses={201: ClassificationOutSerializer, 200: ClassificationOutSerializer},
+    responses={201: ClassificationWithNextOutSerializer, 200: ClassificationWithNextOutSerializer},
 )
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def classification_create(request: Request) -> Response:
     """Vote. The vote is committed before the answer; a retry with the same key returns the
-    first answer (200) instead of a second vote. Votes are always the caller's own."""
+    first answer (200) instead of a second vote. Votes are always the caller's own. With
+    with_next the answer also carries the caller's next subject, as GET subjects/next/
+    would give it: the labelling page needs one request per vote, not two."""
     incoming = ClassificationInSerializer(data=request.data)
     incoming.is_valid(raise_exception=True)
     data = incoming.validated_data
@@ -124,8 +127,14 @@ def classification_create(request: Request) -> Response:
             selectors.volunteer_progress(volunteer=request.user, profile=result.profile)
         ),
     }
+    out: type[ClassificationOutSerializer] = ClassificationOutSerializer
+    if data["with_next"]:
+        body["next"] = selectors.subject_next_for_volunteer(
+            volunteer=request.user, exclude_ids=data.get("exclude", []), profile=result.profile
+        )
+        out = ClassificationWithNextOutSerializer
     code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-    return Response(ClassificationOutSerializer(body).data, status=code)
+    return Response(out(body).data, status=code)
 
 
 @extend_schema(request=None, responses=UndoOutSerializer)

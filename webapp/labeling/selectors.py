@@ -47,14 +47,19 @@ def _with_images(queryset: QuerySet[Subject]) -> QuerySet[Subject]:
 
 
 def subject_next_for_volunteer(
-    *, volunteer: AbstractBaseUser, exclude_ids: Iterable[int] = ()
+    *,
+    volunteer: AbstractBaseUser,
+    exclude_ids: Iterable[int] = (),
+    profile: VolunteerProfile | None = None,
 ) -> Subject | None:
     """The next subject to show: fits the volunteer's level, not yet answered by them,
     still collecting votes; highest priority first, with gold mixed in at GLITCHLAB_GOLD_RATE.
 
-    exclude_ids lets the page ask for the subject after the one on screen (to preload it).
+    exclude_ids lets the page ask for the subject after the one on screen (to preload it);
+    pass the volunteer's profile when it is in hand (a vote just saved it).
     """
-    profile = _profile_of(volunteer)
+    if profile is None:
+        profile = _profile_of(volunteer)
     level = profile.level
     # Deterministic mixing: serve gold while the share of gold among the volunteer's
     # answers (counting this one) is below the configured rate.

@@ -115,6 +115,15 @@ class ClassificationInSerializer(serializers.Serializer):
         required=False, help_text="client-made UUID; a retry with the same key is harmless"
     )
     seconds_taken = serializers.FloatField(required=False, min_value=0, max_value=86400)
+    with_next = serializers.BooleanField(
+        default=False, help_text="also answer with the caller's next subject (one round trip)"
+    )
+    exclude = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=100,
+        help_text="with with_next: subjects not to offer (e.g. the one on screen)",
+    )
 
 
 class GoldFeedbackSerializer(serializers.Serializer):
@@ -141,6 +150,15 @@ class ClassificationOutSerializer(serializers.Serializer):
     gold = GoldFeedbackSerializer(allow_null=True)
     promoted = serializers.BooleanField()
     progress = ProgressSerializer()
+
+
+class ClassificationWithNextOutSerializer(ClassificationOutSerializer):
+    """The answer to a vote sent with with_next."""
+
+    # Not required in the schema: a vote sent without with_next is answered without it.
+    next = SubjectToLabelSerializer(
+        required=False, allow_null=True, help_text="with with_next; null: the queue is empty"
+    )
 
 
 class UndoOutSerializer(serializers.Serializer):

@@ -81,6 +81,22 @@ def test_a_vote_counts_once_however_often_it_is_sent(client_for, volunteer):
     assert Classification.objects.filter(volunteer=volunteer).count() == 1
 
 
+def test_a_vote_with_next_answers_with_the_subject_after_the_excluded_one(client_for):
+    first, on_screen, after = (SubjectFactory(priority=p) for p in (3, 2, 1))
+    body = {"subject": first.pk, "glitch_class": "Blip", "with_next": True}
+    vote = {**body, "exclude": [on_screen.pk]}
+    answer = client_for.post("/api/classifications/", vote, format="json")
+    assert answer.status_code == 201
+    assert answer.json()["next"]["id"] == after.pk
+    assert [image["duration"] for image in answer.json()["next"]["images"]] == [0.5, 1, 2, 4]
+    # without with_next: no "next" key; with it and nothing left: null
+    plain = {"subject": on_screen.pk, "glitch_class": "Blip"}
+    plain = client_for.post("/api/classifications/", plain, format="json")
+    assert "next" not in plain.json()
+    last = {"subject": after.pk, "glitch_class": "Blip", "with_next": True}
+    assert client_for.post("/api/classifications/", last, format="json").json()["next"] is None
+
+
 def test_a_volunteer_posts_only_their_own_votes(client_for, volunteer):
     other = UserFactory(username="someone-else")
     body = {"subject": SubjectFactory().pk, "glitch_class": "Blip", "volunteer": other.pk}
