@@ -15,4 +15,4 @@ COPY . .
 RUN DEBUG=false SECRET_KEY=build-only python manage.py collectstatic --noinput
 
 EXPOSE 8000
-CMD ["gunicorn", "webapp.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "webapp.wsgi"]  # workers, threads, bind: gunicorn.conf.py

@@ -1,7 +1,7 @@
 """Load benchmark of the vote path: gunicorn (gthread) + PostgreSQL, simulated volunteers.
 
     .venv/bin/python bench/web_load.py [--users 50 200] [--duration 20] [--think 0.75]
-                                       [--workers 4] [--threads 8] [--subjects 6000]
+                                       [--workers N] [--threads N] [--subjects 6000]
                                        [--gold-share 0.1] [--two-requests]
                                        [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
 
@@ -88,19 +88,17 @@ def server_env(database_url: str, var_dir: str) -> dict[str, str]:
     }
 
 
-def gunicorn_start(env: dict[str, str], port: int, workers: int, threads: int):
+def gunicorn_start(env: dict[str, str], port: int, workers: int | None, threads: int | None):
     command = [
         sys.executable,
         "-m",
         "gunicorn",
         "webapp.wsgi:application",
         f"--bind=127.0.0.1:{port}",
-        f"--workers={workers}",
-        f"--threads={threads}",
-        "--worker-class=gthread",
-        "--keep-alive=10",  # volunteers think for ~1 s between requests
-        "--backlog=2048",
         "--log-level=warning",
+        # gunicorn.conf.py (read from the repository root) gives the rest, as in production
+        *([f"--workers={workers}"] if workers else []),
+        *([f"--threads={threads}"] if threads else []),
     ]
     server = subprocess.Popen(command, cwd=REPO, env=env)
     deadline = time.monotonic() + 60
@@ -411,8 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per level")
     parser.add_argument("--think", type=float, default=0.75, help="mean seconds per look")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's (2 x cores)")
+    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's (8)")
     parser.add_argument("--subjects", type=int, default=6000)
     parser.add_argument(
         "--gold-share", type=float, default=0.1, help="share of the subjects that are gold"
@@ -453,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             server = gunicorn_start(env, port, args.workers, args.threads)
             print(
-                f"gunicorn gthread workers={args.workers} threads={args.threads} on :{port}; "
+                f"gunicorn workers={args.workers or 'gunicorn.conf.py'} "
+                f"threads={args.threads or 'gunicorn.conf.py'} on :{port}; "
                 f"{os.cpu_count()} CPUs; think {args.think} s; {args.duration:.0f} s per level; "
                 f"{'GET next + vote' if args.two_requests else 'vote with_next'} per loop",
                 flush=True,
