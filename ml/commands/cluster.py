@@ -19,7 +19,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-clusters", type=int, default=30)
     parser.add_argument("--n-neighbors", type=int, default=15)
     parser.add_argument(
-        "--umap-components", type=int, default=10, help="0 clusters the raw embeddings"
+        "--select-k",
+        choices=("modularity", "eigengap"),
+        default="modularity",
+        help="how the number of clusters is chosen (default: modularity of the kNN graph)",
+    )
+    parser.add_argument(
+        "--umap-components", type=int, default=0, help="UMAP first to this many dims (0: none)"
     )
     parser.add_argument(
         "--no-standardize", action="store_true", help="do not z-score the features first"
@@ -50,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         max_clusters=args.max_clusters,
         min_cluster_size=args.min_cluster_size,
         n_neighbors=args.n_neighbors,
+        select_k=args.select_k,
         standardize=not args.no_standardize,
         umap_components=args.umap_components or None,
         random_state=args.seed,

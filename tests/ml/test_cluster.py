@@ -1,5 +1,6 @@
-"""ml.cluster: the glitch clusterer finds separable groups, counts them itself, follows
-scikit-learn's estimator conventions; `python -m ml cluster` writes every id's cluster."""
+"""ml.cluster: the glitch clusterer finds separable groups, counts them itself (the most
+modular partition of the kNN graph), follows scikit-learn's estimator conventions;
+`python -m ml cluster` writes every id's cluster."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -17,6 +19,7 @@ from ml.cluster import (
     GlitchClusterer,
     best_cluster_recall,
     eigengap,
+    modularity,
     purity,
     relabel_by_size,
 )
@@ -39,6 +42,37 @@ def test_finds_the_number_of_separable_groups_and_their_members():
     assert clusterer.n_clusters_ == 4
     assert adjusted_rand_score(y, clusterer.labels_) == pytest.approx(1.0)
     assert purity(y, clusterer.labels_) == 1.0
+
+
+def test_the_default_counts_groups_by_modularity_without_umap():
+    X, y = blobs(n_per=25, centers=5, seed=2)
+    clusterer = GlitchClusterer(random_state=0).fit(X)
+    assert clusterer.n_clusters_ == 5
+    assert int(np.argmax(clusterer.modularity_)) + 1 == 5  # modularity_[k - 1] is k clusters'
+    assert clusterer.modularity_[0] == pytest.approx(0.0)  # one cluster explains nothing
+    assert adjusted_rand_score(y, clusterer.labels_) == pytest.approx(1.0)
+    assert clusterer.embedding_.shape == X.shape  # no UMAP unless asked for
+
+
+def test_eigengap_is_still_available():
+    X, y = blobs(n_per=25, centers=3, seed=4)
+    clusterer = GlitchClusterer(select_k="eigengap", random_state=0).fit(X)
+    assert clusterer.n_clusters_ == 3
+    assert adjusted_rand_score(y, clusterer.labels_) == pytest.approx(1.0)
+
+
+def test_an_unknown_way_to_choose_k_is_refused():
+    X, _ = blobs(n_per=10, centers=2)
+    with pytest.raises(ValueError, match="select_k"):
+        GlitchClusterer(select_k="silhouette").fit(X)
+
+
+def test_modularity_rewards_cutting_between_cliques_not_through_them():
+    clique = np.ones((4, 4)) - np.eye(4)
+    graph = csr_matrix(np.block([[clique, np.zeros((4, 4))], [np.zeros((4, 4)), clique]]))
+    assert modularity(graph, np.array([0, 0, 0, 0, 1, 1, 1, 1])) == pytest.approx(0.5)
+    assert modularity(graph, np.zeros(8)) == pytest.approx(0.0)
+    assert modularity(graph, np.array([0, 0, 1, 1, 0, 0, 1, 1])) < 0.0
 
 
 def test_umap_first_still_separates_the_groups():
@@ -111,8 +145,8 @@ def test_cli_writes_the_cluster_of_every_id(tmp_path, capsys):
             str(out),
             "--min-cluster-size",
             "4",
-            "--umap-components",
-            "0",
+            "--select-k",
+            "eigengap",
         ]
     )
     assert code == 0
