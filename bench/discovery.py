@@ -3,13 +3,22 @@
 A synthetic pool (ml/synth, crop style): None_of_the_Above plus Reverse_Chirp,
 Fast_Scattering and Low_Frequency_Blip (unknown to the registry), optionally with the
 known classes they resemble (Chirp, Scattered_Light, Blip) as low-confidence confusers.
-Features: frozen ImageNet EfficientNet-Lite0 (what a first model sees before any new class
-was trained; CPU-feasible). Clustering: ml.cluster.GlitchClusterer. Printed: purity, ARI,
-per new class the recall of its best cluster, and the volunteer actions to label the pool
-with cluster sheets against one glitch at a time.
+Features (--features):
+
+* ``known`` (default): what the product clusters. tasks/discovery.py embeds with the active
+  model's truncated CNN, a model fine-tuned on the known classes; here a small stand-in:
+  Lite0 fine-tuned on the 22 known classes simulated with another seed (40 per class,
+  128 px, 6 epochs; ~2 min to simulate and ~5 min to train on 2 shared CPU cores, cached).
+  The new classes are never in its training data.
+* ``imagenet``: frozen ImageNet EfficientNet-Lite0 at 224 px (no training at all).
+
+Clustering: ml.cluster.GlitchClusterer. Printed: purity, ARI, per new class the recall of
+its best cluster, and the volunteer actions to label the pool with cluster sheets against
+one glitch at a time.
 
   python bench/discovery.py                     # 30 per class, cached under /tmp
-  python bench/discovery.py --per-class 60 --sweep
+  python bench/discovery.py --seed 7 --per-class 60 --sweep
+  python bench/discovery.py --features imagenet
 """
 
 from __future__ import annotations
@@ -31,6 +40,9 @@ from ml.cluster import GlitchClusterer, best_cluster_recall, purity  # noqa: E40
 NEW = ("Reverse_Chirp", "Fast_Scattering", "Low_Frequency_Blip")
 CONFUSERS = ("Chirp", "Scattered_Light", "Blip")
 NOTA = "None_of_the_Above"
+TRAIN_PER_CLASS = 40  # simulated glitches per known class for the stand-in model
+TRAIN_SIZE = 128  # px: small enough to fine-tune on a CPU in minutes
+TRAIN_EPOCHS = 6
 BATCH_MAX = 50  # GLITCHLAB_BATCH_MAX
 
 
@@ -41,6 +53,14 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=6)
     p.add_argument("--sweep", action="store_true", help="also try other UMAP/graph settings")
     p.add_argument("--encoding", default="rgb-durations", help="ml.encoding of the images")
+    p.add_argument(
+        "--features",
+        choices=("known", "imagenet"),
+        default="known",
+        help="known: a model fine-tuned on the 22 known classes (as the product); "
+        "imagenet: frozen ImageNet Lite0",
+    )
+    p.add_argument("--train-seed", type=int, default=100, help="seed of the known-class set")
     return p.parse_args()
 
 
@@ -57,8 +77,62 @@ def pool(args: argparse.Namespace) -> Path:
     return out
 
 
-def features(root: Path, cache: Path, encoding: str) -> tuple[np.ndarray, np.ndarray]:
-    """(labels (N,), Lite0 ImageNet features (N, 1280) float32), cached as .npz."""
+def known_model(args: argparse.Namespace) -> Path:
+    """A Lite0 fine-tuned on the 22 known classes (never the new ones), trained once and
+    cached: the stand-in for the active model whose truncated CNN the product embeds with."""
+    from ml.classes import CANONICAL_NAMES
+
+    data = args.cache / f"known-{TRAIN_PER_CLASS}-{args.train_seed}"
+    if not (data / "manifest.csv").is_file():
+        command = [sys.executable, "-m", "ml", "synth", "--out", str(data), "--per-class",
+                   str(TRAIN_PER_CLASS), "--classes", ",".join(CANONICAL_NAMES),
+                   "--style", "crop", "--seed", str(args.train_seed), "--quiet"]  # fmt: skip
+        t0 = time.perf_counter()
+        subprocess.run(command, check=True)
+        print(f"simulated the known-class set in {time.perf_counter() - t0:.0f} s -> {data}")
+    out = args.cache / f"model-{data.name}-{args.encoding}-{TRAIN_SIZE}"
+    if not (out / "best.pt").is_file():
+        command = [sys.executable, "-m", "ml", "train", "--data", str(data), "--out", str(out),
+                   "--encoding", args.encoding, "--image-size", str(TRAIN_SIZE), "--epochs",
+                   str(TRAIN_EPOCHS), "--val-fraction", "0.1", "--device", "cpu", "--seed", "0",
+                   "--cache-dir", str(args.cache)]  # fmt: skip
+        t0 = time.perf_counter()
+        subprocess.run(command, check=True)
+        print(f"trained the known-class model in {time.perf_counter() - t0:.0f} s -> {out}")
+    return out
+
+
+def features(root: Path, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
+    """(labels (N,), features (N, 1280) float32), cached as .npz."""
+    if args.features == "known":
+        return known_features(root, known_model(args), args.cache)
+    return imagenet_features(root, args.cache, args.encoding)
+
+
+def known_features(root: Path, model_dir: Path, cache: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled features of the fine-tuned model: what tasks/discovery.py embed_subjects stores."""
+    path = cache / f"features-{root.name}-{model_dir.name}.npz"
+    if path.is_file():
+        with np.load(path) as data:
+            return data["labels"], data["embeddings"]
+    from ml.data import load_samples
+    from ml.embed import embed
+    from ml.encoding import encode_samples
+    from ml.model import load_model
+
+    model = load_model(model_dir, device="cpu")
+    samples = load_samples(root, keep_unknown_labels=True).samples
+    t0 = time.perf_counter()
+    images = encode_samples(samples, model.encoding, model.image_size, workers=2, cache_dir=cache)
+    vectors = embed(model, images)
+    print(f"decoded and embedded {len(samples)} glitches in {time.perf_counter() - t0:.0f} s")
+    labels = np.array([s.label or "" for s in samples])
+    np.savez(path, labels=labels, embeddings=vectors)
+    return labels, vectors
+
+
+def imagenet_features(root: Path, cache: Path, encoding: str) -> tuple[np.ndarray, np.ndarray]:
+    """Frozen ImageNet Lite0 features at 224 px."""
     path = cache / f"features-{root.name}-{encoding}.npz"
     if path.is_file():
         with np.load(path) as data:
@@ -110,7 +184,6 @@ def majority_recall(labels: np.ndarray, clusters: np.ndarray, name: str) -> floa
 def evaluate(name: str, labels: np.ndarray, vectors: np.ndarray, **params: object) -> dict:
     from sklearn.metrics import adjusted_rand_score
 
-    params = {"standardize": False, **params}
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -136,7 +209,7 @@ def evaluate(name: str, labels: np.ndarray, vectors: np.ndarray, **params: objec
         f"{c}={r:.2f}/{result['majority_recall'][c]:.2f}" for c, r in result["recall"].items()
     )
     print(
-        f"{name:<14} {str(params):<66} k={result['clusters']:<3} noise={result['noise']:<3} "
+        f"{name:<14} {str(params):<52} k={result['clusters']:<3} noise={result['noise']:<3} "
         f"purity={result['purity']:.3f} ARI={result['ari']:.3f} {recall} "
         f"actions {one} -> {sheets}  ({seconds:.1f} s)"
     )
@@ -146,19 +219,24 @@ def evaluate(name: str, labels: np.ndarray, vectors: np.ndarray, **params: objec
 def main() -> int:
     args = parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    labels, vectors = features(pool(args), args.cache, args.encoding)
+    labels, vectors = features(pool(args), args)
+    print(f"features: {args.features}")
+    # What tasks/discovery.py cluster_subjects clusters: the stored unit vectors.
+    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     hidden = np.isin(labels, (NOTA, *NEW))
     pools = {
         "NOTA+3 new": (labels[hidden], vectors[hidden]),
         "+3 confusers": (labels, vectors),
     }
     settings: list[dict[str, object]] = [
-        {"umap_components": None},  # raw features, kNN graph only
-        {"umap_components": None, "standardize": True},  # z-scored features, kNN graph
-        {"umap_components": 10},  # UMAP first
-        {"umap_components": 10, "standardize": True},  # the default
+        {},  # the default: z-scored, kNN graph, k by modularity
+        {"select_k": "eigengap"},  # the number of clusters by the eigengap instead
+        {"standardize": False},  # no z-score
+        {"umap_components": 10},  # UMAP first (the default before 2026-11-26)
+        {"umap_components": 10, "select_k": "eigengap"},  # the old default
     ]
     if args.sweep:
+        settings += [{"n_neighbors": k} for k in (10, 30)]
         grid = itertools.product((10, 30), (5, 10), (10, 15, 30))
         settings += [
             {"umap_components": c, "umap_neighbors": u, "n_neighbors": k} for u, c, k in grid
