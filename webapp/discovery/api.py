@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -16,28 +16,21 @@ from rest_framework.response import Response
 
 from webapp.discovery import selectors, services
 from webapp.discovery.models import Batch
+from webapp.discovery.serializers import (
+    BatchCreateSerializer,
+    BatchSerializer,
+    BatchSubmitSerializer,
+    MapPointsSerializer,
+    SimilarQuerySerializer,
+    SimilarSerializer,
+)
 from webapp.labeling.models import Subject
 
-
-class BatchCreateSerializer(serializers.Serializer):
-    subject_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-
-
-class BatchSubmitSerializer(serializers.Serializer):
-    selected = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-    class_name = serializers.CharField(required=False, allow_blank=True, default="")
-    proposal = serializers.IntegerField(required=False, allow_null=True, default=None)
-    new_name = serializers.CharField(required=False, allow_blank=True, default="")
-    new_description = serializers.CharField(required=False, allow_blank=True, default="")
-
-    def validate(self, attrs: dict) -> dict:
-        given = [bool(attrs["class_name"]), attrs["proposal"] is not None, bool(attrs["new_name"])]
-        if sum(given) != 1:
-            raise serializers.ValidationError("give exactly one of class_name, proposal, new_name")
-        return attrs
+BAD_INPUT = OpenApiResponse(description="invalid input; the body says which field and why")
+BELOW_LEVEL = OpenApiResponse(description="batch labelling opens at a higher level")
 
 
-def batch_body(batch: Batch) -> dict:
+def batch_body(batch: Batch) -> dict[str, Any]:
     return {
         "id": batch.pk,
         "source": batch.source,
@@ -55,30 +48,42 @@ def _django_errors(error: DjangoValidationError) -> ValidationError:
     return ValidationError(detail)
 
 
-@extend_schema(parameters=[OpenApiParameter("k", int, description="how many (default 12)")])
+@extend_schema(
+    parameters=[SimilarQuerySerializer],
+    responses={
+        200: SimilarSerializer,
+        400: BAD_INPUT,
+        404: OpenApiResponse(description="no such glitch, a gold one, or no embeddings for it yet"),
+    },
+)
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def similar(request: Request, subject_id: int) -> Response:
     """The k most similar glitches by embedding (never gold ones); 404 without embeddings."""
+    query = SimilarQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    k = min(max(query.validated_data.get("k", 0), 0), 100)  # 0: the default
     subject = Subject.objects.filter(pk=subject_id).exclude(role=Subject.Role.GOLD).first()
-    try:
-        k = min(max(int(request.query_params.get("k", 0)), 0), 100)
-    except ValueError:
-        raise ValidationError({"k": "an integer"}) from None
     found = selectors.similar_subjects(subject_id=subject_id, k=k) if subject else None
     if found is None:
         return Response({"detail": "no embeddings for this glitch yet"}, status=404)
-    return Response({"subject": subject_id, "similar": [asdict(s) for s in found]})
+    return Response(SimilarSerializer({"subject": subject_id, "similar": found}).data)
 
 
+@extend_schema(responses=MapPointsSerializer)
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def map_points(request: Request) -> Response:
     """The 2-D map as columns (ids, x, y, label, confidence, cluster, image)."""
+    # Not passed through MapPointsSerializer: the map has a point per glitch, and the
+    # selector already builds exactly that shape.
     return Response(selectors.map_points())
 
 
-@extend_schema(request=BatchCreateSerializer)
+@extend_schema(
+    request=BatchCreateSerializer,
+    responses={201: BatchSerializer, 400: BAD_INPUT, 403: BELOW_LEVEL},
+)
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def batch_create(request: Request) -> Response:
@@ -93,9 +98,16 @@ def batch_create(request: Request) -> Response:
         raise PermissionDenied(str(error)) from None
     except DjangoValidationError as error:
         raise _django_errors(error) from None
-    return Response(batch_body(batch), status=status.HTTP_201_CREATED)
+    return Response(BatchSerializer(batch_body(batch)).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(
+    responses={
+        200: BatchSerializer,
+        204: OpenApiResponse(description="no cluster has glitches left for the caller"),
+        403: BELOW_LEVEL,
+    }
+)
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def batch_next(request: Request) -> Response:
@@ -106,10 +118,17 @@ def batch_next(request: Request) -> Response:
         raise PermissionDenied(str(error)) from None
     if batch is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(batch_body(batch))
+    return Response(BatchSerializer(batch_body(batch)).data)
 
 
-@extend_schema(request=BatchSubmitSerializer)
+@extend_schema(
+    request=BatchSubmitSerializer,
+    responses={
+        200: BatchSerializer,
+        400: OpenApiResponse(description="invalid input, or not the caller's batch"),
+        403: BELOW_LEVEL,
+    },
+)
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def batch_submit(request: Request, batch_id: int) -> Response:
@@ -133,4 +152,4 @@ def batch_submit(request: Request, batch_id: int) -> Response:
         raise PermissionDenied(str(error)) from None
     except DjangoValidationError as error:
         raise _django_errors(error) from None
-    return Response(batch_body(batch))
+    return Response(BatchSerializer(batch_body(batch)).data)

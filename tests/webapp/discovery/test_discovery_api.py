@@ -80,3 +80,27 @@ def test_submit_needs_exactly_one_label(cluster):
     url = f"/api/discovery/batches/{batch['id']}/submit/"
     both = {"selected": [subjects[0].pk], "class_name": "Blip", "new_name": "Foo_Bar"}
     assert api.post(url, both, format="json").status_code == 400
+
+
+def test_out_of_range_ids_are_refused_not_server_errors(cluster):
+    huge = 2**70
+    api = client_of(volunteer("ann"))
+    assert client_of().get(f"/api/discovery/subjects/{huge}/similar/").status_code == 404
+    made = api.post("/api/discovery/batches/", {"subject_ids": [huge]}, format="json")
+    assert made.status_code == 400
+    assert "subject_ids" in made.json()
+    body = {"selected": [huge], "class_name": "Blip"}
+    submit = api.post(f"/api/discovery/batches/{huge}/submit/", body, format="json")
+    assert submit.status_code == 400
+    body = {"selected": [1], "class_name": "Blip"}
+    submit = api.post(f"/api/discovery/batches/{huge}/submit/", body, format="json")
+    assert submit.status_code == 400  # no such batch
+
+
+def test_similar_refuses_a_k_that_is_not_a_number():
+    _, subjects, _, _ = stored_cluster(n=6)
+    url = f"/api/discovery/subjects/{subjects[0].pk}/similar/"
+    refused = client_of().get(url + "?k=many")
+    assert refused.status_code == 400
+    assert "k" in refused.json()
+    assert len(client_of().get(url + "?k=2").json()["similar"]) == 2
