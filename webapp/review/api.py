@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
@@ -14,7 +15,8 @@ from rest_framework.response import Response
 
 from webapp.accounts.roles import is_reviewer
 from webapp.review import selectors, services
-from webapp.review.models import Suspect, Verdict
+from webapp.review.models import Suspect
+from webapp.review.serializers import SuspectSerializer, VerdictInSerializer, VerdictSerializer
 
 
 class IsReviewer(BasePermission):
@@ -24,28 +26,16 @@ class IsReviewer(BasePermission):
         return bool(request.user and request.user.is_authenticated and is_reviewer(request.user))
 
 
-class VerdictInSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=Verdict.Decision.choices)
-    label = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+NOT_A_REVIEWER = OpenApiResponse(description="the caller is not a reviewer")
 
 
-def _suspect_json(suspect: Suspect) -> dict[str, Any]:
-    return {
-        "id": suspect.pk,
-        "subject_id": suspect.subject_id,
-        "external_id": suspect.subject.external_id,
-        "given_label": suspect.given_label,
-        "suggested_label": suspect.suggested_label,
-        "score": suspect.score,
-        "is_issue": suspect.is_issue,
-        "is_gold": suspect.is_gold,
-        "top3": [[name, p] for name, p in suspect.top3],
-        "votes": [vars(v) for v in selectors.suspect_votes(suspect=suspect)],
-        "images": {str(i.duration): i.image.url for i in suspect.subject.images.all()},
+@extend_schema(
+    responses={
+        200: SuspectSerializer,
+        204: OpenApiResponse(description="no suspect is left for the caller"),
+        403: NOT_A_REVIEWER,
     }
-
-
+)
 @api_view(["GET"])
 @permission_classes([IsReviewer])
 def suspect_next(request: Request) -> Response:
@@ -53,12 +43,23 @@ def suspect_next(request: Request) -> Response:
     suspect = selectors.suspect_next(reviewer=request.user)
     if suspect is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(_suspect_json(suspect))
+    return Response(SuspectSerializer(suspect).data)
 
 
+@extend_schema(
+    request=VerdictInSerializer,
+    responses={
+        201: VerdictSerializer,
+        400: OpenApiResponse(description="invalid decision or label; the body says which"),
+        403: NOT_A_REVIEWER,
+        404: OpenApiResponse(description="no such suspect"),
+        409: OpenApiResponse(description="the label changed since the audit: the suspect is stale"),
+    },
+)
 @api_view(["POST"])
 @permission_classes([IsReviewer])
 def verdict_create(request: Request, suspect_id: int) -> Response:
+    """Agree with, relabel or be unsure about a suspect; a repeated verdict returns the first."""
     data = VerdictInSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     try:
@@ -75,12 +76,4 @@ def verdict_create(request: Request, suspect_id: int) -> Response:
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     except DjangoValidationError as exc:
         raise ValidationError(exc.messages) from None
-    return Response(
-        {
-            "id": verdict.pk,
-            "decision": verdict.decision,
-            "label_before": verdict.label_before,
-            "label_after": verdict.label_after,
-        },
-        status=status.HTTP_201_CREATED,
-    )
+    return Response(VerdictSerializer(verdict).data, status=status.HTTP_201_CREATED)

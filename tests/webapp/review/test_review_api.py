@@ -51,3 +51,8 @@ def test_volunteers_and_bad_input_are_refused() -> None:
     assert bad.status_code == 400
     missing = reverse("review:api_verdict", args=[suspect.pk + 99])
     assert as_reviewer.post(missing, {"decision": "agree"}, format="json").status_code == 404
+
+
+def test_an_out_of_range_suspect_is_not_found_not_a_server_error() -> None:
+    url = reverse("review:api_verdict", args=[2**70])
+    assert api_for(reviewer()).post(url, {"decision": "agree"}, format="json").status_code == 404
