@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per level")
     parser.add_argument("--think", type=float, default=0.75, help="mean seconds per look")
     parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's (2 x cores)")
-    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's (8)")
+    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's (4)")
     parser.add_argument("--subjects", type=int, default=6000)
     parser.add_argument(
         "--gold-share", type=float, default=0.1, help="share of the subjects that are gold"
