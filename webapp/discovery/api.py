@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,11 +40,6 @@ def batch_body(batch: Batch) -> dict[str, Any]:
         "voted": batch.n_voted,
         "skipped": batch.n_skipped,
     }
-
-
-def _django_errors(error: DjangoValidationError) -> ValidationError:
-    detail = error.message_dict if hasattr(error, "message_dict") else error.messages
-    return ValidationError(detail)
 
 
 @extend_schema(
@@ -96,8 +90,6 @@ def batch_create(request: Request) -> Response:
         )
     except DjangoPermissionDenied as error:
         raise PermissionDenied(str(error)) from None
-    except DjangoValidationError as error:
-        raise _django_errors(error) from None
     return Response(BatchSerializer(batch_body(batch)).data, status=status.HTTP_201_CREATED)
 
 
@@ -150,6 +142,4 @@ def batch_submit(request: Request, batch_id: int) -> Response:
         )
     except DjangoPermissionDenied as error:
         raise PermissionDenied(str(error)) from None
-    except DjangoValidationError as error:
-        raise _django_errors(error) from None
     return Response(BatchSerializer(batch_body(batch)).data)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -107,9 +106,6 @@ def classification_create(request: Request) -> Response:
         return Response({"detail": "No Subject matches the given query."}, status=404)
     except services.AlreadyVotedError as error:
         return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-    except DjangoValidationError as error:
-        detail = error.message_dict if hasattr(error, "message_dict") else error.messages
-        raise ValidationError(detail) from None
     vote = result.classification
     gold = (
         {"correct": bool(result.correct), "right_answer": result.gold_label}

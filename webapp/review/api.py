@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -74,6 +72,4 @@ def verdict_create(request: Request, suspect_id: int) -> Response:
         return Response({"detail": "no such suspect"}, status=status.HTTP_404_NOT_FOUND)
     except services.StaleSuspectError as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-    except DjangoValidationError as exc:
-        raise ValidationError(exc.messages) from None
     return Response(VerdictSerializer(verdict).data, status=status.HTTP_201_CREATED)

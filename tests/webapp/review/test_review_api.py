@@ -49,6 +49,7 @@ def test_volunteers_and_bad_input_are_refused() -> None:
     assert as_reviewer.post(url, {"decision": "maybe"}, format="json").status_code == 400
     bad = as_reviewer.post(url, {"decision": "relabel", "label": "Nope"}, format="json")
     assert bad.status_code == 400
+    assert bad.json() == {"label": ["unknown class 'Nope'"]}  # the service's error, by field
     missing = reverse("review:api_verdict", args=[suspect.pk + 99])
     assert as_reviewer.post(missing, {"decision": "agree"}, format="json").status_code == 404
 
