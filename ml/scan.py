@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ml.data import MANIFEST_COLUMNS
 from ml.errors import UserError
 
 SCAN_RATE = 8192.0  # Hz: data are resampled to this (>= 8192 keeps 2048 Hz on the plot)
@@ -27,10 +28,7 @@ WHITEN_PAD = 16.0  # s: extra data on each side for the ASD estimate and the fil
 FFT_LENGTH = 2.0  # s: ASD estimate segments (0.5 Hz resolution, well below 10 Hz)
 UNLABELLED = "unlabelled"  # folder of triggers that come without a label
 SCAN_COLUMNS = (
-    "id",
-    "label",
-    "duration",
-    "path",
+    *MANIFEST_COLUMNS,  # what ml.data reads; the rest describes the scan
     "ifo",
     "gps_time",
     "peak_frequency",

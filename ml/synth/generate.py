@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ml import data
 from ml.classes import CANONICAL_NAMES
 from ml.errors import UserError
 from ml.synth import render
@@ -36,10 +37,7 @@ GPS_RANGE = (1126051217.0, 1137254417.0)  # O1, for GPS-like trigger times
 IFOS = ("H1", "L1")
 FORMAT_VERSION = 1  # bump when the images change for the same arguments (invalidates caches)
 MANIFEST_COLUMNS = (
-    "id",
-    "label",
-    "duration",
-    "path",
+    *data.MANIFEST_COLUMNS,  # what ml.data reads; the rest describes the simulation
     "ifo",
     "gps_time",
     "snr",
