@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from webapp.accounts.roles import is_reviewer
 from webapp.labeling import selectors, services
-from webapp.labeling.models import GlitchClass, GlitchClassExample, Subject
+from webapp.labeling.models import GlitchClass, GlitchClassExample, Subject, VolunteerProfile
 from webapp.labeling.serializers import (
     ClassificationInSerializer,
     ClassificationOutSerializer,
@@ -28,8 +28,8 @@ from webapp.labeling.serializers import (
 )
 
 
-def _progress(user) -> dict:
-    return asdict(selectors.volunteer_progress(volunteer=user))
+def _progress(user, profile: VolunteerProfile | None = None) -> dict:
+    return asdict(selectors.volunteer_progress(volunteer=user, profile=profile))
 
 
 @extend_schema(
@@ -119,9 +119,7 @@ def classification_create(request: Request) -> Response:
         "created": result.created,
         "gold": gold,
         "promoted": result.promoted,
-        "progress": asdict(
-            selectors.volunteer_progress(volunteer=request.user, profile=result.profile)
-        ),
+        "progress": _progress(request.user, result.profile),
     }
     out: type[ClassificationOutSerializer] = ClassificationOutSerializer
     if data["with_next"]:

@@ -40,10 +40,12 @@ def glitch_classes_for_volunteer(*, volunteer: AbstractBaseUser) -> list[GlitchC
     return glitch_classes_for_level(level=_profile_of(volunteer).level)
 
 
+def _images_in_order() -> Prefetch:
+    return Prefetch("images", queryset=SubjectImage.objects.order_by("duration"))
+
+
 def _with_images(queryset: QuerySet[Subject]) -> QuerySet[Subject]:
-    return queryset.prefetch_related(
-        Prefetch("images", queryset=SubjectImage.objects.order_by("duration"))
-    )
+    return queryset.prefetch_related(_images_in_order())
 
 
 def subject_next_for_volunteer(
@@ -93,9 +95,7 @@ def _pick_spread(queryset: QuerySet[Subject], volunteer: AbstractBaseUser) -> Su
         return None
     ties = [c for c in candidates if c.priority == candidates[0].priority]
     chosen = ties[(volunteer.pk or 0) % len(ties)]
-    prefetch_related_objects(
-        [chosen], Prefetch("images", queryset=SubjectImage.objects.order_by("duration"))
-    )
+    prefetch_related_objects([chosen], _images_in_order())
     return chosen
 
 
