@@ -214,9 +214,9 @@ class Connection:
     """One keep-alive HTTP/1.1 connection, as a browser tab holds (tiny client: the load
     generator shares the two cores with the server, so it must be cheap)."""
 
-    def __init__(self, port: int, token: str) -> None:
+    def __init__(self, port: int, token: str | None) -> None:
         self.port = port
-        self.auth = f"Authorization: Token {token}\r\n"
+        self.auth = f"Authorization: Token {token}\r\n" if token else ""
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -344,6 +344,33 @@ async def run_level(
     return tally
 
 
+async def run_floor(port: int, users: int, duration: float) -> Tally:
+    """The cost of any request: `users` clients GET /healthz (the full middleware stack and
+    one `SELECT 1`, no DRF, no ORM) back to back. Its latencies go in next_ms."""
+    tally = Tally()
+    until = time.monotonic() + duration
+
+    async def client() -> None:
+        conn = Connection(port, None)
+        try:
+            while time.monotonic() < until:
+                started = time.perf_counter()
+                try:
+                    status, _ = await conn.request("GET", "/healthz")
+                except (OSError, asyncio.IncompleteReadError) as exc:
+                    tally.error(f"healthz {type(exc).__name__}")
+                    await conn.close()
+                    continue
+                tally.next_ms.append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    tally.error(f"healthz HTTP {status}")
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(client() for _ in range(users)))
+    return tally
+
+
 # --- report ------------------------------------------------------------------------------------
 
 
@@ -358,7 +385,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def report(
-    users: int, duration: float, tally: Tally, stored: int, cpu_s: tuple[float, float]
+    users: int, duration: float, tally: Tally, stored: int, cpu_s: tuple[float, float, float]
 ) -> dict[str, object]:
     both = tally.next_ms + tally.vote_ms
     loops = max(len(tally.vote_ms), 1)
@@ -382,6 +409,7 @@ def report(
         # CPU per vote (with its GET next in --two-requests): gunicorn (Django), PostgreSQL
         "django_cpu_ms_per_vote": round(cpu_s[0] * 1000 / loops, 1),
         "postgres_cpu_ms_per_vote": round(cpu_s[1] * 1000 / loops, 1),
+        "client_cpu_ms_per_vote": round(cpu_s[2] * 1000 / loops, 1),  # this load generator
         "load_average": os.getloadavg()[0],
     }
     print(
@@ -394,11 +422,37 @@ def report(
     )
     print(
         f"    server CPU per vote: gunicorn {row['django_cpu_ms_per_vote']} ms + "
-        f"PostgreSQL {row['postgres_cpu_ms_per_vote']} ms; "
+        f"PostgreSQL {row['postgres_cpu_ms_per_vote']} ms (load generator "
+        f"{row['client_cpu_ms_per_vote']} ms); "
         f"machine load average {row['load_average']:.1f}"
     )
     for what, count in sorted(tally.errors.items()):
         print(f"    error x{count}: {what}")
+    return row
+
+
+def report_floor(
+    clients: int, duration: float, tally: Tally, cpu_s: tuple[float, float, float]
+) -> dict[str, object]:
+    n = max(len(tally.next_ms), 1)
+    row = {
+        "floor_clients": clients,
+        "requests_per_s": round(len(tally.next_ms) / duration, 1),
+        "p50_ms": round(percentile(tally.next_ms, 50), 1),
+        "p95_ms": round(percentile(tally.next_ms, 95), 1),
+        "errors": sum(tally.errors.values()),
+        "django_cpu_ms_per_request": round(cpu_s[0] * 1000 / n, 2),
+        "postgres_cpu_ms_per_request": round(cpu_s[1] * 1000 / n, 2),
+        "client_cpu_ms_per_request": round(cpu_s[2] * 1000 / n, 2),
+    }
+    print(
+        f"floor: {clients} clients GET /healthz back to back: {row['requests_per_s']} req/s, "
+        f"p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, errors {row['errors']}; CPU per "
+        f"request: gunicorn {row['django_cpu_ms_per_request']} ms + PostgreSQL "
+        f"{row['postgres_cpu_ms_per_request']} ms (load generator "
+        f"{row['client_cpu_ms_per_request']} ms)",
+        flush=True,
+    )
     return row
 
 
@@ -420,6 +474,12 @@ def main(argv: list[str] | None = None) -> int:
         "--two-requests",
         action="store_true",
         help="GET next before every vote (the page before votes answered with the next subject)",
+    )
+    parser.add_argument(
+        "--floor",
+        type=int,
+        metavar="CLIENTS",
+        help="then GET /healthz back to back from CLIENTS clients: the per-request floor",
     )
     parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--json", help="also write the rows to this file")
@@ -466,12 +526,30 @@ def main(argv: list[str] | None = None) -> int:
             rows = []
             for level, users in enumerate(args.users, start=1):
                 before, cpu_before = votes_stored(), server_cpu_s(server, args.admin_url, name)
+                client_before = time.process_time()
                 tally = asyncio.run(
                     run_level(port, keys[:users], args.duration, args.think, level, with_next)
                 )
+                client_s = time.process_time() - client_before
                 cpu_after = server_cpu_s(server, args.admin_url, name)
-                cpu = (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1])
+                cpu = (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1], client_s)
                 rows.append(report(users, args.duration, tally, votes_stored() - before, cpu))
+            if args.floor:
+                cpu_before, client_before = (
+                    server_cpu_s(server, args.admin_url, name),
+                    time.process_time(),
+                )
+                tally = asyncio.run(run_floor(port, args.floor, args.duration))
+                client_s = time.process_time() - client_before
+                cpu_after = server_cpu_s(server, args.admin_url, name)
+                rows.append(
+                    report_floor(
+                        args.floor,
+                        args.duration,
+                        tally,
+                        (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1], client_s),
+                    )
+                )
             if args.json:
                 Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
     finally:

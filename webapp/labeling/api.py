@@ -115,7 +115,7 @@ def classification_create(request: Request) -> Response:
     body = {
         "id": vote.pk,
         "subject": vote.subject_id,
-        "glitch_class": vote.glitch_class.name,
+        "glitch_class": result.class_name,
         "created": result.created,
         "gold": gold,
         "promoted": result.promoted,

@@ -87,6 +87,27 @@ def forget_class_table() -> None:
     _class_table = None
 
 
+def _find(match) -> ClassRow | None:
+    row = next((row for row in class_table() if match(row)), None)
+    if row is None:  # perhaps added by another process within the TTL: read the table again
+        forget_class_table()
+        row = next((row for row in class_table() if match(row)), None)
+    return row
+
+
+def class_row(name: str) -> ClassRow | None:
+    """The class table's row of this class name, or None if there is no such class."""
+    return _find(lambda row: row.name == name)
+
+
+def class_name(pk: int) -> str:
+    """The name of the class with this primary key."""
+    row = _find(lambda row: row.pk == pk)
+    if row is None:
+        raise GlitchClass.DoesNotExist(f"no class with id {pk}")
+    return row.name
+
+
 def active_class_names() -> list[str]:
     return [row.name for row in class_table() if row.status == GlitchClass.Status.ACTIVE]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from webapp.labeling import config, consensus
 from webapp.labeling.models import (
@@ -68,19 +68,30 @@ def subject_next_for_volunteer(
     n_gold = consensus.gold_answers(profile.gold_confusion)
     gold_turn = n_gold < config.gold_rate() * (profile.n_classified + 1)
     unlocked = set(config.classes_unlocked_at_level(level))
-    open_subjects = (
-        Subject.objects.filter(status=Subject.Status.ACTIVE)
-        .exclude(pk__in=Classification.objects.filter(volunteer=volunteer).values("subject_id"))
-        .exclude(pk__in=[pk for pk in exclude_ids if 0 < pk <= MAX_ID])
-        .order_by("-priority", "pk")  # the order of the partial index "queue_order"
-    )
-    gold = open_subjects.filter(
+    gold = Q(
         role=Subject.Role.GOLD,
         gold_label_id__in=[row.pk for row in config.class_table() if row.name in unlocked],
     )
-    pool = open_subjects.filter(role=Subject.Role.POOL, level__lte=level)
-    first, second = (gold, pool) if gold_turn else (pool, gold)
-    return _pick_spread(first, volunteer) or _pick_spread(second, volunteer)
+    pool = Q(role=Subject.Role.POOL, level__lte=level)
+    not_wanted = Q(pk__in=Classification.objects.filter(volunteer=volunteer).values("subject_id"))
+    excluded = [pk for pk in exclude_ids if 0 < pk <= MAX_ID]
+    if excluded:
+        not_wanted |= Q(pk__in=excluded)
+    for role in (gold, pool) if gold_turn else (pool, gold):
+        queue = (
+            Subject.objects.filter(role, ~not_wanted, status=Subject.Status.ACTIVE)
+            .order_by("-priority", "pk")  # the order of the partial index "queue_order"
+            .only(*QUEUE_FIELDS)
+        )
+        chosen = _pick_spread(queue, volunteer)
+        if chosen is not None:
+            return chosen
+    return None
+
+
+# What the queue reads of a subject: what the page shows (SubjectToLabelSerializer) and
+# the priority, not the posterior and the other columns a volunteer never sees.
+QUEUE_FIELDS = ("id", "external_id", "ifo", "gps_time", "priority")
 
 
 # Volunteers who would get the same subject (equal top priority) are spread over up to this

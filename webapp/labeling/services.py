@@ -88,8 +88,13 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
     """
     rules = config.consensus_rules()
     # (class name, W_i) pairs, not model instances: a busy subject has up to ~50 votes and
-    # this runs under its row lock on every vote.
-    votes = list(subject.classifications.values_list("glitch_class__name", "weight"))
+    # this runs under its row lock on every vote (names from the cached class table).
+    votes = [
+        (config.class_name(class_pk), weight)
+        for class_pk, weight in subject.classifications.order_by().values_list(
+            "glitch_class_id", "weight"
+        )
+    ]
     n_none = sum(1 for name, _ in votes if name == NONE_OF_THE_ABOVE)
     subject.n_votes = len(votes)
     subject.n_none_votes = n_none
@@ -114,9 +119,8 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
             none_votes_to_discovery=rules.none_votes_to_discovery,
         )
         subject.status = decision.status
-        subject.retired_label = (
-            GlitchClass.objects.get(name=decision.label) if decision.label else None
-        )
+        retired_row = config.class_row(decision.label) if decision.label else None
+        subject.retired_label_id = retired_row.pk if retired_row else None
         if decision.status == Subject.Status.RETIRED:
             subject.retired_at = subject.retired_at or timezone.now()
         else:
@@ -141,6 +145,7 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
 @dataclass
 class VoteResult:
     classification: Classification
+    class_name: str  # the answer's class
     created: bool  # False when the same idempotency key was seen before (a replay)
     profile: VolunteerProfile  # the volunteer's, as this vote left it
     promoted: bool = False
@@ -159,12 +164,14 @@ def _vote_result(
     subject = classification.subject
     if profile is None:
         profile = VolunteerProfile.objects.get(user_id=classification.volunteer_id)
+    gold = subject.is_gold and subject.gold_label_id is not None
     return VoteResult(
         classification=classification,
+        class_name=config.class_name(classification.glitch_class_id),
         created=created,
         profile=profile,
         promoted=promoted,
-        gold_label=subject.gold_label.name if subject.is_gold and subject.gold_label else None,
+        gold_label=config.class_name(subject.gold_label_id) if gold else None,
         correct=classification.was_correct,
     )
 
@@ -183,15 +190,12 @@ def classification_create(
     The subject row is locked first, so concurrent votes on one subject queue up and none
     of their updates is lost. Replays and second votes are told apart after the unique
     constraints refuse them, so a first vote (nearly every request) pays no query for them.
+    Classes come from the cached class table (config.class_table), not from a query.
     """
     key = uuid.UUID(str(idempotency_key)) if idempotency_key else uuid.uuid4()
     try:
         with transaction.atomic():
-            subject = (
-                Subject.objects.select_for_update(of=("self",))
-                .select_related("gold_label")
-                .get(pk=subject_id)
-            )
+            subject = Subject.objects.select_for_update().get(pk=subject_id)
             # A replay of this key or a second vote on this subject is not looked for here:
             # the unique constraints refuse the insert below, and the handler tells which.
             profile = VolunteerProfile.objects.select_for_update().filter(user=volunteer).first()
@@ -204,7 +208,7 @@ def classification_create(
             classification = Classification(
                 volunteer=volunteer,
                 subject=subject,
-                glitch_class=glitch_class,
+                glitch_class_id=glitch_class.pk,
                 seconds_taken=seconds_taken,
                 idempotency_key=key,
             )
@@ -213,7 +217,9 @@ def classification_create(
                 classification.was_gold = True
                 classification.was_correct = glitch_class.pk == subject.gold_label_id
                 profile.gold_confusion = consensus.confusion_add(
-                    profile.gold_confusion, subject.gold_label.name, glitch_class.name
+                    profile.gold_confusion,
+                    config.class_name(subject.gold_label_id),
+                    glitch_class.name,
                 )
                 promoted = _promote_while_ready(profile)
             elif glitch_class.name != NONE_OF_THE_ABOVE:
@@ -233,22 +239,23 @@ def classification_create(
     except IntegrityError:
         # The key was used before (a retry: answer as the first time) or the volunteer has
         # voted on this subject already. Everything this attempt wrote was rolled back.
-        existing = Classification.objects.filter(volunteer=volunteer, idempotency_key=key).first()
+        existing = (
+            Classification.objects.select_related("subject")
+            .filter(volunteer=volunteer, idempotency_key=key)
+            .first()
+        )
         if existing is not None:
             return _vote_result(existing, created=False, promoted=False)
         raise AlreadyVotedError(f"you already classified subject {subject_id}") from None
 
 
-def _class_for_vote(class_name: str, *, level: int) -> GlitchClass:
-    unlocked = config.classes_unlocked_at_level(level)
-    glitch_class = GlitchClass.objects.filter(
-        name=class_name, status=GlitchClass.Status.ACTIVE
-    ).first()
-    if glitch_class is None:
+def _class_for_vote(class_name: str, *, level: int) -> config.ClassRow:
+    row = config.class_row(class_name)
+    if row is None or row.status != GlitchClass.Status.ACTIVE:
         raise ValidationError({"glitch_class": f"unknown class {class_name!r}"})
-    if class_name not in unlocked:
+    if class_name not in config.classes_unlocked_at_level(level):
         raise ValidationError({"glitch_class": f"{class_name} is not unlocked at level {level}"})
-    return glitch_class
+    return row
 
 
 def classification_undo_last(*, volunteer: AbstractBaseUser) -> Subject:

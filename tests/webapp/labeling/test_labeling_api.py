@@ -172,3 +172,28 @@ def test_out_of_range_ids_are_not_found_not_server_errors(client_for):
     assert client_for.get(f"/api/subjects/next/?exclude={huge},-1").status_code == 204
     body = {"subject": huge, "glitch_class": "Blip"}
     assert client_for.post("/api/classifications/", body, format="json").status_code == 400
+
+
+def test_a_vote_with_its_next_subject_costs_a_fixed_number_of_queries(volunteer):
+    """The hot path's statement count, whatever the pool size and the vote history (see
+    bench/web_load.py): token, subject and profile locks, the insert, the profile, the
+    subject's votes, its prediction and its new consensus, the queue and the images."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=volunteer).key}")
+    subjects = [SubjectFactory() for _ in range(4)]
+    gold_subject("Blip")  # gold is due: served from the first queue query
+    active_prediction(subjects[0], {"Blip": 0.9, "Whistle": 0.1})
+    client.post("/api/classifications/", {"subject": subjects[3].pk, "glitch_class": "Blip"})
+    vote = {"subject": subjects[0].pk, "glitch_class": "Whistle", "with_next": True}
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post("/api/classifications/", vote, format="json")
+    assert answer.status_code == 201 and answer.json()["next"] is not None
+    statements = [q["sql"] for q in queries.captured_queries]
+    transaction = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
+    work = [s for s in statements if s.split()[0] not in transaction]
+    assert len(work) <= 10, "\n".join(statements)
+    assert not any("labeling_glitchclass" in s for s in work), "classes come from the cache"

@@ -45,3 +45,18 @@ def test_a_class_change_reaches_this_process_at_once_and_others_within_the_ttl(s
     assert "Reverse_Chirp" not in config.class_retire_thresholds()
     settings.GLITCHLAB_CLASS_CACHE_S = 0  # ... which has now passed
     assert config.class_retire_thresholds()["Reverse_Chirp"] == 0.8
+
+
+def test_a_class_another_process_added_is_found_by_name_and_id_before_the_ttl(settings):
+    settings.GLITCHLAB_CLASS_CACHE_S = 3600
+    assert config.class_row("Reverse_Chirp") is None  # the table is now cached
+    # Another process's insert (bulk_create sends no post_save signal to this one) ...
+    (added,) = GlitchClass.objects.bulk_create(
+        [GlitchClass(name="Reverse_Chirp", status=GlitchClass.Status.ACTIVE)]
+    )
+    # ... is found on a miss, which reads the table again instead of waiting for the TTL.
+    row = config.class_row("Reverse_Chirp")
+    assert row is not None and row.pk == added.pk
+    assert config.class_name(added.pk) == "Reverse_Chirp"
+    with pytest.raises(GlitchClass.DoesNotExist):
+        config.class_name(added.pk + 1000)
