@@ -6,9 +6,10 @@ with these settings (command-line flags, or GUNICORN_CMD_ARGS, still win).
 
 gthread workers keep volunteers' keep-alive connections open between votes (idle ones wait
 in the worker's poller, not in a thread), so 200 volunteers need no new TCP connection per
-vote. The process count is what uses the CPU cores; a few threads per process cover the
+vote. The process count is what uses the CPU cores; two threads per process cover the
 waits on PostgreSQL, and more only contend for the GIL (bench/web_load.py at 200 users on
-2 cores: 4 x 2 or 3 x 4 gave 122-125 votes/s, 4 x 8 111, 2 x 16 106).
+2 cores, one sitting: 4 x 2 gave 182-200 votes/s, 4 x 1 188, 4 x 4 158-181, 3 x 2 160,
+2 x 8 130).
 """
 
 import os
@@ -16,6 +17,6 @@ import os
 bind = os.environ.get("GLITCHLAB_WEB_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
-threads = int(os.environ.get("GLITCHLAB_WEB_THREADS", "4"))
+threads = int(os.environ.get("GLITCHLAB_WEB_THREADS", "2"))
 keepalive = 10  # seconds: volunteers look at a glitch for about one between votes
 backlog = 2048

@@ -7,6 +7,7 @@ services, selectors and pure consensus functions never read settings directly.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -87,7 +88,7 @@ def forget_class_table() -> None:
     _class_table = None
 
 
-def _find(match) -> ClassRow | None:
+def _find(match: Callable[[ClassRow], bool]) -> ClassRow | None:
     row = next((row for row in class_table() if match(row)), None)
     if row is None:  # perhaps added by another process within the TTL: read the table again
         forget_class_table()

@@ -6,11 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, QuerySet
 
 from webapp.labeling import config, consensus
 from webapp.labeling.models import (
-    Classification,
     GlitchClass,
     GlitchClassExample,
     Subject,
@@ -40,12 +39,14 @@ def glitch_classes_for_volunteer(*, volunteer: AbstractBaseUser) -> list[GlitchC
     return glitch_classes_for_level(level=_profile_of(volunteer).level)
 
 
-def _images_in_order() -> Prefetch:
-    return Prefetch("images", queryset=SubjectImage.objects.order_by("duration"))
+# A subject's images, shortest duration first, as the pages and the API show them: set by
+# the selectors that hand out subjects (a prefetch with to_attr, or the queue's own query).
+IMAGES = "images_in_order"
 
 
 def _with_images(queryset: QuerySet[Subject]) -> QuerySet[Subject]:
-    return queryset.prefetch_related(_images_in_order())
+    in_order = SubjectImage.objects.order_by("duration")
+    return queryset.prefetch_related(Prefetch("images", queryset=in_order, to_attr=IMAGES))
 
 
 def subject_next_for_volunteer(
@@ -68,30 +69,42 @@ def subject_next_for_volunteer(
     n_gold = consensus.gold_answers(profile.gold_confusion)
     gold_turn = n_gold < config.gold_rate() * (profile.n_classified + 1)
     unlocked = set(config.classes_unlocked_at_level(level))
-    gold = Q(
-        role=Subject.Role.GOLD,
-        gold_label_id__in=[row.pk for row in config.class_table() if row.name in unlocked],
+    gold_labels = [row.pk for row in config.class_table() if row.name in unlocked]
+    gold = (
+        f"role = '{Subject.Role.GOLD}' AND gold_label_id IN {_in(gold_labels)}",
+        gold_labels,
     )
-    pool = Q(role=Subject.Role.POOL, level__lte=level)
-    not_wanted = Q(pk__in=Classification.objects.filter(volunteer=volunteer).values("subject_id"))
+    pool = (f"role = '{Subject.Role.POOL}' AND level <= %s", [level])
     excluded = [pk for pk in exclude_ids if 0 < pk <= MAX_ID]
-    if excluded:
-        not_wanted |= Q(pk__in=excluded)
-    for role in (gold, pool) if gold_turn else (pool, gold):
-        queue = (
-            Subject.objects.filter(role, ~not_wanted, status=Subject.Status.ACTIVE)
-            .order_by("-priority", "pk")  # the order of the partial index "queue_order"
-            .only(*QUEUE_FIELDS)
-        )
-        chosen = _pick_spread(queue, volunteer)
-        if chosen is not None:
-            return chosen
+    for role_sql, role_params in (gold, pool) if gold_turn else (pool, gold):
+        candidates = _queue_head(volunteer, role_sql, role_params, excluded)
+        if candidates:
+            return _pick_spread(candidates, volunteer)
     return None
 
 
-# What the queue reads of a subject: what the page shows (SubjectToLabelSerializer) and
-# the priority, not the posterior and the other columns a volunteer never sees.
-QUEUE_FIELDS = ("id", "external_id", "ifo", "gps_time", "priority")
+def _in(values: list[int]) -> str:
+    return f"({', '.join(['%s'] * len(values))})" if values else "(NULL)"
+
+
+def _queue_head(
+    volunteer: AbstractBaseUser, role_sql: str, role_params: list[int], excluded: list[int]
+) -> list[Subject]:
+    """The first SPREAD_TIES_OVER open subjects of a role the volunteer has not answered, in
+    queue order, with the columns the page shows (SubjectToLabelSerializer) and the priority.
+
+    SQL written out (webapp.hot_sql: it runs on every vote). The status is a literal so that
+    PostgreSQL reads the partial index "queue_order" (open subjects by role and priority)
+    from the top, also in a prepared statement's generic plan.
+    """
+    sql = (
+        "SELECT id, external_id, ifo, gps_time, priority FROM labeling_subject"
+        f" WHERE status = '{Subject.Status.ACTIVE}' AND {role_sql}"
+        " AND id NOT IN (SELECT subject_id FROM labeling_classification WHERE volunteer_id = %s)"
+        + (f" AND id NOT IN {_in(excluded)}" if excluded else "")
+        + f" ORDER BY priority DESC, id LIMIT {SPREAD_TIES_OVER}"
+    )
+    return list(Subject.objects.raw(sql, [*role_params, volunteer.pk, *excluded]))
 
 
 # Volunteers who would get the same subject (equal top priority) are spread over up to this
@@ -100,13 +113,11 @@ QUEUE_FIELDS = ("id", "external_id", "ifo", "gps_time", "priority")
 SPREAD_TIES_OVER = 16
 
 
-def _pick_spread(queryset: QuerySet[Subject], volunteer: AbstractBaseUser) -> Subject | None:
-    candidates = list(queryset[:SPREAD_TIES_OVER])
-    if not candidates:
-        return None
+def _pick_spread(candidates: list[Subject], volunteer: AbstractBaseUser) -> Subject:
     ties = [c for c in candidates if c.priority == candidates[0].priority]
     chosen = ties[(volunteer.pk or 0) % len(ties)]
-    prefetch_related_objects([chosen], _images_in_order())
+    sql = "SELECT * FROM labeling_subjectimage WHERE subject_id = %s ORDER BY duration"
+    setattr(chosen, IMAGES, list(SubjectImage.objects.raw(sql, [chosen.pk])))
     return chosen
 
 

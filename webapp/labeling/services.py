@@ -9,12 +9,13 @@ from pathlib import Path
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ml.classes import NONE_OF_THE_ABOVE
 from ml.data import image_file_problem
 from webapp.accounts.roles import VOLUNTEER
+from webapp.hot_sql import from_db, row_locked
 from webapp.labeling import config, consensus
 from webapp.labeling.models import (
     Classification,
@@ -89,11 +90,15 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
     rules = config.consensus_rules()
     # (class name, W_i) pairs, not model instances: a busy subject has up to ~50 votes and
     # this runs under its row lock on every vote (names from the cached class table).
-    votes = [
-        (config.class_name(class_pk), weight)
-        for class_pk, weight in subject.classifications.order_by().values_list(
-            "glitch_class_id", "weight"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT glitch_class_id, weight FROM labeling_classification WHERE subject_id = %s",
+            [subject.pk],
         )
+        rows = cursor.fetchall()
+    votes = [
+        (config.class_name(class_pk), from_db(Classification, "weight", weight))
+        for class_pk, weight in rows
     ]
     n_none = sum(1 for name, _ in votes if name == NONE_OF_THE_ABOVE)
     subject.n_votes = len(votes)
@@ -195,10 +200,12 @@ def classification_create(
     key = uuid.UUID(str(idempotency_key)) if idempotency_key else uuid.uuid4()
     try:
         with transaction.atomic():
-            subject = Subject.objects.select_for_update().get(pk=subject_id)
+            subject = row_locked(Subject, "id = %s", [subject_id])
+            if subject is None:
+                raise Subject.DoesNotExist(f"no subject {subject_id}")
             # A replay of this key or a second vote on this subject is not looked for here:
             # the unique constraints refuse the insert below, and the handler tells which.
-            profile = VolunteerProfile.objects.select_for_update().filter(user=volunteer).first()
+            profile = row_locked(VolunteerProfile, "user_id = %s", [volunteer.pk])
             if profile is None:  # an account made outside volunteer_register
                 profile = VolunteerProfile.objects.select_for_update().get(
                     pk=volunteer_profile_get_or_create(user=volunteer).pk

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 
+from webapp.hot_sql import from_db
 from webapp.modeling.models import ModelVersion, Prediction, TrainingRun
 
 if TYPE_CHECKING:
@@ -22,14 +24,18 @@ def model_version_active() -> ModelVersion | None:
 
 def prediction_probabilities_for_subject(*, subject: Subject) -> dict[str, float] | None:
     """The active model's class probabilities for a subject, or None if it has none."""
-    prediction = (
-        Prediction.objects.filter(subject=subject, model_version__is_active=True)
-        .only("probabilities")
-        .first()
-    )
-    if prediction is None:
+    with connection.cursor() as cursor:  # on every vote: SQL written out (webapp.hot_sql)
+        cursor.execute(
+            "SELECT p.probabilities FROM modeling_prediction p"
+            " JOIN modeling_modelversion m ON m.id = p.model_version_id"
+            " WHERE p.subject_id = %s AND m.is_active",
+            [subject.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
-    return {str(name): float(p) for name, p in prediction.probabilities.items()}
+    probabilities = from_db(Prediction, "probabilities", row[0])
+    return {str(name): float(p) for name, p in probabilities.items()}
 
 
 # --- runs ------------------------------------------------------------------------------
