@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from webapp.labeling import config, consensus
@@ -87,24 +88,31 @@ def _in(values: list[int]) -> str:
     return f"({', '.join(['%s'] * len(values))})" if values else "(NULL)"
 
 
+# What the queue reads of a subject: what the page shows (SubjectToLabelSerializer) and the
+# priority, none of which needs converting from the database's types.
+QUEUE_COLUMNS = ("id", "external_id", "ifo", "gps_time", "priority")
+
+
 def _queue_head(
     volunteer: AbstractBaseUser, role_sql: str, role_params: list[int], excluded: list[int]
-) -> list[Subject]:
+) -> list[tuple]:
     """The first SPREAD_TIES_OVER open subjects of a role the volunteer has not answered, in
-    queue order, with the columns the page shows (SubjectToLabelSerializer) and the priority.
+    queue order, as QUEUE_COLUMNS rows.
 
     SQL written out (webapp.hot_sql: it runs on every vote). The status is a literal so that
     PostgreSQL reads the partial index "queue_order" (open subjects by role and priority)
     from the top, also in a prepared statement's generic plan.
     """
     sql = (
-        "SELECT id, external_id, ifo, gps_time, priority FROM labeling_subject"
+        f"SELECT {', '.join(QUEUE_COLUMNS)} FROM labeling_subject"
         f" WHERE status = '{Subject.Status.ACTIVE}' AND {role_sql}"
         " AND id NOT IN (SELECT subject_id FROM labeling_classification WHERE volunteer_id = %s)"
         + (f" AND id NOT IN {_in(excluded)}" if excluded else "")
         + f" ORDER BY priority DESC, id LIMIT {SPREAD_TIES_OVER}"
     )
-    return list(Subject.objects.raw(sql, [*role_params, volunteer.pk, *excluded]))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*role_params, volunteer.pk, *excluded])
+        return cursor.fetchall()
 
 
 # Volunteers who would get the same subject (equal top priority) are spread over up to this
@@ -113,9 +121,12 @@ def _queue_head(
 SPREAD_TIES_OVER = 16
 
 
-def _pick_spread(candidates: list[Subject], volunteer: AbstractBaseUser) -> Subject:
-    ties = [c for c in candidates if c.priority == candidates[0].priority]
-    chosen = ties[(volunteer.pk or 0) % len(ties)]
+def _pick_spread(candidates: list[tuple], volunteer: AbstractBaseUser) -> Subject:
+    """One of the candidates that share the top priority (by account), with its images."""
+    priority = QUEUE_COLUMNS.index("priority")
+    ties = [row for row in candidates if row[priority] == candidates[0][priority]]
+    row = ties[(volunteer.pk or 0) % len(ties)]
+    chosen = Subject.from_db(connection.alias, QUEUE_COLUMNS, row)
     sql = "SELECT * FROM labeling_subjectimage WHERE subject_id = %s ORDER BY duration"
     setattr(chosen, IMAGES, list(SubjectImage.objects.raw(sql, [chosen.pk])))
     return chosen

@@ -44,6 +44,21 @@ def test_token_login_then_vote_with_the_token(volunteer):
     assert response.status_code == 201
 
 
+def test_a_wrong_token_or_an_inactive_account_is_refused(volunteer):
+    client, subject = APIClient(), SubjectFactory()
+    vote = {"subject": subject.pk, "glitch_class": "Blip"}
+    key = client.post("/api/token/", {"username": "vol", "password": "pw"}).json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key[:-1]}x")
+    answer = client.post("/api/classifications/", vote, format="json")
+    assert answer.status_code == 403 and answer.json()["detail"] == "Invalid token."
+    volunteer.is_active = False
+    volunteer.save()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    answer = client.post("/api/classifications/", vote, format="json")
+    assert answer.status_code == 403 and "inactive" in answer.json()["detail"]
+    assert not Classification.objects.exists()
+
+
 def test_session_votes_need_the_csrf_token(volunteer):
     client, subject = APIClient(enforce_csrf_checks=True), SubjectFactory()
     client.login(username="vol", password="pw")
