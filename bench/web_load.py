@@ -1,6 +1,6 @@
 """Load benchmark of the vote path: gunicorn (gthread) + PostgreSQL, simulated volunteers.
 
-    .venv/bin/python bench/web_load.py [--users 50 200] [--duration 20] [--think 0.75]
+    .venv/bin/python bench/web_load.py [--users 50 200] [--duration 20] [--think 0.9]
                                        [--workers N] [--threads N] [--subjects 6000]
                                        [--gold-share 0.1] [--two-requests]
                                        [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
@@ -16,9 +16,17 @@ GET /api/subjects/next/ only to start (--two-requests: before every vote, as the
 before with_next). All volunteers see the same queue order, so they pile onto the same
 subjects: the row lock is exercised, not avoided.
 
+The default think time, 0.9 s, is the issue's goal read through Little's law: 200 votes/s
+from 200 volunteers is one vote per volunteer per second, of which at most 0.1 s (the p95
+goal) is the server's, so each volunteer looks for about 0.9 s. A shorter --think asks for
+more votes than that (0.75: up to 267 per second from 200 volunteers).
+
 Prints per level: requests, p50 / p95 / max latency of next and vote, votes/s, errors
 (non-2xx or transport), and votes acknowledged by the server against votes the database
-holds (lost = acknowledged but not stored). --think 0 measures saturation instead.
+holds (lost = acknowledged but not stored), and the CPU each vote cost the gunicorn
+workers, this database's PostgreSQL backends and the load generator. --think 0 measures
+saturation instead; --floor N adds N clients fetching /healthz back to back (the cost of
+any request: Django's middleware and one `SELECT 1`).
 Not a test: the numbers depend on the machine (and on whatever else runs on it).
 """
 
@@ -462,7 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--users", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per level")
-    parser.add_argument("--think", type=float, default=0.75, help="mean seconds per look")
+    parser.add_argument(
+        "--think", type=float, default=0.9, help="mean seconds per look (see above)"
+    )
     parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's (2 x cores)")
     parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's (4)")
     parser.add_argument("--subjects", type=int, default=6000)
