@@ -37,3 +37,19 @@ def from_db(model: type[Model], field_name: str, value: Any) -> Any:
     field = model._meta.get_field(field_name)
     convert = getattr(field, "from_db_value", None)
     return convert(value, None, connection) if convert is not None else value
+
+
+def save_columns(instance: Model, names: list[str]) -> None:
+    """instance.save(update_fields=names) as one UPDATE written out: the values are adapted
+    by the fields as the ORM would, but no signals are sent and no pre_save runs (so: for
+    plain columns of models without save hooks, as on the vote path)."""
+    meta = instance._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in names]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    values = [
+        field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
+    ]
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, instance.pk])

@@ -15,7 +15,7 @@ from django.utils import timezone
 from ml.classes import NONE_OF_THE_ABOVE
 from ml.data import image_file_problem
 from webapp.accounts.roles import VOLUNTEER
-from webapp.hot_sql import from_db, row_locked
+from webapp.hot_sql import from_db, row_locked, save_columns
 from webapp.labeling import config, consensus
 from webapp.labeling.models import (
     Classification,
@@ -105,7 +105,7 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
     subject.n_none_votes = n_none
     subject.views = len(votes) - n_none
     if subject.is_gold:
-        subject.save(update_fields=["n_votes", "n_none_votes", "views"])
+        save_columns(subject, ["n_votes", "n_none_votes", "views"])
         return subject  # gold subjects teach and measure; they never retire
 
     weights = [weight for name, weight in votes if name != NONE_OF_THE_ABOVE]
@@ -130,8 +130,9 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
             subject.retired_at = subject.retired_at or timezone.now()
         else:
             subject.retired_at = None
-    subject.save(
-        update_fields=[
+    save_columns(
+        subject,
+        [
             "n_votes",
             "n_none_votes",
             "views",
@@ -139,7 +140,7 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
             "status",
             "retired_label",
             "retired_at",
-        ]
+        ],
     )
     return subject
 
@@ -240,7 +241,7 @@ def classification_create(
                 )
             classification.save()
             profile.n_classified += 1
-            profile.save(update_fields=["n_classified", "gold_confusion", "level", "promoted_at"])
+            save_columns(profile, ["n_classified", "gold_confusion", "level", "promoted_at"])
             subject_consensus_recompute(subject=subject)
             return _vote_result(classification, created=True, promoted=promoted, profile=profile)
     except IntegrityError:
