@@ -1,12 +1,14 @@
 """Helpers for the SQL written out on the vote path.
 
-A vote with its next subject runs ten statements. The ORM spends 0.1-0.5 ms of CPU building
-and compiling each one, more than PostgreSQL spends running it, so on this path most of a
-vote's cost was query building (measured in-process on PostgreSQL: the queue query 813 us
-through the ORM, 274 us written out). The statements with a fixed shape that run on every
-vote therefore have their SQL written out, beside the code that uses them; these helpers
-keep that SQL portable (SQLite and PostgreSQL) and its results typed as the models'.
-Everything else uses the ORM.
+A vote with its next subject runs about ten statements. Through the ORM, building and
+compiling each one cost more CPU than PostgreSQL spent running it (measured in-process on
+PostgreSQL: the queue query 813 us through the ORM, 274 us written out; a row lock 350 us
+through the ORM, 105 us written out), and a raw() queryset still spends most of that
+resolving its columns. The statements with a fixed shape that run on every vote therefore
+have their SQL written out, beside the code that uses them; these helpers keep that SQL
+portable (SQLite and PostgreSQL) and its results exactly what the ORM would give
+(tests/webapp/test_hot_sql.py): the backend's and the fields' converters, then
+Model.from_db. Everything else uses the ORM.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
 
@@ -24,19 +26,39 @@ def for_update() -> str:
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
+def to_python(field: Field, value: Any) -> Any:
+    """A column's value as the ORM would hand it out: the backend's converters, then the
+    field's (JSON decoded; on SQLite also booleans, UUIDs and aware datetimes)."""
+    col = field.get_col(field.model._meta.db_table)
+    for convert in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
+        value = convert(value, col, connection)
+    return value
+
+
+def value_from_db(model: type[Model], field_name: str, value: Any) -> Any:
+    return to_python(model._meta.get_field(field_name), value)
+
+
+def select_one(model: type[M], from_where: str, params: list[Any]) -> M | None:
+    """The instance of the first row of `SELECT <model's columns> <from_where>`, which names
+    the model's table by its own name. One statement, no query building."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = meta.concrete_fields
+    columns = ", ".join(f"{quote(meta.db_table)}.{quote(field.column)}" for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} {from_where}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = [to_python(field, value) for field, value in zip(fields, row, strict=True)]
+    return model.from_db(connection.alias, [field.attname for field in fields], values)
+
+
 def row_locked(model: type[M], where: str, params: list[Any]) -> M | None:
     """The one row of `model` matching `where`, locked until the transaction ends."""
     table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"SELECT * FROM {table} WHERE {where}{for_update()}"
-    rows = list(model.objects.raw(sql, params))
-    return rows[0] if rows else None
-
-
-def from_db(model: type[Model], field_name: str, value: Any) -> Any:
-    """A column's value as the model's field gives it (JSON decoded, for example)."""
-    field = model._meta.get_field(field_name)
-    convert = getattr(field, "from_db_value", None)
-    return convert(value, None, connection) if convert is not None else value
+    return select_one(model, f"FROM {table} WHERE {where}{for_update()}", params)
 
 
 def save_columns(instance: Model, names: list[str]) -> None:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from webapp.hot_sql import from_db
+from webapp.hot_sql import value_from_db
 from webapp.modeling.models import ModelVersion, Prediction, TrainingRun
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def prediction_probabilities_for_subject(*, subject: Subject) -> dict[str, float
         row = cursor.fetchone()
     if row is None:
         return None
-    probabilities = from_db(Prediction, "probabilities", row[0])
+    probabilities = value_from_db(Prediction, "probabilities", row[0])
     return {str(name): float(p) for name, p in probabilities.items()}
 
 
