@@ -13,9 +13,11 @@ Model.from_db. Everything else uses the ORM.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
@@ -26,11 +28,26 @@ def for_update() -> str:
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
+# Per thread (each has its own connection): the converters of each field read so far.
+_local = threading.local()
+
+
+def _converters(field: Field) -> tuple[Any, list[Callable[..., Any]]]:
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if getattr(_local, "wrapper", None) is not wrapper:
+        _local.wrapper, _local.by_field = wrapper, {}
+    by_field: dict[Field, tuple[Any, list[Callable[..., Any]]]] = _local.by_field
+    if field not in by_field:
+        col = field.get_col(field.model._meta.db_table)
+        by_field[field] = (col, wrapper.ops.get_db_converters(col) + col.get_db_converters(wrapper))
+    return by_field[field]
+
+
 def to_python(field: Field, value: Any) -> Any:
     """A column's value as the ORM would hand it out: the backend's converters, then the
     field's (JSON decoded; on SQLite also booleans, UUIDs and aware datetimes)."""
-    col = field.get_col(field.model._meta.db_table)
-    for convert in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
+    col, converters = _converters(field)
+    for convert in converters:
         value = convert(value, col, connection)
     return value
 
@@ -39,20 +56,30 @@ def value_from_db(model: type[Model], field_name: str, value: Any) -> Any:
     return to_python(model._meta.get_field(field_name), value)
 
 
-def select_one(model: type[M], from_where: str, params: list[Any]) -> M | None:
-    """The instance of the first row of `SELECT <model's columns> <from_where>`, which names
-    the model's table by its own name. One statement, no query building."""
+def select(model: type[M], from_where: str, params: list[Any]) -> list[M]:
+    """The instances of the rows `SELECT <model's columns> <from_where>` finds; from_where
+    names the model's table by its own name. One statement, no query building."""
     meta = model._meta
     quote = connection.ops.quote_name
     fields = meta.concrete_fields
     columns = ", ".join(f"{quote(meta.db_table)}.{quote(field.column)}" for field in fields)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} {from_where}", params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = [to_python(field, value) for field, value in zip(fields, row, strict=True)]
-    return model.from_db(connection.alias, [field.attname for field in fields], values)
+        rows = cursor.fetchall()
+    names = [field.attname for field in fields]
+    return [
+        model.from_db(
+            connection.alias,
+            names,
+            [to_python(field, value) for field, value in zip(fields, row, strict=True)],
+        )
+        for row in rows
+    ]
+
+
+def select_one(model: type[M], from_where: str, params: list[Any]) -> M | None:
+    rows = select(model, from_where, params)
+    return rows[0] if rows else None
 
 
 def row_locked(model: type[M], where: str, params: list[Any]) -> M | None:

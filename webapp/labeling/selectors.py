@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
+from webapp.hot_sql import select
 from webapp.labeling import config, consensus
 from webapp.labeling.models import (
     GlitchClass,
@@ -127,8 +128,8 @@ def _pick_spread(candidates: list[tuple], volunteer: AbstractBaseUser) -> Subjec
     ties = [row for row in candidates if row[priority] == candidates[0][priority]]
     row = ties[(volunteer.pk or 0) % len(ties)]
     chosen = Subject.from_db(connection.alias, QUEUE_COLUMNS, row)
-    sql = "SELECT * FROM labeling_subjectimage WHERE subject_id = %s ORDER BY duration"
-    setattr(chosen, IMAGES, list(SubjectImage.objects.raw(sql, [chosen.pk])))
+    images = "FROM labeling_subjectimage WHERE subject_id = %s ORDER BY duration"
+    setattr(chosen, IMAGES, select(SubjectImage, images, [chosen.pk]))
     return chosen
 
 
