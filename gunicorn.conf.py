@@ -12,6 +12,7 @@ waits on PostgreSQL, and more only contend for the GIL (bench/web_load.py at 200
 2 x 8 130).
 """
 
+import gc
 import os
 
 bind = os.environ.get("GLITCHLAB_WEB_BIND", "0.0.0.0:8000")
@@ -20,3 +21,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
 threads = int(os.environ.get("GLITCHLAB_WEB_THREADS", "2"))
 keepalive = 10  # seconds: volunteers look at a glitch for about one between votes
 backlog = 2048
+
+
+def post_worker_init(worker) -> None:
+    """Move the loaded app's objects (Django, DRF, the models: about 120,000) out of the
+    garbage collector's sight. Otherwise every full collection walks them all while the
+    worker's threads wait: 63 ms per full collection on the 2-core development machine,
+    10 ms after gc.freeze() (measured in-process over 3,000 votes)."""
+    gc.collect()
+    gc.freeze()
