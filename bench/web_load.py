@@ -268,16 +268,27 @@ class Connection:
             self.writer = None
 
 
-async def fetch_next(conn: Connection, tally: Tally) -> int | None:
-    """GET the next subject's id; None (after a pause when the queue is empty) otherwise."""
+async def timed_get(
+    conn: Connection, path: str, tally: Tally, what: str
+) -> tuple[int, bytes] | None:
+    """GET path with its latency in tally.next_ms; None (an error) if the connection failed."""
     started = time.perf_counter()
     try:
-        status, body = await conn.request("GET", "/api/subjects/next/")
+        answer = await conn.request("GET", path)
     except (OSError, asyncio.IncompleteReadError) as exc:
-        tally.error(f"next {type(exc).__name__}")
+        tally.error(f"{what} {type(exc).__name__}")
         await conn.close()
         return None
     tally.next_ms.append((time.perf_counter() - started) * 1000)
+    return answer
+
+
+async def fetch_next(conn: Connection, tally: Tally) -> int | None:
+    """GET the next subject's id; None (after a pause when the queue is empty) otherwise."""
+    answer = await timed_get(conn, "/api/subjects/next/", tally, "next")
+    if answer is None:
+        return None
+    status, body = answer
     if status == 204:
         tally.empty_queue += 1
         await asyncio.sleep(1)
@@ -362,16 +373,9 @@ async def run_floor(port: int, users: int, duration: float) -> Tally:
         conn = Connection(port, None)
         try:
             while time.monotonic() < until:
-                started = time.perf_counter()
-                try:
-                    status, _ = await conn.request("GET", "/healthz")
-                except (OSError, asyncio.IncompleteReadError) as exc:
-                    tally.error(f"healthz {type(exc).__name__}")
-                    await conn.close()
-                    continue
-                tally.next_ms.append((time.perf_counter() - started) * 1000)
-                if status != 200:
-                    tally.error(f"healthz HTTP {status}")
+                answer = await timed_get(conn, "/healthz", tally, "healthz")
+                if answer is not None and answer[0] != 200:
+                    tally.error(f"healthz HTTP {answer[0]}")
         finally:
             await conn.close()
 
