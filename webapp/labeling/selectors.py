@@ -102,12 +102,16 @@ def _queue_head(
 
     SQL written out (webapp.hot_sql: it runs on every vote). The status is a literal so that
     PostgreSQL reads the partial index "queue_order" (open subjects by role and priority)
-    from the top, also in a prepared statement's generic plan.
+    from the top, also in a prepared statement's generic plan. NOT EXISTS, not NOT IN: it
+    probes the volunteer's votes for the few rows read from the top, where NOT IN hashed
+    their whole history on every request (bench/queue_history.py, 20,000 past votes:
+    3.6 ms -> 0.45 ms).
     """
     sql = (
         f"SELECT {', '.join(QUEUE_COLUMNS)} FROM labeling_subject"
         f" WHERE status = '{Subject.Status.ACTIVE}' AND {role_sql}"
-        " AND id NOT IN (SELECT subject_id FROM labeling_classification WHERE volunteer_id = %s)"
+        " AND NOT EXISTS (SELECT 1 FROM labeling_classification answered"
+        " WHERE answered.volunteer_id = %s AND answered.subject_id = labeling_subject.id)"
         + (f" AND id NOT IN {_in(excluded)}" if excluded else "")
         + f" ORDER BY priority DESC, id LIMIT {SPREAD_TIES_OVER}"
     )
