@@ -28,32 +28,33 @@ def for_update() -> str:
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
-# Per thread (each has its own connection): the converters of each field read so far.
+# Per thread (each has its own connection): the converter of each field read so far.
 _local = threading.local()
 
 
-def _converters(field: Field) -> tuple[Any, list[Callable[..., Any]]]:
+def converter(field: Field) -> Callable[[Any], Any]:
+    """The function that turns the field's column value into what the ORM would hand out:
+    the backend's converters, then the field's (JSON decoded; on SQLite also booleans,
+    UUIDs and aware datetimes). Made once per field and thread."""
     wrapper = connections[DEFAULT_DB_ALIAS]
     if getattr(_local, "wrapper", None) is not wrapper:
         _local.wrapper, _local.by_field = wrapper, {}
-    by_field: dict[Field, tuple[Any, list[Callable[..., Any]]]] = _local.by_field
+    by_field: dict[Field, Callable[[Any], Any]] = _local.by_field
     if field not in by_field:
         col = field.get_col(field.model._meta.db_table)
-        by_field[field] = (col, wrapper.ops.get_db_converters(col) + col.get_db_converters(wrapper))
+        steps = wrapper.ops.get_db_converters(col) + col.get_db_converters(wrapper)
+
+        def convert(value: Any) -> Any:
+            for step in steps:
+                value = step(value, col, wrapper)
+            return value
+
+        by_field[field] = convert
     return by_field[field]
 
 
-def to_python(field: Field, value: Any) -> Any:
-    """A column's value as the ORM would hand it out: the backend's converters, then the
-    field's (JSON decoded; on SQLite also booleans, UUIDs and aware datetimes)."""
-    col, converters = _converters(field)
-    for convert in converters:
-        value = convert(value, col, connection)
-    return value
-
-
 def value_from_db(model: type[Model], field_name: str, value: Any) -> Any:
-    return to_python(model._meta.get_field(field_name), value)
+    return converter(model._meta.get_field(field_name))(value)
 
 
 def select(model: type[M], from_where: str, params: list[Any]) -> list[M]:
@@ -67,11 +68,12 @@ def select(model: type[M], from_where: str, params: list[Any]) -> list[M]:
         cursor.execute(f"SELECT {columns} {from_where}", params)
         rows = cursor.fetchall()
     names = [field.attname for field in fields]
+    converters = [converter(field) for field in fields]
     return [
         model.from_db(
             connection.alias,
             names,
-            [to_python(field, value) for field, value in zip(fields, row, strict=True)],
+            [convert(value) for convert, value in zip(converters, row, strict=True)],
         )
         for row in rows
     ]

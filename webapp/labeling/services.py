@@ -15,7 +15,7 @@ from django.utils import timezone
 from ml.classes import NONE_OF_THE_ABOVE
 from ml.data import image_file_problem
 from webapp.accounts.roles import VOLUNTEER
-from webapp.hot_sql import row_locked, save_columns, value_from_db
+from webapp.hot_sql import converter, row_locked, save_columns
 from webapp.labeling import config, consensus
 from webapp.labeling.models import (
     Classification,
@@ -96,10 +96,8 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
             [subject.pk],
         )
         rows = cursor.fetchall()
-    votes = [
-        (config.class_name(class_pk), value_from_db(Classification, "weight", weight))
-        for class_pk, weight in rows
-    ]
+    weight_of = converter(Classification._meta.get_field("weight"))
+    votes = [(config.class_name(class_pk), weight_of(weight)) for class_pk, weight in rows]
     n_none = sum(1 for name, _ in votes if name == NONE_OF_THE_ABOVE)
     subject.n_votes = len(votes)
     subject.n_none_votes = n_none
