@@ -537,33 +537,28 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(
                     run_level(port, keys[: max(args.users)], args.warmup, args.think, 0, with_next)
                 )
+
+            def with_cpu(clients) -> tuple[Tally, tuple[float, float, float]]:
+                """Run the clients; their tally and the CPU seconds the run cost gunicorn,
+                this database's PostgreSQL backends and this load generator."""
+                server_before = server_cpu_s(server, args.admin_url, name)
+                client_before = time.process_time()
+                tally = asyncio.run(clients)
+                client_s = time.process_time() - client_before
+                server_after = server_cpu_s(server, args.admin_url, name)
+                gunicorn_s = server_after[0] - server_before[0]
+                return tally, (gunicorn_s, server_after[1] - server_before[1], client_s)
+
             rows = []
             for level, users in enumerate(args.users, start=1):
-                before, cpu_before = votes_stored(), server_cpu_s(server, args.admin_url, name)
-                client_before = time.process_time()
-                tally = asyncio.run(
+                before = votes_stored()
+                tally, cpu = with_cpu(
                     run_level(port, keys[:users], args.duration, args.think, level, with_next)
                 )
-                client_s = time.process_time() - client_before
-                cpu_after = server_cpu_s(server, args.admin_url, name)
-                cpu = (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1], client_s)
                 rows.append(report(users, args.duration, tally, votes_stored() - before, cpu))
             if args.floor:
-                cpu_before, client_before = (
-                    server_cpu_s(server, args.admin_url, name),
-                    time.process_time(),
-                )
-                tally = asyncio.run(run_floor(port, args.floor, args.duration))
-                client_s = time.process_time() - client_before
-                cpu_after = server_cpu_s(server, args.admin_url, name)
-                rows.append(
-                    report_floor(
-                        args.floor,
-                        args.duration,
-                        tally,
-                        (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1], client_s),
-                    )
-                )
+                tally, cpu = with_cpu(run_floor(port, args.floor, args.duration))
+                rows.append(report_floor(args.floor, args.duration, tally, cpu))
             if args.json:
                 Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
     finally:
