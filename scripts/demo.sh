@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The demo runs in debug mode (the settings' default is off: a secret key and HTTPS only),
+# with the public development key, known passwords and plain HTTP on the loopback.
+export DEBUG="${DEBUG:-true}"
 PY=.venv/bin/python
 CELERY=.venv/bin/celery
 export GLITCHLAB_VAR_DIR="${GLITCHLAB_VAR_DIR:-$PWD/var}"

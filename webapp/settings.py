@@ -30,9 +30,19 @@ def env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, str(default)))
 
 
-DEBUG = env_bool("DEBUG", True)
-# Outside debug a real secret is required; the debug default is only good for a laptop.
-SECRET_KEY = env_str("SECRET_KEY", "insecure-dev-key-only-for-debug" if DEBUG else None)
+# Debug mode only when asked for (DEBUG=true: `make demo` and the tests do): it shows
+# tracebacks and settings to anyone who reaches an error page.
+DEBUG = env_bool("DEBUG", False)
+# Keys printed in this repository sign nothing outside debug: anyone could forge sessions
+# and CSRF tokens with them. The first is the debug default; the second, .env.example's.
+PUBLIC_SECRET_KEYS = ("insecure-dev-key-only-for-debug", "change-me-to-50-random-characters")
+SECRET_KEY = env_str("SECRET_KEY", PUBLIC_SECRET_KEYS[0] if DEBUG else "")
+if not DEBUG and SECRET_KEY in ("", *PUBLIC_SECRET_KEYS):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is required when DEBUG is off, and must not be a key printed in this "
+        "repository: set SECRET_KEY to a long random secret (python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))'), or DEBUG=true on a development machine."
+    )
 ALLOWED_HOSTS = env_str("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 
 # Runtime data (SQLite file, media, models, demo data) lives under one folder.

@@ -1,4 +1,5 @@
-"""Settings come from the environment; outside debug a real SECRET_KEY is required."""
+"""Settings come from the environment; debug only when asked for, and outside debug a real
+SECRET_KEY is required (none printed in this repository)."""
 
 import os
 import subprocess
@@ -25,6 +26,30 @@ def test_secret_key_is_required_outside_debug(tmp_path):
     assert result.returncode != 0 and "SECRET_KEY is required" in result.stderr
     result = import_settings(DEBUG="0", SECRET_KEY="s3cret", GLITCHLAB_VAR_DIR=str(tmp_path))
     assert result.returncode == 0 and result.stdout.split() == ["False", "s3cret"]
+
+
+def test_debug_is_off_unless_asked_for(tmp_path):
+    result = import_settings(GLITCHLAB_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0 and "SECRET_KEY is required" in result.stderr
+    result = import_settings(SECRET_KEY="s3cret", GLITCHLAB_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0 and result.stdout.split() == ["False", "s3cret"]
+    result = import_settings(DEBUG="true", GLITCHLAB_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0 and result.stdout.split() == [
+        "True",
+        "insecure-dev-key-only-for-debug",
+    ]
+
+
+def test_keys_printed_in_the_repository_are_refused_outside_debug(tmp_path):
+    env_example = (ROOT / ".env.example").read_text()
+    printed = ["insecure-dev-key-only-for-debug", env_example.split("SECRET_KEY=")[1].split()[0]]
+    for key in printed:
+        result = import_settings(SECRET_KEY=key, GLITCHLAB_VAR_DIR=str(tmp_path))
+        assert result.returncode != 0, key
+        assert "must not be a key printed in this repository" in result.stderr
+        assert "DEBUG=true on a development machine" in result.stderr
+        result = import_settings(SECRET_KEY=key, DEBUG="1", GLITCHLAB_VAR_DIR=str(tmp_path))
+        assert result.returncode == 0 and result.stdout.split() == ["True", key]
 
 
 def test_database_url_selects_postgresql(tmp_path):
