@@ -8,6 +8,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from webapp.labeling.models import description_field
+
 
 class EmbeddingSet(models.Model):
     """The embeddings (and the 2-D map) of every subject under one model version.
@@ -88,7 +90,7 @@ class ClassProposal(models.Model):
         REJECTED = "rejected"
 
     name = models.CharField(max_length=64, unique=True)
-    description = models.TextField()
+    description = description_field()  # becomes the class's description
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from webapp.discovery.models import Batch
+from webapp.discovery.models import Batch, ClassProposal
 
 # Ids are bigints: a larger number would overflow the database, so it is refused as a 400.
 _MAX_ID = 2**63 - 1
@@ -40,10 +40,18 @@ class BatchSubmitSerializer(serializers.Serializer):
         help_text="id of a proposed or provisional class",
     )
     new_name = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="propose this new class"
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=ClassProposal._meta.get_field("name").max_length,
+        help_text="propose this new class",
     )
     new_description = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="what the new class looks like"
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=ClassProposal._meta.get_field("description").max_length,
+        help_text="what the new class looks like",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

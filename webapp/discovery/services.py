@@ -261,6 +261,15 @@ def _record(proposal: ClassProposal, actor: AbstractBaseUser | None, note: str =
     ProposalEvent.objects.create(proposal=proposal, status=proposal.status, actor=actor, note=note)
 
 
+def _require_length(model: type, field: str, text: str) -> None:
+    """Free text longer than its model field allows is refused, naming the field: the
+    limit lives on the model (PostgreSQL would refuse a long CharField with a 500, SQLite
+    and TextField not at all)."""
+    limit = model._meta.get_field(field).max_length
+    if len(text) > limit:
+        raise ValidationError({field: f"at most {limit} characters ({len(text)} given)"})
+
+
 def class_proposal_create(
     *, volunteer: AbstractBaseUser, name: str, description: str
 ) -> ClassProposal:
@@ -271,13 +280,15 @@ def class_proposal_create(
         raise ValidationError(
             {"name": "3-64 letters, digits or _, starting with a capital (e.g. Reverse_Chirp)"}
         )
-    if not description.strip():
+    description = description.strip()
+    if not description:
         raise ValidationError({"description": "say what the glitches look like"})
+    _require_length(ClassProposal, "description", description)
     taken = GlitchClass.objects.filter(name__iexact=name).exists()
     if taken or ClassProposal.objects.filter(name__iexact=name).exists():
         raise ValidationError({"name": f"{name} already exists"})
     proposal = ClassProposal.objects.create(
-        name=name, description=description.strip(), proposed_by=volunteer
+        name=name, description=description, proposed_by=volunteer
     )
     _record(proposal, volunteer)
     return proposal
@@ -314,6 +325,7 @@ def class_proposal_reject(
     *, actor: AbstractBaseUser, proposal_id: int, note: str = ""
 ) -> ClassProposal:
     _require(selectors.can_review_proposals(actor), "reviewers only")
+    _require_length(ProposalEvent, "note", note)
     with transaction.atomic():
         proposal = _locked(
             proposal_id, ClassProposal.Status.PROPOSED, ClassProposal.Status.PROVISIONAL

@@ -47,6 +47,9 @@ def sheet(request: HttpRequest) -> HttpResponse:
         "batch": batch,
         "subjects": selectors.batch_subjects(batch=batch) if batch else [],
         "choices": selectors.batch_choices(volunteer=request.user),
+        # The browser stops typing at the limits the service enforces (the model's).
+        "name_max_length": ClassProposal._meta.get_field("name").max_length,
+        "description_max_length": ClassProposal._meta.get_field("description").max_length,
     }
     return render(request, "discovery/sheet.html", context)
 

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+
+# A class's description (and a proposed class's, which becomes it) is shown on every
+# labelling page and the field guide: a few sentences, never a page. TextField does not
+# check max_length by itself (the admin's form does), so the validator does it for
+# full_clean; the services and serializers read the same number.
+CLASS_DESCRIPTION_MAX_LENGTH = 1000
+
+
+def description_field(**kwargs: Any) -> models.TextField:
+    return models.TextField(
+        max_length=CLASS_DESCRIPTION_MAX_LENGTH,
+        validators=[MaxLengthValidator(CLASS_DESCRIPTION_MAX_LENGTH)],
+        **kwargs,
+    )
 
 
 class GlitchClass(models.Model):
@@ -20,7 +36,7 @@ class GlitchClass(models.Model):
         DEPRECATED = "deprecated"  # kept so old votes stay readable; not offered
 
     name = models.CharField(max_length=64, unique=True)
-    description = models.TextField(blank=True)
+    description = description_field(blank=True)
     key = models.CharField(
         max_length=1, unique=True, null=True, blank=True, help_text="one-key shortcut"
     )
