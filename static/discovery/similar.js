@@ -5,11 +5,18 @@ if (response.ok) {
   const { similar } = await response.json();
   const grid = box.querySelector(".similar-grid");
   for (const s of similar) {
+    const img = Object.assign(document.createElement("img"), {
+      loading: "lazy",
+      alt: "",
+      src: s.image_url,
+    });
+    const caption = document.createElement("figcaption");
+    caption.textContent = `${s.label || "?"} · ${s.similarity.toFixed(2)}`;
+    const figure = document.createElement("figure");
+    figure.append(img, caption);
     const a = document.createElement("a");
-    a.href = `/subjects/${s.subject_id}/`;
-    a.innerHTML = `<figure><img loading="lazy" alt=""><figcaption></figcaption></figure>`;
-    a.querySelector("img").src = s.image_url;
-    a.querySelector("figcaption").textContent = `${s.label || "?"} · ${s.similarity.toFixed(2)}`;
+    a.href = `/subjects/${Number(s.subject_id)}/`;
+    a.append(figure);
     grid.append(a);
   }
   box.hidden = similar.length === 0;

@@ -2,6 +2,8 @@
 // The subject after the one on screen is fetched and its images decoded in advance, so a
 // vote swaps the picture at once; the vote itself is sent with a client-made idempotency key
 // and retried until the server confirms it (a retry never counts twice).
+// Text from the server (class names and descriptions, which volunteers can propose) only
+// ever becomes text nodes: this page builds no markup from strings.
 
 const app = document.getElementById("label-app");
 const boot = JSON.parse(document.getElementById("boot").textContent);
@@ -54,6 +56,18 @@ async function api(path, { method = "GET", body } = {}) {
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   return { status: response.status, ok: response.ok, data };
 }
+
+// An element with its properties and children; strings become text nodes, never markup.
+function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  const { dataset, ...rest } = props;
+  Object.assign(node, rest);
+  if (dataset) Object.assign(node.dataset, dataset);
+  node.append(...children.filter((child) => child !== null && child !== undefined));
+  return node;
+}
+
+const kbd = (key) => h("kbd", {}, (key ?? "").toUpperCase());
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const nextPaint = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
@@ -115,40 +129,61 @@ function renderProgress(p) {
   const skills = p.learning
     .map((s) => `${s.name.replaceAll("_", " ")}: ${s.alpha === null ? "–" : `${pct(s.alpha)} of ${s.gold_answers}`}`)
     .join(" · ");
-  els.progress.innerHTML =
-    `<b data-testid="level">Level ${p.level}</b> of ${p.max_level}<br>` +
-    `<span data-testid="count">${p.n_classified}</span> classified` +
-    ` · training ${p.n_gold_correct}/${p.n_gold} right` +
-    (p.learning.length
-      ? `<br><small title="accuracy on training glitches (answers); ≥${pct(p.min_alpha)} on ≥${p.min_gold} each levels you up">` +
-        `Next level: ${ready.length}/${p.learning.length} ready — ${skills}</small>`
-      : "");
+  els.progress.replaceChildren(
+    h("b", { dataset: { testid: "level" } }, `Level ${p.level}`),
+    ` of ${p.max_level}`,
+    h("br"),
+    h("span", { dataset: { testid: "count" } }, String(p.n_classified)),
+    ` classified · training ${p.n_gold_correct}/${p.n_gold} right`,
+  );
+  if (p.learning.length) {
+    els.progress.append(
+      h("br"),
+      h(
+        "small",
+        {
+          title: `accuracy on training glitches (answers); ≥${pct(p.min_alpha)} on ≥${p.min_gold} each levels you up`,
+        },
+        `Next level: ${ready.length}/${p.learning.length} ready — ${skills}`,
+      ),
+    );
+  }
 }
 
 function renderChoices() {
-  els.choices.innerHTML = "";
-  for (const c of state.classes) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "choice" + (c.name === "None_of_the_Above" ? " none" : "");
-    button.dataset.class = c.name;
-    button.dataset.key = c.key ?? "";
-    button.innerHTML = `<kbd>${(c.key ?? "").toUpperCase()}</kbd> ${c.display_name}`;
-    els.choices.append(button);
-  }
-  els.guideGrid.innerHTML = state.classes
-    .map(
-      (c) =>
-        `<article class="guide-card"><h3><kbd>${(c.key ?? "").toUpperCase()}</kbd> ${c.display_name}</h3>` +
-        c.examples.map((u) => `<img src="${u}" alt="${c.display_name} example" loading="lazy">`).join("") +
-        `<p>${c.description}</p></article>`,
-    )
-    .join("");
+  els.choices.replaceChildren(
+    ...state.classes.map((c) =>
+      h(
+        "button",
+        {
+          type: "button",
+          className: "choice" + (c.name === "None_of_the_Above" ? " none" : ""),
+          dataset: { class: c.name, key: c.key ?? "" },
+        },
+        kbd(c.key),
+        ` ${c.display_name}`,
+      ),
+    ),
+  );
+  els.guideGrid.replaceChildren(
+    ...state.classes.map((c) =>
+      h(
+        "article",
+        { className: "guide-card" },
+        h("h3", {}, kbd(c.key), ` ${c.display_name}`),
+        ...c.examples.map((url) =>
+          h("img", { src: url, alt: `${c.display_name} example`, loading: "lazy" }),
+        ),
+        h("p", {}, c.description),
+      ),
+    ),
+  );
 }
 
-function say(html, kind = "") {
+// `parts`: strings (shown as text) and elements.
+function say(parts, kind = "") {
   els.feedback.className = `feedback ${kind}`;
-  els.feedback.innerHTML = html;
+  els.feedback.replaceChildren(...parts);
 }
 
 async function sendVote(body) {
@@ -186,14 +221,15 @@ function refill(source) {
 function reportVote(r, className) {
   const name = (s) => s.replaceAll("_", " ");
   if (r.gold) {
+    const answer = h("b", {}, name(r.gold.right_answer));
     say(
       r.gold.correct
-        ? `✓ Right! That training glitch was a <b>${name(r.gold.right_answer)}</b>.`
-        : `✗ That training glitch was a <b>${name(r.gold.right_answer)}</b>, not ${name(className)}.`,
+        ? ["✓ Right! That training glitch was a ", answer, "."]
+        : ["✗ That training glitch was a ", answer, `, not ${name(className)}.`],
       r.gold.correct ? "right" : "wrong",
     );
   } else {
-    say(`Vote saved: ${name(className)}.`);
+    say([`Vote saved: ${name(className)}.`]);
   }
   renderProgress(r.progress);
 }
@@ -204,9 +240,10 @@ async function announcePromotion(level) {
   state.classes = data;
   renderChoices();
   const added = data.filter((c) => !known.has(c.name)).map((c) => c.display_name);
-  els.levelup.innerHTML =
-    `<b data-testid="promoted">Level ${level}!</b> New classes: ${added.join(", ")}.` +
-    " Their keys are on the buttons.";
+  els.levelup.replaceChildren(
+    h("b", { dataset: { testid: "promoted" } }, `Level ${level}!`),
+    ` New classes: ${added.join(", ")}. Their keys are on the buttons.`,
+  );
   els.levelup.hidden = false;
 }
 
@@ -248,7 +285,7 @@ async function vote(className, pressedAt) {
   } else if (result.status === 401 || result.status === 403) {
     window.location.href = "/accounts/login/?next=/label/";
   } else {
-    say(result.data?.detail ?? "That vote was not accepted.", "wrong");
+    say([result.data?.detail ?? "That vote was not accepted."], "wrong");
   }
   app.dataset.pending = String(state.inFlight.size);
 }
@@ -259,14 +296,14 @@ async function undo() {
   const { ok, data } = await api("classifications/undo/", { method: "POST" });
   state.busy = false;
   if (!ok) {
-    say(data?.detail ?? "Nothing to undo.", "wrong");
+    say([data?.detail ?? "Nothing to undo."], "wrong");
     return;
   }
   // The glitch on screen becomes the next one again; the undone one comes back.
   if (state.current) state.next = state.current;
   show(await preload(data.subject));
   renderProgress(data.progress);
-  say("Your last vote was undone: vote again.", "undone");
+  say(["Your last vote was undone: vote again."], "undone");
 }
 
 function enlarge(slot) {

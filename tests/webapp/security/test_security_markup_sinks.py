@@ -1,0 +1,46 @@
+"""No script from data: the pages' JavaScript never parses a string as HTML (it builds
+elements and sets textContent), and no template switches Django's escaping off. One
+innerHTML with a class description ran a volunteer's script on every labelling page."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+# Every way a script turns a string into markup or code.
+JS_SINKS = re.compile(
+    r"\.innerHTML\b|\.outerHTML\b|insertAdjacentHTML|document\.write|createContextualFragment"
+    r"|DOMParser|\.srcdoc\b|\beval\(|new Function\b|setTimeout\(\s*[\"'`]|setInterval\(\s*[\"'`]"
+)
+TEMPLATE_SINKS = re.compile(r"\|\s*safe\b|autoescape\s+off|\|\s*safeseq\b")
+
+
+def offenders(folder: str, suffix: str, sinks: re.Pattern[str]) -> list[str]:
+    files = sorted((ROOT / folder).rglob(f"*{suffix}"))
+    assert files, f"no {suffix} files under {folder}/"
+    return [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in files
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if sinks.search(line)
+    ]
+
+
+def test_no_script_in_static_parses_strings_as_html_or_code():
+    assert offenders("static", ".js", JS_SINKS) == []
+
+
+def test_no_template_turns_escaping_off():
+    assert offenders("templates", ".html", TEMPLATE_SINKS) == []
+
+
+def test_the_patterns_catch_what_they_are_for():
+    for line in [
+        "els.guideGrid.innerHTML = `<p>${c.description}</p>`;",
+        'node.insertAdjacentHTML("beforeend", html);',
+        "a.outerHTML = s;",
+        'setTimeout("vote()", 10);',
+    ]:
+        assert JS_SINKS.search(line), line
+    assert not JS_SINKS.search("els.feedback.replaceChildren(...parts);")
+    assert TEMPLATE_SINKS.search("<p>{{ glitch_class.description|safe }}</p>")
