@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "csp",
     "webapp.accounts",
     "webapp.labeling",
     "webapp.modeling",
@@ -68,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -152,6 +155,26 @@ if not DEBUG:
     # The health check of the container probes plain HTTP on the loopback.
     SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Content-Security-Policy (django-csp), in debug too: scripts, styles, images and requests
+# come from this site only, and no inline script, event handler or style attribute runs, so
+# markup that reaches a page through data (a class description, a proposal) cannot execute.
+# Pages build their DOM from text (tests/webapp/security/test_security_markup_sinks.py).
+# The map page alone relaxes it, for Plotly: 'unsafe-eval' (its WebGL scatter compiles code
+# with new Function) and inline <style> elements (webapp/discovery/views.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # data: the empty favicon of base.html
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Per-process memory by default; GLITCHLAB_CACHE_URL=redis://... shares the login rate
 # limit between gunicorn workers and hosts (the limiter fails open if the cache is down,

@@ -21,15 +21,19 @@ function describe(progress) {
   return parts.join(" · ");
 }
 
+// The bar's width is set here, not in the markup: the CSP allows no style attributes.
+function fill(percent) {
+  const bar = root.querySelector("[data-testid=progress]");
+  if (bar) {
+    bar.setAttribute("aria-valuenow", String(percent));
+    bar.querySelector(".bar-fill").style.width = `${percent}%`;
+  }
+}
+
 function render(state) {
   const run = state.live_run;
   if (run) {
-    const percent = Math.round(100 * (run.progress.fraction || 0));
-    const bar = root.querySelector("[data-testid=progress]");
-    if (bar) {
-      bar.setAttribute("aria-valuenow", String(percent));
-      bar.querySelector(".bar-fill").style.width = `${percent}%`;
-    }
+    fill(Math.round(100 * (run.progress.fraction || 0)));
     text("[data-testid=run-status]", run.status);
     text("[data-testid=progress-text]", describe(run.progress));
     text("[data-testid=log]", run.log_tail);
@@ -71,4 +75,7 @@ async function poll() {
   window.setTimeout(poll, POLL_MS);
 }
 
-if (root) window.setTimeout(poll, POLL_MS);
+if (root) {
+  fill(Number(root.querySelector("[data-testid=progress]")?.getAttribute("aria-valuenow") ?? 0));
+  window.setTimeout(poll, POLL_MS);
+}

@@ -6,6 +6,11 @@ const relabelTo = document.getElementById("relabel-to");
 const reason = document.getElementById("reason");
 const top3 = [...document.querySelectorAll(".top3 li[data-class]")];
 
+// Each probability bar's length (a style attribute in the markup would break the CSP).
+for (const bar of document.querySelectorAll(".top3 .bar[data-p]")) {
+  bar.style.setProperty("--p", bar.dataset.p);
+}
+
 for (const button of form.querySelectorAll("button[data-decision]")) {
   button.addEventListener("click", () => { decision.value = button.dataset.decision; });
 }

@@ -27,7 +27,7 @@ def press_and_wait_for_next(page, key: str) -> None:
 
 
 def wait_until_stored(page) -> None:
-    page.wait_for_function("document.getElementById('label-app').dataset.pending === '0'")
+    page.wait_for_selector("#label-app[data-pending='0']", state="attached")
 
 
 def test_new_volunteer_signs_up_labels_five_by_keyboard_and_is_promoted(page, seeded, capsys):
@@ -40,7 +40,7 @@ def test_new_volunteer_signs_up_labels_five_by_keyboard_and_is_promoted(page, se
 
     page.goto("/accounts/signup/")
     # The username field has autofocus; typing before it applies would lose letters.
-    page.wait_for_function("document.activeElement?.id === 'id_username'")
+    page.wait_for_selector("#id_username:focus")
     page.keyboard.type("newbie")
     page.keyboard.press("Tab")
     page.keyboard.type("a-Long-pass-123")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from csp.constants import SELF, UNSAFE_EVAL, UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -31,7 +33,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "discovery/home.html", context)
 
 
+# Plotly's WebGL scatter (regl) compiles its drawing code with new Function, and Plotly
+# adds its own stylesheet as a <style> element: this page alone allows both. Inline
+# scripts stay blocked, and nothing on it is built from volunteers' text but class names
+# (CLASS_NAME in services.py: letters, digits and _), which Plotly shows as text.
+MAP_CSP = {"script-src": [UNSAFE_EVAL], "style-src-elem": [SELF, UNSAFE_INLINE]}
+
+
 @login_required
+@csp_update(MAP_CSP)
 def map_page(request: HttpRequest) -> HttpResponse:
     context = {"can_batch": selectors.can_batch_label(request.user)}
     return render(request, "discovery/map.html", context)
