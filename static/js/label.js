@@ -25,11 +25,17 @@ const els = {
   guideToggle: document.getElementById("guide-toggle"),
 };
 
+// A key or click votes only on a glitch that has been on screen this long: a second press
+// a moment after the picture changed would vote on a glitch nobody looked at.
+const MIN_VIEW_MS = 250;
+
 const state = {
   classes: boot.classes,
   current: null, // subject on screen
   next: undefined, // subject preloaded for after the vote (null: queue empty)
   shownAt: 0,
+  voted: false, // the subject on screen has had its one vote
+  votableTimer: null,
   inFlight: new Set(), // ids of subjects voted but not yet confirmed
   busy: false,
 };
@@ -104,6 +110,9 @@ const SLOT_OF_DURATION = { 0.5: 0, 1: 1, 2: 2, 4: 3 };
 
 function show(subject) {
   state.current = subject;
+  state.voted = false;
+  clearTimeout(state.votableTimer);
+  delete app.dataset.votable;
   app.dataset.state = subject ? "ready" : "empty";
   els.empty.hidden = Boolean(subject);
   els.durations.hidden = !subject;
@@ -121,6 +130,10 @@ function show(subject) {
   app.dataset.subject = subject.id;
   els.meta.textContent = `Glitch ${subject.external_id}${subject.ifo ? " · " + subject.ifo : ""}`;
   state.shownAt = performance.now();
+  // For the browser tests (and styles): from now on a key press counts.
+  state.votableTimer = setTimeout(() => {
+    app.dataset.votable = "1";
+  }, MIN_VIEW_MS);
 }
 
 function renderProgress(p) {
@@ -248,10 +261,12 @@ async function announcePromotion(level) {
 }
 
 async function vote(className, pressedAt) {
-  if (!state.current || state.busy) return;
+  if (!state.current || state.busy || state.voted) return; // one vote per glitch shown
+  if (pressedAt - state.shownAt < MIN_VIEW_MS) return; // pressed before it could be seen
+  state.voted = true; // until show() paints the next glitch, even while we wait below
   const subject = state.current;
   if (state.next === undefined) {
-    state.busy = true; // a second key press while we wait must not vote twice
+    state.busy = true;
     app.dataset.state = "loading";
     await refill();
     state.busy = false;
@@ -325,18 +340,14 @@ document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.target.closest("input, textarea, select")) return;
   const key = event.key.toLowerCase();
+  const choice = state.classes.find((c) => c.key === key);
+  if (choice || key === "backspace") event.preventDefault();
+  if (event.repeat) return; // a held key acts once: its repeats vote or undo nothing
   if (["1", "2", "3", "4"].includes(key)) return enlarge(Number(key));
   if (key === "escape") return enlarge(null);
-  if (key === "backspace") {
-    event.preventDefault();
-    return undo();
-  }
+  if (key === "backspace") return undo();
   if (key === "?") return toggleGuide();
-  const choice = state.classes.find((c) => c.key === key);
-  if (choice) {
-    event.preventDefault();
-    vote(choice.name, event.timeStamp); // same clock as performance.now()
-  }
+  if (choice) vote(choice.name, event.timeStamp); // same clock as performance.now()
 });
 
 els.choices.addEventListener("click", (event) => {

@@ -17,6 +17,8 @@ def shown_subject(page) -> Subject:
 
 
 def press_and_wait_for_next(page, key: str) -> None:
+    # A key counts once the glitch has been on screen for label.js's MIN_VIEW_MS.
+    page.wait_for_selector("#label-app[data-votable]", state="attached")
     before = page.get_attribute("#label-app", "data-subject")
     page.keyboard.press(key)
     page.wait_for_function(
