@@ -9,8 +9,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 # Every way a script turns a string into markup or code.
 JS_SINKS = re.compile(
-    r"\.innerHTML\b|\.outerHTML\b|insertAdjacentHTML|document\.write|createContextualFragment"
-    r"|DOMParser|\.srcdoc\b|\beval\(|new Function\b|setTimeout\(\s*[\"'`]|setInterval\(\s*[\"'`]"
+    r"\binnerHTML\b|\bouterHTML\b|insertAdjacentHTML|document\.write|createContextualFragment"
+    r"|DOMParser|\bsrcdoc\b|\beval\(|new Function\b|setTimeout\(\s*[\"'`]|setInterval\(\s*[\"'`]"
 )
 TEMPLATE_SINKS = re.compile(r"\|\s*safe\b|autoescape\s+off|\|\s*safeseq\b")
 
@@ -39,6 +39,7 @@ def test_the_patterns_catch_what_they_are_for():
         "els.guideGrid.innerHTML = `<p>${c.description}</p>`;",
         'node.insertAdjacentHTML("beforeend", html);',
         "a.outerHTML = s;",
+        'Object.assign(document.createElement("p"), { innerHTML: c.description });',
         'setTimeout("vote()", 10);',
     ]:
         assert JS_SINKS.search(line), line
