@@ -1,8 +1,5 @@
-"""Find suspected label errors: out-of-fold probabilities + confident learning + crowd votes.
-
-The method is confident learning (Northcutt, Jiang & Chuang, "Confident Learning:
-Estimating Uncertainty in Dataset Labels", JAIR 70, 2021; what cleanlab's
-`find_label_issues` implements), done here in numpy instead of adding cleanlab:
+"""Find suspected label errors: out-of-fold probabilities blended with the crowd's votes,
+ranked and flagged by cleanlab (confident learning).
 
 1. Out-of-fold probabilities p (N, K): k-fold, each fold predicted by a model that never
    saw it (by default a logistic regression on frozen features: the linear head of
@@ -10,26 +7,38 @@ Estimating Uncertainty in Dataset Labels", JAIR 70, 2021; what cleanlab's
    The features are first reduced to 64 principal components (fitted on all samples
    without labels, so no label leaks across folds): on 1,100 x 1280-d Lite0 features the
    k-fold took 190 s at full width and ~11 s at 64, with equal or better precision.
-2. Per-class thresholds t_j = mean p[i, j] over the samples labelled j (the class's
-   average self-confidence).
-3. The confident joint C[i][j]: samples labelled i whose p[:, j] >= t_j (argmax over the
-   classes passing their threshold), calibrated so row i sums to the count of label i.
-4. Prune by noise rate: for every off-diagonal cell (i, j), the round(C[i][j]) samples
-   labelled i with the largest margin p[:, j] - p[:, i] are label issues.
-5. Rank every sample by its label quality, self-confidence p[i, given], lowest first
-   (cleanlab's `get_label_quality_scores` default; "normalized_margin" is the alternative).
-   The issues of step 4 are flagged (`is_issue`) and say how deep the queue is worth
-   reading. We do not put the flagged issues first, as `find_label_issues` orders its
-   output: on bench/mislabel.py (22 synthetic classes, 5% flips) issues-first ranking gave
-   top-k precision 0.71-0.84, the plain self-confidence order 0.89-0.93 on the same
-   probabilities (`order="issues_first"` keeps the option).
+2. Crowd votes (GlitchLab's weighted volunteer votes): v_i (K,) is the mean of sample i's
+   n_i votes' confusion-matrix columns W (P(true class | answer)). The blend counts the
+   model as `model_votes` = m volunteers:
 
-Crowd votes (GlitchLab's weighted volunteer votes) enter as a second distribution over
-classes, v_i = mean of the votes' confusion-matrix columns W_i (P(true class | answer)).
-Steps 2-5 run on the blend q = (1 - w) p + w v wherever a sample has votes, so a label the
-model and the volunteers both doubt ranks above one only the model doubts. Without votes
-q = p and this is plain confident learning. This also audits gold: a gold label that
-skilled volunteers keep "getting wrong" has a low v[gold].
+       q_i = (m p_i + n_i v_i) / (m + n_i)      (q_i = p_i without votes)
+
+   so one vote moves q by at most 1 / (m + 1), and many agreeing votes (a gold subject's
+   answers) outweigh the model. A fixed weight (q = p/2 + v/2 whatever the count, this
+   module's first version) let one wrong vote of weight 0.81 outvote a model whose top
+   class had 0.29. A lone vote now overrules the model's choice only where the model's
+   margin is below ~0.8 / m (0.02 at the default m = 34).
+3. cleanlab ranks: `cleanlab.rank.get_label_quality_scores(labels, q, method=rank_by,
+   adjust_pred_probs=adjust)`; suspicion = 1 - quality, most suspect first.
+4. cleanlab flags: `cleanlab.filter.find_label_issues(labels, q)` (prune by noise rate,
+   Northcutt, Jiang & Chuang, "Confident Learning", JAIR 70, 2021). The flags say how
+   deep the queue is worth reading; `order="issues_first"` puts them first.
+   The only sample of a class (a field-guide example, a class accepted yesterday) goes
+   last: no fold saw another of its class, so its p[given] = 0 says nothing.
+5. The suggested class is argmax of q over the classes other than the given one: model
+   and votes together, never a vote alone.
+
+The defaults (C = 0.05, self-confidence, not adjusted, by score, m = 34) are the best mean
+top-k precision over confusion and uniform label noise on bench/mislabel.py's tune half;
+docs/review.md has their numbers on the report half. Issues first gained 0.02 under
+confusion noise (within seed noise) and lost 0.13 under uniform noise. Smaller m rank
+worse with votes under confusion noise (a wrong vote on a right label reads as a doubt)
+but suggest the true class more often: 0.95 at m = 2-3, 0.91 at m = 34.
+
+cleanlab sees only the classes some sample is labelled with (renumbered, q renormalised):
+it gives a class nobody carries an unreachable threshold, which flattens the adjusted
+scores of every sample. A gold label that skilled volunteers keep "getting wrong" has a
+low v[gold], so this audits gold too.
 
 The paper's own method (George et al. 2018: train on many random splits, collect the
 examples most often misclassified) is step 1 with a vote over splits; confident learning
@@ -38,12 +47,13 @@ adds per-class thresholds so a hard class (None_of_the_Above) does not flood the
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-RANK_BY = ("self_confidence", "normalized_margin")
+RANK_BY = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
 ORDERS = ("score", "issues_first")
 
 
@@ -53,9 +63,9 @@ class AuditRow:
 
     index: int  # position in the input arrays
     given: int  # the label it carries (class index)
-    suggested: int  # the most likely other class (never == given)
-    score: float  # suspicion in [0, 1]: 1 - q[given] (q: model and votes blended)
-    is_issue: bool  # flagged by confident learning (prune by noise rate)
+    suggested: int  # argmax of q over the other classes (never == given)
+    score: float  # suspicion in [0, 1]: 1 - cleanlab's label quality of `given` under q
+    is_issue: bool  # flagged by cleanlab's find_label_issues (prune by noise rate)
     self_confidence: float  # out-of-fold model p[given]
     vote_agreement: float | None  # volunteers' v[given], None without votes
 
@@ -110,81 +120,80 @@ def out_of_fold_proba(
     return probs
 
 
-def per_class_thresholds(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """t_j = mean probs[i, j] over samples labelled j: (N, K), (N,) -> (K,); classes
-    without samples get threshold 1 + eps (nothing can be confidently counted in them)."""
-    n_classes = probs.shape[1]
-    thresholds = np.full(n_classes, 1.0 + 1e-6)
-    for j in range(n_classes):
-        members = labels == j
-        if members.any():
-            thresholds[j] = probs[members, j].mean()
-    return thresholds
-
-
-def confident_joint(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Calibrated confident joint C (K, K) float: C[i][j] estimates how many samples
-    labelled i truly belong to j; row i sums to the number labelled i."""
-    n, n_classes = probs.shape
-    thresholds = per_class_thresholds(probs, labels)
-    above = probs >= thresholds[None, :] - 1e-12  # float noise: a sample at its mean counts
-    masked = np.where(above, probs, -np.inf)
-    confident = above.any(1)
-    true_guess = masked.argmax(1)
-    joint = np.zeros((n_classes, n_classes))
-    np.add.at(joint, (labels[confident], true_guess[confident]), 1.0)
-    counts = np.bincount(labels, minlength=n_classes).astype(float)
-    row_sums = joint.sum(1)
-    scale = np.divide(counts, row_sums, out=np.zeros(n_classes), where=row_sums > 0)
-    return joint * scale[:, None]
-
-
-def find_label_issues(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Confident learning, prune by noise rate: (N, K) probs, (N,) int labels -> (N,) bool."""
-    joint = confident_joint(probs, labels)
-    issues = np.zeros(len(labels), dtype=bool)
-    n_classes = probs.shape[1]
-    for i in range(n_classes):
-        members = np.flatnonzero(labels == i)
-        if len(members) == 0:
-            continue
-        for j in range(n_classes):
-            n_off = int(round(joint[i, j]))
-            if j == i or n_off == 0:
-                continue
-            margin = probs[members, j] - probs[members, i]
-            # Keep one sample for the class: cleanlab never prunes a class to nothing.
-            take = min(n_off, len(members) - 1)
-            if take > 0:
-                issues[members[np.argsort(-margin, kind="stable")[:take]]] = True
-    return issues
-
-
-def normalized_margin(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """p[given] - max other p, mapped to [0, 1]: (N, K), (N,) -> (N,)."""
-    given = probs[np.arange(len(labels)), labels]
-    others = probs.copy()
-    others[np.arange(len(labels)), labels] = -np.inf
-    return (given - others.max(1) + 1.0) / 2.0
+def vote_distribution(
+    votes: np.ndarray, n_votes: np.ndarray, n_samples: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """votes (N, K) float, each row the mean of that sample's n_i vote columns (NaN or zero
+    rows: nobody voted), n_votes (N,) int >= 0 -> (v (N, K) float64, rows renormalised to
+    sum to 1 and zero without votes; has_votes (N,) bool)."""
+    v = np.asarray(votes, dtype=np.float64)
+    n = np.asarray(n_votes, dtype=np.float64)
+    if v.ndim != 2 or len(v) != n_samples or n.shape != (n_samples,):
+        raise ValueError(f"votes {v.shape} and n_votes {n.shape} do not match {n_samples} rows")
+    has = ~np.isnan(v).any(1) & (np.nan_to_num(v).sum(1) > 0) & (n > 0)
+    out = np.zeros(v.shape)
+    out[has] = v[has] / v[has].sum(1, keepdims=True)
+    return out, has
 
 
 def blend_votes(
-    probs: np.ndarray, votes: np.ndarray | None, vote_weight: float
+    probs: np.ndarray,
+    votes: np.ndarray | None,
+    n_votes: np.ndarray | None,
+    model_votes: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """q = (1 - w) p + w v on the rows with votes (a row of NaN in `votes` means none).
+    """q_i = (m p_i + n_i v_i) / (m + n_i), the model counted as m = `model_votes` votes.
 
-    Returns (q (N, K), has_votes (N,) bool). Vote rows are renormalised to sum to 1.
+    probs (N, K) float; votes, n_votes as in `vote_distribution`. Returns (q (N, K)
+    float64, has_votes (N,) bool); rows without votes keep p.
     """
-    if votes is None or vote_weight <= 0:
-        return probs, np.zeros(len(probs), dtype=bool)
-    v = np.asarray(votes, dtype=np.float64)
-    if v.shape != probs.shape:
-        raise ValueError(f"votes {v.shape} and probabilities {probs.shape} do not match")
-    has = ~np.isnan(v).any(1) & (np.nan_to_num(v).sum(1) > 0)
-    q = probs.copy()
-    v_norm = v[has] / v[has].sum(1, keepdims=True)
-    q[has] = (1.0 - vote_weight) * probs[has] + vote_weight * v_norm
+    p = np.asarray(probs, dtype=np.float64)
+    if votes is None:
+        return p, np.zeros(len(p), dtype=bool)
+    if n_votes is None:
+        raise ValueError("votes need n_votes: how many votes each row is the mean of")
+    if model_votes <= 0:
+        raise ValueError(f"model_votes must be > 0, got {model_votes}")
+    v, has = vote_distribution(votes, n_votes, len(p))
+    if v.shape != p.shape:
+        raise ValueError(f"votes {v.shape} and probabilities {p.shape} do not match")
+    n = np.asarray(n_votes, dtype=np.float64)[has]
+    weight = (n / (n + model_votes))[:, None]
+    q = p.copy()
+    q[has] = (1.0 - weight) * p[has] + weight * v[has]
     return q, has
+
+
+def label_quality(
+    blended: np.ndarray, labels: np.ndarray, *, rank_by: str, adjust: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """cleanlab on the classes present: (N, K) q, (N,) int labels -> (quality (N,) float in
+    [0, 1], low = suspect; is_issue (N,) bool). Fewer than 2 classes: nothing is flagged."""
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    present = np.unique(labels)
+    # cleanlab wants labels 0..K'-1 and rows summing to 1 over the classes it sees.
+    q = blended[:, present] + 1e-12
+    q /= q.sum(1, keepdims=True)
+    y = np.searchsorted(present, labels)
+    if len(present) < 2:
+        return q[np.arange(len(y)), y], np.zeros(len(y), dtype=bool)
+    with warnings.catch_warnings():
+        # "May not flag all label issues in class k, it has too few examples": a rare class
+        # is kept at its one example, as wanted; the warning would only fill the worker log.
+        warnings.filterwarnings("ignore", message="May not flag all label issues")
+        quality = get_label_quality_scores(y, q, method=rank_by, adjust_pred_probs=adjust)
+        # n_jobs=1: a Celery prefork worker is a daemon process and may not start a pool.
+        issues = find_label_issues(y, q, filter_by="prune_by_noise_rate", n_jobs=1)
+    return np.asarray(quality, dtype=np.float64), np.asarray(issues, dtype=bool)
+
+
+def suggest(blended: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(N, K) q, (N,) int given labels -> (N,) int: argmax of q over the other classes."""
+    others = np.asarray(blended, dtype=np.float64).copy()
+    others[np.arange(len(labels)), labels] = -np.inf
+    return others.argmax(1)
 
 
 class MislabelFinder:
@@ -193,7 +202,8 @@ class MislabelFinder:
     >>> finder = MislabelFinder(n_splits=5).fit(features, labels, n_classes=22)
     >>> finder.rows_[0]            # the most suspect sample
     After fit: proba_ (N, K) out-of-fold probabilities, blended_ (N, K) model + votes,
-    issues_ (N,) bool, rows_ list[AuditRow] most suspect first.
+    quality_ (N,) cleanlab label quality, issues_ (N,) bool, rows_ list[AuditRow] most
+    suspect first.
     """
 
     def __init__(
@@ -202,17 +212,19 @@ class MislabelFinder:
         n_splits: int = 5,  # k of the k-fold
         c: float = 0.05,  # inverse L2 strength of the logistic regression
         n_components: int | None = 64,  # PCA width before the regression (None: off)
-        vote_weight: float = 0.5,  # w of q = (1 - w) p + w v where a sample has votes
-        rank_by: str = "self_confidence",  # or "normalized_margin"
+        model_votes: float = 34.0,  # the model counts as this many volunteers in the blend
+        rank_by: str = "self_confidence",  # cleanlab's label quality method (RANK_BY)
+        adjust: bool = False,  # cleanlab's adjust_pred_probs: subtract class thresholds
         order: str = "score",  # or "issues_first": flagged issues before the rest
         random_state: int = 0,  # seeds the fold split and the PCA
     ) -> None:
         self.n_splits = n_splits
         self.c = c
         self.n_components = n_components
-        self.order = order
-        self.vote_weight = vote_weight
+        self.model_votes = model_votes
         self.rank_by = rank_by
+        self.adjust = adjust
+        self.order = order
         self.random_state = random_state
 
     def fit(
@@ -222,8 +234,10 @@ class MislabelFinder:
         *,
         n_classes: int | None = None,
         votes: np.ndarray | None = None,
+        n_votes: np.ndarray | None = None,
     ) -> MislabelFinder:
-        """features (N, D) float, labels (N,) int, votes (N, K) float or NaN rows."""
+        """features (N, D) float, labels (N,) int, votes (N, K) float mean vote columns (NaN
+        rows: none), n_votes (N,) int: how many votes each row of `votes` averages."""
         y = np.asarray(labels, dtype=np.int64)
         k = int(n_classes if n_classes is not None else y.max() + 1)
         probs = out_of_fold_proba(
@@ -235,7 +249,7 @@ class MislabelFinder:
             n_components=self.n_components,
             random_state=self.random_state,
         )
-        return self.fit_proba(probs, y, votes=votes)
+        return self.fit_proba(probs, y, votes=votes, n_votes=n_votes)
 
     def fit_proba(
         self,
@@ -243,36 +257,45 @@ class MislabelFinder:
         labels: Sequence[int] | np.ndarray,
         *,
         votes: np.ndarray | None = None,
+        n_votes: np.ndarray | None = None,
     ) -> MislabelFinder:
-        """Rank from out-of-fold probabilities computed elsewhere (e.g. k fine-tunes on a GPU)."""
+        """Rank from out-of-fold probabilities (N, K) computed elsewhere (e.g. k fine-tunes
+        on a GPU); labels (N,) int; votes and n_votes as in `fit`."""
         if self.rank_by not in RANK_BY:
             raise ValueError(f"rank_by must be one of {RANK_BY}, got {self.rank_by!r}")
-        p = np.asarray(probs, dtype=np.float64)
-        y = np.asarray(labels, dtype=np.int64)
-        q, has_votes = blend_votes(p, votes, self.vote_weight)
-        self.proba_ = p
-        self.blended_ = q
-        self.issues_ = find_label_issues(q, y)
-        rows = np.arange(len(y))
-        confidence = q[rows, y]
-        key = confidence if self.rank_by == "self_confidence" else normalized_margin(q, y)
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}, got {self.order!r}")
-        first = ~self.issues_ if self.order == "issues_first" else np.zeros(len(y), dtype=bool)
-        order = np.lexsort((rows, key, first))  # least confident first
-        others = q.copy()
-        others[rows, y] = -np.inf
-        suggested = others.argmax(1)
-        v = blend_votes(np.zeros_like(p), votes, 1.0)[0] if votes is not None else None
+        if self.adjust and self.rank_by == "confidence_weighted_entropy":
+            raise ValueError("cleanlab cannot adjust confidence_weighted_entropy")
+        p = np.asarray(probs, dtype=np.float64)
+        y = np.asarray(labels, dtype=np.int64)
+        q, has_votes = blend_votes(p, votes, n_votes, self.model_votes)
+        quality, issues = label_quality(q, y, rank_by=self.rank_by, adjust=self.adjust)
+        self.proba_ = p
+        self.blended_ = q
+        self.quality_ = quality
+        self.issues_ = issues
+        rows = np.arange(len(y))
+        first = ~issues if self.order == "issues_first" else np.zeros(len(y), dtype=bool)
+        # The only sample of its class had no other to be learnt from out of fold: its
+        # p[given] = 0 says nothing about its label, so it goes last, not first.
+        alone = np.bincount(y)[y] < 2
+        order = np.lexsort((rows, quality, first, alone))  # lowest label quality first
+        suggested = suggest(q, y)
+        agreement = None
+        if votes is not None and n_votes is not None:
+            agreement = vote_distribution(votes, n_votes, len(y))[0][rows, y]
         self.rows_ = [
             AuditRow(
                 index=int(i),
                 given=int(y[i]),
                 suggested=int(suggested[i]),
-                score=float(1.0 - confidence[i]),
-                is_issue=bool(self.issues_[i]),
+                score=float(np.clip(1.0 - quality[i], 0.0, 1.0)),
+                is_issue=bool(issues[i]),
                 self_confidence=float(p[i, y[i]]),
-                vote_agreement=float(v[i, y[i]]) if v is not None and has_votes[i] else None,
+                vote_agreement=(
+                    float(agreement[i]) if agreement is not None and has_votes[i] else None
+                ),
             )
             for i in order
         ]

@@ -1,6 +1,6 @@
 """The label audit (default queue): out-of-fold probabilities for every retired and gold
-subject, confident learning blended with the weighted votes (ml.audit), suspects stored for
-reviewers. Periodic (beat: audit_periodic) and on demand (services.audit_run_request)."""
+subject, blended with the weighted votes and ranked by cleanlab (ml.audit), suspects stored
+for reviewers. Periodic (beat: audit_periodic) and on demand (services.audit_run_request)."""
 
 from __future__ import annotations
 
@@ -71,14 +71,14 @@ def _audit(task: Task, run: AuditRun) -> dict[str, Any]:
     subject_ids = [int(s.id) for s in samples]
     _progress(task, "features", 0, len(samples))
     features, description = _features(samples, subject_ids, task)
-    votes = _vote_matrix(subject_ids, names)
+    votes, n_votes = _vote_matrix(subject_ids, names)
     config = run.config or services.audit_config_default()
     _progress(task, "rank", 0, len(samples))
+    # A run queued before model_votes existed carries the old fixed vote_weight instead.
+    model_votes = config.get("model_votes", settings.GLITCHLAB_AUDIT_MODEL_VOTES)
     finder = MislabelFinder(
-        n_splits=int(config["n_splits"]),
-        c=float(config["c"]),
-        vote_weight=float(config["vote_weight"]),
-    ).fit(features, labels, n_classes=len(names), votes=votes)
+        n_splits=int(config["n_splits"]), c=float(config["c"]), model_votes=float(model_votes)
+    ).fit(features, labels, n_classes=len(names), votes=votes, n_votes=n_votes)
     _save_neighbour_features(run, subject_ids, samples, features)
     ranked = [
         services.SuspectData(
@@ -105,15 +105,18 @@ def _class_names() -> list[str]:
     return list(GlitchClass.objects.order_by("order", "name").values_list("name", flat=True))
 
 
-def _vote_matrix(subject_ids: list[int], names: list[str]) -> np.ndarray:
-    """(N, K) mean weighted-vote posterior per subject; NaN rows where nobody voted."""
-    table = selectors.vote_posteriors(subject_ids=subject_ids).posterior
+def _vote_matrix(subject_ids: list[int], names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(N, K) mean weighted-vote posterior per subject, NaN rows where nobody voted, and
+    (N,) int the number of votes behind each row."""
+    table = selectors.vote_posteriors(subject_ids=subject_ids)
     matrix = np.full((len(subject_ids), len(names)), np.nan)
+    counts = np.zeros(len(subject_ids), dtype=np.int64)
     for i, subject_id in enumerate(subject_ids):
-        posterior = table.get(subject_id)
+        posterior = table.posterior.get(subject_id)
         if posterior:
             matrix[i] = [float(posterior.get(name, 0.0)) for name in names]
-    return matrix
+            counts[i] = table.counts[subject_id]
+    return matrix, counts
 
 
 def _features(samples: list[Any], subject_ids: list[int], task: Task) -> tuple[np.ndarray, str]:

@@ -330,11 +330,12 @@ GLITCHLAB_ROUTE_CONFIDENCE = env_float("GLITCHLAB_ROUTE_CONFIDENCE", 0.9)
 # The label audit (webapp/review, tasks/review.py, ml/audit.py): every
 # GLITCHLAB_AUDIT_EVERY_HOURS (0: only on demand) out-of-fold probabilities of every retired
 # and gold subject from a GLITCHLAB_AUDIT_FOLDS-fold linear head, blended with the weighted
-# volunteer votes (weight GLITCHLAB_AUDIT_VOTE_WEIGHT), ranked by confident learning.
+# volunteer votes (the model counts as GLITCHLAB_AUDIT_MODEL_VOTES volunteers, so one vote
+# cannot outvote a confident model), ranked and flagged by cleanlab.
 GLITCHLAB_AUDIT_EVERY_HOURS = env_float("GLITCHLAB_AUDIT_EVERY_HOURS", 24.0)
 GLITCHLAB_AUDIT_FOLDS = env_int("GLITCHLAB_AUDIT_FOLDS", 5)
 GLITCHLAB_AUDIT_C = env_float("GLITCHLAB_AUDIT_C", 0.05)
-GLITCHLAB_AUDIT_VOTE_WEIGHT = env_float("GLITCHLAB_AUDIT_VOTE_WEIGHT", 0.5)
+GLITCHLAB_AUDIT_MODEL_VOTES = env_float("GLITCHLAB_AUDIT_MODEL_VOTES", 34.0)
 # Features of the head: "backbone" (frozen ImageNet, never saw our labels: no leak into the
 # out-of-fold probabilities) or "active-model" (the active model's embeddings: stronger, but
 # fine-tuned on the very labels being audited, so it tends to vouch for them).

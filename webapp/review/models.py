@@ -32,7 +32,7 @@ class AuditRun(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # {"n_splits", "c", "vote_weight", "features": "lite0-imagenet" | "active-model"}
+    # {"n_splits", "c", "model_votes", "features": "lite0-imagenet" | "active-model"}
     config = models.JSONField(default=dict, blank=True)
     features = models.CharField(max_length=200, blank=True)  # what the head was fitted on
     n_subjects = models.PositiveIntegerField(default=0)
@@ -70,7 +70,7 @@ class Suspect(models.Model):
     rank = models.PositiveIntegerField()  # 0 = most suspect
     given_label = models.CharField(max_length=64)  # retired (pool) or gold label at audit time
     suggested_label = models.CharField(max_length=64)  # the most likely other class
-    score = models.FloatField()  # 1 - q[given], model and votes blended (ml.audit)
+    score = models.FloatField()  # 1 - label quality of q[given], model + votes (ml.audit)
     is_issue = models.BooleanField(default=False)  # flagged by confident learning
     self_confidence = models.FloatField()  # the out-of-fold model's p[given]
     vote_agreement = models.FloatField(null=True, blank=True)  # volunteers' v[given]

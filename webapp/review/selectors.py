@@ -42,9 +42,11 @@ def audit_files() -> list[SubjectFiles]:
 
 @dataclass
 class VoteTable:
-    """Per subject, the mean of the weighted votes' columns W_i (P(true class | answer))."""
+    """Per subject, the mean of the weighted votes' columns W_i (P(true class | answer)), and
+    how many votes it is the mean of (the audit weighs the votes by their number)."""
 
     posterior: dict[int, dict[str, float]] = field(default_factory=dict)  # subject id -> {class: v}
+    counts: dict[int, int] = field(default_factory=dict)  # subject id -> number of votes
 
 
 def vote_posteriors(*, subject_ids: list[int]) -> VoteTable:
@@ -78,7 +80,8 @@ def vote_posteriors(*, subject_ids: list[int]) -> VoteTable:
             total[name] = total.get(name, 0.0) + float(value)
         counts[subject_id] = counts.get(subject_id, 0) + 1
     return VoteTable(
-        {sid: {n: v / counts[sid] for n, v in total.items()} for sid, total in sums.items()}
+        {sid: {n: v / counts[sid] for n, v in total.items()} for sid, total in sums.items()},
+        counts,
     )
 
 

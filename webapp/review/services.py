@@ -42,7 +42,7 @@ def audit_config_default() -> dict[str, Any]:
     return {
         "n_splits": settings.GLITCHLAB_AUDIT_FOLDS,
         "c": settings.GLITCHLAB_AUDIT_C,
-        "vote_weight": settings.GLITCHLAB_AUDIT_VOTE_WEIGHT,
+        "model_votes": settings.GLITCHLAB_AUDIT_MODEL_VOTES,
         "features": settings.GLITCHLAB_AUDIT_FEATURES,
     }
 
