@@ -14,6 +14,7 @@ import json
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,6 +45,11 @@ from ml.model import (
 )
 
 OPTIMIZERS = ("adamw", "adam", "adagrad")
+# How batches are drawn: "uniform" shuffles the training set; "class" gives every class the
+# same probability; "class-source" also splits each class's share equally between its
+# sources (e.g. simulated and real), so that where an image comes from says nothing about
+# its class (without it, real-looking texture alone predicts the few real-rich classes).
+SAMPLINGS = ("uniform", "class", "class-source")
 
 
 @dataclass
@@ -65,10 +71,13 @@ class TrainConfig:
     label_smoothing: float = 0.0  # cross-entropy label smoothing
     bn_momentum: float = 0.1  # BatchNorm running-stat momentum (Lite ships 0.01: adapts too slowly)
     recalibrate_bn: bool = True  # first set BatchNorm statistics from the training images
-    augment: bool = True  # the paper's augmentation: random shifts and zoom
+    augment: bool = True  # random shifts and zoom (the paper), energy and resolution jitter
+    augment_axes: str = "x"  # "x": shift/zoom in time only (y is frequency: a shift moves it)
     max_shift: int = 10  # max shift in pixels at 224 px (scaled with image_size)
     max_zoom: float = 0.05  # zoom factor drawn from [1 - max_zoom, 1 + max_zoom]
-    balanced: bool = False  # draw batches with equal class probability (with replacement)
+    energy_jitter: float = 0.25  # energy x gain, ^gamma, each in exp(+-this) (energy encodings)
+    min_resolution: float = 0.7  # rendered at down to this scale and back (600x450, JPEG blur)
+    sampling: str = "class-source"  # uniform | class | class-source (see SAMPLINGS)
     head_c: float = 1.0  # inverse L2 strength of the head-only logistic regression
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto (bf16 where supported) | bf16 | fp32
@@ -153,14 +162,30 @@ def class_names_of(labels: Sequence[str]) -> list[str]:
 
 
 def augment(
-    images: torch.Tensor, *, max_shift: float, max_zoom: float, generator: torch.Generator
+    images: torch.Tensor,
+    *,
+    max_shift: float,
+    max_zoom: float,
+    generator: torch.Generator,
+    axes: str = "x",
+    energy_jitter: float = 0.0,
+    min_resolution: float = 1.0,
 ) -> torch.Tensor:
-    """The paper's augmentation, one random affine per image, on the images' device.
+    """Random views of a batch, one draw per image, on the images' device.
 
-    (B, 3, S, S) uint8 -> (B, 3, S, S) float32 on the 0-255 scale: a shift of up to
-    `max_shift` pixels in x and y (integers) and a zoom by a factor in [1 - max_zoom,
-    1 + max_zoom]; pixels shifted in from outside are 0 (no energy).
+    (B, 3, S, S) uint8 -> (B, 3, S, S) float32 on the 0-255 scale:
+
+    * the paper's shift (integer pixels, up to `max_shift`) and zoom (a factor in
+      [1 - max_zoom, 1 + max_zoom]), along time only for axes="x" (the y axis is log
+      frequency: 10 px at 224 px moves a 60 Hz line to 47-76 Hz), or along both for "xy";
+      pixels shifted in from outside are 0 (no energy);
+    * energy_jitter > 0: each image's energy times a gain and raised to a gamma, both
+      drawn from exp(U(-energy_jitter, energy_jitter)) (loudness and colour-scale drift);
+    * min_resolution < 1: the batch is shrunk to a scale drawn from [min_resolution, 1]
+      and brought back (600x450 renderings, JPEG and resampling blur of real images).
     """
+    if axes not in ("x", "xy"):
+        raise UserError(f"augment_axes must be 'x' or 'xy', got {axes!r}")
     b, _, h, w = images.shape
     dev = images.device
     zoom = 1.0 + (torch.rand(b, device=dev, generator=generator) * 2 - 1) * max_zoom
@@ -168,13 +193,30 @@ def augment(
     shift = torch.randint(-m, m + 1, (b, 2), device=dev, generator=generator).float()
     theta = torch.zeros(b, 2, 3, device=dev)
     theta[:, 0, 0] = 1.0 / zoom
-    theta[:, 1, 1] = 1.0 / zoom
     theta[:, 0, 2] = shift[:, 0] * 2.0 / w
-    theta[:, 1, 2] = shift[:, 1] * 2.0 / h
+    if axes == "xy":
+        theta[:, 1, 1] = 1.0 / zoom
+        theta[:, 1, 2] = shift[:, 1] * 2.0 / h
+    else:
+        theta[:, 1, 1] = 1.0
     grid = F.affine_grid(theta, [b, 3, h, w], align_corners=False)
-    return F.grid_sample(
+    out = F.grid_sample(
         images.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False
     )
+    if energy_jitter > 0:
+        log_gain, log_gamma = torch.rand(2, b, 1, 1, 1, device=dev, generator=generator) * 2 - 1
+        unit = out / 255.0
+        unit = unit.clamp_min(0).pow(torch.exp(log_gamma * energy_jitter))
+        out = (unit * torch.exp(log_gain * energy_jitter)).clamp(0, 1) * 255.0
+    if min_resolution < 1.0:
+        scale = float(min_resolution + (1 - min_resolution) * torch.rand(
+            (), device=dev, generator=generator
+        ))  # fmt: skip
+        small = (max(2, round(h * scale)), max(2, round(w * scale)))
+        if small != (h, w):
+            out = F.interpolate(out, size=small, mode="bilinear", antialias=True)
+            out = F.interpolate(out, size=(h, w), mode="bilinear", align_corners=False)
+    return out
 
 
 # ---------------------------------------------------------------- data on the device
@@ -222,22 +264,48 @@ class DeviceImages:
         return out
 
 
+def sampling_weights(
+    targets: np.ndarray, sources: Sequence[str] | None, sampling: str
+) -> np.ndarray | None:
+    """float64 (N,) probability of drawing each training image under `sampling` (one of
+    SAMPLINGS), or None for a plain shuffle ("uniform", or a set already balanced). Sums
+    to 1.
+
+    "class": every class drawn equally often. "class-source": within a class, every source
+    present equally often too (a class with 800 simulated and 2 real images draws each
+    real one 400 times as often as each simulated one). No sources = one source.
+    """
+    if sampling not in SAMPLINGS:
+        raise UserError(f"unknown sampling {sampling!r}; choose from {', '.join(SAMPLINGS)}")
+    if sampling == "uniform":
+        return None
+    classes = [int(t) for t in targets]
+    if sampling == "class-source" and sources is not None:
+        groups = list(zip(classes, sources, strict=True))
+    else:
+        groups = [(c, "") for c in classes]
+    group_size = Counter(groups)
+    groups_per_class = Counter(c for c, _ in group_size)
+    weights = np.array([1.0 / (groups_per_class[g[0]] * group_size[g]) for g in groups])
+    if np.allclose(weights, weights[0]):
+        return None  # already balanced: a shuffle shows every image once per epoch
+    return weights / weights.sum()
+
+
 def batch_indices(
-    labels: torch.Tensor,
+    n: int,
     batch_size: int,
     *,
-    balanced: bool,
+    weights: torch.Tensor | None,
     generator: torch.Generator,
 ) -> list[torch.Tensor]:
-    """One epoch of batches (index tensors on labels' device); drops a ragged last batch
+    """One epoch of n draws as batches (index tensors on the generator's device): a
+    permutation, or with `weights` n draws with replacement. Drops a ragged last batch
     unless the set is smaller than one batch, so BatchNorm never sees a batch of one."""
-    n = labels.numel()
-    if balanced:
-        counts = torch.bincount(labels).float()
-        weights = (1.0 / counts)[labels]
+    if weights is not None:
         order = torch.multinomial(weights, n, replacement=True, generator=generator)
     else:
-        order = torch.randperm(n, device=labels.device, generator=generator)
+        order = torch.randperm(n, device=generator.device, generator=generator)
     if n <= batch_size:
         return [order]
     steps = n // batch_size
@@ -275,6 +343,31 @@ def recalibrate_batchnorm(
                 module.backbone(data.batch(index))
     for m, momentum in zip(norms, momenta, strict=True):
         m.momentum = momentum
+
+
+def adapt_batchnorm(
+    model: LoadedModel, images: np.ndarray, *, batch_size: int = 64, max_images: int = 2048
+) -> None:
+    """AdaBN: set `model`'s BatchNorm statistics, in place, from unlabelled images of the
+    domain it is to classify (the real glitches of a deployment's pool).
+
+    images: uint8 (N, 3, S, S) at the model's image size; up to max_images of them, drawn
+    evenly. No labels and no gradient step: only the running means and variances change,
+    so a model trained mostly on simulations normalises real glitches by real statistics.
+    """
+    if len(images) < 2:
+        raise UserError(
+            f"need at least 2 images to estimate BatchNorm statistics, got {len(images)}"
+        )
+    if images.shape[-1] != model.image_size:
+        raise ValueError(f"images are {images.shape[-1]} px, the model takes {model.image_size}")
+    pick = np.linspace(0, len(images) - 1, min(len(images), max_images)).round().astype(int)
+    data = DeviceImages(np.asarray(images)[np.unique(pick)], model.device)
+    recalibrate_batchnorm(
+        model.module, data, batch_size=batch_size, device=model.device, bf16=model.bf16,
+        max_images=max_images,
+    )  # fmt: skip
+    model.module.eval()
 
 
 def seed_everything(seed: int) -> None:
@@ -378,12 +471,15 @@ def fit(
     class_names: Sequence[str] | None = None,
     val_ids: Sequence[str] | None = None,
     val_files: Sequence[Sequence[str]] | None = None,
+    sources: Sequence[str] | None = None,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
 ) -> TrainResult:
     """Train a GlitchNet on uint8 (N, 3, S, S) images with string labels; write MODEL_DIR.
 
     class_names fixes the output classes (default: the training labels, canonical order).
+    sources names where each training image comes from (e.g. "sim", "real"; default: one
+    source), for config.sampling="class-source".
     Validation labels the model does not know count as errors. Each epoch writes last.pt
     and, when validation improves (top-1, then loss), best.pt; at the end metrics.json
     (ml.evaluate report of best.pt on validation), history.json and confusion.png.
@@ -401,6 +497,9 @@ def fit(
     train_targets = _label_indices(train_labels, names)
     if (train_targets < 0).any():
         raise UserError("training labels outside class_names")
+    if sources is not None and len(sources) != len(train_labels):
+        raise ValueError("sources and train_labels differ in length")
+    draw = sampling_weights(train_targets, sources, config.sampling)
     has_val = val_images is not None and val_labels is not None and len(val_labels) > 0
     val_targets = _label_indices(val_labels, names) if has_val and val_labels else None
 
@@ -427,12 +526,13 @@ def fit(
         return _fit_head_only(
             module, names, train_images, train_targets, val_images, val_targets, config, out,
             device=device, bf16=bf16, val_labels=val_labels, val_ids=val_ids,
-            val_files=val_files, progress=progress, started=started,
+            val_files=val_files, progress=progress, started=started, sample_weight=draw,
         )  # fmt: skip
 
     data = DeviceImages(train_images, device)
     targets = torch.from_numpy(train_targets).to(device)
     generator = torch.Generator(device=device).manual_seed(config.seed)
+    weights = None if draw is None else torch.from_numpy(draw).float().to(device)
     if config.recalibrate_bn:
         recalibrate_batchnorm(module, data, batch_size=config.batch_size, device=device, bf16=bf16)
     optimizer = make_optimizer(module, config)
@@ -443,6 +543,8 @@ def fit(
     )
     step_fn = _make_step(module, optimizer, config, device, bf16)
     shift = config.max_shift * config.image_size / 224
+    # Gain and gamma act on energy; on RGB colours (single-2.0, mosaic) they would not.
+    energy_jitter = config.energy_jitter if config.encoding == "rgb-durations" else 0.0
     cancel = _throttled(should_cancel)
     history: list[dict[str, float]] = []
     best: dict[str, float] | None = None
@@ -456,13 +558,15 @@ def fit(
         epoch_start = time.perf_counter()
         loss_sum = torch.zeros((), device=device)
         seen = 0
-        batches = batch_indices(
-            targets, config.batch_size, balanced=config.balanced, generator=generator
-        )
+        batches = batch_indices(data.n, config.batch_size, weights=weights, generator=generator)
         for step, index in enumerate(batches, start=1):
             x = data.batch(index)
             if config.augment:
-                x = augment(x, max_shift=shift, max_zoom=config.max_zoom, generator=generator)
+                x = augment(
+                    x, max_shift=shift, max_zoom=config.max_zoom, generator=generator,
+                    axes=config.augment_axes, energy_jitter=energy_jitter,
+                    min_resolution=config.min_resolution,
+                )  # fmt: skip
             loss_sum += step_fn(x, targets[index]).detach() * len(index)
             scheduler.step()
             seen += len(index)
@@ -575,6 +679,7 @@ def _fit_head_only(
     val_files: Sequence[Sequence[str]] | None,
     progress: ProgressCallback | None,
     started: float,
+    sample_weight: np.ndarray | None = None,
 ) -> TrainResult:
     """The paper's >95% baseline: logistic regression on frozen pooled ImageNet features.
 
@@ -599,7 +704,8 @@ def _fit_head_only(
         bias[classes[0]] = 0.0
     else:
         clf = LogisticRegression(C=config.head_c, max_iter=2000, random_state=config.seed)
-        clf.fit((feats - mean) / std, train_targets)
+        weight_of = None if sample_weight is None else sample_weight * len(sample_weight)
+        clf.fit((feats - mean) / std, train_targets, sample_weight=weight_of)
         coef, intercept = clf.coef_, clf.intercept_
         if len(classes) == 2:  # sklearn's binary model: one row, the logit of classes[1]
             coef = np.vstack([np.zeros_like(coef), coef])
@@ -754,6 +860,7 @@ def train(
         class_names=class_names,
         val_ids=[s.id for s in val_samples],
         val_files=[s.files() for s in val_samples],
+        sources=[s.source for s in train_samples],
         progress=progress,
         should_cancel=should_cancel,
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 from ml.backbones import BACKBONES, DEFAULT_BACKBONE
 from ml.commands import add_data_argument, add_encode_arguments, encode, load
 from ml.errors import UserError
-from ml.train import OPTIMIZERS, TrainConfig, TrainProgress, fit, stratified_split
+from ml.train import OPTIMIZERS, SAMPLINGS, TrainConfig, TrainProgress, fit, stratified_split
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +28,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--optimizer", default=defaults.optimizer, choices=OPTIMIZERS)
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
     parser.add_argument("--head-only", action="store_true", help="frozen features + logistic")
-    parser.add_argument("--balanced", action="store_true", help="class-balanced batches")
+    parser.add_argument(
+        "--sampling",
+        default=defaults.sampling,
+        choices=SAMPLINGS,
+        help="how batches are drawn; class-source: every class, and within it every --data "
+        "root, equally often",
+    )
     parser.add_argument("--no-augment", action="store_true", help="no shifts / zoom")
     parser.add_argument("--compile", action="store_true", help="torch.compile the train step")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
@@ -51,7 +57,7 @@ def config_of(args: argparse.Namespace) -> TrainConfig:
         optimizer=args.optimizer,
         lr=args.lr,
         augment=not args.no_augment,
-        balanced=args.balanced,
+        sampling=args.sampling,
         compile=args.compile,
         device=args.device,
         val_fraction=args.val_fraction,
@@ -100,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
             args.out,
             val_ids=[s.id for s in val],
             val_files=[s.files() for s in val],
+            sources=[samples[i].source for i in train_idx],
             progress=progress,
         )
     finally:

@@ -28,13 +28,19 @@ def bright_half_images(n: int, seed: int) -> tuple[np.ndarray, list[str]]:
 
 
 def config(**changes: object) -> TrainConfig:
-    base = TrainConfig(image_size=SIZE, epochs=1, batch_size=8, device="cpu", seed=0)
+    # The loop's mechanics, not the recipe: no augmentation and a plain shuffle, so that one
+    # short epoch learns (tests/ml/test_train_recipe.py tests the augmentation and sampling,
+    # bench/real.py measures them on real glitches).
+    base = TrainConfig(
+        image_size=SIZE, epochs=1, batch_size=8, device="cpu", seed=0, augment=False,
+        sampling="uniform",
+    )  # fmt: skip
     return TrainConfig(**{**base.__dict__, **changes})  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[TrainResult, np.ndarray]:
-    train_x, train_y = bright_half_images(48, seed=0)
+    train_x, train_y = bright_half_images(96, seed=0)
     val_x, val_y = bright_half_images(40, seed=1)
     out = tmp_path_factory.mktemp("model")
     events = []
