@@ -6,6 +6,8 @@ Layouts read (detected per file, any mix, any number of roots):
 * Gravity Spy:   ``<root>/<label>/<ifo>_<id>_spectrogram_<duration>.png`` (Zenodo training set;
   the sample id is ``<ifo>_<id>``)
 * unlabelled:    ``<root>/<id>_<duration>.<ext>`` (files directly in the root: label None)
+* undated:       ``<root>/<label>/<name>.<ext>`` with no duration in the name: a glitch with one
+  view of unknown length (id ``<name>``), which stands in for every duration
 * manifest CSV:  a root that is a ``.csv`` file, or a folder holding a ``manifest.csv`` with a
   ``path`` column; one row per image with at least ``id,label,duration,path`` (path relative
   to the CSV, label may be empty; an ``ifo`` column is used if present, others are ignored).
@@ -26,7 +28,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
 from PIL import Image, UnidentifiedImageError
@@ -58,8 +60,15 @@ class Sample:
     id: str  # glitch id, unique in a data set
     label: str | None  # class name, or None when unlabelled
     paths: Mapping[float, Path] = field(hash=False)  # duration (s) -> image file, every DURATION
-    substituted: tuple[float, ...] = ()  # durations filled with the nearest available view
+    # durations filled with the nearest available view; all of them for a file whose name
+    # gives no duration (its one view stands in for every duration)
+    substituted: tuple[float, ...] = ()
     ifo: str | None = None  # detector (H1, L1, V1) when the id says so
+    source: str = ""  # where it came from (the data root): for sampling balanced by source
+
+    def views(self) -> dict[float, Path]:
+        """The views really present (duration -> file), without substitutes."""
+        return {d: p for d, p in self.paths.items() if d not in self.substituted}
 
     def path_for(self, duration: float) -> Path:
         """The file of `duration`, or of the nearest duration present (ties: the longer)."""
@@ -85,8 +94,9 @@ class _ImageRecord:
     path: Path
     id: str
     label: str | None
-    duration: float
+    duration: float | None  # None: the name gives no duration (a single view of unknown length)
     ifo: str | None = None  # from a manifest's optional `ifo` column
+    source: str = ""  # the root it was found under
 
 
 def nearest_duration(wanted: float, available: Iterable[float]) -> float:
@@ -141,7 +151,7 @@ def load_samples(
     problems: list[str] = []
     records: list[_ImageRecord] = []
     for root in root_list:
-        records.extend(_records_of_root(Path(root), problems))
+        records.extend(replace(r, source=str(root)) for r in _records_of_root(Path(root), problems))
 
     kept: list[_ImageRecord] = []
     for record in records:
@@ -182,15 +192,17 @@ def _records_of_folder(root: Path, problems: list[str]) -> list[_ImageRecord]:
         if _outside(path, root):
             problems.append(f"{path}: symlink leads outside {root}; refused")
             continue
+        label = None if path.parent == root else path.parent.name
         match = _FILE_NAME.match(path.name)
         if match is None:
-            problems.append(f"{path}: name is not <id>_<duration>.<ext>")
+            # No duration in the name (a field-guide `golden-Blip.jpg`, a screenshot): one
+            # view of unknown length, a glitch of its own; it stands in for every duration.
+            records.append(_ImageRecord(path, path.stem, label, None))
             continue
         duration = parse_duration(match.group("duration"))
         if duration is None:
             problems.append(f"{path}: duration {match.group('duration')} is not one of {DURATIONS}")
             continue
-        label = None if path.parent == root else path.parent.name
         records.append(_ImageRecord(path, match.group("id"), label, duration))
     return records
 
@@ -297,8 +309,23 @@ def _group(records: list[_ImageRecord], problems: list[str]) -> list[Sample]:
                     f"({', '.join(repr(label or None) for label in labels)}); skipped"
                 )
             continue
+        ifo = next((r.ifo for r in group if r.ifo), None) or ifo_of(glitch_id)
+        undated = [r for r in group if r.duration is None]
+        if undated:
+            if len(group) > 1:
+                problems.extend(
+                    f"{r.path}: id {glitch_id!r} is named by several files, one of them "
+                    f"without a duration; skipped"
+                    for r in group
+                )
+                continue
+            only = undated[0]
+            samples.append(Sample(glitch_id, only.label, dict.fromkeys(DURATIONS, only.path),
+                                  DURATIONS, ifo, only.source))  # fmt: skip
+            continue
         views: dict[float, Path] = {}
         for record in sorted(group, key=lambda r: str(r.path)):
+            assert record.duration is not None  # undated groups were handled above
             if record.duration in views:
                 problems.append(
                     f"{record.path}: second {record.duration} s view of {glitch_id!r} "
@@ -310,6 +337,5 @@ def _group(records: list[_ImageRecord], problems: list[str]) -> list[Sample]:
             d: views[d] if d in views else views[nearest_duration(d, views)] for d in DURATIONS
         }
         substituted = tuple(d for d in DURATIONS if d not in views)
-        ifo = next((r.ifo for r in group if r.ifo), None) or ifo_of(glitch_id)
-        samples.append(Sample(glitch_id, group[0].label, paths, substituted, ifo))
+        samples.append(Sample(glitch_id, group[0].label, paths, substituted, ifo, group[0].source))
     return samples

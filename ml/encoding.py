@@ -41,7 +41,7 @@ _FRAME_STEP = 4  # the frame search scores every 4th row / column
 _REFINE_WINDOW = 8  # the cube's guess is within a few entries of the nearest; search +-8
 _VIRIDIS_TOLERANCE = 30.0  # RGB distance to the colour map under which a pixel counts as plot
 _CHROMA_THRESHOLD = 25  # max-min channel above which a pixel is coloured (plot), not grey
-_CACHE_FORMAT = 2  # bump when the encoded pixels change, so old caches are not reused
+_CACHE_FORMAT = 3  # bump when the encoded pixels change, so old caches are not reused
 
 
 class DecodeError(UserError):
@@ -269,20 +269,49 @@ def _read_cached_factory() -> Callable[[Path], np.ndarray]:
     return read
 
 
+def view_source(sample: Sample, duration: float) -> tuple[Path, float]:
+    """(file, fraction): the `duration` view is the middle `fraction` (in time) of `file`.
+
+    A view present is itself (fraction 1). A missing one is cut from the shortest longer
+    view present: the Omega scans of one glitch share their centre, so the 1 s window is
+    the middle quarter of the 4 s one (an R=G=B copy of one view looks like no real
+    four-view glitch). With no longer view, the nearest view stands in whole.
+    """
+    views = sample.views()
+    longer = [d for d in views if d > duration]
+    if duration in views or not longer:
+        return Path(sample.path_for(duration)), 1.0
+    source = min(longer)
+    return Path(views[source]), duration / source
+
+
+def _view(sample: Sample, duration: float, read: Callable[[Path], np.ndarray]) -> np.ndarray:
+    """uint8 (H, W, 3) plot area of the `duration` view (see view_source)."""
+    path, fraction = view_source(sample, duration)
+    rgb = read(path)
+    if fraction == 1.0:
+        return rgb
+    width = rgb.shape[1]
+    keep = max(1, round(width * fraction))
+    start = (width - keep) // 2
+    return rgb[:, start : start + keep]
+
+
 def _encode(
     sample: Sample, encoding: str, size: int, read: Callable[[Path], np.ndarray]
 ) -> np.ndarray:
     if encoding == "rgb-durations":
-        energies: dict[Path, np.ndarray] = {}
+        energies: dict[tuple[Path, float], np.ndarray] = {}
         channels = []
         for duration in RGB_DURATIONS:
-            path = sample.path_for(duration)
-            if path not in energies:
-                energies[path] = _resize_energy(viridis_to_energy(read(path)), size)
-            channels.append(energies[path])
+            key = view_source(sample, duration)
+            if key not in energies:
+                view = _view(sample, duration, read)
+                energies[key] = _resize_energy(viridis_to_energy(view), size)
+            channels.append(energies[key])
         return np.stack(channels)
     if encoding == "single-2.0":
-        rgb = _resize_rgb(read(sample.path_for(SINGLE_DURATION)), size, size)
+        rgb = _resize_rgb(_view(sample, SINGLE_DURATION, read), size, size)
         return np.ascontiguousarray(rgb.transpose(2, 0, 1))
     # mosaic: tile (row, col) covers [edges[row], edges[row+1]) x [edges[col], edges[col+1])
     edges = (0, size // 2, size)
@@ -290,7 +319,7 @@ def _encode(
     for row, durations in enumerate(MOSAIC_LAYOUT):
         for col, duration in enumerate(durations):
             top, bottom, left, right = edges[row], edges[row + 1], edges[col], edges[col + 1]
-            tile = _resize_rgb(read(sample.path_for(duration)), right - left, bottom - top)
+            tile = _resize_rgb(_view(sample, duration, read), right - left, bottom - top)
             out[top:bottom, left:right] = tile
     return np.ascontiguousarray(out.transpose(2, 0, 1))
 
@@ -314,7 +343,7 @@ def durations_read(encoding: str) -> tuple[float, ...]:
 
 def files_read(sample: Sample, encoding: str) -> tuple[Path, ...]:
     """The distinct files `encoding` decodes for `sample` (a substituted view counts once)."""
-    return tuple(dict.fromkeys(sample.path_for(d) for d in durations_read(encoding)))
+    return tuple(dict.fromkeys(view_source(sample, d)[0] for d in durations_read(encoding)))
 
 
 def cache_key(samples: Sequence[Sample], encoding: str, size: int) -> str:
@@ -324,13 +353,13 @@ def cache_key(samples: Sequence[Sample], encoding: str, size: int) -> str:
     for sample in samples:
         digest.update(b"\n")
         for duration in durations_read(encoding):
-            path = Path(sample.path_for(duration))
+            path, fraction = view_source(sample, duration)
             try:
                 stat = path.stat()
             except OSError as exc:
                 raise DecodeError(f"{path}: cannot read ({exc.strerror})") from exc
             digest.update(
-                f"{duration}\t{path.absolute()}\t{stat.st_size}\t{stat.st_mtime_ns}\t".encode()
+                f"{duration}\t{path.absolute()}\t{fraction}\t{stat.st_size}\t{stat.st_mtime_ns}\t".encode()
             )
     return digest.hexdigest()
 

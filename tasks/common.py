@@ -32,6 +32,7 @@ def to_samples(files: Sequence[SubjectFiles]) -> list[Sample]:
                 paths=paths,
                 substituted=tuple(substituted),
                 ifo=f.ifo or ifo_of(str(f.subject_id)),
+                source=f.source,
             )
         )
     return samples

@@ -184,3 +184,55 @@ def test_worker_processes_give_the_same_result_as_one(tmp_path: Path) -> None:
     in_pool = encode_samples(samples, "mosaic", size=16, workers=2)
 
     assert np.array_equal(in_process, in_pool)
+
+
+# --- a missing view is cut in time from a longer one -----------------------------------------
+
+
+def _stripe_plot(width: float) -> np.ndarray:
+    """A full plot whose energy is one vertical stripe `width` (fraction) wide, centred."""
+    x = np.linspace(0, 1, 140)[None, :].repeat(105, 0)
+    return full_plot((np.abs(x - 0.5) < width / 2).astype(float) * 0.9)
+
+
+def _stripe_width(channel: np.ndarray) -> int:
+    return int((channel.mean(0) > 100).sum())
+
+
+def test_a_missing_shorter_view_is_the_middle_of_the_longer_one(tmp_path: Path) -> None:
+    path = write_image(tmp_path / "Blip" / "g_4.0.png", _stripe_plot(0.1))
+    [sample] = load_samples(tmp_path).samples
+
+    red, green, blue = encode_sample(sample, "rgb-durations", size=64)
+
+    # The 1 s window is the middle quarter of the 4 s one, the 2 s window its middle half:
+    # the same stripe fills 4x and 2x as many columns (an R=G=B copy would not differ).
+    assert _stripe_width(red) == pytest.approx(4 * _stripe_width(blue), rel=0.2)
+    assert _stripe_width(green) == pytest.approx(2 * _stripe_width(blue), rel=0.2)
+    plot = read_plot_area(path)
+    keep = round(plot.shape[1] / 4)
+    start = (plot.shape[1] - keep) // 2
+    quarter = plot[:, start : start + keep]
+    expected = encoding._resize_energy(viridis_to_energy(quarter), 64)
+    assert np.abs(red.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_with_only_a_shorter_view_the_nearest_stands_in_whole(tmp_path: Path) -> None:
+    write_image(tmp_path / "Blip" / "g_0.5.png", _stripe_plot(0.1))
+    [sample] = load_samples(tmp_path).samples
+
+    red, green, blue = encode_sample(sample, "rgb-durations", size=64)
+
+    assert np.array_equal(red, green) and np.array_equal(green, blue)
+
+
+def test_the_cache_key_changes_when_a_view_becomes_a_cut(tmp_path: Path) -> None:
+    write_image(tmp_path / "a" / "Blip" / "g_4.0.png", _stripe_plot(0.1))
+    [only_long] = load_samples(tmp_path / "a").samples
+    write_image(tmp_path / "a" / "Blip" / "g_1.0.png", _stripe_plot(0.4))
+    [both] = load_samples(tmp_path / "a").samples
+
+    assert encoding.files_read(only_long, "rgb-durations") == (tmp_path / "a/Blip/g_4.0.png",)
+    assert encoding.cache_key([only_long], "rgb-durations", 32) != encoding.cache_key(
+        [both], "rgb-durations", 32
+    )

@@ -77,6 +77,7 @@ class SubjectFiles:
     label: str | None
     paths: dict[float, Path]
     ifo: str
+    source: str = ""  # Subject.source: where it was imported from (simulator, a real set)
 
 
 def subject_files(subjects: QuerySet[Subject], label_of: Any) -> list[SubjectFiles]:
@@ -90,7 +91,9 @@ def subject_files(subjects: QuerySet[Subject], label_of: Any) -> list[SubjectFil
     for subject_id, duration, name in images:
         paths[subject_id][float(duration)] = media / name
     return [
-        SubjectFiles(subject_id=s.pk, label=label_of(s), paths=paths[s.pk], ifo=s.ifo)
+        SubjectFiles(
+            subject_id=s.pk, label=label_of(s), paths=paths[s.pk], ifo=s.ifo, source=s.source
+        )
         for s in subjects.select_related("retired_label", "gold_label").order_by("pk")
         if paths.get(s.pk)
     ]

@@ -68,7 +68,7 @@ class Command(BaseCommand):
                 and _in_fraction(sample.id, options["gold_fraction"])
             ):
                 role = Subject.Role.GOLD
-            real = {d: p for d, p in sample.paths.items() if d not in sample.substituted}
+            real = sample.views()
             try:
                 _, was_created = subject_import(
                     external_id=sample.id,

@@ -69,7 +69,7 @@ class Command(BaseCommand):
         added = 0
         for glitch_class in GlitchClass.objects.filter(name__in=by_label):
             for sample in by_label[glitch_class.name][:EXAMPLES_PER_CLASS]:
-                real = [d for d in sorted(sample.paths) if d not in sample.substituted]
+                real = sorted(sample.views()) or sorted(sample.paths)  # undated: all alike
                 duration = 1.0 if 1.0 in real else real[0]
                 _, was_added = glitch_class_example_add(
                     glitch_class=glitch_class, path=sample.paths[duration], duration=duration
