@@ -1,0 +1,279 @@
+"""Real-data benchmark: how well does a model trained the product's way classify REAL glitches?
+
+The only real labelled set here is ../shared/data/gravityspy-real (242 glitches, 22 classes;
+105 Blip, 73 Whistle, 19 Koi_Fish, 12 Power_Line, 9 Violin_Mode, 8 Scratchy and one golden
+field-guide example for each of the other 16 classes). Protocol (docs/real_benchmark.md):
+
+* Grouped k-fold: a fold holds whole glitches (every view of one glitch is one Sample, so
+  its views never split). Each fold's model is trained as `ml train` trains: simulated
+  glitches (ml.synth, its own seed) plus every real glitch outside the fold, with the
+  TrainConfig defaults unless --set overrides them; it predicts the fold's real glitches.
+* Two parts, so that what we tune on is not what we report. Every glitch of the six
+  big classes goes, by a hash of its id, to `tune` (a third) or `report` (two thirds); the
+  16 single-example classes are always in `report`. Choose settings with `--part tune`,
+  then run `--part report` once and quote that. A report fold's training set still
+  holds the tune glitches (they are ordinary training data there).
+* Printed: top-1, top-5, macro recall, per-class recall over the part's real glitches;
+  for the single-example classes, how their only real example is classified when it is
+  held out (the simulator's realism: the model saw no real glitch of that class); and
+  (--sim-only) a model trained on simulated glitches only: recall on the six big classes.
+
+How it can mislead: the real set is small (a per-class recall of a 9-glitch class moves by
+0.11 per glitch); the golden examples are the clearest glitch of each class, chosen for a
+field guide, so their recall is likelier to be high than a typical glitch's; the CPU run
+uses small images and few epochs (--size, --epochs) and a full GPU run can differ.
+
+  python bench/real.py --part tune --folds 3            # CPU-sized, for choosing settings
+  python bench/real.py --part report --folds 5          # the number to quote
+  python bench/real.py --part report --set sampling=class --set augment_axes=xy
+  python bench/real.py --part report --size 224 --epochs 10 --device cuda   # GPU-sized
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from ml.data import Sample, load_samples  # noqa: E402
+from ml.encoding import encode_samples  # noqa: E402
+from ml.evaluate import evaluate_predictions  # noqa: E402
+from ml.model import load_model, predict_proba  # noqa: E402
+from ml.synth import generate  # noqa: E402
+from ml.train import TrainConfig, adapt_batchnorm, class_names_of, fit  # noqa: E402
+
+REAL = REPO.parent / "shared" / "data" / "gravityspy-real"
+SIM_SEED = 2026  # not the demo's seed (0) nor any test's
+TUNE_SHARE = 1 / 3  # of each big class's glitches, by id hash
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--real", type=Path, default=REAL, help="labelled real glitches")
+    p.add_argument("--part", choices=("tune", "report", "all"), default="report")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--size", type=int, default=128, help="px (the product trains at 224)")
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--sim-per-class", type=int, default=40)
+    p.add_argument("--sim-style", default="crop", choices=("full", "crop"))
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0, help="fold assignment and training seed")
+    p.add_argument("--sim-only", action="store_true", help="also a model on simulations only")
+    p.add_argument("--no-real-train", action="store_true", help="folds train on sim only")
+    p.add_argument(
+        "--adabn",
+        action="store_true",
+        help="also score each fold's model after AdaBN on all real images (no labels)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a TrainConfig field (repeatable), e.g. lr=3e-4",
+    )
+    p.add_argument("--cache", type=Path, default=Path("/tmp/glitchlab-bench-real"))
+    p.add_argument("--json", type=Path, help="also write the full result here")
+    return p.parse_args()
+
+
+def config_of(args: argparse.Namespace) -> TrainConfig:
+    config = replace(
+        TrainConfig(), image_size=args.size, epochs=args.epochs, device=args.device, seed=args.seed
+    )
+    types = {f.name: type(getattr(config, f.name)) for f in fields(config)}
+    for item in args.set:
+        name, _, text = item.partition("=")
+        if name not in types:
+            raise SystemExit(f"--set {item}: TrainConfig has no field {name!r}")
+        kind = types[name]
+        value: Any = text.lower() in ("1", "true", "yes") if kind is bool else kind(text)
+        config = replace(config, **{name: value})
+    return config
+
+
+def part_of(sample: Sample, singles: set[str]) -> str:
+    """'report' for single-example classes; else 'tune' for a third of the ids by hash."""
+    if sample.label in singles:
+        return "report"
+    h = int.from_bytes(hashlib.sha256(sample.id.encode()).digest()[:4], "big") / 2**32
+    return "tune" if h < TUNE_SHARE else "report"
+
+
+def assign_folds(samples: list[Sample], folds: int, seed: int) -> np.ndarray:
+    """Fold of each sample: per class, shuffled and dealt round-robin (stratified). One
+    Sample is one whole glitch, so a glitch's views are always in one fold."""
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(samples), dtype=np.int64)
+    by_class: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(samples):
+        by_class[str(s.label)].append(i)
+    start = 0
+    for label in sorted(by_class):
+        members = np.array(by_class[label])
+        rng.shuffle(members)
+        for j, i in enumerate(members):
+            fold[i] = (start + j) % folds
+        start += len(members)  # spread the single-example classes over the folds
+    return fold
+
+
+def simulated(args: argparse.Namespace) -> list[Sample]:
+    out = args.cache / f"sim-{args.sim_style}-{args.sim_per_class}-{SIM_SEED}"
+    generate(out, args.sim_per_class, style=args.sim_style, seed=SIM_SEED, progress=False)
+    return load_samples(out).samples
+
+
+def train_predict(
+    config: TrainConfig,
+    train_images: np.ndarray,
+    train_samples: list[Sample],
+    train_sources: list[str],
+    test_images: np.ndarray,
+    names: list[str],
+    out: Path,
+    pool_images: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """Fit on the training set; (probabilities of the test images over `names`, the same
+    after AdaBN on pool_images when given, seconds)."""
+    started = time.perf_counter()
+    labels = [str(s.label) for s in train_samples]
+    fit(train_images, labels, None, None, config, out, class_names=names, sources=train_sources)
+    model = load_model(out, device=config.device)
+    probs = predict_proba(model, test_images, batch_size=config.eval_batch_size)
+    adapted = None
+    if pool_images is not None:
+        adapt_batchnorm(model, pool_images)
+        adapted = predict_proba(model, test_images, batch_size=config.eval_batch_size)
+    return probs, adapted, time.perf_counter() - started
+
+
+def summarise(report: dict[str, Any], samples: list[Sample], singles: set[str]) -> dict[str, Any]:
+    per_class = report["per_class"]
+    recalls = {c: per_class[c]["recall"] for c in per_class if per_class[c]["support"] > 0}
+    wrong = {m["id"]: m["predicted"] for m in report["misclassified"]}
+    single_rows = {s.label: wrong.get(s.id, s.label) for s in samples if s.label in singles}
+    return {
+        "n": report["n"],
+        "top1": report["top1"],
+        "top5": report["top5"],
+        "macro_recall": float(np.mean(list(recalls.values()))),
+        "recall": recalls,
+        "singles_right": sum(1 for c, p in single_rows.items() if c == p),
+        "singles": single_rows,
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    config = config_of(args)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    real = [s for s in load_samples(args.real).samples if s.label]
+    counts = Counter(s.label for s in real)
+    singles = {c for c, n in counts.items() if n == 1}
+    sim = simulated(args)
+    encode_cache = args.cache / "encoded"
+    real_images = encode_samples(real, config.encoding, args.size, cache_dir=encode_cache)
+    sim_images = encode_samples(sim, config.encoding, args.size, cache_dir=encode_cache)
+    print(
+        f"{len(real)} real glitches ({len(singles)} single-example classes), {len(sim)} "
+        f"simulated; data ready in {time.perf_counter() - t0:.0f} s"
+    )
+    print("config:", json.dumps({k: v for k, v in asdict(config).items() if k != "weights_path"}))
+
+    # Every fold trains on the same classes (the simulator draws all 22), in one order.
+    names = class_names_of([str(s.label) for s in sim + real])
+    parts = np.array([part_of(s, singles) for s in real])
+    tested = np.flatnonzero(parts == args.part) if args.part != "all" else np.arange(len(real))
+    fold_of = assign_folds([real[i] for i in tested], args.folds, args.seed)
+    probs = np.zeros((len(tested), len(names)))
+    adapted = np.zeros_like(probs)
+    pool = real_images if args.adabn else None
+    for k in range(args.folds):
+        rows = np.flatnonzero(fold_of == k)
+        held = set(tested[rows].tolist())
+        train_real = [] if args.no_real_train else [i for i in range(len(real)) if i not in held]
+        train_samples = sim + [real[i] for i in train_real]
+        probs[rows], fold_adapted, seconds = train_predict(
+            config,
+            np.concatenate([sim_images, real_images[train_real]]),
+            train_samples,
+            ["sim"] * len(sim) + ["real"] * len(train_real),
+            real_images[tested[rows]],
+            names,
+            args.cache / "models" / f"fold{k}",
+            pool,
+        )
+        if fold_adapted is not None:
+            adapted[rows] = fold_adapted
+        right = np.mean(
+            [
+                names[j] == real[i].label
+                for j, i in zip(probs[rows].argmax(1), tested[rows], strict=True)
+            ]
+        )
+        print(f"fold {k + 1}/{args.folds}: {len(rows)} real test glitches, {len(train_samples)} "
+              f"training ({len(train_real)} real), top-1 {right:.3f}, {seconds:.0f} s")  # fmt: skip
+    test_samples = [real[i] for i in tested]
+    truth = [str(s.label) for s in test_samples]
+    ids = [s.id for s in test_samples]
+    result: dict[str, Any] = {
+        "part": args.part,
+        "folds": args.folds,
+        "config": asdict(config),
+        "sim": {"per_class": args.sim_per_class, "style": args.sim_style, "seed": SIM_SEED},
+        "cv": summarise(evaluate_predictions(probs, truth, names, ids=ids), test_samples, singles),
+    }
+    print_summary("grouped CV, sim + real training", result["cv"])
+    if args.adabn:
+        result["cv_adabn"] = summarise(
+            evaluate_predictions(adapted, truth, names, ids=ids), test_samples, singles
+        )
+        print_summary("the same models after AdaBN on the real images", result["cv_adabn"])
+
+    if args.sim_only:
+        sim_probs, _, seconds = train_predict(
+            config, sim_images, sim, ["sim"] * len(sim), real_images[tested], names,
+            args.cache / "models" / "sim-only",
+        )  # fmt: skip
+        summary = summarise(
+            evaluate_predictions(sim_probs, truth, names, ids=ids), test_samples, singles
+        )
+        big = [c for c in summary["recall"] if counts[c] > 1]
+        summary["big_class_mean_recall"] = float(np.mean([summary["recall"][c] for c in big]))
+        result["sim_only"] = summary
+        print_summary(f"simulated-only model ({seconds:.0f} s)", summary)
+        print(
+            f"  mean recall over the {len(big)} big classes: {summary['big_class_mean_recall']:.3f}"
+        )
+    print(f"total {time.perf_counter() - t0:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1, default=str))
+
+
+def print_summary(title: str, s: dict[str, Any]) -> None:
+    print(f"\n== {title}: {s['n']} real glitches")
+    print(f"top-1 {s['top1']:.3f}  top-5 {s['top5']:.3f}  macro recall {s['macro_recall']:.3f}")
+    for c, r in sorted(s["recall"].items(), key=lambda kv: kv[1]):
+        print(f"  {c:<22} recall {r:.2f}")
+    if s["singles"]:
+        print(f"single-example classes right with their example held out: "
+              f"{s['singles_right']} of {len(s['singles'])}")  # fmt: skip
+        for c, p in sorted(s["singles"].items()):
+            print(f"  {c:<22} -> {p}{'' if c == p else '  (wrong)'}")
+
+
+if __name__ == "__main__":
+    main()
