@@ -13,6 +13,8 @@ field-guide example for each of the other 16 classes). Protocol (docs/real_bench
   16 single-example classes are always in `report`. Choose settings with `--part tune`,
   then run `--part report` once and quote that. A report fold's training set still
   holds the tune glitches (they are ordinary training data there).
+* --adabn also scores each fold's model after ml.train.adapt_batchnorm on all 242 real
+  images (no labels): what re-estimating BatchNorm on a deployment's pool would give.
 * Printed: top-1, top-5, macro recall, per-class recall over the part's real glitches;
   for the single-example classes, how their only real example is classified when it is
   held out (the simulator's realism: the model saw no real glitch of that class); and
