@@ -15,4 +15,6 @@ COPY . .
 RUN DEBUG=false SECRET_KEY=build-only python manage.py collectstatic --noinput
 
 EXPOSE 8000
-CMD ["gunicorn", "webapp.wsgi"]  # workers, threads, bind: gunicorn.conf.py
+# workers, threads and bind come from gunicorn.conf.py. (A comment after an exec-form CMD
+# makes the line invalid JSON, and docker then runs the whole line through /bin/sh.)
+CMD ["gunicorn", "webapp.wsgi"]
