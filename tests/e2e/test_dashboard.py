@@ -61,7 +61,8 @@ def test_admin_retrains_from_the_dashboard_and_the_new_model_goes_live(
 
         page.get_by_test_id("retrain").click()
         assert "queued" in page.locator(".messages").text_content()
-        seen = watch_until_active(page, "run-1", timeout=400)
+        # The model is named after its run; ids go on from earlier tests' rows.
+        seen = watch_until_active(page, f"run-{TrainingRun.objects.get().pk}", timeout=400)
 
         assert any(0 < value < 100 for value in seen), f"no progress shown: {seen}"
         run = TrainingRun.objects.get()
