@@ -159,6 +159,7 @@ def main() -> int:
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "webapp.settings",
+            "DEBUG": "true",  # a throwaway local database: the debug key is fine here
             "GLITCHLAB_VAR_DIR": str(args.out),
             "DATABASE_URL": f"sqlite:///{args.out / 'db.sqlite3'}",
             "CELERY_TASK_ALWAYS_EAGER": "true",
