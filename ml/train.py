@@ -474,6 +474,7 @@ def fit(
     sources: Sequence[str] | None = None,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
+    resume: bool = False,
 ) -> TrainResult:
     """Train a GlitchNet on uint8 (N, 3, S, S) images with string labels; write MODEL_DIR.
 
@@ -486,6 +487,9 @@ def fit(
     progress gets a TrainProgress every few steps and after each epoch; should_cancel is
     polled (at most twice a second) and stops the run after the current step, keeping the
     checkpoints written so far. Without validation data the last epoch is the best.
+    resume=True continues from MODEL_DIR's last.pt when there is one (the same config and
+    classes; see RESUMABLE_CHANGES): after its epoch, with its optimiser state, lr schedule,
+    random stream and history, so a lost or cancelled run loses at most one epoch.
     """
     started = time.perf_counter()
     out = Path(out_dir)
@@ -529,109 +533,229 @@ def fit(
             val_files=val_files, progress=progress, started=started, sample_weight=draw,
         )  # fmt: skip
 
-    data = DeviceImages(train_images, device)
-    targets = torch.from_numpy(train_targets).to(device)
-    generator = torch.Generator(device=device).manual_seed(config.seed)
-    weights = None if draw is None else torch.from_numpy(draw).float().to(device)
-    if config.recalibrate_bn:
-        recalibrate_batchnorm(module, data, batch_size=config.batch_size, device=device, bf16=bf16)
-    optimizer = make_optimizer(module, config)
-    steps = max(1, len(train_targets) // config.batch_size)  # as batch_indices makes them
-    total_steps = steps * config.epochs
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: lr_factor(s, total_steps, config.warmup_fraction)
-    )
-    step_fn = _make_step(module, optimizer, config, device, bf16)
-    shift = config.max_shift * config.image_size / 224
-    # Gain and gamma act on energy; on RGB colours (single-2.0, mosaic) they would not.
-    energy_jitter = config.energy_jitter if config.encoding == "rgb-durations" else 0.0
+    loop = _start_loop(module, train_images, train_targets, draw, config, device, bf16)
+    if resume:
+        _resume(loop, out / LAST_CHECKPOINT, names)
     cancel = _throttled(should_cancel)
-    history: list[dict[str, float]] = []
-    best: dict[str, float] | None = None
-    best_epoch = 0
     cancelled = False
     trained_images = 0
     train_seconds = 0.0
-    last_metrics: dict[str, float] = {}
-    for epoch in range(1, config.epochs + 1):
-        module.train()
-        epoch_start = time.perf_counter()
-        loss_sum = torch.zeros((), device=device)
-        seen = 0
-        batches = batch_indices(data.n, config.batch_size, weights=weights, generator=generator)
-        for step, index in enumerate(batches, start=1):
-            x = data.batch(index)
-            if config.augment:
-                x = augment(
-                    x, max_shift=shift, max_zoom=config.max_zoom, generator=generator,
-                    axes=config.augment_axes, energy_jitter=energy_jitter,
-                    min_resolution=config.min_resolution,
-                )  # fmt: skip
-            loss_sum += step_fn(x, targets[index]).detach() * len(index)
-            scheduler.step()
-            seen += len(index)
-            if progress is not None and (step % 10 == 0 or step == len(batches)):
-                elapsed = time.perf_counter() - epoch_start
-                progress(
-                    TrainProgress(epoch, config.epochs, step, len(batches),
-                                  float(loss_sum) / seen, seen / elapsed, dict(last_metrics))
-                )  # fmt: skip
-            if cancel():
-                cancelled = True
-                break
-        if cancelled:
+    for epoch in range(len(loop.history) + 1, config.epochs + 1):
+        row = train_one_epoch(loop, epoch, progress=progress, cancel=cancel)
+        if row is None:
+            cancelled = True
             break
-        train_loss = float(loss_sum) / max(1, seen)  # float() waits for the GPU
-        epoch_seconds = time.perf_counter() - epoch_start
-        trained_images += seen
-        train_seconds += epoch_seconds
-        row = {
-            "epoch": float(epoch),
-            "train_loss": train_loss,
-            "lr": float(scheduler.get_last_lr()[0]),
-            "seconds": epoch_seconds,
-            "images_per_second": seen / epoch_seconds,
-        }
+        trained_images += round(row["images_per_second"] * row["seconds"])
+        train_seconds += row["seconds"]
         if has_val and val_images is not None and val_targets is not None:
             val_metrics, _ = _validate(
-                module, val_images, val_targets,
+                loop.module, val_images, val_targets,
                 device=device, bf16=bf16, batch_size=config.eval_batch_size,
             )  # fmt: skip
         else:
-            val_metrics = {"val_loss": train_loss, "val_top1": float("nan")}
+            val_metrics = {"val_loss": row["train_loss"], "val_top1": float("nan")}
         row.update(val_metrics)
-        history.append(row)
-        last_metrics = {k: v for k, v in row.items() if k != "epoch"}
-        checkpoint = make_checkpoint(
-            module, epoch=epoch, config=asdict(config), class_names=names, metrics=row
-        )
-        save_checkpoint(checkpoint, out / LAST_CHECKPOINT)
-        if not has_val or _is_better(val_metrics, best):
-            best, best_epoch = dict(val_metrics), epoch
-            save_checkpoint(checkpoint, out / BEST_CHECKPOINT)
-        _write_json(out / "history.json", history)
+        _end_epoch(loop, epoch, row, improved=not has_val or _is_better(val_metrics, loop.best),
+                   out=out, names=names)  # fmt: skip
         if progress is not None:
+            steps = max(1, data_steps(loop))
             progress(
-                TrainProgress(epoch, config.epochs, len(batches), len(batches), train_loss,
-                              row["images_per_second"], dict(last_metrics), epoch_done=True)
+                TrainProgress(epoch, config.epochs, steps, steps, row["train_loss"],
+                              row["images_per_second"], _shown(row), epoch_done=True)
             )  # fmt: skip
 
     metrics: dict[str, Any] = {}
-    if best_epoch:
+    if loop.best_epoch:
         metrics = _finish(
             out, device=device, val_images=val_images if has_val else None,
             val_labels=val_labels, val_ids=val_ids, val_files=val_files,
-            batch_size=config.eval_batch_size, best_epoch=best_epoch, history=history,
+            batch_size=config.eval_batch_size, best_epoch=loop.best_epoch, history=loop.history,
         )  # fmt: skip
     return TrainResult(
         model_dir=out,
-        best_epoch=best_epoch,
+        best_epoch=loop.best_epoch,
         metrics=metrics,
-        history=history,
+        history=loop.history,
         cancelled=cancelled,
         seconds=time.perf_counter() - started,
         images_per_second=trained_images / train_seconds if train_seconds else 0.0,
     )
+
+
+# ---------------------------------------------------------------- fine-tuning, epoch by epoch
+
+
+@dataclass
+class _Loop:
+    """What fine-tuning carries from one epoch to the next; last.pt saves it to resume."""
+
+    module: GlitchNet
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    generator: torch.Generator  # batch order and augmentation
+    step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # one optimiser step -> loss
+    data: DeviceImages
+    targets: torch.Tensor  # (N,) int64 class indices on the device
+    weights: torch.Tensor | None  # (N,) draw probabilities (config.sampling), None: shuffle
+    config: TrainConfig
+    device: torch.device
+    bf16: bool
+    history: list[dict[str, float]] = field(default_factory=list)  # a row per finished epoch
+    best: dict[str, float] | None = None  # validation metrics of best.pt
+    best_epoch: int = 0
+
+
+# TrainConfig fields a resumed run may change: where and how fast it runs, not what it learns.
+RESUMABLE_CHANGES = frozenset(
+    {"device", "precision", "channels_last", "compile", "cudnn_benchmark", "eval_batch_size"}
+)
+
+
+def _start_loop(
+    module: GlitchNet,
+    train_images: np.ndarray,
+    train_targets: np.ndarray,
+    draw: np.ndarray | None,
+    config: TrainConfig,
+    device: torch.device,
+    bf16: bool,
+) -> _Loop:
+    """Images on the device, BatchNorm recalibrated, optimiser and lr schedule made."""
+    data = DeviceImages(train_images, device)
+    if config.recalibrate_bn:
+        recalibrate_batchnorm(module, data, batch_size=config.batch_size, device=device, bf16=bf16)
+    optimizer = make_optimizer(module, config)
+    total_steps = max(1, len(train_targets) // config.batch_size) * config.epochs
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: lr_factor(s, total_steps, config.warmup_fraction)
+    )
+    return _Loop(
+        module=module,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        generator=torch.Generator(device=device).manual_seed(config.seed),
+        step=_make_step(module, optimizer, config, device, bf16),
+        data=data,
+        targets=torch.from_numpy(train_targets).to(device),
+        weights=None if draw is None else torch.from_numpy(draw).float().to(device),
+        config=config,
+        device=device,
+        bf16=bf16,
+    )
+
+
+def data_steps(loop: _Loop) -> int:
+    """Optimiser steps per epoch, as batch_indices makes them."""
+    return max(1, loop.data.n // loop.config.batch_size)
+
+
+def train_one_epoch(
+    loop: _Loop, epoch: int, *, progress: ProgressCallback | None, cancel: CancelCheck
+) -> dict[str, float] | None:
+    """One pass of draws over the training set -> the epoch's row (train_loss, lr, seconds,
+    images_per_second), or None when `cancel` said stop (the epoch is then not finished)."""
+    config = loop.config
+    shift = config.max_shift * config.image_size / 224
+    # Gain and gamma act on energy; on RGB colours (single-2.0, mosaic) they would not.
+    energy_jitter = config.energy_jitter if config.encoding == "rgb-durations" else 0.0
+    shown = _shown(loop.history[-1]) if loop.history else {}
+    loop.module.train()
+    started = time.perf_counter()
+    loss_sum = torch.zeros((), device=loop.device)
+    seen = 0
+    batches = batch_indices(
+        loop.data.n, config.batch_size, weights=loop.weights, generator=loop.generator
+    )
+    for step, index in enumerate(batches, start=1):
+        x = loop.data.batch(index)
+        if config.augment:
+            x = augment(
+                x, max_shift=shift, max_zoom=config.max_zoom, generator=loop.generator,
+                axes=config.augment_axes, energy_jitter=energy_jitter,
+                min_resolution=config.min_resolution,
+            )  # fmt: skip
+        loss_sum += loop.step(x, loop.targets[index]).detach() * len(index)
+        loop.scheduler.step()
+        seen += len(index)
+        if progress is not None and (step % 10 == 0 or step == len(batches)):
+            elapsed = time.perf_counter() - started
+            progress(
+                TrainProgress(epoch, config.epochs, step, len(batches), float(loss_sum) / seen,
+                              seen / elapsed, dict(shown))
+            )  # fmt: skip
+        if cancel():
+            return None
+    seconds = time.perf_counter() - started
+    return {
+        "epoch": float(epoch),
+        "train_loss": float(loss_sum) / max(1, seen),  # float() waits for the GPU
+        "lr": float(loop.scheduler.get_last_lr()[0]),
+        "seconds": seconds,
+        "images_per_second": seen / seconds,
+    }
+
+
+def _shown(row: Mapping[str, float]) -> dict[str, float]:
+    """An epoch's row as the progress callback shows it (without the epoch number)."""
+    return {k: v for k, v in row.items() if k != "epoch"}
+
+
+def _end_epoch(
+    loop: _Loop,
+    epoch: int,
+    row: dict[str, float],
+    *,
+    improved: bool,
+    out: Path,
+    names: Sequence[str],
+) -> None:
+    """Record the epoch; write last.pt (weights and everything to resume), best.pt when
+    `improved`, and history.json."""
+    loop.history.append(row)
+    if improved:
+        loop.best = {k: row[k] for k in ("val_loss", "val_top1")}
+        loop.best_epoch = epoch
+    checkpoint = make_checkpoint(
+        loop.module, epoch=epoch, config=asdict(loop.config), class_names=names, metrics=row
+    )
+    if improved:
+        save_checkpoint(checkpoint, out / BEST_CHECKPOINT)
+    checkpoint["train_state"] = {
+        "optimizer": loop.optimizer.state_dict(),
+        "scheduler": loop.scheduler.state_dict(),
+        "generator": loop.generator.get_state(),
+        "history": loop.history,
+        "best": loop.best,
+        "best_epoch": loop.best_epoch,
+    }
+    save_checkpoint(checkpoint, out / LAST_CHECKPOINT)
+    _write_json(out / "history.json", loop.history)
+
+
+def _resume(loop: _Loop, last: Path, names: Sequence[str]) -> None:
+    """Continue from `last` (a last.pt this config wrote) after its epoch: weights,
+    optimiser moments, lr schedule, random stream, history and best. Nothing to resume
+    (no file yet) starts from the beginning; a file of another run is a UserError."""
+    if not last.is_file():
+        return
+    checkpoint = torch.load(last, map_location="cpu", weights_only=True)
+    state = checkpoint.get("train_state")
+    if state is None:
+        raise UserError(f"cannot resume from {last}: it holds no optimiser state (older run)")
+    differs = sorted(
+        k
+        for k, v in asdict(loop.config).items()
+        if k not in RESUMABLE_CHANGES and checkpoint["config"].get(k) != v
+    )
+    if differs or list(checkpoint["class_names"]) != list(names):
+        what = ", ".join(differs) if differs else "class_names"
+        raise UserError(f"cannot resume from {last}: it was trained with other {what}")
+    loop.module.load_state_dict(checkpoint["model"])
+    loop.optimizer.load_state_dict(state["optimizer"])
+    loop.scheduler.load_state_dict(state["scheduler"])
+    loop.generator.set_state(state["generator"])
+    loop.history = list(state["history"])
+    loop.best, loop.best_epoch = state["best"], int(state["best_epoch"])
 
 
 def _make_step(
@@ -834,6 +958,7 @@ def train(
     encode_progress: Callable[[int, int], None] | None = None,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
+    resume: bool = False,
 ) -> TrainResult:
     """Decode ml.data.Samples once (config.encoding at config.image_size, cached under
     cache_dir when given) and `fit` on them. Samples without a label are skipped."""
@@ -863,4 +988,5 @@ def train(
         sources=[s.source for s in train_samples],
         progress=progress,
         should_cancel=should_cancel,
+        resume=resume,
     )

@@ -16,7 +16,14 @@ from ml.train import OPTIMIZERS, SAMPLINGS, TrainConfig, TrainProgress, fit, str
 def configure(parser: argparse.ArgumentParser) -> None:
     defaults = TrainConfig()
     add_data_argument(parser)
-    parser.add_argument("--out", required=True, type=Path, metavar="MODEL_DIR")
+    parser.add_argument("--out", type=Path, metavar="MODEL_DIR", help="where the model goes")
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="MODEL_DIR",
+        help="continue the run in MODEL_DIR after its last finished epoch, with the settings "
+        "it was started with (the training flags are then ignored; --device is kept)",
+    )
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help=", ".join(BACKBONES))
     parser.add_argument("--weights", metavar="FILE", help="ImageNet weights file (torchvision)")
     parser.add_argument("--no-pretrained", action="store_true", help="random initialisation")
@@ -65,13 +72,33 @@ def config_of(args: argparse.Namespace) -> TrainConfig:
     )
 
 
+def resumed_config(model_dir: Path, device: str) -> TrainConfig:
+    """The TrainConfig of the run in MODEL_DIR (its last.pt), to run on `device`."""
+    import torch
+
+    from ml.model import LAST_CHECKPOINT
+
+    last = model_dir / LAST_CHECKPOINT
+    if not last.is_file():
+        raise UserError(f"--resume {model_dir}: no {LAST_CHECKPOINT} there (nothing to resume)")
+    saved = torch.load(last, map_location="cpu", weights_only=True)["config"]
+    known = set(TrainConfig.__dataclass_fields__)  # a field since removed is dropped
+    return TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, "device": device})
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ml.encoding import ENCODINGS
     from ml.model import resolve_device
 
-    config = config_of(args)
+    if (args.out is None) == (args.resume is None):
+        raise UserError("give --out MODEL_DIR for a new run, or --resume MODEL_DIR, not both")
+    if args.resume is not None:
+        args.out = args.resume
+        config = resumed_config(args.resume, args.device)
+    else:
+        config = config_of(args)
     resolve_device(config.device)  # a bad --device fails now, not after the decode
     if config.encoding not in ENCODINGS:
         raise UserError(
@@ -108,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
             val_files=[s.files() for s in val],
             sources=[samples[i].source for i in train_idx],
             progress=progress,
+            resume=args.resume is not None,
         )
     finally:
         bar.close()

@@ -1,0 +1,75 @@
+"""A run that dies or is cancelled continues from last.pt: weights, optimiser, lr schedule,
+random stream and history, losing at most the epoch it was in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from test_train import bright_half_images, config
+
+from ml.cli import main
+from ml.errors import UserError
+from ml.model import LAST_CHECKPOINT
+from ml.train import TrainProgress, fit
+
+
+class WorkerLost(Exception):
+    """Stands in for a SIGKILL right after an epoch's checkpoints were written."""
+
+
+def _die_after_epoch(epoch: int):
+    def progress(event: TrainProgress) -> None:
+        if event.epoch_done and event.epoch == epoch:
+            raise WorkerLost
+
+    return progress
+
+
+def _optimiser_steps(model_dir: Path) -> int:
+    state = torch.load(model_dir / LAST_CHECKPOINT, weights_only=True)["train_state"]
+    return int(max(float(s["step"]) for s in state["optimizer"]["state"].values()))
+
+
+def test_a_run_lost_after_epoch_one_resumes_at_epoch_two(tmp_path: Path) -> None:
+    x, y = bright_half_images(32, seed=0)
+    vx, vy = bright_half_images(16, seed=1)
+    with pytest.raises(WorkerLost):
+        fit(x, y, vx, vy, config(epochs=3), tmp_path, progress=_die_after_epoch(1))
+    first_epoch = torch.load(tmp_path / LAST_CHECKPOINT, weights_only=True)["metrics"]
+    events: list[TrainProgress] = []
+
+    result = fit(x, y, vx, vy, config(epochs=3), tmp_path, progress=events.append, resume=True)
+
+    assert {e.epoch for e in events} == {2, 3}  # epoch 1 is not trained again
+    assert [row["epoch"] for row in result.history] == [1.0, 2.0, 3.0]
+    assert result.history[0] == pytest.approx(first_epoch)
+    assert _optimiser_steps(tmp_path) == 3 * (32 // 8)  # Adam's moments carried on
+    assert 1 <= result.best_epoch <= 3 and result.metrics["n"] == 16
+
+
+def test_resuming_a_finished_run_trains_nothing(tmp_path: Path) -> None:
+    x, y = bright_half_images(16, seed=0)
+    done = fit(x, y, None, None, config(epochs=1), tmp_path)
+    events: list[TrainProgress] = []
+
+    again = fit(x, y, None, None, config(epochs=1), tmp_path, progress=events.append, resume=True)
+
+    assert events == [] and again.best_epoch == 1
+    losses = [row["train_loss"] for row in done.history]
+    assert [row["train_loss"] for row in again.history] == losses  # (val_top1 is nan: no val)
+
+
+def test_a_run_cannot_resume_from_a_model_trained_otherwise(tmp_path: Path) -> None:
+    x, y = bright_half_images(16, seed=0)
+    fit(x, y, None, None, config(epochs=1), tmp_path)
+
+    with pytest.raises(UserError, match="other lr"):
+        fit(x, y, None, None, config(epochs=1, lr=1e-5), tmp_path, resume=True)
+
+
+def test_cli_resume_needs_a_run_to_continue(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code = main(["train", "--data", str(tmp_path), "--resume", str(tmp_path / "none")])
+
+    assert code != 0 and "nothing to resume" in capsys.readouterr().err
