@@ -60,9 +60,21 @@ app.conf.beat_schedule = beat_schedule()
 
 @worker_ready.connect
 def _fail_runs_this_worker_lost(sender: Any = None, **_: Any) -> None:
-    """A worker that starts cannot be running anything yet: runs it claimed before died."""
-    from webapp.modeling import services
+    """A worker that starts cannot be running anything yet: jobs it claimed before died.
+    Then it beats (a WorkerBeat row) for as long as it lives: the dashboard's live workers."""
+    from tasks.common import Heartbeat
+    from tasks.training import fail_lost_jobs
+    from webapp.modeling.services import worker_beat
 
     hostname = getattr(sender, "hostname", "") or ""
-    if hostname:
-        services.training_runs_fail_lost(worker=hostname)
+    if not hostname:
+        return
+    fail_lost_jobs(worker=hostname)
+    consumed = sorted(getattr(app.amqp.queues, "consume_from", None) or app.amqp.queues)
+
+    def beat() -> None:
+        worker_beat(hostname=hostname, queues=consumed, takes_gpu_jobs=queues.GPU in consumed)
+
+    beat()
+    # A daemon thread of the worker's main process: it stops when the process dies.
+    Heartbeat(beat, settings.GLITCHLAB_HEARTBEAT_EVERY_S).__enter__()

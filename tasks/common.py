@@ -1,11 +1,14 @@
-"""Helpers shared by the tasks: database rows -> ml.data.Samples, a heartbeat thread."""
+"""Helpers shared by the tasks: database rows -> ml.data.Samples, a heartbeat thread, and
+the failure handler that fails a job's row when its worker process is lost."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Any
 
+from celery.signals import task_failure
 from django.db import close_old_connections, connection
 
 from ml.data import DURATIONS, Sample, ifo_of, nearest_duration
@@ -86,3 +89,18 @@ class Heartbeat:
     ) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+
+
+def fail_row_when_task_fails(task_name: str, fail: Callable[[Any, str], object]) -> None:
+    """A prefork child killed mid-job (WorkerLostError, OOM, a hard time limit) never
+    reaches the task's own except block; the parent reports the failure through
+    task_failure, and `fail(first task argument, reason)` fails the job's row (a no-op if
+    the row already ended). Matched by name: a sender bound to the task proxy never fires."""
+
+    def handler(
+        sender: Any = None, args: Any = None, exception: BaseException | None = None, **_: Any
+    ) -> None:
+        if getattr(sender, "name", None) == task_name and args:
+            fail(args[0], f"worker lost: {type(exception).__name__}: {exception}")
+
+    task_failure.connect(handler, weak=False)

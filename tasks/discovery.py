@@ -13,7 +13,7 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 
 from tasks.celery import app
-from tasks.common import to_samples
+from tasks.common import Heartbeat, fail_row_when_task_fails, to_samples
 from tasks.predictions import activate_and_reroute, encode_decodable
 from webapp.discovery import selectors, services
 from webapp.discovery.models import EmbeddingSet
@@ -28,44 +28,65 @@ EMBED_LIMIT_S = settings.GLITCHLAB_SCORE_TIME_LIMIT_S
 def embed_subjects(self: Task, version_id: int, force: bool = False) -> dict[str, Any]:
     """Embeddings of every subject (pool, gold, validation; any status) under the version,
     written to one .npz; then clustering is queued. Claims its row first, so a redelivered
-    message does nothing while the first delivery runs or after it finished."""
-    from ml.embed import embed
-    from ml.model import load_model
-
+    message does nothing while the first delivery runs (and beats) or after it finished."""
     version = ModelVersion.objects.filter(pk=version_id).first()
     if version is None:
         return {"version_id": version_id, "status": "missing"}
-    embedding_set = services.embedding_set_claim(version_id=version_id, force=force)
+    embedding_set = services.embedding_set_claim(
+        version_id=version_id, force=force, worker=self.request.hostname or ""
+    )
     if embedding_set is None:
         return {"version_id": version_id, "status": "skipped"}
     try:
-        files = selectors.subject_files_all()
-        model = load_model(
-            Path(version.model_dir or version.checkpoint_path),
-            device=settings.GLITCHLAB_TRAIN_DEVICE,
-        )
-        ids: list[int] = []
-        chunks: list[np.ndarray] = []
-        batch = settings.GLITCHLAB_SCORE_BATCH_SIZE
-        for start in range(0, len(files), batch):
-            images, kept = encode_decodable(
-                to_samples(files[start : start + batch]), model.encoding, model.image_size
-            )
-            if kept:
-                chunks.append(embed(model, images))
-                ids.extend(int(s.id) for s in kept)
-            if self.request.id and not self.request.is_eager:
-                self.update_state(
-                    state="PROGRESS", meta={"done": start + batch, "total": len(files)}
-                )
-        dim = chunks[0].shape[1] if chunks else 0
-        vectors = np.concatenate(chunks) if chunks else np.zeros((0, dim), np.float32)
+        with Heartbeat(
+            lambda: services.embedding_set_heartbeat(set_id=embedding_set.pk),
+            settings.GLITCHLAB_HEARTBEAT_EVERY_S,
+        ):
+            ids, vectors = _embed_all(self, version)
         services.embedding_set_store(set_id=embedding_set.pk, ids=ids, embeddings=vectors)
     except Exception as exc:
         services.embedding_set_fail(set_id=embedding_set.pk, error=f"{type(exc).__name__}: {exc}")
         raise
     cluster_subjects.delay_on_commit(embedding_set.pk)
     return {"version_id": version_id, "status": "ready", "embedded": len(ids)}
+
+
+fail_row_when_task_fails(
+    embed_subjects.name,
+    lambda version_id, error: [
+        services.embedding_set_fail(set_id=pk, error=error)
+        for pk in EmbeddingSet.objects.filter(model_version_id=version_id).values_list(
+            "pk", flat=True
+        )
+    ],
+)
+
+
+def _embed_all(task: Task, version: ModelVersion) -> tuple[list[int], np.ndarray]:
+    """(N,) subject ids and (N, D) float32 embeddings of every decodable subject."""
+    from ml.embed import embed
+    from ml.model import load_model
+
+    files = selectors.subject_files_all()
+    model = load_model(
+        Path(version.model_dir or version.checkpoint_path),
+        device=settings.GLITCHLAB_TRAIN_DEVICE,
+    )
+    ids: list[int] = []
+    chunks: list[np.ndarray] = []
+    batch = settings.GLITCHLAB_SCORE_BATCH_SIZE
+    for start in range(0, len(files), batch):
+        images, kept = encode_decodable(
+            to_samples(files[start : start + batch]), model.encoding, model.image_size
+        )
+        if kept:
+            chunks.append(embed(model, images))
+            ids.extend(int(s.id) for s in kept)
+        if task.request.id and not task.request.is_eager:
+            task.update_state(state="PROGRESS", meta={"done": start + batch, "total": len(files)})
+    dim = chunks[0].shape[1] if chunks else 0
+    vectors = np.concatenate(chunks) if chunks else np.zeros((0, dim), np.float32)
+    return ids, vectors
 
 
 @app.task(acks_late=True)

@@ -13,7 +13,7 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 
 from tasks.celery import app
-from tasks.common import to_samples
+from tasks.common import Heartbeat, fail_row_when_task_fails, to_samples
 from webapp.review import selectors, services
 from webapp.review.models import AuditRun
 
@@ -40,17 +40,29 @@ def audit_periodic() -> dict[str, Any]:
 def audit_labels(self: Task, run_id: int) -> dict[str, Any]:
     """Claim the run, rank every retired and gold subject, store the suspects.
 
-    Idempotent: a second delivery finds the run no longer queued and does nothing; a run
-    that dies half way is marked failed and leaves no suspects behind.
+    Idempotent: a second delivery finds the run no longer queued and does nothing (unless
+    the first one's worker died: its heartbeat is stale, and this delivery takes over); a
+    run that dies half way is marked failed (here, by the task_failure handler below or by
+    the reaper) and leaves no suspects behind.
     """
-    run = services.audit_run_claim(run_id=run_id)
+    run = services.audit_run_claim(run_id=run_id, worker=self.request.hostname or "")
     if run is None:
         return {"run_id": run_id, "status": "skipped"}
     try:
-        return _audit(self, run)
+        with Heartbeat(
+            lambda: services.audit_run_heartbeat(run_id=run_id),
+            settings.GLITCHLAB_HEARTBEAT_EVERY_S,
+        ):
+            return _audit(self, run)
     except Exception as exc:
         services.audit_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         raise
+
+
+fail_row_when_task_fails(
+    audit_labels.name,
+    lambda run_id, error: services.audit_run_fail(run_id=int(run_id), error=error),
+)
 
 
 def _progress(task: Task, phase: str, done: int = 0, total: int = 0) -> None:

@@ -10,14 +10,15 @@ from typing import Any
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import task_failure
 from celery.utils.log import get_task_logger
 from django.conf import settings
 
 from tasks.celery import app
-from tasks.common import Heartbeat, device_description, to_samples
+from tasks.common import Heartbeat, device_description, fail_row_when_task_fails, to_samples
+from webapp.discovery import services as discovery_services
 from webapp.modeling import selectors, services
 from webapp.modeling.models import TrainingRun
+from webapp.review import services as review_services
 
 logger = get_task_logger(__name__)
 
@@ -121,16 +122,10 @@ def train_model(self: Task, run_id: int) -> dict[str, Any]:
         raise
 
 
-@task_failure.connect(sender=train_model)
-def _fail_run_of_lost_child(
-    sender: Any = None, args: Any = None, exception: BaseException | None = None, **_: Any
-) -> None:
-    """A prefork child killed mid-run (WorkerLostError, OOM) never reaches the task's own
-    except block; the parent reports the failure here. A no-op if the run already ended."""
-    if args:
-        services.training_run_fail(
-            run_id=int(args[0]), error=f"worker lost: {type(exception).__name__}: {exception}"
-        )
+fail_row_when_task_fails(
+    train_model.name,
+    lambda run_id, error: services.training_run_fail(run_id=int(run_id), error=error),
+)
 
 
 def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
@@ -244,11 +239,27 @@ def maybe_retrain() -> dict[str, Any]:
     return {"started": True, "run_id": run.pk, "new_labels": new_labels}
 
 
+def fail_lost_jobs(
+    *, worker: str | None = None, silent_for_s: float | None = None
+) -> dict[str, int]:
+    """Every kind of job row (webapp.jobs): fail the running ones whose worker is gone."""
+    return {
+        "runs_failed": services.training_runs_fail_lost(worker=worker, silent_for_s=silent_for_s),
+        "audits_failed": review_services.audit_runs_fail_lost(
+            worker=worker, silent_for_s=silent_for_s
+        ),
+        "embeddings_failed": discovery_services.embedding_sets_fail_lost(
+            worker=worker, silent_for_s=silent_for_s
+        ),
+    }
+
+
 @app.task
 def reap_lost_runs() -> dict[str, int]:
-    """Beat: runs whose heartbeat stopped (their worker was killed) become failed."""
-    failed = services.training_runs_fail_lost(silent_for_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S)
+    """Beat: training runs, audits and embedding sets whose heartbeat stopped (their
+    worker was killed) become failed, which frees their one-live-job slot."""
+    failed = fail_lost_jobs(silent_for_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S)
     expired = services.model_version_activations_expire(
         older_than_s=settings.GLITCHLAB_SCORE_TIME_LIMIT_S + 3600
     )
-    return {"runs_failed": failed, "activations_expired": expired}
+    return {**failed, "activations_expired": expired}

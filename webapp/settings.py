@@ -294,9 +294,24 @@ GLITCHLAB_SCORE_TIME_LIMIT_S = env_int("GLITCHLAB_SCORE_TIME_LIMIT_S", 2 * 3600)
 # Redis re-delivers an unacknowledged message after visibility_timeout: it must exceed the
 # longest task, or a training still running on one worker is handed to a second one.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": max(GLITCHLAB_TRAIN_TIME_LIMIT_S, GLITCHLAB_SCORE_TIME_LIMIT_S) + 3600
+    "visibility_timeout": max(GLITCHLAB_TRAIN_TIME_LIMIT_S, GLITCHLAB_SCORE_TIME_LIMIT_S) + 3600,
+    "socket_connect_timeout": 1.0,
 }
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+# Redis down: publishing a job gives up within about a second, and the caller fails the job
+# with the reason (tasks/publish.py), instead of a web request hanging for 19 s (three
+# publish retries, then twenty reconnects of the result backend) and leaving it queued.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1.0
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    "retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY,
+}
 # Beat: every GLITCHLAB_RETRAIN_EVERY_HOURS, retrain if at least GLITCHLAB_RETRAIN_MIN_NEW_LABELS
 # subjects retired since the active model was trained (0 hours: no automatic retraining).
 GLITCHLAB_RETRAIN_EVERY_HOURS = env_float("GLITCHLAB_RETRAIN_EVERY_HOURS", 24.0)

@@ -1,5 +1,5 @@
-// Admin dashboard: poll the status JSON, move the progress bar, refresh queue depths and
-// worker state, and reload the page when a run, the active model or a switch changes.
+// Admin dashboard: poll the status JSON, move the progress bar, refresh the workers'
+// state, and reload the page when a run, the active model or a switch changes.
 const root = document.getElementById("models");
 const POLL_MS = 1500;
 
@@ -38,14 +38,11 @@ function render(state) {
     text("[data-testid=progress-text]", describe(run.progress));
     text("[data-testid=log]", run.log_tail);
   }
-  for (const [name, depth] of Object.entries(state.queues || {})) {
-    text(`[data-testid=queue-${name}]`, depth === null ? "?" : String(depth));
-  }
   const worker = root.querySelector("[data-testid=gpu-worker]");
   if (worker) {
     worker.textContent = state.gpu_worker_alive
       ? `alive (${state.gpu_workers.join(", ")})`
-      : "none answering";
+      : `none seen in the last ${Math.round(state.workers_seen_within_s)} s`;
     worker.className = state.gpu_worker_alive ? "ok" : "bad";
   }
   const now = {

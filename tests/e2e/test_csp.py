@@ -34,12 +34,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 @pytest.fixture
-def site(seeded, tmp_path, monkeypatch):
-    from tasks import monitoring
-
-    # The dashboard asks Redis and the workers; here nothing answers, quickly.
-    monkeypatch.setattr(monitoring, "queue_depths", lambda: {"gpu": 0, "default": 0})
-    monkeypatch.setattr(monitoring, "workers", lambda timeout=0.5: {})
+def site(seeded, tmp_path):
     seeded.GLITCHLAB_DISCOVERY_DIR = tmp_path / "discovery"
     seeded.GLITCHLAB_BATCH_MIN = 3
     seeded.VAR_DIR = tmp_path

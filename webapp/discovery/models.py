@@ -8,10 +8,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from webapp.jobs import JobRow
 from webapp.labeling.models import description_field
 
 
-class EmbeddingSet(models.Model):
+class EmbeddingSet(JobRow):
     """The embeddings (and the 2-D map) of every subject under one model version.
 
     The vectors live in a .npz file under VAR_DIR/discovery/ (ids, embeddings float32, xy
@@ -24,6 +25,8 @@ class EmbeddingSet(models.Model):
         READY = "ready"  # embeddings written
         FAILED = "failed"
 
+    LIVE_STATUSES = (Status.PENDING, Status.RUNNING)
+
     model_version = models.OneToOneField(
         "modeling.ModelVersion", on_delete=models.CASCADE, related_name="embedding_set"
     )
@@ -32,9 +35,8 @@ class EmbeddingSet(models.Model):
     n_subjects = models.PositiveIntegerField(default=0)
     dim = models.PositiveIntegerField(default=0)
     has_map = models.BooleanField(default=False)  # the file holds the 2-D UMAP too
-    error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    # worker, error, started_at, finished_at, heartbeat_at: webapp.jobs.JobRow
 
     class Meta:
         ordering = ["-created_at", "-id"]

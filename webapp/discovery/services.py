@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from ml.classes import NONE_OF_THE_ABOVE
 from ml.neighbours import normalise, order_by_centrality
+from webapp import jobs
 from webapp.discovery import selectors
 from webapp.discovery.models import (
     Batch,
@@ -43,17 +44,33 @@ def embeddings_path(*, version_id: int) -> Path:
     return Path(settings.GLITCHLAB_DISCOVERY_DIR) / f"embeddings-model-{version_id}.npz"
 
 
-def embedding_set_claim(*, version_id: int, force: bool = False) -> EmbeddingSet | None:
-    """Claim the version's embedding job (compare-and-set): None if another delivery
-    holds it or it is already done (unless `force`: a refresh)."""
+def embedding_set_claim(
+    *, version_id: int, force: bool = False, worker: str = ""
+) -> EmbeddingSet | None:
+    """Claim the version's embedding job (compare-and-set, webapp.jobs): None if another
+    delivery holds it (and still beats) or it is already done (unless `force`: a refresh)."""
     embedding_set, _ = EmbeddingSet.objects.get_or_create(model_version_id=version_id)
-    claimable = [EmbeddingSet.Status.PENDING, EmbeddingSet.Status.FAILED]
-    if force:
-        claimable.append(EmbeddingSet.Status.READY)
-    claimed = EmbeddingSet.objects.filter(pk=embedding_set.pk, status__in=claimable).update(
-        status=EmbeddingSet.Status.RUNNING, error=""
+    claimable = (EmbeddingSet.Status.PENDING, EmbeddingSet.Status.FAILED) + (
+        (EmbeddingSet.Status.READY,) if force else ()
     )
-    return EmbeddingSet.objects.get(pk=embedding_set.pk) if claimed == 1 else None
+    return jobs.job_claim(
+        EmbeddingSet,
+        pk=embedding_set.pk,
+        claimable=claimable,
+        worker=worker,
+        stale_after_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S,
+        error="",
+    )
+
+
+def embedding_set_heartbeat(*, set_id: int) -> None:
+    jobs.job_heartbeat(EmbeddingSet, pk=set_id)
+
+
+def embedding_sets_fail_lost(
+    *, worker: str | None = None, silent_for_s: float | None = None
+) -> int:
+    return jobs.jobs_fail_lost(EmbeddingSet, worker=worker, silent_for_s=silent_for_s)
 
 
 def _write_npz(path: Path, **arrays: np.ndarray) -> None:
@@ -83,10 +100,8 @@ def embedding_set_store(*, set_id: int, ids: Sequence[int], embeddings: np.ndarr
     return EmbeddingSet.objects.get(pk=set_id)
 
 
-def embedding_set_fail(*, set_id: int, error: str) -> None:
-    EmbeddingSet.objects.filter(pk=set_id).update(
-        status=EmbeddingSet.Status.FAILED, error=error[:2000], finished_at=timezone.now()
-    )
+def embedding_set_fail(*, set_id: int, error: str) -> bool:
+    return jobs.job_fail(EmbeddingSet, pk=set_id, error=error)
 
 
 def map_store(*, set_id: int, xy: np.ndarray) -> None:

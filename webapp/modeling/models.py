@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from webapp.jobs import JobRow
 
-class TrainingRun(models.Model):
+
+class TrainingRun(JobRow):
     """One retraining job: queued -> running -> succeeded | failed | cancelled.
 
     At most one run is queued or running at any time; the database enforces it (the
@@ -38,13 +40,11 @@ class TrainingRun(models.Model):
     )
     config = models.JSONField(default=dict, blank=True)  # ml.train.TrainConfig as a dict
     celery_task_id = models.CharField(max_length=64, blank=True)
-    worker = models.CharField(max_length=200, blank=True)  # Celery hostname that claimed it
     device = models.CharField(max_length=100, blank=True)  # e.g. "cuda (NVIDIA H200)" or "cpu"
     # {"phase": "encode|train|evaluate|done", "epoch", "epochs", "step", "steps",
     #  "fraction": 0..1, "metrics": {...}} - what the dashboard's progress bar shows.
     progress = models.JSONField(default=dict, blank=True)
     log = models.TextField(blank=True)
-    error = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
     n_train = models.PositiveIntegerField(default=0)
     n_val = models.PositiveIntegerField(default=0)
@@ -55,9 +55,7 @@ class TrainingRun(models.Model):
         "ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # worker, error, started_at, finished_at, heartbeat_at: webapp.jobs.JobRow
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -176,3 +174,20 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_version.name}: {self.subject} -> {self.predicted_label}"
+
+
+class WorkerBeat(models.Model):
+    """A Celery worker's last sign of life, written by the worker itself every
+    GLITCHLAB_HEARTBEAT_EVERY_S (tasks.celery): what the dashboard shows as the live
+    workers, read from the database so that the page never waits on the broker."""
+
+    hostname = models.CharField(max_length=200, unique=True)
+    queues = models.JSONField(default=list, blank=True)  # the queue names it consumes
+    takes_gpu_jobs = models.BooleanField(default=False)  # consumes tasks.queues.GPU
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["hostname"]
+
+    def __str__(self) -> str:
+        return f"{self.hostname} (seen {self.seen_at:%H:%M:%S})"

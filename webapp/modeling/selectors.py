@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from webapp.hot_sql import value_from_db
-from webapp.modeling.models import ModelVersion, Prediction, TrainingRun
+from webapp.modeling.models import ModelVersion, Prediction, TrainingRun, WorkerBeat
 
 if TYPE_CHECKING:
     from webapp.labeling.models import Subject
@@ -193,10 +195,19 @@ def _run_summary(run: TrainingRun, active: ModelVersion | None) -> dict[str, Any
     }
 
 
-def dashboard_state(*, history: int = 20) -> dict[str, Any]:
-    """Everything the admin dashboard shows, as JSON-able data (also its polling endpoint)."""
-    from tasks import monitoring
+WORKER_SEEN_WITHIN_HEARTBEATS = 3  # a worker silent for longer is shown as gone
 
+
+def workers_alive() -> QuerySet[WorkerBeat]:
+    """The workers that beat within the last three heartbeat intervals."""
+    within = WORKER_SEEN_WITHIN_HEARTBEATS * settings.GLITCHLAB_HEARTBEAT_EVERY_S
+    since = timezone.now() - timedelta(seconds=within)
+    return WorkerBeat.objects.filter(seen_at__gte=since)
+
+
+def dashboard_state(*, history: int = 20) -> dict[str, Any]:
+    """Everything the admin dashboard shows, as JSON-able data (also its polling endpoint).
+    Database reads only: the broker is never asked, so a Redis outage cannot slow it."""
     active = model_version_active()
     live = training_run_live()
     pending = ModelVersion.objects.filter(activation_pending=True).first()
@@ -207,15 +218,17 @@ def dashboard_state(*, history: int = 20) -> dict[str, Any]:
             "scored": pending.predictions.count(),
             "unscored": subjects_unscored_count(version=pending),
         }
-    gpu = monitoring.gpu_workers_alive()
+    workers = list(workers_alive())
+    gpu = [w.hostname for w in workers if w.takes_gpu_jobs]
     return {
         "live_run": _run_summary(live, active) if live else None,
         "active_model": _version_summary(active, active),
         "pending_activation": pending_state,
-        "queues": monitoring.queue_depths(),
-        "workers": monitoring.workers() or {},
+        "workers": {w.hostname: w.queues for w in workers},
         "gpu_worker_alive": bool(gpu),
         "gpu_workers": gpu,
+        "workers_seen_within_s": WORKER_SEEN_WITHIN_HEARTBEATS
+        * settings.GLITCHLAB_HEARTBEAT_EVERY_S,
         "new_labels_since_active": new_labels_since_active_model(),
         "runs": [_run_summary(r, active) for r in training_runs_recent(limit=history)],
     }

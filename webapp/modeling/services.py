@@ -3,7 +3,9 @@
 Every state change of a run or a version is a compare-and-set update (`filter(id=...,
 status=...).update(...)`, then check the count) so that a re-delivered Celery message, a
 second worker or a double click does nothing twice. Jobs are enqueued only once the
-transaction that made them necessary has committed (`delay_on_commit`).
+transaction that made them necessary has committed (tasks.publish.enqueue_on_commit); a
+broker that refuses the job fails its row at once, with the reason. The claim, heartbeat
+and reaping of runs are the shared ones of webapp.jobs.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ml import active
+from webapp import jobs
 from webapp.labeling import config as labeling_config
 from webapp.labeling.models import Subject
 from webapp.modeling import selectors
-from webapp.modeling.models import ModelVersion, Prediction, TrainingRun
+from webapp.modeling.models import ModelVersion, Prediction, TrainingRun, WorkerBeat
 
 LOG_LIMIT = 200_000  # characters of a run's log kept in the database
 
@@ -79,7 +82,8 @@ def training_run_request(
     """Queue a retrain. Raises RunAlreadyLiveError while another run is queued or running.
 
     The check is the database's unique constraint, not a read-then-write, so two requests
-    racing each other cannot both create a run.
+    racing each other cannot both create a run. If the broker refuses the job, the run
+    comes back failed (outside a transaction: at once) and the next request may start.
     """
     train_config = {**train_config_default(), **dict(config_overrides or {})}
     try:
@@ -91,33 +95,34 @@ def training_run_request(
             )
     except IntegrityError:
         raise RunAlreadyLiveError(selectors.training_run_live()) from None
+    from tasks.publish import enqueue_on_commit
     from tasks.training import train_model
 
-    train_model.delay_on_commit(run.pk)
-    return run
+    enqueue_on_commit(
+        train_model,
+        run.pk,
+        on_refused=lambda reason: training_run_fail(run_id=run.pk, error=reason),
+    )
+    return TrainingRun.objects.get(pk=run.pk)
 
 
 def training_run_claim(*, run_id: int, task_id: str, worker: str) -> TrainingRun | None:
     """queued -> running for the worker that got the message; None if it is not queued
     (cancelled, or already taken by an earlier delivery of the same message)."""
-    now = timezone.now()
-    claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
-        status=TrainingRun.Status.RUNNING,
-        celery_task_id=task_id,
+    return jobs.job_claim(
+        TrainingRun,
+        pk=run_id,
+        claimable=(TrainingRun.Status.QUEUED,),
         worker=worker,
-        started_at=now,
-        heartbeat_at=now,
+        celery_task_id=task_id,
         progress={"phase": "starting", "fraction": 0.0},
     )
-    return TrainingRun.objects.get(pk=run_id) if claimed == 1 else None
 
 
 def training_run_heartbeat(*, run_id: int, progress: Mapping[str, Any] | None = None) -> bool:
     """Record that the run is alive (and its progress); returns whether a cancel was asked."""
-    fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
-    if progress is not None:
-        fields["progress"] = dict(progress)
-    TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING).update(**fields)
+    fields: dict[str, Any] = {} if progress is None else {"progress": dict(progress)}
+    jobs.job_heartbeat(TrainingRun, pk=run_id, **fields)
     return TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists()
 
 
@@ -143,7 +148,8 @@ def _finish(run_id: int, status: str, **fields: Any) -> bool:
 
 
 def training_run_fail(*, run_id: int, error: str) -> bool:
-    return _finish(run_id, TrainingRun.Status.FAILED, error=error[:5000])
+    """A queued or running run -> failed; False if it had already ended."""
+    return jobs.job_fail(TrainingRun, pk=run_id, error=error)
 
 
 def training_run_mark_cancelled(*, run_id: int) -> bool:
@@ -166,26 +172,9 @@ def training_run_cancel(*, run_id: int) -> TrainingRun:
 
 
 def training_runs_fail_lost(*, worker: str | None = None, silent_for_s: float | None = None) -> int:
-    """Mark failed the running runs whose worker is gone.
-
-    worker: runs claimed by this Celery hostname (called when that worker starts again, so
-    nothing it claimed can still be running). silent_for_s: runs whose last heartbeat is
-    older than this (the periodic reaper). The active model is never touched: a run only
-    creates a candidate version when it succeeds.
-    """
-    runs = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING)
-    if worker is not None:
-        runs = runs.filter(worker=worker)
-        reason = f"worker {worker} restarted while the run was in progress (worker lost)"
-    elif silent_for_s is not None:
-        runs = runs.filter(heartbeat_at__lt=timezone.now() - timedelta(seconds=silent_for_s))
-        reason = f"no heartbeat for {silent_for_s:.0f} s: the worker was lost"
-    else:
-        raise ValueError("give worker or silent_for_s")
-    failed = 0
-    for run_id in list(runs.values_list("pk", flat=True)):
-        failed += training_run_fail(run_id=run_id, error=reason)
-    return failed
+    """Mark failed the running runs whose worker is gone (webapp.jobs.jobs_fail_lost). The
+    active model is never touched: a run only creates a candidate version when it succeeds."""
+    return jobs.jobs_fail_lost(TrainingRun, worker=worker, silent_for_s=silent_for_s)
 
 
 @dataclass(frozen=True)
@@ -264,6 +253,18 @@ def gate_decide(
     )
 
 
+def worker_beat(*, hostname: str, queues: Sequence[str], takes_gpu_jobs: bool) -> None:
+    """A worker says it is alive (tasks.celery starts this beat when a worker is ready)."""
+    WorkerBeat.objects.update_or_create(
+        hostname=hostname,
+        defaults={
+            "queues": sorted(queues),
+            "takes_gpu_jobs": takes_gpu_jobs,
+            "seen_at": timezone.now(),
+        },
+    )
+
+
 # --- activation: promote, roll back ----------------------------------------------------
 
 
@@ -287,8 +288,16 @@ def model_version_request_activation(*, version_id: int) -> ModelVersion:
             update_fields=["activation_pending", "activation_requested_at", "activation_error"]
         )
     from tasks.predictions import score_subjects
+    from tasks.publish import enqueue_on_commit
 
-    score_subjects.delay_on_commit(version.pk)
+    enqueue_on_commit(
+        score_subjects,
+        version.pk,
+        on_refused=lambda reason: model_version_activation_failed(
+            version_id=version.pk, error=reason
+        ),
+    )
+    version.refresh_from_db()
     return version
 
 
@@ -323,9 +332,16 @@ def model_version_mark_scored(*, version_id: int) -> None:
         scored_at=timezone.now(), n_scored=version.predictions.count()
     )
     from tasks.predictions import activate_and_reroute
+    from tasks.publish import enqueue_on_commit
 
     if version.activation_pending or version.is_active:
-        activate_and_reroute.delay_on_commit(version_id)
+        enqueue_on_commit(
+            activate_and_reroute,
+            version_id,
+            on_refused=lambda reason: model_version_activation_failed(
+                version_id=version_id, error=reason
+            ),
+        )
 
 
 def model_version_activate(*, version_id: int) -> ModelVersion | None:

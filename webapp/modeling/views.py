@@ -58,7 +58,10 @@ def retrain(request: HttpRequest) -> HttpResponse:
         run = services.training_run_request(
             trigger=TrainingRun.Trigger.ADMIN, requested_by=request.user
         )
-        messages.success(request, f"Training run {run.pk} queued on the gpu queue.")
+        if run.status == TrainingRun.Status.FAILED:
+            messages.error(request, f"Training run {run.pk} could not start: {run.error}")
+        else:
+            messages.success(request, f"Training run {run.pk} queued on the gpu queue.")
     except services.RunAlreadyLiveError as exc:
         messages.error(request, str(exc))
     return redirect("modeling:dashboard")
@@ -85,12 +88,15 @@ def promote(request: HttpRequest, version_id: int) -> HttpResponse:
     if version.is_active:
         messages.error(request, f"{version.name} is already the active model.")
     else:
-        services.model_version_request_activation(version_id=version.pk)
-        messages.success(
-            request,
-            f"Switching to {version.name}: open subjects are scored with it first; "
-            "the current model serves until then.",
-        )
+        version = services.model_version_request_activation(version_id=version.pk)
+        if version.activation_error:
+            messages.error(request, f"Not switching to {version.name}: {version.activation_error}")
+        else:
+            messages.success(
+                request,
+                f"Switching to {version.name}: open subjects are scored with it first; "
+                "the current model serves until then.",
+            )
     return redirect("modeling:dashboard")
 
 
@@ -101,8 +107,11 @@ def rollback(request: HttpRequest) -> HttpResponse:
     if target is None:
         messages.error(request, "No earlier model to roll back to.")
     else:
-        services.model_version_request_activation(version_id=target.pk)
-        messages.success(request, f"Rolling back to {target.name}.")
+        target = services.model_version_request_activation(version_id=target.pk)
+        if target.activation_error:
+            messages.error(request, f"Not rolling back to {target.name}: {target.activation_error}")
+        else:
+            messages.success(request, f"Rolling back to {target.name}.")
     return redirect("modeling:dashboard")
 
 

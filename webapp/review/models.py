@@ -7,10 +7,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from webapp.jobs import JobRow
 from webapp.labeling.models import Subject
 
 
-class AuditRun(models.Model):
+class AuditRun(JobRow):
     """One ranking job: queued -> running -> succeeded | failed. At most one is live."""
 
     class Status(models.TextChoices):
@@ -38,10 +39,8 @@ class AuditRun(models.Model):
     n_subjects = models.PositiveIntegerField(default=0)
     n_gold = models.PositiveIntegerField(default=0)
     n_issues = models.PositiveIntegerField(default=0)  # flagged by confident learning
-    error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    # worker, error, started_at, finished_at, heartbeat_at: webapp.jobs.JobRow
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from webapp import jobs
 from webapp.accounts.roles import is_reviewer
 from webapp.labeling import consensus
 from webapp.labeling.models import Classification, GlitchClass, Subject, VolunteerProfile
@@ -51,7 +52,8 @@ def audit_run_request(
     *, trigger: str, requested_by: AbstractBaseUser | None = None, enqueue: bool = True
 ) -> AuditRun:
     """Queue an audit (the task starts once this transaction commits). One live run at a
-    time, enforced by the database: raises AuditAlreadyLiveError."""
+    time, enforced by the database: raises AuditAlreadyLiveError. If the broker refuses
+    the job, the run comes back failed (outside a transaction: at once), with the reason."""
     try:
         with transaction.atomic():
             run = AuditRun.objects.create(
@@ -62,24 +64,39 @@ def audit_run_request(
     except IntegrityError:
         raise AuditAlreadyLiveError("an audit is already queued or running") from None
     if enqueue:
+        from tasks.publish import enqueue_on_commit
         from tasks.review import audit_labels
 
-        audit_labels.delay_on_commit(run.pk)
-    return run
+        enqueue_on_commit(
+            audit_labels,
+            run.pk,
+            on_refused=lambda reason: audit_run_fail(run_id=run.pk, error=reason),
+        )
+    return AuditRun.objects.get(pk=run.pk)
 
 
-def audit_run_claim(*, run_id: int) -> AuditRun | None:
-    """queued -> running; None if another delivery of the message got it first."""
-    claimed = AuditRun.objects.filter(pk=run_id, status=AuditRun.Status.QUEUED).update(
-        status=AuditRun.Status.RUNNING, started_at=timezone.now()
+def audit_run_claim(*, run_id: int, worker: str = "") -> AuditRun | None:
+    """queued -> running; also a running run whose heartbeat went stale (its worker died
+    and Redis handed the message back). None if another delivery got it first."""
+    return jobs.job_claim(
+        AuditRun,
+        pk=run_id,
+        claimable=(AuditRun.Status.QUEUED,),
+        worker=worker,
+        stale_after_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S,
     )
-    return AuditRun.objects.get(pk=run_id) if claimed == 1 else None
 
 
-def audit_run_fail(*, run_id: int, error: str) -> None:
-    AuditRun.objects.filter(pk=run_id, status__in=AuditRun.LIVE_STATUSES).update(
-        status=AuditRun.Status.FAILED, error=error[-5000:], finished_at=timezone.now()
-    )
+def audit_run_heartbeat(*, run_id: int) -> None:
+    jobs.job_heartbeat(AuditRun, pk=run_id)
+
+
+def audit_run_fail(*, run_id: int, error: str) -> bool:
+    return jobs.job_fail(AuditRun, pk=run_id, error=error)
+
+
+def audit_runs_fail_lost(*, worker: str | None = None, silent_for_s: float | None = None) -> int:
+    return jobs.jobs_fail_lost(AuditRun, worker=worker, silent_for_s=silent_for_s)
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,10 @@ def audit_now(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Only admins may start an audit.", status=403)
     try:
         run = services.audit_run_request(trigger=AuditRun.Trigger.ADMIN, requested_by=request.user)
-        messages.info(request, f"Audit {run.pk} queued.")
+        if run.status == AuditRun.Status.FAILED:
+            messages.error(request, f"Audit {run.pk} could not start: {run.error}")
+        else:
+            messages.info(request, f"Audit {run.pk} queued.")
     except services.AuditAlreadyLiveError as exc:
         messages.warning(request, str(exc))
     return redirect("review:queue")

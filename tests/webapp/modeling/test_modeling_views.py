@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from webapp_factories import UserFactory
 
 from webapp.accounts.roles import ADMIN
-from webapp.modeling.models import ModelVersion, TrainingRun
+from webapp.modeling import services
+from webapp.modeling.models import ModelVersion, TrainingRun, WorkerBeat
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    """The dashboard asks Redis and the workers; here nothing answers, quickly."""
-    from tasks import monitoring
-
-    monkeypatch.setattr(monitoring, "queue_depths", lambda: {"gpu": 2, "default": 0})
-    monkeypatch.setattr(monitoring, "workers", lambda timeout=0.5: {"gpu@box": ["gpu"]})
 
 
 def admin_client(csrf_checks: bool = False) -> Client:
@@ -59,14 +54,25 @@ def test_buttons_need_the_csrf_token():
     assert not TrainingRun.objects.exists()
 
 
-def test_the_status_json_carries_progress_queues_and_worker_state():
+def test_the_status_json_carries_progress_and_the_workers_that_beat():
     TrainingRun.objects.create(
         status=TrainingRun.Status.RUNNING, progress={"phase": "train", "fraction": 0.4}
     )
+    services.worker_beat(hostname="gpu@box", queues=["gpu"], takes_gpu_jobs=True)
+    services.worker_beat(hostname="default@box", queues=["default"], takes_gpu_jobs=False)
     state = admin_client().get(reverse("modeling:status")).json()
     assert state["live_run"]["progress"]["fraction"] == 0.4
-    assert state["queues"] == {"gpu": 2, "default": 0}
+    assert state["workers"] == {"gpu@box": ["gpu"], "default@box": ["default"]}
     assert state["gpu_worker_alive"] is True and state["gpu_workers"] == ["gpu@box"]
+
+
+def test_a_worker_that_stopped_beating_is_not_shown_alive(settings):
+    services.worker_beat(hostname="gpu@gone", queues=["gpu"], takes_gpu_jobs=True)
+    long_ago = timezone.now() - timedelta(seconds=3 * settings.GLITCHLAB_HEARTBEAT_EVERY_S + 1)
+    WorkerBeat.objects.update(seen_at=long_ago)
+    state = admin_client().get(reverse("modeling:status")).json()
+    assert state["gpu_worker_alive"] is False and state["workers"] == {}
+    assert "none seen" in admin_client().get(reverse("modeling:dashboard")).content.decode()
 
 
 def test_history_shows_metrics_and_the_difference_to_the_active_model():

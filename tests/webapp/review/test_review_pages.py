@@ -99,16 +99,17 @@ def test_a_verdict_posted_from_the_page_relabels_and_moves_on(tmp_path) -> None:
     ] == [(a.external_id, "Blip", "Tomte", "rita", "hat")]
 
 
-def test_only_admins_start_an_audit(monkeypatch) -> None:
+def test_only_admins_start_an_audit(monkeypatch, django_capture_on_commit_callbacks) -> None:
     from tasks import review
 
     queued = []
-    monkeypatch.setattr(review.audit_labels, "delay_on_commit", queued.append)
+    monkeypatch.setattr(review.audit_labels, "delay", queued.append)
     assert client_for(reviewer()).post(reverse("review:audit_now")).status_code == 403
     boss = UserFactory(username="boss")
     boss.groups.add(Group.objects.get_or_create(name=ADMIN)[0])
-    client_for(boss).post(reverse("review:audit_now"))
-    client_for(boss).post(reverse("review:audit_now"))  # a second click while one is live
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(boss).post(reverse("review:audit_now"))
+        client_for(boss).post(reverse("review:audit_now"))  # a second click while one is live
     run = AuditRun.objects.get()
     assert (run.status, run.trigger, queued) == ("queued", "admin", [run.pk])
 

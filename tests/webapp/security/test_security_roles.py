@@ -94,14 +94,6 @@ def ids():
     return {"subject_id": subject.pk, "version_id": version.pk, "run_id": run.pk}
 
 
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    from tasks import monitoring
-
-    monkeypatch.setattr(monitoring, "queue_depths", lambda: {})
-    monkeypatch.setattr(monitoring, "workers", lambda timeout=0.5: {})
-
-
 def test_every_route_not_on_the_public_list_turns_anonymous_visitors_away(ids):
     client = Client()
     checked = []

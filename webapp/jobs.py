@@ -1,0 +1,108 @@
+"""The life of a background job's row (training run, label audit, embedding set), written once.
+
+A job row is claimed by compare-and-set before the work starts, beats while it runs, and
+ends succeeded or failed. A worker that dies (SIGKILL, OOM, a hard time limit) stops
+beating; the reaper (tasks.training.reap_lost_runs, on the beat) and the worker_ready
+handler fail its row, so the one-live-job constraints never hold a dead job for ever.
+A redelivered message may take over a running row whose heartbeat went stale.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+RUNNING = "running"  # the same value in every job model's Status
+FAILED = "failed"
+ERROR_LIMIT = 5000  # characters of an error kept
+
+
+class JobRow(models.Model):
+    """Who runs the job and when it last showed it was alive. Subclasses bring `status`
+    (with "running" and "failed" among its values), LIVE_STATUSES and `created_at`."""
+
+    worker = models.CharField(max_length=200, blank=True)  # Celery hostname that claimed it
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+Job = TypeVar("Job", bound=JobRow)
+
+
+def _silent_since(cutoff: Any) -> Q:
+    """Running rows that have not beaten since `cutoff` (rows that never beat: by age)."""
+    return Q(status=RUNNING) & (
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+
+
+def job_claim(
+    model: type[Job],
+    *,
+    pk: int,
+    claimable: tuple[str, ...],
+    worker: str,
+    stale_after_s: float | None = None,
+    **fields: Any,
+) -> Job | None:
+    """claimable -> running for this worker; with stale_after_s, also a running row whose
+    heartbeat is older than that (its worker died and the message came back). One UPDATE
+    whose WHERE holds the condition: of two deliveries racing, one wins. None: not ours."""
+    now = timezone.now()
+    free = Q(status__in=claimable)
+    if stale_after_s is not None:
+        free |= _silent_since(now - timedelta(seconds=stale_after_s))
+    claimed = model._default_manager.filter(free, pk=pk).update(
+        status=RUNNING, worker=worker, started_at=now, heartbeat_at=now, **fields
+    )
+    return model._default_manager.get(pk=pk) if claimed == 1 else None
+
+
+def job_heartbeat(model: type[JobRow], *, pk: int, **fields: Any) -> None:
+    """The job is alive (and, in `fields`, how far it got)."""
+    model._default_manager.filter(pk=pk, status=RUNNING).update(
+        heartbeat_at=timezone.now(), **fields
+    )
+
+
+def job_fail(
+    model: type[JobRow], *, pk: int, error: str, statuses: tuple[str, ...] | None = None
+) -> bool:
+    """A live row (queued or running; or one of `statuses`) -> failed with the reason.
+    False if it had already ended: failing twice, or after success, does nothing."""
+    live = statuses or tuple(getattr(model, "LIVE_STATUSES", (RUNNING,)))
+    done = model._default_manager.filter(pk=pk, status__in=live).update(
+        status=FAILED, error=error[:ERROR_LIMIT], finished_at=timezone.now()
+    )
+    return done == 1
+
+
+def jobs_fail_lost(
+    model: type[JobRow], *, worker: str | None = None, silent_for_s: float | None = None
+) -> int:
+    """Fail the running rows whose worker is gone.
+
+    worker: rows claimed by this Celery hostname (called when that worker starts again, so
+    nothing it claimed can still be running). silent_for_s: rows whose last heartbeat is
+    older than this (the periodic reaper).
+    """
+    rows = model._default_manager.filter(status=RUNNING)
+    if worker is not None:
+        rows = rows.filter(worker=worker)
+        reason = f"worker {worker} restarted while the job was in progress (worker lost)"
+    elif silent_for_s is not None:
+        rows = rows.filter(_silent_since(timezone.now() - timedelta(seconds=silent_for_s)))
+        reason = f"no heartbeat for {silent_for_s:.0f} s: the worker was lost"
+    else:
+        raise ValueError("give worker or silent_for_s")
+    # One UPDATE whose WHERE holds the condition: a row that beat meanwhile stays running.
+    return rows.update(status=FAILED, error=reason, finished_at=timezone.now())
