@@ -16,7 +16,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -276,7 +276,7 @@ def _record(proposal: ClassProposal, actor: AbstractBaseUser | None, note: str =
     ProposalEvent.objects.create(proposal=proposal, status=proposal.status, actor=actor, note=note)
 
 
-def _require_length(model: type, field: str, text: str) -> None:
+def _require_length(model: type[models.Model], field: str, text: str) -> None:
     """Free text longer than its model field allows is refused, naming the field: the
     limit lives on the model (PostgreSQL would refuse a long CharField with a 500, SQLite
     and TextField not at all)."""
