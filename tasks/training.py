@@ -161,6 +161,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         encode_progress=reporter.on_encode,
         progress=reporter.on_train,
         should_cancel=reporter.should_cancel,
+        resume=True,  # a run taken over after its worker died continues after its last epoch
     )
     if result.cancelled:
         services.training_run_mark_cancelled(run_id=run_id)

@@ -107,13 +107,16 @@ def training_run_request(
 
 
 def training_run_claim(*, run_id: int, task_id: str, worker: str) -> TrainingRun | None:
-    """queued -> running for the worker that got the message; None if it is not queued
-    (cancelled, or already taken by an earlier delivery of the same message)."""
+    """queued -> running for the worker that got the message; also a running run whose
+    heartbeat went stale (its worker died and Redis handed the message back: the task then
+    resumes from the run's last.pt). None if it is not ours (cancelled, finished, or taken
+    by another delivery of the same message)."""
     return jobs.job_claim(
         TrainingRun,
         pk=run_id,
         claimable=(TrainingRun.Status.QUEUED,),
         worker=worker,
+        stale_after_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S,
         celery_task_id=task_id,
         progress={"phase": "starting", "fraction": 0.0},
     )

@@ -46,6 +46,20 @@ def test_only_the_first_delivery_of_a_run_claims_it():
     assert run.worker == "gpu@a"
 
 
+def test_a_redelivered_run_takes_over_only_once_its_worker_stopped_beating(settings):
+    run = request_run()
+    services.training_run_claim(run_id=run.pk, task_id="t1", worker="gpu@a")
+    assert services.training_run_claim(run_id=run.pk, task_id="t1", worker="gpu@b") is None
+
+    stale = timezone.now() - timedelta(seconds=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S + 60)
+    TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=stale)
+    taken = services.training_run_claim(run_id=run.pk, task_id="t1", worker="gpu@b")
+
+    # (the task then continues from the run's last.pt: tests/ml/test_train_resume.py)
+    assert taken is not None and taken.worker == "gpu@b" and taken.heartbeat_at > stale
+    assert services.training_run_claim(run_id=run.pk, task_id="t1", worker="gpu@c") is None
+
+
 def test_cancelling_a_queued_run_ends_it_and_its_message_does_nothing():
     run = request_run()
     services.training_run_cancel(run_id=run.pk)
