@@ -839,8 +839,10 @@ def _fit_head_only(
     with torch.no_grad():
         module.head.weight.copy_(torch.from_numpy(weight).float())
         module.head.bias.copy_(torch.from_numpy(bias).float())
+    logits = torch.from_numpy(feats.astype(np.float64) @ weight.T + bias)
     row: dict[str, float] = {
         "epoch": 1.0,
+        "train_loss": float(F.cross_entropy(logits, torch.from_numpy(train_targets))),
         "seconds": feature_seconds,
         "images_per_second": len(train_images) / feature_seconds,
     }
@@ -858,7 +860,7 @@ def _fit_head_only(
     _write_json(out / "history.json", [row])
     if progress is not None:
         last = {k: v for k, v in row.items() if k != "epoch"}
-        progress(TrainProgress(1, 1, 1, 1, float("nan"), row["images_per_second"], last, True))
+        progress(TrainProgress(1, 1, 1, 1, row["train_loss"], row["images_per_second"], last, True))
     has_val = val_images is not None and val_labels is not None and len(val_labels) > 0
     metrics = _finish(
         out, device=device, val_images=val_images if has_val else None, val_labels=val_labels,

@@ -146,7 +146,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         run_id=run_id,
         line=f"training on {len(train_samples)} glitches (retired + gold), validating on "
         f"{len(val_samples)}; {config.backbone} {config.encoding} {config.image_size}px, "
-        f"{config.epochs} epochs{', head only' if config.head_only else ''}",
+        + ("head only (one pass)" if config.head_only else f"{config.epochs} epochs"),
     )
     out_dir = models_dir() / run.out_dir_name
     class_names = class_names_of([str(s.label) for s in train_samples])
