@@ -558,7 +558,7 @@ def fit(
         _end_epoch(loop, epoch, row, improved=not has_val or _is_better(val_metrics, loop.best),
                    out=out, names=names)  # fmt: skip
         if progress is not None:
-            steps = max(1, data_steps(loop))
+            steps = _steps_per_epoch(loop.data.n, config.batch_size)
             progress(
                 TrainProgress(epoch, config.epochs, steps, steps, row["train_loss"],
                               row["images_per_second"], _shown(row), epoch_done=True)
@@ -625,7 +625,7 @@ def _start_loop(
     if config.recalibrate_bn:
         recalibrate_batchnorm(module, data, batch_size=config.batch_size, device=device, bf16=bf16)
     optimizer = make_optimizer(module, config)
-    total_steps = max(1, len(train_targets) // config.batch_size) * config.epochs
+    total_steps = _steps_per_epoch(len(train_targets), config.batch_size) * config.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_factor(s, total_steps, config.warmup_fraction)
     )
@@ -644,9 +644,9 @@ def _start_loop(
     )
 
 
-def data_steps(loop: _Loop) -> int:
-    """Optimiser steps per epoch, as batch_indices makes them."""
-    return max(1, loop.data.n // loop.config.batch_size)
+def _steps_per_epoch(n: int, batch_size: int) -> int:
+    """Optimiser steps per epoch of n draws, as batch_indices makes them."""
+    return max(1, n // batch_size)
 
 
 def train_one_epoch(
