@@ -26,3 +26,25 @@ def test_ml_imports_no_django_webapp_or_tasks() -> None:
         for f in files
     }
     assert {f: bad for f, bad in offenders.items() if bad} == {}
+
+
+def test_the_web_process_loads_neither_torch_nor_the_task_modules() -> None:
+    """Importing the URL conf (every view, service and selector) in a fresh interpreter
+    loads no torch (seconds and ~1 GB per web worker) and no tasks module: the web touches
+    tasks only when it enqueues, and then lazily."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys, django; django.setup(); import webapp.urls; "
+        "print(json.dumps(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('torch', 'torchvision', 'tasks'))))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ML_DIR.parent, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
