@@ -52,3 +52,12 @@ def page(browser, live_server):
     yield page
     context.close()
     assert errors == [], f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def discovery(seeded, tmp_path):
+    """Settings for the discovery pages: sheets open at level 2, batches from 3 glitches."""
+    seeded.GLITCHLAB_DISCOVERY_DIR = tmp_path / "discovery"
+    seeded.GLITCHLAB_DISCOVERY_MIN_LEVEL = 2
+    seeded.GLITCHLAB_BATCH_MIN = 3
+    return seeded

@@ -19,14 +19,6 @@ from webapp.labeling.models import Classification, GlitchClass, Subject  # noqa:
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def discovery(seeded, tmp_path):
-    seeded.GLITCHLAB_DISCOVERY_DIR = tmp_path / "discovery"
-    seeded.GLITCHLAB_DISCOVERY_MIN_LEVEL = 2
-    seeded.GLITCHLAB_BATCH_MIN = 3
-    return seeded
-
-
 def log_in(page, username: str, then: str) -> None:
     page.goto(f"/accounts/login/?next={then}")
     page.fill("input[name=username]", username)

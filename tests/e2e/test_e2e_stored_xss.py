@@ -35,14 +35,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
-@pytest.fixture
-def discovery(seeded, tmp_path):
-    seeded.GLITCHLAB_DISCOVERY_DIR = tmp_path / "discovery"
-    seeded.GLITCHLAB_DISCOVERY_MIN_LEVEL = 2
-    seeded.GLITCHLAB_BATCH_MIN = 3
-    return seeded
-
-
 def log_in(page, username: str, then: str) -> None:
     page.context.clear_cookies()
     page.goto(f"/accounts/login/?next={then}")
