@@ -351,6 +351,13 @@ GLITCHLAB_AUDIT_EVERY_HOURS = env_float("GLITCHLAB_AUDIT_EVERY_HOURS", 24.0)
 GLITCHLAB_AUDIT_FOLDS = env_int("GLITCHLAB_AUDIT_FOLDS", 5)
 GLITCHLAB_AUDIT_C = env_float("GLITCHLAB_AUDIT_C", 0.05)
 GLITCHLAB_AUDIT_MODEL_VOTES = env_float("GLITCHLAB_AUDIT_MODEL_VOTES", 34.0)
+if "GLITCHLAB_AUDIT_VOTE_WEIGHT" in os.environ:
+    # Renamed, with another meaning: ignoring it silently would change a deployment's audit.
+    raise ImproperlyConfigured(
+        "GLITCHLAB_AUDIT_VOTE_WEIGHT is gone: the audit now weighs votes by their number. "
+        "Set GLITCHLAB_AUDIT_MODEL_VOTES (how many volunteers the model counts as; default "
+        "34) and remove GLITCHLAB_AUDIT_VOTE_WEIGHT."
+    )
 # Features of the head: "backbone" (frozen ImageNet, never saw our labels: no leak into the
 # out-of-fold probabilities) or "active-model" (the active model's embeddings: stronger, but
 # fine-tuned on the very labels being audited, so it tends to vouch for them).

@@ -69,3 +69,10 @@ def test_database_url_selects_postgresql(tmp_path):
         text=True,
     )
     assert result.stdout.strip() == "django.db.backends.postgresql"
+
+
+def test_the_renamed_audit_vote_weight_is_refused_not_ignored(tmp_path):
+    result = import_settings(
+        DEBUG="1", GLITCHLAB_VAR_DIR=str(tmp_path), GLITCHLAB_AUDIT_VOTE_WEIGHT="0.5"
+    )
+    assert result.returncode != 0 and "GLITCHLAB_AUDIT_MODEL_VOTES" in result.stderr
