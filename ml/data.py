@@ -111,6 +111,21 @@ def nearest_duration(wanted: float, available: Iterable[float]) -> float:
     return min(options, key=lambda d: (round(abs(math.log2(d / wanted)), 9), -d))
 
 
+def sample_of(
+    glitch_id: str,
+    label: str | None,
+    views: Mapping[float, Path],
+    *,
+    ifo: str | None = None,
+    source: str = "",
+) -> Sample:
+    """The Sample of a glitch from the views present (duration -> file, at least one): a
+    missing duration takes the nearest view present and is listed in `substituted`."""
+    paths = {d: views[d] if d in views else views[nearest_duration(d, views)] for d in DURATIONS}
+    substituted = tuple(d for d in DURATIONS if d not in views)
+    return Sample(glitch_id, label, paths, substituted, ifo, source)
+
+
 def ifo_of(glitch_id: str) -> str | None:
     """The detector named at the start of a Gravity Spy id (`H1_0ABC...` -> `H1`), else None."""
     match = _IFO_PREFIX.match(glitch_id)
@@ -333,9 +348,5 @@ def _group(records: list[_ImageRecord], problems: list[str]) -> list[Sample]:
                 )
             else:
                 views[record.duration] = record.path
-        paths = {
-            d: views[d] if d in views else views[nearest_duration(d, views)] for d in DURATIONS
-        }
-        substituted = tuple(d for d in DURATIONS if d not in views)
-        samples.append(Sample(glitch_id, group[0].label, paths, substituted, ifo, group[0].source))
+        samples.append(sample_of(glitch_id, group[0].label, views, ifo=ifo, source=group[0].source))
     return samples

@@ -11,34 +11,23 @@ from typing import Any
 from celery.signals import task_failure
 from django.db import close_old_connections, connection
 
-from ml.data import DURATIONS, Sample, ifo_of, nearest_duration
+from ml.data import Sample, ifo_of, sample_of
 from webapp.modeling.selectors import SubjectFiles
 
 
 def to_samples(files: Sequence[SubjectFiles]) -> list[Sample]:
     """One ml Sample per subject (id = the Subject primary key as text); a missing
     duration is filled with the nearest one present and flagged, as ml.data does."""
-    samples = []
-    for f in files:
-        paths = {}
-        substituted = []
-        for duration in DURATIONS:
-            if duration in f.paths:
-                paths[duration] = f.paths[duration]
-            else:
-                paths[duration] = f.paths[nearest_duration(duration, f.paths.keys())]
-                substituted.append(duration)
-        samples.append(
-            Sample(
-                id=str(f.subject_id),
-                label=f.label,
-                paths=paths,
-                substituted=tuple(substituted),
-                ifo=f.ifo or ifo_of(str(f.subject_id)),
-                source=f.source,
-            )
+    return [
+        sample_of(
+            str(f.subject_id),
+            f.label,
+            f.paths,
+            ifo=f.ifo or ifo_of(str(f.subject_id)),
+            source=f.source,
         )
-    return samples
+        for f in files
+    ]
 
 
 def device_description(device_name: str) -> str:
