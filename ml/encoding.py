@@ -285,9 +285,9 @@ def view_source(sample: Sample, duration: float) -> tuple[Path, float]:
     return Path(views[source]), duration / source
 
 
-def _view(sample: Sample, duration: float, read: Callable[[Path], np.ndarray]) -> np.ndarray:
-    """uint8 (H, W, 3) plot area of the `duration` view (see view_source)."""
-    path, fraction = view_source(sample, duration)
+def _view(source: tuple[Path, float], read: Callable[[Path], np.ndarray]) -> np.ndarray:
+    """uint8 (H, W, 3) plot area of a view, from its view_source (file, fraction)."""
+    path, fraction = source
     rgb = read(path)
     if fraction == 1.0:
         return rgb
@@ -304,14 +304,13 @@ def _encode(
         energies: dict[tuple[Path, float], np.ndarray] = {}
         channels = []
         for duration in RGB_DURATIONS:
-            key = view_source(sample, duration)
-            if key not in energies:
-                view = _view(sample, duration, read)
-                energies[key] = _resize_energy(viridis_to_energy(view), size)
-            channels.append(energies[key])
+            source = view_source(sample, duration)
+            if source not in energies:
+                energies[source] = _resize_energy(viridis_to_energy(_view(source, read)), size)
+            channels.append(energies[source])
         return np.stack(channels)
     if encoding == "single-2.0":
-        rgb = _resize_rgb(_view(sample, SINGLE_DURATION, read), size, size)
+        rgb = _resize_rgb(_view(view_source(sample, SINGLE_DURATION), read), size, size)
         return np.ascontiguousarray(rgb.transpose(2, 0, 1))
     # mosaic: tile (row, col) covers [edges[row], edges[row+1]) x [edges[col], edges[col+1])
     edges = (0, size // 2, size)
@@ -319,7 +318,9 @@ def _encode(
     for row, durations in enumerate(MOSAIC_LAYOUT):
         for col, duration in enumerate(durations):
             top, bottom, left, right = edges[row], edges[row + 1], edges[col], edges[col + 1]
-            tile = _resize_rgb(_view(sample, duration, read), right - left, bottom - top)
+            tile = _resize_rgb(
+                _view(view_source(sample, duration), read), right - left, bottom - top
+            )
             out[top:bottom, left:right] = tile
     return np.ascontiguousarray(out.transpose(2, 0, 1))
 
