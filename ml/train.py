@@ -534,8 +534,11 @@ def fit(
         )  # fmt: skip
 
     loop = _start_loop(module, train_images, train_targets, draw, config, device, bf16)
-    if resume:
-        _resume(loop, out / LAST_CHECKPOINT, names)
+    resumed = resume and _resume(loop, out / LAST_CHECKPOINT, names)
+    if config.recalibrate_bn and not resumed:  # a resumed run has its statistics
+        recalibrate_batchnorm(
+            loop.module, loop.data, batch_size=config.batch_size, device=device, bf16=bf16
+        )
     cancel = _throttled(should_cancel)
     cancelled = False
     trained_images = 0
@@ -620,10 +623,8 @@ def _start_loop(
     device: torch.device,
     bf16: bool,
 ) -> _Loop:
-    """Images on the device, BatchNorm recalibrated, optimiser and lr schedule made."""
+    """Images on the device, optimiser and lr schedule made."""
     data = DeviceImages(train_images, device)
-    if config.recalibrate_bn:
-        recalibrate_batchnorm(module, data, batch_size=config.batch_size, device=device, bf16=bf16)
     optimizer = make_optimizer(module, config)
     total_steps = _steps_per_epoch(len(train_targets), config.batch_size) * config.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -732,12 +733,13 @@ def _end_epoch(
     _write_json(out / "history.json", loop.history)
 
 
-def _resume(loop: _Loop, last: Path, names: Sequence[str]) -> None:
+def _resume(loop: _Loop, last: Path, names: Sequence[str]) -> bool:
     """Continue from `last` (a last.pt this config wrote) after its epoch: weights,
-    optimiser moments, lr schedule, random stream, history and best. Nothing to resume
-    (no file yet) starts from the beginning; a file of another run is a UserError."""
+    optimiser moments, lr schedule, random stream, history and best; True when it did.
+    Nothing to resume (no file yet): False, the run starts from the beginning. A file of
+    another run is a UserError."""
     if not last.is_file():
-        return
+        return False
     checkpoint = torch.load(last, map_location="cpu", weights_only=True)
     state = checkpoint.get("train_state")
     if state is None:
@@ -756,6 +758,7 @@ def _resume(loop: _Loop, last: Path, names: Sequence[str]) -> None:
     loop.generator.set_state(state["generator"])
     loop.history = list(state["history"])
     loop.best, loop.best_epoch = state["best"], int(state["best_epoch"])
+    return True
 
 
 def _make_step(
@@ -859,8 +862,11 @@ def _fit_head_only(
     save_checkpoint(checkpoint, out / BEST_CHECKPOINT)
     _write_json(out / "history.json", [row])
     if progress is not None:
-        last = {k: v for k, v in row.items() if k != "epoch"}
-        progress(TrainProgress(1, 1, 1, 1, row["train_loss"], row["images_per_second"], last, True))
+        progress(
+            TrainProgress(
+                1, 1, 1, 1, row["train_loss"], row["images_per_second"], _shown(row), True
+            )
+        )
     has_val = val_images is not None and val_labels is not None and len(val_labels) > 0
     metrics = _finish(
         out, device=device, val_images=val_images if has_val else None, val_labels=val_labels,
