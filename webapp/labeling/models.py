@@ -60,13 +60,19 @@ class GlitchClass(models.Model):
 
 
 class GlitchClassExample(models.Model):
-    """A field-guide image of a class (Gravity Spy's golden examples when available)."""
+    """A field-guide image of a class: one duration of one example glitch (Gravity Spy's
+    golden examples and real glitches ship with the product; admins add gold subjects)."""
 
     glitch_class = models.ForeignKey(GlitchClass, on_delete=models.CASCADE, related_name="examples")
     image = models.ImageField(upload_to="field_guide/")
     duration = models.FloatField(null=True, blank=True)
     caption = models.CharField(max_length=200, blank=True)
     source_name = models.CharField(max_length=200, help_text="original file name", blank=True)
+    # The images of one example glitch (its durations) share a glitch_id; the primary one is
+    # shown where there is room for one image (the 1 s view when there is one).
+    glitch_id = models.CharField(max_length=128, blank=True)
+    primary = models.BooleanField(default=True)
+    simulated = models.BooleanField(default=False, help_text="made by the simulator, not LIGO")
 
     class Meta:
         constraints = [
@@ -96,7 +102,19 @@ class Subject(models.Model):
     external_id = models.CharField(max_length=128)
     source = models.CharField(max_length=128, default="", blank=True)
     ifo = models.CharField(max_length=8, blank=True, help_text="detector, e.g. H1 or L1")
-    gps_time = models.FloatField(null=True, blank=True)
+    gps_time = models.FloatField(null=True, blank=True, help_text="GPS time of the trigger")
+    # What a detector scientist reads off a trigger (Gravity Spy's metadata CSV: gps_time is
+    # its event_time); empty when the data set did not carry them. webapp.labeling.metadata
+    # reads and writes them, ml.metadata parses them.
+    channel = models.CharField(max_length=128, blank=True, help_text="e.g. H1:GDS-CALIB_STRAIN")
+    peak_frequency = models.FloatField(null=True, blank=True, help_text="Hz, of the loudest tile")
+    central_freq = models.FloatField(null=True, blank=True, help_text="Hz")
+    bandwidth = models.FloatField(null=True, blank=True, help_text="Hz")
+    duration = models.FloatField(
+        null=True, blank=True, help_text="s, of the glitch (not of a spectrogram's window)"
+    )
+    snr = models.FloatField(null=True, blank=True, help_text="signal-to-noise ratio")
+    q_value = models.FloatField(null=True, blank=True, help_text="Q of the loudest tile")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.POOL)
     # The label the data came with (folder name); for gold subjects it is also gold_label.
     source_label = models.CharField(max_length=64, blank=True)
