@@ -60,13 +60,19 @@ class GlitchClass(models.Model):
 
 
 class GlitchClassExample(models.Model):
-    """A field-guide image of a class (Gravity Spy's golden examples when available)."""
+    """A field-guide image of a class: one duration of one example glitch (Gravity Spy's
+    golden examples and real glitches ship with the product; admins add gold subjects)."""
 
     glitch_class = models.ForeignKey(GlitchClass, on_delete=models.CASCADE, related_name="examples")
     image = models.ImageField(upload_to="field_guide/")
     duration = models.FloatField(null=True, blank=True)
     caption = models.CharField(max_length=200, blank=True)
     source_name = models.CharField(max_length=200, help_text="original file name", blank=True)
+    # The images of one example glitch (its durations) share a glitch_id; the primary one is
+    # shown where there is room for one image (the 1 s view when there is one).
+    glitch_id = models.CharField(max_length=128, blank=True)
+    primary = models.BooleanField(default=True)
+    simulated = models.BooleanField(default=False, help_text="made by the simulator, not LIGO")
 
     class Meta:
         constraints = [
