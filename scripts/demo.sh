@@ -78,7 +78,7 @@ fi
 step "Web app"
 cat <<EOT
 GlitchLab is running at http://127.0.0.1:$PORT/
-Demo logins (password: ${GLITCHLAB_DEMO_PASSWORD:-glitchlab-demo}): volunteer, reviewer, admin
+Demo logins (password: ${GLITCHLAB_DEMO_PASSWORD:-glitchlab-demo}): volunteer, expert, reviewer, admin
 Stop with Ctrl-C.
 EOT
 "$PY" manage.py runserver "127.0.0.1:$PORT" --noreload

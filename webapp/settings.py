@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from this site (/api/docs/)
     "csp",
     "webapp.accounts",
     "webapp.labeling",
@@ -218,6 +219,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Label LIGO glitch spectrograms: classes, the next subject, votes.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ and /api/redoc/ load their scripts from the installed sidecar, no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Labelling: consensus, levels, gold, queue ---
@@ -266,13 +271,18 @@ GLITCHLAB_LEVELS: list[list[str]] = [
 ]
 
 # Demo mode (manage.py seed_demo, DEBUG only): the one password of the demo accounts, and
-# the real Gravity Spy images the field guide is filled from.
+# the real Gravity Spy images the field guide is filled from (shipped with the product:
+# docs/data_notice.md).
 GLITCHLAB_DEMO_PASSWORD = env_str("GLITCHLAB_DEMO_PASSWORD", "glitchlab-demo")
 GLITCHLAB_FIELD_GUIDE_DIR = Path(
     env_str(
-        "GLITCHLAB_FIELD_GUIDE_DIR", str(BASE_DIR.parent / "shared" / "data" / "gravityspy-real")
+        "GLITCHLAB_FIELD_GUIDE_DIR", str(BASE_DIR / "webapp" / "labeling" / "field_guide_examples")
     )
 )
+# Subject sources made by the simulator (ml synth; scripts/demo.sh imports these three):
+# a field-guide example taken from one of their gold subjects is labelled "simulated".
+_SIMULATED = env_str("GLITCHLAB_SIMULATED_SOURCES", "demo-gold,demo-validation,demo-pool")
+GLITCHLAB_SIMULATED_SOURCES = [source for source in _SIMULATED.split(",") if source]
 
 # --- Celery ---
 # Queue names and task routes live in tasks/queues.py; only tunables live here.

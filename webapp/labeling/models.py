@@ -56,7 +56,13 @@ class GlitchClass(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.name.replace("_", " ")
+        return class_display_name(self.name)
+
+
+def class_display_name(name: str) -> str:
+    """How people read a class name ("Koi_Fish" -> "Koi Fish"): the one rule, for the pages
+    (the class_name template filter), the API's display_name and the map's legend."""
+    return name.replace("_", " ")
 
 
 class GlitchClassExample(models.Model):

@@ -212,9 +212,45 @@ def volunteer_progress(
     )
 
 
-def field_guide() -> list[tuple[GlitchClass, int | None]]:
-    """Every active class with its examples and the level that unlocks it."""
+@dataclass(frozen=True)
+class GuideExample:
+    """One example glitch of a class: its primary image and every duration we have."""
+
+    glitch_id: str
+    caption: str
+    simulated: bool
+    primary: GlitchClassExample
+    views: list[GlitchClassExample]  # shortest duration first
+
+
+@dataclass(frozen=True)
+class GuideEntry:
+    glitch_class: GlitchClass
+    level: int | None  # the level that unlocks it; None: every level
+    examples: list[GuideExample]
+
+
+def _guide_examples(images: Iterable[GlitchClassExample]) -> list[GuideExample]:
+    """The images of a class grouped by example glitch, in the order they were added (an
+    image without glitch_id, from before examples had durations, is its own example)."""
+    groups: dict[str, list[GlitchClassExample]] = {}
+    for image in images:
+        groups.setdefault(image.glitch_id or f"image-{image.pk}", []).append(image)
+    examples = []
+    for glitch_id, views in groups.items():
+        views.sort(key=lambda v: v.duration or 0.0)
+        primary = next((v for v in views if v.primary), views[0])
+        examples.append(GuideExample(glitch_id, primary.caption, primary.simulated, primary, views))
+    return examples
+
+
+def field_guide() -> list[GuideEntry]:
+    """Every class that is not deprecated, with the level that unlocks it and its examples
+    (real ones first, then simulated ones)."""
     classes = GlitchClass.objects.exclude(status=GlitchClass.Status.DEPRECATED).prefetch_related(
-        Prefetch("examples", queryset=GlitchClassExample.objects.order_by("pk"))
+        Prefetch("examples", queryset=GlitchClassExample.objects.order_by("simulated", "pk"))
     )
-    return [(c, config.level_of_class(c.name)) for c in classes]
+    return [
+        GuideEntry(c, config.level_of_class(c.name), _guide_examples(c.examples.all()))
+        for c in classes
+    ]

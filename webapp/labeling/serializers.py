@@ -23,7 +23,8 @@ class GlitchClassSerializer(serializers.ModelSerializer):
         return level_of_class(obj.name)
 
     def get_examples(self, obj: GlitchClass) -> list[str]:
-        return [example.image.url for example in obj.examples.all()]
+        """One image per example glitch (its primary view): the ? drawer's pictures."""
+        return [example.image.url for example in obj.examples.all() if example.primary]
 
 
 # The two shapes below are on every vote's answer: plain Serializers, because a

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -13,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ml.classes import NONE_OF_THE_ABOVE
-from ml.data import image_file_problem
+from ml.data import image_file_problem, nearest_duration
 from webapp.accounts.roles import VOLUNTEER
 from webapp.hot_sql import converter, row_locked, save_columns
 from webapp.labeling import config, consensus
@@ -362,19 +363,89 @@ def _check_image_file(path: Path) -> None:
 
 
 def glitch_class_example_add(
-    *, glitch_class: GlitchClass, path: Path, duration: float | None
+    *,
+    glitch_class: GlitchClass,
+    path: Path,
+    duration: float | None,
+    glitch_id: str = "",
+    primary: bool = True,
+    simulated: bool = False,
+    caption: str = "",
+    source_name: str = "",
 ) -> tuple[GlitchClassExample, bool]:
-    """Add a field-guide image to a class (idempotent per file name)."""
+    """Add a field-guide image to a class (idempotent per source name: the file's name
+    unless given)."""
+    source_name = source_name or path.name
     example = GlitchClassExample.objects.filter(
-        glitch_class=glitch_class, source_name=path.name
+        glitch_class=glitch_class, source_name=source_name
     ).first()
     if example is not None:
         return example, False
     _check_image_file(path)
     example = GlitchClassExample(
-        glitch_class=glitch_class, source_name=path.name, duration=duration, caption=path.stem
+        glitch_class=glitch_class,
+        source_name=source_name,
+        duration=duration,
+        caption=caption or path.stem,
+        glitch_id=glitch_id,
+        primary=primary,
+        simulated=simulated,
     )
+    # A random file name: one taken from a gold subject must not name the subject (its URL
+    # would tell volunteers which glitch in their queue is gold, and its answer).
     with open(path, "rb") as handle:
-        example.image.save(f"{glitch_class.name}_{path.name}", File(handle), save=False)
+        name = f"{glitch_class.name}_{uuid.uuid4().hex[:16]}{path.suffix.lower()}"
+        example.image.save(name, File(handle), save=False)
     example.save()
     return example, True
+
+
+def glitch_class_example_add_glitch(
+    *,
+    glitch_class: GlitchClass,
+    glitch_id: str,
+    views: dict[float | None, Path],
+    caption: str,
+    simulated: bool = False,
+    name_prefix: str = "",
+) -> int:
+    """Add every view of one example glitch (duration -> file) to the field guide; the 1 s
+    view, or the nearest one, is its primary image. Returns the images added (0: all there)."""
+    dated = [d for d in views if d is not None]
+    shown = nearest_duration(1.0, dated) if dated else None
+    added = 0
+    with transaction.atomic():
+        for duration, path in sorted(views.items(), key=lambda kv: kv[0] or 0.0):
+            _, was_added = glitch_class_example_add(
+                glitch_class=glitch_class,
+                path=path,
+                duration=duration,
+                glitch_id=glitch_id,
+                primary=duration == shown,
+                simulated=simulated,
+                caption=caption,
+                source_name=f"{name_prefix}{path.name}",
+            )
+            added += was_added
+    return added
+
+
+def glitch_class_example_from_subject(*, subject: Subject) -> int:
+    """An admin's one click on a gold subject: its real views join its class's field guide,
+    marked simulated when the subject came from the simulator. Returns the images added."""
+    if not subject.is_gold or subject.gold_label is None:
+        raise ValidationError("only a gold subject (its label is known) can be an example")
+    views = {
+        image.duration: Path(image.image.path) for image in subject.images.filter(substituted=False)
+    }
+    if not views:
+        raise ValidationError("this subject has no image to show")
+    simulated = subject.source in settings.GLITCHLAB_SIMULATED_SOURCES
+    return glitch_class_example_add_glitch(
+        glitch_class=subject.gold_label,
+        glitch_id=f"subject-{subject.pk}",
+        views=views,
+        caption="simulated glitch" if simulated else "a gold glitch",  # no id: it is gold
+        simulated=simulated,
+        name_prefix=f"subject-{subject.pk}-",
+    )

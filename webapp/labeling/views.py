@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from webapp.accounts.roles import is_reviewer
-from webapp.labeling import selectors
+from webapp.accounts.roles import ADMIN, has_role, is_reviewer
+from webapp.labeling import selectors, services
+from webapp.labeling.models import class_display_name
 from webapp.labeling.serializers import GlitchClassSerializer
 
 
@@ -48,3 +52,25 @@ def subject_detail(request: HttpRequest, subject_id: int) -> HttpResponse:
         "reveal": reveal,
     }
     return render(request, "labeling/subject_detail.html", context)
+
+
+@require_POST
+@login_required
+def subject_field_guide_add(request: HttpRequest, subject_id: int) -> HttpResponse:
+    """An admin's one click: a gold subject's views join its class's field guide."""
+    if not has_role(request.user, ADMIN):
+        raise PermissionDenied("Only admins may add field-guide examples.")
+    subject = selectors.subject_get(subject_id=subject_id)
+    if subject is None:
+        raise Http404("no such glitch")
+    try:
+        added = services.glitch_class_example_from_subject(subject=subject)
+    except ValidationError as error:
+        messages.error(request, "; ".join(error.messages))
+    else:
+        where = f"the {class_display_name(subject.gold_label.name)} field guide"
+        messages.success(
+            request,
+            f"Added to {where} ({added} images)." if added else f"Already in {where}.",
+        )
+    return redirect("labeling:subject_detail", subject_id=subject_id)

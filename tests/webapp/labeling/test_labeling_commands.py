@@ -72,7 +72,9 @@ def test_seed_demo_is_idempotent_and_makes_the_three_accounts(glitch_dir, settin
     assert admin.is_superuser and admin.check_password("pw123")
     assert User.objects.get(username="reviewer").groups.filter(name="reviewer").exists()
     assert not User.objects.get(username="volunteer").is_staff
-    assert GlitchClassExample.objects.count() == 2  # one Blip, one Whistle: not twice
+    # One Blip and one Whistle glitch, every duration of each (8 images): not twice.
+    assert GlitchClassExample.objects.count() == 8
+    assert GlitchClassExample.objects.values("glitch_id").distinct().count() == 2
 
 
 def test_seed_demo_refuses_outside_debug(settings):

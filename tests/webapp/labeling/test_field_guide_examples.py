@@ -1,0 +1,161 @@
+"""The field guide ships real Gravity Spy examples: seed_demo fills it from the package,
+every duration of an example glitch is kept, admins add gold subjects in one click, and
+simulated examples say so."""
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import reverse
+from webapp_factories import SubjectFactory, UserFactory, gold_subject, tiny_png
+
+from ml.classes import CANONICAL_CLASSES
+from webapp.accounts.roles import ADMIN, REVIEWER
+from webapp.labeling.models import GlitchClass, GlitchClassExample, VolunteerProfile
+
+pytestmark = pytest.mark.django_db
+
+SHIPPED = Path(django_settings.BASE_DIR) / "webapp" / "labeling" / "field_guide_examples"
+
+
+def seed(**options):
+    out = StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def user_in(role: str, username: str):
+    user = UserFactory(username=username)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def test_the_package_ships_a_golden_example_of_every_class_small_and_credited():
+    classes = [info.name for info in CANONICAL_CLASSES]
+    for name in classes:
+        golden = list((SHIPPED / name).glob("golden-*.jpg"))
+        assert len(golden) == 1, name
+    files = list(SHIPPED.glob("*/*.jpg"))
+    assert sum(f.stat().st_size for f in files) < 6_000_000  # the repository stays small
+    notice = (Path(django_settings.BASE_DIR) / "docs" / "data_notice.md").read_text()
+    for credit in ("CC BY 4.0", "10.5281/zenodo.1476551", "064003", "Bahaadini"):
+        assert credit in notice
+
+
+def test_seed_demo_fills_the_guide_from_the_shipped_folder_with_every_duration(settings):
+    settings.DEBUG = True
+    assert settings.GLITCHLAB_FIELD_GUIDE_DIR == SHIPPED  # no ../shared needed
+    out = seed()
+    assert "field guide: 70 new example images" in out
+    for name in [info.name for info in CANONICAL_CLASSES]:
+        assert GlitchClassExample.objects.filter(glitch_class__name=name).exists(), name
+    blip = GlitchClassExample.objects.filter(glitch_class__name="Blip")
+    assert blip.values("glitch_id").distinct().count() == 3  # golden + two real glitches
+    real = blip.exclude(glitch_id__startswith="golden")
+    assert sorted(set(real.values_list("duration", flat=True))) == [0.5, 1.0, 2.0, 4.0]
+    # One primary image per example glitch (the 1 s view), none simulated.
+    assert blip.filter(primary=True).count() == 3
+    assert set(real.filter(primary=True).values_list("duration", flat=True)) == {1.0}
+    assert not GlitchClassExample.objects.filter(simulated=True).exists()
+    assert "field guide: 0 new example images" in seed()  # idempotent
+
+
+def test_the_guide_page_shows_examples_durations_and_the_credit(client, settings):
+    settings.DEBUG = True
+    seed()
+    settings.DEBUG = False
+    page = client.get(reverse("labeling:field_guide")).content.decode()
+    assert "No example image yet." not in page
+    assert "CC BY 4.0" in page and "10.5281/zenodo.1476551" in page
+    assert "all durations (4)" in page
+    assert "Koi Fish" in page and "Koi_Fish example" not in page  # names without underscores
+
+
+def test_the_label_page_drawer_gets_one_picture_per_example(client, settings):
+    settings.DEBUG = True
+    seed()
+    settings.DEBUG = False
+    client.force_login(UserFactory(username="vera"))
+    classes = client.get(reverse("api-classes")).json()
+    blip = next(c for c in classes if c["name"] == "Blip")
+    assert len(blip["examples"]) == 3  # golden + two glitches, not 9 images
+
+
+def test_seed_demo_makes_an_expert_at_the_top_level(settings):
+    settings.DEBUG = True
+    out = seed(password="pw")
+    assert "expert" in out
+    expert = VolunteerProfile.objects.get(user__username="expert")
+    assert expert.level == len(settings.GLITCHLAB_LEVELS)
+    assert VolunteerProfile.objects.get(user__username="volunteer").level == 1
+    assert expert.user.groups.filter(name="volunteer").exists() and not expert.user.is_staff
+
+
+def test_an_admin_adds_a_gold_subject_in_one_click(client):
+    subject = gold_subject("Whistle", source="real-set")
+    admin = user_in(ADMIN, "ada")
+    client.force_login(admin)
+    page = client.get(reverse("labeling:subject_detail", args=[subject.pk])).content.decode()
+    assert 'data-testid="field-guide-add"' in page
+    url = reverse("labeling:subject_field_guide_add", args=[subject.pk])
+    response = client.post(url, follow=True)
+    assert "Added to the Whistle field guide (4 images)." in response.content.decode()
+    added = GlitchClassExample.objects.filter(glitch_class__name="Whistle")
+    assert added.count() == 4 and added.filter(primary=True).get().duration == 1.0
+    assert not added.filter(simulated=True).exists()
+    # The file names and captions do not name the gold subject (volunteers see the guide).
+    for example in added:
+        assert subject.external_id not in example.image.name + example.caption
+        assert f"subject-{subject.pk}" not in example.image.name
+    client.post(url)
+    assert added.count() == 4  # a second click adds nothing
+
+
+def test_an_example_from_the_simulator_is_marked_simulated(client, settings):
+    settings.GLITCHLAB_SIMULATED_SOURCES = ["demo-gold"]
+    subject = gold_subject("Blip", source="demo-gold")
+    client.force_login(user_in(ADMIN, "ada"))
+    client.post(reverse("labeling:subject_field_guide_add", args=[subject.pk]))
+    assert GlitchClassExample.objects.filter(glitch_class__name="Blip", simulated=True).count() == 4
+    page = client.get(reverse("labeling:field_guide")).content.decode()
+    assert 'data-testid="simulated"' in page
+
+
+def test_only_admins_add_examples_and_only_from_gold(client):
+    subject = gold_subject("Blip")
+    url = reverse("labeling:subject_field_guide_add", args=[subject.pk])
+    for user in (UserFactory(username="vera"), user_in(REVIEWER, "rita")):
+        client.force_login(user)
+        assert client.post(url).status_code == 403
+        page = client.get(reverse("labeling:subject_detail", args=[subject.pk])).content.decode()
+        assert 'data-testid="field-guide-add"' not in page
+    client.logout()
+    assert client.post(url).status_code == 302  # to the login page
+    pool = SubjectFactory()
+    client.force_login(user_in(ADMIN, "ada"))
+    response = client.post(
+        reverse("labeling:subject_field_guide_add", args=[pool.pk]), follow=True
+    )
+    assert "only a gold subject" in response.content.decode()
+    assert not GlitchClassExample.objects.exists()
+
+
+def test_an_image_file_that_is_not_an_image_is_refused(tmp_path):
+    from django.core.exceptions import ValidationError
+
+    from webapp.labeling.services import glitch_class_example_add_glitch
+
+    good, bad = tmp_path / "g_1.0.png", tmp_path / "g_2.0.png"
+    good.write_bytes(tiny_png())
+    bad.write_bytes(b"not a png")
+    with pytest.raises(ValidationError):
+        glitch_class_example_add_glitch(
+            glitch_class=GlitchClass.objects.get(name="Blip"),
+            glitch_id="g",
+            views={1.0: good, 2.0: bad},
+            caption="x",
+        )
+    assert not GlitchClassExample.objects.exists()  # all of a glitch, or nothing

@@ -1,0 +1,48 @@
+"""Template filters every page shares: how a class name and a moment in time are shown.
+
+{% load glitchlab %} then {{ name|class_name }} ("Koi_Fish" -> "Koi Fish") and
+{{ moment|when }} (a <time> element: "3 minutes ago", the exact UTC time on hover).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timesince import timesince, timeuntil
+
+from webapp.labeling.models import class_display_name
+
+register = template.Library()
+
+
+@register.filter
+def class_name(name: object) -> str:
+    """A class name as people read it: underscores as spaces (the stored name is unchanged)."""
+    return class_display_name(str(name)) if name else ""
+
+
+@register.filter
+def when(moment: datetime | str | None) -> SafeString | str:
+    """A datetime (or an ISO string, as the dashboard's JSON state holds them) as a relative
+    time in a <time> element whose title is the exact UTC time; empty for None."""
+    if isinstance(moment, str):
+        moment = parse_datetime(moment)
+    if moment is None:
+        return ""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.utc)
+    now = timezone.now()
+    relative = (
+        f"{timesince(moment, now, depth=1)} ago"
+        if moment <= now
+        else (f"in {timeuntil(moment, now, depth=1)}")
+    )
+    exact = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), exact, relative
+    )
