@@ -5,6 +5,12 @@ in .txt/.npy with --sample-rate and --gps-start), whitens a stretch around each 
 with an ASD estimated from the data (gwpy), runs ONE Q-scan per trigger (per-row median
 normalisation, as Gravity Spy) and writes the four windows in the simulator's layout:
 OUT/<label>/<ifo>_<id>_spectrogram_<dur>.png plus OUT/manifest.csv.
+
+The manifest also carries each trigger's metadata under Gravity Spy's names (ml.metadata):
+ifo, gps_time (its event_time), channel, and what the scan measures of its loudest tile:
+peak_frequency, central_freq, bandwidth, glitch_duration, snr and q_value. One tile is
+not Omicron's cluster of tiles: central_freq is the tile's frequency (the peak's), and
+bandwidth and duration are the tile's, as gwpy's QPlane.table reports them.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import numpy as np
 
 from ml.data import MANIFEST_COLUMNS
 from ml.errors import UserError
+from ml.metadata import MANIFEST_NAMES
 
 SCAN_RATE = 8192.0  # Hz: data are resampled to this (>= 8192 keeps 2048 Hz on the plot)
 HALF_STRETCH = 4.0  # s: the Q-scan sees trigger +- 4 s (the 4 s window plus margins)
@@ -30,10 +37,15 @@ UNLABELLED = "unlabelled"  # folder of triggers that come without a label
 SCAN_COLUMNS = (
     *MANIFEST_COLUMNS,  # what ml.data reads; the rest describes the scan
     "ifo",
-    "gps_time",
+    MANIFEST_NAMES["event_time"],
+    "channel",
     "peak_frequency",
+    "central_freq",
+    "bandwidth",
+    MANIFEST_NAMES["duration"],
     "peak_energy",
     "snr",
+    "q_value",
     "q_plane",
     "sample_rate",
     "source",
@@ -166,6 +178,7 @@ def scan(
     elif rate > SCAN_RATE:
         strain = strain.resample(SCAN_RATE)
     detector = ifo or _ifo_of(strain) or "H1"
+    channel_name = channel or _channel_of(strain)
     triggers = read_triggers(Path(times_path), strain_file.name)
     out = Path(out_dir)
     rows: list[dict[str, str]] = []
@@ -191,6 +204,9 @@ def scan(
             styles=[style],
             norm="median",
         )
+        bandwidth, tile_duration = loudest_tile(
+            peak["peak_frequency"], peak["q_plane"], stretch=data.size / scan_rate, rate=scan_rate
+        )
         folder = trig.label or UNLABELLED
         for (_, duration), image in images.items():
             rel = Path(folder) / image_name(detector, trig.id, duration)
@@ -203,9 +219,14 @@ def scan(
                     "path": rel.as_posix(),
                     "ifo": detector,
                     "gps_time": f"{trig.gps:.4f}",
+                    "channel": channel_name,
                     "peak_frequency": f"{peak['peak_frequency']:.6g}",
+                    "central_freq": f"{peak['peak_frequency']:.6g}",
+                    "bandwidth": f"{bandwidth:.6g}",
+                    "glitch_duration": f"{tile_duration:.6g}",
                     "peak_energy": f"{peak['peak_energy']:.6g}",
                     "snr": f"{(2 * peak['peak_energy']) ** 0.5:.6g}",
+                    "q_value": f"{peak['q_plane']:.6g}",
                     "q_plane": f"{peak['q_plane']:.6g}",
                     "sample_rate": f"{scan_rate:g}",
                     "source": strain_file.name,
@@ -223,6 +244,27 @@ def scan(
         writer.writeheader()
         writer.writerows(rows)
     return manifest
+
+
+def loudest_tile(frequency: float, q: float, *, stretch: float, rate: float) -> tuple[float, float]:
+    """(bandwidth in Hz, duration in s) of the Q-transform tile at `frequency` Hz in the
+    plane of quality `q`, over `stretch` s sampled at `rate` Hz: the values gwpy's
+    QPlane.table gives that tile (bandwidth 2 sqrt(pi) f / Q; duration the row's tile
+    spacing), with the tiling ml.synth.render.q_scan used."""
+    from gwpy.signal.qtransform import QTiling
+
+    from ml.synth.render import FMAX, FMIN, QRANGE
+
+    tiling = QTiling(stretch, rate, qrange=QRANGE, frange=(FMIN, FMAX))
+    plane = min(tiling, key=lambda p: abs(float(p.q) - q))
+    row = min(plane, key=lambda r: abs(float(r.frequency) - frequency))
+    return float(row.bandwidth), stretch / int(row.ntiles)
+
+
+def _channel_of(strain: Any) -> str:
+    """The strain's channel name when the file names one (a GWF channel), else ""."""
+    name = str(getattr(strain, "channel", "") or getattr(strain, "name", "") or "")
+    return name if ":" in name else ""
 
 
 def _ifo_of(strain: Any) -> str | None:

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from ml import data
 from ml.classes import CANONICAL_NAMES
 from ml.errors import UserError
+from ml.metadata import tile_bandwidth
 from ml.synth import render
 from ml.synth.noise import colour, whiten_design
 from ml.synth.waveforms import NEW_CLASS_NAMES, WAVEFORMS, Context, Glitch
@@ -42,6 +43,7 @@ MANIFEST_COLUMNS = (
     "gps_time",
     "snr",
     "central_frequency",
+    "bandwidth",  # of the loudest Q tile (ml.metadata.tile_bandwidth), as Gravity Spy's
     "peak_frequency",
     "peak_energy",
     "q",
@@ -180,6 +182,7 @@ def make_glitch(
         "gps_time": f"{sim.gps_time:.3f}",
         "snr": _fmt(g.snr),
         "central_frequency": _fmt(g.central_frequency),
+        "bandwidth": _fmt(tile_bandwidth(peak["peak_frequency"], peak["q_plane"])),
         "peak_frequency": _fmt(peak["peak_frequency"]),
         "peak_energy": _fmt(peak["peak_energy"]),
         "q": _fmt(g.q),
