@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,76 @@ def evaluate(
     """Predict uint8 (N, 3, S, S) images with `model` and score them (evaluate_predictions)."""
     probs = predict_proba(model, images, batch_size=batch_size)
     return evaluate_predictions(probs, true_labels, model.class_names, ids=ids, files=files)
+
+
+def right_by_id(report: dict[str, Any], ids: Sequence[str]) -> list[bool]:
+    """Per sample id, in `ids` order: did the model of this report (evaluate_predictions,
+    called with ids) get it right. The input of a paired comparison (mcnemar_exact)."""
+    wrong = {str(m["id"]) for m in report.get("misclassified", [])}
+    return [str(i) not in wrong for i in ids]
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Two models scored on the same N samples: McNemar's exact test on the samples where
+    exactly one of them is right (the concordant ones say nothing about which is better)."""
+
+    n: int  # samples both models were scored on
+    a_only: int  # samples model a gets right and model b wrong
+    b_only: int  # samples model b gets right and model a wrong
+    p_value: float  # two-sided exact binomial test of a_only vs b_only (1.0 with none)
+    alpha: float  # the significance level asked for
+    min_discordant: int  # fewest disagreements whose most lopsided split reaches alpha
+
+    @property
+    def discordant(self) -> int:
+        return self.a_only + self.b_only
+
+    @property
+    def decidable(self) -> bool:
+        """False: even if one model won every disagreement, p would stay above alpha."""
+        return self.discordant >= self.min_discordant
+
+    @property
+    def significant(self) -> bool:
+        return self.decidable and self.p_value <= self.alpha
+
+
+def mcnemar_exact(
+    a_correct: Sequence[bool] | np.ndarray,
+    b_correct: Sequence[bool] | np.ndarray,
+    *,
+    alpha: float = 0.05,
+) -> PairedComparison:
+    """Compare two models on the same samples: (N,) bool "right" of each, same order.
+
+    The exact (binomial) form of McNemar's test: under "equally good", each of the d
+    disagreements goes to either model with probability 1/2. With few disagreements no
+    split can be significant (d < 6 at alpha 0.05); `decidable` says so.
+    """
+    from scipy.stats import binomtest
+
+    a = np.asarray(a_correct, dtype=bool)
+    b = np.asarray(b_correct, dtype=bool)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"paired comparison needs two (N,) arrays, got {a.shape} and {b.shape}")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    a_only, b_only = int((a & ~b).sum()), int((b & ~a).sum())
+    d = a_only + b_only
+    p_value = float(binomtest(a_only, d, 0.5).pvalue) if d else 1.0
+    # The most lopsided split of d pairs has p = 2 * 0.5**d (capped at 1).
+    min_discordant = 1
+    while min(1.0, 2.0 * 0.5**min_discordant) > alpha:
+        min_discordant += 1
+    return PairedComparison(
+        n=int(a.size),
+        a_only=a_only,
+        b_only=b_only,
+        p_value=min(p_value, 1.0),
+        alpha=alpha,
+        min_discordant=min_discordant,
+    )
 
 
 def plot_confusion(report: dict[str, Any], path: str | Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,7 @@ fail_row_when_task_fails(
 
 
 def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
+    from ml.evaluate import right_by_id
     from ml.model import git_commit, library_versions
     from ml.train import TrainConfig, class_names_of, train
 
@@ -167,7 +169,8 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         services.training_run_mark_cancelled(run_id=run_id)
         return {"run_id": run_id, "status": "cancelled"}
     reporter.publish({"phase": "gate", "fraction": 0.97}, force=True)
-    baseline_top1, baseline_id = _active_model_top1(val_samples, config.device, run_id)
+    baseline = _active_model_scores(val_samples, config.device, run_id)
+    val_ids = [str(s.id) for s in val_samples]
     version = services.training_run_succeed(
         run_id=run_id,
         outcome=services.TrainOutcome(
@@ -181,8 +184,10 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
             library_versions=library_versions(),
             seconds=result.seconds,
             images_per_second=result.images_per_second,
-            baseline_top1=baseline_top1,
-            baseline_version_id=baseline_id,
+            baseline_top1=baseline.top1,
+            baseline_version_id=baseline.version_id,
+            candidate_correct=right_by_id(result.metrics, val_ids),
+            baseline_correct=right_by_id(baseline.report, val_ids) if baseline.report else None,
         ),
     )
     services.training_run_log(
@@ -199,15 +204,21 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     }
 
 
-def _active_model_top1(
-    val_samples: list[Any], device: str, run_id: int
-) -> tuple[float | None, int | None]:
-    """The active model's top-1 on this run's validation set (the gate's baseline)."""
+@dataclass(frozen=True)
+class _Baseline:
+    version_id: int | None = None  # the active model, if any
+    report: dict[str, Any] | None = None  # its ml.evaluate report on this validation set
+    top1: float | None = None
+
+
+def _active_model_scores(val_samples: list[Any], device: str, run_id: int) -> _Baseline:
+    """The active model scored on this run's validation set, glitch by glitch: the gate
+    compares the new model with it pair by pair (webapp.modeling.gate)."""
     active = selectors.model_version_active()
     if active is None:
-        return None, None
+        return _Baseline()
     if not val_samples:
-        return None, active.pk
+        return _Baseline(version_id=active.pk)
     from ml.encoding import encode_samples
     from ml.evaluate import evaluate
     from ml.model import load_model
@@ -217,13 +228,18 @@ def _active_model_top1(
         images = encode_samples(
             val_samples, loaded.encoding, loaded.image_size, workers=1, cache_dir=encode_cache_dir()
         )
-        report = evaluate(loaded, images, [str(s.label) for s in val_samples])
+        report = evaluate(
+            loaded,
+            images,
+            [str(s.label) for s in val_samples],
+            ids=[str(s.id) for s in val_samples],
+        )
     except Exception as exc:  # a missing checkpoint must not lose the new model
         services.training_run_log(
             run_id=run_id, line=f"could not score the active model {active.name}: {exc}"
         )
-        return None, active.pk
-    return float(report["top1"]), active.pk
+        return _Baseline(version_id=active.pk)
+    return _Baseline(version_id=active.pk, report=report, top1=float(report["top1"]))
 
 
 @app.task

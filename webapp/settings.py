@@ -331,9 +331,17 @@ GLITCHLAB_RETRAIN_MIN_NEW_LABELS = env_int("GLITCHLAB_RETRAIN_MIN_NEW_LABELS", 2
 GLITCHLAB_HEARTBEAT_EVERY_S = env_float("GLITCHLAB_HEARTBEAT_EVERY_S", 10.0)
 GLITCHLAB_HEARTBEAT_TIMEOUT_S = env_float("GLITCHLAB_HEARTBEAT_TIMEOUT_S", 300.0)
 GLITCHLAB_REAPER_EVERY_S = env_float("GLITCHLAB_REAPER_EVERY_S", 60.0)
-# Gate: a new model is promoted only if its validation top-1 is at least the active
-# model's minus this margin (0.0: never worse).
-GLITCHLAB_PROMOTE_MARGIN = env_float("GLITCHLAB_PROMOTE_MARGIN", 0.0)
+# Gate (webapp/modeling/gate.py): the new and the active model are compared on the same
+# validation glitches with McNemar's exact test at this level; the new one fails only if
+# significantly worse, and is left to an admin when too few glitches tell them apart.
+GLITCHLAB_GATE_ALPHA = env_float("GLITCHLAB_GATE_ALPHA", 0.05)
+if "GLITCHLAB_PROMOTE_MARGIN" in os.environ:
+    # A top-1 margin has no meaning for a paired test: ignoring it would hide that.
+    raise ImproperlyConfigured(
+        "GLITCHLAB_PROMOTE_MARGIN is gone: the gate now compares the models pair by pair "
+        "(McNemar). Set GLITCHLAB_GATE_ALPHA (significance level; default 0.05) and remove "
+        "GLITCHLAB_PROMOTE_MARGIN."
+    )
 GLITCHLAB_AUTO_PROMOTE = env_bool("GLITCHLAB_AUTO_PROMOTE", True)
 # What a retrain trains (ml.train.TrainConfig fields); tests shrink these.
 GLITCHLAB_TRAIN_BACKBONE = env_str("GLITCHLAB_TRAIN_BACKBONE", "efficientnet_lite0")

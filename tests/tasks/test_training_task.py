@@ -44,3 +44,12 @@ def test_a_first_retrain_trains_promotes_scores_and_reroutes(tiny_settings, eage
     for subject in Subject.objects.filter(pk__in=open_ids):
         assert subject.priority > 0  # ranked by the new model
         assert subject.posterior  # the model counts as one vote
+
+    # A second retrain is gated against the first, glitch by glitch on the same 6
+    # validation glitches: far too few to tell two such models apart.
+    second = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+    candidate = ModelVersion.objects.get(training_run=second)
+    assert candidate.gate_comparison["n"] == 6, candidate.gate_reason
+    assert candidate.gate == ModelVersion.Gate.UNDECIDED
+    assert candidate.gate_reason.startswith("too few validation glitches to decide")
+    assert not candidate.activation_pending and ModelVersion.objects.get(pk=version.pk).is_active

@@ -76,3 +76,10 @@ def test_the_renamed_audit_vote_weight_is_refused_not_ignored(tmp_path):
         DEBUG="1", GLITCHLAB_VAR_DIR=str(tmp_path), GLITCHLAB_AUDIT_VOTE_WEIGHT="0.5"
     )
     assert result.returncode != 0 and "GLITCHLAB_AUDIT_MODEL_VOTES" in result.stderr
+
+
+def test_the_promote_margin_is_refused_now_that_the_gate_is_a_paired_test(tmp_path):
+    result = import_settings(
+        DEBUG="1", GLITCHLAB_VAR_DIR=str(tmp_path), GLITCHLAB_PROMOTE_MARGIN="0.02"
+    )
+    assert result.returncode != 0 and "GLITCHLAB_GATE_ALPHA" in result.stderr

@@ -92,8 +92,9 @@ class ModelVersion(models.Model):
 
     class Gate(models.TextChoices):
         PENDING = "pending"
-        PASSED = "passed"  # not worse than the active model on validation (within margin)
-        FAILED = "failed"
+        PASSED = "passed"  # not significantly worse than the active model (webapp.modeling.gate)
+        FAILED = "failed"  # significantly worse on the same validation glitches
+        UNDECIDED = "undecided"  # too few validation glitches to tell: an admin decides
 
     name = models.CharField(max_length=128, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -115,6 +116,9 @@ class ModelVersion(models.Model):
     library_versions = models.JSONField(default=dict, blank=True)
     gate = models.CharField(max_length=16, choices=Gate.choices, default=Gate.PENDING)
     gate_reason = models.CharField(max_length=300, blank=True)
+    # The paired comparison behind the verdict (ml.evaluate.PairedComparison as a dict:
+    # n, a_only = new model alone right, b_only = active alone right, p_value, alpha).
+    gate_comparison = models.JSONField(default=dict, blank=True)
     # Activation happens in two steps so that the old model serves until the new one is
     # ready: a request marks the version pending, the backlog is scored with it on the GPU
     # queue, and only then one transaction makes it active and re-routes every subject.

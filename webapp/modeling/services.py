@@ -11,7 +11,7 @@ and reaping of runs are the shared ones of webapp.jobs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from ml import active
 from webapp import jobs
 from webapp.labeling import config as labeling_config
 from webapp.labeling.models import Subject
-from webapp.modeling import selectors
+from webapp.modeling import gate, selectors
 from webapp.modeling.models import ModelVersion, Prediction, TrainingRun, WorkerBeat
 
 LOG_LIMIT = 200_000  # characters of a run's log kept in the database
@@ -196,11 +196,16 @@ class TrainOutcome:
     images_per_second: float
     baseline_top1: float | None  # the active model's top-1 on the same validation set
     baseline_version_id: int | None
+    # Per validation subject (val_subject_ids order): is the new model right, is the active
+    # one right (None: it could not be scored). The gate compares them pair by pair.
+    candidate_correct: list[bool]
+    baseline_correct: list[bool] | None
 
 
 def training_run_succeed(*, run_id: int, outcome: TrainOutcome) -> ModelVersion | None:
-    """Record a finished run: a new candidate ModelVersion, gated against the active one;
-    if it passes (and GLITCHLAB_AUTO_PROMOTE), its activation is requested."""
+    """Record a finished run: a new candidate ModelVersion, gated against the active one
+    (webapp.modeling.gate); if it passes (and GLITCHLAB_AUTO_PROMOTE), its activation is
+    requested. A failed or undecided gate leaves the choice to an admin."""
     with transaction.atomic():
         if not _finish(
             run_id,
@@ -224,36 +229,21 @@ def training_run_succeed(*, run_id: int, outcome: TrainOutcome) -> ModelVersion 
             code_version=outcome.code_version,
             library_versions=outcome.library_versions,
         )
-        passed, reason = gate_decide(
-            candidate_top1=val_top1,
-            baseline_top1=outcome.baseline_top1,
+        verdict = gate.gate_decide(
             has_active=outcome.baseline_version_id is not None,
-            margin=settings.GLITCHLAB_PROMOTE_MARGIN,
+            candidate_correct=outcome.candidate_correct if outcome.val_subject_ids else None,
+            baseline_correct=outcome.baseline_correct,
+            alpha=settings.GLITCHLAB_GATE_ALPHA,
         )
-        version.gate = ModelVersion.Gate.PASSED if passed else ModelVersion.Gate.FAILED
-        version.gate_reason = reason
-        version.save(update_fields=["gate", "gate_reason"])
-        if passed and settings.GLITCHLAB_AUTO_PROMOTE:
+        version.gate = verdict.gate
+        version.gate_reason = verdict.reason[:300]
+        version.gate_comparison = (
+            json_safe(asdict(verdict.comparison)) if verdict.comparison else {}
+        )
+        version.save(update_fields=["gate", "gate_reason", "gate_comparison"])
+        if version.gate == ModelVersion.Gate.PASSED and settings.GLITCHLAB_AUTO_PROMOTE:
             version = model_version_request_activation(version_id=version.pk)
     return version
-
-
-def gate_decide(
-    *, candidate_top1: float | None, baseline_top1: float | None, has_active: bool, margin: float
-) -> tuple[bool, str]:
-    """Promote only if not worse than the active model on validation, within `margin`."""
-    if not has_active:
-        return True, "no active model yet"
-    if candidate_top1 is None:
-        return False, "no validation subjects: promote by hand after checking the model"
-    if baseline_top1 is None:
-        return True, "the active model could not be scored on this validation set"
-    if candidate_top1 + margin >= baseline_top1:
-        return True, f"validation top-1 {candidate_top1:.4f} vs active {baseline_top1:.4f}"
-    return False, (
-        f"validation top-1 {candidate_top1:.4f} is worse than the active model's "
-        f"{baseline_top1:.4f} by more than the margin {margin:.4f}"
-    )
 
 
 def worker_beat(*, hostname: str, queues: Sequence[str], takes_gpu_jobs: bool) -> None:
