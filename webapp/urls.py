@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView
 
+from webapp import api_docs
 from webapp.health import healthz
 
 urlpatterns = [
@@ -14,6 +15,8 @@ urlpatterns = [
     path("accounts/", include("webapp.accounts.urls")),
     path("api/", include("webapp.labeling.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", api_docs.swagger_ui, name="api-docs"),
+    path("api/redoc/", api_docs.redoc, name="api-redoc"),
     path("modeling/", include("webapp.modeling.urls")),
     path("review/", include("webapp.review.urls")),
     path("", include("webapp.discovery.urls")),  # /discovery/ and /api/discovery/

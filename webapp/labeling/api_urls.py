@@ -1,7 +1,7 @@
 from django.urls import path
 
 from webapp.accounts.views import ObtainTokenView
-from webapp.labeling import api
+from webapp.labeling import api, api_exports
 
 urlpatterns = [
     path("token/", ObtainTokenView.as_view(), name="api-token"),
@@ -11,4 +11,6 @@ urlpatterns = [
     path("classifications/", api.classification_create, name="api-classification-create"),
     path("classifications/undo/", api.classification_undo, name="api-classification-undo"),
     path("progress/", api.progress, name="api-progress"),
+    path("exports/labels.csv", api_exports.labels_csv, name="api-labels-csv"),
+    path("exports/labels.json", api_exports.labels_json, name="api-labels-json"),
 ]

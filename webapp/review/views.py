@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.accounts.roles import ADMIN, has_role, is_reviewer
-from webapp.labeling.models import GlitchClass
+from webapp.labeling.models import GlitchClass, class_display_name
 from webapp.review import selectors, services
 from webapp.review.admin import label_changes_csv
 from webapp.review.models import AuditRun, Verdict
@@ -44,15 +44,24 @@ def queue(request: HttpRequest) -> HttpResponse:
     suspect = selectors.suspect_next(reviewer=request.user)
     if suspect is not None:
         return redirect("review:suspect", suspect_id=suspect.pk)
+    latest = selectors.audit_run_latest()
     return render(
         request,
         "review/empty.html",
         {
-            "latest": selectors.audit_run_latest(),
+            "latest": latest,
             "live": selectors.audit_run_live(),
             "is_admin": has_role(request.user, ADMIN),
+            "can_audit": _may_start_audit(request.user, latest),
         },
     )
+
+
+def _may_start_audit(user: Any, latest: AuditRun | None) -> bool:
+    """Admins start audits at any time; a reviewer may start the first one, so that a fresh
+    install's review page is not a dead end ("No audit has finished yet.") until the beat's
+    schedule runs. Later audits (GPU time) stay the schedule's and the admins' call."""
+    return has_role(user, ADMIN) or latest is None
 
 
 @require_GET
@@ -82,7 +91,7 @@ def suspect(request: HttpRequest, suspect_id: int) -> HttpResponse:
 def verdict(request: HttpRequest, suspect_id: int) -> HttpResponse:
     decision = request.POST.get("decision", "")
     try:
-        services.verdict_record(
+        recorded = services.verdict_record(
             suspect_id=suspect_id,
             reviewer=request.user,
             decision=decision,
@@ -96,7 +105,20 @@ def verdict(request: HttpRequest, suspect_id: int) -> HttpResponse:
         return redirect("review:suspect", suspect_id=suspect_id)
     except services.Suspect.DoesNotExist:
         raise Http404("no such suspect") from None
+    else:
+        messages.success(request, _verdict_said(recorded))
     return redirect("review:queue")
+
+
+def _verdict_said(verdict: Verdict) -> str:
+    """The confirmation after a verdict: what was decided on which glitch."""
+    glitch = verdict.subject.external_id
+    before = class_display_name(verdict.label_before)
+    if verdict.decision == Verdict.Decision.RELABEL:
+        return f"Saved: {glitch} relabelled {before} to {class_display_name(verdict.label_after)}."
+    if verdict.decision == Verdict.Decision.AGREE:
+        return f"Saved: {glitch} stays {before}."
+    return f"Saved: {glitch} marked unsure; its label stays {before}."
 
 
 @require_GET
@@ -108,8 +130,8 @@ def changes_csv(request: HttpRequest) -> HttpResponse:
 @require_POST
 @reviewer_required
 def audit_now(request: HttpRequest) -> HttpResponse:
-    if not has_role(request.user, ADMIN):
-        return HttpResponse("Only admins may start an audit.", status=403)
+    if not _may_start_audit(request.user, selectors.audit_run_latest()):
+        return HttpResponse("Only admins may start another audit.", status=403)
     try:
         run = services.audit_run_request(trigger=AuditRun.Trigger.ADMIN, requested_by=request.user)
         if run.status == AuditRun.Status.FAILED:

@@ -1,0 +1,156 @@
+"""The labels export (/api/exports/labels.csv and .json): streamed, Gravity Spy's columns
+plus posterior, votes and the model's top class, and what each role may take away."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.urls import reverse
+from rest_framework.test import APIClient
+from webapp_factories import SubjectFactory, UserFactory, active_prediction, glitch_class
+
+from webapp.accounts.roles import ADMIN, REVIEWER
+from webapp.labeling import exports
+from webapp.labeling.models import Classification, Subject
+
+pytestmark = pytest.mark.django_db
+
+
+def user_in(role, username):
+    user = UserFactory(username=username)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+@pytest.fixture
+def glitches():
+    """A retired pool glitch with votes and a prediction, an open one, a gold one."""
+    retired = SubjectFactory(
+        external_id="H1_retired01",
+        ifo="H1",
+        gps_time=1126259462.4,
+        status=Subject.Status.RETIRED,
+        retired_label=glitch_class("Whistle"),
+        posterior={"Whistle": 0.95, "Blip": 0.05},
+        views=2,
+        n_votes=2,
+        images=(),
+    )
+    for name in ("v1", "v2"):
+        Classification.objects.create(
+            volunteer=UserFactory(username=name),
+            subject=retired,
+            glitch_class=glitch_class("Whistle"),
+        )
+    prediction = active_prediction(retired, {"Whistle": 0.8, "Blip": 0.2})
+    prediction.confidence = 0.8
+    prediction.save()
+    open_one = SubjectFactory(external_id="L1_open00001", ifo="L1", images=())
+    gold = SubjectFactory(
+        external_id="H1_gold00001",
+        role=Subject.Role.GOLD,
+        gold_label=glitch_class("Blip"),
+        images=(),
+    )
+    return retired, open_one, gold
+
+
+def body(response) -> str:
+    assert response.streaming  # never built in memory as one string
+    return b"".join(response.streaming_content).decode()
+
+
+def test_csv_has_gravity_spy_columns_posterior_votes_and_the_model(client, glitches):
+    retired, _, _ = glitches
+    client.force_login(user_in(REVIEWER, "rita"))
+    response = client.get(reverse("api-labels-csv"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(body(response))))
+    assert list(rows[0]) == exports.COLUMNS
+    row = next(r for r in rows if r["gravityspy_id"] == "H1_retired01")
+    assert row["subject_id"] == str(retired.pk) and row["ifo"] == "H1"
+    assert float(row["event_time"]) == pytest.approx(1126259462.4)
+    assert row["label"] == "Whistle" and row["retired"] == "True" and row["status"] == "retired"
+    assert json.loads(row["votes"]) == {"Whistle": 2}
+    assert json.loads(row["posterior"]) == {"Blip": 0.05, "Whistle": 0.95}
+    assert row["ml_label"] == "Whistle" and float(row["ml_confidence"]) == 0.8
+
+
+def test_json_rows_match_and_reviewers_see_every_glitch(client, glitches):
+    client.force_login(user_in(ADMIN, "ada"))
+    rows = json.loads(body(client.get(reverse("api-labels-json"))))
+    assert {r["gravityspy_id"] for r in rows} == {"H1_retired01", "L1_open00001", "H1_gold00001"}
+    gold = next(r for r in rows if r["role"] == "gold")
+    assert gold["label"] == "Blip" and gold["retired"] is False
+    assert set(rows[0]) == set(exports.COLUMNS)
+    only_retired = json.loads(body(client.get(reverse("api-labels-json") + "?retired=1")))
+    assert [r["gravityspy_id"] for r in only_retired] == ["H1_retired01"]
+
+
+def test_volunteers_get_only_retired_pool_glitches(client, glitches):
+    """Gold answers and open glitches' votes stay hidden: they would let a volunteer game
+    the queue and their level."""
+    client.force_login(UserFactory(username="vera"))
+    for name in ("api-labels-csv", "api-labels-json"):
+        text = body(client.get(reverse(name)))
+        assert "H1_retired01" in text
+        assert "H1_gold00001" not in text and "L1_open00001" not in text
+
+
+def test_anonymous_callers_are_refused(client, glitches):
+    for name in ("api-labels-csv", "api-labels-json"):
+        response = client.get(reverse(name))
+        assert response.status_code in (401, 403)
+        assert b"H1_retired01" not in response.content
+
+
+def test_a_token_client_asking_for_csv_gets_it():
+    api = APIClient()
+    api.force_authenticate(user_in(REVIEWER, "rita"))
+    response = api.get(reverse("api-labels-csv"), HTTP_ACCEPT="text/csv")
+    assert response.status_code == 200
+    assert body(response).splitlines()[0].startswith("subject_id,gravityspy_id,ifo,event_time")
+
+
+def queries_while_reading(response) -> tuple[int, str]:
+    """The statements run while the stream is read (counted by a wrapper: the test client's
+    streaming response resets connection.queries half way)."""
+    statements = []
+
+    def count(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        text = body(response)
+    return len(statements), text
+
+
+def test_the_export_reads_in_chunks_with_a_fixed_number_of_queries_per_chunk(
+    client, glitches, monkeypatch
+):
+    """100k subjects must not load at once: rows come CHUNK at a time, each chunk's votes
+    and predictions in one query each, so the query count grows with chunks, not rows."""
+    client.force_login(user_in(REVIEWER, "rita"))
+    for i in range(7):
+        SubjectFactory(external_id=f"H1_more{i:05d}", images=())
+    client.get(reverse("api-labels-json")).getvalue()  # the class table is cached now
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    small, text = queries_while_reading(client.get(reverse("api-labels-json")))
+    assert len(json.loads(text)) == 10
+    monkeypatch.setattr(exports, "CHUNK", 5)
+    large, _ = queries_while_reading(client.get(reverse("api-labels-json")))
+    # 5 chunks of 2 vs 2 chunks of 5: two more queries (votes, predictions) per extra chunk,
+    # and none per row.
+    assert small - large == 2 * (5 - 2)
+    assert large == 2 + 2 * 2  # the active model, the subjects, then per chunk
+
+
+def test_reviewers_find_the_export_links_on_the_review_page(client):
+    client.force_login(user_in(REVIEWER, "rita"))
+    page = client.get(reverse("review:queue")).content.decode()
+    assert reverse("api-labels-csv") in page and reverse("api-labels-json") in page

@@ -1,0 +1,90 @@
+"""The labels export over the API (token or session): /api/exports/labels.csv and .json,
+streamed (webapp.labeling.exports says what each role sees)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.decorators import api_view, permission_classes, renderer_classes
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+
+from webapp.labeling import exports
+
+_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", exports.as_csv),
+    "json": ("application/json", exports.as_json),
+}
+
+
+class _CSVRenderer(BaseRenderer):
+    """Lets a client that asks for text/csv through content negotiation (the body is the
+    view's own stream); an error's detail comes back as one line of text."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):
+        return str(data.get("detail", data) if isinstance(data, dict) else data).encode()
+
+
+_RETIRED = OpenApiParameter(
+    "retired",
+    OpenApiTypes.BOOL,
+    description="only retired glitches (reviewers; volunteers only ever get retired ones)",
+)
+_WHO = "Volunteers get retired pool glitches only; reviewers and admins every glitch."
+
+
+@extend_schema(
+    parameters=[_RETIRED],
+    responses={
+        (200, "text/csv"): OpenApiResponse(
+            OpenApiTypes.STR, description=f"columns: {', '.join(exports.COLUMNS)}. {_WHO}"
+        ),
+        401: OpenApiResponse(description="not logged in"),
+    },
+)
+@api_view(["GET"])
+@renderer_classes([JSONRenderer, _CSVRenderer])
+@permission_classes([IsAuthenticated])
+def labels_csv(request: Request) -> StreamingHttpResponse:
+    """Every glitch's label, votes, posterior and the active model's top class as CSV
+    (dict columns as JSON), streamed."""
+    return _stream(request, "csv", "text/csv; charset=utf-8", exports.as_csv)
+
+
+@extend_schema(
+    parameters=[_RETIRED],
+    responses={
+        (200, "application/json"): OpenApiResponse(
+            OpenApiTypes.OBJECT, description=f"a JSON array of rows (the CSV's columns). {_WHO}"
+        ),
+        401: OpenApiResponse(description="not logged in"),
+    },
+)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def labels_json(request: Request) -> StreamingHttpResponse:
+    """The same rows as a JSON array, streamed."""
+    return _stream(request, "json", "application/json", exports.as_json)
+
+
+def _stream(
+    request: Request, extension: str, content_type: str, encode: Callable[..., Iterator[str]]
+) -> StreamingHttpResponse:
+    retired_only = request.query_params.get("retired", "").lower() in ("1", "true", "yes")
+    subjects = exports.subjects_exportable(viewer=request.user, retired_only=retired_only)
+    response = StreamingHttpResponse(
+        encode(exports.label_rows(subjects)), content_type=content_type
+    )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="glitchlab-labels-{stamp}.{extension}"'
+    return response

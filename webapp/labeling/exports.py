@@ -1,0 +1,181 @@
+"""The labels export: one row per glitch with Gravity Spy's columns (id, detector, event
+time, metadata, label) plus our consensus (posterior, votes, retired) and the active model's
+top class, as CSV or JSON, streamed.
+
+Rows are read CHUNK subjects at a time (a server-side cursor on PostgreSQL, .iterator), and
+each chunk's votes and predictions in one query each, so 100,000 subjects cost a few hundred
+queries and never sit in memory together.
+
+Who sees what: reviewers and admins every glitch (gold and validation included, with the
+known label); volunteers only retired pool glitches, the crowd's published answers (gold
+answers and open glitches' votes would let them game the queue and their level).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, QuerySet
+
+from webapp.accounts.roles import is_reviewer
+from webapp.labeling import config
+from webapp.labeling.models import Classification, Subject
+from webapp.modeling.models import ModelVersion, Prediction
+from webapp.modeling.selectors import model_version_active
+
+CHUNK = 1000
+
+# Gravity Spy's names where it has one (its metadata CSV: gravityspy_id, ifo, event_time,
+# channel, peak_frequency, central_freq, bandwidth, duration, snr, q_value, label), then ours.
+COLUMNS = [
+    "subject_id",
+    "gravityspy_id",
+    "ifo",
+    "event_time",
+    "channel",
+    "peak_frequency",
+    "central_freq",
+    "bandwidth",
+    "duration",
+    "snr",
+    "q_value",
+    "source",
+    "role",
+    "status",
+    "retired",
+    "label",  # the retired label (pool) or the known one (gold, validation)
+    "retired_at",
+    "views",
+    "n_votes",
+    "n_none_votes",
+    "votes",  # {class: count}
+    "posterior",  # {class: W}
+    "ml_label",
+    "ml_confidence",
+    "model_version",
+]
+_METADATA = ["channel", "peak_frequency", "central_freq", "bandwidth", "duration", "snr", "q_value"]
+
+
+def subjects_exportable(*, viewer: AbstractBaseUser, retired_only: bool = False) -> QuerySet:
+    """The subjects the viewer may export (see the module's docstring), in id order."""
+    subjects = Subject.objects.order_by("pk")
+    if not is_reviewer(viewer):
+        subjects = subjects.filter(role=Subject.Role.POOL, status=Subject.Status.RETIRED)
+    elif retired_only:
+        subjects = subjects.filter(status=Subject.Status.RETIRED)
+    return subjects
+
+
+def _chunks(subjects: QuerySet) -> Iterator[list[Subject]]:
+    chunk: list[Subject] = []
+    for subject in subjects.iterator(chunk_size=CHUNK):
+        chunk.append(subject)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def label_rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
+    """One dict per subject, COLUMNS in order; three queries per CHUNK subjects."""
+    model = model_version_active()
+    for chunk in _chunks(subjects):
+        ids = [s.pk for s in chunk]
+        votes: dict[int, dict[str, int]] = {}
+        counted = (
+            Classification.objects.filter(subject_id__in=ids)
+            .values_list("subject_id", "glitch_class_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for subject_id, class_pk, n in counted:
+            votes.setdefault(subject_id, {})[config.class_name(class_pk)] = n
+        predictions = _predictions(model, ids)
+        for subject in chunk:
+            yield _row(subject, votes.get(subject.pk, {}), predictions.get(subject.pk), model)
+
+
+def _predictions(model: ModelVersion | None, ids: list[int]) -> dict[int, tuple[str, float]]:
+    if model is None:
+        return {}
+    rows = Prediction.objects.filter(model_version=model, subject_id__in=ids).values_list(
+        "subject_id", "predicted_label", "confidence"
+    )
+    return {subject_id: (label, confidence) for subject_id, label, confidence in rows}
+
+
+def _row(
+    subject: Subject,
+    votes: dict[str, int],
+    prediction: tuple[str, float] | None,
+    model: ModelVersion | None,
+) -> dict[str, Any]:
+    return {
+        "subject_id": subject.pk,
+        "gravityspy_id": subject.external_id,
+        "ifo": subject.ifo,
+        "event_time": subject.gps_time,
+        **{name: getattr(subject, name, None) for name in _METADATA},
+        "source": subject.source,
+        "role": subject.role,
+        "status": subject.status,
+        "retired": subject.status == Subject.Status.RETIRED,
+        "label": _label(subject),
+        "retired_at": subject.retired_at.isoformat() if subject.retired_at else None,
+        "views": subject.views,
+        "n_votes": subject.n_votes,
+        "n_none_votes": subject.n_none_votes,
+        "votes": votes,
+        "posterior": subject.posterior,
+        "ml_label": prediction[0] if prediction else "",
+        "ml_confidence": prediction[1] if prediction else None,
+        "model_version": model.name if model and prediction else "",
+    }
+
+
+def _label(subject: Subject) -> str:
+    if subject.retired_label_id:
+        return config.class_name(subject.retired_label_id)
+    if subject.gold_label_id:
+        return config.class_name(subject.gold_label_id)
+    if subject.role == Subject.Role.VALIDATION:
+        return subject.source_label  # known, but kept out of the crowd's tables
+    return ""
+
+
+class _Line:
+    """A file-like csv.writer target that hands back what it was given."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def as_csv(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """CSV text, a header then one line per row; dict columns as JSON, None as empty."""
+    writer = csv.writer(_Line())
+    yield writer.writerow(COLUMNS)
+    for row in rows:
+        yield writer.writerow(
+            [
+                json.dumps(value, sort_keys=True)
+                if isinstance(value, dict)
+                else ("" if value is None else value)
+                for value in (row[name] for name in COLUMNS)
+            ]
+        )
+
+
+def as_json(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """A JSON array of the rows, one per line."""
+    yield "["
+    separator = "\n"
+    for row in rows:
+        yield separator + json.dumps(row)
+        separator = ",\n"
+    yield "\n]\n"
