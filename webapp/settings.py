@@ -234,13 +234,23 @@ GLITCHLAB_RETIRE_THRESHOLD = env_float("GLITCHLAB_RETIRE_THRESHOLD", 0.9)
 GLITCHLAB_RETIRE_MIN_VIEWS = env_int("GLITCHLAB_RETIRE_MIN_VIEWS", 2)
 GLITCHLAB_CLOSE_AT_VOTES = env_int("GLITCHLAB_CLOSE_AT_VOTES", 50)
 GLITCHLAB_NONE_VOTES_TO_DISCOVERY = env_int("GLITCHLAB_NONE_VOTES_TO_DISCOVERY", 3)
-# A volunteer with little gold history is trusted as if they had answered
-# GLITCHLAB_PRIOR_WEIGHT gold subjects of each class they choose with accuracy
-# GLITCHLAB_PRIOR_ALPHA; real gold answers then outweigh the prior quickly.
-GLITCHLAB_PRIOR_ALPHA = env_float("GLITCHLAB_PRIOR_ALPHA", 0.92)
+# A vote for a class weighs only once the volunteer has answered that class on
+# GLITCHLAB_MIN_GOLD_TO_WEIGH gold subjects (Gravity Spy: no weight without gold history).
+# Their answers are then trusted as if GLITCHLAB_PRIOR_WEIGHT more gold answers of the class
+# had been right with probability GLITCHLAB_PRIOR_ALPHA; real gold answers soon outweigh
+# this. The prior alpha may not exceed the retirement threshold (refused at start-up).
+GLITCHLAB_MIN_GOLD_TO_WEIGH = env_int("GLITCHLAB_MIN_GOLD_TO_WEIGH", 1)
+GLITCHLAB_PRIOR_ALPHA = env_float("GLITCHLAB_PRIOR_ALPHA", 0.8)
 GLITCHLAB_PRIOR_WEIGHT = env_float("GLITCHLAB_PRIOR_WEIGHT", 2.0)
+# Optional per-level vote weights, e.g. "1,1,1.5,2,2": a level-L volunteer's vote counts
+# as the L-th number (the last one for higher levels) times one vote; the model counts as
+# one. Empty (the default): every vote counts once, as in Gravity Spy.
+GLITCHLAB_LEVEL_WEIGHTS = [
+    float(w) for w in env_str("GLITCHLAB_LEVEL_WEIGHTS", "").split(",") if w.strip()
+]
 # Promotion: every class the volunteer's current level introduced needs alpha >= this on
-# gold, from at least GLITCHLAB_PROMOTION_MIN_GOLD gold answers of that class.
+# gold, from at least GLITCHLAB_PROMOTION_MIN_GOLD gold answers of that class (alpha: the
+# lower of Gravity Spy's column alpha and the recall; consensus.ClassSkill).
 GLITCHLAB_PROMOTION_ALPHA = env_float("GLITCHLAB_PROMOTION_ALPHA", 0.7)
 GLITCHLAB_PROMOTION_MIN_GOLD = env_int("GLITCHLAB_PROMOTION_MIN_GOLD", 3)
 # Share of gold subjects mixed into a volunteer's queue (0..1).
@@ -393,6 +403,9 @@ GLITCHLAB_DISCOVERY_MIN_LEVEL = env_int("GLITCHLAB_DISCOVERY_MIN_LEVEL", 2)
 # A cluster sheet shows between these many glitches (fewer if the cluster is smaller).
 GLITCHLAB_BATCH_MIN = env_int("GLITCHLAB_BATCH_MIN", 20)
 GLITCHLAB_BATCH_MAX = env_int("GLITCHLAB_BATCH_MAX", 50)
+# Accepting a new class makes a glitch one of its gold subjects only when at least this
+# many distinct volunteers gave it the class (and they are most of its voters).
+GLITCHLAB_NEW_CLASS_GOLD_MIN_VOLUNTEERS = env_int("GLITCHLAB_NEW_CLASS_GOLD_MIN_VOLUNTEERS", 3)
 # Clustered: discovery subjects, None_of_the_Above predictions, and open subjects whose
 # model confidence is below this.
 GLITCHLAB_DISCOVERY_LOW_CONFIDENCE = env_float("GLITCHLAB_DISCOVERY_LOW_CONFIDENCE", 0.5)

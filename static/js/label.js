@@ -138,7 +138,8 @@ function show(subject) {
 
 function renderProgress(p) {
   const pct = (x) => `${Math.round(x * 100)}%`;
-  const ready = p.learning.filter((s) => s.alpha !== null && s.alpha >= p.min_alpha && s.gold_answers >= p.min_gold);
+  // s.ready and s.alpha are the numbers promotion decides with (consensus.class_skill).
+  const ready = p.learning.filter((s) => s.ready);
   const skills = p.learning
     .map((s) => `${s.name.replaceAll("_", " ")}: ${s.alpha === null ? "–" : `${pct(s.alpha)} of ${s.gold_answers}`}`)
     .join(" · ");
@@ -155,7 +156,9 @@ function renderProgress(p) {
       h(
         "small",
         {
-          title: `accuracy on training glitches (answers); ≥${pct(p.min_alpha)} on ≥${p.min_gold} each levels you up`,
+          title:
+            `accuracy on training glitches of each class (of N shown): the lower of "right when you answered it" ` +
+            `and "recognised when it was one"; ≥${pct(p.min_alpha)} on ≥${p.min_gold} of each levels you up`,
         },
         `Next level: ${ready.length}/${p.learning.length} ready — ${skills}`,
       ),

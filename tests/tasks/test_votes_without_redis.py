@@ -29,7 +29,9 @@ def test_votes_are_stored_while_the_broker_is_unreachable(
     subject = make_subject("Blip")
     for name in ("ann", "bob"):
         user = django_user_model.objects.create_user(name, password="pw")
-        labeling.volunteer_register(user=user)
+        profile = labeling.volunteer_register(user=user)
+        profile.gold_confusion = {"Blip": {"Blip": 3}}  # Blip gold history: their votes weigh
+        profile.save(update_fields=["gold_confusion"])
         labeling.classification_create(volunteer=user, subject_id=subject.pk, class_name="Blip")
     subject.refresh_from_db()
     assert Classification.objects.filter(subject=subject).count() == 2

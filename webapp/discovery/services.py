@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from ml.classes import NONE_OF_THE_ABOVE
@@ -33,6 +33,7 @@ from webapp.discovery.models import (
     ProposalEvent,
     ProposalVote,
 )
+from webapp.labeling import config as labeling_config
 from webapp.labeling import keys as class_keys
 from webapp.labeling import services as labeling
 from webapp.labeling.models import Classification, GlitchClass, Subject, SubjectImage
@@ -375,13 +376,23 @@ def class_proposal_accept(*, actor: AbstractBaseUser, proposal_id: int) -> Class
 
 
 def _seed_gold(proposal: ClassProposal, glitch_class: GlitchClass) -> int:
-    """The pool glitches voted into the class become gold subjects of it, and the most
-    voted one a field-guide example."""
-    subject_ids = list(
-        ProposalVote.objects.filter(proposal=proposal).values_list("subject_id", flat=True)
+    """The pool glitches that several volunteers agreed belong to the class become its gold
+    subjects, and the most agreed one a field-guide example.
+
+    Agreed: at least GLITCHLAB_NEW_CLASS_GOLD_MIN_VOLUNTEERS distinct volunteers gave the
+    glitch this class, and they are more than half of its voters. One volunteer's batch
+    alone seeds nothing (gold decides whose votes count, so it must not rest on one person);
+    the other glitches stay in the pool, where top-level volunteers can now choose the class.
+    """
+    agreed = (
+        ProposalVote.objects.filter(proposal=proposal, subject__role=Subject.Role.POOL)
+        .values("subject_id", "subject__n_votes")
+        .annotate(n=Count("volunteer", distinct=True))
+        .filter(n__gte=labeling_config.new_class_gold_min_volunteers())
+        .order_by("-n", "subject_id")
     )
-    subjects = Subject.objects.filter(pk__in=subject_ids, role=Subject.Role.POOL)
-    n_gold = subjects.update(
+    subject_ids = [row["subject_id"] for row in agreed if 2 * row["n"] > row["subject__n_votes"]]
+    n_gold = Subject.objects.filter(pk__in=subject_ids, role=Subject.Role.POOL).update(
         role=Subject.Role.GOLD,
         gold_label=glitch_class,
         status=Subject.Status.RETIRED,
@@ -389,9 +400,7 @@ def _seed_gold(proposal: ClassProposal, glitch_class: GlitchClass) -> int:
         retired_at=timezone.now(),
     )
     image = (
-        SubjectImage.objects.filter(subject_id__in=subject_ids)
-        .order_by("subject_id", "-duration")
-        .first()
+        SubjectImage.objects.filter(subject_id__in=subject_ids[:1]).order_by("-duration").first()
     )
     if image is not None and Path(image.image.path).is_file():
         labeling.glitch_class_example_add(

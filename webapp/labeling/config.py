@@ -11,42 +11,49 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from ml.classes import NONE_OF_THE_ABOVE
+from webapp.labeling import consensus
 from webapp.labeling.models import GlitchClass
 
-
-@dataclass(frozen=True)
-class ConsensusRules:
-    retire_threshold: float  # retire when max W exceeds this (per-class overrides win)
-    retire_min_views: int  # ... and at least this many non-None_of_the_Above votes exist
-    close_at_votes: int  # stop collecting votes at this many (all answers)
-    none_votes_to_discovery: int  # this many None_of_the_Above votes -> discovery queue
-    prior_alpha: float  # assumed accuracy of a volunteer without gold history
-    prior_weight: float  # how many gold answers that assumption is worth
+ConsensusRules = consensus.ConsensusRules
 
 
 @dataclass(frozen=True)
 class PromotionRules:
-    alpha: float  # every class the current level introduced needs alpha >= this
+    alpha: float  # every class the current level introduced needs ClassSkill.alpha >= this
     min_gold: int  # ... measured on at least this many gold subjects of that class
 
 
 def consensus_rules() -> ConsensusRules:
-    return ConsensusRules(
-        retire_threshold=settings.GLITCHLAB_RETIRE_THRESHOLD,
-        retire_min_views=settings.GLITCHLAB_RETIRE_MIN_VIEWS,
-        close_at_votes=settings.GLITCHLAB_CLOSE_AT_VOTES,
-        none_votes_to_discovery=settings.GLITCHLAB_NONE_VOTES_TO_DISCOVERY,
-        prior_alpha=settings.GLITCHLAB_PRIOR_ALPHA,
-        prior_weight=settings.GLITCHLAB_PRIOR_WEIGHT,
-    )
+    """The consensus numbers from settings; ImproperlyConfigured if they would let trust
+    nobody earned retire a subject (checked at start-up too: LabelingConfig.ready)."""
+    try:
+        return ConsensusRules(
+            retire_threshold=settings.GLITCHLAB_RETIRE_THRESHOLD,
+            retire_min_views=settings.GLITCHLAB_RETIRE_MIN_VIEWS,
+            close_at_votes=settings.GLITCHLAB_CLOSE_AT_VOTES,
+            none_votes_to_discovery=settings.GLITCHLAB_NONE_VOTES_TO_DISCOVERY,
+            prior_alpha=settings.GLITCHLAB_PRIOR_ALPHA,
+            prior_weight=settings.GLITCHLAB_PRIOR_WEIGHT,
+            min_gold_to_weigh=settings.GLITCHLAB_MIN_GOLD_TO_WEIGH,
+            level_weights=tuple(settings.GLITCHLAB_LEVEL_WEIGHTS),
+        )
+    except ValueError as error:
+        raise ImproperlyConfigured(f"GLITCHLAB consensus settings: {error}") from None
 
 
 def promotion_rules() -> PromotionRules:
     return PromotionRules(
         alpha=settings.GLITCHLAB_PROMOTION_ALPHA, min_gold=settings.GLITCHLAB_PROMOTION_MIN_GOLD
     )
+
+
+def new_class_gold_min_volunteers() -> int:
+    """Distinct volunteers who must have given a glitch a proposed class before accepting
+    the class makes that glitch one of its gold subjects."""
+    return max(int(settings.GLITCHLAB_NEW_CLASS_GOLD_MIN_VOLUNTEERS), 1)
 
 
 def gold_rate() -> float:

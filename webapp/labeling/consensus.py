@@ -4,20 +4,27 @@ A volunteer's skill is their confusion matrix on gold subjects,
     confusion[true class][answered class] = count.
 Normalising each *column* (an answer) over the true classes gives
     P(true class | the volunteer answered this),
-and that column is the vote's weight vector W_i. The diagonal of the column-normalised
-matrix is the volunteer's alpha for a class (how often that answer is right).
+and that column (smoothed by a prior) is the vote's weight vector W_i. The diagonal of the
+column-normalised matrix is Gravity Spy's alpha for a class (how often that answer is right).
 
-A subject's score over classes is
-    W = (sum_i W_i + p_ML) / (n + 1)        with an active model's prediction p_ML
-    W = (sum_i W_i) / n                     when no model has predicted this subject
-n counts the votes that name a class. Without a prediction we divide by n (not n + 1):
-a missing model vote must not pull every class down and make retirement impossible.
-None_of_the_Above votes add no W_i and are not views; enough of them send the subject to
-the discovery queue instead.
+A subject's score over classes is the mass-weighted mean of its votes and the model:
+    W = (sum_i lambda_i W_i + p_ML) / (sum_i lambda_i + 1)
+with lambda_i the optional weight of the voter's level (1 by default), and without the
+model's terms when no model has predicted the subject (a missing model vote must not pull
+every class down and make retirement impossible). Each W_i sums to 1, so W does too.
+
+As in Gravity Spy, a vote for a class the volunteer has never answered on a gold subject
+carries no weight (W_i is empty): it is recorded and counted towards closing, but it moves
+no score and is not a view for retirement. So accounts without gold history cannot retire
+anything, however many agree. None_of_the_Above is a class like any other: its votes carry
+the volunteer's None_of_the_Above column (the prior without gold history: see vote_weight)
+and dilute the other classes; they are not views, and enough of them send the subject to
+the discovery queue.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,8 +32,54 @@ from ml.classes import NONE_OF_THE_ABOVE
 
 Confusion = Mapping[str, Mapping[str, float]]  # {true class: {answered class: count}}
 Scores = dict[str, float]  # {class name: score}
+Vote = tuple[str, Mapping[str, float]]  # (answered class, stored weight W_i; {} = none)
 
 ACTIVE, RETIRED, CLOSED, DISCOVERY = "active", "retired", "closed", "discovery"
+
+
+@dataclass(frozen=True)
+class ConsensusRules:
+    """The consensus numbers (webapp.labeling.config builds them from settings).
+
+    Construction refuses a combination that would let trust nobody earned retire a subject.
+    """
+
+    retire_threshold: float  # retire when max W exceeds this (per-class overrides win)
+    retire_min_views: int  # ... and at least this many weighted non-None_of_the_Above votes
+    close_at_votes: int  # stop collecting votes at this many (all answers)
+    none_votes_to_discovery: int  # this many None_of_the_Above votes -> discovery queue
+    prior_alpha: float  # assumed accuracy of a volunteer's answer with little gold history
+    prior_weight: float  # how many gold answers that assumption is worth
+    min_gold_to_weigh: int = 1  # a vote weighs only once its class was answered on this
+    #                             many gold subjects by the voter (0: the prior alone weighs)
+    level_weights: tuple[float, ...] = ()  # lambda of a level-L voter is [L-1] (last for
+    #                                        higher levels); () = 1 for every level
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.retire_threshold < 1.0:
+            raise ValueError(
+                f"the retirement threshold must be in (0, 1), not {self.retire_threshold}"
+            )
+        # W is a mean of columns that are each at most prior_alpha on a class for a voter
+        # with no gold data: above the threshold, voters nobody has measured could retire.
+        if not 0.0 < self.prior_alpha <= self.retire_threshold:
+            raise ValueError(
+                f"the prior alpha ({self.prior_alpha}) must be in (0, retirement threshold "
+                f"{self.retire_threshold}]: a higher prior lets volunteers without gold "
+                "history retire subjects on their own"
+            )
+        if self.prior_weight < 0 or self.min_gold_to_weigh < 0 or self.retire_min_views < 1:
+            raise ValueError(
+                "prior weight and minimum gold to weigh must be >= 0, minimum views >= 1"
+            )
+        if any(not (weight > 0 and math.isfinite(weight)) for weight in self.level_weights):
+            raise ValueError(f"level weights must be positive numbers: {self.level_weights}")
+
+    def level_weight(self, level: int) -> float:
+        """lambda of a vote cast at this level (1 unless per-level weights are set)."""
+        if not self.level_weights:
+            return 1.0
+        return self.level_weights[min(max(level, 1), len(self.level_weights)) - 1]
 
 
 def prior_column(answer: str, class_names: Sequence[str], prior_alpha: float) -> Scores:
@@ -64,9 +117,45 @@ def confusion_column(
     }
 
 
+def answered_as(confusion: Confusion, name: str) -> int:
+    """How many gold subjects the volunteer answered with `name` (the column's total)."""
+    return int(sum(float(row.get(name, 0.0)) for row in confusion.values()))
+
+
+def vote_weight(
+    confusion: Confusion,
+    answer: str,
+    class_names: Sequence[str],
+    *,
+    rules: ConsensusRules,
+    level: int,
+    none_label: str = NONE_OF_THE_ABOVE,
+) -> Scores:
+    """lambda_i W_i of a vote for `answer` by a volunteer of this level and gold history.
+
+    {} (no weight) while they have answered `answer` on fewer than rules.min_gold_to_weigh
+    gold subjects: Gravity Spy skips a vote for a class without gold history. Except for
+    None_of_the_Above, which then weighs with the prior: such a vote can only take score
+    away from the real classes (a subject whose best class is None_of_the_Above goes to
+    discovery, it never retires), so it needs no earned trust to dilute them.
+    """
+    if answer != none_label and answered_as(confusion, answer) < rules.min_gold_to_weigh:
+        return {}
+    column = confusion_column(
+        confusion,
+        answer,
+        class_names,
+        prior_alpha=rules.prior_alpha,
+        prior_weight=rules.prior_weight,
+    )
+    scale = rules.level_weight(level)
+    return {name: scale * value for name, value in column.items()}
+
+
 def alpha(confusion: Confusion, name: str) -> float | None:
-    """Diagonal of the column-normalised confusion matrix; None if never answered `name`."""
-    column_total = sum(float(row.get(name, 0.0)) for row in confusion.values())
+    """Gravity Spy's alpha: the diagonal of the column-normalised confusion matrix (of the
+    volunteer's gold answers `name`, the share that were right); None if never answered."""
+    column_total = answered_as(confusion, name)
     if column_total <= 0:
         return None
     return float(confusion.get(name, {}).get(name, 0.0)) / column_total
@@ -87,6 +176,41 @@ def gold_answers_correct(confusion: Confusion) -> int:
     return int(sum(float(row.get(true, 0.0)) for true, row in confusion.items()))
 
 
+@dataclass(frozen=True)
+class ClassSkill:
+    """A volunteer's skill in one class: the one set of numbers the labelling page, the API
+    and promotion all read (webapp.labeling.selectors.volunteer_progress, ready_for_promotion).
+
+    `alpha` is the lower of two shares, so that every mistake involving the class lowers it:
+    Gravity Spy's alpha (of the answers `name`, the right ones; a false alarm lowers it) and
+    the recall (of the gold subjects of `name`, the ones recognised; a miss lowers it, also
+    one answered None_of_the_Above). Gravity Spy's alpha alone stays at 100% after a missed
+    Whistle, and could be kept high by answering None_of_the_Above whenever unsure.
+    """
+
+    name: str
+    gold_answers: int  # gold subjects of this class answered (the "of N" shown)
+    right: int  # ... answered right
+    answered: int  # gold subjects answered with this class, right or wrong
+    precision: float | None  # right / answered: Gravity Spy's alpha; None if answered == 0
+    recall: float | None  # right / gold_answers; None if gold_answers == 0
+    alpha: float | None  # min(precision, recall) of those defined: shown, and compared with
+    #                      the promotion bar; None before any gold answer involving the class
+    ready: bool  # alpha >= the bar on at least the minimum number of gold subjects
+
+
+def class_skill(confusion: Confusion, name: str, *, min_alpha: float, min_gold: int) -> ClassSkill:
+    seen = gold_answers_of_class(confusion, name)
+    right = int(float(confusion.get(name, {}).get(name, 0.0)))
+    answered = answered_as(confusion, name)
+    precision = right / answered if answered > 0 else None
+    recall = right / seen if seen > 0 else None
+    defined = [share for share in (precision, recall) if share is not None]
+    value = min(defined) if defined else None
+    ready = value is not None and seen >= max(min_gold, 1) and value >= min_alpha
+    return ClassSkill(name, seen, right, answered, precision, recall, value, ready)
+
+
 def confusion_add(
     confusion: Confusion, true: str, answered: str, delta: int = 1
 ) -> dict[str, dict[str, float]]:
@@ -102,15 +226,45 @@ def confusion_add(
 
 
 def combine(weights: Sequence[Mapping[str, float]], p_ml: Mapping[str, float] | None) -> Scores:
-    """W = (sum W_i + p_ML) / (n + 1), or sum W_i / n without a model prediction."""
-    votes = list(weights) + ([p_ml] if p_ml is not None else [])
-    if not votes:
+    """W = (sum lambda_i W_i + p_ML) / (sum lambda_i + 1): each vector counts with its mass
+    (its sum: lambda_i for a vote, 1 for the model), an empty one (no weight) not at all.
+
+    Sums are exact (math.fsum), so the order of the votes cannot change W, not even in the
+    last bit that could tip a score over the threshold.
+    """
+    vectors = [v for v in [*weights, p_ml or {}] if v]
+    mass = math.fsum(float(value) for vector in vectors for value in vector.values())
+    if mass <= 0:
         return {}
-    total: Scores = {}
-    for vector in votes:
-        for name, value in vector.items():
-            total[name] = total.get(name, 0.0) + float(value)
-    return {name: value / len(votes) for name, value in total.items()}
+    names = dict.fromkeys(name for vector in vectors for name in vector)
+    return {
+        name: math.fsum(float(vector.get(name, 0.0)) for vector in vectors) / mass for name in names
+    }
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a subject's votes and the model's prediction add up to."""
+
+    posterior: Scores  # W
+    n_votes: int  # every vote (closing counts these)
+    n_none_votes: int  # None_of_the_Above votes (discovery counts these)
+    views: int  # votes for a class other than None_of_the_Above (shown)
+    weighted_views: int  # ... of them, those that carry weight (retirement counts these)
+
+
+def tally(
+    votes: Sequence[Vote], p_ml: Mapping[str, float] | None, *, none_label: str = NONE_OF_THE_ABOVE
+) -> Tally:
+    n_none = sum(1 for name, _ in votes if name == none_label)
+    weighted = sum(1 for name, weight in votes if name != none_label and weight)
+    return Tally(
+        posterior=combine([weight for _, weight in votes], p_ml),
+        n_votes=len(votes),
+        n_none_votes=n_none,
+        views=len(votes) - n_none,
+        weighted_views=weighted,
+    )
 
 
 @dataclass(frozen=True)
@@ -149,16 +303,37 @@ def decide(
     return Decision(ACTIVE, None)
 
 
+def judge(
+    votes: Sequence[Vote],
+    p_ml: Mapping[str, float] | None,
+    *,
+    rules: ConsensusRules,
+    class_thresholds: Mapping[str, float] | None = None,
+) -> tuple[Tally, Decision]:
+    """A subject's tally and the decision it leads to: what the vote service stores."""
+    counted = tally(votes, p_ml)
+    decision = decide(
+        counted.posterior,
+        views=counted.weighted_views,
+        n_votes=counted.n_votes,
+        n_none_votes=counted.n_none_votes,
+        threshold=rules.retire_threshold,
+        class_thresholds=class_thresholds,
+        min_views=rules.retire_min_views,
+        close_at_votes=rules.close_at_votes,
+        none_votes_to_discovery=rules.none_votes_to_discovery,
+    )
+    return counted, decision
+
+
 def ready_for_promotion(
     confusion: Confusion, classes_to_master: Sequence[str], *, min_alpha: float, min_gold: int
 ) -> bool:
-    """Every class has at least min_gold gold answers and alpha >= min_alpha."""
+    """Every class is ready (ClassSkill.ready: alpha >= min_alpha on >= min_gold gold
+    subjects of that class)."""
     if not classes_to_master:
         return False
-    for name in classes_to_master:
-        if gold_answers_of_class(confusion, name) < min_gold:
-            return False
-        value = alpha(confusion, name)
-        if value is None or value < min_alpha:
-            return False
-    return True
+    return all(
+        class_skill(confusion, name, min_alpha=min_alpha, min_gold=min_gold).ready
+        for name in classes_to_master
+    )

@@ -162,11 +162,7 @@ def subject_sample_public() -> Subject | None:
     return Subject.objects.exclude(role=Subject.Role.GOLD).order_by("-views", "pk").first()
 
 
-@dataclass(frozen=True)
-class ClassSkill:
-    name: str
-    gold_answers: int
-    alpha: float | None
+ClassSkill = consensus.ClassSkill  # one volunteer's skill in one class (promotion's numbers)
 
 
 @dataclass(frozen=True)
@@ -192,12 +188,10 @@ def volunteer_progress(
     level = profile.level
     confusion = profile.gold_confusion
     rules = config.promotion_rules()
+    # The same function promotion decides with (consensus.ready_for_promotion): what the
+    # page shows is what levels the volunteer up.
     learning = [
-        ClassSkill(
-            name=name,
-            gold_answers=consensus.gold_answers_of_class(confusion, name),
-            alpha=consensus.alpha(confusion, name),
-        )
+        consensus.class_skill(confusion, name, min_alpha=rules.alpha, min_gold=rules.min_gold)
         for name in (config.classes_new_at_level(level) if level < config.max_level() else [])
     ]
     return VolunteerProgress(

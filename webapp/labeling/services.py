@@ -13,7 +13,6 @@ from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from ml.classes import NONE_OF_THE_ABOVE
 from ml.data import image_file_problem, nearest_duration
 from webapp.accounts.roles import VOLUNTEER
 from webapp.hot_sql import converter, row_locked, save_columns
@@ -99,29 +98,19 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
         rows = cursor.fetchall()
     weight_of = converter(Classification._meta.get_field("weight"))
     votes = [(config.class_name(class_pk), weight_of(weight)) for class_pk, weight in rows]
-    n_none = sum(1 for name, _ in votes if name == NONE_OF_THE_ABOVE)
-    subject.n_votes = len(votes)
-    subject.n_none_votes = n_none
-    subject.views = len(votes) - n_none
+    p_ml = None if subject.is_gold else prediction_probabilities_for_subject(subject=subject)
+    tally, decision = consensus.judge(
+        votes, p_ml, rules=rules, class_thresholds=config.class_retire_thresholds()
+    )
+    subject.n_votes = tally.n_votes
+    subject.n_none_votes = tally.n_none_votes
+    subject.views = tally.views
     if subject.is_gold:
         save_columns(subject, ["n_votes", "n_none_votes", "views"])
         return subject  # gold subjects teach and measure; they never retire
 
-    weights = [weight for name, weight in votes if name != NONE_OF_THE_ABOVE]
-    p_ml = prediction_probabilities_for_subject(subject=subject)
-    subject.posterior = consensus.combine(weights, p_ml)
+    subject.posterior = tally.posterior
     if reopen or subject.status == Subject.Status.ACTIVE:
-        decision = consensus.decide(
-            subject.posterior,
-            views=subject.views,
-            n_votes=subject.n_votes,
-            n_none_votes=subject.n_none_votes,
-            threshold=rules.retire_threshold,
-            class_thresholds=config.class_retire_thresholds(),
-            min_views=rules.retire_min_views,
-            close_at_votes=rules.close_at_votes,
-            none_votes_to_discovery=rules.none_votes_to_discovery,
-        )
         subject.status = decision.status
         retired_row = config.class_row(decision.label) if decision.label else None
         subject.retired_label_id = retired_row.pk if retired_row else None
@@ -229,14 +218,13 @@ def classification_create(
                     glitch_class.name,
                 )
                 promoted = _promote_while_ready(profile)
-            elif glitch_class.name != NONE_OF_THE_ABOVE:
-                rules = config.consensus_rules()
-                classification.weight = consensus.confusion_column(
+            else:  # W_i, None_of_the_Above's too; {} (no weight) without gold history
+                classification.weight = consensus.vote_weight(
                     profile.gold_confusion,
                     glitch_class.name,
                     config.active_class_names(),
-                    prior_alpha=rules.prior_alpha,
-                    prior_weight=rules.prior_weight,
+                    rules=config.consensus_rules(),
+                    level=profile.level,
                 )
             classification.save()
             profile.n_classified += 1

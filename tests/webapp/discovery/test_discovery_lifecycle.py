@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from webapp.discovery import selectors, services
 from webapp.discovery.models import ClassProposal
+from webapp.labeling import services as labeling
 from webapp.labeling.models import Classification, GlitchClass, Subject
 from webapp.modeling.selectors import training_data
 
@@ -25,9 +26,23 @@ def proposed_from_batch(subjects, name="Reverse_Chirp"):
     return ClassProposal.objects.get(name=name), vol
 
 
+def agree(proposal, names, selected=None):
+    """More volunteers give their cluster sheet (or the `selected` part of it) the class."""
+    for name in names:
+        vol = volunteer(name)
+        batch = services.batch_from_cluster(volunteer=vol)
+        services.batch_submit(
+            volunteer=vol,
+            batch_id=batch.pk,
+            selected_ids=batch.subject_ids if selected is None else selected,
+            label=services.BatchLabel(proposal_id=proposal.pk),
+        )
+
+
 def test_the_full_lifecycle_is_recorded(cluster, reviewer, admin):
     _, subjects = cluster
     proposal, vol = proposed_from_batch(subjects)
+    agree(proposal, ["bea", "cy"])  # three volunteers in all: their glitches become gold
 
     services.class_proposal_make_provisional(actor=reviewer, proposal_id=proposal.pk)
     provisional = GlitchClass.objects.get(name="Reverse_Chirp")
@@ -52,6 +67,42 @@ def test_the_full_lifecycle_is_recorded(cluster, reviewer, admin):
     assert [e.status for e in events] == ["proposed", "provisional", "accepted", "deprecated"]
     assert [e.actor for e in events] == [vol, reviewer, admin, admin]
     assert all(e.at is not None for e in events)
+
+
+def test_one_volunteers_batch_alone_seeds_no_gold(cluster, reviewer, admin):
+    _, subjects = cluster
+    proposal, _ = proposed_from_batch(subjects)
+    services.class_proposal_make_provisional(actor=reviewer, proposal_id=proposal.pk)
+    services.class_proposal_accept(actor=admin, proposal_id=proposal.pk)
+    accepted = GlitchClass.objects.get(name="Reverse_Chirp")
+    assert accepted.status == "active"
+    assert not Subject.objects.filter(gold_label=accepted).exists()
+    assert not Subject.objects.filter(pk__in=[s.pk for s in subjects], role="gold").exists()
+    assert accepted.examples.count() == 0
+
+
+def test_gold_needs_enough_distinct_volunteers_who_are_most_of_the_voters(
+    cluster, reviewer, admin, settings
+):
+    settings.GLITCHLAB_NEW_CLASS_GOLD_MIN_VOLUNTEERS = 3
+    _, subjects = cluster
+    first, second, disputed = subjects[0].pk, subjects[1].pk, subjects[2].pk
+    proposal, _ = proposed_from_batch(subjects)  # ann: all six
+    agree(proposal, ["bea"], selected=[first, second, disputed])
+    agree(proposal, ["cy"], selected=[first, disputed])  # only `first` reaches three
+    for name in ("dan", "eve", "fay"):  # `disputed`: three for the class, three Blips
+        vol = volunteer(name)
+        labeling_vote(vol, disputed, "Blip")
+    services.class_proposal_make_provisional(actor=reviewer, proposal_id=proposal.pk)
+    services.class_proposal_accept(actor=admin, proposal_id=proposal.pk)
+    gold = Subject.objects.filter(gold_label__name="Reverse_Chirp", role="gold")
+    assert list(gold.values_list("pk", flat=True)) == [first]
+    assert Subject.objects.get(pk=second).role == "pool"
+    assert Subject.objects.get(pk=disputed).role == "pool"
+
+
+def labeling_vote(vol, subject_id, name):
+    labeling.classification_create(volunteer=vol, subject_id=subject_id, class_name=name)
 
 
 def test_deprecation_moves_votes_to_the_other_class(cluster, reviewer, admin):

@@ -18,34 +18,47 @@ def vote(user, subject, name, key=None):
     )
 
 
-def test_a_vote_is_stored_with_its_weight_and_counts_as_a_view(settings):
-    settings.GLITCHLAB_PRIOR_ALPHA = 0.92
+def skilled(right: int = 3, answer: str = "Blip"):
+    """A volunteer who answered `answer` right on `right` gold subjects."""
+    return UserFactory(profile__gold_confusion={answer: {answer: right}})
+
+
+def test_a_vote_is_stored_with_its_weight_and_counts_as_a_view():
     subject = SubjectFactory()
-    result = vote(UserFactory(), subject, "Blip")
+    result = vote(skilled(3), subject, "Blip")
     assert result.created and result.correct is None and result.gold_label is None
     subject.refresh_from_db()
     assert (subject.views, subject.n_votes, subject.n_none_votes) == (1, 1, 0)
-    # No gold history: the prior, alpha 0.92 on Blip, the rest over the 21 other classes.
+    # 3 right Blip golds and the prior (0.8, worth 2): (3 + 1.6) / 5 on Blip, the prior's
+    # 0.2 spread over the 21 other classes, (2 * 0.2/21) / 5 each.
     assert result.classification.weight["Blip"] == pytest.approx(0.92)
-    assert result.classification.weight["Whistle"] == pytest.approx(0.08 / 21)
+    assert result.classification.weight["Whistle"] == pytest.approx(0.4 / 21 / 5)
     assert subject.posterior["Blip"] == pytest.approx(0.92)
 
 
-def test_two_agreeing_volunteers_and_the_model_retire_a_subject(settings):
-    settings.GLITCHLAB_PRIOR_ALPHA = 0.88  # two fresh votes alone: 0.88, not enough
+def test_a_vote_without_gold_history_in_its_class_is_stored_without_weight():
     subject = SubjectFactory()
-    vote(UserFactory(), subject, "Blip")
-    vote(UserFactory(), subject, "Blip")
+    result = vote(skilled(3, answer="Whistle"), subject, "Blip")
+    subject.refresh_from_db()
+    assert result.classification.weight == {}
+    assert (subject.views, subject.n_votes, subject.posterior) == (1, 1, {})
+
+
+def test_two_agreeing_volunteers_and_the_model_retire_a_subject():
+    # One right Blip gold each: (1 + 1.6) / 3 = 0.8667 on Blip; two of them alone: not enough.
+    subject = SubjectFactory()
+    vote(skilled(1), subject, "Blip")
+    vote(skilled(1), subject, "Blip")
     subject.refresh_from_db()
     assert subject.status == Subject.Status.ACTIVE
 
     other = SubjectFactory()
     active_prediction(other, {"Blip": 0.99, "Whistle": 0.01})
-    vote(UserFactory(), other, "Blip")
-    vote(UserFactory(), other, "Blip")
+    vote(skilled(1), other, "Blip")
+    vote(skilled(1), other, "Blip")
     other.refresh_from_db()
-    # (0.88 + 0.88 + 0.99) / 3 = 0.9167 > 0.9 with 2 views
-    assert other.posterior["Blip"] == pytest.approx(2.75 / 3)
+    # (0.8667 + 0.8667 + 0.99) / 3 = 0.9078 > 0.9 with 2 views
+    assert other.posterior["Blip"] == pytest.approx((5.2 / 3 + 0.99) / 3)
     assert other.status == Subject.Status.RETIRED
     assert other.retired_label.name == "Blip"
     assert other.retired
@@ -57,7 +70,8 @@ def test_none_of_the_above_votes_are_not_views_and_three_send_to_discovery():
         vote(UserFactory(), subject, "None_of_the_Above")
     subject.refresh_from_db()
     assert (subject.views, subject.n_none_votes, subject.status) == (0, 3, "discovery")
-    assert subject.posterior == {}
+    # A class in the posterior like any other (the prior's column without gold history).
+    assert subject.posterior["None_of_the_Above"] == pytest.approx(0.8)
 
 
 def test_the_same_idempotency_key_twice_stores_one_vote():
@@ -183,16 +197,15 @@ def test_a_subject_closes_at_the_configured_number_of_votes(settings):
     assert subject.status == "closed"
 
 
-def test_recompute_after_a_new_model_uses_its_prediction(settings):
-    settings.GLITCHLAB_PRIOR_ALPHA = 0.88
+def test_recompute_after_a_new_model_uses_its_prediction():
     subject = SubjectFactory()
-    vote(UserFactory(), subject, "Blip")
-    vote(UserFactory(), subject, "Blip")
+    vote(skilled(1), subject, "Blip")
+    vote(skilled(1), subject, "Blip")
     subject.refresh_from_db()
-    assert subject.status == "active"  # 0.88 alone is not enough
+    assert subject.status == "active"  # 0.8667 alone is not enough
     active_prediction(subject, {"Blip": 0.97, "Whistle": 0.03})
     services.subject_consensus_recompute(subject=subject)
     subject.refresh_from_db()
-    # (0.88 + 0.88 + 0.97) / 3 = 0.91
-    assert subject.posterior["Blip"] == pytest.approx(0.91)
+    # (0.8667 + 0.8667 + 0.97) / 3 = 0.9011
+    assert subject.posterior["Blip"] == pytest.approx((5.2 / 3 + 0.97) / 3)
     assert (subject.status, subject.retired_label.name) == ("retired", "Blip")
