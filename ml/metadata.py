@@ -75,6 +75,17 @@ class GlitchMetadata:
         return {k: v for k, v in asdict(self).items() if v not in (None, "")}
 
 
+def first_known(items: list[GlitchMetadata]) -> GlitchMetadata | None:
+    """One glitch's metadata from several sources, field by field: the first that knows a
+    value gives it. None when there is no source."""
+    if not items:
+        return None
+    values: dict[str, float | str] = {}
+    for item in reversed(items):
+        values.update(item.known())
+    return GlitchMetadata(**values)  # type: ignore[arg-type]
+
+
 @dataclass
 class MetadataTable:
     """Metadata by glitch id, and one line per problem met while reading."""
@@ -106,6 +117,14 @@ def read_metadata(path: Path | str) -> MetadataTable:
     if not path.is_file():
         table.problems.append(f"{path}: no such metadata file")
         return table
+    try:
+        _read_rows(path, table)
+    except (UnicodeDecodeError, csv.Error) as error:
+        table.problems.append(f"{path}: not a readable CSV ({error})")
+    return table
+
+
+def _read_rows(path: Path, table: MetadataTable) -> None:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = [name.strip() for name in reader.fieldnames or []]
@@ -113,10 +132,10 @@ def read_metadata(path: Path | str) -> MetadataTable:
         id_column = next((c for c in ID_COLUMNS if c in header), None)
         sources = _sources(header, manifest="path" in header)
         if not sources:
-            return table
+            return
         if id_column is None:
             table.problems.append(f"{path}: no {' or '.join(ID_COLUMNS)} column")
-            return table
+            return
         for line, row in enumerate(reader, start=2):
             glitch_id = (row.get(id_column) or "").strip()
             if not glitch_id:
@@ -126,7 +145,6 @@ def read_metadata(path: Path | str) -> MetadataTable:
             table.by_id[glitch_id] = _merge(
                 table.by_id.get(glitch_id), values, f"{path}:{line}", glitch_id, table.problems
             )
-    return table
 
 
 def _sources(header: list[str], *, manifest: bool) -> dict[str, str]:

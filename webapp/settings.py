@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "webapp.modeling",
     "webapp.review",
     "webapp.discovery",
+    "webapp.talk",
 ]
 
 MIDDLEWARE = [
@@ -411,6 +412,10 @@ GLITCHLAB_NEW_CLASS_GOLD_MIN_VOLUNTEERS = env_int("GLITCHLAB_NEW_CLASS_GOLD_MIN_
 GLITCHLAB_DISCOVERY_LOW_CONFIDENCE = env_float("GLITCHLAB_DISCOVERY_LOW_CONFIDENCE", 0.5)
 GLITCHLAB_DISCOVERY_MIN_CLUSTER_SIZE = env_int("GLITCHLAB_DISCOVERY_MIN_CLUSTER_SIZE", 5)
 GLITCHLAB_SIMILAR_K = env_int("GLITCHLAB_SIMILAR_K", 12)
+
+# Talk: comments one account may post in a minute (counted on the cache above: shared by
+# every web worker when GLITCHLAB_CACHE_URL is Redis).
+GLITCHLAB_TALK_COMMENTS_PER_MINUTE = env_int("GLITCHLAB_TALK_COMMENTS_PER_MINUTE", 10)
 # plotly.min.js is served from the installed plotly package (no CDN, not committed).
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/redoc/", api_docs.redoc, name="api-redoc"),
     path("modeling/", include("webapp.modeling.urls")),
     path("review/", include("webapp.review.urls")),
+    path("talk/", include("webapp.talk.urls")),
     path("", include("webapp.discovery.urls")),  # /discovery/ and /api/discovery/
     path("", include("webapp.labeling.urls")),
 ]

@@ -8,11 +8,22 @@ const lassoButton = document.getElementById("lasso-batch");
 let data = null;
 let selected = [];
 
+// The hover's text: the class, then the glitch's detector, SNR and peak frequency when known
+// (map_points sends a detector name or numbers only, so none of it can be markup).
+function about(r, name) {
+  const facts = [
+    data.ifo?.[r],
+    data.snr?.[r] != null ? `SNR ${data.snr[r]}` : "",
+    data.peak_frequency?.[r] != null ? `${data.peak_frequency[r]} Hz` : "",
+  ].filter(Boolean);
+  return facts.length ? `${name}<br>${facts.join(" · ")}` : name;
+}
+
 function traces(mode) {
   if (mode === "confidence") {
     return [{
       type: "scattergl", mode: "markers", x: data.x, y: data.y, customdata: data.ids,
-      text: data.label, hovertemplate: "%{text}<extra></extra>",
+      text: data.label.map((name, r) => about(r, name)), hovertemplate: "%{text}<extra></extra>",
       marker: { size: 6, color: data.confidence.map((c) => c ?? 0), colorscale: "Viridis", showscale: true, colorbar: { title: "p" } },
     }];
   }
@@ -25,7 +36,7 @@ function traces(mode) {
   return [...groups.entries()].sort().map(([name, rows]) => ({
     type: "scattergl", mode: "markers", name,
     x: rows.map((r) => data.x[r]), y: rows.map((r) => data.y[r]),
-    customdata: rows.map((r) => data.ids[r]), text: rows.map(() => name),
+    customdata: rows.map((r) => data.ids[r]), text: rows.map((r) => about(r, name)),
     hovertemplate: "%{text}<extra></extra>", marker: { size: 6 },
   }));
 }

@@ -18,6 +18,7 @@ from ml.neighbours import nearest, normalise
 from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.discovery.models import Batch, ClassProposal, Cluster, ClusterRun, EmbeddingSet
 from webapp.labeling.models import Classification, GlitchClass, Subject, SubjectImage
+from webapp.labeling.metadata import map_facts
 from webapp.labeling.selectors import glitch_classes_for_volunteer
 from webapp.modeling.models import ModelVersion, Prediction
 from webapp.modeling.selectors import SubjectFiles
@@ -203,6 +204,7 @@ def map_points() -> dict[str, Any]:
         "confidence": [confidence.get(i) for i in ids],
         "cluster": [cluster_of.get(i, -1) for i in ids],
         "image": [images.get(i, "") for i in ids],
+        **map_facts(ids),  # ifo, snr, peak_frequency: the hover's facts
     }
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("label/", views.label, name="label"),
     path("field-guide/", views.field_guide, name="field_guide"),
     path("subjects/<int:subject_id>/", views.subject_detail, name="subject_detail"),
+    path("me/glitches/", views.my_glitches, name="my_glitches"),
     path(
         "subjects/<int:subject_id>/field-guide/",
         views.subject_field_guide_add,

@@ -12,7 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from webapp.accounts.roles import ADMIN, has_role, is_reviewer
-from webapp.labeling import selectors, services
+from webapp.labeling import history, selectors, services
+from webapp.labeling.metadata import subject_facts
 from webapp.labeling.models import class_display_name
 from webapp.labeling.serializers import GlitchClassSerializer
 
@@ -45,6 +46,7 @@ def subject_detail(request: HttpRequest, subject_id: int) -> HttpResponse:
         raise Http404("no such glitch")  # gold answers stay hidden from volunteers
     context = {
         "subject": subject,
+        "facts": subject_facts(subject=subject),
         "votes": sorted(
             selectors.subject_vote_counts(subject=subject).items(), key=lambda kv: -kv[1]
         ),
@@ -52,6 +54,16 @@ def subject_detail(request: HttpRequest, subject_id: int) -> HttpResponse:
         "reveal": reveal,
     }
     return render(request, "labeling/subject_detail.html", context)
+
+
+@login_required
+def my_glitches(request: HttpRequest) -> HttpResponse:
+    """The volunteer's votes, what became of each glitch, and their statistics."""
+    context = {
+        "page": history.volunteer_history(volunteer=request.user, page=request.GET.get("page")),
+        "stats": history.volunteer_history_stats(volunteer=request.user),
+    }
+    return render(request, "labeling/my_glitches.html", context)
 
 
 @require_POST

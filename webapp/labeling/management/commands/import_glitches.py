@@ -1,7 +1,15 @@
 """manage.py import_glitches DIR [--role pool|gold|validation] [--source NAME] [--gold-fraction F]
+                              [--metadata CSV ...]
 
 Reads every layout ml.data reads, copies the images into MEDIA_ROOT and creates one Subject
 per glitch. Re-running adds nothing twice; bad files are reported one line each and skipped.
+
+Each glitch's metadata (ml.metadata: event time, detector, frequencies, SNR, Q, channel)
+comes from the manifest it was listed in and from Gravity Spy metadata CSVs given with
+--metadata (keyed by gravityspy_id; these win over the manifest). A bad value is reported
+one line each and left empty, the glitch and its other values are still imported, and a
+value already stored is never cleared: re-running with a metadata CSV fills in subjects
+imported before.
 """
 
 from __future__ import annotations
@@ -14,8 +22,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ml.classes import ClassRegistry
 from ml.data import load_samples
+from ml.metadata import METADATA_COLUMNS, MetadataTable, first_known, read_metadata
+from webapp.labeling.metadata import metadata_path_of, subject_import_with_metadata
 from webapp.labeling.models import GlitchClass, Subject
-from webapp.labeling.services import subject_import
 
 
 def _in_fraction(glitch_id: str, fraction: float) -> bool:
@@ -44,10 +53,19 @@ class Command(BaseCommand):
             "not hold (e.g. simulated new classes for discovery); the name is kept as the "
             "source label only",
         )
+        parser.add_argument(
+            "--metadata",
+            action="append",
+            default=[],
+            metavar="CSV",
+            help="Gravity Spy metadata CSV (gravityspy_id, event_time, ifo, peak_frequency, "
+            "central_freq, bandwidth, duration, snr, q_value, channel); repeatable",
+        )
 
     def handle(self, *args, **options):
         roots = [Path(d) for d in options["directory"]]
-        for root in roots:
+        metadata_files = [Path(m) for m in options["metadata"]]
+        for root in [*roots, *metadata_files]:
             if not root.exists():
                 raise CommandError(f"{root}: no such file or folder")
         source = options["source"] or roots[0].resolve().name
@@ -58,8 +76,9 @@ class Command(BaseCommand):
         result = load_samples(roots, registry=registry, keep_unknown_labels=keep_unknown)
         for problem in result.problems:
             self.stderr.write(f"skipped {problem}")
+        tables = self._metadata(roots, metadata_files)
 
-        created = existing = failed = 0
+        created = existing = failed = described = 0
         for sample in result.samples:
             role = options["role"]
             if (
@@ -69,8 +88,10 @@ class Command(BaseCommand):
             ):
                 role = Subject.Role.GOLD
             real = sample.views()
+            metadata = first_known([m for t in tables if (m := t.get(sample.id)) is not None])
             try:
-                _, was_created = subject_import(
+                _, was_created, changed = subject_import_with_metadata(
+                    metadata=metadata,
                     external_id=sample.id,
                     source=source,
                     role=role,
@@ -85,8 +106,30 @@ class Command(BaseCommand):
                 continue
             created += was_created
             existing += not was_created
+            described += bool(changed)
+        n_problems = len(result.problems) + failed + sum(len(t.problems) for t in tables)
         self.stdout.write(
             f"imported {created} new subjects from {', '.join(map(str, roots))} "
-            f"(source {source!r}); {existing} already present; "
-            f"{len(result.problems) + failed} problems"
+            f"(source {source!r}); {existing} already present; metadata written for "
+            f"{described}; {n_problems} problems"
         )
+
+    def _metadata(self, roots: list[Path], files: list[Path]) -> list[MetadataTable]:
+        """The metadata tables to look glitches up in, a field's first value winning: the
+        --metadata files in the order given, then the roots' manifests. Problems go to
+        stderr."""
+        tables = []
+        manifests = [m for m in map(metadata_path_of, roots) if m is not None]
+        for path in [*files, *manifests]:
+            table = read_metadata(path)
+            if path in files and not table:
+                # A file named on purpose that yields nothing is a mistake: stop before
+                # anything is written.
+                why = "; ".join(table.problems) or (
+                    f"{path}: none of the metadata columns ({', '.join(METADATA_COLUMNS)})"
+                )
+                raise CommandError(f"--metadata {why}")
+            for problem in table.problems:
+                self.stderr.write(f"metadata: {problem}")
+            tables.append(table)
+        return tables

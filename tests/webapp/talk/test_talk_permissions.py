@@ -1,0 +1,144 @@
+"""Talk: who may post and moderate, escaping of what they write, length and rate limits."""
+
+import pytest
+from django.contrib.auth.models import Group
+from webapp_factories import SubjectFactory, UserFactory
+
+from webapp.accounts.roles import REVIEWER
+from webapp.talk.models import Comment
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, subject, text):
+    return client.post(f"/talk/subjects/{subject.pk}/comments/", {"text": text})
+
+
+def page(client, subject):
+    return client.get(f"/subjects/{subject.pk}/").content.decode()
+
+
+@pytest.fixture
+def reviewer():
+    user = UserFactory(username="rev")
+    user.groups.add(Group.objects.get_or_create(name=REVIEWER)[0])
+    return user
+
+
+def test_anonymous_visitors_read_the_thread_but_cannot_post(client):
+    subject = SubjectFactory()
+    Comment.objects.create(subject=subject, author=UserFactory(), text="looks like a #blip")
+    response = post(client, subject, "spam")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert Comment.objects.count() == 1
+    text = page(client, subject)
+    assert "looks like a" in text and 'data-testid="comment-text"' not in text
+    assert "to join the discussion" in text
+
+
+def test_a_volunteer_posts_and_the_comment_shows_on_the_glitchs_page(client):
+    subject = SubjectFactory()
+    client.force_login(UserFactory(username="ada"))
+    response = post(client, subject, "  Wings on both sides: #Koi_Fish? #koi_fish  ")
+    assert response.status_code == 302 and response["Location"].endswith(f"/{subject.pk}/#talk")
+    comment = Comment.objects.get()
+    assert comment.text == "Wings on both sides: #Koi_Fish? #koi_fish"
+    assert [t.name for t in comment.tags.all()] == ["koi_fish"]
+    text = page(client, subject)
+    assert "<b>ada</b>" in text
+    assert '<a class="hashtag" href="/talk/tags/koi_fish/">#Koi_Fish</a>' in text
+
+
+def test_hostile_text_is_escaped_and_hashtags_make_only_safe_links(client):
+    subject = SubjectFactory()
+    client.force_login(UserFactory())
+    hostile = (
+        '<script>alert(1)</script> "><img src=x onerror=alert(2)> '
+        '#tag"onmouseover="alert(3) <a href="javascript:alert(4)">#x</a> &#35;amp'
+    )
+    post(client, subject, hostile)
+    text = page(client, subject)
+    assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<img src=x" not in text and "&lt;img src=x onerror=alert(2)&gt;" in text
+    assert 'href="javascript:' not in text
+    # The tag ends where the letters do; the quote after it stays text.
+    assert '<a class="hashtag" href="/talk/tags/tag/">#tag</a>&quot;onmouseover=&quot;' in text
+    assert "/talk/tags/amp/" not in text  # an entity typed as text is no tag
+
+
+def test_a_volunteer_cannot_moderate(client):
+    subject = SubjectFactory()
+    comment = Comment.objects.create(subject=subject, author=UserFactory(), text="rude")
+    client.force_login(UserFactory(username="someone"))
+    for action in ("hide", "delete"):
+        response = client.post(f"/talk/comments/{comment.pk}/{action}/")
+        assert response.status_code == 403
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.VISIBLE
+    assert 'data-testid="comment-hide"' not in page(client, subject)
+
+
+def test_a_reviewer_hides_shows_and_deletes_and_hidden_comments_are_seen_by_reviewers_only(
+    client, reviewer
+):
+    subject = SubjectFactory()
+    author = UserFactory(username="author")
+    comment = Comment.objects.create(subject=subject, author=author, text="hidden words #odd")
+    comment.tags.create(name="odd")
+    client.force_login(reviewer)
+    assert 'data-testid="comment-hide"' in page(client, subject)
+    response = client.post(f"/talk/comments/{comment.pk}/hide/", {"subject": subject.pk})
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    assert (comment.status, comment.moderated_by) == (Comment.Status.HIDDEN, reviewer)
+    assert "hidden words" in page(client, subject) and "hidden by rev" in page(client, subject)
+
+    client.force_login(author)  # not even its author sees it now
+    assert "hidden words" not in page(client, subject)
+    assert client.get("/talk/tags/odd/").context["n_subjects"] == 0
+    client.logout()
+    assert "hidden words" not in page(client, subject)
+    assert "hidden words" not in client.get("/talk/").content.decode()
+
+    client.force_login(reviewer)
+    client.post(f"/talk/comments/{comment.pk}/show/")
+    client.force_login(author)
+    assert "hidden words" in page(client, subject)
+    client.force_login(reviewer)
+    client.post(f"/talk/comments/{comment.pk}/delete/")
+    assert not Comment.objects.exists()
+
+
+def test_a_comment_is_at_most_1000_characters(client):
+    subject = SubjectFactory()
+    client.force_login(UserFactory())
+    response = post(client, subject, "x" * 1001)
+    assert response.status_code == 302 and not Comment.objects.exists()
+    follow = client.get(response["Location"]).content.decode()
+    assert "at most 1000 characters (1001 given)" in follow
+    post(client, subject, "y" * 1000)
+    assert Comment.objects.get().text == "y" * 1000
+
+
+def test_empty_comments_and_comments_on_missing_glitches_are_refused(client):
+    subject = SubjectFactory()
+    client.force_login(UserFactory())
+    post(client, subject, "   ")
+    client.post("/talk/subjects/999999/comments/", {"text": "hello"})
+    client.post(f"/talk/subjects/{2**63}/comments/", {"text": "hello"})
+    assert not Comment.objects.exists()
+
+
+def test_more_than_ten_comments_a_minute_are_refused_for_that_account_only(client, settings):
+    subject = SubjectFactory()
+    chatty = UserFactory(username="chatty")
+    client.force_login(chatty)
+    for i in range(10):
+        assert post(client, subject, f"comment {i}").status_code == 302
+    refused = post(client, subject, "one more")
+    assert refused.status_code == 429
+    assert "at most 10 comments a minute" in refused.content.decode()
+    assert Comment.objects.filter(author=chatty).count() == 10
+    client.force_login(UserFactory(username="calm"))
+    assert post(client, subject, "my first").status_code == 302
+    assert Comment.objects.count() == 11

@@ -1,0 +1,126 @@
+"""Talk's #hashtags: what counts as one, a page per tag, and a tag turned into a cluster
+sheet or a class proposal in one step."""
+
+import pytest
+from django.contrib.auth.models import Group
+from webapp_factories import SubjectFactory, UserFactory, glitch_class, gold_subject
+
+from webapp.accounts.roles import REVIEWER
+from webapp.discovery.models import Batch, ClassProposal, ProposalVote
+from webapp.labeling import config
+from webapp.labeling.models import Classification
+from webapp.talk.models import Comment, Tag
+from webapp.talk.selectors import tags_in
+
+pytestmark = pytest.mark.django_db
+
+
+def volunteer(name, level):
+    return UserFactory(username=name, profile__level=level)
+
+
+def with_role(name, role):
+    user = UserFactory(username=name)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def tagged(subjects, text="#crown", author=None):
+    author = author or UserFactory()
+    for subject in subjects:
+        comment = Comment.objects.create(subject=subject, author=author, text=text)
+        for name in tags_in(text):
+            comment.tags.add(Tag.objects.get_or_create(name=name)[0])
+
+
+def test_what_counts_as_a_hashtag():
+    text = (
+        "#Crown and #crown, #low_f_blip #x #1abc http://a.org/#frag &#39; ##double "
+        "mail#tag (#paren) #" + "a" * 41
+    )
+    assert tags_in(text) == ["crown", "low_f_blip", "paren"]
+    assert len(tags_in(" ".join(f"#tag{i}" for i in range(20)))) == 10
+
+
+def test_a_tag_page_lists_the_tagged_glitches_page_by_page(client):
+    subjects = [SubjectFactory(images=(1.0,)) for _ in range(26)]
+    tagged(subjects)
+    tagged([SubjectFactory()], text="#other")
+    first = client.get("/talk/tags/crown/")
+    assert first.status_code == 200 and first.context["n_subjects"] == 26
+    ids = [i for i, _ in first.context["subjects"]]
+    assert ids == [s.pk for s in reversed(subjects)][:24]  # most recently tagged first
+    second = client.get("/talk/tags/crown/?page=2")
+    assert [i for i, _ in second.context["subjects"]] == [subjects[1].pk, subjects[0].pk]
+    assert f'href="/subjects/{subjects[0].pk}/"' in second.content.decode()
+    assert client.get("/talk/tags/nothing_here/").status_code == 404
+    assert client.get("/talk/tags/Bad%20Tag/").status_code == 404
+    assert "#crown" in client.get("/talk/").content.decode()
+
+
+def test_a_tag_becomes_a_cluster_sheet_of_the_glitches_still_open_for_the_volunteer(client):
+    subjects = [SubjectFactory(images=(1.0,)) for _ in range(4)]
+    gold = gold_subject("Blip", images=(1.0,))
+    tagged([*subjects, gold])
+    ada = volunteer("ada", level=2)
+    Classification.objects.create(
+        volunteer=ada, subject=subjects[0], glitch_class=glitch_class("Blip")
+    )
+    client.force_login(ada)
+    response = client.post("/talk/tags/crown/batch/")
+    assert response.status_code == 302 and response["Location"] == "/discovery/sheet/"
+    batch = Batch.objects.get(volunteer=ada)
+    assert batch.subject_ids == [s.pk for s in reversed(subjects[1:])]  # no gold, no answered
+    assert batch.submitted_at is None
+
+
+def test_a_level_one_volunteer_gets_no_sheet(client):
+    tagged([SubjectFactory()])
+    client.force_login(volunteer("newbie", level=1))
+    assert client.post("/talk/tags/crown/batch/").status_code == 403
+    assert not Batch.objects.exists()
+
+
+def test_a_top_level_volunteer_proposes_a_class_from_a_tag_in_one_step(client):
+    subjects = [SubjectFactory(images=(1.0,)) for _ in range(3)]
+    tagged(subjects)
+    expert = volunteer("expert", level=config.max_level())
+    client.force_login(expert)
+    page = client.get("/talk/tags/crown/").content.decode()
+    assert 'data-testid="tag-propose"' in page and 'value="Crown"' in page
+    response = client.post(
+        "/talk/tags/crown/propose/",
+        {"name": "Crown", "description": "short arches at 20-60 Hz, repeating fast"},
+    )
+    assert response.status_code == 302
+    proposal = ClassProposal.objects.get(name="Crown")
+    assert (proposal.status, proposal.proposed_by) == (ClassProposal.Status.PROPOSED, expert)
+    assert Tag.objects.get(name="crown").proposal == proposal
+    voted = set(ProposalVote.objects.filter(proposal=proposal).values_list("subject_id", flat=True))
+    assert voted == {s.pk for s in subjects}
+    # Once proposed, a tag is not proposed again.
+    again = client.post("/talk/tags/crown/propose/", {"name": "Crown2", "description": "x"})
+    assert again.status_code == 302 and ClassProposal.objects.count() == 1
+    assert "proposed as the class" in client.get("/talk/tags/crown/").content.decode()
+
+
+def test_a_reviewer_may_propose_a_tag_but_a_level_two_volunteer_may_not(client):
+    tagged([SubjectFactory(images=(1.0,))])
+    form = {"name": "Crown", "description": "arches"}
+    client.force_login(volunteer("middling", level=2))
+    assert 'data-testid="tag-propose"' not in client.get("/talk/tags/crown/").content.decode()
+    assert client.post("/talk/tags/crown/propose/", form).status_code == 403
+    assert not ClassProposal.objects.exists()
+    client.force_login(with_role("rev", REVIEWER))
+    assert client.post("/talk/tags/crown/propose/", form).status_code == 302
+    assert ClassProposal.objects.get().name == "Crown"
+
+
+def test_a_bad_class_name_proposes_nothing_and_votes_nothing(client):
+    tagged([SubjectFactory(images=(1.0,))])
+    client.force_login(volunteer("expert", level=config.max_level()))
+    response = client.post("/talk/tags/crown/propose/", {"name": "x", "description": "arches"})
+    assert response.status_code == 302
+    assert not ClassProposal.objects.exists()
+    assert not Classification.objects.exists() and not Batch.objects.exists()
+    assert Tag.objects.get(name="crown").proposal is None

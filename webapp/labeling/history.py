@@ -1,0 +1,137 @@
+"""Reads for "My glitches": a volunteer's votes, what became of each glitch, and their
+statistics (the gold figures from the skill they are promoted by, not counted again)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
+from django.db.models import F
+
+from webapp.labeling.config import class_name
+from webapp.labeling.models import Classification, Subject, class_display_name
+from webapp.labeling.selectors import volunteer_progress
+from webapp.modeling.models import Prediction
+
+VOTES_PER_PAGE = 25
+OUTCOME = {
+    Subject.Status.ACTIVE: "collecting votes",
+    Subject.Status.RETIRED: "retired",
+    Subject.Status.CLOSED: "closed without consensus",
+    Subject.Status.DISCOVERY: "sent to discovery",
+}
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One vote of the volunteer and what became of its glitch."""
+
+    subject_id: int
+    external_id: str
+    voted_at: object  # datetime
+    answer: str  # the volunteer's class, display name
+    outcome: str  # OUTCOME
+    consensus: str | None  # the retired label, once retired
+    agrees: bool | None  # answer == consensus, once retired
+    model: str | None  # the active model's label, once the glitch left the queue
+    model_confidence: float | None
+    gold: bool  # a training glitch with a known answer
+    correct: bool | None  # gold only: the feedback given at the vote
+    right_answer: str | None  # gold only: shown at the vote already
+
+
+def volunteer_history(*, volunteer: AbstractBaseUser, page: int | str | None) -> Page:
+    """The volunteer's votes, newest first, VOTES_PER_PAGE a page; object_list holds
+    HistoryRow. Three queries a page, whatever the length of the history."""
+    votes = (
+        Classification.objects.filter(volunteer=volunteer)
+        .select_related("subject")
+        .only(
+            "glitch_class_id",
+            "created_at",
+            "was_gold",
+            "was_correct",
+            "subject__external_id",
+            "subject__status",
+            "subject__retired_label_id",
+            "subject__gold_label_id",
+            "subject__role",
+        )
+        .order_by("-created_at", "-id")
+    )
+    chosen = Paginator(votes, VOTES_PER_PAGE).get_page(page)
+    left_queue = [
+        v.subject_id for v in chosen.object_list if v.subject.status != Subject.Status.ACTIVE
+    ]
+    model_view = {
+        sid: (label, confidence)
+        for sid, label, confidence in Prediction.objects.filter(
+            subject_id__in=left_queue, model_version__is_active=True
+        ).values_list("subject_id", "predicted_label", "confidence")
+    }
+    chosen.object_list = [_row(vote, model_view) for vote in chosen.object_list]
+    return chosen
+
+
+def _display(class_pk: int | None) -> str:
+    return class_display_name(class_name(class_pk)) if class_pk is not None else ""
+
+
+def _row(vote: Classification, model_view: dict[int, tuple[str, float | None]]) -> HistoryRow:
+    subject = vote.subject
+    retired = subject.status == Subject.Status.RETIRED and subject.retired_label_id is not None
+    model, confidence = model_view.get(vote.subject_id, (None, None))
+    gold = vote.was_gold and subject.gold_label_id is not None
+    return HistoryRow(
+        subject_id=vote.subject_id,
+        external_id=subject.external_id,
+        voted_at=vote.created_at,
+        answer=_display(vote.glitch_class_id),
+        outcome=OUTCOME.get(subject.status, subject.status),
+        consensus=_display(subject.retired_label_id) if retired else None,
+        agrees=vote.glitch_class_id == subject.retired_label_id if retired else None,
+        model=class_display_name(model) if model else None,
+        model_confidence=confidence,
+        gold=gold,
+        correct=vote.was_correct if gold else None,
+        right_answer=_display(subject.gold_label_id) if gold else None,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryStats:
+    n_votes: int  # every vote, gold included (the profile's count)
+    n_retired: int  # votes on pool glitches that have since retired
+    n_agree: int  # ... that named the retired label
+    n_gold: int  # gold answers and the right ones: the confusion matrix the
+    n_gold_correct: int  # volunteer is promoted by (selectors.volunteer_progress)
+    level: int
+    max_level: int
+
+    @property
+    def agreement(self) -> float | None:
+        return self.n_agree / self.n_retired if self.n_retired else None
+
+    @property
+    def gold_accuracy(self) -> float | None:
+        return self.n_gold_correct / self.n_gold if self.n_gold else None
+
+
+def volunteer_history_stats(*, volunteer: AbstractBaseUser) -> HistoryStats:
+    progress = volunteer_progress(volunteer=volunteer)
+    retired = Classification.objects.filter(
+        volunteer=volunteer,
+        was_gold=False,
+        subject__status=Subject.Status.RETIRED,
+        subject__retired_label__isnull=False,
+    )
+    return HistoryStats(
+        n_votes=progress.n_classified,
+        n_retired=retired.count(),
+        n_agree=retired.filter(glitch_class_id=F("subject__retired_label_id")).count(),
+        n_gold=progress.n_gold,
+        n_gold_correct=progress.n_gold_correct,
+        level=progress.level,
+        max_level=progress.max_level,
+    )

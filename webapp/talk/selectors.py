@@ -1,0 +1,97 @@
+"""Reads of Talk: a glitch's thread, the #hashtags in a comment, a tag's glitches, who may do
+what."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Q
+
+from webapp.accounts.roles import is_reviewer
+from webapp.labeling import config
+from webapp.labeling.models import Subject, VolunteerProfile
+from webapp.talk.models import TAG_MAX_LENGTH, Comment, Tag
+
+# A #hashtag: a letter, then letters, digits or _, 2-40 in all, not inside a word, a URL
+# fragment (/#x), an HTML entity (&#39;) or a ## run. Matched on the raw text; the page
+# escapes around it (templatetags.talk.hashtags).
+HASHTAG = re.compile(rf"(?<![\w#&/])#([A-Za-z][A-Za-z0-9_]{{1,{TAG_MAX_LENGTH - 1}}})(?!\w)")
+TAG_NAME = re.compile(rf"^[a-z][a-z0-9_]{{1,{TAG_MAX_LENGTH - 1}}}$")
+MAX_TAGS_PER_COMMENT = 10
+
+
+def tags_in(text: str) -> list[str]:
+    """The tags of a comment, lower case, first use first, at most MAX_TAGS_PER_COMMENT."""
+    names = dict.fromkeys(match.group(1).lower() for match in HASHTAG.finditer(text))
+    return list(names)[:MAX_TAGS_PER_COMMENT]
+
+
+# --- who may do what -------------------------------------------------------------------
+
+
+def can_comment(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(user.is_authenticated)
+
+
+def can_moderate(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Reviewers (and admins) hide and delete comments."""
+    return is_reviewer(user)
+
+
+def can_propose_from_tag(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Turning a tag into a class proposal: volunteers at the top level, and reviewers."""
+    if not user.is_authenticated:
+        return False
+    if is_reviewer(user):
+        return True
+    level = VolunteerProfile.objects.filter(user=user).values_list("level", flat=True).first()
+    return (level or 1) >= config.max_level()
+
+
+# --- threads and tags ------------------------------------------------------------------
+
+
+def _visible_to(viewer: AbstractBaseUser | AnonymousUser) -> Q:
+    return Q() if can_moderate(viewer) else Q(status=Comment.Status.VISIBLE)
+
+
+def comments_for_subject(
+    *, subject: Subject, viewer: AbstractBaseUser | AnonymousUser
+) -> list[Comment]:
+    """The glitch's thread, oldest first; hidden comments for moderators only."""
+    return list(
+        Comment.objects.filter(_visible_to(viewer), subject=subject).select_related("author")
+    )
+
+
+def comments_recent(*, viewer: AbstractBaseUser | AnonymousUser, limit: int = 20) -> list[Comment]:
+    return list(
+        Comment.objects.filter(_visible_to(viewer))
+        .select_related("author", "subject")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def tag_get(*, name: str) -> Tag | None:
+    if not TAG_NAME.match(name):
+        return None
+    return Tag.objects.select_related("proposal").filter(name=name).first()
+
+
+def tag_subject_ids(*, tag: Tag, viewer: AbstractBaseUser | AnonymousUser) -> list[int]:
+    """The glitches a tag is on (through the comments the viewer may see), most recently
+    tagged first."""
+    comments = Comment.objects.filter(_visible_to(viewer), tags=tag).order_by("-created_at", "-id")
+    return list(dict.fromkeys(comments.values_list("subject_id", flat=True)))
+
+
+def tags_popular(*, limit: int = 40) -> list[tuple[str, int]]:
+    """(tag, number of glitches it is on, by visible comments), most used first."""
+    rows = (
+        Tag.objects.filter(comments__status=Comment.Status.VISIBLE)
+        .annotate(n=Count("comments__subject", distinct=True))
+        .order_by("-n", "name")
+        .values_list("name", "n")[:limit]
+    )
+    return list(rows)

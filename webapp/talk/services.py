@@ -1,0 +1,167 @@
+"""Writes of Talk: comments (length-checked, rate-limited, tagged), reviewers' moderation, and
+a tag turned into a cluster-sheet batch or a class proposal through discovery's services."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from webapp.discovery import selectors as discovery_selectors
+from webapp.discovery import services as discovery
+from webapp.discovery.models import Batch, ClassProposal
+from webapp.labeling.models import Subject
+from webapp.labeling.selectors import MAX_ID
+from webapp.talk import selectors
+from webapp.talk.models import COMMENT_MAX_LENGTH, Comment, Tag
+
+logger = logging.getLogger(__name__)
+
+RATE_WINDOW_S = 60
+
+
+class RateLimitedError(Exception):
+    """The author posted GLITCHLAB_TALK_COMMENTS_PER_MINUTE comments in this minute."""
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _count_comment(author: AbstractBaseUser) -> None:
+    """Count a comment against the author's minute (fixed windows, on the shared cache:
+    every web worker sees the same count); over the limit, RateLimitedError. A cache
+    outage lets the comment through (logged), as the login limit does."""
+    window = int(time.time()) // RATE_WINDOW_S
+    key = f"talk-comments:{author.pk}:{window}"
+    try:
+        count = 1 if cache.add(key, 1, timeout=2 * RATE_WINDOW_S) else cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=2 * RATE_WINDOW_S)
+        count = 1
+    except Exception:  # noqa: BLE001 - any cache outage: fail open
+        logger.warning("talk rate limit: cache unavailable, not limiting", exc_info=True)
+        return
+    limit = settings.GLITCHLAB_TALK_COMMENTS_PER_MINUTE
+    if count > limit:
+        raise RateLimitedError(
+            f"at most {limit} comments a minute: please wait a moment and post again"
+        )
+
+
+def comment_create(
+    *, author: AbstractBaseUser | AnonymousUser, subject_id: int, text: str
+) -> Comment:
+    """A comment on a glitch, with the #hashtags in it; at most COMMENT_MAX_LENGTH
+    characters; counted against the author's rate limit once it passes every check."""
+    _require(selectors.can_comment(author), "log in to comment")
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "write something"})
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            {"text": f"at most {COMMENT_MAX_LENGTH} characters ({len(text)} given)"}
+        )
+    if not (0 < subject_id <= MAX_ID and Subject.objects.filter(pk=subject_id).exists()):
+        raise ValidationError("no such glitch")
+    assert isinstance(author, AbstractBaseUser)  # can_comment: authenticated
+    _count_comment(author)
+    with transaction.atomic():
+        comment = Comment.objects.create(subject_id=subject_id, author=author, text=text)
+        names = selectors.tags_in(text)
+        if names:
+            Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
+            comment.tags.set(Tag.objects.filter(name__in=names))
+    return comment
+
+
+MODERATION = {"hide": Comment.Status.HIDDEN, "show": Comment.Status.VISIBLE}
+
+
+def comment_moderate(
+    *, moderator: AbstractBaseUser | AnonymousUser, comment_id: int, action: str
+) -> Comment | None:
+    """A reviewer hides a comment (it and its tags vanish for everyone but reviewers),
+    shows it again, or deletes it (gone; returns None)."""
+    _require(selectors.can_moderate(moderator), "reviewers only")
+    comment = Comment.objects.filter(pk=comment_id).first() if 0 < comment_id <= MAX_ID else None
+    if comment is None:
+        raise ValidationError("no such comment")
+    if action == "delete":
+        comment.delete()
+        return None
+    if action not in MODERATION:
+        raise ValidationError(f"unknown action {action!r}")
+    comment.status = MODERATION[action]
+    comment.moderated_by = moderator  # type: ignore[assignment]
+    comment.moderated_at = timezone.now()
+    comment.save(update_fields=["status", "moderated_by", "moderated_at"])
+    return comment
+
+
+# --- a tag's glitches, labelled together -------------------------------------------------
+
+
+def _tag(name: str) -> Tag:
+    tag = selectors.tag_get(name=name)
+    if tag is None:
+        raise ValidationError("no such tag")
+    return tag
+
+
+def tag_batch_create(*, volunteer: AbstractBaseUser, tag_name: str) -> Batch:
+    """A cluster-sheet batch of the tag's glitches the volunteer may still vote on (as a
+    lasso on the map makes one: discovery.services.batch_from_subjects, its rules)."""
+    tag = _tag(tag_name)
+    subject_ids = selectors.tag_subject_ids(tag=tag, viewer=volunteer)
+    return discovery.batch_from_subjects(volunteer=volunteer, subject_ids=subject_ids)
+
+
+@dataclass(frozen=True)
+class TagProposal:
+    proposal: ClassProposal
+    batch: Batch | None  # the proposer's votes for it, on the tag's open glitches
+
+
+def tag_propose_class(
+    *, volunteer: AbstractBaseUser, tag_name: str, name: str, description: str
+) -> TagProposal:
+    """Propose a new class from a tag in one step: discovery's proposal (its name and
+    description rules) and the proposer's vote for it on each of the tag's glitches they
+    have not answered yet, as the cluster sheet's "new class" choice does. For volunteers at
+    the top level and reviewers; a tag is proposed once."""
+    _require(selectors.can_propose_from_tag(volunteer), "for top-level volunteers and reviewers")
+    with transaction.atomic():
+        tag = Tag.objects.select_for_update().filter(pk=_tag(tag_name).pk).get()
+        if tag.proposal_id is not None:
+            raise ValidationError(f"#{tag.name} was proposed as a class already")
+        subject_ids = selectors.tag_subject_ids(tag=tag, viewer=volunteer)
+        open_ids = discovery_selectors.subjects_open_for(
+            volunteer=volunteer, subject_ids=subject_ids
+        )
+        batch: Batch | None = None
+        if open_ids:
+            batch = discovery.batch_from_subjects(volunteer=volunteer, subject_ids=open_ids)
+            batch = discovery.batch_submit(
+                volunteer=volunteer,
+                batch_id=batch.pk,
+                selected_ids=batch.subject_ids,
+                label=discovery.BatchLabel(new_name=name, new_description=description),
+            )
+            assert batch.proposal is not None
+            proposal = batch.proposal
+        else:
+            proposal = discovery.class_proposal_create(
+                volunteer=volunteer, name=name, description=description
+            )
+        tag.proposal = proposal
+        tag.save(update_fields=["proposal"])
+    return TagProposal(proposal=proposal, batch=batch)

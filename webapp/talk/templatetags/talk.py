@@ -1,0 +1,50 @@
+"""{% talk_thread subject %}: a glitch's comments and the form (on the subject page, which
+stays Talk-free); |hashtags: a comment's text, escaped, with its #tags linked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from webapp.talk import selectors
+from webapp.talk.models import COMMENT_MAX_LENGTH
+
+register = template.Library()
+
+
+@register.inclusion_tag("talk/thread.html", takes_context=True)
+def talk_thread(context: template.Context, subject: Any) -> dict[str, Any]:
+    request = context["request"]
+    return {
+        "subject": subject,
+        "comments": selectors.comments_for_subject(subject=subject, viewer=request.user),
+        "can_comment": selectors.can_comment(request.user),
+        "can_moderate": selectors.can_moderate(request.user),
+        "comment_max_length": COMMENT_MAX_LENGTH,
+        "csrf_token": context.get("csrf_token"),
+        "request": request,
+    }
+
+
+@register.filter
+def hashtags(text: str) -> SafeString:
+    """The text with every character escaped and each stored #tag (selectors.tags_in) a
+    link to its page. Built only from escape() and format_html(), so nothing the author
+    typed can become markup: the one place Talk marks a string safe."""
+    linked = set(selectors.tags_in(text))
+    parts: list[str] = []
+    last = 0
+    for match in selectors.HASHTAG.finditer(text):
+        name = match.group(1).lower()
+        if name not in linked:
+            continue
+        parts.append(escape(text[last : match.start()]))
+        url = reverse("talk:tag", args=[name])
+        parts.append(format_html('<a class="hashtag" href="{}">#{}</a>', url, match.group(1)))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))  # noqa: S308 - every part escaped above

@@ -1,0 +1,123 @@
+"""Talk pages: post a comment, moderate one, the tag pages and their two actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from webapp.discovery import selectors as discovery_selectors
+from webapp.discovery.models import ClassProposal
+from webapp.talk import selectors, services
+
+TAGGED_PER_PAGE = 24
+
+
+def _problem(error: ValidationError) -> str:
+    return "; ".join(error.messages)
+
+
+def _thread_of(subject_id: int) -> str:
+    return reverse("labeling:subject_detail", args=[subject_id]) + "#talk"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "tags": selectors.tags_popular(),
+        "comments": selectors.comments_recent(viewer=request.user),
+    }
+    return render(request, "talk/home.html", context)
+
+
+@login_required
+@require_POST
+def comment_post(request: HttpRequest, subject_id: int) -> HttpResponse:
+    try:
+        services.comment_create(
+            author=request.user, subject_id=subject_id, text=request.POST.get("text", "")
+        )
+    except services.RateLimitedError as error:
+        context = {"reason": str(error), "back": _thread_of(subject_id)}
+        return render(request, "talk/limited.html", context, status=429)
+    except ValidationError as error:
+        messages.error(request, f"Comment not posted: {_problem(error)}")
+    return redirect(_thread_of(subject_id))
+
+
+@login_required
+@require_POST
+def comment_moderate(request: HttpRequest, comment_id: int, action: str) -> HttpResponse:
+    subject_id = int(request.POST.get("subject", 0) or 0)
+    try:
+        comment = services.comment_moderate(
+            moderator=request.user, comment_id=comment_id, action=action
+        )
+    except ValidationError as error:
+        messages.error(request, _problem(error))
+    else:
+        done = {"hide": "hidden", "show": "shown again", "delete": "deleted"}[action]
+        messages.success(request, f"Comment {done}.")
+        subject_id = comment.subject_id if comment is not None else subject_id
+    return redirect(_thread_of(subject_id) if subject_id > 0 else reverse("talk:home"))
+
+
+def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
+    tag = selectors.tag_get(name=name)
+    if tag is None:
+        raise Http404("no such tag")
+    subject_ids = selectors.tag_subject_ids(tag=tag, viewer=request.user)
+    page = Paginator(subject_ids, TAGGED_PER_PAGE).get_page(request.GET.get("page"))
+    thumbnails = discovery_selectors.thumbnails(list(page.object_list))
+    context = {
+        "tag": tag,
+        "n_subjects": len(subject_ids),
+        "page": page,
+        "subjects": [(i, thumbnails.get(i, "")) for i in page.object_list],
+        "can_batch": discovery_selectors.can_batch_label(request.user),
+        "can_propose": selectors.can_propose_from_tag(request.user) and tag.proposal is None,
+        "suggested_name": tag.name.replace("_", " ").title().replace(" ", "_"),
+        "name_max_length": ClassProposal._meta.get_field("name").max_length,
+        "description_max_length": ClassProposal._meta.get_field("description").max_length,
+    }
+    return render(request, "talk/tag.html", context)
+
+
+@login_required
+@require_POST
+def tag_batch(request: HttpRequest, name: str) -> HttpResponse:
+    try:
+        batch = services.tag_batch_create(volunteer=request.user, tag_name=name)
+    except ValidationError as error:
+        messages.error(request, f"No sheet made: {_problem(error)}")
+        return redirect("talk:tag", name=name)
+    messages.success(
+        request, f"{len(batch.subject_ids)} glitches tagged #{name} to label together."
+    )
+    return redirect("discovery:sheet")
+
+
+@login_required
+@require_POST
+def tag_propose(request: HttpRequest, name: str) -> HttpResponse:
+    try:
+        made = services.tag_propose_class(
+            volunteer=request.user,
+            tag_name=name,
+            name=request.POST.get("name", ""),
+            description=request.POST.get("description", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, f"Not proposed: {_problem(error)}")
+        return redirect("talk:tag", name=name)
+    voted = made.batch.n_voted if made.batch is not None else 0
+    messages.success(
+        request,
+        f"{made.proposal.name.replace('_', ' ')} proposed, with your vote on {voted} "
+        f"glitch{'es' if voted != 1 else ''} tagged #{name}. A reviewer opens it for votes.",
+    )
+    return redirect("talk:tag", name=name)
