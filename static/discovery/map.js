@@ -1,6 +1,8 @@
 // The map: Plotly scatter of the 2-D UMAP of every glitch, coloured by class, model
 // confidence or cluster. Hover shows the spectrogram, click opens the glitch, a lasso
 // selection becomes a batch labelled on the cluster sheet.
+import { coloursFor } from "./palette.js";
+
 const el = document.getElementById("map");
 const hover = document.getElementById("map-hover");
 const colourBy = document.getElementById("colour-by");
@@ -28,27 +30,47 @@ function traces(mode) {
     }];
   }
   const key = mode === "cluster" ? data.cluster.map((c) => (c < 0 ? "none" : `cluster ${c}`)) : data.label;
+  const colours = mode === "cluster" ? null : coloursFor(key);
   const groups = new Map();
   key.forEach((k, i) => {
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k).push(i);
   });
   return [...groups.entries()].sort().map(([name, rows]) => ({
-    type: "scattergl", mode: "markers", name,
+    type: "scattergl", mode: "markers", name: shown(name),
     x: rows.map((r) => data.x[r]), y: rows.map((r) => data.y[r]),
     customdata: rows.map((r) => data.ids[r]), text: rows.map((r) => about(r, name)),
-    hovertemplate: "%{text}<extra></extra>", marker: { size: 6 },
+    hovertemplate: "%{text}<extra></extra>",
+    marker: colours ? { size: 6, color: colours.get(name) } : { size: 6 },
   }));
+}
+
+// Legend entries read "Koi Fish", not "Koi_Fish" (the one rule: GlitchClass.display_name).
+function shown(name) {
+  return name.replaceAll("_", " ");
 }
 
 function draw() {
   const layout = {
     dragmode: lassoButton ? "lasso" : "pan", hovermode: "closest", showlegend: colourBy.value !== "confidence",
     paper_bgcolor: "#10131a", plot_bgcolor: "#10131a", font: { color: "#e7e9ee" },
-    xaxis: { visible: false }, yaxis: { visible: false }, margin: { l: 10, r: 10, t: 10, b: 10 },
+    xaxis: { visible: false }, yaxis: { visible: false },
+    // The toolbar gets the top band to itself; the legend starts below it.
+    margin: { l: 10, r: 10, t: 40, b: 10 },
+    legend: { y: 1, yanchor: "top", bgcolor: "rgba(16,19,26,0.8)" },
   };
-  Plotly.react(el, traces(colourBy.value), layout, { displaylogo: false, responsive: true });
+  Plotly.react(el, traces(colourBy.value), layout, PLOTLY_CONFIG);
 }
+
+// Nothing leaves this site: no "Share chart"/Chart Studio buttons or links.
+const PLOTLY_CONFIG = {
+  displaylogo: false,
+  responsive: true,
+  showLink: false,
+  showSendToCloud: false,
+  showEditInChartStudio: false,
+  modeBarButtonsToRemove: ["sendDataToCloud", "editInChartStudio"],
+};
 
 function imageOf(id) {
   return data.image[data.ids.indexOf(id)];
@@ -71,14 +93,35 @@ if (!data.ready) {
   });
   el.on("plotly_unhover", () => { hover.hidden = true; });
   el.on("plotly_click", (e) => { window.location.href = `/subjects/${e.points[0].customdata}/`; });
-  el.on("plotly_selected", (e) => {
-    selected = e ? e.points.map((p) => p.customdata) : [];
-    if (lassoButton) {
-      document.getElementById("lasso-n").textContent = selected.length;
-      lassoButton.disabled = selected.length === 0;
-    }
-  });
+  el.on("plotly_selected", (e) => select(e ? e.points.map((p) => p.customdata) : []));
   el.dataset.ready = "1";
+}
+
+// A batch takes only the glitches the volunteer may still vote on, at most batch_max of
+// them: the count on the button is the sheet's size, and the rest is said.
+function select(ids) {
+  const open = new Set(data.ids.filter((id, r) => data.open?.[r] ?? true));
+  const votable = ids.filter((id) => open.has(id));
+  selected = votable.slice(0, data.batch_max ?? votable.length);
+  if (!lassoButton) return;
+  document.getElementById("lasso-n").textContent = selected.length;
+  lassoButton.disabled = selected.length === 0;
+  const left = [];
+  if (ids.length > votable.length) left.push(`${ids.length - votable.length} already answered or closed`);
+  if (votable.length > selected.length) left.push(`${votable.length - selected.length} over the batch's ${selected.length}`);
+  note().textContent = ids.length ? `${ids.length} selected${left.length ? `; left out: ${left.join(", ")}` : ""}` : "";
+}
+
+function note() {
+  let el = document.getElementById("lasso-note");
+  if (!el) {
+    el = document.createElement("span");
+    el.id = "lasso-note";
+    el.className = "muted";
+    el.dataset.testid = "lasso-note";
+    lassoButton.after(el);
+  }
+  return el;
 }
 
 lassoButton?.addEventListener("click", async () => {

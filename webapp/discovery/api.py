@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -68,10 +69,18 @@ def similar(request: Request, subject_id: int) -> Response:
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def map_points(request: Request) -> Response:
-    """The 2-D map as columns (ids, x, y, label, confidence, cluster, image)."""
+    """The 2-D map as columns (ids, x, y, label, confidence, cluster, image), and for the
+    caller which points a lasso batch would take (open) and how many at most (batch_max)."""
     # Not passed through MapPointsSerializer: the map has a point per glitch, and the
     # selector already builds exactly that shape.
-    return Response(selectors.map_points())
+    points = selectors.map_points()
+    if points["ready"]:
+        # The lasso counts only these, so its count is the batch's size (a lasso of 29
+        # opened a sheet of 23: the answered and closed glitches were dropped unsaid).
+        open_ids = selectors.subject_ids_open_for(volunteer=request.user)
+        points["open"] = [i in open_ids for i in points["ids"]]
+        points["batch_max"] = settings.GLITCHLAB_BATCH_MAX
+    return Response(points)
 
 
 @extend_schema(

@@ -121,3 +121,9 @@ class MapPointsSerializer(serializers.Serializer):
         child=serializers.IntegerField(), required=False, help_text="-1: in no cluster"
     )
     image = serializers.ListField(child=serializers.CharField(), required=False)
+    open = serializers.ListField(
+        child=serializers.BooleanField(),
+        required=False,
+        help_text="whether the caller may still vote on it (a lasso batch takes only these)",
+    )
+    batch_max = serializers.IntegerField(required=False, help_text="the most a batch holds")

@@ -1,0 +1,90 @@
+"""The map in a real browser: one colour per class (unlabelled grey), nothing that sends
+the chart to another site, the toolbar off the legend, class names without underscores,
+and a lasso whose count is the size of the sheet it opens."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from webapp_factories import UserFactory, glitch_class
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "webapp" / "discovery"))
+from discovery_factories import stored_cluster  # noqa: E402
+
+from webapp.discovery import services  # noqa: E402
+from webapp.discovery.models import EmbeddingSet  # noqa: E402
+from webapp.labeling.models import Classification, Subject  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+CLASSES = ["Koi_Fish", "Air_Compressor", "None_of_the_Above", "Power_Line", "Blip"]
+
+
+def log_in(page, username: str, then: str) -> None:
+    page.goto(f"/accounts/login/?next={then}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{then}")
+
+
+@pytest.fixture
+def map_of_twelve(discovery):
+    """12 glitches on the map: 5 retired with 5 classes, 7 open (unlabelled), 2 of them
+    already answered by ann."""
+    _, subjects, _, _ = stored_cluster(n=12)
+    embedding_set = EmbeddingSet.objects.get()
+    services.map_store(set_id=embedding_set.pk, xy=np.random.default_rng(0).normal(size=(12, 2)))
+    for subject, name in zip(subjects, CLASSES, strict=False):
+        subject.status = Subject.Status.RETIRED
+        subject.retired_label = glitch_class(name)
+        subject.save()
+    ann = UserFactory(username="ann", profile__level=2)
+    for subject in subjects[5:7]:
+        Classification.objects.create(
+            volunteer=ann, subject=subject, glitch_class=glitch_class("Blip")
+        )
+    return subjects
+
+
+def test_each_class_has_its_own_colour_and_nothing_is_shared(page, map_of_twelve):
+    log_in(page, "ann", "/discovery/map/")
+    page.wait_for_selector("#map[data-ready='1']")
+    traces = page.evaluate(
+        "document.getElementById('map').data.map((t) => [t.name, t.marker.color])"
+    )
+    names = [name for name, _ in traces]
+    assert sorted(names) == sorted([n.replace("_", " ") for n in CLASSES] + ["unlabelled"])
+    colours = [colour for _, colour in traces]
+    assert len(set(colours)) == len(colours)  # Air Compressor, None of the Above, unlabelled apart
+    assert dict(traces)["unlabelled"] == "#6b7280"
+    # No "Share chart" / Chart Studio button, and the toolbar sits above the legend.
+    assert (
+        page.locator(
+            ".modebar-btn[data-title*='Cloud'], .modebar-btn[data-title*='Chart Studio']"
+        ).count()
+        == 0
+    )
+    page.hover("#map")
+    bar = page.locator(".modebar").bounding_box()
+    legend = page.locator(".legend").bounding_box()
+    assert bar["y"] + bar["height"] <= legend["y"] + 1
+
+
+def test_the_lasso_count_is_the_sheet_size(page, map_of_twelve):
+    subjects = map_of_twelve
+    log_in(page, "ann", "/discovery/map/")
+    page.wait_for_selector("#map[data-ready='1']")
+    # Select every point, as a lasso round all of them would.
+    page.evaluate(
+        "(ids) => document.getElementById('map').emit('plotly_selected',"
+        " {points: ids.map((id) => ({customdata: id}))})",
+        [s.pk for s in subjects],
+    )
+    # 12 selected: 5 retired and 2 answered by ann are left out, and the count says 5.
+    assert page.inner_text("#lasso-n") == "5"
+    assert "12 selected" in page.inner_text("[data-testid=lasso-note]")
+    page.click("[data-testid=lasso-batch]")
+    page.wait_for_url("**/discovery/sheet/")
+    assert page.locator("[data-testid=sheet-cell]").count() == 5
