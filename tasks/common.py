@@ -1,9 +1,11 @@
-"""Helpers shared by the tasks: database rows -> ml.data.Samples, a heartbeat thread, and
-the failure handler that fails a job's row when its worker process is lost."""
+"""Helpers shared by the tasks: database rows -> ml.data.Samples, a heartbeat thread, the
+cancel check between two steps of a job, and the failure handler that fails a job's row
+when its worker process is lost."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
@@ -78,6 +80,33 @@ class Heartbeat:
     ) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+
+
+class JobCancelled(Exception):
+    """An admin asked the job to stop; raised between two steps, caught by the task."""
+
+
+class CancelCheck:
+    """Raises JobCancelled once an admin has asked the job to stop (webapp.jobs.job_cancel).
+
+    `step()` between two steps of a job (a batch) always asks the database; calling the
+    object itself (e.g. as a per-image progress callback) asks at most once every `every_s`
+    seconds, so it costs nothing per image and still stops a long step within a second.
+    """
+
+    def __init__(self, requested: Callable[[], bool], every_s: float = 1.0) -> None:
+        self._requested = requested
+        self._every_s = every_s
+        self._asked_at = float("-inf")
+
+    def __call__(self, *_: object) -> None:
+        if time.monotonic() - self._asked_at >= self._every_s:
+            self.step()
+
+    def step(self) -> None:
+        self._asked_at = time.monotonic()
+        if self._requested():
+            raise JobCancelled
 
 
 def fail_row_when_task_fails(task_name: str, fail: Callable[[Any, str], object]) -> None:

@@ -13,7 +13,13 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 
 from tasks.celery import app
-from tasks.common import Heartbeat, fail_row_when_task_fails, to_samples
+from tasks.common import (
+    CancelCheck,
+    Heartbeat,
+    JobCancelled,
+    fail_row_when_task_fails,
+    to_samples,
+)
 from tasks.predictions import activate_and_reroute, encode_decodable
 from webapp.discovery import selectors, services
 from webapp.discovery.models import EmbeddingSet
@@ -37,13 +43,18 @@ def embed_subjects(self: Task, version_id: int, force: bool = False) -> dict[str
     )
     if embedding_set is None:
         return {"version_id": version_id, "status": "skipped"}
+    set_id = embedding_set.pk
+    cancel = CancelCheck(lambda: services.embedding_set_cancel_requested(set_id=set_id))
     try:
         with Heartbeat(
-            lambda: services.embedding_set_heartbeat(set_id=embedding_set.pk),
+            lambda: services.embedding_set_heartbeat(set_id=set_id),
             settings.GLITCHLAB_HEARTBEAT_EVERY_S,
         ):
-            ids, vectors = _embed_all(self, version)
-        services.embedding_set_store(set_id=embedding_set.pk, ids=ids, embeddings=vectors)
+            ids, vectors = _embed_all(self, version, cancel)
+        services.embedding_set_store(set_id=set_id, ids=ids, embeddings=vectors)
+    except JobCancelled:
+        services.embedding_set_mark_cancelled(set_id=set_id)
+        return {"version_id": version_id, "status": "cancelled"}
     except Exception as exc:
         services.embedding_set_fail(set_id=embedding_set.pk, error=f"{type(exc).__name__}: {exc}")
         raise
@@ -62,8 +73,11 @@ fail_row_when_task_fails(
 )
 
 
-def _embed_all(task: Task, version: ModelVersion) -> tuple[list[int], np.ndarray]:
-    """(N,) subject ids and (N, D) float32 embeddings of every decodable subject."""
+def _embed_all(
+    task: Task, version: ModelVersion, cancel: CancelCheck
+) -> tuple[list[int], np.ndarray]:
+    """(N,) subject ids and (N, D) float32 embeddings of every decodable subject; a cancel
+    request stops it between two batches."""
     from ml.embed import embed
     from ml.model import load_model
 
@@ -76,6 +90,7 @@ def _embed_all(task: Task, version: ModelVersion) -> tuple[list[int], np.ndarray
     chunks: list[np.ndarray] = []
     batch = settings.GLITCHLAB_SCORE_BATCH_SIZE
     for start in range(0, len(files), batch):
+        cancel.step()
         images, kept = encode_decodable(
             to_samples(files[start : start + batch]), model.encoding, model.image_size
         )

@@ -13,7 +13,13 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 
 from tasks.celery import app
-from tasks.common import Heartbeat, fail_row_when_task_fails, to_samples
+from tasks.common import (
+    CancelCheck,
+    Heartbeat,
+    JobCancelled,
+    fail_row_when_task_fails,
+    to_samples,
+)
 from webapp.review import selectors, services
 from webapp.review.models import AuditRun
 
@@ -22,6 +28,7 @@ logger = get_task_logger(__name__)
 AUDIT_LIMIT_S = settings.GLITCHLAB_AUDIT_TIME_LIMIT_S
 IMAGE_SIZE = 224  # the backbone's ImageNet size
 TOP_PROBABILITIES = 5  # per suspect, shown as the model's top 3 and kept for export
+EMBED_BATCH = 256  # samples decoded and embedded between two looks at a cancel request
 
 
 @app.task
@@ -48,12 +55,16 @@ def audit_labels(self: Task, run_id: int) -> dict[str, Any]:
     run = services.audit_run_claim(run_id=run_id, worker=self.request.hostname or "")
     if run is None:
         return {"run_id": run_id, "status": "skipped"}
+    cancel = CancelCheck(lambda: services.audit_run_cancel_requested(run_id=run_id))
     try:
         with Heartbeat(
             lambda: services.audit_run_heartbeat(run_id=run_id),
             settings.GLITCHLAB_HEARTBEAT_EVERY_S,
         ):
-            return _audit(self, run)
+            return _audit(self, run, cancel)
+    except JobCancelled:
+        services.audit_run_mark_cancelled(run_id=run_id)
+        return {"run_id": run_id, "status": "cancelled"}
     except Exception as exc:
         services.audit_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         raise
@@ -70,7 +81,7 @@ def _progress(task: Task, phase: str, done: int = 0, total: int = 0) -> None:
         task.update_state(state="PROGRESS", meta={"phase": phase, "done": done, "total": total})
 
 
-def _audit(task: Task, run: AuditRun) -> dict[str, Any]:
+def _audit(task: Task, run: AuditRun, cancel: CancelCheck) -> dict[str, Any]:
     from ml.audit import MislabelFinder, top_k
 
     files = selectors.audit_files()
@@ -82,7 +93,8 @@ def _audit(task: Task, run: AuditRun) -> dict[str, Any]:
     labels = np.array([names.index(str(s.label)) for s in samples])
     subject_ids = [int(s.id) for s in samples]
     _progress(task, "features", 0, len(samples))
-    features, description = _features(samples, subject_ids, task)
+    features, description = _features(samples, subject_ids, task, cancel)
+    cancel.step()
     votes, n_votes = _vote_matrix(subject_ids, names)
     config = run.config or services.audit_config_default()
     _progress(task, "rank", 0, len(samples))
@@ -131,7 +143,9 @@ def _vote_matrix(subject_ids: list[int], names: list[str]) -> tuple[np.ndarray, 
     return matrix, counts
 
 
-def _features(samples: list[Any], subject_ids: list[int], task: Task) -> tuple[np.ndarray, str]:
+def _features(
+    samples: list[Any], subject_ids: list[int], task: Task, cancel: CancelCheck
+) -> tuple[np.ndarray, str]:
     """(N, D) features of the samples, reusing the rows cached by earlier audits (a subject's
     images never change). Frozen ImageNet backbone, or the active model's embeddings."""
     from ml.backbones import DEFAULT_BACKBONE
@@ -151,7 +165,7 @@ def _features(samples: list[Any], subject_ids: list[int], task: Task) -> tuple[n
         known = dict(zip(data["subject_ids"].tolist(), data["features"], strict=True))
     todo = [i for i, sid in enumerate(subject_ids) if sid not in known]
     if todo:
-        fresh = _embed([samples[i] for i in todo], version, task)
+        fresh = _embed([samples[i] for i in todo], version, task, cancel)
         for i, row in zip(todo, fresh, strict=True):
             known[subject_ids[i]] = row
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -160,32 +174,41 @@ def _features(samples: list[Any], subject_ids: list[int], task: Task) -> tuple[n
     return np.stack([known[sid] for sid in subject_ids]).astype(np.float32), description
 
 
-def _embed(samples: list[Any], version: Any, task: Task) -> np.ndarray:
+def _embed(samples: list[Any], version: Any, task: Task, cancel: CancelCheck) -> np.ndarray:
+    """(N, D) features, EMBED_BATCH samples at a time; a cancel stops it between two images."""
     import torch
 
     from ml.embed import embed
     from ml.encoding import encode_samples
 
-    def on_encode(done: int, total: int) -> None:
-        _progress(task, "decode", done, total)
+    done = 0
+
+    def on_encode(i: int, _: int) -> None:
+        cancel()
+        _progress(task, "decode", done + i, len(samples))
 
     if version is not None:
         from ml.model import load_model
 
-        model = load_model(
+        model: Any = load_model(
             Path(version.model_dir or version.checkpoint_path),
             device=settings.GLITCHLAB_TRAIN_DEVICE,
         )
-        images = encode_samples(
-            samples, model.encoding, model.image_size, workers=1, progress=on_encode
-        )
-        return embed(model, images)
-    from ml.backbones import DEFAULT_BACKBONE, build_backbone
+        encoding, size, batch_size = model.encoding, model.image_size, 256
+    else:
+        from ml.backbones import DEFAULT_BACKBONE, build_backbone
 
-    extractor, _ = build_backbone(DEFAULT_BACKBONE, pretrained=True)
-    images = encode_samples(samples, "rgb-durations", IMAGE_SIZE, workers=1, progress=on_encode)
-    with torch.inference_mode():
-        return embed(extractor, images, batch_size=64)
+        model, _ = build_backbone(DEFAULT_BACKBONE, pretrained=True)
+        encoding, size, batch_size = "rgb-durations", IMAGE_SIZE, 64
+    chunks = []
+    for start in range(0, len(samples), EMBED_BATCH):
+        cancel.step()
+        part = samples[start : start + EMBED_BATCH]
+        images = encode_samples(part, encoding, size, workers=1, progress=on_encode)
+        with torch.inference_mode():
+            chunks.append(embed(model, images, batch_size=batch_size))
+        done += len(part)
+    return np.concatenate(chunks)
 
 
 def _save_neighbour_features(

@@ -1,10 +1,13 @@
 """The life of a background job's row (training run, label audit, embedding set), written once.
 
 A job row is claimed by compare-and-set before the work starts, beats while it runs, and
-ends succeeded or failed. A worker that dies (SIGKILL, OOM, a hard time limit) stops
-beating; the reaper (tasks.training.reap_lost_runs, on the beat) and the worker_ready
-handler fail its row, so the one-live-job constraints never hold a dead job for ever.
-A redelivered message may take over a running row whose heartbeat went stale.
+ends succeeded, failed or cancelled. An admin's cancel ends a waiting row at once and asks a
+running one to stop: the task reads the request between two steps (a batch, an epoch).
+
+A worker that dies (SIGKILL, OOM, a hard time limit) stops beating; the reaper
+(tasks.training.reap_lost_runs, on the beat) and the worker_ready handler fail its row, so
+the one-live-job constraints never hold a dead job for ever. A redelivered message may take
+over a running row whose heartbeat went stale.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from django.utils import timezone
 
 RUNNING = "running"  # the same value in every job model's Status
 FAILED = "failed"
+CANCELLED = "cancelled"
 ERROR_LIMIT = 5000  # characters of an error kept
 
 
@@ -30,9 +34,14 @@ class JobRow(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)  # an admin asked it to stop
 
     class Meta:
         abstract = True
+
+
+class JobNotLiveError(Exception):
+    """The job already ended: there is nothing to cancel."""
 
 
 Job = TypeVar("Job", bound=JobRow)
@@ -60,18 +69,53 @@ def job_claim(
     now = timezone.now()
     free = Q(status__in=claimable)
     if stale_after_s is not None:
-        free |= _silent_since(now - timedelta(seconds=stale_after_s))
+        # A dead worker's row that an admin asked to stop is not taken over: the reaper ends it.
+        free |= _silent_since(now - timedelta(seconds=stale_after_s)) & Q(cancel_requested=False)
     claimed = model._default_manager.filter(free, pk=pk).update(
-        status=RUNNING, worker=worker, started_at=now, heartbeat_at=now, **fields
+        status=RUNNING,
+        worker=worker,
+        started_at=now,
+        heartbeat_at=now,
+        cancel_requested=False,
+        **fields,
     )
     return model._default_manager.get(pk=pk) if claimed == 1 else None
 
 
-def job_heartbeat(model: type[JobRow], *, pk: int, **fields: Any) -> None:
-    """The job is alive (and, in `fields`, how far it got)."""
+def job_heartbeat(model: type[JobRow], *, pk: int, **fields: Any) -> bool:
+    """The job is alive (and, in `fields`, how far it got). Returns whether an admin asked
+    it to stop, so that the task's loop can end at its next step."""
     model._default_manager.filter(pk=pk, status=RUNNING).update(
         heartbeat_at=timezone.now(), **fields
     )
+    return job_cancel_requested(model, pk=pk)
+
+
+def job_cancel_requested(model: type[JobRow], *, pk: int) -> bool:
+    return model._default_manager.filter(pk=pk, cancel_requested=True).exists()
+
+
+def job_cancel(model: type[JobRow], *, pk: int, waiting: str, by: str = "an admin") -> bool:
+    """Cancel a job: a row still `waiting` (queued, pending) ends cancelled at once (True);
+    a running one is asked to stop at its next step (False; the task then calls
+    job_mark_cancelled). Raises JobNotLiveError if it had already ended."""
+    now = timezone.now()
+    rows = model._default_manager.filter(pk=pk)
+    if rows.filter(status=waiting).update(
+        status=CANCELLED, finished_at=now, error=f"cancelled by {by} before it started"
+    ):
+        return True
+    if rows.filter(status=RUNNING).update(cancel_requested=True):
+        return False
+    raise JobNotLiveError(f"{model._meta.verbose_name} {pk} is not {waiting} or running")
+
+
+def job_mark_cancelled(model: type[JobRow], *, pk: int, by: str = "an admin") -> bool:
+    """running -> cancelled (the task stopped at a cancel request); False if it had ended."""
+    done = model._default_manager.filter(pk=pk, status=RUNNING).update(
+        status=CANCELLED, error=f"cancelled by {by}", finished_at=timezone.now()
+    )
+    return done == 1
 
 
 def job_fail(

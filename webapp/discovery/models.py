@@ -24,6 +24,7 @@ class EmbeddingSet(JobRow):
         RUNNING = "running"
         READY = "ready"  # embeddings written
         FAILED = "failed"
+        CANCELLED = "cancelled"  # by an admin; the next activation (or a refresh) redoes it
 
     LIVE_STATUSES = (Status.PENDING, Status.RUNNING)
 
@@ -36,7 +37,7 @@ class EmbeddingSet(JobRow):
     dim = models.PositiveIntegerField(default=0)
     has_map = models.BooleanField(default=False)  # the file holds the 2-D UMAP too
     created_at = models.DateTimeField(auto_now_add=True)
-    # worker, error, started_at, finished_at, heartbeat_at: webapp.jobs.JobRow
+    # worker, error, started_at, finished_at, heartbeat_at, cancel_requested: webapp.jobs.JobRow
 
     class Meta:
         ordering = ["-created_at", "-id"]

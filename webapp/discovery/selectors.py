@@ -59,6 +59,15 @@ def subject_files_all() -> list[SubjectFiles]:
     return subject_files(Subject.objects.all(), label_of)
 
 
+def embedding_set_live() -> EmbeddingSet | None:
+    """An embedding job waiting for or running on a worker (what the page can cancel)."""
+    return (
+        EmbeddingSet.objects.select_related("model_version")
+        .filter(status__in=EmbeddingSet.LIVE_STATUSES)
+        .first()
+    )
+
+
 def embedding_set_current() -> EmbeddingSet | None:
     """The active model's embeddings when ready, else the newest ready ones."""
     ready = EmbeddingSet.objects.filter(status=EmbeddingSet.Status.READY)
@@ -234,21 +243,6 @@ def subjects_open_for(*, volunteer: AbstractBaseUser, subject_ids: list[int]) ->
         ).values_list("pk", flat=True)
     )
     return [i for i in subject_ids if i in open_ids and i not in answered]
-
-
-def subject_ids_open_for(*, volunteer: AbstractBaseUser) -> set[int]:
-    """Every subject subjects_open_for would keep for the volunteer, as a set (two queries
-    with no list of ids: the map asks for all of its points at once)."""
-    open_ids = set(
-        Subject.objects.filter(
-            role=Subject.Role.POOL,
-            status__in=[Subject.Status.ACTIVE, Subject.Status.DISCOVERY],
-        ).values_list("pk", flat=True)
-    )
-    answered = Classification.objects.filter(volunteer=volunteer).values_list(
-        "subject_id", flat=True
-    )
-    return open_ids.difference(answered)
 
 
 def cluster_next_for_volunteer(*, volunteer: AbstractBaseUser) -> tuple[Cluster, list[int]] | None:

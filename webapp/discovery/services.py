@@ -51,9 +51,11 @@ def embedding_set_claim(
     """Claim the version's embedding job (compare-and-set, webapp.jobs): None if another
     delivery holds it (and still beats) or it is already done (unless `force`: a refresh)."""
     embedding_set, _ = EmbeddingSet.objects.get_or_create(model_version_id=version_id)
-    claimable = (EmbeddingSet.Status.PENDING, EmbeddingSet.Status.FAILED) + (
-        (EmbeddingSet.Status.READY,) if force else ()
-    )
+    claimable = (
+        EmbeddingSet.Status.PENDING,
+        EmbeddingSet.Status.FAILED,
+        EmbeddingSet.Status.CANCELLED,
+    ) + ((EmbeddingSet.Status.READY,) if force else ())
     return jobs.job_claim(
         EmbeddingSet,
         pk=embedding_set.pk,
@@ -64,8 +66,24 @@ def embedding_set_claim(
     )
 
 
-def embedding_set_heartbeat(*, set_id: int) -> None:
-    jobs.job_heartbeat(EmbeddingSet, pk=set_id)
+def embedding_set_heartbeat(*, set_id: int) -> bool:
+    """The job is alive; returns whether an admin asked it to stop."""
+    return jobs.job_heartbeat(EmbeddingSet, pk=set_id)
+
+
+def embedding_set_cancel_requested(*, set_id: int) -> bool:
+    return jobs.job_cancel_requested(EmbeddingSet, pk=set_id)
+
+
+def embedding_set_cancel(*, set_id: int) -> EmbeddingSet:
+    """Cancel a pending embedding job at once, or ask a running one to stop at its next
+    batch. Raises webapp.jobs.JobNotLiveError if it had already ended."""
+    jobs.job_cancel(EmbeddingSet, pk=set_id, waiting=EmbeddingSet.Status.PENDING)
+    return EmbeddingSet.objects.get(pk=set_id)
+
+
+def embedding_set_mark_cancelled(*, set_id: int) -> bool:
+    return jobs.job_mark_cancelled(EmbeddingSet, pk=set_id)
 
 
 def embedding_sets_fail_lost(

@@ -11,6 +11,11 @@ urlpatterns = [
     path("discovery/sheet/", views.sheet, name="sheet"),
     path("discovery/sheet/<int:batch_id>/", views.sheet_submit, name="sheet_submit"),
     path(
+        "discovery/embeddings/<int:set_id>/cancel/",
+        views.embedding_cancel,
+        name="embedding_cancel",
+    ),
+    path(
         "discovery/proposals/<int:proposal_id>/<str:action>/",
         views.proposal_action,
         name="proposal_action",

@@ -8,12 +8,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from webapp.discovery import selectors, services
-from webapp.discovery.models import ClassProposal, ClusterRun
+from webapp.discovery.models import ClassProposal, ClusterRun, EmbeddingSet
+from webapp.jobs import JobNotLiveError
 
 
 @login_required
@@ -22,6 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
     run: ClusterRun | None = selectors.cluster_run_current()
     context = {
         "embedding_set": embedding_set,
+        "embedding_live": selectors.embedding_set_live(),
         "run": run,
         "can_batch": selectors.can_batch_label(request.user),
         "can_review": selectors.can_review_proposals(request.user),
@@ -89,6 +91,27 @@ def sheet_submit(request: HttpRequest, batch_id: int) -> HttpResponse:
         + (f" ({batch.n_skipped} you had already answered)" if batch.n_skipped else ""),
     )
     return redirect("discovery:sheet")
+
+
+@login_required
+@require_POST
+def embedding_cancel(request: HttpRequest, set_id: int) -> HttpResponse:
+    """Admins: a pending embedding job ends at once, a running one before its next batch."""
+    if not selectors.can_decide_classes(request.user):
+        raise PermissionDenied("only admins may cancel a job")
+    try:
+        embedding_set = services.embedding_set_cancel(set_id=set_id)
+    except EmbeddingSet.DoesNotExist:
+        raise Http404("no such embedding job") from None
+    except JobNotLiveError as error:
+        messages.warning(request, str(error))
+    else:
+        done = embedding_set.status == EmbeddingSet.Status.CANCELLED
+        messages.success(
+            request,
+            f"Embedding job {set_id} " + ("cancelled." if done else "will stop at its next batch."),
+        )
+    return redirect("discovery:home")
 
 
 ACTIONS = {

@@ -45,7 +45,6 @@ class TrainingRun(JobRow):
     #  "fraction": 0..1, "metrics": {...}} - what the dashboard's progress bar shows.
     progress = models.JSONField(default=dict, blank=True)
     log = models.TextField(blank=True)
-    cancel_requested = models.BooleanField(default=False)
     n_train = models.PositiveIntegerField(default=0)
     n_val = models.PositiveIntegerField(default=0)
     # The active model's top-1 on this run's validation set, measured in the same run so
@@ -55,7 +54,7 @@ class TrainingRun(JobRow):
         "ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # worker, error, started_at, finished_at, heartbeat_at: webapp.jobs.JobRow
+    # worker, error, started_at, finished_at, heartbeat_at, cancel_requested: webapp.jobs.JobRow
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -40,8 +40,8 @@ class RunAlreadyLiveError(Exception):
         super().__init__(f"Not started: {where}. Wait for it to finish or cancel it first.")
 
 
-class NothingToDoError(Exception):
-    """The requested change does not apply (e.g. cancelling a finished run)."""
+# Cancelling a job that already ended (webapp.jobs.job_cancel raises it).
+NothingToDoError = jobs.JobNotLiveError
 
 
 def json_safe(obj: Any) -> Any:
@@ -125,8 +125,7 @@ def training_run_claim(*, run_id: int, task_id: str, worker: str) -> TrainingRun
 def training_run_heartbeat(*, run_id: int, progress: Mapping[str, Any] | None = None) -> bool:
     """Record that the run is alive (and its progress); returns whether a cancel was asked."""
     fields: dict[str, Any] = {} if progress is None else {"progress": dict(progress)}
-    jobs.job_heartbeat(TrainingRun, pk=run_id, **fields)
-    return TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists()
+    return jobs.job_heartbeat(TrainingRun, pk=run_id, **fields)
 
 
 def training_run_set_device(*, run_id: int, device: str, n_train: int, n_val: int) -> None:
@@ -156,21 +155,12 @@ def training_run_fail(*, run_id: int, error: str) -> bool:
 
 
 def training_run_mark_cancelled(*, run_id: int) -> bool:
-    return _finish(run_id, TrainingRun.Status.CANCELLED, error="cancelled by an admin")
+    return jobs.job_mark_cancelled(TrainingRun, pk=run_id)
 
 
 def training_run_cancel(*, run_id: int) -> TrainingRun:
     """Cancel a queued run at once, or ask a running one to stop at its next step."""
-    if TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
-        status=TrainingRun.Status.CANCELLED,
-        finished_at=timezone.now(),
-        error="cancelled by an admin before it started",
-    ):
-        return TrainingRun.objects.get(pk=run_id)
-    if not TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING).update(
-        cancel_requested=True
-    ):
-        raise NothingToDoError(f"run {run_id} is not queued or running")
+    jobs.job_cancel(TrainingRun, pk=run_id, waiting=TrainingRun.Status.QUEUED)
     return TrainingRun.objects.get(pk=run_id)
 
 

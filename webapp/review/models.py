@@ -12,13 +12,15 @@ from webapp.labeling.models import Subject
 
 
 class AuditRun(JobRow):
-    """One ranking job: queued -> running -> succeeded | failed. At most one is live."""
+    """One ranking job: queued -> running -> succeeded | failed | cancelled. At most one is
+    live."""
 
     class Status(models.TextChoices):
         QUEUED = "queued"
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
+        CANCELLED = "cancelled"
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule"  # the beat
@@ -40,7 +42,7 @@ class AuditRun(JobRow):
     n_gold = models.PositiveIntegerField(default=0)
     n_issues = models.PositiveIntegerField(default=0)  # flagged by confident learning
     created_at = models.DateTimeField(auto_now_add=True)
-    # worker, error, started_at, finished_at, heartbeat_at: webapp.jobs.JobRow
+    # worker, error, started_at, finished_at, heartbeat_at, cancel_requested: webapp.jobs.JobRow
 
     class Meta:
         ordering = ["-created_at", "-id"]

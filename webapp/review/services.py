@@ -87,8 +87,24 @@ def audit_run_claim(*, run_id: int, worker: str = "") -> AuditRun | None:
     )
 
 
-def audit_run_heartbeat(*, run_id: int) -> None:
-    jobs.job_heartbeat(AuditRun, pk=run_id)
+def audit_run_heartbeat(*, run_id: int) -> bool:
+    """The audit is alive; returns whether an admin asked it to stop."""
+    return jobs.job_heartbeat(AuditRun, pk=run_id)
+
+
+def audit_run_cancel_requested(*, run_id: int) -> bool:
+    return jobs.job_cancel_requested(AuditRun, pk=run_id)
+
+
+def audit_run_cancel(*, run_id: int) -> AuditRun:
+    """Cancel a queued audit at once, or ask a running one to stop at its next batch.
+    Raises webapp.jobs.JobNotLiveError if it had already ended."""
+    jobs.job_cancel(AuditRun, pk=run_id, waiting=AuditRun.Status.QUEUED)
+    return AuditRun.objects.get(pk=run_id)
+
+
+def audit_run_mark_cancelled(*, run_id: int) -> bool:
+    return jobs.job_mark_cancelled(AuditRun, pk=run_id)
 
 
 def audit_run_fail(*, run_id: int, error: str) -> bool:

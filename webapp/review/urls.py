@@ -9,6 +9,7 @@ urlpatterns = [
     path("suspects/<int:suspect_id>/verdict/", views.verdict, name="verdict"),
     path("changes.csv", views.changes_csv, name="changes_csv"),
     path("audit/", views.audit_now, name="audit_now"),
+    path("audit/<int:run_id>/cancel/", views.audit_cancel, name="audit_cancel"),
     path("api/suspects/next/", api.suspect_next, name="api_suspect_next"),
     path("api/suspects/<int:suspect_id>/verdict/", api.verdict_create, name="api_verdict"),
 ]

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.accounts.roles import ADMIN, has_role, is_reviewer
+from webapp.jobs import JobNotLiveError
 from webapp.labeling.models import GlitchClass, class_display_name
 from webapp.review import selectors, services
 from webapp.review.admin import label_changes_csv
@@ -140,4 +141,24 @@ def audit_now(request: HttpRequest) -> HttpResponse:
             messages.info(request, f"Audit {run.pk} queued.")
     except services.AuditAlreadyLiveError as exc:
         messages.warning(request, str(exc))
+    return redirect("review:queue")
+
+
+@require_POST
+@reviewer_required
+def audit_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A queued audit ends at once; a running one stops before its next batch."""
+    if not has_role(request.user, ADMIN):
+        return HttpResponse("Only admins may cancel an audit.", status=403)
+    try:
+        run = services.audit_run_cancel(run_id=run_id)
+    except AuditRun.DoesNotExist:
+        raise Http404("no such audit") from None
+    except JobNotLiveError as exc:
+        messages.warning(request, str(exc))
+    else:
+        done = run.status == AuditRun.Status.CANCELLED
+        messages.info(
+            request, f"Audit {run_id} " + ("cancelled." if done else "will stop at its next batch.")
+        )
     return redirect("review:queue")
