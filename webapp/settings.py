@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from this site (/api/docs/)
     "csp",
+    "axes",  # login limits (webapp/accounts/login_limit.py)
     "webapp.accounts",
     "webapp.labeling",
     "webapp.modeling",
@@ -80,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the limit into the 429 page (the admin login's too).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -113,6 +117,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # -30% PostgreSQL CPU per vote). psycopg prepares a statement on its 5th use.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=5
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite (the demo and single-host default) locks the whole file for a write. A vote's
+    # transaction reads before it writes: begun DEFERRED, two of them could each hold a read
+    # lock and wait for the other's, and SQLite answers one at once with "database is locked"
+    # (a 500), whatever the timeout. BEGIN IMMEDIATE takes the write lock first, so votes
+    # queue for it (up to GLITCHLAB_SQLITE_TIMEOUT_S); WAL lets pages read while a vote
+    # writes. tests/webapp/test_sqlite_concurrency.py votes from 20 threads at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=env_float("GLITCHLAB_SQLITE_TIMEOUT_S", 20.0),
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -178,26 +194,63 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Per-process memory by default; GLITCHLAB_CACHE_URL=redis://... shares the login rate
-# limit between gunicorn workers and hosts (the limiter fails open if the cache is down,
-# so a Redis restart never locks volunteers out or loses a vote).
+# Per-process memory by default; GLITCHLAB_CACHE_URL=redis://... is one cache for every
+# gunicorn worker and host (production: .env.example).
 _CACHE_URL = env_str("GLITCHLAB_CACHE_URL", "locmem://")
+_SHARED_CACHE = _CACHE_URL.startswith(("redis://", "rediss://"))
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
-        if _CACHE_URL.startswith(("redis://", "rediss://"))
+        if _SHARED_CACHE
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-# Login and API-token attempts: at most GLITCHLAB_LOGIN_MAX_FAILURES failed tries per
-# username and client address (and 5x that per address alone) in a sliding
-# GLITCHLAB_LOGIN_WINDOW_S window; further tries get HTTP 429 until the window passes.
+
+# --- Logins (django-axes; webapp/accounts/login_limit.py) ---
+# GLITCHLAB_LOGIN_MAX_FAILURES wrong passwords for one username from one client address
+# lock that pair (not the username: a stranger elsewhere cannot lock a volunteer out) until
+# GLITCHLAB_LOGIN_WINDOW_S have passed without another failed try; the login page, the
+# admin login and POST /api/token/ then answer 429. A successful login clears the pair.
 GLITCHLAB_LOGIN_MAX_FAILURES = env_int("GLITCHLAB_LOGIN_MAX_FAILURES", 10)
 GLITCHLAB_LOGIN_WINDOW_S = env_int("GLITCHLAB_LOGIN_WINDOW_S", 300)
+# The client address is REMOTE_ADDR, unless that is one of these proxies (addresses or
+# networks, e.g. "127.0.0.1,172.16.0.0/12"): then the nearest X-Forwarded-For entry that is
+# not one of them. Empty (the default): X-Forwarded-For is ignored, a client could forge it.
+GLITCHLAB_TRUSTED_PROXIES = [
+    p.strip() for p in env_str("GLITCHLAB_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+AXES_FAILURE_LIMIT = GLITCHLAB_LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=GLITCHLAB_LOGIN_WINDOW_S)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login
+AXES_CLIENT_IP_CALLABLE = "webapp.accounts.login_limit.client_address"
+AXES_LOCKOUT_CALLABLE = "webapp.accounts.login_limit.lockout_response"
+# Failed tries are counted in the shared cache (Redis) where there is one, else in the
+# database: never per process, where each gunicorn worker would count its own.
+AXES_HANDLER = (
+    "webapp.accounts.login_limit.FailOpenCacheHandler"
+    if _SHARED_CACHE
+    else "axes.handlers.database.AxesDatabaseHandler"
+)
 AUTHENTICATION_BACKENDS = [
-    "webapp.accounts.ratelimit.LoginRateLimitBackend",  # first: refuses while over the limit
+    "webapp.accounts.login_limit.LoginLimitBackend",  # first: refuses a locked pair
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Django's four: not like the username, at least 10 characters, not a common password,
+# not only digits. Sign-up and password changes check them (demo accounts are set directly).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("GLITCHLAB_PASSWORD_MIN_LENGTH", 10)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# API tokens (POST /api/token/) stop working this many days after they were issued, and
+# at logout; asking again after expiry issues a new one.
+GLITCHLAB_TOKEN_TTL_DAYS = env_float("GLITCHLAB_TOKEN_TTL_DAYS", 14.0)
 
 # --- REST API ---
 REST_FRAMEWORK = {

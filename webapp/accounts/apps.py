@@ -6,4 +6,14 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from webapp.accounts import ratelimit  # noqa: F401 - connects the failed-login counter
+        from django.contrib.auth.signals import user_logged_out
+
+        user_logged_out.connect(_revoke_token_at_logout, dispatch_uid="glitchlab-token-logout")
+
+
+def _revoke_token_at_logout(sender, request, user, **kwargs) -> None:
+    """Logging out ends the API token too: a token left in a script must not outlive it."""
+    from webapp.accounts.services import token_revoke
+
+    if user is not None:
+        token_revoke(user=user)

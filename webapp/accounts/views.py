@@ -1,16 +1,19 @@
-"""Sign-up, and login / API-token views behind the login rate limit (logout is Django's)."""
+"""Sign-up, and login / API-token views that say so when the login limit refuses them
+(logout is Django's)."""
 
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from webapp.accounts import ratelimit
+from webapp.accounts import login_limit, services
 from webapp.accounts.forms import SignUpForm
 from webapp.labeling.services import volunteer_register
 
@@ -28,30 +31,44 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login page; after too many failed tries, 429 without checking the password."""
+    """Django's login page; a pair (username, address) over the limit gets 429 and says why."""
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if ratelimit.login_blocked(request, request.POST.get("username", "")):
-            form = self.get_form()
-            # Mark the form as cleaned, so the password is never checked (no authenticate()).
-            form._errors, form.cleaned_data = ErrorDict(), {}
-            form.add_error(None, ratelimit.TOO_MANY_TRIES)
-            response = self.render_to_response(self.get_context_data(form=form))
-            response.status_code = 429
-            return response
-        return super().post(request, *args, **kwargs)
+    def form_invalid(self, form) -> HttpResponse:
+        if login_limit.locked_out(self.request):
+            return login_limit.locked_out_page(self.request, form)
+        return super().form_invalid(form)
+
+
+_TOKEN_OUT = inline_serializer(
+    "TokenOut",
+    {"token": serializers.CharField(), "expires": serializers.DateTimeField()},
+)
+_DETAIL = inline_serializer("TokenRefused", {"detail": serializers.CharField()})
 
 
 class ObtainTokenView(ObtainAuthToken):
-    """POST username + password -> API token, under the same limit as the login page."""
+    """POST username + password -> API token, under the same login limit as the login page."""
 
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={
+            200: _TOKEN_OUT,
+            400: OpenApiResponse(description="wrong username or password"),
+            429: OpenApiResponse(_DETAIL, description="too many failed tries: wait"),
+        },
+    )
     def post(self, request: Request, *args, **kwargs) -> Response:
-        username = str(request.data.get("username", "")) if hasattr(request.data, "get") else ""
-        if ratelimit.login_blocked(request, username):
-            return Response(
-                {"detail": ratelimit.TOO_MANY_TRIES}, status=status.HTTP_429_TOO_MANY_REQUESTS
-            )
-        return super().post(request, *args, **kwargs)
+        incoming = self.get_serializer(data=request.data)
+        if not incoming.is_valid():
+            if login_limit.locked_out(request):
+                return Response(
+                    {"detail": login_limit.too_many_tries()},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                )
+            raise ValidationError(incoming.errors)
+        token = services.token_issue(user=incoming.validated_data["user"])
+        expires = token.created + services.token_lifetime()
+        return Response({"token": token.key, "expires": expires})

@@ -1,73 +1,131 @@
-"""Password guessing is rate limited on the login page, the admin login and the token API."""
+"""Password guessing is limited per (username, client address) on the login page, the admin
+login and the token API, with the tries kept in the database or the shared cache."""
 
 from __future__ import annotations
 
 import pytest
+from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.core.cache import cache
 from django.test import Client
 from webapp_factories import UserFactory
 
+from webapp.accounts.login_limit import FailOpenCacheHandler
+
 pytestmark = pytest.mark.django_db
+
+LIMIT = 3
 
 
 @pytest.fixture(autouse=True)
 def small_limit(settings):
-    settings.GLITCHLAB_LOGIN_MAX_FAILURES = 3
+    settings.AXES_FAILURE_LIMIT = LIMIT
     cache.clear()
     yield
     cache.clear()
 
 
-def test_the_login_page_refuses_after_too_many_wrong_passwords():
+@pytest.fixture(params=["database", "cache"])
+def handler(request, settings):
+    """Both places axes may keep the count: the database (no shared cache configured) and
+    the cache (Redis in production; the test's local-memory cache behaves the same)."""
+    if request.param == "cache":
+        settings.AXES_HANDLER = "webapp.accounts.login_limit.FailOpenCacheHandler"
+    expected = {"database": AxesDatabaseHandler, "cache": FailOpenCacheHandler}[request.param]
+    assert type(AxesProxyHandler.get_implementation()) is expected
+    return request.param
+
+
+def _guess(client: Client, username: str, password: str = "guess", path="/accounts/login/"):
+    return client.post(path, {"username": username, "password": password})
+
+
+def test_the_login_page_refuses_the_pair_after_too_many_wrong_passwords(handler):
     UserFactory(username="ann")  # password "pw"
     client = Client()
-    for _ in range(3):
-        response = client.post("/accounts/login/", {"username": "ann", "password": "guess"})
-        assert response.status_code == 200 and "_auth_user_id" not in client.session
-    response = client.post("/accounts/login/", {"username": "ann", "password": "pw"})
-    assert response.status_code == 429 and b"Too many failed sign-in" in response.content
+    for _ in range(LIMIT - 1):
+        response = _guess(client, "ann")
+        assert response.status_code == 200 and b"correct username and password" in response.content
+    response = _guess(client, "ann")  # the try that uses up the pair's tries says so
+    assert response.status_code == 429 and b"Too many failed sign-in attempts" in response.content
+    response = _guess(client, "ann", "pw")  # the right password is not even checked now
+    assert response.status_code == 429 and b"Wait 5 minutes" in response.content
     assert "_auth_user_id" not in client.session
 
 
-def test_another_username_from_the_same_address_still_logs_in():
+def test_another_username_from_the_same_address_still_logs_in(handler):
     UserFactory(username="ann")
     UserFactory(username="bob")
     client = Client()
-    for _ in range(3):
-        client.post("/accounts/login/", {"username": "ann", "password": "guess"})
-    response = client.post("/accounts/login/", {"username": "bob", "password": "pw"})
+    for _ in range(LIMIT):
+        _guess(client, "ann")
+    response = _guess(client, "bob", "pw")
     assert response.status_code == 302 and "_auth_user_id" in client.session
 
 
-def test_the_token_endpoint_shares_the_limit():
+def test_the_token_endpoint_shares_the_limit_and_says_why(handler):
     UserFactory(username="ann")
     client = Client()
-    for _ in range(3):
-        assert client.post("/api/token/", {"username": "ann", "password": "x"}).status_code == 400
-    response = client.post("/api/token/", {"username": "ann", "password": "pw"})
+    for _ in range(LIMIT - 1):
+        assert _guess(client, "ann", path="/api/token/").status_code == 400
+    response = _guess(client, "ann", "pw", path="/api/token/")
+    assert response.status_code == 200  # still under the limit: a right password works
+    for _ in range(LIMIT):
+        response = _guess(client, "ann", path="/api/token/")
+    assert response.status_code == 429
+    response = _guess(client, "ann", "pw", path="/api/token/")
     assert response.status_code == 429 and "token" not in response.json()
+    assert "Too many failed sign-in attempts" in response.json()["detail"]
 
 
-def test_the_admin_login_is_limited_too():
+def test_the_admin_login_is_limited_too(handler):
     staff = UserFactory(username="root")
     staff.is_staff = staff.is_superuser = True
     staff.save()
     client = Client()
-    for _ in range(3):
-        client.post("/admin/login/", {"username": "root", "password": "guess"})
-    client.post("/admin/login/", {"username": "root", "password": "pw"})
+    for _ in range(LIMIT):
+        _guess(client, "root", path="/admin/login/")
+    response = _guess(client, "root", "pw", path="/admin/login/")
+    assert response.status_code == 429 and b"Too many failed sign-in attempts" in response.content
     assert "_auth_user_id" not in client.session
 
 
-def test_a_cache_outage_does_not_lock_anyone_out(monkeypatch):
+def test_a_successful_login_clears_the_pairs_failures(handler):
+    UserFactory(username="ann")
+    client = Client()
+    for _ in range(LIMIT - 1):
+        _guess(client, "ann")
+    assert _guess(client, "ann", "pw").status_code == 302
+    client.post("/accounts/logout/")
+    for _ in range(LIMIT - 1):  # a fresh count: these do not reach the limit
+        assert _guess(client, "ann").status_code == 200
+    assert _guess(client, "ann", "pw").status_code == 302
+
+
+def test_the_database_keeps_the_count_for_every_process():
+    UserFactory(username="ann")
+    _guess(Client(), "ann")
+    attempt = AccessAttempt.objects.get()
+    assert (attempt.username, attempt.ip_address, attempt.failures_since_start) == (
+        "ann",
+        "127.0.0.1",
+        1,
+    )
+    assert "guess" not in attempt.post_data  # the password tried is never stored
+
+
+def test_a_cache_outage_does_not_lock_anyone_out(settings, monkeypatch):
+    settings.AXES_HANDLER = "webapp.accounts.login_limit.FailOpenCacheHandler"
     UserFactory(username="ann")
 
     def down(*args, **kwargs):
         raise ConnectionError("redis restarting")
 
-    monkeypatch.setattr(cache, "get_many", down)
-    monkeypatch.setattr(cache, "add", down)
+    for method in ("get", "add", "incr", "touch", "delete"):
+        monkeypatch.setattr(cache, method, down)
     client = Client()
-    client.post("/accounts/login/", {"username": "ann", "password": "guess"})
-    response = client.post("/accounts/login/", {"username": "ann", "password": "pw"})
+    for _ in range(LIMIT + 1):
+        assert _guess(client, "ann").status_code == 200
+    response = _guess(client, "ann", "pw")
     assert response.status_code == 302 and "_auth_user_id" in client.session

@@ -1,0 +1,134 @@
+"""Login limits with django-axes: what GlitchLab adds to it (settings: "Logins").
+
+axes counts failed password tries per (username, client address) and, once a pair reaches
+the limit, refuses that pair's logins without checking the password until the cool-off has
+passed. It hooks into django.contrib.auth itself (the first authentication backend below and
+the user_login_failed signal), so the login page, /admin/login/ and POST /api/token/ are all
+covered. Here: who the client is behind a trusted proxy, logins made from code, a cache
+outage, and the 429 answers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Any
+
+from axes.backends import AxesStandaloneBackend
+from axes.handlers.cache import AxesCacheHandler
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.forms import Form
+from django.forms.utils import ErrorDict
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
+
+
+def too_many_tries() -> str:
+    minutes = max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+    return (
+        "Too many failed sign-in attempts for this username from your network. "
+        f"Wait {minutes} minutes after the last attempt and try again, or sign in from "
+        "another network."
+    )
+
+
+def _networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(p, strict=False) for p in settings.GLITCHLAB_TRUSTED_PROXIES]
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address the request came from (axes' AXES_CLIENT_IP_CALLABLE).
+
+    REMOTE_ADDR, unless it is a trusted proxy (GLITCHLAB_TRUSTED_PROXIES): then
+    X-Forwarded-For is read from the right, each trusted proxy having appended the address
+    it got the request from, and the first address that is not a trusted proxy is the
+    client. Entries further left came from the client and could say anything."""
+    remote = _address(request.META.get("REMOTE_ADDR", ""))
+    if remote is None:
+        return None
+    networks = _networks()
+    if not any(remote in network for network in networks):
+        return str(remote)
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:  # garbage where a trusted proxy would have written an address
+            break
+        if not any(address in network for network in networks):
+            return str(address)
+        remote = address
+    return str(remote)
+
+
+class LoginLimitBackend(AxesStandaloneBackend):
+    """axes' backend, listed first in AUTHENTICATION_BACKENDS: refuses a locked pair.
+
+    A login without a request (manage.py, a test client's login()) comes from code on the
+    server, not from a client: there is no address to count, so it is let through to the
+    other backends instead of raising as axes does."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs: Any):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class FailOpenCacheHandler(AxesCacheHandler):
+    """axes' cache handler (Redis in production), failing open: while the cache does not
+    answer, tries are neither counted nor refused, so a Redis restart locks nobody out and
+    the login page keeps working (logged as a warning)."""
+
+    def get_failures(self, request, credentials: dict | None = None) -> int:
+        try:
+            return super().get_failures(request, credentials)
+        except Exception:  # noqa: BLE001 - any cache outage
+            logger.warning("login limit: cache unavailable, not limiting", exc_info=True)
+            return 0
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs: Any):
+        try:
+            super().user_login_failed(sender, credentials, request, **kwargs)
+        except Exception:  # noqa: BLE001 - any cache outage
+            logger.warning("login limit: cache unavailable, try not counted", exc_info=True)
+
+    def user_logged_in(self, sender, request, user, **kwargs: Any):
+        try:
+            super().user_logged_in(sender, request, user, **kwargs)
+        except Exception:  # noqa: BLE001 - any cache outage
+            logger.warning("login limit: cache unavailable, tries not cleared", exc_info=True)
+
+
+def locked_out(request: HttpRequest) -> bool:
+    """True when axes refused this request's login, or this try used up the pair's tries."""
+    return bool(getattr(request, "axes_locked_out", False))
+
+
+def locked_out_page(request: HttpRequest, form: Form | None = None) -> HttpResponse:
+    """The login page with the lockout message and HTTP 429; the password is not checked."""
+    form = form if form is not None else AuthenticationForm(request)
+    form._errors, form.cleaned_data = ErrorDict(), {}
+    form.add_error(None, too_many_tries())
+    return render(request, "accounts/login.html", {"form": form}, status=429)
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials=None
+) -> HttpResponse:
+    """axes' AXES_LOCKOUT_CALLABLE (its middleware calls it for a refused login): our own
+    429 when a view already gave one, else JSON for the API and the login page for pages
+    (the admin login)."""
+    if original_response is not None and original_response.status_code == 429:
+        return original_response
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": too_many_tries()}, status=429)
+    return locked_out_page(request)
