@@ -1,7 +1,7 @@
 """Sign-up, and login / API-token views that say so when the login limit refuses them
 (logout is Django's)."""
 
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -42,6 +42,18 @@ class LoginView(auth_views.LoginView):
         return super().form_invalid(form)
 
 
+class TokenRequestSerializer(AuthTokenSerializer):
+    """DRF's, with the username bounded as the User model bounds it: a longer one cannot be
+    anyone's, and is refused (400) before the login limit would record it (its column holds
+    255 characters; PostgreSQL would fail the insert)."""
+
+    username = serializers.CharField(
+        label="Username",
+        write_only=True,
+        max_length=get_user_model()._meta.get_field("username").max_length,
+    )
+
+
 _TOKEN_OUT = inline_serializer(
     "TokenOut",
     {"token": serializers.CharField(), "expires": serializers.DateTimeField()},
@@ -52,8 +64,10 @@ _DETAIL = inline_serializer("TokenRefused", {"detail": serializers.CharField()})
 class ObtainTokenView(ObtainAuthToken):
     """POST username + password -> API token, under the same login limit as the login page."""
 
+    serializer_class = TokenRequestSerializer
+
     @extend_schema(
-        request=AuthTokenSerializer,
+        request=TokenRequestSerializer,
         responses={
             200: _TOKEN_OUT,
             400: OpenApiResponse(description="wrong username or password"),

@@ -129,3 +129,11 @@ def test_a_cache_outage_does_not_lock_anyone_out(settings, monkeypatch):
         assert _guess(client, "ann").status_code == 200
     response = _guess(client, "ann", "pw")
     assert response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def test_an_overlong_username_is_refused_before_it_is_counted():
+    """The limit's table holds 255 characters of username: on PostgreSQL a longer one would
+    fail the insert (a 500). The token API refuses it first, as the login form does."""
+    response = Client().post("/api/token/", {"username": "a" * 300, "password": "guess"})
+    assert response.status_code == 400 and "username" in response.json()
+    assert not AccessAttempt.objects.exists()
