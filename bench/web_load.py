@@ -11,10 +11,11 @@ confusion-matrix updates are part of the load), starts gunicorn on a free loopba
 production settings (DEBUG off), then for each user count runs that many volunteers for
 --duration seconds. Each volunteer loops like the labelling page: look at the subject for a
 think time (uniform in [0.5, 1.5] x --think seconds), POST its vote (/api/classifications/,
-token auth, a fresh idempotency key, with_next), whose answer brings the next subject;
-GET /api/subjects/next/ only to start (--two-requests: before every vote, as the page did
-before with_next). All volunteers see the same queue order, so they pile onto the same
-subjects: the row lock is exercised, not avoided.
+token auth, the assignment that came with the subject, a fresh idempotency key, with_next),
+whose answer brings the next subject and its assignment; GET /api/subjects/next/ only to
+start (--two-requests: before every vote, as the page did before with_next). All
+volunteers see the same queue order, so they pile onto the same subjects: the row lock is
+exercised, not avoided.
 
 The default think time, 0.9 s, is the issue's goal read through Little's law: 200 votes/s
 from 200 volunteers is one vote per volunteer per second, of which at most 0.1 s (the p95
@@ -283,8 +284,9 @@ async def timed_get(
     return answer
 
 
-async def fetch_next(conn: Connection, tally: Tally) -> int | None:
-    """GET the next subject's id; None (after a pause when the queue is empty) otherwise."""
+async def fetch_next(conn: Connection, tally: Tally) -> tuple[int, str] | None:
+    """GET the next subject's id and assignment; None (after a pause when the queue is
+    empty) otherwise."""
     answer = await timed_get(conn, "/api/subjects/next/", tally, "next")
     if answer is None:
         return None
@@ -296,7 +298,8 @@ async def fetch_next(conn: Connection, tally: Tally) -> int | None:
     if status != 200:
         tally.error(f"next HTTP {status}")
         return None
-    return json.loads(body)["id"]
+    subject = json.loads(body)
+    return subject["id"], subject["assignment"]
 
 
 async def volunteer(
@@ -307,25 +310,26 @@ async def volunteer(
     rng = random.Random(seed_)
     conn = Connection(port, token)
     await asyncio.sleep(rng.uniform(0, max(think, 0.05)))  # arrive spread out
-    subject_id: int | None = None  # the subject on screen
+    shown: tuple[int, str] | None = None  # the subject on screen and its assignment
     try:
         while time.monotonic() < until:
-            if subject_id is None:
-                subject_id = await fetch_next(conn, tally)
-                if subject_id is None:
+            if shown is None:
+                shown = await fetch_next(conn, tally)
+                if shown is None:
                     continue
             if think:
                 await asyncio.sleep(think * rng.uniform(0.5, 1.5))
             if time.monotonic() >= until:
                 break
             vote = {
-                "subject": subject_id,
+                "subject": shown[0],
+                "assignment": shown[1],
                 "glitch_class": rng.choice(CHOICES),
                 "idempotency_key": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                 "seconds_taken": 1.0,
                 "with_next": with_next,
             }
-            subject_id = None
+            shown = None
             started = time.perf_counter()
             tally.votes_sent += 1
             try:
@@ -341,7 +345,7 @@ async def volunteer(
                 tally.votes_acknowledged += 1
                 if with_next:
                     following = json.loads(body)["next"]
-                    subject_id = following["id"] if following else None
+                    shown = (following["id"], following["assignment"]) if following else None
             else:
                 tally.error(f"vote HTTP {status}: {body[:80]!r}")
     finally:

@@ -1,7 +1,8 @@
 // The labelling page: keyboard-first voting against the JSON API.
 // The subject after the one on screen is fetched and its images decoded in advance, so a
 // vote swaps the picture at once; the vote itself is sent with a client-made idempotency key
-// and retried until the server confirms it (a retry never counts twice).
+// and retried until the server confirms it (a retry never counts twice). Each subject comes
+// with an assignment (the server handed it to this volunteer), sent back with its vote.
 // Text from the server (class names and descriptions, which volunteers can propose) only
 // ever becomes text nodes: this page builds no markup from strings.
 
@@ -244,6 +245,8 @@ function reportVote(r, className) {
         : ["✗ That training glitch was a ", answer, `, not ${name(className)}.`],
       r.gold.correct ? "right" : "wrong",
     );
+  } else if (r.late) {
+    say([`Vote saved: ${name(className)}. That glitch had already retired, so its label stays as it was.`]);
   } else {
     say([`Vote saved: ${name(className)}.`]);
   }
@@ -276,6 +279,7 @@ async function vote(className, pressedAt) {
   }
   const body = {
     subject: subject.id,
+    assignment: subject.assignment,
     glitch_class: className,
     idempotency_key: uuid4(),
     seconds_taken: Math.round(performance.now() - state.shownAt) / 1000,

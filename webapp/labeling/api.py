@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from django.db.models import Prefetch, prefetch_related_objects
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import ValidationError
@@ -13,7 +13,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from webapp.accounts.roles import is_reviewer
 from webapp.labeling import selectors, services
 from webapp.labeling.models import GlitchClass, GlitchClassExample, Subject, VolunteerProfile
 from webapp.labeling.serializers import (
@@ -30,6 +29,15 @@ from webapp.labeling.serializers import (
 
 def _progress(user, profile: VolunteerProfile | None = None) -> dict:
     return asdict(selectors.volunteer_progress(volunteer=user, profile=profile))
+
+
+def _assigned(user, subject: Subject | None) -> Subject | None:
+    """A subject handed to the caller carries the assignment they vote on it with."""
+    return services.subject_assign(volunteer=user, subject=subject) if subject else None
+
+
+def _refused(error: Exception, code: str) -> Response:
+    return Response({"detail": str(error), "code": code}, status=status.HTTP_409_CONFLICT)
 
 
 @extend_schema(
@@ -65,47 +73,62 @@ def subject_next(request: Request) -> Response:
     subject = selectors.subject_next_for_volunteer(volunteer=request.user, exclude_ids=exclude)
     if subject is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(SubjectToLabelSerializer(subject).data)
+    return Response(SubjectToLabelSerializer(_assigned(request.user, subject)).data)
 
 
 @extend_schema(responses=SubjectDetailSerializer)
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def subject_detail(request: Request, subject_id: int) -> Response:
-    """A subject with its images, vote counts, consensus and predictions (read-only)."""
+    """A subject with its images; its role, vote counts, consensus and predictions once the
+    caller has voted on it or it has retired (reviewers: always)."""
     subject = selectors.subject_get(subject_id=subject_id)
     if subject is None:
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-    context = {"reveal_answers": is_reviewer(request.user)}
+    visible = selectors.subject_answers_visible(subject=subject, viewer=request.user)
+    context = {"answers_visible": visible}
     return Response(SubjectDetailSerializer(subject, context=context).data)
 
 
 @extend_schema(
     request=ClassificationInSerializer,
-    responses={201: ClassificationWithNextOutSerializer, 200: ClassificationWithNextOutSerializer},
+    responses={
+        201: ClassificationWithNextOutSerializer,
+        200: ClassificationWithNextOutSerializer,
+        409: OpenApiResponse(
+            description="not handed to you or the assignment expired (code not_assigned), "
+            "already answered (already_voted), or the key belongs to another vote (key_reused)"
+        ),
+    },
 )
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def classification_create(request: Request) -> Response:
-    """Vote. The vote is committed before the answer; a retry with the same key returns the
-    first answer (200) instead of a second vote. Votes are always the caller's own. With
-    with_next the answer also carries the caller's next subject, as GET subjects/next/
-    would give it: the labelling page needs one request per vote, not two."""
+    """Vote, on a subject handed to the caller (its assignment). The vote is committed
+    before the answer; a retry with the same key returns the first answer (200) instead of
+    a second vote. Votes are always the caller's own. With with_next the answer also
+    carries the caller's next subject, as GET subjects/next/ would give it: the labelling
+    page needs one request per vote, not two."""
     incoming = ClassificationInSerializer(data=request.data)
     incoming.is_valid(raise_exception=True)
     data = incoming.validated_data
     try:
-        result = services.classification_create(
+        result = services.classification_create_assigned(
             volunteer=request.user,
             subject_id=data["subject"],
+            assignment=data["assignment"],
             class_name=data["glitch_class"],
             idempotency_key=data.get("idempotency_key"),
             seconds_taken=data.get("seconds_taken"),
         )
     except Subject.DoesNotExist:  # the service's row lock is the existence check
         return Response({"detail": "No Subject matches the given query."}, status=404)
+    except services.NotAssignedError as error:
+        return _refused(error, "not_assigned")
     except services.AlreadyVotedError as error:
-        return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return _refused(error, "already_voted")
+    except services.IdempotencyKeyReusedError as error:
+        return _refused(error, "key_reused")
     vote = result.classification
     gold = (
         {"correct": bool(result.correct), "right_answer": result.gold_label}
@@ -118,13 +141,17 @@ def classification_create(request: Request) -> Response:
         "glitch_class": result.class_name,
         "created": result.created,
         "gold": gold,
+        "late": result.late,
         "promoted": result.promoted,
         "progress": _progress(request.user, result.profile),
     }
     out: type[ClassificationOutSerializer] = ClassificationOutSerializer
     if data["with_next"]:
-        body["next"] = selectors.subject_next_for_volunteer(
-            volunteer=request.user, exclude_ids=data.get("exclude", []), profile=result.profile
+        body["next"] = _assigned(
+            request.user,
+            selectors.subject_next_for_volunteer(
+                volunteer=request.user, exclude_ids=data.get("exclude", []), profile=result.profile
+            ),
         )
         out = ClassificationWithNextOutSerializer
     code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
@@ -135,12 +162,13 @@ def classification_create(request: Request) -> Response:
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def classification_undo(request: Request) -> Response:
-    """Take back the caller's last vote (409 if its glitch has retired or there is none)."""
+    """Take back the caller's last vote (409 if its glitch has retired, it was a training
+    (gold) glitch, or there is none); the glitch comes back with a new assignment."""
     try:
         subject = services.classification_undo_last(volunteer=request.user)
     except services.UndoNotAllowedError as error:
         return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-    subject = selectors.subject_get(subject_id=subject.pk)
+    subject = _assigned(request.user, selectors.subject_get(subject_id=subject.pk))
     body = {"subject": SubjectToLabelSerializer(subject).data, "progress": _progress(request.user)}
     return Response(body)
 

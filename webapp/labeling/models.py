@@ -177,8 +177,15 @@ class Subject(models.Model):
 
 
 def subject_image_path(instance: SubjectImage, filename: str) -> str:
-    source = instance.subject.source or "default"
-    return f"subjects/{source}/{instance.subject.external_id}_{instance.duration}{_ext(filename)}"
+    """An opaque, random name: a subject's image URL must not tell gold from pool (the old
+    scheme, subjects/<source>/<external id>_<duration>, put "demo-gold" into every gold
+    glitch's URL). What the name used to say stays in the database."""
+    return opaque_image_name(filename)
+
+
+def opaque_image_name(filename: str) -> str:
+    token = uuid.uuid4().hex
+    return f"subjects/{token[:2]}/{token}{_ext(filename)}"
 
 
 def _ext(filename: str) -> str:
@@ -220,6 +227,9 @@ class Classification(models.Model):
     weight = models.JSONField(default=dict, blank=True)
     was_gold = models.BooleanField(default=False)
     was_correct = models.BooleanField(null=True, blank=True)  # gold subjects only
+    # Cast after the subject had retired: kept (it is the volunteer's answer), but never part
+    # of the subject's counts or consensus, so a late vote cannot move a decided label.
+    after_retirement = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

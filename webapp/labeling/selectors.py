@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
+from webapp.accounts.roles import is_reviewer
 from webapp.hot_sql import select
 from webapp.labeling import config, consensus
 from webapp.labeling.models import (
+    Classification,
     GlitchClass,
     GlitchClassExample,
     Subject,
@@ -147,6 +149,19 @@ def subject_get(*, subject_id: int) -> Subject | None:
         _with_images(Subject.objects.select_related("gold_label", "retired_label"))
         .filter(pk=subject_id)
         .first()
+    )
+
+
+def subject_answers_visible(*, subject: Subject, viewer: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the viewer may see what would give the answer away (role, gold label, votes,
+    posterior, the models' predictions): reviewers always; anyone else once the subject
+    has retired or once they have voted on it. Until then a gold subject and a pool subject
+    look the same."""
+    if is_reviewer(viewer) or subject.status == Subject.Status.RETIRED:
+        return True
+    return bool(
+        viewer.is_authenticated
+        and Classification.objects.filter(volunteer_id=viewer.pk, subject_id=subject.pk).exists()
     )
 
 

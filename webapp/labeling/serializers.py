@@ -43,13 +43,17 @@ class SubjectImageSerializer(serializers.Serializer):
 
 
 class SubjectToLabelSerializer(serializers.Serializer):
-    """What a volunteer sees before voting: the images, nothing that gives the answer away."""
+    """What a volunteer sees before voting: the images, nothing that gives the answer away,
+    and the same fields for gold and pool subjects (image names are opaque)."""
 
     id = serializers.IntegerField()
     external_id = serializers.CharField()
     ifo = serializers.CharField(help_text="detector, e.g. H1 or L1")
     gps_time = serializers.FloatField(allow_null=True)
     images = SubjectImageSerializer(many=True, source="images_in_order")  # selectors.IMAGES
+    assignment = serializers.CharField(  # set by services.subject_assign
+        help_text="send it with the vote: this glitch was handed to you (valid 30 minutes)"
+    )
 
 
 class PredictionSerializer(serializers.Serializer):
@@ -59,12 +63,24 @@ class PredictionSerializer(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
+# What gives a subject's answer away: null in SubjectDetailSerializer (its votes and
+# predictions empty) until the caller may see it (context "answers_visible", from
+# selectors.subject_answers_visible): a reviewer, or anyone once the subject has retired
+# or they have voted on it. Until then a gold subject looks exactly like a pool one (the
+# source named the gold set, too).
+HIDDEN_UNTIL_VISIBLE = ("source", "role", "views", "n_votes", "n_none_votes", "posterior")
+
+
 class SubjectDetailSerializer(serializers.ModelSerializer):
     images = SubjectImageSerializer(many=True, read_only=True, source="images_in_order")
     retired_label = serializers.SlugRelatedField(slug_field="name", read_only=True)
     votes = serializers.SerializerMethodField()
     predictions = serializers.SerializerMethodField()
     gold_label = serializers.SerializerMethodField()
+    answers_visible = serializers.SerializerMethodField(
+        help_text="false: role, votes, consensus and predictions are hidden until you have "
+        "voted on this glitch or it has retired"
+    )
 
     class Meta:
         model = Subject
@@ -92,22 +108,34 @@ class SubjectDetailSerializer(serializers.ModelSerializer):
             "images",
             "votes",
             "predictions",
+            "answers_visible",
         ]
+        extra_kwargs = {name: {"allow_null": True} for name in HIDDEN_UNTIL_VISIBLE}
 
-    def _reveal(self) -> bool:
-        return bool(self.context.get("reveal_answers"))
+    def _visible(self) -> bool:
+        return bool(self.context.get("answers_visible"))
+
+    def get_answers_visible(self, obj: Subject) -> bool:
+        return self._visible()
+
+    def to_representation(self, instance: Subject) -> dict[str, object]:
+        data = super().to_representation(instance)
+        if not self._visible():
+            for name in HIDDEN_UNTIL_VISIBLE:
+                data[name] = None
+        return data
 
     def get_gold_label(self, obj: Subject) -> str | None:
-        return obj.gold_label.name if obj.gold_label and self._reveal() else None
+        return obj.gold_label.name if obj.gold_label and self._visible() else None
 
     def get_votes(self, obj: Subject) -> dict[str, int]:
         from webapp.labeling.selectors import subject_vote_counts
 
-        return subject_vote_counts(subject=obj)
+        return subject_vote_counts(subject=obj) if self._visible() else {}
 
     @extend_schema_field(PredictionSerializer(many=True))
     def get_predictions(self, obj: Subject) -> list[dict[str, object]]:
-        if obj.is_gold and not self._reveal():
+        if not self._visible():
             return []
         return [
             {
@@ -122,6 +150,11 @@ class SubjectDetailSerializer(serializers.ModelSerializer):
 
 class ClassificationInSerializer(serializers.Serializer):
     subject = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    assignment = serializers.CharField(
+        max_length=200,
+        help_text="the assignment that came with the subject (GET subjects/next/, a vote's "
+        "next, an undo): only glitches handed to you take your vote",
+    )
     glitch_class = serializers.CharField(max_length=64, help_text="class name")
     idempotency_key = serializers.UUIDField(
         required=False, help_text="client-made UUID; a retry with the same key is harmless"
@@ -160,6 +193,10 @@ class ClassificationOutSerializer(serializers.Serializer):
     glitch_class = serializers.CharField()
     created = serializers.BooleanField(help_text="false when this key was seen before")
     gold = GoldFeedbackSerializer(allow_null=True)
+    late = serializers.BooleanField(
+        help_text="the glitch had retired before this vote: kept, but its label and "
+        "consensus did not change"
+    )
     promoted = serializers.BooleanField()
     progress = ProgressSerializer()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
@@ -34,7 +35,15 @@ class AlreadyVotedError(Exception):
 
 
 class UndoNotAllowedError(Exception):
-    """Nothing to undo, or the subject of the last vote has retired."""
+    """Nothing to undo, the subject of the last vote has retired, or it was a gold answer."""
+
+
+class NotAssignedError(Exception):
+    """The subject was not handed to this volunteer, or its assignment has expired."""
+
+
+class IdempotencyKeyReusedError(Exception):
+    """The idempotency key belongs to the volunteer's vote on another subject."""
 
 
 # --- classes ---------------------------------------------------------------------------
@@ -92,7 +101,8 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
     # this runs under its row lock on every vote (names from the cached class table).
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT glitch_class_id, weight FROM labeling_classification WHERE subject_id = %s",
+            "SELECT glitch_class_id, weight FROM labeling_classification"
+            " WHERE subject_id = %s AND NOT after_retirement",
             [subject.pk],
         )
         rows = cursor.fetchall()
@@ -133,6 +143,42 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
     return subject
 
 
+# --- assignments -----------------------------------------------------------------------
+
+# How long a subject handed out by the queue (or the undo) stays votable by its volunteer.
+ASSIGNMENT_MAX_AGE_S = 30 * 60
+_ASSIGNMENT_SALT = "glitchlab.labeling.assignment"
+
+
+def assignment_issue(*, volunteer_id: int, subject_id: int) -> str:
+    """The token that lets this volunteer vote on this subject for ASSIGNMENT_MAX_AGE_S.
+
+    A signed, timestamped "volunteer:subject" (HMAC with SECRET_KEY), not a table row: the
+    queue hands one out with every subject and the vote checks it, and neither costs a
+    statement on the vote path. It says nothing the volunteer does not know (their id and
+    the subject's), and nothing about the subject's role.
+    """
+    return signing.TimestampSigner(salt=_ASSIGNMENT_SALT).sign(f"{volunteer_id}:{subject_id}")
+
+
+def subject_assign(*, volunteer: AbstractBaseUser, subject: Subject) -> Subject:
+    """The subject, with the assignment (subject.assignment) its volunteer votes with."""
+    subject.assignment = assignment_issue(  # type: ignore[attr-defined]
+        volunteer_id=volunteer.pk, subject_id=subject.pk
+    )
+    return subject
+
+
+def _assignment_valid(*, volunteer_id: int, subject_id: int, assignment: str) -> bool:
+    try:
+        signed = signing.TimestampSigner(salt=_ASSIGNMENT_SALT).unsign(
+            assignment, max_age=ASSIGNMENT_MAX_AGE_S
+        )
+    except signing.BadSignature:  # SignatureExpired included
+        return False
+    return signed == f"{volunteer_id}:{subject_id}"
+
+
 # --- votes -----------------------------------------------------------------------------
 
 
@@ -145,6 +191,8 @@ class VoteResult:
     promoted: bool = False
     gold_label: str | None = None  # the right answer, for gold subjects only
     correct: bool | None = None  # gold subjects only
+    # The subject had retired before this vote: kept, but its label and consensus unchanged.
+    late: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -167,7 +215,59 @@ def _vote_result(
         promoted=promoted,
         gold_label=config.class_name(subject.gold_label_id) if gold else None,
         correct=classification.was_correct,
+        late=classification.after_retirement,
     )
+
+
+def classification_create_assigned(
+    *,
+    volunteer: AbstractBaseUser,
+    subject_id: int,
+    assignment: str,
+    class_name: str,
+    idempotency_key: uuid.UUID | None = None,
+    seconds_taken: float | None = None,
+) -> VoteResult:
+    """A vote sent by a client: only on a subject the queue handed to this volunteer, within
+    ASSIGNMENT_MAX_AGE_S (the assignment token that came with it). A retry of a stored vote
+    (same key, same subject) is answered as the first time even once the assignment has
+    expired. Raises NotAssignedError otherwise; the rest is classification_create's."""
+    if not _assignment_valid(
+        volunteer_id=volunteer.pk, subject_id=subject_id, assignment=assignment
+    ):
+        replay = _vote_with_key(volunteer, idempotency_key, subject_id) if idempotency_key else None
+        if replay is not None:
+            return _vote_result(replay, created=False, promoted=False)
+        raise NotAssignedError(
+            f"glitch {subject_id} was not handed to you, or it was handed out more than "
+            f"{ASSIGNMENT_MAX_AGE_S // 60} minutes ago: ask for your next glitch "
+            "(GET /api/subjects/next/) and vote with the assignment that comes with it"
+        )
+    return classification_create(
+        volunteer=volunteer,
+        subject_id=subject_id,
+        class_name=class_name,
+        idempotency_key=idempotency_key,
+        seconds_taken=seconds_taken,
+    )
+
+
+def _vote_with_key(
+    volunteer: AbstractBaseUser, key: uuid.UUID | None, subject_id: int
+) -> Classification | None:
+    """The volunteer's vote sent with this key; IdempotencyKeyReusedError when that vote
+    was on another subject (a key names one vote, never the next one)."""
+    existing = (
+        Classification.objects.select_related("subject")
+        .filter(volunteer=volunteer, idempotency_key=key)
+        .first()
+    )
+    if existing is not None and existing.subject_id != subject_id:
+        raise IdempotencyKeyReusedError(
+            f"this idempotency key was already used for your vote on glitch "
+            f"{existing.subject_id}; send a fresh key with every vote"
+        )
+    return existing
 
 
 def classification_create(
@@ -180,7 +280,13 @@ def classification_create(
 ) -> VoteResult:
     """Record a vote and update the subject's consensus in one transaction.
 
-    Idempotent on (volunteer, idempotency_key): a retried request returns the first result.
+    The caller has served the subject to the volunteer: a client's vote comes through
+    classification_create_assigned (the queue's assignment); a cluster sheet's votes are
+    on the subjects its Batch row lists (webapp.discovery.services.batch_submit).
+    Idempotent on (volunteer, idempotency_key): a retried request returns the first result;
+    the key of a vote on another subject is refused (IdempotencyKeyReusedError).
+    A late vote (the subject has retired) is stored with after_retirement and changes
+    nothing on the subject.
     The subject row is locked first, so concurrent votes on one subject queue up and none
     of their updates is lost. Replays and second votes are told apart after the unique
     constraints refuse them, so a first vote (nearly every request) pays no query for them.
@@ -226,19 +332,20 @@ def classification_create(
                     rules=config.consensus_rules(),
                     level=profile.level,
                 )
+            # A retired subject's label stands: the vote is the volunteer's and is kept,
+            # but neither its counts nor its posterior take it (gold never retires).
+            classification.after_retirement = subject.status == Subject.Status.RETIRED
             classification.save()
             profile.n_classified += 1
             save_columns(profile, ["n_classified", "gold_confusion", "level", "promoted_at"])
-            subject_consensus_recompute(subject=subject)
+            if not classification.after_retirement:
+                subject_consensus_recompute(subject=subject)
             return _vote_result(classification, created=True, promoted=promoted, profile=profile)
     except IntegrityError:
-        # The key was used before (a retry: answer as the first time) or the volunteer has
-        # voted on this subject already. Everything this attempt wrote was rolled back.
-        existing = (
-            Classification.objects.select_related("subject")
-            .filter(volunteer=volunteer, idempotency_key=key)
-            .first()
-        )
+        # The key was used before (a retry: answer as the first time; the key of a vote on
+        # another subject: refused) or the volunteer has voted on this subject already.
+        # Everything this attempt wrote was rolled back.
+        existing = _vote_with_key(volunteer, key, subject_id)
         if existing is not None:
             return _vote_result(existing, created=False, promoted=False)
         raise AlreadyVotedError(f"you already classified subject {subject_id}") from None
@@ -254,10 +361,10 @@ def _class_for_vote(class_name: str, *, level: int) -> config.ClassRow:
 
 
 def classification_undo_last(*, volunteer: AbstractBaseUser) -> Subject:
-    """Take back the volunteer's last vote, unless its subject has retired meanwhile.
-
-    Gold answers leave the confusion matrix again, but a promotion they caused stands
-    (volunteers are never demoted). Returns the subject, to be shown again.
+    """Take back the volunteer's last vote, unless its subject has retired meanwhile or it
+    was a gold answer: the first answer to a gold subject is the one that counts (undo and
+    answer again, now knowing the right answer, farmed gold credit). Returns the subject,
+    to be shown again (with a new assignment: subject_assign).
     """
     with transaction.atomic():
         last = Classification.objects.filter(volunteer=volunteer).order_by("-created_at", "-id")
@@ -274,13 +381,13 @@ def classification_undo_last(*, volunteer: AbstractBaseUser) -> Subject:
             raise UndoNotAllowedError("there is no vote to undo")
         if subject.status == Subject.Status.RETIRED:
             raise UndoNotAllowedError("this glitch has already retired")
-        profile = VolunteerProfile.objects.select_for_update().get(user=volunteer)
-        if vote.was_gold and subject.gold_label is not None:
-            profile.gold_confusion = consensus.confusion_add(
-                profile.gold_confusion, subject.gold_label.name, vote.glitch_class.name, -1
+        if vote.was_gold:
+            raise UndoNotAllowedError(
+                "that was a training glitch: its first answer counts and cannot be undone"
             )
+        profile = VolunteerProfile.objects.select_for_update().get(user=volunteer)
         profile.n_classified = max(profile.n_classified - 1, 0)
-        profile.save(update_fields=["gold_confusion", "n_classified"])
+        profile.save(update_fields=["n_classified"])
         vote.delete()
         return subject_consensus_recompute(subject=subject, reopen=True)
 

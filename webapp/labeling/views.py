@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from webapp.accounts.roles import ADMIN, has_role, is_reviewer
+from webapp.accounts.roles import ADMIN, has_role
 from webapp.labeling import history, selectors, services
 from webapp.labeling.metadata import subject_facts
 from webapp.labeling.models import class_display_name
@@ -40,18 +40,24 @@ def field_guide(request: HttpRequest) -> HttpResponse:
 
 
 def subject_detail(request: HttpRequest, subject_id: int) -> HttpResponse:
+    """A glitch; its role, votes and consensus once the visitor has voted on it or it has
+    retired (a gold glitch's page looks like any other until then: a 404 told them apart)."""
     subject = selectors.subject_get(subject_id=subject_id)
-    reveal = is_reviewer(request.user)
-    if subject is None or (subject.is_gold and not reveal):
-        raise Http404("no such glitch")  # gold answers stay hidden from volunteers
+    if subject is None:
+        raise Http404("no such glitch")
+    visible = selectors.subject_answers_visible(subject=subject, viewer=request.user)
     context = {
         "subject": subject,
         "facts": subject_facts(subject=subject),
+        "reveal": visible,
         "votes": sorted(
             selectors.subject_vote_counts(subject=subject).items(), key=lambda kv: -kv[1]
-        ),
-        "posterior": sorted(subject.posterior.items(), key=lambda kv: -kv[1])[:5],
-        "reveal": reveal,
+        )
+        if visible
+        else [],
+        "posterior": sorted(subject.posterior.items(), key=lambda kv: -kv[1])[:5]
+        if visible
+        else [],
     }
     return render(request, "labeling/subject_detail.html", context)
 

@@ -46,9 +46,12 @@ def test_anonymous_visitors_may_look_around_but_not_label():
     assert response.status_code == 302 and "/accounts/login/" in response.url
 
 
-def test_gold_subject_pages_stay_hidden_from_volunteers():
+def test_gold_subject_pages_do_not_give_gold_away():
+    # Shown like any glitch (a 404 told gold from pool), without role or answer.
     gold = gold_subject("Blip")
-    assert Client().get(f"/subjects/{gold.pk}/").status_code == 404
+    page = Client().get(f"/subjects/{gold.pk}/")
+    assert page.status_code == 200
+    assert b"Blip" not in page.content and b"gold" not in page.content.lower()
 
 
 def test_a_volunteer_cannot_reach_the_admin():

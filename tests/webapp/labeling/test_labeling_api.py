@@ -1,14 +1,22 @@
-"""The JSON API: who may do what, idempotent votes, undo, the schema."""
+"""The JSON API: who may do what, assignments, idempotent votes, undo, the schema."""
 
+import time
 import uuid
 
 import pytest
 from rest_framework.test import APIClient
 from webapp_factories import SubjectFactory, UserFactory, active_prediction, gold_subject
 
+from webapp.labeling import services
 from webapp.labeling.models import Classification
 
 pytestmark = pytest.mark.django_db
+
+
+def ballot(user, subject, name="Blip", **extra) -> dict:
+    """A vote's body with the assignment the queue would have handed out with the subject."""
+    assignment = services.assignment_issue(volunteer_id=user.pk, subject_id=subject.pk)
+    return {"subject": subject.pk, "assignment": assignment, "glitch_class": name, **extra}
 
 
 @pytest.fixture
@@ -38,15 +46,13 @@ def test_token_login_then_vote_with_the_token(volunteer):
     response = client.post("/api/token/", {"username": "vol", "password": "pw"})
     assert response.status_code == 200
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
-    response = client.post(
-        "/api/classifications/", {"subject": subject.pk, "glitch_class": "Blip"}, format="json"
-    )
+    response = client.post("/api/classifications/", ballot(volunteer, subject), format="json")
     assert response.status_code == 201
 
 
 def test_a_wrong_token_or_an_inactive_account_is_refused(volunteer):
     client, subject = APIClient(), SubjectFactory()
-    vote = {"subject": subject.pk, "glitch_class": "Blip"}
+    vote = ballot(volunteer, subject)
     key = client.post("/api/token/", {"username": "vol", "password": "pw"}).json()["token"]
     client.credentials(HTTP_AUTHORIZATION=f"Token {key[:-1]}x")
     answer = client.post("/api/classifications/", vote, format="json")
@@ -62,9 +68,7 @@ def test_a_wrong_token_or_an_inactive_account_is_refused(volunteer):
 def test_session_votes_need_the_csrf_token(volunteer):
     client, subject = APIClient(enforce_csrf_checks=True), SubjectFactory()
     client.login(username="vol", password="pw")
-    response = client.post(
-        "/api/classifications/", {"subject": subject.pk, "glitch_class": "Blip"}, format="json"
-    )
+    response = client.post("/api/classifications/", ballot(volunteer, subject), format="json")
     assert response.status_code == 403
 
 
@@ -77,6 +81,7 @@ def test_next_subject_shows_images_and_not_the_gold_answer(client_for, settings)
     assert "gold_label" not in data and "role" not in data
     detail = client_for.get(f"/api/subjects/{gold.pk}/").json()
     assert detail["gold_label"] is None and detail["predictions"] == []
+    assert detail["role"] is None and detail["answers_visible"] is False
 
 
 def test_next_is_204_when_the_queue_is_empty(client_for):
@@ -85,7 +90,7 @@ def test_next_is_204_when_the_queue_is_empty(client_for):
 
 def test_a_vote_counts_once_however_often_it_is_sent(client_for, volunteer):
     subject = SubjectFactory()
-    body = {"subject": subject.pk, "glitch_class": "Blip", "idempotency_key": str(uuid.uuid4())}
+    body = ballot(volunteer, subject, idempotency_key=str(uuid.uuid4()))
     first = client_for.post("/api/classifications/", body, format="json")
     again = client_for.post("/api/classifications/", body, format="json")
     assert (first.status_code, again.status_code) == (201, 200)
@@ -96,81 +101,84 @@ def test_a_vote_counts_once_however_often_it_is_sent(client_for, volunteer):
     assert Classification.objects.filter(volunteer=volunteer).count() == 1
 
 
-def test_a_vote_with_next_answers_with_the_subject_after_the_excluded_one(client_for):
+def test_a_vote_with_next_answers_with_the_subject_after_the_excluded_one(client_for, volunteer):
     first, on_screen, after = (SubjectFactory(priority=p) for p in (3, 2, 1))
-    body = {"subject": first.pk, "glitch_class": "Blip", "with_next": True}
-    vote = {**body, "exclude": [on_screen.pk]}
+    vote = ballot(volunteer, first, with_next=True, exclude=[on_screen.pk])
     answer = client_for.post("/api/classifications/", vote, format="json")
     assert answer.status_code == 201
     assert answer.json()["next"]["id"] == after.pk
     assert [image["duration"] for image in answer.json()["next"]["images"]] == [0.5, 1, 2, 4]
     # without with_next: no "next" key; with it and nothing left: null
-    plain = {"subject": on_screen.pk, "glitch_class": "Blip"}
-    plain = client_for.post("/api/classifications/", plain, format="json")
+    plain = client_for.post("/api/classifications/", ballot(volunteer, on_screen), format="json")
     assert "next" not in plain.json()
-    last = {"subject": after.pk, "glitch_class": "Blip", "with_next": True}
+    # the next subject's own assignment is the one its vote needs
+    last = {
+        **ballot(volunteer, after, with_next=True),
+        "assignment": answer.json()["next"]["assignment"],
+    }
     assert client_for.post("/api/classifications/", last, format="json").json()["next"] is None
 
 
 def test_a_volunteer_posts_only_their_own_votes(client_for, volunteer):
     other = UserFactory(username="someone-else")
-    body = {"subject": SubjectFactory().pk, "glitch_class": "Blip", "volunteer": other.pk}
+    body = ballot(volunteer, SubjectFactory(), volunteer=other.pk)
     assert client_for.post("/api/classifications/", body, format="json").status_code == 201
     assert Classification.objects.get().volunteer == volunteer
 
 
-def test_locked_and_unknown_classes_and_subjects_are_rejected(client_for):
+def test_locked_and_unknown_classes_and_subjects_are_rejected(client_for, volunteer):
     subject = SubjectFactory()
     for name in ("Koi_Fish", "Not_A_Class"):
-        body = {"subject": subject.pk, "glitch_class": name}
+        body = ballot(volunteer, subject, name)
         assert client_for.post("/api/classifications/", body, format="json").status_code == 400
-    body = {"subject": 999999, "glitch_class": "Blip"}
+    body = ballot(volunteer, SubjectFactory.build(pk=999999))
     assert client_for.post("/api/classifications/", body, format="json").status_code == 404
 
 
-def test_gold_feedback_and_promotion_in_the_answer(client_for, settings):
+def test_gold_feedback_and_promotion_in_the_answer(client_for, volunteer, settings):
     settings.GLITCHLAB_PROMOTION_MIN_GOLD = 1
-    body = {"subject": gold_subject("Blip").pk, "glitch_class": "Whistle"}
-    data = client_for.post("/api/classifications/", body, format="json").json()
+
+    def answer(label: str, name: str) -> dict:
+        body = ballot(volunteer, gold_subject(label), name)
+        return client_for.post("/api/classifications/", body, format="json").json()
+
+    data = answer("Blip", "Whistle")
     assert data["gold"] == {"correct": False, "right_answer": "Blip"}
-    for label in ("Blip", "Whistle"):
-        body = {"subject": gold_subject(label).pk, "glitch_class": label}
-        data = client_for.post("/api/classifications/", body, format="json").json()
-    assert data["gold"]["correct"] is True
-    # alpha(Blip) = 1/1 (the one "Blip" answer was right); alpha(Whistle) = 1/2.
+    for _ in range(3):
+        data = answer("Blip", "Blip")
+    assert data["gold"] == {"correct": True, "right_answer": "Blip"}
+    # Blip: 3 of 4 recognised, every Blip answer right; Whistle: no right answer yet.
     assert data["promoted"] is False and data["progress"]["level"] == 1
-    body = {"subject": gold_subject("Whistle").pk, "glitch_class": "Whistle"}
-    data = client_for.post("/api/classifications/", body, format="json").json()
-    assert data["promoted"] is False  # alpha(Whistle) = 2/3 < 0.7
-    body = {"subject": gold_subject("Whistle").pk, "glitch_class": "Whistle"}
-    data = client_for.post("/api/classifications/", body, format="json").json()
-    assert data["promoted"] is True and data["progress"]["level"] == 2  # Whistle 3/4
+    answer("Whistle", "Whistle")
+    data = answer("Whistle", "Whistle")
+    assert data["promoted"] is False  # Whistle answers right 2 of 3 < 0.7
+    data = answer("Whistle", "Whistle")
+    assert data["promoted"] is True and data["progress"]["level"] == 2  # Whistle 3 of 4
     names = [c["name"] for c in client_for.get("/api/classes/?unlocked=1").json()]
     assert names[:5] == ["Blip", "Whistle", "Koi_Fish", "Power_Line", "Violin_Mode"]
 
 
-def test_undo_returns_the_subject_to_vote_again(client_for):
+def test_undo_returns_the_subject_to_vote_again(client_for, volunteer):
     subject = SubjectFactory()
-    client_for.post(
-        "/api/classifications/", {"subject": subject.pk, "glitch_class": "Blip"}, format="json"
-    )
+    client_for.post("/api/classifications/", ballot(volunteer, subject), format="json")
     response = client_for.post("/api/classifications/undo/")
     assert response.status_code == 200
     assert response.json()["subject"]["id"] == subject.pk
     assert response.json()["progress"]["n_classified"] == 0
     assert client_for.post("/api/classifications/undo/").status_code == 409
+    again = {**ballot(volunteer, subject), "assignment": response.json()["subject"]["assignment"]}
+    assert client_for.post("/api/classifications/", again, format="json").status_code == 201
 
 
-def test_subject_detail_has_votes_consensus_and_predictions(client_for):
+def test_subject_detail_has_votes_consensus_and_predictions_once_voted(client_for, volunteer):
     subject = SubjectFactory()
     active_prediction(subject, {"Blip": 0.8, "Whistle": 0.2})
-    client_for.post(
-        "/api/classifications/", {"subject": subject.pk, "glitch_class": "Blip"}, format="json"
-    )
-    data = APIClient().get(f"/api/subjects/{subject.pk}/").json()
+    client_for.post("/api/classifications/", ballot(volunteer, subject), format="json")
+    data = client_for.get(f"/api/subjects/{subject.pk}/").json()
+    assert data["answers_visible"] is True and data["role"] == "pool"
     assert data["votes"] == {"Blip": 1}
     assert data["predictions"][0]["predicted_label"] == "Blip"
-    assert data["posterior"]["Blip"] > 0.8
+    assert max(data["posterior"], key=data["posterior"].get) == "Blip"
     assert len(data["images"]) == 4
 
 
@@ -185,7 +193,7 @@ def test_out_of_range_ids_are_not_found_not_server_errors(client_for):
     assert client_for.get(f"/api/subjects/{huge}/").status_code == 404
     assert client_for.get(f"/subjects/{huge}/").status_code == 404
     assert client_for.get(f"/api/subjects/next/?exclude={huge},-1").status_code == 204
-    body = {"subject": huge, "glitch_class": "Blip"}
+    body = {"subject": huge, "assignment": "x", "glitch_class": "Blip"}
     assert client_for.post("/api/classifications/", body, format="json").status_code == 400
 
 
@@ -202,13 +210,63 @@ def test_a_vote_with_its_next_subject_costs_a_fixed_number_of_queries(volunteer)
     subjects = [SubjectFactory() for _ in range(4)]
     gold_subject("Blip")  # gold is due: served from the first queue query
     active_prediction(subjects[0], {"Blip": 0.9, "Whistle": 0.1})
-    client.post("/api/classifications/", {"subject": subjects[3].pk, "glitch_class": "Blip"})
-    vote = {"subject": subjects[0].pk, "glitch_class": "Whistle", "with_next": True}
+    client.post("/api/classifications/", ballot(volunteer, subjects[3]))
+    vote = ballot(volunteer, subjects[0], "Whistle", with_next=True)
     with CaptureQueriesContext(connection) as queries:
         answer = client.post("/api/classifications/", vote, format="json")
-    assert answer.status_code == 201 and answer.json()["next"] is not None
+    assert answer.status_code == 201 and answer.json()["next"]["assignment"]
     statements = [q["sql"] for q in queries.captured_queries]
     transaction = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
     work = [s for s in statements if s.split()[0] not in transaction]
     assert len(work) <= 10, "\n".join(statements)
     assert not any("labeling_glitchclass" in s for s in work), "classes come from the cache"
+
+
+def test_a_vote_needs_the_assignment_of_that_subject_for_that_volunteer(client_for, volunteer):
+    subject, other = SubjectFactory(), SubjectFactory()
+    cases = {
+        "none": {"subject": subject.pk, "glitch_class": "Blip"},
+        "forged": {**ballot(volunteer, subject), "assignment": f"{volunteer.pk}:{subject.pk}:x:y"},
+        "another subject's": {
+            **ballot(volunteer, subject),
+            "assignment": ballot(volunteer, other)["assignment"],
+        },
+        "another volunteer's": ballot(UserFactory(), subject),
+    }
+    for case, body in cases.items():
+        answer = client_for.post("/api/classifications/", body, format="json")
+        assert answer.status_code in (400, 409), case
+    answer = client_for.post("/api/classifications/", cases["another volunteer's"], format="json")
+    assert (
+        answer.json()["code"] == "not_assigned" and "not handed to you" in answer.json()["detail"]
+    )
+    assert not Classification.objects.exists()
+
+
+def test_an_assignment_expires(client_for, volunteer, monkeypatch):
+    body = ballot(volunteer, SubjectFactory())
+    later = time.time() + services.ASSIGNMENT_MAX_AGE_S + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+    answer = client_for.post("/api/classifications/", body, format="json")
+    assert answer.status_code == 409 and answer.json()["code"] == "not_assigned"
+    assert not Classification.objects.exists()
+
+
+def test_a_retry_after_the_assignment_expired_still_gets_the_first_answer(
+    client_for, volunteer, monkeypatch
+):
+    body = ballot(volunteer, SubjectFactory(), idempotency_key=str(uuid.uuid4()))
+    first = client_for.post("/api/classifications/", body, format="json")
+    later = time.time() + services.ASSIGNMENT_MAX_AGE_S + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+    again = client_for.post("/api/classifications/", body, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+
+
+def test_next_hands_out_an_assignment_the_vote_accepts(client_for):
+    subject = SubjectFactory()
+    served = client_for.get("/api/subjects/next/").json()
+    assert served["id"] == subject.pk and served["assignment"]
+    body = {"subject": subject.pk, "assignment": served["assignment"], "glitch_class": "Blip"}
+    assert client_for.post("/api/classifications/", body, format="json").status_code == 201

@@ -4,7 +4,13 @@ import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
-from webapp_factories import SubjectFactory, UserFactory, active_prediction, gold_subject
+from webapp_factories import (
+    SubjectFactory,
+    UserFactory,
+    active_prediction,
+    glitch_class,
+    gold_subject,
+)
 
 from webapp.labeling import services
 from webapp.labeling.models import Classification, Subject, VolunteerProfile
@@ -124,10 +130,8 @@ def test_promotion_after_mastering_blip_and_whistle_and_never_demoted(settings):
     assert not vote(user, gold_subject("Blip"), "Blip").promoted
     result = vote(user, gold_subject("Whistle"), "Whistle")
     assert result.promoted and result.profile.level == 2
-    # Wrong answers and undoing the promoting vote never take the level away.
+    # A wrong answer later never takes the level away.
     vote(user, gold_subject("Blip"), "Whistle")
-    services.classification_undo_last(volunteer=user)
-    services.classification_undo_last(volunteer=user)
     assert VolunteerProfile.objects.get(user=user).level == 2
     # ...and level 2 unlocks Koi_Fish.
     assert vote(user, SubjectFactory(), "Koi_Fish").created
@@ -142,17 +146,19 @@ def test_promotion_waits_for_the_minimum_number_of_gold_answers(settings):
     assert vote(user, gold_subject("Whistle"), "Whistle").promoted
 
 
-def test_undo_takes_back_the_last_vote_and_its_gold_answer():
+def test_undo_takes_back_the_last_vote_but_never_a_gold_answer():
     user = UserFactory()
-    pool, gold = SubjectFactory(), gold_subject("Blip")
-    vote(user, pool, "Blip")
+    gold, pool = gold_subject("Blip"), SubjectFactory()
     vote(user, gold, "Whistle")
+    vote(user, pool, "Blip")
     assert VolunteerProfile.objects.get(user=user).n_classified == 2
-    assert services.classification_undo_last(volunteer=user) == gold
-    profile = VolunteerProfile.objects.get(user=user)
-    assert (profile.gold_confusion, profile.n_classified) == ({}, 1)
     assert services.classification_undo_last(volunteer=user) == pool
-    assert VolunteerProfile.objects.get(user=user).n_classified == 0
+    # The gold answer is now the last one: it stays, wrong as it was.
+    with pytest.raises(services.UndoNotAllowedError, match="training glitch"):
+        services.classification_undo_last(volunteer=user)
+    profile = VolunteerProfile.objects.get(user=user)
+    assert (profile.gold_confusion, profile.n_classified) == ({"Blip": {"Whistle": 1}}, 1)
+    Classification.objects.filter(subject=gold).delete()  # to reach "nothing to undo"
     pool.refresh_from_db()
     assert (pool.views, pool.posterior, Classification.objects.count()) == (0, {}, 0)
     with pytest.raises(services.UndoNotAllowedError):
@@ -168,24 +174,43 @@ def test_undo_reopens_a_subject_sent_to_discovery():
     assert (subject.status, subject.n_none_votes) == ("active", 2)
 
 
-def test_no_undo_once_the_subject_has_retired(settings):
-    settings.GLITCHLAB_PRIOR_ALPHA = 0.95
+def test_no_undo_once_the_subject_has_retired():
     subject, first = SubjectFactory(), UserFactory()
     vote(first, subject, "Blip")
-    vote(UserFactory(), subject, "Blip")
-    subject.refresh_from_db()
-    assert subject.status == "retired"
+    Subject.objects.filter(pk=subject.pk).update(
+        status=Subject.Status.RETIRED, retired_label=glitch_class("Blip")
+    )
     with pytest.raises(services.UndoNotAllowedError):
         services.classification_undo_last(volunteer=first)
 
 
-def test_a_late_vote_on_a_retired_subject_is_recorded_without_reopening_it(settings):
-    settings.GLITCHLAB_PRIOR_ALPHA = 0.95
+def test_a_late_vote_on_a_retired_subject_is_recorded_but_changes_nothing():
     subject = SubjectFactory()
-    for name in ("Blip", "Blip", "Whistle", "Whistle"):
-        vote(UserFactory(), subject, name)
+    vote(UserFactory(), subject, "Blip")
+    Subject.objects.filter(pk=subject.pk).update(
+        status=Subject.Status.RETIRED, retired_label=glitch_class("Blip")
+    )
     subject.refresh_from_db()
-    assert (subject.status, subject.retired_label.name, subject.views) == ("retired", "Blip", 4)
+    before = (subject.posterior, subject.views, subject.n_votes, subject.retired_at)
+    results = [vote(UserFactory(), subject, "Whistle") for _ in range(2)]
+    assert all(r.created and r.late for r in results)
+    subject.refresh_from_db()
+    assert (subject.status, subject.retired_label.name) == ("retired", "Blip")
+    assert (subject.posterior, subject.views, subject.n_votes, subject.retired_at) == before
+    assert Classification.objects.filter(subject=subject, after_retirement=True).count() == 2
+    # ... and a later recompute (a new model, a merged class) leaves them out too.
+    services.subject_consensus_recompute(subject=subject)
+    subject.refresh_from_db()
+    assert (subject.posterior, subject.views, subject.n_votes) == before[:3]
+
+
+def test_an_idempotency_key_belongs_to_one_subject():
+    user, first, second, key = UserFactory(), SubjectFactory(), SubjectFactory(), uuid.uuid4()
+    vote(user, first, "Blip", key)
+    with pytest.raises(services.IdempotencyKeyReusedError, match=f"glitch {first.pk}"):
+        vote(user, second, "Whistle", key)
+    second.refresh_from_db()
+    assert second.n_votes == 0 and Classification.objects.count() == 1
 
 
 def test_a_subject_closes_at_the_configured_number_of_votes(settings):

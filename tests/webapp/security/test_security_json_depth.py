@@ -7,6 +7,7 @@ from webapp_factories import SubjectFactory, UserFactory
 
 from webapp.api_parsers import MAX_JSON_DEPTH, json_nesting_exceeds
 from webapp.labeling.models import Classification
+from webapp.labeling.services import assignment_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +42,15 @@ def test_deep_json_on_another_endpoint_is_a_400_too():
 
 
 def test_an_ordinary_vote_still_parses():
-    subject = SubjectFactory()
-    client = volunteer_client()
-    body = {"subject": subject.pk, "glitch_class": "Blip", "exclude": [subject.pk]}
+    subject, user = SubjectFactory(), UserFactory()
+    client = Client()
+    client.force_login(user)
+    body = {
+        "subject": subject.pk,
+        "assignment": assignment_issue(volunteer_id=user.pk, subject_id=subject.pk),
+        "glitch_class": "Blip",
+        "exclude": [subject.pk],
+    }
     response = client.post("/api/classifications/", body, content_type="application/json")
     assert response.status_code == 201
     assert Classification.objects.filter(subject=subject).count() == 1

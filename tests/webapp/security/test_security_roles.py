@@ -15,6 +15,7 @@ from webapp_factories import SubjectFactory, UserFactory, gold_subject
 
 from webapp.accounts.roles import ADMIN, REVIEWER, VOLUNTEER
 from webapp.labeling.models import Classification
+from webapp.labeling.services import assignment_issue
 from webapp.modeling.models import ModelVersion, TrainingRun
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,8 @@ PUBLIC = {
     "",  # home
     "healthz",  # the container health check: says only "ok"
     "field-guide/",
+    "talk/",  # read-only, public as Zooniverse's Talk; hidden comments never shown
+    "talk/tags/<str:name>/",  # read-only: the glitches a tag is on (same rules)
     "subjects/<int:subject_id>/",  # read-only; gold answers hidden (tested below)
     "accounts/signup/",
     "accounts/login/",
@@ -160,8 +163,10 @@ def test_anonymous_visitors_can_read_but_not_vote():
 
 def test_gold_answers_are_shown_to_reviewers_only():
     gold = gold_subject("Whistle")
-    assert Client().get(f"/subjects/{gold.pk}/").status_code == 404
-    assert _client(VOLUNTEER).get(f"/subjects/{gold.pk}/").status_code == 404
+    # A gold page is a page like any other (a 404 told gold from pool), without the answer.
+    for client in (Client(), _client(VOLUNTEER)):
+        page = client.get(f"/subjects/{gold.pk}/")
+        assert page.status_code == 200 and b"Whistle" not in page.content
     assert _client(VOLUNTEER).get(f"/api/subjects/{gold.pk}/").json()["gold_label"] is None
     assert _client(REVIEWER).get(f"/api/subjects/{gold.pk}/").json()["gold_label"] == "Whistle"
     assert _client(REVIEWER).get(f"/subjects/{gold.pk}/").status_code == 200
@@ -169,9 +174,16 @@ def test_gold_answers_are_shown_to_reviewers_only():
 
 def test_a_volunteer_cannot_vote_in_someone_elses_name():
     subject = SubjectFactory()
-    victim = _user(VOLUNTEER)
-    client = _client(VOLUNTEER)
-    body = {"subject": subject.pk, "glitch_class": "Blip", "volunteer": victim.pk}
+    victim, voter = _user(VOLUNTEER), _user(VOLUNTEER)
+    client = Client()
+    client.force_login(voter)
+    assignment = assignment_issue(volunteer_id=voter.pk, subject_id=subject.pk)
+    body = {
+        "subject": subject.pk,
+        "assignment": assignment,
+        "glitch_class": "Blip",
+        "volunteer": victim.pk,
+    }
     assert (
         client.post("/api/classifications/", body, content_type="application/json").status_code
         == 201
