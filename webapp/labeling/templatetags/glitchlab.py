@@ -1,12 +1,13 @@
 """Template filters every page shares: how a class name and a moment in time are shown.
 
 {% load glitchlab %} then {{ name|class_name }} ("Koi_Fish" -> "Koi Fish") and
-{{ moment|when }} (a <time> element: "3 minutes ago", the exact UTC time on hover).
+{{ moment|when }} (a <time> element: "3 minutes ago", the exact UTC time on hover) and
+{{ seconds|seconds }} ("12 min 5 s").
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django import template
 from django.utils import timezone
@@ -35,14 +36,29 @@ def when(moment: datetime | str | None) -> SafeString | str:
     if moment is None:
         return ""
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.utc)
+        moment = timezone.make_aware(moment, UTC)
     now = timezone.now()
     relative = (
         f"{timesince(moment, now, depth=1)} ago"
         if moment <= now
         else (f"in {timeuntil(moment, now, depth=1)}")
     )
-    exact = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    exact = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return format_html(
         '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), exact, relative
     )
+
+
+@register.filter
+def seconds(value: float | int | None) -> str:
+    """A duration in seconds as people read it: "45 s", "12 min 5 s", "2 h 3 min"."""
+    if value is None:
+        return ""
+    total = round(float(value))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
