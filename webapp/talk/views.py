@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from webapp.discovery import selectors as discovery_selectors
 from webapp.discovery.models import ClassProposal
@@ -26,6 +26,7 @@ def _thread_of(subject_id: int) -> str:
     return reverse("labeling:subject_detail", args=[subject_id]) + "#talk"
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     context = {
         "tags": selectors.tags_popular(),
@@ -66,6 +67,7 @@ def comment_moderate(request: HttpRequest, comment_id: int, action: str) -> Http
     return redirect(_thread_of(subject_id) if subject_id > 0 else reverse("talk:home"))
 
 
+@require_safe
 def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
     tag = selectors.tag_get(name=name)
     if tag is None:

@@ -1,7 +1,10 @@
 """Talk: who may post and moderate, escaping of what they write, length and rate limits."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 from webapp_factories import SubjectFactory, UserFactory
 
 from webapp.accounts.roles import REVIEWER
@@ -142,3 +145,18 @@ def test_more_than_ten_comments_a_minute_are_refused_for_that_account_only(clien
     client.force_login(UserFactory(username="calm"))
     assert post(client, subject, "my first").status_code == 302
     assert Comment.objects.count() == 11
+
+
+def test_the_form_on_the_glitchs_page_carries_a_working_csrf_token():
+    subject = SubjectFactory()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(UserFactory())
+    assert post(client, subject, "no token").status_code == 403
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page(client, subject))
+    assert token is not None
+    response = client.post(
+        f"/talk/subjects/{subject.pk}/comments/",
+        {"text": "with token", "csrfmiddlewaretoken": token[1]},
+    )
+    assert response.status_code == 302
+    assert Comment.objects.get().text == "with token"
