@@ -1,10 +1,14 @@
-"""Levels: a class accepted at run time (discovery) is offered at the top level only."""
+"""Levels: a class accepted at run time (discovery) is offered at the top level only; the
+skill the page and the API show is the skill promotion reads."""
 
 import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+from webapp_factories import UserFactory, gold_subject
 
-from webapp.labeling import config
+from webapp.labeling import config, services
 from webapp.labeling.keys import key_for
-from webapp.labeling.models import GlitchClass
+from webapp.labeling.models import GlitchClass, VolunteerProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +64,69 @@ def test_a_class_another_process_added_is_found_by_name_and_id_before_the_ttl(se
     assert config.class_name(added.pk) == "Reverse_Chirp"
     with pytest.raises(GlitchClass.DoesNotExist):
         config.class_name(added.pk + 1000)
+
+
+# --- skill: one source for the page, the API and promotion ------------------------------
+
+
+def gold_vote(user, label: str, answer: str):
+    return services.classification_create(
+        volunteer=user, subject_id=gold_subject(label).pk, class_name=answer
+    )
+
+
+def shown(user) -> dict[str, dict]:
+    """The skills on the labelling page and in the API (which must agree), by class."""
+    page = Client()
+    page.force_login(user)
+    boot = page.get("/label/").context["boot"]["progress"]
+    api = APIClient()
+    api.force_authenticate(user)
+    answer = api.get("/api/progress/").json()
+    assert answer["learning"] == boot["learning"]
+    return {skill["name"]: skill for skill in answer["learning"]}
+
+
+def test_one_whistle_right_and_one_missed_shows_50_percent_of_2():
+    user = UserFactory()
+    gold_vote(user, "Whistle", "Whistle")
+    gold_vote(user, "Whistle", "Blip")
+    whistle = shown(user)["Whistle"]
+    assert (whistle["alpha"], whistle["gold_answers"], whistle["ready"]) == (0.5, 2, False)
+
+
+def test_two_wrong_blip_answers_lower_blip_below_100_percent():
+    user = UserFactory()
+    for _ in range(4):
+        gold_vote(user, "Blip", "Blip")
+    for _ in range(2):
+        gold_vote(user, "Blip", "Whistle")
+    blip = shown(user)["Blip"]
+    assert blip["gold_answers"] == 6 and blip["alpha"] == pytest.approx(4 / 6)
+
+
+def test_the_level_goes_up_exactly_when_the_page_shows_every_class_ready(settings):
+    settings.GLITCHLAB_PROMOTION_MIN_GOLD = 3
+    user = UserFactory()
+    for _ in range(3):
+        gold_vote(user, "Blip", "Blip")
+    for _ in range(2):
+        assert not gold_vote(user, "Whistle", "Whistle").promoted
+    skills = shown(user)
+    assert (skills["Blip"]["ready"], skills["Whistle"]["ready"]) == (True, False)
+    result = gold_vote(user, "Whistle", "Whistle")
+    assert result.promoted and result.profile.level == 2
+
+
+def test_answering_none_of_the_above_on_hard_whistles_does_not_level_up(settings):
+    settings.GLITCHLAB_PROMOTION_MIN_GOLD = 3
+    user = UserFactory()
+    for _ in range(3):
+        gold_vote(user, "Blip", "Blip")
+        gold_vote(user, "Whistle", "Whistle")
+        gold_vote(user, "Whistle", "None_of_the_Above")
+    # Every "Whistle" answer was right (Gravity Spy's alpha 100%), but half the Whistles
+    # were missed: 50%, not ready, and the level stays.
+    whistle = shown(user)["Whistle"]
+    assert (whistle["alpha"], whistle["precision"], whistle["ready"]) == (0.5, 1.0, False)
+    assert VolunteerProfile.objects.get(user=user).level == 1
