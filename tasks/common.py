@@ -1,6 +1,6 @@
-"""Helpers shared by the tasks: database rows -> ml.data.Samples, a heartbeat thread, the
-cancel check between two steps of a job, and the failure handler that fails a job's row
-when its worker process is lost."""
+"""Helpers shared by the tasks: database rows -> ml.data.Samples -> images, a heartbeat
+thread, the cancel check between two steps of a job, and the failure handler that fails a
+job's row when its worker process is lost."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 from celery.signals import task_failure
+from celery.utils.log import get_task_logger
 from django.db import close_old_connections, connection
 
 from ml.data import Sample, ifo_of, sample_of
 from webapp.modeling.selectors import SubjectFiles
+
+logger = get_task_logger(__name__)
 
 
 def to_samples(files: Sequence[SubjectFiles]) -> list[Sample]:
@@ -30,6 +34,26 @@ def to_samples(files: Sequence[SubjectFiles]) -> list[Sample]:
         )
         for f in files
     ]
+
+
+def encode_decodable(samples: list[Any], encoding: str, size: int) -> tuple[np.ndarray, list[Any]]:
+    """uint8 (N, 3, S, S) of the samples that decode; a broken file skips its subject only."""
+    from ml.encoding import DecodeError, encode_sample, encode_samples
+
+    try:
+        return np.asarray(encode_samples(samples, encoding, size, workers=1)), samples
+    except DecodeError:
+        pass
+    images, kept = [], []
+    for sample in samples:
+        try:
+            images.append(encode_sample(sample, encoding, size))
+            kept.append(sample)
+        except DecodeError as exc:
+            logger.warning("subject %s skipped: %s", sample.id, exc)
+    if not images:
+        return np.zeros((0, 3, size, size), dtype=np.uint8), []
+    return np.stack(images), kept
 
 
 def device_description(device_name: str) -> str:

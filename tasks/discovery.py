@@ -1,5 +1,6 @@
 """Discovery jobs: embed every subject with the active model (gpu), then the 2-D map and
-the clusters of candidate new classes (default). Started after each activation."""
+the clusters of candidate new classes (default). Queued by tasks.predictions'
+activate_and_reroute once a version is active, and queueing clustering in turn."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 
 import numpy as np
 from celery import Task
-from celery.signals import task_success
 from celery.utils.log import get_task_logger
 from django.conf import settings
 
@@ -17,10 +17,10 @@ from tasks.common import (
     CancelCheck,
     Heartbeat,
     JobCancelled,
+    encode_decodable,
     fail_row_when_task_fails,
     to_samples,
 )
-from tasks.predictions import activate_and_reroute, encode_decodable
 from webapp.discovery import selectors, services
 from webapp.discovery.models import EmbeddingSet
 from webapp.modeling.models import ModelVersion
@@ -131,16 +131,3 @@ def cluster_subjects(set_id: int) -> dict[str, Any]:
         params=clusterer.get_params(),
     )
     return {"set_id": set_id, "status": "clustered", "clusters": run.n_clusters}
-
-
-@task_success.connect
-def _embed_after_activation(sender: Any = None, result: Any = None, **_: Any) -> None:
-    """Every promotion (a version becoming active) refreshes the embeddings with it.
-
-    Matched by name rather than connect(sender=...): the decorated task is a proxy until
-    the app is finalised, and a sender bound to the proxy never matches.
-    """
-    if getattr(sender, "name", None) != activate_and_reroute.name:
-        return
-    if isinstance(result, dict) and result.get("status") == "active":
-        embed_subjects.delay(int(result["version_id"]))

@@ -1,18 +1,21 @@
 """After a model is chosen: score the open subjects with it (gpu), then switch to it and
-re-route the queue (default). Also the periodic scorer of newly imported subjects."""
+re-route the queue (default), then embed every subject with it for discovery (gpu,
+tasks.discovery). Also the periodic scorer of newly imported subjects."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from celery import Task
 from celery.utils.log import get_task_logger
 from django.conf import settings
 
 from tasks.celery import app
-from tasks.common import to_samples
+from tasks.common import encode_decodable, to_samples
+from tasks.discovery import embed_subjects
+from tasks.publish import enqueue_on_commit
+from webapp.discovery import services as discovery_services
 from webapp.modeling import selectors, services
 from webapp.modeling.models import ModelVersion
 
@@ -27,26 +30,6 @@ def _wanted(version_id: int) -> ModelVersion | None:
     if version is None or not (version.activation_pending or version.is_active):
         return None
     return version
-
-
-def encode_decodable(samples: list[Any], encoding: str, size: int) -> tuple[np.ndarray, list[Any]]:
-    """uint8 (N, 3, S, S) of the samples that decode; a broken file skips its subject only."""
-    from ml.encoding import DecodeError, encode_sample, encode_samples
-
-    try:
-        return np.asarray(encode_samples(samples, encoding, size, workers=1)), samples
-    except DecodeError:
-        pass
-    images, kept = [], []
-    for sample in samples:
-        try:
-            images.append(encode_sample(sample, encoding, size))
-            kept.append(sample)
-        except DecodeError as exc:
-            logger.warning("subject %s not scored: %s", sample.id, exc)
-    if not images:
-        return np.zeros((0, 3, size, size), dtype=np.uint8), []
-    return np.stack(images), kept
 
 
 @app.task(bind=True, acks_late=True, soft_time_limit=SCORE_LIMIT_S - 60, time_limit=SCORE_LIMIT_S)
@@ -113,6 +96,15 @@ def activate_and_reroute(self: Task, version_id: int) -> dict[str, Any]:
         raise
     if version is None:
         return {"version_id": version_id, "status": "superseded"}
+    # Discovery's map follows the active model: its embeddings are the next step of the
+    # chain score -> activate -> embed (a no-op if this version's are done or running).
+    enqueue_on_commit(
+        embed_subjects,
+        version_id,
+        on_refused=lambda reason: discovery_services.embedding_set_refused(
+            version_id=version_id, error=reason
+        ),
+    )
     return {"version_id": version_id, "status": "active", "rerouted": version.n_rerouted}
 
 

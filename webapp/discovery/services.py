@@ -86,6 +86,15 @@ def embedding_set_mark_cancelled(*, set_id: int) -> bool:
     return jobs.job_mark_cancelled(EmbeddingSet, pk=set_id)
 
 
+def embedding_set_refused(*, version_id: int, error: str) -> None:
+    """The broker refused the version's embedding job: its row says so (the page shows it;
+    the next activation or a refresh queues it again). A live row is left alone."""
+    embedding_set, _ = EmbeddingSet.objects.get_or_create(model_version_id=version_id)
+    jobs.job_fail(
+        EmbeddingSet, pk=embedding_set.pk, error=error, statuses=(EmbeddingSet.Status.PENDING,)
+    )
+
+
 def embedding_sets_fail_lost(
     *, worker: str | None = None, silent_for_s: float | None = None
 ) -> int:
