@@ -1,6 +1,11 @@
 """Gravity Spy's consensus with the production settings, checked on worked examples
 computed by hand (prior alpha 0.8 worth 2 gold answers, retire above 0.9 with 2 views)."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -46,6 +51,23 @@ def test_settings_that_let_the_prior_retire_are_refused(settings):
     settings.GLITCHLAB_LEVEL_WEIGHTS = [1.0, 0.0]
     with pytest.raises(ImproperlyConfigured, match="level weights"):
         config.consensus_rules()
+
+
+def test_a_process_with_such_settings_refuses_to_start(tmp_path):
+    """Web, worker and manage.py processes all run django.setup(): LabelingConfig.ready."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=Path(__file__).resolve().parents[3],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "GLITCHLAB_VAR_DIR": str(tmp_path),
+            "GLITCHLAB_PRIOR_ALPHA": "0.92",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0 and "prior alpha (0.92)" in result.stderr
 
 
 def test_a_vote_for_a_class_without_gold_history_in_it_has_no_weight(rules):
