@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ml.evaluate import PairedComparison, mcnemar_exact
 from webapp.modeling.models import ModelVersion
+
+if TYPE_CHECKING:  # ml.evaluate loads torch: the web process imports it only to gate
+    from ml.evaluate import PairedComparison
 
 PASSED, FAILED, UNDECIDED = (
     ModelVersion.Gate.PASSED,
@@ -60,6 +63,8 @@ def gate_decide(
             "the active model could not be scored on this validation set: check the new "
             "one by hand",
         )
+    from ml.evaluate import mcnemar_exact
+
     c = mcnemar_exact(candidate_correct, baseline_correct, alpha=alpha)
     if not c.decidable:
         return Verdict(
