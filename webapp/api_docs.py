@@ -4,7 +4,8 @@ served from the drf-spectacular-sidecar package (no CDN), over /api/schema/.
 Both build their pages with style attributes and <style> elements (React, styled-components),
 so these two pages alone allow inline styles; scripts stay this site's own (the Swagger UI
 set-up script is a separate request: SpectacularSwaggerSplitView), and Redoc runs its search
-in a worker made from a blob: URL.
+in a worker made from a blob: URL. Redoc's bundle also shows its maker's logo from
+cdn.redoc.ly: the CSP's img-src blocks it, so nothing is fetched from there.
 """
 
 from __future__ import annotations

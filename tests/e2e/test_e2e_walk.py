@@ -1,0 +1,158 @@
+"""A walk through what issue #15 added, in a real browser, as each role: the field guide's
+shipped examples and credit, the ? drawer on /label/, a reviewer's review page (first
+audit, exports), the API docs, an admin's Models link and one-click field-guide example.
+No page may break the Content-Security-Policy.
+
+Screenshots go to a temporary folder; with GLITCHLAB_WALK_SCREENSHOTS=docs/images they
+replace docs/images/walk-*.png (how those were made).
+"""
+
+import os
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from PIL import Image
+from webapp_factories import SubjectFactory, UserFactory, gold_subject
+
+from webapp.accounts.roles import ADMIN, REVIEWER
+from webapp.labeling.models import GlitchClassExample, Subject
+
+pytestmark = pytest.mark.e2e
+
+WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${where}`);
+});
+"""
+
+
+@pytest.fixture
+def demo(seeded, tmp_path, settings):
+    settings.DEBUG = True  # seed_demo is for demo mode only
+    call_command("seed_demo", "--password", "pw", stdout=StringIO())
+    settings.DEBUG = False
+    for _ in range(3):
+        SubjectFactory(images=(0.5, 1.0, 2.0, 4.0))
+    SubjectFactory(status=Subject.Status.RETIRED, retired_label_id=1, images=(1.0,))
+    boss = UserFactory(username="boss")
+    boss.groups.add(Group.objects.get_or_create(name=ADMIN)[0])
+    rita = UserFactory(username="rita")
+    rita.groups.add(Group.objects.get_or_create(name=REVIEWER)[0])
+    return gold_subject("Tomte", source="real-set")
+
+
+@pytest.fixture
+def shots(tmp_path):
+    folder = Path(os.environ.get("GLITCHLAB_WALK_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def shot(page, name: str) -> None:
+        path = folder / f"walk-{name}.png"
+        page.screenshot(path=str(path))
+        # 256 colours: the committed images stay small (a few hundred KB each otherwise).
+        Image.open(path).convert("RGB").quantize(256).save(path, optimize=True)
+
+    return shot
+
+
+def log_in(page, username: str, then: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"/accounts/login/?next={then}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{then}")
+
+
+# Redoc's bundle puts its maker's logo (https://cdn.redoc.ly/redoc/logo-mini.svg) in the
+# side menu; the CSP blocks it, so the page loads nothing from there, but reports it.
+REDOC_LOGO = "img-src https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+def settled(page, allowed: tuple[str, ...] = ()) -> None:
+    page.wait_for_load_state("networkidle")
+    violations = page.evaluate("window.__cspViolations")
+    assert [v for v in violations if not v.startswith(allowed)] == [], page.url
+
+
+def images_loaded(page, selector: str) -> tuple[int, int]:
+    """(images shown, images) under the selector."""
+    return page.evaluate(
+        "(selector) => { const all = [...document.querySelectorAll(selector)];"
+        " return [all.filter((i) => i.complete && i.naturalWidth > 0).length, all.length]; }",
+        selector,
+    )
+
+
+def until_images_shown(page, selector: str, at_least: int) -> None:
+    """Poll from Python: wait_for_function evaluates a string, which the CSP forbids."""
+    for _ in range(150):
+        shown, total = images_loaded(page, selector)
+        if shown >= at_least and shown == total:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{selector}: {shown} of {total} images shown, wanted {at_least}")
+
+
+def test_the_walk(page, demo, shots):
+    page.add_init_script(WATCH)
+
+    # A volunteer: the field guide shows real examples of every class, credited.
+    log_in(page, "volunteer", "/field-guide/")
+    settled(page)
+    page.locator("[data-testid=guide-example] img").first.scroll_into_view_if_needed()
+    assert page.locator("[data-testid=guide-card]").count() == 22
+    assert page.locator("[data-testid=guide-example]").count() == 34
+    page.evaluate(
+        "document.querySelectorAll('img[loading=lazy]').forEach((i) => i.loading = 'eager')"
+    )
+    until_images_shown(page, "[data-testid=guide-example] > img", 34)
+    assert "CC BY 4.0" in page.inner_text("[data-testid=guide-credit]")
+    shots(page, "field-guide")
+
+    # The ? drawer on /label/ shows the examples of the volunteer's classes.
+    page.goto("/label/")
+    page.wait_for_selector("#label-app[data-state=ready]")
+    page.keyboard.press("?")
+    page.wait_for_selector("#guide:not([hidden])")
+    until_images_shown(page, "#guide-grid img", 6)
+    settled(page)
+    shots(page, "label-drawer")
+
+    # A reviewer: the first audit can be started, the exports and the API docs are linked.
+    log_in(page, "rita", "/review/")
+    settled(page)
+    assert page.locator("[data-testid=audit-now]").is_visible()
+    exported = page.request.get(page.get_attribute("[data-testid=labels-csv]", "href"))
+    assert exported.ok and exported.text().startswith("subject_id,gravityspy_id,ifo,event_time")
+    shots(page, "review")
+
+    # The API docs, from this site only.
+    page.goto("/api/docs/")
+    page.wait_for_selector(".swagger-ui .info .title")
+    page.get_by_text("/api/exports/labels.csv", exact=True).first.wait_for()
+    settled(page)
+    shots(page, "api-docs")
+    page.goto("/api/redoc/")
+    page.wait_for_selector("text=GlitchLab API")
+    settled(page, allowed=(REDOC_LOGO,))
+    shots(page, "api-redoc")
+
+    # An admin: Models is in the navigation; a gold glitch joins the field guide in a click.
+    log_in(page, "boss", "/field-guide/")
+    page.click("[data-testid=nav-modeling]")
+    page.wait_for_url("**/modeling/")
+    settled(page)
+    shots(page, "modeling")
+    page.goto(f"/subjects/{demo.pk}/")
+    page.click("[data-testid=field-guide-add] button")
+    page.wait_for_selector(".messages")
+    assert "Added to the Tomte field guide" in page.inner_text(".messages")
+    settled(page)
+    shots(page, "add-example")
+    assert GlitchClassExample.objects.filter(glitch_class__name="Tomte").count() == 5
