@@ -51,9 +51,10 @@ ID_COLUMNS: tuple[str, ...] = ("gravityspy_id", "id")
 IFO = re.compile(r"^[GHIKLV][12]$")  # H1, L1, V1, K1, G1 ...
 CHANNEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_\-.]{0,127}$")
 GPS_RANGE = (0.0, 1e10)  # 1980 to 2297: anything else is not a GPS time
-# A column with a number for every glitch of a set may still use 0 for "not measured"
-# (the simulator's central_frequency of a glitch with no frequency): read as empty.
-ZERO_IS_EMPTY = frozenset({"peak_frequency", "central_freq", "bandwidth", "q_value"})
+# A column with a number for every glitch of a set may still use 0 for "none" (the
+# simulator's central frequency and duration of a No_Glitch): read as empty. An SNR of 0
+# is a measurement, kept.
+ZERO_IS_EMPTY = frozenset({"peak_frequency", "central_freq", "bandwidth", "duration", "q_value"})
 
 
 @dataclass(frozen=True)

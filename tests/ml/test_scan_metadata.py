@@ -139,3 +139,12 @@ def test_gps_time_to_utc_counts_leap_seconds():
     assert gps_to_utc(1126259462.4) == datetime(2015, 9, 14, 9, 50, 45, 400000, tzinfo=UTC)
     assert gps_to_utc(1187008882.43) == datetime(2017, 8, 17, 12, 41, 4, 430000, tzinfo=UTC)
     assert gps_to_utc(0) == datetime(1980, 1, 6, tzinfo=UTC)
+
+
+def test_zero_means_none_for_a_frequency_or_a_duration_but_an_snr_of_zero_is_kept(tmp_path):
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        "id,label,duration,path,central_frequency,glitch_duration,snr\n"
+        "quiet,No_Glitch,1.0,No_Glitch/quiet_1.0.png,0,0,0\n"
+    )
+    assert read_metadata(manifest).get("quiet") == GlitchMetadata(snr=0.0)

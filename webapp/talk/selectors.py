@@ -86,6 +86,11 @@ def tag_subject_ids(*, tag: Tag, viewer: AbstractBaseUser | AnonymousUser) -> li
     return list(dict.fromkeys(comments.values_list("subject_id", flat=True)))
 
 
+def subject_names(subject_ids: list[int]) -> dict[int, str]:
+    """subject id -> its external id (the name the pages show)."""
+    return dict(Subject.objects.filter(pk__in=subject_ids).values_list("pk", "external_id"))
+
+
 def tags_popular(*, limit: int = 40) -> list[tuple[str, int]]:
     """(tag, number of glitches it is on, by visible comments), most used first."""
     rows = (

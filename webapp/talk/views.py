@@ -74,12 +74,14 @@ def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404("no such tag")
     subject_ids = selectors.tag_subject_ids(tag=tag, viewer=request.user)
     page = Paginator(subject_ids, TAGGED_PER_PAGE).get_page(request.GET.get("page"))
-    thumbnails = discovery_selectors.thumbnails(list(page.object_list))
+    shown = list(page.object_list)
+    thumbnails = discovery_selectors.thumbnails(shown)
+    names = selectors.subject_names(shown)
     context = {
         "tag": tag,
         "n_subjects": len(subject_ids),
         "page": page,
-        "subjects": [(i, thumbnails.get(i, "")) for i in page.object_list],
+        "subjects": [(i, names.get(i, ""), thumbnails.get(i, "")) for i in shown],
         "can_batch": discovery_selectors.can_batch_label(request.user),
         "can_propose": selectors.can_propose_from_tag(request.user) and tag.proposal is None,
         "suggested_name": tag.name.replace("_", " ").title().replace(" ", "_"),

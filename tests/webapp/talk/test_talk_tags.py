@@ -48,11 +48,12 @@ def test_a_tag_page_lists_the_tagged_glitches_page_by_page(client):
     tagged([SubjectFactory()], text="#other")
     first = client.get("/talk/tags/crown/")
     assert first.status_code == 200 and first.context["n_subjects"] == 26
-    ids = [i for i, _ in first.context["subjects"]]
+    ids = [i for i, _, _ in first.context["subjects"]]
     assert ids == [s.pk for s in reversed(subjects)][:24]  # most recently tagged first
     second = client.get("/talk/tags/crown/?page=2")
-    assert [i for i, _ in second.context["subjects"]] == [subjects[1].pk, subjects[0].pk]
+    assert [i for i, _, _ in second.context["subjects"]] == [subjects[1].pk, subjects[0].pk]
     assert f'href="/subjects/{subjects[0].pk}/"' in second.content.decode()
+    assert subjects[0].external_id in second.content.decode()
     assert client.get("/talk/tags/nothing_here/").status_code == 404
     assert client.get("/talk/tags/Bad%20Tag/").status_code == 404
     assert "#crown" in client.get("/talk/").content.decode()
