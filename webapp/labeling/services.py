@@ -163,9 +163,7 @@ def assignment_issue(*, volunteer_id: int, subject_id: int) -> str:
 
 def subject_assign(*, volunteer: AbstractBaseUser, subject: Subject) -> Subject:
     """The subject, with the assignment (subject.assignment) its volunteer votes with."""
-    subject.assignment = assignment_issue(  # type: ignore[attr-defined]
-        volunteer_id=volunteer.pk, subject_id=subject.pk
-    )
+    subject.assignment = assignment_issue(volunteer_id=volunteer.pk, subject_id=subject.pk)
     return subject
 
 
