@@ -101,7 +101,7 @@ def comment_moderate(
     if action not in MODERATION:
         raise ValidationError(f"unknown action {action!r}")
     comment.status = MODERATION[action]
-    comment.moderated_by = moderator  # type: ignore[assignment]
+    comment.moderated_by = moderator
     comment.moderated_at = timezone.now()
     comment.save(update_fields=["status", "moderated_by", "moderated_at"])
     return comment
