@@ -39,6 +39,8 @@ PUBLIC = {
     "api/subjects/<int:subject_id>/",
     "api/discovery/subjects/<int:subject_id>/similar/",  # read-only, never gold (its tests)
     "api/schema/",
+    "api/docs/",  # Swagger UI over the public schema above (the pages hold no data)
+    "api/redoc/",  # Redoc, likewise
     "media/<path:path>",
     "admin/login/",
     "admin/logout/",  # logging out nobody is harmless
