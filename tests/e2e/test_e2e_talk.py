@@ -1,0 +1,70 @@
+"""Talk in a browser: a volunteer's comment full of markup stays text (no script runs, no
+element comes of it, the policy has nothing to block), its #tag leads to the tag's page,
+and a reviewer's hide makes it vanish for the volunteer."""
+
+import pytest
+from django.contrib.auth.models import Group
+from webapp_factories import SubjectFactory, UserFactory
+
+from webapp.accounts.roles import REVIEWER
+from webapp.talk.models import Comment
+
+pytestmark = pytest.mark.e2e
+
+PAYLOAD = (
+    "Twin arches #twin_arch <img src=x onerror=window.__xss=1> "
+    '<script>window.__xss=1</script> "><svg onload=window.__xss=1> #x"onmouseover="window.__xss=1'
+)
+WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+});
+"""
+
+
+def log_in(page, username: str, then: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"/accounts/login/?next={then}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{then}")
+
+
+def assert_inert(page) -> None:
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("window.__xss") is None, page.url
+    assert page.evaluate("window.__cspViolations") == [], page.url
+    hostile = "img[src=x], svg[onload], [onerror], [onload], [onmouseover], script:not([src])"
+    assert page.locator(f"main {hostile}").count() == 0, page.url
+
+
+def test_a_hostile_comment_stays_text_its_tag_links_and_a_reviewer_hides_it(page, seeded):
+    page.add_init_script(WATCH)
+    subject = SubjectFactory()
+    UserFactory(username="ann")
+    reviewer = UserFactory(username="rev")
+    reviewer.groups.add(Group.objects.get_or_create(name=REVIEWER)[0])
+
+    log_in(page, "ann", f"/subjects/{subject.pk}/")
+    page.fill("[data-testid=comment-text]", PAYLOAD)
+    page.click("[data-testid=comment-post]")
+    page.wait_for_selector("[data-testid=comment]")
+    assert_inert(page)
+    assert page.inner_text("[data-testid=comment] .comment-text") == PAYLOAD
+    assert Comment.objects.get().text == PAYLOAD
+
+    page.click("[data-testid=comment] a.hashtag")
+    page.wait_for_url("**/talk/tags/twin_arch/")
+    page.click(f"a[href='/subjects/{subject.pk}/']")
+    page.wait_for_url(f"**/subjects/{subject.pk}/")
+
+    log_in(page, "rev", f"/subjects/{subject.pk}/")
+    page.click("[data-testid=comment-hide]")
+    page.wait_for_selector("[data-testid=comment-show]")
+    assert_inert(page)
+
+    log_in(page, "ann", f"/subjects/{subject.pk}/")
+    assert page.locator("[data-testid=comment]").count() == 0
+    assert Comment.objects.get().status == Comment.Status.HIDDEN
