@@ -306,6 +306,9 @@ async function vote(className, pressedAt) {
     if (result.data.promoted) await announcePromotion(result.data.progress.level);
   } else if (result.status === 401 || result.status === 403) {
     window.location.href = "/accounts/login/?next=/label/";
+  } else if (result.data?.code === "not_assigned") {
+    // Its assignment ran out (the glitch waited over 30 minutes): not voted, so it comes back.
+    say(["That glitch was on screen too long for your vote to count; it will come back."], "wrong");
   } else {
     say([result.data?.detail ?? "That vote was not accepted."], "wrong");
   }
