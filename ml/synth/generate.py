@@ -30,13 +30,20 @@ from ml.errors import UserError
 from ml.metadata import tile_bandwidth
 from ml.synth import render
 from ml.synth.noise import colour, whiten_design
-from ml.synth.waveforms import NEW_CLASS_NAMES, WAVEFORMS, Context, Glitch
+from ml.synth.waveforms import (
+    NEW_CLASS_NAMES,
+    WAVEFORMS,
+    Context,
+    Glitch,
+    background_transients,
+    noise_envelope,
+)
 
 SAMPLE_RATE = 8192.0  # Hz: >= 8192 so the Q-scan reaches 2048 Hz
 STRETCH = 8.0  # s of simulated strain per glitch: the 4 s window plus margins
 GPS_RANGE = (1126051217.0, 1137254417.0)  # O1, for GPS-like trigger times
 IFOS = ("H1", "L1")
-FORMAT_VERSION = 1  # bump when the images change for the same arguments (invalidates caches)
+FORMAT_VERSION = 3  # bump when the images change for the same arguments (invalidates caches)
 MANIFEST_COLUMNS = (
     *data.MANIFEST_COLUMNS,  # what ml.data reads; the rest describes the simulation
     "ifo",
@@ -104,7 +111,8 @@ def simulate(label: str, seed: int) -> Simulation:
     white = rng.standard_normal(n)
     ctx = Context(rng, time_axis(n, SAMPLE_RATE), SAMPLE_RATE)
     glitch = WAVEFORMS[label](ctx)
-    strain = colour(white + glitch.waveform, SAMPLE_RATE)
+    noise = white * noise_envelope(ctx) + background_transients(ctx)
+    strain = colour(noise + glitch.waveform, SAMPLE_RATE)
     whitened = whiten_design(strain, SAMPLE_RATE)
     offset = ctx.offset if ctx.offset is not None else 0.0
     return Simulation(whitened, strain, glitch, ifo, gps_time, offset)

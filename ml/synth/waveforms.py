@@ -110,6 +110,29 @@ def _jitter(ctx: Context, width: float = 0.02) -> float:
     return value
 
 
+# -- what real detector noise adds around any glitch ------------------------------------
+
+
+def noise_envelope(ctx: Context) -> Array:
+    """Slow changes of the noise level (real noise is not stationary): 1 +- up to 25 %,
+    varying over about half a second. Multiplies the unit-variance white noise."""
+    depth = ctx.uniform(0.0, 0.25)
+    knots = ctx.rng.normal(0.0, 1.0, int(ctx.t[-1] - ctx.t[0]) * 2 + 2)
+    smooth = np.interp(ctx.t, np.linspace(ctx.t[0], ctx.t[-1], knots.size), knots)
+    return np.asarray(np.clip(1.0 + depth * smooth, 0.5, None), dtype=np.float64)
+
+
+def background_transients(ctx: Context) -> Array:
+    """A few faint, unrelated transients anywhere in the stretch (real scans are rarely
+    clean): Poisson(1.5) sine-Gaussians, 20-1000 Hz, SNR 4-7 each."""
+    out = np.zeros_like(ctx.t)
+    for _ in range(int(ctx.rng.poisson(1.5))):
+        t0 = ctx.uniform(float(ctx.t[0]) + 0.5, float(ctx.t[-1]) - 0.5)
+        part = sine_gaussian(ctx, t0, ctx.loguniform(20.0, 1000.0), ctx.uniform(3.0, 20.0))
+        out += with_snr(part, ctx.uniform(4.0, 7.0))
+    return out
+
+
 # -- the 22 Gravity Spy classes ----------------------------------------------------------
 
 
@@ -140,10 +163,11 @@ def ripples_1400(ctx: Context) -> Glitch:
 
 
 def air_compressor(ctx: Context) -> Glitch:
-    f0 = ctx.uniform(42.0, 54.0)
-    tau = ctx.uniform(0.03, 0.08)
+    """A thin line near 50 Hz lasting a tenth of a second or so (not a blob)."""
+    f0 = ctx.uniform(46.0, 54.0)
+    tau = ctx.uniform(0.04, 0.1)
     q = tau * math.sqrt(2) * math.pi * f0
-    snr = ctx.uniform(12.0, 30.0)
+    snr = ctx.uniform(8.0, 16.0)
     w = sine_gaussian(ctx, _jitter(ctx), f0, q)
     return Glitch(with_snr(w, snr), snr, f0, q, 2 * tau, 1)
 
@@ -189,35 +213,38 @@ def chirp(ctx: Context) -> Glitch:
 
 
 def extremely_loud(ctx: Context) -> Glitch:
+    """One smooth saturated dome: every frequency up to f_top at once, lasting longer the
+    lower the frequency (span at 10 Hz, a few ms at the top), centred on one instant."""
     span = ctx.uniform(0.4, 1.4)
     f_top = ctx.loguniform(300.0, 1500.0)
-    n = 60
-    w = np.zeros_like(ctx.t)
+    slope = ctx.uniform(0.5, 0.8)
     t0 = _jitter(ctx, 0.05)
-    for _ in range(n):
-        f = ctx.loguniform(10.0, f_top)
-        # low frequencies last long, high ones are short: the dome of a saturating glitch
-        spread = span * (12.0 / f) ** 0.5
-        tc = t0 + ctx.rng.normal(0.0, spread / 3)
-        w += ctx.rng.lognormal(0, 0.5) * sine_gaussian(ctx, tc, f, ctx.uniform(3.0, 8.0))
-    w += 3 * gaussian_pulse(ctx, t0, ctx.uniform(40.0, 80.0))
-    snr = ctx.loguniform(400.0, 1500.0)
-    return Glitch(with_snr(w, snr), snr, math.sqrt(10 * f_top), 0.0, span, 1, {"f_top": f_top})
+    w = np.zeros_like(ctx.t)
+    for f in np.geomspace(10.0, f_top, 48):
+        tau = max(span / 2 * (10.0 / f) ** slope, 2.0 / f)
+        q = tau * math.sqrt(2) * math.pi * f
+        w += with_snr(sine_gaussian(ctx, t0, float(f), q, ctx.uniform(0, 6.28)), 1.0)
+    snr = ctx.loguniform(300.0, 1200.0)
+    extra = {"f_top": f_top, "slope": slope}
+    return Glitch(with_snr(w, snr), snr, math.sqrt(10 * f_top), 0.0, span, 1, extra)
 
 
 def helix(ctx: Context) -> Glitch:
-    f1 = ctx.uniform(28.0, 45.0)
-    n = ctx.integer(3, 5)
-    q = ctx.uniform(4.0, 7.0)
-    wobble = ctx.uniform(0.004, 0.012)
+    """A vertical string of separate beads between ~64 and ~256 Hz, alternating in time."""
+    n = ctx.integer(4, 7)
+    f_lo, f_hi = ctx.uniform(50.0, 80.0), ctx.uniform(180.0, 320.0)
+    q = ctx.uniform(6.0, 10.0)
+    wobble = ctx.uniform(0.003, 0.01)
     t0 = _jitter(ctx)
     w = np.zeros_like(ctx.t)
-    for k in range(1, n + 1):
+    for k, f in enumerate(np.geomspace(f_lo, f_hi, n)):
         dt = wobble * (1 if k % 2 else -1) + ctx.rng.normal(0, 0.002)
-        amp = ctx.uniform(0.6, 1.0) * (0.45 if k == 1 else 1.0)
-        w += amp * sine_gaussian(ctx, t0 + dt, f1 * k**0.85, q)
-    snr = ctx.uniform(8.0, 14.0) * math.sqrt(n)
-    return Glitch(with_snr(w, snr), snr, f1, q, 2 * tau_of(q, f1), n, {"wobble": wobble})
+        bead = sine_gaussian(ctx, t0 + dt, float(f) * ctx.uniform(0.95, 1.05), q)
+        w += with_snr(bead, ctx.uniform(6.0, 11.0))
+    snr = float(np.sqrt(np.sum(w**2)))
+    f_c = math.sqrt(f_lo * f_hi)
+    extra = {"wobble": wobble, "f_low": f_lo, "f_high": f_hi}
+    return Glitch(w, snr, f_c, q, 2 * tau_of(q, f_c), n, extra)
 
 
 def koi_fish(ctx: Context) -> Glitch:
@@ -246,27 +273,26 @@ def koi_fish(ctx: Context) -> Glitch:
 
 
 def light_modulation(ctx: Context) -> Glitch:
-    """Repeated broadband stripes, each with a low-frequency burst: the first the loudest."""
+    """A thin broadband stripe reaching the top of the band, then low-frequency bursts."""
     t0 = _jitter(ctx)
     n = ctx.integer(2, 6)
     spacing = ctx.uniform(0.1, 0.3)
     f_low = ctx.uniform(12.0, 22.0)
-    first_snr = ctx.uniform(40.0, 150.0)
-    w = np.zeros_like(ctx.t)
+    w = with_snr(gaussian_pulse(ctx, t0, ctx.uniform(300.0, 800.0)), ctx.uniform(40.0, 120.0))
     for k in range(n):
-        tk = t0 + k * spacing * ctx.uniform(0.9, 1.1)
-        stripe = gaussian_pulse(ctx, tk, ctx.uniform(60.0, 120.0))
-        w += with_snr(stripe, first_snr if k == 0 else ctx.uniform(8.0, 18.0))
-        blob = sine_gaussian(ctx, tk + 0.02, f_low * ctx.uniform(0.9, 1.2), ctx.uniform(3.0, 5.0))
-        w += with_snr(blob, ctx.uniform(15.0, 25.0))
+        tk = t0 + 0.03 + k * spacing * ctx.uniform(0.9, 1.1)
+        if k:
+            w += with_snr(gaussian_pulse(ctx, tk, ctx.uniform(60.0, 200.0)), ctx.uniform(6.0, 12.0))
+        blob = sine_gaussian(ctx, tk, f_low * ctx.uniform(0.9, 1.2), ctx.uniform(3.0, 5.0))
+        w += with_snr(blob, ctx.uniform(12.0, 22.0))
     snr = float(np.sqrt(np.sum(w**2)))
     return Glitch(w, snr, f_low, 4.0, n * spacing, n, {"spacing": spacing})
 
 
 def low_frequency_burst(ctx: Context) -> Glitch:
-    f0 = ctx.uniform(11.0, 18.0)
-    q = ctx.uniform(2.5, 4.5)
-    snr = ctx.uniform(12.0, 30.0)
+    f0 = ctx.uniform(9.0, 15.0)
+    q = ctx.uniform(2.5, 4.0)
+    snr = ctx.uniform(10.0, 24.0)
     w = sine_gaussian(ctx, _jitter(ctx), f0, q)
     return Glitch(with_snr(w, snr), snr, f0, q, 2 * tau_of(q, f0))
 
@@ -290,8 +316,11 @@ def no_glitch(ctx: Context) -> Glitch:
 
 def none_of_the_above(ctx: Context) -> Glitch:
     """A mix of two unrelated features: what volunteers file as 'none of the above'."""
+    # a long horizontal band is one possible part, not the usual one: volunteers file
+    # broad, irregular blobs here far more often than lines
     kinds = ["blob", "band", "wander", "cluster", "bump"]
-    chosen = list(ctx.rng.choice(kinds, size=2, replace=False))
+    odds = np.array([0.3, 0.1, 0.15, 0.25, 0.2])
+    chosen = list(ctx.rng.choice(kinds, size=2, replace=False, p=odds))
     w = np.zeros_like(ctx.t)
     t0 = _jitter(ctx)
     for kind in chosen:
@@ -302,7 +331,7 @@ def none_of_the_above(ctx: Context) -> Glitch:
             span = ctx.uniform(1.0, 4.0)
             f_band = ctx.uniform(40, 300)
             part = track(ctx, np.full_like(ctx.t, f_band), window(ctx, -span / 2, span / 2, 0.1))
-            snr = ctx.uniform(25, 45) * math.sqrt(span)
+            snr = ctx.uniform(10, 20) * math.sqrt(span)
         elif kind == "wander":
             span = ctx.uniform(0.3, 1.5)
             walk = np.exp(np.cumsum(ctx.rng.normal(0, 0.002, ctx.t.size)))
@@ -328,7 +357,7 @@ def none_of_the_above(ctx: Context) -> Glitch:
 def paired_doves(ctx: Context) -> Glitch:
     spacing = ctx.uniform(0.9, 1.4)
     n = ctx.integer(2, 4)
-    f_lo, f_hi = ctx.uniform(20.0, 30.0), ctx.uniform(55.0, 90.0)
+    f_lo, f_hi = ctx.uniform(18.0, 28.0), ctx.uniform(45.0, 75.0)
     dur = ctx.uniform(0.12, 0.25)
     first = -spacing * (n - 1) / 2 + _jitter(ctx, 0.05)
     up_first = bool(ctx.rng.integers(0, 2))
@@ -341,7 +370,7 @@ def paired_doves(ctx: Context) -> Glitch:
         freq = f_lo * (f_hi / f_lo) ** (x**1.5)
         env = window(ctx, start, start + dur, 0.02)
         w += track(ctx, freq, env, ctx.uniform(0, 6.28))
-    snr = ctx.uniform(18.0, 30.0) * math.sqrt(n)
+    snr = ctx.uniform(10.0, 18.0) * math.sqrt(n)
     extra = {"spacing": spacing, "f_low": f_lo, "f_high": f_hi}
     return Glitch(with_snr(w, snr), snr, math.sqrt(f_lo * f_hi), 0.0, dur, n, extra)
 
@@ -435,10 +464,11 @@ def violin_mode(ctx: Context) -> Glitch:
 
 def wandering_line(ctx: Context) -> Glitch:
     f0 = ctx.uniform(900.0, 1700.0)
-    depth = ctx.uniform(0.02, 0.08)
-    period = ctx.uniform(0.5, 3.0)
+    # it wanders by tens of percent: a slow oscillation plus a random walk
+    depth = ctx.uniform(0.05, 0.2)
+    period = ctx.uniform(1.0, 4.0)
     walk = np.cumsum(ctx.rng.normal(0, 1.0, ctx.t.size))
-    walk = (walk - walk.mean()) / (np.abs(walk).max() + 1e-9) * ctx.uniform(0.0, 0.04)
+    walk = (walk - walk.mean()) / (np.abs(walk).max() + 1e-9) * ctx.uniform(0.02, 0.1)
     freq = f0 * (1 + depth * np.sin(2 * math.pi * ctx.t / period + ctx.uniform(0, 6.28)) + walk)
     span = ctx.uniform(3.0, 6.0)
     w = track(ctx, freq, window(ctx, -span / 2, span / 2, 0.3))
