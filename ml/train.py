@@ -77,6 +77,7 @@ class TrainConfig:
     max_zoom: float = 0.05  # zoom factor drawn from [1 - max_zoom, 1 + max_zoom]
     energy_jitter: float = 0.25  # energy x gain, ^gamma, each in exp(+-this) (energy encodings)
     min_resolution: float = 0.7  # rendered at down to this scale and back (600x450, JPEG blur)
+    view_dropout: float = 0.3  # share of images shown as if one view was all there was
     sampling: str = "class-source"  # uniform | class | class-source (see SAMPLINGS)
     head_c: float = 1.0  # inverse L2 strength of the head-only logistic regression
     device: str = "auto"  # auto | cpu | cuda
@@ -170,11 +171,16 @@ def augment(
     axes: str = "x",
     energy_jitter: float = 0.0,
     min_resolution: float = 1.0,
+    view_dropout: float = 0.0,
 ) -> torch.Tensor:
     """Random views of a batch, one draw per image, on the images' device.
 
     (B, 3, S, S) uint8 -> (B, 3, S, S) float32 on the 0-255 scale:
 
+    * view_dropout > 0 (rgb-durations only: channels are the 1, 2 and 4 s views): that
+      share of the images is rebuilt as ml.encoding builds a glitch of which only one
+      view exists (see `one_view`); a third of real glitches come that way, every
+      simulated one has all four;
     * the paper's shift (integer pixels, up to `max_shift`) and zoom (a factor in
       [1 - max_zoom, 1 + max_zoom]), along time only for axes="x" (the y axis is log
       frequency: 10 px at 224 px moves a 60 Hz line to 47-76 Hz), or along both for "xy";
@@ -188,6 +194,8 @@ def augment(
         raise UserError(f"augment_axes must be 'x' or 'xy', got {axes!r}")
     b, _, h, w = images.shape
     dev = images.device
+    if view_dropout > 0:
+        images = one_view(images, view_dropout, generator)
     zoom = 1.0 + (torch.rand(b, device=dev, generator=generator) * 2 - 1) * max_zoom
     m = int(max_shift)
     shift = torch.randint(-m, m + 1, (b, 2), device=dev, generator=generator).float()
@@ -216,6 +224,47 @@ def augment(
         if small != (h, w):
             out = F.interpolate(out, size=small, mode="bilinear", antialias=True)
             out = F.interpolate(out, size=(h, w), mode="bilinear", align_corners=False)
+    return out
+
+
+def _middle(channel: torch.Tensor, fraction: float) -> torch.Tensor:
+    """(B, S, S) -> the middle `fraction` in time (width), stretched back to S."""
+    w = channel.shape[-1]
+    keep = max(1, round(w * fraction))
+    start = (w - keep) // 2
+    part = channel[:, None, :, start : start + keep]
+    return F.interpolate(part, size=channel.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
+
+
+def one_view(images: torch.Tensor, share: float, generator: torch.Generator) -> torch.Tensor:
+    """rgb-durations images (B, 3, S, S; channels the 1, 2, 4 s views), float32: a random
+    `share` of them as if only one view, of 0.5, 1, 2 or 4 s (equally likely), existed.
+
+    The same rule as ml.encoding.view_source: a missing view is cut in time from the
+    shortest longer view present, else the nearest view stands in whole. Kept 4 s: R, G =
+    the middle quarter and half of B. Kept 2 s: R = the middle half of G, B = G. Kept 1 s:
+    G = B = R. Kept 0.5 s: every channel the middle half of R (the 0.5 s window).
+    """
+    out = images.float().clone()
+    b = out.shape[0]
+    dev = out.device
+    chosen = torch.rand(b, device=dev, generator=generator) < share
+    kept = torch.randint(0, 4, (b,), device=dev, generator=generator)
+    for k in range(4):
+        rows = torch.nonzero(chosen & (kept == k)).flatten()
+        if rows.numel() == 0:
+            continue
+        x = out[rows]
+        if k == 0:  # 4 s
+            x = torch.stack([_middle(x[:, 2], 0.25), _middle(x[:, 2], 0.5), x[:, 2]], 1)
+        elif k == 1:  # 2 s
+            x = torch.stack([_middle(x[:, 1], 0.5), x[:, 1], x[:, 1]], 1)
+        elif k == 2:  # 1 s
+            x = x[:, :1].expand(-1, 3, -1, -1)
+        else:  # 0.5 s
+            half = _middle(x[:, 0], 0.5)
+            x = torch.stack([half, half, half], 1)
+        out[rows] = x
     return out
 
 
@@ -659,6 +708,7 @@ def train_one_epoch(
     shift = config.max_shift * config.image_size / 224
     # Gain and gamma act on energy; on RGB colours (single-2.0, mosaic) they would not.
     energy_jitter = config.energy_jitter if config.encoding == "rgb-durations" else 0.0
+    view_dropout = config.view_dropout if config.encoding == "rgb-durations" else 0.0
     shown = _shown(loop.history[-1]) if loop.history else {}
     loop.module.train()
     started = time.perf_counter()
@@ -673,7 +723,7 @@ def train_one_epoch(
             x = augment(
                 x, max_shift=shift, max_zoom=config.max_zoom, generator=loop.generator,
                 axes=config.augment_axes, energy_jitter=energy_jitter,
-                min_resolution=config.min_resolution,
+                min_resolution=config.min_resolution, view_dropout=view_dropout,
             )  # fmt: skip
         loss_sum += loop.step(x, loop.targets[index]).detach() * len(index)
         loop.scheduler.step()

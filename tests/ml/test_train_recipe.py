@@ -99,3 +99,56 @@ def test_weighted_batches_draw_the_rare_real_glitches_as_often_as_the_rest() -> 
     drawn = torch.cat(batches)
     assert len(batches) == 40
     assert 0.4 < float((drawn >= 98).float().mean()) < 0.6  # half the draws, not 2%
+
+
+def _middle_of(channel: torch.Tensor, fraction: float) -> torch.Tensor:
+    keep = round(S * fraction)
+    part = channel[None, None, :, (S - keep) // 2 : (S - keep) // 2 + keep]
+    return torch.nn.functional.interpolate(part, size=(S, S), mode="bilinear")[0, 0]
+
+
+def test_view_dropout_rebuilds_images_as_the_encoder_builds_a_one_view_glitch(tmp_path) -> None:
+    from ml.data import sample_of
+    from ml.encoding import view_source
+    from ml.train import one_view
+
+    # the fractions below are the encoder's: a glitch with only its 4 s view gets its 1 s
+    # view from the middle quarter of that file, its 2 s view from the middle half
+    only_4s = sample_of("g", "Blip", {4.0: tmp_path / "g_4.0.png"})
+    assert view_source(only_4s, 1.0)[1] == 0.25 and view_source(only_4s, 2.0)[1] == 0.5
+    only_1s = sample_of("g", "Blip", {1.0: tmp_path / "g_1.0.png"})
+    assert view_source(only_1s, 4.0) == (tmp_path / "g_1.0.png", 1.0)
+
+    torch.manual_seed(3)
+    images = (torch.rand(200, 3, S, S) * 255).to(torch.uint8)
+    out = one_view(images, 0.5, torch.Generator().manual_seed(4))
+
+    r, g, b = (images[:, c].float() for c in range(3))
+    kinds = {"untouched": 0, "4s": 0, "2s": 0, "1s": 0, "0.5s": 0}
+    for i in range(len(images)):
+        candidates = {
+            "untouched": images[i].float(),
+            "4s": torch.stack([_middle_of(b[i], 0.25), _middle_of(b[i], 0.5), b[i]]),
+            "2s": torch.stack([_middle_of(g[i], 0.5), g[i], g[i]]),
+            "1s": torch.stack([r[i], r[i], r[i]]),
+            "0.5s": torch.stack([_middle_of(r[i], 0.5)] * 3),
+        }
+        match = [k for k, want in candidates.items() if torch.allclose(out[i], want, atol=1e-3)]
+        assert len(match) == 1, (i, match)
+        kinds[match[0]] += 1
+    assert 70 < kinds["untouched"] < 130  # about half chosen
+    assert all(kinds[k] > 5 for k in ("4s", "2s", "1s", "0.5s"))  # each kept view drawn
+
+
+def test_view_dropout_is_part_of_augment_and_off_by_default() -> None:
+    images = (torch.rand(64, 3, S, S) * 255).to(torch.uint8)
+    same = augment(images, max_shift=0, max_zoom=0.0, generator=torch.Generator().manual_seed(0))
+    dropped = augment(images, max_shift=0, max_zoom=0.0, generator=torch.Generator().manual_seed(0),
+                      view_dropout=1.0)  # fmt: skip
+
+    assert torch.allclose(same, images.float(), atol=1e-3)
+    # every image now has a channel copied from another or cut from one
+    copies = (dropped[:, 1] == dropped[:, 2]).flatten(1).all(1) | (
+        (dropped[:, 0] == dropped[:, 1]).flatten(1).all(1)
+    )
+    assert int(copies.sum()) >= 32
