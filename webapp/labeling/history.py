@@ -9,8 +9,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import F
 
-from webapp.labeling.config import class_name
-from webapp.labeling.models import Classification, Subject, class_display_name
+from webapp.labeling import config
+from webapp.labeling.models import Classification, GlitchClass, Subject, class_display_name
 from webapp.labeling.selectors import volunteer_progress
 from webapp.modeling.models import Prediction
 
@@ -75,7 +75,13 @@ def volunteer_history(*, volunteer: AbstractBaseUser, page: int | str | None) ->
 
 
 def _display(class_pk: int | None) -> str:
-    return class_display_name(class_name(class_pk)) if class_pk is not None else ""
+    if class_pk is None:
+        return ""
+    try:
+        return class_display_name(config.class_name(class_pk))
+    except GlitchClass.DoesNotExist:  # accepted in another process within the cache's TTL
+        config.forget_class_table()
+        return class_display_name(config.class_name(class_pk))
 
 
 def _row(vote: Classification, model_view: dict[int, tuple[str, float | None]]) -> HistoryRow:
