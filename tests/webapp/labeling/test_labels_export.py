@@ -154,3 +154,14 @@ def test_reviewers_find_the_export_links_on_the_review_page(client):
     client.force_login(user_in(REVIEWER, "rita"))
     page = client.get(reverse("review:queue")).content.decode()
     assert reverse("api-labels-csv") in page and reverse("api-labels-json") in page
+
+
+def test_the_command_writes_the_same_rows_as_the_api(client, glitches):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("export_labels", "--format", "csv", stdout=out)
+    client.force_login(user_in(ADMIN, "ada"))
+    assert out.getvalue() == body(client.get(reverse("api-labels-csv")))
