@@ -8,9 +8,12 @@ other's lock, and SQLite refuses one at once whatever the timeout."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from django.db import connection, connections
+from rest_framework.authtoken.models import Token
 from webapp_factories import SubjectFactory, UserFactory
 
 from webapp.labeling import services
@@ -86,3 +89,40 @@ def test_twenty_volunteers_voting_at_once_get_no_error_and_lose_no_vote(seeded):
     assert errors == []
     assert Classification.objects.count() == VOLUNTEERS * VOTES_EACH
     assert set(Subject.objects.values_list("n_votes", flat=True)) == {1}
+
+
+def test_twenty_volunteers_labelling_over_http_at_once_get_no_500(seeded, live_server):
+    """The page's loop, from 20 clients at once against the threaded live server: the next
+    glitch, then a vote on it (with its assignment) that brings the next one. Volunteers
+    share glitches here, as they do on the site."""
+    tokens = [Token.objects.create(user=UserFactory()).key for _ in range(VOLUNTEERS)]
+    for _ in range(2 * VOLUNTEERS):
+        SubjectFactory(images=(1.0,))
+    start = threading.Barrier(VOLUNTEERS)
+
+    def label(token: str) -> list[int]:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {token}"
+        start.wait()
+        shown = session.get(f"{live_server.url}/api/subjects/next/", timeout=60)
+        codes = [shown.status_code]
+        subject = shown.json() if shown.status_code == 200 else None
+        for _ in range(VOTES_EACH if subject else 0):
+            vote = {
+                "subject": subject["id"],
+                "assignment": subject["assignment"],
+                "glitch_class": "Blip",
+                "with_next": True,
+            }
+            answer = session.post(f"{live_server.url}/api/classifications/", json=vote, timeout=60)
+            codes.append(answer.status_code)
+            if answer.status_code != 201:  # a 500 "database is locked" ends this client
+                break
+            subject = answer.json()["next"]
+        return codes
+
+    with ThreadPoolExecutor(VOLUNTEERS) as pool:
+        codes = [code for client in pool.map(label, tokens) for code in client]
+
+    assert codes == [200, 201, 201, 201] * VOLUNTEERS
+    assert Classification.objects.count() == VOLUNTEERS * VOTES_EACH
