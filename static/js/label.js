@@ -237,18 +237,20 @@ function refill(source) {
 
 function reportVote(r, className) {
   const name = (s) => s.replaceAll("_", " ");
+  // what became of the glitch: its page (consensus, the model's view once retired, Talk)
+  const link = h("a", { href: `/subjects/${Number(r.subject)}/`, dataset: { testid: "voted-glitch" } }, "See this glitch");
   if (r.gold) {
     const answer = h("b", {}, name(r.gold.right_answer));
     say(
       r.gold.correct
-        ? ["✓ Right! That training glitch was a ", answer, "."]
-        : ["✗ That training glitch was a ", answer, `, not ${name(className)}.`],
+        ? ["✓ Right! That training glitch was a ", answer, ". ", link]
+        : ["✗ That training glitch was a ", answer, `, not ${name(className)}. `, link],
       r.gold.correct ? "right" : "wrong",
     );
   } else if (r.late) {
-    say([`Vote saved: ${name(className)}. That glitch had already retired, so its label stays as it was.`]);
+    say([`Vote saved: ${name(className)}. That glitch had already retired, so its label stays as it was. `, link]);
   } else {
-    say([`Vote saved: ${name(className)}.`]);
+    say([`Vote saved: ${name(className)}. `, link]);
   }
   renderProgress(r.progress);
 }

@@ -107,6 +107,9 @@ def test_a_vote_is_undone_and_cast_again(page, seeded):
     press_and_wait_for_next(page, "b")
     wait_until_stored(page)
     assert Classification.objects.filter(volunteer__username="vol").count() == 1
+    # the feedback links to the glitch just voted on, to see what becomes of it
+    link = page.locator("[data-testid=voted-glitch]")
+    assert link.get_attribute("href") == f"/subjects/{first.pk}/"
     press_and_wait_for_next(page, "Backspace")
     assert shown_subject(page) == first
     assert page.locator(".feedback.undone").is_visible()
