@@ -89,7 +89,8 @@ def label_rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
         ids = [s.pk for s in chunk]
         votes: dict[int, dict[str, int]] = {}
         counted = (
-            Classification.objects.filter(subject_id__in=ids)
+            # Late votes (cast after retirement) are kept but never counted, as in n_votes.
+            Classification.objects.filter(subject_id__in=ids, after_retirement=False)
             .values_list("subject_id", "glitch_class_id")
             .annotate(n=Count("id"))
             .order_by()

@@ -45,6 +45,12 @@ def glitches():
             subject=retired,
             glitch_class=glitch_class("Whistle"),
         )
+    Classification.objects.create(  # a late vote: kept, never counted
+        volunteer=UserFactory(username="v3"),
+        subject=retired,
+        glitch_class=glitch_class("Blip"),
+        after_retirement=True,
+    )
     prediction = active_prediction(retired, {"Whistle": 0.8, "Blip": 0.2})
     prediction.confidence = 0.8
     prediction.save()
