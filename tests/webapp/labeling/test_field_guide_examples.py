@@ -136,9 +136,7 @@ def test_only_admins_add_examples_and_only_from_gold(client):
     assert client.post(url).status_code == 302  # to the login page
     pool = SubjectFactory()
     client.force_login(user_in(ADMIN, "ada"))
-    response = client.post(
-        reverse("labeling:subject_field_guide_add", args=[pool.pk]), follow=True
-    )
+    response = client.post(reverse("labeling:subject_field_guide_add", args=[pool.pk]), follow=True)
     assert "only a gold subject" in response.content.decode()
     assert not GlitchClassExample.objects.exists()
 
