@@ -3,6 +3,7 @@ action; the new-class lifecycle (proposed -> provisional -> accepted -> deprecat
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -36,7 +37,7 @@ from webapp.discovery.models import (
 from webapp.labeling import config as labeling_config
 from webapp.labeling import keys as class_keys
 from webapp.labeling import services as labeling
-from webapp.labeling.models import Classification, GlitchClass, Subject, SubjectImage
+from webapp.labeling.models import Classification, GlitchClass, Subject
 
 # --- embeddings, map, clusters (written by tasks/discovery.py) ------------------------
 
@@ -426,13 +427,12 @@ def _seed_gold(proposal: ClassProposal, glitch_class: GlitchClass) -> int:
         retired_label=glitch_class,
         retired_at=timezone.now(),
     )
-    image = (
-        SubjectImage.objects.filter(subject_id__in=subject_ids[:1]).order_by("-duration").first()
-    )
-    if image is not None and Path(image.image.path).is_file():
-        labeling.glitch_class_example_add(
-            glitch_class=glitch_class, path=Path(image.image.path), duration=image.duration
-        )
+    if subject_ids:
+        # Every view of it, marked simulated when it came from the simulator (the demo's);
+        # without an image file to show, the guide keeps the class's description alone.
+        first = Subject.objects.select_related("gold_label").get(pk=subject_ids[0])
+        with contextlib.suppress(ValidationError):
+            labeling.glitch_class_example_from_subject(subject=first)
     return n_gold
 
 
