@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from PIL import Image
-from webapp_factories import SubjectFactory, UserFactory, gold_subject
+from webapp_factories import SubjectFactory, UserFactory, glitch_class, gold_subject
 
 from webapp.accounts.roles import ADMIN, REVIEWER
 from webapp.labeling.models import GlitchClassExample, Subject
@@ -38,7 +38,7 @@ def demo(seeded, tmp_path, settings):
     settings.DEBUG = False
     for _ in range(3):
         SubjectFactory(images=(0.5, 1.0, 2.0, 4.0))
-    SubjectFactory(status=Subject.Status.RETIRED, retired_label_id=1, images=(1.0,))
+    SubjectFactory(status=Subject.Status.RETIRED, retired_label=glitch_class("Blip"), images=(1.0,))
     boss = UserFactory(username="boss")
     boss.groups.add(Group.objects.get_or_create(name=ADMIN)[0])
     rita = UserFactory(username="rita")
