@@ -509,6 +509,18 @@ def _throttled(should_cancel: CancelCheck | None, every_s: float = 0.5) -> Cance
     return check
 
 
+def pseudo_labels(
+    probs: np.ndarray, names: Sequence[str], threshold: float
+) -> tuple[np.ndarray, list[str]]:
+    """Self-training's choice from an unlabelled pool: (indices, labels) of the pool images
+    whose top class has probability >= threshold. probs is (N, C) over `names`."""
+    if not 0.0 < threshold <= 1.0:
+        raise UserError(f"the pseudo-label threshold must be in (0, 1], got {threshold}")
+    top = probs.argmax(1)
+    keep = np.flatnonzero(probs[np.arange(len(probs)), top] >= threshold)
+    return keep, [names[int(top[i])] for i in keep]
+
+
 def fit(
     train_images: np.ndarray,
     train_labels: Sequence[str],

@@ -152,3 +152,16 @@ def test_view_dropout_is_part_of_augment_and_off_by_default() -> None:
         (dropped[:, 0] == dropped[:, 1]).flatten(1).all(1)
     )
     assert int(copies.sum()) >= 32
+
+
+def test_pseudo_labels_keep_only_confident_pool_images_with_their_top_class() -> None:
+    from ml.train import pseudo_labels
+
+    probs = np.array([[0.95, 0.05], [0.6, 0.4], [0.02, 0.98], [0.5, 0.5]])
+
+    keep, labels = pseudo_labels(probs, ["Blip", "Whistle"], 0.9)
+
+    assert keep.tolist() == [0, 2] and labels == ["Blip", "Whistle"]
+    assert pseudo_labels(probs, ["Blip", "Whistle"], 0.99)[0].size == 0
+    with pytest.raises(UserError, match="threshold"):
+        pseudo_labels(probs, ["Blip", "Whistle"], 0.0)
