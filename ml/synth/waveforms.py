@@ -178,8 +178,9 @@ def _blip_waveform(ctx: Context, t0: float, fc: float) -> Array:
 
 
 def blip(ctx: Context) -> Glitch:
+    # real blips are thin needles, saturated only in their lower half (not fat teardrops)
     fc = ctx.loguniform(55.0, 160.0)
-    snr = ctx.loguniform(15.0, 50.0)
+    snr = ctx.loguniform(10.0, 35.0)
     w = _blip_waveform(ctx, _jitter(ctx), fc)
     return Glitch(with_snr(w, snr), snr, fc, 0.0, 1.0 / fc)
 
@@ -257,14 +258,16 @@ def koi_fish(ctx: Context) -> Glitch:
     low /= math.sqrt(np.sum(low**2))
     snr = ctx.loguniform(70.0, 400.0)
     w = with_snr(body + ctx.uniform(0.3, 0.8) * low, snr)
-    n_fins = ctx.integer(1, 3)
+    # the fins: loud lobes at 20-60 Hz spreading far either side of the body (in real Koi
+    # fish they fill much of the 1 s window)
+    n_fins = ctx.integer(2, 6)
     fins = np.zeros_like(ctx.t)
-    fin_dt = ctx.uniform(0.03, 0.06)
+    fin_dt = ctx.uniform(0.04, 0.1)
     for k in range(1, n_fins + 1):
         for side in (-1, 1):
             dt = side * k * fin_dt * ctx.uniform(0.8, 1.2)
-            fins += sine_gaussian(ctx, t0 + dt, ctx.uniform(25.0, 60.0), ctx.uniform(4.0, 8.0))
-    fin_snr = ctx.uniform(10.0, 25.0) * math.sqrt(n_fins)
+            fins += sine_gaussian(ctx, t0 + dt, ctx.uniform(20.0, 60.0), ctx.uniform(3.0, 6.0))
+    fin_snr = ctx.uniform(20.0, 50.0) * math.sqrt(n_fins)
     w += with_snr(fins, fin_snr)
     # the thin spike above the body, reaching hundreds of Hz
     w += with_snr(gaussian_pulse(ctx, t0, ctx.uniform(150.0, 350.0)), ctx.uniform(40.0, 120.0))
