@@ -5,12 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from ml.backbones import BACKBONES, DEFAULT_BACKBONE
 from ml.commands import add_data_argument, add_encode_arguments, encode, load
 from ml.errors import UserError
-from ml.train import OPTIMIZERS, SAMPLINGS, TrainConfig, TrainProgress, fit, stratified_split
+from ml.train import (
+    OPTIMIZERS,
+    SAMPLINGS,
+    TrainConfig,
+    TrainProgress,
+    fit,
+    stratified_split,
+    train,
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +33,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="continue the run in MODEL_DIR after its last finished epoch, with the settings "
         "it was started with (the training flags are then ignored; --device is kept)",
     )
+    parser.add_argument(
+        "--pool",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="unlabelled glitches (labels there are ignored) to self-train on: a first model "
+        "labels them, those it gives >= --self-train join the training set, and the model "
+        "is trained again (twice the time); repeat for several",
+    )
+    parser.add_argument("--self-train", type=float, default=defaults.self_train,
+                        metavar="P", help="pseudo-label threshold for --pool (0: off)")  # fmt: skip
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help=", ".join(BACKBONES))
     parser.add_argument("--weights", metavar="FILE", help="ImageNet weights file (torchvision)")
     parser.add_argument("--no-pretrained", action="store_true", help="random initialisation")
@@ -65,6 +85,7 @@ def config_of(args: argparse.Namespace) -> TrainConfig:
         lr=args.lr,
         augment=not args.no_augment,
         sampling=args.sampling,
+        self_train=args.self_train,
         compile=args.compile,
         device=args.device,
         val_fraction=args.val_fraction,
@@ -110,11 +131,11 @@ def run(args: argparse.Namespace) -> int:
     train_idx, val_idx = stratified_split(
         [s.label for s in samples], config.val_fraction, config.seed
     )
-    images = encode(
-        samples, config.encoding, config.image_size, cache_dir=args.cache_dir, workers=args.workers
-    )
+    pool = [replace(s, label=None) for s in load(args.pool)] if args.pool else []
+    self_training = bool(pool) and config.self_train > 0 and not config.head_only
     val = [samples[i] for i in val_idx]
-    bar = tqdm(total=config.epochs, desc="train", unit="epoch", file=sys.stderr)
+    epochs = 2 * config.epochs if self_training else config.epochs
+    bar = tqdm(total=epochs, desc="train", unit="epoch", file=sys.stderr)
 
     def progress(event: TrainProgress) -> None:
         bar.set_postfix(step=f"{event.step}/{event.steps}", loss=f"{event.loss:.3f}",
@@ -124,19 +145,28 @@ def run(args: argparse.Namespace) -> int:
             bar.update(1)
 
     try:
-        result = fit(
-            images[train_idx],
-            [samples[i].label for i in train_idx],
-            images[val_idx] if val_idx else None,
-            [s.label for s in val] if val_idx else None,
-            config,
-            args.out,
-            val_ids=[s.id for s in val],
-            val_files=[s.files() for s in val],
-            sources=[samples[i].source for i in train_idx],
-            progress=progress,
-            resume=args.resume is not None,
-        )
+        if self_training:
+            result = train(
+                [samples[i] for i in train_idx], val, config, args.out,
+                cache_dir=args.cache_dir, workers=args.workers, progress=progress,
+                resume=args.resume is not None, pool_samples=pool,
+            )  # fmt: skip
+        else:
+            images = encode(samples, config.encoding, config.image_size,
+                            cache_dir=args.cache_dir, workers=args.workers)  # fmt: skip
+            result = fit(
+                images[train_idx],
+                [samples[i].label for i in train_idx],
+                images[val_idx] if val_idx else None,
+                [s.label for s in val] if val_idx else None,
+                config,
+                args.out,
+                val_ids=[s.id for s in val],
+                val_files=[s.files() for s in val],
+                sources=[samples[i].source for i in train_idx],
+                progress=progress,
+                resume=args.resume is not None,
+            )
     finally:
         bar.close()
     summary = {
@@ -148,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         "top5": result.metrics.get("top5"),
         "images_per_second": round(result.images_per_second, 1),
         "seconds": round(result.seconds, 1),
+        "pseudo_labels": result.pseudo_labels,
     }
     print(json.dumps(summary))
     return 0

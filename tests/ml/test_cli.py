@@ -98,3 +98,19 @@ def test_training_on_an_empty_folder_is_a_user_error(
 ) -> None:
     code, _, err = run_cli(capsys, "train", "--data", str(tmp_path), "--out", str(tmp_path / "m"))
     assert code != 0 and err.startswith("error: ") and "no glitch images" in err
+
+
+def test_train_with_a_pool_self_trains(
+    folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train, test = folders
+    model = tmp_path / "model"
+    code, out, err = run_cli(
+        capsys, "train", "--data", str(train), "--pool", str(test), "--self-train", "0.5",
+        "--out", str(model), "--epochs", "1", "--image-size", "32", "--val-fraction", "0.34",
+        "--batch-size", "4", "--device", "cpu", "--workers", "1",
+    )  # fmt: skip
+
+    assert code == 0, err
+    assert json.loads(out)["pseudo_labels"] > 0  # the pool's labels were not used
+    assert (model / "teacher" / "best.pt").is_file() and (model / "best.pt").is_file()
