@@ -390,6 +390,9 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
 # subjects retired since the active model was trained (0 hours: no automatic retraining).
 GLITCHLAB_RETRAIN_EVERY_HOURS = env_float("GLITCHLAB_RETRAIN_EVERY_HOURS", 24.0)
 GLITCHLAB_RETRAIN_MIN_NEW_LABELS = env_int("GLITCHLAB_RETRAIN_MIN_NEW_LABELS", 200)
+# Self-training: a retrain lets its first model label up to this many open pool glitches
+# (the newest) and trains again with those it is sure of (TrainConfig.self_train). 0: off.
+GLITCHLAB_SELF_TRAIN_POOL = env_int("GLITCHLAB_SELF_TRAIN_POOL", 2000)
 # A running job writes a heartbeat this often; one silent for GLITCHLAB_HEARTBEAT_TIMEOUT_S
 # is declared lost by the reaper (beat, every GLITCHLAB_REAPER_EVERY_S) and marked failed.
 GLITCHLAB_HEARTBEAT_EVERY_S = env_float("GLITCHLAB_HEARTBEAT_EVERY_S", 10.0)

@@ -124,6 +124,19 @@ def training_data() -> tuple[list[SubjectFiles], list[SubjectFiles]]:
     return subject_files(train, train_label), subject_files(validation, val_label)
 
 
+def self_training_pool() -> list[SubjectFiles]:
+    """Open pool glitches a retrain may label for itself (no label is read): the newest
+    GLITCHLAB_SELF_TRAIN_POOL of them, so the encoded cache holds from run to run."""
+    from webapp.labeling.models import Subject
+
+    limit = settings.GLITCHLAB_SELF_TRAIN_POOL
+    if limit <= 0:
+        return []
+    open_pool = Subject.objects.filter(status=Subject.Status.ACTIVE, role=Subject.Role.POOL)
+    newest = list(open_pool.order_by("-pk").values_list("pk", flat=True)[:limit])
+    return subject_files(Subject.objects.filter(pk__in=newest), lambda s: None)
+
+
 def subjects_to_score(*, version: ModelVersion) -> list[SubjectFiles]:
     """Open pool subjects (with images) that have no prediction from `version` yet."""
     from webapp.labeling.models import Subject
