@@ -11,6 +11,8 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
+from celery import Task
+from celery.exceptions import TimeLimitExceeded
 from celery.signals import task_failure
 from celery.utils.log import get_task_logger
 from django.db import close_old_connections, connection
@@ -106,6 +108,18 @@ class Heartbeat:
         self._thread.join(timeout=10)
 
 
+def report_progress(task: Task, meta: dict[str, Any]) -> None:
+    """The task's PROGRESS state in the result backend, for whoever polls it. Best effort:
+    the job's row holds its progress too, and a job that needs only the database must not
+    fail because Redis restarted while it ran."""
+    if not task.request.id or task.request.is_eager:
+        return
+    try:
+        task.update_state(state="PROGRESS", meta=meta)
+    except Exception as exc:  # redis or kombu connection errors, the backend's RuntimeError
+        logger.warning("%s: progress not sent to the result backend: %s", task.name, exc)
+
+
 class JobCancelled(Exception):
     """An admin asked the job to stop; raised between two steps, caught by the task."""
 
@@ -137,12 +151,17 @@ def fail_row_when_task_fails(task_name: str, fail: Callable[[Any, str], object])
     """A prefork child killed mid-job (WorkerLostError, OOM, a hard time limit) never
     reaches the task's own except block; the parent reports the failure through
     task_failure, and `fail(first task argument, reason)` fails the job's row (a no-op if
-    the row already ended). Matched by name: a sender bound to the task proxy never fires."""
+    the row already ended). Matched by name: a sender bound to the task proxy never fires.
+    (Time limits need the prefork pool: the solo pool cannot interrupt its own task.)"""
 
     def handler(
         sender: Any = None, args: Any = None, exception: BaseException | None = None, **_: Any
     ) -> None:
-        if getattr(sender, "name", None) == task_name and args:
+        if getattr(sender, "name", None) != task_name or not args:
+            return
+        if isinstance(exception, TimeLimitExceeded):
+            fail(args[0], f"stopped at the hard time limit ({exception} s): the worker killed it")
+        else:
             fail(args[0], f"worker lost: {type(exception).__name__}: {exception}")
 
     task_failure.connect(handler, weak=False)

@@ -19,6 +19,7 @@ from tasks.common import (
     JobCancelled,
     encode_decodable,
     fail_row_when_task_fails,
+    report_progress,
     to_samples,
 )
 from webapp.discovery import selectors, services
@@ -97,8 +98,7 @@ def _embed_all(
         if kept:
             chunks.append(embed(model, images))
             ids.extend(int(s.id) for s in kept)
-        if task.request.id and not task.request.is_eager:
-            task.update_state(state="PROGRESS", meta={"done": start + batch, "total": len(files)})
+        report_progress(task, {"done": min(start + batch, len(files)), "total": len(files)})
     dim = chunks[0].shape[1] if chunks else 0
     vectors = np.concatenate(chunks) if chunks else np.zeros((0, dim), np.float32)
     return ids, vectors

@@ -12,7 +12,7 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 
 from tasks.celery import app
-from tasks.common import encode_decodable, to_samples
+from tasks.common import encode_decodable, report_progress, to_samples
 from tasks.discovery import embed_subjects
 from tasks.publish import enqueue_on_commit
 from webapp.discovery import services as discovery_services
@@ -69,11 +69,7 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
                         embeddings=embed(model, images),
                     )
                 scored += len(kept)
-                if self.request.id and not self.request.is_eager:
-                    self.update_state(
-                        state="PROGRESS",
-                        meta={"done": start + len(samples), "total": len(todo)},
-                    )
+                report_progress(self, {"done": start + len(samples), "total": len(todo)})
         services.model_version_mark_scored(version_id=version_id)
     except Exception as exc:
         services.model_version_activation_failed(

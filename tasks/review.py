@@ -18,6 +18,7 @@ from tasks.common import (
     Heartbeat,
     JobCancelled,
     fail_row_when_task_fails,
+    report_progress,
     to_samples,
 )
 from webapp.review import selectors, services
@@ -77,8 +78,7 @@ fail_row_when_task_fails(
 
 
 def _progress(task: Task, phase: str, done: int = 0, total: int = 0) -> None:
-    if task.request.id and not task.request.is_eager:
-        task.update_state(state="PROGRESS", meta={"phase": phase, "done": done, "total": total})
+    report_progress(task, {"phase": phase, "done": done, "total": total})
 
 
 def _audit(task: Task, run: AuditRun, cancel: CancelCheck) -> dict[str, Any]:

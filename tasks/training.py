@@ -15,7 +15,13 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 
 from tasks.celery import app
-from tasks.common import Heartbeat, device_description, fail_row_when_task_fails, to_samples
+from tasks.common import (
+    Heartbeat,
+    device_description,
+    fail_row_when_task_fails,
+    report_progress,
+    to_samples,
+)
 from webapp.discovery import services as discovery_services
 from webapp.modeling import selectors, services
 from webapp.modeling.models import TrainingRun
@@ -53,8 +59,7 @@ class _RunReporter:
             return
         self._last_write = now
         self.cancel = services.training_run_heartbeat(run_id=self.run_id, progress=state)
-        if self.task.request.id and not self.task.request.is_eager:
-            self.task.update_state(state="PROGRESS", meta=state)
+        report_progress(self.task, state)
 
     def beat(self) -> None:
         self.cancel = services.training_run_heartbeat(run_id=self.run_id) or self.cancel

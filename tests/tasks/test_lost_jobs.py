@@ -101,3 +101,35 @@ def test_a_lost_child_process_fails_its_audit_and_its_embedding_set():
     held.refresh_from_db()
     assert audit.status == held.status == "failed"
     assert "worker lost: WorkerLostError" in audit.error and "SIGKILL" in held.error
+
+
+def test_a_hard_time_limit_says_so_on_the_row():
+    from celery.exceptions import TimeLimitExceeded
+
+    audit = AuditRun.objects.create(status="running")
+    task_failure.send(
+        sender=review_tasks.audit_labels,
+        task_id="t",
+        exception=TimeLimitExceeded(7200),
+        args=[audit.pk],
+        kwargs={},
+    )
+    audit.refresh_from_db()
+    assert audit.status == "failed" and audit.error.startswith("stopped at the hard time limit")
+
+
+def test_progress_that_meets_no_redis_does_not_fail_the_job(monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from tasks.common import report_progress
+
+    def down(**_):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    task = review_tasks.audit_labels
+    monkeypatch.setattr(task, "update_state", down)
+    task.push_request(id="t", is_eager=False)
+    try:
+        report_progress(task, {"phase": "decode"})  # logged, not raised
+    finally:
+        task.pop_request()
