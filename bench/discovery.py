@@ -12,13 +12,24 @@ Features (--features):
   The new classes are never in its training data.
 * ``imagenet``: frozen ImageNet EfficientNet-Lite0 at 224 px (no training at all).
 
+The real row (--rows real): real glitches (../shared/data/gravityspy-real) of classes left
+out of training, clustered with real glitches of known classes that the model never saw.
+A model is trained the product's way (bench/real.py's recipe: simulated glitches plus real
+ones, TrainConfig defaults, 128 px, 4 epochs) without any glitch, simulated or real, of the
+left-out classes (--real-left-out), and on the known classes' real glitches of
+bench/real.py's "report" part only; its "tune" part (a third of each big class, by id
+hash) is the pool's known side. The pool: every real glitch of the left-out classes plus
+those unseen known-class glitches. The line "all real" clusters all 242 real glitches
+(training glitches included, as the product embeds every subject).
+
 Clustering: ml.cluster.GlitchClusterer. Printed: purity, ARI, per new class the recall of
 its best cluster, and the volunteer actions to label the pool with cluster sheets against
 one glitch at a time.
 
-  python bench/discovery.py                     # 30 per class, cached under /tmp
-  python bench/discovery.py --seed 7 --per-class 60 --sweep
-  python bench/discovery.py --features imagenet
+  python bench/discovery.py                     # 30 per class + the real row, cached under /tmp
+  python bench/discovery.py --seed 7 --per-class 60 --sweep --rows sim
+  python bench/discovery.py --features imagenet --rows sim
+  python bench/discovery.py --rows real --real-left-out Whistle,Power_Line   # the tune row
 """
 
 from __future__ import annotations
@@ -44,6 +55,11 @@ TRAIN_PER_CLASS = 40  # simulated glitches per known class for the stand-in mode
 TRAIN_SIZE = 128  # px: small enough to fine-tune on a CPU in minutes
 TRAIN_EPOCHS = 6
 BATCH_MAX = 50  # GLITCHLAB_BATCH_MAX
+# Real row: the three real-rich classes after the big two are reported; Whistle and
+# Power_Line (left out together) are the row the clusterer's settings were chosen on.
+REAL_LEFT_OUT = ("Koi_Fish", "Violin_Mode", "Scratchy")
+REAL_EPOCHS = 4  # bench/real.py's CPU size
+REAL_SIZE = 128
 
 
 def parse_args() -> argparse.Namespace:
@@ -61,7 +77,22 @@ def parse_args() -> argparse.Namespace:
         "imagenet: frozen ImageNet Lite0",
     )
     p.add_argument("--train-seed", type=int, default=100, help="seed of the known-class set")
-    return p.parse_args()
+    p.add_argument(
+        "--rows",
+        default="sim,real",
+        help="sim: the simulated pools; real: classes left out of training on real glitches",
+    )
+    p.add_argument(
+        "--real-left-out",
+        default=",".join(REAL_LEFT_OUT),
+        help="real row: classes left out of training (each needs >= 5 real glitches)",
+    )
+    args = p.parse_args()
+    args.rows = {r.strip() for r in args.rows.split(",") if r.strip()}
+    if not args.rows <= {"sim", "real"}:
+        p.error("--rows: sim, real or both")
+    args.real_left_out = tuple(c.strip() for c in args.real_left_out.split(",") if c.strip())
+    return args
 
 
 def pool(args: argparse.Namespace) -> Path:
@@ -181,7 +212,15 @@ def majority_recall(labels: np.ndarray, clusters: np.ndarray, name: str) -> floa
     return found / max(int((labels == name).sum()), 1)
 
 
-def evaluate(name: str, labels: np.ndarray, vectors: np.ndarray, **params: object) -> dict:
+def evaluate(
+    name: str,
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    new: tuple[str, ...] = NEW,
+    **params: object,
+) -> dict:
+    """Cluster `vectors` with GlitchClusterer(**params); print and return the scores, with
+    best-cluster and majority recall for each class in `new`."""
     from sklearn.metrics import adjusted_rand_score
 
     t0 = time.perf_counter()
@@ -199,8 +238,8 @@ def evaluate(name: str, labels: np.ndarray, vectors: np.ndarray, **params: objec
         "noise": int((found < 0).sum()),
         "purity": purity(labels, found),
         "ari": adjusted_rand_score(labels, found),
-        "recall": {c: best_cluster_recall(labels, found, c) for c in NEW},
-        "majority_recall": {c: majority_recall(labels, found, c) for c in NEW},
+        "recall": {c: best_cluster_recall(labels, found, c) for c in new},
+        "majority_recall": {c: majority_recall(labels, found, c) for c in new},
         "actions_one_by_one": one,
         "actions_sheets": sheets,
         "seconds": seconds,
@@ -216,18 +255,93 @@ def evaluate(name: str, labels: np.ndarray, vectors: np.ndarray, **params: objec
     return result
 
 
+def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The real row: {"real unseen": (labels, features), "all real": ...} of a model trained the
+    product's way without the left-out classes (trained once per left-out set, cached)."""
+    from bench.real import REAL, config_of, part_of, simulated
+    from ml.data import load_samples
+    from ml.embed import embed
+    from ml.encoding import encode_samples
+    from ml.model import load_model
+    from ml.train import class_names_of, fit
+
+    left_out = tuple(sorted(args.real_left_out))
+    name = "-".join(left_out)
+    path = args.cache / f"real-features-{name}.npz"
+    real = [s for s in load_samples(REAL).samples if s.label]
+    counts = {c: sum(s.label == c for s in real) for c in left_out}
+    if min(counts.values(), default=0) < 5:
+        raise SystemExit(f"--real-left-out: each class needs >= 5 real glitches, got {counts}")
+    singles = {c for c in {s.label for s in real} if sum(s.label == c for s in real) == 1}
+    # The known classes' glitches of bench/real.py's tune part are never trained on.
+    unseen = np.array([s.label in left_out or part_of(s, singles) == "tune" for s in real])
+    if not path.is_file():
+        recipe = argparse.Namespace(
+            size=REAL_SIZE, epochs=REAL_EPOCHS, device="cpu", seed=0, set=[]
+        )
+        config = config_of(recipe)
+        sim_args = argparse.Namespace(cache=args.cache, sim_style="crop", sim_per_class=40)
+        sim = [s for s in simulated(sim_args) if s.label not in left_out]
+        train = sim + [s for s, u in zip(real, unseen, strict=True) if not u]
+        encoded = args.cache / "encoded"
+        t0 = time.perf_counter()
+        images = encode_samples(train, config.encoding, REAL_SIZE, workers=2, cache_dir=encoded)
+        labels = [str(s.label) for s in train]
+        sources = ["sim"] * len(sim) + ["real"] * (len(train) - len(sim))
+        out = args.cache / f"real-model-{name}"
+        fit(images, labels, None, None, config, out, class_names=class_names_of(labels),
+            sources=sources)  # fmt: skip
+        print(f"trained without {name} on {len(sim)} simulated + {len(train) - len(sim)} real "
+              f"glitches in {time.perf_counter() - t0:.0f} s -> {out}")  # fmt: skip
+        model = load_model(out, device="cpu")
+        pool = encode_samples(real, config.encoding, REAL_SIZE, workers=2, cache_dir=encoded)
+        labels_all = np.array([str(s.label) for s in real])
+        np.savez(path, labels=labels_all, embeddings=embed(model, pool), unseen=unseen)
+    with np.load(path) as data:
+        labels_all, vectors, cached_unseen = data["labels"], data["embeddings"], data["unseen"]
+    if not np.array_equal(cached_unseen, unseen):
+        raise SystemExit(f"{path} was made with another split: delete it")
+    vectors = unit(vectors)
+    return {
+        "real unseen": (labels_all[unseen], vectors[unseen]),
+        "all real": (labels_all, vectors),
+    }
+
+
+def knn_vote(labels: np.ndarray, vectors: np.ndarray, k: int = 5) -> float:
+    """Leave-one-out k-nearest-neighbour vote (cosine on z-scored features): how far the
+    features separate the classes locally, a bound on what a graph clustering can do."""
+    from sklearn.preprocessing import StandardScaler
+
+    z = unit(StandardScaler().fit_transform(vectors))
+    similarity = z @ z.T
+    np.fill_diagonal(similarity, -np.inf)
+    right = 0
+    for i, row in enumerate(np.argsort(-similarity, axis=1)[:, :k]):
+        values, counts = np.unique(labels[row], return_counts=True)
+        right += int(values[counts.argmax()] == labels[i])
+    return right / len(labels)
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """Rows L2-normalised: what tasks/discovery.py cluster_subjects clusters."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def main() -> int:
     args = parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    labels, vectors = features(pool(args), args)
-    print(f"features: {args.features}")
-    # What tasks/discovery.py cluster_subjects clusters: the stored unit vectors.
-    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    hidden = np.isin(labels, (NOTA, *NEW))
-    pools = {
-        "NOTA+3 new": (labels[hidden], vectors[hidden]),
-        "+3 confusers": (labels, vectors),
-    }
+    rows: list[tuple[str, tuple[str, ...], np.ndarray, np.ndarray]] = []
+    if "sim" in args.rows:
+        labels, vectors = features(pool(args), args)
+        print(f"features: {args.features}")
+        vectors = unit(vectors)
+        hidden = np.isin(labels, (NOTA, *NEW))
+        rows.append(("NOTA+3 new", NEW, labels[hidden], vectors[hidden]))
+        rows.append(("+3 confusers", NEW, labels, vectors))
+    if "real" in args.rows:
+        for name, (y, X) in real_pools(args).items():
+            rows.append((name, tuple(sorted(args.real_left_out)), y, X))
     settings: list[dict[str, object]] = [
         {},  # the default: z-scored, kNN graph, k by modularity
         {"select_k": "eigengap"},  # the number of clusters by the eigengap instead
@@ -242,11 +356,12 @@ def main() -> int:
             {"umap_components": c, "umap_neighbors": u, "n_neighbors": k} for u, c, k in grid
         ]
     print("recall: best cluster / clusters the class is the majority of")
-    for name, (y, X) in pools.items():
-        counts = {c: int((y == c).sum()) for c in np.unique(y)}
-        print(f"\n{name}: {len(y)} glitches {counts}")
+    for name, new, y, X in rows:
+        counts = {str(c): int((y == c).sum()) for c in np.unique(y)}
+        print(f"\n{name}: {len(y)} glitches, {len(counts)} classes {counts}")
+        print(f"5-NN vote (leave one out): {knn_vote(y, X):.3f}")
         for params in settings:
-            evaluate(name, y, X, **params)
+            evaluate(name, y, X, new, **params)
     return 0
 
 
