@@ -143,6 +143,8 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     config = TrainConfig(**run.config)
     train_files, val_files = selectors.training_data()
     train_samples, val_samples = to_samples(train_files), to_samples(val_files)
+    # the open pool, for self-training (ml.train.train; head-only models do not use it)
+    pool = [] if config.head_only else to_samples(selectors.self_training_pool())
     services.training_run_set_device(
         run_id=run_id,
         device=device_description(config.device),
@@ -153,7 +155,8 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         run_id=run_id,
         line=f"training on {len(train_samples)} glitches (retired + gold), validating on "
         f"{len(val_samples)}; {config.backbone} {config.encoding} {config.image_size}px, "
-        + ("head only (one pass)" if config.head_only else f"{config.epochs} epochs"),
+        + ("head only (one pass)" if config.head_only else f"{config.epochs} epochs")
+        + (f", then self-trained with {len(pool)} open pool glitches" if pool else ""),
     )
     out_dir = models_dir() / run.out_dir_name
     class_names = class_names_of([str(s.label) for s in train_samples])
@@ -169,10 +172,17 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         progress=reporter.on_train,
         should_cancel=reporter.should_cancel,
         resume=True,  # a run taken over after its worker died continues after its last epoch
+        pool_samples=pool,
     )
     if result.cancelled:
         services.training_run_mark_cancelled(run_id=run_id)
         return {"run_id": run_id, "status": "cancelled"}
+    if pool:
+        services.training_run_log(
+            run_id=run_id,
+            line=f"self-training: the first model was sure (>= {config.self_train}) of "
+            f"{result.pseudo_labels} of the {len(pool)} pool glitches; they joined training",
+        )
     reporter.publish({"phase": "gate", "fraction": 0.97}, force=True)
     baseline = _active_model_scores(val_samples, config.device, run_id)
     val_ids = [str(s.id) for s in val_samples]

@@ -53,3 +53,36 @@ def test_a_first_retrain_trains_promotes_scores_and_reroutes(tiny_settings, eage
     assert candidate.gate == ModelVersion.Gate.UNDECIDED
     assert candidate.gate_reason.startswith("too few validation glitches to decide")
     assert not candidate.activation_pending and ModelVersion.objects.get(pk=version.pk).is_active
+
+
+def test_a_fine_tuning_retrain_self_trains_on_the_open_pool(tiny_settings, eager_celery):
+    from glitch_data import apply_tiny_training
+
+    apply_tiny_training(tiny_settings, head_only=False)
+    data = make_dataset()
+    run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
+    n_open = len(data["open"])
+    assert f"then self-trained with {n_open} open pool glitches" in run.log
+    assert f"of the {n_open} pool glitches; they joined training" in run.log
+    assert "epoch 2/2" in run.log  # the two fits are one run of 2 x 1 epoch
+    model_dir = Path(tiny_settings.VAR_DIR) / "models" / f"run-{run.pk}"
+    assert (model_dir / "teacher" / "best.pt").is_file()  # the model that labelled the pool
+    version = ModelVersion.objects.get(training_run=run)
+    assert (Path(version.model_dir) / "best.pt").is_file()
+
+
+def test_no_pool_no_self_training(tiny_settings, eager_celery):
+    from glitch_data import apply_tiny_training
+
+    apply_tiny_training(tiny_settings, head_only=False)
+    tiny_settings.GLITCHLAB_SELF_TRAIN_POOL = 0
+    make_dataset()
+    run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
+    assert "self-train" not in run.log
+    assert not (Path(tiny_settings.VAR_DIR) / "models" / f"run-{run.pk}" / "teacher").exists()
