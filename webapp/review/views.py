@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.jobs import JobNotLiveError
+from webapp.labeling.metadata import subject_facts
 from webapp.labeling.models import GlitchClass, class_display_name
 from webapp.review import selectors, services
 from webapp.review.admin import label_changes_csv
@@ -78,6 +79,7 @@ def suspect(request: HttpRequest, suspect_id: int) -> HttpResponse:
         {
             "suspect": found,
             "subject": found.subject,
+            "facts": subject_facts(subject=found.subject),
             "current_label": selectors.current_label(found.subject),
             "votes": selectors.suspect_votes(suspect=found),
             "neighbours": selectors.suspect_neighbours(suspect=found),

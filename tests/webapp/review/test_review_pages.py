@@ -80,6 +80,23 @@ def test_the_suspect_page_shows_the_evidence() -> None:
     assert 'data-testid="nav-review"' in html
 
 
+def test_the_suspect_page_shows_the_glitch_metadata() -> None:
+    subject = retired_subject("Blip", ifo="L1", snr=12.34, peak_frequency=87.6, duration=0.25)
+    finished_audit((subject, "Blip", "Tomte"))
+    page = client_for(reviewer()).get(reverse("review:queue"), follow=True)
+    html = page.content.decode()
+    assert 'data-testid="facts"' in html
+    assert "<dt>SNR</dt><dd>12.3</dd>" in html
+    assert "<dt>Peak frequency</dt><dd>87.6 Hz</dd>" in html
+    assert "<dt>Duration</dt><dd>0.25 s</dd>" in html
+
+
+def test_a_suspect_without_metadata_shows_no_empty_facts() -> None:
+    finished_audit((retired_subject("Blip", ifo=""), "Blip", "Tomte"))
+    html = client_for(reviewer()).get(reverse("review:queue"), follow=True).content.decode()
+    assert 'data-testid="facts"' not in html
+
+
 def test_a_verdict_posted_from_the_page_relabels_and_moves_on(tmp_path) -> None:
     a, b = retired_subject("Blip"), gold_subject("Whistle")
     first, second = finished_audit((a, "Blip", "Tomte"), (b, "Whistle", "Blip"))
