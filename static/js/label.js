@@ -188,8 +188,19 @@ function renderChoices() {
         "article",
         { className: "guide-card" },
         h("h3", {}, kbd(c.key), ` ${c.display_name}`),
-        ...c.examples.map((url) =>
-          h("img", { src: url, alt: `${c.display_name} example`, loading: "lazy" }),
+        ...c.examples.map((example) =>
+          h(
+            "figure",
+            { className: example.simulated ? "guide-example simulated" : "guide-example" },
+            h("img", { src: example.url, alt: `${c.display_name} example`, loading: "lazy" }),
+            example.simulated
+              ? h(
+                  "figcaption",
+                  {},
+                  h("span", { className: "badge", dataset: { testid: "simulated" } }, "simulated"),
+                )
+              : null,
+          ),
         ),
         h("p", {}, c.description),
       ),

@@ -4,9 +4,10 @@ feedback, is promoted, and undoes a vote. Also measures key press -> next subjec
 import statistics
 
 import pytest
-from webapp_factories import SubjectFactory, UserFactory, gold_subject
+from django.core.files.base import ContentFile
+from webapp_factories import SubjectFactory, UserFactory, glitch_class, gold_subject, tiny_png
 
-from webapp.labeling.models import Classification, Subject, VolunteerProfile
+from webapp.labeling.models import Classification, GlitchClassExample, Subject, VolunteerProfile
 
 pytestmark = pytest.mark.e2e
 
@@ -119,3 +120,26 @@ def test_a_vote_is_undone_and_cast_again(page, seeded):
     wait_until_stored(page)
     vote = Classification.objects.get(volunteer__username="vol")
     assert (vote.subject, vote.glitch_class.name) == (first, "Whistle")
+
+
+def test_the_drawer_marks_simulated_examples(page, seeded):
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    SubjectFactory()
+    blip = glitch_class("Blip")
+    for name, simulated in (("real", False), ("sim", True)):
+        example = GlitchClassExample(glitch_class=blip, source_name=name, simulated=simulated)
+        example.image.save(f"{name}.png", ContentFile(tiny_png()), save=True)
+    UserFactory(username="vol")
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "vol")
+    page.fill("#id_password", "pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+    page.wait_for_selector("#label-app[data-state=ready]")
+    page.keyboard.press("?")
+    page.wait_for_selector("#guide:not([hidden])")
+    grid = page.locator("#guide-grid")
+    assert grid.locator(".guide-example img").count() == 2  # Blip's two, no other examples
+    caption = grid.locator("[data-testid=simulated]")
+    assert caption.count() == 1 and caption.is_visible() and caption.inner_text() == "simulated"
+    assert grid.locator(".guide-example.simulated img").count() == 1

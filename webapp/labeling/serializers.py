@@ -8,6 +8,11 @@ from rest_framework import serializers
 from webapp.labeling.models import GlitchClass, Subject, SubjectImage
 
 
+class GuideExampleSerializer(serializers.Serializer):
+    url = serializers.CharField(help_text="the example glitch's primary image")
+    simulated = serializers.BooleanField(help_text="made by GlitchLab's simulator, not LIGO")
+
+
 class GlitchClassSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(read_only=True)
     level = serializers.SerializerMethodField()
@@ -22,9 +27,15 @@ class GlitchClassSerializer(serializers.ModelSerializer):
 
         return level_of_class(obj.name)
 
-    def get_examples(self, obj: GlitchClass) -> list[str]:
-        """One image per example glitch (its primary view): the ? drawer's pictures."""
-        return [example.image.url for example in obj.examples.all() if example.primary]
+    @extend_schema_field(GuideExampleSerializer(many=True))
+    def get_examples(self, obj: GlitchClass) -> list[dict[str, object]]:
+        """One image per example glitch (its primary view), and whether it is simulated:
+        the ? drawer's pictures."""
+        return [
+            {"url": example.image.url, "simulated": example.simulated}
+            for example in obj.examples.all()
+            if example.primary
+        ]
 
 
 # The two shapes below are on every vote's answer: plain Serializers, because a

@@ -82,6 +82,7 @@ def test_the_label_page_drawer_gets_one_picture_per_example(client, settings):
     classes = client.get(reverse("api-classes")).json()
     blip = next(c for c in classes if c["name"] == "Blip")
     assert len(blip["examples"]) == 3  # golden + two glitches, not 9 images
+    assert all(e["url"].endswith(".jpg") and e["simulated"] is False for e in blip["examples"])
 
 
 def test_seed_demo_makes_an_expert_at_the_top_level(settings):
@@ -122,6 +123,10 @@ def test_an_example_from_the_simulator_is_marked_simulated(client, settings):
     assert GlitchClassExample.objects.filter(glitch_class__name="Blip", simulated=True).count() == 4
     page = client.get(reverse("labeling:field_guide")).content.decode()
     assert 'data-testid="simulated"' in page
+    # The ? drawer on /label/ gets the flag with the picture (label.js captions it).
+    classes = client.get(reverse("api-classes")).json()
+    (example,) = next(c for c in classes if c["name"] == "Blip")["examples"]  # one primary
+    assert example["simulated"] is True and example["url"]
 
 
 def test_only_admins_add_examples_and_only_from_gold(client):
