@@ -24,7 +24,7 @@ from webapp.discovery.serializers import (
     SimilarQuerySerializer,
     SimilarSerializer,
 )
-from webapp.labeling.models import Subject
+from webapp.labeling import selectors as labeling_selectors
 
 BAD_INPUT = OpenApiResponse(description="invalid input; the body says which field and why")
 BELOW_LEVEL = OpenApiResponse(description="batch labelling opens at a higher level")
@@ -48,17 +48,19 @@ def batch_body(batch: Batch) -> dict[str, Any]:
     responses={
         200: SimilarSerializer,
         400: BAD_INPUT,
-        404: OpenApiResponse(description="no such glitch, a gold one, or no embeddings for it yet"),
+        404: OpenApiResponse(description="no such glitch, or no embeddings for it yet"),
     },
 )
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def similar(request: Request, subject_id: int) -> Response:
-    """The k most similar glitches by embedding (never gold ones); 404 without embeddings."""
+    """The k most similar glitches by embedding; 404 without embeddings. Gold and pool
+    glitches are answered alike, as query and as neighbours (issue #14: a 404 for gold
+    alone told gold apart); no label in it is ever a gold answer."""
     query = SimilarQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     k = min(max(query.validated_data.get("k", 0), 0), 100)  # 0: the default
-    subject = Subject.objects.filter(pk=subject_id).exclude(role=Subject.Role.GOLD).first()
+    subject = labeling_selectors.subject_get(subject_id=subject_id)
     found = selectors.similar_subjects(subject_id=subject_id, k=k) if subject else None
     if found is None:
         return Response({"detail": "no embeddings for this glitch yet"}, status=404)

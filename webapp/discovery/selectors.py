@@ -17,8 +17,8 @@ from ml.classes import NONE_OF_THE_ABOVE
 from ml.neighbours import nearest, normalise
 from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.discovery.models import Batch, ClassProposal, Cluster, ClusterRun, EmbeddingSet
-from webapp.labeling.models import Classification, GlitchClass, Subject, SubjectImage
 from webapp.labeling.metadata import map_facts
+from webapp.labeling.models import Classification, GlitchClass, Subject, SubjectImage
 from webapp.labeling.selectors import glitch_classes_for_volunteer
 from webapp.modeling.models import ModelVersion, Prediction
 from webapp.modeling.selectors import SubjectFiles
@@ -123,8 +123,9 @@ class SimilarSubject:
 
 
 def similar_subjects(*, subject_id: int, k: int | None = None) -> list[SimilarSubject] | None:
-    """The k most similar subjects by cosine similarity of the current embeddings; gold
-    subjects are never shown (their label is the answer). None: no embeddings for it."""
+    """The k most similar subjects by cosine similarity of the current embeddings, gold
+    and pool alike: a gold subject looks like any other (the label is the retired one or
+    the model's guess, never the gold answer). None: no embeddings for it."""
     embedding_set = embedding_set_current()
     if embedding_set is None:
         return None
@@ -135,17 +136,14 @@ def similar_subjects(*, subject_id: int, k: int | None = None) -> list[SimilarSu
     k = k or settings.GLITCHLAB_SIMILAR_K
     found = nearest(stored.unit, row, k * 2 + 5)
     ids = [int(stored.ids[r]) for r, _ in found]
-    visible = set(
-        Subject.objects.filter(pk__in=ids)
-        .exclude(role=Subject.Role.GOLD)
-        .values_list("pk", flat=True)
-    )
+    # Only subjects still stored (one deleted since the embeddings were made is skipped).
+    stored_ids = set(Subject.objects.filter(pk__in=ids).values_list("pk", flat=True))
     labels = subject_labels(ids)
     images = thumbnails(ids)
     out = [
         SimilarSubject(sid, round(sim, 4), images.get(sid, ""), labels.get(sid, ""))
         for sid, (_, sim) in zip(ids, found, strict=True)
-        if sid in visible
+        if sid in stored_ids
     ]
     return out[:k]
 
@@ -180,16 +178,15 @@ def subject_labels(subject_ids: list[int]) -> dict[int, str]:
 
 def map_points() -> dict[str, Any]:
     """Everything the map draws, as columns: ids, x, y, class, confidence, cluster, image.
-    Gold subjects are left out (volunteers could read answers off the colours)."""
+    Gold subjects are points like any other: their class is the model's guess, as for an
+    open pool subject, never the gold answer (a missing point would tell gold apart)."""
     embedding_set = embedding_set_current()
     if embedding_set is None or not embedding_set.has_map:
         return {"ready": False, "ids": []}
     stored = embeddings_load(embedding_set)
     if stored.xy is None:
         return {"ready": False, "ids": []}
-    gold = set(Subject.objects.filter(role=Subject.Role.GOLD).values_list("pk", flat=True))
-    keep = [r for r, sid in enumerate(stored.ids) if int(sid) not in gold]
-    ids = [int(stored.ids[r]) for r in keep]
+    ids = [int(i) for i in stored.ids]
     confidence = dict(
         Prediction.objects.filter(model_version=embedding_set.model_version).values_list(
             "subject_id", "confidence"
@@ -207,8 +204,8 @@ def map_points() -> dict[str, Any]:
         "ready": True,
         "model": embedding_set.model_version.name,
         "ids": ids,
-        "x": [round(float(stored.xy[r, 0]), 4) for r in keep],
-        "y": [round(float(stored.xy[r, 1]), 4) for r in keep],
+        "x": [round(float(x), 4) for x in stored.xy[:, 0]],
+        "y": [round(float(y), 4) for y in stored.xy[:, 1]],
         "label": [labels.get(i, "") or "unlabelled" for i in ids],
         "confidence": [confidence.get(i) for i in ids],
         "cluster": [cluster_of.get(i, -1) for i in ids],
@@ -227,20 +224,24 @@ def cluster_run_current() -> ClusterRun | None:
     return ClusterRun.objects.filter(embedding_set=embedding_set).first()
 
 
+# The statuses in which a subject takes votes, whatever its role.
+OPEN_STATUSES = [Subject.Status.ACTIVE, Subject.Status.DISCOVERY]
+
+
 def subjects_open_for(*, volunteer: AbstractBaseUser, subject_ids: list[int]) -> list[int]:
-    """The subjects (order kept) the volunteer may still vote on: pool subjects collecting
-    votes or waiting in discovery, not yet answered by them."""
+    """The subjects (order kept) the volunteer may still vote on: subjects collecting votes
+    or waiting in discovery, not yet answered by them. Gold and pool alike (issue #14): a
+    lasso that dropped gold, or a map that marked it closed, would tell gold apart; a gold
+    subject voted on in a batch is scored like any gold answer (the first one counts)."""
     answered = set(
         Classification.objects.filter(volunteer=volunteer, subject_id__in=subject_ids).values_list(
             "subject_id", flat=True
         )
     )
     open_ids = set(
-        Subject.objects.filter(
-            pk__in=subject_ids,
-            role=Subject.Role.POOL,
-            status__in=[Subject.Status.ACTIVE, Subject.Status.DISCOVERY],
-        ).values_list("pk", flat=True)
+        Subject.objects.filter(pk__in=subject_ids, status__in=OPEN_STATUSES).values_list(
+            "pk", flat=True
+        )
     )
     return [i for i in subject_ids if i in open_ids and i not in answered]
 

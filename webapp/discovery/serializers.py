@@ -20,7 +20,7 @@ def _subject_ids(**kwargs: Any) -> serializers.ListField:
 
 class BatchCreateSerializer(serializers.Serializer):
     subject_ids = _subject_ids(
-        min_length=1, help_text="glitches chosen on the map; gold and answered ones are dropped"
+        min_length=1, help_text="glitches chosen on the map; closed and answered ones are dropped"
     )
 
 

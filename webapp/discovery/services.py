@@ -192,7 +192,8 @@ def batch_from_cluster(*, volunteer: AbstractBaseUser) -> Batch | None:
 
 
 def batch_from_subjects(*, volunteer: AbstractBaseUser, subject_ids: Sequence[int]) -> Batch:
-    """A batch of glitches chosen on the map (lasso); gold and answered ones are dropped."""
+    """A batch of glitches chosen on the map (lasso); closed and answered ones are dropped
+    (gold is taken like pool: dropping it would tell it apart)."""
     _require(selectors.can_batch_label(volunteer), "batch labelling opens at a higher level")
     wanted = list(dict.fromkeys(int(i) for i in subject_ids))
     todo = selectors.subjects_open_for(volunteer=volunteer, subject_ids=wanted)

@@ -96,9 +96,7 @@ def map_facts(ids: list[int]) -> dict[str, list[Any]]:
     of every id (a map holds up to every subject)."""
     rows = {
         pk: (ifo, snr, peak)
-        for pk, ifo, snr, peak in Subject.objects.exclude(role=Subject.Role.GOLD).values_list(
-            "pk", "ifo", "snr", "peak_frequency"
-        )
+        for pk, ifo, snr, peak in Subject.objects.values_list("pk", "ifo", "snr", "peak_frequency")
     }
     empty = ("", None, None)
     found = [rows.get(i, empty) for i in ids]

@@ -86,10 +86,11 @@ def test_volunteers_below_the_discovery_level_get_no_sheet(cluster):
         services.batch_from_cluster(volunteer=volunteer("newbie", level=1))
 
 
-def test_a_lasso_batch_drops_gold_glitches():
+def test_a_lasso_batch_takes_gold_glitches_like_pool_ones():
+    # Issue #14: a batch that dropped gold told gold apart; a gold answer in it is scored.
     _, subjects, golds, _ = stored_cluster(n=4, gold=2)
     vol = volunteer("ann")
     batch = services.batch_from_subjects(
         volunteer=vol, subject_ids=[s.pk for s in subjects + golds]
     )
-    assert set(batch.subject_ids) == {s.pk for s in subjects}
+    assert set(batch.subject_ids) == {s.pk for s in subjects + golds}

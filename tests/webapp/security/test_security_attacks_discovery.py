@@ -1,0 +1,132 @@
+"""Issue #14's attacks on discovery, replayed as a cheating volunteer would: each test fails
+if gold can again be told from pool by a status code, a field or a missing point.
+
+Before: `GET /api/discovery/subjects/{id}/similar/` (public) answered 404 for a gold subject
+and 200 for a pool one, similar lists and the map left gold out, the map's hover facts
+were blank for gold, and a lasso batch dropped gold (the batch said which).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rest_framework.test import APIClient
+from webapp_factories import SubjectFactory, active_prediction, gold_subject
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "discovery"))
+from discovery_factories import stored_cluster, volunteer  # noqa: E402
+
+from webapp.discovery import services  # noqa: E402
+from webapp.discovery.models import EmbeddingSet  # noqa: E402
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _discovery_dir(settings, tmp_path):
+    settings.GLITCHLAB_DISCOVERY_DIR = tmp_path / "discovery"
+    settings.GLITCHLAB_DISCOVERY_MIN_LEVEL = 2
+
+
+GOLD_LABEL = "Blip"  # stored_cluster's gold subjects; the model never guesses it below
+
+
+def client_of(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def similar(client: APIClient, subject_id: int):
+    return client.get(f"/api/discovery/subjects/{subject_id}/similar/?k=20")
+
+
+def with_map(n: int = 4, gold: int = 2):
+    """Stored embeddings with a computed map; pool and gold look alike in every stored fact
+    (same detector and numbers, no model prediction, no votes)."""
+    _, subjects, golds, vectors = stored_cluster(n=n, gold=gold)
+    for s in subjects + golds:
+        s.ifo, s.snr, s.peak_frequency = "H1", 9.5, 120.0
+        s.save(update_fields=["ifo", "snr", "peak_frequency"])
+    embedding_set = EmbeddingSet.objects.get(status=EmbeddingSet.Status.READY)
+    services.map_store(set_id=embedding_set.pk, xy=np.zeros((n + gold, 2), dtype=np.float32))
+    return subjects, golds
+
+
+def shape(value):
+    """The JSON's shape: keys and value types, not the values."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+@pytest.mark.parametrize("who", ["anonymous", "volunteer"])
+def test_similar_answers_gold_exactly_as_pool(who):
+    _, subjects, golds, _ = stored_cluster(n=4, gold=2)
+    client = client_of(None if who == "anonymous" else volunteer("cheater", level=1))
+    pool_answer, gold_answer = similar(client, subjects[0].pk), similar(client, golds[0].pk)
+    assert pool_answer.status_code == gold_answer.status_code == 200
+    assert shape(pool_answer.json()) == shape(gold_answer.json())
+    assert len(pool_answer.json()["similar"]) == len(gold_answer.json()["similar"])
+
+
+def test_similar_without_embeddings_is_the_same_404_for_gold_pool_and_no_such_id():
+    stored_cluster(n=3)  # embeddings exist, but not for the two below
+    pool, gold = SubjectFactory(), gold_subject(GOLD_LABEL)
+    answers = [similar(client_of(), i) for i in (pool.pk, gold.pk, 10**9)]
+    assert [a.status_code for a in answers] == [404, 404, 404]
+    assert answers[0].json() == answers[1].json() == answers[2].json()
+
+
+def test_similar_lists_gold_neighbours_and_never_their_gold_label():
+    subjects, golds = stored_cluster(n=4, gold=2)[1:3]
+    body = similar(client_of(), subjects[0].pk).json()
+    found = {s["subject_id"]: s for s in body["similar"]}
+    assert {g.pk for g in golds} <= set(found)  # a missing id would say "gold"
+    assert {found[g.pk]["label"] for g in golds} == {found[s.pk]["label"] for s in subjects[1:]}
+    assert GOLD_LABEL not in {s["label"] for s in body["similar"]}
+    assert all(set(s) == {"subject_id", "similarity", "image_url", "label"} for s in found.values())
+
+
+def test_the_map_shows_gold_points_exactly_like_pool_ones():
+    subjects, golds = with_map()
+    body = client_of(volunteer("cheater", level=1)).get("/api/discovery/map/").json()
+    assert {s.pk for s in subjects + golds} <= set(body["ids"])  # gold is not left out
+    columns = [k for k, v in body.items() if isinstance(v, list) and k != "ids"]
+    assert "role" not in body and "gold" not in body
+    row = {i: {c: body[c][n] for c in columns} for n, i in enumerate(body["ids"])}
+
+    def seen(i: int) -> dict:
+        # Each has its own image; clusters are built from open pool glitches only, and a
+        # pool glitch outside every cluster is common, so -1 says nothing.
+        return {**row[i], "image": bool(row[i]["image"]), "cluster": -1}
+
+    for g in golds:
+        assert seen(g.pk) == seen(subjects[0].pk)  # label, confidence, open, hover facts
+        assert row[g.pk]["label"] != GOLD_LABEL
+        assert row[g.pk]["open"] is True  # a lasso takes it, as an open pool glitch
+
+
+def test_the_maps_colour_is_the_models_guess_for_gold_as_for_pool_never_the_answer():
+    subjects, golds = with_map()
+    for s in (subjects[0], golds[0]):
+        active_prediction(s, {"Whistle": 0.8, GOLD_LABEL: 0.2})
+    body = client_of(volunteer("cheater", level=1)).get("/api/discovery/map/").json()
+    label = dict(zip(body["ids"], body["label"], strict=True))
+    assert label[subjects[0].pk] == label[golds[0].pk] == "Whistle"
+    assert label[golds[1].pk] == label[subjects[1].pk] == "unlabelled"  # not "Blip"
+
+
+def test_a_lasso_batch_takes_gold_and_pool_alike():
+    subjects, golds = with_map()
+    client = client_of(volunteer("cheater", level=2))
+    chosen = [s.pk for s in subjects + golds]
+    answer = client.post("/api/discovery/batches/", {"subject_ids": chosen}, format="json")
+    assert answer.status_code == 201
+    assert sorted(s["id"] for s in answer.json()["subjects"]) == sorted(chosen)
