@@ -246,6 +246,16 @@ def subjects_open_for(*, volunteer: AbstractBaseUser, subject_ids: list[int]) ->
     return [i for i in subject_ids if i in open_ids and i not in answered]
 
 
+def subject_ids_open_for(*, volunteer: AbstractBaseUser) -> set[int]:
+    """Every subject subjects_open_for would keep for the volunteer, as a set (two queries
+    with no list of ids: the map asks for all of its points at once)."""
+    open_ids = set(Subject.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
+    answered = Classification.objects.filter(volunteer=volunteer).values_list(
+        "subject_id", flat=True
+    )
+    return open_ids.difference(answered)
+
+
 def cluster_next_for_volunteer(*, volunteer: AbstractBaseUser) -> tuple[Cluster, list[int]] | None:
     """The largest cluster of the current run with enough glitches the volunteer has not
     answered yet (GLITCHLAB_BATCH_MIN, or all of a smaller cluster), and those glitches."""

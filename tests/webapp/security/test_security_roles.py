@@ -28,8 +28,6 @@ PUBLIC = {
     "field-guide/",
     "talk/",  # read-only, public as Zooniverse's Talk; hidden comments never shown
     "talk/tags/<str:name>/",  # read-only: the glitches a tag is on (same rules)
-    "talk/",  # read-only, public as Zooniverse's Talk; hidden comments never shown
-    "talk/tags/<str:name>/",  # read-only: the glitches a tag is on (same rules)
     "subjects/<int:subject_id>/",  # read-only; gold answers hidden (tested below)
     "accounts/signup/",
     "accounts/login/",
