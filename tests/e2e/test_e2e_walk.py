@@ -1,24 +1,34 @@
 """A walk through what issue #15 added, in a real browser, as each role: the field guide's
 shipped examples and credit, the ? drawer on /label/, a reviewer's review page (first
-audit, exports), the API docs, an admin's Models link and one-click field-guide example.
-No page may break the Content-Security-Policy.
+audit, exports), the API docs, an admin's Models link and one-click field-guide example;
+then a level-2 volunteer's own pages: My glitches, a glitch's metadata and Talk thread,
+a #tag's page and the map. No page may break the Content-Security-Policy.
 
 Screenshots go to a temporary folder; with GLITCHLAB_WALK_SCREENSHOTS=docs/images they
 replace docs/images/walk-*.png (how those were made).
 """
 
 import os
+import sys
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from PIL import Image
 from webapp_factories import SubjectFactory, UserFactory, glitch_class, gold_subject
 
-from webapp.accounts.roles import ADMIN, REVIEWER
-from webapp.labeling.models import GlitchClassExample, Subject
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "webapp" / "discovery"))
+from discovery_factories import stored_cluster  # noqa: E402
+
+from webapp.accounts.roles import ADMIN, REVIEWER  # noqa: E402
+from webapp.discovery import services  # noqa: E402
+from webapp.discovery.models import EmbeddingSet  # noqa: E402
+from webapp.labeling.models import GlitchClassExample, Subject  # noqa: E402
+from webapp.labeling.services import classification_create  # noqa: E402
+from webapp.talk.models import Comment  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -51,9 +61,9 @@ def shots(tmp_path):
     folder = Path(os.environ.get("GLITCHLAB_WALK_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
 
-    def shot(page, name: str) -> None:
+    def shot(page, name: str, full_page: bool = False) -> None:
         path = folder / f"walk-{name}.png"
-        page.screenshot(path=str(path))
+        page.screenshot(path=str(path), full_page=full_page)
         # 256 colours: the committed images stay small (a few hundred KB each otherwise).
         Image.open(path).convert("RGB").quantize(256).save(path, optimize=True)
 
@@ -156,3 +166,84 @@ def test_the_walk(page, demo, shots):
     settled(page)
     shots(page, "add-example")
     assert GlitchClassExample.objects.filter(glitch_class__name="Tomte").count() == 5
+
+
+@pytest.fixture
+def mapped(discovery):
+    """8 glitches on the map, 3 retired as 3 classes; the first open one has Gravity Spy's
+    metadata and ann's (level 2) vote."""
+    _, subjects, _, _ = stored_cluster(n=8)
+    embedding_set = EmbeddingSet.objects.get()
+    services.map_store(set_id=embedding_set.pk, xy=np.random.default_rng(0).normal(size=(8, 2)))
+    for subject, name in zip(subjects[5:], ["Blip", "Koi_Fish", "Whistle"], strict=True):
+        subject.status = Subject.Status.RETIRED
+        subject.retired_label = glitch_class(name)
+        subject.save()
+    glitch = subjects[0]
+    glitch.gps_time, glitch.channel = 1126259462.391, "H1:GDS-CALIB_STRAIN"
+    glitch.peak_frequency, glitch.snr, glitch.duration = 83.42, 12.87, 0.25
+    glitch.save()
+    ann = UserFactory(username="ann", profile__level=2)
+    classification_create(volunteer=ann, subject_id=glitch.pk, class_name="Blip")
+    return glitch
+
+
+def test_the_walk_of_a_volunteer(page, mapped, shots):
+    glitch = mapped
+    page.add_init_script(WATCH)
+
+    # My glitches: the vote, linked to its glitch.
+    log_in(page, "ann", "/me/glitches/")
+    settled(page)
+    rows = page.locator("[data-testid=history-row]")
+    assert rows.count() == 1
+    assert "Blip" in rows.first.inner_text()
+    assert page.inner_text("[data-testid=stats] > div").split() == ["1", "vote"]
+    shots(page, "my-glitches")
+    rows.first.locator(f"a[href='/subjects/{glitch.pk}/']").click()
+    page.wait_for_url(f"**/subjects/{glitch.pk}/")
+
+    # The glitch's page: its metadata, and a Talk comment whose #tag links to the tag page.
+    facts = dict(
+        zip(
+            page.locator("[data-testid=facts] dt").all_inner_texts(),
+            page.locator("[data-testid=facts] dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert facts["Peak frequency"] == "83.42 Hz"
+    assert facts["SNR"] == "12.9"
+    assert facts["Channel"] == "H1:GDS-CALIB_STRAIN"
+    assert facts["Date"] == "2015-09-14 09:50:45 UTC"  # GW150914's GPS time
+    page.fill("[data-testid=comment-text]", "Two arches, like a #twin_arch")
+    page.click("[data-testid=comment-post]")
+    page.wait_for_selector("[data-testid=comment]")
+    assert Comment.objects.get().author.username == "ann"
+    until_images_shown(page, ".durations img", 1)
+    settled(page)
+    shots(page, "subject-talk", full_page=True)  # the facts at the top, Talk at the bottom
+    page.click("[data-testid=comment] a.hashtag")
+    page.wait_for_url("**/talk/tags/twin_arch/")
+    assert "1 glitch tagged" in page.inner_text("main")
+    tagged = page.locator(f"[data-testid=tagged] a[href='/subjects/{glitch.pk}/']")
+    assert tagged.inner_text() == glitch.external_id
+    settled(page)
+    shots(page, "tag")
+
+    # The map at level 2: a legend of the classes and nothing that shares the chart.
+    page.goto("/discovery/map/")
+    page.wait_for_selector("#map[data-ready='1']")
+    settled(page)
+    legend = page.locator(".legend").text_content()
+    assert all(name in legend for name in ("Blip", "Koi Fish", "Whistle", "unlabelled")), legend
+    page.hover("#map")
+    assert page.locator(".modebar").is_visible()
+    assert (
+        page.locator(
+            ".modebar-btn[data-title*='Cloud'], .modebar-btn[data-title*='Chart Studio'],"
+            " .modebar-btn[data-title*='Share']"
+        ).count()
+        == 0
+    )
+    assert page.locator("#map >> text=/share/i").count() == 0
+    shots(page, "map")
