@@ -11,7 +11,9 @@ if (response.ok) {
       src: s.image_url,
     });
     const caption = document.createElement("figcaption");
-    caption.textContent = `${s.label || "?"} · ${s.similarity.toFixed(2)}`;
+    // class names read without underscores, as on every other page; no label yet: "unlabelled"
+    const name = s.label ? s.label.replaceAll("_", " ") : "unlabelled";
+    caption.textContent = `${name} · ${s.similarity.toFixed(2)}`;
     const figure = document.createElement("figure");
     figure.append(img, caption);
     const a = document.createElement("a");
