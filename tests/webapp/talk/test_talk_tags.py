@@ -71,7 +71,9 @@ def test_a_tag_becomes_a_cluster_sheet_of_the_glitches_still_open_for_the_volunt
     response = client.post("/talk/tags/crown/batch/")
     assert response.status_code == 302 and response["Location"] == "/discovery/sheet/"
     batch = Batch.objects.get(volunteer=ada)
-    assert batch.subject_ids == [s.pk for s in reversed(subjects[1:])]  # no gold, no answered
+    # gold like pool (a batch that dropped gold would tell which glitches are gold), and
+    # nothing the volunteer already answered
+    assert batch.subject_ids == [gold.pk] + [s.pk for s in reversed(subjects[1:])]
     assert batch.submitted_at is None
 
 
