@@ -80,7 +80,7 @@ class TrainConfig:
     energy_jitter: float = 0.25  # energy x gain, ^gamma, each in exp(+-this) (energy encodings)
     min_resolution: float = 0.7  # rendered at down to this scale and back (600x450, JPEG blur)
     view_dropout: float = 0.3  # share of images shown as if one view was all there was
-    self_train: float = 0.9  # pool glitches the first model gives >= this join training (0: off)
+    self_train: float = 0.9  # with a pool: its glitches the first model is this sure of join
     sampling: str = "class-source"  # uniform | class | class-source (see SAMPLINGS)
     head_c: float = 1.0  # inverse L2 strength of the head-only logistic regression
     device: str = "auto"  # auto | cpu | cuda
@@ -1042,8 +1042,9 @@ def train(
     is fitted into OUT/teacher, it labels the unlabelled pool, the pool glitches whose top
     class reaches config.self_train join the training set with that class (and their own
     source), and the model in OUT is fitted again from ImageNet weights on the lot (when
-    none qualifies, the first model in OUT/teacher is the result). On
-    bench/real.py's tune folds this took top-1 from 0.865 to 0.946 (docs/real_benchmark.md).
+    none qualifies, the first model in OUT/teacher is the result). Not robust on real
+    glitches: in bench/real.py it helped in one tune run and the report run, and hurt in
+    two other tune runs (docs/real_benchmark.md), so nothing turns it on by default.
     Progress counts both fits as one run of 2 x epochs.
     """
     from ml.encoding import encode_samples

@@ -391,8 +391,10 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
 GLITCHLAB_RETRAIN_EVERY_HOURS = env_float("GLITCHLAB_RETRAIN_EVERY_HOURS", 24.0)
 GLITCHLAB_RETRAIN_MIN_NEW_LABELS = env_int("GLITCHLAB_RETRAIN_MIN_NEW_LABELS", 200)
 # Self-training: a retrain lets its first model label up to this many open pool glitches
-# (the newest) and trains again with those it is sure of (TrainConfig.self_train). 0: off.
-GLITCHLAB_SELF_TRAIN_POOL = env_int("GLITCHLAB_SELF_TRAIN_POOL", 2000)
+# (the newest) and trains again with those it is sure of (TrainConfig.self_train). 0: off,
+# the default: on real glitches it helped in one benchmark run and hurt in two
+# (docs/real_benchmark.md), and it doubles the training time.
+GLITCHLAB_SELF_TRAIN_POOL = env_int("GLITCHLAB_SELF_TRAIN_POOL", 0)
 # A running job writes a heartbeat this often; one silent for GLITCHLAB_HEARTBEAT_TIMEOUT_S
 # is declared lost by the reaper (beat, every GLITCHLAB_REAPER_EVERY_S) and marked failed.
 GLITCHLAB_HEARTBEAT_EVERY_S = env_float("GLITCHLAB_HEARTBEAT_EVERY_S", 10.0)

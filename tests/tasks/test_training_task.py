@@ -59,6 +59,7 @@ def test_a_fine_tuning_retrain_self_trains_on_the_open_pool(tiny_settings, eager
     from glitch_data import apply_tiny_training
 
     apply_tiny_training(tiny_settings, head_only=False)
+    tiny_settings.GLITCHLAB_SELF_TRAIN_POOL = 100  # off by default
     data = make_dataset()
     run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
 
@@ -77,8 +78,7 @@ def test_a_fine_tuning_retrain_self_trains_on_the_open_pool(tiny_settings, eager
 def test_no_pool_no_self_training(tiny_settings, eager_celery):
     from glitch_data import apply_tiny_training
 
-    apply_tiny_training(tiny_settings, head_only=False)
-    tiny_settings.GLITCHLAB_SELF_TRAIN_POOL = 0
+    apply_tiny_training(tiny_settings, head_only=False)  # GLITCHLAB_SELF_TRAIN_POOL: 0 (off)
     make_dataset()
     run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
 
