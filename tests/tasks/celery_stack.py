@@ -250,6 +250,15 @@ class Stack:
         )
 
 
+def _forget_backend(app: Any) -> None:
+    """Drop the app's cached result backend (Celery keeps one per thread, made from the
+    result_backend setting of its first use): a backend still bound to a PrivateRedis that
+    a test stopped fails every later enqueue with "Retry limit exceeded ... must be
+    restarted"."""
+    with suppress(AttributeError):
+        del app._local.backend
+
+
 @contextmanager
 def celery_stack(
     settings: Any, tmp_path: Path, broker_url: str = TEST_BROKER_URL
@@ -269,6 +278,7 @@ def celery_stack(
     app.conf.task_always_eager = False
     app.close()  # drop pooled connections to the configured broker
     app.amqp._producer_pool = None
+    _forget_backend(app)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "webapp.settings",
@@ -294,5 +304,6 @@ def celery_stack(
         app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager = old
         app.close()
         app.amqp._producer_pool = None
+        _forget_backend(app)
         with suppress(Exception):  # a private Redis may be gone already
             flush(broker_url)
