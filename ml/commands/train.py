@@ -9,14 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from ml.backbones import BACKBONES, DEFAULT_BACKBONE
-from ml.commands import add_data_argument, add_encode_arguments, encode, load
+from ml.commands import add_data_argument, add_encode_arguments, load
 from ml.errors import UserError
 from ml.train import (
     OPTIMIZERS,
     SAMPLINGS,
     TrainConfig,
     TrainProgress,
-    fit,
     stratified_split,
     train,
 )
@@ -132,12 +131,18 @@ def run(args: argparse.Namespace) -> int:
         [s.label for s in samples], config.val_fraction, config.seed
     )
     pool = [replace(s, label=None) for s in load(args.pool)] if args.pool else []
-    self_training = bool(pool) and config.self_train > 0 and not config.head_only
     val = [samples[i] for i in val_idx]
-    epochs = 2 * config.epochs if self_training else config.epochs
-    bar = tqdm(total=epochs, desc="train", unit="epoch", file=sys.stderr)
+    decode = tqdm(total=len(samples), desc="decode", unit="img", file=sys.stderr)
+    bar: tqdm | None = None  # made at the first event: its total says 2 x epochs when self-training
+
+    def on_decode(done: int, total: int) -> None:
+        decode.update(done - decode.n)
 
     def progress(event: TrainProgress) -> None:
+        nonlocal bar
+        if bar is None:
+            decode.close()
+            bar = tqdm(total=event.epochs, desc="train", unit="epoch", file=sys.stderr)
         bar.set_postfix(step=f"{event.step}/{event.steps}", loss=f"{event.loss:.3f}",
                         img_s=f"{event.images_per_second:.0f}",
                         val_top1=f"{event.metrics.get('val_top1', float('nan')):.3f}")  # fmt: skip
@@ -145,30 +150,15 @@ def run(args: argparse.Namespace) -> int:
             bar.update(1)
 
     try:
-        if self_training:
-            result = train(
-                [samples[i] for i in train_idx], val, config, args.out,
-                cache_dir=args.cache_dir, workers=args.workers, progress=progress,
-                resume=args.resume is not None, pool_samples=pool,
-            )  # fmt: skip
-        else:
-            images = encode(samples, config.encoding, config.image_size,
-                            cache_dir=args.cache_dir, workers=args.workers)  # fmt: skip
-            result = fit(
-                images[train_idx],
-                [samples[i].label for i in train_idx],
-                images[val_idx] if val_idx else None,
-                [s.label for s in val] if val_idx else None,
-                config,
-                args.out,
-                val_ids=[s.id for s in val],
-                val_files=[s.files() for s in val],
-                sources=[samples[i].source for i in train_idx],
-                progress=progress,
-                resume=args.resume is not None,
-            )
+        result = train(
+            [samples[i] for i in train_idx], val, config, args.out,
+            cache_dir=args.cache_dir, workers=args.workers, encode_progress=on_decode,
+            progress=progress, resume=args.resume is not None, pool_samples=pool,
+        )  # fmt: skip
     finally:
-        bar.close()
+        decode.close()
+        if bar is not None:
+            bar.close()
     summary = {
         "model_dir": str(result.model_dir),
         "best_epoch": result.best_epoch,
