@@ -18,17 +18,19 @@ pytestmark = [
 ]
 
 
-def test_parallel_votes_on_one_subject_are_all_counted(seeded):
-    subject = SubjectFactory()
-    users = [UserFactory() for _ in range(8)]
+def vote_at_once(users, subject, class_name) -> list[Exception]:
+    """Every user votes `class_name` on `subject` from their own thread, released together;
+    the errors raised."""
     barrier = threading.Barrier(len(users))
     errors = []
 
     def cast(user):
         try:
             barrier.wait()
-            services.classification_create(volunteer=user, subject_id=subject.pk, class_name="Blip")
-        except Exception as error:  # noqa: BLE001 - reported below
+            services.classification_create(
+                volunteer=user, subject_id=subject.pk, class_name=class_name
+            )
+        except Exception as error:  # noqa: BLE001 - returned to the caller
             errors.append(error)
         finally:
             connections.close_all()
@@ -38,7 +40,13 @@ def test_parallel_votes_on_one_subject_are_all_counted(seeded):
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    return errors
+
+
+def test_parallel_votes_on_one_subject_are_all_counted(seeded):
+    subject = SubjectFactory()
+    users = [UserFactory() for _ in range(8)]
+    assert vote_at_once(users, subject, "Blip") == []
     subject = Subject.objects.get(pk=subject.pk)
     assert (subject.n_votes, subject.views) == (8, 8)
 
@@ -51,24 +59,7 @@ def test_votes_racing_the_retirement_leave_the_retired_subject_as_it_was(seeded)
     active_prediction(subject, {"Blip": 0.99, "Whistle": 0.01})
     skilled = {"Blip": {"Blip": 10}, "Whistle": {"Whistle": 10}}
     users = [UserFactory(profile__gold_confusion=skilled) for _ in range(8)]
-    barrier = threading.Barrier(len(users))
-    errors = []
-
-    def cast(user):
-        try:
-            barrier.wait()
-            services.classification_create(volunteer=user, subject_id=subject.pk, class_name="Blip")
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=cast, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert vote_at_once(users, subject, "Blip") == []
     subject = Subject.objects.get(pk=subject.pk)
     in_time = Classification.objects.filter(subject=subject, after_retirement=False).count()
     assert subject.status == Subject.Status.RETIRED and in_time < len(users)
