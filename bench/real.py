@@ -20,6 +20,10 @@ field-guide example for each of the other 16 classes). Protocol (docs/real_bench
   as real glitches of the guessed class, and a second model is trained from scratch:
   what using a deployment's unlabelled pool this way would give (the pool is here the
   glitches scored, as a deployment labels its own pool).
+* --real-backgrounds P draws that share of the simulated glitches on quiet stretches of real
+  images (ml.synth.backgrounds), cut only from the OTHER part's glitches (the report part's
+  when tuning, the tune part's when reporting): they sit on the training side of every fold,
+  never among the glitches scored.
 * Printed: top-1, top-5, macro recall, per-class recall over the part's real glitches;
   for the single-example classes, how their only real example is classified when it is
   held out (the simulator's realism: the model saw no real glitch of that class); and
@@ -103,6 +107,13 @@ def parse_args() -> argparse.Namespace:
         metavar="FIELD=VALUE",
         help="override a TrainConfig field (repeatable), e.g. lr=3e-4",
     )
+    p.add_argument(
+        "--real-backgrounds",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="share of simulated glitches drawn on real backgrounds cut from the other part",
+    )
     p.add_argument("--cache", type=Path, default=Path("/tmp/glitchlab-bench-real"))
     p.add_argument("--json", type=Path, help="also write the full result here")
     return p.parse_args()
@@ -149,9 +160,27 @@ def assign_folds(samples: list[Sample], folds: int, seed: int) -> np.ndarray:
     return fold
 
 
-def simulated(args: argparse.Namespace) -> list[Sample]:
+def simulated(args: argparse.Namespace, donors: list[Sample]) -> list[Sample]:
+    """The simulated training glitches; with --real-backgrounds, drawn partly on backgrounds of
+    `donors` (real glitches never scored in this run)."""
     out = args.cache / f"sim-{args.sim_style}-{args.sim_per_class}-{SIM_SEED}"
-    generate(out, args.sim_per_class, style=args.sim_style, seed=SIM_SEED, progress=False)
+    bank = None
+    if args.real_backgrounds > 0:
+        from ml.synth.backgrounds import bank_from_samples
+
+        bank = bank_from_samples(donors)
+        out = out.with_name(f"{out.name}-bg{args.real_backgrounds:g}-from-{len(donors)}")
+        print(f"real backgrounds from {len(bank.donors())} of {len(donors)} real glitches "
+              f"outside the {args.part} part")  # fmt: skip
+    generate(
+        out,
+        args.sim_per_class,
+        style=args.sim_style,
+        seed=SIM_SEED,
+        progress=False,
+        real_backgrounds=bank,
+        real_background_fraction=args.real_backgrounds,
+    )
     return load_samples(out).samples
 
 
@@ -203,7 +232,11 @@ def main() -> None:
     real = [s for s in load_samples(args.real).samples if s.label]
     counts = Counter(s.label for s in real)
     singles = {c for c, n in counts.items() if n == 1}
-    sim = simulated(args)
+    if args.real_backgrounds > 0 and args.part == "all":
+        raise SystemExit("--real-backgrounds needs --part tune or report (backgrounds come "
+                         "from the other part)")  # fmt: skip
+    donors = [s for s in real if part_of(s, singles) != args.part]
+    sim = simulated(args, donors)
     encode_cache = args.cache / "encoded"
     real_images = encode_samples(real, config.encoding, args.size, cache_dir=encode_cache)
     sim_images = encode_samples(sim, config.encoding, args.size, cache_dir=encode_cache)
@@ -270,7 +303,12 @@ def main() -> None:
         "part": args.part,
         "folds": args.folds,
         "config": asdict(config),
-        "sim": {"per_class": args.sim_per_class, "style": args.sim_style, "seed": SIM_SEED},
+        "sim": {
+            "per_class": args.sim_per_class,
+            "style": args.sim_style,
+            "seed": SIM_SEED,
+            "real_backgrounds": args.real_backgrounds,
+        },
         "cv": summarise(evaluate_predictions(probs, truth, names, ids=ids), test_samples, singles),
     }
     print_summary("grouped CV, sim + real training", result["cv"])

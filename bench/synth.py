@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/synth.py [--per-class 2] [--workers 1 2] [--style full]
     .venv/bin/python bench/synth.py --realism [--per-class 20] [--size 128]
+    .venv/bin/python bench/synth.py --realism --split [--real-background-fraction 0.5]
 
 Throughput (default): runs `ml.synth.generate` over all 22 classes + the 3 new ones into a
 temporary folder, for each worker count, and prints glitches/s in total and per worker
@@ -19,6 +20,14 @@ ROC AUC of the held-out "real" scores, overall and per class (that class's real 
 against its simulated ones). 0.5 = indistinguishable, 1.0 = always told apart; the
 issue's goal is <= 0.7.
 
+Real backgrounds (--real-background-fraction P, which implies --split): that share of the
+simulated glitches is drawn on quiet stretches of real images (ml.synth.backgrounds). The
+backgrounds must not come from the real glitches the probe sees, or a simulation would share
+its pixels with a real glitch on the other side: --split deals the glitches of the six big
+classes, by a hash of their id, half to a donor half (backgrounds only) and half to the
+probe; the 16 single-example classes always stay in the probe. Run --split without
+backgrounds for the baseline on the same probe half.
+
 How it can mislead: 16 classes have ONE real glitch, so their AUC is the share of that
 class's simulations scored less real than it (steps of 1/per-class; noisy). A linear probe
 on ImageNet features is a weak adversary: a fine-tuned CNN can separate more, so a low AUC
@@ -29,6 +38,7 @@ README); the classifier may partly learn those sources' renderings.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import tempfile
@@ -41,9 +51,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ml.synth import NEW_CLASS_NAMES, generate  # noqa: E402
+from ml.synth.backgrounds import bank_from_samples  # noqa: E402
 
 REAL = REPO.parent / "shared" / "data" / "gravityspy-real"
 REALISM_SEED = 7
+DONOR_SHARE = 0.5  # with --split: this share of each big class's glitches only give backgrounds
 
 
 def throughput(args: argparse.Namespace) -> None:
@@ -89,6 +101,19 @@ def matched_views(sim: list, real: list) -> list:
     return out
 
 
+def split_donors(real: list) -> tuple[list, list]:
+    """(donors, probed): big-class glitches dealt by a hash of their id; every glitch of a
+    class with one real example is probed (it has no other to give a background)."""
+    from collections import Counter
+
+    counts = Counter(s.label for s in real)
+    donors, probed = [], []
+    for s in real:
+        h = int.from_bytes(hashlib.sha256(s.id.encode()).digest()[:4], "big") / 2**32
+        (donors if counts[s.label] > 1 and h < DONOR_SHARE else probed).append(s)
+    return donors, probed
+
+
 def realism(args: argparse.Namespace) -> dict[str, tuple[float, int]]:
     """Per-class (AUC, real count) of a cross-validated real-vs-simulated classifier."""
     import torch
@@ -107,6 +132,15 @@ def realism(args: argparse.Namespace) -> dict[str, tuple[float, int]]:
     classes = args.classes.split(",") if args.classes else None
     real = [s for s in load_samples(args.real).samples if s.label in (classes or [s.label])]
     tag = "-".join(sorted(classes)) if classes else "all"
+    bank = None
+    if args.split or args.real_background_fraction > 0:
+        donors, real = split_donors(real)
+        print(f"split: {len(donors)} real glitches give backgrounds, {len(real)} are probed")
+        if args.real_background_fraction > 0:
+            tag += f"-bg{args.real_background_fraction:g}"
+            bank = bank_from_samples(donors)
+            for problem in bank.problems:
+                print(f"warning: skipped {problem}")
     out = args.cache / f"sim-crop-{args.per_class}-{REALISM_SEED}-{tag}"
     generate(
         out,
@@ -115,6 +149,8 @@ def realism(args: argparse.Namespace) -> dict[str, tuple[float, int]]:
         style="crop",
         seed=REALISM_SEED,
         workers=args.workers[-1],
+        real_backgrounds=bank,
+        real_background_fraction=args.real_background_fraction,
     )
     sim = matched_views(load_samples(out).samples, real)
     samples = real + sim
@@ -160,6 +196,18 @@ def main() -> None:
     parser.add_argument("--classes", help="realism of these classes only (comma-separated)")
     parser.add_argument("--size", type=int, default=128, help="px, as bench/real.py")
     parser.add_argument("--c", type=float, default=0.1, help="the probe's inverse L2 strength")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="probe only the half of the big classes no "
+        "background comes from (implied by --real-background-fraction)",
+    )
+    parser.add_argument(
+        "--real-background-fraction",
+        type=float,
+        default=0.0,
+        help="share of simulated glitches drawn on real backgrounds from the donor half",
+    )
     parser.add_argument("--cache", type=Path, default=Path("/tmp/glitchlab-bench-synth"))
     args = parser.parse_args()
     if args.realism:

@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from ml.classes import CANONICAL_NAMES
 from ml.errors import UserError
 from ml.metadata import tile_bandwidth
 from ml.synth import render
+from ml.synth.backgrounds import BackgroundBank, bank_from_folder, load_bank
 from ml.synth.noise import colour, whiten_design
 from ml.synth.waveforms import (
     NEW_CLASS_NAMES,
@@ -63,6 +65,7 @@ MANIFEST_COLUMNS = (
     "index",
     "style",
     "extra",
+    "background",  # id of the real glitch whose background it was pasted on ("" = simulated)
 )
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -88,6 +91,9 @@ def glitch_id(seed: int, label: str, index: int) -> str:
 @dataclass
 class Simulation:
     whitened: NDArray[np.float64]  # whitened strain, unit-variance noise, STRETCH s long
+    # the whitened noise alone, without the glitch and the faint unrelated transients: what
+    # a real background replaces (render_windows)
+    whitened_noise: NDArray[np.float64]
     strain: NDArray[np.float64]  # the coloured strain it came from
     glitch: Glitch
     ifo: str
@@ -111,11 +117,12 @@ def simulate(label: str, seed: int) -> Simulation:
     white = rng.standard_normal(n)
     ctx = Context(rng, time_axis(n, SAMPLE_RATE), SAMPLE_RATE)
     glitch = WAVEFORMS[label](ctx)
-    noise = white * noise_envelope(ctx) + background_transients(ctx)
-    strain = colour(noise + glitch.waveform, SAMPLE_RATE)
+    stationary = white * noise_envelope(ctx)
+    strain = colour(stationary + background_transients(ctx) + glitch.waveform, SAMPLE_RATE)
     whitened = whiten_design(strain, SAMPLE_RATE)
+    whitened_noise = whiten_design(colour(stationary, SAMPLE_RATE), SAMPLE_RATE)
     offset = ctx.offset if ctx.offset is not None else 0.0
-    return Simulation(whitened, strain, glitch, ifo, gps_time, offset)
+    return Simulation(whitened, whitened_noise, strain, glitch, ifo, gps_time, offset)
 
 
 def render_windows(
@@ -127,21 +134,36 @@ def render_windows(
     title: str,
     styles: Sequence[str],
     norm: str = "white",
+    noise: NDArray[np.float64] | None = None,
+    backgrounds: dict[float, NDArray[np.float32]] | None = None,
 ) -> tuple[dict[tuple[str, float], NDArray[np.uint8]], dict[str, float]]:
     """Images {(style, duration): RGB uint8} of the four windows around `centre`, from ONE Q-scan.
 
-    Also returns the scan's loudest tile: {"peak_frequency", "peak_energy", "q_plane"}.
+    With `backgrounds` ({duration: float32 (PLOT_HEIGHT, PLOT_WIDTH) normalised energy}, e.g.
+    a real background from ml.synth.backgrounds) and `noise` (the whitened noise alone, the
+    shape of `whitened`), each window is that background plus the glitch's excess energy over
+    its noise on the same Q plane, |s|^2 + 2 Re(s n*): the simulated noise is gone, the speckle
+    it puts on the glitch stays. Also returns the scan's loudest tile (of `whitened`):
+    {"peak_frequency", "peak_energy", "q_plane"}.
     """
+    if backgrounds is not None and noise is None:
+        raise ValueError("backgrounds need the noise alone (noise=...)")
     qgram = render.q_scan(
         whitened,
         sample_rate,
         epoch=epoch,
         centre=centre,
         norm="median" if norm == "median" else "white",
+        reference=noise if backgrounds is not None else None,
     )
+    excess = qgram.excess() if backgrounds is not None else None
     images: dict[tuple[str, float], NDArray[np.uint8]] = {}
     for duration in render.DURATIONS:
-        values = render.spectrogram(qgram, centre=centre, duration=duration)
+        if backgrounds is not None and excess is not None:
+            glitch = render.spectrogram(excess, centre=centre, duration=duration, floor=None)
+            values = np.clip(backgrounds[duration] + glitch, 0.0, None)
+        else:
+            values = render.spectrogram(qgram, centre=centre, duration=duration)
         for style in styles:
             images[(style, duration)] = render.render_image(
                 values,
@@ -166,16 +188,33 @@ def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
+BackgroundJobs = tuple[tuple[str, str, float], ...]  # ml.synth.backgrounds.load_bank's argument
+
+
 def make_glitch(
-    out_dir: Path, label: str, index: int, seed: int, styles: Sequence[str]
+    out_dir: Path,
+    label: str,
+    index: int,
+    seed: int,
+    styles: Sequence[str],
+    backgrounds: tuple[BackgroundJobs, float] | None = None,
 ) -> list[dict[str, str]]:
     """Simulate and render glitch `index` of `label`; write its PNGs; return its manifest rows.
 
     With several styles, each style goes to its own sub-folder OUT/<style>/<label>/...
+    `backgrounds` = (bank jobs, fraction): that share of glitches, drawn from the glitch's
+    seed, is pasted on a real background from the bank instead of its simulated noise.
     """
     gseed = glitch_seed(seed, label, index)
     gid = glitch_id(seed, label, index)
     sim = simulate(label, gseed)
+    donor, patches = "", None
+    if backgrounds is not None:
+        # its own stream: the glitch itself is drawn exactly as without real backgrounds
+        rng = np.random.default_rng([gseed, 0xB6])
+        jobs, fraction = backgrounds
+        if rng.random() < fraction:
+            donor, patches = load_bank(jobs).draw(rng)
     images, peak = render_windows(
         sim.whitened,
         SAMPLE_RATE,
@@ -183,6 +222,8 @@ def make_glitch(
         centre=0.0,
         title=render.title_for(sim.ifo),
         styles=styles,
+        noise=sim.whitened_noise,
+        backgrounds=patches,
     )
     g = sim.glitch
     common = {
@@ -202,6 +243,7 @@ def make_glitch(
         "seed": str(gseed),
         "index": str(index),
         "extra": json.dumps(g.extra, sort_keys=True, default=_jsonable),
+        "background": donor,
     }
     rows = []
     for (style, duration), image in images.items():
@@ -270,17 +312,25 @@ def generate(
     seed: int = 0,
     workers: int | None = None,
     progress: Progress = False,
+    real_backgrounds: BackgroundBank | str | os.PathLike[str] | None = None,
+    real_background_fraction: float = 0.5,
 ) -> Path:
     """Simulate `per_class` glitches of each class and write the four images of each.
 
     Args: `classes` defaults to the 22 canonical ones; `new_classes` adds classes outside
     them (ml.classes.NEW_CLASSES); `style` is "full" (800x600) or "crop" (572x479);
     `workers` processes (default: all cores); `progress` True for a tqdm bar, or a
-    callback(done, total). Returns the path of OUT/manifest.csv. Cached: if OUT holds a
-    finished run with the same arguments, nothing is recomputed.
+    callback(done, total). `real_backgrounds` (a BackgroundBank, or a folder of real glitch
+    images for ml.synth.backgrounds.bank_from_folder): that share of glitches,
+    `real_background_fraction`, is drawn on a quiet stretch of a real image instead of
+    simulated noise (the manifest's `background` column names the real glitch). Returns the
+    path of OUT/manifest.csv. Cached: if OUT holds a finished run with the same arguments
+    (and the same background files), nothing is recomputed.
     """
     if per_class < 0:
         raise UserError("--per-class must be >= 0")
+    if not 0.0 <= real_background_fraction <= 1.0:
+        raise UserError("--real-background-fraction must be between 0 and 1")
     styles = [s.strip() for s in style.split(",")] if style else []
     for s in styles:
         if s not in render.STYLES:
@@ -296,6 +346,19 @@ def generate(
         "version": FORMAT_VERSION,
         "sample_rate": SAMPLE_RATE,
     }
+    backgrounds: tuple[BackgroundJobs, float] | None = None
+    if real_backgrounds is not None and real_background_fraction > 0:
+        bank = (
+            real_backgrounds
+            if isinstance(real_backgrounds, BackgroundBank)
+            else bank_from_folder(real_backgrounds)
+        )
+        if not isinstance(real_backgrounds, BackgroundBank):
+            for problem in bank.problems:  # a caller passing a bank reports them itself
+                warnings.warn(f"real backgrounds: skipped {problem}", stacklevel=2)
+        backgrounds = (bank.jobs, real_background_fraction)
+        config["real_backgrounds"] = bank.fingerprint
+        config["real_background_fraction"] = real_background_fraction
     config_path = out / "config.json"
     if manifest.exists() and config_path.exists():
         try:
@@ -315,12 +378,12 @@ def generate(
     results: dict[tuple[str, int], list[dict[str, str]]] = {}
     if n_workers == 1:
         for label, i in jobs:
-            results[(label, i)] = make_glitch(out, label, i, seed, styles)
+            results[(label, i)] = make_glitch(out, label, i, seed, styles, backgrounds)
             step(1)
     else:
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
             futures = {
-                pool.submit(make_glitch, out, label, i, seed, styles): (label, i)
+                pool.submit(make_glitch, out, label, i, seed, styles, backgrounds): (label, i)
                 for label, i in jobs
             }
             for future in as_completed(futures):

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,6 +61,16 @@ class QGram:
     epoch: float  # s: time of the first tile of every row
     duration: float  # s: span of every row (tile spacing = duration / row size)
     peak: dict[str, float]  # loudest tile in the search window: energy, frequency, time
+    # energies of a second series (q_scan's `reference`) on the same plane, tiles, windows and
+    # normalisation: the noise alone, so that `energies - reference` is the glitch's excess
+    reference: list[NDArray[np.float64]] | None = None
+
+    def excess(self) -> QGram:
+        """This plane with each tile's energy minus the reference's (may be negative)."""
+        if self.reference is None:
+            raise ValueError("q_scan was not given a reference series")
+        rows = [e - r for e, r in zip(self.energies, self.reference, strict=True)]
+        return QGram(self.q, self.frequencies, rows, self.epoch, self.duration, self.peak)
 
 
 def q_scan(
@@ -70,6 +80,7 @@ def q_scan(
     epoch: float,
     centre: float,
     norm: Literal["white", "median"] = "white",
+    reference: NDArray[np.float64] | None = None,
 ) -> QGram:
     """The most significant Q plane of a whitened series (float64, 1-d), with gwpy's tiling.
 
@@ -87,6 +98,10 @@ def q_scan(
     mean tile energy of unit-variance white noise, 8 T / N^3, which equals the per-row
     estimate on noise but does not wash out a line that lasts most of the stretch; the
     simulator whitens exactly, so its noise is unit-variance white and this is what it uses.
+
+    `reference` (same shape): another series, transformed on the chosen plane with the same
+    normalisation (QGram.reference); the simulator passes its noise alone, so that
+    `QGram.excess()` is the glitch's energy |s|^2 + 2 Re(s n*) over the noise it sits in.
     """
     from gwpy.signal.qtransform import QTiling
 
@@ -98,18 +113,17 @@ def q_scan(
     white_mean = 8.0 * duration / float(n) ** 3
     tiling = QTiling(duration, sample_rate, qrange=QRANGE, frange=(FMIN, FMAX))
     best: QGram | None = None
+    best_plane: Any = None
+    best_scale: list[float] = []
     for plane in tiling:
         energies = []
+        scales = []
         peak = {"energy": 0.0, "frequency": 0.0, "time": 0.0}
         for tile in plane:
-            windowed = fseries[tile.get_data_indices()] * tile.get_window()
-            padded = np.pad(windowed, tile.padding, mode="constant")
-            tdenergy = np.fft.ifft(np.fft.ifftshift(padded))
-            energy = tdenergy.real**2 + tdenergy.imag**2
-            if norm == "median":
-                energy /= np.median(energy) / math.log(2.0)
-            else:
-                energy /= white_mean
+            energy = _tile_energy(fseries, tile)
+            scale = float(np.median(energy)) / math.log(2.0) if norm == "median" else white_mean
+            energy /= scale
+            scales.append(scale)
             dt = duration / energy.size
             lo = max(int(math.ceil((centre - 0.25 - epoch) / dt)), 0)
             hi = min(int(math.floor((centre + 0.25 - epoch) / dt)) + 1, energy.size)
@@ -125,8 +139,24 @@ def q_scan(
         if best is None or peak["energy"] > best.peak["energy"]:
             freqs = np.asarray(plane.frequencies, dtype=np.float64)
             best = QGram(float(plane.q), freqs, energies, epoch, duration, peak)
+            best_plane, best_scale = plane, scales
     assert best is not None
+    if reference is not None:
+        rseries = np.fft.rfft(reference) / n
+        rseries[1:] *= 2.0
+        best.reference = [
+            _tile_energy(rseries, tile) / scale
+            for tile, scale in zip(best_plane, best_scale, strict=True)
+        ]
     return best
+
+
+def _tile_energy(fseries: NDArray[np.complex128], tile: Any) -> NDArray[np.float64]:
+    """Un-normalised energy of one Q tile row (gwpy's QTile) of a one-sided spectrum."""
+    windowed = fseries[tile.get_data_indices()] * tile.get_window()
+    padded = np.pad(windowed, tile.padding, mode="constant")
+    tdenergy = np.fft.ifft(np.fft.ifftshift(padded))
+    return np.asarray(tdenergy.real**2 + tdenergy.imag**2, dtype=np.float64)
 
 
 def spectrogram(
@@ -136,8 +166,11 @@ def spectrogram(
     duration: float,
     width: int = PLOT_WIDTH,
     height: int = PLOT_HEIGHT,
+    floor: float | None = 0.0,
 ) -> NDArray[np.float32]:
     """Normalised energy on the pixel grid of one window: float32 (height, width), top row = FMAX.
+
+    Values below `floor` are raised to it (None: kept, for an excess that may be negative).
 
     Each Q row is cubic-interpolated in time (only the samples the window needs), then
     the rows are cubic-interpolated in log frequency, as gwpy's `QGram.interpolate`
@@ -166,7 +199,9 @@ def spectrogram(
     spline = RectBivariateSpline(logf, xout, rows, kx=3, ky=1)
     out = np.empty((height, width), dtype=np.float64)
     out[order] = spline(target[order], xout)
-    return np.clip(out, 0.0, None).astype(np.float32)
+    if floor is not None:
+        out = np.clip(out, floor, None)
+    return out.astype(np.float32)
 
 
 @lru_cache(maxsize=1)
