@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.parsers import JSONParser, get_encoding  # type: ignore[attr-defined]  # stubs lack it
 from rest_framework.utils import json
 
 MAX_JSON_DEPTH = 32

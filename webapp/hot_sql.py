@@ -54,7 +54,21 @@ def converter(field: Field) -> Callable[[Any], Any]:
 
 
 def value_from_db(model: type[Model], field_name: str, value: Any) -> Any:
-    return converter(model._meta.get_field(field_name))(value)
+    return converter(_column_field(model, field_name))(value)
+
+
+def _column_field(model: type[Model], name: str) -> Field:
+    """The model's field `name`, one with a column (not a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise ValueError(f"{model.__name__}.{name} has no column")
+    return field
+
+
+def _quoted_column(field: Field) -> str:
+    if field.column is None:  # a concrete field always has one
+        raise ValueError(f"{field} has no column")
+    return connection.ops.quote_name(field.column)
 
 
 def select(model: type[M], from_where: str, params: list[Any]) -> list[M]:
@@ -63,7 +77,7 @@ def select(model: type[M], from_where: str, params: list[Any]) -> list[M]:
     meta = model._meta
     quote = connection.ops.quote_name
     fields = meta.concrete_fields
-    columns = ", ".join(f"{quote(meta.db_table)}.{quote(field.column)}" for field in fields)
+    columns = ", ".join(f"{quote(meta.db_table)}.{_quoted_column(field)}" for field in fields)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} {from_where}", params)
         rows = cursor.fetchall()
@@ -96,11 +110,11 @@ def save_columns(instance: Model, names: list[str]) -> None:
     plain columns of models without save hooks, as on the vote path)."""
     meta = instance._meta
     quote = connection.ops.quote_name
-    fields = [meta.get_field(name) for name in names]
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    fields = [_column_field(type(instance), name) for name in names]
+    assignments = ", ".join(f"{_quoted_column(field)} = %s" for field in fields)
     values = [
         field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
     ]
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {_quoted_column(meta.pk)} = %s"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, instance.pk])

@@ -26,9 +26,11 @@ ERROR_LIMIT = 5000  # characters of an error kept
 
 
 class JobRow(models.Model):
-    """Who runs the job and when it last showed it was alive. Subclasses bring `status`
-    (with "running" and "failed" among its values), LIVE_STATUSES and `created_at`."""
+    """Who runs the job and when it last showed it was alive. Subclasses redefine `status`
+    with their own choices ("running" and "failed" among them) and default, and bring
+    LIVE_STATUSES and `created_at`."""
 
+    status = models.CharField(max_length=16)  # declared here for the lookups below
     worker = models.CharField(max_length=200, blank=True)  # Celery hostname that claimed it
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

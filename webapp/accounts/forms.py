@@ -5,4 +5,4 @@ class SignUpForm(UserCreationForm):
     """Username and password only: volunteers need no e-mail to start labelling."""
 
     class Meta(UserCreationForm.Meta):
-        fields = ["username"]
+        fields = ("username",)

@@ -18,6 +18,7 @@ from axes.backends import AxesStandaloneBackend
 from axes.handlers.cache import AxesCacheHandler
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import User
 from django.forms import Form
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -77,7 +78,13 @@ class LoginLimitBackend(AxesStandaloneBackend):
     server, not from a client: there is no address to count, so it is let through to the
     other backends instead of raising as axes does."""
 
-    def authenticate(self, request, username=None, password=None, **kwargs: Any):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
@@ -88,20 +95,22 @@ class FailOpenCacheHandler(AxesCacheHandler):
     answer, tries are neither counted nor refused, so a Redis restart locks nobody out and
     the login page keeps working (logged as a warning)."""
 
-    def get_failures(self, request, credentials: dict | None = None) -> int:
+    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
         try:
             return super().get_failures(request, credentials)
         except Exception:  # noqa: BLE001 - any cache outage
             logger.warning("login limit: cache unavailable, not limiting", exc_info=True)
             return 0
 
-    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs: Any):
+    def user_login_failed(
+        self, sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
         try:
             super().user_login_failed(sender, credentials, request, **kwargs)
         except Exception:  # noqa: BLE001 - any cache outage
             logger.warning("login limit: cache unavailable, try not counted", exc_info=True)
 
-    def user_logged_in(self, sender, request, user, **kwargs: Any):
+    def user_logged_in(self, sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
         try:
             super().user_logged_in(sender, request, user, **kwargs)
         except Exception:  # noqa: BLE001 - any cache outage
@@ -116,13 +125,15 @@ def locked_out(request: HttpRequest) -> bool:
 def locked_out_page(request: HttpRequest, form: Form | None = None) -> HttpResponse:
     """The login page with the lockout message and HTTP 429; the password is not checked."""
     form = form if form is not None else AuthenticationForm(request)
-    form._errors, form.cleaned_data = ErrorDict(), {}
+    form._errors, form.cleaned_data = ErrorDict(), {}  # type: ignore[attr-defined]  # private
     form.add_error(None, too_many_tries())
     return render(request, "accounts/login.html", {"form": form}, status=429)
 
 
 def lockout_response(
-    request: HttpRequest, original_response: HttpResponse | None = None, credentials=None
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
 ) -> HttpResponse:
     """axes' AXES_LOCKOUT_CALLABLE (its middleware calls it for a refused login): our own
     429 when a view already gave one, else JSON for the API and the login page for pages

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 VOLUNTEER = "volunteer"
 REVIEWER = "reviewer"
@@ -10,7 +10,7 @@ ADMIN = "admin"
 ROLES = (VOLUNTEER, REVIEWER, ADMIN)
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
+def has_role(user: User | AnonymousUser, role: str) -> bool:
     if not user.is_authenticated:
         return False
     if getattr(user, "is_superuser", False):
@@ -18,5 +18,5 @@ def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
     return user.groups.filter(name=role).exists()
 
 
-def is_reviewer(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_reviewer(user: User | AnonymousUser) -> bool:
     return has_role(user, REVIEWER) or has_role(user, ADMIN)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -20,7 +20,7 @@ def token_valid_since() -> datetime:
     return timezone.now() - token_lifetime()
 
 
-def token_issue(*, user: AbstractBaseUser) -> Token:
+def token_issue(*, user: User) -> Token:
     """The user's token (one per user, as DRF keeps them); an expired one is replaced by a
     new key, so asking again after expiry is how a client renews."""
     token = Token.objects.filter(user=user).first()
@@ -30,7 +30,7 @@ def token_issue(*, user: AbstractBaseUser) -> Token:
     return token if token is not None else Token.objects.create(user=user)
 
 
-def token_revoke(*, user: AbstractBaseUser) -> int:
+def token_revoke(*, user: User) -> int:
     """Delete the user's token (logout); returns how many were deleted."""
     deleted, _ = Token.objects.filter(user=user).delete()
     return deleted

@@ -1,8 +1,11 @@
 """Sign-up, and login / API-token views that say so when the login limit refuses them
 (logout is Django's)."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -36,7 +39,7 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
-    def form_invalid(self, form) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         if login_limit.locked_out(self.request):
             return login_limit.locked_out_page(self.request, form)
         return super().form_invalid(form)
@@ -74,7 +77,7 @@ class ObtainTokenView(ObtainAuthToken):
             429: OpenApiResponse(_DETAIL, description="too many failed tries: wait"),
         },
     )
-    def post(self, request: Request, *args, **kwargs) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = self.get_serializer(data=request.data)
         if not incoming.is_valid():
             if login_limit.locked_out(request):

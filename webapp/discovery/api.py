@@ -14,6 +14,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from webapp.accounts.requests import api_user
 from webapp.discovery import selectors, services
 from webapp.discovery.models import Batch
 from webapp.discovery.serializers import (
@@ -79,7 +80,7 @@ def map_points(request: Request) -> Response:
     if points["ready"]:
         # The lasso counts only these, so its count is the batch's size (a lasso of 29
         # opened a sheet of 23: the answered and closed glitches were dropped unsaid).
-        open_ids = selectors.subject_ids_open_for(volunteer=request.user)
+        open_ids = selectors.subject_ids_open_for(volunteer=api_user(request))
         points["open"] = [i in open_ids for i in points["ids"]]
         points["batch_max"] = settings.GLITCHLAB_BATCH_MAX
     return Response(points)
@@ -97,7 +98,7 @@ def batch_create(request: Request) -> Response:
     incoming.is_valid(raise_exception=True)
     try:
         batch = services.batch_from_subjects(
-            volunteer=request.user, subject_ids=incoming.validated_data["subject_ids"]
+            volunteer=api_user(request), subject_ids=incoming.validated_data["subject_ids"]
         )
     except DjangoPermissionDenied as error:
         raise PermissionDenied(str(error)) from None
@@ -116,7 +117,7 @@ def batch_create(request: Request) -> Response:
 def batch_next(request: Request) -> Response:
     """The caller's open batch or a new one from the next cluster (204: nothing to do)."""
     try:
-        batch = services.batch_from_cluster(volunteer=request.user)
+        batch = services.batch_from_cluster(volunteer=api_user(request))
     except DjangoPermissionDenied as error:
         raise PermissionDenied(str(error)) from None
     if batch is None:
@@ -141,7 +142,7 @@ def batch_submit(request: Request, batch_id: int) -> Response:
     data = incoming.validated_data
     try:
         batch = services.batch_submit(
-            volunteer=request.user,
+            volunteer=api_user(request),
             batch_id=batch_id,
             selected_ids=data["selected"],
             label=services.BatchLabel(

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
 
 from ml.classes import NONE_OF_THE_ABOVE
@@ -26,7 +26,7 @@ from webapp.modeling.selectors import SubjectFiles
 # --- who may do what -------------------------------------------------------------------
 
 
-def can_batch_label(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_batch_label(user: User | AnonymousUser) -> bool:
     """Volunteers from GLITCHLAB_DISCOVERY_MIN_LEVEL on; reviewers and admins always."""
     if not user.is_authenticated:
         return False
@@ -36,11 +36,11 @@ def can_batch_label(user: AbstractBaseUser | AnonymousUser) -> bool:
     return int(level) >= settings.GLITCHLAB_DISCOVERY_MIN_LEVEL
 
 
-def can_review_proposals(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_review_proposals(user: User | AnonymousUser) -> bool:
     return is_reviewer(user)
 
 
-def can_decide_classes(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_decide_classes(user: User | AnonymousUser) -> bool:
     """Accepting and deprecating classes changes the registry: admins only."""
     return has_role(user, ADMIN)
 
@@ -228,7 +228,7 @@ def cluster_run_current() -> ClusterRun | None:
 OPEN_STATUSES = [Subject.Status.ACTIVE, Subject.Status.DISCOVERY]
 
 
-def subjects_open_for(*, volunteer: AbstractBaseUser, subject_ids: list[int]) -> list[int]:
+def subjects_open_for(*, volunteer: User, subject_ids: list[int]) -> list[int]:
     """The subjects (order kept) the volunteer may still vote on: subjects collecting votes
     or waiting in discovery, not yet answered by them. Gold and pool alike (issue #14): a
     lasso that dropped gold, or a map that marked it closed, would tell gold apart; a gold
@@ -246,7 +246,7 @@ def subjects_open_for(*, volunteer: AbstractBaseUser, subject_ids: list[int]) ->
     return [i for i in subject_ids if i in open_ids and i not in answered]
 
 
-def subject_ids_open_for(*, volunteer: AbstractBaseUser) -> set[int]:
+def subject_ids_open_for(*, volunteer: User) -> set[int]:
     """Every subject subjects_open_for would keep for the volunteer, as a set (two queries
     with no list of ids: the map asks for all of its points at once)."""
     open_ids = set(Subject.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
@@ -256,7 +256,7 @@ def subject_ids_open_for(*, volunteer: AbstractBaseUser) -> set[int]:
     return open_ids.difference(answered)
 
 
-def cluster_next_for_volunteer(*, volunteer: AbstractBaseUser) -> tuple[Cluster, list[int]] | None:
+def cluster_next_for_volunteer(*, volunteer: User) -> tuple[Cluster, list[int]] | None:
     """The largest cluster of the current run with enough glitches the volunteer has not
     answered yet (GLITCHLAB_BATCH_MIN, or all of a smaller cluster), and those glitches."""
     run = cluster_run_current()
@@ -269,7 +269,7 @@ def cluster_next_for_volunteer(*, volunteer: AbstractBaseUser) -> tuple[Cluster,
     return None
 
 
-def batch_open_for(*, volunteer: AbstractBaseUser) -> Batch | None:
+def batch_open_for(*, volunteer: User) -> Batch | None:
     return Batch.objects.filter(volunteer=volunteer, submitted_at__isnull=True).first()
 
 
@@ -281,7 +281,7 @@ class BatchChoice:
     provisional: bool
 
 
-def batch_choices(*, volunteer: AbstractBaseUser) -> list[BatchChoice]:
+def batch_choices(*, volunteer: User) -> list[BatchChoice]:
     """The labels a batch may get: the volunteer's classes (None_of_the_Above last), then
     the provisional classes collecting votes."""
     choices = [

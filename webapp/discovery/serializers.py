@@ -67,14 +67,16 @@ class BatchSubjectSerializer(serializers.Serializer):
 
 
 class BatchSerializer(serializers.Serializer):
+    # drf-stubs type `source` and `label` as the Field's own attributes; DRF takes declared
+    # fields off the class, so a field may have those names: hence `type: ignore`.
     id = serializers.IntegerField()
-    source = serializers.ChoiceField(choices=Batch.Source.choices)
+    source = serializers.ChoiceField(choices=Batch.Source.choices)  # type: ignore[assignment]
     subjects = BatchSubjectSerializer(many=True, help_text="shown, in order")
     submitted = serializers.BooleanField()
     selected = serializers.ListField(
         child=serializers.IntegerField(), help_text="given the label (once submitted)"
     )
-    label = serializers.CharField(help_text="the label given; empty until submitted")
+    label = serializers.CharField(help_text="the label given; empty until submitted")  # type: ignore[assignment]
     voted = serializers.IntegerField()
     skipped = serializers.IntegerField(help_text="already answered by this volunteer")
 
@@ -90,7 +92,7 @@ class SimilarSubjectSerializer(serializers.Serializer):
     subject_id = serializers.IntegerField()
     similarity = serializers.FloatField(help_text="cosine similarity of the embeddings")
     image_url = serializers.CharField()
-    label = serializers.CharField(
+    label = serializers.CharField(  # type: ignore[assignment]
         help_text="retired label, else the active model's guess, else empty"
     )
 
@@ -109,7 +111,7 @@ class MapPointsSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField())
     x = serializers.ListField(child=serializers.FloatField(), required=False)
     y = serializers.ListField(child=serializers.FloatField(), required=False)
-    label = serializers.ListField(
+    label = serializers.ListField(  # type: ignore[assignment]
         child=serializers.CharField(), required=False, help_text='class, or "unlabelled"'
     )
     confidence = serializers.ListField(

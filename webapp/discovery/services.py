@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Max
@@ -176,7 +176,7 @@ def cluster_run_store(
 # --- batches ---------------------------------------------------------------------------
 
 
-def batch_from_cluster(*, volunteer: AbstractBaseUser) -> Batch | None:
+def batch_from_cluster(*, volunteer: User) -> Batch | None:
     """The volunteer's open batch, else a new one from the next cluster; None: nothing to do."""
     _require(selectors.can_batch_label(volunteer), "batch labelling opens at a higher level")
     existing = selectors.batch_open_for(volunteer=volunteer)
@@ -191,7 +191,7 @@ def batch_from_cluster(*, volunteer: AbstractBaseUser) -> Batch | None:
     )
 
 
-def batch_from_subjects(*, volunteer: AbstractBaseUser, subject_ids: Sequence[int]) -> Batch:
+def batch_from_subjects(*, volunteer: User, subject_ids: Sequence[int]) -> Batch:
     """A batch of glitches chosen on the map (lasso); closed and answered ones are dropped
     (gold is taken like pool: dropping it would tell it apart)."""
     _require(selectors.can_batch_label(volunteer), "batch labelling opens at a higher level")
@@ -220,7 +220,7 @@ class BatchLabel:
 
 def batch_submit(
     *,
-    volunteer: AbstractBaseUser,
+    volunteer: User,
     batch_id: int,
     selected_ids: Sequence[int],
     label: BatchLabel,
@@ -276,7 +276,7 @@ def batch_submit(
     return batch
 
 
-def _proposal_for(volunteer: AbstractBaseUser, label: BatchLabel) -> ClassProposal | None:
+def _proposal_for(volunteer: User, label: BatchLabel) -> ClassProposal | None:
     if label.new_name:
         return class_proposal_create(
             volunteer=volunteer, name=label.new_name, description=label.new_description
@@ -302,7 +302,7 @@ def _require(allowed: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _record(proposal: ClassProposal, actor: AbstractBaseUser | None, note: str = "") -> None:
+def _record(proposal: ClassProposal, actor: User | None, note: str = "") -> None:
     ProposalEvent.objects.create(proposal=proposal, status=proposal.status, actor=actor, note=note)
 
 
@@ -310,14 +310,13 @@ def _require_length(model: type[models.Model], field: str, text: str) -> None:
     """Free text longer than its model field allows is refused, naming the field: the
     limit lives on the model (PostgreSQL would refuse a long CharField with a 500, SQLite
     and TextField not at all)."""
-    limit = model._meta.get_field(field).max_length
-    if len(text) > limit:
+    column = model._meta.get_field(field)
+    limit = column.max_length if isinstance(column, models.Field) else None
+    if limit is not None and len(text) > limit:
         raise ValidationError({field: f"at most {limit} characters ({len(text)} given)"})
 
 
-def class_proposal_create(
-    *, volunteer: AbstractBaseUser, name: str, description: str
-) -> ClassProposal:
+def class_proposal_create(*, volunteer: User, name: str, description: str) -> ClassProposal:
     """A volunteer proposes a class: Capitalised_Words, unused, with a description."""
     _require(selectors.can_batch_label(volunteer), "proposing classes opens at a higher level")
     name = name.strip().replace(" ", "_")
@@ -348,7 +347,7 @@ def _locked(proposal_id: int, *allowed: str) -> ClassProposal:
     return proposal
 
 
-def class_proposal_make_provisional(*, actor: AbstractBaseUser, proposal_id: int) -> ClassProposal:
+def class_proposal_make_provisional(*, actor: User, proposal_id: int) -> ClassProposal:
     """A reviewer opens the class for votes: a provisional GlitchClass, offered in batches."""
     _require(selectors.can_review_proposals(actor), "reviewers only")
     with transaction.atomic():
@@ -366,9 +365,7 @@ def class_proposal_make_provisional(*, actor: AbstractBaseUser, proposal_id: int
     return proposal
 
 
-def class_proposal_reject(
-    *, actor: AbstractBaseUser, proposal_id: int, note: str = ""
-) -> ClassProposal:
+def class_proposal_reject(*, actor: User, proposal_id: int, note: str = "") -> ClassProposal:
     _require(selectors.can_review_proposals(actor), "reviewers only")
     _require_length(ProposalEvent, "note", note)
     with transaction.atomic():
@@ -385,15 +382,16 @@ def class_proposal_reject(
     return proposal
 
 
-def class_proposal_accept(*, actor: AbstractBaseUser, proposal_id: int) -> ClassProposal:
+def class_proposal_accept(*, actor: User, proposal_id: int) -> ClassProposal:
     """An admin accepts: the class becomes active in the registry with a free key, and the
     glitches volunteers gave it become its gold subjects (they train the next model, whose
     output layer grows by one because training takes its class list from the labels)."""
     _require(selectors.can_decide_classes(actor), "admins only")
     with transaction.atomic():
         proposal = _locked(proposal_id, ClassProposal.Status.PROVISIONAL)
+        assert proposal.glitch_class_id is not None  # a provisional proposal has its class
         glitch_class = GlitchClass.objects.select_for_update().get(pk=proposal.glitch_class_id)
-        taken = set(GlitchClass.objects.exclude(key=None).values_list("key", flat=True))
+        taken = {key for key in GlitchClass.objects.values_list("key", flat=True) if key}
         glitch_class.key = class_keys.key_for(glitch_class.name, taken)
         glitch_class.status = GlitchClass.Status.ACTIVE
         glitch_class.save(update_fields=["key", "status"])
@@ -437,14 +435,13 @@ def _seed_gold(proposal: ClassProposal, glitch_class: GlitchClass) -> int:
     return n_gold
 
 
-def class_proposal_deprecate(
-    *, actor: AbstractBaseUser, proposal_id: int, remap_to: str
-) -> ClassProposal:
+def class_proposal_deprecate(*, actor: User, proposal_id: int, remap_to: str) -> ClassProposal:
     """An admin retires an accepted class: every vote, gold label and retired label moves
     to `remap_to`, the class loses its key and is no longer offered."""
     _require(selectors.can_decide_classes(actor), "admins only")
     with transaction.atomic():
         proposal = _locked(proposal_id, ClassProposal.Status.ACCEPTED)
+        assert proposal.glitch_class_id is not None  # an accepted proposal has its class
         old = GlitchClass.objects.select_for_update().get(pk=proposal.glitch_class_id)
         target = GlitchClass.objects.filter(name=remap_to, status=GlitchClass.Status.ACTIVE).first()
         if target is None or target.pk == old.pk:

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from webapp.accounts.requests import SignedInRequest
 from webapp.discovery import selectors, services
 from webapp.discovery.models import ClassProposal, ClusterRun, EmbeddingSet
 from webapp.jobs import JobNotLiveError
@@ -50,7 +51,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def sheet(request: HttpRequest) -> HttpResponse:
+def sheet(request: SignedInRequest) -> HttpResponse:
     """The volunteer's open batch (a lasso or the next cluster), as a keyboard grid."""
     if not selectors.can_batch_label(request.user):
         raise PermissionDenied("batch labelling opens at a higher level")
@@ -68,7 +69,7 @@ def sheet(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def sheet_submit(request: HttpRequest, batch_id: int) -> HttpResponse:
+def sheet_submit(request: SignedInRequest, batch_id: int) -> HttpResponse:
     choice = request.POST.get("choice", "")
     label = services.BatchLabel(
         class_name="" if choice.startswith(("proposal:", "new")) else choice,

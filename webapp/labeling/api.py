@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -13,6 +15,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from webapp.accounts.requests import api_user
 from webapp.labeling import selectors, services
 from webapp.labeling.models import GlitchClass, GlitchClassExample, Subject, VolunteerProfile
 from webapp.labeling.serializers import (
@@ -27,11 +30,11 @@ from webapp.labeling.serializers import (
 )
 
 
-def _progress(user, profile: VolunteerProfile | None = None) -> dict:
+def _progress(user: User, profile: VolunteerProfile | None = None) -> dict[str, Any]:
     return asdict(selectors.volunteer_progress(volunteer=user, profile=profile))
 
 
-def _assigned(user, subject: Subject | None) -> Subject | None:
+def _assigned(user: User, subject: Subject | None) -> Subject | None:
     """A subject handed to the caller carries the assignment they vote on it with."""
     return services.subject_assign(volunteer=user, subject=subject) if subject else None
 
@@ -70,10 +73,11 @@ def subject_next(request: Request) -> Response:
         exclude = [int(x) for x in request.query_params.get("exclude", "").split(",") if x]
     except ValueError:
         raise ValidationError({"exclude": "comma-separated integers"}) from None
-    subject = selectors.subject_next_for_volunteer(volunteer=request.user, exclude_ids=exclude)
+    volunteer = api_user(request)
+    subject = selectors.subject_next_for_volunteer(volunteer=volunteer, exclude_ids=exclude)
     if subject is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(SubjectToLabelSerializer(_assigned(request.user, subject)).data)
+    return Response(SubjectToLabelSerializer(_assigned(volunteer, subject)).data)
 
 
 @extend_schema(responses=SubjectDetailSerializer)
@@ -112,9 +116,10 @@ def classification_create(request: Request) -> Response:
     incoming = ClassificationInSerializer(data=request.data)
     incoming.is_valid(raise_exception=True)
     data = incoming.validated_data
+    volunteer = api_user(request)
     try:
         result = services.classification_create_assigned(
-            volunteer=request.user,
+            volunteer=volunteer,
             subject_id=data["subject"],
             assignment=data["assignment"],
             class_name=data["glitch_class"],
@@ -143,14 +148,14 @@ def classification_create(request: Request) -> Response:
         "gold": gold,
         "late": result.late,
         "promoted": result.promoted,
-        "progress": _progress(request.user, result.profile),
+        "progress": _progress(volunteer, result.profile),
     }
     out: type[ClassificationOutSerializer] = ClassificationOutSerializer
     if data["with_next"]:
         body["next"] = _assigned(
-            request.user,
+            volunteer,
             selectors.subject_next_for_volunteer(
-                volunteer=request.user, exclude_ids=data.get("exclude", []), profile=result.profile
+                volunteer=volunteer, exclude_ids=data.get("exclude", []), profile=result.profile
             ),
         )
         out = ClassificationWithNextOutSerializer
@@ -164,12 +169,13 @@ def classification_create(request: Request) -> Response:
 def classification_undo(request: Request) -> Response:
     """Take back the caller's last vote (409 if its glitch has retired, it was a training
     (gold) glitch, or there is none); the glitch comes back with a new assignment."""
+    volunteer = api_user(request)
     try:
-        subject = services.classification_undo_last(volunteer=request.user)
+        subject = services.classification_undo_last(volunteer=volunteer)
     except services.UndoNotAllowedError as error:
         return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-    subject = _assigned(request.user, selectors.subject_get(subject_id=subject.pk))
-    body = {"subject": SubjectToLabelSerializer(subject).data, "progress": _progress(request.user)}
+    assigned = _assigned(volunteer, selectors.subject_get(subject_id=subject.pk))
+    body = {"subject": SubjectToLabelSerializer(assigned).data, "progress": _progress(volunteer)}
     return Response(body)
 
 
@@ -178,4 +184,4 @@ def classification_undo(request: Request) -> Response:
 @permission_classes([IsAuthenticated])
 def progress(request: Request) -> Response:
     """The caller's level, counts, and the skills that decide their next promotion."""
-    return Response(ProgressSerializer(_progress(request.user)).data)
+    return Response(ProgressSerializer(_progress(api_user(request))).data)

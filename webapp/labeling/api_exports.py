@@ -3,7 +3,7 @@ streamed (webapp.labeling.exports says what each role sees)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -15,6 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
+from webapp.accounts.requests import api_user
 from webapp.labeling import exports
 
 _FORMATS = {
@@ -31,7 +32,12 @@ class _CSVRenderer(BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         return str(data.get("detail", data) if isinstance(data, dict) else data).encode()
 
 
@@ -81,7 +87,7 @@ def _stream(
     request: Request, extension: str, content_type: str, encode: Callable[..., Iterator[str]]
 ) -> StreamingHttpResponse:
     retired_only = request.query_params.get("retired", "").lower() in ("1", "true", "yes")
-    subjects = exports.subjects_exportable(viewer=request.user, retired_only=retired_only)
+    subjects = exports.subjects_exportable(viewer=api_user(request), retired_only=retired_only)
     response = StreamingHttpResponse(
         encode(exports.label_rows(subjects)), content_type=content_type
     )

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, QuerySet
 
 from webapp.accounts.roles import is_reviewer
@@ -61,7 +61,7 @@ COLUMNS = [
 _METADATA = ["channel", "peak_frequency", "central_freq", "bandwidth", "duration", "snr", "q_value"]
 
 
-def subjects_exportable(*, viewer: AbstractBaseUser, retired_only: bool = False) -> QuerySet:
+def subjects_exportable(*, viewer: User, retired_only: bool = False) -> QuerySet:
     """The subjects the viewer may export (see the module's docstring), in id order."""
     subjects = Subject.objects.order_by("pk")
     if not is_reviewer(viewer):
@@ -102,7 +102,7 @@ def label_rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
             yield _row(subject, votes.get(subject.pk, {}), predictions.get(subject.pk), model)
 
 
-def _predictions(model: ModelVersion | None, ids: list[int]) -> dict[int, tuple[str, float]]:
+def _predictions(model: ModelVersion | None, ids: list[int]) -> dict[int, tuple[str, float | None]]:
     if model is None:
         return {}
     rows = Prediction.objects.filter(model_version=model, subject_id__in=ids).values_list(
@@ -114,7 +114,7 @@ def _predictions(model: ModelVersion | None, ids: list[int]) -> dict[int, tuple[
 def _row(
     subject: Subject,
     votes: dict[str, int],
-    prediction: tuple[str, float] | None,
+    prediction: tuple[str, float | None] | None,
     model: ModelVersion | None,
 ) -> dict[str, Any]:
     return {

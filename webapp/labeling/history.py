@@ -4,8 +4,9 @@ statistics (the gold figures from the skill they are promoted by, not counted ag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import F
 
@@ -15,7 +16,7 @@ from webapp.labeling.selectors import volunteer_progress
 from webapp.modeling.models import Prediction
 
 VOTES_PER_PAGE = 25
-OUTCOME = {
+OUTCOME: dict[str, str] = {
     Subject.Status.ACTIVE: "collecting votes",
     Subject.Status.RETIRED: "retired",
     Subject.Status.CLOSED: "closed without consensus",
@@ -41,7 +42,7 @@ class HistoryRow:
     right_answer: str | None  # gold only: shown at the vote already
 
 
-def volunteer_history(*, volunteer: AbstractBaseUser, page: int | str | None) -> Page:
+def volunteer_history(*, volunteer: User, page: int | str | None) -> Page:
     """The volunteer's votes, newest first, VOTES_PER_PAGE a page; object_list holds
     HistoryRow. Three queries a page, whatever the length of the history."""
     votes = (
@@ -60,7 +61,7 @@ def volunteer_history(*, volunteer: AbstractBaseUser, page: int | str | None) ->
         )
         .order_by("-created_at", "-id")
     )
-    chosen = Paginator(votes, VOTES_PER_PAGE).get_page(page)
+    chosen: Page[Any] = Paginator(votes, VOTES_PER_PAGE).get_page(page)  # then HistoryRow
     left_queue = [
         v.subject_id for v in chosen.object_list if v.subject.status != Subject.Status.ACTIVE
     ]
@@ -124,7 +125,7 @@ class HistoryStats:
         return self.n_gold_correct / self.n_gold if self.n_gold else None
 
 
-def volunteer_history_stats(*, volunteer: AbstractBaseUser) -> HistoryStats:
+def volunteer_history_stats(*, volunteer: User) -> HistoryStats:
     progress = volunteer_progress(volunteer=volunteer)
     retired = Classification.objects.filter(
         volunteer=volunteer,

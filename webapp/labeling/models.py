@@ -146,6 +146,9 @@ class Subject(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not a column: the token of a subject handed to a volunteer (services.subject_assign).
+    assignment: str
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="unique_subject_id"),

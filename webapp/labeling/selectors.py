@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
@@ -22,7 +22,7 @@ from webapp.labeling.models import (
 )
 
 
-def _profile_of(volunteer: AbstractBaseUser) -> VolunteerProfile:
+def _profile_of(volunteer: User) -> VolunteerProfile:
     """The volunteer's profile, or an unsaved level-1 one for an account that never voted."""
     profile = VolunteerProfile.objects.filter(user=volunteer).first()
     return profile if profile is not None else VolunteerProfile(user_id=volunteer.pk)
@@ -39,7 +39,7 @@ def glitch_classes_for_level(*, level: int) -> list[GlitchClass]:
     return [rows[name] for name in names if name in rows]
 
 
-def glitch_classes_for_volunteer(*, volunteer: AbstractBaseUser) -> list[GlitchClass]:
+def glitch_classes_for_volunteer(*, volunteer: User) -> list[GlitchClass]:
     return glitch_classes_for_level(level=_profile_of(volunteer).level)
 
 
@@ -55,7 +55,7 @@ def _with_images(queryset: QuerySet[Subject]) -> QuerySet[Subject]:
 
 def subject_next_for_volunteer(
     *,
-    volunteer: AbstractBaseUser,
+    volunteer: User,
     exclude_ids: Iterable[int] = (),
     profile: VolunteerProfile | None = None,
 ) -> Subject | None:
@@ -97,7 +97,7 @@ QUEUE_COLUMNS = ("id", "external_id", "ifo", "gps_time", "priority")
 
 
 def _queue_head(
-    volunteer: AbstractBaseUser, role_sql: str, role_params: list[int], excluded: list[int]
+    volunteer: User, role_sql: str, role_params: list[int], excluded: list[int]
 ) -> list[tuple]:
     """The first SPREAD_TIES_OVER open subjects of a role the volunteer has not answered, in
     queue order, as QUEUE_COLUMNS rows.
@@ -128,7 +128,7 @@ def _queue_head(
 SPREAD_TIES_OVER = 16
 
 
-def _pick_spread(candidates: list[tuple], volunteer: AbstractBaseUser) -> Subject:
+def _pick_spread(candidates: list[tuple], volunteer: User) -> Subject:
     """One of the candidates that share the top priority (by account), with its images."""
     priority = QUEUE_COLUMNS.index("priority")
     ties = [row for row in candidates if row[priority] == candidates[0][priority]]
@@ -152,7 +152,7 @@ def subject_get(*, subject_id: int) -> Subject | None:
     )
 
 
-def subject_answers_visible(*, subject: Subject, viewer: AbstractBaseUser | AnonymousUser) -> bool:
+def subject_answers_visible(*, subject: Subject, viewer: User | AnonymousUser) -> bool:
     """Whether the viewer may see what would give the answer away (role, gold label, votes,
     posterior, the models' predictions): reviewers always; anyone else once the subject
     has retired or once they have voted on it. Until then a gold subject and a pool subject
@@ -194,7 +194,7 @@ class VolunteerProgress:
 
 
 def volunteer_progress(
-    *, volunteer: AbstractBaseUser, profile: VolunteerProfile | None = None
+    *, volunteer: User, profile: VolunteerProfile | None = None
 ) -> VolunteerProgress:
     """From the profile alone (pass it when in hand): the gold counts are the confusion
     matrix's total and diagonal, the vote count is kept on the profile."""

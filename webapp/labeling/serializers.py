@@ -84,7 +84,9 @@ HIDDEN_UNTIL_VISIBLE = ("source", "role", "views", "n_votes", "n_none_votes", "p
 
 class SubjectDetailSerializer(serializers.ModelSerializer):
     images = SubjectImageSerializer(many=True, read_only=True, source="images_in_order")
-    retired_label = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    retired_label: serializers.SlugRelatedField[GlitchClass] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
     votes = serializers.SerializerMethodField()
     predictions = serializers.SerializerMethodField()
     gold_label = serializers.SerializerMethodField()

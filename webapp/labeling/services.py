@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -57,12 +57,12 @@ def glitch_classes_sync() -> int:
 # --- volunteers ------------------------------------------------------------------------
 
 
-def volunteer_profile_get_or_create(*, user: AbstractBaseUser) -> VolunteerProfile:
+def volunteer_profile_get_or_create(*, user: User) -> VolunteerProfile:
     profile, _ = VolunteerProfile.objects.get_or_create(user=user)
     return profile
 
 
-def volunteer_register(*, user: AbstractBaseUser) -> VolunteerProfile:
+def volunteer_register(*, user: User) -> VolunteerProfile:
     """A new account joins the volunteer group at level 1."""
     group, _ = Group.objects.get_or_create(name=VOLUNTEER)
     user.groups.add(group)
@@ -161,7 +161,7 @@ def assignment_issue(*, volunteer_id: int, subject_id: int) -> str:
     return signing.TimestampSigner(salt=_ASSIGNMENT_SALT).sign(f"{volunteer_id}:{subject_id}")
 
 
-def subject_assign(*, volunteer: AbstractBaseUser, subject: Subject) -> Subject:
+def subject_assign(*, volunteer: User, subject: Subject) -> Subject:
     """The subject, with the assignment (subject.assignment) its volunteer votes with."""
     subject.assignment = assignment_issue(volunteer_id=volunteer.pk, subject_id=subject.pk)
     return subject
@@ -204,14 +204,14 @@ def _vote_result(
     subject = classification.subject
     if profile is None:
         profile = VolunteerProfile.objects.get(user_id=classification.volunteer_id)
-    gold = subject.is_gold and subject.gold_label_id is not None
+    gold_id = subject.gold_label_id if subject.is_gold else None
     return VoteResult(
         classification=classification,
         class_name=config.class_name(classification.glitch_class_id),
         created=created,
         profile=profile,
         promoted=promoted,
-        gold_label=config.class_name(subject.gold_label_id) if gold else None,
+        gold_label=config.class_name(gold_id) if gold_id is not None else None,
         correct=classification.was_correct,
         late=classification.after_retirement,
     )
@@ -219,7 +219,7 @@ def _vote_result(
 
 def classification_create_assigned(
     *,
-    volunteer: AbstractBaseUser,
+    volunteer: User,
     subject_id: int,
     assignment: str,
     class_name: str,
@@ -250,9 +250,7 @@ def classification_create_assigned(
     )
 
 
-def _vote_with_key(
-    volunteer: AbstractBaseUser, key: uuid.UUID | None, subject_id: int
-) -> Classification | None:
+def _vote_with_key(volunteer: User, key: uuid.UUID, subject_id: int) -> Classification | None:
     """The volunteer's vote sent with this key; IdempotencyKeyReusedError when that vote
     was on another subject (a key names one vote, never the next one)."""
     existing = (
@@ -270,7 +268,7 @@ def _vote_with_key(
 
 def classification_create(
     *,
-    volunteer: AbstractBaseUser,
+    volunteer: User,
     subject_id: int,
     class_name: str,
     idempotency_key: uuid.UUID | None = None,
@@ -314,6 +312,7 @@ def classification_create(
             )
             promoted = False
             if subject.is_gold:
+                assert subject.gold_label_id is not None  # a gold subject has its label (db)
                 classification.was_gold = True
                 classification.was_correct = glitch_class.pk == subject.gold_label_id
                 profile.gold_confusion = consensus.confusion_add(
@@ -358,7 +357,7 @@ def _class_for_vote(class_name: str, *, level: int) -> config.ClassRow:
     return row
 
 
-def classification_undo_last(*, volunteer: AbstractBaseUser) -> Subject:
+def classification_undo_last(*, volunteer: User) -> Subject:
     """Take back the volunteer's last vote, unless its subject has retired meanwhile or it
     was a gold answer: the first answer to a gold subject is the one that counts (undo and
     answer again, now knowing the right answer, farmed gold credit). Returns the subject,
@@ -528,7 +527,7 @@ def glitch_class_example_from_subject(*, subject: Subject) -> int:
     marked simulated when the subject came from the simulator. Returns the images added."""
     if not subject.is_gold or subject.gold_label is None:
         raise ValidationError("only a gold subject (its label is known) can be an example")
-    views = {
+    views: dict[float | None, Path] = {
         image.duration: Path(image.image.path) for image in subject.images.filter(substituted=False)
     }
     if not views:

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from webapp.accounts.requests import SignedInRequest
 from webapp.accounts.roles import ADMIN, has_role
 from webapp.labeling import history, selectors, services
 from webapp.labeling.metadata import subject_facts
@@ -23,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def label(request: HttpRequest) -> HttpResponse:
+def label(request: SignedInRequest) -> HttpResponse:
     classes = selectors.glitch_classes_for_volunteer(volunteer=request.user)
     context = {
         "classes": classes,
@@ -63,7 +64,7 @@ def subject_detail(request: HttpRequest, subject_id: int) -> HttpResponse:
 
 
 @login_required
-def my_glitches(request: HttpRequest) -> HttpResponse:
+def my_glitches(request: SignedInRequest) -> HttpResponse:
     """The volunteer's votes, what became of each glitch, and their statistics."""
     context = {
         "page": history.volunteer_history(volunteer=request.user, page=request.GET.get("page")),
@@ -86,6 +87,7 @@ def subject_field_guide_add(request: HttpRequest, subject_id: int) -> HttpRespon
     except ValidationError as error:
         messages.error(request, "; ".join(error.messages))
     else:
+        assert subject.gold_label is not None  # the service took a gold subject only
         where = f"the {class_display_name(subject.gold_label.name)} field guide"
         messages.success(
             request,

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -76,7 +76,7 @@ def train_config_default() -> dict[str, Any]:
 def training_run_request(
     *,
     trigger: str,
-    requested_by: AbstractBaseUser | None = None,
+    requested_by: User | None = None,
     config_overrides: Mapping[str, Any] | None = None,
 ) -> TrainingRun:
     """Queue a retrain. Raises RunAlreadyLiveError while another run is queued or running.

@@ -10,21 +10,23 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from webapp.accounts.requests import SignedInRequest
 from webapp.accounts.roles import ADMIN, has_role
 from webapp.modeling import selectors, services
 from webapp.modeling.models import ModelVersion, TrainingRun
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]  # a FileResponse too
 
 
 def admin_required(view: View) -> View:
     """Anonymous visitors go to the login page; logged-in non-admins get 403."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not has_role(request.user, ADMIN):
@@ -53,7 +55,7 @@ def status(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 @admin_required
-def retrain(request: HttpRequest) -> HttpResponse:
+def retrain(request: SignedInRequest) -> HttpResponse:
     try:
         run = services.training_run_request(
             trigger=TrainingRun.Trigger.ADMIN, requested_by=request.user

@@ -11,6 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from webapp.accounts.requests import api_user
 from webapp.accounts.roles import is_reviewer
 from webapp.review import selectors, services
 from webapp.review.models import Suspect
@@ -38,7 +39,7 @@ NOT_A_REVIEWER = OpenApiResponse(description="the caller is not a reviewer")
 @permission_classes([IsReviewer])
 def suspect_next(request: Request) -> Response:
     """The caller's next suspect, most suspect first (204 when none is left)."""
-    suspect = selectors.suspect_next(reviewer=request.user)
+    suspect = selectors.suspect_next(reviewer=api_user(request))
     if suspect is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
     return Response(SuspectSerializer(suspect).data)
@@ -63,7 +64,7 @@ def verdict_create(request: Request, suspect_id: int) -> Response:
     try:
         verdict = services.verdict_record(
             suspect_id=suspect_id,
-            reviewer=request.user,
+            reviewer=api_user(request),
             decision=data.validated_data["decision"],
             label=data.validated_data.get("label") or None,
             reason=data.validated_data.get("reason", ""),

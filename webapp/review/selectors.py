@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from ml.classes import NONE_OF_THE_ABOVE
@@ -110,7 +110,7 @@ def audit_dir(run: AuditRun) -> Path:
 # --- a reviewer's queue ----------------------------------------------------------------
 
 
-def suspects_open(*, reviewer: AbstractBaseUser, run: AuditRun | None = None) -> QuerySet[Suspect]:
+def suspects_open(*, reviewer: User, run: AuditRun | None = None) -> QuerySet[Suspect]:
     """The latest audit's suspects this reviewer has not answered, most suspect first.
 
     Left out: suspects whose label changed since the audit (a verdict or a new vote moved
@@ -138,7 +138,7 @@ def suspects_open(*, reviewer: AbstractBaseUser, run: AuditRun | None = None) ->
     )
 
 
-def suspect_next(*, reviewer: AbstractBaseUser) -> Suspect | None:
+def suspect_next(*, reviewer: User) -> Suspect | None:
     return suspects_open(reviewer=reviewer).first()
 
 

@@ -12,8 +12,10 @@ from webapp.review.models import Suspect, Verdict
 
 
 class VerdictInSerializer(serializers.Serializer):
+    # drf-stubs type `source` and `label` as the Field's own attributes; DRF takes declared
+    # fields off the class, so a field may have those names: hence `type: ignore`.
     decision = serializers.ChoiceField(choices=Verdict.Decision.choices)
-    label = serializers.CharField(
+    label = serializers.CharField(  # type: ignore[assignment]
         required=False, allow_blank=True, max_length=64, help_text="the right class, for relabel"
     )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
@@ -78,7 +80,8 @@ class SuspectSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(VoteSerializer(many=True))
     def get_votes(self, obj: Suspect) -> list[dict[str, Any]]:
-        return VoteSerializer(selectors.suspect_votes(suspect=obj), many=True).data
+        votes = VoteSerializer(selectors.suspect_votes(suspect=obj), many=True)
+        return votes.data  # type: ignore[return-value]  # many=True: a list (the stubs: a dict)
 
     @extend_schema_field(
         serializers.DictField(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -49,7 +49,7 @@ def audit_config_default() -> dict[str, Any]:
 
 
 def audit_run_request(
-    *, trigger: str, requested_by: AbstractBaseUser | None = None, enqueue: bool = True
+    *, trigger: str, requested_by: User | None = None, enqueue: bool = True
 ) -> AuditRun:
     """Queue an audit (the task starts once this transaction commits). One live run at a
     time, enforced by the database: raises AuditAlreadyLiveError. If the broker refuses
@@ -182,7 +182,7 @@ def audit_run_store(
 def verdict_record(
     *,
     suspect_id: int,
-    reviewer: AbstractBaseUser,
+    reviewer: User,
     decision: str,
     label: str | None = None,
     reason: str = "",
@@ -236,7 +236,7 @@ def verdict_record(
 
 
 def _relabel(
-    subject: Subject, new_class: GlitchClass, *, verdict: Verdict, reviewer: AbstractBaseUser
+    subject: Subject, new_class: GlitchClass, *, verdict: Verdict, reviewer: User
 ) -> LabelChange:
     """Move the training label; for gold, move the volunteers' gold answers with it."""
     rescored = 0

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from webapp.accounts.requests import SignedInRequest
 from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.jobs import JobNotLiveError
 from webapp.labeling.metadata import subject_facts
@@ -41,7 +42,7 @@ def reviewer_required(view: View) -> View:
 
 @require_GET
 @reviewer_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: SignedInRequest) -> HttpResponse:
     """The next suspect, or the queue's state when none is left."""
     suspect = selectors.suspect_next(reviewer=request.user)
     if suspect is not None:
@@ -68,7 +69,7 @@ def _may_start_audit(user: Any, latest: AuditRun | None) -> bool:
 
 @require_GET
 @reviewer_required
-def suspect(request: HttpRequest, suspect_id: int) -> HttpResponse:
+def suspect(request: SignedInRequest, suspect_id: int) -> HttpResponse:
     found = selectors.suspect_get(suspect_id=suspect_id)
     if found is None:
         raise Http404("no such suspect")
@@ -91,7 +92,7 @@ def suspect(request: HttpRequest, suspect_id: int) -> HttpResponse:
 
 @require_POST
 @reviewer_required
-def verdict(request: HttpRequest, suspect_id: int) -> HttpResponse:
+def verdict(request: SignedInRequest, suspect_id: int) -> HttpResponse:
     decision = request.POST.get("decision", "")
     try:
         recorded = services.verdict_record(
@@ -132,7 +133,7 @@ def changes_csv(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @reviewer_required
-def audit_now(request: HttpRequest) -> HttpResponse:
+def audit_now(request: SignedInRequest) -> HttpResponse:
     if not _may_start_audit(request.user, selectors.audit_run_latest()):
         return HttpResponse("Only admins may start another audit.", status=403)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q
 
 from webapp.accounts.roles import is_reviewer
@@ -30,16 +30,16 @@ def tags_in(text: str) -> list[str]:
 # --- who may do what -------------------------------------------------------------------
 
 
-def can_comment(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_comment(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated)
 
 
-def can_moderate(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_moderate(user: User | AnonymousUser) -> bool:
     """Reviewers (and admins) hide and delete comments."""
     return is_reviewer(user)
 
 
-def can_propose_from_tag(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_propose_from_tag(user: User | AnonymousUser) -> bool:
     """Turning a tag into a class proposal: volunteers at the top level, and reviewers."""
     if not user.is_authenticated:
         return False
@@ -52,20 +52,18 @@ def can_propose_from_tag(user: AbstractBaseUser | AnonymousUser) -> bool:
 # --- threads and tags ------------------------------------------------------------------
 
 
-def _visible_to(viewer: AbstractBaseUser | AnonymousUser) -> Q:
+def _visible_to(viewer: User | AnonymousUser) -> Q:
     return Q() if can_moderate(viewer) else Q(status=Comment.Status.VISIBLE)
 
 
-def comments_for_subject(
-    *, subject: Subject, viewer: AbstractBaseUser | AnonymousUser
-) -> list[Comment]:
+def comments_for_subject(*, subject: Subject, viewer: User | AnonymousUser) -> list[Comment]:
     """The glitch's thread, oldest first; hidden comments for moderators only."""
     return list(
         Comment.objects.filter(_visible_to(viewer), subject=subject).select_related("author")
     )
 
 
-def comments_recent(*, viewer: AbstractBaseUser | AnonymousUser, limit: int = 20) -> list[Comment]:
+def comments_recent(*, viewer: User | AnonymousUser, limit: int = 20) -> list[Comment]:
     return list(
         Comment.objects.filter(_visible_to(viewer))
         .select_related("author", "subject")
@@ -79,7 +77,7 @@ def tag_get(*, name: str) -> Tag | None:
     return Tag.objects.select_related("proposal").filter(name=name).first()
 
 
-def tag_subject_ids(*, tag: Tag, viewer: AbstractBaseUser | AnonymousUser) -> list[int]:
+def tag_subject_ids(*, tag: Tag, viewer: User | AnonymousUser) -> list[int]:
     """The glitches a tag is on (through the comments the viewer may see), most recently
     tagged first."""
     comments = Comment.objects.filter(_visible_to(viewer), tags=tag).order_by("-created_at", "-id")

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -36,7 +36,7 @@ def _require(allowed: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _count_comment(author: AbstractBaseUser) -> None:
+def _count_comment(author: User) -> None:
     """Count a comment against the author's minute (fixed windows, on the shared cache:
     every web worker sees the same count); over the limit, RateLimitedError. A cache
     outage lets the comment through (logged), as the login limit does."""
@@ -57,9 +57,7 @@ def _count_comment(author: AbstractBaseUser) -> None:
         )
 
 
-def comment_create(
-    *, author: AbstractBaseUser | AnonymousUser, subject_id: int, text: str
-) -> Comment:
+def comment_create(*, author: User | AnonymousUser, subject_id: int, text: str) -> Comment:
     """A comment on a glitch, with the #hashtags in it; at most COMMENT_MAX_LENGTH
     characters; counted against the author's rate limit once it passes every check."""
     _require(selectors.can_comment(author), "log in to comment")
@@ -72,7 +70,7 @@ def comment_create(
         )
     if not (0 < subject_id <= MAX_ID and Subject.objects.filter(pk=subject_id).exists()):
         raise ValidationError("no such glitch")
-    assert isinstance(author, AbstractBaseUser)  # can_comment: authenticated
+    assert isinstance(author, User)  # can_comment: authenticated
     _count_comment(author)
     with transaction.atomic():
         comment = Comment.objects.create(subject_id=subject_id, author=author, text=text)
@@ -86,9 +84,7 @@ def comment_create(
 MODERATION = {"hide": Comment.Status.HIDDEN, "show": Comment.Status.VISIBLE}
 
 
-def comment_moderate(
-    *, moderator: AbstractBaseUser | AnonymousUser, comment_id: int, action: str
-) -> Comment | None:
+def comment_moderate(*, moderator: User, comment_id: int, action: str) -> Comment | None:
     """A reviewer hides a comment (it and its tags vanish for everyone but reviewers),
     shows it again, or deletes it (gone; returns None)."""
     _require(selectors.can_moderate(moderator), "reviewers only")
@@ -117,7 +113,7 @@ def _tag(name: str) -> Tag:
     return tag
 
 
-def tag_batch_create(*, volunteer: AbstractBaseUser, tag_name: str) -> Batch:
+def tag_batch_create(*, volunteer: User, tag_name: str) -> Batch:
     """A cluster-sheet batch of the tag's glitches the volunteer may still vote on (as a
     lasso on the map makes one: discovery.services.batch_from_subjects, its rules)."""
     tag = _tag(tag_name)
@@ -132,7 +128,7 @@ class TagProposal:
 
 
 def tag_propose_class(
-    *, volunteer: AbstractBaseUser, tag_name: str, name: str, description: str
+    *, volunteer: User, tag_name: str, name: str, description: str
 ) -> TagProposal:
     """Propose a new class from a tag in one step: discovery's proposal (its name and
     description rules) and the proposer's vote for it on each of the tag's glitches they

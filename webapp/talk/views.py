@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from webapp.accounts.requests import SignedInRequest
 from webapp.discovery import selectors as discovery_selectors
 from webapp.discovery.models import ClassProposal
 from webapp.talk import selectors, services
@@ -52,7 +53,7 @@ def comment_post(request: HttpRequest, subject_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def comment_moderate(request: HttpRequest, comment_id: int, action: str) -> HttpResponse:
+def comment_moderate(request: SignedInRequest, comment_id: int, action: str) -> HttpResponse:
     subject_id = int(request.POST.get("subject", 0) or 0)
     try:
         comment = services.comment_moderate(
@@ -93,7 +94,7 @@ def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def tag_batch(request: HttpRequest, name: str) -> HttpResponse:
+def tag_batch(request: SignedInRequest, name: str) -> HttpResponse:
     try:
         batch = services.tag_batch_create(volunteer=request.user, tag_name=name)
     except ValidationError as error:
@@ -107,7 +108,7 @@ def tag_batch(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def tag_propose(request: HttpRequest, name: str) -> HttpResponse:
+def tag_propose(request: SignedInRequest, name: str) -> HttpResponse:
     try:
         made = services.tag_propose_class(
             volunteer=request.user,

@@ -1,11 +1,13 @@
 """Create the three role groups: volunteer, reviewer, admin."""
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 ROLES = ("volunteer", "reviewer", "admin")
 
 
-def create_groups(apps, schema_editor):
+def create_groups(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     group = apps.get_model("auth", "Group")
     for name in ROLES:
         group.objects.get_or_create(name=name)

@@ -1,11 +1,13 @@
 """VolunteerProfile.n_classified: the count of a volunteer's votes, kept with each vote."""
 
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 
-def count_votes(apps, schema_editor):
+def count_votes(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     VolunteerProfile = apps.get_model("labeling", "VolunteerProfile")
     Classification = apps.get_model("labeling", "Classification")
     votes = (

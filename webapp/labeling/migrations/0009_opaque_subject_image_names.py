@@ -12,6 +12,8 @@ from pathlib import PurePosixPath
 
 from django.core.files.storage import default_storage
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 OPAQUE = re.compile(r"^subjects/[0-9a-f]{2}/[0-9a-f]{32}(\.[a-z0-9]+)?$")
 
@@ -22,7 +24,7 @@ def opaque_name(old: str) -> str:
     return f"subjects/{token[:2]}/{token}{PurePosixPath(old).suffix.lower()}"
 
 
-def rename_images(apps, schema_editor):
+def rename_images(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     SubjectImage = apps.get_model("labeling", "SubjectImage")
     for image in SubjectImage.objects.exclude(image="").iterator(chunk_size=500):
         old = image.image.name

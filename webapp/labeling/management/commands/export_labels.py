@@ -4,7 +4,10 @@ label and the active model's top class), written as it is read."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from webapp.labeling import exports
 from webapp.labeling.models import Subject
@@ -13,15 +16,15 @@ from webapp.labeling.models import Subject
 class Command(BaseCommand):
     help = "Export every subject's labels and consensus as CSV or JSON."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument("--output", help="file to write (default: standard output)")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         encode = exports.as_json if options["format"] == "json" else exports.as_csv
         rows = 0
 
-        def counted():
+        def counted() -> Iterator[dict[str, Any]]:
             nonlocal rows
             for row in exports.label_rows(Subject.objects.order_by("pk")):
                 rows += 1

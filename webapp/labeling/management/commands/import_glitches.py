@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ml.classes import ClassRegistry
 from ml.data import load_samples
@@ -36,7 +37,7 @@ def _in_fraction(glitch_id: str, fraction: float) -> bool:
 class Command(BaseCommand):
     help = "Import glitch spectrograms (any layout ml.data reads) as subjects."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", nargs="+", help="folder(s) or manifest CSV(s)")
         parser.add_argument("--role", choices=[r.value for r in Subject.Role], default="pool")
         parser.add_argument("--source", help="data set name (default: the folder's name)")
@@ -62,7 +63,7 @@ class Command(BaseCommand):
             "central_freq, bandwidth, duration, snr, q_value, channel); repeatable",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         roots = [Path(d) for d in options["directory"]]
         metadata_files = [Path(m) for m in options["metadata"]]
         for root in [*roots, *metadata_files]:

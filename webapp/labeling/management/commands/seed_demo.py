@@ -9,11 +9,12 @@ another folder.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ml.data import load_samples
 from webapp.accounts.roles import ADMIN, REVIEWER, ROLES, VOLUNTEER
@@ -52,7 +53,7 @@ def _caption(glitch_id: str) -> str:
 class Command(BaseCommand):
     help = "Create demo users (volunteer, reviewer, admin), groups, classes and the field guide."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--password", default=settings.GLITCHLAB_DEMO_PASSWORD)
         parser.add_argument(
             "--field-guide",
@@ -60,7 +61,7 @@ class Command(BaseCommand):
             help="folder of real example images (<label>/<id>_<duration>.<ext>)",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo sets known passwords: run it with DEBUG=1 only")
         for role in ROLES:
