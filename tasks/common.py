@@ -147,6 +147,19 @@ class CancelCheck:
             raise JobCancelled
 
 
+SOFT_LIMIT_EARLIER_S = 60  # how long before the hard time limit the soft one fires
+
+
+def time_limits(hard_s: int) -> dict[str, int | None]:
+    """A job's Celery time limits: `time_limit` (the pool kills the child; the handler below
+    fails the row) and, for limits over two minutes, `soft_time_limit` a minute earlier (the
+    task fails its row itself). Shorter limits get no soft one: the prefork pool arms the hard
+    limit's timer only once the soft limit has fired (celery issue 9125), so a soft limit at or
+    past the hard one would put off the kill, and one of 0 s or less would fire at once."""
+    soft = hard_s - SOFT_LIMIT_EARLIER_S if hard_s > 2 * SOFT_LIMIT_EARLIER_S else None
+    return {"soft_time_limit": soft, "time_limit": hard_s}
+
+
 def fail_row_when_task_fails(task_name: str, fail: Callable[[Any, str], object]) -> None:
     """A prefork child killed mid-job (WorkerLostError, OOM, a hard time limit) never
     reaches the task's own except block; the parent reports the failure through
@@ -159,8 +172,9 @@ def fail_row_when_task_fails(task_name: str, fail: Callable[[Any, str], object])
     ) -> None:
         if getattr(sender, "name", None) != task_name or not args:
             return
-        if isinstance(exception, TimeLimitExceeded):
-            fail(args[0], f"stopped at the hard time limit ({exception} s): the worker killed it")
+        if isinstance(exception, TimeLimitExceeded):  # its str() is "TimeLimitExceeded(N,)"
+            limit = exception.args[0] if exception.args else "?"
+            fail(args[0], f"stopped at the hard time limit ({limit} s): the worker killed it")
         else:
             fail(args[0], f"worker lost: {type(exception).__name__}: {exception}")
 

@@ -20,6 +20,7 @@ from tasks.common import (
     encode_decodable,
     fail_row_when_task_fails,
     report_progress,
+    time_limits,
     to_samples,
 )
 from webapp.discovery import selectors, services
@@ -31,7 +32,7 @@ logger = get_task_logger(__name__)
 EMBED_LIMIT_S = settings.GLITCHLAB_SCORE_TIME_LIMIT_S
 
 
-@app.task(bind=True, acks_late=True, soft_time_limit=EMBED_LIMIT_S - 60, time_limit=EMBED_LIMIT_S)
+@app.task(bind=True, acks_late=True, **time_limits(EMBED_LIMIT_S))
 def embed_subjects(self: Task, version_id: int, force: bool = False) -> dict[str, Any]:
     """Embeddings of every subject (pool, gold, validation; any status) under the version,
     written to one .npz; then clustering is queued. Claims its row first, so a redelivered

@@ -12,7 +12,7 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 
 from tasks.celery import app
-from tasks.common import encode_decodable, report_progress, to_samples
+from tasks.common import encode_decodable, report_progress, time_limits, to_samples
 from tasks.discovery import embed_subjects
 from tasks.publish import enqueue_on_commit
 from webapp.discovery import services as discovery_services
@@ -32,7 +32,7 @@ def _wanted(version_id: int) -> ModelVersion | None:
     return version
 
 
-@app.task(bind=True, acks_late=True, soft_time_limit=SCORE_LIMIT_S - 60, time_limit=SCORE_LIMIT_S)
+@app.task(bind=True, acks_late=True, **time_limits(SCORE_LIMIT_S))
 def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
     """Predict (and embed) every open subject that lacks a prediction from this version,
     in batches of GLITCHLAB_SCORE_BATCH_SIZE; then hand over to activate_and_reroute.

@@ -19,6 +19,7 @@ from tasks.common import (
     JobCancelled,
     fail_row_when_task_fails,
     report_progress,
+    time_limits,
     to_samples,
 )
 from webapp.review import selectors, services
@@ -44,7 +45,7 @@ def audit_periodic() -> dict[str, Any]:
     return {"queued": True, "run_id": run.pk}
 
 
-@app.task(bind=True, acks_late=True, soft_time_limit=AUDIT_LIMIT_S - 60, time_limit=AUDIT_LIMIT_S)
+@app.task(bind=True, acks_late=True, **time_limits(AUDIT_LIMIT_S))
 def audit_labels(self: Task, run_id: int) -> dict[str, Any]:
     """Claim the run, rank every retired and gold subject, store the suspects.
 

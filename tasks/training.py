@@ -20,6 +20,7 @@ from tasks.common import (
     device_description,
     fail_row_when_task_fails,
     report_progress,
+    time_limits,
     to_samples,
 )
 from webapp.discovery import services as discovery_services
@@ -101,8 +102,7 @@ class _RunReporter:
     bind=True,
     # Safe to deliver twice: the claim below lets only the first delivery work.
     acks_late=True,
-    soft_time_limit=max(TRAIN_LIMIT_S - 60, 60),
-    time_limit=TRAIN_LIMIT_S,
+    **time_limits(TRAIN_LIMIT_S),
 )
 def train_model(self: Task, run_id: int) -> dict[str, Any]:
     """Train the model of TrainingRun `run_id` on retired labels + gold, validate on the

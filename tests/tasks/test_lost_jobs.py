@@ -115,7 +115,8 @@ def test_a_hard_time_limit_says_so_on_the_row():
         kwargs={},
     )
     audit.refresh_from_db()
-    assert audit.status == "failed" and audit.error.startswith("stopped at the hard time limit")
+    assert audit.status == "failed"
+    assert audit.error.startswith("stopped at the hard time limit (7200 s)"), audit.error
 
 
 def test_progress_that_meets_no_redis_does_not_fail_the_job(monkeypatch):
