@@ -28,19 +28,25 @@ def for_update() -> str:
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
-# Per thread (each has its own connection): the converter of each field read so far.
+# Per thread (each has its own connection): the converter of each field read so far, and
+# each model's column list.
 _local = threading.local()
+
+
+def _caches() -> tuple[dict[Field, Callable[[Any], Any]], dict[type[Model], Any]]:
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if getattr(_local, "wrapper", None) is not wrapper:
+        _local.wrapper, _local.by_field, _local.by_model = wrapper, {}, {}
+    return _local.by_field, _local.by_model
 
 
 def converter(field: Field) -> Callable[[Any], Any]:
     """The function that turns the field's column value into what the ORM would hand out:
     the backend's converters, then the field's (JSON decoded; on SQLite also booleans,
     UUIDs and aware datetimes). Made once per field and thread."""
-    wrapper = connections[DEFAULT_DB_ALIAS]
-    if getattr(_local, "wrapper", None) is not wrapper:
-        _local.wrapper, _local.by_field = wrapper, {}
-    by_field: dict[Field, Callable[[Any], Any]] = _local.by_field
+    by_field, _ = _caches()
     if field not in by_field:
+        wrapper = _local.wrapper
         col = field.get_col(field.model._meta.db_table)
         steps = wrapper.ops.get_db_converters(col) + col.get_db_converters(wrapper)
 
@@ -71,23 +77,32 @@ def _quoted_column(field: Field) -> str:
     return connection.ops.quote_name(field.column)
 
 
+def _reading(model: type[Model]) -> tuple[str, list[str], list[Callable[[Any], Any]]]:
+    """The model's column list, attribute names and converters (made once per thread)."""
+    _, by_model = _caches()
+    if model not in by_model:
+        meta = model._meta
+        quote = connection.ops.quote_name
+        fields = meta.concrete_fields
+        by_model[model] = (
+            ", ".join(f"{quote(meta.db_table)}.{_quoted_column(field)}" for field in fields),
+            [field.attname for field in fields],
+            [converter(field) for field in fields],
+        )
+    return by_model[model]
+
+
 def select(model: type[M], from_where: str, params: list[Any]) -> list[M]:
     """The instances of the rows `SELECT <model's columns> <from_where>` finds; from_where
     names the model's table by its own name. One statement, no query building."""
-    meta = model._meta
-    quote = connection.ops.quote_name
-    fields = meta.concrete_fields
-    columns = ", ".join(f"{quote(meta.db_table)}.{_quoted_column(field)}" for field in fields)
+    columns, names, converters = _reading(model)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} {from_where}", params)
         rows = cursor.fetchall()
-    names = [field.attname for field in fields]
-    converters = [converter(field) for field in fields]
+    alias = connection.alias
     return [
         model.from_db(
-            connection.alias,
-            names,
-            [convert(value) for convert, value in zip(converters, row, strict=True)],
+            alias, names, [convert(value) for convert, value in zip(converters, row, strict=True)]
         )
         for row in rows
     ]
@@ -118,3 +133,34 @@ def save_columns(instance: Model, names: list[str]) -> None:
     sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {_quoted_column(meta.pk)} = %s"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, instance.pk])
+
+
+def insert(instance: Model) -> None:
+    """instance.save() of a new row as one INSERT written out: each field's pre_save
+    (auto_now_add) and adaptation as the ORM does them, and the new primary key set on the
+    instance; no signals are sent (so: for models without save hooks, as on the vote path).
+    Constraint violations raise django.db.IntegrityError, as save() does."""
+    meta = instance._meta
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(_quoted_column(f) for f in fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    returning = connection.features.can_return_columns_from_insert
+    if returning:
+        # Defined by the backends that can return columns (PostgreSQL, SQLite >= 3.35).
+        returning_sql, _ = connection.ops.return_insert_columns([meta.pk])  # type: ignore[attr-defined]
+        sql += f" {returning_sql}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if returning:
+            pk = cursor.fetchone()[0]
+        else:
+            pk = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column or "")
+    setattr(instance, meta.pk.attname, pk)
+    instance._state.adding = False
+    instance._state.db = connection.alias

@@ -5,11 +5,11 @@ import uuid
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from webapp_factories import SubjectFactory, UserFactory, glitch_class
 
-from webapp.hot_sql import row_locked, save_columns, select_one, value_from_db
+from webapp.hot_sql import insert, row_locked, save_columns, select_one, value_from_db
 from webapp.labeling.models import Classification, Subject
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +61,50 @@ def test_value_from_db_decodes_a_json_column():
         cursor.execute("SELECT weight FROM labeling_classification WHERE id = %s", [vote.pk])
         (raw,) = cursor.fetchone()
     assert value_from_db(Classification, "weight", raw) == {"Blip": 0.9}
+
+
+def test_insert_stores_what_save_stores():
+    volunteer, subject, key = UserFactory(), SubjectFactory(), uuid.uuid4()
+
+    def vote(**extra) -> Classification:
+        return Classification(
+            volunteer=volunteer,
+            subject=subject,
+            glitch_class=glitch_class("Whistle"),
+            idempotency_key=key,
+            weight={"Whistle": 0.8, "Blip": 0.2},
+            was_gold=True,
+            was_correct=False,
+            **extra,
+        )
+
+    written = vote(seconds_taken=2.5)
+    before = timezone.now()
+    insert(written)
+    assert written.pk is not None and written._state.adding is False
+    assert written.created_at >= before  # auto_now_add, as save() sets it
+    stored = Classification.objects.get(pk=written.pk)
+    assert field_values(stored) == field_values(written)
+    # The ORM's own save() of the same values gives the same row (but its primary key).
+    Classification.objects.filter(pk=written.pk).delete()
+    saved = vote(seconds_taken=2.5)
+    saved.save()
+    by_orm = field_values(Classification.objects.get(pk=saved.pk))
+    assert {**field_values(stored), "id": None, "created_at": None} == {
+        **by_orm,
+        "id": None,
+        "created_at": None,
+    }
+
+
+def test_insert_raises_the_integrity_error_save_would():
+    first = Classification(
+        volunteer=UserFactory(), subject=SubjectFactory(), glitch_class=glitch_class("Blip")
+    )
+    insert(first)
+    again = Classification(
+        volunteer=first.volunteer, subject=first.subject, glitch_class=glitch_class("Blip")
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert(again)
+    assert Classification.objects.filter(subject=first.subject).count() == 1

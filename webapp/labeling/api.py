@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from webapp.accounts.requests import api_user
+from webapp.bound_serializers import represent, validate
 from webapp.labeling import selectors, services
 from webapp.labeling.models import GlitchClass, GlitchClassExample, Subject, VolunteerProfile
 from webapp.labeling.serializers import (
@@ -30,8 +28,8 @@ from webapp.labeling.serializers import (
 )
 
 
-def _progress(user: User, profile: VolunteerProfile | None = None) -> dict[str, Any]:
-    return asdict(selectors.volunteer_progress(volunteer=user, profile=profile))
+def _progress(user: User, profile: VolunteerProfile | None = None) -> selectors.VolunteerProgress:
+    return selectors.volunteer_progress(volunteer=user, profile=profile)
 
 
 def _assigned(user: User, subject: Subject | None) -> Subject | None:
@@ -77,7 +75,7 @@ def subject_next(request: Request) -> Response:
     subject = selectors.subject_next_for_volunteer(volunteer=volunteer, exclude_ids=exclude)
     if subject is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(SubjectToLabelSerializer(_assigned(volunteer, subject)).data)
+    return Response(represent(SubjectToLabelSerializer, _assigned(volunteer, subject)))
 
 
 @extend_schema(responses=SubjectDetailSerializer)
@@ -113,9 +111,7 @@ def classification_create(request: Request) -> Response:
     a second vote. Votes are always the caller's own. With with_next the answer also
     carries the caller's next subject, as GET subjects/next/ would give it: the labelling
     page needs one request per vote, not two."""
-    incoming = ClassificationInSerializer(data=request.data)
-    incoming.is_valid(raise_exception=True)
-    data = incoming.validated_data
+    data = validate(ClassificationInSerializer, request.data)
     volunteer = api_user(request)
     try:
         result = services.classification_create_assigned(
@@ -160,7 +156,7 @@ def classification_create(request: Request) -> Response:
         )
         out = ClassificationWithNextOutSerializer
     code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-    return Response(out(body).data, status=code)
+    return Response(represent(out, body), status=code)
 
 
 @extend_schema(request=None, responses=UndoOutSerializer)
@@ -175,8 +171,8 @@ def classification_undo(request: Request) -> Response:
     except services.UndoNotAllowedError as error:
         return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
     assigned = _assigned(volunteer, selectors.subject_get(subject_id=subject.pk))
-    body = {"subject": SubjectToLabelSerializer(assigned).data, "progress": _progress(volunteer)}
-    return Response(body)
+    body = {"subject": assigned, "progress": _progress(volunteer)}
+    return Response(represent(UndoOutSerializer, body))
 
 
 @extend_schema(responses=ProgressSerializer)
@@ -184,4 +180,4 @@ def classification_undo(request: Request) -> Response:
 @permission_classes([IsAuthenticated])
 def progress(request: Request) -> Response:
     """The caller's level, counts, and the skills that decide their next promotion."""
-    return Response(ProgressSerializer(_progress(api_user(request))).data)
+    return Response(represent(ProgressSerializer, _progress(api_user(request))))

@@ -232,14 +232,14 @@ def combine(weights: Sequence[Mapping[str, float]], p_ml: Mapping[str, float] | 
     Sums are exact (math.fsum), so the order of the votes cannot change W, not even in the
     last bit that could tip a score over the threshold.
     """
-    vectors = [v for v in [*weights, p_ml or {}] if v]
-    mass = math.fsum(float(value) for vector in vectors for value in vector.values())
+    terms: dict[str, list[float]] = {}  # each class's terms, classes in order of appearance
+    for vector in [*weights, p_ml or {}]:
+        for name, value in vector.items():
+            terms.setdefault(name, []).append(float(value))
+    mass = math.fsum(value for values in terms.values() for value in values)
     if mass <= 0:
         return {}
-    names = dict.fromkeys(name for vector in vectors for name in vector)
-    return {
-        name: math.fsum(float(vector.get(name, 0.0)) for vector in vectors) / mass for name in names
-    }
+    return {name: math.fsum(values) / mass for name, values in terms.items()}
 
 
 @dataclass(frozen=True)

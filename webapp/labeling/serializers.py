@@ -189,13 +189,30 @@ class GoldFeedbackSerializer(serializers.Serializer):
     right_answer = serializers.CharField()
 
 
+class ClassSkillSerializer(serializers.Serializer):
+    """consensus.ClassSkill: the volunteer's skill in one class of their level."""
+
+    name = serializers.CharField()
+    gold_answers = serializers.IntegerField(help_text="gold glitches of this class answered")
+    right = serializers.IntegerField(help_text="... of them answered right")
+    answered = serializers.IntegerField(help_text="gold glitches answered with this class")
+    precision = serializers.FloatField(allow_null=True)
+    recall = serializers.FloatField(allow_null=True)
+    alpha = serializers.FloatField(
+        allow_null=True, help_text="min(precision, recall): compared with min_alpha"
+    )
+    ready = serializers.BooleanField(help_text="this class is mastered for the next level")
+
+
 class ProgressSerializer(serializers.Serializer):
+    """selectors.VolunteerProgress."""
+
     level = serializers.IntegerField()
     max_level = serializers.IntegerField()
     n_classified = serializers.IntegerField()
     n_gold = serializers.IntegerField()
     n_gold_correct = serializers.IntegerField()
-    learning = serializers.ListField(child=serializers.DictField())
+    learning = ClassSkillSerializer(many=True, help_text="the classes of this level")
     min_alpha = serializers.FloatField()
     min_gold = serializers.IntegerField()
 

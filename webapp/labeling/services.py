@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from ml.data import image_file_problem, nearest_duration
 from webapp.accounts.roles import VOLUNTEER
-from webapp.hot_sql import converter, row_locked, save_columns
+from webapp.hot_sql import converter, insert, row_locked, save_columns
 from webapp.labeling import config, consensus
 from webapp.labeling.models import (
     Classification,
@@ -332,7 +332,7 @@ def classification_create(
             # A retired subject's label stands: the vote is the volunteer's and is kept,
             # but neither its counts nor its posterior take it (gold never retires).
             classification.after_retirement = subject.status == Subject.Status.RETIRED
-            classification.save()
+            insert(classification)
             profile.n_classified += 1
             save_columns(profile, ["n_classified", "gold_confusion", "level", "promoted_at"])
             if not classification.after_retirement:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,10 +11,11 @@ from django.views.decorators.http import require_POST
 
 from webapp.accounts.requests import SignedInRequest
 from webapp.accounts.roles import ADMIN, has_role
+from webapp.bound_serializers import represent
 from webapp.labeling import history, selectors, services
 from webapp.labeling.metadata import subject_facts
 from webapp.labeling.models import class_display_name
-from webapp.labeling.serializers import GlitchClassSerializer
+from webapp.labeling.serializers import GlitchClassSerializer, ProgressSerializer
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -26,11 +25,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def label(request: SignedInRequest) -> HttpResponse:
     classes = selectors.glitch_classes_for_volunteer(volunteer=request.user)
+    progress = selectors.volunteer_progress(volunteer=request.user)
     context = {
         "classes": classes,
         "boot": {
             "classes": GlitchClassSerializer(classes, many=True).data,
-            "progress": asdict(selectors.volunteer_progress(volunteer=request.user)),
+            "progress": represent(ProgressSerializer, progress),
         },
     }
     return render(request, "labeling/label.html", context)
