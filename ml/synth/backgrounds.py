@@ -9,9 +9,11 @@ fills a whole window from them: the quiet runs of one image, in a random order, 
 played forwards or backwards and mirrored at its end, from a random start. The simulator
 then adds its glitch's excess energy on top, before colouring (ml.synth.generate).
 
-Backgrounds are cut per duration (a 4 s window's texture is not a 1 s window's, stretched)
-and, where it has that view, from one donor glitch for all four windows of a simulated
-glitch, so the background level agrees across its views as in a real glitch.
+Backgrounds are cut per duration (a 4 s window's texture is not a 1 s window's, stretched).
+An Omega scan shows ONE Q plane: a low-Q plane draws noise as short vertical streaks, a
+high-Q plane as long horizontal ones. A real background must match the plane of the glitch
+drawn on it (a high-Q whistle on low-Q streaks gives itself away at a glance), so `draw`
+picks among the patches whose `texture` is nearest that of the simulated noise it replaces.
 
 Files that cannot be read are skipped, each named in `BackgroundBank.problems` (the CLI
 prints them as warnings); a bank with no usable patch at all is a UserError.
@@ -33,13 +35,17 @@ from ml.data import DURATIONS, Sample, load_samples
 from ml.errors import UserError
 from ml.synth.render import PLOT_HEIGHT, PLOT_WIDTH, VMAX
 
+VERSION = 2  # bump when the same bank and seed draw other backgrounds (invalidates caches)
 LOUD = 6.0  # normalised energy: a pixel above it is a loud tile (noise: ~0.3% of pixels)
 QUIET_SHARE = 0.02  # a column with more loud pixels than this share (~10 rows) holds a glitch
 CENTRE_GUARD = 0.1  # the middle 20% of every window is never background (the glitch is there)
 MARGIN = 0.02  # of the width: columns this close to a loud one are left out too (faint tails)
-BLEND = 12  # px: where two runs meet, they are cross-faded over this many columns
+BLEND = 24  # px: where two runs meet, they are cross-faded over this many columns
 MIN_RUN = 16  # px: shorter quiet runs are dropped (too short to tile without visible repeats)
 MIN_QUIET = 0.2  # of the width: an image with less quiet background gives no patch
+MAX_RUNS = 3  # the longest quiet runs of an image kept: fewer joins where two runs meet
+MATCH_SHARE = 0.1  # draw among this share of a duration's patches nearest in texture
+MATCH_MIN = 3  # ... and never among fewer than this many
 # Classes whose glitch can fill the whole window (lines, arches): none of their image is
 # background, whatever the column test says.
 LONG_CLASSES: frozenset[str] = frozenset(
@@ -53,6 +59,7 @@ class Patch:
 
     source: str  # id of the real glitch it was cut from
     runs: tuple[NDArray[np.uint8], ...]  # each uint8 (PLOT_HEIGHT, w): energy x 255 / VMAX
+    texture: float  # `texture` of its runs (width-weighted): the Q plane it was drawn on
 
 
 @dataclass
@@ -73,26 +80,28 @@ class BackgroundBank:
             digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         return digest.hexdigest()
 
-    def donors(self) -> list[str]:
-        """Ids of the real glitches that gave at least one patch, sorted."""
-        return sorted({p.source for ps in self.patches.values() for p in ps})
+    def draw(
+        self,
+        duration: float,
+        rng: np.random.Generator,
+        like: NDArray[np.float32] | None = None,
+    ) -> tuple[str, NDArray[np.float32]]:
+        """(donor glitch id, float32 (PLOT_HEIGHT, PLOT_WIDTH) normalised energy) of a window.
 
-    def draw(self, rng: np.random.Generator) -> tuple[str, dict[float, NDArray[np.float32]]]:
-        """(donor id, {duration: float32 (PLOT_HEIGHT, PLOT_WIDTH) normalised energy}).
-
-        One donor glitch is drawn; each window uses the donor's own view of that duration,
-        or, where the donor lacks it, a patch of another glitch drawn at random.
+        `like`: the simulated noise the background replaces (energy, any shape); the patch is
+        drawn among the MATCH_SHARE (at least MATCH_MIN) of this duration's patches nearest
+        to it in `texture`, so that background and glitch look drawn on one Q plane.
         """
-        donor = self.donors()[int(rng.integers(len(self.donors())))]
-        out: dict[float, NDArray[np.float32]] = {}
-        for duration in DURATIONS:
-            choices = self.patches.get(duration, [])
-            if not choices:
-                raise UserError(f"no real background for the {duration} s window")
-            own = [p for p in choices if p.source == donor]
-            patch = own[0] if own else choices[int(rng.integers(len(choices)))]
-            out[duration] = fill(patch, PLOT_WIDTH, rng)
-        return donor, out
+        choices = self.patches.get(duration, [])
+        if not choices:
+            raise UserError(f"no real background for the {duration} s window")
+        if like is not None:
+            target = texture(like)
+            ranked = sorted(choices, key=lambda p: abs(p.texture - target))
+            keep = max(MATCH_MIN, int(np.ceil(MATCH_SHARE * len(ranked))))
+            choices = ranked[:keep]
+        patch = choices[int(rng.integers(len(choices)))]
+        return patch.source, fill(patch, PLOT_WIDTH, rng)
 
 
 def fill(patch: Patch, width: int, rng: np.random.Generator) -> NDArray[np.float32]:
@@ -132,6 +141,16 @@ def energy_of_image(rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
     return viridis_to_energy(rgb) * np.float32(VMAX)
 
 
+def texture(energy: NDArray[np.float32]) -> float:
+    """How an energy image (H, W) is streaked: log of the mean absolute step of log(1 + E)
+    along time over that along frequency. A low-Q plane (tiles short in time: vertical
+    streaks) gives ~ +1 to +3, a high-Q plane (horizontal streaks) ~ -2 to 0."""
+    values = np.log1p(np.asarray(energy, dtype=np.float32))
+    along_time = float(np.abs(np.diff(values, axis=1)).mean())
+    along_frequency = float(np.abs(np.diff(values, axis=0)).mean())
+    return float(np.log((along_time + 1e-6) / (along_frequency + 1e-6)))
+
+
 def to_plot_grid(energy: NDArray[np.float32]) -> NDArray[np.float32]:
     """Resample an energy image (H, W) onto the simulator's plot grid (PLOT_HEIGHT, PLOT_WIDTH).
 
@@ -152,8 +171,9 @@ def quiet_runs(energy: NDArray[np.float32]) -> list[tuple[int, int]]:
 
     A column is quiet when at most QUIET_SHARE of its pixels are LOUD, it lies outside the
     middle 2 x CENTRE_GUARD of the window, and no loud column is within MARGIN of it. Runs
-    shorter than MIN_RUN are dropped; with less than MIN_QUIET of the width quiet in all,
-    none is returned (the glitch, or something else, fills the window).
+    shorter than MIN_RUN are dropped, and only the MAX_RUNS longest kept; with less than
+    MIN_QUIET of the width quiet in all, none is returned (the glitch, or something else,
+    fills the window).
     """
     height, width = energy.shape
     loud = (energy > LOUD).mean(axis=0) > QUIET_SHARE
@@ -165,6 +185,7 @@ def quiet_runs(energy: NDArray[np.float32]) -> list[tuple[int, int]]:
     edges = np.flatnonzero(np.diff(np.concatenate(([0], quiet.astype(np.int8), [0]))))
     runs = [(int(a), int(b)) for a, b in zip(edges[0::2], edges[1::2], strict=True)]
     runs = [(a, b) for a, b in runs if b - a >= MIN_RUN]
+    runs = sorted(sorted(runs, key=lambda r: r[0] - r[1])[:MAX_RUNS])
     if sum(b - a for a, b in runs) < MIN_QUIET * width:
         return []
     return runs
@@ -182,7 +203,13 @@ def patch_of_file(path: Path, source: str) -> Patch | None:
     if not runs:
         return None
     codes = np.clip(np.rint(energy * (255.0 / VMAX)), 0, 255).astype(np.uint8)
-    return Patch(source, tuple(np.ascontiguousarray(codes[:, a:b]) for a, b in runs))
+    widths = [b - a for a, b in runs]
+    textures = [texture(energy[:, a:b]) for a, b in runs]
+    return Patch(
+        source,
+        tuple(np.ascontiguousarray(codes[:, a:b]) for a, b in runs),
+        float(np.average(textures, weights=widths)),
+    )
 
 
 def bank_from_samples(

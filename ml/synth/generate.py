@@ -30,6 +30,7 @@ from ml.classes import CANONICAL_NAMES
 from ml.errors import UserError
 from ml.metadata import tile_bandwidth
 from ml.synth import render
+from ml.synth.backgrounds import VERSION as BACKGROUNDS_VERSION
 from ml.synth.backgrounds import BackgroundBank, bank_from_folder, load_bank
 from ml.synth.noise import colour, whiten_design
 from ml.synth.waveforms import (
@@ -125,6 +126,10 @@ def simulate(label: str, seed: int) -> Simulation:
     return Simulation(whitened, whitened_noise, strain, glitch, ifo, gps_time, offset)
 
 
+# background(duration, simulated noise energy of that window) -> the energy drawn instead
+Background = Callable[[float, NDArray[np.float32]], NDArray[np.float32]]
+
+
 def render_windows(
     whitened: NDArray[np.float64],
     sample_rate: float,
@@ -135,33 +140,37 @@ def render_windows(
     styles: Sequence[str],
     norm: str = "white",
     noise: NDArray[np.float64] | None = None,
-    backgrounds: dict[float, NDArray[np.float32]] | None = None,
+    background: Background | None = None,
 ) -> tuple[dict[tuple[str, float], NDArray[np.uint8]], dict[str, float]]:
     """Images {(style, duration): RGB uint8} of the four windows around `centre`, from ONE Q-scan.
 
-    With `backgrounds` ({duration: float32 (PLOT_HEIGHT, PLOT_WIDTH) normalised energy}, e.g.
-    a real background from ml.synth.backgrounds) and `noise` (the whitened noise alone, the
-    shape of `whitened`), each window is that background plus the glitch's excess energy over
-    its noise on the same Q plane, |s|^2 + 2 Re(s n*): the simulated noise is gone, the speckle
-    it puts on the glitch stays. Also returns the scan's loudest tile (of `whitened`):
+    With `background` and `noise` (the whitened noise alone, the shape of `whitened`), each
+    window is background(duration, the noise's own energy in that window) (float32
+    (PLOT_HEIGHT, PLOT_WIDTH) normalised energy, e.g. a real background from
+    ml.synth.backgrounds) plus the glitch's excess energy over its noise on the same Q
+    plane, |s|^2 + 2 Re(s n*): the simulated noise is gone, the speckle it puts on the glitch
+    stays. Also returns the scan's loudest tile (of `whitened`):
     {"peak_frequency", "peak_energy", "q_plane"}.
     """
-    if backgrounds is not None and noise is None:
-        raise ValueError("backgrounds need the noise alone (noise=...)")
+    backgrounds = background is not None
+    if backgrounds and noise is None:
+        raise ValueError("a background needs the noise alone (noise=...)")
     qgram = render.q_scan(
         whitened,
         sample_rate,
         epoch=epoch,
         centre=centre,
         norm="median" if norm == "median" else "white",
-        reference=noise if backgrounds is not None else None,
+        reference=noise if backgrounds else None,
     )
-    excess = qgram.excess() if backgrounds is not None else None
+    noise_gram = qgram.reference_gram() if backgrounds else None
+    excess = qgram.excess() if backgrounds else None
     images: dict[tuple[str, float], NDArray[np.uint8]] = {}
     for duration in render.DURATIONS:
-        if backgrounds is not None and excess is not None:
+        if background is not None and noise_gram is not None and excess is not None:
+            own = render.spectrogram(noise_gram, centre=centre, duration=duration)
             glitch = render.spectrogram(excess, centre=centre, duration=duration, floor=None)
-            values = np.clip(backgrounds[duration] + glitch, 0.0, None)
+            values = np.clip(background(duration, own) + glitch, 0.0, None)
         else:
             values = render.spectrogram(qgram, centre=centre, duration=duration)
         for style in styles:
@@ -208,13 +217,19 @@ def make_glitch(
     gseed = glitch_seed(seed, label, index)
     gid = glitch_id(seed, label, index)
     sim = simulate(label, gseed)
-    donor, patches = "", None
+    donors: dict[float, str] = {}
+    background: Background | None = None
     if backgrounds is not None:
         # its own stream: the glitch itself is drawn exactly as without real backgrounds
         rng = np.random.default_rng([gseed, 0xB6])
         jobs, fraction = backgrounds
         if rng.random() < fraction:
-            donor, patches = load_bank(jobs).draw(rng)
+            bank = load_bank(jobs)
+
+            def background(duration: float, noise: NDArray[np.float32]) -> NDArray[np.float32]:
+                donors[duration], energy = bank.draw(duration, rng, like=noise)
+                return energy
+
     images, peak = render_windows(
         sim.whitened,
         SAMPLE_RATE,
@@ -223,7 +238,7 @@ def make_glitch(
         title=render.title_for(sim.ifo),
         styles=styles,
         noise=sim.whitened_noise,
-        backgrounds=patches,
+        background=background,
     )
     g = sim.glitch
     common = {
@@ -243,7 +258,6 @@ def make_glitch(
         "seed": str(gseed),
         "index": str(index),
         "extra": json.dumps(g.extra, sort_keys=True, default=_jsonable),
-        "background": donor,
     }
     rows = []
     for (style, duration), image in images.items():
@@ -252,7 +266,15 @@ def make_glitch(
             rel = Path(style) / rel
         render.save_png(image, out_dir / rel)
         row = {"id": gid, "label": label, "duration": render.duration_label(duration)}
-        rows.append({**row, "path": rel.as_posix(), **common, "style": style})
+        rows.append(
+            {
+                **row,
+                "path": rel.as_posix(),
+                **common,
+                "style": style,
+                "background": donors.get(duration, ""),
+            }
+        )
     return rows
 
 
@@ -357,7 +379,7 @@ def generate(
             for problem in bank.problems:  # a caller passing a bank reports them itself
                 warnings.warn(f"real backgrounds: skipped {problem}", stacklevel=2)
         backgrounds = (bank.jobs, real_background_fraction)
-        config["real_backgrounds"] = bank.fingerprint
+        config["real_backgrounds"] = f"v{BACKGROUNDS_VERSION}:{bank.fingerprint}"
         config["real_background_fraction"] = real_background_fraction
     config_path = out / "config.json"
     if manifest.exists() and config_path.exists():

@@ -65,6 +65,12 @@ class QGram:
     # normalisation: the noise alone, so that `energies - reference` is the glitch's excess
     reference: list[NDArray[np.float64]] | None = None
 
+    def reference_gram(self) -> QGram:
+        """The reference series alone on this plane."""
+        if self.reference is None:
+            raise ValueError("q_scan was not given a reference series")
+        return QGram(self.q, self.frequencies, self.reference, self.epoch, self.duration, self.peak)
+
     def excess(self) -> QGram:
         """This plane with each tile's energy minus the reference's (may be negative)."""
         if self.reference is None:
