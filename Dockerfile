@@ -15,6 +15,6 @@ COPY . .
 RUN DEBUG=false SECRET_KEY=build-only python manage.py collectstatic --noinput
 
 EXPOSE 8000
-# workers, threads and bind come from gunicorn.conf.py. (A comment after an exec-form CMD
-# makes the line invalid JSON, and docker then runs the whole line through /bin/sh.)
-CMD ["gunicorn", "webapp.wsgi"]
+# granian; workers, threads and bind come from webapp/serve.py. (A comment after an
+# exec-form CMD makes the line invalid JSON, and docker then runs it through /bin/sh.)
+CMD ["python", "-m", "webapp.serve"]

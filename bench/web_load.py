@@ -1,4 +1,4 @@
-"""Load benchmark of the vote path: gunicorn (gthread) + PostgreSQL, simulated volunteers.
+"""Load benchmark of the vote path: the production web server + PostgreSQL, simulated volunteers.
 
     .venv/bin/python bench/web_load.py [--users 50 200] [--duration 20] [--think 0.9]
                                        [--workers N] [--threads N] [--subjects 6000]
@@ -7,8 +7,9 @@
 
 Creates a throwaway PostgreSQL database (dropped at the end), migrates it, creates the
 volunteers (API tokens) and subjects (10% gold by default, so the gold mixing, feedback and
-confusion-matrix updates are part of the load), starts gunicorn on a free loopback port with
-production settings (DEBUG off), then for each user count runs that many volunteers for
+confusion-matrix updates are part of the load), starts the production web server (`python
+-m webapp.serve`: granian) on a free loopback port with production settings (DEBUG off),
+then for each user count runs that many volunteers for
 --duration seconds. Each volunteer loops like the labelling page: look at the subject for a
 think time (uniform in [0.5, 1.5] x --think seconds), POST its vote (/api/classifications/,
 token auth, the assignment that came with the subject, a fresh idempotency key, with_next),
@@ -24,7 +25,7 @@ more votes than that (0.75: up to 267 per second from 200 volunteers).
 
 Prints per level: requests, p50 / p95 / max latency of next and vote, votes/s, errors
 (non-2xx or transport), and votes acknowledged by the server against votes the database
-holds (lost = acknowledged but not stored), and the CPU each vote cost the gunicorn
+holds (lost = acknowledged but not stored), and the CPU each vote cost the web server's
 workers, this database's PostgreSQL backends and the load generator. --think 0 measures
 saturation instead; --floor N adds N clients fetching /healthz back to back (the cost of
 any request: Django's middleware and one `SELECT 1`).
@@ -97,19 +98,16 @@ def server_env(database_url: str, var_dir: str) -> dict[str, str]:
     }
 
 
-def gunicorn_start(env: dict[str, str], port: int, workers: int | None, threads: int | None):
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "webapp.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
-        "--log-level=warning",
-        # gunicorn.conf.py (read from the repository root) gives the rest, as in production
-        *([f"--workers={workers}"] if workers else []),
-        *([f"--threads={threads}"] if threads else []),
-    ]
-    server = subprocess.Popen(command, cwd=REPO, env=env)
+def server_start(env: dict[str, str], port: int, workers: int | None, threads: int | None):
+    """The production web server (`python -m webapp.serve`: granian) on the loopback; its
+    settings are production's but for what is given here."""
+    env = {
+        **env,
+        "GLITCHLAB_WEB_BIND": f"127.0.0.1:{port}",
+        **({"WEB_CONCURRENCY": str(workers)} if workers else {}),
+        **({"GLITCHLAB_WEB_THREADS": str(threads)} if threads else {}),
+    }
+    server = subprocess.Popen([sys.executable, "-m", "webapp.serve"], cwd=REPO, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -117,10 +115,10 @@ def gunicorn_start(env: dict[str, str], port: int, workers: int | None, threads:
                 return server
         except OSError:
             if server.poll() is not None:
-                raise SystemExit("gunicorn exited during start") from None
+                raise SystemExit("the web server exited during start") from None
             time.sleep(0.3)
     server.terminate()
-    raise SystemExit("gunicorn did not answer within 60 s")
+    raise SystemExit("the web server did not answer within 60 s")
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -168,10 +166,35 @@ def seed(n_users: int, n_subjects: int, gold_share: float) -> list[tuple[int, st
     return [(t.user_id, t.key) for t in tokens]
 
 
+def machine_speed_ms() -> float:
+    """How fast this machine runs Python: the best of three of a fixed pure-Python loop (147
+    ms on the 2026-12-02 development machine). Development machines differ by up to 3x in
+    CPU per vote, so rows measured on different machines compare only through this."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        sum(i * i for i in range(2_000_000))
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
+def _descendants(pid: int) -> list[str]:
+    """The pids of the process's children, theirs, and so on (from any of their threads)."""
+    found: list[str] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue  # a thread that ended meanwhile
+        for child in children:
+            found += [child, *_descendants(int(child))]
+    return found
+
+
 def server_cpu_s(server: subprocess.Popen, admin_url: str, database: str) -> tuple[float, float]:
-    """CPU seconds used so far by (the gunicorn processes, this database's PostgreSQL
+    """CPU seconds used so far by (the web server's processes, this database's PostgreSQL
     backends): the server's cost, apart from the load generator and the rest of the machine."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    children = _descendants(server.pid)
     with _admin_connect(admin_url) as conn:
         backends = [
             str(row[0])
@@ -422,7 +445,7 @@ def report(
         "votes_in_db": stored,
         "lost_votes": tally.votes_acknowledged - stored,
         "empty_queue": tally.empty_queue,
-        # CPU per vote (with its GET next in --two-requests): gunicorn (Django), PostgreSQL
+        # CPU per vote (with its GET next in --two-requests): web server (Django), PostgreSQL
         "django_cpu_ms_per_vote": round(cpu_s[0] * 1000 / loops, 1),
         "postgres_cpu_ms_per_vote": round(cpu_s[1] * 1000 / loops, 1),
         "client_cpu_ms_per_vote": round(cpu_s[2] * 1000 / loops, 1),  # this load generator
@@ -437,7 +460,7 @@ def report(
         flush=True,
     )
     print(
-        f"    server CPU per vote: gunicorn {row['django_cpu_ms_per_vote']} ms + "
+        f"    server CPU per vote: web {row['django_cpu_ms_per_vote']} ms + "
         f"PostgreSQL {row['postgres_cpu_ms_per_vote']} ms (load generator "
         f"{row['client_cpu_ms_per_vote']} ms); "
         f"machine load average {row['load_average']:.1f}"
@@ -464,7 +487,7 @@ def report_floor(
     print(
         f"floor: {clients} clients GET /healthz back to back: {row['requests_per_s']} req/s, "
         f"p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, errors {row['errors']}; CPU per "
-        f"request: gunicorn {row['django_cpu_ms_per_request']} ms + PostgreSQL "
+        f"request: web {row['django_cpu_ms_per_request']} ms + PostgreSQL "
         f"{row['postgres_cpu_ms_per_request']} ms (load generator "
         f"{row['client_cpu_ms_per_request']} ms)",
         flush=True,
@@ -481,8 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--think", type=float, default=0.9, help="mean seconds per look (see above)"
     )
-    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's (2 x cores)")
-    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's (4)")
+    parser.add_argument("--workers", type=int, help="default: webapp.serve's (2 x cores)")
+    parser.add_argument("--threads", type=int, help="default: webapp.serve's (2)")
     parser.add_argument("--subjects", type=int, default=6000)
     parser.add_argument(
         "--gold-share", type=float, default=0.1, help="share of the subjects that are gold"
@@ -527,11 +550,12 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             port = free_port()
-            server = gunicorn_start(env, port, args.workers, args.threads)
+            server = server_start(env, port, args.workers, args.threads)
             print(
-                f"gunicorn workers={args.workers or 'gunicorn.conf.py'} "
-                f"threads={args.threads or 'gunicorn.conf.py'} on :{port}; "
-                f"{os.cpu_count()} CPUs; think {args.think} s; {args.duration:.0f} s per level; "
+                f"web server (webapp.serve) workers={args.workers or 'default'} "
+                f"threads={args.threads or 'default'} on :{port}; "
+                f"{os.cpu_count()} CPUs ({machine_speed_ms():.0f} ms for the speed loop); "
+                f"think {args.think} s; {args.duration:.0f} s per level; "
                 f"{'GET next + vote' if args.two_requests else 'vote with_next'} per loop",
                 flush=True,
             )
@@ -543,15 +567,15 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
             def with_cpu(clients) -> tuple[Tally, tuple[float, float, float]]:
-                """Run the clients; their tally and the CPU seconds the run cost gunicorn,
+                """Run the clients; their tally and the CPU seconds the run cost the web server,
                 this database's PostgreSQL backends and this load generator."""
                 server_before = server_cpu_s(server, args.admin_url, name)
                 client_before = time.process_time()
                 tally = asyncio.run(clients)
                 client_s = time.process_time() - client_before
                 server_after = server_cpu_s(server, args.admin_url, name)
-                gunicorn_s = server_after[0] - server_before[0]
-                return tally, (gunicorn_s, server_after[1] - server_before[1], client_s)
+                web_s = server_after[0] - server_before[0]
+                return tally, (web_s, server_after[1] - server_before[1], client_s)
 
             rows = []
             for level, users in enumerate(args.users, start=1):

@@ -1,8 +1,15 @@
-"""WSGI entry point (gunicorn webapp.wsgi)."""
+"""WSGI entry point (webapp.serve runs it under granian)."""
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 application = get_wsgi_application()
+
+# Move the loaded app's objects (Django, DRF, the models: about 120,000) out of the garbage
+# collector's sight: otherwise every full collection walks them all while the process's
+# threads wait (63 ms per full collection on the 2-core development machine, 10 ms frozen).
+gc.collect()
+gc.freeze()

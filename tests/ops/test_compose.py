@@ -34,10 +34,10 @@ def test_cpu_worker_and_beat_use_the_celery_app_in_tasks() -> None:
     assert services["beat"]["command"].split()[:4] == ["celery", "-A", "tasks", "beat"]
 
 
-def test_web_runs_gunicorn_after_migrating_and_reads_secrets_from_the_env_file() -> None:
+def test_web_serves_after_migrating_and_reads_secrets_from_the_env_file() -> None:
     services = load_compose()["services"]
     web = services["web"]
-    assert "migrate" in web["command"] and "gunicorn webapp.wsgi" in web["command"]
+    assert "migrate" in web["command"] and "python -m webapp.serve" in web["command"]
     for name in ("web", "worker-gpu", "worker", "beat"):
         assert services[name]["env_file"] == ".env"
     env_example = (ROOT / ".env.example").read_text()

@@ -15,7 +15,7 @@ def _instruction(name: str) -> list[str]:
 
 def test_cmd_is_a_json_array_so_docker_runs_it_without_a_shell() -> None:
     (cmd,) = _instruction("CMD")
-    assert json.loads(cmd) == ["gunicorn", "webapp.wsgi"]
+    assert json.loads(cmd) == ["python", "-m", "webapp.serve"]
 
 
 def _ignored(path: str) -> bool:
@@ -41,7 +41,7 @@ def test_secrets_venv_runtime_data_and_git_stay_out_of_the_build_context() -> No
 
 
 def test_the_code_the_image_needs_is_still_sent() -> None:
-    for path in ("pyproject.toml", "constraints.txt", "manage.py", "gunicorn.conf.py",
+    for path in ("pyproject.toml", "constraints.txt", "manage.py", "webapp/serve.py",
                  "ml/train.py", "webapp/settings.py", "tasks/celery.py", "templates/base.html",
                  "static/js/label.js"):  # fmt: skip
         assert not _ignored(path), path
