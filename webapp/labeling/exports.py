@@ -23,6 +23,7 @@ from django.db.models import Count, QuerySet
 
 from webapp.accounts.roles import is_reviewer
 from webapp.labeling import config
+from webapp.labeling.metadata import METADATA_ONLY_FIELDS
 from webapp.labeling.models import Classification, Subject
 from webapp.modeling.models import ModelVersion, Prediction
 from webapp.modeling.selectors import model_version_active
@@ -58,7 +59,6 @@ COLUMNS = [
     "ml_confidence",
     "model_version",
 ]
-_METADATA = ["channel", "peak_frequency", "central_freq", "bandwidth", "duration", "snr", "q_value"]
 
 
 def subjects_exportable(*, viewer: User, retired_only: bool = False) -> QuerySet:
@@ -122,7 +122,7 @@ def _row(
         "gravityspy_id": subject.external_id,
         "ifo": subject.ifo,
         "event_time": subject.gps_time,
-        **{name: getattr(subject, name, None) for name in _METADATA},
+        **{name: getattr(subject, name, None) for name in METADATA_ONLY_FIELDS},
         "source": subject.source,
         "role": subject.role,
         "status": subject.status,

@@ -25,6 +25,8 @@ SUBJECT_FIELD: dict[str, str] = {
     "q_value": "q_value",
     "channel": "channel",
 }
+# The Subject fields only metadata fills (every import gives gps_time and ifo).
+METADATA_ONLY_FIELDS = [name for name in SUBJECT_FIELD.values() if name not in ("gps_time", "ifo")]
 
 
 def subject_metadata_set(*, subject: Subject, metadata: GlitchMetadata) -> list[str]:
