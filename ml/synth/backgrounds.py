@@ -80,6 +80,10 @@ class BackgroundBank:
             digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         return digest.hexdigest()
 
+    def donors(self) -> list[str]:
+        """Ids of the real glitches that gave at least one patch, sorted."""
+        return sorted({p.source for patches in self.patches.values() for p in patches})
+
     def draw(
         self,
         duration: float,

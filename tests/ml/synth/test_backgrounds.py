@@ -59,6 +59,7 @@ def test_inverse_colour_map_round_trips_the_renderers_colours():
 def test_a_patch_holds_only_the_quiet_background(real_folder):
     bank = bank_from_folder(real_folder)
     assert bank.problems == []
+    assert bank.donors() == ["H1_glitch0", "H1_glitch1"]
     for duration in DURATIONS:
         patches = bank.patches[duration]
         assert len(patches) == 2
