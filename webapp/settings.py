@@ -395,6 +395,9 @@ GLITCHLAB_RETRAIN_MIN_NEW_LABELS = env_int("GLITCHLAB_RETRAIN_MIN_NEW_LABELS", 2
 # the default: on real glitches it helped in one benchmark run and hurt in two
 # (docs/real_benchmark.md), and it doubles the training time.
 GLITCHLAB_SELF_TRAIN_POOL = env_int("GLITCHLAB_SELF_TRAIN_POOL", 0)
+# ... and how sure (its top probability) the first model must be of a pool glitch for it to
+# join the second training.
+GLITCHLAB_SELF_TRAIN_MIN_CONFIDENCE = env_float("GLITCHLAB_SELF_TRAIN_MIN_CONFIDENCE", 0.9)
 # A running job writes a heartbeat this often; one silent for GLITCHLAB_HEARTBEAT_TIMEOUT_S
 # is declared lost by the reaper (beat, every GLITCHLAB_REAPER_EVERY_S) and marked failed.
 GLITCHLAB_HEARTBEAT_EVERY_S = env_float("GLITCHLAB_HEARTBEAT_EVERY_S", 10.0)

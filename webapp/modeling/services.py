@@ -70,6 +70,7 @@ def train_config_default() -> dict[str, Any]:
         "pretrained": settings.GLITCHLAB_TRAIN_PRETRAINED,
         "device": settings.GLITCHLAB_TRAIN_DEVICE,
         "seed": settings.GLITCHLAB_TRAIN_SEED,
+        "self_train": settings.GLITCHLAB_SELF_TRAIN_MIN_CONFIDENCE,
     }
 
 
