@@ -66,7 +66,7 @@ class Patch:
 class BackgroundBank:
     """Quiet real background per window duration, from the images of real glitches."""
 
-    patches: dict[float, list[Patch]]  # duration -> patches (sorted by source id)
+    patches: dict[float, list[Patch]]  # duration -> patches (in file order)
     files: tuple[str, ...]  # the image files the patches came from (sorted)
     jobs: tuple[tuple[str, str, float], ...]  # load_bank's argument: rebuilds it in a worker
     problems: list[str] = field(default_factory=list)  # "<file>: <why it was skipped>"
