@@ -195,7 +195,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Per-process memory by default; GLITCHLAB_CACHE_URL=redis://... is one cache for every
-# gunicorn worker and host (production: .env.example).
+# web process and host (production: .env.example).
 _CACHE_URL = env_str("GLITCHLAB_CACHE_URL", "locmem://")
 _SHARED_CACHE = _CACHE_URL.startswith(("redis://", "rediss://"))
 CACHES = {
@@ -227,7 +227,7 @@ AXES_DISABLE_ACCESS_LOG = True  # no row per successful login
 AXES_CLIENT_IP_CALLABLE = "webapp.accounts.login_limit.client_address"
 AXES_LOCKOUT_CALLABLE = "webapp.accounts.login_limit.lockout_response"
 # Failed tries are counted in the shared cache (Redis) where there is one, else in the
-# database: never per process, where each gunicorn worker would count its own.
+# database: never per process, where each web process would count its own.
 AXES_HANDLER = (
     "webapp.accounts.login_limit.FailOpenCacheHandler"
     if _SHARED_CACHE

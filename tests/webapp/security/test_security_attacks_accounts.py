@@ -109,7 +109,7 @@ def test_tries_spread_over_a_fixed_window_boundary_still_add_up(monkeypatch):
 
 
 def test_the_count_is_not_kept_per_process():
-    """Each gunicorn worker had its own count (a local-memory cache): a restart or another
+    """Each web process had its own count (a local-memory cache): a restart or another
     worker started from zero. Without a shared cache, the database keeps it."""
     UserFactory(username="ann")
     guesser = Client(REMOTE_ADDR=ATTACKER)
