@@ -92,14 +92,18 @@ def glitch_id(seed: int, label: str, index: int) -> str:
 @dataclass
 class Simulation:
     whitened: NDArray[np.float64]  # whitened strain, unit-variance noise, STRETCH s long
-    # the whitened noise alone, without the glitch and the faint unrelated transients: what
-    # a real background replaces (render_windows)
-    whitened_noise: NDArray[np.float64]
+    stationary: NDArray[np.float64]  # the white noise with its level drift, before colouring
     strain: NDArray[np.float64]  # the coloured strain it came from
     glitch: Glitch
     ifo: str
     gps_time: float  # GPS time of the trigger (the centre of every window)
     time_offset: float  # s: where the glitch sits relative to the trigger
+
+    def whitened_noise(self) -> NDArray[np.float64]:
+        """The whitened noise alone, without the glitch and the faint unrelated transients:
+        what a real background replaces (render_windows). Made only when asked: it costs a
+        third of a simulation, and only glitches drawn on a real background need it."""
+        return whiten_design(colour(self.stationary, SAMPLE_RATE), SAMPLE_RATE)
 
 
 def time_axis(n: int, sample_rate: float) -> NDArray[np.float64]:
@@ -121,9 +125,8 @@ def simulate(label: str, seed: int) -> Simulation:
     stationary = white * noise_envelope(ctx)
     strain = colour(stationary + background_transients(ctx) + glitch.waveform, SAMPLE_RATE)
     whitened = whiten_design(strain, SAMPLE_RATE)
-    whitened_noise = whiten_design(colour(stationary, SAMPLE_RATE), SAMPLE_RATE)
     offset = ctx.offset if ctx.offset is not None else 0.0
-    return Simulation(whitened, whitened_noise, strain, glitch, ifo, gps_time, offset)
+    return Simulation(whitened, stationary, strain, glitch, ifo, gps_time, offset)
 
 
 # background(duration, simulated noise energy of that window) -> the energy drawn instead
@@ -237,7 +240,7 @@ def make_glitch(
         centre=0.0,
         title=render.title_for(sim.ifo),
         styles=styles,
-        noise=sim.whitened_noise,
+        noise=sim.whitened_noise() if background is not None else None,
         background=background,
     )
     g = sim.glitch
