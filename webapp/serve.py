@@ -5,9 +5,9 @@
 The Dockerfile, docker-compose and bench/web_load.py all start the web process this way.
 granian is an HTTP server written in Rust: it parses requests and holds the volunteers'
 keep-alive connections outside Python, and hands each request to one of a few Python
-threads per process. On the vote path that cost a quarter less CPU per vote than
-gunicorn's gthread workers (bench/web_load.py at 200 users, same machine and code:
-9.8 against 13.2 ms per vote; docs/security.md).
+threads per process. On the vote path that cost about a sixth less CPU per vote than
+gunicorn's gthread workers (bench/web_load.py at 200 users, same machine and code; the
+runs are in docs/security.md).
 
 Environment (all optional):
 - GLITCHLAB_WEB_BIND: host:port to listen on (default 0.0.0.0:8000);

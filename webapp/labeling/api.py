@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from webapp.accounts.requests import api_user
 from webapp.bound_serializers import represent, validate
 from webapp.labeling import selectors, services
-from webapp.labeling.models import GlitchClass, GlitchClassExample, Subject, VolunteerProfile
+from webapp.labeling.models import GlitchClass, GlitchClassExample, Subject
 from webapp.labeling.serializers import (
     ClassificationInSerializer,
     ClassificationOutSerializer,
@@ -26,10 +26,6 @@ from webapp.labeling.serializers import (
     SubjectToLabelSerializer,
     UndoOutSerializer,
 )
-
-
-def _progress(user: User, profile: VolunteerProfile | None = None) -> selectors.VolunteerProgress:
-    return selectors.volunteer_progress(volunteer=user, profile=profile)
 
 
 def _assigned(user: User, subject: Subject | None) -> Subject | None:
@@ -144,7 +140,7 @@ def classification_create(request: Request) -> Response:
         "gold": gold,
         "late": result.late,
         "promoted": result.promoted,
-        "progress": _progress(volunteer, result.profile),
+        "progress": selectors.volunteer_progress(volunteer=volunteer, profile=result.profile),
     }
     out: type[ClassificationOutSerializer] = ClassificationOutSerializer
     if data["with_next"]:
@@ -171,7 +167,7 @@ def classification_undo(request: Request) -> Response:
     except services.UndoNotAllowedError as error:
         return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
     assigned = _assigned(volunteer, selectors.subject_get(subject_id=subject.pk))
-    body = {"subject": assigned, "progress": _progress(volunteer)}
+    body = {"subject": assigned, "progress": selectors.volunteer_progress(volunteer=volunteer)}
     return Response(represent(UndoOutSerializer, body))
 
 
@@ -180,4 +176,5 @@ def classification_undo(request: Request) -> Response:
 @permission_classes([IsAuthenticated])
 def progress(request: Request) -> Response:
     """The caller's level, counts, and the skills that decide their next promotion."""
-    return Response(represent(ProgressSerializer, _progress(api_user(request))))
+    progress = selectors.volunteer_progress(volunteer=api_user(request))
+    return Response(represent(ProgressSerializer, progress))
