@@ -6,11 +6,13 @@ for similarity search, t-SNE/UMAP maps and clustering None_of_the_Above.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 import numpy as np
 import torch
 
 from ml.backbones import FeatureExtractor
-from ml.model import LoadedModel, bf16_supported, run_batched
+from ml.model import LoadedModel, bf16_supported, ensemble_views, run_batched
 
 
 def embed(
@@ -19,20 +21,27 @@ def embed(
     *,
     batch_size: int = 256,
     image_size: int | None = None,
+    views: Sequence[Collection[float]] | None = None,
 ) -> np.ndarray:
     """Pooled features: (N, 3, H, W) uint8 -> (N, D) float32, D = model's feature dim.
 
     `model` is a trained model (load_model) or a bare ImageNet extractor (build_backbone,
     placed on its device by the caller). Runs batched under torch.inference_mode, bf16 where
     the device supports it. Images are resized to the trained model's image size (or
-    `image_size` when given) when they differ.
+    `image_size` when given) when they differ. `views` (ml.model.views_of, trained models
+    only): each vector is the view ensemble's mean over the glitch and its views alone.
     """
     if isinstance(model, LoadedModel):
         fn = model.module.eval().features
         device, bf16 = model.device, model.bf16
         size: int | None = model.image_size if image_size is None else image_size
+        views = ensemble_views(model, views)
     else:
+        if views is not None:
+            raise ValueError("the view ensemble needs a trained model, not a bare extractor")
         fn = model.eval()
         device = next(model.parameters()).device
         bf16, size = bf16_supported(device), image_size
-    return run_batched(fn, images, device=device, bf16=bf16, batch_size=batch_size, image_size=size)
+    return run_batched(
+        fn, images, device=device, bf16=bf16, batch_size=batch_size, image_size=size, views=views
+    )

@@ -8,7 +8,7 @@ everywhere (top-k included) and are listed under `unknown_labels`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,9 +110,11 @@ def evaluate(
     ids: Sequence[str] | None = None,
     files: Sequence[Sequence[str]] | None = None,
     batch_size: int = 256,
+    views: Sequence[Collection[float]] | None = None,
 ) -> dict[str, Any]:
-    """Predict uint8 (N, 3, S, S) images with `model` and score them (evaluate_predictions)."""
-    probs = predict_proba(model, images, batch_size=batch_size)
+    """Predict uint8 (N, 3, S, S) images with `model` and score them (evaluate_predictions).
+    `views` (ml.model.views_of the samples): scored as the view ensemble predicts."""
+    probs = predict_proba(model, images, batch_size=batch_size, views=views)
     return evaluate_predictions(probs, true_labels, model.class_names, ids=ids, files=files)
 
 

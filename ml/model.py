@@ -19,7 +19,7 @@ import os
 import platform
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from torch import nn
 
 from ml.backbones import FeatureExtractor, build_backbone
 from ml.errors import UserError
+from ml.views import view_mean
 
 BEST_CHECKPOINT = "best.pt"
 LAST_CHECKPOINT = "last.pt"
@@ -295,23 +296,41 @@ def run_batched(
     bf16: bool,
     batch_size: int = 256,
     image_size: int | None = None,
+    views: Sequence[Collection[float]] | None = None,
 ) -> np.ndarray:
-    """Apply `fn` (a module in eval mode) to all images in batches -> float32 (N, ...) array."""
+    """Apply `fn` (a module in eval mode) to all images in batches -> float32 (N, ...) array.
+
+    With `views` (rgb-durations images; views[i]: the durations image i's glitch really
+    has), each row is the view ensemble's: fn averaged over the glitch whole and each of
+    its views alone (ml.views.view_mean).
+    """
+    if views is not None and len(views) != len(images):
+        raise ValueError(f"{len(views)} sets of views for {len(images)} images")
     outputs: list[torch.Tensor] = []
+    done = 0
     with torch.inference_mode(), autocast(device, bf16):
         for batch in iter_batches(images, device, batch_size, image_size):
-            outputs.append(fn(batch).float().cpu())
+            if views is None:
+                outputs.append(fn(batch).float().cpu())
+            else:
+                outputs.append(view_mean(fn, batch, views[done : done + len(batch)]).cpu())
+            done += len(batch)
     if not outputs:
         raise ValueError("no images given")
     return torch.cat(outputs).numpy().astype(np.float32, copy=False)
 
 
 def predict_proba(
-    model: LoadedModel, images: np.ndarray | torch.Tensor, *, batch_size: int = 256
+    model: LoadedModel,
+    images: np.ndarray | torch.Tensor,
+    *,
+    batch_size: int = 256,
+    views: Sequence[Collection[float]] | None = None,
 ) -> np.ndarray:
     """Class probabilities: (N, 3, S, S) uint8 -> (N, C) float32, rows sum to 1.
 
     Column j is model.class_names[j]. Images of another size are resized to the model's.
+    `views` (see views_of): the view ensemble, for a model of the rgb-durations encoding.
     """
     module = model.module.eval()
 
@@ -325,4 +344,19 @@ def predict_proba(
         bf16=model.bf16,
         batch_size=batch_size,
         image_size=model.image_size,
+        views=ensemble_views(model, views),
     )
+
+
+def views_of(samples: Sequence[Any]) -> list[tuple[float, ...]]:
+    """The durations of the views each Sample (ml.data) really has: `views` for the view
+    ensemble of predict_proba and ml.embed.embed."""
+    return [tuple(sample.views()) for sample in samples]
+
+
+def ensemble_views(
+    model: LoadedModel, views: Sequence[Collection[float]] | None
+) -> Sequence[Collection[float]] | None:
+    """`views` where the model's encoding has views as channels (rgb-durations), else None:
+    the other encodings were not trained on one-view rebuilds."""
+    return views if model.encoding == "rgb-durations" else None

@@ -15,7 +15,7 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,9 @@ from ml.model import (
     resolve_device,
     run_batched,
     save_checkpoint,
+    views_of,
 )
+from ml.views import ONE_VIEW_DURATIONS, as_one_view
 
 OPTIMIZERS = ("adamw", "adam", "adagrad")
 # How batches are drawn: "uniform" shuffles the training set; "class" gives every class the
@@ -231,44 +233,19 @@ def augment(
     return out
 
 
-def _middle(channel: torch.Tensor, fraction: float) -> torch.Tensor:
-    """(B, S, S) -> the middle `fraction` in time (width), stretched back to S."""
-    w = channel.shape[-1]
-    keep = max(1, round(w * fraction))
-    start = (w - keep) // 2
-    part = channel[:, None, :, start : start + keep]
-    return F.interpolate(part, size=channel.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
-
-
 def one_view(images: torch.Tensor, share: float, generator: torch.Generator) -> torch.Tensor:
     """rgb-durations images (B, 3, S, S; channels the 1, 2, 4 s views), float32: a random
-    `share` of them as if only one view, of 0.5, 1, 2 or 4 s (equally likely), existed.
-
-    The same rule as ml.encoding.view_source: a missing view is cut in time from the
-    shortest longer view present, else the nearest view stands in whole. Kept 4 s: R, G =
-    the middle quarter and half of B. Kept 2 s: R = the middle half of G, B = G. Kept 1 s:
-    G = B = R. Kept 0.5 s: every channel the middle half of R (the 0.5 s window).
-    """
+    `share` of them as if only one view, of 0.5, 1, 2 or 4 s (equally likely), existed
+    (ml.views.as_one_view)."""
     out = images.float().clone()
     b = out.shape[0]
     dev = out.device
     chosen = torch.rand(b, device=dev, generator=generator) < share
     kept = torch.randint(0, 4, (b,), device=dev, generator=generator)
-    for k in range(4):
+    for k, duration in enumerate(ONE_VIEW_DURATIONS):
         rows = torch.nonzero(chosen & (kept == k)).flatten()
-        if rows.numel() == 0:
-            continue
-        x = out[rows]
-        if k == 0:  # 4 s
-            x = torch.stack([_middle(x[:, 2], 0.25), _middle(x[:, 2], 0.5), x[:, 2]], 1)
-        elif k == 1:  # 2 s
-            x = torch.stack([_middle(x[:, 1], 0.5), x[:, 1], x[:, 1]], 1)
-        elif k == 2:  # 1 s
-            x = x[:, :1].expand(-1, 3, -1, -1)
-        else:  # 0.5 s
-            half = _middle(x[:, 0], 0.5)
-            x = torch.stack([half, half, half], 1)
-        out[rows] = x
+        if rows.numel():
+            out[rows] = as_one_view(out[rows], duration)
     return out
 
 
@@ -536,6 +513,7 @@ def fit(
     class_names: Sequence[str] | None = None,
     val_ids: Sequence[str] | None = None,
     val_files: Sequence[Sequence[str]] | None = None,
+    val_views: Sequence[Collection[float]] | None = None,
     sources: Sequence[str] | None = None,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
@@ -548,7 +526,9 @@ def fit(
     source), for config.sampling="class-source".
     Validation labels the model does not know count as errors. Each epoch writes last.pt
     and, when validation improves (top-1, then loss), best.pt; at the end metrics.json
-    (ml.evaluate report of best.pt on validation), history.json and confusion.png.
+    (ml.evaluate report of best.pt on validation, as the view ensemble predicts when
+    val_views gives each validation glitch's views; the epochs' val_top1 in history.json
+    are from the whole glitch alone), history.json and confusion.png.
     progress gets a TrainProgress every few steps and after each epoch; should_cancel is
     polled (at most twice a second) and stops the run after the current step, keeping the
     checkpoints written so far. Without validation data the last epoch is the best.
@@ -595,7 +575,8 @@ def fit(
         return _fit_head_only(
             module, names, train_images, train_targets, val_images, val_targets, config, out,
             device=device, bf16=bf16, val_labels=val_labels, val_ids=val_ids,
-            val_files=val_files, progress=progress, started=started, sample_weight=draw,
+            val_files=val_files, val_views=val_views, progress=progress, started=started,
+            sample_weight=draw,
         )  # fmt: skip
 
     loop = _start_loop(module, train_images, train_targets, draw, config, device, bf16)
@@ -636,7 +617,7 @@ def fit(
     if loop.best_epoch:
         metrics = _finish(
             out, device=device, val_images=val_images if has_val else None,
-            val_labels=val_labels, val_ids=val_ids, val_files=val_files,
+            val_labels=val_labels, val_ids=val_ids, val_files=val_files, val_views=val_views,
             batch_size=config.eval_batch_size, best_epoch=loop.best_epoch, history=loop.history,
         )  # fmt: skip
     return TrainResult(
@@ -870,6 +851,7 @@ def _fit_head_only(
     val_labels: Sequence[str] | None,
     val_ids: Sequence[str] | None,
     val_files: Sequence[Sequence[str]] | None,
+    val_views: Sequence[Collection[float]] | None,
     progress: ProgressCallback | None,
     started: float,
     sample_weight: np.ndarray | None = None,
@@ -936,7 +918,8 @@ def _fit_head_only(
     has_val = val_images is not None and val_labels is not None and len(val_labels) > 0
     metrics = _finish(
         out, device=device, val_images=val_images if has_val else None, val_labels=val_labels,
-        val_ids=val_ids, val_files=val_files, batch_size=config.eval_batch_size, best_epoch=1,
+        val_ids=val_ids, val_files=val_files, val_views=val_views,
+        batch_size=config.eval_batch_size, best_epoch=1,
         history=[row],
     )  # fmt: skip
     return TrainResult(
@@ -958,6 +941,7 @@ def _finish(
     val_labels: Sequence[str] | None,
     val_ids: Sequence[str] | None,
     val_files: Sequence[Sequence[str]] | None,
+    val_views: Sequence[Collection[float]] | None,
     batch_size: int,
     best_epoch: int,
     history: list[dict[str, float]],
@@ -971,8 +955,9 @@ def _finish(
     metrics: dict[str, Any] = {"best_epoch": best_epoch, "history": history}
     if val_images is not None and val_labels is not None:
         report = evaluate(
-            loaded, val_images, val_labels, ids=val_ids, files=val_files, batch_size=batch_size
-        )
+            loaded, val_images, val_labels, ids=val_ids, files=val_files, batch_size=batch_size,
+            views=val_views,
+        )  # fmt: skip
         metrics.update(report)
         plot_confusion(report, out / "confusion.png")
     _write_json(out / "metrics.json", metrics)
@@ -1077,6 +1062,7 @@ def train(
             class_names=class_names,
             val_ids=[s.id for s in val_samples],
             val_files=[s.files() for s in val_samples],
+            val_views=views_of(val_samples),
             sources=[s.source for s in chosen],
             progress=shown,
             should_cancel=should_cancel,
@@ -1093,7 +1079,9 @@ def train(
         pool_samples, config.encoding, config.image_size, workers=workers, cache_dir=cache
     )
     labeller = load_model(teacher.model_dir, device=config.device)
-    probs = predict_proba(labeller, pool, batch_size=config.eval_batch_size)
+    probs = predict_proba(
+        labeller, pool, batch_size=config.eval_batch_size, views=views_of(pool_samples)
+    )
     keep, guessed = pseudo_labels(probs, labeller.class_names, config.self_train)
     pseudo = [replace(pool_samples[i], label=g) for i, g in zip(keep, guessed, strict=True)]
     if not pseudo:  # nothing sure enough: the first model is the model

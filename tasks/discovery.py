@@ -81,7 +81,7 @@ def _embed_all(
     """(N,) subject ids and (N, D) float32 embeddings of every decodable subject; a cancel
     request stops it between two batches."""
     from ml.embed import embed
-    from ml.model import load_model
+    from ml.model import load_model, views_of
 
     files = selectors.subject_files_all()
     model = load_model(
@@ -97,7 +97,7 @@ def _embed_all(
             to_samples(files[start : start + batch]), model.encoding, model.image_size
         )
         if kept:
-            chunks.append(embed(model, images))
+            chunks.append(embed(model, images, views=views_of(kept)))
             ids.extend(int(s.id) for s in kept)
         report_progress(task, {"done": min(start + batch, len(files)), "total": len(files)})
     dim = chunks[0].shape[1] if chunks else 0

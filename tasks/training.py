@@ -236,7 +236,7 @@ def _active_model_scores(val_samples: list[Any], device: str, run_id: int) -> _B
         return _Baseline(version_id=active.pk)
     from ml.encoding import encode_samples
     from ml.evaluate import evaluate
-    from ml.model import load_model
+    from ml.model import load_model, views_of
 
     try:
         loaded = load_model(active.model_dir or active.checkpoint_path, device=device)
@@ -248,6 +248,7 @@ def _active_model_scores(val_samples: list[Any], device: str, run_id: int) -> _B
             images,
             [str(s.label) for s in val_samples],
             ids=[str(s.id) for s in val_samples],
+            views=views_of(val_samples),
         )
     except Exception as exc:  # a missing checkpoint must not lose the new model
         services.training_run_log(

@@ -75,10 +75,10 @@ def _features(samples: list, args: argparse.Namespace) -> np.ndarray:
     from ml.embed import embed
 
     if args.model:
-        from ml.model import load_model
+        from ml.model import load_model, views_of
 
         model = load_model(args.model, device=args.device)
-        return embed(model, encode_for_model(model, samples, args))
+        return embed(model, encode_for_model(model, samples, args), views=views_of(samples))
     from ml.backbones import DEFAULT_BACKBONE, build_backbone
     from ml.model import resolve_device
 

@@ -21,12 +21,12 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ml.embed import embed
-    from ml.model import atomic_write, load_model
+    from ml.model import atomic_write, load_model, views_of
 
     model = load_model(args.model, device=args.device)
     samples = load(args.data, keep_unknown_labels=True)
     images = encode_for_model(model, samples, args)
-    vectors = embed(model, images)
+    vectors = embed(model, images, views=views_of(samples))
     out = args.out if args.out.suffix == ".npz" else args.out.with_name(args.out.name + ".npz")
     atomic_write(
         out,

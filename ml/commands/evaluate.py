@@ -21,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ml.errors import UserError
     from ml.evaluate import evaluate, plot_confusion
-    from ml.model import load_model
+    from ml.model import load_model, views_of
 
     model = load_model(args.model, device=args.device)
     samples = [s for s in load(args.data, keep_unknown_labels=True) if s.label is not None]
@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         [s.label for s in samples],
         ids=[s.id for s in samples],
         files=[s.files() for s in samples],
+        views=views_of(samples),
     )
     if args.plot:
         plot_confusion(report, args.plot)

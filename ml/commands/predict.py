@@ -17,12 +17,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ml.model import load_model, predict_proba
+    from ml.model import load_model, predict_proba, views_of
 
     model = load_model(args.model, device=args.device)
     samples = load(args.data, keep_unknown_labels=True)
     images = encode_for_model(model, samples, args)
-    probs = predict_proba(model, images)
+    probs = predict_proba(model, images, views=views_of(samples))
     names = model.class_names
     rows = [
         {

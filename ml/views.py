@@ -1,0 +1,76 @@
+"""A glitch's views in the rgb-durations encoding: one view alone, and the view ensemble.
+
+The encoding's channels R, G, B are a glitch's 1, 2 and 4 s views (ml.encoding); a missing
+view is cut in time from a longer one, or stood in for by the nearest. A third of real
+glitches (and every golden example) come with one view, every simulated glitch with four,
+so the network is shown both: training rebuilds a share of its images as if one view was
+all there was (`as_one_view`, ml.train's view dropout), and a prediction averages the
+glitch whole with each of its views alone (`view_mean`: the view ensemble). The ensemble
+looks at a four-view glitch also the way a one-view glitch of its class is seen; on the
+real benchmark's tune part it took top-1 from 0.865 to 0.93 (docs/real_benchmark.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+
+import torch
+import torch.nn.functional as F
+
+# The views a glitch can have, and the order one_view draws them in (ml.train).
+ONE_VIEW_DURATIONS: tuple[float, ...] = (4.0, 2.0, 1.0, 0.5)
+
+
+def _middle(channel: torch.Tensor, fraction: float) -> torch.Tensor:
+    """(B, S, S) -> the middle `fraction` in time (width), stretched back to S."""
+    w = channel.shape[-1]
+    keep = max(1, round(w * fraction))
+    start = (w - keep) // 2
+    part = channel[:, None, :, start : start + keep]
+    return F.interpolate(part, size=channel.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
+
+
+def as_one_view(images: torch.Tensor, duration: float) -> torch.Tensor:
+    """rgb-durations images (B, 3, S, S) -> float32, each as ml.encoding builds a glitch of
+    which only its `duration` view exists.
+
+    The same rule as ml.encoding.view_source: a missing view is cut in time from the
+    shortest longer view present, else the nearest view stands in whole. Kept 4 s: R, G =
+    the middle quarter and half of B. Kept 2 s: R = the middle half of G, B = G. Kept 1 s:
+    G = B = R. Kept 0.5 s: every channel the middle half of R (the 0.5 s window).
+    """
+    x = images.float()
+    if duration == 4.0:
+        return torch.stack([_middle(x[:, 2], 0.25), _middle(x[:, 2], 0.5), x[:, 2]], 1)
+    if duration == 2.0:
+        return torch.stack([_middle(x[:, 1], 0.5), x[:, 1], x[:, 1]], 1)
+    if duration == 1.0:
+        return x[:, :1].expand(-1, 3, -1, -1).contiguous()
+    if duration == 0.5:
+        half = _middle(x[:, 0], 0.5)
+        return torch.stack([half, half, half], 1)
+    raise ValueError(f"no view of {duration} s: choose one of {ONE_VIEW_DURATIONS}")
+
+
+def view_mean(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    batch: torch.Tensor,
+    present: Sequence[Collection[float]],
+) -> torch.Tensor:
+    """fn's output (B, ...) for a batch of rgb-durations images, each row averaged over the
+    glitch whole and, when it has more than one view, each of its views alone.
+
+    present[i]: the durations of the views that image i's glitch really has (Sample.views());
+    a glitch of one view, or of a file named without a duration, is its only view already.
+    """
+    if len(present) != len(batch):
+        raise ValueError(f"{len(present)} sets of views for {len(batch)} images")
+    total = fn(batch).float()
+    count = torch.ones(len(batch), device=total.device)
+    for duration in ONE_VIEW_DURATIONS:
+        rows = [i for i, views in enumerate(present) if len(views) > 1 and duration in views]
+        if rows:
+            index = torch.tensor(rows, device=batch.device)
+            total[index] += fn(as_one_view(batch[index], duration)).float()
+            count[index] += 1
+    return total / count.reshape(-1, *([1] * (total.ndim - 1)))

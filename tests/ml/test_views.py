@@ -1,0 +1,121 @@
+"""The view ensemble: a glitch's prediction and embedding averaged over the glitch whole and
+each of its views alone (ml.views), in any batch size; one-view glitches are unchanged."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ml.backbones import build_backbone
+from ml.data import sample_of
+from ml.embed import embed
+from ml.model import (
+    GlitchNet,
+    load_model,
+    make_checkpoint,
+    predict_proba,
+    save_checkpoint,
+    views_of,
+)
+from ml.views import as_one_view, view_mean
+
+S = 32
+FOUR = (0.5, 1.0, 2.0, 4.0)
+
+
+def images(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, 3, S, S), dtype=np.uint8)
+
+
+def channel_means(x: torch.Tensor) -> torch.Tensor:
+    return x.float().mean((2, 3))
+
+
+def test_view_mean_averages_the_glitch_and_each_of_its_views_alone() -> None:
+    x = torch.from_numpy(images(4))
+    present = [FOUR, (1.0, 4.0), (2.0,), ()]  # four views, two, one, a file without duration
+
+    out = view_mean(channel_means, x, present)
+
+    whole = channel_means(x)
+    four = [channel_means(as_one_view(x[:1], d))[0] for d in FOUR]
+    torch.testing.assert_close(out[0], (whole[0] + sum(four)) / 5)
+    two = [channel_means(as_one_view(x[1:2], d))[0] for d in (1.0, 4.0)]
+    torch.testing.assert_close(out[1], (whole[1] + sum(two)) / 3)
+    torch.testing.assert_close(out[2:], whole[2:])  # one view: it is its only view already
+    assert not torch.allclose(out[:2], whole[:2])
+
+
+def test_one_view_rebuilds_follow_the_encoders_rule() -> None:
+    x = torch.from_numpy(images(2)).float()
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+
+    one_second = as_one_view(x, 1.0)
+    two_seconds = as_one_view(x, 2.0)
+    four_seconds = as_one_view(x, 4.0)
+
+    assert all(torch.equal(one_second[:, c], r) for c in range(3))  # G = B = R
+    assert torch.equal(two_seconds[:, 1], g) and torch.equal(two_seconds[:, 2], g)
+    assert torch.equal(four_seconds[:, 2], b)
+    # the shorter views are cut from the middle in time: the outer columns are gone
+    edges = torch.zeros(1, 3, S, S).index_fill_(3, torch.tensor([0, S - 1]), 255)
+    assert float(as_one_view(edges, 0.5).max()) == 0.0
+    assert float(as_one_view(edges, 4.0)[:, :2].max()) == 0.0 < float(edges[:, 2].max())
+    with pytest.raises(ValueError, match="no view of 3.0 s"):
+        as_one_view(x, 3.0)
+
+
+def _model(tmp_path: Path, encoding: str = "rgb-durations"):
+    torch.manual_seed(0)
+    extractor, _ = build_backbone("efficientnet_lite0")
+    net = GlitchNet(extractor, num_classes=3)
+    config = {"backbone": "efficientnet_lite0", "image_size": S, "encoding": encoding}
+    checkpoint = make_checkpoint(
+        net, epoch=1, config=config, class_names=["Blip", "Whistle", "Tomte"], metrics={}
+    )
+    save_checkpoint(checkpoint, tmp_path / "best.pt")
+    return load_model(tmp_path, device="cpu", bf16=False)
+
+
+def test_predictions_and_embeddings_take_the_ensemble_in_any_batch_size(tmp_path: Path) -> None:
+    model = _model(tmp_path)
+    x = images(5)
+    samples = [
+        sample_of("a", None, {d: tmp_path / f"a_{d}.png" for d in FOUR}),
+        sample_of("b", None, {0.5: tmp_path / "b_0.5.png"}),
+        sample_of("c", None, {1.0: tmp_path / "c_1.png", 4.0: tmp_path / "c_4.png"}),
+        sample_of("d", None, {2.0: tmp_path / "d_2.png"}),
+        sample_of("e", None, {d: tmp_path / f"e_{d}.png" for d in FOUR}),
+    ]
+    views = views_of(samples)
+    assert views == [FOUR, (0.5,), (1.0, 4.0), (2.0,), FOUR]
+
+    plain = predict_proba(model, x)
+    ensemble = predict_proba(model, x, views=views, batch_size=2)
+
+    np.testing.assert_allclose(ensemble, predict_proba(model, x, views=views), atol=1e-5)
+    np.testing.assert_allclose(ensemble.sum(1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(ensemble[[1, 3]], plain[[1, 3]], atol=1e-5)  # one view each
+    alone = [predict_proba(model, as_one_view(torch.from_numpy(x[:1]), d)) for d in FOUR]
+    np.testing.assert_allclose(ensemble[0], (plain[0] + sum(alone)[0]) / 5, atol=1e-5)
+    assert np.abs(ensemble[[0, 2, 4]] - plain[[0, 2, 4]]).max() > 1e-4
+
+    vectors = embed(model, x, views=views, batch_size=3)
+    plain_vectors = embed(model, x)
+    np.testing.assert_allclose(vectors[[1, 3]], plain_vectors[[1, 3]], rtol=1e-4, atol=1e-4)
+    assert np.abs(vectors[0] - plain_vectors[0]).max() > 1e-4
+    with pytest.raises(ValueError, match="4 sets of views for 5 images"):
+        predict_proba(model, x, views=views[:4])
+
+
+def test_other_encodings_and_bare_extractors_take_no_ensemble(tmp_path: Path) -> None:
+    model = _model(tmp_path, encoding="mosaic")  # its channels are colours, not views
+    x = images(2)
+
+    same = predict_proba(model, x, views=[FOUR, FOUR])
+
+    np.testing.assert_allclose(same, predict_proba(model, x), atol=1e-6)
+    extractor, _ = build_backbone("efficientnet_lite0")
+    with pytest.raises(ValueError, match="needs a trained model"):
+        embed(extractor, x, views=[FOUR, FOUR])

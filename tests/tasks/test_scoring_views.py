@@ -1,0 +1,67 @@
+"""Scoring a version stores the view ensemble's probabilities (ml.views): a four-view
+glitch averaged over itself and each view alone, a one-view glitch as it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from glitch_data import make_subject
+
+from ml.backbones import build_backbone
+from ml.encoding import encode_samples
+from ml.model import (
+    GlitchNet,
+    load_model,
+    make_checkpoint,
+    predict_proba,
+    save_checkpoint,
+    views_of,
+)
+from tasks import predictions
+from tasks.common import to_samples
+from webapp.modeling import selectors
+from webapp.modeling.models import ModelVersion, Prediction
+
+pytestmark = pytest.mark.django_db
+CLASSES = ["Blip", "Whistle", "Koi_Fish"]
+
+
+def untrained_model(folder: Path) -> Path:
+    torch.manual_seed(0)
+    extractor, _ = build_backbone("efficientnet_lite0")
+    config = {"backbone": "efficientnet_lite0", "image_size": 32, "encoding": "rgb-durations"}
+    checkpoint = make_checkpoint(
+        GlitchNet(extractor, num_classes=3), epoch=1, config=config, class_names=CLASSES,
+        metrics={},
+    )  # fmt: skip
+    save_checkpoint(checkpoint, folder / "best.pt")
+    return folder
+
+
+def test_scoring_stores_the_view_ensembles_probabilities(tiny_settings, tmp_path) -> None:
+    four_views = make_subject("Blip", rng=np.random.default_rng(1))
+    one_view = make_subject("Whistle", rng=np.random.default_rng(2), durations=(1.0,))
+    model_dir = untrained_model(tmp_path / "model")
+    version = ModelVersion.objects.create(
+        name="v", class_names=CLASSES, model_dir=str(model_dir), activation_pending=True
+    )
+    samples = to_samples(selectors.subjects_to_score(version=version))
+
+    assert predictions.score_subjects.run(version.pk)["scored"] == 2
+
+    model = load_model(model_dir, device="cpu")
+    images = np.asarray(encode_samples(samples, model.encoding, model.image_size, workers=1))
+    ensemble = predict_proba(model, images, views=views_of(samples))
+    plain = predict_proba(model, images)
+    for sample, want, whole in zip(samples, ensemble, plain, strict=True):
+        stored = Prediction.objects.get(model_version=version, subject_id=int(sample.id))
+        got = np.array([stored.probabilities[c] for c in CLASSES])
+        np.testing.assert_allclose(got, want, atol=1e-5)
+        if int(sample.id) == four_views.pk:
+            assert np.abs(got - whole).max() > 1e-4  # the ensemble, not the whole glitch
+        else:
+            assert int(sample.id) == one_view.pk
+            np.testing.assert_allclose(got, whole, atol=1e-5)  # one view: nothing to average
