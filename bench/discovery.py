@@ -262,12 +262,12 @@ def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarr
     from ml.data import load_samples
     from ml.embed import embed
     from ml.encoding import encode_samples
-    from ml.model import load_model
+    from ml.model import load_model, views_of
     from ml.train import class_names_of, fit
 
     left_out = tuple(sorted(args.real_left_out))
     name = "-".join(left_out)
-    path = args.cache / f"real-features-{name}.npz"
+    path = args.cache / f"real-features-{name}-v2.npz"  # v2: with the view ensemble's
     real = [s for s in load_samples(REAL).samples if s.label]
     counts = {c: sum(s.label == c for s in real) for c in left_out}
     if min(counts.values(), default=0) < 5:
@@ -280,8 +280,10 @@ def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarr
             size=REAL_SIZE, epochs=REAL_EPOCHS, device="cpu", seed=0, set=[]
         )
         config = config_of(recipe)
-        sim_args = argparse.Namespace(cache=args.cache, sim_style="crop", sim_per_class=40)
-        sim = [s for s in simulated(sim_args) if s.label not in left_out]
+        sim_args = argparse.Namespace(
+            cache=args.cache, sim_style="crop", sim_per_class=40, real_backgrounds=0.0, part=""
+        )
+        sim = [s for s in simulated(sim_args, []) if s.label not in left_out]
         train = sim + [s for s, u in zip(real, unseen, strict=True) if not u]
         encoded = args.cache / "encoded"
         t0 = time.perf_counter()
@@ -289,22 +291,26 @@ def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarr
         labels = [str(s.label) for s in train]
         sources = ["sim"] * len(sim) + ["real"] * (len(train) - len(sim))
         out = args.cache / f"real-model-{name}"
-        fit(images, labels, None, None, config, out, class_names=class_names_of(labels),
-            sources=sources)  # fmt: skip
-        print(f"trained without {name} on {len(sim)} simulated + {len(train) - len(sim)} real "
-              f"glitches in {time.perf_counter() - t0:.0f} s -> {out}")  # fmt: skip
+        if not (out / "metrics.json").is_file():  # a model trained by an earlier run is kept
+            fit(images, labels, None, None, config, out, class_names=class_names_of(labels),
+                sources=sources)  # fmt: skip
+            print(f"trained without {name} on {len(sim)} simulated + {len(train) - len(sim)} "
+                  f"real glitches in {time.perf_counter() - t0:.0f} s -> {out}")  # fmt: skip
         model = load_model(out, device="cpu")
         pool = encode_samples(real, config.encoding, REAL_SIZE, workers=2, cache_dir=encoded)
         labels_all = np.array([str(s.label) for s in real])
-        np.savez(path, labels=labels_all, embeddings=embed(model, pool), unseen=unseen)
+        vectors = embed(model, pool, views=views_of(real))  # as the product embeds (ml.views)
+        np.savez(path, labels=labels_all, unseen=unseen, embeddings=vectors,
+                 whole=embed(model, pool))  # fmt: skip
     with np.load(path) as data:
-        labels_all, vectors, cached_unseen = data["labels"], data["embeddings"], data["unseen"]
+        labels_all, cached_unseen = data["labels"], data["unseen"]
+        vectors, whole = unit(data["embeddings"]), unit(data["whole"])
     if not np.array_equal(cached_unseen, unseen):
         raise SystemExit(f"{path} was made with another split: delete it")
-    vectors = unit(vectors)
     return {
         "real unseen": (labels_all[unseen], vectors[unseen]),
         "all real": (labels_all, vectors),
+        "real unseen, whole glitch only": (labels_all[unseen], whole[unseen]),
     }
 
 

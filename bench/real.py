@@ -13,6 +13,9 @@ field-guide example for each of the other 16 classes). Protocol (docs/real_bench
   16 single-example classes are always in `report`. Choose settings with `--part tune`,
   then run `--part report` once and quote that. A report fold's training set still
   holds the tune glitches (they are ordinary training data there).
+* Predictions are the product's: the view ensemble (ml.views: the glitch whole and each of
+  its views alone, averaged); the same models' predictions from the whole glitch alone are
+  printed beside them.
 * --adabn also scores each fold's model after ml.train.adapt_batchnorm on all 242 real
   images (no labels): what re-estimating BatchNorm on a deployment's pool would give.
 * --self-train T also self-trains each fold: its model labels the fold's held-out real
@@ -61,7 +64,7 @@ sys.path.insert(0, str(REPO))
 from ml.data import Sample, load_samples  # noqa: E402
 from ml.encoding import encode_samples  # noqa: E402
 from ml.evaluate import evaluate_predictions  # noqa: E402
-from ml.model import load_model, predict_proba  # noqa: E402
+from ml.model import load_model, predict_proba, views_of  # noqa: E402
 from ml.synth import generate  # noqa: E402
 from ml.train import (  # noqa: E402
     TrainConfig,
@@ -198,22 +201,26 @@ def train_predict(
     train_samples: list[Sample],
     train_sources: list[str],
     test_images: np.ndarray,
+    test_samples: list[Sample],
     names: list[str],
     out: Path,
     pool_images: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray | None, float]:
-    """Fit on the training set; (probabilities of the test images over `names`, the same
-    after AdaBN on pool_images when given, seconds)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float]:
+    """Fit on the training set; (probabilities of the test images over `names` as the
+    product predicts them (the view ensemble), the same from the whole glitch alone, the
+    ensemble's after AdaBN on pool_images when given, seconds)."""
     started = time.perf_counter()
     labels = [str(s.label) for s in train_samples]
     fit(train_images, labels, None, None, config, out, class_names=names, sources=train_sources)
     model = load_model(out, device=config.device)
-    probs = predict_proba(model, test_images, batch_size=config.eval_batch_size)
+    views = views_of(test_samples)
+    probs = predict_proba(model, test_images, batch_size=config.eval_batch_size, views=views)
+    whole = predict_proba(model, test_images, batch_size=config.eval_batch_size)
     adapted = None
     if pool_images is not None:
         adapt_batchnorm(model, pool_images)
-        adapted = predict_proba(model, test_images, batch_size=config.eval_batch_size)
-    return probs, adapted, time.perf_counter() - started
+        adapted = predict_proba(model, test_images, batch_size=config.eval_batch_size, views=views)
+    return probs, whole, adapted, time.perf_counter() - started
 
 
 def summarise(report: dict[str, Any], samples: list[Sample], singles: set[str]) -> dict[str, Any]:
@@ -265,6 +272,7 @@ def main() -> None:
         keep = fold_of == args.only_fold - 1
         tested, fold_of = tested[keep], fold_of[keep]
     probs = np.zeros((len(tested), len(names)))
+    whole = np.zeros_like(probs)
     adapted = np.zeros_like(probs)
     selfed = np.zeros_like(probs)
     pool = real_images if args.adabn else None
@@ -275,12 +283,13 @@ def main() -> None:
         held = set(tested[rows].tolist())
         train_real = [] if args.no_real_train else [i for i in range(len(real)) if i not in held]
         train_samples = sim + [real[i] for i in train_real]
-        probs[rows], fold_adapted, seconds = train_predict(
+        probs[rows], whole[rows], fold_adapted, seconds = train_predict(
             config,
             np.concatenate([sim_images, real_images[train_real]]),
             train_samples,
             ["sim"] * len(sim) + ["real"] * len(train_real),
             real_images[tested[rows]],
+            [real[i] for i in tested[rows]],
             names,
             args.cache / "models" / f"fold{k}",
             pool,
@@ -291,13 +300,14 @@ def main() -> None:
             chosen, guessed = pseudo_labels(probs[rows], names, args.self_train)
             pseudo = tested[rows][chosen]
             right_guesses = sum(real[i].label == g for i, g in zip(pseudo, guessed, strict=True))
-            selfed[rows], _, more = train_predict(
+            selfed[rows], _, _, more = train_predict(
                 config,
                 np.concatenate([sim_images, real_images[train_real], real_images[pseudo]]),
                 train_samples
                 + [replace(real[i], label=g) for i, g in zip(pseudo, guessed, strict=True)],
                 ["sim"] * len(sim) + ["real"] * (len(train_real) + len(pseudo)),
                 real_images[tested[rows]],
+                [real[i] for i in tested[rows]],
                 names,
                 args.cache / "models" / f"fold{k}-self",
             )
@@ -326,8 +336,14 @@ def main() -> None:
             "real_backgrounds": args.real_backgrounds,
         },
         "cv": summarise(evaluate_predictions(probs, truth, names, ids=ids), test_samples, singles),
+        "cv_whole_glitch": summarise(
+            evaluate_predictions(whole, truth, names, ids=ids), test_samples, singles
+        ),
     }
     print_summary("grouped CV, sim + real training", result["cv"])
+    print_summary(
+        "the same models, the whole glitch alone (no view ensemble)", result["cv_whole_glitch"]
+    )
     if args.adabn:
         result["cv_adabn"] = summarise(
             evaluate_predictions(adapted, truth, names, ids=ids), test_samples, singles
@@ -343,9 +359,9 @@ def main() -> None:
         )
 
     if args.sim_only:
-        sim_probs, _, seconds = train_predict(
-            config, sim_images, sim, ["sim"] * len(sim), real_images[tested], names,
-            args.cache / "models" / "sim-only",
+        sim_probs, _, _, seconds = train_predict(
+            config, sim_images, sim, ["sim"] * len(sim), real_images[tested], test_samples,
+            names, args.cache / "models" / "sim-only",
         )  # fmt: skip
         summary = summarise(
             evaluate_predictions(sim_probs, truth, names, ids=ids), test_samples, singles

@@ -30,6 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ml.classes import CANONICAL_NAMES  # noqa: E402
+from ml.data import DURATIONS  # noqa: E402
 from ml.embed import embed  # noqa: E402
 from ml.model import load_model, resolve_device  # noqa: E402
 from ml.train import TrainConfig, TrainResult, fit, stratified_split  # noqa: E402
@@ -139,6 +140,14 @@ def main() -> int:
             seconds = time.perf_counter() - t0
             print(f"embed: {n / seconds:.0f} img/s", flush=True)
             rows.append({"run": "embed", "images": n, "img_s": round(n / seconds, 1)})
+            # What scoring and discovery pay per glitch: the view ensemble (ml.views) of
+            # four-view glitches runs the network on the glitch and each of its 4 views alone.
+            t0 = time.perf_counter()
+            embed(model, images, batch_size=config.eval_batch_size, views=[DURATIONS] * n)
+            seconds = time.perf_counter() - t0
+            print(f"embed, view ensemble of 4-view glitches: {n / seconds:.0f} glitches/s",
+                  flush=True)  # fmt: skip
+            rows.append({"run": "embed-views", "images": n, "img_s": round(n / seconds, 1)})
 
         if args.data or args.encoded:
             images, labels, decode_s = load_real(args, size)
