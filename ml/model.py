@@ -357,6 +357,14 @@ def views_of(samples: Sequence[Any]) -> list[tuple[float, ...]]:
 def ensemble_views(
     model: LoadedModel, views: Sequence[Collection[float]] | None
 ) -> Sequence[Collection[float]] | None:
-    """`views` where the model's encoding has views as channels (rgb-durations), else None:
-    the other encodings were not trained on one-view rebuilds."""
-    return views if model.encoding == "rgb-durations" else None
+    """`views` for a model that was shown one-view rebuilds in training (fine-tuned on the
+    rgb-durations encoding with view dropout), else None: a head-only model, one of another
+    encoding or one trained before view dropout has never seen a glitch rebuilt that way."""
+    config = model.config
+    shown_one_view = (
+        model.encoding == "rgb-durations"
+        and not config.get("head_only", False)
+        and config.get("augment", True)
+        and float(config.get("view_dropout", 0.0)) > 0
+    )
+    return views if shown_one_view else None

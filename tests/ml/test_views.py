@@ -66,11 +66,17 @@ def test_one_view_rebuilds_follow_the_encoders_rule() -> None:
         as_one_view(x, 3.0)
 
 
-def _model(tmp_path: Path, encoding: str = "rgb-durations"):
+def _model(tmp_path: Path, encoding: str = "rgb-durations", **trained_with: object):
     torch.manual_seed(0)
     extractor, _ = build_backbone("efficientnet_lite0")
     net = GlitchNet(extractor, num_classes=3)
-    config = {"backbone": "efficientnet_lite0", "image_size": S, "encoding": encoding}
+    config = {
+        "backbone": "efficientnet_lite0",
+        "image_size": S,
+        "encoding": encoding,
+        "view_dropout": 0.3,
+        **trained_with,
+    }
     checkpoint = make_checkpoint(
         net, epoch=1, config=config, class_names=["Blip", "Whistle", "Tomte"], metrics={}
     )
@@ -109,13 +115,32 @@ def test_predictions_and_embeddings_take_the_ensemble_in_any_batch_size(tmp_path
         predict_proba(model, x, views=views[:4])
 
 
-def test_other_encodings_and_bare_extractors_take_no_ensemble(tmp_path: Path) -> None:
-    model = _model(tmp_path, encoding="mosaic")  # its channels are colours, not views
+@pytest.mark.parametrize(
+    "trained_with",
+    [
+        {"encoding": "mosaic"},  # its channels are colours, not views
+        {"head_only": True},  # a head fitted on whole glitches' frozen features
+        {"view_dropout": 0.0},  # never shown a one-view rebuild
+        {},  # a model saved before view dropout existed
+    ],
+)
+def test_models_never_shown_one_view_rebuilds_take_no_ensemble(
+    tmp_path: Path, trained_with: dict
+) -> None:
+    if not trained_with:
+        model = _model(tmp_path)
+        model.config.pop("view_dropout")
+    else:
+        model = _model(tmp_path, **trained_with)
     x = images(2)
 
     same = predict_proba(model, x, views=[FOUR, FOUR])
 
     np.testing.assert_allclose(same, predict_proba(model, x), atol=1e-6)
+
+
+def test_bare_extractors_take_no_ensemble() -> None:
+    x = images(2)
     extractor, _ = build_backbone("efficientnet_lite0")
     with pytest.raises(ValueError, match="needs a trained model"):
         embed(extractor, x, views=[FOUR, FOUR])

@@ -32,7 +32,12 @@ CLASSES = ["Blip", "Whistle", "Koi_Fish"]
 def untrained_model(folder: Path) -> Path:
     torch.manual_seed(0)
     extractor, _ = build_backbone("efficientnet_lite0")
-    config = {"backbone": "efficientnet_lite0", "image_size": 32, "encoding": "rgb-durations"}
+    config = {
+        "backbone": "efficientnet_lite0",
+        "image_size": 32,
+        "encoding": "rgb-durations",
+        "view_dropout": 0.3,
+    }  # fine-tuned with view dropout
     checkpoint = make_checkpoint(
         GlitchNet(extractor, num_classes=3), epoch=1, config=config, class_names=CLASSES,
         metrics={},
