@@ -105,6 +105,14 @@ def parse_args() -> argparse.Namespace:
         help="also score each fold's model after AdaBN on all real images (no labels)",
     )
     p.add_argument(
+        "--class-out",
+        action="store_true",
+        help="tune part, one fold per big class: its model is trained on no real glitch of "
+        "that class (simulations of it only), as the golden examples are scored in the "
+        "report part; the recalls say how real glitches of a class without real training "
+        "examples fare beside the real-rich classes",
+    )
+    p.add_argument(
         "--self-train",
         type=float,
         metavar="THRESHOLD",
@@ -265,7 +273,15 @@ def main() -> None:
     names = class_names_of([str(s.label) for s in sim + real])
     parts = np.array([part_of(s, singles) for s in real])
     tested = np.flatnonzero(parts == args.part) if args.part != "all" else np.arange(len(real))
-    fold_of = assign_folds([real[i] for i in tested], args.folds, args.seed)
+    big = sorted(c for c, n in counts.items() if n > 1)
+    if args.class_out:  # one fold per big class, and none of its real glitches trains
+        if args.part != "tune":
+            raise SystemExit("--class-out scores the tune part (the report part has the golden "
+                             "examples for this)")  # fmt: skip
+        args.folds = len(big)
+        fold_of = np.array([big.index(str(real[i].label)) for i in tested])
+    else:
+        fold_of = assign_folds([real[i] for i in tested], args.folds, args.seed)
     if args.only_fold is not None:
         if not 1 <= args.only_fold <= args.folds:
             raise SystemExit(f"--only-fold must be between 1 and {args.folds}")
@@ -281,6 +297,8 @@ def main() -> None:
         if rows.size == 0:  # --only-fold
             continue
         held = set(tested[rows].tolist())
+        if args.class_out:
+            held |= {i for i, s in enumerate(real) if s.label == big[k]}
         train_real = [] if args.no_real_train else [i for i in range(len(real)) if i not in held]
         train_samples = sim + [real[i] for i in train_real]
         probs[rows], whole[rows], fold_adapted, seconds = train_predict(
