@@ -81,7 +81,9 @@ class TrainConfig:
     max_zoom: float = 0.05  # zoom factor drawn from [1 - max_zoom, 1 + max_zoom]
     energy_jitter: float = 0.25  # energy x gain, ^gamma, each in exp(+-this) (energy encodings)
     min_resolution: float = 0.7  # rendered at down to this scale and back (600x450, JPEG blur)
-    view_dropout: float = 0.3  # share of images shown as if one view was all there was
+    view_dropout: float = 0.6  # share of images shown as if one view was all there was (0.3 until
+    # 2026-12-02: 0.6 kept real glitches of a class with no real training example far better,
+    # bench/real.py --class-out; docs/real_benchmark.md)
     self_train: float = 0.9  # with a pool: its glitches the first model is this sure of join
     sampling: str = "class-source"  # uniform | class | class-source (see SAMPLINGS)
     head_c: float = 1.0  # inverse L2 strength of the head-only logistic regression
