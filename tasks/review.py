@@ -197,20 +197,19 @@ def _embed(samples: list[Any], version: Any, task: Task, cancel: CancelCheck) ->
             device=settings.GLITCHLAB_TRAIN_DEVICE,
         )
         encoding, size, batch_size = model.encoding, model.image_size, 256
-        ensemble = True
     else:
         from ml.backbones import DEFAULT_BACKBONE, build_backbone
 
         model, _ = build_backbone(DEFAULT_BACKBONE, pretrained=True)
         encoding, size, batch_size = "rgb-durations", IMAGE_SIZE, 64
-        ensemble = False  # the view ensemble is for a model trained on one-view rebuilds
     chunks = []
     for start in range(0, len(samples), EMBED_BATCH):
         cancel.step()
         part = samples[start : start + EMBED_BATCH]
         images = encode_samples(part, encoding, size, workers=1, progress=on_encode)
         with torch.inference_mode():
-            views = views_of(part) if ensemble else None
+            # the view ensemble (ml.views) is for a trained model, not the bare extractor
+            views = views_of(part) if version is not None else None
             chunks.append(embed(model, images, batch_size=batch_size, views=views))
         done += len(part)
     return np.concatenate(chunks)
