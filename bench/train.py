@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ml.classes import CANONICAL_NAMES  # noqa: E402
 from ml.data import DURATIONS  # noqa: E402
 from ml.embed import embed  # noqa: E402
-from ml.model import load_model, resolve_device  # noqa: E402
+from ml.model import load_model, predict_and_embed, resolve_device  # noqa: E402
 from ml.train import TrainConfig, TrainResult, fit, stratified_split  # noqa: E402
 
 
@@ -148,6 +148,14 @@ def main() -> int:
             print(f"embed, view ensemble of 4-view glitches: {n / seconds:.0f} glitches/s",
                   flush=True)  # fmt: skip
             rows.append({"run": "embed-views", "images": n, "img_s": round(n / seconds, 1)})
+            # The scoring task's call: probabilities and embedding from one pass.
+            t0 = time.perf_counter()
+            predict_and_embed(model, images, batch_size=config.eval_batch_size,
+                              views=[DURATIONS] * n)  # fmt: skip
+            seconds = time.perf_counter() - t0
+            print(f"score (probabilities + embedding), view ensemble: {n / seconds:.0f} "
+                  "glitches/s", flush=True)  # fmt: skip
+            rows.append({"run": "score-views", "images": n, "img_s": round(n / seconds, 1)})
 
         if args.data or args.encoded:
             images, labels, decode_s = load_real(args, size)

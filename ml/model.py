@@ -348,6 +348,36 @@ def predict_proba(
     )
 
 
+def predict_and_embed(
+    model: LoadedModel,
+    images: np.ndarray | torch.Tensor,
+    *,
+    batch_size: int = 256,
+    views: Sequence[Collection[float]] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """predict_proba and ml.embed.embed of the same images from one pass of the network:
+    ((N, C) probabilities, (N, D) pooled features). Scoring needs both; the backbone, the
+    whole cost (five times over with the view ensemble), runs once instead of twice."""
+    module = model.module.eval()
+    n_classes = len(model.class_names)
+
+    def both(x: torch.Tensor) -> torch.Tensor:
+        features = module.features(x)  # forward() is head(dropout(features)); eval: no dropout
+        proba = torch.softmax(module.head(features).float(), dim=1)
+        return torch.cat([proba, features.float()], dim=1)
+
+    out = run_batched(
+        both,
+        images,
+        device=model.device,
+        bf16=model.bf16,
+        batch_size=batch_size,
+        image_size=model.image_size,
+        views=ensemble_views(model, views),
+    )
+    return out[:, :n_classes], out[:, n_classes:]
+
+
 def views_of(samples: Sequence[Any]) -> list[tuple[float, ...]]:
     """The durations of the views each Sample (ml.data) really has: `views` for the view
     ensemble of predict_proba and ml.embed.embed."""

@@ -40,8 +40,7 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
     Idempotent: only subjects without this version's prediction are scored, so a second
     delivery continues where the first stopped.
     """
-    from ml.embed import embed
-    from ml.model import load_model, predict_proba, views_of
+    from ml.model import load_model, predict_and_embed, views_of
 
     version = _wanted(version_id)
     if version is None:
@@ -61,13 +60,14 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
                 samples = to_samples(todo[start : start + batch])
                 images, kept = encode_decodable(samples, model.encoding, model.image_size)
                 if kept:
-                    views = views_of(kept)  # the view ensemble (ml.views)
+                    # the view ensemble (ml.views); probabilities and embedding in one pass
+                    probs, vectors = predict_and_embed(model, images, views=views_of(kept))
                     services.predictions_store(
                         version_id=version_id,
                         subject_ids=[int(s.id) for s in kept],
-                        probs=predict_proba(model, images, views=views),
+                        probs=probs,
                         class_names=list(model.class_names),
-                        embeddings=embed(model, images, views=views),
+                        embeddings=vectors,
                     )
                 scored += len(kept)
                 report_progress(self, {"done": start + len(samples), "total": len(todo)})

@@ -14,6 +14,7 @@ from ml.model import (
     GlitchNet,
     load_model,
     make_checkpoint,
+    predict_and_embed,
     predict_proba,
     save_checkpoint,
     views_of,
@@ -113,6 +114,19 @@ def test_predictions_and_embeddings_take_the_ensemble_in_any_batch_size(tmp_path
     assert np.abs(vectors[0] - plain_vectors[0]).max() > 1e-4
     with pytest.raises(ValueError, match="4 sets of views for 5 images"):
         predict_proba(model, x, views=views[:4])
+
+
+def test_one_pass_gives_what_the_two_calls_give(tmp_path: Path) -> None:
+    model = _model(tmp_path)
+    x = images(5)
+    views = [FOUR, (0.5,), (1.0, 4.0), (2.0,), FOUR]
+
+    for given in (None, views):
+        probs, vectors = predict_and_embed(model, x, views=given, batch_size=2)
+
+        np.testing.assert_allclose(probs, predict_proba(model, x, views=given), atol=1e-5)
+        np.testing.assert_allclose(vectors, embed(model, x, views=given), rtol=1e-4, atol=1e-4)
+        assert probs.shape == (5, 3) and vectors.shape == (5, 1280)
 
 
 @pytest.mark.parametrize(
