@@ -86,8 +86,6 @@ class TrainConfig:
     # bench/real.py --class-out; docs/real_benchmark.md)
     self_train: float = 0.9  # with a pool: its glitches the first model is this sure of join
     sampling: str = "class-source"  # uniform | class | class-source (see SAMPLINGS)
-    domain_adversarial: float = 0.0  # weight of the class-conditional source critic (0: off;
-    # see DomainCritic): features that tell real from simulated within a class are penalised
     head_c: float = 1.0  # inverse L2 strength of the head-only logistic regression
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto (bf16 where supported) | bf16 | fp32
@@ -114,10 +112,6 @@ class TrainProgress:
 
 
 ProgressCallback = Callable[[TrainProgress], None]
-# (images, classes, sources or None, critic strength) -> (classification loss, critic loss)
-StepFn = Callable[
-    [torch.Tensor, torch.Tensor, torch.Tensor | None, float], tuple[torch.Tensor, torch.Tensor]
-]
 CancelCheck = Callable[[], bool]
 
 
@@ -350,53 +344,6 @@ def batch_indices(
     return list(order[: steps * batch_size].view(steps, batch_size))
 
 
-class DomainCritic(nn.Module):
-    """Guesses an image's source (e.g. simulated or real) from its features, given its class.
-
-    Trained through a gradient reversal (Ganin et al. 2016, "domain-adversarial training"):
-    the critic learns to tell the sources apart, the backbone is pushed to make that
-    impossible. Conditioned on the true class (one output per class and source), so that a
-    class with a single source (all simulated) teaches nothing about features, and only
-    "real-looking" texture within a class is penalised, not the class itself.
-    """
-
-    def __init__(self, feature_dim: int, num_classes: int, num_sources: int) -> None:
-        super().__init__()
-        self.num_classes, self.num_sources = num_classes, num_sources
-        self.net = nn.Sequential(
-            nn.Linear(feature_dim, 256), nn.ReLU(), nn.Linear(256, num_classes * num_sources)
-        )
-
-    def forward(self, features: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
-        """(N, D) features, (N,) class indices -> (N, num_sources) source logits."""
-        logits = self.net(features).view(-1, self.num_classes, self.num_sources)
-        return logits[torch.arange(len(classes), device=classes.device), classes]
-
-
-def reverse_gradient(x: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
-    """x in the forward pass; the gradient flowing back through it is multiplied by
-    -strength (a 0-d tensor, so that a changing strength does not recompile)."""
-    return (-strength) * x + ((1 + strength) * x).detach()
-
-
-def adversarial_strength(weight: float, done: float) -> float:
-    """The critic's pull on the backbone after `done` (0..1) of training: 0 at the start,
-    rising to `weight` (DANN's 2 / (1 + exp(-10 p)) - 1), so that early noisy critics do
-    not steer the backbone."""
-    return weight * (2.0 / (1.0 + math.exp(-10.0 * done)) - 1.0)
-
-
-def source_indices(sources: Sequence[str] | None) -> tuple[np.ndarray | None, int]:
-    """(N,) int64 index of each image's source and how many sources; (None, 0) for one."""
-    if sources is None:
-        return None, 0
-    names = sorted(set(sources))
-    if len(names) < 2:
-        return None, 0
-    index = {name: i for i, name in enumerate(names)}
-    return np.array([index[s] for s in sources], dtype=np.int64), len(names)
-
-
 # ---------------------------------------------------------------- the loop
 
 
@@ -461,10 +408,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def make_optimizer(
-    module: GlitchNet, config: TrainConfig, critic: DomainCritic | None = None
-) -> torch.optim.Optimizer:
-    """The backbone at config.lr; the new head (and the critic) head_lr_scale times faster."""
+def make_optimizer(module: GlitchNet, config: TrainConfig) -> torch.optim.Optimizer:
     head = list(module.head.parameters())
     head_ids = {id(p) for p in head}
     body = [p for p in module.parameters() if p.requires_grad and id(p) not in head_ids]
@@ -472,8 +416,6 @@ def make_optimizer(
         {"params": body, "lr": config.lr},
         {"params": head, "lr": config.lr * config.head_lr_scale},
     ]
-    if critic is not None:
-        params.append({"params": list(critic.parameters()), "lr": config.lr * config.head_lr_scale})
     fused = bool(body) and body[0].is_cuda  # one kernel for all parameters
     if config.optimizer == "adamw":
         return torch.optim.AdamW(
@@ -639,7 +581,7 @@ def fit(
             sample_weight=draw,
         )  # fmt: skip
 
-    loop = _start_loop(module, train_images, train_targets, draw, sources, config, device, bf16)
+    loop = _start_loop(module, train_images, train_targets, draw, config, device, bf16)
     resumed = resume and _resume(loop, out / LAST_CHECKPOINT, names)
     if config.recalibrate_bn and not resumed:  # a resumed run has its statistics
         recalibrate_batchnorm(
@@ -702,12 +644,10 @@ class _Loop:
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LambdaLR
     generator: torch.Generator  # batch order and augmentation
-    step: StepFn  # one optimiser step -> (loss, critic's loss)
+    step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # one optimiser step -> loss
     data: DeviceImages
     targets: torch.Tensor  # (N,) int64 class indices on the device
     weights: torch.Tensor | None  # (N,) draw probabilities (config.sampling), None: shuffle
-    domains: torch.Tensor | None  # (N,) source index per image when the critic is on
-    critic: DomainCritic | None  # config.domain_adversarial > 0 and two sources or more
     config: TrainConfig
     device: torch.device
     bf16: bool
@@ -727,19 +667,13 @@ def _start_loop(
     train_images: np.ndarray,
     train_targets: np.ndarray,
     draw: np.ndarray | None,
-    sources: Sequence[str] | None,
     config: TrainConfig,
     device: torch.device,
     bf16: bool,
 ) -> _Loop:
-    """Images on the device, optimiser, lr schedule and (when asked for) the critic made."""
+    """Images on the device, optimiser and lr schedule made."""
     data = DeviceImages(train_images, device)
-    domains, n_sources = source_indices(sources)
-    critic = None
-    if config.domain_adversarial > 0 and domains is not None:
-        n_classes = module.head.out_features
-        critic = DomainCritic(module.backbone.feature_dim, n_classes, n_sources).to(device)
-    optimizer = make_optimizer(module, config, critic)
+    optimizer = make_optimizer(module, config)
     total_steps = _steps_per_epoch(len(train_targets), config.batch_size) * config.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_factor(s, total_steps, config.warmup_fraction)
@@ -749,12 +683,10 @@ def _start_loop(
         optimizer=optimizer,
         scheduler=scheduler,
         generator=torch.Generator(device=device).manual_seed(config.seed),
-        step=_make_step(module, critic, optimizer, config, device, bf16),
+        step=_make_step(module, optimizer, config, device, bf16),
         data=data,
         targets=torch.from_numpy(train_targets).to(device),
         weights=None if draw is None else torch.from_numpy(draw).float().to(device),
-        domains=None if critic is None or domains is None else torch.from_numpy(domains).to(device),
-        critic=critic,
         config=config,
         device=device,
         bf16=bf16,
@@ -778,12 +710,8 @@ def train_one_epoch(
     view_dropout = config.view_dropout if config.encoding == "rgb-durations" else 0.0
     shown = _shown(loop.history[-1]) if loop.history else {}
     loop.module.train()
-    if loop.critic is not None:
-        loop.critic.train()
-    total_steps = _steps_per_epoch(loop.data.n, config.batch_size) * config.epochs
     started = time.perf_counter()
     loss_sum = torch.zeros((), device=loop.device)
-    critic_sum = torch.zeros((), device=loop.device)
     seen = 0
     batches = batch_indices(
         loop.data.n, config.batch_size, weights=loop.weights, generator=loop.generator
@@ -796,12 +724,7 @@ def train_one_epoch(
                 axes=config.augment_axes, energy_jitter=energy_jitter,
                 min_resolution=config.min_resolution, view_dropout=view_dropout,
             )  # fmt: skip
-        done = loop.scheduler.last_epoch / total_steps  # steps taken so far, of the whole run
-        strength = adversarial_strength(config.domain_adversarial, done)
-        domains = None if loop.domains is None else loop.domains[index]
-        loss, critic_loss = loop.step(x, loop.targets[index], domains, strength)
-        loss_sum += loss.detach() * len(index)
-        critic_sum += critic_loss.detach() * len(index)
+        loss_sum += loop.step(x, loop.targets[index]).detach() * len(index)
         loop.scheduler.step()
         seen += len(index)
         if progress is not None and (step % 10 == 0 or step == len(batches)):
@@ -813,16 +736,13 @@ def train_one_epoch(
         if cancel():
             return None
     seconds = time.perf_counter() - started
-    row = {
+    return {
         "epoch": float(epoch),
         "train_loss": float(loss_sum) / max(1, seen),  # float() waits for the GPU
         "lr": float(loop.scheduler.get_last_lr()[0]),
         "seconds": seconds,
         "images_per_second": seen / seconds,
     }
-    if loop.critic is not None:  # ln(sources) when the critic cannot tell them apart
-        row["critic_loss"] = float(critic_sum) / max(1, seen)
-    return row
 
 
 def _shown(row: Mapping[str, float]) -> dict[str, float]:
@@ -858,8 +778,6 @@ def _end_epoch(
         "best": loop.best,
         "best_epoch": loop.best_epoch,
     }
-    if loop.critic is not None:
-        checkpoint["train_state"]["critic"] = loop.critic.state_dict()
     save_checkpoint(checkpoint, out / LAST_CHECKPOINT)
     _write_json(out / "history.json", loop.history)
 
@@ -883,15 +801,7 @@ def _resume(loop: _Loop, last: Path, names: Sequence[str]) -> bool:
     if differs or list(checkpoint["class_names"]) != list(names):
         what = ", ".join(differs) if differs else "class_names"
         raise UserError(f"cannot resume from {last}: it was trained with other {what}")
-    other_sources = f"cannot resume from {last}: it was trained with other sources"
-    if (loop.critic is None) != ("critic" not in state):
-        raise UserError(other_sources)
     loop.module.load_state_dict(checkpoint["model"])
-    if loop.critic is not None:
-        try:
-            loop.critic.load_state_dict(state["critic"])
-        except RuntimeError as exc:  # another number of sources
-            raise UserError(other_sources) from exc
     loop.optimizer.load_state_dict(state["optimizer"])
     loop.scheduler.load_state_dict(state["scheduler"])
     loop.generator.set_state(state["generator"])
@@ -902,39 +812,28 @@ def _resume(loop: _Loop, last: Path, names: Sequence[str]) -> bool:
 
 def _make_step(
     module: GlitchNet,
-    critic: DomainCritic | None,
     optimizer: torch.optim.Optimizer,
     config: TrainConfig,
     device: torch.device,
     bf16: bool,
-) -> StepFn:
-    """One optimiser step on a batch (images, classes, sources or None, the critic's
-    strength) -> its mean classification loss and the critic's loss (device tensors: no
-    GPU sync; the critic's is 0 without a critic)."""
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """One optimiser step on a batch -> its mean loss (a device tensor: no GPU sync)."""
 
-    def forward_loss(
-        x: torch.Tensor, y: torch.Tensor, d: torch.Tensor | None, strength: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         with autocast(device, bf16):
-            features = module.features(x)
-            logits = module.head(module.dropout(features))
-        loss = F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
-        if critic is None or d is None:
-            return loss, torch.zeros((), device=loss.device)
-        guess = critic(reverse_gradient(features.float(), strength), y)
-        critic_loss = F.cross_entropy(guess, d)
-        return loss + critic_loss, critic_loss
+            logits = module(x)
+        return F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
 
-    loss_fn = torch.compile(forward_loss) if config.compile else forward_loss
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = forward_loss
+    if config.compile:
+        loss_fn = torch.compile(forward_loss)
 
-    def step(
-        x: torch.Tensor, y: torch.Tensor, d: torch.Tensor | None, strength: float
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        total, critic_loss = loss_fn(x, y, d, torch.tensor(strength, device=x.device))
+    def step(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        loss = loss_fn(x, y)
         optimizer.zero_grad(set_to_none=True)
-        total.backward()
+        loss.backward()
         optimizer.step()
-        return total - critic_loss, critic_loss
+        return loss
 
     return step
 
