@@ -27,6 +27,10 @@ field-guide example for each of the other 16 classes). Protocol (docs/real_bench
   images (ml.synth.backgrounds), cut only from the OTHER part's glitches (the report part's
   when tuning, the tune part's when reporting): they sit on the training side of every fold,
   never among the glitches scored.
+* --class-out (tune part): one fold per big class whose model sees no real glitch of that
+  class, the golden examples' situation; with --class-keep N it sees N of them (report-part
+  glitches, never scored), the situation of the 16 rare classes when the product trains on
+  the whole real set and meets new real glitches of them.
 * Printed: top-1, top-5, macro recall, per-class recall over the part's real glitches;
   for the single-example classes, how their only real example is classified when it is
   held out (the simulator's realism: the model saw no real glitch of that class); and
@@ -42,6 +46,7 @@ uses small images and few epochs (--size, --epochs) and a full GPU run can diffe
   python bench/real.py --part report --set sampling=class --set augment_axes=xy
   python bench/real.py --part report --size 224 --epochs 10 --device cuda   # GPU-sized
   python bench/real.py --part tune --folds 3 --only-fold 1 --real-backgrounds 0.5   # quick
+  python bench/real.py --part tune --class-out --class-keep 1   # a class with one real example
 """
 
 from __future__ import annotations
@@ -111,6 +116,15 @@ def parse_args() -> argparse.Namespace:
         "that class (simulations of it only), as the golden examples are scored in the "
         "report part; the recalls say how real glitches of a class without real training "
         "examples fare beside the real-rich classes",
+    )
+    p.add_argument(
+        "--class-keep",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --class-out: N real glitches of the class (drawn from the report part, "
+        "never scored here) stay in training, as the 16 rare classes have one real example "
+        "each when the product trains on the whole real set",
     )
     p.add_argument(
         "--self-train",
@@ -280,6 +294,8 @@ def main() -> None:
                              "examples for this)")  # fmt: skip
         args.folds = len(big)
         fold_of = np.array([big.index(str(real[i].label)) for i in tested])
+    elif args.class_keep:
+        raise SystemExit("--class-keep goes with --class-out")
     else:
         fold_of = assign_folds([real[i] for i in tested], args.folds, args.seed)
     if args.only_fold is not None:
@@ -298,7 +314,11 @@ def main() -> None:
             continue
         held = set(tested[rows].tolist())
         if args.class_out:
-            held |= {i for i, s in enumerate(real) if s.label == big[k]}
+            of_class = [i for i, s in enumerate(real) if s.label == big[k]]
+            spare = [i for i in of_class if parts[i] != "tune"]  # report part: not scored here
+            draw = np.random.default_rng(args.seed + k)
+            kept = draw.choice(spare, size=min(args.class_keep, len(spare)), replace=False)
+            held |= set(of_class) - {int(i) for i in kept}
         train_real = [] if args.no_real_train else [i for i in range(len(real)) if i not in held]
         train_samples = sim + [real[i] for i in train_real]
         probs[rows], whole[rows], fold_adapted, seconds = train_predict(
