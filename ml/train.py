@@ -86,8 +86,6 @@ class TrainConfig:
     # bench/real.py --class-out; docs/real_benchmark.md)
     self_train: float = 0.9  # with a pool: its glitches the first model is this sure of join
     sampling: str = "class-source"  # uniform | class | class-source (see SAMPLINGS)
-    source_beta: float = 0.0  # class-source: a source's share of its class grows with its
-    # "effective number" of images (1 - beta^n) / (1 - beta); 0: equal shares, 1: by count
     head_c: float = 1.0  # inverse L2 strength of the head-only logistic regression
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto (bf16 where supported) | bf16 | fp32
@@ -299,7 +297,7 @@ class DeviceImages:
 
 
 def sampling_weights(
-    targets: np.ndarray, sources: Sequence[str] | None, sampling: str, source_beta: float = 0.0
+    targets: np.ndarray, sources: Sequence[str] | None, sampling: str
 ) -> np.ndarray | None:
     """float64 (N,) probability of drawing each training image under `sampling` (one of
     SAMPLINGS), or None for a plain shuffle ("uniform", or a set already balanced). Sums
@@ -308,14 +306,9 @@ def sampling_weights(
     "class": every class drawn equally often. "class-source": within a class, every source
     present equally often too (a class with 800 simulated and 2 real images draws each
     real one 400 times as often as each simulated one). No sources = one source.
-    source_beta > 0 (class-source): a source's share of its class is proportional to its
-    effective number of images (1 - beta^n) / (1 - beta) (Cui et al. 2019), so that one real
-    image is not drawn as often as 40 simulations together; 0 gives equal shares.
     """
     if sampling not in SAMPLINGS:
         raise UserError(f"unknown sampling {sampling!r}; choose from {', '.join(SAMPLINGS)}")
-    if not 0.0 <= source_beta < 1.0:
-        raise UserError(f"source_beta must be in [0, 1), got {source_beta}")
     if sampling == "uniform":
         return None
     classes = [int(t) for t in targets]
@@ -324,11 +317,8 @@ def sampling_weights(
     else:
         groups = [(c, "") for c in classes]
     group_size = Counter(groups)
-    share = {g: 1.0 - source_beta**n if source_beta > 0 else 1.0 for g, n in group_size.items()}
-    class_total: dict[int, float] = {}
-    for (c, _), value in share.items():
-        class_total[c] = class_total.get(c, 0.0) + value
-    weights = np.array([share[g] / (class_total[g[0]] * group_size[g]) for g in groups])
+    groups_per_class = Counter(c for c, _ in group_size)
+    weights = np.array([1.0 / (groups_per_class[g[0]] * group_size[g]) for g in groups])
     if np.allclose(weights, weights[0]):
         return None  # already balanced: a shuffle shows every image once per epoch
     return weights / weights.sum()
@@ -560,7 +550,7 @@ def fit(
         raise UserError("training labels outside class_names")
     if sources is not None and len(sources) != len(train_labels):
         raise ValueError("sources and train_labels differ in length")
-    draw = sampling_weights(train_targets, sources, config.sampling, config.source_beta)
+    draw = sampling_weights(train_targets, sources, config.sampling)
     has_val = val_images is not None and val_labels is not None and len(val_labels) > 0
     val_targets = _label_indices(val_labels, names) if has_val and val_labels else None
 

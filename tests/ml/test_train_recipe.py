@@ -77,21 +77,6 @@ def test_class_source_sampling_gives_each_class_and_each_source_in_it_equal_shar
     assert weights[90:92].sum() == pytest.approx(0.25)  # 2 real Blips weigh as 90 simulated
 
 
-def test_source_beta_gives_a_lone_real_image_less_than_half_of_its_class() -> None:
-    targets = np.array([0] * 40 + [0] + [1] * 40 + [1] * 40)
-    sources = ["sim"] * 40 + ["real"] + ["sim"] * 40 + ["real"] * 40
-
-    weights = sampling_weights(targets, sources, "class-source", source_beta=0.9)
-
-    assert weights is not None and weights.sum() == pytest.approx(1.0)
-    assert weights[:41].sum() == pytest.approx(0.5)  # classes still equal
-    lone = 0.1 / (0.1 + (1 - 0.9**40))  # effective numbers 1 and ~9.85 (x 1 - beta)
-    assert weights[40] / 0.5 == pytest.approx(lone)
-    assert weights[81:].sum() == pytest.approx(0.25)  # 40 and 40: equal shares as before
-    with pytest.raises(UserError, match="source_beta"):
-        sampling_weights(targets, sources, "class-source", source_beta=1.0)
-
-
 def test_class_sampling_ignores_the_source_and_uniform_is_a_shuffle() -> None:
     targets = np.array([0, 0, 0, 1])
 
