@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ml.backbones import FeatureExtractor
-from ml.model import LoadedModel, bf16_supported, ensemble_views, run_batched
+from ml.model import LoadedModel, bf16_supported, run_batched, run_model
 
 
 def embed(
@@ -32,16 +32,14 @@ def embed(
     only): each vector is the view ensemble's mean over the glitch and its views alone.
     """
     if isinstance(model, LoadedModel):
-        fn = model.module.eval().features
-        device, bf16 = model.device, model.bf16
-        size: int | None = model.image_size if image_size is None else image_size
-        views = ensemble_views(model, views)
-    else:
-        if views is not None:
-            raise ValueError("the view ensemble needs a trained model, not a bare extractor")
-        fn = model.eval()
-        device = next(model.parameters()).device
-        bf16, size = bf16_supported(device), image_size
+        features = model.module.eval().features
+        return run_model(
+            model, features, images, batch_size=batch_size, views=views, image_size=image_size
+        )
+    if views is not None:
+        raise ValueError("the view ensemble needs a trained model, not a bare extractor")
+    device = next(model.parameters()).device
     return run_batched(
-        fn, images, device=device, bf16=bf16, batch_size=batch_size, image_size=size, views=views
-    )
+        model.eval(), images, device=device, bf16=bf16_supported(device),
+        batch_size=batch_size, image_size=image_size,
+    )  # fmt: skip

@@ -320,6 +320,29 @@ def run_batched(
     return torch.cat(outputs).numpy().astype(np.float32, copy=False)
 
 
+def run_model(
+    model: LoadedModel,
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    images: np.ndarray | torch.Tensor,
+    *,
+    batch_size: int = 256,
+    views: Sequence[Collection[float]] | None = None,
+    image_size: int | None = None,
+) -> np.ndarray:
+    """run_batched of `fn` (a function of model.module in eval mode) on the model's device
+    and precision, images resized to its image size (or `image_size`), with the view
+    ensemble where the model takes it (ensemble_views)."""
+    return run_batched(
+        fn,
+        images,
+        device=model.device,
+        bf16=model.bf16,
+        batch_size=batch_size,
+        image_size=model.image_size if image_size is None else image_size,
+        views=ensemble_views(model, views),
+    )
+
+
 def predict_proba(
     model: LoadedModel,
     images: np.ndarray | torch.Tensor,
@@ -337,15 +360,7 @@ def predict_proba(
     def proba(x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(module(x).float(), dim=1)
 
-    return run_batched(
-        proba,
-        images,
-        device=model.device,
-        bf16=model.bf16,
-        batch_size=batch_size,
-        image_size=model.image_size,
-        views=ensemble_views(model, views),
-    )
+    return run_model(model, proba, images, batch_size=batch_size, views=views)
 
 
 def predict_and_embed(
@@ -366,15 +381,7 @@ def predict_and_embed(
         proba = torch.softmax(module.head(features).float(), dim=1)
         return torch.cat([proba, features.float()], dim=1)
 
-    out = run_batched(
-        both,
-        images,
-        device=model.device,
-        bf16=model.bf16,
-        batch_size=batch_size,
-        image_size=model.image_size,
-        views=ensemble_views(model, views),
-    )
+    out = run_model(model, both, images, batch_size=batch_size, views=views)
     return out[:, :n_classes], out[:, n_classes:]
 
 
