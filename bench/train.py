@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -84,6 +85,17 @@ def summarise(name: str, result: TrainResult, n_images: int) -> dict[str, float 
     return row
 
 
+def rate(
+    run: str, n: int, unit: str, call: Callable[[], object], what: str | None = None
+) -> dict[str, float | str]:
+    """Time call() over n items; print "<what>: <rate> <unit>" and return the result row."""
+    t0 = time.perf_counter()
+    call()
+    seconds = time.perf_counter() - t0
+    print(f"{what or run}: {n / seconds:.0f} {unit}", flush=True)
+    return {"run": run, "images": n, "img_s": round(n / seconds, 1)}
+
+
 def load_real(args: argparse.Namespace, size: int) -> tuple[np.ndarray, list[str], float]:
     """(images, labels, decode seconds) from --encoded or by decoding --data."""
     if args.encoded:
@@ -135,27 +147,21 @@ def main() -> int:
             rows.append(summarise("synthetic", result, n))
             model = load_model(Path(tmp) / "synthetic", device=device)
             embed(model, images[: min(n, 512)])  # warm-up
-            t0 = time.perf_counter()
-            embed(model, images, batch_size=config.eval_batch_size)
-            seconds = time.perf_counter() - t0
-            print(f"embed: {n / seconds:.0f} img/s", flush=True)
-            rows.append({"run": "embed", "images": n, "img_s": round(n / seconds, 1)})
+            batch, four_views = config.eval_batch_size, [DURATIONS] * n
+            rows.append(rate("embed", n, "img/s", lambda: embed(model, images, batch_size=batch)))
             # What scoring and discovery pay per glitch: the view ensemble (ml.views) of
             # four-view glitches runs the network on the glitch and each of its 4 views alone.
-            t0 = time.perf_counter()
-            embed(model, images, batch_size=config.eval_batch_size, views=[DURATIONS] * n)
-            seconds = time.perf_counter() - t0
-            print(f"embed, view ensemble of 4-view glitches: {n / seconds:.0f} glitches/s",
-                  flush=True)  # fmt: skip
-            rows.append({"run": "embed-views", "images": n, "img_s": round(n / seconds, 1)})
+            rows.append(rate(
+                "embed-views", n, "glitches/s",
+                lambda: embed(model, images, batch_size=batch, views=four_views),
+                what="embed, view ensemble of 4-view glitches",
+            ))  # fmt: skip
             # The scoring task's call: probabilities and embedding from one pass.
-            t0 = time.perf_counter()
-            predict_and_embed(model, images, batch_size=config.eval_batch_size,
-                              views=[DURATIONS] * n)  # fmt: skip
-            seconds = time.perf_counter() - t0
-            print(f"score (probabilities + embedding), view ensemble: {n / seconds:.0f} "
-                  "glitches/s", flush=True)  # fmt: skip
-            rows.append({"run": "score-views", "images": n, "img_s": round(n / seconds, 1)})
+            rows.append(rate(
+                "score-views", n, "glitches/s",
+                lambda: predict_and_embed(model, images, batch_size=batch, views=four_views),
+                what="score (probabilities + embedding), view ensemble",
+            ))  # fmt: skip
 
         if args.data or args.encoded:
             images, labels, decode_s = load_real(args, size)
