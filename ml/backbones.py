@@ -103,16 +103,6 @@ class _LiteTrunk(nn.Module):
         return features.mean(dim=(2, 3))
 
 
-def style_blocks(extractor: FeatureExtractor) -> list[nn.Module]:
-    """The trunk's blocks in order: where ml.mixstyle may mix feature statistics."""
-    trunk = extractor.trunk
-    if isinstance(trunk, _LiteTrunk):
-        return list(trunk.net._blocks)  # type: ignore[arg-type]
-    if extractor.spec.name == "resnet50":
-        return [trunk.layer1, trunk.layer2, trunk.layer3, trunk.layer4]  # type: ignore[list-item]
-    raise UserError(f"mixstyle is not available for {extractor.spec.name}")
-
-
 def build_backbone(
     name: str = DEFAULT_BACKBONE,
     *,

@@ -28,7 +28,6 @@ from torch import nn
 from ml.backbones import DEFAULT_BACKBONE
 from ml.classes import CANONICAL_NAMES
 from ml.errors import UserError
-from ml.mixstyle import mixing_style, style_stages
 from ml.model import (
     BEST_CHECKPOINT,
     LAST_CHECKPOINT,
@@ -85,7 +84,6 @@ class TrainConfig:
     view_dropout: float = 0.6  # share of images shown as if one view was all there was (0.3 until
     # 2026-12-02: 0.6 kept real glitches of a class with no real training example far better,
     # bench/real.py --class-out; docs/real_benchmark.md)
-    mixstyle: float = 0.0  # per batch and stage, chance of MixStyle (ml.mixstyle) in training
     self_train: float = 0.9  # with a pool: its glitches the first model is this sure of join
     sampling: str = "class-source"  # uniform | class | class-source (see SAMPLINGS)
     head_c: float = 1.0  # inverse L2 strength of the head-only logistic regression
@@ -593,10 +591,8 @@ def fit(
     cancelled = False
     trained_images = 0
     train_seconds = 0.0
-    stages = style_stages(loop.module.backbone) if config.mixstyle > 0 else []
     for epoch in range(len(loop.history) + 1, config.epochs + 1):
-        with mixing_style(stages, config.mixstyle):
-            row = train_one_epoch(loop, epoch, progress=progress, cancel=cancel)
+        row = train_one_epoch(loop, epoch, progress=progress, cancel=cancel)
         if row is None:
             cancelled = True
             break
@@ -1001,8 +997,6 @@ def _check_config(config: TrainConfig, train_images: np.ndarray) -> None:
     if train_images.ndim != 4 or train_images.shape[1] != 3 or train_images.dtype != np.uint8:
         raise ValueError(f"train_images must be uint8 (N, 3, S, S), got {train_images.dtype} "
                          f"{train_images.shape}")  # fmt: skip
-    if not 0.0 <= config.mixstyle <= 1.0:
-        raise UserError(f"mixstyle is a probability in [0, 1], got {config.mixstyle}")
     if len(train_images) < 2:
         raise UserError(f"need at least 2 training images, got {len(train_images)}")
     if train_images.shape[-1] != config.image_size or train_images.shape[-2] != config.image_size:
