@@ -86,11 +86,6 @@ class TrainConfig:
     # bench/real.py --class-out; docs/real_benchmark.md)
     self_train: float = 0.9  # with a pool: its glitches the first model is this sure of join
     sampling: str = "class-source"  # uniform | class | class-source (see SAMPLINGS)
-    source_beta: float = 0.0  # class-source: a source's share of its class grows with its
-    # "effective number" of images (1 - beta^n) / (1 - beta); 0: equal shares, 1: by count
-    source_prior: bool = False  # in training, add log p(class | source) of the draws to the
-    # logits (logit adjustment per source), so how often each class is drawn from real images
-    # is not learned as evidence; predictions carry no offset
     head_c: float = 1.0  # inverse L2 strength of the head-only logistic regression
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto (bf16 where supported) | bf16 | fp32
@@ -302,7 +297,7 @@ class DeviceImages:
 
 
 def sampling_weights(
-    targets: np.ndarray, sources: Sequence[str] | None, sampling: str, source_beta: float = 0.0
+    targets: np.ndarray, sources: Sequence[str] | None, sampling: str
 ) -> np.ndarray | None:
     """float64 (N,) probability of drawing each training image under `sampling` (one of
     SAMPLINGS), or None for a plain shuffle ("uniform", or a set already balanced). Sums
@@ -311,14 +306,9 @@ def sampling_weights(
     "class": every class drawn equally often. "class-source": within a class, every source
     present equally often too (a class with 800 simulated and 2 real images draws each
     real one 400 times as often as each simulated one). No sources = one source.
-    source_beta > 0 (class-source): a source's share of its class is proportional to its
-    effective number of images (1 - beta^n) / (1 - beta) (Cui et al. 2019), so that one real
-    image is not drawn as often as 40 simulations together; 0 gives equal shares.
     """
     if sampling not in SAMPLINGS:
         raise UserError(f"unknown sampling {sampling!r}; choose from {', '.join(SAMPLINGS)}")
-    if not 0.0 <= source_beta < 1.0:
-        raise UserError(f"source_beta must be in [0, 1), got {source_beta}")
     if sampling == "uniform":
         return None
     classes = [int(t) for t in targets]
@@ -327,33 +317,11 @@ def sampling_weights(
     else:
         groups = [(c, "") for c in classes]
     group_size = Counter(groups)
-    share = {g: 1.0 - source_beta**n if source_beta > 0 else 1.0 for g, n in group_size.items()}
-    class_total: dict[int, float] = {}
-    for (c, _), value in share.items():
-        class_total[c] = class_total.get(c, 0.0) + value
-    weights = np.array([share[g] / (class_total[g[0]] * group_size[g]) for g in groups])
+    groups_per_class = Counter(c for c, _ in group_size)
+    weights = np.array([1.0 / (groups_per_class[g[0]] * group_size[g]) for g in groups])
     if np.allclose(weights, weights[0]):
         return None  # already balanced: a shuffle shows every image once per epoch
     return weights / weights.sum()
-
-
-def source_prior_offsets(
-    targets: np.ndarray, sources: Sequence[str] | None, draw: np.ndarray | None, num_classes: int
-) -> np.ndarray | None:
-    """float32 (N, C): for each training image, log p(class | its source) under the draws
-    (`draw`, or a shuffle when None); None with one source. A class never drawn from a
-    source gets log 1e-12. Added to the logits in training (logit adjustment, Menon et al.
-    2021, here per source): the network need not learn that real-looking images are mostly
-    of the classes with many real examples, because the offset already says so."""
-    if sources is None or len(set(sources)) < 2:
-        return None
-    names = sorted(set(sources))
-    source_index = np.array([names.index(s) for s in sources])
-    weights = draw if draw is not None else np.ones(len(targets))
-    joint = np.zeros((len(names), num_classes))
-    np.add.at(joint, (source_index, np.asarray(targets, dtype=int)), weights)
-    prior = joint / joint.sum(axis=1, keepdims=True)
-    return np.log(np.maximum(prior, 1e-12))[source_index].astype(np.float32)
 
 
 def batch_indices(
@@ -582,7 +550,7 @@ def fit(
         raise UserError("training labels outside class_names")
     if sources is not None and len(sources) != len(train_labels):
         raise ValueError("sources and train_labels differ in length")
-    draw = sampling_weights(train_targets, sources, config.sampling, config.source_beta)
+    draw = sampling_weights(train_targets, sources, config.sampling)
     has_val = val_images is not None and val_labels is not None and len(val_labels) > 0
     val_targets = _label_indices(val_labels, names) if has_val and val_labels else None
 
@@ -613,12 +581,7 @@ def fit(
             sample_weight=draw,
         )  # fmt: skip
 
-    offsets = (
-        source_prior_offsets(train_targets, sources, draw, len(names))
-        if config.source_prior
-        else None
-    )
-    loop = _start_loop(module, train_images, train_targets, draw, offsets, config, device, bf16)
+    loop = _start_loop(module, train_images, train_targets, draw, config, device, bf16)
     resumed = resume and _resume(loop, out / LAST_CHECKPOINT, names)
     if config.recalibrate_bn and not resumed:  # a resumed run has its statistics
         recalibrate_batchnorm(
@@ -681,11 +644,10 @@ class _Loop:
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LambdaLR
     generator: torch.Generator  # batch order and augmentation
-    step: Callable[..., torch.Tensor]  # (images, targets, logit offsets or None) -> mean loss
+    step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # one optimiser step -> loss
     data: DeviceImages
     targets: torch.Tensor  # (N,) int64 class indices on the device
     weights: torch.Tensor | None  # (N,) draw probabilities (config.sampling), None: shuffle
-    offsets: torch.Tensor | None  # (N, C) training logit offsets (config.source_prior), or None
     config: TrainConfig
     device: torch.device
     bf16: bool
@@ -705,7 +667,6 @@ def _start_loop(
     train_images: np.ndarray,
     train_targets: np.ndarray,
     draw: np.ndarray | None,
-    offsets: np.ndarray | None,
     config: TrainConfig,
     device: torch.device,
     bf16: bool,
@@ -726,7 +687,6 @@ def _start_loop(
         data=data,
         targets=torch.from_numpy(train_targets).to(device),
         weights=None if draw is None else torch.from_numpy(draw).float().to(device),
-        offsets=None if offsets is None else torch.from_numpy(offsets).to(device),
         config=config,
         device=device,
         bf16=bf16,
@@ -764,8 +724,7 @@ def train_one_epoch(
                 axes=config.augment_axes, energy_jitter=energy_jitter,
                 min_resolution=config.min_resolution, view_dropout=view_dropout,
             )  # fmt: skip
-        offset = None if loop.offsets is None else loop.offsets[index]
-        loss_sum += loop.step(x, loop.targets[index], offset).detach() * len(index)
+        loss_sum += loop.step(x, loop.targets[index]).detach() * len(index)
         loop.scheduler.step()
         seen += len(index)
         if progress is not None and (step % 10 == 0 or step == len(batches)):
@@ -857,23 +816,20 @@ def _make_step(
     config: TrainConfig,
     device: torch.device,
     bf16: bool,
-) -> Callable[..., torch.Tensor]:
-    """One optimiser step on a batch -> its mean loss (a device tensor: no GPU sync). The
-    step takes (images, targets, offset): offset (B, C) is added to the logits, or None."""
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """One optimiser step on a batch -> its mean loss (a device tensor: no GPU sync)."""
 
-    def forward_loss(x: torch.Tensor, y: torch.Tensor, offset: torch.Tensor | None) -> torch.Tensor:
+    def forward_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         with autocast(device, bf16):
-            logits = module(x).float()
-        if offset is not None:
-            logits = logits + offset
-        return F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
+            logits = module(x)
+        return F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
 
-    loss_fn: Callable[..., torch.Tensor] = forward_loss
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = forward_loss
     if config.compile:
         loss_fn = torch.compile(forward_loss)
 
-    def step(x: torch.Tensor, y: torch.Tensor, offset: torch.Tensor | None = None) -> torch.Tensor:
-        loss = loss_fn(x, y, offset)
+    def step(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        loss = loss_fn(x, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ml.errors import UserError
-from ml.train import augment, batch_indices, sampling_weights, source_prior_offsets
+from ml.train import augment, batch_indices, sampling_weights
 
 S = 32
 
@@ -75,43 +75,6 @@ def test_class_source_sampling_gives_each_class_and_each_source_in_it_equal_shar
     assert weights is not None and weights.sum() == pytest.approx(1.0)
     assert weights[:92].sum() == pytest.approx(0.5) and weights[92:].sum() == pytest.approx(0.5)
     assert weights[90:92].sum() == pytest.approx(0.25)  # 2 real Blips weigh as 90 simulated
-
-
-def test_source_beta_gives_a_lone_real_image_less_than_half_of_its_class() -> None:
-    targets = np.array([0] * 40 + [0] + [1] * 40 + [1] * 40)
-    sources = ["sim"] * 40 + ["real"] + ["sim"] * 40 + ["real"] * 40
-
-    weights = sampling_weights(targets, sources, "class-source", source_beta=0.9)
-
-    assert weights is not None and weights.sum() == pytest.approx(1.0)
-    assert weights[:41].sum() == pytest.approx(0.5)  # classes still equal
-    lone = 0.1 / (0.1 + (1 - 0.9**40))  # effective numbers 1 and ~9.85 (x 1 - beta)
-    assert weights[40] / 0.5 == pytest.approx(lone)
-    assert weights[81:].sum() == pytest.approx(0.25)  # 40 and 40: equal shares as before
-    with pytest.raises(UserError, match="source_beta"):
-        sampling_weights(targets, sources, "class-source", source_beta=1.0)
-
-
-def test_source_prior_offsets_are_the_log_class_shares_of_each_sources_draws() -> None:
-    # class 0: 40 sim + 1 real; class 1: 40 sim + 40 real; class 2: 40 sim, no real
-    targets = np.array([0] * 41 + [1] * 80 + [2] * 40)
-    sources = ["sim"] * 40 + ["real"] + ["sim"] * 40 + ["real"] * 40 + ["sim"] * 40
-    draw = sampling_weights(targets, sources, "class-source", source_beta=0.9)
-
-    offsets = source_prior_offsets(targets, sources, draw, num_classes=3)
-
-    assert offsets is not None and offsets.shape == (161, 3)
-    real = np.exp(offsets[40])  # the lone real image's row: p(class | real)
-    sim = np.exp(offsets[0])
-    assert real.sum() == pytest.approx(1.0, abs=1e-5) and sim.sum() == pytest.approx(1.0, abs=1e-5)
-    lone = 0.1 / (0.1 + (1 - 0.9**40))  # the lone real image's share of class 0's draws
-    assert real[0] == pytest.approx(lone / (lone + 0.5), rel=1e-4)  # real draws: mostly class 1
-    assert real[1] == pytest.approx(0.5 / (lone + 0.5), rel=1e-4)
-    assert real[2] < 1e-10  # and never class 2, which has no real image
-    assert np.allclose(offsets[41:81], offsets[0])  # every simulated image shares one row
-    assert sim[2] > sim[1]  # class 1's draws are half real, class 2's all simulated
-    assert source_prior_offsets(targets, ["sim"] * 161, draw, 3) is None
-    assert source_prior_offsets(targets, None, draw, 3) is None
 
 
 def test_class_sampling_ignores_the_source_and_uniform_is_a_shuffle() -> None:
