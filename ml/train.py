@@ -793,11 +793,12 @@ def _resume(loop: _Loop, last: Path, names: Sequence[str]) -> bool:
     state = checkpoint.get("train_state")
     if state is None:
         raise UserError(f"cannot resume from {last}: it holds no optimiser state (older run)")
-    differs = sorted(
-        k
-        for k, v in asdict(loop.config).items()
-        if k not in RESUMABLE_CHANGES and checkpoint["config"].get(k) != v
-    )
+    learned = {k: v for k, v in asdict(loop.config).items() if k not in RESUMABLE_CHANGES}
+    unknown = sorted(k for k in learned if k not in checkpoint["config"])
+    if unknown:  # a field added since: how that run trained in its respect is not known
+        raise UserError(f"cannot resume from {last}: it was written by an older GlitchLab, "
+                        f"without {', '.join(unknown)}; start a new run")  # fmt: skip
+    differs = sorted(k for k, v in learned.items() if checkpoint["config"][k] != v)
     if differs or list(checkpoint["class_names"]) != list(names):
         what = ", ".join(differs) if differs else "class_names"
         raise UserError(f"cannot resume from {last}: it was trained with other {what}")

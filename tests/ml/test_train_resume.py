@@ -69,6 +69,17 @@ def test_a_run_cannot_resume_from_a_model_trained_otherwise(tmp_path: Path) -> N
         fit(x, y, None, None, config(epochs=1, lr=1e-5), tmp_path, resume=True)
 
 
+def test_a_checkpoint_from_before_a_setting_existed_says_so(tmp_path: Path) -> None:
+    x, y = bright_half_images(16, seed=0)
+    fit(x, y, None, None, config(epochs=2), tmp_path)
+    checkpoint = torch.load(tmp_path / LAST_CHECKPOINT, weights_only=True)
+    del checkpoint["config"]["view_dropout"]  # as an older version wrote it
+    torch.save(checkpoint, tmp_path / LAST_CHECKPOINT)
+
+    with pytest.raises(UserError, match="older GlitchLab, without view_dropout"):
+        fit(x, y, None, None, config(epochs=2), tmp_path, resume=True)
+
+
 def test_cli_resume_needs_a_run_to_continue(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = main(["train", "--data", str(tmp_path), "--resume", str(tmp_path / "none")])
 
