@@ -258,6 +258,16 @@ def summarise(report: dict[str, Any], samples: list[Sample], singles: set[str]) 
         "recall": recalls,
         "singles_right": sum(1 for c, p in single_rows.items() if c == p),
         "singles": single_rows,
+        # where the wrong ones went, most common first, and each wrong glitch
+        "confused": dict(
+            Counter(
+                f"{m['true']} -> {m['predicted']}" for m in report["misclassified"]
+            ).most_common()
+        ),
+        "wrong": [
+            {k: m[k] for k in ("id", "true", "predicted", "confidence")}
+            for m in report["misclassified"]
+        ],
     }
 
 
@@ -421,6 +431,8 @@ def print_summary(title: str, s: dict[str, Any]) -> None:
     print(f"top-1 {s['top1']:.3f}  top-5 {s['top5']:.3f}  macro recall {s['macro_recall']:.3f}")
     for c, r in sorted(s["recall"].items(), key=lambda kv: kv[1]):
         print(f"  {c:<22} recall {r:.2f}")
+    if s["confused"]:
+        print("errors: " + ", ".join(f"{pair} {n}" for pair, n in s["confused"].items()))
     if s["singles"]:
         print(f"single-example classes right with their example held out: "
               f"{s['singles_right']} of {len(s['singles'])}")  # fmt: skip
