@@ -71,13 +71,13 @@ def test_a_run_cannot_resume_from_a_model_trained_otherwise(tmp_path: Path) -> N
 
 def test_a_checkpoint_from_before_a_setting_existed_says_so(tmp_path: Path) -> None:
     x, y = bright_half_images(16, seed=0)
-    fit(x, y, None, None, config(epochs=2), tmp_path)
+    fit(x, y, None, None, config(epochs=1), tmp_path)
     checkpoint = torch.load(tmp_path / LAST_CHECKPOINT, weights_only=True)
     del checkpoint["config"]["view_dropout"]  # as an older version wrote it
     torch.save(checkpoint, tmp_path / LAST_CHECKPOINT)
 
     with pytest.raises(UserError, match="older GlitchLab, without view_dropout"):
-        fit(x, y, None, None, config(epochs=2), tmp_path, resume=True)
+        fit(x, y, None, None, config(epochs=1), tmp_path, resume=True)
 
 
 def test_cli_resume_needs_a_run_to_continue(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
