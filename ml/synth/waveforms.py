@@ -81,30 +81,6 @@ def gaussian_pulse(ctx: Context, t0: float, fc: float) -> Array:
     return out
 
 
-def broadband_pulse(
-    ctx: Context, t0: float, fc: float, rise: float, fall: float, phase: float = 0.0
-) -> Array:
-    """A short pulse at t0 whose whitened amplitude spectrum rises as f^rise below fc and
-    falls as f^-fall above it. A Q-scan tile's normalised energy goes as |A(f)|^2 f, so with
-    fall near 1 the pulse is a thin needle, brightest near fc and fading up to the top of
-    the scan, as real blips are (a sine-Gaussian dies out within two octaves of its f0)."""
-    f = np.fft.rfftfreq(ctx.t.size, 1.0 / ctx.sample_rate)
-    x = np.maximum(f, 1e-9) / fc
-    amplitude = x**rise / (1.0 + x ** (rise + fall))
-    spectrum = amplitude * np.exp(1j * (phase - 2 * math.pi * f * (t0 - ctx.t[0])))
-    return np.asarray(np.fft.irfft(spectrum, ctx.t.size), dtype=np.float64)
-
-
-def band_noise(ctx: Context, f_low: float, f_high: float) -> Array:
-    """Gaussian noise whose spectrum is a bell in log frequency spanning about f_low..f_high
-    (unit width: multiply by a window): ragged, contiguous energy, not separate lobes."""
-    f = np.fft.rfftfreq(ctx.t.size, 1.0 / ctx.sample_rate)
-    centre, width = math.sqrt(f_low * f_high), math.log(f_high / f_low) / 2
-    spectrum = ctx.rng.standard_normal(f.size) + 1j * ctx.rng.standard_normal(f.size)
-    spectrum *= np.exp(-0.5 * (np.log(np.maximum(f, 1e-9) / centre) / width) ** 2)
-    return np.asarray(np.fft.irfft(spectrum, ctx.t.size), dtype=np.float64)
-
-
 def track(ctx: Context, frequency: Array, envelope: Array, phase: float = 0.0) -> Array:
     """A narrow-band track: envelope(t) sin(phase(t)), instantaneous frequency `frequency` (Hz)."""
     freq = np.clip(frequency, 0.0, ctx.sample_rate / 2.2)
@@ -197,16 +173,14 @@ def air_compressor(ctx: Context) -> Glitch:
 
 
 def _blip_waveform(ctx: Context, t0: float, fc: float) -> Array:
-    # a broadband pulse: a rounded bottom just below fc, and a needle fading up to ~2 kHz
-    return broadband_pulse(ctx, t0, fc, ctx.uniform(2.0, 3.0), ctx.uniform(0.7, 1.2),
-                           ctx.uniform(0, 6.28))  # fmt: skip
+    # a low-Q sine-Gaussian: short, broadband upwards, with a rounded bottom near fc/2
+    return sine_gaussian(ctx, t0, fc, 2.0, ctx.uniform(0, 6.28))
 
 
 def blip(ctx: Context) -> Glitch:
-    # real blips are thin needles, saturated only in their lower half (not fat teardrops),
-    # whose faint tip reaches the top of the scan (drawn beside the tune part's real Blips)
-    fc = ctx.loguniform(45.0, 130.0)
-    snr = ctx.loguniform(14.0, 50.0)  # spread over octaves: per tile fainter than a sine-Gaussian
+    # real blips are thin needles, saturated only in their lower half (not fat teardrops)
+    fc = ctx.loguniform(55.0, 160.0)
+    snr = ctx.loguniform(10.0, 35.0)
     w = _blip_waveform(ctx, _jitter(ctx), fc)
     return Glitch(with_snr(w, snr), snr, fc, 0.0, 1.0 / fc)
 
@@ -284,20 +258,21 @@ def koi_fish(ctx: Context) -> Glitch:
     low /= math.sqrt(np.sum(low**2))
     snr = ctx.loguniform(70.0, 400.0)
     w = with_snr(body + ctx.uniform(0.3, 0.8) * low, snr)
-    # the fins: one ragged band of energy below ~50 Hz spreading either side of the body
-    # (in real Koi fish contiguous and fuzzy-edged, not separate lobes; from none to much
-    # of the 1 s window)
-    span = ctx.uniform(0.08, 0.35)
-    fins = band_noise(ctx, ctx.uniform(14.0, 20.0), ctx.uniform(35.0, 55.0))
-    fins *= window(ctx, t0 - span, t0 + span, 0.6 * span)
-    fin_snr = ctx.loguniform(10.0, 45.0) * math.sqrt(span / 0.05)
+    # the fins: loud lobes at 20-60 Hz spreading far either side of the body (in real Koi
+    # fish they fill much of the 1 s window)
+    n_fins = ctx.integer(2, 6)
+    fins = np.zeros_like(ctx.t)
+    fin_dt = ctx.uniform(0.04, 0.1)
+    for k in range(1, n_fins + 1):
+        for side in (-1, 1):
+            dt = side * k * fin_dt * ctx.uniform(0.8, 1.2)
+            fins += sine_gaussian(ctx, t0 + dt, ctx.uniform(20.0, 60.0), ctx.uniform(3.0, 6.0))
+    fin_snr = ctx.uniform(20.0, 50.0) * math.sqrt(n_fins)
     w += with_snr(fins, fin_snr)
-    # the thin spike above the body, a blip's needle reaching the top of the scan
-    spike = broadband_pulse(ctx, t0, ctx.uniform(60.0, 150.0), 2.5, ctx.uniform(0.6, 1.0),
-                            ctx.uniform(0, 6.28))  # fmt: skip
-    w += with_snr(spike, ctx.uniform(40.0, 120.0))
-    extra = {"fin_span": span, "fin_snr": fin_snr}
-    return Glitch(w, snr, fc, 0.0, 2 * span, 1, extra)
+    # the thin spike above the body, reaching hundreds of Hz
+    w += with_snr(gaussian_pulse(ctx, t0, ctx.uniform(150.0, 350.0)), ctx.uniform(40.0, 120.0))
+    extra = {"fin_dt": fin_dt, "fins": n_fins, "fin_snr": fin_snr}
+    return Glitch(w, snr, fc, 0.0, 2 * n_fins * fin_dt, 1, extra)
 
 
 def light_modulation(ctx: Context) -> Glitch:
@@ -508,11 +483,9 @@ def wandering_line(ctx: Context) -> Glitch:
 def whistle(ctx: Context) -> Glitch:
     """RF beat notes |f_rf1 - f_rf2| sweeping through a minimum (V), twice (W), through a
     maximum (an arch near the top of the band), or so fast the track is nearly vertical."""
-    # shares and loudness drawn beside the tune part's real Whistles: about half are arches
-    # spanning the window, and most tracks are faint (cyan), not saturated
-    shape = str(ctx.rng.choice(["V", "W", "arch", "steep"], p=[0.35, 0.1, 0.4, 0.15]))
+    shape = str(ctx.rng.choice(["V", "W", "arch", "steep"], p=[0.5, 0.15, 0.2, 0.15]))
     f_min = ctx.loguniform(250.0, 900.0)
-    rate = ctx.loguniform(3000.0, 15000.0)  # Hz/s: how fast the beat note sweeps
+    rate = ctx.loguniform(2000.0, 9000.0)  # Hz/s: how fast the beat note sweeps
     if shape == "steep":
         f_min, rate = ctx.loguniform(200.0, 600.0), ctx.loguniform(3.0e4, 1.5e5)
     t0 = _jitter(ctx)
@@ -521,15 +494,14 @@ def whistle(ctx: Context) -> Glitch:
     # nearest vertex gives the track: |f_rf1 - f_rf2| sweeping linearly through a minimum
     dist = np.min(np.abs(ctx.t[None, :] - np.array(vertices)[:, None]), axis=0)
     freq = np.sqrt(f_min**2 + (rate * dist) ** 2)
-    half = ctx.uniform(0.15, 0.45)
-    if shape == "arch":  # an inverted U whose legs fall steeply and fade below ~200 Hz
-        f_top = ctx.loguniform(700.0, 1900.0)
+    if shape == "arch":
+        f_top = ctx.loguniform(900.0, 1900.0)
         freq = np.maximum(f_top - (rate * 0.5 * dist) ** 2 / f_top, 20.0)
-        f_min, half = f_top, ctx.uniform(0.3, 0.5)
+        f_min = f_top
+    half = ctx.uniform(0.15, 0.45)
     env = window(ctx, vertices[0] - half, vertices[-1] + half, 0.05) * (freq < 3000)
-    env *= np.clip((freq - 100.0) / 150.0, 0.0, 1.0)
     w = track(ctx, freq, env)
-    snr = ctx.uniform(8.0, 25.0) * math.sqrt(2 * half + gap * (len(vertices) - 1)) * 2
+    snr = ctx.uniform(15.0, 35.0) * math.sqrt(2 * half + gap * (len(vertices) - 1)) * 2
     extra = {"f_min": f_min, "sweep_rate": rate, "shape": shape}
     return Glitch(with_snr(w, snr), snr, f_min, 0.0, 2 * half, len(vertices), extra)
 
