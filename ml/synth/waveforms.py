@@ -483,11 +483,9 @@ def wandering_line(ctx: Context) -> Glitch:
 def whistle(ctx: Context) -> Glitch:
     """RF beat notes |f_rf1 - f_rf2| sweeping through a minimum (V), twice (W), through a
     maximum (an arch near the top of the band), or so fast the track is nearly vertical."""
-    # shares and loudness drawn beside the tune part's real Whistles: about half are arches
-    # spanning the window, and most tracks are faint (cyan), not saturated
-    shape = str(ctx.rng.choice(["V", "W", "arch", "steep"], p=[0.35, 0.1, 0.4, 0.15]))
+    shape = str(ctx.rng.choice(["V", "W", "arch", "steep"], p=[0.5, 0.15, 0.2, 0.15]))
     f_min = ctx.loguniform(250.0, 900.0)
-    rate = ctx.loguniform(3000.0, 15000.0)  # Hz/s: how fast the beat note sweeps
+    rate = ctx.loguniform(2000.0, 9000.0)  # Hz/s: how fast the beat note sweeps
     if shape == "steep":
         f_min, rate = ctx.loguniform(200.0, 600.0), ctx.loguniform(3.0e4, 1.5e5)
     t0 = _jitter(ctx)
@@ -496,15 +494,14 @@ def whistle(ctx: Context) -> Glitch:
     # nearest vertex gives the track: |f_rf1 - f_rf2| sweeping linearly through a minimum
     dist = np.min(np.abs(ctx.t[None, :] - np.array(vertices)[:, None]), axis=0)
     freq = np.sqrt(f_min**2 + (rate * dist) ** 2)
-    half = ctx.uniform(0.15, 0.45)
-    if shape == "arch":  # an inverted U whose legs fall steeply and fade below ~200 Hz
-        f_top = ctx.loguniform(700.0, 1900.0)
+    if shape == "arch":
+        f_top = ctx.loguniform(900.0, 1900.0)
         freq = np.maximum(f_top - (rate * 0.5 * dist) ** 2 / f_top, 20.0)
-        f_min, half = f_top, ctx.uniform(0.3, 0.5)
+        f_min = f_top
+    half = ctx.uniform(0.15, 0.45)
     env = window(ctx, vertices[0] - half, vertices[-1] + half, 0.05) * (freq < 3000)
-    env *= np.clip((freq - 100.0) / 150.0, 0.0, 1.0)
     w = track(ctx, freq, env)
-    snr = ctx.uniform(8.0, 25.0) * math.sqrt(2 * half + gap * (len(vertices) - 1)) * 2
+    snr = ctx.uniform(15.0, 35.0) * math.sqrt(2 * half + gap * (len(vertices) - 1)) * 2
     extra = {"f_min": f_min, "sweep_rate": rate, "shape": shape}
     return Glitch(with_snr(w, snr), snr, f_min, 0.0, 2 * half, len(vertices), extra)
 
