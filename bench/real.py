@@ -279,6 +279,12 @@ def summarise(report: dict[str, Any], samples: list[Sample], singles: set[str]) 
 
 def main() -> None:
     args = parse_args()
+    if args.sim_only_alone:
+        about_cv = {"--class-out": args.class_out, "--only-fold": args.only_fold is not None,
+                    "--adabn": args.adabn, "--self-train": args.self_train is not None}  # fmt: skip
+        if clash := [flag for flag, given in about_cv.items() if given]:
+            raise SystemExit(f"--sim-only-alone runs no grouped CV: drop {', '.join(clash)}")
+        args.sim_only = True
     config = config_of(args)
     args.cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -324,9 +330,7 @@ def main() -> None:
     adapted = np.zeros_like(probs)
     selfed = np.zeros_like(probs)
     pool = real_images if args.adabn else None
-    if args.sim_only_alone:
-        args.sim_only, args.folds = True, 0
-    for k in range(args.folds):
+    for k in range(0 if args.sim_only_alone else args.folds):
         rows = np.flatnonzero(fold_of == k)
         if rows.size == 0:  # --only-fold
             continue
@@ -382,7 +386,7 @@ def main() -> None:
     ids = [s.id for s in test_samples]
     result: dict[str, Any] = {
         "part": args.part,
-        "folds": args.folds,
+        "folds": 0 if args.sim_only_alone else args.folds,
         "only_fold": args.only_fold,
         "config": asdict(config),
         "sim": {
@@ -391,18 +395,18 @@ def main() -> None:
             "seed": SIM_SEED,
             "real_backgrounds": args.real_backgrounds,
         },
-        "cv": summarise(evaluate_predictions(probs, truth, names, ids=ids), test_samples, singles),
-        "cv_whole_glitch": summarise(
-            evaluate_predictions(whole, truth, names, ids=ids), test_samples, singles
-        ),
     }
-    if args.folds:
+    if not args.sim_only_alone:
+        result["cv"] = summarise(
+            evaluate_predictions(probs, truth, names, ids=ids), test_samples, singles
+        )
+        result["cv_whole_glitch"] = summarise(
+            evaluate_predictions(whole, truth, names, ids=ids), test_samples, singles
+        )
         print_summary("grouped CV, sim + real training", result["cv"])
         print_summary(
             "the same models, the whole glitch alone (no view ensemble)", result["cv_whole_glitch"]
         )
-    else:
-        del result["cv"], result["cv_whole_glitch"]
     if args.adabn:
         result["cv_adabn"] = summarise(
             evaluate_predictions(adapted, truth, names, ids=ids), test_samples, singles
