@@ -93,7 +93,7 @@ class TrainConfig:
     compile: bool = False  # torch.compile the training forward/backward (CUDA: ~40% faster)
     cudnn_benchmark: bool = False  # autotune convs; each new batch shape costs seconds (Lite: ~20)
     eval_batch_size: int = 256  # images per inference batch (validation, features)
-    val_fraction: float = 0.2  # share of each class held out for validation (by the caller)
+    val_fraction: float = 0.2  # share of each class (and source) that validates (by the caller)
     seed: int = 0  # seeds the split, init of the head, batch order, augmentation and dropout
 
 
@@ -131,22 +131,31 @@ class TrainResult:
 
 
 def stratified_split(
-    labels: Sequence[str | None], val_fraction: float, seed: int = 0
+    labels: Sequence[str | None],
+    val_fraction: float,
+    seed: int = 0,
+    sources: Sequence[str] | None = None,
 ) -> tuple[list[int], list[int]]:
     """Indices (train, val): round(n * val_fraction) of each class go to val, at most n - 1.
 
-    A class with one sample stays in training. Deterministic for a given seed.
+    With sources (e.g. the --data root of each sample), each class's sources are split
+    apart: the simulated and the real glitches of a class each give their share, and a
+    class's only real glitch (a golden example) stays in training. A class, or a class's
+    source, with one sample stays in training. Deterministic for a given seed.
     """
     if not 0.0 <= val_fraction < 1.0:
         raise UserError(f"--val-fraction must be in [0, 1), got {val_fraction}")
+    if sources is not None and len(sources) != len(labels):
+        raise ValueError("sources and labels differ in length")
     rng = np.random.default_rng(seed)
-    by_label: dict[str, list[int]] = {}
+    groups: dict[tuple[str, str], list[int]] = {}
     for i, label in enumerate(labels):
-        by_label.setdefault(label or "", []).append(i)
+        source = sources[i] if sources is not None else ""
+        groups.setdefault((label or "", source), []).append(i)
     train_idx: list[int] = []
     val_idx: list[int] = []
-    for label in sorted(by_label):
-        members = np.array(by_label[label])
+    for key in sorted(groups):
+        members = np.array(groups[key])
         rng.shuffle(members)
         n_val = min(int(round(len(members) * val_fraction)), len(members) - 1)
         val_idx.extend(int(i) for i in members[:n_val])
@@ -155,8 +164,10 @@ def stratified_split(
 
 
 def split_samples(samples: Sequence[Any], val_fraction: float, seed: int = 0) -> tuple[list, list]:
-    """(train, val) lists of Samples, stratified by label (see stratified_split)."""
-    train_idx, val_idx = stratified_split([s.label for s in samples], val_fraction, seed)
+    """(train, val) lists of Samples, stratified by label and source (see stratified_split)."""
+    train_idx, val_idx = stratified_split(
+        [s.label for s in samples], val_fraction, seed, [s.source for s in samples]
+    )
     return [samples[i] for i in train_idx], [samples[i] for i in val_idx]
 
 

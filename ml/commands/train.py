@@ -52,7 +52,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument("--optimizer", default=defaults.optimizer, choices=OPTIMIZERS)
-    parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
+    parser.add_argument(
+        "--val-fraction",
+        type=float,
+        default=defaults.val_fraction,
+        help="share of each class of each --data root that validates (a lone glitch trains)",
+    )
     parser.add_argument("--head-only", action="store_true", help="frozen features + logistic")
     parser.add_argument(
         "--sampling",
@@ -127,8 +132,9 @@ def run(args: argparse.Namespace) -> int:
     samples = [s for s in load(args.data) if s.label is not None]
     if len(samples) < 2:
         raise UserError("need at least 2 labelled glitches to train")
+    # By class and --data root: a class's lone real glitch trains, whatever its simulations.
     train_idx, val_idx = stratified_split(
-        [s.label for s in samples], config.val_fraction, config.seed
+        [s.label for s in samples], config.val_fraction, config.seed, [s.source for s in samples]
     )
     pool = [replace(s, label=None) for s in load(args.pool)] if args.pool else []
     val = [samples[i] for i in val_idx]

@@ -76,6 +76,25 @@ def test_train_evaluate_predict_embed(
         assert len(set(z["ids"])) == 5
 
 
+def test_train_splits_each_data_root_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim, real = tmp_path / "sim", tmp_path / "real"
+    for label in ("Blip", "Whistle"):
+        write_glitches(sim, label, 6)
+    write_glitches(real, "Blip", 1, first=100)  # a class's only glitch from this root
+    code, out, err = run_cli(
+        capsys, "train", "--data", str(sim), "--data", str(real), "--out", str(tmp_path / "m"),
+        "--epochs", "1", "--image-size", "32", "--val-fraction", "0.5", "--batch-size", "4",
+        "--device", "cpu", "--workers", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    # 3 of each class's 6 simulations validate and the lone real Blip trains; split by class
+    # alone, 4 of the 7 Blips would validate (n_train 6, n_val 7).
+    summary = json.loads(out)
+    assert (summary["n_train"], summary["n_val"]) == (7, 6)
+
+
 @pytest.mark.parametrize(
     "argv",
     [
