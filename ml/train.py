@@ -67,7 +67,8 @@ class TrainConfig:
     epochs: int = 10  # passes over the training set
     batch_size: int = 64  # images per optimiser step
     optimizer: str = "adamw"  # adamw | adam | adagrad (the paper: adagrad, lr 1e-4)
-    lr: float = 1e-3  # peak learning rate of the backbone
+    lr: float = 1e-3  # peak learning rate of the backbone (3e-4, 2e-3: worse on real glitches,
+    # bench/real.py, docs/real_benchmark.md)
     head_lr_scale: float = 10.0  # the new head learns this much faster (it starts from random)
     weight_decay: float = 0.01  # decoupled for adamw, L2 for adam/adagrad
     warmup_fraction: float = 0.05  # share of all steps with a linear lr ramp, then cosine to 0
