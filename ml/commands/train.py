@@ -16,7 +16,7 @@ from ml.train import (
     SAMPLINGS,
     TrainConfig,
     TrainProgress,
-    stratified_split,
+    split_samples,
     train,
 )
 
@@ -133,11 +133,8 @@ def run(args: argparse.Namespace) -> int:
     if len(samples) < 2:
         raise UserError("need at least 2 labelled glitches to train")
     # By class and --data root: a class's lone real glitch trains, whatever its simulations.
-    train_idx, val_idx = stratified_split(
-        [s.label for s in samples], config.val_fraction, config.seed, [s.source for s in samples]
-    )
+    train_samples, val = split_samples(samples, config.val_fraction, config.seed)
     pool = [replace(s, label=None) for s in load(args.pool)] if args.pool else []
-    val = [samples[i] for i in val_idx]
     decode = tqdm(total=len(samples), desc="decode", unit="img", file=sys.stderr)
     bar: tqdm | None = None  # made at the first event: its total says 2 x epochs when self-training
 
@@ -157,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = train(
-            [samples[i] for i in train_idx], val, config, args.out,
+            train_samples, val, config, args.out,
             cache_dir=args.cache_dir, workers=args.workers, encode_progress=on_decode,
             progress=progress, resume=args.resume is not None, pool_samples=pool,
         )  # fmt: skip
@@ -168,8 +165,8 @@ def run(args: argparse.Namespace) -> int:
     summary = {
         "model_dir": str(result.model_dir),
         "best_epoch": result.best_epoch,
-        "n_train": len(train_idx),
-        "n_val": len(val_idx),
+        "n_train": len(train_samples),
+        "n_val": len(val),
         "top1": result.metrics.get("top1"),
         "top5": result.metrics.get("top5"),
         "images_per_second": round(result.images_per_second, 1),
