@@ -46,7 +46,7 @@ SAMPLE_RATE = 8192.0  # Hz: >= 8192 so the Q-scan reaches 2048 Hz
 STRETCH = 8.0  # s of simulated strain per glitch: the 4 s window plus margins
 GPS_RANGE = (1126051217.0, 1137254417.0)  # O1, for GPS-like trigger times
 IFOS = ("H1", "L1")
-FORMAT_VERSION = 4  # bump when the images change for the same arguments (invalidates caches)
+FORMAT_VERSION = 5  # bump when the images change for the same arguments (invalidates caches)
 MANIFEST_COLUMNS = (
     *data.MANIFEST_COLUMNS,  # what ml.data reads; the rest describes the simulation
     "ifo",

@@ -231,21 +231,31 @@ def extremely_loud(ctx: Context) -> Glitch:
 
 
 def helix(ctx: Context) -> Glitch:
-    """A vertical string of separate beads between ~64 and ~256 Hz, alternating in time."""
-    n = ctx.integer(4, 7)
-    f_lo, f_hi = ctx.uniform(50.0, 80.0), ctx.uniform(180.0, 320.0)
-    q = ctx.uniform(6.0, 10.0)
-    wobble = ctx.uniform(0.003, 0.01)
+    """A vertical string of 3-4 separate beads from 50-80 Hz up to 180-320 Hz, a factor
+    1.6-2.0 apart, Q 8-12 (so each lasts tens of ms at the bottom), loudest at the bottom
+    and fainter each step up, zig-zagging 8-15 ms either side of the trigger: the golden
+    Helix's beads near 64, 110 and 190 Hz with dark gaps between them. Beads closer in
+    frequency or in time than this render as one saturated needle (the Omega scan then
+    picks a low-Q plane), which is what a real Blip looks like."""
+    f_lo, f_top = ctx.uniform(50.0, 80.0), ctx.uniform(180.0, 320.0)
+    ratio = ctx.uniform(1.6, 2.0)
+    n = max(3, int(math.log(f_top / f_lo) / math.log(ratio)) + 1)
+    q = ctx.uniform(8.0, 12.0)
+    fade = ctx.uniform(0.7, 0.95)  # bead SNR ratio per step up
+    wobble = ctx.uniform(0.008, 0.015)
+    bottom_snr = ctx.uniform(8.0, 14.0)
     t0 = _jitter(ctx)
     w = np.zeros_like(ctx.t)
-    for k, f in enumerate(np.geomspace(f_lo, f_hi, n)):
+    for k in range(n):
+        f = f_lo * ratio**k * ctx.uniform(0.95, 1.05)
         dt = wobble * (1 if k % 2 else -1) + ctx.rng.normal(0, 0.002)
-        bead = sine_gaussian(ctx, t0 + dt, float(f) * ctx.uniform(0.95, 1.05), q)
-        w += with_snr(bead, ctx.uniform(6.0, 11.0))
+        bead = sine_gaussian(ctx, t0 + dt, f, q * ctx.uniform(0.85, 1.15), ctx.uniform(0, 6.28))
+        w += with_snr(bead, bottom_snr * fade**k)
     snr = float(np.sqrt(np.sum(w**2)))
+    f_hi = f_lo * ratio ** (n - 1)
     f_c = math.sqrt(f_lo * f_hi)
-    extra = {"wobble": wobble, "f_low": f_lo, "f_high": f_hi}
-    return Glitch(w, snr, f_c, q, 2 * tau_of(q, f_c), n, extra)
+    extra = {"wobble": wobble, "f_low": f_lo, "f_high": f_hi, "ratio": ratio}
+    return Glitch(w, snr, f_c, q, 2 * tau_of(q, f_lo), n, extra)
 
 
 def koi_fish(ctx: Context) -> Glitch:
