@@ -65,8 +65,9 @@ def test_no_glitch_is_noise_only_and_a_blip_saturates(every_class):
 
 def _separate_beads(label: str, index: int) -> int:
     """Loud runs (energy > 12) along the glitch's frequency profile (the loudest pixel of
-    each row within +-50 ms of the trigger, 40-400 Hz, 0.5 s crop), counting a run only
-    after a dark gap (energy < 6) below it: 1 for one needle, 3 for three beads."""
+    each row within +-50 ms of the trigger, 40-400 Hz, 0.5 s crop), a run counting only
+    when a dark gap (energy < 6) parts it from the one before: 1 for one needle, 3 for
+    three beads."""
     sim = simulate(label, glitch_seed(7, label, index))
     images, _ = render_windows(
         sim.whitened, SAMPLE_RATE, epoch=-STRETCH / 2, centre=0.0, title="", styles=["crop"]
