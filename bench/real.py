@@ -34,7 +34,9 @@ field-guide example for each of the other 16 classes). Protocol (docs/real_bench
 * Printed: top-1, top-5, macro recall, per-class recall over the part's real glitches;
   for the single-example classes, how their only real example is classified when it is
   held out (the simulator's realism: the model saw no real glitch of that class); and
-  (--sim-only) a model trained on simulated glitches only: recall on the six big classes.
+  (--sim-only) a model trained on simulated glitches only: recall on the six big classes,
+  and each fold's model averaged with it (probabilities, half each). The JSON keeps
+  every scored glitch's probabilities (ids, names, probabilities).
 
 How it can mislead: the real set is small (a per-class recall of a 9-glitch class moves by
 0.11 per glitch); the golden examples are the clearest glitch of each class, chosen for a
@@ -436,6 +438,19 @@ def main() -> None:
         print(
             f"  mean recall over the {len(big)} big classes: {summary['big_class_mean_recall']:.3f}"
         )
+        if not args.sim_only_alone:  # each fold's model and the simulated-only one, averaged
+            both = (probs + sim_probs) / 2
+            result["cv_with_sim_only"] = summarise(
+                evaluate_predictions(both, truth, names, ids=ids), test_samples, singles
+            )
+            print_summary(
+                "each fold's model averaged with the simulated-only model",
+                result["cv_with_sim_only"],
+            )
+        result["probabilities"] = {"sim_only": np.round(sim_probs, 5).tolist()}
+    if not args.sim_only_alone:
+        result.setdefault("probabilities", {})["cv"] = np.round(probs, 5).tolist()
+    result["ids"], result["names"] = ids, names
     print(f"total {time.perf_counter() - t0:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str))
