@@ -1,0 +1,168 @@
+"""Held-out real glitches: how the product's model classifies real glitches nothing here chose.
+
+For a labelled set of real glitches kept apart from everything GlitchLab was tuned on (the
+issue's owners hold 69, all 22 classes). One model is trained as `ml train` trains it:
+simulated glitches (bench/real.py's: ml.synth, seed 2026) plus every labelled glitch of
+--real; a second on the simulated glitches alone. Each classifies the held-out glitches
+(the product's view ensemble), and so do the two averaged (probabilities, half each: the
+candidate of docs/real_benchmark.md that was seen to help on the report part at GPU size
+and failed its CPU-size rule). Printed for each: top-1, top-5, macro recall, per-class
+recall, and the same over the held-out glitches of the rare classes (those with at most
+--rare real examples in --real: the golden examples' situation).
+
+  python bench/heldout.py --heldout DIR --device cuda          # the product's size, 224 px
+  python bench/heldout.py --heldout DIR --size 128 --epochs 4  # bench/real.py's CPU size
+
+DIR holds `<label>/<id>_<duration>.<ext>` as ml.data reads it (crops of the plot area or
+whole plots). A held-out glitch that --real also holds (the same id, or a byte-identical
+file) is refused: it would score a glitch the model trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.real import REAL, config_of, simulated, train_predict  # noqa: E402
+from ml.data import Sample, load_samples  # noqa: E402
+from ml.encoding import encode_samples  # noqa: E402
+from ml.evaluate import evaluate_predictions  # noqa: E402
+from ml.train import class_names_of  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--heldout", type=Path, required=True, help="labelled real glitches to score")
+    p.add_argument("--real", type=Path, default=REAL, help="labelled real glitches to train on")
+    p.add_argument("--rare", type=int, default=1, help="a class with <= this many --real is rare")
+    p.add_argument("--size", type=int, default=224, help="px (the product's size)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--sim-per-class", type=int, default=40)
+    p.add_argument("--sim-style", default="crop", choices=("full", "crop"))
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0, help="training seed")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override a TrainConfig field (repeatable)")  # fmt: skip
+    p.add_argument("--cache", type=Path, default=Path("/tmp/glitchlab-bench-heldout"))
+    p.add_argument("--json", type=Path, help="also write the full result here")
+    args = p.parse_args(argv)
+    args.real_backgrounds, args.part = 0.0, "all"  # what bench/real.py's helpers read
+    return args
+
+
+def _seen_in(held: list[Sample], real: list[Sample]) -> set[str]:
+    """Ids of held-out glitches that --real also holds: the same id, or a byte-identical file
+    under another name (a glitch saved twice)."""
+
+    def digest(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    real_files = {digest(Path(f)) for s in real for f in s.files()}
+    real_ids = {s.id for s in real}
+    return {
+        s.id
+        for s in held
+        if s.id in real_ids or any(digest(Path(f)) in real_files for f in s.files())
+    }
+
+
+def scores(probs: np.ndarray, samples: list[Sample], names: list[str]) -> dict[str, Any]:
+    """top-1, top-5, macro recall and per-class recall of `probs` over `samples`."""
+    truth = [str(s.label) for s in samples]
+    report = evaluate_predictions(probs, truth, names, ids=[s.id for s in samples])
+    per_class = report["per_class"]
+    recall = {c: per_class[c]["recall"] for c in per_class if per_class[c]["support"] > 0}
+    return {
+        "n": report["n"],
+        "top1": report["top1"],
+        "top5": report["top5"],
+        "macro_recall": float(np.mean(list(recall.values()))),
+        "recall": recall,
+        "confused": dict(
+            Counter(f"{m['true']} -> {m['predicted']}" for m in report["misclassified"])
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    config = config_of(args)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    real = [s for s in load_samples(args.real).samples if s.label]
+    loaded = load_samples(args.heldout)
+    for problem in loaded.problems:
+        print(f"skipped: {problem}")
+    held = [s for s in loaded.samples if s.label]
+    if not held:
+        raise SystemExit(f"no labelled glitches in {args.heldout}")
+    if shared := sorted(_seen_in(held, real)):
+        raise SystemExit(
+            f"{len(shared)} held-out glitches are also in {args.real} (e.g. {shared[0]}): "
+            "they would be scored by a model trained on them"
+        )
+    sim = simulated(args, [])
+    names = class_names_of([str(s.label) for s in sim + real])
+    if unknown := sorted({str(s.label) for s in held} - set(names)):
+        raise SystemExit(f"held-out classes the models cannot output: {', '.join(unknown)}")
+    cache = args.cache / "encoded"
+    real_images = encode_samples(real, config.encoding, args.size, cache_dir=cache)
+    sim_images = encode_samples(sim, config.encoding, args.size, cache_dir=cache)
+    held_images = encode_samples(held, config.encoding, args.size, cache_dir=cache)
+    counts = Counter(str(s.label) for s in real)
+    rare = [i for i, s in enumerate(held) if counts[str(s.label)] <= args.rare]
+    print(
+        f"{len(held)} held-out glitches ({len(rare)} of rare classes), {len(real)} real and "
+        f"{len(sim)} simulated training glitches; data ready in {time.perf_counter() - t0:.0f} s"
+    )
+
+    models = args.cache / "models" / f"s{args.seed}-{args.size}px-{args.epochs}ep"
+    both, _, _, seconds = train_predict(
+        config, np.concatenate([sim_images, real_images]), sim + real,
+        ["sim"] * len(sim) + ["real"] * len(real), held_images, held, names, models / "main",
+    )  # fmt: skip
+    print(f"simulated + real model: {seconds:.0f} s")
+    alone, _, _, seconds = train_predict(
+        config, sim_images, sim, ["sim"] * len(sim), held_images, held, names, models / "sim-only"
+    )
+    print(f"simulated-only model: {seconds:.0f} s")
+    result: dict[str, Any] = {"heldout": str(args.heldout), "seed": args.seed,
+                              "size": args.size, "epochs": args.epochs}  # fmt: skip
+    rows = {
+        "simulated + real (the product)": both,
+        "simulated only": alone,
+        "the two averaged": (both + alone) / 2,
+    }
+    for title, probs in rows.items():
+        row = scores(probs, held, names)
+        if rare:
+            row["rare"] = scores(probs[rare], [held[i] for i in rare], names)
+        result[title] = row
+        print(f"\n== {title}: {row['n']} held-out glitches")
+        print(f"top-1 {row['top1']:.3f}  top-5 {row['top5']:.3f}  macro {row['macro_recall']:.3f}")
+        if rare:
+            r = row["rare"]
+            print(f"rare classes (<= {args.rare} real): {r['n']} glitches, top-1 {r['top1']:.3f}")
+        for c, v in sorted(row["recall"].items(), key=lambda kv: kv[1]):
+            print(f"  {c:<22} recall {v:.2f}")
+        if row["confused"]:
+            print("errors: " + ", ".join(f"{k} {n}" for k, n in row["confused"].items()))
+    result["ids"], result["names"] = [s.id for s in held], names
+    result["probabilities"] = {k: np.round(v, 5).tolist() for k, v in rows.items()}
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1, default=str))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""bench/heldout.py refuses what would make its number meaningless, before training anything."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from image_factories import write_glitches
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.heldout import main  # noqa: E402
+
+
+def test_a_heldout_glitch_that_also_trains_is_refused(tmp_path: Path) -> None:
+    write_glitches(tmp_path / "real", "Blip", 2)
+    write_glitches(tmp_path / "heldout", "Blip", 1, first=1)  # gBl001: also in real
+    with pytest.raises(SystemExit, match="1 held-out glitches are also in"):
+        main(["--heldout", str(tmp_path / "heldout"), "--real", str(tmp_path / "real"),
+              "--cache", str(tmp_path / "cache")])  # fmt: skip
+    assert not (tmp_path / "cache" / "models").exists()  # nothing was trained
+
+
+def test_an_empty_heldout_folder_is_refused(tmp_path: Path) -> None:
+    write_glitches(tmp_path / "real", "Blip", 2)
+    (tmp_path / "heldout").mkdir()
+    with pytest.raises(SystemExit, match="no labelled glitches"):
+        main(["--heldout", str(tmp_path / "heldout"), "--real", str(tmp_path / "real"),
+              "--cache", str(tmp_path / "cache")])  # fmt: skip
+
+
+def test_a_heldout_glitch_saved_under_another_id_is_refused(tmp_path: Path) -> None:
+    write_glitches(tmp_path / "real", "Blip", 2)
+    copy = tmp_path / "heldout" / "Blip" / "other_0.5.png"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes((tmp_path / "real" / "Blip" / "gBl000_0.5.png").read_bytes())
+    with pytest.raises(SystemExit, match="e.g. other"):
+        main(["--heldout", str(tmp_path / "heldout"), "--real", str(tmp_path / "real"),
+              "--cache", str(tmp_path / "cache")])  # fmt: skip
