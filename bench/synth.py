@@ -133,6 +133,8 @@ def realism(args: argparse.Namespace) -> dict[str, tuple[float, int]]:
     t0 = time.perf_counter()
     classes = args.classes.split(",") if args.classes else None
     real = [s for s in load_samples(args.real).samples if s.label in (classes or [s.label])]
+    if not real:
+        raise SystemExit(f"no labelled real glitches in {args.real} (--real)")
     tag = "-".join(sorted(classes)) if classes else "all"
     bank = None
     if args.split or args.real_background_fraction > 0:
