@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args.cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     real = [s for s in load_samples(args.real).samples if s.label]
+    if not real:
+        raise SystemExit(f"no labelled real glitches in {args.real} (--real)")
     loaded = load_samples(args.heldout)
     for problem in loaded.problems:
         print(f"skipped: {problem}")

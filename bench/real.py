@@ -291,6 +291,8 @@ def main() -> None:
     args.cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     real = [s for s in load_samples(args.real).samples if s.label]
+    if not real:
+        raise SystemExit(f"no labelled real glitches in {args.real} (--real)")
     counts = Counter(s.label for s in real)
     singles = {c for c, n in counts.items() if n == 1}
     if args.real_backgrounds > 0 and args.part == "all":

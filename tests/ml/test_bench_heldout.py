@@ -38,3 +38,10 @@ def test_a_heldout_glitch_saved_under_another_id_is_refused(tmp_path: Path) -> N
     with pytest.raises(SystemExit, match="e.g. other"):
         main(["--heldout", str(tmp_path / "heldout"), "--real", str(tmp_path / "real"),
               "--cache", str(tmp_path / "cache")])  # fmt: skip
+
+
+def test_a_missing_real_set_is_named(tmp_path: Path) -> None:
+    write_glitches(tmp_path / "heldout", "Blip", 1)
+    with pytest.raises(SystemExit, match="no labelled real glitches in"):
+        main(["--heldout", str(tmp_path / "heldout"), "--real", str(tmp_path / "nowhere"),
+              "--cache", str(tmp_path / "cache")])  # fmt: skip
