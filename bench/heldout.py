@@ -33,7 +33,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.real import REAL, config_of, simulated, train_predict  # noqa: E402
+from bench.real import (  # noqa: E402
+    REAL,
+    add_training_options,
+    config_of,
+    labelled_real,
+    print_summary,
+    simulated,
+    summarise,
+    train_predict,
+)
 from ml.data import Sample, load_samples  # noqa: E402
 from ml.encoding import encode_samples  # noqa: E402
 from ml.evaluate import evaluate_predictions  # noqa: E402
@@ -45,11 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--heldout", type=Path, required=True, help="labelled real glitches to score")
     p.add_argument("--real", type=Path, default=REAL, help="labelled real glitches to train on")
     p.add_argument("--rare", type=int, default=1, help="a class with <= this many --real is rare")
-    p.add_argument("--size", type=int, default=224, help="px (the product's size)")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--sim-per-class", type=int, default=40)
-    p.add_argument("--sim-style", default="crop", choices=("full", "crop"))
-    p.add_argument("--device", default="auto")
+    add_training_options(p, size=224, epochs=10)  # the product's size
     p.add_argument("--seed", type=int, default=0, help="training seed")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a TrainConfig field (repeatable)")  # fmt: skip
@@ -77,21 +82,10 @@ def _seen_in(held: list[Sample], real: list[Sample]) -> set[str]:
 
 
 def scores(probs: np.ndarray, samples: list[Sample], names: list[str]) -> dict[str, Any]:
-    """top-1, top-5, macro recall and per-class recall of `probs` over `samples`."""
+    """bench/real.py's summary (top-1, top-5, macro and per-class recall, errors) of `probs`."""
     truth = [str(s.label) for s in samples]
     report = evaluate_predictions(probs, truth, names, ids=[s.id for s in samples])
-    per_class = report["per_class"]
-    recall = {c: per_class[c]["recall"] for c in per_class if per_class[c]["support"] > 0}
-    return {
-        "n": report["n"],
-        "top1": report["top1"],
-        "top5": report["top5"],
-        "macro_recall": float(np.mean(list(recall.values()))),
-        "recall": recall,
-        "confused": dict(
-            Counter(f"{m['true']} -> {m['predicted']}" for m in report["misclassified"])
-        ),
-    }
+    return summarise(report, samples, set())
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -99,9 +93,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     config = config_of(args)
     args.cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    real = [s for s in load_samples(args.real).samples if s.label]
-    if not real:
-        raise SystemExit(f"no labelled real glitches in {args.real} (--real)")
+    real = labelled_real(args.real)
     loaded = load_samples(args.heldout)
     for problem in loaded.problems:
         print(f"skipped: {problem}")
@@ -150,15 +142,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if rare:
             row["rare"] = scores(probs[rare], [held[i] for i in rare], names)
         result[title] = row
-        print(f"\n== {title}: {row['n']} held-out glitches")
-        print(f"top-1 {row['top1']:.3f}  top-5 {row['top5']:.3f}  macro {row['macro_recall']:.3f}")
+        print_summary(title, row)
         if rare:
             r = row["rare"]
             print(f"rare classes (<= {args.rare} real): {r['n']} glitches, top-1 {r['top1']:.3f}")
-        for c, v in sorted(row["recall"].items(), key=lambda kv: kv[1]):
-            print(f"  {c:<22} recall {v:.2f}")
-        if row["confused"]:
-            print("errors: " + ", ".join(f"{k} {n}" for k, n in row["confused"].items()))
     result["ids"], result["names"] = [s.id for s in held], names
     result["probabilities"] = {k: np.round(v, 5).tolist() for k, v in rows.items()}
     if args.json:

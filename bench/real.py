@@ -99,11 +99,7 @@ def parse_args() -> argparse.Namespace:
         help="train and score fold K (1..folds) alone: a quick, noisier comparison; the "
         "summary covers that fold's glitches only",
     )
-    p.add_argument("--size", type=int, default=128, help="px (the product trains at 224)")
-    p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--sim-per-class", type=int, default=40)
-    p.add_argument("--sim-style", default="crop", choices=("full", "crop"))
-    p.add_argument("--device", default="auto")
+    add_training_options(p, size=128, epochs=4)
     p.add_argument("--seed", type=int, default=0, help="fold assignment and training seed")
     p.add_argument("--sim-only", action="store_true", help="also a model on simulations only")
     p.add_argument(
@@ -158,6 +154,23 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--cache", type=Path, default=Path("/tmp/glitchlab-bench-real"))
     p.add_argument("--json", type=Path, help="also write the full result here")
     return p.parse_args()
+
+
+def labelled_real(path: Path) -> list[Sample]:
+    """The labelled glitches of the real set at `path`; SystemExit when it holds none."""
+    real = [s for s in load_samples(path).samples if s.label]
+    if not real:
+        raise SystemExit(f"no labelled real glitches in {path} (--real)")
+    return real
+
+
+def add_training_options(p: argparse.ArgumentParser, *, size: int, epochs: int) -> None:
+    """The options of how a model is trained here (config_of and simulated read them)."""
+    p.add_argument("--size", type=int, default=size, help="px (the product trains at 224)")
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--sim-per-class", type=int, default=40)
+    p.add_argument("--sim-style", default="crop", choices=("full", "crop"))
+    p.add_argument("--device", default="auto")
 
 
 def config_of(args: argparse.Namespace) -> TrainConfig:
@@ -290,9 +303,7 @@ def main() -> None:
     config = config_of(args)
     args.cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    real = [s for s in load_samples(args.real).samples if s.label]
-    if not real:
-        raise SystemExit(f"no labelled real glitches in {args.real} (--real)")
+    real = labelled_real(args.real)
     counts = Counter(s.label for s in real)
     singles = {c for c, n in counts.items() if n == 1}
     if args.real_backgrounds > 0 and args.part == "all":
