@@ -410,8 +410,12 @@ def main() -> None:
             "seed": SIM_SEED,
             "real_backgrounds": args.real_backgrounds,
         },
+        "ids": ids,
+        "names": names,
+        "probabilities": {},  # every scored glitch's, per model: rows follow ids, columns names
     }
     if not args.sim_only_alone:
+        result["probabilities"]["cv"] = np.round(probs, 5).tolist()
         result["cv"] = summarise(
             evaluate_predictions(probs, truth, names, ids=ids), test_samples, singles
         )
@@ -460,10 +464,7 @@ def main() -> None:
                 "each fold's model averaged with the simulated-only model",
                 result["cv_with_sim_only"],
             )
-        result["probabilities"] = {"sim_only": np.round(sim_probs, 5).tolist()}
-    if not args.sim_only_alone:
-        result.setdefault("probabilities", {})["cv"] = np.round(probs, 5).tolist()
-    result["ids"], result["names"] = ids, names
+        result["probabilities"]["sim_only"] = np.round(sim_probs, 5).tolist()
     print(f"total {time.perf_counter() - t0:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str))
