@@ -173,6 +173,13 @@ def main() -> int:
                 lambda: predict_and_embed(model, images, batch_size=batch, views=four_views),
                 what="score (probabilities + embedding), view ensemble",
             ))  # fmt: skip
+            # A one-view glitch is scored as each of the four durations it could be.
+            one_view = [(1.0,)] * n
+            rows.append(rate(
+                "score-one-view", n, "glitches/s",
+                lambda: predict_and_embed(model, images, batch_size=batch, views=one_view),
+                what="score, one-view glitches (averaged over 4 durations)",
+            ))  # fmt: skip
 
         if args.data or args.encoded:
             images, labels, decode_s = load_real(args, size)
