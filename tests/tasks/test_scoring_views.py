@@ -1,5 +1,6 @@
 """Scoring a version stores the view ensemble's probabilities (ml.views): a four-view
-glitch averaged over itself and each view alone, a one-view glitch as it is."""
+glitch averaged over itself and each view alone, a one-view glitch over the durations its
+view could have."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ml.model import (
     save_checkpoint,
     views_of,
 )
+from ml.views import duration_hypotheses
 from tasks import predictions
 from tasks.common import to_samples
 from webapp.modeling import selectors
@@ -69,4 +71,7 @@ def test_scoring_stores_the_view_ensembles_probabilities(tiny_settings, tmp_path
             assert np.abs(got - whole).max() > 1e-4  # the ensemble, not the whole glitch
         else:
             assert int(sample.id) == one_view.pk
-            np.testing.assert_allclose(got, whole, atol=1e-5)  # one view: nothing to average
+            image = torch.from_numpy(images[samples.index(sample)][None])
+            lone = [predict_proba(model, h) for h in duration_hypotheses(image)]
+            np.testing.assert_allclose(got, np.mean(lone, axis=0)[0], atol=1e-5)
+            assert np.abs(got - whole).max() > 1e-4  # not the view alone as encoded
