@@ -9,7 +9,16 @@ from scipy.signal import welch
 
 from ml.synth.generate import SAMPLE_RATE, STRETCH, glitch_seed, render_windows, simulate
 from ml.synth.noise import aligo_design_psd, coloured_noise, whiten_design
-from ml.synth.render import row_frequencies
+from ml.synth.render import (
+    FMIN,
+    FRES,
+    PLOT_HEIGHT,
+    PLOT_WIDTH,
+    TRES,
+    QGram,
+    row_frequencies,
+    spectrogram,
+)
 from tests.ml.synth.conftest import brightest_frequency, energy_of
 
 
@@ -91,3 +100,23 @@ def test_a_helix_shows_separate_beads_where_a_blip_is_one_needle():
     helix = [_separate_beads("Helix", i) for i in range(12)]
     assert sum(n >= 2 for n in helix) >= 7, helix
     assert [_separate_beads("Blip", i) for i in range(4)] == [1, 1, 1, 1]
+
+
+def test_pixels_come_from_gravity_spys_grid_of_2_ms_by_half_a_hertz():
+    """Gravity Spy's make_q_scans interpolates each window onto a 2 ms x 0.5 Hz grid (gwpy's
+    tres, fres) and the plot fills each pixel from the grid cell its centre falls in: a
+    0.5 s window has 250 distinct columns over 572 pixels, and 0.5 Hz rows span several
+    pixels at the bottom of the log axis, one pixel or less at the top."""
+    rng = np.random.default_rng(0)
+    freqs = np.geomspace(FMIN, 2048.0, 60)
+    energies = [rng.exponential(1.0, 4096) for _ in freqs]  # 8 s rows, ~2 ms tiles
+    qgram = QGram(8.0, freqs, energies, epoch=-4.0, duration=8.0, peak={})
+
+    for duration in (0.5, 1.0, 4.0):
+        values = spectrogram(qgram, centre=0.0, duration=duration)
+        assert values.shape == (PLOT_HEIGHT, PLOT_WIDTH)
+        distinct_columns = 1 + int(np.any(values[:, 1:] != values[:, :-1], axis=0).sum())
+        assert distinct_columns == min(PLOT_WIDTH, round(duration / TRES))
+    grid_rows = np.unique(np.floor((row_frequencies() - FMIN) / FRES + 1e-9)).size
+    distinct_rows = 1 + int(np.any(values[1:] != values[:-1], axis=1).sum())
+    assert distinct_rows == grid_rows < PLOT_HEIGHT
