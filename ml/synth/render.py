@@ -212,8 +212,9 @@ def spectrogram(
         else:
             rows[i] = np.interp(xout, x0 + dx * np.arange(values.size), values)
     logf = np.log(freqs)
-    # a grid row is evaluated at its centre (gwpy: f0 + fres / 2) and fills its 0.5 Hz band
-    grid_f = FMIN + (np.floor((row_frequencies(height) - FMIN) / FRES + 1e-9) + 0.5) * FRES
+    # each grid row is evaluated at its lower edge; gwpy's own was at its centre (+FRES/2), a
+    # quarter-hertz shift tried and not adopted (docs/real_benchmark.md, the grid trial)
+    grid_f = FMIN + np.floor((row_frequencies(height) - FMIN) / FRES + 1e-9) * FRES
     fvalues, row_of_pixel = np.unique(grid_f, return_inverse=True)  # ascending
     target = np.clip(np.log(fvalues), logf[0], logf[-1])
     if xout.size > 1:
