@@ -68,15 +68,30 @@ def view_mean(
     """
     if len(present) != len(batch):
         raise ValueError(f"{len(present)} sets of views for {len(batch)} images")
+    single = [i for i, views in enumerate(present) if len(views) <= 1]
+    several = [i for i, views in enumerate(present) if len(views) > 1]
+    parts = []
+    if single:
+        lone = batch[torch.tensor(single, device=batch.device)]
+        forms = duration_hypotheses(lone)
+        parts.append(torch.stack([weight * fn(form).float() for form, weight in forms]).sum(0))
+    if several:
+        rows = batch[torch.tensor(several, device=batch.device)]
+        parts.append(_whole_and_each_view(fn, rows, [present[i] for i in several]))
+    order = torch.tensor(single + several, device=batch.device)
+    return torch.cat(parts)[torch.argsort(order)]
+
+
+def _whole_and_each_view(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    batch: torch.Tensor,
+    present: Sequence[Collection[float]],
+) -> torch.Tensor:
+    """fn's output for glitches of several views: the mean over the whole and each view."""
     total = fn(batch).float()
     count = torch.ones(len(batch), device=total.device)
-    single = [i for i, views in enumerate(present) if len(views) <= 1]
-    if single:
-        index = torch.tensor(single, device=batch.device)
-        hypotheses = [fn(x).float() for x in duration_hypotheses(batch[index])]
-        total[index] = torch.stack(hypotheses).mean(0)
     for duration in ONE_VIEW_DURATIONS:
-        rows = [i for i, views in enumerate(present) if len(views) > 1 and duration in views]
+        rows = [i for i, views in enumerate(present) if duration in views]
         if rows:
             index = torch.tensor(rows, device=batch.device)
             total[index] += fn(as_one_view(batch[index], duration)).float()
@@ -84,19 +99,22 @@ def view_mean(
     return total / count.reshape(-1, *([1] * (total.ndim - 1)))
 
 
-def duration_hypotheses(images: torch.Tensor) -> list[torch.Tensor]:
-    """rgb-durations images of one-view glitches (B, 3, S, S) -> float32 images, one per
-    duration in ONE_VIEW_DURATIONS: each glitch as ml.encoding builds it if its one view were
-    that long (4 s and 2 s: shorter windows cut from the middle; 1 s and 0.5 s: R = G = B).
+def duration_hypotheses(images: torch.Tensor) -> list[tuple[torch.Tensor, float]]:
+    """rgb-durations images of one-view glitches (B, 3, S, S) -> (float32 images, weight):
+    each glitch as ml.encoding builds it if its one view were 4, 2, 1 or 0.5 s long, each
+    duration equally likely. 4 s and 2 s: the shorter windows cut from the middle (weight
+    1/4 each); 1 s and 0.5 s are both encoded R = G = B, so that one image stands for both
+    (weight 1/2) and the network runs three times, not four.
 
     The B channel holds the view whole whatever its duration (view_source), so the view's
-    own duration need not be known: a file named without one gets the same four. Averaging
+    own duration need not be known: a file named without one gets the same forms. Averaging
     a prediction over them (view_mean) makes a lone view's duration matter less; on the
     real benchmark's tune part it took single-view top-1 from 0.756-0.905 to 0.854-1.000
     for 1, 2 and 4 s views, 0.870 -> 0.855 for 0.5 s (docs/real_benchmark.md).
     """
     view = images[:, 2:3].float().expand(-1, 3, -1, -1)
     return [
-        as_one_view(view, duration) if duration in (4.0, 2.0) else view.contiguous()
-        for duration in ONE_VIEW_DURATIONS
+        (as_one_view(view, 4.0), 0.25),
+        (as_one_view(view, 2.0), 0.25),
+        (view.contiguous(), 0.5),
     ]

@@ -217,11 +217,7 @@ def spectrogram(
     grid_f = FMIN + np.floor((row_frequencies(height) - FMIN) / FRES + 1e-9) * FRES
     fvalues, row_of_pixel = np.unique(grid_f, return_inverse=True)  # ascending
     target = np.clip(np.log(fvalues), logf[0], logf[-1])
-    if xout.size > 1:
-        spline = RectBivariateSpline(logf, xout, rows, kx=3, ky=1)
-        grid = spline(target, xout)
-    else:
-        grid = np.stack([np.interp(target, logf, rows[:, 0])], 1)
+    grid = RectBivariateSpline(logf, xout, rows, kx=3, ky=1)(target, xout)
     out = grid[row_of_pixel][:, col_of_pixel]
     if floor is not None:
         out = np.clip(out, floor, None)

@@ -46,7 +46,7 @@ def test_view_mean_averages_the_glitch_and_each_of_its_views_alone() -> None:
     two = [channel_means(as_one_view(x[1:2], d))[0] for d in (1.0, 4.0)]
     torch.testing.assert_close(out[1], (whole[1] + sum(two)) / 3)
     # one view, dated or not: the mean over the durations it could have, from its B channel
-    lone = torch.stack([channel_means(h) for h in duration_hypotheses(x[2:])]).mean(0)
+    lone = sum(w * channel_means(h) for h, w in duration_hypotheses(x[2:]))
     torch.testing.assert_close(out[2:], lone)
     assert not torch.allclose(out, whole)
 
@@ -54,20 +54,23 @@ def test_view_mean_averages_the_glitch_and_each_of_its_views_alone() -> None:
 def test_duration_hypotheses_are_the_encoders_one_view_glitches() -> None:
     x = torch.from_numpy(images(2)).float()
     view = x[:, 2]  # the B channel: the view whole, whatever its duration
-    four, two, one, half = duration_hypotheses(x)  # ONE_VIEW_DURATIONS order: 4, 2, 1, 0.5 s
+    forms = duration_hypotheses(x)
+    (four, w4), (two, w2), (copies, w1) = forms
 
+    # each of 4, 2, 1 and 0.5 s equally likely: 1 s and 0.5 s share the R = G = B copy
+    assert (w4, w2, w1) == (0.25, 0.25, 0.5)
     assert torch.equal(four[:, 2], view) and torch.equal(two[:, 1], view)
     assert torch.equal(four, as_one_view(torch.stack([view] * 3, 1), 4.0))
     assert torch.equal(two, as_one_view(torch.stack([view] * 3, 1), 2.0))
-    for copies in (one, half):  # a 1 s or 0.5 s view alone is encoded R = G = B
-        assert all(torch.equal(copies[:, c], view) for c in range(3))
+    assert torch.equal(copies, as_one_view(torch.stack([view] * 3, 1), 1.0))
+    assert all(torch.equal(copies[:, c], view) for c in range(3))
     assert not torch.equal(four[:, 0], view)  # 4 s: R is its middle quarter, stretched
     # R and G of the input play no part: only the view itself is known
     other = x.clone()
     other[:, :2] = 0
     assert all(
-        torch.equal(a, b)
-        for a, b in zip(duration_hypotheses(other), (four, two, one, half), strict=True)
+        torch.equal(a, b) and wa == wb
+        for (a, wa), (b, wb) in zip(duration_hypotheses(other), forms, strict=True)
     )
 
 
@@ -127,18 +130,17 @@ def test_predictions_and_embeddings_take_the_ensemble_in_any_batch_size(tmp_path
     np.testing.assert_allclose(ensemble, predict_proba(model, x, views=views), atol=1e-5)
     np.testing.assert_allclose(ensemble.sum(1), 1.0, atol=1e-5)
     for i in (1, 3):  # one view each: the mean over the durations it could have
-        lone = [
-            predict_proba(model, h) for h in duration_hypotheses(torch.from_numpy(x[i : i + 1]))
-        ]
-        np.testing.assert_allclose(ensemble[i], np.mean(lone, axis=0)[0], atol=1e-5)
+        forms = duration_hypotheses(torch.from_numpy(x[i : i + 1]))
+        lone = sum(w * predict_proba(model, h) for h, w in forms)
+        np.testing.assert_allclose(ensemble[i], lone[0], atol=1e-5)
     alone = [predict_proba(model, as_one_view(torch.from_numpy(x[:1]), d)) for d in FOUR]
     np.testing.assert_allclose(ensemble[0], (plain[0] + sum(alone)[0]) / 5, atol=1e-5)
     assert np.abs(ensemble - plain).max(axis=1).min() > 1e-4  # every glitch is averaged
 
     vectors = embed(model, x, views=views, batch_size=3)
     plain_vectors = embed(model, x)
-    lone_vectors = np.mean(
-        [embed(model, h) for h in duration_hypotheses(torch.from_numpy(x[1:2]))], 0
+    lone_vectors = sum(
+        w * embed(model, h) for h, w in duration_hypotheses(torch.from_numpy(x[1:2]))
     )
     np.testing.assert_allclose(vectors[1], lone_vectors[0], rtol=1e-4, atol=1e-4)
     assert np.abs(vectors[0] - plain_vectors[0]).max() > 1e-4
