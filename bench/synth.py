@@ -20,7 +20,8 @@ ROC AUC of the held-out "real" scores, overall and per class (that class's real 
 against its simulated ones). 0.5 = indistinguishable, 1.0 = always told apart; the
 issue's goal is <= 0.7. Then, for each class with >= 5 real glitches, two plain pixel
 statistics of the 4 s channel, real beside simulated: the share of loud pixels and the
-roughness of the background along time.
+roughness of the background along time; and the Q plane each 1 s view was drawn on, read off
+how long its background stays correlated along time (`time_widths`), as shares per plane.
 
 Real backgrounds (--real-background-fraction P, which implies --split): that share of the
 simulated glitches is drawn on quiet stretches of real images (ml.synth.backgrounds). The
@@ -52,12 +53,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ml.synth import NEW_CLASS_NAMES, generate  # noqa: E402
+from ml.synth import NEW_CLASS_NAMES, generate, read_manifest  # noqa: E402
 from ml.synth.backgrounds import bank_from_samples  # noqa: E402
 
 REAL = REPO.parent / "shared" / "data" / "gravityspy-real"
 REALISM_SEED = 7
 DONOR_SHARE = 0.5  # with --split: this share of each big class's glitches only give backgrounds
+PLANE_BANDS = ((96.0, 192.0), (192.0, 384.0))  # Hz: rows whose time correlation reads the plane
+PLANE_GUARD = 0.2  # s either side of the centre left out of time_widths (the glitch)
 
 
 def throughput(args: argparse.Namespace) -> None:
@@ -188,7 +191,89 @@ def realism(args: argparse.Namespace) -> dict[str, tuple[float, int]]:
         print(f"  {label:<22} AUC {auc:.2f}  ({n} real){flag}")
     print(f"classes at AUC <= 0.7: {sum(a <= 0.7 for a, _ in result.values())} of {len(result)}")
     print_pixel_stats(np.asarray(images), labels, is_real)
+    print_q_planes(q_planes(real, out, plane_widths(out)))
     return result
+
+
+def time_widths(path: Path, guard: float = PLANE_GUARD) -> np.ndarray:
+    """How far along time the background of a 1 s view stays correlated, per PLANE_BANDS
+    band: the lag (s) at which the time autocorrelation of log(1 + energy) falls to 1/2,
+    times the band's centre frequency (float64, one per band; NaN where it never falls).
+
+    An Omega scan is one Q plane, and a tile of quality factor Q at frequency f lasts ~ Q / f,
+    so this product grows with the plane's Q whatever the frequency: about 0.8, 1.4, 2.6 and
+    4.8 for the planes of Q 5.7, 11, 23 and 45 (read off the simulations, whose plane is
+    known). Only the columns more than `guard` s from the centre are used: the background.
+    """
+    from ml.encoding import read_plot_area
+    from ml.synth.backgrounds import energy_of_image, to_plot_grid
+    from ml.synth.render import row_frequencies
+
+    energy = to_plot_grid(energy_of_image(read_plot_area(path)))
+    freqs = row_frequencies()
+    t = (np.arange(energy.shape[1]) + 0.5) / energy.shape[1] - 0.5  # s, for a 1 s view
+    out = []
+    for lo, hi in PLANE_BANDS:
+        rows = np.flatnonzero((freqs >= lo) & (freqs < hi))
+        acfs = []
+        for side in (t < -guard, t > guard):
+            x = np.log1p(energy[np.ix_(rows, np.flatnonzero(side))].astype(np.float64))
+            x -= x.mean(axis=1, keepdims=True)
+            n = x.shape[1]
+            acf = np.array([(x[:, : n - k] * x[:, k:]).mean() for k in range(n // 2)])
+            acfs.append(acf / acf[0])
+        acf = np.mean(acfs, axis=0)
+        k = int(np.argmax(acf < 0.5))
+        if k == 0:
+            out.append(np.nan)
+            continue
+        lag = k - 1 + (acf[k - 1] - 0.5) / (acf[k - 1] - acf[k])  # pixels, interpolated
+        out.append(lag / energy.shape[1] * np.sqrt(lo * hi))
+    return np.array(out)
+
+
+def plane_widths(sim_dir: Path) -> dict[float, np.ndarray]:
+    """Median `time_widths` of the simulated 1 s views on each Q plane (their manifest's
+    q_plane, rounded to 0.1): the calibration `plane_of` reads planes with."""
+    by_plane: dict[float, list[np.ndarray]] = {}
+    for row in read_manifest(sim_dir / "manifest.csv"):
+        if row["duration"] == "1.0":
+            plane = round(float(row["q_plane"]), 1)
+            by_plane.setdefault(plane, []).append(time_widths(sim_dir / row["path"]))
+    return {q: np.nanmedian(np.array(w), axis=0) for q, w in sorted(by_plane.items())}
+
+
+def plane_of(path: Path, calibration: dict[float, np.ndarray]) -> float:
+    """The Q plane of a 1 s view: the calibration's plane nearest its `time_widths` (in log)."""
+    widths = np.log(time_widths(path))
+    return min(calibration, key=lambda q: float(np.nansum((widths - np.log(calibration[q])) ** 2)))
+
+
+def q_planes(
+    real: list, sim_dir: Path, calibration: dict[float, np.ndarray]
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Per class: the Q plane (plane_of) of each real and each simulated 1 s view."""
+    out: dict[str, tuple[list[float], list[float]]] = {}
+    for s in real:
+        view = s.views().get(1.0)
+        if view is not None:
+            out.setdefault(str(s.label), ([], []))[0].append(plane_of(view, calibration))
+    for row in read_manifest(sim_dir / "manifest.csv"):
+        if row["duration"] == "1.0" and row["label"] in out:
+            out[row["label"]][1].append(plane_of(sim_dir / row["path"], calibration))
+    return out
+
+
+def print_q_planes(planes: dict[str, tuple[list[float], list[float]]]) -> None:
+    """Share of 1 s views on each Q plane, real beside simulated, for classes with >= 5."""
+    print("Q plane of the 1 s views (time_widths), share real / simulated:")
+    for label, (real, sim) in sorted(planes.items()):
+        if len(real) < 5:
+            continue
+        cells = []
+        for q in sorted(set(real) | set(sim)):
+            cells.append(f"Q {q:g} {real.count(q) / len(real):.2f} / {sim.count(q) / len(sim):.2f}")
+        print(f"  {label:<22} ({len(real)} real)  " + ",  ".join(cells))
 
 
 def pixel_stats(image: np.ndarray) -> tuple[float, float]:

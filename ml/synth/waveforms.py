@@ -437,6 +437,9 @@ def scattered_light(ctx: Context) -> Glitch:
     return Glitch(with_snr(w, snr), snr, f_max, 0.0, half_period, n, extra)
 
 
+SCRATCHY_Q = (3.0, 6.0)  # quality factor of each of Scratchy's sine-Gaussians
+
+
 def scratchy(ctx: Context) -> Glitch:
     span = ctx.uniform(1.2, 3.5)
     spacing = ctx.uniform(0.06, 0.14)
@@ -445,7 +448,7 @@ def scratchy(ctx: Context) -> Glitch:
     w = np.zeros_like(ctx.t)
     for t0 in times:
         f = fc * ctx.uniform(0.8, 1.25)
-        w += ctx.rng.lognormal(0, 0.3) * sine_gaussian(ctx, float(t0), f, ctx.uniform(3.0, 6.0))
+        w += ctx.rng.lognormal(0, 0.3) * sine_gaussian(ctx, float(t0), f, ctx.uniform(*SCRATCHY_Q))
     snr = ctx.uniform(6.0, 9.0) * math.sqrt(len(times))
     return Glitch(with_snr(w, snr), snr, fc, 4.5, span, len(times), {"spacing": spacing})
 
@@ -490,14 +493,19 @@ def wandering_line(ctx: Context) -> Glitch:
     return Glitch(with_snr(w, snr), snr, f0, 0.0, span, 1, extra)
 
 
+# Whistle shapes and how often each is drawn; "steep" sweeps at STEEP_RATE Hz/s
+WHISTLE_SHAPES = {"V": 0.5, "W": 0.15, "arch": 0.2, "steep": 0.15}
+STEEP_RATE = (3.0e4, 1.5e5)
+
+
 def whistle(ctx: Context) -> Glitch:
     """RF beat notes |f_rf1 - f_rf2| sweeping through a minimum (V), twice (W), through a
     maximum (an arch near the top of the band), or so fast the track is nearly vertical."""
-    shape = str(ctx.rng.choice(["V", "W", "arch", "steep"], p=[0.5, 0.15, 0.2, 0.15]))
+    shape = str(ctx.rng.choice(list(WHISTLE_SHAPES), p=list(WHISTLE_SHAPES.values())))
     f_min = ctx.loguniform(250.0, 900.0)
     rate = ctx.loguniform(2000.0, 9000.0)  # Hz/s: how fast the beat note sweeps
     if shape == "steep":
-        f_min, rate = ctx.loguniform(200.0, 600.0), ctx.loguniform(3.0e4, 1.5e5)
+        f_min, rate = ctx.loguniform(200.0, 600.0), ctx.loguniform(*STEEP_RATE)
     t0 = _jitter(ctx)
     gap = ctx.uniform(0.1, 0.3)
     vertices = [t0 - gap / 2, t0 + gap / 2] if shape == "W" else [t0]

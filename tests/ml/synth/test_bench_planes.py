@@ -1,0 +1,34 @@
+"""bench/synth.py reads the Q plane an Omega scan was drawn on off its background."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from bench.synth import plane_of, plane_widths, time_widths  # noqa: E402
+
+
+def test_the_plane_read_off_a_view_is_the_plane_it_was_drawn_on(
+    every_class: tuple[Path, list[dict[str, str]]],
+) -> None:
+    out, rows = every_class
+    calibration = plane_widths(out)
+    assert len(calibration) >= 3  # the 25 classes span low- and high-Q planes
+    views = [r for r in rows if r["duration"] == "1.0"]
+    right = sum(
+        plane_of(out / r["path"], calibration) == round(float(r["q_plane"]), 1) for r in views
+    )
+    assert right >= 0.9 * len(views), f"{right} of {len(views)} planes read right"
+
+
+def test_a_longer_tile_keeps_the_background_correlated_longer(
+    every_class: tuple[Path, list[dict[str, str]]],
+) -> None:
+    out, rows = every_class
+    one_second = [r for r in rows if r["duration"] == "1.0" and r["style"] == "crop"]
+    low = min(one_second, key=lambda r: float(r["q_plane"]))
+    high = max(one_second, key=lambda r: float(r["q_plane"]))
+    assert float(high["q_plane"]) >= 4 * float(low["q_plane"])
+    assert all(time_widths(out / high["path"]) > 2 * time_widths(out / low["path"]))
