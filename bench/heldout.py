@@ -15,7 +15,9 @@ recall, and the same over the held-out glitches of the rare classes (those with 
 
 DIR holds `<label>/<id>_<duration>.<ext>` as ml.data reads it (crops of the plot area or
 whole plots). A held-out glitch that --real also holds (the same id, or a byte-identical
-file) is refused: it would score a glitch the model trained on.
+file, or the same glitch saved otherwise: cropped, re-encoded or another of its durations,
+found by its noise with ml.fingerprint) is refused: it would score a glitch the model
+trained on.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from bench.real import (  # noqa: E402
 from ml.data import Sample, load_samples  # noqa: E402
 from ml.encoding import encode_samples  # noqa: E402
 from ml.evaluate import evaluate_predictions  # noqa: E402
+from ml.fingerprint import matches  # noqa: E402
 from ml.train import class_names_of  # noqa: E402
 
 
@@ -66,19 +69,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _seen_in(held: list[Sample], real: list[Sample]) -> set[str]:
-    """Ids of held-out glitches that --real also holds: the same id, or a byte-identical file
-    under another name (a glitch saved twice)."""
+    """Ids of held-out glitches that --real also holds: the same id, a byte-identical file
+    under another name, or a view of the same glitch saved otherwise (cropped, re-encoded, or
+    another duration: ml.fingerprint)."""
 
     def digest(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
     real_files = {digest(Path(f)) for s in real for f in s.files()}
     real_ids = {s.id for s in real}
-    return {
+    seen = {
         s.id
         for s in held
         if s.id in real_ids or any(digest(Path(f)) in real_files for f in s.files())
     }
+    held_ids = {s.id for s in held} - seen
+    for m in matches([s for s in held if s.id in held_ids] + real):
+        for mine, other in ((m.a, m.b), (m.b, m.a)):
+            if mine in held_ids and other in real_ids:
+                seen.add(mine)
+    return seen
 
 
 def scores(probs: np.ndarray, samples: list[Sample], names: list[str]) -> dict[str, Any]:

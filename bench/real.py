@@ -72,6 +72,7 @@ sys.path.insert(0, str(REPO))
 from ml.data import Sample, load_samples  # noqa: E402
 from ml.encoding import encode_samples  # noqa: E402
 from ml.evaluate import evaluate_predictions  # noqa: E402
+from ml.fingerprint import merge_same_glitches  # noqa: E402
 from ml.model import load_model, predict_proba, views_of  # noqa: E402
 from ml.synth import generate  # noqa: E402
 from ml.train import (  # noqa: E402
@@ -157,11 +158,16 @@ def parse_args() -> argparse.Namespace:
 
 
 def labelled_real(path: Path) -> list[Sample]:
-    """The labelled glitches of the real set at `path`; SystemExit when it holds none."""
+    """The labelled glitches of the real set at `path`, a glitch saved under several ids made
+    one (ml.fingerprint: its views share their noise), so that no split puts one glitch on
+    both sides; SystemExit when it holds none."""
     real = [s for s in load_samples(path).samples if s.label]
     if not real:
         raise SystemExit(f"no labelled real glitches in {path} (--real)")
-    return real
+    merged, merges = merge_same_glitches(real)
+    for ids in merges:
+        print(f"one glitch saved as {len(ids)} ids, merged: {', '.join(ids)}")
+    return merged
 
 
 def add_training_options(p: argparse.ArgumentParser, *, size: int, epochs: int) -> None:

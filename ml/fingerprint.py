@@ -1,0 +1,204 @@
+"""Do two image files show the same glitch? A fingerprint of the detector noise around it.
+
+Two Omega scans of one glitch share their background noise pixel for pixel, whatever file
+they were saved as (PNG or JPEG, 800x600 or 600x450, a whole plot or a crop of its plot
+area), and a view shares it with the middle of the same glitch's longer views. Two
+different glitches do not, even two Blips that look alike. A fingerprint is the plot
+area's log energy on a GRID, less its smooth part (a Gaussian of SMOOTH_PX grid cells), so
+that the glitch's shape counts for little and the noise's grain for much.
+
+`matches` finds such views among many glitches (one matrix product per ratio), and
+`merge_same_glitches` makes one Sample of glitches saved under several ids, so that a
+grouped split cannot put one glitch on both sides.
+
+Measured on ../shared/data/gravityspy-real (665 views of 242 glitches; bench/fingerprint.py),
+the correlation of two fingerprints is at least 0.91 for a view and its copy cropped,
+shrunk to 600x450 and saved as JPEG, and at least 0.78, 0.69 and 0.45 for a view and the
+middle of its glitch's view 2, 4 and 8 times as long; for views of two different glitches
+it is at most 0.42 (same duration), 0.50, 0.48 and 0.37 (those ratios). SAME_GLITCH holds
+the thresholds between, chosen on those numbers; it found 5 glitches of that set saved
+under 2-3 ids each (Zooniverse Blips, one duration per id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from ml.data import Sample, sample_of
+
+GRID = (96, 128)  # (rows, columns) the plot area is resampled to
+SMOOTH_PX = 2.0  # sigma (grid cells) of the smooth part taken away
+# duration ratio (longer / shorter view) -> lowest correlation that means the same glitch
+SAME_GLITCH: dict[int, float] = {1: 0.65, 2: 0.65, 4: 0.6, 8: 0.42}
+
+Fingerprint = NDArray[np.float32]
+
+
+def fingerprint(path: Path) -> Fingerprint:
+    """float32 GRID: the noise grain of one view's plot area (log energy less its smooth
+    part). Raises ml.encoding.DecodeError for a file that cannot be decoded."""
+    from scipy.ndimage import gaussian_filter
+
+    from ml.encoding import read_plot_area, viridis_to_energy
+
+    energy = viridis_to_energy(read_plot_area(path))
+    rows, cols = GRID
+    image = Image.fromarray(energy.astype(np.float32), mode="F")
+    grid = np.asarray(image.resize((cols, rows), Image.Resampling.BILINEAR), dtype=np.float64)
+    grid = np.log1p(25.5 * grid)  # normalised energy 0..25.5
+    return (grid - gaussian_filter(grid, SMOOTH_PX)).astype(np.float32)
+
+
+def _correlation(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    scale = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float((a * b).sum()) / scale if scale > 0 else 0.0
+
+
+def _middle(fp: Fingerprint, ratio: int) -> Fingerprint:
+    """The middle 1/ratio of a fingerprint in time: where a view `ratio` times shorter sits."""
+    cols = fp.shape[1]
+    keep = cols // ratio
+    start = (cols - keep) // 2
+    return fp[:, start : start + keep]
+
+
+def _narrowed(fp: Fingerprint, cols: int) -> Fingerprint:
+    image = Image.fromarray(fp.astype(np.float32), mode="F")
+    resized = image.resize((cols, fp.shape[0]), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.float32)
+
+
+def similarity(longer: Fingerprint, shorter: Fingerprint, ratio: int = 1) -> float:
+    """Correlation of two views' fingerprints, the second's window `ratio` times shorter
+    (1: the same duration): the middle of the longer against the shorter narrowed to it."""
+    if ratio == 1:
+        return _correlation(longer, shorter)
+    middle = _middle(longer, ratio)
+    return _correlation(middle, _narrowed(shorter, middle.shape[1]))
+
+
+def same_glitch(a: Fingerprint, b: Fingerprint, ratios: tuple[int, ...] = (1,)) -> float | None:
+    """The similarity of two views if it says they show the same glitch, else None.
+
+    `ratios`: the duration ratios to try (longer / shorter, each way round): (1,) when both
+    durations are known and equal, (2,) for a 1 s view against a 0.5 s one, every key of
+    SAME_GLITCH when a file's duration is unknown.
+    """
+    best: float | None = None
+    for ratio in ratios:
+        pairs = [(a, b)] if ratio == 1 else [(a, b), (b, a)]
+        for longer, shorter in pairs:
+            value = similarity(longer, shorter, ratio)
+            if value >= SAME_GLITCH[ratio] and (best is None or value > best):
+                best = value
+    return best
+
+
+@dataclass(frozen=True)
+class Match:
+    """Two views, of two samples, that show the same glitch."""
+
+    a: str  # sample id
+    a_duration: float | None  # the view's duration (s); None: its file names none
+    b: str
+    b_duration: float | None
+    similarity: float
+
+
+def _views(sample: Sample) -> list[tuple[float | None, Path]]:
+    """(duration, file) of each view really present; one (None, file) for a file without one."""
+    views = sample.views()
+    if views:
+        return sorted(views.items())
+    return [(None, next(iter(sample.paths.values())))]
+
+
+def _unit(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    flat = (x - x.mean()).ravel()
+    norm = float(np.linalg.norm(flat))
+    return flat / norm if norm > 0 else flat
+
+
+def matches(samples: Sequence[Sample]) -> list[Match]:
+    """Every pair of views of two different samples that shows the same glitch (SAME_GLITCH),
+    the best pair per two samples, most similar first. Durations decide which ratio a pair
+    is tried at; a view of unknown duration is tried at all. Decodes every view once."""
+    views = [(s.id, d, path) for s in samples for d, path in _views(s)]
+    if not views:
+        return []
+    fps = [fingerprint(path) for _, _, path in views]
+    best: dict[tuple[str, str], Match] = {}
+    for ratio, threshold in SAME_GLITCH.items():
+        longer = np.stack([_unit(_middle(fp, ratio)) for fp in fps])
+        if ratio == 1:
+            shorter = longer
+        else:
+            shorter = np.stack([_unit(_narrowed(fp, fp.shape[1] // ratio)) for fp in fps])
+        scores = longer @ shorter.T  # [i, j]: view i as the longer, view j as the shorter
+        for i, j in zip(*np.nonzero(scores >= threshold), strict=True):
+            (id_i, d_i, _), (id_j, d_j, _) = views[i], views[j]
+            if id_i == id_j or (ratio == 1 and i > j):
+                continue
+            if d_i is not None and d_j is not None and d_i != ratio * d_j:
+                continue
+            key = (min(id_i, id_j), max(id_i, id_j))
+            value = float(scores[i, j])
+            if key not in best or value > best[key].similarity:
+                best[key] = Match(id_i, d_i, id_j, d_j, value)
+    return sorted(best.values(), key=lambda m: -m.similarity)
+
+
+def merge_same_glitches(
+    samples: Sequence[Sample], found: Sequence[Match] | None = None
+) -> tuple[list[Sample], list[tuple[str, ...]]]:
+    """(samples with every glitch saved under several ids made one, the ids merged).
+
+    A merged glitch keeps the first id (sorted) and every view of its parts; where two parts
+    hold a view of the same duration, the first part's is kept. Only samples of one label
+    whose matched views both have a known duration are merged: a match across labels (one
+    glitch, two labels) or with a file of unknown duration is left for the caller to report
+    (`found`, from `matches`, when it is already at hand).
+    """
+    by_id = {s.id: s for s in samples}
+    parent = {s.id: s.id for s in samples}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for m in matches(samples) if found is None else found:
+        if m.a_duration is None or m.b_duration is None:
+            continue
+        if by_id[m.a].label != by_id[m.b].label:
+            continue
+        ra, rb = root(m.a), root(m.b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, list[Sample]] = {}
+    for s in samples:
+        groups.setdefault(root(s.id), []).append(s)
+    merged: list[Sample] = []
+    merges: list[tuple[str, ...]] = []
+    for parts in groups.values():
+        if len(parts) == 1:
+            merged.append(parts[0])
+            continue
+        parts = sorted(parts, key=lambda s: s.id)
+        views: dict[float, Path] = {}
+        for part in parts:
+            for duration, path in part.views().items():
+                views.setdefault(duration, path)
+        first = parts[0]
+        merged.append(sample_of(first.id, first.label, views, ifo=first.ifo, source=first.source))
+        merges.append(tuple(p.id for p in parts))
+    return merged, merges

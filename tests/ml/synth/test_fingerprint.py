@@ -1,0 +1,97 @@
+"""ml.fingerprint tells one glitch saved twice from two glitches (on simulated scans, whose
+views of one glitch share their noise as real Omega scans do)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ml.data import load_samples, sample_of
+from ml.encoding import plot_frame
+from ml.fingerprint import matches, merge_same_glitches
+
+Rows = list[dict[str, str]]
+
+
+def _views(out: Path, rows: Rows, label: str, style: str = "full") -> dict[float, Path]:
+    return {
+        float(r["duration"]): out / r["path"]
+        for r in rows
+        if r["label"] == label and r["style"] == style
+    }
+
+
+def _archive_copy(path: Path, dest: Path) -> Path:
+    """The plot area cropped inside its frame, shrunk to 600x450's, saved as JPEG."""
+    rgb = np.asarray(Image.open(path).convert("RGB"))
+    x0, y0, x1, y1 = plot_frame(rgb)
+    crop = Image.fromarray(rgb[y0 + 1 : y1 - 1, x0 + 2 : x1 - 1]).resize((429, 359))
+    buffer = io.BytesIO()
+    crop.save(buffer, "JPEG", quality=70)
+    dest.write_bytes(buffer.getvalue())
+    return dest
+
+
+def test_different_glitches_do_not_match(every_class: tuple[Path, Rows]) -> None:
+    out, rows = every_class
+    labels = sorted({r["label"] for r in rows})
+    samples = [sample_of(label, label, _views(out, rows, label)) for label in labels]
+    assert len(samples) == 25
+    assert matches(samples) == []
+
+
+def test_a_view_saved_again_by_another_archive_matches(
+    every_class: tuple[Path, Rows], tmp_path: Path
+) -> None:
+    out, rows = every_class
+    original = _views(out, rows, "Blip")[1.0]
+    copy = _archive_copy(original, tmp_path / "copy_1.0.jpg")
+    found = matches([sample_of("a", "Blip", {1.0: original}), sample_of("b", "Blip", {1.0: copy})])
+    assert len(found) == 1 and found[0].similarity > 0.8
+
+
+def test_one_glitch_split_over_two_ids_is_merged(every_class: tuple[Path, Rows]) -> None:
+    out, rows = every_class
+    whistle, blip = _views(out, rows, "Whistle"), _views(out, rows, "Blip")
+    samples = [
+        sample_of("w-short", "Whistle", {1.0: whistle[1.0]}),
+        sample_of("w-long", "Whistle", {2.0: whistle[2.0], 4.0: whistle[4.0]}),
+        sample_of("blip", "Blip", blip),
+    ]
+    merged, merges = merge_same_glitches(samples)
+    assert merges == [("w-long", "w-short")]
+    by_id = {s.id: s for s in merged}
+    assert set(by_id) == {"w-long", "blip"}
+    assert by_id["w-long"].views() == {1.0: whistle[1.0], 2.0: whistle[2.0], 4.0: whistle[4.0]}
+
+
+def test_one_glitch_under_two_labels_is_matched_but_not_merged(
+    every_class: tuple[Path, Rows],
+) -> None:
+    out, rows = every_class
+    koi = _views(out, rows, "Koi_Fish")
+    samples = [
+        sample_of("a", "Koi_Fish", {0.5: koi[0.5]}),
+        sample_of("b", "Blip", {1.0: koi[1.0]}),  # the same glitch, labelled otherwise
+    ]
+    assert len(matches(samples)) == 1
+    merged, merges = merge_same_glitches(samples)
+    assert merges == [] and len(merged) == 2
+
+
+def test_a_file_without_a_duration_is_tried_at_every_ratio(
+    every_class: tuple[Path, Rows], tmp_path: Path
+) -> None:
+    out, rows = every_class
+    helix = _views(out, rows, "Helix")
+    (tmp_path / "Helix").mkdir()
+    (tmp_path / "Helix" / "golden-Helix.png").write_bytes(helix[0.5].read_bytes())  # undated
+    (tmp_path / "Helix" / "h_2.0.png").write_bytes(helix[2.0].read_bytes())
+    samples = load_samples(tmp_path).samples
+    assert sorted(len(s.views()) for s in samples) == [0, 1]
+    found = matches(samples)
+    assert [sorted([m.a_duration or 0, m.b_duration or 0]) for m in found] == [[0, 2.0]]
+    assert merge_same_glitches(samples, found)[1] == []  # where would its one view go?
