@@ -258,8 +258,7 @@ def evaluate(
 def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The real row: {"real unseen": (labels, features), "all real": ...} of a model trained the
     product's way without the left-out classes (trained once per left-out set, cached)."""
-    from bench.real import REAL, config_of, part_of, simulated
-    from ml.data import load_samples
+    from bench.real import REAL, config_of, labelled_real, part_of, simulated
     from ml.embed import embed
     from ml.encoding import encode_samples
     from ml.model import load_model, views_of
@@ -267,8 +266,9 @@ def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarr
 
     left_out = tuple(sorted(args.real_left_out))
     name = "-".join(left_out)
-    path = args.cache / f"real-features-{name}-v2.npz"  # v2: with the view ensemble's
-    real = [s for s in load_samples(REAL).samples if s.label]
+    # v3: one glitch saved under several ids counted once (v2: the view ensemble's features)
+    path = args.cache / f"real-features-{name}-v3.npz"
+    real = labelled_real(REAL)
     counts = {c: sum(s.label == c for s in real) for c in left_out}
     if min(counts.values(), default=0) < 5:
         raise SystemExit(f"--real-left-out: each class needs >= 5 real glitches, got {counts}")
