@@ -136,6 +136,7 @@ def realism(args: argparse.Namespace) -> dict[str, tuple[float, int]]:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from bench.real import labelled_real
     from ml.backbones import build_backbone
     from ml.data import load_samples
     from ml.embed import embed
@@ -143,7 +144,7 @@ def realism(args: argparse.Namespace) -> dict[str, tuple[float, int]]:
 
     t0 = time.perf_counter()
     classes = args.classes.split(",") if args.classes else None
-    real = [s for s in load_samples(args.real).samples if s.label in (classes or [s.label])]
+    real = [s for s in labelled_real(args.real) if s.label in (classes or [s.label])]
     if not real:
         raise SystemExit(f"no labelled real glitches in {args.real} (--real)")
     tag = "-".join(sorted(classes)) if classes else "all"
