@@ -48,25 +48,15 @@ def test_a_missing_real_set_is_named(tmp_path: Path) -> None:
 
 
 def test_a_heldout_view_of_a_real_glitch_saved_otherwise_is_refused(tmp_path: Path) -> None:
-    """The 2 s view of a real glitch, cropped to its plot area and re-encoded as JPEG under
-    another id: not byte-identical, the same glitch all the same (ml.fingerprint)."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    from ml.encoding import plot_frame
+    """The 2 s view of a real glitch, cropped to its plot area, shrunk and re-encoded as JPEG
+    under another id: not byte-identical, the same glitch all the same (ml.fingerprint)."""
+    from bench.fingerprint import archive_copy
     from ml.synth import generate, read_manifest
 
     rows = read_manifest(generate(tmp_path / "real", 1, classes=["Blip", "Whistle"], seed=5))
     blip = next(r for r in rows if r["label"] == "Blip" and r["duration"] == "2.0")
-    rgb = np.asarray(Image.open(tmp_path / "real" / blip["path"]).convert("RGB"))
-    x0, y0, x1, y1 = plot_frame(rgb)
-    buffer = io.BytesIO()
-    Image.fromarray(rgb[y0 + 1 : y1 - 1, x0 + 1 : x1 - 1]).save(buffer, "JPEG", quality=80)
-    copy = tmp_path / "heldout" / "Blip" / "crop123_2.0.jpg"
-    copy.parent.mkdir(parents=True)
-    copy.write_bytes(buffer.getvalue())
+    (tmp_path / "heldout" / "Blip").mkdir(parents=True)
+    archive_copy(tmp_path / "real" / blip["path"], tmp_path / "heldout" / "Blip" / "c123_2.0.jpg")
     with pytest.raises(SystemExit, match="1 held-out glitches are also in"):
         main(["--heldout", str(tmp_path / "heldout"), "--real", str(tmp_path / "real"),
               "--cache", str(tmp_path / "cache"), "--size", "32", "--epochs", "1",

@@ -3,15 +3,15 @@ views of one glitch share their noise as real Omega scans do)."""
 
 from __future__ import annotations
 
-import io
+import sys
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
 from ml.data import load_samples, sample_of
-from ml.encoding import plot_frame
 from ml.fingerprint import matches, merge_same_glitches
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from bench.fingerprint import archive_copy  # noqa: E402  (the copy the bench measures)
 
 Rows = list[dict[str, str]]
 
@@ -22,17 +22,6 @@ def _views(out: Path, rows: Rows, label: str, style: str = "full") -> dict[float
         for r in rows
         if r["label"] == label and r["style"] == style
     }
-
-
-def _archive_copy(path: Path, dest: Path) -> Path:
-    """The plot area cropped inside its frame, shrunk to 600x450's, saved as JPEG."""
-    rgb = np.asarray(Image.open(path).convert("RGB"))
-    x0, y0, x1, y1 = plot_frame(rgb)
-    crop = Image.fromarray(rgb[y0 + 1 : y1 - 1, x0 + 2 : x1 - 1]).resize((429, 359))
-    buffer = io.BytesIO()
-    crop.save(buffer, "JPEG", quality=70)
-    dest.write_bytes(buffer.getvalue())
-    return dest
 
 
 def test_different_glitches_do_not_match(every_class: tuple[Path, Rows]) -> None:
@@ -48,7 +37,7 @@ def test_a_view_saved_again_by_another_archive_matches(
 ) -> None:
     out, rows = every_class
     original = _views(out, rows, "Blip")[1.0]
-    copy = _archive_copy(original, tmp_path / "copy_1.0.jpg")
+    copy = archive_copy(original, tmp_path / "copy_1.0.jpg")
     found = matches([sample_of("a", "Blip", {1.0: original}), sample_of("b", "Blip", {1.0: copy})])
     assert len(found) == 1 and found[0].similarity > 0.8
 
