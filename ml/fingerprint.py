@@ -55,11 +55,10 @@ def fingerprint(path: Path) -> Fingerprint:
     return (grid - gaussian_filter(grid, SMOOTH_PX)).astype(np.float32)
 
 
-def _correlation(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
-    scale = float(np.linalg.norm(a) * np.linalg.norm(b))
-    return float((a * b).sum()) / scale if scale > 0 else 0.0
+def _unit(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    flat = (x - x.mean()).ravel()
+    norm = float(np.linalg.norm(flat))
+    return flat / norm if norm > 0 else flat
 
 
 def _middle(fp: Fingerprint, ratio: int) -> Fingerprint:
@@ -80,26 +79,9 @@ def similarity(longer: Fingerprint, shorter: Fingerprint, ratio: int = 1) -> flo
     """Correlation of two views' fingerprints, the second's window `ratio` times shorter
     (1: the same duration): the middle of the longer against the shorter narrowed to it."""
     if ratio == 1:
-        return _correlation(longer, shorter)
+        return float(_unit(longer) @ _unit(shorter))
     middle = _middle(longer, ratio)
-    return _correlation(middle, _narrowed(shorter, middle.shape[1]))
-
-
-def same_glitch(a: Fingerprint, b: Fingerprint, ratios: tuple[int, ...] = (1,)) -> float | None:
-    """The similarity of two views if it says they show the same glitch, else None.
-
-    `ratios`: the duration ratios to try (longer / shorter, each way round): (1,) when both
-    durations are known and equal, (2,) for a 1 s view against a 0.5 s one, every key of
-    SAME_GLITCH when a file's duration is unknown.
-    """
-    best: float | None = None
-    for ratio in ratios:
-        pairs = [(a, b)] if ratio == 1 else [(a, b), (b, a)]
-        for longer, shorter in pairs:
-            value = similarity(longer, shorter, ratio)
-            if value >= SAME_GLITCH[ratio] and (best is None or value > best):
-                best = value
-    return best
+    return float(_unit(middle) @ _unit(_narrowed(shorter, middle.shape[1])))
 
 
 @dataclass(frozen=True)
@@ -119,12 +101,6 @@ def _views(sample: Sample) -> list[tuple[float | None, Path]]:
     if views:
         return sorted(views.items())
     return [(None, next(iter(sample.paths.values())))]
-
-
-def _unit(x: NDArray[np.float32]) -> NDArray[np.float32]:
-    flat = (x - x.mean()).ravel()
-    norm = float(np.linalg.norm(flat))
-    return flat / norm if norm > 0 else flat
 
 
 def matches(samples: Sequence[Sample]) -> list[Match]:
