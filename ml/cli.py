@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("ml.scan", "render Omega scans of real strain around trigger times"),
     "cluster": ("ml.commands.cluster", "group embeddings into clusters of similar glitches"),
     "audit": ("ml.commands.audit", "rank labelled glitches by how likely their label is wrong"),
+    "duplicates": ("ml.commands.duplicates", "find one glitch saved under several ids"),
 }
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from ml.data import load_samples, sample_of
 from ml.fingerprint import matches, merge_same_glitches
 
@@ -84,3 +86,22 @@ def test_a_file_without_a_duration_is_tried_at_every_ratio(
     found = matches(samples)
     assert [sorted([m.a_duration or 0, m.b_duration or 0]) for m in found] == [[0, 2.0]]
     assert merge_same_glitches(samples, found)[1] == []  # where would its one view go?
+
+
+def test_the_duplicates_command_names_one_glitch_saved_twice(
+    every_class: tuple[Path, Rows], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ml.cli import main
+
+    out, rows = every_class
+    blip, koi = _views(out, rows, "Blip"), _views(out, rows, "Koi_Fish")
+    (tmp_path / "Blip").mkdir()
+    (tmp_path / "Blip" / "first_1.0.png").write_bytes(blip[1.0].read_bytes())
+    (tmp_path / "Blip" / "other_4.0.png").write_bytes(blip[4.0].read_bytes())  # same glitch
+    (tmp_path / "Blip" / "koi_1.0.png").write_bytes(koi[1.0].read_bytes())  # another glitch
+    assert main(["duplicates", "--data", str(tmp_path)]) == 1
+    printed = capsys.readouterr().out
+    assert "one glitch: first + other" in printed
+    assert "koi" not in printed.replace(str(tmp_path), "")
+    (tmp_path / "Blip" / "other_4.0.png").unlink()
+    assert main(["duplicates", "--data", str(tmp_path)]) == 0
