@@ -62,8 +62,9 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=60, help="views re-saved for ratio 1")
     args = parser.parse_args()
 
-    found = matches(load_samples(args.real).samples)
-    samples, merges = merge_same_glitches(load_samples(args.real).samples, found)
+    loaded = load_samples(args.real).samples
+    found = matches(loaded)
+    samples, merges = merge_same_glitches(loaded, found)
     for m in found:
         print(f"same glitch under two ids: {m.a} ({m.a_duration} s) and {m.b} ({m.b_duration} s), "
               f"similarity {m.similarity:.3f}")  # fmt: skip

@@ -207,7 +207,8 @@ def realism(args: argparse.Namespace) -> dict[str, tuple[float, int]]:
     )
     print("  " + ", ".join(f"{label} {r:.2f}" for label, r in sorted(recalls.items())))
     print_pixel_stats(np.asarray(images), labels, is_real)
-    print_q_planes(q_planes(real, out, plane_widths(out)))
+    sims = simulated_widths(out)
+    print_q_planes(q_planes(real, sims, plane_widths(sims)))
     print("the same probe between two real archives (0.5 s views only), per class:")
     for label, (auc, n_zoo, n_gs) in archive_floor(real, args, extractor).items():
         print(f"  {label:<22} AUC {auc:.2f}  (zoo {n_zoo}, Gravity Spy {n_gs})")
@@ -337,35 +338,45 @@ def time_widths(path: Path, guard: float = PLANE_GUARD) -> np.ndarray:
     return np.array(out)
 
 
-def plane_widths(sim_dir: Path) -> dict[float, np.ndarray]:
-    """Median `time_widths` of the simulated 1 s views on each Q plane (their manifest's
-    q_plane, rounded to 0.1): the calibration `plane_of` reads planes with."""
+def simulated_widths(sim_dir: Path) -> list[tuple[str, float, np.ndarray]]:
+    """(label, Q plane rounded to 0.1, `time_widths`) of every simulated 1 s view in
+    `sim_dir` (its manifest gives the plane each was drawn on): read once, used both to
+    calibrate (plane_widths) and to be read (q_planes)."""
+    return [
+        (row["label"], round(float(row["q_plane"]), 1), time_widths(sim_dir / row["path"]))
+        for row in read_manifest(sim_dir / "manifest.csv")
+        if row["duration"] == "1.0"
+    ]
+
+
+def plane_widths(sims: list[tuple[str, float, np.ndarray]]) -> dict[float, np.ndarray]:
+    """Median `time_widths` of the simulated 1 s views on each Q plane: the calibration
+    `plane_of` reads planes with."""
     by_plane: dict[float, list[np.ndarray]] = {}
-    for row in read_manifest(sim_dir / "manifest.csv"):
-        if row["duration"] == "1.0":
-            plane = round(float(row["q_plane"]), 1)
-            by_plane.setdefault(plane, []).append(time_widths(sim_dir / row["path"]))
+    for _, plane, widths in sims:
+        by_plane.setdefault(plane, []).append(widths)
     return {q: np.nanmedian(np.array(w), axis=0) for q, w in sorted(by_plane.items())}
 
 
-def plane_of(path: Path, calibration: dict[float, np.ndarray]) -> float:
+def plane_of(widths: np.ndarray, calibration: dict[float, np.ndarray]) -> float:
     """The Q plane of a 1 s view: the calibration's plane nearest its `time_widths` (in log)."""
-    widths = np.log(time_widths(path))
-    return min(calibration, key=lambda q: float(np.nansum((widths - np.log(calibration[q])) ** 2)))
+    logs = np.log(widths)
+    return min(calibration, key=lambda q: float(np.nansum((logs - np.log(calibration[q])) ** 2)))
 
 
 def q_planes(
-    real: list, sim_dir: Path, calibration: dict[float, np.ndarray]
+    real: list, sims: list[tuple[str, float, np.ndarray]], calibration: dict[float, np.ndarray]
 ) -> dict[str, tuple[list[float], list[float]]]:
     """Per class: the Q plane (plane_of) of each real and each simulated 1 s view."""
     out: dict[str, tuple[list[float], list[float]]] = {}
     for s in real:
         view = s.views().get(1.0)
         if view is not None:
-            out.setdefault(str(s.label), ([], []))[0].append(plane_of(view, calibration))
-    for row in read_manifest(sim_dir / "manifest.csv"):
-        if row["duration"] == "1.0" and row["label"] in out:
-            out[row["label"]][1].append(plane_of(sim_dir / row["path"], calibration))
+            planes = out.setdefault(str(s.label), ([], []))[0]
+            planes.append(plane_of(time_widths(view), calibration))
+    for label, _, widths in sims:
+        if label in out:
+            out[label][1].append(plane_of(widths, calibration))
     return out
 
 
