@@ -11,13 +11,13 @@ that the glitch's shape counts for little and the noise's grain for much.
 `merge_same_glitches` makes one Sample of glitches saved under several ids, so that a
 grouped split cannot put one glitch on both sides.
 
-Measured on ../shared/data/gravityspy-real (665 views of 242 glitches; bench/fingerprint.py),
-the correlation of two fingerprints is at least 0.91 for a view and its copy cropped,
-shrunk to 600x450 and saved as JPEG, and at least 0.78, 0.69 and 0.45 for a view and the
-middle of its glitch's view 2, 4 and 8 times as long; for views of two different glitches
-it is at most 0.42 (same duration), 0.50, 0.48 and 0.37 (those ratios). SAME_GLITCH holds
-the thresholds between, chosen on those numbers; it found 5 glitches of that set saved
-under 2-3 ids each (Zooniverse Blips, one duration per id).
+Measured by bench/fingerprint.py on ../shared/data/gravityspy-real (665 views of 242
+glitches) and on 880 simulated glitches (the simulator's views of one glitch share their
+noise too; 40 of each class, among them many near-identical Power_Lines), SAME_GLITCH holds
+thresholds between the lowest correlation of two views of one glitch and the highest of
+two different glitches, for each ratio of durations (docs/real_benchmark.md has the
+numbers). It found 5 glitches of the real set saved under 2-3 ids each (Zooniverse Blips,
+one duration per id).
 """
 
 from __future__ import annotations
@@ -32,10 +32,12 @@ from PIL import Image
 
 from ml.data import Sample, sample_of
 
-GRID = (96, 128)  # (rows, columns) the plot area is resampled to
+GRID = (96, 256)  # (rows, columns) the plot area is resampled to; 256 columns leave 32
+# in the middle eighth that a 4 s view shares with the 0.5 s one
 SMOOTH_PX = 2.0  # sigma (grid cells) of the smooth part taken away
 # duration ratio (longer / shorter view) -> lowest correlation that means the same glitch
-SAME_GLITCH: dict[int, float] = {1: 0.65, 2: 0.65, 4: 0.6, 8: 0.42}
+SAME_GLITCH: dict[int, float] = {1: 0.55, 2: 0.55, 4: 0.48, 8: 0.39}
+BLOCK = 2048  # views scored at once in `matches`: memory BLOCK x views x 4 bytes
 
 Fingerprint = NDArray[np.float32]
 
@@ -56,7 +58,10 @@ def fingerprint(path: Path) -> Fingerprint:
 
 
 def _unit(x: NDArray[np.float32]) -> NDArray[np.float32]:
-    flat = (x - x.mean()).ravel()
+    """A window flattened to unit length, less its row means (steady lines) and its column
+    means (broadband pulses)."""
+    x = x - x.mean(axis=1, keepdims=True)
+    flat = (x - x.mean(axis=0, keepdims=True)).ravel().astype(np.float32)
     norm = float(np.linalg.norm(flat))
     return flat / norm if norm > 0 else flat
 
@@ -82,6 +87,18 @@ def similarity(longer: Fingerprint, shorter: Fingerprint, ratio: int = 1) -> flo
         return float(_unit(longer) @ _unit(shorter))
     middle = _middle(longer, ratio)
     return float(_unit(middle) @ _unit(_narrowed(shorter, middle.shape[1])))
+
+
+def windows(
+    fps: Sequence[Fingerprint], ratio: int
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """(longer, shorter): each fingerprint's window as the longer view of a pair (its middle
+    1/ratio) and as the shorter (narrowed to that width), unit rows, so that
+    `longer[i] @ shorter[j]` is `similarity(fps[i], fps[j], ratio)`."""
+    longer = np.stack([_unit(_middle(fp, ratio)) for fp in fps])
+    if ratio == 1:
+        return longer, longer
+    return longer, np.stack([_unit(_narrowed(fp, fp.shape[1] // ratio)) for fp in fps])
 
 
 @dataclass(frozen=True)
@@ -113,22 +130,20 @@ def matches(samples: Sequence[Sample]) -> list[Match]:
     fps = [fingerprint(path) for _, _, path in views]
     best: dict[tuple[str, str], Match] = {}
     for ratio, threshold in SAME_GLITCH.items():
-        longer = np.stack([_unit(_middle(fp, ratio)) for fp in fps])
-        if ratio == 1:
-            shorter = longer
-        else:
-            shorter = np.stack([_unit(_narrowed(fp, fp.shape[1] // ratio)) for fp in fps])
-        scores = longer @ shorter.T  # [i, j]: view i as the longer, view j as the shorter
-        for i, j in zip(*np.nonzero(scores >= threshold), strict=True):
-            (id_i, d_i, _), (id_j, d_j, _) = views[i], views[j]
-            if id_i == id_j or (ratio == 1 and i > j):
-                continue
-            if d_i is not None and d_j is not None and d_i != ratio * d_j:
-                continue
-            key = (min(id_i, id_j), max(id_i, id_j))
-            value = float(scores[i, j])
-            if key not in best or value > best[key].similarity:
-                best[key] = Match(id_i, d_i, id_j, d_j, value)
+        longer, shorter = windows(fps, ratio)
+        for start in range(0, len(views), BLOCK):
+            # [i, j]: view start + i as the longer, view j as the shorter
+            scores = longer[start : start + BLOCK] @ shorter.T
+            for i, j in zip(*np.nonzero(scores >= threshold), strict=True):
+                (id_i, d_i, _), (id_j, d_j, _) = views[start + i], views[j]
+                if id_i == id_j or (ratio == 1 and start + i > j):
+                    continue
+                if d_i is not None and d_j is not None and d_i != ratio * d_j:
+                    continue
+                key = (min(id_i, id_j), max(id_i, id_j))
+                value = float(scores[i, j])
+                if key not in best or value > best[key].similarity:
+                    best[key] = Match(id_i, d_i, id_j, d_j, value)
     return sorted(best.values(), key=lambda m: -m.similarity)
 
 

@@ -34,6 +34,17 @@ def test_different_glitches_do_not_match(every_class: tuple[Path, Rows]) -> None
     assert matches(samples) == []
 
 
+def test_glitches_of_one_line_class_do_not_match(tmp_path: Path) -> None:
+    """Power_Lines are steady lines at the same frequencies: their shape must not pass for
+    shared noise (it did at the 4 s / 0.5 s ratio before rows lost their means)."""
+    from ml.synth import generate
+
+    generate(tmp_path, 8, classes=["Power_Line"], style="crop", seed=3, workers=1)
+    samples = load_samples(tmp_path).samples
+    assert len(samples) == 8 and all(len(s.views()) == 4 for s in samples)
+    assert matches(samples) == []
+
+
 def test_a_view_saved_again_by_another_archive_matches(
     every_class: tuple[Path, Rows], tmp_path: Path
 ) -> None:
