@@ -9,7 +9,8 @@ that the glitch's shape counts for little and the noise's grain for much.
 
 `matches` finds such views among many glitches (one matrix product per ratio), and
 `merge_same_glitches` makes one Sample of glitches saved under several ids, so that a
-grouped split cannot put one glitch on both sides.
+grouped split cannot put one glitch on both sides. `merge_split_glitches` does it among the
+glitches that lack a duration only, cheaply enough for every `ml train` and every import.
 
 Measured by bench/fingerprint.py on ../shared/data/gravityspy-real (665 views of 242
 glitches) and on 880 simulated glitches (the simulator's views of one glitch share their
@@ -22,7 +23,7 @@ one duration per id).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from ml.data import Sample, sample_of
+from ml.data import DURATIONS, Sample, sample_of
 
 GRID = (96, 256)  # (rows, columns) the plot area is resampled to; 256 columns leave 32
 # in the middle eighth that a 4 s view shares with the 0.5 s one
@@ -123,11 +124,20 @@ def _views(sample: Sample) -> list[tuple[float | None, Path]]:
 def matches(samples: Sequence[Sample]) -> list[Match]:
     """Every pair of views of two different samples that shows the same glitch (SAME_GLITCH),
     the best pair per two samples, most similar first. Durations decide which ratio a pair
-    is tried at; a view of unknown duration is tried at all. Decodes every view once."""
-    views = [(s.id, d, path) for s in samples for d, path in _views(s)]
+    is tried at; a view of unknown duration is tried at all. Decodes every view once; a view
+    that cannot be decoded matches nothing (what reads it for training reports it)."""
+    from ml.encoding import DecodeError
+
+    views, fps = [], []
+    for s in samples:
+        for d, path in _views(s):
+            try:
+                fps.append(fingerprint(path))
+            except DecodeError:
+                continue
+            views.append((s.id, d, path))
     if not views:
         return []
-    fps = [fingerprint(path) for _, _, path in views]
     best: dict[tuple[str, str], Match] = {}
     for ratio, threshold in SAME_GLITCH.items():
         longer, shorter = windows(fps, ratio)
@@ -145,6 +155,13 @@ def matches(samples: Sequence[Sample]) -> list[Match]:
                 if key not in best or value > best[key].similarity:
                     best[key] = Match(id_i, d_i, id_j, d_j, value)
     return sorted(best.values(), key=lambda m: -m.similarity)
+
+
+def _mergeable(m: Match, by_id: Mapping[str, Sample]) -> bool:
+    """Both views have a known duration (a view of unknown length fits no slot) and both
+    samples one label (two labels for one glitch is a question for a person)."""
+    known = m.a_duration is not None and m.b_duration is not None
+    return known and by_id[m.a].label == by_id[m.b].label
 
 
 def merge_same_glitches(
@@ -168,9 +185,7 @@ def merge_same_glitches(
         return x
 
     for m in matches(samples) if found is None else found:
-        if m.a_duration is None or m.b_duration is None:
-            continue
-        if by_id[m.a].label != by_id[m.b].label:
+        if not _mergeable(m, by_id):
             continue
         ra, rb = root(m.a), root(m.b)
         if ra != rb:
@@ -193,3 +208,44 @@ def merge_same_glitches(
         merged.append(sample_of(first.id, first.label, views, ifo=first.ifo, source=first.source))
         merges.append(tuple(p.id for p in parts))
     return merged, merges
+
+
+@dataclass(frozen=True)
+class SplitGlitches:
+    """What `merge_split_glitches` did: the samples after it, the ids merged into one
+    glitch, and the matches it left (labels differ, or a view of unknown duration)."""
+
+    samples: list[Sample]
+    merged: list[tuple[str, ...]]
+    unmerged: list[Match]
+
+    def report(self, labels: Mapping[str, str | None]) -> list[str]:
+        """One line per merged glitch and per match left; `labels`: sample id -> label."""
+        lines = [f"one glitch saved under several ids, merged as {ids[0]}: {' + '.join(ids)}"
+                 for ids in self.merged]  # fmt: skip
+        for m in self.unmerged:
+            why = (
+                f"labelled {labels[m.a]} and {labels[m.b]}"
+                if labels[m.a] != labels[m.b]
+                else "a view without a duration"
+            )
+            lines.append(f"{m.a} and {m.b} show the same glitch ({why}): kept apart")
+        return lines
+
+
+def merge_split_glitches(samples: Sequence[Sample]) -> SplitGlitches:
+    """`merge_same_glitches` among the samples that lack a duration: one glitch's views saved
+    under several ids (as the Zooniverse Blips of the real set were). A sample with every
+    duration is whole and is not fingerprinted, so that sets of whole glitches (every
+    simulation, Gravity Spy's training set) cost nothing; a whole glitch saved twice is left
+    to `python -m ml duplicates`. Samples keep their order, a merged one where the part
+    whose id it keeps was."""
+    partial = [s for s in samples if len(s.views()) < len(DURATIONS)]
+    found = matches(partial)
+    merged, merges = merge_same_glitches(partial, found)
+    by_id = {s.id: s for s in partial}
+    first = {s.id: s for s in merged}
+    gone = {i for ids in merges for i in ids[1:]}
+    kept = [first.get(s.id, s) for s in samples if s.id not in gone]
+    unmerged = [m for m in found if not _mergeable(m, by_id)]
+    return SplitGlitches(kept, merges, unmerged)

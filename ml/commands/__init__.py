@@ -43,6 +43,18 @@ def load(data: Sequence[str], *, keep_unknown_labels: bool = False) -> list[Any]
     return list(result.samples)
 
 
+def merged_split_glitches(samples: Sequence[Any]) -> list[Any]:
+    """The samples with each glitch saved under several ids made one (ml.fingerprint, among
+    the glitches that lack a duration), so that one glitch is not on both sides of a split;
+    what was merged, and what looked alike but was kept apart, go to stderr."""
+    from ml.fingerprint import merge_split_glitches
+
+    split = merge_split_glitches(samples)
+    for line in split.report({s.id: s.label for s in samples}):
+        print(f"note: {line}", file=sys.stderr)
+    return split.samples
+
+
 def encode(
     samples: Sequence[Any],
     encoding: str,

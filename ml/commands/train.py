@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ml.backbones import BACKBONES, DEFAULT_BACKBONE
-from ml.commands import add_data_argument, add_encode_arguments, load
+from ml.commands import add_data_argument, add_encode_arguments, load, merged_split_glitches
 from ml.errors import UserError
 from ml.train import (
     OPTIMIZERS,
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"unknown encoding {config.encoding!r}; choose one of {', '.join(ENCODINGS)}"
         )
-    samples = [s for s in load(args.data) if s.label is not None]
+    samples = merged_split_glitches([s for s in load(args.data) if s.label is not None])
     if len(samples) < 2:
         raise UserError("need at least 2 labelled glitches to train")
     # By class and --data root: a class's lone real glitch trains, whatever its simulations.

@@ -133,3 +133,29 @@ def test_train_with_a_pool_self_trains(
     assert code == 0, err
     assert json.loads(out)["pseudo_labels"] > 0  # the pool's labels were not used
     assert (model / "teacher" / "best.pt").is_file() and (model / "best.pt").is_file()
+
+
+def test_train_merges_one_glitch_saved_under_two_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ml.data import load_samples
+    from ml.synth import generate
+
+    made = tmp_path / "made"
+    generate(made, 3, classes=["Blip", "Whistle"], style="crop", seed=5, workers=1)
+    data = tmp_path / "data"
+    for n, sample in enumerate(load_samples(made).samples):
+        (data / str(sample.label)).mkdir(parents=True, exist_ok=True)
+        for duration, path in sample.views().items():
+            # the first Blip's short views under one id, its long views under another
+            part = ("a" if duration < 2 else "b") if n == 0 else ""
+            target = data / str(sample.label) / f"g{n}{part}_{duration}.png"
+            target.write_bytes(path.read_bytes())
+    code, out, err = run_cli(
+        capsys, "train", "--data", str(data), "--out", str(tmp_path / "m"), "--epochs", "1",
+        "--image-size", "32", "--batch-size", "4", "--device", "cpu", "--workers", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["n_train"] + summary["n_val"] == 6  # 7 ids, 6 glitches
+    assert "one glitch saved under several ids, merged as g0a: g0a + g0b" in err

@@ -116,3 +116,34 @@ def test_the_duplicates_command_names_one_glitch_saved_twice(
     assert "koi" not in printed.replace(str(tmp_path), "")
     (tmp_path / "Blip" / "other_4.0.png").unlink()
     assert main(["duplicates", "--data", str(tmp_path)]) == 0
+
+
+def test_only_glitches_that_lack_a_duration_are_fingerprinted_and_merged(
+    every_class: tuple[Path, Rows], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ml.fingerprint
+
+    out, rows = every_class
+    blip, koi, whistle = (_views(out, rows, c) for c in ("Blip", "Koi_Fish", "Whistle"))
+    samples = [
+        sample_of("blip", "Blip", blip),  # whole: all four durations
+        sample_of("koi-short", "Koi_Fish", {0.5: koi[0.5], 1.0: koi[1.0]}),
+        sample_of("koi-long", "Koi_Fish", {4.0: koi[4.0]}),
+        sample_of("w", "Whistle", {2.0: whistle[2.0]}),
+        sample_of("w-as-blip", "Blip", {1.0: whistle[1.0]}),  # one glitch, two labels
+    ]
+    seen: list[Path] = []
+    real_fingerprint = ml.fingerprint.fingerprint
+    monkeypatch.setattr(
+        ml.fingerprint, "fingerprint", lambda p: seen.append(p) or real_fingerprint(p)
+    )
+    split = ml.fingerprint.merge_split_glitches(samples)
+    assert not set(seen) & set(blip.values())
+    assert [s.id for s in split.samples] == ["blip", "koi-long", "w", "w-as-blip"]
+    assert split.samples[1].views() == {0.5: koi[0.5], 1.0: koi[1.0], 4.0: koi[4.0]}
+    assert split.merged == [("koi-long", "koi-short")]
+    labels = {s.id: s.label for s in samples}
+    assert split.report(labels) == [
+        "one glitch saved under several ids, merged as koi-long: koi-long + koi-short",
+        "w and w-as-blip show the same glitch (labelled Whistle and Blip): kept apart",
+    ]

@@ -45,6 +45,34 @@ def test_import_copies_images_reports_bad_files_and_is_idempotent(glitch_dir, se
     assert "imported 0 new subjects" in out and Subject.objects.count() == 2
 
 
+def test_one_glitch_saved_under_two_ids_becomes_one_subject(tmp_path):
+    from ml.data import load_samples
+    from ml.synth import generate
+
+    generate(tmp_path / "made", 1, classes=["Koi_Fish", "Whistle"], style="crop", seed=7)
+    koi, whistle = load_samples(tmp_path / "made").samples
+    root = tmp_path / "glitches"
+    for sample, ids in ((koi, ("L1_short", "L1_long")), (whistle, ("H1_w1", "H1_w2"))):
+        (root / str(sample.label)).mkdir(parents=True)
+        for duration, path in sample.views().items():
+            glitch_id = ids[0] if duration < 2 or sample is whistle else ids[1]
+            if sample is whistle and duration == 4.0:
+                glitch_id, label = ids[1], "Blip"  # the same glitch given another label
+                (root / label).mkdir(exist_ok=True)
+            else:
+                label = str(sample.label)
+            (root / label / f"{glitch_id}_{duration}.png").write_bytes(path.read_bytes())
+    for _ in range(2):  # a re-run adds nothing
+        out, err = run("import_glitches", str(root), "--source", "t")
+    assert "imported 0 new subjects" in out
+    assert Subject.objects.count() == 3
+    merged = Subject.objects.get(external_id="L1_long")
+    assert sorted(merged.images.values_list("duration", flat=True)) == [0.5, 1.0, 2.0, 4.0]
+    assert not Subject.objects.filter(external_id="L1_short").exists()
+    assert "merged as L1_long: L1_long + L1_short" in err
+    assert "show the same glitch (labelled" in err and "kept apart" in err
+
+
 def test_pool_import_can_keep_glitches_of_classes_the_registry_lacks(glitch_dir):
     out, err = run("import_glitches", str(glitch_dir), "--keep-unknown-classes", "--source", "t")
     assert "imported 3 new subjects" in out

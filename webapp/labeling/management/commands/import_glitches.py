@@ -3,6 +3,10 @@
 
 Reads every layout ml.data reads, copies the images into MEDIA_ROOT and creates one Subject
 per glitch. Re-running adds nothing twice; bad files are reported one line each and skipped.
+A glitch whose durations were saved under several ids (found by their shared noise,
+ml.fingerprint.merge_split_glitches) becomes one Subject with every view, under the first
+id; views of one glitch with two labels are imported apart and named on stderr. Only the
+glitches of one run are compared, not those imported before.
 
 Each glitch's metadata (ml.metadata: event time, detector, frequencies, SNR, Q, channel)
 comes from the manifest it was listed in and from Gravity Spy metadata CSVs given with
@@ -23,6 +27,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ml.classes import ClassRegistry
 from ml.data import load_samples
+from ml.fingerprint import merge_split_glitches
 from ml.metadata import METADATA_COLUMNS, MetadataTable, first_known, read_metadata
 from webapp.labeling.metadata import metadata_path_of, subject_import_with_metadata
 from webapp.labeling.models import GlitchClass, Subject
@@ -77,10 +82,13 @@ class Command(BaseCommand):
         result = load_samples(roots, registry=registry, keep_unknown_labels=keep_unknown)
         for problem in result.problems:
             self.stderr.write(f"skipped {problem}")
+        split = merge_split_glitches(result.samples)
+        for line in split.report({s.id: s.label for s in result.samples}):
+            self.stderr.write(f"note: {line}")
         tables = self._metadata(roots, metadata_files)
 
         created = existing = failed = described = 0
-        for sample in result.samples:
+        for sample in split.samples:
             role = options["role"]
             if (
                 sample.label in registry
