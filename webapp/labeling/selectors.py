@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
@@ -263,3 +264,37 @@ def field_guide() -> list[GuideEntry]:
         GuideEntry(c, config.level_of_class(c.name), _guide_examples(c.examples.all()))
         for c in classes
     ]
+
+
+# --- imports ---------------------------------------------------------------------------
+
+
+def subjects_imported_elsewhere(
+    *, external_ids: Iterable[str], source: str, chunk: int = 1000
+) -> dict[str, list[Subject]]:
+    """external id -> the subjects of other sources that hold it (with their images): a
+    folder imported again under another --source name would hold every glitch twice."""
+    ids = list(external_ids)
+    found: dict[str, list[Subject]] = {}
+    for start in range(0, len(ids), chunk):
+        rows = (
+            Subject.objects.filter(external_id__in=ids[start : start + chunk])
+            .exclude(source=source)
+            .prefetch_related("images")
+        )
+        for subject in rows:
+            found.setdefault(subject.external_id, []).append(subject)
+    return found
+
+
+def subject_has_image_bytes(*, subject: Subject, image_paths: dict[float, Path]) -> bool:
+    """True when one of the subject's images is byte for byte the file given for its
+    duration (an import copies files unchanged): the same glitch, not a namesake."""
+    for image in subject.images.all():
+        path = image_paths.get(image.duration)
+        if path is None:
+            continue
+        with image.image.open("rb") as stored:
+            if stored.read() == Path(path).read_bytes():
+                return True
+    return False

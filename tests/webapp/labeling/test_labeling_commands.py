@@ -73,6 +73,20 @@ def test_one_glitch_saved_under_two_ids_becomes_one_subject(tmp_path):
     assert "show the same glitch (labelled" in err and "kept apart" in err
 
 
+def test_a_folder_imported_again_under_another_source_name_is_not_doubled(glitch_dir, tmp_path):
+    run("import_glitches", str(glitch_dir), "--source", "first")
+    namesake = tmp_path / "other" / "Blip"  # another glitch that happens to share an id
+    namesake.mkdir(parents=True)
+    (namesake / "H1_aaaaaaaaaa_1.0.png").write_bytes(tiny_png(colour=(200, 10, 10)))
+    out, err = run("import_glitches", str(glitch_dir), "--source", "second", "--role", "gold")
+    assert "imported 0 new subjects" in out and "2 already imported from another source" in out
+    assert "H1_aaaaaaaaaa was imported from source 'first' with the same images: skipped" in err
+    assert set(Subject.objects.values_list("source", flat=True)) == {"first"}
+    out, _ = run("import_glitches", str(namesake.parent), "--source", "second")
+    assert "imported 1 new subjects" in out
+    assert Subject.objects.filter(external_id="H1_aaaaaaaaaa").count() == 2
+
+
 def test_pool_import_can_keep_glitches_of_classes_the_registry_lacks(glitch_dir):
     out, err = run("import_glitches", str(glitch_dir), "--keep-unknown-classes", "--source", "t")
     assert "imported 3 new subjects" in out

@@ -6,7 +6,10 @@ per glitch. Re-running adds nothing twice; bad files are reported one line each 
 A glitch whose durations were saved under several ids (found by their shared noise,
 ml.fingerprint.merge_split_glitches) becomes one Subject with every view, under the first
 id; views of one glitch with two labels are imported apart and named on stderr. Only the
-glitches of one run are compared, not those imported before.
+glitches of one run are compared, not those imported before. A glitch already imported under
+another --source name (the same id and a byte-identical image) is skipped with a note, so
+importing a folder again under a new name does not hold every glitch twice; a namesake with
+other images is imported.
 
 Each glitch's metadata (ml.metadata: event time, detector, frequencies, SNR, Q, channel)
 comes from the manifest it was listed in and from Gravity Spy metadata CSVs given with
@@ -31,12 +34,21 @@ from ml.fingerprint import merge_split_glitches
 from ml.metadata import METADATA_COLUMNS, MetadataTable, first_known, read_metadata
 from webapp.labeling.metadata import metadata_path_of, subject_import_with_metadata
 from webapp.labeling.models import GlitchClass, Subject
+from webapp.labeling.selectors import subject_has_image_bytes, subjects_imported_elsewhere
 
 
 def _in_fraction(glitch_id: str, fraction: float) -> bool:
     """A stable pseudo-random choice by id, so a re-run picks the same glitches."""
     digest = hashlib.sha256(glitch_id.encode()).digest()
     return int.from_bytes(digest[:4], "big") / 2**32 < fraction
+
+
+def _twin(image_paths: dict[float, Path], others: list[Subject]) -> Subject | None:
+    """The subject of another source that holds this glitch (a byte-identical image)."""
+    for other in others:
+        if subject_has_image_bytes(subject=other, image_paths=image_paths):
+            return other
+    return None
 
 
 class Command(BaseCommand):
@@ -87,8 +99,20 @@ class Command(BaseCommand):
             self.stderr.write(f"note: {line}")
         tables = self._metadata(roots, metadata_files)
 
-        created = existing = failed = described = 0
+        elsewhere = subjects_imported_elsewhere(
+            external_ids=[s.id for s in split.samples], source=source
+        )
+        created = existing = failed = described = twice = 0
         for sample in split.samples:
+            real = sample.views()
+            twin = _twin(real or dict(sample.paths), elsewhere.get(sample.id, []))
+            if twin is not None:
+                twice += 1
+                self.stderr.write(
+                    f"note: {sample.id} was imported from source {twin.source!r} with the same "
+                    "images: skipped"
+                )
+                continue
             role = options["role"]
             if (
                 sample.label in registry
@@ -96,7 +120,6 @@ class Command(BaseCommand):
                 and _in_fraction(sample.id, options["gold_fraction"])
             ):
                 role = Subject.Role.GOLD
-            real = sample.views()
             metadata = first_known([m for t in tables if (m := t.get(sample.id)) is not None])
             try:
                 _, was_created, changed = subject_import_with_metadata(
@@ -119,7 +142,8 @@ class Command(BaseCommand):
         n_problems = len(result.problems) + failed + sum(len(t.problems) for t in tables)
         self.stdout.write(
             f"imported {created} new subjects from {', '.join(map(str, roots))} "
-            f"(source {source!r}); {existing} already present; metadata written for "
+            f"(source {source!r}); {existing} already present; {twice} already imported "
+            f"from another source (skipped); metadata written for "
             f"{described}; {n_problems} problems"
         )
 
