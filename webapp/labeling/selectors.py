@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from webapp.accounts.roles import is_reviewer
 from webapp.hot_sql import select
@@ -298,3 +299,58 @@ def subject_has_image_bytes(*, subject: Subject, image_paths: dict[float, Path])
             if stored.read() == Path(path).read_bytes():
                 return True
     return False
+
+
+@dataclass(frozen=True)
+class EarlierGlitch:
+    """A glitch of this import whose views show a subject imported before (ml.fingerprint)."""
+
+    external_id: str  # the new glitch's id
+    subject: Subject  # the subject imported before
+
+
+def last_subject_pk() -> int:
+    """The newest subject's primary key (0 when there is none): what "imported before" means
+    to `glitches_imported_before` once this import has created its subjects."""
+    return Subject.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def glitches_imported_before(
+    *, samples: list[Any], up_to_pk: int, chunk: int = 1000
+) -> list[EarlierGlitch]:
+    """The `samples` (ml.data.Samples of one import) whose views show the same glitch as a
+    subject imported before (primary key <= `up_to_pk`), where both lack a duration: a
+    glitch's durations imported in two runs (e.g. one folder per duration). Reads and
+    fingerprints the images of every such subject, so it costs nothing where none of
+    `samples` lacks a duration or the database holds whole glitches only."""
+    from ml.data import DURATIONS, sample_of
+    from ml.fingerprint import matches
+
+    new = [s for s in samples if len(s.views()) < len(DURATIONS)]
+    if not new:
+        return []
+    partial = (
+        Subject.objects.annotate(
+            n_views=Count("images", filter=Q(images__substituted=False), distinct=True)
+        )
+        .filter(pk__lte=up_to_pk, n_views__lt=len(DURATIONS))
+        .prefetch_related(
+            Prefetch("images", queryset=SubjectImage.objects.filter(substituted=False))
+        )
+    )
+    # every glitch is keyed anew ("new N" of this import, "old PK" of a subject), so no id
+    # of the import can clash with a subject's
+    keyed = {f"new {n}": s for n, s in enumerate(new)}
+    earlier: dict[str, Subject] = {}
+    candidates = [replace(s, id=key) for key, s in keyed.items()]
+    for subject in partial.iterator(chunk_size=chunk):
+        paths = {float(i.duration): Path(i.image.path) for i in subject.images.all()}
+        if paths:
+            earlier[f"old {subject.pk}"] = subject
+            candidates.append(sample_of(f"old {subject.pk}", None, paths))
+    found = []
+    for m in matches(candidates):
+        for mine, other in ((m.a, m.b), (m.b, m.a)):
+            if mine in keyed and other in earlier:
+                found.append(EarlierGlitch(keyed[mine].id, earlier[other]))
+    return found

@@ -6,7 +6,9 @@ per glitch. Re-running adds nothing twice; bad files are reported one line each 
 A glitch whose durations were saved under several ids (found by their shared noise,
 ml.fingerprint.merge_split_glitches) becomes one Subject with every view, under the first
 id; views of one glitch with two labels are imported apart and named on stderr. Only the
-glitches of one run are compared, not those imported before. A glitch already imported under
+glitches of one run are merged; a glitch that lacks a duration and shows the same glitch as a
+subject imported before is imported apart, with a note naming that subject (its views are
+not added to a subject that volunteers may already have seen). A glitch already imported under
 another --source name (the same id and a byte-identical image) is skipped with a note, so
 importing a folder again under a new name does not hold every glitch twice; a namesake with
 other images is imported.
@@ -34,7 +36,12 @@ from ml.fingerprint import merge_split_glitches
 from ml.metadata import METADATA_COLUMNS, MetadataTable, first_known, read_metadata
 from webapp.labeling.metadata import metadata_path_of, subject_import_with_metadata
 from webapp.labeling.models import GlitchClass, Subject
-from webapp.labeling.selectors import subject_has_image_bytes, subjects_imported_elsewhere
+from webapp.labeling.selectors import (
+    glitches_imported_before,
+    last_subject_pk,
+    subject_has_image_bytes,
+    subjects_imported_elsewhere,
+)
 
 
 def _in_fraction(glitch_id: str, fraction: float) -> bool:
@@ -102,7 +109,9 @@ class Command(BaseCommand):
         elsewhere = subjects_imported_elsewhere(
             external_ids=[s.id for s in split.samples], source=source
         )
+        before = last_subject_pk()
         created = existing = failed = described = twice = 0
+        new_samples = []
         for sample in split.samples:
             real = sample.views()
             twin = _twin(real or dict(sample.paths), elsewhere.get(sample.id, []))
@@ -139,6 +148,15 @@ class Command(BaseCommand):
             created += was_created
             existing += not was_created
             described += bool(changed)
+            if was_created:
+                new_samples.append(sample)
+        for found in glitches_imported_before(samples=new_samples, up_to_pk=before):
+            old = found.subject
+            self.stderr.write(
+                f"note: {found.external_id} shows the same glitch as subject {old.pk} "
+                f"({old.external_id}, source {old.source!r}) imported before: both kept; import "
+                "a glitch's durations in one run to have them made one subject"
+            )
         n_problems = len(result.problems) + failed + sum(len(t.problems) for t in tables)
         self.stdout.write(
             f"imported {created} new subjects from {', '.join(map(str, roots))} "
