@@ -109,8 +109,11 @@ class MetadataTable:
 def read_metadata(path: Path | str) -> MetadataTable:
     """Every glitch's metadata in a Gravity Spy metadata CSV or one of our manifests.
 
-    A manifest is told by its `path` column. Rows of one id (a manifest has one per
-    image) are merged, first value first; a later row that disagrees is reported.
+    A manifest is told by its `path` column, or by an id listed on several rows with
+    different `duration`s: one row per image, as the real set's listing
+    (../shared/data/gravityspy-real/manifest.csv) has, where `duration` is each image's
+    window, not the glitch's (Gravity Spy's metadata has one row per glitch). Rows of one
+    id are merged, first value first; a later row that disagrees is reported.
     A file with none of the columns gives an empty table and no problem.
     """
     path = Path(path)
@@ -130,22 +133,37 @@ def _read_rows(path: Path, table: MetadataTable) -> None:
         reader = csv.DictReader(handle)
         header = [name.strip() for name in reader.fieldnames or []]
         reader.fieldnames = header
-        id_column = next((c for c in ID_COLUMNS if c in header), None)
-        sources = _sources(header, manifest="path" in header)
-        if not sources:
-            return
-        if id_column is None:
-            table.problems.append(f"{path}: no {' or '.join(ID_COLUMNS)} column")
-            return
-        for line, row in enumerate(reader, start=2):
-            glitch_id = (row.get(id_column) or "").strip()
-            if not glitch_id:
-                table.problems.append(f"{path}:{line}: empty {id_column}; row skipped")
-                continue
-            values = dict(_values(row, sources, f"{path}:{line}", table.problems))
-            table.by_id[glitch_id] = _merge(
-                table.by_id.get(glitch_id), values, f"{path}:{line}", glitch_id, table.problems
-            )
+        rows = list(reader)
+    id_column = next((c for c in ID_COLUMNS if c in header), None)
+    manifest = "path" in header or _lists_images(rows, id_column)
+    sources = _sources(header, manifest=manifest)
+    if not sources:
+        return
+    if id_column is None:
+        table.problems.append(f"{path}: no {' or '.join(ID_COLUMNS)} column")
+        return
+    for line, row in enumerate(rows, start=2):
+        glitch_id = (row.get(id_column) or "").strip()
+        if not glitch_id:
+            table.problems.append(f"{path}:{line}: empty {id_column}; row skipped")
+            continue
+        values = dict(_values(row, sources, f"{path}:{line}", table.problems))
+        table.by_id[glitch_id] = _merge(
+            table.by_id.get(glitch_id), values, f"{path}:{line}", glitch_id, table.problems
+        )
+
+
+def _lists_images(rows: list[dict[str, str | None]], id_column: str | None) -> bool:
+    """True when one id comes on rows of different `duration`s (one row per image)."""
+    if id_column is None:
+        return False
+    seen: dict[str, str] = {}
+    for row in rows:
+        glitch_id = (row.get(id_column) or "").strip()
+        duration = (row.get("duration") or "").strip()
+        if glitch_id and duration and seen.setdefault(glitch_id, duration) != duration:
+            return True
+    return False
 
 
 def _sources(header: list[str], *, manifest: bool) -> dict[str, str]:

@@ -128,6 +128,20 @@ def test_in_a_manifest_duration_is_the_window_not_the_glitch(tmp_path):
     assert table.problems == [f"{manifest}:3: g1 has snr 10.0 here and 9.0 before; kept the first"]
 
 
+def test_a_listing_of_images_without_paths_reads_duration_as_the_window(tmp_path):
+    # the real set's manifest.csv: one row per image, no path column
+    listing = tmp_path / "manifest.csv"
+    listing.write_text(
+        "id,label,duration,sha256\nzoo-a,Blip,0.5,x\nzoo-a,Blip,4.0,y\nzoo-b,Blip,1.0,z\n"
+    )
+    table = read_metadata(listing)
+    assert len(table) == 0 and table.problems == []
+    # one row per glitch (Gravity Spy's metadata): duration is the glitch's
+    per_glitch = tmp_path / "metadata.csv"
+    per_glitch.write_text("gravityspy_id,duration,snr\nzoo-a,0.25,8\nzoo-b,0.5,9\n")
+    assert read_metadata(per_glitch).get("zoo-a") == GlitchMetadata(duration=0.25, snr=8.0)
+
+
 def test_a_file_without_metadata_columns_is_no_problem(tmp_path):
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("id,label,duration,path\ng1,Blip,0.5,Blip/g1_0.5.png\n")
