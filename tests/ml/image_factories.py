@@ -75,3 +75,22 @@ def write_glitches(root: Path, label: str, count: int, first: int = 0) -> None:
         for duration in GLITCH_DURATIONS:
             energy = blob_energy(105, 140, centre=CENTRE[label], spread=0.08 + 0.01 * (n % 3))
             write_image(root / label / f"g{label[:2]}{n:03d}_{duration}.png", full_plot(energy))
+
+
+def write_simulated_with_one_split(root: Path, classes: list[str], per_class: int) -> str:
+    """Simulated glitches (ml.synth: views of one glitch share their noise, as real Omega
+    scans do) as `root/<label>/g<n>_<duration>.png`, the first glitch's short views (0.5 s,
+    1 s) under id `g0a` and its long ones under `g0b`; returns the first glitch's label."""
+    from ml.data import load_samples
+    from ml.synth import generate
+
+    made = root.parent / f"{root.name}-made"
+    generate(made, per_class, classes=classes, style="crop", seed=5, workers=1)
+    samples = load_samples(made).samples
+    for n, sample in enumerate(samples):
+        (root / str(sample.label)).mkdir(parents=True, exist_ok=True)
+        for duration, path in sample.views().items():
+            part = ("a" if duration < 2 else "b") if n == 0 else ""
+            target = root / str(sample.label) / f"g{n}{part}_{duration}.png"
+            target.write_bytes(path.read_bytes())
+    return str(samples[0].label)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from image_factories import write_glitches
+from image_factories import write_glitches, write_simulated_with_one_split
 
 from ml.audit import AuditRow, MislabelFinder, out_of_fold_proba
 from ml.cli import main
@@ -194,3 +194,17 @@ def test_cli_ranks_a_relabelled_glitch_first(
     assert (first["id"], first["label"], first["suggested"]) == ("gWh003", "Blip", "Whistle")
     assert len(out["suspects"]) == 16
     assert out["suspects"][-1]["score"] < first["score"]
+
+
+def test_cli_audits_one_glitch_saved_under_two_ids_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two ids of one glitch in different folds would each be predicted by a head that
+    # trained on the other: its label could not look wrong.
+    write_simulated_with_one_split(tmp_path, ["Blip", "Whistle"], 4)
+    code = main(["audit", "--data", str(tmp_path), "--image-size", "64", "--folds", "2", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0
+    ids = {row["id"] for row in json.loads(captured.out)["suspects"]}
+    assert len(ids) == 8 and "g0a" in ids and "g0b" not in ids  # 9 ids, 8 glitches
+    assert "merged as g0a: g0a + g0b" in captured.err

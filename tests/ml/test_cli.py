@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from image_factories import write_glitches
+from image_factories import write_glitches, write_simulated_with_one_split
 
 from ml.cli import main
 
@@ -138,19 +138,8 @@ def test_train_with_a_pool_self_trains(
 def test_train_merges_one_glitch_saved_under_two_ids(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ml.data import load_samples
-    from ml.synth import generate
-
-    made = tmp_path / "made"
-    generate(made, 3, classes=["Blip", "Whistle"], style="crop", seed=5, workers=1)
     data = tmp_path / "data"
-    for n, sample in enumerate(load_samples(made).samples):
-        (data / str(sample.label)).mkdir(parents=True, exist_ok=True)
-        for duration, path in sample.views().items():
-            # the first Blip's short views under one id, its long views under another
-            part = ("a" if duration < 2 else "b") if n == 0 else ""
-            target = data / str(sample.label) / f"g{n}{part}_{duration}.png"
-            target.write_bytes(path.read_bytes())
+    write_simulated_with_one_split(data, ["Blip", "Whistle"], 3)
     code, out, err = run_cli(
         capsys, "train", "--data", str(data), "--out", str(tmp_path / "m"), "--epochs", "1",
         "--image-size", "32", "--batch-size", "4", "--device", "cpu", "--workers", "1",
