@@ -76,6 +76,14 @@ class GlitchMetadata:
         return {k: v for k, v in asdict(self).items() if v not in (None, "")}
 
 
+def gravityspy_id_of(glitch_id: str) -> str:
+    """Gravity Spy's id of a glitch that ml.data named after its file, `H1_<gravityspy_id>`
+    (Gravity Spy's metadata keys a glitch without its detector); other ids as they are."""
+    if IFO.match(glitch_id[:2]) and glitch_id[2:3] == "_" and len(glitch_id) > 3:
+        return glitch_id[3:]
+    return glitch_id
+
+
 def first_known(items: list[GlitchMetadata]) -> GlitchMetadata | None:
     """One glitch's metadata from several sources, field by field: the first that knows a
     value gives it. None when there is no source."""
@@ -98,8 +106,8 @@ class MetadataTable:
         """The glitch's metadata; a Gravity Spy file name's id `H1_<gravityspy_id>` finds
         the row of `<gravityspy_id>` (ml.data names Gravity Spy glitches that way)."""
         found = self.by_id.get(glitch_id)
-        if found is None and IFO.match(glitch_id[:2]) and glitch_id[2:3] == "_":
-            found = self.by_id.get(glitch_id[3:])
+        if found is None and (short := gravityspy_id_of(glitch_id)) != glitch_id:
+            found = self.by_id.get(short)
         return found
 
     def __len__(self) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Count, QuerySet
 
+from ml.metadata import gravityspy_id_of
 from webapp.accounts.roles import is_reviewer
 from webapp.labeling import config
 from webapp.labeling.metadata import METADATA_ONLY_FIELDS
@@ -119,7 +120,7 @@ def _row(
 ) -> dict[str, Any]:
     return {
         "subject_id": subject.pk,
-        "gravityspy_id": subject.external_id,
+        "gravityspy_id": gravityspy_id_of(subject.external_id),
         "ifo": subject.ifo,
         "event_time": subject.gps_time,
         **{name: getattr(subject, name, None) for name in METADATA_ONLY_FIELDS},

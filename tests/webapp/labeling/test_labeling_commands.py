@@ -152,5 +152,5 @@ def test_export_labels_as_json(glitch_dir, tmp_path):
     run("export_labels", "--format", "json", "--output", str(target))
     rows = json.loads(target.read_text())
     # The API export's columns (webapp.labeling.exports): Gravity Spy's gravityspy_id.
-    assert {row["gravityspy_id"] for row in rows} == {"H1_aaaaaaaaaa", "L1_bbbbbbbbbb"}
+    assert {row["gravityspy_id"] for row in rows} == {"aaaaaaaaaa", "bbbbbbbbbb"}
     assert rows[0]["status"] == "active" and rows[0]["votes"] == {}
