@@ -13,7 +13,9 @@ temporary folder unless --sim names them), beside the threshold ml.fingerprint.S
 uses. For ratio 1 the real "same glitch" pairs are `--copies` views re-saved as another
 archive would (cropped to the plot area, shrunk to 600x450, JPEG quality 70). Then the time
 taken per fingerprint. A threshold is sound where the "same" numbers are above it and the
-"different" ones below.
+"different" ones below. Last, every simulated glitch is saved as two ids (its short views
+under one, its long views under the other) and `merge_split_glitches`, what `ml train` and
+`import_glitches` run, must make each one glitch again and nothing else.
 
 How it can mislead: 242 real glitches of 6 big classes and 16 single examples, and one
 simulator; a set with many near-identical glitches (a repeating detector artefact) could
@@ -37,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.real import SIM_SEED  # noqa: E402
-from ml.data import Sample, load_samples  # noqa: E402
+from ml.data import Sample, load_samples, sample_of  # noqa: E402
 from ml.encoding import plot_frame  # noqa: E402
 from ml.fingerprint import (  # noqa: E402
     SAME_GLITCH,
@@ -45,6 +47,7 @@ from ml.fingerprint import (  # noqa: E402
     fingerprint,
     matches,
     merge_same_glitches,
+    merge_split_glitches,
     similarity,
     windows,
 )
@@ -75,6 +78,26 @@ def simulations(args: argparse.Namespace, folder: Path) -> list[Sample]:
         args.sim = folder / "sim"
         generate(args.sim, args.sim_per_class, style="crop", seed=SIM_SEED, progress=False)
     return [s for s in load_samples(args.sim).samples if s.label is not None]
+
+
+def split_check(samples: list[Sample]) -> str:
+    """What `merge_split_glitches` (what `ml train` and imports run) makes of every simulated
+    glitch saved as two ids, its 0.5 s and 1 s views under one and 2 s and 4 s under the
+    other: how many are merged back right, how many merges are wrong, and the time."""
+    parts = []
+    for s in samples:
+        views = s.views()
+        for part, keep in (("short", lambda d: d < 2), ("long", lambda d: d >= 2)):
+            kept = {d: p for d, p in views.items() if keep(d)}
+            parts.append(sample_of(f"{s.id}/{part}", s.label, kept))
+    t0 = time.perf_counter()
+    merged = merge_split_glitches(parts).merged
+    seconds = time.perf_counter() - t0
+    right = sum(len(ids) == 2 and ids[0].split("/")[0] == ids[1].split("/")[0] for ids in merged)
+    return (
+        f"split into two ids each: {right} of {len(samples)} simulated glitches merged back, "
+        f"{len(merged) - right} wrong merges; {seconds:.0f} s for {len(parts)} partial glitches"
+    )
 
 
 def scores(views: list[View], fps: list[Fingerprint], ratio: int, copies: list[float]) -> Row:
@@ -127,6 +150,7 @@ def main() -> None:
                                                                 Path(folder) / f"{j}.jpg")))
             for j in picked
         ]  # fmt: skip
+        split = split_check(sets["simulated"])
     print("ratio  set        same glitch (lowest)  different glitches (highest)  threshold")
     for ratio in SAME_GLITCH:
         for name in sets:
@@ -134,6 +158,7 @@ def main() -> None:
             same = f"{lowest[0]:.3f} ({lowest[1]} pairs)" if lowest else "-"
             other = f"{highest:.3f}" if highest is not None else "-"
             print(f"{ratio:>5}  {name:<10} {same:<21} {other:<29} {SAME_GLITCH[ratio]:.2f}")
+    print(split)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from ml.fingerprint import matches, merge_same_glitches
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from bench.fingerprint import archive_copy  # noqa: E402  (the copy the bench measures)
+from bench.fingerprint import archive_copy, split_check  # noqa: E402  (what the bench measures)
 
 Rows = list[dict[str, str]]
 
@@ -147,3 +147,11 @@ def test_only_glitches_that_lack_a_duration_are_fingerprinted_and_merged(
         "one glitch saved under several ids, merged as koi-long: koi-long + koi-short",
         "w and w-as-blip show the same glitch (labelled Whistle and Blip): kept apart",
     ]
+
+
+def test_the_bench_merges_every_split_simulation_back(every_class: tuple[Path, Rows]) -> None:
+    out, rows = every_class
+    labels = ("Blip", "Power_Line", "Scattered_Light", "Whistle")
+    samples = [sample_of(label, label, _views(out, rows, label, "crop")) for label in labels]
+    assert split_check(samples).startswith("split into two ids each: 4 of 4 simulated glitches "
+                                           "merged back, 0 wrong merges")  # fmt: skip
