@@ -39,6 +39,10 @@ SMOOTH_PX = 2.0  # sigma (grid cells) of the smooth part taken away
 # duration ratio (longer / shorter view) -> lowest correlation that means the same glitch
 SAME_GLITCH: dict[int, float] = {1: 0.55, 2: 0.55, 4: 0.48, 8: 0.39}
 BLOCK = 2048  # views scored at once in `matches`: memory BLOCK x views x 4 bytes
+# Views compared without being asked (ml train, imports): the check is pairwise, about
+# 10 minutes for 20,000 views on 2 cores (12 ms a fingerprint, 46k flops a pair of views);
+# beyond, it is skipped and said so. `python -m ml duplicates` has no limit.
+AUTO_MAX_VIEWS = 20_000
 
 Fingerprint = NDArray[np.float32]
 
@@ -121,11 +125,12 @@ def _views(sample: Sample) -> list[tuple[float | None, Path]]:
     return [(None, next(iter(sample.paths.values())))]
 
 
-def matches(samples: Sequence[Sample]) -> list[Match]:
-    """Every pair of views of two different samples that shows the same glitch (SAME_GLITCH),
-    the best pair per two samples, most similar first. Durations decide which ratio a pair
-    is tried at; a view of unknown duration is tried at all. Decodes every view once; a view
-    that cannot be decoded matches nothing (what reads it for training reports it)."""
+View = tuple[str, float | None, Path]  # (sample id, duration or None, file)
+
+
+def _fingerprinted(samples: Sequence[Sample]) -> tuple[list[View], list[Fingerprint]]:
+    """Every view really present and its fingerprint; a view that cannot be decoded is left
+    out (what reads it for training reports it)."""
     from ml.encoding import DecodeError
 
     views, fps = [], []
@@ -136,25 +141,60 @@ def matches(samples: Sequence[Sample]) -> list[Match]:
             except DecodeError:
                 continue
             views.append((s.id, d, path))
-    if not views:
-        return []
+    return views, fps
+
+
+def matches(samples: Sequence[Sample], against: Sequence[Sample] | None = None) -> list[Match]:
+    """Every pair of views of two different samples that shows the same glitch (SAME_GLITCH),
+    the best pair per two samples, most similar first. Durations decide which ratio a pair
+    is tried at; a view of unknown duration is tried at all. Decodes every view once. With
+    `against`, only pairs of a sample of `samples` and one of `against` are tried: the cost
+    grows with the product of their views, not with the square of all."""
+    views, fps = _fingerprinted(samples)
+    others, other_fps = (views, fps) if against is None else _fingerprinted(against)
     best: dict[tuple[str, str], Match] = {}
-    for ratio, threshold in SAME_GLITCH.items():
+    if not views or not others:
+        return []
+    for ratio in SAME_GLITCH:
         longer, shorter = windows(fps, ratio)
-        for start in range(0, len(views), BLOCK):
-            # [i, j]: view start + i as the longer, view j as the shorter
-            scores = longer[start : start + BLOCK] @ shorter.T
-            for i, j in zip(*np.nonzero(scores >= threshold), strict=True):
-                (id_i, d_i, _), (id_j, d_j, _) = views[start + i], views[j]
-                if id_i == id_j or (ratio == 1 and start + i > j):
-                    continue
-                if d_i is not None and d_j is not None and d_i != ratio * d_j:
-                    continue
-                key = (min(id_i, id_j), max(id_i, id_j))
-                value = float(scores[i, j])
-                if key not in best or value > best[key].similarity:
-                    best[key] = Match(id_i, d_i, id_j, d_j, value)
+        if against is None:
+            sides = [(views, longer, views, shorter)]
+        else:
+            other_longer, other_shorter = windows(other_fps, ratio)
+            sides = [(views, longer, others, other_shorter)]
+            if ratio > 1:  # at ratio 1 the other way round gives the same scores
+                sides.append((others, other_longer, views, shorter))
+        for side in sides:
+            _keep_best(best, *side, ratio=ratio, mirror=ratio == 1 and against is None)
     return sorted(best.values(), key=lambda m: -m.similarity)
+
+
+def _keep_best(
+    best: dict[tuple[str, str], Match],
+    long_views: list[View],
+    long_windows: NDArray[np.float32],
+    short_views: list[View],
+    short_windows: NDArray[np.float32],
+    *,
+    ratio: int,
+    mirror: bool,
+) -> None:
+    """Add to `best` every pair (a long view, a short view) of two samples at `ratio` that
+    passes SAME_GLITCH, where it beats the pair kept for those two samples; `mirror`: both
+    lists are one (ratio 1), so each pair is looked at once."""
+    for start in range(0, len(long_views), BLOCK):
+        # [i, j]: view start + i as the longer, view j as the shorter
+        scores = long_windows[start : start + BLOCK] @ short_windows.T
+        for i, j in zip(*np.nonzero(scores >= SAME_GLITCH[ratio]), strict=True):
+            (id_i, d_i, _), (id_j, d_j, _) = long_views[start + i], short_views[j]
+            if id_i == id_j or (mirror and start + i > j):
+                continue
+            if d_i is not None and d_j is not None and d_i != ratio * d_j:
+                continue
+            key = (min(id_i, id_j), max(id_i, id_j))
+            value = float(scores[i, j])
+            if key not in best or value > best[key].similarity:
+                best[key] = Match(id_i, d_i, id_j, d_j, value)
 
 
 def _mergeable(m: Match, by_id: Mapping[str, Sample]) -> bool:
@@ -218,6 +258,7 @@ class SplitGlitches:
     samples: list[Sample]
     merged: list[tuple[str, ...]]
     unmerged: list[Match]
+    not_compared: int = 0  # views of glitches that lack a duration, too many to compare
 
     def report(self, labels: Mapping[str, str | None]) -> list[str]:
         """One line per merged glitch and per match left; `labels`: sample id -> label."""
@@ -230,6 +271,11 @@ class SplitGlitches:
                 else "a view without a duration"
             )
             lines.append(f"{m.a} and {m.b} show the same glitch ({why}): kept apart")
+        if self.not_compared:
+            lines.append(
+                f"{self.not_compared} views of glitches that lack a duration: more than "
+                f"{AUTO_MAX_VIEWS}, too many to look for one glitch saved under several ids"
+            )
         return lines
 
 
@@ -238,9 +284,13 @@ def merge_split_glitches(samples: Sequence[Sample]) -> SplitGlitches:
     under several ids (as the Zooniverse Blips of the real set were). A sample with every
     duration is whole and is not fingerprinted, so that sets of whole glitches (every
     simulation, Gravity Spy's training set) cost nothing; a whole glitch saved twice is left
-    to `python -m ml duplicates`. Samples keep their order, a merged one where the part
+    to `python -m ml duplicates`, and so are sets of more than AUTO_MAX_VIEWS such views
+    (`not_compared`). Samples keep their order, a merged one where the part
     whose id it keeps was."""
     partial = [s for s in samples if len(s.views()) < len(DURATIONS)]
+    n_views = sum(len(_views(s)) for s in partial)
+    if n_views > AUTO_MAX_VIEWS:
+        return SplitGlitches(list(samples), [], [], not_compared=n_views)
     found = matches(partial)
     merged, merges = merge_same_glitches(partial, found)
     by_id = {s.id: s for s in partial}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -309,48 +310,46 @@ class EarlierGlitch:
     subject: Subject  # the subject imported before
 
 
+@dataclass(frozen=True)
+class EarlierCheck:
+    found: list[EarlierGlitch]
+    not_compared: int = 0  # views of subjects imported before, too many to compare with
+
+
 def last_subject_pk() -> int:
     """The newest subject's primary key (0 when there is none): what "imported before" means
     to `glitches_imported_before` once this import has created its subjects."""
     return Subject.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def glitches_imported_before(
-    *, samples: list[Any], up_to_pk: int, chunk: int = 1000
-) -> list[EarlierGlitch]:
+def glitches_imported_before(*, samples: list[Any], up_to_pk: int) -> EarlierCheck:
     """The `samples` (ml.data.Samples of one import) whose views show the same glitch as a
     subject imported before (primary key <= `up_to_pk`), where both lack a duration: a
-    glitch's durations imported in two runs (e.g. one folder per duration). Reads and
-    fingerprints the images of every such subject, so it costs nothing where none of
-    `samples` lacks a duration or the database holds whole glitches only."""
+    glitch's durations imported in two runs (e.g. one folder per duration). Fingerprints the
+    images of every such subject, unless they are more than ml.fingerprint.AUTO_MAX_VIEWS
+    (then `not_compared` says how many); nothing where none of `samples` lacks a duration."""
     from ml.data import DURATIONS, sample_of
-    from ml.fingerprint import matches
+    from ml.fingerprint import AUTO_MAX_VIEWS, matches
 
     new = [s for s in samples if len(s.views()) < len(DURATIONS)]
     if not new:
-        return []
-    partial = (
-        Subject.objects.annotate(
-            n_views=Count("images", filter=Q(images__substituted=False), distinct=True)
-        )
-        .filter(pk__lte=up_to_pk, n_views__lt=len(DURATIONS))
-        .prefetch_related(
-            Prefetch("images", queryset=SubjectImage.objects.filter(substituted=False))
-        )
-    )
+        return EarlierCheck([])
+    partial = Subject.objects.annotate(
+        n_views=Count("images", filter=Q(images__substituted=False), distinct=True)
+    ).filter(pk__lte=up_to_pk, n_views__lt=len(DURATIONS))
+    stored = SubjectImage.objects.filter(subject__in=partial, substituted=False)
+    if (n_stored := stored.count()) > AUTO_MAX_VIEWS:
+        return EarlierCheck([], not_compared=n_stored)
+    paths: dict[int, dict[float, Path]] = {}
+    for subject_id, duration, name in stored.values_list("subject_id", "duration", "image"):
+        paths.setdefault(subject_id, {})[float(duration)] = Path(settings.MEDIA_ROOT) / name
     # every glitch is keyed anew ("new N" of this import, "old PK" of a subject), so no id
     # of the import can clash with a subject's
     keyed = {f"new {n}": s for n, s in enumerate(new)}
-    earlier: dict[str, Subject] = {}
-    candidates = [replace(s, id=key) for key, s in keyed.items()]
-    for subject in partial.iterator(chunk_size=chunk):
-        paths = {float(i.duration): Path(i.image.path) for i in subject.images.all()}
-        if paths:
-            earlier[f"old {subject.pk}"] = subject
-            candidates.append(sample_of(f"old {subject.pk}", None, paths))
+    earlier = [sample_of(f"old {pk}", None, views) for pk, views in paths.items()]
     found = []
-    for m in matches(candidates):
-        for mine, other in ((m.a, m.b), (m.b, m.a)):
-            if mine in keyed and other in earlier:
-                found.append(EarlierGlitch(keyed[mine].id, earlier[other]))
-    return found
+    for m in matches([replace(s, id=key) for key, s in keyed.items()], against=earlier):
+        mine, other = (m.a, m.b) if m.a in keyed else (m.b, m.a)
+        found.append((keyed[mine].id, int(other.split()[1])))
+    subjects = Subject.objects.in_bulk([pk for _, pk in found])
+    return EarlierCheck([EarlierGlitch(external_id, subjects[pk]) for external_id, pk in found])

@@ -155,3 +155,32 @@ def test_the_bench_merges_every_split_simulation_back(every_class: tuple[Path, R
     samples = [sample_of(label, label, _views(out, rows, label, "crop")) for label in labels]
     assert split_check(samples).startswith("split into two ids each: 4 of 4 simulated glitches "
                                            "merged back, 0 wrong merges")  # fmt: skip
+
+
+def test_against_compares_the_two_sets_only(every_class: tuple[Path, Rows]) -> None:
+    out, rows = every_class
+    koi = _views(out, rows, "Koi_Fish")
+    mine = [
+        sample_of("a", "Koi_Fish", {1.0: koi[1.0]}),
+        sample_of("b", "Koi_Fish", {2.0: koi[2.0]}),
+    ]
+    theirs = [sample_of("c", "Koi_Fish", {4.0: koi[4.0]})]
+    assert {(m.a, m.b) for m in matches(mine + theirs)} == {("b", "a"), ("c", "a"), ("c", "b")}
+    assert {(m.a, m.b) for m in matches(mine, against=theirs)} == {("c", "a"), ("c", "b")}
+
+
+def test_too_many_views_are_not_compared_and_said_so(
+    every_class: tuple[Path, Rows], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ml.fingerprint
+
+    out, rows = every_class
+    koi = _views(out, rows, "Koi_Fish")
+    samples = [
+        sample_of("a", "Koi_Fish", {1.0: koi[1.0]}),
+        sample_of("b", "Koi_Fish", {2.0: koi[2.0]}),
+    ]
+    monkeypatch.setattr(ml.fingerprint, "AUTO_MAX_VIEWS", 1)
+    split = ml.fingerprint.merge_split_glitches(samples)
+    assert split.samples == samples and split.merged == [] and split.not_compared == 2
+    assert "2 views of glitches that lack a duration: more than 1" in split.report({})[0]

@@ -73,25 +73,43 @@ def test_one_glitch_saved_under_two_ids_becomes_one_subject(tmp_path):
     assert "show the same glitch (labelled" in err and "kept apart" in err
 
 
-def test_a_glitch_whose_durations_come_in_two_imports_is_named(tmp_path):
+@pytest.fixture
+def per_duration(tmp_path):
+    """Two simulated Whistles as one folder per duration (as a careless export might be):
+    the first glitch's 1 s view in whistles_1s as w1, its 4 s view in whistles_4s as w4,
+    beside another glitch's 4 s view, x."""
     from ml.data import load_samples
     from ml.synth import generate
 
     generate(tmp_path / "made", 2, classes=["Whistle"], style="crop", seed=9)
     first, second = load_samples(tmp_path / "made").samples
-    for duration in (1.0, 4.0):  # one folder per duration, as a careless export might be
+    for duration in (1.0, 4.0):
         folder = tmp_path / f"whistles_{duration:g}s" / "Whistle"
         folder.mkdir(parents=True)
         (folder / f"w{duration:g}_{duration}.png").write_bytes(first.paths[duration].read_bytes())
-        other = second.paths[duration].read_bytes()  # another glitch, in the 4 s run only
         if duration == 4.0:
-            (folder / f"x_{duration}.png").write_bytes(other)
-    run("import_glitches", str(tmp_path / "whistles_1s"))
-    out, err = run("import_glitches", str(tmp_path / "whistles_4s"))
+            (folder / f"x_{duration}.png").write_bytes(second.paths[duration].read_bytes())
+    return tmp_path
+
+
+def test_a_glitch_whose_durations_come_in_two_imports_is_named(per_duration):
+    run("import_glitches", str(per_duration / "whistles_1s"))
+    out, err = run("import_glitches", str(per_duration / "whistles_4s"))
     assert "imported 2 new subjects" in out and Subject.objects.count() == 3
     old = Subject.objects.get(external_id="w1")
     assert f"w4 shows the same glitch as subject {old.pk} (w1, source 'whistles_1s')" in err
     assert "x shows" not in err
+
+
+def test_too_many_earlier_views_are_not_compared_and_said_so(per_duration, monkeypatch):
+    import ml.fingerprint
+
+    run("import_glitches", str(per_duration / "whistles_1s"))
+    monkeypatch.setattr(ml.fingerprint, "AUTO_MAX_VIEWS", 0)
+    out, err = run("import_glitches", str(per_duration / "whistles_4s"))
+    assert "imported 2 new subjects" in out
+    assert "1 views of subjects imported before lack a duration: too many" in err
+    assert "shows the same glitch" not in err
 
 
 def test_a_folder_imported_again_under_another_source_name_is_not_doubled(glitch_dir, tmp_path):

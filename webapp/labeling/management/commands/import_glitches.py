@@ -150,7 +150,13 @@ class Command(BaseCommand):
             described += bool(changed)
             if was_created:
                 new_samples.append(sample)
-        for found in glitches_imported_before(samples=new_samples, up_to_pk=before):
+        earlier = glitches_imported_before(samples=new_samples, up_to_pk=before)
+        if earlier.not_compared:
+            self.stderr.write(
+                f"note: {earlier.not_compared} views of subjects imported before lack a "
+                "duration: too many to look for this import's glitches among them"
+            )
+        for found in earlier.found:
             old = found.subject
             self.stderr.write(
                 f"note: {found.external_id} shows the same glitch as subject {old.pk} "
