@@ -39,9 +39,10 @@ SMOOTH_PX = 2.0  # sigma (grid cells) of the smooth part taken away
 # duration ratio (longer / shorter view) -> lowest correlation that means the same glitch
 SAME_GLITCH: dict[int, float] = {1: 0.55, 2: 0.55, 4: 0.48, 8: 0.39}
 BLOCK = 2048  # views scored at once in `matches`: memory BLOCK x views x 4 bytes
-# Views compared without being asked (ml train, imports): the check is pairwise, about
-# 10 minutes for 20,000 views on 2 cores (12 ms a fingerprint, 46k flops a pair of views);
-# beyond, it is skipped and said so. `python -m ml duplicates` has no limit.
+# Views compared without being asked (ml train, ml audit, imports): the check is pairwise;
+# 3,520 views took 61 s on 2 cores (bench/fingerprint.py), so 20,000 take roughly 10-20
+# minutes (fingerprints grow with the views, pairs with their square); beyond, it is
+# skipped and said so. `python -m ml duplicates` has no limit.
 AUTO_MAX_VIEWS = 20_000
 
 Fingerprint = NDArray[np.float32]
