@@ -83,11 +83,10 @@ def _seen_in(held: list[Sample], real: list[Sample]) -> set[str]:
         for s in held
         if s.id in real_ids or any(digest(Path(f)) in real_files for f in s.files())
     }
-    held_ids = {s.id for s in held} - seen
-    for m in matches([s for s in held if s.id in held_ids] + real):
-        for mine, other in ((m.a, m.b), (m.b, m.a)):
-            if mine in held_ids and other in real_ids:
-                seen.add(mine)
+    unseen = [s for s in held if s.id not in seen]
+    held_ids = {s.id for s in unseen}
+    for m in matches(unseen, against=real):  # held-out against real pairs only
+        seen.add(m.a if m.a in held_ids else m.b)
     return seen
 
 
