@@ -274,8 +274,8 @@ class SplitGlitches:
             lines.append(f"{m.a} and {m.b} show the same glitch ({why}): kept apart")
         if self.not_compared:
             lines.append(
-                f"{self.not_compared} views of glitches that lack a duration: more than "
-                f"{AUTO_MAX_VIEWS}, too many to look for one glitch saved under several ids"
+                f"glitches that lack a duration hold {self.not_compared} views, more than "
+                f"{AUTO_MAX_VIEWS}: too many to look for one glitch saved under several ids"
             )
         return lines
 

@@ -183,4 +183,4 @@ def test_too_many_views_are_not_compared_and_said_so(
     monkeypatch.setattr(ml.fingerprint, "AUTO_MAX_VIEWS", 1)
     split = ml.fingerprint.merge_split_glitches(samples)
     assert split.samples == samples and split.merged == [] and split.not_compared == 2
-    assert "2 views of glitches that lack a duration: more than 1" in split.report({})[0]
+    assert "glitches that lack a duration hold 2 views, more than 1" in split.report({})[0]

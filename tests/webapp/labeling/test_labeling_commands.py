@@ -108,7 +108,7 @@ def test_too_many_earlier_views_are_not_compared_and_said_so(per_duration, monke
     monkeypatch.setattr(ml.fingerprint, "AUTO_MAX_VIEWS", 0)
     out, err = run("import_glitches", str(per_duration / "whistles_4s"))
     assert "imported 2 new subjects" in out
-    assert "1 views of subjects imported before lack a duration: too many" in err
+    assert "subjects imported before that lack a duration hold 1 views, too many" in err
     assert "shows the same glitch" not in err
 
 

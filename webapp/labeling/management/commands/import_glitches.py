@@ -153,8 +153,9 @@ class Command(BaseCommand):
         earlier = glitches_imported_before(samples=new_samples, up_to_pk=before)
         if earlier.not_compared:
             self.stderr.write(
-                f"note: {earlier.not_compared} views of subjects imported before lack a "
-                "duration: too many to look for this import's glitches among them"
+                "note: subjects imported before that lack a duration hold "
+                f"{earlier.not_compared} views, too many to compare: this import's glitches "
+                "were not looked for among them"
             )
         for found in earlier.found:
             old = found.subject
