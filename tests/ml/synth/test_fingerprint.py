@@ -184,3 +184,30 @@ def test_too_many_views_are_not_compared_and_said_so(
     split = ml.fingerprint.merge_split_glitches(samples)
     assert split.samples == samples and split.merged == [] and split.not_compared == 2
     assert "glitches that lack a duration hold 2 views, more than 1" in split.report({})[0]
+
+
+def test_the_duplicates_command_checks_a_held_out_folder_against_training_data(
+    every_class: tuple[Path, Rows], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ml.cli import main
+
+    out, rows = every_class
+    blip, koi, helix = (_views(out, rows, c) for c in ("Blip", "Koi_Fish", "Helix"))
+    train, held = tmp_path / "train" / "Blip", tmp_path / "held" / "Blip"
+    train.mkdir(parents=True)
+    held.mkdir(parents=True)
+    (train / "t1_4.0.png").write_bytes(blip[4.0].read_bytes())
+    (train / "t2_4.0.png").write_bytes(koi[4.0].read_bytes())
+    (held / "h1_1.0.png").write_bytes(koi[1.0].read_bytes())  # in training as t2
+    (held / "h2_1.0.png").write_bytes(helix[1.0].read_bytes())
+    argv = ["duplicates", "--data", str(held.parent), "--against", str(train.parent)]
+    assert main(argv) == 1
+    printed = capsys.readouterr().out
+    assert "t2 (Blip, 4 s) = h1 (Blip, 1 s)" in printed and "1 pairs show one glitch" in printed
+    assert "h2" not in printed.replace(str(tmp_path), "")
+    (train / "h2_2.0.png").write_bytes(blip[2.0].read_bytes())  # another glitch, same id
+    (train / "t2_4.0.png").unlink()
+    assert main(argv) == 1
+    assert "h2: the same id in --data and --against" in capsys.readouterr().out
+    (train / "h2_2.0.png").unlink()
+    assert main(argv) == 0
