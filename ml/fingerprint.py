@@ -280,6 +280,12 @@ class SplitGlitches:
         return lines
 
 
+def lacks_a_duration(sample: Sample) -> bool:
+    """True for a glitch with fewer views than DURATIONS: it may be part of one glitch saved
+    under several ids, which `merge_split_glitches` looks for."""
+    return len(sample.views()) < len(DURATIONS)
+
+
 def merge_split_glitches(samples: Sequence[Sample]) -> SplitGlitches:
     """`merge_same_glitches` among the samples that lack a duration: one glitch's views saved
     under several ids (as the Zooniverse Blips of the real set were). A sample with every
@@ -288,7 +294,7 @@ def merge_split_glitches(samples: Sequence[Sample]) -> SplitGlitches:
     to `python -m ml duplicates`, and so are sets of more than AUTO_MAX_VIEWS such views
     (`not_compared`). Samples keep their order, a merged one where the part
     whose id it keeps was."""
-    partial = [s for s in samples if len(s.views()) < len(DURATIONS)]
+    partial = [s for s in samples if lacks_a_duration(s)]
     n_views = sum(len(_views(s)) for s in partial)
     if n_views > AUTO_MAX_VIEWS:
         return SplitGlitches(list(samples), [], [], not_compared=n_views)

@@ -329,9 +329,9 @@ def glitches_imported_before(*, samples: list[Any], up_to_pk: int) -> EarlierChe
     images of every such subject, unless they are more than ml.fingerprint.AUTO_MAX_VIEWS
     (then `not_compared` says how many); nothing where none of `samples` lacks a duration."""
     from ml.data import DURATIONS, sample_of
-    from ml.fingerprint import AUTO_MAX_VIEWS, matches
+    from ml.fingerprint import AUTO_MAX_VIEWS, lacks_a_duration, matches
 
-    new = [s for s in samples if len(s.views()) < len(DURATIONS)]
+    new = [s for s in samples if lacks_a_duration(s)]
     if not new:
         return EarlierCheck([])
     partial = Subject.objects.annotate(
@@ -346,10 +346,11 @@ def glitches_imported_before(*, samples: list[Any], up_to_pk: int) -> EarlierChe
     # every glitch is keyed anew ("new N" of this import, "old PK" of a subject), so no id
     # of the import can clash with a subject's
     keyed = {f"new {n}": s for n, s in enumerate(new)}
-    earlier = [sample_of(f"old {pk}", None, views) for pk, views in paths.items()]
+    pk_of = {f"old {pk}": pk for pk in paths}
+    earlier = [sample_of(key, None, paths[pk]) for key, pk in pk_of.items()]
     found = []
     for m in matches([replace(s, id=key) for key, s in keyed.items()], against=earlier):
         mine, other = (m.a, m.b) if m.a in keyed else (m.b, m.a)
-        found.append((keyed[mine].id, int(other.split()[1])))
+        found.append((keyed[mine].id, pk_of[other]))
     subjects = Subject.objects.in_bulk([pk for _, pk in found])
     return EarlierCheck([EarlierGlitch(external_id, subjects[pk]) for external_id, pk in found])

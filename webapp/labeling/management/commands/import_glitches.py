@@ -113,8 +113,8 @@ class Command(BaseCommand):
         created = existing = failed = described = twice = 0
         new_samples = []
         for sample in split.samples:
-            real = sample.views()
-            twin = _twin(real or dict(sample.paths), elsewhere.get(sample.id, []))
+            image_paths = sample.views() or dict(sample.paths)  # an undated file: every slot
+            twin = _twin(image_paths, elsewhere.get(sample.id, []))
             if twin is not None:
                 twice += 1
                 self.stderr.write(
@@ -137,7 +137,7 @@ class Command(BaseCommand):
                     source=source,
                     role=role,
                     label=sample.label,
-                    image_paths=real or dict(sample.paths),
+                    image_paths=image_paths,
                     ifo=sample.ifo or "",
                 )
             except (ValidationError, OSError) as error:
