@@ -6,11 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ml.errors import UserError
+
+if TYPE_CHECKING:
+    from ml.fingerprint import SplitGlitches
 
 
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
@@ -43,16 +46,17 @@ def load(data: Sequence[str], *, keep_unknown_labels: bool = False) -> list[Any]
     return list(result.samples)
 
 
-def merged_split_glitches(samples: Sequence[Any]) -> list[Any]:
-    """The samples with each glitch saved under several ids made one (ml.fingerprint, among
-    the glitches that lack a duration), so that one glitch is not on both sides of a split;
-    what was merged, and what looked alike but was kept apart, go to stderr."""
+def merged_split_glitches(samples: Sequence[Any]) -> SplitGlitches:
+    """ml.fingerprint.SplitGlitches of the samples: each glitch saved under several ids made
+    one (among the glitches that lack a duration), so that one glitch is not on both sides
+    of a split, nor counted twice in a score; what was merged, and what looked alike but was
+    kept apart, go to stderr. `.samples` is the merged list, `.merged` the ids of each."""
     from ml.fingerprint import merge_split_glitches
 
     split = merge_split_glitches(samples)
     for line in split.report({s.id: s.label for s in samples}):
         print(f"note: {line}", file=sys.stderr)
-    return split.samples
+    return split
 
 
 def encode(

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from ml.classes import ClassRegistry
 
     # one glitch under two ids in two folds would vouch for its own label
-    samples = merged_split_glitches([s for s in load(args.data) if s.label is not None])
+    samples = merged_split_glitches([s for s in load(args.data) if s.label is not None]).samples
     present = {s.label for s in samples}
     if len(present) < 2:
         raise UserError("an audit needs labelled glitches of at least 2 classes")

@@ -6,7 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
-from ml.commands import add_data_argument, add_encode_arguments, encode_for_model, load
+from ml.commands import (
+    add_data_argument,
+    add_encode_arguments,
+    encode_for_model,
+    load,
+    merged_split_glitches,
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -24,9 +30,10 @@ def run(args: argparse.Namespace) -> int:
     from ml.model import load_model, views_of
 
     model = load_model(args.model, device=args.device)
-    samples = [s for s in load(args.data, keep_unknown_labels=True) if s.label is not None]
-    if not samples:
+    labelled = [s for s in load(args.data, keep_unknown_labels=True) if s.label is not None]
+    if not labelled:
         raise UserError("no labelled glitches to evaluate on")
+    samples = merged_split_glitches(labelled).samples  # a glitch under two ids counts once
     images = encode_for_model(model, samples, args)
     report = evaluate(
         model,

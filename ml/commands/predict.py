@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from ml.commands import add_data_argument, add_encode_arguments, encode_for_model, load
+from ml.commands import (
+    add_data_argument,
+    add_encode_arguments,
+    encode_for_model,
+    load,
+    merged_split_glitches,
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -20,19 +26,25 @@ def run(args: argparse.Namespace) -> int:
     from ml.model import load_model, predict_proba, views_of
 
     model = load_model(args.model, device=args.device)
-    samples = load(args.data, keep_unknown_labels=True)
+    # One glitch saved under several ids is predicted once, from all its views; each of its
+    # ids still gets its row, naming the others.
+    split = merged_split_glitches(load(args.data, keep_unknown_labels=True))
+    samples = split.samples
+    ids_of = {ids[0]: ids for ids in split.merged}
     images = encode_for_model(model, samples, args)
     probs = predict_proba(model, images, views=views_of(samples))
     names = model.class_names
     rows = [
         {
-            "id": sample.id,
+            "id": glitch_id,
             "label": sample.label,
             "predicted": names[int(p.argmax())],
             "confidence": float(p.max()),
             "probabilities": {name: float(v) for name, v in zip(names, p, strict=True)},
+            "same_glitch_as": [i for i in ids_of.get(sample.id, ()) if i != glitch_id],
         }
         for sample, p in zip(samples, probs, strict=True)
+        for glitch_id in ids_of.get(sample.id, (sample.id,))
     ]
     if args.json:
         print(json.dumps({"class_names": list(names), "predictions": rows}))

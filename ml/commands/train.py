@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"unknown encoding {config.encoding!r}; choose one of {', '.join(ENCODINGS)}"
         )
-    samples = merged_split_glitches([s for s in load(args.data) if s.label is not None])
+    samples = merged_split_glitches([s for s in load(args.data) if s.label is not None]).samples
     if len(samples) < 2:
         raise UserError("need at least 2 labelled glitches to train")
     # By class and --data root: a class's lone real glitch trains, whatever its simulations.

@@ -148,3 +148,17 @@ def test_train_merges_one_glitch_saved_under_two_ids(
     summary = json.loads(out)
     assert summary["n_train"] + summary["n_val"] == 6  # 7 ids, 6 glitches
     assert "one glitch saved under several ids, merged as g0a: g0a + g0b" in err
+
+    # Scored, the glitch counts once; predicted, from all its views, under both its ids.
+    model = ("--model", str(tmp_path / "m"), "--data", str(data), "--json", "--device", "cpu")
+    code, out, err = run_cli(capsys, "evaluate", *model, "--workers", "1")
+    assert code == 0, err
+    assert json.loads(out)["n"] == 6
+    assert "merged as g0a: g0a + g0b" in err
+    code, out, err = run_cli(capsys, "predict", *model, "--workers", "1")
+    assert code == 0, err
+    rows = {row["id"]: row for row in json.loads(out)["predictions"]}
+    assert len(rows) == 7
+    assert rows["g0a"]["same_glitch_as"] == ["g0b"] and rows["g0b"]["same_glitch_as"] == ["g0a"]
+    assert rows["g0a"]["probabilities"] == rows["g0b"]["probabilities"]
+    assert rows["g1"]["same_glitch_as"] == []
