@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if len(present) < 2:
         raise UserError("an audit needs labelled glitches of at least 2 classes")
     names = [name for name in ClassRegistry().names if name in present]
-    labels = [names.index(s.label) for s in samples]
+    labels = [names.index(str(s.label)) for s in samples]  # all labelled (see above)
     features = _features(samples, args)
     finder = MislabelFinder(
         n_splits=args.folds, c=args.c, n_components=args.pca or None, random_state=args.seed

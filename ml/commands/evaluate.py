@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate(
         model,
         images,
-        [s.label for s in samples],
+        [str(s.label) for s in samples],  # all labelled (a merge keeps one label)
         ids=[s.id for s in samples],
         files=[s.files() for s in samples],
         views=views_of(samples),
