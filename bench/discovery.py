@@ -19,12 +19,13 @@ ones, TrainConfig defaults, 128 px, 4 epochs) without any glitch, simulated or r
 left-out classes (--real-left-out), and on the known classes' real glitches of
 bench/real.py's "report" part only; its "tune" part (a third of each big class, by id
 hash) is the pool's known side. The pool: every real glitch of the left-out classes plus
-those unseen known-class glitches. The line "all real" clusters all 242 real glitches
+those unseen known-class glitches. The line "all real" clusters every real glitch
 (training glitches included, as the product embeds every subject).
 
 Clustering: ml.cluster.GlitchClusterer. Printed: purity, ARI, per new class the recall of
 its best cluster, and the volunteer actions to label the pool with cluster sheets against
-one glitch at a time.
+one glitch at a time; for the real pools, each of the default's clusters counted by class
+and archive (the volunteer's Zooniverse JPEGs, Gravity Spy's PNGs, the golden examples).
 
   python bench/discovery.py                     # 30 per class + the real row, cached under /tmp
   python bench/discovery.py --seed 7 --per-class 60 --sweep --rows sim
@@ -243,6 +244,7 @@ def evaluate(
         "actions_one_by_one": one,
         "actions_sheets": sheets,
         "seconds": seconds,
+        "clusters_found": found,
     }
     recall = " ".join(
         f"{c}={r:.2f}/{result['majority_recall'][c]:.2f}" for c, r in result["recall"].items()
@@ -255,10 +257,11 @@ def evaluate(
     return result
 
 
-def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The real row: {"real unseen": (labels, features), "all real": ...} of a model trained the
-    product's way without the left-out classes (trained once per left-out set, cached)."""
-    from bench.real import REAL, config_of, labelled_real, part_of, simulated
+def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The real row: {"real unseen": (labels, features, archives), "all real": ...} of a model
+    trained the product's way without the left-out classes (trained once per left-out set,
+    cached); archives: which of the real set's archives each glitch comes from."""
+    from bench.real import REAL, archive_of, config_of, labelled_real, part_of, simulated
     from ml.embed import embed
     from ml.encoding import encode_samples
     from ml.model import load_model, views_of
@@ -307,11 +310,24 @@ def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarr
         vectors, whole = unit(data["embeddings"]), unit(data["whole"])
     if not np.array_equal(cached_unseen, unseen):
         raise SystemExit(f"{path} was made with another split: delete it")
+    archives = np.array([archive_of(s) for s in real])
     return {
-        "real unseen": (labels_all[unseen], vectors[unseen]),
-        "all real": (labels_all, vectors),
-        "real unseen, whole glitch only": (labels_all[unseen], whole[unseen]),
+        "real unseen": (labels_all[unseen], vectors[unseen], archives[unseen]),
+        "all real": (labels_all, vectors, archives),
+        "real unseen, whole glitch only": (labels_all[unseen], whole[unseen], archives[unseen]),
     }
+
+
+def print_composition(labels: np.ndarray, archives: np.ndarray, clusters: np.ndarray) -> None:
+    """Each cluster's glitches counted by class and archive: does a class split by where its
+    images come from (a rendering), or by how its glitches look?"""
+    for k in sorted(set(clusters.tolist())):
+        mine = clusters == k
+        counts: dict[str, int] = {}
+        for label, archive in zip(labels[mine], archives[mine], strict=True):
+            counts[f"{label}/{archive}"] = counts.get(f"{label}/{archive}", 0) + 1
+        parts = ", ".join(f"{key} {n}" for key, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        print(f"    cluster {k} ({int(mine.sum())}): {parts}")
 
 
 def knn_vote(labels: np.ndarray, vectors: np.ndarray, k: int = 5) -> float:
@@ -338,6 +354,7 @@ def main() -> int:
     args = parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     rows: list[tuple[str, tuple[str, ...], np.ndarray, np.ndarray]] = []
+    archives: dict[str, np.ndarray] = {}  # the real pools' archive of each glitch
     if "sim" in args.rows:
         labels, vectors = features(pool(args), args)
         print(f"features: {args.features}")
@@ -346,8 +363,9 @@ def main() -> int:
         rows.append(("NOTA+3 new", NEW, labels[hidden], vectors[hidden]))
         rows.append(("+3 confusers", NEW, labels, vectors))
     if "real" in args.rows:
-        for name, (y, X) in real_pools(args).items():
+        for name, (y, X, where) in real_pools(args).items():
             rows.append((name, tuple(sorted(args.real_left_out)), y, X))
+            archives[name] = where
     settings: list[dict[str, object]] = [
         {},  # the default: z-scored, kNN graph, k by modularity
         {"select_k": "eigengap"},  # the number of clusters by the eigengap instead
@@ -367,7 +385,9 @@ def main() -> int:
         print(f"\n{name}: {len(y)} glitches, {len(counts)} classes {counts}")
         print(f"5-NN vote (leave one out): {knn_vote(y, X):.3f}")
         for params in settings:
-            evaluate(name, y, X, new, **params)
+            result = evaluate(name, y, X, new, **params)
+            if not params and name in archives:  # the default's clusters, by class and archive
+                print_composition(y, archives[name], result["clusters_found"])
     return 0
 
 

@@ -170,6 +170,16 @@ def labelled_real(path: Path) -> list[Sample]:
     return merged
 
 
+def archive_of(sample: Sample) -> str:
+    """The archive a glitch of ../shared/data/gravityspy-real comes from (its README names
+    them by id): 'zoo' (a volunteer's Zooniverse JPEGs), 'golden' (the field-guide JPEGs),
+    else 'gravityspy' (the official training-set PNGs, ids H1_/L1_)."""
+    for prefix in ("zoo", "golden"):
+        if sample.id.startswith(prefix):
+            return prefix
+    return "gravityspy"
+
+
 def add_training_options(p: argparse.ArgumentParser, *, size: int, epochs: int) -> None:
     """The options of how a model is trained here (config_of and simulated read them)."""
     p.add_argument("--size", type=int, default=size, help="px (the product trains at 224)")

@@ -270,16 +270,6 @@ def linear_transfer(
     return float(np.mean(predicted == truth)), recalls
 
 
-def archive_of(sample: Any) -> str:
-    """The archive a glitch of ../shared/data/gravityspy-real comes from (its README names
-    them by id): 'zoo' (a volunteer's Zooniverse JPEGs), 'golden' (the field-guide JPEGs),
-    else 'gravityspy' (the official training-set PNGs, ids H1_/L1_)."""
-    for prefix in ("zoo", "golden"):
-        if sample.id.startswith(prefix):
-            return prefix
-    return "gravityspy"
-
-
 def archive_floor(real: list, args: argparse.Namespace, extractor: Any) -> dict[str, tuple]:
     """Per class with >= 5 glitches in each of the 'zoo' and 'gravityspy' archives: the
     cross-validated AUC of the realism probe telling the two apart, (AUC, n zoo, n gravityspy).
@@ -291,6 +281,7 @@ def archive_floor(real: list, args: argparse.Namespace, extractor: Any) -> dict[
     """
     from sklearn.metrics import roc_auc_score
 
+    from bench.real import archive_of
     from ml.data import sample_of
     from ml.embed import embed
     from ml.encoding import DEFAULT_ENCODING, encode_samples
