@@ -353,19 +353,18 @@ def unit(vectors: np.ndarray) -> np.ndarray:
 def main() -> int:
     args = parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    rows: list[tuple[str, tuple[str, ...], np.ndarray, np.ndarray]] = []
-    archives: dict[str, np.ndarray] = {}  # the real pools' archive of each glitch
+    # (pool, new classes, labels, features, the archive of each glitch: real pools only)
+    rows: list[tuple[str, tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]] = []
     if "sim" in args.rows:
         labels, vectors = features(pool(args), args)
         print(f"features: {args.features}")
         vectors = unit(vectors)
         hidden = np.isin(labels, (NOTA, *NEW))
-        rows.append(("NOTA+3 new", NEW, labels[hidden], vectors[hidden]))
-        rows.append(("+3 confusers", NEW, labels, vectors))
+        rows.append(("NOTA+3 new", NEW, labels[hidden], vectors[hidden], None))
+        rows.append(("+3 confusers", NEW, labels, vectors, None))
     if "real" in args.rows:
         for name, (y, X, where) in real_pools(args).items():
-            rows.append((name, tuple(sorted(args.real_left_out)), y, X))
-            archives[name] = where
+            rows.append((name, tuple(sorted(args.real_left_out)), y, X, where))
     settings: list[dict[str, object]] = [
         {},  # the default: z-scored, kNN graph, k by modularity
         {"select_k": "eigengap"},  # the number of clusters by the eigengap instead
@@ -380,14 +379,14 @@ def main() -> int:
             {"umap_components": c, "umap_neighbors": u, "n_neighbors": k} for u, c, k in grid
         ]
     print("recall: best cluster / clusters the class is the majority of")
-    for name, new, y, X in rows:
+    for name, new, y, X, where in rows:
         counts = {str(c): int((y == c).sum()) for c in np.unique(y)}
         print(f"\n{name}: {len(y)} glitches, {len(counts)} classes {counts}")
         print(f"5-NN vote (leave one out): {knn_vote(y, X):.3f}")
         for params in settings:
             result = evaluate(name, y, X, new, **params)
-            if not params and name in archives:  # the default's clusters, by class and archive
-                print_composition(y, archives[name], result["clusters_found"])
+            if not params and where is not None:  # the default's clusters, by class and archive
+                print_composition(y, where, result["clusters_found"])
     return 0
 
 

@@ -8,28 +8,28 @@ Throughput (default): runs `ml.synth.generate` over all 22 classes + the 3 new o
 temporary folder, for each worker count, and prints glitches/s in total and per worker
 (process start and the gwpy import included, as a user would see them).
 
-Realism (--realism): a domain classifier. Every real glitch of ../shared/data/gravityspy-real
-and `--per-class` simulated glitches of each of the 22 classes (crop style, seed 7: neither
-the demo's nor bench/real.py's) are encoded as the model sees them (ml.encoding at
-`--size`), described by the frozen ImageNet backbone's pooled features, and a logistic
-regression learns real-vs-simulated under stratified 5-fold cross-validation (one sample is
-one whole glitch, so no glitch is on both sides), each glitch's held-out score averaged over
-`--repeats` fold assignments (5; one assignment moves a class's AUC by ~0.03). Each
-simulated glitch keeps only the views of a random real glitch of its class (a golden
-example has one view: its simulations are then encoded from one view too), so the view
-structure tells nothing. Printed: the
-ROC AUC of the held-out "real" scores, overall and per class (that class's real glitches
-against its simulated ones). 0.5 = indistinguishable, 1.0 = always told apart; the
-issue's goal is <= 0.7. Then, for each class with >= 5 real glitches, two plain pixel
-statistics of the 4 s channel, real beside simulated: the share of loud pixels and the
-roughness of the background along time; and the Q plane each 1 s view was drawn on, read off
-how long its background stays correlated along time (`time_widths`), as shares per plane.
-Last, the same probe between two REAL archives of one class (the volunteer's Zooniverse
-JPEGs against Gravity Spy's own PNGs, every glitch reduced to its 0.5 s view): what a
-difference of rendering between real archives is worth to it, a floor for the AUCs above.
-And the linear transfer: a logistic regression on the simulations' features alone, scored
-on the real glitches of bench/real.py's tune part (top-1, recall per big class): the
-simulated-only model's question without the spread of a fine-tune.
+Realism (--realism): a domain classifier. Every real glitch of
+../shared/data/gravityspy-real and `--per-class` simulated glitches of each of the 22
+classes (crop style, seed 7: neither the demo's nor bench/real.py's) are encoded as the
+model sees them (ml.encoding at `--size`), described by the frozen ImageNet backbone's
+pooled features, and a logistic regression learns real-vs-simulated under stratified 5-fold
+cross-validation (one sample is one whole glitch, so no glitch is on both sides), each
+glitch's held-out score averaged over `--repeats` fold assignments (5; one assignment moves
+a class's AUC by ~0.03). Each simulated glitch keeps only the views of a random real glitch
+of its class (a golden example has one view: its simulations are then encoded from one view
+too), so the view structure tells nothing. Printed: the ROC AUC of the held-out "real"
+scores, overall and per class (that class's real glitches against its simulated ones). 0.5 =
+indistinguishable, 1.0 = always told apart; the issue's goal is <= 0.7. Then, for each class
+with >= 5 real glitches, two plain pixel statistics of the 4 s channel, real beside
+simulated: the share of loud pixels and the roughness of the background along time; and the
+Q plane each 1 s view was drawn on, read off how long its background stays correlated along
+time (`time_widths`), as shares per plane. Last, the same probe between two REAL archives of
+one class (the volunteer's Zooniverse JPEGs against Gravity Spy's own PNGs, every glitch
+reduced to its 0.5 s view): what a difference of rendering between real archives is worth to
+it, a floor for the AUCs above. And the linear transfer: a logistic regression on the
+simulations' features alone, scored on the real glitches of bench/real.py's tune part
+(top-1, recall per big class): the simulated-only model's question without the spread of a
+fine-tune.
 
 Real backgrounds (--real-background-fraction P, which implies --split): that share of the
 simulated glitches is drawn on quiet stretches of real images (ml.synth.backgrounds). The
@@ -210,6 +210,16 @@ def realism(args: argparse.Namespace) -> dict[str, tuple[float, int]]:
     return result
 
 
+def probe(c: float) -> Any:
+    """The linear probe every measurement here uses: standardised features, then an L2
+    logistic regression of inverse strength `c`."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000))
+
+
 def held_out_realness(
     features: np.ndarray, is_real: np.ndarray, c: float, repeats: int = 1
 ) -> np.ndarray:
@@ -221,18 +231,14 @@ def held_out_realness(
     step of 1/n simulations: averaging over assignments leaves the probe's answer, not its
     draw. Every score is still held out: a glitch is never scored by a fit that saw it.
     """
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     scores = np.zeros(len(is_real))
     for seed in range(repeats):
         folds = StratifiedKFold(5, shuffle=True, random_state=seed)
         for train, test in folds.split(features, is_real):
-            probe = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000))
-            probe.fit(features[train], is_real[train])
-            scores[test] += probe.predict_proba(features[test])[:, 1] / repeats
+            fitted = probe(c).fit(features[train], is_real[train])
+            scores[test] += fitted.predict_proba(features[test])[:, 1] / repeats
     return scores
 
 
@@ -250,10 +256,6 @@ def linear_transfer(
     only, so that it can be used to choose; frozen ImageNet features are not a fine-tuned
     network's, so it is a second opinion, not a replacement.
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     from bench.real import part_of
 
     real = np.flatnonzero(is_real == 1)
@@ -261,7 +263,7 @@ def linear_transfer(
     singles = {label for label, n in counts.items() if n == 1}
     tune = np.array([i for i in real if part_of(samples[i], singles) == "tune"], dtype=int)
     sim = np.flatnonzero(is_real == 0)
-    clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000))
+    clf = probe(c)
     predicted = clf.fit(features[sim], labels[sim]).predict(features[tune])
     truth = labels[tune]
     recalls = {
