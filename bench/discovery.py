@@ -20,7 +20,10 @@ left-out classes (--real-left-out), and on the known classes' real glitches of
 bench/real.py's "report" part only; its "tune" part (a third of each big class, by id
 hash) is the pool's known side. The pool: every real glitch of the left-out classes plus
 those unseen known-class glitches. The line "all real" clusters every real glitch
-(training glitches included, as the product embeds every subject).
+(training glitches included, as the product embeds every subject). With --heldout DIR
+(labelled real glitches kept apart from the real set; one that the real set also holds is
+refused, as bench/heldout.py refuses it), the same model embeds DIR's glitches too, which are
+clustered alone ("held-out") and with the unseen pool ("real unseen + held-out").
 
 Clustering: ml.cluster.GlitchClusterer. Printed: purity, ARI, per new class the recall of
 its best cluster, and the volunteer actions to label the pool with cluster sheets against
@@ -31,11 +34,13 @@ and archive (the volunteer's Zooniverse JPEGs, Gravity Spy's PNGs, the golden ex
   python bench/discovery.py --seed 7 --per-class 60 --sweep --rows sim
   python bench/discovery.py --features imagenet --rows sim
   python bench/discovery.py --rows real --real-left-out Whistle,Power_Line   # the tune row
+  python bench/discovery.py --rows real --heldout DIR      # the report row, on DIR's glitches too
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import subprocess
 import sys
@@ -48,6 +53,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ml.cluster import GlitchClusterer, best_cluster_recall, purity  # noqa: E402
+from ml.data import Sample  # noqa: E402
 
 NEW = ("Reverse_Chirp", "Fast_Scattering", "Low_Frequency_Blip")
 CONFUSERS = ("Chirp", "Scattered_Light", "Blip")
@@ -63,7 +69,7 @@ REAL_EPOCHS = 4  # bench/real.py's CPU size
 REAL_SIZE = 128
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--per-class", type=int, default=30)
     p.add_argument("--cache", type=Path, default=Path("/tmp/glitchlab-bench-discovery"))
@@ -84,15 +90,31 @@ def parse_args() -> argparse.Namespace:
         help="sim: the simulated pools; real: classes left out of training on real glitches",
     )
     p.add_argument(
+        "--real",
+        type=Path,
+        default=None,
+        help="real row: labelled real glitches (default ../shared/data/gravityspy-real)",
+    )
+    p.add_argument(
+        "--heldout",
+        type=Path,
+        help="real row: also cluster these labelled real glitches, which nothing trained on "
+        "(alone and with the unseen pool)",
+    )
+    p.add_argument(
         "--real-left-out",
         default=",".join(REAL_LEFT_OUT),
         help="real row: classes left out of training (each needs >= 5 real glitches)",
     )
-    args = p.parse_args()
+    args = p.parse_args(argv)
     args.rows = {r.strip() for r in args.rows.split(",") if r.strip()}
     if not args.rows <= {"sim", "real"}:
         p.error("--rows: sim, real or both")
     args.real_left_out = tuple(c.strip() for c in args.real_left_out.split(",") if c.strip())
+    if args.real is None:
+        from bench.real import REAL
+
+        args.real = REAL
     return args
 
 
@@ -260,62 +282,108 @@ def evaluate(
 def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The real row: {"real unseen": (labels, features, archives), "all real": ...} of a model
     trained the product's way without the left-out classes (trained once per left-out set,
-    cached); archives: which of the real set's archives each glitch comes from."""
-    from bench.real import REAL, archive_of, config_of, labelled_real, part_of, simulated
-    from ml.embed import embed
-    from ml.encoding import encode_samples
-    from ml.model import load_model, views_of
-    from ml.train import class_names_of, fit
+    cached); archives: which of the real set's archives each glitch comes from. With
+    --heldout, also the held-out glitches alone and with the unseen pool (archive
+    "held-out"), embedded by the same model."""
+    from bench.heldout import load_heldout
+    from bench.real import archive_of, labelled_real, part_of
 
     left_out = tuple(sorted(args.real_left_out))
-    name = "-".join(left_out)
-    # v3: one glitch saved under several ids counted once (v2: the view ensemble's features)
-    path = args.cache / f"real-features-{name}-v3.npz"
-    real = labelled_real(REAL)
+    real = labelled_real(args.real)
     counts = {c: sum(s.label == c for s in real) for c in left_out}
     if min(counts.values(), default=0) < 5:
         raise SystemExit(f"--real-left-out: each class needs >= 5 real glitches, got {counts}")
+    held = load_heldout(args.heldout, real, args.real) if args.heldout else []
     singles = {c for c in {s.label for s in real} if sum(s.label == c for s in real) == 1}
     # The known classes' glitches of bench/real.py's tune part are never trained on.
     unseen = np.array([s.label in left_out or part_of(s, singles) == "tune" for s in real])
+    name = cache_name(args, left_out)
+    model = real_model(args, name, [s for s, u in zip(real, unseen, strict=True) if not u])
+    # v3: one glitch saved under several ids counted once (v2: the view ensemble's features)
+    path = args.cache / f"real-features-{name}-v3.npz"
     if not path.is_file():
-        recipe = argparse.Namespace(
-            size=REAL_SIZE, epochs=REAL_EPOCHS, device="cpu", seed=0, set=[]
-        )
-        config = config_of(recipe)
-        sim_args = argparse.Namespace(
-            cache=args.cache, sim_style="crop", sim_per_class=40, real_backgrounds=0.0, part=""
-        )
-        sim = [s for s in simulated(sim_args, []) if s.label not in left_out]
-        train = sim + [s for s, u in zip(real, unseen, strict=True) if not u]
-        encoded = args.cache / "encoded"
-        t0 = time.perf_counter()
-        images = encode_samples(train, config.encoding, REAL_SIZE, workers=2, cache_dir=encoded)
-        labels = [str(s.label) for s in train]
-        sources = ["sim"] * len(sim) + ["real"] * (len(train) - len(sim))
-        out = args.cache / f"real-model-{name}"
-        if not (out / "metrics.json").is_file():  # a model trained by an earlier run is kept
-            fit(images, labels, None, None, config, out, class_names=class_names_of(labels),
-                sources=sources)  # fmt: skip
-            print(f"trained without {name} on {len(sim)} simulated + {len(train) - len(sim)} "
-                  f"real glitches in {time.perf_counter() - t0:.0f} s -> {out}")  # fmt: skip
-        model = load_model(out, device="cpu")
-        pool = encode_samples(real, config.encoding, REAL_SIZE, workers=2, cache_dir=encoded)
+        vectors, whole = embed_glitches(model, real, args.cache)
         labels_all = np.array([str(s.label) for s in real])
-        vectors = embed(model, pool, views=views_of(real))  # as the product embeds (ml.views)
-        np.savez(path, labels=labels_all, unseen=unseen, embeddings=vectors,
-                 whole=embed(model, pool))  # fmt: skip
+        np.savez(path, labels=labels_all, unseen=unseen, embeddings=vectors, whole=whole)
     with np.load(path) as data:
         labels_all, cached_unseen = data["labels"], data["unseen"]
         vectors, whole = unit(data["embeddings"]), unit(data["whole"])
     if not np.array_equal(cached_unseen, unseen):
         raise SystemExit(f"{path} was made with another split: delete it")
     archives = np.array([archive_of(s) for s in real])
-    return {
+    pools = {
         "real unseen": (labels_all[unseen], vectors[unseen], archives[unseen]),
         "all real": (labels_all, vectors, archives),
         "real unseen, whole glitch only": (labels_all[unseen], whole[unseen], archives[unseen]),
     }
+    if held:
+        held_vectors = unit(embed_glitches(model, held, args.cache)[0])
+        held_labels = np.array([str(s.label) for s in held])
+        held_archives = np.array(["held-out"] * len(held))
+        pools["held-out"] = (held_labels, held_vectors, held_archives)
+        pools["real unseen + held-out"] = (
+            np.concatenate([labels_all[unseen], held_labels]),
+            np.concatenate([vectors[unseen], held_vectors]),
+            np.concatenate([archives[unseen], held_archives]),
+        )
+    return pools
+
+
+def cache_name(args: argparse.Namespace, left_out: tuple[str, ...]) -> str:
+    """The cache name of the real row's model and features: the left-out classes, and the
+    real set's path when it is not ../shared/data/gravityspy-real."""
+    from bench.real import REAL
+
+    name = "-".join(left_out)
+    if args.real.resolve() != REAL.resolve():
+        name += "-" + hashlib.sha256(str(args.real.resolve()).encode()).hexdigest()[:8]
+    return name
+
+
+def real_model(args: argparse.Namespace, name: str, real_train: list[Sample]) -> Path:
+    """The real row's model: trained the product's way (bench/real.py's recipe at its CPU
+    size) on the simulations of every class but the left-out ones plus `real_train`; once,
+    then kept in the cache."""
+    from bench.real import config_of, simulated
+    from ml.encoding import encode_samples
+    from ml.train import class_names_of, fit
+
+    out = args.cache / f"real-model-{name}"
+    if (out / "metrics.json").is_file():  # a model trained by an earlier run is kept
+        return out
+    recipe = argparse.Namespace(size=REAL_SIZE, epochs=REAL_EPOCHS, device="cpu", seed=0, set=[])
+    config = config_of(recipe)
+    sim_args = argparse.Namespace(
+        cache=args.cache, sim_style="crop", sim_per_class=40, real_backgrounds=0.0, part=""
+    )
+    sim = [s for s in simulated(sim_args, []) if s.label not in args.real_left_out]
+    train = sim + real_train
+    t0 = time.perf_counter()
+    images = encode_samples(
+        train, config.encoding, REAL_SIZE, workers=2, cache_dir=args.cache / "encoded"
+    )
+    labels = [str(s.label) for s in train]
+    sources = ["sim"] * len(sim) + ["real"] * len(real_train)
+    fit(images, labels, None, None, config, out, class_names=class_names_of(labels),
+        sources=sources)  # fmt: skip
+    print(f"trained without {name} on {len(sim)} simulated + {len(real_train)} real glitches "
+          f"in {time.perf_counter() - t0:.0f} s -> {out}")  # fmt: skip
+    return out
+
+
+def embed_glitches(
+    model_dir: Path, samples: list[Sample], cache: Path
+) -> tuple[np.ndarray, np.ndarray]:
+    """(the view ensemble's features, as the product embeds (ml.views); the whole glitch's)."""
+    from ml.embed import embed
+    from ml.encoding import encode_samples
+    from ml.model import load_model, views_of
+
+    model = load_model(model_dir, device="cpu")
+    images = encode_samples(
+        samples, model.encoding, model.image_size, workers=2, cache_dir=cache / "encoded"
+    )
+    return embed(model, images, views=views_of(samples)), embed(model, images)
 
 
 def print_composition(labels: np.ndarray, archives: np.ndarray, clusters: np.ndarray) -> None:
@@ -350,8 +418,8 @@ def unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-def main() -> int:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     # (pool, new classes, labels, features, the archive of each glitch: real pools only)
     rows: list[tuple[str, tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]] = []

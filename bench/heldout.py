@@ -17,7 +17,8 @@ DIR holds `<label>/<id>_<duration>.<ext>` as ml.data reads it (crops of the plot
 whole plots). A held-out glitch that --real also holds (the same id, or a byte-identical
 file, or the same glitch saved otherwise: cropped, re-encoded or another of its durations,
 found by its noise with ml.fingerprint) is refused: it would score a glitch the model
-trained on.
+trained on. One glitch that DIR holds under several ids (a duration per id, say) is scored
+once, from all its views.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from bench.real import (  # noqa: E402
 from ml.data import Sample, load_samples  # noqa: E402
 from ml.encoding import encode_samples  # noqa: E402
 from ml.evaluate import evaluate_predictions  # noqa: E402
-from ml.fingerprint import matches  # noqa: E402
+from ml.fingerprint import matches, merge_same_glitches  # noqa: E402
 from ml.train import class_names_of  # noqa: E402
 
 
@@ -90,6 +91,27 @@ def _seen_in(held: list[Sample], real: list[Sample]) -> set[str]:
     return seen
 
 
+def load_heldout(path: Path, real: list[Sample], real_path: Path) -> list[Sample]:
+    """The labelled glitches under `path`, a glitch saved under several ids made one (as
+    bench/real.py's labelled_real does); SystemExit when there are none, or when any of them
+    is also in `real` (loaded from `real_path`): a model trained on it would score it."""
+    loaded = load_samples(path)
+    for problem in loaded.problems:
+        print(f"skipped: {problem}")
+    held = [s for s in loaded.samples if s.label]
+    if not held:
+        raise SystemExit(f"no labelled glitches in {path}")
+    held, merges = merge_same_glitches(held)
+    for ids in merges:
+        print(f"one held-out glitch saved as {len(ids)} ids, merged: {', '.join(ids)}")
+    if shared := sorted(_seen_in(held, real)):
+        raise SystemExit(
+            f"{len(shared)} held-out glitches are also in {real_path} (e.g. {shared[0]}): "
+            "they would be scored by a model trained on them"
+        )
+    return held
+
+
 def scores(probs: np.ndarray, samples: list[Sample], names: list[str]) -> dict[str, Any]:
     """bench/real.py's summary (top-1, top-5, macro and per-class recall, errors) of `probs`."""
     truth = [str(s.label) for s in samples]
@@ -103,17 +125,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args.cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     real = labelled_real(args.real)
-    loaded = load_samples(args.heldout)
-    for problem in loaded.problems:
-        print(f"skipped: {problem}")
-    held = [s for s in loaded.samples if s.label]
-    if not held:
-        raise SystemExit(f"no labelled glitches in {args.heldout}")
-    if shared := sorted(_seen_in(held, real)):
-        raise SystemExit(
-            f"{len(shared)} held-out glitches are also in {args.real} (e.g. {shared[0]}): "
-            "they would be scored by a model trained on them"
-        )
+    held = load_heldout(args.heldout, real, args.real)
     sim = simulated(args, [])
     names = class_names_of([str(s.label) for s in sim + real])
     if unknown := sorted({str(s.label) for s in held} - set(names)):

@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from image_factories import write_glitches
+from image_factories import write_glitches, write_simulated_with_one_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.heldout import main  # noqa: E402
+from bench.heldout import load_heldout, main  # noqa: E402
 
 
 def test_a_heldout_glitch_that_also_trains_is_refused(tmp_path: Path) -> None:
@@ -62,3 +62,14 @@ def test_a_heldout_view_of_a_real_glitch_saved_otherwise_is_refused(tmp_path: Pa
               "--cache", str(tmp_path / "cache"), "--size", "32", "--epochs", "1",
               "--sim-per-class", "1"])  # fmt: skip
     assert not (tmp_path / "cache" / "models").exists()  # nothing was trained
+
+
+def test_a_heldout_glitch_saved_under_two_ids_counts_once(tmp_path: Path) -> None:
+    """Its short views under one id, its long ones under another (as the real set's
+    Zooniverse glitches were): one glitch, scored once, with all four views."""
+    write_glitches(tmp_path / "real", "Blip", 1)
+    real = load_heldout(tmp_path / "real", [], tmp_path / "nowhere")
+    write_simulated_with_one_split(tmp_path / "heldout", ["Blip", "Whistle"], 2)
+    held = load_heldout(tmp_path / "heldout", real, tmp_path / "real")
+    assert sorted(s.id for s in held) == ["g0a", "g1", "g2", "g3"]
+    assert len(next(s for s in held if s.id == "g0a").views()) == 4
