@@ -442,19 +442,7 @@ def main() -> None:
         print_summary(
             "the same models, the whole glitch alone (no view ensemble)", result["cv_whole_glitch"]
         )
-        # Trial (docs/real_benchmark.md, "average only a view of unknown duration"): a glitch
-        # of one view of known duration from its own encoding, the rest as the ensemble does.
-        known_one = np.array([len(s.views()) == 1 for s in test_samples], dtype=bool)
-        own = np.where(known_one[:, None], whole, probs)
         result["probabilities"]["cv_whole_glitch"] = np.round(whole, 5).tolist()
-        result["cv_known_duration_own"] = summarise(
-            evaluate_predictions(own, truth, names, ids=ids), test_samples, singles
-        )
-        print_summary(
-            f"the same models, the {int(known_one.sum())} one-view glitches of known duration "
-            "from their own encoding (trial)",
-            result["cv_known_duration_own"],
-        )
     if args.adabn:
         result["cv_adabn"] = summarise(
             evaluate_predictions(adapted, truth, names, ids=ids), test_samples, singles
