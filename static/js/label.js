@@ -38,6 +38,7 @@ const state = {
   voted: false, // the subject on screen has had its one vote
   votableTimer: null,
   inFlight: new Set(), // ids of subjects voted but not yet confirmed
+  votes: [], // ids of the votes stored from this page, for undo (each names its vote)
   busy: false,
 };
 
@@ -315,6 +316,7 @@ async function vote(className, pressedAt) {
   const result = await sending;
   state.inFlight.delete(subject.id);
   if (result.ok) {
+    if (!state.votes.includes(result.data.id)) state.votes.push(result.data.id);
     reportVote(result.data, className);
     if (result.data.promoted) await announcePromotion(result.data.progress.level);
   } else if (result.status === 401 || result.status === 403) {
@@ -330,13 +332,24 @@ async function vote(className, pressedAt) {
 
 async function undo() {
   if (state.busy || state.inFlight.size) return; // wait until the last vote is stored
+  if (!state.votes.length) {
+    say(["Nothing to undo: no vote from this page is left to take back."], "wrong");
+    return;
+  }
+  // The undo names the vote (the latest stored: ids grow), so a repeat cannot take back
+  // the one before.
+  const last = Math.max(...state.votes);
   state.busy = true;
-  const { ok, data } = await api("classifications/undo/", { method: "POST" });
+  const { ok, data } = await api("classifications/undo/", {
+    method: "POST",
+    body: { classification: last },
+  });
   state.busy = false;
   if (!ok) {
     say([data?.detail ?? "Nothing to undo."], "wrong");
     return;
   }
+  state.votes = state.votes.filter((id) => id !== last);
   // The glitch on screen becomes the next one again; the undone one comes back.
   if (state.current) state.next = state.current;
   show(await preload(data.subject));

@@ -24,6 +24,7 @@ from webapp.labeling.serializers import (
     ProgressSerializer,
     SubjectDetailSerializer,
     SubjectToLabelSerializer,
+    UndoInSerializer,
     UndoOutSerializer,
 )
 
@@ -155,15 +156,20 @@ def classification_create(request: Request) -> Response:
     return Response(represent(out, body), status=code)
 
 
-@extend_schema(request=None, responses=UndoOutSerializer)
+@extend_schema(request=UndoInSerializer, responses=UndoOutSerializer)
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def classification_undo(request: Request) -> Response:
-    """Take back the caller's last vote (409 if its glitch has retired, it was a training
-    (gold) glitch, or there is none); the glitch comes back with a new assignment."""
+    """Take back the caller's last vote, named by its id (409 if it is not their last vote
+    or was undone already, its glitch has retired, or it was a training (gold) glitch);
+    the glitch comes back with a new assignment. A repeated undo is refused, never the
+    vote before taken back."""
+    data = validate(UndoInSerializer, request.data)
     volunteer = api_user(request)
     try:
-        subject = services.classification_undo_last(volunteer=volunteer)
+        subject = services.classification_undo_last(
+            volunteer=volunteer, classification_id=data["classification"]
+        )
     except services.UndoNotAllowedError as error:
         return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
     assigned = _assigned(volunteer, selectors.subject_get(subject_id=subject.pk))

@@ -184,6 +184,14 @@ class ClassificationInSerializer(serializers.Serializer):
     )
 
 
+class UndoInSerializer(serializers.Serializer):
+    classification = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="the id of the vote to take back (its answer's id): your last vote",
+    )
+
+
 class GoldFeedbackSerializer(serializers.Serializer):
     correct = serializers.BooleanField()
     right_answer = serializers.CharField()

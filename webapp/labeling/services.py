@@ -357,17 +357,24 @@ def _class_for_vote(class_name: str, *, level: int) -> config.ClassRow:
     return row
 
 
-def classification_undo_last(*, volunteer: User) -> Subject:
-    """Take back the volunteer's last vote, unless its subject has retired meanwhile or it
-    was a gold answer: the first answer to a gold subject is the one that counts (undo and
-    answer again, now knowing the right answer, farmed gold credit). Returns the subject,
-    to be shown again (with a new assignment: subject_assign).
+def classification_undo_last(*, volunteer: User, classification_id: int) -> Subject:
+    """Take back the volunteer's vote `classification_id` (the id its vote's answer gave),
+    which must be their last vote, unless its subject has retired meanwhile or it was a
+    gold answer: the first answer to a gold subject is the one that counts (undo and answer
+    again, now knowing the right answer, farmed gold credit). Returns the subject, to be
+    shown again (with a new assignment: subject_assign).
+
+    Naming the vote makes an undo safe to send twice: a replayed or retried undo finds its
+    vote gone and is refused, where "undo my last vote" would take back the one before.
     """
     with transaction.atomic():
         last = Classification.objects.filter(volunteer=volunteer).order_by("-created_at", "-id")
         candidate = last.first()
-        if candidate is None:
-            raise UndoNotAllowedError("there is no vote to undo")
+        if candidate is None or candidate.pk != classification_id:
+            mine = Classification.objects.filter(volunteer=volunteer, pk=classification_id)
+            if candidate is not None and mine.exists():
+                raise UndoNotAllowedError("only your last vote can be undone")
+            raise UndoNotAllowedError("that vote is not yours to undo, or was undone already")
         subject = (
             Subject.objects.select_for_update(of=("self",))
             .select_related("gold_label")

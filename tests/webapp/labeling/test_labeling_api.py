@@ -160,12 +160,14 @@ def test_gold_feedback_and_promotion_in_the_answer(client_for, volunteer, settin
 
 def test_undo_returns_the_subject_to_vote_again(client_for, volunteer):
     subject = SubjectFactory()
-    client_for.post("/api/classifications/", ballot(volunteer, subject), format="json")
-    response = client_for.post("/api/classifications/undo/")
+    voted = client_for.post("/api/classifications/", ballot(volunteer, subject), format="json")
+    undo = {"classification": voted.json()["id"]}
+    response = client_for.post("/api/classifications/undo/", undo, format="json")
     assert response.status_code == 200
     assert response.json()["subject"]["id"] == subject.pk
     assert response.json()["progress"]["n_classified"] == 0
-    assert client_for.post("/api/classifications/undo/").status_code == 409
+    replay = client_for.post("/api/classifications/undo/", undo, format="json")
+    assert replay.status_code == 409 and "undone already" in replay.json()["detail"]
     again = {**ballot(volunteer, subject), "assignment": response.json()["subject"]["assignment"]}
     assert client_for.post("/api/classifications/", again, format="json").status_code == 201
 
@@ -270,3 +272,12 @@ def test_next_hands_out_an_assignment_the_vote_accepts(client_for):
     assert served["id"] == subject.pk and served["assignment"]
     body = {"subject": subject.pk, "assignment": served["assignment"], "glitch_class": "Blip"}
     assert client_for.post("/api/classifications/", body, format="json").status_code == 201
+
+
+@pytest.mark.parametrize("body", [{}, {"classification": "last"}, {"classification": 0}])
+def test_an_undo_that_names_no_vote_is_refused(client_for, volunteer, body):
+    """Undo names the vote it takes back: without one, nothing is taken back."""
+    client_for.post("/api/classifications/", ballot(volunteer, SubjectFactory()), format="json")
+    response = client_for.post("/api/classifications/undo/", body, format="json")
+    assert response.status_code == 400 and "classification" in response.json()
+    assert Classification.objects.filter(volunteer=volunteer).count() == 1

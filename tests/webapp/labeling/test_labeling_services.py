@@ -149,39 +149,63 @@ def test_promotion_waits_for_the_minimum_number_of_gold_answers(settings):
 def test_undo_takes_back_the_last_vote_but_never_a_gold_answer():
     user = UserFactory()
     gold, pool = gold_subject("Blip"), SubjectFactory()
-    vote(user, gold, "Whistle")
-    vote(user, pool, "Blip")
+    gold_vote = vote(user, gold, "Whistle").classification
+    pool_vote = vote(user, pool, "Blip").classification
     assert VolunteerProfile.objects.get(user=user).n_classified == 2
-    assert services.classification_undo_last(volunteer=user) == pool
+    with pytest.raises(services.UndoNotAllowedError, match="only your last vote"):
+        services.classification_undo_last(volunteer=user, classification_id=gold_vote.pk)
+    assert services.classification_undo_last(volunteer=user, classification_id=pool_vote.pk) == pool
     # The gold answer is now the last one: it stays, wrong as it was.
     with pytest.raises(services.UndoNotAllowedError, match="training glitch"):
-        services.classification_undo_last(volunteer=user)
+        services.classification_undo_last(volunteer=user, classification_id=gold_vote.pk)
     profile = VolunteerProfile.objects.get(user=user)
     assert (profile.gold_confusion, profile.n_classified) == ({"Blip": {"Whistle": 1}}, 1)
     Classification.objects.filter(subject=gold).delete()  # to reach "nothing to undo"
     pool.refresh_from_db()
     assert (pool.views, pool.posterior, Classification.objects.count()) == (0, {}, 0)
     with pytest.raises(services.UndoNotAllowedError):
-        services.classification_undo_last(volunteer=user)
+        services.classification_undo_last(volunteer=user, classification_id=gold_vote.pk)
+
+
+def test_an_undo_sent_twice_takes_back_one_vote_only():
+    """A retried or replayed undo names a vote that is gone: refused, and the vote before
+    it stays (an undo of "the last vote" took back two)."""
+    user, first, second = UserFactory(), SubjectFactory(), SubjectFactory()
+    kept = vote(user, first, "Blip").classification
+    undone = vote(user, second, "Whistle").classification
+    services.classification_undo_last(volunteer=user, classification_id=undone.pk)
+    with pytest.raises(services.UndoNotAllowedError, match="undone already"):
+        services.classification_undo_last(volunteer=user, classification_id=undone.pk)
+    assert list(Classification.objects.filter(volunteer=user)) == [kept]
+    assert VolunteerProfile.objects.get(user=user).n_classified == 1
+
+
+def test_nobody_undoes_another_volunteers_vote():
+    owner, intruder = UserFactory(), UserFactory()
+    theirs = vote(owner, SubjectFactory(), "Blip").classification
+    vote(intruder, SubjectFactory(), "Blip")
+    with pytest.raises(services.UndoNotAllowedError, match="not yours"):
+        services.classification_undo_last(volunteer=intruder, classification_id=theirs.pk)
+    assert Classification.objects.filter(pk=theirs.pk).exists()
 
 
 def test_undo_reopens_a_subject_sent_to_discovery():
     subject, users = SubjectFactory(), [UserFactory() for _ in range(3)]
     for user in users:
-        vote(user, subject, "None_of_the_Above")
-    services.classification_undo_last(volunteer=users[-1])
+        last = vote(user, subject, "None_of_the_Above").classification
+    services.classification_undo_last(volunteer=users[-1], classification_id=last.pk)
     subject.refresh_from_db()
     assert (subject.status, subject.n_none_votes) == ("active", 2)
 
 
 def test_no_undo_once_the_subject_has_retired():
     subject, first = SubjectFactory(), UserFactory()
-    vote(first, subject, "Blip")
+    mine = vote(first, subject, "Blip").classification
     Subject.objects.filter(pk=subject.pk).update(
         status=Subject.Status.RETIRED, retired_label=glitch_class("Blip")
     )
-    with pytest.raises(services.UndoNotAllowedError):
-        services.classification_undo_last(volunteer=first)
+    with pytest.raises(services.UndoNotAllowedError, match="retired"):
+        services.classification_undo_last(volunteer=first, classification_id=mine.pk)
 
 
 def test_a_late_vote_on_a_retired_subject_is_recorded_but_changes_nothing():

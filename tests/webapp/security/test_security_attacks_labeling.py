@@ -125,7 +125,7 @@ def test_gold_farming_by_undo_and_answering_again_earns_nothing(api, cheater, se
     status, body = vote_on(api, subject, "Blip")
     assert status == 201
     assert body["gold"] == {"correct": False, "right_answer": "Whistle"}  # feedback stays
-    undo = api.post("/api/classifications/undo/")
+    undo = api.post("/api/classifications/undo/", {"classification": body["id"]}, format="json")
     assert undo.status_code == 409 and "training glitch" in undo.json()["detail"]
     for key in (None, str(uuid.uuid4())):  # answer again, now knowing the answer
         extra = {"idempotency_key": key} if key else {}
