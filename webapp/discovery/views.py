@@ -71,13 +71,13 @@ def sheet(request: SignedInRequest) -> HttpResponse:
 @require_POST
 def sheet_submit(request: SignedInRequest, batch_id: int) -> HttpResponse:
     choice = request.POST.get("choice", "")
-    label = services.BatchLabel(
-        class_name="" if choice.startswith(("proposal:", "new")) else choice,
-        proposal_id=int(choice.split(":", 1)[1]) if choice.startswith("proposal:") else None,
-        new_name=request.POST.get("new_name", "") if choice == "new" else "",
-        new_description=request.POST.get("new_description", "") if choice == "new" else "",
-    )
     try:
+        label = services.BatchLabel(
+            class_name="" if choice.startswith(("proposal:", "new")) else choice,
+            proposal_id=int(choice.split(":", 1)[1]) if choice.startswith("proposal:") else None,
+            new_name=request.POST.get("new_name", "") if choice == "new" else "",
+            new_description=request.POST.get("new_description", "") if choice == "new" else "",
+        )
         selected = [int(i) for i in request.POST.getlist("selected")]
         batch = services.batch_submit(
             volunteer=request.user, batch_id=batch_id, selected_ids=selected, label=label

@@ -54,7 +54,8 @@ def comment_post(request: HttpRequest, subject_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def comment_moderate(request: SignedInRequest, comment_id: int, action: str) -> HttpResponse:
-    subject_id = int(request.POST.get("subject", 0) or 0)
+    subject = request.POST.get("subject", "")
+    subject_id = int(subject) if subject.isdecimal() and len(subject) < 19 else 0  # a thread
     try:
         comment = services.comment_moderate(
             moderator=request.user, comment_id=comment_id, action=action

@@ -8,7 +8,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from webapp.discovery import services
-from webapp.discovery.models import ClassProposal, ProposalEvent
+from webapp.discovery.models import ClassProposal, ProposalEvent, ProposalVote
 from webapp.labeling.models import CLASS_DESCRIPTION_MAX_LENGTH, GlitchClass
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +118,18 @@ def test_a_class_description_is_checked_by_the_model_and_the_admin(admin):
     assert f"at most {LIMIT} characters" in page.content.decode()
     glitch_class.refresh_from_db()
     assert len(glitch_class.description) < LIMIT
+
+
+@pytest.mark.parametrize(
+    "choice", ["proposal:x", "proposal:", "proposal:99999999999999999999999999", "proposal:-1"]
+)
+def test_the_cluster_sheet_refuses_a_malformed_proposal_choice_and_says_why(cluster, choice):
+    """A hand-made form naming no proposal id was a 500 (int() outside the try)."""
+    _, subjects = cluster
+    client = Client()
+    client.force_login(volunteer("ann"))
+    batch = client.get("/discovery/sheet/").context["batch"]
+    form = {"selected": [subjects[0].pk], "choice": choice}
+    page = client.post(f"/discovery/sheet/{batch.pk}/", form, follow=True)
+    assert page.status_code == 200 and "Not saved:" in page.content.decode()
+    assert not ProposalVote.objects.exists()

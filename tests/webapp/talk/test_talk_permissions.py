@@ -160,3 +160,18 @@ def test_the_form_on_the_glitchs_page_carries_a_working_csrf_token():
     )
     assert response.status_code == 302
     assert Comment.objects.get().text == "with token"
+
+
+@pytest.mark.parametrize("subject", ["abc", "1e3", "-5", "9" * 40])
+def test_a_malformed_thread_in_a_moderation_form_is_no_server_error(client, reviewer, subject):
+    """The form's `subject` only says which thread to go back to; a bad one was a 500, and
+    for a volunteer a 500 before the reviewers-only check (now a 403)."""
+    comment = Comment.objects.create(subject=SubjectFactory(), author=UserFactory(), text="hi")
+    client.force_login(UserFactory(username="vol"))
+    response = client.post(f"/talk/comments/{comment.pk}/hide/", {"subject": subject})
+    assert response.status_code == 403
+    client.force_login(reviewer)
+    response = client.post(f"/talk/comments/{comment.pk}/hide/", {"subject": subject})
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.HIDDEN
