@@ -11,13 +11,28 @@ from django.http import HttpRequest, HttpResponse
 from webapp.review import selectors
 from webapp.review.models import AuditRun, LabelChange, Suspect, Verdict
 
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula (a reviewer's reason
+    '=HYPERLINK(...)') gets a leading apostrophe, which spreadsheets show as text (OWASP's
+    advice on CSV injection); anything else is written as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
 
 def label_changes_csv(changes: QuerySet[LabelChange], filename: str) -> HttpResponse:
+    """The label change log as CSV, for admins to open in a spreadsheet: reasons are free
+    text, so every text cell goes through spreadsheet_cell."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerow(selectors.CSV_HEADER)
-    writer.writerows(selectors.label_change_rows(changes))
+    for row in selectors.label_change_rows(changes):
+        writer.writerow([spreadsheet_cell(value) for value in row])
     return response
 
 

@@ -116,6 +116,22 @@ def test_a_verdict_posted_from_the_page_relabels_and_moves_on(tmp_path) -> None:
     ] == [(a.external_id, "Blip", "Tomte", "rita", "hat")]
 
 
+@pytest.mark.parametrize(
+    "reason", ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]
+)
+def test_a_reason_written_as_a_formula_is_exported_as_text(reason) -> None:
+    """The change log is opened in spreadsheets by admins; a reviewer's reason that starts
+    a formula must arrive as text (a leading apostrophe), not run."""
+    subject = retired_subject("Blip")
+    (suspect,) = finished_audit((subject, "Blip", "Tomte"))
+    client = client_for(reviewer())
+    form = {"decision": "relabel", "label": "Tomte", "reason": reason}
+    client.post(reverse("review:verdict", args=[suspect.pk]), form)
+    exported = client.get(reverse("review:changes_csv")).content.decode()
+    (row,) = csv.DictReader(io.StringIO(exported))
+    assert row["reason"] == "'" + reason
+
+
 def test_only_admins_start_another_audit(monkeypatch, django_capture_on_commit_callbacks) -> None:
     """Once an audit has finished (a reviewer may start the first one: see
     test_review_audit_start.py), only admins start more."""
