@@ -3,6 +3,7 @@ a tag turned into a cluster-sheet batch or a class proposal through discovery's 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from webapp.talk.models import COMMENT_MAX_LENGTH, Comment, Tag
 logger = logging.getLogger(__name__)
 
 RATE_WINDOW_S = 60
+# The same text by the same author on the same glitch within this time is one post sent
+# twice (a double click, a form resent), not a second comment.
+REPEAT_WINDOW = dt.timedelta(minutes=1)
 
 
 class RateLimitedError(Exception):
@@ -59,7 +63,9 @@ def _count_comment(author: User) -> None:
 
 def comment_create(*, author: User | AnonymousUser, subject_id: int, text: str) -> Comment:
     """A comment on a glitch, with the #hashtags in it; at most COMMENT_MAX_LENGTH
-    characters; counted against the author's rate limit once it passes every check."""
+    characters; counted against the author's rate limit once it passes every check. The
+    same text by the same author on the same glitch within REPEAT_WINDOW returns the
+    comment already stored (a double click posts once)."""
     _require(selectors.can_comment(author), "log in to comment")
     text = text.strip()
     if not text:
@@ -71,8 +77,19 @@ def comment_create(*, author: User | AnonymousUser, subject_id: int, text: str) 
     if not (0 < subject_id <= MAX_ID and Subject.objects.filter(pk=subject_id).exists()):
         raise ValidationError("no such glitch")
     assert isinstance(author, User)  # can_comment: authenticated
-    _count_comment(author)
     with transaction.atomic():
+        # The glitch's row lock orders comments on it, so two copies of one post sent at
+        # once (a double click, a resent form) cannot both miss each other here.
+        Subject.objects.select_for_update().filter(pk=subject_id).first()
+        repeat = Comment.objects.filter(
+            subject_id=subject_id,
+            author=author,
+            text=text,
+            created_at__gte=timezone.now() - REPEAT_WINDOW,
+        ).first()
+        if repeat is not None:
+            return repeat  # the same post again: stored and counted once
+        _count_comment(author)
         comment = Comment.objects.create(subject_id=subject_id, author=author, text=text)
         names = selectors.tags_in(text)
         if names:

@@ -1,14 +1,16 @@
 """Talk: who may post and moderate, escaping of what they write, length and rate limits."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 from webapp_factories import SubjectFactory, UserFactory
 
 from webapp.accounts.roles import REVIEWER
-from webapp.talk.models import Comment
+from webapp.talk.models import Comment, Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +147,23 @@ def test_more_than_ten_comments_a_minute_are_refused_for_that_account_only(clien
     client.force_login(UserFactory(username="calm"))
     assert post(client, subject, "my first").status_code == 302
     assert Comment.objects.count() == 11
+
+
+def test_a_comment_posted_twice_at_once_is_stored_and_counted_once(client, settings):
+    """A double click (or a resent form) sends one comment twice: one comment, one count
+    against the minute's limit; the same words a while later are a new comment."""
+    settings.GLITCHLAB_TALK_COMMENTS_PER_MINUTE = 2
+    subject = SubjectFactory()
+    client.force_login(UserFactory())
+    for _ in range(3):
+        assert post(client, subject, "looks like a #blip").status_code == 302
+    assert Comment.objects.count() == 1 and Tag.objects.count() == 1
+    assert post(client, subject, "another remark").status_code == 302  # only the 2nd count
+    assert Comment.objects.count() == 2
+    settings.GLITCHLAB_TALK_COMMENTS_PER_MINUTE = 100
+    Comment.objects.update(created_at=timezone.now() - dt.timedelta(minutes=2))
+    assert post(client, subject, "looks like a #blip").status_code == 302
+    assert Comment.objects.count() == 3
 
 
 def test_the_form_on_the_glitchs_page_carries_a_working_csrf_token():
