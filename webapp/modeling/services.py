@@ -258,10 +258,14 @@ def model_version_request_activation(*, version_id: int) -> ModelVersion:
     The old model keeps serving: this only marks the version pending and queues the
     scoring of the backlog with it on the GPU queue; the switch itself happens in
     model_version_activate once every open subject has its prediction. A newer request
-    replaces an older pending one.
+    replaces an older pending one; the same request again (a double click) queues nothing
+    more while its scoring is pending (a request whose worker died expires:
+    model_version_activations_expire).
     """
     with transaction.atomic():
         version = ModelVersion.objects.select_for_update().get(pk=version_id)
+        if version.activation_pending:
+            return version
         ModelVersion.objects.filter(activation_pending=True).exclude(pk=version_id).update(
             activation_pending=False
         )

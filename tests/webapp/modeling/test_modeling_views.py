@@ -100,6 +100,21 @@ def test_promote_and_rollback_ask_for_the_switch(django_capture_on_commit_callba
     assert "No earlier model" in page
 
 
+def test_promoting_twice_queues_one_scoring_job(django_capture_on_commit_callbacks):
+    """A double click on Promote (or a second admin) must not score the backlog twice."""
+    ModelVersion.objects.create(name="old", is_active=True)
+    new = ModelVersion.objects.create(name="new")
+    client = admin_client()
+    with django_capture_on_commit_callbacks() as sent:
+        client.post(reverse("modeling:promote", args=[new.pk]))
+        page = client.post(reverse("modeling:promote", args=[new.pk]), follow=True)
+        services.model_version_request_activation(version_id=new.pk)  # past the view's check
+    assert len(sent) == 1
+    assert "Already switching to new" in page.content.decode()
+    new.refresh_from_db()
+    assert new.activation_pending
+
+
 def test_cancel_from_the_dashboard():
     run = TrainingRun.objects.create(status=TrainingRun.Status.QUEUED)
     admin_client().post(reverse("modeling:cancel", args=[run.pk]))
