@@ -100,7 +100,8 @@ def job_cancel_requested(model: type[JobRow], *, pk: int) -> bool:
 def job_cancel(model: type[JobRow], *, pk: int, waiting: str, by: str = "an admin") -> bool:
     """Cancel a job: a row still `waiting` (queued, pending) ends cancelled at once (True);
     a running one is asked to stop at its next step (False; the task then calls
-    job_mark_cancelled). Raises JobNotLiveError if it had already ended."""
+    job_mark_cancelled). Raises JobNotLiveError if it had already ended, and the model's
+    DoesNotExist if there is no such job (the views answer 404)."""
     now = timezone.now()
     rows = model._default_manager.filter(pk=pk)
     if rows.filter(status=waiting).update(
@@ -109,6 +110,8 @@ def job_cancel(model: type[JobRow], *, pk: int, waiting: str, by: str = "an admi
         return True
     if rows.filter(status=RUNNING).update(cancel_requested=True):
         return False
+    if not rows.exists():
+        raise model.DoesNotExist(f"no {model._meta.verbose_name} {pk}")
     raise JobNotLiveError(f"{model._meta.verbose_name} {pk} is not {waiting} or running")
 
 

@@ -78,6 +78,8 @@ def cancel(request: HttpRequest, run_id: int) -> HttpResponse:
             messages.success(request, f"Run {run_id} cancelled.")
         else:
             messages.success(request, f"Run {run_id} will stop at its next step.")
+    except TrainingRun.DoesNotExist:
+        raise Http404("no such training run") from None
     except services.NothingToDoError as exc:
         messages.error(request, str(exc))
     return redirect("modeling:dashboard")

@@ -75,3 +75,13 @@ def test_an_admin_cancels_an_embedding_job_from_the_discovery_page():
     job.refresh_from_db()
     assert job.cancel_requested and job.status == EmbeddingSet.Status.RUNNING
     assert "stopping" in admin.get(reverse("discovery:home")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "route", ["review:audit_cancel", "discovery:embedding_cancel", "modeling:cancel"]
+)
+def test_cancelling_a_job_that_does_not_exist_is_a_404(route):
+    """A guessed id is not a job: 404, not a redirect saying it "is not running"."""
+    admin = client_of(REVIEWER, ADMIN)
+    assert admin.post(reverse(route, args=[987654])).status_code == 404
+    assert admin.post(reverse(route, args=[2**63 + 5])).status_code == 404
