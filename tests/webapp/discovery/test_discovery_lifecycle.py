@@ -4,6 +4,7 @@ examples) and deprecated (admin: labels remapped); every step says who and when.
 import pytest
 from discovery_factories import volunteer
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 
 from webapp.discovery import selectors, services
 from webapp.discovery.models import ClassProposal
@@ -126,6 +127,27 @@ def test_only_reviewers_open_and_only_admins_accept(cluster, reviewer):
     services.class_proposal_make_provisional(actor=reviewer, proposal_id=proposal.pk)
     with pytest.raises(PermissionDenied):
         services.class_proposal_accept(actor=reviewer, proposal_id=proposal.pk)
+
+
+def test_the_proposal_buttons_refuse_whoever_may_not_press_them(cluster, reviewer):
+    """The same rules over HTTP, as a volunteer would try them by hand-made forms: every
+    action they may not take is a 403 and leaves the proposal as it was."""
+    _, subjects = cluster
+    proposal, vol = proposed_from_batch(subjects)
+    client = Client()
+
+    def press(user, action, **form):
+        client.force_login(user)
+        return client.post(f"/discovery/proposals/{proposal.pk}/{action}/", form).status_code
+
+    for action in ("provisional", "accept", "reject", "deprecate", "no-such-action"):
+        assert press(vol, action, remap_to="Blip", note="x") == 403
+    assert press(reviewer, "accept") == 403
+    proposal.refresh_from_db()
+    assert proposal.status == ClassProposal.Status.PROPOSED
+    assert press(reviewer, "provisional") == 302
+    proposal.refresh_from_db()
+    assert proposal.status == ClassProposal.Status.PROVISIONAL
 
 
 def test_names_must_be_new_and_well_formed():
