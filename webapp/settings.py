@@ -360,7 +360,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_RESULT_EXPIRES = 7 * 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Redis lost for a moment: a running job goes on (it needs only the database; its row is
+# its record). True made the prefork pool kill every running acks_late job, training
+# included, on a Redis restart. A message redelivered later (visibility_timeout) finds its
+# row finished and is skipped (tasks.common's claims), so nothing runs twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Hard limit of one training run; the soft limit comes a minute earlier so the task can
 # record why it stopped.
 GLITCHLAB_TRAIN_TIME_LIMIT_S = env_int("GLITCHLAB_TRAIN_TIME_LIMIT_S", 6 * 3600)

@@ -22,12 +22,13 @@ def private_redis(tmp_path):
     server.stop()
 
 
+@pytest.mark.parametrize("pool", ["solo", "prefork"])  # prefork: production's pool
 def test_a_training_survives_a_redis_restart_and_the_next_run_starts(
-    tiny_settings, tmp_path, private_redis
+    tiny_settings, tmp_path, private_redis, pool
 ):
     with celery_stack(tiny_settings, tmp_path, broker_url=private_redis.url) as stack:
         make_dataset()
-        stack.start_worker()
+        stack.start_worker(pool=pool)
         run = services.training_run_request(
             trigger=TrainingRun.Trigger.COMMAND,
             config_overrides={"head_only": False, "epochs": 3},
