@@ -252,19 +252,34 @@ def worker_beat(*, hostname: str, queues: Sequence[str], takes_gpu_jobs: bool) -
 # --- activation: promote, roll back ----------------------------------------------------
 
 
+# A second request for the same pending activation this soon is the first one sent twice.
+ACTIVATION_REPEAT = timedelta(minutes=1)
+
+
+def activation_just_requested(version: ModelVersion) -> bool:
+    """The version's activation is pending and was asked for within ACTIVATION_REPEAT."""
+    requested = version.activation_requested_at
+    return bool(
+        version.activation_pending
+        and requested is not None
+        and requested > timezone.now() - ACTIVATION_REPEAT
+    )
+
+
 def model_version_request_activation(*, version_id: int) -> ModelVersion:
     """Make this version the next active one (promote or roll back: the same switch).
 
     The old model keeps serving: this only marks the version pending and queues the
     scoring of the backlog with it on the GPU queue; the switch itself happens in
     model_version_activate once every open subject has its prediction. A newer request
-    replaces an older pending one; the same request again (a double click) queues nothing
-    more while its scoring is pending (a request whose worker died expires:
+    replaces an older pending one. The same request again within ACTIVATION_REPEAT (a
+    double click) queues nothing more; later, it queues the scoring again (a retry, when
+    the first job's worker died: such a request also expires on its own,
     model_version_activations_expire).
     """
     with transaction.atomic():
         version = ModelVersion.objects.select_for_update().get(pk=version_id)
-        if version.activation_pending:
+        if activation_just_requested(version):
             return version
         ModelVersion.objects.filter(activation_pending=True).exclude(pk=version_id).update(
             activation_pending=False

@@ -91,7 +91,7 @@ def promote(request: HttpRequest, version_id: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion, pk=version_id)
     if version.is_active:
         messages.error(request, f"{version.name} is already the active model.")
-    elif version.activation_pending:
+    elif services.activation_just_requested(version):
         messages.info(request, f"Already switching to {version.name}: its scoring is queued.")
     else:
         version = services.model_version_request_activation(version_id=version.pk)

@@ -113,6 +113,13 @@ def test_promoting_twice_queues_one_scoring_job(django_capture_on_commit_callbac
     assert "Already switching to new" in page.content.decode()
     new.refresh_from_db()
     assert new.activation_pending
+    # Minutes later the same request is a retry (its scoring job may have died): queued.
+    ModelVersion.objects.filter(pk=new.pk).update(
+        activation_requested_at=timezone.now() - timedelta(minutes=5)
+    )
+    with django_capture_on_commit_callbacks() as sent:
+        page = client.post(reverse("modeling:promote", args=[new.pk]), follow=True)
+    assert len(sent) == 1 and "Switching to new" in page.content.decode()
 
 
 def test_cancel_from_the_dashboard():
