@@ -75,3 +75,38 @@ def test_scoring_stores_the_view_ensembles_probabilities(tiny_settings, tmp_path
             lone = sum(w * predict_proba(model, h) for h, w in duration_hypotheses(image))
             np.testing.assert_allclose(got, lone[0], atol=1e-5)
             assert np.abs(got - whole).max() > 1e-4  # not the view alone as encoded
+
+
+def test_subjects_that_cannot_be_scored_do_not_restart_the_chain_at_every_beat(
+    tiny_settings, tmp_path, monkeypatch
+) -> None:
+    """A subject without images, or whose image does not decode, never gets a prediction.
+    Counted as unscored, it made the beat queue scoring every 10 minutes, and each run
+    ended in activate_and_reroute: every open subject's consensus recomputed under row
+    locks, for nothing. Now the imageless one is not counted, and a run that scored nothing
+    for the active version stops there."""
+    from webapp.labeling.models import Subject, SubjectImage
+
+    marked: list[int] = []
+    monkeypatch.setattr(
+        predictions.services, "model_version_mark_scored", lambda version_id: marked.append(1)
+    )
+    make_subject("Blip", rng=np.random.default_rng(1))
+    broken = make_subject("Whistle", rng=np.random.default_rng(2), durations=(1.0,))
+    Path(SubjectImage.objects.get(subject=broken).image.path).write_bytes(b"not an image")
+    Subject.objects.create(external_id="H1_noimages00", source="modeling-test")
+    version = ModelVersion.objects.create(
+        name="v", class_names=CLASSES, model_dir=str(untrained_model(tmp_path / "m")),
+        is_active=True,
+    )  # fmt: skip
+    assert selectors.subjects_unscored_count(version=version) == 2  # not the imageless one
+
+    assert predictions.score_subjects.run(version.pk)["scored"] == 1
+    assert marked == [1]  # something new: the chain re-routes
+    assert selectors.subjects_unscored_count(version=version) == 1  # the broken image
+    assert predictions.score_subjects.run(version.pk)["scored"] == 0
+    assert marked == [1]  # nothing new for the active model: no re-route
+
+    ModelVersion.objects.filter(pk=version.pk).update(is_active=False, activation_pending=True)
+    assert predictions.score_subjects.run(version.pk)["scored"] == 0
+    assert marked == [1, 1]  # a pending activation goes on, whatever could not be scored

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from webapp.hot_sql import value_from_db
@@ -137,24 +137,24 @@ def self_training_pool() -> list[SubjectFiles]:
     return subject_files(Subject.objects.filter(pk__in=newest), lambda s: None)
 
 
-def subjects_to_score(*, version: ModelVersion) -> list[SubjectFiles]:
-    """Open pool subjects (with images) that have no prediction from `version` yet."""
-    from webapp.labeling.models import Subject
+def _unscored(version: ModelVersion) -> QuerySet[Subject]:
+    """Open pool subjects with images that have no prediction from `version` yet. (A
+    subject without images can never have one: counting it kept the scoring beat queueing
+    a job every time it ran.)"""
+    from webapp.labeling.models import Subject, SubjectImage
 
-    todo = Subject.objects.filter(status=Subject.Status.ACTIVE, role=Subject.Role.POOL).exclude(
-        predictions__model_version=version
-    )
-    return subject_files(todo, lambda s: None)
+    has_images = Exists(SubjectImage.objects.filter(subject=OuterRef("pk")))
+    return Subject.objects.filter(
+        has_images, status=Subject.Status.ACTIVE, role=Subject.Role.POOL
+    ).exclude(predictions__model_version=version)
+
+
+def subjects_to_score(*, version: ModelVersion) -> list[SubjectFiles]:
+    return subject_files(_unscored(version), lambda s: None)
 
 
 def subjects_unscored_count(*, version: ModelVersion) -> int:
-    from webapp.labeling.models import Subject
-
-    return (
-        Subject.objects.filter(status=Subject.Status.ACTIVE, role=Subject.Role.POOL)
-        .exclude(predictions__model_version=version)
-        .count()
-    )
+    return _unscored(version).count()
 
 
 # --- the admin dashboard ---------------------------------------------------------------
