@@ -273,17 +273,18 @@ def maybe_retrain() -> dict[str, Any]:
 
 
 def fail_lost_jobs(
-    *, worker: str | None = None, silent_for_s: float | None = None
+    *,
+    worker: str | None = None,
+    silent_for_s: float | None = None,
+    waiting_for_s: float | None = None,
 ) -> dict[str, int]:
-    """Every kind of job row (webapp.jobs): fail the running ones whose worker is gone."""
+    """Every kind of job row (webapp.jobs): fail the running ones whose worker is gone
+    (and, with waiting_for_s, the waiting ones whose message was lost)."""
+    lost = {"worker": worker, "silent_for_s": silent_for_s, "waiting_for_s": waiting_for_s}
     return {
-        "runs_failed": services.training_runs_fail_lost(worker=worker, silent_for_s=silent_for_s),
-        "audits_failed": review_services.audit_runs_fail_lost(
-            worker=worker, silent_for_s=silent_for_s
-        ),
-        "embeddings_failed": discovery_services.embedding_sets_fail_lost(
-            worker=worker, silent_for_s=silent_for_s
-        ),
+        "runs_failed": services.training_runs_fail_lost(**lost),
+        "audits_failed": review_services.audit_runs_fail_lost(**lost),
+        "embeddings_failed": discovery_services.embedding_sets_fail_lost(**lost),
     }
 
 
@@ -291,8 +292,14 @@ def fail_lost_jobs(
 def reap_lost_runs() -> dict[str, int]:
     """Beat: training runs, audits and embedding sets whose heartbeat stopped (their
     worker was killed) become failed, which frees their one-live-job slot."""
-    failed = fail_lost_jobs(silent_for_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S)
+    failed = fail_lost_jobs(
+        silent_for_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S,
+        waiting_for_s=settings.GLITCHLAB_QUEUED_TIMEOUT_S,
+    )
+    # A promote's scoring may wait behind a training on the one GPU worker before it runs.
     expired = services.model_version_activations_expire(
-        older_than_s=settings.GLITCHLAB_SCORE_TIME_LIMIT_S + 3600
+        older_than_s=settings.GLITCHLAB_TRAIN_TIME_LIMIT_S
+        + settings.GLITCHLAB_SCORE_TIME_LIMIT_S
+        + 3600
     )
     return {**failed, "activations_expired": expired}

@@ -136,14 +136,32 @@ def job_fail(
 
 
 def jobs_fail_lost(
-    model: type[JobRow], *, worker: str | None = None, silent_for_s: float | None = None
+    model: type[JobRow],
+    *,
+    worker: str | None = None,
+    silent_for_s: float | None = None,
+    waiting_for_s: float | None = None,
 ) -> int:
-    """Fail the running rows whose worker is gone.
+    """Fail the running rows whose worker is gone, and the waiting ones never started.
 
     worker: rows claimed by this Celery hostname (called when that worker starts again, so
     nothing it claimed can still be running). silent_for_s: rows whose last heartbeat is
-    older than this (the periodic reaper).
+    older than this (the periodic reaper). waiting_for_s (with silent_for_s): also rows
+    still queued or pending this long after they were made: their message is lost (Redis
+    lost its data, or a worker died holding it unstarted) and nothing will start them, while
+    they hold their kind's one live-job slot (no retrain or audit could start again).
     """
+    failed = 0
+    if waiting_for_s is not None and silent_for_s is not None:
+        live = getattr(model, "LIVE_STATUSES", (RUNNING,))
+        waiting = [status for status in live if status != RUNNING]
+        cutoff = timezone.now() - timedelta(seconds=waiting_for_s)
+        failed = model._default_manager.filter(status__in=waiting, created_at__lt=cutoff).update(
+            status=FAILED,
+            error=f"not started in {waiting_for_s / 3600:.3g} h: its queued message was lost; "
+            "request it again",
+            finished_at=timezone.now(),
+        )
     rows = model._default_manager.filter(status=RUNNING)
     if worker is not None:
         rows = rows.filter(worker=worker)
@@ -154,4 +172,4 @@ def jobs_fail_lost(
     else:
         raise ValueError("give worker or silent_for_s")
     # One UPDATE whose WHERE holds the condition: a row that beat meanwhile stays running.
-    return rows.update(status=FAILED, error=reason, finished_at=timezone.now())
+    return failed + rows.update(status=FAILED, error=reason, finished_at=timezone.now())

@@ -408,6 +408,10 @@ GLITCHLAB_SELF_TRAIN_MIN_CONFIDENCE = env_float("GLITCHLAB_SELF_TRAIN_MIN_CONFID
 GLITCHLAB_HEARTBEAT_EVERY_S = env_float("GLITCHLAB_HEARTBEAT_EVERY_S", 10.0)
 GLITCHLAB_HEARTBEAT_TIMEOUT_S = env_float("GLITCHLAB_HEARTBEAT_TIMEOUT_S", 300.0)
 GLITCHLAB_REAPER_EVERY_S = env_float("GLITCHLAB_REAPER_EVERY_S", 60.0)
+# A job still queued this long after it was requested lost its message (Redis lost its
+# data): the reaper fails it, so it no longer holds its kind's one live-job slot. Well
+# above the longest wait behind other jobs on one GPU worker (training + scoring limits).
+GLITCHLAB_QUEUED_TIMEOUT_S = env_float("GLITCHLAB_QUEUED_TIMEOUT_S", 24 * 3600.0)
 # Gate (webapp/modeling/gate.py): the new and the active model are compared on the same
 # validation glitches with McNemar's exact test at this level; the new one fails only if
 # significantly worse, and is left to an admin when too few glitches tell them apart.

@@ -134,3 +134,36 @@ def test_progress_that_meets_no_redis_does_not_fail_the_job(monkeypatch):
         report_progress(task, {"phase": "decode"})  # logged, not raised
     finally:
         task.pop_request()
+
+
+def test_a_job_whose_queued_message_was_lost_is_failed_and_frees_its_slot(settings):
+    """Redis lost its data (or a worker died holding the message unstarted): the row stays
+    queued or pending, and its kind's one live-job slot refused every later audit and
+    retrain, for ever. After GLITCHLAB_QUEUED_TIMEOUT_S the reaper fails it, saying why;
+    a job that has merely waited less than that stays."""
+    from webapp.modeling.models import TrainingRun
+
+    day_ago = timezone.now() - timedelta(seconds=settings.GLITCHLAB_QUEUED_TIMEOUT_S + 60)
+    lost_audit = AuditRun.objects.create(status="queued")
+    lost_run = TrainingRun.objects.create(status="queued")
+    lost_set = EmbeddingSet.objects.create(
+        model_version=ModelVersion.objects.create(name="v"), status="pending"
+    )
+    for row in (lost_audit, lost_run, lost_set):
+        type(row).objects.filter(pk=row.pk).update(created_at=day_ago)
+    waiting = EmbeddingSet.objects.create(
+        model_version=ModelVersion.objects.create(name="w"), status="pending"
+    )
+
+    result = reap_lost_runs.apply().get()
+
+    assert (result["audits_failed"], result["runs_failed"], result["embeddings_failed"]) == (
+        1, 1, 1,
+    )  # fmt: skip
+    for row in (lost_audit, lost_run, lost_set):
+        row.refresh_from_db()
+        assert row.status == "failed" and "message was lost" in row.error
+    waiting.refresh_from_db()
+    assert waiting.status == "pending"
+    audit = review.audit_run_request(trigger=AuditRun.Trigger.COMMAND, enqueue=False)
+    assert audit.status == "queued"  # the slot is free again

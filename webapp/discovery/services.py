@@ -97,9 +97,14 @@ def embedding_set_refused(*, version_id: int, error: str) -> None:
 
 
 def embedding_sets_fail_lost(
-    *, worker: str | None = None, silent_for_s: float | None = None
+    *,
+    worker: str | None = None,
+    silent_for_s: float | None = None,
+    waiting_for_s: float | None = None,
 ) -> int:
-    return jobs.jobs_fail_lost(EmbeddingSet, worker=worker, silent_for_s=silent_for_s)
+    return jobs.jobs_fail_lost(
+        EmbeddingSet, worker=worker, silent_for_s=silent_for_s, waiting_for_s=waiting_for_s
+    )
 
 
 def _write_npz(path: Path, **arrays: np.ndarray) -> None:

@@ -165,10 +165,17 @@ def training_run_cancel(*, run_id: int) -> TrainingRun:
     return TrainingRun.objects.get(pk=run_id)
 
 
-def training_runs_fail_lost(*, worker: str | None = None, silent_for_s: float | None = None) -> int:
+def training_runs_fail_lost(
+    *,
+    worker: str | None = None,
+    silent_for_s: float | None = None,
+    waiting_for_s: float | None = None,
+) -> int:
     """Mark failed the running runs whose worker is gone (webapp.jobs.jobs_fail_lost). The
     active model is never touched: a run only creates a candidate version when it succeeds."""
-    return jobs.jobs_fail_lost(TrainingRun, worker=worker, silent_for_s=silent_for_s)
+    return jobs.jobs_fail_lost(
+        TrainingRun, worker=worker, silent_for_s=silent_for_s, waiting_for_s=waiting_for_s
+    )
 
 
 @dataclass(frozen=True)

@@ -111,8 +111,15 @@ def audit_run_fail(*, run_id: int, error: str) -> bool:
     return jobs.job_fail(AuditRun, pk=run_id, error=error)
 
 
-def audit_runs_fail_lost(*, worker: str | None = None, silent_for_s: float | None = None) -> int:
-    return jobs.jobs_fail_lost(AuditRun, worker=worker, silent_for_s=silent_for_s)
+def audit_runs_fail_lost(
+    *,
+    worker: str | None = None,
+    silent_for_s: float | None = None,
+    waiting_for_s: float | None = None,
+) -> int:
+    return jobs.jobs_fail_lost(
+        AuditRun, worker=worker, silent_for_s=silent_for_s, waiting_for_s=waiting_for_s
+    )
 
 
 @dataclass(frozen=True)
