@@ -71,13 +71,9 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
                     )
                 scored += len(kept)
                 report_progress(self, {"done": start + len(samples), "total": len(todo)})
-        if scored or version.activation_pending:
-            # An active version with nothing new (its only unscored subjects' images do not
-            # decode: logged above) has nothing to re-route; the chain would recompute
-            # every open subject's consensus at each beat for nothing.
-            services.model_version_mark_scored(version_id=version_id)
+        services.model_version_mark_scored(version_id=version_id, scored=scored)
     except Exception as exc:
-        services.model_version_activation_failed(
+        services.model_version_scoring_failed(
             version_id=version_id, error=f"scoring failed: {type(exc).__name__}: {exc}"
         )
         raise

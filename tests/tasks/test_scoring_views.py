@@ -78,7 +78,7 @@ def test_scoring_stores_the_view_ensembles_probabilities(tiny_settings, tmp_path
 
 
 def test_subjects_that_cannot_be_scored_do_not_restart_the_chain_at_every_beat(
-    tiny_settings, tmp_path, monkeypatch
+    tiny_settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
     """A subject without images, or whose image does not decode, never gets a prediction.
     Counted as unscored, it made the beat queue scoring every 10 minutes, and each run
@@ -87,9 +87,9 @@ def test_subjects_that_cannot_be_scored_do_not_restart_the_chain_at_every_beat(
     for the active version stops there."""
     from webapp.labeling.models import Subject, SubjectImage
 
-    marked: list[int] = []
+    marked: list[int] = []  # activate_and_reroute queued (the chain)
     monkeypatch.setattr(
-        predictions.services, "model_version_mark_scored", lambda version_id: marked.append(1)
+        predictions.activate_and_reroute, "delay", lambda version_id: marked.append(1)
     )
     make_subject("Blip", rng=np.random.default_rng(1))
     broken = make_subject("Whistle", rng=np.random.default_rng(2), durations=(1.0,))
@@ -101,12 +101,38 @@ def test_subjects_that_cannot_be_scored_do_not_restart_the_chain_at_every_beat(
     )  # fmt: skip
     assert selectors.subjects_unscored_count(version=version) == 2  # not the imageless one
 
-    assert predictions.score_subjects.run(version.pk)["scored"] == 1
+    def score() -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return predictions.score_subjects.run(version.pk)["scored"]
+
+    assert score() == 1
     assert marked == [1]  # something new: the chain re-routes
     assert selectors.subjects_unscored_count(version=version) == 1  # the broken image
-    assert predictions.score_subjects.run(version.pk)["scored"] == 0
+    assert score() == 0
     assert marked == [1]  # nothing new for the active model: no re-route
 
     ModelVersion.objects.filter(pk=version.pk).update(is_active=False, activation_pending=True)
-    assert predictions.score_subjects.run(version.pk)["scored"] == 0
+    assert score() == 0
     assert marked == [1, 1]  # a pending activation goes on, whatever could not be scored
+
+
+def test_when_the_active_model_cannot_score_the_dashboard_says_why(
+    tiny_settings, tmp_path, admin_client
+) -> None:
+    """The active model's checkpoint is gone: scoring new subjects (the beat) failed into
+    the worker's log only, and new subjects waited without a prediction, unexplained."""
+    make_subject("Blip", rng=np.random.default_rng(1))
+    version = ModelVersion.objects.create(
+        name="v", class_names=CLASSES, model_dir=str(tmp_path / "gone"), is_active=True
+    )
+    with pytest.raises(Exception, match="no model at"):
+        predictions.score_subjects.run(version.pk)
+    version.refresh_from_db()
+    assert "scoring failed" in version.scoring_error and "no model at" in version.scoring_error
+    page = admin_client.get("/modeling/").content.decode()
+    assert 'data-testid="scoring-error"' in page and "no model at" in page
+
+    untrained_model(tmp_path / "gone")  # the checkpoint is back: the next beat clears it
+    assert predictions.score_subjects.run(version.pk)["scored"] == 1
+    version.refresh_from_db()
+    assert version.scoring_error == ""

@@ -128,6 +128,9 @@ class ModelVersion(models.Model):
     n_scored = models.PositiveIntegerField(default=0)
     n_rerouted = models.PositiveIntegerField(default=0)
     activation_error = models.TextField(blank=True)
+    # The active version's last failure to score new subjects (its checkpoint gone or
+    # unreadable, ...): shown on the dashboard until a scoring run succeeds.
+    scoring_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -326,6 +326,13 @@ def model_version_activation_failed(*, version_id: int, error: str) -> None:
     )
 
 
+def model_version_scoring_failed(*, version_id: int, error: str) -> None:
+    """Scoring failed: a pending activation ends with the error; for the active version
+    (new subjects, on the beat) the error is kept to be shown until scoring works again."""
+    model_version_activation_failed(version_id=version_id, error=error)
+    ModelVersion.objects.filter(pk=version_id, is_active=True).update(scoring_error=error[:2000])
+
+
 def model_version_activations_expire(*, older_than_s: float) -> int:
     """Drop activation requests whose scoring job never finished (its worker died)."""
     cutoff = timezone.now() - timedelta(seconds=older_than_s)
@@ -334,17 +341,20 @@ def model_version_activations_expire(*, older_than_s: float) -> int:
     ).update(activation_pending=False, activation_error="scoring did not finish in time")
 
 
-def model_version_mark_scored(*, version_id: int) -> None:
-    """Every open subject has this version's prediction: finish a pending activation, or
-    re-route if the version is already active (new subjects were scored)."""
+def model_version_mark_scored(*, version_id: int, scored: int) -> None:
+    """Every open subject that can be scored has this version's prediction (`scored` of them
+    new): finish a pending activation, or re-route if the version is already active and new
+    subjects were scored. An active version with nothing new (its only unscored subjects'
+    images do not decode: the task logged them) has nothing to re-route: the chain would
+    recompute every open subject's consensus, under row locks, at each beat for nothing."""
     version = ModelVersion.objects.get(pk=version_id)
     ModelVersion.objects.filter(pk=version_id).update(
-        scored_at=timezone.now(), n_scored=version.predictions.count()
+        scored_at=timezone.now(), n_scored=version.predictions.count(), scoring_error=""
     )
     from tasks.predictions import activate_and_reroute
     from tasks.publish import enqueue_on_commit
 
-    if version.activation_pending or version.is_active:
+    if version.activation_pending or (version.is_active and scored):
         enqueue_on_commit(
             activate_and_reroute,
             version_id,
