@@ -136,3 +136,22 @@ def test_when_the_active_model_cannot_score_the_dashboard_says_why(
     assert predictions.score_subjects.run(version.pk)["scored"] == 1
     version.refresh_from_db()
     assert version.scoring_error == ""
+
+
+def test_gold_glitches_are_scored_like_open_pool_ones(tiny_settings, tmp_path) -> None:
+    """The map and similar lists show each point's model guess; scoring only the pool left
+    gold "unlabelled" with no confidence beside scored pool glitches: a volunteer could
+    tell which answers are checked, and farm them (issue #14)."""
+    from webapp.discovery import selectors as discovery
+    from webapp.labeling.models import Subject
+
+    pool = make_subject("Blip", rng=np.random.default_rng(1))
+    gold = make_subject("Whistle", role=Subject.Role.GOLD, rng=np.random.default_rng(2))
+    version = ModelVersion.objects.create(
+        name="v", class_names=CLASSES, model_dir=str(untrained_model(tmp_path / "m")),
+        is_active=True,
+    )  # fmt: skip
+    assert predictions.score_subjects.run(version.pk)["scored"] == 2
+    labels = discovery.subject_labels([pool.pk, gold.pk])
+    assert labels[pool.pk] in CLASSES and labels[gold.pk] in CLASSES
+    assert Prediction.objects.get(subject=gold).confidence is not None

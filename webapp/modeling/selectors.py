@@ -138,14 +138,19 @@ def self_training_pool() -> list[SubjectFiles]:
 
 
 def _unscored(version: ModelVersion) -> QuerySet[Subject]:
-    """Open pool subjects with images that have no prediction from `version` yet. (A
-    subject without images can never have one: counting it kept the scoring beat queueing
-    a job every time it ran.)"""
+    """Open pool and gold subjects with images that have no prediction from `version` yet.
+
+    Gold too: the discovery map and similar lists show every point's model guess, so a gold
+    glitch left without one stood out from the open pool ("unlabelled", no confidence) and
+    told a volunteer which answers are checked (issue #14). A subject without images can
+    never have one: counting it kept the scoring beat queueing a job every time it ran."""
     from webapp.labeling.models import Subject, SubjectImage
 
     has_images = Exists(SubjectImage.objects.filter(subject=OuterRef("pk")))
     return Subject.objects.filter(
-        has_images, status=Subject.Status.ACTIVE, role=Subject.Role.POOL
+        has_images,
+        status=Subject.Status.ACTIVE,
+        role__in=(Subject.Role.POOL, Subject.Role.GOLD),
     ).exclude(predictions__model_version=version)
 
 
