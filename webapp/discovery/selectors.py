@@ -224,13 +224,17 @@ def cluster_run_current() -> ClusterRun | None:
     return ClusterRun.objects.filter(embedding_set=embedding_set).first()
 
 
-# The statuses in which a subject takes votes, whatever its role.
+# The statuses in which a subject takes votes, and the roles that take them: validation
+# glitches keep their known label and only ever measure the model (a crowd label there
+# would replace it in the export, and the votes would measure nothing).
 OPEN_STATUSES = [Subject.Status.ACTIVE, Subject.Status.DISCOVERY]
+VOTED_ROLES = [Subject.Role.POOL, Subject.Role.GOLD]
 
 
 def subjects_open_for(*, volunteer: User, subject_ids: list[int]) -> list[int]:
     """The subjects (order kept) the volunteer may still vote on: subjects collecting votes
-    or waiting in discovery, not yet answered by them. Gold and pool alike (issue #14): a
+    or waiting in discovery, not yet answered by them, never a validation glitch. Gold and
+    pool alike (issue #14): a
     lasso that dropped gold, or a map that marked it closed, would tell gold apart; a gold
     subject voted on in a batch is scored like any gold answer (the first one counts)."""
     answered = set(
@@ -239,9 +243,9 @@ def subjects_open_for(*, volunteer: User, subject_ids: list[int]) -> list[int]:
         )
     )
     open_ids = set(
-        Subject.objects.filter(pk__in=subject_ids, status__in=OPEN_STATUSES).values_list(
-            "pk", flat=True
-        )
+        Subject.objects.filter(
+            pk__in=subject_ids, status__in=OPEN_STATUSES, role__in=VOTED_ROLES
+        ).values_list("pk", flat=True)
     )
     return [i for i in subject_ids if i in open_ids and i not in answered]
 
@@ -249,7 +253,11 @@ def subjects_open_for(*, volunteer: User, subject_ids: list[int]) -> list[int]:
 def subject_ids_open_for(*, volunteer: User) -> set[int]:
     """Every subject subjects_open_for would keep for the volunteer, as a set (two queries
     with no list of ids: the map asks for all of its points at once)."""
-    open_ids = set(Subject.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
+    open_ids = set(
+        Subject.objects.filter(status__in=OPEN_STATUSES, role__in=VOTED_ROLES).values_list(
+            "pk", flat=True
+        )
+    )
     answered = Classification.objects.filter(volunteer=volunteer).values_list(
         "subject_id", flat=True
     )

@@ -130,3 +130,22 @@ def test_a_lasso_batch_takes_gold_and_pool_alike():
     answer = client.post("/api/discovery/batches/", {"subject_ids": chosen}, format="json")
     assert answer.status_code == 201
     assert sorted(s["id"] for s in answer.json()["subjects"]) == sorted(chosen)
+
+
+def test_a_lasso_never_takes_a_validation_glitch():
+    """Validation glitches are on the map but keep their known label: a lasso (or any
+    batch) that took them let volunteers vote them to retirement, and the reviewers' export
+    then showed the crowd's label in place of the known one."""
+    from webapp.labeling.models import Subject
+
+    subjects, _ = with_map()
+    known = subjects[1]
+    Subject.objects.filter(pk=known.pk).update(role=Subject.Role.VALIDATION, source_label="Blip")
+    client = client_of(volunteer("cheater", level=2))
+    chosen = [subjects[0].pk, known.pk]
+    answer = client.post("/api/discovery/batches/", {"subject_ids": chosen}, format="json")
+    assert answer.status_code == 201
+    assert [s["id"] for s in answer.json()["subjects"]] == [subjects[0].pk]
+    body = client.get("/api/discovery/map/").json()
+    is_open = dict(zip(body["ids"], body["open"], strict=True))
+    assert is_open[subjects[0].pk] is True and is_open[known.pk] is False
