@@ -169,8 +169,11 @@ def subject_answers_visible(*, subject: Subject, viewer: User | AnonymousUser) -
 
 
 def subject_vote_counts(*, subject: Subject) -> dict[str, int]:
+    """Votes per class that count: a late vote (cast after the glitch retired) is kept but
+    never counted, here as in n_votes, the consensus and the export."""
     counts: dict[str, int] = {}
-    for name in subject.classifications.values_list("glitch_class__name", flat=True):
+    counted = subject.classifications.filter(after_retirement=False)
+    for name in counted.values_list("glitch_class__name", flat=True):
         counts[name] = counts.get(name, 0) + 1
     return counts
 

@@ -12,7 +12,7 @@ from webapp_factories import (
     gold_subject,
 )
 
-from webapp.labeling import services
+from webapp.labeling import selectors, services
 from webapp.labeling.models import Classification, Subject, VolunteerProfile
 
 pytestmark = pytest.mark.django_db
@@ -226,6 +226,10 @@ def test_a_late_vote_on_a_retired_subject_is_recorded_but_changes_nothing():
     services.subject_consensus_recompute(subject=subject)
     subject.refresh_from_db()
     assert (subject.posterior, subject.views, subject.n_votes) == before[:3]
+    # The glitch's page counts what the consensus and the export count: not the late votes.
+    assert (
+        selectors.subject_vote_counts(subject=subject) == {"Blip": 1} == {"Blip": subject.n_votes}
+    )
 
 
 def test_an_idempotency_key_belongs_to_one_subject():
