@@ -111,6 +111,22 @@ def resumed_config(model_dir: Path, device: str) -> TrainConfig:
     return TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, "device": device})
 
 
+def refuse_to_overwrite(model_dir: Path) -> None:
+    """A new run never writes into a folder that holds a model: its first epoch would
+    replace best.pt and last.pt, and an interrupted run would leave the new weights beside
+    the old metrics.json and confusion picture. UserError naming the way out."""
+    from ml.model import BEST_CHECKPOINT, LAST_CHECKPOINT
+
+    if model_dir.is_file():
+        raise UserError(f"--out {model_dir} is a file, not a folder")
+    held = [n for n in (BEST_CHECKPOINT, LAST_CHECKPOINT) if (model_dir / n).is_file()]
+    if held:
+        raise UserError(
+            f"--out {model_dir} already holds a model ({', '.join(held)}): choose another "
+            "folder, remove this one, or continue its run with --resume"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -123,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         args.out = args.resume
         config = resumed_config(args.resume, args.device)
     else:
+        refuse_to_overwrite(args.out)
         config = config_of(args)
     resolve_device(config.device)  # a bad --device fails now, not after the decode
     if config.encoding not in ENCODINGS:

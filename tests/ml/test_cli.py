@@ -44,6 +44,14 @@ def test_train_evaluate_predict_embed(
     assert (model / "best.pt").is_file() and (model / "metrics.json").is_file()
     assert json.loads(out)["n_val"] == 4
 
+    # The same command again (a careless rerun) must not replace the model it made.
+    trained = (model / "best.pt").read_bytes()
+    code, _, err = run_cli(
+        capsys, "train", "--data", str(train), "--out", str(model), "--epochs", "1", *common
+    )
+    assert code != 0 and err.startswith("error: ") and "already holds a model" in err
+    assert "--resume" in err and (model / "best.pt").read_bytes() == trained
+
     code, out, err = run_cli(
         capsys, "evaluate", "--model", str(model), "--data", str(test), "--json", *common
     )
