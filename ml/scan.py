@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ HALF_STRETCH = 4.0  # s: the Q-scan sees trigger +- 4 s (the 4 s window plus mar
 WHITEN_PAD = 16.0  # s: extra data on each side for the ASD estimate and the filter ramps
 FFT_LENGTH = 2.0  # s: ASD estimate segments (0.5 Hz resolution, well below 10 Hz)
 UNLABELLED = "unlabelled"  # folder of triggers that come without a label
+LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")  # a trigger's label: a class name
 SCAN_COLUMNS = (
     *MANIFEST_COLUMNS,  # what ml.data reads; the rest describes the scan
     "ifo",
@@ -120,6 +122,9 @@ def read_triggers(path: Path, source: str) -> list[Trigger]:
         if not gid.replace("_", "").replace("-", "").isalnum():
             raise UserError(f"{path}: id {gid!r} must be letters and digits")
         label = (row.get(columns.get("label", ""), "") or "").strip()
+        if label and not LABEL.fullmatch(label):
+            # The label names the folder the images go to: "../x" wrote outside --out.
+            raise UserError(f"{path}: label {label!r} must be a class name (letters, digits, _)")
         triggers.append(Trigger(gps, gid, label))
     return triggers
 
@@ -170,6 +175,11 @@ def scan(
 
     if style not in STYLES:
         raise UserError(f"unknown style {style!r}: use one of {', '.join(STYLES)}")
+    if (Path(out_dir) / "manifest.csv").exists():
+        raise UserError(
+            f"{out_dir} already holds a manifest.csv (an earlier scan or a dataset), which this "
+            "scan would replace: choose a new --out folder"
+        )
     strain_file = Path(strain_path)
     strain = read_strain(strain_file, sample_rate=sample_rate, gps_start=gps_start, channel=channel)
     rate = float(strain.sample_rate.value)

@@ -385,6 +385,11 @@ def generate(
         config["real_backgrounds"] = f"v{BACKGROUNDS_VERSION}:{bank.fingerprint}"
         config["real_background_fraction"] = real_background_fraction
     config_path = out / "config.json"
+    if manifest.exists() and not config_path.exists():
+        raise UserError(
+            f"{out} holds a manifest.csv that ml synth did not write (no config.json): a scan "
+            "or another dataset, which a simulation would replace. Choose another --out"
+        )
     if manifest.exists() and config_path.exists():
         try:
             if json.loads(config_path.read_text()) == config:

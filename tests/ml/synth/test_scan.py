@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from ml.cli import main
+from ml.errors import UserError
+from ml.scan import read_triggers
 from ml.synth import read_manifest, write_gwosc_hdf5
 from tests.ml.synth.conftest import brightest_frequency, energy_of
 
@@ -48,6 +51,27 @@ def test_scan_renders_the_injected_glitches(tmp_path, capsys):
     seen = brightest_frequency(values)
     assert abs(seen - 60.0) < 8.0
     assert abs(float(line[0]["peak_frequency"]) - 60.0) < 8.0
+
+    # A second scan, or a simulation, into the same folder would replace its manifest (and
+    # with it every glitch the loader finds there): refused, the manifest as it was.
+    before = (out / "manifest.csv").read_bytes()
+    args = ["scan", "--strain", str(strain), "--times", str(times), "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    assert "already holds a manifest.csv" in capsys.readouterr().err
+    assert main(["synth", "--out", str(out), "--per-class", "1", "--quiet"]) == 2
+    assert "ml synth did not write" in capsys.readouterr().err
+    assert (out / "manifest.csv").read_bytes() == before
+
+
+def test_a_trigger_label_is_a_class_name_never_a_path(tmp_path):
+    """The label names the folder the scans go to: '../x' wrote outside --out."""
+    times = tmp_path / "t.csv"
+    for label in ("../../escaped", "a/b", "Blip Fish", ".hidden"):
+        times.write_text(f"gps,id,label\n64,abc,{label}\n")
+        with pytest.raises(UserError, match="must be a class name"):
+            read_triggers(times, "x")
+    times.write_text("gps,id,label\n64,abc,Reverse_Chirp\n")
+    assert read_triggers(times, "x")[0].label == "Reverse_Chirp"
 
 
 def test_scan_errors_are_one_line(tmp_path, capsys):
