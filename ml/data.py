@@ -222,15 +222,32 @@ def _records_of_folder(root: Path, problems: list[str]) -> list[_ImageRecord]:
     return records
 
 
+# UTF-8 with or without the byte-order mark that spreadsheets write (Excel's "CSV UTF-8").
+MANIFEST_ENCODING = "utf-8-sig"
+
+
 def _manifest_has_paths(manifest: Path) -> bool:
-    with manifest.open(newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle), [])
+    try:
+        with manifest.open(newline="", encoding=MANIFEST_ENCODING) as handle:
+            header = next(csv.reader(handle), [])
+    except UnicodeDecodeError:
+        return True  # _records_of_manifest says what is wrong with it
     return "path" in [name.strip() for name in header]
 
 
 def _records_of_manifest(manifest: Path, problems: list[str]) -> list[_ImageRecord]:
+    try:
+        return _read_manifest(manifest, problems)
+    except UnicodeDecodeError as exc:
+        problems.append(
+            f"{manifest}: not UTF-8 text (byte {exc.start}); save it as UTF-8 and load it again"
+        )
+        return []
+
+
+def _read_manifest(manifest: Path, problems: list[str]) -> list[_ImageRecord]:
     records = []
-    with manifest.open(newline="", encoding="utf-8") as handle:
+    with manifest.open(newline="", encoding=MANIFEST_ENCODING) as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

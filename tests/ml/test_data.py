@@ -81,6 +81,27 @@ def test_a_folder_with_a_path_manifest_is_read_through_it(tmp_path: Path) -> Non
     assert (sample.id, sample.label) == ("G7", "Helix")
 
 
+def test_a_spreadsheets_manifest_is_read_and_one_in_another_encoding_is_named(
+    tmp_path: Path,
+) -> None:
+    """Excel saves "CSV UTF-8" with a byte-order mark: its first column was read as
+    '\ufeffid' ("manifest lacks column(s) id"). Latin-1 text was a UnicodeDecodeError
+    traceback; now it is one problem line and nothing is loaded from it."""
+    write_glitch(tmp_path / "raw", "x_{d}", durations=(1.0,))
+    (tmp_path / "manifest.csv").write_text(
+        "id,label,duration,path\nG7,Helix,1.0,raw/x_1.0.png\n", encoding="utf-8-sig"
+    )
+    [sample] = load_samples(tmp_path).samples
+    assert (sample.id, sample.label) == ("G7", "Helix")
+
+    (tmp_path / "manifest.csv").write_bytes(
+        "id,label,duration,path,comment\nG7,Helix,1.0,raw/x_1.0.png,caf\xe9\n".encode("latin-1")
+    )
+    result = load_samples(tmp_path)
+    assert result.samples == []
+    assert len(result.problems) == 1 and "not UTF-8 text" in result.problems[0]
+
+
 def test_missing_durations_take_the_nearest_view_and_are_flagged(tmp_path: Path) -> None:
     write_glitch(tmp_path / "Blip", "g_{d}", durations=(0.5, 2.0))
 
