@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.out is None) == (args.resume is None):
         raise UserError("give --out MODEL_DIR for a new run, or --resume MODEL_DIR, not both")
+    if args.pool and not 0 < args.self_train <= 1:  # before any training, not after the first
+        raise UserError(f"--self-train {args.self_train}: a confidence in (0, 1]")
     if args.resume is not None:
         args.out = args.resume
         config = resumed_config(args.resume, args.device)
@@ -151,7 +153,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("need at least 2 labelled glitches to train")
     # By class and --data root: a class's lone real glitch trains, whatever its simulations.
     train_samples, val = split_samples(samples, config.val_fraction, config.seed)
-    pool = [replace(s, label=None) for s in load(args.pool)] if args.pool else []
+    # A pool's labels are never read: an "unlabelled" folder (ml scan's) or a class name this
+    # model does not know must not drop its glitches.
+    pool = load(args.pool, keep_unknown_labels=True) if args.pool else []
+    pool = [replace(s, label=None) for s in pool]
     decode = tqdm(total=len(samples), desc="decode", unit="img", file=sys.stderr)
     bar: tqdm | None = None  # made at the first event: its total says 2 x epochs when self-training
 

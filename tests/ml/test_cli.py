@@ -141,6 +141,19 @@ def test_train_with_a_pool_self_trains(
     assert code == 0, err
     assert json.loads(out)["pseudo_labels"] > 0  # the pool's labels were not used
     assert (model / "teacher" / "best.pt").is_file() and (model / "best.pt").is_file()
+    assert "Reverse_Chirp" not in err  # a class the model lacks is no problem in a pool
+
+
+def test_a_self_train_threshold_out_of_range_fails_before_training(
+    folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train, test = folders
+    code, _, err = run_cli(
+        capsys, "train", "--data", str(train), "--pool", str(test), "--self-train", "1.5",
+        "--out", str(tmp_path / "m"), "--epochs", "1", "--image-size", "32", "--device", "cpu",
+    )  # fmt: skip
+    assert code != 0 and err.startswith("error: --self-train 1.5")
+    assert not (tmp_path / "m").exists()  # nothing trained, no teacher left behind
 
 
 def test_train_merges_one_glitch_saved_under_two_ids(
