@@ -51,6 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as exc:
+        # A path given where the other kind was wanted (--out a folder for a file, a file for
+        # a folder) or not writable: the user's to fix, in one line.
+        print(f"error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

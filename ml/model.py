@@ -235,10 +235,17 @@ def load_model(
         raise UserError(f"{path} is not a GlitchLab checkpoint")
     config = dict(ckpt["config"])
     class_names = tuple(ckpt["class_names"])
-    net = build_glitchnet(
-        config["backbone"], len(class_names), pretrained=False, dropout=config.get("dropout", 0.0)
-    )
-    net.load_state_dict(ckpt["model"], strict=True)
+    if missing := [k for k in ("backbone", "image_size", "encoding") if k not in config]:
+        raise UserError(f"{path}: its config lacks {', '.join(missing)}")
+    try:
+        backbone, dropout = config["backbone"], config.get("dropout", 0.0)
+        net = build_glitchnet(backbone, len(class_names), pretrained=False, dropout=dropout)
+        net.load_state_dict(ckpt["model"], strict=True)
+    except (KeyError, RuntimeError, ValueError) as exc:
+        # Weights that do not fit the network its config names (edited, or written by
+        # something else): torch's message names the first layer that does not fit.
+        message = f"{path}: its weights do not fit its config: {exc}"
+        raise UserError(message.splitlines()[0]) from None
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     use_bf16 = bf16_supported(dev) if bf16 is None else bf16
     net = place(net, dev, channels_last=use_bf16).eval()

@@ -106,7 +106,11 @@ def resumed_config(model_dir: Path, device: str) -> TrainConfig:
     last = model_dir / LAST_CHECKPOINT
     if not last.is_file():
         raise UserError(f"--resume {model_dir}: no {LAST_CHECKPOINT} there (nothing to resume)")
-    saved = torch.load(last, map_location="cpu", weights_only=True)["config"]
+    try:
+        saved = torch.load(last, map_location="cpu", weights_only=True)["config"]
+    except Exception as exc:  # a truncated or foreign file: torch raises many kinds
+        message = f"--resume {model_dir}: cannot read {LAST_CHECKPOINT}: {exc}"
+        raise UserError(message.splitlines()[0]) from None
     known = set(TrainConfig.__dataclass_fields__)  # a field since removed is dropped
     return TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, "device": device})
 

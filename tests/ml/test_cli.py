@@ -10,6 +10,7 @@ import pytest
 from image_factories import write_glitches, write_simulated_with_one_split
 
 from ml.cli import main
+from ml.errors import UserError
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -183,3 +184,44 @@ def test_train_merges_one_glitch_saved_under_two_ids(
     assert rows["g0a"]["same_glitch_as"] == ["g0b"] and rows["g0b"]["same_glitch_as"] == ["g0a"]
     assert rows["g0a"]["probabilities"] == rows["g0b"]["probabilities"]
     assert rows["g1"]["same_glitch_as"] == []
+
+
+def test_a_path_of_the_wrong_kind_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out naming a file where a folder is made (or the reverse) was a FileExistsError or
+    IsADirectoryError traceback."""
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder")
+    code, _, err = run_cli(capsys, "synth", "--out", str(taken), "--per-class", "1", "--quiet")
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
+    assert str(taken) in err and "Traceback" not in err
+
+
+def test_checkpoints_that_do_not_fit_are_one_line_errors(
+    folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    from ml.model import load_model
+
+    train, _ = folders
+    model = tmp_path / "model"
+    code, _, err = run_cli(
+        capsys, "train", "--data", str(train), "--out", str(model), "--epochs", "1",
+        "--image-size", "32", "--batch-size", "4", "--device", "cpu", "--workers", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    checkpoint = torch.load(model / "best.pt", weights_only=True)
+    checkpoint["class_names"].append("Extra_Class")  # the head has one output fewer
+    torch.save(checkpoint, model / "best.pt")
+    with pytest.raises(UserError, match="weights do not fit its config"):
+        load_model(model, device="cpu")
+    del checkpoint["config"]["image_size"]
+    torch.save(checkpoint, model / "best.pt")
+    with pytest.raises(UserError, match="config lacks image_size"):
+        load_model(model, device="cpu")
+
+    (model / "last.pt").write_bytes(b"truncated")
+    code, _, err = run_cli(capsys, "train", "--data", str(train), "--resume", str(model))
+    assert code == 2 and "cannot read last.pt" in err and "Traceback" not in err
