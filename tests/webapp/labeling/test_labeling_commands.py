@@ -172,3 +172,28 @@ def test_export_labels_as_json(glitch_dir, tmp_path):
     # The API export's columns (webapp.labeling.exports): Gravity Spy's gravityspy_id.
     assert {row["gravityspy_id"] for row in rows} == {"aaaaaaaaaa", "bbbbbbbbbb"}
     assert rows[0]["status"] == "active" and rows[0]["votes"] == {}
+
+
+def test_an_export_that_fails_leaves_the_previous_file_whole(glitch_dir, tmp_path, monkeypatch):
+    """The file was opened for writing first: a failed or interrupted export truncated the
+    previous one. A folder that does not exist was a FileNotFoundError traceback."""
+    from django.core.management.base import CommandError
+
+    from webapp.labeling import exports
+
+    run("import_glitches", str(glitch_dir))
+    target = tmp_path / "labels.csv"
+    run("export_labels", "--output", str(target))
+    before = target.read_bytes()
+
+    def broken(rows):
+        yield "subject_id\n"
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(exports, "as_csv", broken)
+    with pytest.raises(RuntimeError):
+        run("export_labels", "--output", str(target))
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".labels")) == []
+    with pytest.raises(CommandError, match="no folder"):
+        run("export_labels", "--output", str(tmp_path / "missing" / "x.csv"))

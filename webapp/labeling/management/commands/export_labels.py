@@ -4,10 +4,13 @@ label and the active model's top class), written as it is read."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from webapp.labeling import exports
 from webapp.labeling.models import Subject
@@ -31,9 +34,20 @@ class Command(BaseCommand):
                 yield row
 
         if options["output"]:
-            with open(options["output"], "w", newline="") as out:
-                out.writelines(encode(counted()))
-            self.stdout.write(f"wrote {rows} subjects to {options['output']}")
+            target = Path(options["output"])
+            if not target.parent.is_dir():
+                raise CommandError(f"--output {target}: no folder {target.parent}")
+            # Written beside it and renamed when complete: a failed or interrupted export
+            # leaves the previous file whole, never a truncated one.
+            fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+            try:
+                with os.fdopen(fd, "w", newline="") as out:
+                    out.writelines(encode(counted()))
+                os.replace(partial, target)
+            except BaseException:
+                Path(partial).unlink(missing_ok=True)
+                raise
+            self.stdout.write(f"wrote {rows} subjects to {target}")
         else:
             for text in encode(counted()):
                 self.stdout.write(text, ending="")
