@@ -16,6 +16,23 @@ if TYPE_CHECKING:
     from ml.fingerprint import SplitGlitches
 
 
+def at_least(minimum: float, kind: type = int, *, strictly: bool = False) -> Any:
+    """An argparse `type` that refuses numbers below `minimum` (or equal, `strictly`) with
+    argparse's one-line usage error, before any work starts (an audit's --c 0 was an
+    sklearn traceback after every glitch had been embedded)."""
+
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value < minimum or (strictly and value == minimum):
+            raise argparse.ArgumentTypeError(
+                f"{text} must be {'above' if strictly else 'at least'} {minimum}"
+            )
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value"
+    return parse
+
+
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",

@@ -11,6 +11,7 @@ import numpy as np
 from ml.commands import (
     add_data_argument,
     add_encode_arguments,
+    at_least,
     encode,
     encode_for_model,
     load,
@@ -26,13 +27,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="MODEL_DIR",
         help="use this model's embeddings (default: frozen ImageNet EfficientNet-Lite0 features)",
     )
-    parser.add_argument("--folds", type=int, default=5, help="k of the k-fold (default 5)")
-    parser.add_argument("--c", type=float, default=0.05, help="inverse L2 of the linear head")
+    parser.add_argument("--folds", type=at_least(2), default=5, help="k of the k-fold (default 5)")
     parser.add_argument(
-        "--pca", type=int, default=64, help="principal components before the head (0: off)"
+        "--c", type=at_least(0.0, float, strictly=True), default=0.05,
+        help="inverse L2 of the linear head",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pca", type=at_least(0), default=64, help="principal components before the head (0: off)"
     )
-    parser.add_argument("--top", type=int, help="print only the N most suspect glitches")
-    parser.add_argument("--image-size", type=int, default=224, help="without --model (224)")
+    parser.add_argument("--top", type=at_least(1), help="print only the N most suspect glitches")
+    parser.add_argument(
+        "--image-size", type=at_least(16), default=224, help="without --model (224)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--seed", type=int, default=0)

@@ -225,3 +225,18 @@ def test_checkpoints_that_do_not_fit_are_one_line_errors(
     (model / "last.pt").write_bytes(b"truncated")
     code, _, err = run_cli(capsys, "train", "--data", str(train), "--resume", str(model))
     assert code == 2 and "cannot read last.pt" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--c", "0"), ("--c", "-1"), ("--pca", "-1"), ("--top", "-2"), ("--folds", "1")],
+)
+def test_audit_settings_out_of_range_are_refused_before_any_work(
+    flag: str, value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--c 0 and --pca -1 were sklearn tracebacks after every glitch was embedded; --top -2
+    silently dropped the last two rows, --folds 1 silently became 2."""
+    with pytest.raises(SystemExit) as refused:
+        main(["audit", "--data", str(tmp_path), flag, value])
+    assert refused.value.code == 2
+    assert f"argument {flag}: {value} must be" in capsys.readouterr().err
