@@ -93,4 +93,7 @@ def _stream(
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="glitchlab-labels-{stamp}.{extension}"'
+    # What it holds depends on who asks (a reviewer's holds the gold answers): no shared
+    # cache may keep it, and no browser cache keeps a copy either.
+    response["Cache-Control"] = "private, no-store"
     return response

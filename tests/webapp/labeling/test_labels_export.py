@@ -89,7 +89,9 @@ def test_csv_has_gravity_spy_columns_posterior_votes_and_the_model(client, glitc
 
 def test_json_rows_match_and_reviewers_see_every_glitch(client, glitches):
     client.force_login(user_in(ADMIN, "ada"))
-    rows = json.loads(body(client.get(reverse("api-labels-json"))))
+    response = client.get(reverse("api-labels-json"))
+    assert response["Cache-Control"] == "private, no-store"  # it holds the gold answers
+    rows = json.loads(body(response))
     assert {r["gravityspy_id"] for r in rows} == {"retired01", "open00001", "gold00001"}
     gold = next(r for r in rows if r["role"] == "gold")
     assert gold["label"] == "Blip" and gold["retired"] is False
