@@ -233,6 +233,10 @@ class Classification(models.Model):
     # Cast after the subject had retired: kept (it is the volunteer's answer), but never part
     # of the subject's counts or consensus, so a late vote cannot move a decided label.
     after_retirement = models.BooleanField(default=False)
+    # The volunteer has since seen the glitch's votes, consensus and predictions (shown to
+    # those who voted): this vote can no longer be undone, or undo and vote again with the
+    # crowd's answer would copy it into the consensus as an independent vote.
+    answers_seen = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

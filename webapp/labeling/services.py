@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -389,11 +389,24 @@ def classification_undo_last(*, volunteer: User, classification_id: int) -> Subj
             raise UndoNotAllowedError(
                 "that was a training glitch: its first answer counts and cannot be undone"
             )
+        if vote.answers_seen:
+            raise UndoNotAllowedError(
+                "you have seen this glitch's votes since: your answer stays as it was given"
+            )
         profile = VolunteerProfile.objects.select_for_update().get(user=volunteer)
         profile.n_classified = max(profile.n_classified - 1, 0)
         profile.save(update_fields=["n_classified"])
         vote.delete()
         return subject_consensus_recompute(subject=subject, reopen=True)
+
+
+def classification_answers_seen(*, volunteer: User | AnonymousUser, subject_id: int) -> None:
+    """The volunteer is being shown the glitch's votes, consensus and predictions: their
+    vote on it (if any) can no longer be undone (classification_undo_last)."""
+    if volunteer.is_authenticated:
+        Classification.objects.filter(
+            volunteer_id=volunteer.pk, subject_id=subject_id, answers_seen=False
+        ).update(answers_seen=True)
 
 
 # --- subjects --------------------------------------------------------------------------

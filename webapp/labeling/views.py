@@ -47,6 +47,8 @@ def subject_detail(request: HttpRequest, subject_id: int) -> HttpResponse:
     if subject is None:
         raise Http404("no such glitch")
     visible = selectors.subject_answers_visible(subject=subject, viewer=request.user)
+    if visible:
+        services.classification_answers_seen(volunteer=request.user, subject_id=subject.pk)
     context = {
         "subject": subject,
         "facts": subject_facts(subject=subject),

@@ -229,6 +229,29 @@ def test_answers_show_once_the_volunteer_voted_on_the_subject(api, cheater):
     assert 'data-testid="answers-hidden"' not in api.get(f"/subjects/{pool.pk}/").content.decode()
 
 
+@pytest.mark.parametrize("look", ["api", "page"])
+def test_vote_look_at_the_crowd_undo_and_copy_it_is_refused(api, cheater, look):
+    """Voting shows the glitch's votes and the model's guess; undo and vote again with the
+    crowd's answer would add a copied vote as an independent one. Once seen, a vote stays;
+    without a look, undo works as before."""
+    pool = crowded(SubjectFactory())
+    status, body = vote_on(api, served(api), "Blip")
+    assert status == 201
+    if look == "api":
+        assert subject_api(api, pool)["votes"] == {"Whistle": 3, "Blip": 1}
+    else:
+        assert "Whistle" in api.get(f"/subjects/{pool.pk}/").content.decode()
+    undo = api.post("/api/classifications/undo/", {"classification": body["id"]}, format="json")
+    assert undo.status_code == 409 and "seen this glitch's votes" in undo.json()["detail"]
+    assert Classification.objects.get(pk=body["id"]).glitch_class.name == "Blip"
+
+    other = SubjectFactory()
+    status, body = vote_on(api, served(api), "Blip")
+    assert status == 201 and body["subject"] == other.pk
+    undo = api.post("/api/classifications/undo/", {"classification": body["id"]}, format="json")
+    assert undo.status_code == 200  # not looked at: undone
+
+
 def test_answers_show_to_anyone_once_the_subject_retired():
     subject = crowded(SubjectFactory())
     Subject.objects.filter(pk=subject.pk).update(
