@@ -59,3 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # Ctrl-C inside a library (torch's checkpoint writer) can surface as the error it
+        # caused; the partial file is already gone (ml.model.atomic_write).
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            print("interrupted", file=sys.stderr)
+            return 130
+        raise

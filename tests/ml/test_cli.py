@@ -240,3 +240,21 @@ def test_audit_settings_out_of_range_are_refused_before_any_work(
         main(["audit", "--data", str(tmp_path), flag, value])
     assert refused.value.code == 2
     assert f"argument {flag}: {value} must be" in capsys.readouterr().err
+
+
+def test_ctrl_c_that_surfaces_as_another_error_is_still_an_interruption(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C while torch wrote a checkpoint came out as 'RuntimeError: unexpected pos' with
+    a traceback; it is an interruption like any other."""
+    from ml.commands import train as train_command
+
+    def interrupted_while_saving(args: object) -> int:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("unexpected pos 64 vs 0") from None
+
+    monkeypatch.setattr(train_command, "run", interrupted_while_saving)
+    code, _, err = run_cli(capsys, "train", "--data", str(tmp_path), "--out", str(tmp_path / "m"))
+    assert code == 130 and err == "interrupted\n"
