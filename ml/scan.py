@@ -148,12 +148,13 @@ def whitened_stretch(strain: Any, gps: float) -> tuple[np.ndarray, float] | None
         return None
     segment = strain.crop(max(start, lo - WHITEN_PAD), min(end, hi + WHITEN_PAD))
     white = segment.whiten(fftlength=FFT_LENGTH, overlap=FFT_LENGTH / 2)
-    n = int(round(2 * HALF_STRETCH * SCAN_RATE))
-    i0 = int(round((lo - float(white.t0.value)) * SCAN_RATE))
+    rate = float(white.sample_rate.value)  # the data's own: GWOSC's 4 kHz files are common
+    n = int(round(2 * HALF_STRETCH * rate))
+    i0 = int(round((lo - float(white.t0.value)) * rate))
     data = np.asarray(white.value[i0 : i0 + n], dtype=np.float64)
     if data.size != n or not np.all(np.isfinite(data)):
         return None
-    return data, float(white.t0.value) + i0 / SCAN_RATE
+    return data, float(white.t0.value) + i0 / rate
 
 
 def scan(

@@ -90,3 +90,17 @@ def test_scan_errors_are_one_line(tmp_path, capsys):
     )
     assert rc == 2
     assert capsys.readouterr().err.startswith("error: no such strain file")
+
+
+def test_scan_reads_gwoscs_4_khz_files(tmp_path, capsys):
+    """The stretch around a trigger was sized for 8192 Hz: at GWOSC's 4096 Hz (its most
+    downloaded rate) every trigger was "too close to the data's edges"."""
+    strain = tmp_path / "H-H1_SIM4K-1126259000-32.hdf5"
+    write_gwosc_hdf5(strain, [("Blip", START + 16)], gps_start=START, sample_rate=4096.0, seed=4)
+    times = tmp_path / "triggers.csv"
+    times.write_text(f"gps,label,id\n{START + 16},Blip,b4k000001\n")
+    out = tmp_path / "scans"
+    args = ["scan", "--strain", str(strain), "--times", str(times), "--out", str(out), "--quiet"]
+    assert main(args) == 0, capsys.readouterr().err
+    rows = read_manifest(out / "manifest.csv")
+    assert len(rows) == 4 and {r["sample_rate"] for r in rows} == {"4096"}
