@@ -280,11 +280,16 @@ def fail_lost_jobs(
 ) -> dict[str, int]:
     """Every kind of job row (webapp.jobs): fail the running ones whose worker is gone
     (and, with waiting_for_s, the waiting ones whose message was lost)."""
-    lost = {"worker": worker, "silent_for_s": silent_for_s, "waiting_for_s": waiting_for_s}
     return {
-        "runs_failed": services.training_runs_fail_lost(**lost),
-        "audits_failed": review_services.audit_runs_fail_lost(**lost),
-        "embeddings_failed": discovery_services.embedding_sets_fail_lost(**lost),
+        "runs_failed": services.training_runs_fail_lost(
+            worker=worker, silent_for_s=silent_for_s, waiting_for_s=waiting_for_s
+        ),
+        "audits_failed": review_services.audit_runs_fail_lost(
+            worker=worker, silent_for_s=silent_for_s, waiting_for_s=waiting_for_s
+        ),
+        "embeddings_failed": discovery_services.embedding_sets_fail_lost(
+            worker=worker, silent_for_s=silent_for_s, waiting_for_s=waiting_for_s
+        ),
     }
 
 

@@ -156,7 +156,8 @@ def jobs_fail_lost(
         live = getattr(model, "LIVE_STATUSES", (RUNNING,))
         waiting = [status for status in live if status != RUNNING]
         cutoff = timezone.now() - timedelta(seconds=waiting_for_s)
-        failed = model._default_manager.filter(status__in=waiting, created_at__lt=cutoff).update(
+        never_started = Q(status__in=waiting) & Q(created_at__lt=cutoff)  # subclasses' field
+        failed = model._default_manager.filter(never_started).update(
             status=FAILED,
             error=f"not started in {waiting_for_s / 3600:.3g} h: its queued message was lost; "
             "request it again",

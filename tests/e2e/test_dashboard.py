@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tasks"))  # sha
 from celery_stack import celery_stack  # noqa: E402
 from glitch_data import apply_tiny_training, make_dataset  # noqa: E402
 
+from webapp.labeling.models import Subject  # noqa: E402
 from webapp.modeling.models import ModelVersion, Prediction, TrainingRun  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.celery_worker]
@@ -72,7 +73,8 @@ def test_admin_retrains_from_the_dashboard_and_the_new_model_goes_live(
         stored = set(
             Prediction.objects.filter(model_version=version).values_list("subject_id", flat=True)
         )
-        assert stored == {s.pk for s in data["open"]}
+        gold = set(Subject.objects.filter(role=Subject.Role.GOLD).values_list("pk", flat=True))
+        assert gold and stored == {s.pk for s in data["open"]} | gold  # open pool and gold
         page.reload()
         assert page.get_by_test_id("confusion").is_visible()
         assert "succeeded" in page.get_by_test_id("history").text_content()
