@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import math
 import re
 import sys
 from dataclasses import dataclass
@@ -118,6 +119,8 @@ def read_triggers(path: Path, source: str) -> list[Trigger]:
             gps = float(row[time_col])
         except ValueError:
             raise UserError(f"{path}: bad time {row[time_col]!r}") from None
+        if not math.isfinite(gps):  # float() reads "nan" and "inf"
+            raise UserError(f"{path}: bad time {row[time_col]!r}")
         gid = (row.get(columns.get("id", ""), "") or "").strip() or _trigger_id(source, gps)
         if not gid.replace("_", "").replace("-", "").isalnum():
             raise UserError(f"{path}: id {gid!r} must be letters and digits")

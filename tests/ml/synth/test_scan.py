@@ -74,6 +74,15 @@ def test_a_trigger_label_is_a_class_name_never_a_path(tmp_path):
     assert read_triggers(times, "x")[0].label == "Reverse_Chirp"
 
 
+@pytest.mark.parametrize("gps", ["nan", "inf", "-inf", "soon"])
+def test_a_trigger_time_that_is_not_a_number_is_named(tmp_path, gps):
+    """float() reads 'nan': it was a ValueError traceback deep in the scan."""
+    times = tmp_path / "t.csv"
+    times.write_text(f"gps,id\n{gps},abc\n")
+    with pytest.raises(UserError, match=f"bad time '{gps}'"):
+        read_triggers(times, "x")
+
+
 def test_scan_errors_are_one_line(tmp_path, capsys):
     times = tmp_path / "t.csv"
     times.write_text("when\n1\n")
