@@ -36,7 +36,7 @@ HALF_STRETCH = 4.0  # s: the Q-scan sees trigger +- 4 s (the 4 s window plus mar
 WHITEN_PAD = 16.0  # s: extra data on each side for the ASD estimate and the filter ramps
 FFT_LENGTH = 2.0  # s: ASD estimate segments (0.5 Hz resolution, well below 10 Hz)
 UNLABELLED = "unlabelled"  # folder of triggers that come without a label
-LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")  # a trigger's label: a class name
+LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,63}")  # a class name (1080Lines starts with 1)
 SCAN_COLUMNS = (
     *MANIFEST_COLUMNS,  # what ml.data reads; the rest describes the scan
     "ifo",

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ml.classes import CANONICAL_NAMES
 from ml.cli import main
 from ml.errors import UserError
-from ml.scan import read_triggers
+from ml.scan import LABEL, read_triggers
 from ml.synth import read_manifest, write_gwosc_hdf5
 from tests.ml.synth.conftest import brightest_frequency, energy_of
 
@@ -70,8 +71,11 @@ def test_a_trigger_label_is_a_class_name_never_a_path(tmp_path):
         times.write_text(f"gps,id,label\n64,abc,{label}\n")
         with pytest.raises(UserError, match="must be a class name"):
             read_triggers(times, "x")
-    times.write_text("gps,id,label\n64,abc,Reverse_Chirp\n")
-    assert read_triggers(times, "x")[0].label == "Reverse_Chirp"
+    for label in ("Reverse_Chirp", "1080Lines"):  # every canonical class name is a label
+        times.write_text(f"gps,id,label\n64,abc,{label}\n")
+        assert read_triggers(times, "x")[0].label == label
+    for name in CANONICAL_NAMES:
+        assert LABEL.fullmatch(name), name
 
 
 @pytest.mark.parametrize("gps", ["nan", "inf", "-inf", "soon"])
