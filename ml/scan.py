@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ml.data import MANIFEST_COLUMNS
+from ml.data import MANIFEST_COLUMNS, MANIFEST_NAME
 from ml.errors import UserError
 from ml.metadata import MANIFEST_NAMES
 
@@ -179,9 +179,9 @@ def scan(
 
     if style not in STYLES:
         raise UserError(f"unknown style {style!r}: use one of {', '.join(STYLES)}")
-    if (Path(out_dir) / "manifest.csv").exists():
+    if (Path(out_dir) / MANIFEST_NAME).exists():
         raise UserError(
-            f"{out_dir} already holds a manifest.csv (an earlier scan or a dataset), which this "
+            f"{out_dir} already holds a {MANIFEST_NAME} (an earlier scan or a dataset), which this "
             "scan would replace: choose a new --out folder"
         )
     strain_file = Path(strain_path)
@@ -252,7 +252,7 @@ def scan(
     if triggers and not rows:
         raise UserError("no trigger lies inside the strain data (with 6 s to spare each side)")
     out.mkdir(parents=True, exist_ok=True)
-    manifest = out / "manifest.csv"
+    manifest = out / MANIFEST_NAME
     with manifest.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=SCAN_COLUMNS)
         writer.writeheader()
