@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from ml.classes import NONE_OF_THE_ABOVE
 from ml.neighbours import nearest, normalise
@@ -231,33 +231,29 @@ OPEN_STATUSES = [Subject.Status.ACTIVE, Subject.Status.DISCOVERY]
 VOTED_ROLES = [Subject.Role.POOL, Subject.Role.GOLD]
 
 
+def _votable() -> QuerySet[Subject]:
+    return Subject.objects.filter(status__in=OPEN_STATUSES, role__in=VOTED_ROLES)
+
+
 def subjects_open_for(*, volunteer: User, subject_ids: list[int]) -> list[int]:
     """The subjects (order kept) the volunteer may still vote on: subjects collecting votes
     or waiting in discovery, not yet answered by them, never a validation glitch. Gold and
-    pool alike (issue #14): a
-    lasso that dropped gold, or a map that marked it closed, would tell gold apart; a gold
-    subject voted on in a batch is scored like any gold answer (the first one counts)."""
+    pool alike (issue #14): a lasso that dropped gold, or a map that marked it closed,
+    would tell gold apart; a gold subject voted on in a batch is scored like any gold
+    answer (the first one counts)."""
     answered = set(
         Classification.objects.filter(volunteer=volunteer, subject_id__in=subject_ids).values_list(
             "subject_id", flat=True
         )
     )
-    open_ids = set(
-        Subject.objects.filter(
-            pk__in=subject_ids, status__in=OPEN_STATUSES, role__in=VOTED_ROLES
-        ).values_list("pk", flat=True)
-    )
+    open_ids = set(_votable().filter(pk__in=subject_ids).values_list("pk", flat=True))
     return [i for i in subject_ids if i in open_ids and i not in answered]
 
 
 def subject_ids_open_for(*, volunteer: User) -> set[int]:
     """Every subject subjects_open_for would keep for the volunteer, as a set (two queries
     with no list of ids: the map asks for all of its points at once)."""
-    open_ids = set(
-        Subject.objects.filter(status__in=OPEN_STATUSES, role__in=VOTED_ROLES).values_list(
-            "pk", flat=True
-        )
-    )
+    open_ids = set(_votable().values_list("pk", flat=True))
     answered = Classification.objects.filter(volunteer=volunteer).values_list(
         "subject_id", flat=True
     )
