@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         # Ctrl-C inside a library (torch's checkpoint writer) can surface as the error it
-        # caused; the partial file is already gone (ml.model.atomic_write).
+        # caused; the partial file is already gone (ml.files.atomic_write).
         if isinstance(exc.__context__, KeyboardInterrupt):
             print("interrupted", file=sys.stderr)
             return 130

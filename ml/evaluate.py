@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ml.model import LoadedModel, atomic_write, predict_proba
+from ml.files import atomic_write
+from ml.model import LoadedModel, predict_proba
 
 TOP_K = (1, 2, 3, 4, 5)
 

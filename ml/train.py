@@ -28,12 +28,12 @@ from torch import nn
 from ml.backbones import DEFAULT_BACKBONE
 from ml.classes import CANONICAL_NAMES
 from ml.errors import UserError
+from ml.files import atomic_write
 from ml.model import (
     BEST_CHECKPOINT,
     LAST_CHECKPOINT,
     GlitchNet,
     LoadedModel,
-    atomic_write,
     autocast,
     bf16_supported,
     build_glitchnet,

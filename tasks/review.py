@@ -232,6 +232,6 @@ def _save_neighbour_features(
 
 
 def _atomic_savez(path: Path, **arrays: Any) -> None:
-    from ml.model import atomic_write
+    from ml.files import atomic_write
 
     atomic_write(path, lambda fh: np.savez(fh, **arrays))

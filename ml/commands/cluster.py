@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from ml.errors import UserError
+from ml.files import atomic_write
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -70,12 +70,8 @@ def run(args: argparse.Namespace) -> int:
         "labels": dict(zip(ids, labels, strict=True)),
         "params": clusterer.get_params(),
     }
-    # Through a sibling + rename so a reader never sees half a file (ml.model's
-    # atomic_write would import torch for nothing).
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(f".{args.out.name}.tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    os.replace(tmp, args.out)
+    text = json.dumps(result, indent=1)
+    atomic_write(args.out, lambda fh: fh.write(text), text=True)
     print(
         f"{len(ids)} glitches -> {clusterer.n_clusters_} clusters, "
         f"{sizes.get('-1', 0)} noise -> {args.out}",

@@ -21,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ml.embed import embed
-    from ml.model import atomic_write, load_model, views_of
+    from ml.files import atomic_write
+    from ml.model import load_model, views_of
 
     model = load_model(args.model, device=args.device)
     samples = load(args.data, keep_unknown_labels=True)

@@ -4,14 +4,13 @@ label and the active model's top class), written as it is read."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ml.files import atomic_write
 from webapp.labeling import exports
 from webapp.labeling.models import Subject
 
@@ -39,14 +38,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--output {target}: no folder {target.parent}")
             # Written beside it and renamed when complete: a failed or interrupted export
             # leaves the previous file whole, never a truncated one.
-            fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-            try:
-                with os.fdopen(fd, "w", newline="") as out:
-                    out.writelines(encode(counted()))
-                os.replace(partial, target)
-            except BaseException:
-                Path(partial).unlink(missing_ok=True)
-                raise
+            atomic_write(target, lambda out: out.writelines(encode(counted())), text=True)
             self.stdout.write(f"wrote {rows} subjects to {target}")
         else:
             for text in encode(counted()):
