@@ -129,9 +129,11 @@ def _views(sample: Sample) -> list[tuple[float | None, Path]]:
 View = tuple[str, float | None, Path]  # (sample id, duration or None, file)
 
 
-def _fingerprinted(samples: Sequence[Sample]) -> tuple[list[View], list[Fingerprint]]:
+def _fingerprinted(
+    samples: Sequence[Sample], skipped: list[tuple[Path, str]] | None
+) -> tuple[list[View], list[Fingerprint]]:
     """Every view really present and its fingerprint; a view that cannot be decoded is left
-    out (what reads it for training reports it)."""
+    out, and added to `skipped` (file, why) when given."""
     from ml.encoding import DecodeError
 
     views, fps = [], []
@@ -139,20 +141,27 @@ def _fingerprinted(samples: Sequence[Sample]) -> tuple[list[View], list[Fingerpr
         for d, path in _views(s):
             try:
                 fps.append(fingerprint(path))
-            except DecodeError:
+            except DecodeError as error:
+                if skipped is not None:
+                    skipped.append((path, str(error)))
                 continue
             views.append((s.id, d, path))
     return views, fps
 
 
-def matches(samples: Sequence[Sample], against: Sequence[Sample] | None = None) -> list[Match]:
+def matches(
+    samples: Sequence[Sample],
+    against: Sequence[Sample] | None = None,
+    skipped: list[tuple[Path, str]] | None = None,
+) -> list[Match]:
     """Every pair of views of two different samples that shows the same glitch (SAME_GLITCH),
     the best pair per two samples, most similar first. Durations decide which ratio a pair
     is tried at; a view of unknown duration is tried at all. Decodes every view once. With
     `against`, only pairs of a sample of `samples` and one of `against` are tried: the cost
-    grows with the product of their views, not with the square of all."""
-    views, fps = _fingerprinted(samples)
-    others, other_fps = (views, fps) if against is None else _fingerprinted(against)
+    grows with the product of their views, not with the square of all. A view that cannot
+    be decoded is compared with nothing; `skipped`, when given, gets (file, why) for each."""
+    views, fps = _fingerprinted(samples, skipped)
+    others, other_fps = (views, fps) if against is None else _fingerprinted(against, skipped)
     best: dict[tuple[str, str], Match] = {}
     if not views or not others:
         return []

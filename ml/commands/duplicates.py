@@ -4,12 +4,15 @@ Prints one line per pair of ids whose views show the same glitch (ml.fingerprint
 re-encoded, or another of its durations), then the glitches `merge_same_glitches` would make
 of them. With `--against DIR`, only pairs of a glitch of --data and one of DIR are looked
 for: is any glitch of a held-out folder also in the training folders? Exit status 1 when
-any is found, so a data check can fail on it.
+any is found, or when a view could not be read (it was compared with nothing), so a data
+check can fail on it.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from ml.commands import add_data_argument, load
 
@@ -36,7 +39,10 @@ def run(args: argparse.Namespace) -> int:
     samples = load(args.data, keep_unknown_labels=True)
     against = load(args.against, keep_unknown_labels=True) if args.against else None
     label = {s.id: s.label or "unlabelled" for s in [*samples, *(against or [])]}
-    found = matches(samples, against=against)
+    unread: list[tuple[Path, str]] = []
+    found = matches(samples, against=against, skipped=unread)
+    for path, why in unread:
+        print(f"{path}: not compared, cannot read it: {why}", file=sys.stderr)
     for m in found:
         conflict = "" if label[m.a] == label[m.b] else "  LABELS DIFFER"
         print(
@@ -48,10 +54,15 @@ def run(args: argparse.Namespace) -> int:
         for glitch_id in same_ids:
             print(f"{glitch_id}: the same id in --data and --against")
         print(f"{len(samples)} glitches against {len(against)}; {len(found)} pairs show one "
-              f"glitch; {len(same_ids)} ids in both")  # fmt: skip
-        return 1 if found or same_ids else 0
+              f"glitch; {len(same_ids)} ids in both{_unread(unread)}")  # fmt: skip
+        return 1 if found or same_ids or unread else 0
     _, merges = merge_same_glitches(samples, found)
     for ids in merges:
         print(f"one glitch: {' + '.join(ids)}")
-    print(f"{len(samples)} glitches; {len(found)} pairs show one glitch; {len(merges)} would merge")
-    return 1 if found else 0
+    print(f"{len(samples)} glitches; {len(found)} pairs show one glitch; {len(merges)} would "
+          f"merge{_unread(unread)}")  # fmt: skip
+    return 1 if found or unread else 0
+
+
+def _unread(unread: list[tuple[Path, str]]) -> str:
+    return f"; {len(unread)} views not compared (cannot read them)" if unread else ""

@@ -118,6 +118,31 @@ def test_the_duplicates_command_names_one_glitch_saved_twice(
     assert main(["duplicates", "--data", str(tmp_path)]) == 0
 
 
+def test_the_duplicates_command_says_which_views_it_could_not_compare(
+    every_class: tuple[Path, Rows], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A view that does not decode was left out silently: `--against` then passed (exit 0)
+    with a held-out glitch never compared."""
+    from ml.cli import main
+
+    out, rows = every_class
+    held, train = tmp_path / "held" / "Blip", tmp_path / "train" / "Blip"
+    held.mkdir(parents=True)
+    train.mkdir(parents=True)
+    (held / "mine_1.0.png").write_bytes(_views(out, rows, "Blip")[1.0].read_bytes())
+    (train / "theirs_1.0.png").write_bytes(_views(out, rows, "Koi_Fish")[1.0].read_bytes())
+    argv = ["duplicates", "--data", str(held.parent), "--against", str(train.parent)]
+    assert main(argv) == 0
+    # Damaged between its header and its end marker: ml.data's cheap check lets it through.
+    whole = _views(out, rows, "Koi_Fish")[2.0].read_bytes()
+    start = whole.index(b"IDAT") + 40  # the compressed pixels, zeroed; same length
+    (train / "broken_2.0.png").write_bytes(whole[:start] + b"\0" * 400 + whole[start + 400 :])
+    assert main(argv) == 1
+    printed = capsys.readouterr()
+    assert f"{train / 'broken_2.0.png'}: not compared, cannot read it" in printed.err
+    assert "1 views not compared" in printed.out
+
+
 def test_only_glitches_that_lack_a_duration_are_fingerprinted_and_merged(
     every_class: tuple[Path, Rows], monkeypatch: pytest.MonkeyPatch
 ) -> None:
