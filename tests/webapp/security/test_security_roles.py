@@ -58,15 +58,16 @@ def _routes(resolvers=None, prefix: str = "") -> list[str]:
     return routes
 
 
-def _concrete(route: str, ids: dict[str, int]) -> str | None:
-    """A URL for the route with real ids; None for admin regex routes we cannot fill."""
+def _concrete(route: str, ids: dict[str, int | str]) -> str | None:
+    """A URL for the route with real ids (and names: a str parameter is ids[name] or "x");
+    None for admin regex routes we cannot fill."""
     if route.startswith("^") or "(?P<" in route:
         return None
     path = route
     while "<" in path:
         start, end = path.index("<"), path.index(">")
         converter, _, name = path[start + 1 : end].rpartition(":")
-        value = str(ids.get(name, 1)) if converter in ("int", "") else "x"
+        value = str(ids.get(name, 1 if converter in ("int", "") else "x"))
         path = path[:start] + value + path[end + 1 :]
     return "/" + path
 

@@ -1,0 +1,133 @@
+"""GET changes nothing: a link, an <img src> on another site, a prefetching browser or a
+crawler must not vote, cancel, promote or moderate.
+
+The test walks the whole URL configuration (a route added later is checked too), with real
+ids for every kind of row, as each role, and compares every table before and after each
+GET. The few GETs that hand out work (GET_HANDS_OUT) may write, but only once: a second
+GET changes nothing more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.test import Client
+from test_security_roles import _concrete, _routes, _user
+from webapp_factories import SubjectFactory, gold_subject
+
+from webapp.accounts.roles import ADMIN, REVIEWER, VOLUNTEER
+from webapp.discovery import services as discovery
+from webapp.discovery.models import ClassProposal, EmbeddingSet
+from webapp.modeling.models import ModelVersion, TrainingRun
+from webapp.review.models import AuditRun, Suspect
+from webapp.talk import services as talk
+
+pytestmark = pytest.mark.django_db
+
+# GETs that may write: each hands its caller the next piece of work and keeps it open, so
+# that a reload shows the same one. Adding a route here is a security decision.
+GET_HANDS_OUT = {
+    "discovery/sheet/": "opens the volunteer's batch: the next cluster, kept until submitted",
+    "api/discovery/batches/next/": "the same batch, for the API",
+}
+# Bookkeeping that is not the data a request could change on a user's behalf.
+NOT_COMPARED = {"sessions.session", "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog"}
+
+
+def _snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table (users without last_login, which a login sets)."""
+    tables = {}
+    for model in apps.get_models():
+        if model._meta.label_lower in NOT_COMPARED:
+            continue
+        rows = list(model.objects.order_by("pk").values())
+        if model is get_user_model():
+            rows = [{k: v for k, v in row.items() if k != "last_login"} for row in rows]
+        tables[model._meta.label_lower] = rows
+    return tables
+
+
+def _changed(before: dict, after: dict) -> list[str]:
+    return sorted(name for name in before if before[name] != after[name])
+
+
+@pytest.fixture
+def ids(settings, tmp_path) -> dict[str, int]:
+    """A row of every kind a route takes an id of, each in a state a POST could change."""
+    settings.GLITCHLAB_DISCOVERY_DIR = tmp_path / "discovery"
+    settings.GLITCHLAB_DISCOVERY_MIN_LEVEL = 1
+    settings.GLITCHLAB_BATCH_MIN = 2
+    subjects = [SubjectFactory(images=(1.0,)) for _ in range(4)]
+    gold_subject("Blip")
+    version = ModelVersion.objects.create(name="v-safe", is_active=True)
+    other = ModelVersion.objects.create(name="v-other")
+    embedding_set = discovery.embedding_set_claim(version_id=version.pk)
+    vectors = np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32)
+    discovery.embedding_set_store(
+        set_id=embedding_set.pk, ids=[s.pk for s in subjects], embeddings=vectors
+    )
+    discovery.cluster_run_store(
+        set_id=embedding_set.pk,
+        subject_ids=[s.pk for s in subjects],
+        labels=[0] * 4,
+        embeddings=vectors,
+        params={},
+    )
+    pending = EmbeddingSet.objects.create(model_version=other)  # a job to cancel
+    author = _user(VOLUNTEER)
+    comment = talk.comment_create(
+        author=author, subject_id=subjects[0].pk, text="#oddone seen twice"
+    )
+    proposal = ClassProposal.objects.create(name="Odd_One", proposed_by=author)
+    audit = AuditRun.objects.create()
+    suspect = Suspect.objects.create(
+        run=audit,
+        subject=subjects[1],
+        rank=0,
+        given_label="Blip",
+        suggested_label="Whistle",
+        score=0.9,
+        self_confidence=0.1,
+    )
+    batch = discovery.batch_from_cluster(volunteer=author)
+    assert batch is not None
+    return {
+        "subject_id": subjects[0].pk,
+        "version_id": version.pk,
+        "run_id": TrainingRun.objects.create().pk,
+        "set_id": pending.pk,
+        "comment_id": comment.pk,
+        "proposal_id": proposal.pk,
+        "suspect_id": suspect.pk,
+        "batch_id": batch.pk,
+    }
+
+
+@pytest.mark.parametrize("role", [None, VOLUNTEER, REVIEWER, ADMIN])
+def test_no_get_changes_the_database(ids, role):
+    client = Client()
+    if role:
+        client.force_login(_user(role))
+    checked = []
+    for route in _routes():
+        url = _concrete(route, ids | {"action": "hide", "name": "oddone"})
+        if url is None or route.startswith("admin/"):
+            continue
+        before = _snapshot()
+        client.get(url)
+        if route in GET_HANDS_OUT:
+            once = _snapshot()
+            client.get(url)
+            assert _changed(once, _snapshot()) == [], f"{role} GET {url} twice"
+        else:
+            assert _changed(before, _snapshot()) == [], f"{role} GET {url}"
+        checked.append(route)
+    assert {
+        "api/classifications/",
+        "modeling/retrain/",
+        "talk/comments/<int:comment_id>/<str:action>/",
+    } <= set(checked)
