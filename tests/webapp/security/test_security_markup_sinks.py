@@ -45,3 +45,37 @@ def test_the_patterns_catch_what_they_are_for():
         assert JS_SINKS.search(line), line
     assert not JS_SINKS.search("els.feedback.replaceChildren(...parts);")
     assert TEMPLATE_SINKS.search("<p>{{ glitch_class.description|safe }}</p>")
+
+
+# What people type (names, comments, notes, descriptions) as a template prints it.
+USER_TEXT = re.compile(
+    r"{{\s*[\w.]*(?:username|requested_by|actor|volunteer|\.text|\.note|description)\b[^}]*}}"
+)
+# Isolated: in a <bdi>, or first in an element of its own direction or a table cell.
+ISOLATED = re.compile(r'(?:<bdi>|<[^<>]*\bdir="auto"[^<>]*>|<td>)$')
+
+
+def unisolated_user_text() -> list[str]:
+    found = []
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            for match in USER_TEXT.finditer(line):
+                inside_attribute = line[: match.start()].count('"') % 2 == 1
+                if not inside_attribute and not ISOLATED.search(line[: match.start()]):
+                    found.append(f"{path.relative_to(ROOT)}:{number}: {match.group(0)}")
+    return found
+
+
+def test_text_people_type_is_isolated_from_the_page_around_it():
+    """A right-to-left override (U+202E) in a username, a comment or a note flipped the
+    page text after it ("by alice, 2026-12-06 UTC" read backwards); a right-to-left name
+    moved the punctuation beside it. <bdi> and dir="auto" keep such text to itself."""
+    assert unisolated_user_text() == []
+
+
+def test_the_isolation_check_catches_what_it_is_for():
+    assert USER_TEXT.search("<b>{{ comment.author.username }}</b>")
+    assert USER_TEXT.search('by {{ e.actor|default:"someone" }},')
+    assert not ISOLATED.search("<b>")
+    assert ISOLATED.search('<p class="comment-text" dir="auto">')
+    assert ISOLATED.search("Log out <bdi>")

@@ -50,7 +50,7 @@ def test_a_volunteer_posts_and_the_comment_shows_on_the_glitchs_page(client):
     assert comment.text == "Wings on both sides: #Koi_Fish? #koi_fish"
     assert [t.name for t in comment.tags.all()] == ["koi_fish"]
     text = page(client, subject)
-    assert "<b>ada</b>" in text
+    assert "<b><bdi>ada</bdi></b>" in text
     assert '<a class="hashtag" href="/talk/tags/koi_fish/">#Koi_Fish</a>' in text
 
 
@@ -96,7 +96,7 @@ def test_a_reviewer_hides_shows_and_deletes_and_hidden_comments_are_seen_by_revi
     assert response.status_code == 302
     comment.refresh_from_db()
     assert (comment.status, comment.moderated_by) == (Comment.Status.HIDDEN, reviewer)
-    assert "hidden words" in page(client, subject) and "hidden by rev" in page(client, subject)
+    assert "hidden words" in page(client, subject) and "hidden by <bdi>rev</bdi>" in page(client, subject)
 
     client.force_login(author)  # not even its author sees it now
     assert "hidden words" not in page(client, subject)
