@@ -11,12 +11,13 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes, renderer_classes
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
 from webapp.accounts.requests import api_user
-from webapp.labeling import exports
+from webapp.labeling import export_slots, exports
 
 _FORMATS = {
     "csv": ("text/csv; charset=utf-8", exports.as_csv),
@@ -46,6 +47,10 @@ _RETIRED = OpenApiParameter(
     OpenApiTypes.BOOL,
     description="only retired glitches (reviewers; volunteers only ever get retired ones)",
 )
+_BUSY = (
+    "an export of this account is still downloading (GLITCHLAB_EXPORTS_PER_USER), or the "
+    "site's GLITCHLAB_EXPORTS_AT_ONCE are; Retry-After says when to ask again"
+)
 _WHO = "Volunteers get retired pool glitches only; reviewers and admins every glitch."
 
 
@@ -56,6 +61,7 @@ _WHO = "Volunteers get retired pool glitches only; reviewers and admins every gl
             OpenApiTypes.STR, description=f"columns: {', '.join(exports.COLUMNS)}. {_WHO}"
         ),
         401: OpenApiResponse(description="not logged in"),
+        429: OpenApiResponse(description=_BUSY),
     },
 )
 @api_view(["GET"])
@@ -74,6 +80,7 @@ def labels_csv(request: Request) -> StreamingHttpResponse:
             OpenApiTypes.OBJECT, description=f"a JSON array of rows (the CSV's columns). {_WHO}"
         ),
         401: OpenApiResponse(description="not logged in"),
+        429: OpenApiResponse(description=_BUSY),
     },
 )
 @api_view(["GET"])
@@ -87,9 +94,15 @@ def _stream(
     request: Request, extension: str, content_type: str, encode: Callable[..., Iterator[str]]
 ) -> StreamingHttpResponse:
     retired_only = request.query_params.get("retired", "").lower() in ("1", "true", "yes")
-    subjects = exports.subjects_exportable(viewer=api_user(request), retired_only=retired_only)
+    user = api_user(request)
+    subjects = exports.subjects_exportable(viewer=user, retired_only=retired_only)
+    try:
+        slot = export_slots.export_slot_claim(user_id=user.pk)
+    except export_slots.ExportsBusyError as error:
+        raise Throttled(wait=60, detail=f"Not started: {error}.") from None
     response = StreamingHttpResponse(
-        encode(exports.label_rows(subjects)), content_type=content_type
+        export_slots.HeldStream(encode(exports.label_rows(subjects)), slot),
+        content_type=content_type,
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="glitchlab-labels-{stamp}.{extension}"'

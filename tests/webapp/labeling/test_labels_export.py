@@ -7,7 +7,8 @@ import json
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 from webapp_factories import SubjectFactory, UserFactory, active_prediction, glitch_class
@@ -174,3 +175,48 @@ def test_the_command_writes_the_same_rows_as_the_api(client, glitches):
     call_command("export_labels", "--format", "csv", stdout=out)
     client.force_login(user_in(ADMIN, "ada"))
     assert out.getvalue() == body(client.get(reverse("api-labels-csv")))
+
+
+def test_one_account_streams_one_export_at_a_time_and_the_site_a_few(client, glitches, settings):
+    """A streamed export holds a web thread until its client has read it all: a volunteer
+    who opened exports and never read them held every thread of the server."""
+    settings.GLITCHLAB_EXPORTS_PER_USER, settings.GLITCHLAB_EXPORTS_AT_ONCE = 1, 2
+    first, second, third = (APIClient() for _ in range(3))
+    for api, name in ((first, "ann"), (second, "bob"), (third, "cy")):
+        api.force_authenticate(UserFactory(username=name))
+    url = reverse("api-labels-csv")
+    held = first.get(url)  # started, not read
+    assert held.status_code == 200
+    again = first.get(url)
+    assert again.status_code == 429 and again["Retry-After"] == "60"
+    assert "still downloading" in again.json()["detail"]
+    other = second.get(url)  # the site's second slot
+    assert other.status_code == 200
+    busy = third.get(url)
+    assert busy.status_code == 429 and "2 exports are downloading" in busy.json()["detail"]
+    body(held)  # read to the end: its slot is free
+    assert first.get(url).status_code == 200  # it takes the freed slot back
+    # Closed unread, as the server closes a response whose client went away: free as well
+    # (as the test client does it, without the request_finished handler that would close
+    # the test's database connection).
+    request_finished.disconnect(close_old_connections)
+    try:
+        other.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    assert body(third.get(url)).startswith("subject_id,")
+
+
+def test_a_failed_export_gives_its_slot_back(client, glitches, monkeypatch):
+    api = APIClient()
+    api.force_authenticate(UserFactory(username="ann"))
+
+    def broken(subjects):
+        yield exports.COLUMNS and {}
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(exports, "label_rows", broken)
+    with pytest.raises(RuntimeError):
+        body(api.get(reverse("api-labels-json")))
+    monkeypatch.undo()
+    assert api.get(reverse("api-labels-json")).status_code == 200

@@ -1,0 +1,114 @@
+"""How many label exports stream at once: GLITCHLAB_EXPORTS_PER_USER per account and
+GLITCHLAB_EXPORTS_AT_ONCE on the whole site.
+
+A streamed export holds one of the web server's few Python threads until the client has
+read its last byte (granian hands the body over as it is read: one client that stopped
+reading kept the only thread of a one-thread server for as long as it liked, and /healthz
+waited). Without a limit a volunteer could hold every thread with a few slow downloads.
+
+The counts live on the cache (one for every web process when GLITCHLAB_CACHE_URL is Redis).
+A slot is given back when its response is read to the end or closed, whichever comes first
+(`HeldStream`); one leaked by a killed process frees itself SLOT_TTL_S after the last
+export began. A cache outage lets exports through (logged), as the other limits do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+SLOT_TTL_S = 3600
+_ALL = "exports-live:all"
+
+
+class ExportsBusyError(Exception):
+    """This account, or the site, has as many exports streaming as it may."""
+
+
+def _key(user_id: int) -> str:
+    return f"exports-live:user:{user_id}"
+
+
+def _incr(key: str) -> int:
+    if cache.add(key, 1, timeout=SLOT_TTL_S):
+        return 1
+    cache.touch(key, SLOT_TTL_S)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=SLOT_TTL_S)
+        return 1
+
+
+def _decr(key: str) -> None:
+    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
+        cache.decr(key)
+
+
+def export_slot_claim(*, user_id: int) -> ExportSlot:
+    """A slot for one streamed export, or ExportsBusyError that says whose limit it hit."""
+    try:
+        mine, everyone = _incr(_key(user_id)), _incr(_ALL)
+    except Exception:  # noqa: BLE001 - any cache outage: fail open
+        logger.warning("export slots: cache unavailable, not limiting", exc_info=True)
+        return ExportSlot(None)
+    slot = ExportSlot(user_id)
+    per_user, at_once = settings.GLITCHLAB_EXPORTS_PER_USER, settings.GLITCHLAB_EXPORTS_AT_ONCE
+    if mine > per_user:
+        slot.release()
+        raise ExportsBusyError(
+            f"you have {per_user} export{'s' if per_user != 1 else ''} still downloading: "
+            "let it finish, then ask again"
+        )
+    if everyone > at_once:
+        slot.release()
+        raise ExportsBusyError(f"{at_once} exports are downloading now: try again in a minute")
+    return slot
+
+
+class ExportSlot:
+    """One claimed slot; release() gives it back once, however often it is called."""
+
+    def __init__(self, user_id: int | None) -> None:
+        self._user_id = user_id  # None: nothing was counted (the cache was down)
+
+    def release(self) -> None:
+        if self._user_id is None:
+            return
+        user_id, self._user_id = self._user_id, None
+        try:
+            _decr(_key(user_id))
+            _decr(_ALL)
+        except Exception:  # noqa: BLE001 - the slot's TTL frees it
+            logger.warning("export slots: could not give a slot back", exc_info=True)
+
+
+class HeldStream:
+    """An export's chunks, holding `slot` until they are all read or the response is
+    closed. A class, not a generator: the server closes a response whose body it never
+    started to read, and closing a generator that never started runs no finally."""
+
+    def __init__(self, chunks: Iterator[str], slot: ExportSlot) -> None:
+        self._chunks, self._slot = chunks, slot
+
+    def __iter__(self) -> HeldStream:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._chunks)
+        except BaseException:  # the end (StopIteration) or a failure: the slot is free
+            self._slot.release()
+            raise
+
+    def close(self) -> None:
+        self._slot.release()
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
