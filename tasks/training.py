@@ -171,7 +171,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         encode_progress=reporter.on_encode,
         progress=reporter.on_train,
         should_cancel=reporter.should_cancel,
-        resume=True,  # a run taken over after its worker died continues after its last epoch
+        resume=True,  # a run retried or taken over after its worker died: after its last epoch
         pool_samples=pool,
     )
     if result.cancelled:

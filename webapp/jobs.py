@@ -156,7 +156,13 @@ def jobs_fail_lost(
         live = getattr(model, "LIVE_STATUSES", (RUNNING,))
         waiting = [status for status in live if status != RUNNING]
         cutoff = timezone.now() - timedelta(seconds=waiting_for_s)
-        never_started = Q(status__in=waiting) & Q(created_at__lt=cutoff)  # subclasses' field
+        # Queued since it was made, or since its last sign of life (a retried run was
+        # queued again long after it was made); created_at is the subclasses' field.
+        never_started = (
+            Q(status__in=waiting)
+            & Q(created_at__lt=cutoff)
+            & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff))
+        )
         failed = model._default_manager.filter(never_started).update(
             status=FAILED,
             error=f"not started in {waiting_for_s / 3600:.3g} h: its queued message was lost; "

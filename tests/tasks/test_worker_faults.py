@@ -91,6 +91,38 @@ def test_a_training_whose_worker_was_killed_resumes_on_another_worker(tiny_setti
         assert ModelVersion.objects.filter(training_run=done).exists()
 
 
+def test_a_training_failed_with_its_worker_is_retried_and_continues_after_its_last_epoch(
+    tiny_settings, tmp_path
+):
+    """What production sees: the worker comes back (or the reaper runs) long before Redis
+    would hand the message back, so the run is failed, not taken over. Retry continues it."""
+    with celery_stack(tiny_settings, tmp_path) as stack:
+        make_dataset()
+        worker = stack.start_worker()
+        run = services.training_run_request(
+            trigger=TrainingRun.Trigger.COMMAND,
+            config_overrides={"head_only": False, "epochs": 4},
+        )
+        wait_for(
+            lambda: "epoch 1/4:" in row(TrainingRun, run.pk).log,
+            timeout=300,
+            every=0.1,
+            what="the first epoch to be done (last.pt written)",
+        )
+        worker.kill()
+        stack.start_worker()  # the same worker comes back: it fails what it had claimed
+        lost = wait_for_status(TrainingRun, run.pk, FAILED, timeout=30)
+        assert "worker lost" in lost.error and "epoch 4/4:" not in lost.log
+
+        services.training_run_retry(run_id=run.pk)
+        done = wait_for_status(TrainingRun, run.pk, SUCCEEDED, FAILED, timeout=900)
+        assert done.status == SUCCEEDED, done.error + done.log
+        # It continued after its last epoch: epoch 1 was trained once, and every epoch ran.
+        assert "retried by an admin" in done.log
+        assert done.log.count("epoch 1/4:") == 1 and "epoch 4/4:" in done.log
+        assert ModelVersion.objects.filter(training_run=done).exists()
+
+
 def test_a_worker_killed_mid_audit_frees_the_slot_for_the_next_audit(tiny_settings, tmp_path):
     with celery_stack(tiny_settings, tmp_path) as stack:
         make_dataset()

@@ -165,6 +165,47 @@ def training_run_cancel(*, run_id: int) -> TrainingRun:
     return TrainingRun.objects.get(pk=run_id)
 
 
+def training_run_retry(*, run_id: int, requested_by: User | None = None) -> TrainingRun:
+    """A failed run queued again, as itself: the same config and folder, so the training
+    continues after its last finished epoch (its last.pt; ml.train resumes from it) instead
+    of starting over. This is how a run whose worker died (the reaper or the restarted
+    worker failed it) keeps what it had trained. Raises NothingToDoError unless the run
+    failed, RunAlreadyLiveError while another run is queued or running (the same unique
+    constraint as a new request), the model's DoesNotExist for an unknown id."""
+    who = requested_by.get_username() if requested_by and requested_by.pk else "an admin"
+    try:
+        with transaction.atomic():
+            run = TrainingRun.objects.select_for_update().get(pk=run_id)
+            if run.status != TrainingRun.Status.FAILED:
+                raise NothingToDoError(f"training run {run_id} is {run.status}: only a failed run "
+                                       "can be retried")  # fmt: skip
+            now = timezone.now()
+            TrainingRun.objects.filter(pk=run_id).update(
+                status=TrainingRun.Status.QUEUED,
+                error="",
+                finished_at=None,
+                heartbeat_at=now,  # the reaper's clock for a queued run starts again here
+                cancel_requested=False,
+                progress={},
+            )
+    except IntegrityError:
+        raise RunAlreadyLiveError(selectors.training_run_live()) from None
+    training_run_log(
+        run_id=run_id,
+        line=f"retried by {who} after: {run.error or 'no error recorded'}; it continues "
+        "after its last finished epoch",
+    )
+    from tasks.publish import enqueue_on_commit
+    from tasks.training import train_model
+
+    enqueue_on_commit(
+        train_model,
+        run_id,
+        on_refused=lambda reason: training_run_fail(run_id=run_id, error=reason),
+    )
+    return TrainingRun.objects.get(pk=run_id)
+
+
 def training_runs_fail_lost(
     *,
     worker: str | None = None,

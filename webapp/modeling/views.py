@@ -87,6 +87,25 @@ def cancel(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required
+def retry(request: SignedInRequest, run_id: int) -> HttpResponse:
+    try:
+        run = services.training_run_retry(run_id=run_id, requested_by=request.user)
+    except TrainingRun.DoesNotExist:
+        raise Http404("no such training run") from None
+    except (services.NothingToDoError, services.RunAlreadyLiveError) as exc:
+        messages.error(request, str(exc))
+    else:
+        if run.status == TrainingRun.Status.FAILED:
+            messages.error(request, f"Training run {run_id} could not start again: {run.error}")
+        else:
+            messages.success(
+                request, f"Training run {run_id} queued again: it continues after its last epoch."
+            )
+    return redirect("modeling:dashboard")
+
+
+@require_POST
+@admin_required
 def promote(request: HttpRequest, version_id: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion, pk=version_id)
     if version.is_active:

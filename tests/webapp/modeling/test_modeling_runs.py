@@ -108,3 +108,50 @@ def test_a_restarted_worker_fails_the_runs_it_had_claimed():
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.FAILED and "worker lost" in run.error
     assert request_run().status == TrainingRun.Status.QUEUED  # the slot is free again
+
+
+def test_a_failed_run_is_retried_as_itself_and_keeps_its_log():
+    """A run whose worker died was failed by the reaper long before Redis would hand its
+    message back, so the takeover that resumes from last.pt never came: the epochs it had
+    trained were lost, and a new request started over. A retry queues the same run (same
+    folder and config: the task resumes from its last.pt)."""
+    run = request_run()
+    services.training_run_claim(run_id=run.pk, task_id="t", worker="gpu@host")
+    services.training_run_log(run_id=run.pk, line="epoch 1/4: loss 1.0")
+    services.training_runs_fail_lost(worker="gpu@host")
+    retried = services.training_run_retry(run_id=run.pk)
+    assert (retried.pk, retried.status, retried.error) == (run.pk, "queued", "")
+    assert retried.config == run.config and retried.out_dir_name == run.out_dir_name
+    assert "epoch 1/4" in retried.log
+    assert "retried by an admin after: worker gpu@host" in retried.log
+    assert TrainingRun.objects.count() == 1
+    # Its message gets it as any queued run; a second retry while it is live is refused.
+    assert services.training_run_claim(run_id=run.pk, task_id="t2", worker="gpu@b") is not None
+    with pytest.raises(services.NothingToDoError, match="only a failed run"):
+        services.training_run_retry(run_id=run.pk)
+
+
+def test_only_failed_runs_are_retried_and_never_beside_a_live_one():
+    for status in ("succeeded", "cancelled"):
+        done = TrainingRun.objects.create(status=status)
+        with pytest.raises(services.NothingToDoError, match=f"is {status}"):
+            services.training_run_retry(run_id=done.pk)
+    failed = TrainingRun.objects.create(status=TrainingRun.Status.FAILED, error="boom")
+    live = request_run()
+    with pytest.raises(services.RunAlreadyLiveError, match=f"run {live.pk} is queued"):
+        services.training_run_retry(run_id=failed.pk)
+    failed.refresh_from_db()
+    assert (failed.status, failed.error) == ("failed", "boom")
+    with pytest.raises(TrainingRun.DoesNotExist):
+        services.training_run_retry(run_id=failed.pk + 100)
+
+
+def test_a_retried_run_gets_the_full_queued_timeout_again():
+    """The reaper fails runs queued longer than GLITCHLAB_QUEUED_TIMEOUT_S since they were
+    made: a run retried a day after it was made would have been failed at the next beat."""
+    run = TrainingRun.objects.create(status=TrainingRun.Status.FAILED, error="worker lost")
+    TrainingRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(days=2))
+    services.training_run_retry(run_id=run.pk)
+    assert services.training_runs_fail_lost(silent_for_s=300, waiting_for_s=86400) == 0
+    TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(days=2))
+    assert services.training_runs_fail_lost(silent_for_s=300, waiting_for_s=86400) == 1

@@ -129,6 +129,23 @@ def test_cancel_from_the_dashboard():
     assert run.status == TrainingRun.Status.CANCELLED
 
 
+def test_retry_a_failed_run_from_the_dashboard_once(django_capture_on_commit_callbacks):
+    """A double click queues the run once; the second is told why not."""
+    run = TrainingRun.objects.create(status=TrainingRun.Status.FAILED, error="worker lost")
+    client = admin_client()
+    page = client.get(reverse("modeling:dashboard")).content.decode()
+    assert f'data-testid="retry-{run.pk}"' in page
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        first = client.post(reverse("modeling:retry", args=[run.pk]), follow=True)
+        second = client.post(reverse("modeling:retry", args=[run.pk]), follow=True)
+    assert len(sent) == 1
+    assert f"Training run {run.pk} queued again" in first.content.decode()
+    assert "only a failed run can be retried" in second.content.decode()
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.QUEUED
+    assert client.post(reverse("modeling:retry", args=[run.pk + 100])).status_code == 404
+
+
 def test_the_confusion_matrix_picture_is_served(tmp_path):
     (tmp_path / "confusion.png").write_bytes(b"\x89PNG fake")
     version = ModelVersion.objects.create(name="v", model_dir=str(tmp_path))
