@@ -31,6 +31,14 @@ function chooseNew(on) {
   if (on) newClass.querySelector("#new_name").focus();
 }
 
+// One post per sheet: a second enter or click while the first is on its way would post the
+// same batch again (refused by the server, whose "not saved" then hid the first's result).
+form.addEventListener("submit", (e) => {
+  if (form.dataset.sent) e.preventDefault();
+  else form.dataset.sent = "1";
+});
+window.addEventListener("pageshow", () => delete form.dataset.sent); // back to the page: live again
+
 form.addEventListener("change", (e) => {
   if (e.target.name === "choice") chooseNew(e.target.value === "new");
   show();
@@ -47,13 +55,14 @@ document.addEventListener("keydown", (e) => {
     show();
     e.preventDefault();
   } else if (e.key === " ") {
+    e.preventDefault();
+    if (e.repeat) return; // a held space toggles once: its repeats would flip the glitch back and forth
     const box = cells[focus].querySelector("input");
     box.checked = !box.checked;
     show();
-    e.preventDefault();
   } else if (e.key === "Enter") {
     e.preventDefault();
-    form.requestSubmit();
+    if (!e.repeat) form.requestSubmit(); // a held enter sends the sheet once
   } else if (!e.ctrlKey && !e.metaKey && !e.altKey) {
     const radio = form.querySelector(`input[name=choice][data-key="${CSS.escape(e.key.toLowerCase())}"]`);
     if (radio) {

@@ -49,6 +49,30 @@ def test_cluster_sheet_by_keyboard_votes_the_kept_glitches(page, discovery):
     assert page.locator("[data-testid=sheet-empty]").is_visible()  # nothing left to do
 
 
+def test_a_held_space_toggles_once_and_a_held_enter_posts_the_sheet_once(page, discovery):
+    """A key held a little long repeats: space flipped the glitch back and forth (kept or
+    left out by the number of repeats), and enter posted the batch again and again."""
+    _, subjects, _, _ = stored_cluster(n=6)
+    UserFactory(username="ann", profile__level=2)
+    log_in(page, "ann", "/discovery/sheet/")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.keyboard.down(" ")
+    for _ in range(3):  # the key stays down: the browser repeats it (event.repeat)
+        page.keyboard.down(" ")  # four flips in all: the glitch was kept again
+    page.keyboard.up(" ")
+    assert page.inner_text("[data-testid=sheet-count]") == "5"
+    page.keyboard.press(GlitchClass.objects.get(name="Blip").key)
+    page.keyboard.down("Enter")
+    for _ in range(4):
+        page.keyboard.down("Enter")
+    page.keyboard.up("Enter")
+    page.wait_for_selector(".messages")
+    assert "5 glitches labelled Blip" in page.inner_text(".messages")
+    assert len([url for url in posts if "/discovery/sheet/" in url]) == 1
+    assert Classification.objects.filter(volunteer__username="ann").count() == 5
+
+
 def test_a_proposed_class_is_opened_and_accepted_by_an_admin(page, discovery):
     stored_cluster(n=5)
     UserFactory(username="ann", profile__level=2)
