@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -26,7 +27,16 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("labeling:label")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        try:
+            with transaction.atomic():
+                user = form.save()
+        except IntegrityError:  # taken between the form's check and the insert
+            form.add_error(
+                "username",
+                "This username was taken a moment ago (a second click sends the form again): "
+                "if it is yours, log in with it.",
+            )
+            return render(request, "accounts/signup.html", {"form": form})
         volunteer_register(user=user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("labeling:label")

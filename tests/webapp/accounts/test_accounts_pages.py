@@ -87,3 +87,28 @@ def test_the_labelling_page_offers_the_beginner_classes_with_keys():
     assert 'data-class="Whistle" data-key="w"' in html
     assert 'data-class="None_of_the_Above" data-key="n"' in html
     assert 'data-class="Koi_Fish"' not in html
+
+
+def test_a_second_sign_up_click_is_told_the_name_was_just_taken(monkeypatch):
+    """Two clicks send the form twice: both pass the form's "is the name free" check while
+    the first hashes its password, and the second's insert broke the unique constraint (a
+    500, though the account existed)."""
+    from webapp.accounts.forms import SignUpForm
+
+    is_valid = SignUpForm.is_valid
+
+    def racing(form):  # the name is free; then the first click's insert commits
+        valid = is_valid(form)
+        User.objects.create_user(username=form.cleaned_data["username"], password="x")
+        return valid
+
+    monkeypatch.setattr(SignUpForm, "is_valid", racing)
+    client = Client()
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "newbie", "password1": "a-Long-pass-123", "password2": "a-Long-pass-123"},
+    )
+    assert response.status_code == 200
+    assert "This username was taken a moment ago" in response.content.decode()
+    assert User.objects.filter(username="newbie").count() == 1
+    assert client.get("/label/").status_code == 302  # not logged in as someone's account
