@@ -527,6 +527,10 @@ def glitch_class_example_add_glitch(
     shown = nearest_duration(1.0, dated) if dated else None
     added = 0
     with transaction.atomic():
+        # One add per class at a time: a second click checked "already there" before the
+        # first had committed, copied the images again and failed on the unique constraint
+        # (a 500 on PostgreSQL, and orphan files).
+        GlitchClass.objects.select_for_update().filter(pk=glitch_class.pk).first()
         for duration, path in sorted(views.items(), key=lambda kv: kv[0] or 0.0):
             _, was_added = glitch_class_example_add(
                 glitch_class=glitch_class,

@@ -69,3 +69,34 @@ def test_votes_racing_the_retirement_leave_the_retired_subject_as_it_was(seeded)
         services.subject_consensus_recompute(subject=locked)
     again = Subject.objects.get(pk=subject.pk)
     assert (again.posterior, again.n_votes) == (subject.posterior, subject.n_votes)
+
+
+def test_two_admins_adding_one_gold_glitch_to_the_field_guide_add_it_once(seeded, settings):
+    """Both clicks checked "already there" before either had committed: the second copied
+    the images again and failed on the unique constraint (a 500, orphan files)."""
+    from webapp_factories import gold_subject
+
+    from webapp.labeling.models import GlitchClassExample
+
+    subject = gold_subject("Whistle")
+    barrier = threading.Barrier(2)
+    added, errors = [], []
+
+    def add():
+        try:
+            barrier.wait()
+            added.append(services.glitch_class_example_from_subject(subject=subject))
+        except Exception as error:  # noqa: BLE001 - returned to the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=add) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(added) == [0, 4]
+    assert GlitchClassExample.objects.filter(glitch_class__name="Whistle").count() == 4
+    stored = list((settings.MEDIA_ROOT / "field_guide").rglob("Whistle_*"))
+    assert len(stored) == 4  # no copy of the loser's images left behind
