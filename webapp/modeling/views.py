@@ -131,6 +131,14 @@ def rollback(request: HttpRequest) -> HttpResponse:
     target = services.model_version_rollback_target()
     if target is None:
         messages.error(request, "No earlier model to roll back to.")
+    elif request.POST.get("version") != str(target.pk):
+        # The page named another model (a rollback since then made the one just left the
+        # target: a second click or a second tab would have switched straight back).
+        messages.error(
+            request,
+            f"Not rolled back: the model to roll back to is now {target.name}, not the one "
+            "your page showed. Look again and confirm.",
+        )
     else:
         target = services.model_version_request_activation(version_id=target.pk)
         if target.activation_error:

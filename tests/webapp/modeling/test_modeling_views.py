@@ -100,6 +100,27 @@ def test_promote_and_rollback_ask_for_the_switch(django_capture_on_commit_callba
     assert "No earlier model" in page
 
 
+def test_rollback_switches_only_to_the_model_the_page_named(django_capture_on_commit_callbacks):
+    """The form named no model, so the server took whatever was the target when the POST
+    came: after one rollback that is the model just left, and a second click (or a second
+    tab, or a confirm left open) switched straight back to it."""
+    old = ModelVersion.objects.create(name="old", activated_at=timezone.now() - timedelta(days=2))
+    ModelVersion.objects.create(name="new", is_active=True, activated_at=timezone.now())
+    client = admin_client()
+    page = client.get(reverse("modeling:dashboard")).content.decode()
+    assert f'name="version" value="{old.pk}"' in page
+    with django_capture_on_commit_callbacks() as sent:
+        stale = client.post(reverse("modeling:rollback"), {"version": old.pk + 1}, follow=True)
+        missing = client.post(reverse("modeling:rollback"), follow=True)
+    assert sent == [] and "Not rolled back: the model to roll back to is now old" in (
+        stale.content.decode()
+    )
+    assert "Not rolled back" in missing.content.decode()
+    with django_capture_on_commit_callbacks() as sent:
+        done = client.post(reverse("modeling:rollback"), {"version": old.pk}, follow=True)
+    assert len(sent) == 1 and "Rolling back to old" in done.content.decode()
+
+
 def test_promoting_twice_queues_one_scoring_job(django_capture_on_commit_callbacks):
     """A double click on Promote (or a second admin) must not score the backlog twice."""
     ModelVersion.objects.create(name="old", is_active=True)
