@@ -6,16 +6,20 @@ read its last byte (granian hands the body over as it is read: one client that s
 reading kept the only thread of a one-thread server for as long as it liked, and /healthz
 waited). Without a limit a volunteer could hold every thread with a few slow downloads.
 
-The counts live on the cache (one for every web process when GLITCHLAB_CACHE_URL is Redis).
-A slot is given back when its response is read to the end or closed, whichever comes first
-(`HeldStream`); one leaked by a killed process frees itself SLOT_TTL_S after the last
-export began. A cache outage lets exports through (logged), as the other limits do.
+The counts live on the cache (one for every web process when GLITCHLAB_CACHE_URL is Redis),
+one counter per hour (WINDOW_S): a slot is counted in the hour it began and given back
+there, when its response is read to the end or closed, whichever comes first
+(`HeldStream`). A claim counts this hour's slots and the last hour's, so a slot leaked by a
+killed process is forgotten within two hours (and so is a download longer than that), and
+no counter is ever refreshed by claims or runs below zero. A cache outage lets exports
+through (logged), as the other limits do.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -23,42 +27,44 @@ from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
 
-SLOT_TTL_S = 3600
-_ALL = "exports-live:all"
+WINDOW_S = 3600
 
 
 class ExportsBusyError(Exception):
     """This account, or the site, has as many exports streaming as it may."""
 
 
-def _key(user_id: int) -> str:
-    return f"exports-live:user:{user_id}"
+def _keys(user_id: int, window: int) -> tuple[str, str]:
+    return f"exports-live:user:{user_id}:{window}", f"exports-live:all:{window}"
 
 
 def _incr(key: str) -> int:
-    if cache.add(key, 1, timeout=SLOT_TTL_S):
+    if cache.add(key, 1, timeout=3 * WINDOW_S):
         return 1
-    cache.touch(key, SLOT_TTL_S)
     try:
         return int(cache.incr(key))
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=SLOT_TTL_S)
+        cache.add(key, 1, timeout=3 * WINDOW_S)
         return 1
-
-
-def _decr(key: str) -> None:
-    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
-        cache.decr(key)
 
 
 def export_slot_claim(*, user_id: int) -> ExportSlot:
     """A slot for one streamed export, or ExportsBusyError that says whose limit it hit."""
+    window = int(time.time()) // WINDOW_S
+    now, before = _keys(user_id, window), _keys(user_id, window - 1)
+    counted: list[str] = []
+    live = []
     try:
-        mine, everyone = _incr(_key(user_id)), _incr(_ALL)
+        for key_now, key_before in zip(now, before, strict=True):  # the account's, the site's
+            n = _incr(key_now)
+            counted.append(key_now)
+            live.append(n + int(cache.get(key_before) or 0))
     except Exception:  # noqa: BLE001 - any cache outage: fail open
         logger.warning("export slots: cache unavailable, not limiting", exc_info=True)
-        return ExportSlot(None)
-    slot = ExportSlot(user_id)
+        ExportSlot(*counted).release()
+        return ExportSlot()
+    slot = ExportSlot(*counted)
+    mine, everyone = live
     per_user, at_once = settings.GLITCHLAB_EXPORTS_PER_USER, settings.GLITCHLAB_EXPORTS_AT_ONCE
     if mine > per_user:
         slot.release()
@@ -73,20 +79,20 @@ def export_slot_claim(*, user_id: int) -> ExportSlot:
 
 
 class ExportSlot:
-    """One claimed slot; release() gives it back once, however often it is called."""
+    """One claimed slot: the counters it was counted in. release() gives it back once,
+    however often it is called."""
 
-    def __init__(self, user_id: int | None) -> None:
-        self._user_id = user_id  # None: nothing was counted (the cache was down)
+    def __init__(self, *keys: str) -> None:
+        self._keys = keys  # none: nothing was counted (the cache was down)
 
     def release(self) -> None:
-        if self._user_id is None:
-            return
-        user_id, self._user_id = self._user_id, None
-        try:
-            _decr(_key(user_id))
-            _decr(_ALL)
-        except Exception:  # noqa: BLE001 - the slot's TTL frees it
-            logger.warning("export slots: could not give a slot back", exc_info=True)
+        keys, self._keys = self._keys, ()
+        for key in keys:
+            try:
+                with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
+                    cache.decr(key)
+            except Exception:  # noqa: BLE001 - its window ends; the slot is then forgotten
+                logger.warning("export slots: could not give a slot back", exc_info=True)
 
 
 class HeldStream:

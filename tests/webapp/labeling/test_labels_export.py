@@ -220,3 +220,25 @@ def test_a_failed_export_gives_its_slot_back(client, glitches, monkeypatch):
         body(api.get(reverse("api-labels-json")))
     monkeypatch.undo()
     assert api.get(reverse("api-labels-json")).status_code == 200
+
+
+def test_a_leaked_slot_is_forgotten_within_two_hours_however_often_others_ask(monkeypatch):
+    """A web process killed mid-download never gives its slot back. Counted per hour, the
+    slot is forgotten after the next hour; refused claims do not keep it alive, and giving
+    back an old slot late never takes a newer one's count below zero."""
+    from webapp.labeling import export_slots
+
+    clock = [10 * export_slots.WINDOW_S + 5.0]
+    monkeypatch.setattr(export_slots.time, "time", lambda: clock[0])
+    leaked = export_slots.export_slot_claim(user_id=1)  # its process dies: never released
+    for minutes in (0, 30, 70, 110):  # someone keeps asking; all refused
+        clock[0] = 10 * export_slots.WINDOW_S + 5.0 + 60 * minutes
+        with pytest.raises(export_slots.ExportsBusyError):
+            export_slots.export_slot_claim(user_id=1)
+    clock[0] = 12 * export_slots.WINDOW_S + 5.0  # two hours on
+    fresh = export_slots.export_slot_claim(user_id=1)
+    leaked.release()  # late: it counts down its own hour, not the fresh slot's
+    with pytest.raises(export_slots.ExportsBusyError):
+        export_slots.export_slot_claim(user_id=1)
+    fresh.release()
+    export_slots.export_slot_claim(user_id=1).release()
