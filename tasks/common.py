@@ -160,22 +160,32 @@ def time_limits(hard_s: int) -> dict[str, int | None]:
     return {"soft_time_limit": soft, "time_limit": hard_s}
 
 
-def fail_row_when_task_fails(task_name: str, fail: Callable[[Any, str], object]) -> None:
+def fail_row_when_task_fails(
+    task_name: str, fail: Callable[[Any, str, str | None], object]
+) -> None:
     """A prefork child killed mid-job (WorkerLostError, OOM, a hard time limit) never
     reaches the task's own except block; the parent reports the failure through
-    task_failure, and `fail(first task argument, reason)` fails the job's row (a no-op if
-    the row already ended). Matched by name: a sender bound to the task proxy never fires.
+    task_failure, and `fail(first task argument, reason, task id)` fails the job's row (a
+    no-op if the row already ended). Matched by name: a sender bound to the task proxy never fires.
     (Time limits need the prefork pool: the solo pool cannot interrupt its own task.)"""
 
     def handler(
-        sender: Any = None, args: Any = None, exception: BaseException | None = None, **_: Any
+        sender: Any = None,
+        task_id: str | None = None,
+        args: Any = None,
+        exception: BaseException | None = None,
+        **_: Any,
     ) -> None:
         if getattr(sender, "name", None) != task_name or not args:
             return
         if isinstance(exception, TimeLimitExceeded):  # its str() is "TimeLimitExceeded(N,)"
             limit = exception.args[0] if exception.args else "?"
-            fail(args[0], f"stopped at the hard time limit ({limit} s): the worker killed it")
+            fail(
+                args[0],
+                f"stopped at the hard time limit ({limit} s): the worker killed it",
+                task_id,
+            )
         else:
-            fail(args[0], f"worker lost: {type(exception).__name__}: {exception}")
+            fail(args[0], f"worker lost: {type(exception).__name__}: {exception}", task_id)
 
     task_failure.connect(handler, weak=False)

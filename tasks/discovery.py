@@ -66,7 +66,7 @@ def embed_subjects(self: Task, version_id: int, force: bool = False) -> dict[str
 
 fail_row_when_task_fails(
     embed_subjects.name,
-    lambda version_id, error: [
+    lambda version_id, error, _task_id: [
         services.embedding_set_fail(set_id=pk, error=error)
         for pk in EmbeddingSet.objects.filter(model_version_id=version_id).values_list(
             "pk", flat=True

@@ -74,7 +74,7 @@ def audit_labels(self: Task, run_id: int) -> dict[str, Any]:
 
 fail_row_when_task_fails(
     audit_labels.name,
-    lambda run_id, error: services.audit_run_fail(run_id=int(run_id), error=error),
+    lambda run_id, error, _task_id: services.audit_run_fail(run_id=int(run_id), error=error),
 )
 
 

@@ -119,18 +119,25 @@ def train_model(self: Task, run_id: int) -> dict[str, Any]:
             return _train(run, reporter)
     except SoftTimeLimitExceeded:
         services.training_run_fail(
-            run_id=run_id, error=f"stopped at the time limit of {TRAIN_LIMIT_S} s"
+            run_id=run_id,
+            error=f"stopped at the time limit of {TRAIN_LIMIT_S} s",
+            task_id=self.request.id,
         )
         raise
     except Exception as exc:
         services.training_run_log(run_id=run_id, line=traceback.format_exc())
-        services.training_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        services.training_run_fail(
+            run_id=run_id, error=f"{type(exc).__name__}: {exc}", task_id=self.request.id
+        )
         raise
 
 
+# With the task's id: a run retried since (a new message) is not this task's to fail.
 fail_row_when_task_fails(
     train_model.name,
-    lambda run_id, error: services.training_run_fail(run_id=int(run_id), error=error),
+    lambda run_id, error, task_id: services.training_run_fail(
+        run_id=int(run_id), error=error, task_id=task_id
+    ),
 )
 
 

@@ -124,14 +124,21 @@ def job_mark_cancelled(model: type[JobRow], *, pk: int, by: str = "an admin") ->
 
 
 def job_fail(
-    model: type[JobRow], *, pk: int, error: str, statuses: tuple[str, ...] | None = None
+    model: type[JobRow],
+    *,
+    pk: int,
+    error: str,
+    statuses: tuple[str, ...] | None = None,
+    only_if: Q | None = None,
 ) -> bool:
-    """A live row (queued or running; or one of `statuses`) -> failed with the reason.
-    False if it had already ended: failing twice, or after success, does nothing."""
+    """A live row (queued or running; or one of `statuses`, and `only_if`) -> failed with
+    the reason. False if it had already ended: failing twice, or after success, does
+    nothing."""
     live = statuses or tuple(getattr(model, "LIVE_STATUSES", (RUNNING,)))
-    done = model._default_manager.filter(pk=pk, status__in=live).update(
-        status=FAILED, error=error[:ERROR_LIMIT], finished_at=timezone.now()
-    )
+    rows = model._default_manager.filter(pk=pk, status__in=live)
+    if only_if is not None:
+        rows = rows.filter(only_if)
+    done = rows.update(status=FAILED, error=error[:ERROR_LIMIT], finished_at=timezone.now())
     return done == 1
 
 

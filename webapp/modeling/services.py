@@ -19,6 +19,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ml import active
@@ -150,9 +151,11 @@ def _finish(run_id: int, status: str, **fields: Any) -> bool:
     return done == 1
 
 
-def training_run_fail(*, run_id: int, error: str) -> bool:
-    """A queued or running run -> failed; False if it had already ended."""
-    return jobs.job_fail(TrainingRun, pk=run_id, error=error)
+def training_run_fail(*, run_id: int, error: str, task_id: str | None = None) -> bool:
+    """A queued or running run -> failed; False if it had already ended. With task_id (the
+    task's own failure), only while that task holds the run: not once it was retried."""
+    held = None if task_id is None else Q(celery_task_id=task_id)
+    return jobs.job_fail(TrainingRun, pk=run_id, error=error, only_if=held)
 
 
 def training_run_mark_cancelled(*, run_id: int) -> bool:
@@ -185,6 +188,7 @@ def training_run_retry(*, run_id: int, requested_by: User | None = None) -> Trai
                 error="",
                 finished_at=None,
                 heartbeat_at=now,  # the reaper's clock for a queued run starts again here
+                celery_task_id="",  # the old task, if it still ran, may no longer fail it
                 cancel_requested=False,
                 progress={},
             )

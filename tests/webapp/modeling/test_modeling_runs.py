@@ -155,3 +155,18 @@ def test_a_retried_run_gets_the_full_queued_timeout_again():
     assert services.training_runs_fail_lost(silent_for_s=300, waiting_for_s=86400) == 0
     TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(days=2))
     assert services.training_runs_fail_lost(silent_for_s=300, waiting_for_s=86400) == 1
+
+
+def test_the_old_task_of_a_retried_run_cannot_fail_it():
+    """A task the reaper gave up on may still end (its time limit, an error) after the run
+    was retried: its failure must not end the retry."""
+    run = request_run()
+    services.training_run_claim(run_id=run.pk, task_id="old", worker="gpu@a")
+    services.training_runs_fail_lost(worker="gpu@a")
+    services.training_run_retry(run_id=run.pk)
+    assert not services.training_run_fail(run_id=run.pk, error="late", task_id="old")
+    services.training_run_claim(run_id=run.pk, task_id="new", worker="gpu@b")
+    assert not services.training_run_fail(run_id=run.pk, error="late", task_id="old")
+    assert TrainingRun.objects.get(pk=run.pk).status == TrainingRun.Status.RUNNING
+    assert services.training_run_fail(run_id=run.pk, error="its own", task_id="new")
+    assert TrainingRun.objects.get(pk=run.pk).error == "its own"
