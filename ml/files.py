@@ -26,7 +26,7 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write(path: Path, write: Callable[[IO[Any]], None], *, text: bool = False) -> None:
+def atomic_write(path: Path, write: Callable[[IO[Any]], object], *, text: bool = False) -> None:
     """Write a file through a temporary sibling + os.replace: readers never see half a
     file, and a failed or interrupted write leaves the previous file whole. `write` gets a
     binary file, or with text=True a UTF-8 text file that writes newlines as given."""
