@@ -55,20 +55,26 @@ def test_a_worker_killed_mid_training_fails_the_run_and_keeps_the_active_model(
         assert "succeeded" in done.stdout
 
 
+def _four_epochs_with_the_first_done() -> TrainingRun:
+    """A 4-epoch fine-tune, once its first epoch is done (its last.pt written)."""
+    run = services.training_run_request(
+        trigger=TrainingRun.Trigger.COMMAND,
+        config_overrides={"head_only": False, "epochs": 4},
+    )
+    wait_for(
+        lambda: "epoch 1/4:" in row(TrainingRun, run.pk).log,
+        timeout=300,
+        every=0.1,
+        what="the first epoch to be done (last.pt written)",
+    )
+    return run
+
+
 def test_a_training_whose_worker_was_killed_resumes_on_another_worker(tiny_settings, tmp_path):
     with celery_stack(tiny_settings, tmp_path) as stack:
         make_dataset()
         first = stack.start_worker()
-        run = services.training_run_request(
-            trigger=TrainingRun.Trigger.COMMAND,
-            config_overrides={"head_only": False, "epochs": 4},
-        )
-        wait_for(
-            lambda: "epoch 1/4:" in row(TrainingRun, run.pk).log,
-            timeout=300,
-            every=0.1,
-            what="the first epoch to be done (last.pt written)",
-        )
+        run = _four_epochs_with_the_first_done()
         first.kill()
         assert "epoch 4/4:" not in row(TrainingRun, run.pk).log
 
@@ -99,16 +105,7 @@ def test_a_training_failed_with_its_worker_is_retried_and_continues_after_its_la
     with celery_stack(tiny_settings, tmp_path) as stack:
         make_dataset()
         worker = stack.start_worker()
-        run = services.training_run_request(
-            trigger=TrainingRun.Trigger.COMMAND,
-            config_overrides={"head_only": False, "epochs": 4},
-        )
-        wait_for(
-            lambda: "epoch 1/4:" in row(TrainingRun, run.pk).log,
-            timeout=300,
-            every=0.1,
-            what="the first epoch to be done (last.pt written)",
-        )
+        run = _four_epochs_with_the_first_done()
         worker.kill()
         stack.start_worker()  # the same worker comes back: it fails what it had claimed
         lost = wait_for_status(TrainingRun, run.pk, FAILED, timeout=30)
