@@ -2,9 +2,9 @@
 GLITCHLAB_EXPORTS_AT_ONCE on the whole site.
 
 A streamed export holds one of the web server's few Python threads until the client has
-read its last byte (granian hands the body over as it is read: one client that stopped
-reading kept the only thread of a one-thread server for as long as it liked, and /healthz
-waited). Without a limit a volunteer could hold every thread with a few slow downloads.
+read its last byte (granian 2.8.7 hands the body over as it is read: one client that
+stopped reading kept the only thread of a one-thread server, and a second request waited
+past 10 s). Without a limit a volunteer could hold every thread with a few slow downloads.
 
 The counts live on the cache (one for every web process when GLITCHLAB_CACHE_URL is Redis),
 one counter per hour (WINDOW_S): a slot is counted in the hour it began and given back
