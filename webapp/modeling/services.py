@@ -97,15 +97,21 @@ def training_run_request(
             )
     except IntegrityError:
         raise RunAlreadyLiveError(selectors.training_run_live()) from None
+    _send_training(run.pk)
+    return TrainingRun.objects.get(pk=run.pk)
+
+
+def _send_training(run_id: int) -> None:
+    """Queue the run's training task once the transaction commits; a broker that refuses
+    it fails the run (outside a transaction: at once), which frees the one-live-run slot."""
     from tasks.publish import enqueue_on_commit
     from tasks.training import train_model
 
     enqueue_on_commit(
         train_model,
-        run.pk,
-        on_refused=lambda reason: training_run_fail(run_id=run.pk, error=reason),
+        run_id,
+        on_refused=lambda reason: training_run_fail(run_id=run_id, error=reason),
     )
-    return TrainingRun.objects.get(pk=run.pk)
 
 
 def training_run_claim(*, run_id: int, task_id: str, worker: str) -> TrainingRun | None:
@@ -199,14 +205,7 @@ def training_run_retry(*, run_id: int, requested_by: User | None = None) -> Trai
         line=f"retried by {who} after: {run.error or 'no error recorded'}; it continues "
         "after its last finished epoch",
     )
-    from tasks.publish import enqueue_on_commit
-    from tasks.training import train_model
-
-    enqueue_on_commit(
-        train_model,
-        run_id,
-        on_refused=lambda reason: training_run_fail(run_id=run_id, error=reason),
-    )
+    _send_training(run_id)
     return TrainingRun.objects.get(pk=run_id)
 
 
