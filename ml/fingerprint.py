@@ -142,8 +142,8 @@ def _fingerprinted(
             try:
                 fps.append(fingerprint(path))
             except DecodeError as error:
-                if skipped is not None:
-                    skipped.append((path, str(error)))
+                if skipped is not None:  # why, without the file name the caller has
+                    skipped.append((path, str(error).removeprefix(f"{path}: ")))
                 continue
             views.append((s.id, d, path))
     return views, fps
