@@ -12,6 +12,11 @@ from image_factories import write_glitches, write_simulated_with_one_split
 from ml.cli import main
 from ml.errors import UserError
 
+# The smallest training the commands allow, on the CPU in one process.
+TINY_TRAINING = (
+    "--epochs", "1", "--image-size", "32", "--batch-size", "4", "--device", "cpu", "--workers", "1"
+)  # fmt: skip
+
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
@@ -135,8 +140,7 @@ def test_train_with_a_pool_self_trains(
     model = tmp_path / "model"
     code, out, err = run_cli(
         capsys, "train", "--data", str(train), "--pool", str(test), "--self-train", "0.5",
-        "--out", str(model), "--epochs", "1", "--image-size", "32", "--val-fraction", "0.34",
-        "--batch-size", "4", "--device", "cpu", "--workers", "1",
+        "--out", str(model), "--val-fraction", "0.34", *TINY_TRAINING,
     )  # fmt: skip
 
     assert code == 0, err
@@ -163,8 +167,7 @@ def test_train_merges_one_glitch_saved_under_two_ids(
     data = tmp_path / "data"
     write_simulated_with_one_split(data, ["Blip", "Whistle"], 3)
     code, out, err = run_cli(
-        capsys, "train", "--data", str(data), "--out", str(tmp_path / "m"), "--epochs", "1",
-        "--image-size", "32", "--batch-size", "4", "--device", "cpu", "--workers", "1",
+        capsys, "train", "--data", str(data), "--out", str(tmp_path / "m"), *TINY_TRAINING
     )  # fmt: skip
     assert code == 0, err
     summary = json.loads(out)
@@ -208,8 +211,7 @@ def test_checkpoints_that_do_not_fit_are_one_line_errors(
     train, _ = folders
     model = tmp_path / "model"
     code, _, err = run_cli(
-        capsys, "train", "--data", str(train), "--out", str(model), "--epochs", "1",
-        "--image-size", "32", "--batch-size", "4", "--device", "cpu", "--workers", "1",
+        capsys, "train", "--data", str(train), "--out", str(model), *TINY_TRAINING
     )  # fmt: skip
     assert code == 0, err
     checkpoint = torch.load(model / "best.pt", weights_only=True)
