@@ -165,6 +165,14 @@ class Batch(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # A volunteer has one sheet in hand: a second click or tab reuses or replaces it.
+            models.UniqueConstraint(
+                fields=["volunteer"],
+                condition=models.Q(submitted_at__isnull=True),
+                name="one_open_batch_per_volunteer",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"batch {self.pk} of {self.volunteer} ({len(self.subject_ids)})"

@@ -181,19 +181,31 @@ def cluster_run_store(
 # --- batches ---------------------------------------------------------------------------
 
 
+def _lock_batches_of(volunteer: User) -> None:
+    """Within a transaction: wait for any other request that is opening a batch for this
+    volunteer (their user row's lock), so a second click or a second tab sees the batch the
+    first one made instead of opening another (the database allows one open batch each)."""
+    User.objects.select_for_update().filter(pk=volunteer.pk).first()
+
+
 def batch_from_cluster(*, volunteer: User) -> Batch | None:
     """The volunteer's open batch, else a new one from the next cluster; None: nothing to do."""
     _require(selectors.can_batch_label(volunteer), "batch labelling opens at a higher level")
-    existing = selectors.batch_open_for(volunteer=volunteer)
-    if existing is not None:
-        return existing
-    found = selectors.cluster_next_for_volunteer(volunteer=volunteer)
-    if found is None:
-        return None
-    cluster, subject_ids = found
-    return Batch.objects.create(
-        volunteer=volunteer, source=Batch.Source.CLUSTER, cluster=cluster, subject_ids=subject_ids
-    )
+    with transaction.atomic():
+        _lock_batches_of(volunteer)
+        existing = selectors.batch_open_for(volunteer=volunteer)
+        if existing is not None:
+            return existing
+        found = selectors.cluster_next_for_volunteer(volunteer=volunteer)
+        if found is None:
+            return None
+        cluster, subject_ids = found
+        return Batch.objects.create(
+            volunteer=volunteer,
+            source=Batch.Source.CLUSTER,
+            cluster=cluster,
+            subject_ids=subject_ids,
+        )
 
 
 def batch_from_subjects(*, volunteer: User, subject_ids: Sequence[int]) -> Batch:
@@ -204,13 +216,15 @@ def batch_from_subjects(*, volunteer: User, subject_ids: Sequence[int]) -> Batch
     todo = selectors.subjects_open_for(volunteer=volunteer, subject_ids=wanted)
     if not todo:
         raise ValidationError("none of these glitches is open for your vote")
-    # A lasso batch replaces an unsubmitted one: the volunteer chose what to look at.
-    Batch.objects.filter(volunteer=volunteer, submitted_at__isnull=True).delete()
-    return Batch.objects.create(
-        volunteer=volunteer,
-        source=Batch.Source.LASSO,
-        subject_ids=todo[: settings.GLITCHLAB_BATCH_MAX],
-    )
+    with transaction.atomic():
+        _lock_batches_of(volunteer)
+        # A lasso batch replaces an unsubmitted one: the volunteer chose what to look at.
+        Batch.objects.filter(volunteer=volunteer, submitted_at__isnull=True).delete()
+        return Batch.objects.create(
+            volunteer=volunteer,
+            source=Batch.Source.LASSO,
+            subject_ids=todo[: settings.GLITCHLAB_BATCH_MAX],
+        )
 
 
 @dataclass(frozen=True)

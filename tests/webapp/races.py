@@ -1,0 +1,54 @@
+"""Two requests at once, made the same every run on PostgreSQL: the test's own transaction
+does the first request's work and stays open while a second request runs in a thread, until
+that thread waits for a lock or has finished; only then does the first commit. Code that
+checks then writes without a lock lets the second request pass the check unseen."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, connections, transaction
+
+
+def _someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        # Within a transaction PostgreSQL shows one snapshot of the activity: drop it first.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def second_while_first_open(
+    first: Callable[[], Any], second: Callable[[], Any], *, timeout_s: float = 20
+) -> tuple[Any, Any]:
+    """(first's result, second's result); second's exception is raised here."""
+    assert connection.vendor == "postgresql", "needs pg_stat_activity and row locks"
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = second()
+        except Exception as error:  # noqa: BLE001 - raised again in the test's thread
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    with transaction.atomic():
+        first_result = first()
+        thread.start()
+        deadline = time.monotonic() + timeout_s
+        while thread.is_alive() and not _someone_waits_for_a_lock():
+            assert time.monotonic() < deadline, "the second request neither ended nor waited"
+            time.sleep(0.01)
+    thread.join(timeout_s)
+    assert not thread.is_alive(), "the second request still waits after the first committed"
+    if "error" in outcome:
+        raise outcome["error"]
+    return first_result, outcome["result"]
