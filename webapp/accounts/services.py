@@ -23,11 +23,11 @@ def token_valid_since() -> datetime:
 def token_issue(*, user: User) -> Token:
     """The user's token (one per user, as DRF keeps them); an expired one is replaced by a
     new key, so asking again after expiry is how a client renews."""
-    token = Token.objects.filter(user=user).first()
-    if token is not None and token.created < token_valid_since():
-        token.delete()
-        token = None
-    return token if token is not None else Token.objects.create(user=user)
+    Token.objects.filter(user=user, created__lt=token_valid_since()).delete()
+    # get_or_create: when two requests of one user both found no token, the second one's
+    # insert fails on the one-per-user constraint and it takes the first one's token.
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
 
 
 def token_revoke(*, user: User) -> int:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from races import second_while_first_open
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from webapp_factories import UserFactory
+
+from webapp.accounts import services
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +65,17 @@ def test_logging_out_revokes_the_token():
     refused = _progress_with(key)
     assert refused.status_code in (401, 403) and refused.json()["detail"] == "Invalid token."
     assert not Token.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's row locks")
+def test_two_token_requests_at_once_give_both_the_same_token():
+    """The second request found no token while the first one's was not yet committed; its
+    insert waited on the one-token-per-user constraint and then failed (a 500)."""
+    user = UserFactory(username="vol")
+
+    def ask():
+        return services.token_issue(user=user).key
+
+    first, second = second_while_first_open(ask, ask)
+    assert first == second == Token.objects.get(user=user).key
