@@ -32,10 +32,14 @@ function chooseNew(on) {
 }
 
 // One post per sheet: a second enter or click while the first is on its way would post the
-// same batch again (refused by the server, whose "not saved" then hid the first's result).
+// same batch again. A post the user stopped (Esc) frees the form at once; one stopped with
+// the browser's Stop button (no event tells the page) frees it after RESEND_AFTER_MS. A
+// resend after that is safe: the server keeps the first submit of a batch.
+const RESEND_AFTER_MS = 8000;
 form.addEventListener("submit", (e) => {
-  if (form.dataset.sent) e.preventDefault();
-  else form.dataset.sent = "1";
+  const sentAt = Number(form.dataset.sent || 0);
+  if (sentAt && Date.now() - sentAt < RESEND_AFTER_MS) e.preventDefault();
+  else form.dataset.sent = String(Date.now());
 });
 window.addEventListener("pageshow", () => delete form.dataset.sent); // back to the page: live again
 
@@ -47,6 +51,7 @@ form.addEventListener("change", (e) => {
 cells.forEach((cell, i) => cell.addEventListener("click", () => { focus = i; setTimeout(show); }));
 
 document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") delete form.dataset.sent; // Esc stops the page loading: send again
   const typing = e.target.matches("input[type=text], input:not([type]), textarea");
   if (typing) return; // the new class's name and description take keys as text
   const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -columns(), ArrowDown: columns() }[e.key];

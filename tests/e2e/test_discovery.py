@@ -73,6 +73,29 @@ def test_a_held_space_toggles_once_and_a_held_enter_posts_the_sheet_once(page, d
     assert Classification.objects.filter(volunteer__username="ann").count() == 5
 
 
+def test_a_sheet_post_stopped_with_esc_can_be_sent_again(page, discovery):
+    """The guard against a second post stayed up after the user stopped the first (Esc, or
+    the browser's Stop): the sheet took no enter and no click until a reload."""
+    stored_cluster(n=6)
+    UserFactory(username="ann", profile__level=2)
+    log_in(page, "ann", "/discovery/sheet/")
+    held = []
+    page.route("**/discovery/sheet/*/", lambda route: held.append(route))  # no answer yet
+    page.keyboard.press(GlitchClass.objects.get(name="Blip").key)
+    page.keyboard.press("Enter")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    held[0].abort("aborted")  # the navigation stopped, as Stop or Esc stops it: the page stays
+    page.unroute("**/discovery/sheet/*/")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".messages")
+    assert "6 glitches labelled Blip" in page.inner_text(".messages")
+    assert Classification.objects.filter(volunteer__username="ann").count() == 6
+
+
 def test_a_proposed_class_is_opened_and_accepted_by_an_admin(page, discovery):
     stored_cluster(n=5)
     UserFactory(username="ann", profile__level=2)
