@@ -4,7 +4,9 @@ top class, as CSV or JSON, streamed.
 
 Rows are read CHUNK subjects at a time (a server-side cursor on PostgreSQL, .iterator), and
 each chunk's votes and predictions in one query each, so 100,000 subjects cost a few hundred
-queries and never sit in memory together.
+queries and never sit in memory together. All of them read one snapshot (one transaction,
+REPEATABLE READ on PostgreSQL): a vote cast while the export streams is in none of its rows,
+not in a glitch's votes but missing from its n_votes.
 
 Who sees what: reviewers and admins every glitch (gold and validation included, with the
 known label); volunteers only retired pool glitches, the crowd's published answers (gold
@@ -19,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 
 from ml.metadata import gravityspy_id_of
@@ -84,7 +87,18 @@ def _chunks(subjects: QuerySet) -> Iterator[list[Subject]]:
 
 
 def label_rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
-    """One dict per subject, COLUMNS in order; three queries per CHUNK subjects."""
+    """One dict per subject, COLUMNS in order; three queries per CHUNK subjects, all on one
+    snapshot of the database."""
+    with transaction.atomic(savepoint=False):
+        # The outermost block: its transaction starts here, so its isolation can be set (a
+        # caller's own transaction, as in a test, keeps what it has).
+        if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
+            with connection.cursor() as cursor:  # each statement its own snapshot otherwise
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield from _rows(subjects)
+
+
+def _rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
     model = model_version_active()
     for chunk in _chunks(subjects):
         ids = [s.pk for s in chunk]

@@ -4,17 +4,18 @@ plus posterior, votes and the model's top class, and what each role may take awa
 import csv
 import io
 import json
+import threading
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.signals import request_finished
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django.urls import reverse
 from rest_framework.test import APIClient
 from webapp_factories import SubjectFactory, UserFactory, active_prediction, glitch_class
 
 from webapp.accounts.roles import ADMIN, REVIEWER
-from webapp.labeling import exports
+from webapp.labeling import exports, services
 from webapp.labeling.models import Classification, Subject
 
 pytestmark = pytest.mark.django_db
@@ -158,6 +159,34 @@ def test_the_export_reads_in_chunks_with_a_fixed_number_of_queries_per_chunk(
     # and none per row.
     assert small - large == 2 * (5 - 2)
     assert large == 2 + 2 * 2  # the active model, the subjects, then per chunk
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's snapshots")
+def test_a_vote_cast_while_the_export_streams_is_in_none_of_its_rows(seeded, monkeypatch):
+    """The subjects came from the cursor's snapshot, each later chunk's votes from a newer
+    one: a glitch's row could list a vote that its n_votes did not count."""
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    subjects = [SubjectFactory(external_id=f"H1_snap{i:04d}", images=()) for i in range(4)]
+    voter = UserFactory()
+    rows = exports.label_rows(Subject.objects.order_by("pk"))
+    first = next(rows)  # the first chunk is read, the second not yet
+
+    def vote():  # another request, on its own connection
+        try:
+            services.classification_create(
+                volunteer=voter, subject_id=subjects[3].pk, class_name="Blip"
+            )
+        finally:
+            connections.close_all()
+
+    voting = threading.Thread(target=vote)
+    voting.start()
+    voting.join()
+    last = [first, *rows][-1]
+    assert last["subject_id"] == subjects[3].pk
+    assert (last["n_votes"], last["votes"]) == (0, {})  # the database as the export began
+    assert Subject.objects.get(pk=subjects[3].pk).n_votes == 1  # the vote itself is kept
 
 
 def test_reviewers_find_the_export_links_on_the_review_page(client):
