@@ -601,15 +601,11 @@ def fit(
         )
     cancel = _throttled(should_cancel)
     cancelled = False
-    trained_images = 0
-    train_seconds = 0.0
     for epoch in range(len(loop.history) + 1, config.epochs + 1):
         row = train_one_epoch(loop, epoch, progress=progress, cancel=cancel)
         if row is None:
             cancelled = True
             break
-        trained_images += round(row["images_per_second"] * row["seconds"])
-        train_seconds += row["seconds"]
         if has_val and val_images is not None and val_targets is not None:
             val_metrics, _ = _validate(
                 loop.module, val_images, val_targets,
@@ -641,7 +637,18 @@ def fit(
         history=loop.history,
         cancelled=cancelled,
         seconds=time.perf_counter() - started,
-        images_per_second=trained_images / train_seconds if train_seconds else 0.0,
+        images_per_second=_throughput(loop.history),
+    )
+
+
+def _throughput(history: Sequence[dict[str, Any]]) -> float:
+    """Images per second over the run's epochs, those before a resume included: a run
+    retried after its last epoch (it failed later, at the gate) trains none in this call."""
+    seconds = sum(row["seconds"] for row in history)
+    return (
+        sum(row["images_per_second"] * row["seconds"] for row in history) / seconds
+        if (seconds)
+        else 0.0
     )
 
 
@@ -813,7 +820,8 @@ def _resume(loop: _Loop, last: Path, names: Sequence[str]) -> bool:
     differs = sorted(k for k, v in learned.items() if checkpoint["config"][k] != v)
     if differs or list(checkpoint["class_names"]) != list(names):
         what = ", ".join(differs) if differs else "class_names"
-        raise UserError(f"cannot resume from {last}: it was trained with other {what}")
+        raise UserError(f"cannot resume from {last}: it was trained with other {what}; "
+                        "start a new run")  # fmt: skip
     loop.module.load_state_dict(checkpoint["model"])
     loop.optimizer.load_state_dict(state["optimizer"])
     loop.scheduler.load_state_dict(state["scheduler"])

@@ -47,6 +47,7 @@ class _RunReporter:
 
     def __init__(self, task: Task, run_id: int) -> None:
         self.task = task
+        self.task_id = task.request.id or ""  # the run's holder (claimed with it)
         self.run_id = run_id
         self.cancel = False
         self.state: dict[str, Any] = {"phase": "starting", "fraction": 0.0}
@@ -59,11 +60,14 @@ class _RunReporter:
         if not force and now - self._last_write < 1.0:
             return
         self._last_write = now
-        self.cancel = services.training_run_heartbeat(run_id=self.run_id, progress=state)
+        self.cancel = services.training_run_heartbeat(
+            run_id=self.run_id, task_id=self.task_id, progress=state
+        )
         report_progress(self.task, state)
 
     def beat(self) -> None:
-        self.cancel = services.training_run_heartbeat(run_id=self.run_id) or self.cancel
+        beat = services.training_run_heartbeat(run_id=self.run_id, task_id=self.task_id)
+        self.cancel = beat or self.cancel
 
     def on_encode(self, done: int, total: int) -> None:
         fraction = done / max(total, 1)
@@ -152,6 +156,14 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     train_samples, val_samples = to_samples(train_files), to_samples(val_files)
     # the open pool, for self-training (ml.train.train; head-only models do not use it)
     pool = [] if config.head_only else to_samples(selectors.self_training_pool())
+    before = (run.n_train, run.n_val)  # set by an earlier attempt (a retry, a takeover)
+    if before != (0, 0) and before != (len(train_samples), len(val_samples)):
+        services.training_run_log(
+            run_id=run_id,
+            line=f"the labels changed since this run's earlier attempt ({before[0]} training "
+            f"and {before[1]} validation glitches, now {len(train_samples)} and "
+            f"{len(val_samples)}): it continues after its last epoch on today's labels",
+        )
     services.training_run_set_device(
         run_id=run_id,
         device=device_description(config.device),
@@ -182,7 +194,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         pool_samples=pool,
     )
     if result.cancelled:
-        services.training_run_mark_cancelled(run_id=run_id)
+        services.training_run_mark_cancelled(run_id=run_id, task_id=reporter.task_id)
         return {"run_id": run_id, "status": "cancelled"}
     if pool:
         services.training_run_log(
@@ -195,6 +207,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     val_ids = [str(s.id) for s in val_samples]
     version = services.training_run_succeed(
         run_id=run_id,
+        task_id=reporter.task_id,
         outcome=services.TrainOutcome(
             model_dir=str(result.model_dir),
             checkpoint_path=str(Path(result.model_dir) / "best.pt"),

@@ -84,12 +84,16 @@ def job_claim(
     return model._default_manager.get(pk=pk) if claimed == 1 else None
 
 
-def job_heartbeat(model: type[JobRow], *, pk: int, **fields: Any) -> bool:
-    """The job is alive (and, in `fields`, how far it got). Returns whether an admin asked
-    it to stop, so that the task's loop can end at its next step."""
-    model._default_manager.filter(pk=pk, status=RUNNING).update(
-        heartbeat_at=timezone.now(), **fields
-    )
+def job_heartbeat(model: type[JobRow], *, pk: int, only_if: Q | None = None, **fields: Any) -> bool:
+    """The job is alive (and, in `fields`, how far it got). Returns whether the task should
+    stop at its next step: an admin asked it to, or (with `only_if`, the task's hold on the
+    row) the row is no longer this task's: failed meanwhile, or retried by a new task."""
+    rows = model._default_manager.filter(pk=pk, status=RUNNING)
+    if only_if is not None:
+        rows = rows.filter(only_if)
+    beat = rows.update(heartbeat_at=timezone.now(), **fields)
+    if only_if is not None and not beat:
+        return True  # no longer this task's: stop
     return job_cancel_requested(model, pk=pk)
 
 
@@ -110,16 +114,24 @@ def job_cancel(model: type[JobRow], *, pk: int, waiting: str, by: str = "an admi
         return True
     if rows.filter(status=RUNNING).update(cancel_requested=True):
         return False
-    if not rows.exists():
+    ended = rows.values_list("status", flat=True).first()
+    if ended is None:
         raise model.DoesNotExist(f"no {model._meta.verbose_name} {pk}")
-    raise JobNotLiveError(f"{model._meta.verbose_name} {pk} is not {waiting} or running")
-
-
-def job_mark_cancelled(model: type[JobRow], *, pk: int, by: str = "an admin") -> bool:
-    """running -> cancelled (the task stopped at a cancel request); False if it had ended."""
-    done = model._default_manager.filter(pk=pk, status=RUNNING).update(
-        status=CANCELLED, error=f"cancelled by {by}", finished_at=timezone.now()
+    raise JobNotLiveError(
+        f"{str(model._meta.verbose_name).capitalize()} {pk} had already ended ({ended}): "
+        "nothing to cancel."
     )
+
+
+def job_mark_cancelled(
+    model: type[JobRow], *, pk: int, by: str = "an admin", only_if: Q | None = None
+) -> bool:
+    """running (and `only_if`) -> cancelled (the task stopped at a cancel request); False if
+    it had ended, or was no longer the task's."""
+    rows = model._default_manager.filter(pk=pk, status=RUNNING)
+    if only_if is not None:
+        rows = rows.filter(only_if)
+    done = rows.update(status=CANCELLED, error=f"cancelled by {by}", finished_at=timezone.now())
     return done == 1
 
 

@@ -59,13 +59,19 @@ def test_resuming_a_finished_run_trains_nothing(tmp_path: Path) -> None:
     assert events == [] and again.best_epoch == 1
     losses = [row["train_loss"] for row in done.history]
     assert [row["train_loss"] for row in again.history] == losses  # (val_top1 is nan: no val)
+    # its speed is that of the epochs it had trained (a run retried after a failure at the
+    # gate reported 0 img/s)
+    assert (
+        again.images_per_second == pytest.approx(done.images_per_second)
+        and done.images_per_second > 0
+    )
 
 
 def test_a_run_cannot_resume_from_a_model_trained_otherwise(tmp_path: Path) -> None:
     x, y = bright_half_images(16, seed=0)
     fit(x, y, None, None, config(epochs=1), tmp_path)
 
-    with pytest.raises(UserError, match="other lr"):
+    with pytest.raises(UserError, match="other lr; start a new run"):
         fit(x, y, None, None, config(epochs=1, lr=1e-5), tmp_path, resume=True)
 
 

@@ -91,3 +91,26 @@ def test_no_pool_no_self_training(tiny_settings, eager_celery):
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
     assert "self-train" not in run.log
     assert not (Path(tiny_settings.VAR_DIR) / "models" / f"run-{run.pk}" / "teacher").exists()
+
+
+def test_a_retried_run_says_when_the_labels_changed_since_its_earlier_attempt(
+    tiny_settings, eager_celery
+):
+    """A retry continues after its last epoch on the labels of its own time; it trained on
+    others before. It went on without a word; now its log says so."""
+    make_dataset()
+    config = services.train_config_default()
+    run = TrainingRun.objects.create(
+        trigger=TrainingRun.Trigger.COMMAND,
+        config=config,
+        status=TrainingRun.Status.FAILED,
+        n_train=3,  # what the earlier attempt trained on
+        n_val=1,
+    )
+    services.training_run_retry(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
+    assert (
+        "the labels changed since this run's earlier attempt (3 training and 1 validation "
+        "glitches, now 16 and 6)" in run.log
+    )

@@ -357,12 +357,20 @@ def class_proposal_create(*, volunteer: User, name: str, description: str) -> Cl
     return proposal
 
 
-def _locked(proposal_id: int, *allowed: str) -> ClassProposal:
+class ProposalUnchangedError(ValidationError):
+    """The proposal is already where the action leads (a second click, a second tab, or
+    another reviewer first): nothing changed."""
+
+
+def _locked(proposal_id: int, *allowed: str, leads_to: str) -> ClassProposal:
+    """The proposal, locked, if the action may move it from its status to `leads_to`."""
     proposal = ClassProposal.objects.select_for_update().filter(pk=proposal_id).first()
     if proposal is None:
         raise ValidationError("no such proposal")
+    if proposal.status == leads_to:
+        raise ProposalUnchangedError(f"{proposal.name} is already {proposal.status}.")
     if proposal.status not in allowed:
-        raise ValidationError(f"{proposal.name} is {proposal.status}")
+        raise ValidationError(f"Not done: {proposal.name} is {proposal.status}.")
     return proposal
 
 
@@ -370,7 +378,9 @@ def class_proposal_make_provisional(*, actor: User, proposal_id: int) -> ClassPr
     """A reviewer opens the class for votes: a provisional GlitchClass, offered in batches."""
     _require(selectors.can_review_proposals(actor), "reviewers only")
     with transaction.atomic():
-        proposal = _locked(proposal_id, ClassProposal.Status.PROPOSED)
+        proposal = _locked(
+            proposal_id, ClassProposal.Status.PROPOSED, leads_to=ClassProposal.Status.PROVISIONAL
+        )
         order = GlitchClass.objects.aggregate(top=Max("order"))["top"] or 0
         proposal.glitch_class = GlitchClass.objects.create(
             name=proposal.name,
@@ -389,7 +399,10 @@ def class_proposal_reject(*, actor: User, proposal_id: int, note: str = "") -> C
     _require_length(ProposalEvent, "note", note)
     with transaction.atomic():
         proposal = _locked(
-            proposal_id, ClassProposal.Status.PROPOSED, ClassProposal.Status.PROVISIONAL
+            proposal_id,
+            ClassProposal.Status.PROPOSED,
+            ClassProposal.Status.PROVISIONAL,
+            leads_to=ClassProposal.Status.REJECTED,
         )
         if proposal.glitch_class is not None:
             glitch_class = proposal.glitch_class
@@ -407,7 +420,9 @@ def class_proposal_accept(*, actor: User, proposal_id: int) -> ClassProposal:
     output layer grows by one because training takes its class list from the labels)."""
     _require(selectors.can_decide_classes(actor), "admins only")
     with transaction.atomic():
-        proposal = _locked(proposal_id, ClassProposal.Status.PROVISIONAL)
+        proposal = _locked(
+            proposal_id, ClassProposal.Status.PROVISIONAL, leads_to=ClassProposal.Status.ACCEPTED
+        )
         assert proposal.glitch_class_id is not None  # a provisional proposal has its class
         glitch_class = GlitchClass.objects.select_for_update().get(pk=proposal.glitch_class_id)
         taken = {key for key in GlitchClass.objects.values_list("key", flat=True) if key}
@@ -459,7 +474,9 @@ def class_proposal_deprecate(*, actor: User, proposal_id: int, remap_to: str) ->
     to `remap_to`, the class loses its key and is no longer offered."""
     _require(selectors.can_decide_classes(actor), "admins only")
     with transaction.atomic():
-        proposal = _locked(proposal_id, ClassProposal.Status.ACCEPTED)
+        proposal = _locked(
+            proposal_id, ClassProposal.Status.ACCEPTED, leads_to=ClassProposal.Status.DEPRECATED
+        )
         assert proposal.glitch_class_id is not None  # an accepted proposal has its class
         old = GlitchClass.objects.select_for_update().get(pk=proposal.glitch_class_id)
         target = GlitchClass.objects.filter(name=remap_to, status=GlitchClass.Status.ACTIVE).first()

@@ -105,7 +105,7 @@ def embedding_cancel(request: HttpRequest, set_id: int) -> HttpResponse:
     except EmbeddingSet.DoesNotExist:
         raise Http404("no such embedding job") from None
     except JobNotLiveError as error:
-        messages.warning(request, str(error))
+        messages.info(request, str(error))
     else:
         done = embedding_set.status == EmbeddingSet.Status.CANCELLED
         messages.success(
@@ -137,6 +137,8 @@ def proposal_action(request: HttpRequest, proposal_id: int, action: str) -> Http
         raise PermissionDenied("unknown action")
     try:
         proposal: ClassProposal = ACTIONS[action](request.user, proposal_id, request.POST)
+    except services.ProposalUnchangedError as unchanged:
+        messages.info(request, "; ".join(unchanged.messages))
     except ValidationError as error:
         messages.error(request, "; ".join(error.messages))
     else:

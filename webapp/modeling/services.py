@@ -130,10 +130,19 @@ def training_run_claim(*, run_id: int, task_id: str, worker: str) -> TrainingRun
     )
 
 
-def training_run_heartbeat(*, run_id: int, progress: Mapping[str, Any] | None = None) -> bool:
-    """Record that the run is alive (and its progress); returns whether a cancel was asked."""
+def _held_by(task_id: str | None) -> Q | None:
+    """A run's task acts on it only while it holds it: a run the reaper failed and an admin
+    retried is the new task's, though the old one may still be alive (a silent worker)."""
+    return None if task_id is None else Q(celery_task_id=task_id)
+
+
+def training_run_heartbeat(
+    *, run_id: int, task_id: str | None = None, progress: Mapping[str, Any] | None = None
+) -> bool:
+    """Record that the run is alive (and its progress); returns whether the task should stop:
+    a cancel was asked, or (with task_id) the run is no longer this task's."""
     fields: dict[str, Any] = {} if progress is None else {"progress": dict(progress)}
-    return jobs.job_heartbeat(TrainingRun, pk=run_id, **fields)
+    return jobs.job_heartbeat(TrainingRun, pk=run_id, only_if=_held_by(task_id), **fields)
 
 
 def training_run_set_device(*, run_id: int, device: str, n_train: int, n_val: int) -> None:
@@ -149,23 +158,23 @@ def training_run_log(*, run_id: int, line: str) -> None:
         run.save(update_fields=["log"])
 
 
-def _finish(run_id: int, status: str, **fields: Any) -> bool:
-    """running -> a final status; False if the run was no longer running."""
-    done = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING).update(
-        status=status, finished_at=timezone.now(), **fields
-    )
-    return done == 1
+def _finish(run_id: int, status: str, task_id: str | None, **fields: Any) -> bool:
+    """running (held by task_id, when given) -> a final status; False otherwise."""
+    rows = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING)
+    held = _held_by(task_id)
+    if held is not None:
+        rows = rows.filter(held)
+    return rows.update(status=status, finished_at=timezone.now(), **fields) == 1
 
 
 def training_run_fail(*, run_id: int, error: str, task_id: str | None = None) -> bool:
     """A queued or running run -> failed; False if it had already ended. With task_id (the
     task's own failure), only while that task holds the run: not once it was retried."""
-    held = None if task_id is None else Q(celery_task_id=task_id)
-    return jobs.job_fail(TrainingRun, pk=run_id, error=error, only_if=held)
+    return jobs.job_fail(TrainingRun, pk=run_id, error=error, only_if=_held_by(task_id))
 
 
-def training_run_mark_cancelled(*, run_id: int) -> bool:
-    return jobs.job_mark_cancelled(TrainingRun, pk=run_id)
+def training_run_mark_cancelled(*, run_id: int, task_id: str | None = None) -> bool:
+    return jobs.job_mark_cancelled(TrainingRun, pk=run_id, only_if=_held_by(task_id))
 
 
 def training_run_cancel(*, run_id: int) -> TrainingRun:
@@ -185,9 +194,12 @@ def training_run_retry(*, run_id: int, requested_by: User | None = None) -> Trai
     try:
         with transaction.atomic():
             run = TrainingRun.objects.select_for_update().get(pk=run_id)
+            if run.status in TrainingRun.LIVE_STATUSES:
+                raise NothingToDoError(f"Training run {run_id} is already {run.status} again.")
             if run.status != TrainingRun.Status.FAILED:
-                raise NothingToDoError(f"training run {run_id} is {run.status}: only a failed run "
-                                       "can be retried")  # fmt: skip
+                raise NothingToDoError(
+                    f"Training run {run_id} {run.status}: only a failed run can be retried."
+                )
             now = timezone.now()
             TrainingRun.objects.filter(pk=run_id).update(
                 status=TrainingRun.Status.QUEUED,
@@ -244,14 +256,18 @@ class TrainOutcome:
     baseline_correct: list[bool] | None
 
 
-def training_run_succeed(*, run_id: int, outcome: TrainOutcome) -> ModelVersion | None:
+def training_run_succeed(
+    *, run_id: int, outcome: TrainOutcome, task_id: str | None = None
+) -> ModelVersion | None:
     """Record a finished run: a new candidate ModelVersion, gated against the active one
     (webapp.modeling.gate); if it passes (and GLITCHLAB_AUTO_PROMOTE), its activation is
-    requested. A failed or undecided gate leaves the choice to an admin."""
+    requested. A failed or undecided gate leaves the choice to an admin. None if the run
+    was no longer running (or, with task_id, no longer this task's)."""
     with transaction.atomic():
         if not _finish(
             run_id,
             TrainingRun.Status.SUCCEEDED,
+            task_id,
             baseline_top1=outcome.baseline_top1,
             baseline_version_id=outcome.baseline_version_id,
             progress={"phase": "done", "fraction": 1.0},

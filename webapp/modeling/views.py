@@ -65,7 +65,7 @@ def retrain(request: SignedInRequest) -> HttpResponse:
         else:
             messages.success(request, f"Training run {run.pk} queued on the gpu queue.")
     except services.RunAlreadyLiveError as exc:
-        messages.error(request, str(exc))
+        messages.info(request, str(exc))  # a second click, or another admin first
     return redirect("modeling:dashboard")
 
 
@@ -81,7 +81,7 @@ def cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     except TrainingRun.DoesNotExist:
         raise Http404("no such training run") from None
     except services.NothingToDoError as exc:
-        messages.error(request, str(exc))
+        messages.info(request, str(exc))
     return redirect("modeling:dashboard")
 
 
@@ -92,7 +92,9 @@ def retry(request: SignedInRequest, run_id: int) -> HttpResponse:
         run = services.training_run_retry(run_id=run_id, requested_by=request.user)
     except TrainingRun.DoesNotExist:
         raise Http404("no such training run") from None
-    except (services.NothingToDoError, services.RunAlreadyLiveError) as exc:
+    except services.NothingToDoError as exc:
+        messages.info(request, str(exc))  # retried already (a second click), or not failed
+    except services.RunAlreadyLiveError as exc:
         messages.error(request, str(exc))
     else:
         if run.status == TrainingRun.Status.FAILED:

@@ -158,7 +158,7 @@ def audit_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     except AuditRun.DoesNotExist:
         raise Http404("no such audit") from None
     except JobNotLiveError as exc:
-        messages.warning(request, str(exc))
+        messages.info(request, str(exc))
     else:
         done = run.status == AuditRun.Status.CANCELLED
         messages.info(

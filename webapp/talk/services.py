@@ -106,11 +106,13 @@ def comment_moderate(*, moderator: User, comment_id: int, action: str) -> Commen
     shows it again, or deletes it (gone; returns None)."""
     _require(selectors.can_moderate(moderator), "reviewers only")
     comment = Comment.objects.filter(pk=comment_id).first() if 0 < comment_id <= MAX_ID else None
+    if action == "delete":
+        # Gone already (a second click, or another reviewer first) ends as asked: gone.
+        if comment is not None:
+            comment.delete()
+        return None
     if comment is None:
         raise ValidationError("no such comment")
-    if action == "delete":
-        comment.delete()
-        return None
     if action not in MODERATION:
         raise ValidationError(f"unknown action {action!r}")
     comment.status = MODERATION[action]

@@ -5,6 +5,7 @@ import pytest
 from discovery_factories import volunteer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
+from page_messages import said
 
 from webapp.discovery import selectors, services
 from webapp.discovery.models import ClassProposal
@@ -155,3 +156,27 @@ def test_names_must_be_new_and_well_formed():
     for bad in ("blip", "Blip", "X", "Reverse Chirp!"):
         with pytest.raises(ValidationError):
             services.class_proposal_create(volunteer=vol, name=bad, description="d")
+
+
+def test_a_second_click_on_a_proposal_button_is_told_it_is_done_and_records_nothing(
+    cluster, reviewer, admin
+):
+    """A double click, a second tab, or another reviewer first: the page says the proposal is
+    already there, not a failure, and the history keeps one event for the step."""
+    _, subjects = cluster
+    proposal, _ = proposed_from_batch(subjects)
+    client = Client()
+
+    def press(user, action):
+        client.force_login(user)
+        return said(client.post(f"/discovery/proposals/{proposal.pk}/{action}/", follow=True))
+
+    assert press(reviewer, "provisional") == [("success", "Reverse_Chirp is now provisional")]
+    assert press(reviewer, "provisional") == [("info", "Reverse_Chirp is already provisional.")]
+    assert press(admin, "accept") == [("success", "Reverse_Chirp is now accepted")]
+    assert press(admin, "accept") == [("info", "Reverse_Chirp is already accepted.")]
+    assert press(reviewer, "reject") == [("error", "Not done: Reverse_Chirp is accepted.")]
+    proposal.refresh_from_db()
+    assert proposal.status == ClassProposal.Status.ACCEPTED
+    steps = list(proposal.events.values_list("status", flat=True))
+    assert sorted(steps) == sorted(["proposed", "provisional", "accepted"])

@@ -127,14 +127,51 @@ def test_a_failed_run_is_retried_as_itself_and_keeps_its_log():
     assert TrainingRun.objects.count() == 1
     # Its message gets it as any queued run; a second retry while it is live is refused.
     assert services.training_run_claim(run_id=run.pk, task_id="t2", worker="gpu@b") is not None
-    with pytest.raises(services.NothingToDoError, match="only a failed run"):
+    with pytest.raises(services.NothingToDoError, match="is already running again"):
         services.training_run_retry(run_id=run.pk)
+
+
+def test_the_old_task_of_a_retried_run_can_no_longer_finish_cancel_or_feed_it():
+    """The reaper failed a run whose worker was only silent, an admin retried it and a new
+    task took it. The old task, still alive, was told to go on at each beat and could then
+    register its model as the run's, or mark the new task's run cancelled. Now each of its
+    beats tells it to stop, and nothing it reports lands."""
+    run = request_run()
+    services.training_run_claim(run_id=run.pk, task_id="old", worker="gpu@a")
+    services.training_runs_fail_lost(worker="gpu@a")
+    services.training_run_retry(run_id=run.pk)
+    services.training_run_claim(run_id=run.pk, task_id="new", worker="gpu@b")
+
+    assert services.training_run_heartbeat(run_id=run.pk, task_id="old") is True  # stop
+    assert services.training_run_heartbeat(run_id=run.pk, task_id="new") is False
+    assert services.training_run_mark_cancelled(run_id=run.pk, task_id="old") is False
+    finished = services.TrainOutcome(
+        model_dir="/tmp/m",
+        checkpoint_path="/tmp/m/best.pt",
+        class_names=["Blip", "Whistle"],
+        metrics={"top1": 0.5},
+        train_subject_ids=[1],
+        val_subject_ids=[],
+        code_version="abc",
+        library_versions={},
+        seconds=1.0,
+        images_per_second=1.0,
+        baseline_top1=None,
+        baseline_version_id=None,
+        candidate_correct=None,
+        baseline_correct=None,
+    )
+    assert services.training_run_succeed(run_id=run.pk, outcome=finished, task_id="old") is None
+    run.refresh_from_db()
+    assert (run.status, run.celery_task_id) == (TrainingRun.Status.RUNNING, "new")
+    version = services.training_run_succeed(run_id=run.pk, outcome=finished, task_id="new")
+    assert version is not None and version.training_run_id == run.pk
 
 
 def test_only_failed_runs_are_retried_and_never_beside_a_live_one():
     for status in ("succeeded", "cancelled"):
         done = TrainingRun.objects.create(status=status)
-        with pytest.raises(services.NothingToDoError, match=f"is {status}"):
+        with pytest.raises(services.NothingToDoError, match=f"{done.pk} {status}: only a failed"):
             services.training_run_retry(run_id=done.pk)
     failed = TrainingRun.objects.create(status=TrainingRun.Status.FAILED, error="boom")
     live = request_run()

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from page_messages import said
 from webapp_factories import UserFactory
 
 from webapp.accounts.roles import ADMIN
@@ -44,8 +45,10 @@ def test_retrain_now_queues_one_run_and_a_second_click_is_told_why_not(
         page = client.post(reverse("modeling:retrain"), follow=True)
     assert len(sent) == 1 and "queued" in page.content.decode()
     page = client.post(reverse("modeling:retrain"), follow=True)
-    assert "is queued" in page.content.decode() and "Not started" in page.content.decode()
-    assert TrainingRun.objects.count() == 1
+    run = TrainingRun.objects.get()
+    assert said(page) == [
+        ("info", f"Not started: run {run.pk} is queued. Wait for it to finish or cancel it first.")
+    ]
 
 
 def test_buttons_need_the_csrf_token():
@@ -143,11 +146,17 @@ def test_promoting_twice_queues_one_scoring_job(django_capture_on_commit_callbac
     assert len(sent) == 1 and "Switching to new" in page.content.decode()
 
 
-def test_cancel_from_the_dashboard():
+def test_cancel_from_the_dashboard_and_a_second_click_is_told_it_is_done():
     run = TrainingRun.objects.create(status=TrainingRun.Status.QUEUED)
-    admin_client().post(reverse("modeling:cancel", args=[run.pk]))
+    client = admin_client()
+    first = client.post(reverse("modeling:cancel", args=[run.pk]), follow=True)
+    assert said(first) == [("success", f"Run {run.pk} cancelled.")]
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.CANCELLED
+    second = client.post(reverse("modeling:cancel", args=[run.pk]), follow=True)
+    assert said(second) == [
+        ("info", f"Training run {run.pk} had already ended (cancelled): nothing to cancel.")
+    ]
 
 
 def test_retry_a_failed_run_from_the_dashboard_once(django_capture_on_commit_callbacks):
@@ -160,10 +169,16 @@ def test_retry_a_failed_run_from_the_dashboard_once(django_capture_on_commit_cal
         first = client.post(reverse("modeling:retry", args=[run.pk]), follow=True)
         second = client.post(reverse("modeling:retry", args=[run.pk]), follow=True)
     assert len(sent) == 1
-    assert f"Training run {run.pk} queued again" in first.content.decode()
-    assert "only a failed run can be retried" in second.content.decode()
+    assert said(first)[0][0] == "success" and f"run {run.pk} queued again" in said(first)[0][1]
+    assert said(second) == [("info", f"Training run {run.pk} is already queued again.")]
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.QUEUED
+    run.status = TrainingRun.Status.SUCCEEDED
+    run.save()
+    done = client.post(reverse("modeling:retry", args=[run.pk]), follow=True)
+    assert said(done) == [
+        ("info", f"Training run {run.pk} succeeded: only a failed run can be retried.")
+    ]
     assert client.post(reverse("modeling:retry", args=[run.pk + 100])).status_code == 404
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
+from page_messages import said
 from webapp_factories import SubjectFactory, UserFactory
 
 from webapp.accounts.roles import REVIEWER
@@ -195,3 +196,18 @@ def test_a_malformed_thread_in_a_moderation_form_is_no_server_error(client, revi
     assert response.status_code == 302
     comment.refresh_from_db()
     assert comment.status == Comment.Status.HIDDEN
+
+
+def test_deleting_a_comment_twice_says_it_is_deleted_both_times(client, reviewer):
+    """A double click on Delete: the second found nothing to delete and reported "no such
+    comment" as a failure, though the comment was gone as asked."""
+    subject = SubjectFactory()
+    comment = Comment.objects.create(subject=subject, author=UserFactory(), text="spam")
+    client.force_login(reviewer)
+    url = f"/talk/comments/{comment.pk}/delete/"
+    for _ in range(2):
+        answer = client.post(url, {"subject": subject.pk}, follow=True)
+        assert said(answer) == [("success", "Comment deleted.")]
+    assert not Comment.objects.exists()
+    hidden = client.post(f"/talk/comments/{comment.pk}/hide/", {"subject": subject.pk}, follow=True)
+    assert said(hidden) == [("error", "no such comment")]  # nothing there to hide
