@@ -162,7 +162,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
             run_id=run_id,
             line=f"the labels changed since this run's earlier attempt ({before[0]} training "
             f"and {before[1]} validation glitches, now {len(train_samples)} and "
-            f"{len(val_samples)}): it continues after its last epoch on today's labels",
+            f"{len(val_samples)}): this attempt trains on today's labels",
         )
     services.training_run_set_device(
         run_id=run_id,
@@ -225,16 +225,19 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
             baseline_correct=right_by_id(baseline.report, val_ids) if baseline.report else None,
         ),
     )
+    if version is None:  # failed meanwhile, or retried by another task: not ours to report
+        logger.info("run %s ended or changed hands before its model was stored", run_id)
+        return {"run_id": run_id, "status": "skipped"}
     services.training_run_log(
         run_id=run_id,
         line=f"done in {result.seconds:.1f} s ({result.images_per_second:.0f} img/s); "
-        f"validation top-1 {result.metrics.get('top1')}; gate: "
-        f"{version.gate if version else '-'} ({version.gate_reason if version else ''})",
+        f"validation top-1 {result.metrics.get('top1')}; gate: {version.gate} "
+        f"({version.gate_reason})",
     )
     return {
         "run_id": run_id,
         "status": "succeeded",
-        "model_version_id": version.pk if version else None,
+        "model_version_id": version.pk,
         "top1": result.metrics.get("top1"),
     }
 

@@ -182,9 +182,10 @@ def cluster_run_store(
 
 
 def _lock_batches_of(volunteer: User) -> None:
-    """Within a transaction: wait for any other request that is opening a batch for this
-    volunteer (their user row's lock), so a second click or a second tab sees the batch the
-    first one made instead of opening another (the database allows one open batch each)."""
+    """Within a transaction: wait for any other request that is opening or submitting a
+    batch for this volunteer (their user row's lock), so a second click or a second tab sees
+    the batch the first one made instead of opening another (the database allows one open
+    batch each), and a lasso never deletes a batch while it is being submitted."""
     User.objects.select_for_update().filter(pk=volunteer.pk).first()
 
 
@@ -251,6 +252,9 @@ def batch_submit(
     vote for a not-yet-accepted class is a None_of_the_Above vote plus a ProposalVote.
     """
     with transaction.atomic():
+        # In line with a lasso or a tag sheet opened meanwhile, which deletes the open batch:
+        # it must see this one submitted, not delete it under the votes.
+        _lock_batches_of(volunteer)
         batch = Batch.objects.select_for_update().filter(pk=batch_id, volunteer=volunteer).first()
         if batch is None:
             raise ValidationError("no such batch")

@@ -4,8 +4,8 @@ top class, as CSV or JSON, streamed.
 
 Rows are read CHUNK subjects at a time (a server-side cursor on PostgreSQL, .iterator), and
 each chunk's votes and predictions in one query each, so 100,000 subjects cost a few hundred
-queries and never sit in memory together. All of them read one snapshot (one transaction,
-REPEATABLE READ on PostgreSQL): a vote cast while the export streams is in none of its rows,
+queries and never sit in memory together. On PostgreSQL all of them read one snapshot (one
+REPEATABLE READ transaction): a vote cast while the export streams is in none of its rows,
 not in a glitch's votes but missing from its n_votes.
 
 Who sees what: reviewers and admins every glitch (gold and validation included, with the
@@ -88,13 +88,17 @@ def _chunks(subjects: QuerySet) -> Iterator[list[Subject]]:
 
 def label_rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
     """One dict per subject, COLUMNS in order; three queries per CHUNK subjects, all on one
-    snapshot of the database."""
-    with transaction.atomic(savepoint=False):
-        # The outermost block: its transaction starts here, so its isolation can be set (a
-        # caller's own transaction, as in a test, keeps what it has).
-        if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
-            with connection.cursor() as cursor:  # each statement its own snapshot otherwise
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    snapshot of the database on PostgreSQL. Not on SQLite: its transactions begin IMMEDIATE
+    (webapp/settings.py), and one held open while a client reads would stop every write on
+    the site. Inside a caller's transaction (a test's), that transaction's snapshot rules."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield from _rows(subjects)
+        return
+    # Open while the response streams (GLITCHLAB_EXPORTS_AT_ONCE of them at most): the
+    # server keeps the row versions this snapshot sees until the export ends.
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # each statement its own snapshot otherwise
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield from _rows(subjects)
 
 

@@ -45,6 +45,10 @@ class RunAlreadyLiveError(Exception):
 NothingToDoError = jobs.JobNotLiveError
 
 
+class RunAlreadyRetriedError(NothingToDoError):
+    """Retry of a run that is queued or running (a second click): nothing changed."""
+
+
 def json_safe(obj: Any) -> Any:
     """NaN and infinities -> None, so a metrics dict is strict JSON (a JSONField refuses NaN)."""
     if isinstance(obj, float):
@@ -195,7 +199,9 @@ def training_run_retry(*, run_id: int, requested_by: User | None = None) -> Trai
         with transaction.atomic():
             run = TrainingRun.objects.select_for_update().get(pk=run_id)
             if run.status in TrainingRun.LIVE_STATUSES:
-                raise NothingToDoError(f"Training run {run_id} is already {run.status} again.")
+                raise RunAlreadyRetriedError(
+                    f"Training run {run_id} is already {run.status}: nothing to retry."
+                )
             if run.status != TrainingRun.Status.FAILED:
                 raise NothingToDoError(
                     f"Training run {run_id} {run.status}: only a failed run can be retried."

@@ -92,9 +92,9 @@ def retry(request: SignedInRequest, run_id: int) -> HttpResponse:
         run = services.training_run_retry(run_id=run_id, requested_by=request.user)
     except TrainingRun.DoesNotExist:
         raise Http404("no such training run") from None
-    except services.NothingToDoError as exc:
-        messages.info(request, str(exc))  # retried already (a second click), or not failed
-    except services.RunAlreadyLiveError as exc:
+    except services.RunAlreadyRetriedError as exc:
+        messages.info(request, str(exc))  # a second click
+    except (services.NothingToDoError, services.RunAlreadyLiveError) as exc:
         messages.error(request, str(exc))
     else:
         if run.status == TrainingRun.Status.FAILED:

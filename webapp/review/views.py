@@ -161,7 +161,7 @@ def audit_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
         messages.info(request, str(exc))
     else:
         done = run.status == AuditRun.Status.CANCELLED
-        messages.info(
+        messages.success(
             request, f"Audit {run_id} " + ("cancelled." if done else "will stop at its next batch.")
         )
     return redirect("review:queue")

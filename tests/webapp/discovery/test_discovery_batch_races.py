@@ -84,3 +84,25 @@ def test_the_migration_keeps_each_volunteers_newest_open_batch_and_every_submitt
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@on_postgres
+def test_a_lasso_while_the_sheet_is_being_submitted_leaves_the_submitted_batch(seeded):
+    """The lasso deleted the open batch it had read, by id, once the submit's row lock was
+    released: the batch just submitted vanished under its votes."""
+    _, subjects, _, _ = stored_cluster(n=4)
+    vol = volunteer("ann")
+    sheet = services.batch_from_cluster(volunteer=vol)
+
+    def submit():
+        label = services.BatchLabel(class_name="Blip")
+        return services.batch_submit(
+            volunteer=vol, batch_id=sheet.pk, selected_ids=sheet.subject_ids[:2], label=label
+        )
+
+    def lasso():
+        return services.batch_from_subjects(volunteer=vol, subject_ids=sheet.subject_ids[2:])
+
+    submitted, new = second_while_first_open(submit, lasso)
+    assert Batch.objects.get(pk=submitted.pk).submitted_at is not None
+    assert list(Batch.objects.filter(volunteer=vol, submitted_at__isnull=True)) == [new]

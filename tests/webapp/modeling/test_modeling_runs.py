@@ -127,7 +127,7 @@ def test_a_failed_run_is_retried_as_itself_and_keeps_its_log():
     assert TrainingRun.objects.count() == 1
     # Its message gets it as any queued run; a second retry while it is live is refused.
     assert services.training_run_claim(run_id=run.pk, task_id="t2", worker="gpu@b") is not None
-    with pytest.raises(services.NothingToDoError, match="is already running again"):
+    with pytest.raises(services.NothingToDoError, match="is already running: nothing to retry"):
         services.training_run_retry(run_id=run.pk)
 
 
@@ -135,7 +135,7 @@ def test_the_old_task_of_a_retried_run_can_no_longer_finish_cancel_or_feed_it():
     """The reaper failed a run whose worker was only silent, an admin retried it and a new
     task took it. The old task, still alive, was told to go on at each beat and could then
     register its model as the run's, or mark the new task's run cancelled. Now each of its
-    beats tells it to stop, and nothing it reports lands."""
+    beats tells it to stop, and its success, cancel or failure changes nothing."""
     run = request_run()
     services.training_run_claim(run_id=run.pk, task_id="old", worker="gpu@a")
     services.training_runs_fail_lost(worker="gpu@a")

@@ -170,14 +170,14 @@ def test_retry_a_failed_run_from_the_dashboard_once(django_capture_on_commit_cal
         second = client.post(reverse("modeling:retry", args=[run.pk]), follow=True)
     assert len(sent) == 1
     assert said(first)[0][0] == "success" and f"run {run.pk} queued again" in said(first)[0][1]
-    assert said(second) == [("info", f"Training run {run.pk} is already queued again.")]
+    assert said(second) == [("info", f"Training run {run.pk} is already queued: nothing to retry.")]
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.QUEUED
     run.status = TrainingRun.Status.SUCCEEDED
     run.save()
     done = client.post(reverse("modeling:retry", args=[run.pk]), follow=True)
-    assert said(done) == [
-        ("info", f"Training run {run.pk} succeeded: only a failed run can be retried.")
+    assert said(done) == [  # refused
+        ("error", f"Training run {run.pk} succeeded: only a failed run can be retried.")
     ]
     assert client.post(reverse("modeling:retry", args=[run.pk + 100])).status_code == 404
 
