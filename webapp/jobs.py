@@ -46,6 +46,15 @@ class JobNotLiveError(Exception):
     """The job already ended: there is nothing to cancel."""
 
 
+def _rows(
+    model: type[JobRow], pk: int, statuses: tuple[str, ...], only_if: Q | None
+) -> models.QuerySet:
+    """The job's row while it is in one of `statuses` and, with `only_if` (the task's hold
+    on it), while that holds too."""
+    rows = model._default_manager.filter(pk=pk, status__in=statuses)
+    return rows if only_if is None else rows.filter(only_if)
+
+
 Job = TypeVar("Job", bound=JobRow)
 
 
@@ -88,10 +97,7 @@ def job_heartbeat(model: type[JobRow], *, pk: int, only_if: Q | None = None, **f
     """The job is alive (and, in `fields`, how far it got). Returns whether the task should
     stop at its next step: an admin asked it to, or (with `only_if`, the task's hold on the
     row) the row is no longer this task's: failed meanwhile, or retried by a new task."""
-    rows = model._default_manager.filter(pk=pk, status=RUNNING)
-    if only_if is not None:
-        rows = rows.filter(only_if)
-    beat = rows.update(heartbeat_at=timezone.now(), **fields)
+    beat = _rows(model, pk, (RUNNING,), only_if).update(heartbeat_at=timezone.now(), **fields)
     if only_if is not None and not beat:
         return True  # no longer this task's: stop
     return job_cancel_requested(model, pk=pk)
@@ -123,16 +129,20 @@ def job_cancel(model: type[JobRow], *, pk: int, waiting: str, by: str = "an admi
     )
 
 
+def job_finish(
+    model: type[JobRow], *, pk: int, status: str, only_if: Q | None = None, **fields: Any
+) -> bool:
+    """running (and `only_if`) -> `status`, with `fields`; False if it had ended, or was no
+    longer the task's."""
+    rows = _rows(model, pk, (RUNNING,), only_if)
+    return rows.update(status=status, finished_at=timezone.now(), **fields) == 1
+
+
 def job_mark_cancelled(
     model: type[JobRow], *, pk: int, by: str = "an admin", only_if: Q | None = None
 ) -> bool:
-    """running (and `only_if`) -> cancelled (the task stopped at a cancel request); False if
-    it had ended, or was no longer the task's."""
-    rows = model._default_manager.filter(pk=pk, status=RUNNING)
-    if only_if is not None:
-        rows = rows.filter(only_if)
-    done = rows.update(status=CANCELLED, error=f"cancelled by {by}", finished_at=timezone.now())
-    return done == 1
+    """running (and `only_if`) -> cancelled (the task stopped at a cancel request)."""
+    return job_finish(model, pk=pk, status=CANCELLED, only_if=only_if, error=f"cancelled by {by}")
 
 
 def job_fail(
@@ -147,11 +157,8 @@ def job_fail(
     the reason. False if it had already ended: failing twice, or after success, does
     nothing."""
     live = statuses or tuple(getattr(model, "LIVE_STATUSES", (RUNNING,)))
-    rows = model._default_manager.filter(pk=pk, status__in=live)
-    if only_if is not None:
-        rows = rows.filter(only_if)
-    done = rows.update(status=FAILED, error=error[:ERROR_LIMIT], finished_at=timezone.now())
-    return done == 1
+    rows = _rows(model, pk, live, only_if)
+    return rows.update(status=FAILED, error=error[:ERROR_LIMIT], finished_at=timezone.now()) == 1
 
 
 def jobs_fail_lost(

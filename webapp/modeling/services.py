@@ -162,15 +162,6 @@ def training_run_log(*, run_id: int, line: str) -> None:
         run.save(update_fields=["log"])
 
 
-def _finish(run_id: int, status: str, task_id: str | None, **fields: Any) -> bool:
-    """running (held by task_id, when given) -> a final status; False otherwise."""
-    rows = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING)
-    held = _held_by(task_id)
-    if held is not None:
-        rows = rows.filter(held)
-    return rows.update(status=status, finished_at=timezone.now(), **fields) == 1
-
-
 def training_run_fail(*, run_id: int, error: str, task_id: str | None = None) -> bool:
     """A queued or running run -> failed; False if it had already ended. With task_id (the
     task's own failure), only while that task holds the run: not once it was retried."""
@@ -270,10 +261,11 @@ def training_run_succeed(
     requested. A failed or undecided gate leaves the choice to an admin. None if the run
     was no longer running (or, with task_id, no longer this task's)."""
     with transaction.atomic():
-        if not _finish(
-            run_id,
-            TrainingRun.Status.SUCCEEDED,
-            task_id,
+        if not jobs.job_finish(
+            TrainingRun,
+            pk=run_id,
+            status=TrainingRun.Status.SUCCEEDED,
+            only_if=_held_by(task_id),
             baseline_top1=outcome.baseline_top1,
             baseline_version_id=outcome.baseline_version_id,
             progress={"phase": "done", "fraction": 1.0},

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from webapp import jobs
 from webapp.accounts.roles import is_reviewer
@@ -151,15 +150,15 @@ def audit_run_store(
         ).values_list("pk", flat=True)
     )
     with transaction.atomic():
-        done = AuditRun.objects.filter(pk=run_id, status=AuditRun.Status.RUNNING).update(
+        if not jobs.job_finish(
+            AuditRun,
+            pk=run_id,
             status=AuditRun.Status.SUCCEEDED,
-            finished_at=timezone.now(),
             features=features,
             n_subjects=n_subjects,
             n_gold=len(gold),
             n_issues=n_issues,
-        )
-        if done != 1:
+        ):
             return False
         Suspect.objects.bulk_create(
             [
