@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.core.cache import cache
 
+from webapp.cache_counts import count_up
+
 logger = logging.getLogger(__name__)
 
 WINDOW_S = 3600
@@ -38,16 +40,6 @@ def _keys(user_id: int, window: int) -> tuple[str, str]:
     return f"exports-live:user:{user_id}:{window}", f"exports-live:all:{window}"
 
 
-def _incr(key: str) -> int:
-    if cache.add(key, 1, timeout=3 * WINDOW_S):
-        return 1
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=3 * WINDOW_S)
-        return 1
-
-
 def export_slot_claim(*, user_id: int) -> ExportSlot:
     """A slot for one streamed export, or ExportsBusyError that says whose limit it hit."""
     window = int(time.time()) // WINDOW_S
@@ -56,7 +48,7 @@ def export_slot_claim(*, user_id: int) -> ExportSlot:
     live = []
     try:
         for key_now, key_before in zip(now, before, strict=True):  # the account's, the site's
-            n = _incr(key_now)
+            n = count_up(key_now, timeout_s=3 * WINDOW_S)
             counted.append(key_now)
             live.append(n + int(cache.get(key_before) or 0))
     except Exception:  # noqa: BLE001 - any cache outage: fail open

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from webapp.cache_counts import count_up
 from webapp.discovery import selectors as discovery_selectors
 from webapp.discovery import services as discovery
 from webapp.discovery.models import Batch, ClassProposal
@@ -47,10 +47,7 @@ def _count_comment(author: User) -> None:
     window = int(time.time()) // RATE_WINDOW_S
     key = f"talk-comments:{author.pk}:{window}"
     try:
-        count = 1 if cache.add(key, 1, timeout=2 * RATE_WINDOW_S) else cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=2 * RATE_WINDOW_S)
-        count = 1
+        count = count_up(key, timeout_s=2 * RATE_WINDOW_S)
     except Exception:  # noqa: BLE001 - any cache outage: fail open
         logger.warning("talk rate limit: cache unavailable, not limiting", exc_info=True)
         return
