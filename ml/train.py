@@ -645,11 +645,9 @@ def _throughput(history: Sequence[dict[str, Any]]) -> float:
     """Images per second over the run's epochs, those before a resume included: a run
     retried after its last epoch (it failed later, at the gate) trains none in this call."""
     seconds = sum(row["seconds"] for row in history)
-    return (
-        sum(row["images_per_second"] * row["seconds"] for row in history) / seconds
-        if (seconds)
-        else 0.0
-    )
+    if not seconds:
+        return 0.0
+    return sum(row["images_per_second"] * row["seconds"] for row in history) / seconds
 
 
 # ---------------------------------------------------------------- fine-tuning, epoch by epoch

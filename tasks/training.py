@@ -45,9 +45,9 @@ class _RunReporter:
     """Turns ml.train's progress events into the run's progress JSON, the Celery task state
     and heartbeats; remembers whether an admin asked to cancel."""
 
-    def __init__(self, task: Task, run_id: int) -> None:
+    def __init__(self, task: Task, run_id: int, task_id: str) -> None:
         self.task = task
-        self.task_id = task.request.id or ""  # the run's holder (claimed with it)
+        self.task_id = task_id  # the run's holder (claimed with it)
         self.run_id = run_id
         self.cancel = False
         self.state: dict[str, Any] = {"phase": "starting", "fraction": 0.0}
@@ -111,13 +111,14 @@ class _RunReporter:
 def train_model(self: Task, run_id: int) -> dict[str, Any]:
     """Train the model of TrainingRun `run_id` on retired labels + gold, validate on the
     fixed validation set, gate it against the active model and register it."""
+    task_id = self.request.id or ""  # the run's holder once claimed: what it does names it
     run = services.training_run_claim(
-        run_id=run_id, task_id=self.request.id or "", worker=self.request.hostname or ""
+        run_id=run_id, task_id=task_id, worker=self.request.hostname or ""
     )
     if run is None:
         logger.info("run %s is not queued any more: nothing to do", run_id)
         return {"run_id": run_id, "status": "skipped"}
-    reporter = _RunReporter(self, run_id)
+    reporter = _RunReporter(self, run_id, task_id)
     try:
         with Heartbeat(reporter.beat, settings.GLITCHLAB_HEARTBEAT_EVERY_S):
             return _train(run, reporter)
@@ -125,13 +126,13 @@ def train_model(self: Task, run_id: int) -> dict[str, Any]:
         services.training_run_fail(
             run_id=run_id,
             error=f"stopped at the time limit of {TRAIN_LIMIT_S} s",
-            task_id=self.request.id,
+            task_id=task_id,
         )
         raise
     except Exception as exc:
         services.training_run_log(run_id=run_id, line=traceback.format_exc())
         services.training_run_fail(
-            run_id=run_id, error=f"{type(exc).__name__}: {exc}", task_id=self.request.id
+            run_id=run_id, error=f"{type(exc).__name__}: {exc}", task_id=task_id
         )
         raise
 
