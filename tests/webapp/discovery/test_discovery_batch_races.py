@@ -6,8 +6,8 @@ migration on both databases."""
 import pytest
 from discovery_factories import stored_cluster, volunteer
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+from migrating import migrate_to, schema_at
 from races import second_while_first_open
 
 from webapp.discovery import services
@@ -65,10 +65,7 @@ AFTER = [("discovery", "0006_one_open_batch_per_volunteer")]
 
 
 def test_the_migration_keeps_each_volunteers_newest_open_batch_and_every_submitted_one():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    try:
-        old = executor.loader.project_state(BEFORE).apps
+    with schema_at(BEFORE) as old:
         User = old.get_model("auth", "User")
         OldBatch = old.get_model("discovery", "Batch")
         ann, bob = User.objects.create(username="ann"), User.objects.create(username="bob")
@@ -77,13 +74,9 @@ def test_the_migration_keeps_each_volunteers_newest_open_batch_and_every_submitt
         done = OldBatch.objects.create(volunteer=ann, subject_ids=[3], submitted_at=timezone.now())
         only = OldBatch.objects.create(volunteer=bob, subject_ids=[4])
 
-        executor = MigrationExecutor(connection)  # a fresh graph: 0005 is unapplied now
-        executor.migrate(AFTER)
+        migrate_to(AFTER)
         kept = set(Batch.objects.values_list("pk", flat=True))
         assert kept == {newest.pk, done.pk, only.pk} and stale.pk not in kept
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @on_postgres

@@ -1,8 +1,7 @@
 """Data migrations keep what is stored: 0003 counts each volunteer's existing votes."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+from migrating import migrate_to, schema_at
 
 BEFORE = [("labeling", "0002_seed_glitch_classes")]
 AFTER = [("labeling", "0003_volunteerprofile_n_classified")]
@@ -10,10 +9,7 @@ AFTER = [("labeling", "0003_volunteerprofile_n_classified")]
 
 @pytest.mark.django_db(transaction=True)
 def test_0003_counts_the_votes_each_volunteer_had_already_given():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    try:
-        old = executor.loader.project_state(BEFORE).apps
+    with schema_at(BEFORE) as old:
         User = old.get_model("auth", "User")
         Profile = old.get_model("labeling", "VolunteerProfile")
         Subject = old.get_model("labeling", "Subject")
@@ -27,11 +23,6 @@ def test_0003_counts_the_votes_each_volunteer_had_already_given():
             subject = Subject.objects.create(external_id=f"m{i}", source="migration")
             Vote.objects.create(volunteer=busy, subject=subject, glitch_class=blip)
 
-        executor = MigrationExecutor(connection)  # a fresh graph: 0003 is unapplied now
-        executor.migrate(AFTER)
-        new = executor.loader.project_state(AFTER).apps.get_model("labeling", "VolunteerProfile")
+        new = migrate_to(AFTER).get_model("labeling", "VolunteerProfile")
         counts = dict(new.objects.values_list("user__username", "n_classified"))
         assert counts == {"busy": 3, "idle": 0}
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
