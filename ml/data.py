@@ -126,6 +126,14 @@ def sample_of(
     return Sample(glitch_id, label, paths, substituted, ifo, source)
 
 
+def undated_sample(
+    glitch_id: str, label: str | None, path: Path, *, ifo: str | None = None, source: str = ""
+) -> Sample:
+    """The Sample of a glitch whose one file gives no duration: it stands in for every
+    duration, and none of them is known to be its own (Sample.views() is empty)."""
+    return Sample(glitch_id, label, dict.fromkeys(DURATIONS, path), DURATIONS, ifo, source)
+
+
 def ifo_of(glitch_id: str) -> str | None:
     """The detector named at the start of a Gravity Spy id (`H1_0ABC...` -> `H1`), else None."""
     match = _IFO_PREFIX.match(glitch_id)
@@ -352,8 +360,8 @@ def _group(records: list[_ImageRecord], problems: list[str]) -> list[Sample]:
                 )
                 continue
             only = undated[0]
-            samples.append(Sample(glitch_id, only.label, dict.fromkeys(DURATIONS, only.path),
-                                  DURATIONS, ifo, only.source))  # fmt: skip
+            samples.append(undated_sample(glitch_id, only.label, only.path, ifo=ifo,
+                                          source=only.source))  # fmt: skip
             continue
         views: dict[float, Path] = {}
         for record in sorted(group, key=lambda r: str(r.path)):

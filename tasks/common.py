@@ -17,25 +17,27 @@ from celery.signals import task_failure
 from celery.utils.log import get_task_logger
 from django.db import close_old_connections, connection
 
-from ml.data import Sample, ifo_of, sample_of
+from ml.data import Sample, ifo_of, sample_of, undated_sample
 from webapp.modeling.selectors import SubjectFiles
 
 logger = get_task_logger(__name__)
 
 
 def to_samples(files: Sequence[SubjectFiles]) -> list[Sample]:
-    """One ml Sample per subject (id = the Subject primary key as text); a missing
-    duration is filled with the nearest one present and flagged, as ml.data does."""
-    return [
-        sample_of(
-            str(f.subject_id),
-            f.label,
-            f.paths,
-            ifo=f.ifo or ifo_of(str(f.subject_id)),
-            source=f.source,
-        )
-        for f in files
-    ]
+    """One ml Sample per subject (id = the Subject primary key as text), as ml.data reads a
+    folder: a missing duration is filled with the nearest view present and flagged; a
+    subject whose every image stands in (one file of unknown duration) is a glitch of one
+    view whose duration is not known."""
+    samples = []
+    for f in files:
+        glitch_id, ifo = str(f.subject_id), f.ifo or ifo_of(str(f.subject_id))
+        views = {d: p for d, p in f.paths.items() if d not in f.substituted}
+        if views:
+            samples.append(sample_of(glitch_id, f.label, views, ifo=ifo, source=f.source))
+        else:
+            stand_in = f.paths[min(f.paths)]
+            samples.append(undated_sample(glitch_id, f.label, stand_in, ifo=ifo, source=f.source))
+    return samples
 
 
 def encode_decodable(samples: list[Any], encoding: str, size: int) -> tuple[np.ndarray, list[Any]]:

@@ -178,6 +178,12 @@ class Subject(models.Model):
     def is_gold(self) -> bool:
         return self.role == self.Role.GOLD
 
+    @property
+    def simulated(self) -> bool:
+        """Drawn by our simulator (its source is one of GLITCHLAB_SIMULATED_SOURCES), not a
+        detector's glitch."""
+        return self.source in settings.GLITCHLAB_SIMULATED_SOURCES
+
 
 def subject_image_path(instance: SubjectImage, filename: str) -> str:
     """An opaque, random name: a subject's image URL must not tell gold from pool (the old

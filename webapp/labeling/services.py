@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -551,12 +550,15 @@ def glitch_class_example_from_subject(*, subject: Subject) -> int:
     marked simulated when the subject came from the simulator. Returns the images added."""
     if not subject.is_gold or subject.gold_label is None:
         raise ValidationError("only a gold subject (its label is known) can be an example")
+    images = list(subject.images.all())
     views: dict[float | None, Path] = {
-        image.duration: Path(image.image.path) for image in subject.images.filter(substituted=False)
+        image.duration: Path(image.image.path) for image in images if not image.substituted
     }
+    if not views and images:  # one file of unknown duration, stored in every duration's slot
+        views = {None: Path(images[0].image.path)}
     if not views:
         raise ValidationError("this subject has no image to show")
-    simulated = subject.source in settings.GLITCHLAB_SIMULATED_SOURCES
+    simulated = subject.simulated
     return glitch_class_example_add_glitch(
         glitch_class=subject.gold_label,
         glitch_id=f"subject-{subject.pk}",

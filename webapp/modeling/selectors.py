@@ -79,7 +79,11 @@ class SubjectFiles:
     label: str | None
     paths: dict[float, Path]
     ifo: str
-    source: str = ""  # Subject.source: where it was imported from (simulator, a real set)
+    # "simulated" or "real" (Subject.simulated), the two sources that training's class-source
+    # sampling balances, as bench/real.py measured it: not Subject.source, which names an
+    # import (one real archive, the demo's three simulated sets, a golden example alone)
+    source: str = ""
+    substituted: tuple[float, ...] = ()  # durations whose image stands in for a missing view
 
 
 def subject_files(subjects: QuerySet[Subject], label_of: Any) -> list[SubjectFiles]:
@@ -87,14 +91,22 @@ def subject_files(subjects: QuerySet[Subject], label_of: Any) -> list[SubjectFil
 
     media = Path(settings.MEDIA_ROOT)
     paths: dict[int, dict[float, Path]] = defaultdict(dict)
+    substituted: dict[int, list[float]] = defaultdict(list)
     images = SubjectImage.objects.filter(subject__in=subjects).values_list(
-        "subject_id", "duration", "image"
+        "subject_id", "duration", "image", "substituted"
     )
-    for subject_id, duration, name in images:
+    for subject_id, duration, name, stand_in in images:
         paths[subject_id][float(duration)] = media / name
+        if stand_in:
+            substituted[subject_id].append(float(duration))
     return [
         SubjectFiles(
-            subject_id=s.pk, label=label_of(s), paths=paths[s.pk], ifo=s.ifo, source=s.source
+            subject_id=s.pk,
+            label=label_of(s),
+            paths=paths[s.pk],
+            ifo=s.ifo,
+            source="simulated" if s.simulated else "real",
+            substituted=tuple(sorted(substituted[s.pk])),
         )
         for s in subjects.select_related("retired_label", "gold_label").order_by("pk")
         if paths.get(s.pk)

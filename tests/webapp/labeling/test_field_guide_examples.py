@@ -14,7 +14,7 @@ from webapp_factories import SubjectFactory, UserFactory, gold_subject, tiny_png
 
 from ml.classes import CANONICAL_CLASSES
 from webapp.accounts.roles import ADMIN, REVIEWER
-from webapp.labeling.models import GlitchClass, GlitchClassExample, VolunteerProfile
+from webapp.labeling.models import GlitchClass, GlitchClassExample, Subject, VolunteerProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +127,20 @@ def test_an_example_from_the_simulator_is_marked_simulated(client, settings):
     classes = client.get(reverse("api-classes")).json()
     (example,) = next(c for c in classes if c["name"] == "Blip")["examples"]  # one primary
     assert example["simulated"] is True and example["url"]
+
+
+def test_a_gold_file_of_unknown_duration_adds_one_example_not_four(client, tmp_path):
+    (tmp_path / "guide" / "Blip").mkdir(parents=True)
+    (tmp_path / "guide" / "Blip" / "golden-Blip.png").write_bytes(tiny_png())
+    call_command("import_glitches", str(tmp_path / "guide"), "--role", "gold",
+                 stdout=StringIO(), stderr=StringIO())  # fmt: skip
+    subject = Subject.objects.get(external_id="golden-Blip")  # its file fills every slot
+    client.force_login(user_in(ADMIN, "ada"))
+
+    client.post(reverse("labeling:subject_field_guide_add", args=[subject.pk]))
+
+    (example,) = GlitchClassExample.objects.filter(glitch_id=f"subject-{subject.pk}")
+    assert example.duration is None and example.primary
 
 
 def test_only_admins_add_examples_and_only_from_gold(client):

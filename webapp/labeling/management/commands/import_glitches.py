@@ -113,7 +113,8 @@ class Command(BaseCommand):
         created = existing = failed = described = twice = 0
         new_samples = []
         for sample in split.samples:
-            image_paths = sample.views() or dict(sample.paths)  # an undated file: every slot
+            image_paths = sample.views() or dict(sample.paths)  # an undated file: every slot,
+            stand_ins = () if sample.views() else tuple(sample.paths)  # none of them its own
             twin = _twin(image_paths, elsewhere.get(sample.id, []))
             if twin is not None:
                 twice += 1
@@ -138,6 +139,7 @@ class Command(BaseCommand):
                     role=role,
                     label=sample.label,
                     image_paths=image_paths,
+                    substituted=stand_ins,
                     ifo=sample.ifo or "",
                 )
             except (ValidationError, OSError) as error:
