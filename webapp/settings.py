@@ -347,7 +347,8 @@ GLITCHLAB_FIELD_GUIDE_DIR = Path(
 # Subject sources made by the simulator (ml synth; scripts/demo.sh imports these three):
 # a field-guide example taken from one of their gold subjects is labelled "simulated".
 _SIMULATED = env_str("GLITCHLAB_SIMULATED_SOURCES", "demo-gold,demo-validation,demo-pool")
-GLITCHLAB_SIMULATED_SOURCES = [source for source in _SIMULATED.split(",") if source]
+# simulated against real is also what a retrain's class-source sampling balances
+GLITCHLAB_SIMULATED_SOURCES = [source.strip() for source in _SIMULATED.split(",") if source.strip()]
 
 # --- Celery ---
 # Queue names and task routes live in tasks/queues.py; only tunables live here.

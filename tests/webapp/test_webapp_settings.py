@@ -83,3 +83,20 @@ def test_the_promote_margin_is_refused_now_that_the_gate_is_a_paired_test(tmp_pa
         DEBUG="1", GLITCHLAB_VAR_DIR=str(tmp_path), GLITCHLAB_PROMOTE_MARGIN="0.02"
     )
     assert result.returncode != 0 and "GLITCHLAB_GATE_ALPHA" in result.stderr
+
+
+def test_simulated_sources_are_read_as_written_with_spaces_after_commas(tmp_path):
+    # a retrain balances simulated against real glitches by this list: " demo-pool" read
+    # as a name of its own would make the demo's pool real
+    result = subprocess.run(
+        [sys.executable, "-c", "import webapp.settings as s; print(s.GLITCHLAB_SIMULATED_SOURCES)"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "GLITCHLAB_SIMULATED_SOURCES": "demo-gold, demo-pool ,,",
+            "GLITCHLAB_VAR_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip() == "['demo-gold', 'demo-pool']"

@@ -46,7 +46,8 @@ class SubjectImageSerializer(serializers.Serializer):
     duration = serializers.FloatField(help_text="time window in seconds: 0.5, 1, 2 or 4")
     url = serializers.SerializerMethodField()
     substituted = serializers.BooleanField(
-        help_text="a copy of another duration (this one was missing)"
+        help_text="a stand-in: a copy of another duration (this one was missing), or, in "
+        "every slot, the one image of a glitch whose duration is unknown"
     )
 
     def get_url(self, obj: SubjectImage) -> str:
