@@ -9,16 +9,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def import_settings(**env):
-    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    environment.update(env)
+def _print_settings(expression: str, environment: dict[str, str]):
+    """A fresh process imports webapp.settings as `s` under `environment`, prints `expression`."""
     return subprocess.run(
-        [sys.executable, "-c", "import webapp.settings as s; print(s.DEBUG, s.SECRET_KEY)"],
+        [sys.executable, "-c", f"import webapp.settings as s; print({expression})"],
         cwd=ROOT,
         env=environment,
         capture_output=True,
         text=True,
     )
+
+
+def import_settings(**env):
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    environment.update(env)
+    return _print_settings("s.DEBUG, s.SECRET_KEY", environment)
+
+
+def setting(expression: str, tmp_path: Path, **env: str) -> str:
+    """`expression` as printed with `env` added to this process's environment."""
+    environment = {**os.environ, "GLITCHLAB_VAR_DIR": str(tmp_path), **env}
+    return _print_settings(expression, environment).stdout.strip()
 
 
 def test_secret_key_is_required_outside_debug(tmp_path):
@@ -53,22 +64,10 @@ def test_keys_printed_in_the_repository_are_refused_outside_debug(tmp_path):
 
 
 def test_database_url_selects_postgresql(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import webapp.settings as s; print(s.DATABASES['default']['ENGINE'])",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": "postgres://u@db:5432/x",
-            "GLITCHLAB_VAR_DIR": str(tmp_path),
-        },
-        capture_output=True,
-        text=True,
+    engine = setting(
+        "s.DATABASES['default']['ENGINE']", tmp_path, DATABASE_URL="postgres://u@db:5432/x"
     )
-    assert result.stdout.strip() == "django.db.backends.postgresql"
+    assert engine == "django.db.backends.postgresql"
 
 
 def test_the_renamed_audit_vote_weight_is_refused_not_ignored(tmp_path):
@@ -88,15 +87,9 @@ def test_the_promote_margin_is_refused_now_that_the_gate_is_a_paired_test(tmp_pa
 def test_simulated_sources_are_read_as_written_with_spaces_after_commas(tmp_path):
     # a retrain balances simulated against real glitches by this list: " demo-pool" read
     # as a name of its own would make the demo's pool real
-    result = subprocess.run(
-        [sys.executable, "-c", "import webapp.settings as s; print(s.GLITCHLAB_SIMULATED_SOURCES)"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "GLITCHLAB_SIMULATED_SOURCES": "demo-gold, demo-pool ,,",
-            "GLITCHLAB_VAR_DIR": str(tmp_path),
-        },
-        capture_output=True,
-        text=True,
+    sources = setting(
+        "s.GLITCHLAB_SIMULATED_SOURCES",
+        tmp_path,
+        GLITCHLAB_SIMULATED_SOURCES="demo-gold, demo-pool ,,",
     )
-    assert result.stdout.strip() == "['demo-gold', 'demo-pool']"
+    assert sources == "['demo-gold', 'demo-pool']"
