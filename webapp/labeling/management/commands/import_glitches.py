@@ -113,8 +113,10 @@ class Command(BaseCommand):
         created = existing = failed = described = twice = 0
         new_samples = []
         for sample in split.samples:
-            image_paths = sample.views() or dict(sample.paths)  # an undated file: every slot,
-            stand_ins = () if sample.views() else tuple(sample.paths)  # none of them its own
+            views = sample.views()
+            # an undated file fills every slot, each a stand-in: none is its own view
+            image_paths = views or dict(sample.paths)
+            stand_ins = () if views else tuple(sample.paths)
             twin = _twin(image_paths, elsewhere.get(sample.id, []))
             if twin is not None:
                 twice += 1
