@@ -427,6 +427,7 @@ def main() -> None:
             "real_backgrounds": args.real_backgrounds,
         },
         "ids": ids,
+        "truth": truth,  # each scored glitch's label, rows follow ids
         "names": names,
         "probabilities": {},  # every scored glitch's, per model: rows follow ids, columns names
     }
