@@ -1,7 +1,7 @@
 // The map: Plotly scatter of the 2-D UMAP of every glitch, coloured by class, model
 // confidence or cluster. Hover shows the spectrogram, click opens the glitch, a lasso
 // selection becomes a batch labelled on the cluster sheet.
-import { coloursFor } from "./palette.js";
+import { UNLABELLED_COLOUR, coloursFor } from "./palette.js";
 
 const el = document.getElementById("map");
 const hover = document.getElementById("map-hover");
@@ -23,11 +23,19 @@ function about(r, name) {
 
 function traces(mode) {
   if (mode === "confidence") {
-    return [{
-      type: "scattergl", mode: "markers", x: data.x, y: data.y, customdata: data.ids,
-      text: data.label.map((name, r) => about(r, name)), hovertemplate: "%{text}<extra></extra>",
-      marker: { size: 6, color: data.confidence.map((c) => c ?? 0), colorscale: "Viridis", showscale: true, colorbar: { title: "p" } },
-    }];
+    // No confidence (no prediction yet, or not shown before the volunteer votes): grey,
+    // not the bottom of the scale.
+    const rows = (known) => data.ids.map((_, r) => r).filter((r) => (data.confidence[r] != null) === known);
+    const trace = (rs, marker) => ({
+      type: "scattergl", mode: "markers", x: rs.map((r) => data.x[r]), y: rs.map((r) => data.y[r]),
+      customdata: rs.map((r) => data.ids[r]), text: rs.map((r) => about(r, data.label[r])),
+      hovertemplate: "%{text}<extra></extra>", marker,
+    });
+    const known = rows(true);
+    return [
+      trace(rows(false), { size: 6, color: UNLABELLED_COLOUR }),
+      trace(known, { size: 6, color: known.map((r) => data.confidence[r]), colorscale: "Viridis", showscale: true, colorbar: { title: "p" } }),
+    ];
   }
   const key = mode === "cluster" ? data.cluster.map((c) => (c < 0 ? "none" : `cluster ${c}`)) : data.label;
   const colours = mode === "cluster" ? null : coloursFor(key);

@@ -88,3 +88,27 @@ def test_the_lasso_count_is_the_sheet_size(page, map_of_twelve):
     page.click("[data-testid=lasso-batch]")
     page.wait_for_url("**/discovery/sheet/")
     assert page.locator("[data-testid=sheet-cell]").count() == 5
+
+
+def test_by_confidence_a_glitch_without_one_is_grey_not_the_bottom_of_the_scale(
+    page, map_of_twelve
+):
+    """A volunteer sees the model's confidence only on glitches they voted on (issue #14: a
+    guess before voting is an answer); the rest must not read as "confidence 0"."""
+    from webapp_factories import active_prediction
+
+    from webapp.modeling.models import Prediction
+
+    for subject in map_of_twelve:
+        active_prediction(subject, {"Blip": 0.9, "Whistle": 0.1})
+    Prediction.objects.update(confidence=0.9)
+    log_in(page, "ann", "/discovery/map/")
+    page.wait_for_selector("#map[data-ready='1']")
+    page.select_option("[data-testid=colour-by]", "confidence")
+    page.wait_for_function("document.getElementById('map').data.length === 2")
+    traces = page.evaluate(
+        "document.getElementById('map').data.map((t) => [t.customdata.length, t.marker.color])"
+    )
+    # shown: the 5 retired glitches and the 2 that ann voted on; grey: the 5 others
+    assert traces[0] == [5, "#6b7280"]
+    assert traces[1] == [7, [0.9] * 7]

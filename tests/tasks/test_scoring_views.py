@@ -142,6 +142,9 @@ def test_gold_glitches_are_scored_like_open_pool_ones(tiny_settings, tmp_path) -
     """The map and similar lists show each point's model guess; scoring only the pool left
     gold "unlabelled" with no confidence beside scored pool glitches: a volunteer could
     tell which answers are checked, and farm them (issue #14)."""
+    from django.contrib.auth.models import Group, User
+
+    from webapp.accounts.roles import REVIEWER
     from webapp.discovery import selectors as discovery
     from webapp.labeling.models import Subject
 
@@ -152,6 +155,8 @@ def test_gold_glitches_are_scored_like_open_pool_ones(tiny_settings, tmp_path) -
         is_active=True,
     )  # fmt: skip
     assert predictions.score_subjects.run(version.pk)["scored"] == 2
-    labels = discovery.subject_labels([pool.pk, gold.pk])
+    reviewer = User.objects.create(username="rev")  # sees every guess (a volunteer: voted ones)
+    reviewer.groups.add(Group.objects.get_or_create(name=REVIEWER)[0])
+    labels = discovery.subject_labels([pool.pk, gold.pk], viewer=reviewer)
     assert labels[pool.pk] in CLASSES and labels[gold.pk] in CLASSES
     assert Prediction.objects.get(subject=gold).confidence is not None

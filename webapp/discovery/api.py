@@ -62,7 +62,11 @@ def similar(request: Request, subject_id: int) -> Response:
     query.is_valid(raise_exception=True)
     k = min(max(query.validated_data.get("k", 0), 0), 100)  # 0: the default
     subject = labeling_selectors.subject_get(subject_id=subject_id)
-    found = selectors.similar_subjects(subject_id=subject_id, k=k) if subject else None
+    found = (
+        selectors.similar_subjects(subject_id=subject_id, viewer=request.user, k=k)
+        if subject
+        else None
+    )
     if found is None:
         return Response({"detail": "no embeddings for this glitch yet"}, status=404)
     return Response(SimilarSerializer({"subject": subject_id, "similar": found}).data)
@@ -76,7 +80,7 @@ def map_points(request: Request) -> Response:
     caller which points a lasso batch would take (open) and how many at most (batch_max)."""
     # Not passed through MapPointsSerializer: the map has a point per glitch, and the
     # selector already builds exactly that shape.
-    points = selectors.map_points()
+    points = selectors.map_points(viewer=api_user(request))
     if points["ready"]:
         # The lasso counts only these, so its count is the batch's size (a lasso of 29
         # opened a sheet of 23: the answered and closed glitches were dropped unsaid).

@@ -19,7 +19,7 @@ from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.discovery.models import Batch, ClassProposal, Cluster, ClusterRun, EmbeddingSet
 from webapp.labeling.metadata import map_facts
 from webapp.labeling.models import Classification, GlitchClass, Subject, SubjectImage
-from webapp.labeling.selectors import glitch_classes_for_volunteer
+from webapp.labeling.selectors import glitch_classes_for_volunteer, subject_ids_answers_visible
 from webapp.modeling.models import ModelVersion, Prediction
 from webapp.modeling.selectors import SubjectFiles
 
@@ -122,10 +122,13 @@ class SimilarSubject:
     label: str  # retired label, else the active model's guess, else ""
 
 
-def similar_subjects(*, subject_id: int, k: int | None = None) -> list[SimilarSubject] | None:
+def similar_subjects(
+    *, subject_id: int, viewer: User | AnonymousUser, k: int | None = None
+) -> list[SimilarSubject] | None:
     """The k most similar subjects by cosine similarity of the current embeddings, gold
-    and pool alike: a gold subject looks like any other (the label is the retired one or
-    the model's guess, never the gold answer). None: no embeddings for it."""
+    and pool alike: a gold subject looks like any other (the label is the retired one, or
+    the model's guess where the viewer may see it: subject_labels). None: no embeddings
+    for it."""
     embedding_set = embedding_set_current()
     if embedding_set is None:
         return None
@@ -138,7 +141,7 @@ def similar_subjects(*, subject_id: int, k: int | None = None) -> list[SimilarSu
     ids = [int(stored.ids[r]) for r, _ in found]
     # Only subjects still stored (one deleted since the embeddings were made is skipped).
     stored_ids = set(Subject.objects.filter(pk__in=ids).values_list("pk", flat=True))
-    labels = subject_labels(ids)
+    labels = subject_labels(ids, viewer=viewer)
     images = thumbnails(ids)
     out = [
         SimilarSubject(sid, round(sim, 4), images.get(sid, ""), labels.get(sid, ""))
@@ -161,13 +164,22 @@ def thumbnails(subject_ids: list[int]) -> dict[int, str]:
     return {sid: url for sid, (_, url) in best.items()}
 
 
-def subject_labels(subject_ids: list[int]) -> dict[int, str]:
-    """Retired label, else the active model's predicted label."""
-    labels: dict[int, str] = dict(
-        Prediction.objects.filter(
+def subject_labels(
+    subject_ids: list[int], *, viewer: User | AnonymousUser, visible: set[int] | None = None
+) -> dict[int, str]:
+    """Retired label, else the active model's predicted label where the viewer may see it
+    (labeling's subject_answers_visible: a reviewer, or a volunteer who voted on it; issue
+    #14's "no answers before voting"). Gold and pool alike: never the gold answer.
+    `visible`: that rule's answer for these ids, when the caller has it already."""
+    if visible is None:
+        visible = subject_ids_answers_visible(subject_ids=subject_ids, viewer=viewer)
+    labels: dict[int, str] = {
+        sid: guess
+        for sid, guess in Prediction.objects.filter(
             subject_id__in=subject_ids, model_version__is_active=True
         ).values_list("subject_id", "predicted_label")
-    )
+        if sid in visible
+    }
     retired = Subject.objects.filter(pk__in=subject_ids, retired_label__isnull=False)
     labels.update(retired.values_list("pk", "retired_label__name"))
     return labels
@@ -176,10 +188,12 @@ def subject_labels(subject_ids: list[int]) -> dict[int, str]:
 # --- the map ---------------------------------------------------------------------------
 
 
-def map_points() -> dict[str, Any]:
+def map_points(*, viewer: User | AnonymousUser) -> dict[str, Any]:
     """Everything the map draws, as columns: ids, x, y, class, confidence, cluster, image.
-    Gold subjects are points like any other: their class is the model's guess, as for an
-    open pool subject, never the gold answer (a missing point would tell gold apart)."""
+    Gold subjects are points like any other (a missing point would tell gold apart): class
+    and confidence are the retired label, or the model's guess and confidence where the
+    viewer may see them (subject_labels), never the gold answer; else "unlabelled" and
+    None."""
     embedding_set = embedding_set_current()
     if embedding_set is None or not embedding_set.has_map:
         return {"ready": False, "ids": []}
@@ -198,7 +212,8 @@ def map_points() -> dict[str, Any]:
         for cluster in run.clusters.all():
             for sid in cluster.subject_ids:
                 cluster_of[int(sid)] = cluster.index
-    labels = subject_labels(ids)
+    shown = subject_ids_answers_visible(subject_ids=ids, viewer=viewer)
+    labels = subject_labels(ids, viewer=viewer, visible=shown)
     images = thumbnails(ids)
     return {
         "ready": True,
@@ -207,7 +222,7 @@ def map_points() -> dict[str, Any]:
         "x": [round(float(x), 4) for x in stored.xy[:, 0]],
         "y": [round(float(y), 4) for y in stored.xy[:, 1]],
         "label": [labels.get(i, "") or "unlabelled" for i in ids],
-        "confidence": [confidence.get(i) for i in ids],
+        "confidence": [confidence.get(i) if i in shown else None for i in ids],
         "cluster": [cluster_of.get(i, -1) for i in ids],
         "image": [images.get(i, "") for i in ids],
         **map_facts(ids),  # ifo, snr, peak_frequency: the hover's facts

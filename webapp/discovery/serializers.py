@@ -93,7 +93,8 @@ class SimilarSubjectSerializer(serializers.Serializer):
     similarity = serializers.FloatField(help_text="cosine similarity of the embeddings")
     image_url = serializers.CharField()
     label = serializers.CharField(  # type: ignore[assignment]
-        help_text="retired label, else the active model's guess, else empty"
+        help_text="retired label, else the active model's guess (to reviewers, and to a "
+        "volunteer who voted on the glitch), else empty"
     )
 
 
@@ -112,12 +113,15 @@ class MapPointsSerializer(serializers.Serializer):
     x = serializers.ListField(child=serializers.FloatField(), required=False)
     y = serializers.ListField(child=serializers.FloatField(), required=False)
     label = serializers.ListField(  # type: ignore[assignment]
-        child=serializers.CharField(), required=False, help_text='class, or "unlabelled"'
+        child=serializers.CharField(),
+        required=False,
+        help_text="retired label, else the model's guess (to reviewers, and to a volunteer "
+        'who voted on the glitch), else "unlabelled"',
     )
     confidence = serializers.ListField(
         child=serializers.FloatField(allow_null=True),
         required=False,
-        help_text="the model's confidence; null without a prediction",
+        help_text="the model's confidence, shown as its guess is; else null",
     )
     cluster = serializers.ListField(
         child=serializers.IntegerField(), required=False, help_text="-1: in no cluster"

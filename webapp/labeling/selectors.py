@@ -168,6 +168,27 @@ def subject_answers_visible(*, subject: Subject, viewer: User | AnonymousUser) -
     )
 
 
+def subject_ids_answers_visible(
+    *, subject_ids: Iterable[int], viewer: User | AnonymousUser
+) -> set[int]:
+    """The ids among subject_ids for which subject_answers_visible holds (the same rule, in
+    two queries for any number of subjects): what the map and the similar lists may show of
+    the models' guesses. A guess shown before voting is an answer: the model trained on the
+    gold subjects with their gold labels."""
+    ids = set(subject_ids)
+    if is_reviewer(viewer):
+        return ids
+    visible = set(
+        Subject.objects.filter(pk__in=ids, status=Subject.Status.RETIRED).values_list(
+            "pk", flat=True
+        )
+    )
+    if viewer.is_authenticated:
+        voted = Classification.objects.filter(volunteer_id=viewer.pk, subject_id__in=ids)
+        visible.update(voted.values_list("subject_id", flat=True))
+    return visible
+
+
 def subject_vote_counts(*, subject: Subject) -> dict[str, int]:
     """Votes per class that count: a late vote (cast after the glitch retired) is kept but
     never counted, here as in n_votes, the consensus and the export."""

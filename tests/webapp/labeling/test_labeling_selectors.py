@@ -1,10 +1,10 @@
 """The volunteer's queue: one selector decides what comes next."""
 
 import pytest
-from webapp_factories import SubjectFactory, UserFactory, gold_subject
+from webapp_factories import SubjectFactory, UserFactory, glitch_class, gold_subject
 
 from webapp.labeling import selectors, services
-from webapp.labeling.models import Subject
+from webapp.labeling.models import Classification, Subject
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +77,29 @@ def test_progress_reports_level_and_the_skills_being_learned(settings):
 def test_classes_for_a_beginner_are_blip_whistle_and_none_of_the_above():
     names = [c.name for c in selectors.glitch_classes_for_volunteer(volunteer=UserFactory())]
     assert names == ["Blip", "Whistle", "None_of_the_Above"]
+
+
+def test_the_rule_for_many_subjects_is_the_rule_for_one():
+    """subject_ids_answers_visible (the map, similar lists) and subject_answers_visible (the
+    subject page, its API) must agree for every viewer and subject: a guess hidden on the
+    page and shown on the map is an answer given away."""
+    from django.contrib.auth.models import AnonymousUser, Group
+
+    from webapp.accounts.roles import REVIEWER
+
+    voter, other, rev = UserFactory(), UserFactory(), UserFactory()
+    rev.groups.add(Group.objects.get_or_create(name=REVIEWER)[0])
+    voted, open_pool, gold = SubjectFactory(), SubjectFactory(), gold_subject("Blip")
+    retired = SubjectFactory(status=Subject.Status.RETIRED, retired_label=glitch_class("Blip"))
+    Classification.objects.create(volunteer=voter, subject=voted, glitch_class=glitch_class("Blip"))
+    subjects = [voted, open_pool, gold, retired]
+    ids = [s.pk for s in subjects]
+    for viewer in (voter, other, rev, AnonymousUser()):
+        one_by_one = {
+            s.pk for s in subjects if selectors.subject_answers_visible(subject=s, viewer=viewer)
+        }
+        assert selectors.subject_ids_answers_visible(subject_ids=ids, viewer=viewer) == one_by_one
+    assert selectors.subject_ids_answers_visible(subject_ids=ids, viewer=voter) == {
+        voted.pk,
+        retired.pk,
+    }

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rest_framework.test import APIClient
-from webapp_factories import SubjectFactory, active_prediction, gold_subject
+from webapp_factories import SubjectFactory, active_prediction, glitch_class, gold_subject
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "discovery"))
-from discovery_factories import stored_cluster, volunteer  # noqa: E402
+from discovery_factories import stored_cluster, volunteer, with_role  # noqa: E402
 
 from webapp.discovery import services  # noqa: E402
 from webapp.discovery.models import EmbeddingSet  # noqa: E402
@@ -113,14 +113,69 @@ def test_the_map_shows_gold_points_exactly_like_pool_ones():
         assert row[g.pk]["open"] is True  # a lasso takes it, as an open pool glitch
 
 
-def test_the_maps_colour_is_the_models_guess_for_gold_as_for_pool_never_the_answer():
+def guess(subject, label: str, confidence: float = 0.9) -> None:
+    """The active model's guess; on a gold subject it is the gold answer, as it is in
+    production, where the model trains on the gold subjects with their gold labels."""
+    prediction = active_prediction(subject, {label: confidence, "Koi_Fish": 1 - confidence})
+    prediction.confidence = confidence
+    prediction.save(update_fields=["confidence"])
+
+
+def map_rows(client: APIClient) -> dict[int, tuple[str, float | None]]:
+    body = client.get("/api/discovery/map/").json()
+    return {
+        i: (label, c)
+        for i, label, c in zip(body["ids"], body["label"], body["confidence"], strict=True)
+    }
+
+
+def test_the_map_shows_no_models_guess_before_voting():
+    """Before: every point's colour and hover was the model's guess, and the model guesses
+    the answer of the gold subjects it trained on, so a new account read its gold answers
+    off the map (the subject page hid the same guess until the vote)."""
     subjects, golds = with_map()
-    for s in (subjects[0], golds[0]):
-        active_prediction(s, {"Whistle": 0.8, GOLD_LABEL: 0.2})
-    body = client_of(volunteer("cheater", level=1)).get("/api/discovery/map/").json()
-    label = dict(zip(body["ids"], body["label"], strict=True))
-    assert label[subjects[0].pk] == label[golds[0].pk] == "Whistle"
-    assert label[golds[1].pk] == label[subjects[1].pk] == "unlabelled"  # not "Blip"
+    for s in subjects + golds:
+        guess(s, GOLD_LABEL)
+    cheater = volunteer("cheater", level=1)
+    rows = map_rows(client_of(cheater))
+    assert {rows[s.pk] for s in subjects + golds} == {("unlabelled", None)}
+
+
+def test_the_map_shows_the_guess_on_glitches_the_volunteer_voted_on_and_to_reviewers():
+    from webapp.accounts.roles import REVIEWER
+    from webapp.labeling.models import Classification
+
+    subjects, golds = with_map()
+    for s in subjects + golds:
+        guess(s, GOLD_LABEL)
+    voter = volunteer("voter", level=1)
+    Classification.objects.create(
+        volunteer=voter, subject=subjects[0], glitch_class=glitch_class("Whistle")
+    )
+    rows = map_rows(client_of(voter))
+    assert rows[subjects[0].pk] == (GOLD_LABEL, 0.9)
+    assert rows[subjects[1].pk] == rows[golds[0].pk] == ("unlabelled", None)
+    rows = map_rows(client_of(with_role("rev", REVIEWER)))
+    assert {rows[s.pk] for s in subjects + golds} == {(GOLD_LABEL, 0.9)}
+
+
+def test_similar_lists_show_retired_labels_and_no_models_guess_before_voting():
+    """The subject page's similar list is public: the guesses of a gold glitch's
+    neighbours, the nearest of which are often other gold of its class, gave its answer."""
+    from webapp.labeling.models import Subject
+
+    subjects, golds = stored_cluster(n=4, gold=2)[1:3]
+    for s in subjects + golds:
+        guess(s, GOLD_LABEL)
+    Subject.objects.filter(pk=subjects[1].pk).update(
+        status=Subject.Status.RETIRED, retired_label=glitch_class("Whistle")
+    )
+    for client in (client_of(), client_of(volunteer("cheater", level=1))):
+        found = {
+            s["subject_id"]: s["label"] for s in similar(client, golds[0].pk).json()["similar"]
+        }
+        assert found[subjects[1].pk] == "Whistle"  # retired: its label is public
+        assert {found[s.pk] for s in (subjects[0], subjects[2], golds[1])} == {""}
 
 
 def test_a_lasso_batch_takes_gold_and_pool_alike():
