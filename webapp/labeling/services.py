@@ -547,7 +547,8 @@ def glitch_class_example_add_glitch(
 
 def glitch_class_example_from_subject(*, subject: Subject) -> int:
     """An admin's one click on a gold subject: its real views join its class's field guide,
-    marked simulated when the subject came from the simulator. Returns the images added."""
+    marked simulated when the subject came from the simulator, and it stops serving as gold.
+    Returns the images added."""
     if not subject.is_gold or subject.gold_label is None:
         raise ValidationError("only a gold subject (its label is known) can be an example")
     images = list(subject.images.all())
@@ -559,11 +560,22 @@ def glitch_class_example_from_subject(*, subject: Subject) -> int:
     if not views:
         raise ValidationError("this subject has no image to show")
     simulated = subject.simulated
-    return glitch_class_example_add_glitch(
-        glitch_class=subject.gold_label,
-        glitch_id=f"subject-{subject.pk}",
-        views=views,
-        caption="simulated glitch" if simulated else "a gold glitch",  # no id: it is gold
-        simulated=simulated,
-        name_prefix=f"subject-{subject.pk}-",
-    )
+    with transaction.atomic():
+        added = glitch_class_example_add_glitch(
+            glitch_class=subject.gold_label,
+            glitch_id=f"subject-{subject.pk}",
+            views=views,
+            caption="simulated glitch" if simulated else "a gold glitch",  # no id: it is gold
+            simulated=simulated,
+            name_prefix=f"subject-{subject.pk}-",
+        )
+        # The guide shows its images, byte for byte, under its class: its answer is public,
+        # so it can test no one. It leaves the gold queue, retired with its gold label (as
+        # an accepted class's gold is); it still trains the model, and the answers it
+        # scored stay scored.
+        Subject.objects.filter(pk=subject.pk, status=Subject.Status.ACTIVE).update(
+            status=Subject.Status.RETIRED,
+            retired_label=subject.gold_label,
+            retired_at=timezone.now(),
+        )
+    return added

@@ -93,6 +93,7 @@ def subject_field_guide_add(request: HttpRequest, subject_id: int) -> HttpRespon
         where = f"the {class_display_name(subject.gold_label.name)} field guide"
         messages.success(
             request,
-            f"Added to {where} ({added} images)." if added else f"Already in {where}.",
+            (f"Added to {where} ({added} images)." if added else f"Already in {where}.")
+            + " It no longer serves as gold: the guide shows its answer.",
         )
     return redirect("labeling:subject_detail", subject_id=subject_id)

@@ -115,6 +115,30 @@ def test_an_admin_adds_a_gold_subject_in_one_click(client):
     assert added.count() == 4  # a second click adds nothing
 
 
+def test_a_gold_subject_in_the_field_guide_is_no_longer_served_as_gold(client):
+    """The guide shows its images byte for byte under its class: a volunteer who hashed the
+    guide's pictures read the answer of that gold glitch off its image when the queue
+    served it (found by a read-only audit, 2026-12-06)."""
+    from webapp.labeling import selectors
+
+    subject = gold_subject("Whistle")
+    volunteer = UserFactory(username="vera", profile__level=9)
+    assert selectors.subject_next_for_volunteer(volunteer=volunteer) == subject  # gold, served
+    client.force_login(user_in(ADMIN, "ada"))
+    response = client.post(
+        reverse("labeling:subject_field_guide_add", args=[subject.pk]), follow=True
+    )
+    assert "It no longer serves as gold" in response.content.decode()
+    subject.refresh_from_db()
+    assert subject.status == Subject.Status.RETIRED and subject.retired_label.name == "Whistle"
+    assert subject.is_gold  # its gold label still trains the model
+    assert selectors.subject_next_for_volunteer(volunteer=volunteer) is None
+    # its page now shows the answer to everyone, as the guide does
+    client.logout()
+    page = client.get(reverse("labeling:subject_detail", args=[subject.pk])).content.decode()
+    assert "Whistle" in page
+
+
 def test_an_example_from_the_simulator_is_marked_simulated(client, settings):
     settings.GLITCHLAB_SIMULATED_SOURCES = ["demo-gold"]
     subject = gold_subject("Blip", source="demo-gold")
