@@ -7,6 +7,10 @@ from rest_framework import serializers
 
 from webapp.labeling.models import GlitchClass, Subject, SubjectImage
 
+# The most subject ids a client may ask the queue to skip (the page sends the one on screen):
+# each is a parameter of the queue's statement, and PostgreSQL takes at most 65,535.
+EXCLUDE_MAX_IDS = 100
+
 
 class GuideExampleSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="the example glitch's primary image")
@@ -180,7 +184,7 @@ class ClassificationInSerializer(serializers.Serializer):
     exclude = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
-        max_length=100,
+        max_length=EXCLUDE_MAX_IDS,
         help_text="with with_next: subjects not to offer (e.g. the one on screen)",
     )
 

@@ -301,3 +301,16 @@ def test_an_idempotency_key_reused_for_another_subject_is_refused(api, cheater, 
         idempotency_key=key,
     )
     assert status == 200 and body["created"] is False
+
+
+def test_a_huge_exclude_list_is_a_400_and_a_short_one_still_works(api):
+    """Before: GET /api/subjects/next/ took any number of ids to skip, each a parameter of
+    the queue's statement (the vote's `exclude` was capped at 100): 70,000 of them, a 420 KB
+    address, went into the database (PostgreSQL takes 65,535 parameters: a 500)."""
+    subject = SubjectFactory()
+    huge = ",".join(str(i) for i in range(1, 70_001))
+    answer = api.get(f"/api/subjects/next/?exclude={huge}")
+    assert answer.status_code == 400
+    assert answer.json()["exclude"] == "at most 100 ids"
+    others = ",".join(str(subject.pk + i) for i in range(1, 101))
+    assert api.get(f"/api/subjects/next/?exclude={others}").json()["id"] == subject.pk
