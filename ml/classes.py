@@ -55,6 +55,39 @@ NEW_CLASSES: tuple[GlitchClassInfo, ...] = (
 
 CANONICAL_NAMES: tuple[str, ...] = tuple(c.name for c in CANONICAL_CLASSES)
 
+# Gravity Spy's other spellings of its classes, by spelling_key: the Zooniverse project's
+# names (its field-guide files are golden-KoiFish, golden-NOA, golden-1080Line, ...) where
+# they are more than another case or separator of the canonical name.
+ALIASES: dict[str, str] = {
+    "1080line": "1080Lines",
+    "1400ripple": "1400Ripples",
+    "lowfreqburst": "Low_Frequency_Burst",
+    "lowfreqline": "Low_Frequency_Lines",
+    "lowfreqlines": "Low_Frequency_Lines",
+    "noa": NONE_OF_THE_ABOVE,
+    "nota": NONE_OF_THE_ABOVE,
+    "none": NONE_OF_THE_ABOVE,
+}
+
+
+def spelling_key(name: str) -> str:
+    """A class name without case and separators: "Koi_Fish", "koi fish", "KoiFish" -> "koifish"."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def spelled_as(label: str, names: Iterable[str]) -> str | None:
+    """The class among `names` that `label` names: itself, else the one it names up to case,
+    "_", "-" and spaces, or by a Gravity Spy alias (ALIASES); None when it names none of
+    them, or more than one."""
+    names = list(names)
+    if label in names:
+        return label
+    key = spelling_key(label)
+    found = {name for name in names if spelling_key(name) == key}
+    if ALIASES.get(key) in names:
+        found.add(ALIASES[key])
+    return found.pop() if len(found) == 1 else None
+
 
 class UnknownClassError(ValueError):
     """A label that the registry does not hold."""
@@ -85,6 +118,10 @@ class ClassRegistry:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self._names)
+
+    def match(self, label: str) -> str | None:
+        """The registered class that `label` names (ml.classes.spelled_as), or None."""
+        return spelled_as(label, self._names)
 
     def __contains__(self, name: object) -> bool:
         return name in self._names

@@ -84,7 +84,8 @@ class Sample:
 @dataclass
 class LoadResult:
     samples: list[Sample]  # sorted by (label, id): deterministic
-    problems: list[str]  # one line each: "<file>: <reason>"
+    problems: list[str]  # what was skipped, one line each: "<file>: <reason>"
+    notes: list[str] = field(default_factory=list)  # what was read otherwise than written
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,17 @@ def load_samples(
         records.extend(replace(r, source=str(root)) for r in _records_of_root(Path(root), problems))
 
     kept: list[_ImageRecord] = []
+    notes: list[str] = []
+    respelled: dict[str, str] = {}
     for record in records:
+        if record.label is not None and record.label not in registry:
+            # a folder named koi_fish, KoiFish or NOA is the class it names (told once)
+            named = registry.match(record.label)
+            if named is not None:
+                if record.label not in respelled:
+                    respelled[record.label] = named
+                    notes.append(f"class {record.label!r} read as {named!r}")
+                record = replace(record, label=named)
         if record.label is not None and record.label not in registry and not keep_unknown_labels:
             problems.append(f"{record.path}: unknown class {record.label!r} (not in the registry)")
         elif _is_readable_image(record.path, problems):
@@ -185,7 +196,7 @@ def load_samples(
 
     samples = _group(kept, problems)
     samples.sort(key=lambda s: (s.label or "", s.id))
-    return LoadResult(samples=samples, problems=problems)
+    return LoadResult(samples=samples, problems=problems, notes=notes)
 
 
 def _records_of_root(root: Path, problems: list[str]) -> list[_ImageRecord]:
@@ -208,6 +219,12 @@ def _outside(path: Path, root: Path) -> bool:
 def _records_of_folder(root: Path, problems: list[str]) -> list[_ImageRecord]:
     records = []
     for path in sorted(root.rglob("*")):
+        if path.is_dir() and path.is_symlink():  # rglob does not enter it: say so
+            problems.append(
+                f"{path}: a symlinked folder, not read (copy its files in, or load it as a "
+                "folder of its own)"
+            )
+            continue
         if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
             continue  # README.md, manifest.csv, .DS_Store ...: not ours to judge
         if any(part.startswith(".") for part in path.relative_to(root).parts):

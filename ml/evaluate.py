@@ -31,7 +31,7 @@ def evaluate_predictions(
 ) -> dict[str, Any]:
     """Score (N, C) probabilities (column j = class_names[j]) against N true labels.
 
-    Returns {"n", "top1".."top5", "accuracy", "macro_f1", "labels", "per_class":
+    Returns {"n", "top1".."top5", "accuracy", "macro_f1", "macro_recall", "labels", "per_class":
     {label: {"precision", "recall", "f1", "support"}}, "confusion" (rows true, columns
     predicted, in `labels` order), "unknown_labels", "misclassified": [{"id", "true",
     "predicted", "confidence", "files"}]}. Precision, recall and F1 follow scikit-learn
@@ -78,10 +78,15 @@ def evaluate_predictions(
         for i, name in enumerate(labels)
     }
     present = support > 0
+    # scikit-learn's macro F1: over the classes in the truth or the predictions (a class only
+    # predicted counts, with F1 0); macro recall: over the classes in the truth (balanced
+    # accuracy, the real-data benchmark's measure)
+    scored = present | (predicted > 0)
     report.update(
         {
             "accuracy": report["top1"],
-            "macro_f1": float(f1[present].mean()) if present.any() else float("nan"),
+            "macro_f1": float(f1[scored].mean()) if scored.any() else float("nan"),
+            "macro_recall": float(recall[present].mean()) if present.any() else float("nan"),
             "labels": labels,
             "per_class": per_class,
             "confusion": confusion.tolist(),

@@ -1092,7 +1092,9 @@ def train(
 
     none = images[:0]
     if not pool_samples:
-        return fit_on(none, [], Path(out_dir), progress)
+        return _with_glitch_ids(
+            fit_on(none, [], Path(out_dir), progress), train_samples, val_samples
+        )
     teacher = fit_on(none, [], Path(out_dir) / "teacher", _one_of_two(progress, 0, config.epochs))
     if teacher.cancelled:
         return teacher
@@ -1106,14 +1108,35 @@ def train(
     keep, guessed = pseudo_labels(probs, labeller.class_names, config.self_train)
     pseudo = [replace(pool_samples[i], label=g) for i, g in zip(keep, guessed, strict=True)]
     if not pseudo:  # nothing sure enough: the first model is the model
-        return teacher
+        return _with_glitch_ids(teacher, train_samples, val_samples)
     student = fit_on(
         np.asarray(pool[keep]),
         pseudo,
         Path(out_dir),
         _one_of_two(progress, config.epochs, config.epochs),
     )
-    return replace(student, pseudo_labels=len(pseudo))
+    return _with_glitch_ids(
+        replace(student, pseudo_labels=len(pseudo)), [*train_samples, *pseudo], val_samples
+    )
+
+
+GLITCH_IDS_FILE = "glitches.json"  # beside best.pt: the ids of the glitches a model saw
+
+
+def _with_glitch_ids(
+    result: TrainResult, trained: Sequence[Any], validated: Sequence[Any]
+) -> TrainResult:
+    """Write which glitches the model saw into its folder (`ml evaluate` warns when it
+    scores one of them: that score is not a held-out one); the result unchanged."""
+    if not result.cancelled:
+        _write_json(
+            result.model_dir / GLITCH_IDS_FILE,
+            {
+                "train": sorted({s.id for s in trained}),
+                "validation": sorted({s.id for s in validated}),
+            },
+        )
+    return result
 
 
 def _one_of_two(

@@ -58,6 +58,8 @@ def load(data: Sequence[str], *, keep_unknown_labels: bool = False) -> list[Any]
     result = load_samples(list(data), keep_unknown_labels=keep_unknown_labels)
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     if not result.samples:
         raise UserError(f"no glitch images found in {', '.join(data)}")
     return list(result.samples)

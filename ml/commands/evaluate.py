@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ml.commands import (
     add_data_argument,
@@ -24,6 +28,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_encode_arguments(parser)
 
 
+def seen_in_training(
+    model_path: str | Path, samples: Sequence[Any], merged: Sequence[tuple[str, ...]]
+) -> list[str]:
+    """Ids of the samples (or of any id merged into one) that the model's folder lists in
+    ml.train.GLITCH_IDS_FILE as trained or validated on; [] for a model without the list."""
+    from ml.train import GLITCH_IDS_FILE
+
+    folder = Path(model_path)
+    listed = (folder if folder.is_dir() else folder.parent) / GLITCH_IDS_FILE
+    try:
+        saw = json.loads(listed.read_text())
+        ids = {str(i) for part in ("train", "validation") for i in saw.get(part, [])}
+    except (OSError, ValueError, AttributeError):
+        return []
+    aliases = {group[0]: group for group in merged}
+    return sorted(s.id for s in samples if ids.intersection(aliases.get(s.id, (s.id,))))
+
+
 def run(args: argparse.Namespace) -> int:
     from ml.errors import UserError
     from ml.evaluate import evaluate, plot_confusion
@@ -33,7 +55,21 @@ def run(args: argparse.Namespace) -> int:
     labelled = [s for s in load(args.data, keep_unknown_labels=True) if s.label is not None]
     if not labelled:
         raise UserError("no labelled glitches to evaluate on")
-    samples = merged_split_glitches(labelled).samples  # a glitch under two ids counts once
+    split = merged_split_glitches(labelled)  # a glitch under two ids counts once
+    samples = split.samples
+    # Said before the long part, on stderr (with --json too): each would lower or inflate
+    # the score without looking wrong.
+    unknown = Counter(str(s.label) for s in samples if s.label not in model.class_names)
+    if unknown:
+        named = ", ".join(f"{label} ({n})" for label, n in sorted(unknown.items()))
+        print(f"warning: labels that are no class of this model, counted as errors: {named}",
+              file=sys.stderr)  # fmt: skip
+    seen = seen_in_training(args.model, samples, split.merged)
+    if seen:
+        shown = ", ".join(seen[:5]) + (", ..." if len(seen) > 5 else "")
+        print(f"warning: {len(seen)} of the {len(samples)} glitches have the id of a glitch "
+              f"this model was trained or validated on ({shown}): not a held-out score",
+              file=sys.stderr)  # fmt: skip
     images = encode_for_model(model, samples, args)
     report = evaluate(
         model,
@@ -43,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         files=[s.files() for s in samples],
         views=views_of(samples),
     )
+    report["seen_in_training"] = seen
     if args.plot:
         plot_confusion(report, args.plot)
     if args.json:
@@ -51,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"n = {report['n']}  " + "  ".join(f"top{k} {report[f'top{k}']:.4f}" for k in range(1, 6))
     )
+    print(f"macro recall {report['macro_recall']:.4f}  macro F1 {report['macro_f1']:.4f}")
     print(f"{'class':<22} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}")
     for label, row in report["per_class"].items():
         if row["support"]:

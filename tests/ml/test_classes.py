@@ -31,3 +31,30 @@ def test_unknown_and_invalid_names_raise_clear_errors() -> None:
         registry.index("Not_A_Class")
     with pytest.raises(ValueError, match="invalid class name"):
         registry.add("../etc")
+
+
+# The Zooniverse project's class names, as its field-guide files spell them (golden-<name>
+# in ../shared/data/gravityspy-real), each with the canonical class it names.
+ZOONIVERSE = {
+    "1080Line": "1080Lines", "1400Ripple": "1400Ripples", "AirCompressor": "Air_Compressor",
+    "Blip": "Blip", "Chirp": "Chirp", "ExtremelyLoud": "Extremely_Loud", "Helix": "Helix",
+    "KoiFish": "Koi_Fish", "LightModulation": "Light_Modulation",
+    "LowFreqBurst": "Low_Frequency_Burst", "LowFreqLine": "Low_Frequency_Lines",
+    "NoGlitch": "No_Glitch", "NOA": "None_of_the_Above", "PairedDoves": "Paired_Doves",
+    "PowerLine": "Power_Line", "RepeatingBlips": "Repeating_Blips",
+    "ScatteredLight": "Scattered_Light", "Scratchy": "Scratchy", "Tomte": "Tomte",
+    "ViolinMode": "Violin_Mode", "WanderingLine": "Wandering_Line", "Whistle": "Whistle",
+}  # fmt: skip
+
+
+def test_other_spellings_of_a_class_name_the_class() -> None:
+    from ml.classes import spelled_as
+
+    for spelling, name in ZOONIVERSE.items():
+        assert spelled_as(spelling, CANONICAL_NAMES) == name, spelling
+    for spelling in ("koi_fish", "Koi Fish", "KOI-FISH", "none", "None_of_the_above"):
+        assert spelled_as(spelling, CANONICAL_NAMES) in ("Koi_Fish", "None_of_the_Above")
+    assert spelled_as("Blipp", CANONICAL_NAMES) is None
+    assert spelled_as("Reverse_Chirp", CANONICAL_NAMES) is None  # not a class here
+    assert spelled_as("reverse chirp", [*CANONICAL_NAMES, "Reverse_Chirp"]) == "Reverse_Chirp"
+    assert spelled_as("a_b", ["A_b", "Ab"]) is None  # names two classes: neither

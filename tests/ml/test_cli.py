@@ -69,6 +69,25 @@ def test_train_evaluate_predict_embed(
     assert report["per_class"]["Reverse_Chirp"]["recall"] == 0.0
     assert set(report["per_class"]["Blip"]) == {"precision", "recall", "f1", "support"}
     assert np.array(report["confusion"]).sum() == 5
+    recalls = [report["per_class"][c]["recall"] for c in ("Blip", "Whistle", "Reverse_Chirp")]
+    assert report["macro_recall"] == pytest.approx(np.mean(recalls))
+    # said before the scoring, on stderr also with --json: a label the model cannot output
+    assert "no class of this model, counted as errors: Reverse_Chirp (1)" in err
+    assert report["seen_in_training"] == [] and "not a held-out score" not in err
+
+    # The model's folder lists what it saw; scoring those glitches says so.
+    saw = json.loads((model / "glitches.json").read_text())
+    assert (len(saw["train"]), len(saw["validation"])) == (8, 4)
+    code, out, err = run_cli(
+        capsys, "evaluate", "--model", str(model), "--data", str(train), "--json", *common
+    )
+    assert code == 0, err
+    assert json.loads(out)["seen_in_training"] == sorted(saw["train"] + saw["validation"])
+    assert "12 of the 12 glitches have the id of a glitch this model was trained" in err
+    code, out, err = run_cli(
+        capsys, "evaluate", "--model", str(model), "--data", str(test), *common
+    )
+    assert "macro recall" in out
 
     code, out, err = run_cli(
         capsys, "predict", "--model", str(model), "--data", str(test), "--json", *common

@@ -287,7 +287,9 @@ def test_symlinks_leaving_the_folder_are_refused(
     # Links inside the data set are fine; a linked folder outside it is never walked.
     assert [s.id for s in result.samples] == ["alias2", "good", "alias"]
     assert result.problems == [
-        f"{tmp_path / 'Blip' / 'leak_1.0.png'}: symlink leads outside {tmp_path}; refused"
+        f"{tmp_path / 'Blip' / 'leak_1.0.png'}: symlink leads outside {tmp_path}; refused",
+        f"{tmp_path / 'Whistle'}: a symlinked folder, not read (copy its files in, or load it "
+        "as a folder of its own)",
     ]
 
 
@@ -319,3 +321,37 @@ def test_manifest_paths_must_stay_under_the_csv_folder(
     assert "contains '..'" in reasons[1]
     assert "symlink leading outside" in reasons[2]
     assert all(line.endswith("; refused") for line in result.problems)
+
+
+def test_a_class_folder_spelled_otherwise_is_read_as_its_class_and_said_once(
+    tmp_path: Path,
+) -> None:
+    """koi_fish/ or KoiFish/ (Zooniverse's spelling): before, every such glitch was skipped
+    when training, and counted wrong under a class of its own when evaluating."""
+    write_glitch(tmp_path / "koi_fish", "g1_{d}")
+    write_glitch(tmp_path / "KoiFish", "g2_{d}")
+    write_glitch(tmp_path / "NOA", "g3_{d}")
+    write_glitch(tmp_path / "Blipp", "g4_{d}")
+    result = load_samples(tmp_path)
+    assert {s.id: s.label for s in result.samples} == {
+        "g1": "Koi_Fish", "g2": "Koi_Fish", "g3": "None_of_the_Above"
+    }  # fmt: skip
+    assert sorted(result.notes) == [
+        "class 'KoiFish' read as 'Koi_Fish'",
+        "class 'NOA' read as 'None_of_the_Above'",
+        "class 'koi_fish' read as 'Koi_Fish'",
+    ]
+    assert len(result.problems) == 4 and all("'Blipp'" in p for p in result.problems)
+
+
+def test_a_symlinked_class_folder_is_named_not_dropped_unsaid(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "elsewhere" / "Whistle", "g1_{d}")
+    (tmp_path / "data").mkdir()
+    write_glitch(tmp_path / "data" / "Blip", "g2_{d}")
+    (tmp_path / "data" / "Whistle").symlink_to(tmp_path / "elsewhere" / "Whistle")
+    result = load_samples(tmp_path / "data")
+    assert [s.id for s in result.samples] == ["g2"]
+    assert result.problems == [
+        f"{tmp_path / 'data' / 'Whistle'}: a symlinked folder, not read (copy its files in, "
+        "or load it as a folder of its own)"
+    ]

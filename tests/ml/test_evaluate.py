@@ -69,3 +69,22 @@ def test_unknown_class_counts_as_error_and_is_reported(tmp_path) -> None:
 
     plot_confusion(report, tmp_path / "confusion.png")
     assert (tmp_path / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_macro_f1_and_macro_recall_are_scikit_learns() -> None:
+    """A class that is only ever predicted counts in scikit-learn's macro F1 (with F1 0);
+    leaving it out made the number look better than it is."""
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
+    y_true = ["Blip", "Blip", "Whistle", "Whistle"]
+    y_pred = ["Blip", "Tomte", "Whistle", "Tomte"]  # Tomte: predicted, never true
+    probs = np.array([[1.0 if c == p else 0.0 for c in CLASSES] for p in y_pred])
+    report = evaluate_predictions(probs, y_true, CLASSES)
+    assert report["macro_f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
+    assert report["macro_f1"] == pytest.approx(4 / 9)  # (2/3 + 2/3 + 0) / 3
+    assert report["macro_recall"] == pytest.approx(balanced_accuracy_score(y_true, y_pred))
+    probs, labels = noisy_predictions(80, seed=3)
+    report = evaluate_predictions(probs, labels, CLASSES)
+    predicted = [CLASSES[i] for i in probs.argmax(1)]
+    assert report["macro_f1"] == pytest.approx(f1_score(labels, predicted, average="macro"))
+    assert report["macro_recall"] == pytest.approx(balanced_accuracy_score(labels, predicted))

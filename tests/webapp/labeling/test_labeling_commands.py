@@ -134,6 +134,17 @@ def test_pool_import_can_keep_glitches_of_classes_the_registry_lacks(glitch_dir)
     assert (unknown.role, unknown.source_label, unknown.gold_label) == ("pool", "Not_A_Class", None)
 
 
+def test_a_gold_folder_spelled_as_zooniverse_spells_its_class_imports_as_that_class(tmp_path):
+    """KoiFish/ (the Zooniverse project's spelling): before, every glitch in it was skipped
+    as a class the registry lacks."""
+    (tmp_path / "KoiFish").mkdir()
+    (tmp_path / "KoiFish" / "H1_kkkkkkkkkk_1.0.png").write_bytes(tiny_png())
+    out, err = run("import_glitches", str(tmp_path), "--role", "gold", "--source", "t")
+    assert "imported 1 new subjects" in out
+    assert "note: class 'KoiFish' read as 'Koi_Fish'" in err and "skipped" not in err
+    assert Subject.objects.get(external_id="H1_kkkkkkkkkk").gold_label.name == "Koi_Fish"
+
+
 def test_keeping_unknown_classes_is_refused_outside_the_pool(glitch_dir):
     with pytest.raises(CommandError, match="pool only"):
         run("import_glitches", str(glitch_dir), "--role", "gold", "--keep-unknown-classes")

@@ -101,6 +101,8 @@ class Command(BaseCommand):
         result = load_samples(roots, registry=registry, keep_unknown_labels=keep_unknown)
         for problem in result.problems:
             self.stderr.write(f"skipped {problem}")
+        for note in result.notes:
+            self.stderr.write(f"note: {note}")
         split = merge_split_glitches(result.samples)
         for line in split.report({s.id: s.label for s in result.samples}):
             self.stderr.write(f"note: {line}")
