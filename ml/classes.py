@@ -66,8 +66,7 @@ ALIASES: dict[str, str] = {
     "lowfreqlines": "Low_Frequency_Lines",
     "noa": NONE_OF_THE_ABOVE,
     "nota": NONE_OF_THE_ABOVE,
-    "none": NONE_OF_THE_ABOVE,
-}
+}  # not "none": a folder or CSV cell "None" is as likely "no label" as None_of_the_Above
 
 
 def spelling_key(name: str) -> str:

@@ -48,14 +48,22 @@ def add_encode_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="decoding processes (default: all cores)")
 
 
-def load(data: Sequence[str], *, keep_unknown_labels: bool = False) -> list[Any]:
-    """Samples of the --data roots; load problems go to stderr as one warning line each."""
+def load(
+    data: Sequence[str],
+    *,
+    keep_unknown_labels: bool = False,
+    class_names: Sequence[str] | None = None,
+) -> list[Any]:
+    """Samples of the --data roots; load problems go to stderr as one warning line each.
+    class_names: the classes folder names are read as (a model's), else the canonical 22."""
+    from ml.classes import ClassRegistry
     from ml.data import load_samples
 
     for root in data:
         if not Path(root).exists():
             raise UserError(f"--data {root}: no such file or folder")
-    result = load_samples(list(data), keep_unknown_labels=keep_unknown_labels)
+    registry = ClassRegistry(class_names) if class_names is not None else None
+    result = load_samples(list(data), registry=registry, keep_unknown_labels=keep_unknown_labels)
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
     for note in result.notes:

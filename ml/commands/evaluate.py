@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from ml.model import load_model, views_of
 
     model = load_model(args.model, device=args.device)
-    labelled = [s for s in load(args.data, keep_unknown_labels=True) if s.label is not None]
+    loaded = load(args.data, keep_unknown_labels=True, class_names=model.class_names)
+    labelled = [s for s in loaded if s.label is not None]
     if not labelled:
         raise UserError("no labelled glitches to evaluate on")
     split = merged_split_glitches(labelled)  # a glitch under two ids counts once

@@ -52,8 +52,9 @@ def test_other_spellings_of_a_class_name_the_class() -> None:
 
     for spelling, name in ZOONIVERSE.items():
         assert spelled_as(spelling, CANONICAL_NAMES) == name, spelling
-    for spelling in ("koi_fish", "Koi Fish", "KOI-FISH", "none", "None_of_the_above"):
+    for spelling in ("koi_fish", "Koi Fish", "KOI-FISH", "nota", "None_of_the_above"):
         assert spelled_as(spelling, CANONICAL_NAMES) in ("Koi_Fish", "None_of_the_Above")
+    assert spelled_as("None", CANONICAL_NAMES) is None  # str(None) in a CSV: no label
     assert spelled_as("Blipp", CANONICAL_NAMES) is None
     assert spelled_as("Reverse_Chirp", CANONICAL_NAMES) is None  # not a class here
     assert spelled_as("reverse chirp", [*CANONICAL_NAMES, "Reverse_Chirp"]) == "Reverse_Chirp"

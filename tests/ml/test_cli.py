@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,14 @@ def test_train_evaluate_predict_embed(
         capsys, "evaluate", "--model", str(model), "--data", str(test), *common
     )
     assert "macro recall" in out
+    # A folder spelled otherwise is read as the model's class it names, and said so.
+    shutil.copytree(test / "Whistle", tmp_path / "spelled" / "WHISTLE")
+    code, out, err = run_cli(
+        capsys, "evaluate", "--model", str(model), "--data", str(tmp_path / "spelled"), "--json",
+        *common,
+    )  # fmt: skip
+    assert "note: class 'WHISTLE' read as 'Whistle'" in err
+    assert json.loads(out)["per_class"]["Whistle"]["support"] == 2
 
     code, out, err = run_cli(
         capsys, "predict", "--model", str(model), "--data", str(test), "--json", *common

@@ -19,7 +19,11 @@ from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.discovery.models import Batch, ClassProposal, Cluster, ClusterRun, EmbeddingSet
 from webapp.labeling.metadata import map_facts
 from webapp.labeling.models import Classification, GlitchClass, Subject, SubjectImage
-from webapp.labeling.selectors import glitch_classes_for_volunteer, subject_ids_answers_visible
+from webapp.labeling.selectors import (
+    among,
+    glitch_classes_for_volunteer,
+    subject_ids_answers_visible,
+)
 from webapp.modeling.models import ModelVersion, Prediction
 from webapp.modeling.selectors import SubjectFiles
 
@@ -154,10 +158,13 @@ def similar_subjects(
 def thumbnails(subject_ids: list[int]) -> dict[int, str]:
     """subject id -> URL of its 1 s view (or the nearest duration it has)."""
     best: dict[int, tuple[float, str]] = {}
-    rows = SubjectImage.objects.filter(subject_id__in=subject_ids).values_list(
+    wanted = set(subject_ids)
+    rows = among(SubjectImage.objects.all(), "subject_id", wanted).values_list(
         "subject_id", "duration", "image"
     )
     for sid, duration, name in rows:
+        if sid not in wanted:
+            continue
         distance = abs(float(duration) - 1.0)
         if sid not in best or distance < best[sid][0]:
             best[sid] = (distance, settings.MEDIA_URL + name)
@@ -173,15 +180,21 @@ def subject_labels(
     `visible`: that rule's answer for these ids, when the caller has it already."""
     if visible is None:
         visible = subject_ids_answers_visible(subject_ids=subject_ids, viewer=viewer)
+    wanted = set(subject_ids)
+    active = Prediction.objects.filter(model_version__is_active=True)
     labels: dict[int, str] = {
         sid: guess
-        for sid, guess in Prediction.objects.filter(
-            subject_id__in=subject_ids, model_version__is_active=True
-        ).values_list("subject_id", "predicted_label")
+        for sid, guess in among(active, "subject_id", wanted).values_list(
+            "subject_id", "predicted_label"
+        )
         if sid in visible
     }
-    retired = Subject.objects.filter(pk__in=subject_ids, retired_label__isnull=False)
-    labels.update(retired.values_list("pk", "retired_label__name"))
+    retired = Subject.objects.filter(retired_label__isnull=False)
+    labels.update(
+        (sid, name)
+        for sid, name in among(retired, "pk", wanted).values_list("pk", "retired_label__name")
+        if sid in wanted
+    )
     return labels
 
 

@@ -178,15 +178,23 @@ def subject_ids_answers_visible(
     ids = set(subject_ids)
     if is_reviewer(viewer):
         return ids
-    visible = set(
-        Subject.objects.filter(pk__in=ids, status=Subject.Status.RETIRED).values_list(
-            "pk", flat=True
-        )
-    )
+    retired = Subject.objects.filter(status=Subject.Status.RETIRED)
+    visible = set(among(retired, "pk", ids).values_list("pk", flat=True))
     if viewer.is_authenticated:
-        voted = Classification.objects.filter(volunteer_id=viewer.pk, subject_id__in=ids)
-        visible.update(voted.values_list("subject_id", flat=True))
-    return visible
+        voted = Classification.objects.filter(volunteer_id=viewer.pk)
+        visible.update(among(voted, "subject_id", ids).values_list("subject_id", flat=True))
+    return visible & ids
+
+
+# More ids than this are not sent as an IN list: PostgreSQL binds at most 65,535 parameters
+# (server-side binding), and the map asks about every glitch at once.
+IN_LIST_MAX = 1000
+
+
+def among(queryset: QuerySet[Any], field: str, ids: set[int]) -> QuerySet[Any]:
+    """queryset narrowed to rows whose `field` is in ids: by an IN list when ids are few,
+    else not at all (the whole table is read; the caller keeps the rows it asked for)."""
+    return queryset.filter(**{f"{field}__in": ids}) if len(ids) <= IN_LIST_MAX else queryset
 
 
 def subject_vote_counts(*, subject: Subject) -> dict[str, int]:

@@ -116,7 +116,7 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
     subject.views = tally.views
     if subject.is_gold:
         save_columns(subject, ["n_votes", "n_none_votes", "views"])
-        return subject  # gold subjects teach and measure; they never retire
+        return subject  # gold subjects teach and measure; no vote retires them
 
     subject.posterior = tally.posterior
     if reopen or subject.status == Subject.Status.ACTIVE:
@@ -310,7 +310,11 @@ def classification_create(
                 idempotency_key=key,
             )
             promoted = False
-            if subject.is_gold:
+            retired = subject.status == Subject.Status.RETIRED
+            # A gold glitch retires only once its answer is public (added to the field
+            # guide, or gold of an accepted class): a vote on it then scores no one (one
+            # still holding its assignment, or a sheet with it, could read the answer first).
+            if subject.is_gold and not retired:
                 assert subject.gold_label_id is not None  # a gold subject has its label (db)
                 classification.was_gold = True
                 classification.was_correct = glitch_class.pk == subject.gold_label_id
@@ -329,8 +333,8 @@ def classification_create(
                     level=profile.level,
                 )
             # A retired subject's label stands: the vote is the volunteer's and is kept,
-            # but neither its counts nor its posterior take it (gold never retires).
-            classification.after_retirement = subject.status == Subject.Status.RETIRED
+            # but neither its counts nor its posterior take it.
+            classification.after_retirement = retired
             insert(classification)
             profile.n_classified += 1
             save_columns(profile, ["n_classified", "gold_confusion", "level", "promoted_at"])

@@ -152,9 +152,9 @@ def self_training_pool() -> list[SubjectFiles]:
 def _unscored(version: ModelVersion) -> QuerySet[Subject]:
     """Open pool and gold subjects with images that have no prediction from `version` yet.
 
-    Gold too: the discovery map and similar lists show every point's model guess, so a gold
-    glitch left without one stood out from the open pool ("unlabelled", no confidence) and
-    told a volunteer which answers are checked (issue #14). A subject without images can
+    Gold too: the discovery map and similar lists show a point's model guess to reviewers
+    and to volunteers who voted on it, so a gold glitch left without one stood out from the
+    open pool ("unlabelled", no confidence) and told which answers are checked (issue #14). A subject without images can
     never have one: counting it kept the scoring beat queueing a job every time it ran."""
     from webapp.labeling.models import Subject, SubjectImage
 

@@ -249,8 +249,17 @@ def _relabel(
     if subject.is_gold:
         before = subject.gold_label.name if subject.gold_label else ""
         rescored = _regrade_gold_answers(subject, before, new_class.name)
+        moved = ["gold_label"]
+        if (
+            subject.retired_label_id is not None
+            and subject.retired_label_id == subject.gold_label_id
+        ):
+            # a gold glitch retired with its answer (field guide, an accepted class's gold):
+            # its public label, the export's and the map's, is that answer and moves with it
+            subject.retired_label = new_class
+            moved.append("retired_label")
         subject.gold_label = new_class
-        subject.save(update_fields=["gold_label"])
+        subject.save(update_fields=moved)
         field = LabelChange.Field.GOLD_LABEL
     else:
         before = subject.retired_label.name if subject.retired_label else ""

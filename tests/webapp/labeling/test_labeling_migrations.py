@@ -26,3 +26,29 @@ def test_0003_counts_the_votes_each_volunteer_had_already_given():
         new = migrate_to(AFTER).get_model("labeling", "VolunteerProfile")
         counts = dict(new.objects.values_list("user__username", "n_classified"))
         assert counts == {"busy": 3, "idle": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0011_retires_the_gold_glitches_already_in_the_field_guide():
+    with schema_at([("labeling", "0010_classification_answers_seen")]) as old:
+        Subject = old.get_model("labeling", "Subject")
+        Example = old.get_model("labeling", "GlitchClassExample")
+        whistle, _ = old.get_model("labeling", "GlitchClass").objects.get_or_create(name="Whistle")
+        shown, kept = (
+            Subject.objects.create(external_id=name, source="m", role="gold", gold_label=whistle)
+            for name in ("shown", "kept")
+        )
+        pool = Subject.objects.create(external_id="pool", source="m")
+        for subject in (shown, pool):  # a pool glitch is never an example; stays as it is
+            Example.objects.create(
+                glitch_class=whistle,
+                glitch_id=f"subject-{subject.pk}",
+                source_name=f"s{subject.pk}",
+            )
+        Example.objects.create(glitch_class=whistle, glitch_id="H1_x", source_name="shipped")
+
+        new = migrate_to([("labeling", "0011_retire_gold_shown_in_the_field_guide")])
+        rows = new.get_model("labeling", "Subject").objects.order_by("pk")
+        assert [(s.external_id, s.status, s.retired_label_id) for s in rows] == [
+            ("shown", "retired", whistle.pk), ("kept", "active", None), ("pool", "active", None)
+        ]  # fmt: skip

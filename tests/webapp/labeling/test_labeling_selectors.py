@@ -79,7 +79,8 @@ def test_classes_for_a_beginner_are_blip_whistle_and_none_of_the_above():
     assert names == ["Blip", "Whistle", "None_of_the_Above"]
 
 
-def test_the_rule_for_many_subjects_is_the_rule_for_one():
+@pytest.mark.parametrize("in_list_max", [1000, 1])  # 1: the map's way, no IN list of ids
+def test_the_rule_for_many_subjects_is_the_rule_for_one(in_list_max, monkeypatch):
     """subject_ids_answers_visible (the map, similar lists) and subject_answers_visible (the
     subject page, its API) must agree for every viewer and subject: a guess hidden on the
     page and shown on the map is an answer given away."""
@@ -89,9 +90,14 @@ def test_the_rule_for_many_subjects_is_the_rule_for_one():
 
     voter, other, rev = UserFactory(), UserFactory(), UserFactory()
     rev.groups.add(Group.objects.get_or_create(name=REVIEWER)[0])
+    monkeypatch.setattr(selectors, "IN_LIST_MAX", in_list_max)
+    SubjectFactory(status=Subject.Status.RETIRED, retired_label=glitch_class("Blip"))  # not asked
     voted, open_pool, gold = SubjectFactory(), SubjectFactory(), gold_subject("Blip")
     retired = SubjectFactory(status=Subject.Status.RETIRED, retired_label=glitch_class("Blip"))
-    Classification.objects.create(volunteer=voter, subject=voted, glitch_class=glitch_class("Blip"))
+    for subject in (voted, SubjectFactory()):  # the second is not asked about
+        Classification.objects.create(
+            volunteer=voter, subject=subject, glitch_class=glitch_class("Blip")
+        )
     subjects = [voted, open_pool, gold, retired]
     ids = [s.pk for s in subjects]
     for viewer in (voter, other, rev, AnonymousUser()):

@@ -62,6 +62,22 @@ def test_relabelling_gold_moves_every_volunteers_gold_answer() -> None:
     assert (change.field, change.volunteers_rescored) == ("gold_label", 2)
 
 
+def test_relabelling_a_gold_glitch_retired_with_its_answer_moves_its_public_label_too() -> None:
+    """A gold glitch added to the field guide retires with its gold label; a relabel moved
+    only the gold label, so the export, its page and the map kept the old answer."""
+    from webapp.labeling.models import Subject
+    from webapp.labeling.services import glitch_class_example_from_subject
+
+    subject = gold_subject("Whistle")
+    glitch_class_example_from_subject(subject=subject)
+    (suspect,) = finished_audit((subject, "Whistle", "Blip"))
+    services.verdict_record(
+        suspect_id=suspect.pk, reviewer=reviewer(), decision="relabel", label="Blip"
+    )
+    subject = Subject.objects.get(pk=subject.pk)
+    assert (subject.gold_label.name, subject.retired_label.name) == ("Blip", "Blip")
+
+
 def test_agree_and_unsure_change_nothing_but_are_recorded() -> None:
     subject = retired_subject("Blip")
     (suspect,) = finished_audit((subject, "Blip", "Tomte"))

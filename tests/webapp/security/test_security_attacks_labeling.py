@@ -314,3 +314,18 @@ def test_a_huge_exclude_list_is_a_400_and_a_short_one_still_works(api):
     assert answer.json()["exclude"] == "at most 100 ids"
     others = ",".join(str(subject.pk + i) for i in range(1, 101))
     assert api.get(f"/api/subjects/next/?exclude={others}").json()["id"] == subject.pk
+
+
+def test_a_gold_glitch_whose_answer_went_public_scores_no_one(api, cheater):
+    """Served as gold, then added to the field guide (it retires with its answer, public on
+    its page and in the guide) while the volunteer still held its assignment: before, the
+    right answer read there still counted as a gold answer, toward promotion."""
+    gold = gold_subject("Whistle")
+    mine = served(api)
+    assert mine["id"] == gold.pk
+    services.glitch_class_example_from_subject(subject=gold)
+    status, body = vote_on(api, mine, "Whistle")
+    assert status == 201 and body["late"] is True
+    vote = Classification.objects.get(subject=gold)
+    assert (vote.was_gold, vote.after_retirement) == (False, True)
+    assert VolunteerProfile.objects.get(user=cheater).gold_confusion == {}
