@@ -154,8 +154,9 @@ def _unscored(version: ModelVersion) -> QuerySet[Subject]:
 
     Gold too: the discovery map and similar lists show a point's model guess to reviewers
     and to volunteers who voted on it, so a gold glitch left without one stood out from the
-    open pool ("unlabelled", no confidence) and told which answers are checked (issue #14). A subject without images can
-    never have one: counting it kept the scoring beat queueing a job every time it ran."""
+    open pool ("unlabelled", no confidence) and told which answers are checked (issue #14).
+    A subject without images can never have one: counting it kept the scoring beat queueing
+    a job every time it ran."""
     from webapp.labeling.models import Subject, SubjectImage
 
     has_images = Exists(SubjectImage.objects.filter(subject=OuterRef("pk")))
