@@ -47,6 +47,18 @@ def load(path: Path) -> dict[str, Any]:
         raise SystemExit(f"{path}: not a bench/real.py JSON ({exc})") from None
 
 
+def settings_of(piece: dict[str, Any], key: str) -> Any:
+    """piece[key]; a config with TrainConfig's defaults for the fields it lacks (a field
+    added to the code between two pieces, at its default, trains the same recipe)."""
+    from dataclasses import asdict
+
+    from ml.train import TrainConfig
+
+    if key != "config":
+        return piece.get(key)
+    return {**asdict(TrainConfig()), **piece.get("config", {})}
+
+
 def joined(
     sim: dict[str, Any], folds: list[dict[str, Any]]
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -55,7 +67,7 @@ def joined(
     fold probabilities, when two folds scored one glitch, or when the simulated-only model
     did not score a glitch that a fold did."""
     for i, fold in enumerate(folds):
-        if differ := [k for k in SAME if fold.get(k) != sim.get(k)]:
+        if differ := [k for k in SAME if settings_of(fold, k) != settings_of(sim, k)]:
             raise SystemExit(f"fold file {i + 1} was run with other settings: {', '.join(differ)}")
         if "cv" not in fold.get("probabilities", {}) or "truth" not in fold:
             raise SystemExit(f"fold file {i + 1} holds no fold model (was it --sim-only-alone?)")

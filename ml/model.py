@@ -33,6 +33,7 @@ from ml.views import view_mean
 
 BEST_CHECKPOINT = "best.pt"
 LAST_CHECKPOINT = "last.pt"
+SIM_ONLY_DIR = "sim-only"  # beside best.pt: the simulated-only model (TrainConfig.sim_only_weight)
 
 
 class GlitchNet(nn.Module):
@@ -176,6 +177,9 @@ class LoadedModel:
     epoch: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None  # the checkpoint file it came from
+    # the model trained on simulated glitches alone, and the weight of its probabilities in
+    # every prediction (TrainConfig.sim_only_weight); None: this model alone
+    companion: LoadedModel | None = None
 
     @property
     def image_size(self) -> int:
@@ -206,7 +210,8 @@ def load_model(
     """Load MODEL_DIR (its best.pt) or a checkpoint file for inference.
 
     Needs no network and no ImageNet weights file: the checkpoint holds every weight.
-    bf16=None uses bf16 autocast where the device supports it.
+    bf16=None uses bf16 autocast where the device supports it. A model trained with
+    sim_only_weight > 0 comes with its simulated-only model (SIM_ONLY_DIR beside it).
     """
     path = checkpoint_path(model)
     try:
@@ -231,6 +236,14 @@ def load_model(
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     use_bf16 = bf16_supported(dev) if bf16 is None else bf16
     net = place(net, dev, channels_last=use_bf16).eval()
+    companion = None
+    if float(config.get("sim_only_weight", 0.0)) > 0:
+        beside = path.parent / SIM_ONLY_DIR
+        if not (beside / BEST_CHECKPOINT).is_file():
+            raise UserError(f"{path}: trained with sim_only_weight, but {beside} holds no model")
+        companion = load_model(beside, device=dev, bf16=bf16)
+        if companion.class_names != class_names:
+            raise UserError(f"{beside}: its classes are not those of {path}")
     return LoadedModel(
         module=net,
         class_names=class_names,
@@ -240,7 +253,19 @@ def load_model(
         epoch=int(ckpt.get("epoch", 0)),
         metrics=dict(ckpt.get("metrics", {})),
         path=path,
+        companion=companion,
     )
+
+
+def averaged_with_companion(
+    model: LoadedModel, probs: np.ndarray, fn: Callable[[LoadedModel], np.ndarray]
+) -> np.ndarray:
+    """probs, averaged with fn(model.companion) at the config's sim_only_weight when the
+    model has a companion."""
+    if model.companion is None:
+        return probs
+    weight = float(model.config["sim_only_weight"])
+    return ((1 - weight) * probs + weight * fn(model.companion)).astype(np.float32)
 
 
 # ---------------------------------------------------------------- batched inference
@@ -349,7 +374,10 @@ def predict_proba(
     def proba(x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(module(x).float(), dim=1)
 
-    return run_model(model, proba, images, batch_size=batch_size, views=views)
+    probs = run_model(model, proba, images, batch_size=batch_size, views=views)
+    return averaged_with_companion(
+        model, probs, lambda c: predict_proba(c, images, batch_size=batch_size, views=views)
+    )
 
 
 def predict_and_embed(
@@ -371,7 +399,12 @@ def predict_and_embed(
         return torch.cat([proba, features.float()], dim=1)
 
     out = run_model(model, both, images, batch_size=batch_size, views=views)
-    return out[:, :n_classes], out[:, n_classes:]
+    probs = averaged_with_companion(
+        model,
+        out[:, :n_classes],
+        lambda c: predict_proba(c, images, batch_size=batch_size, views=views),
+    )
+    return probs, out[:, n_classes:]
 
 
 def views_of(samples: Sequence[Any]) -> list[tuple[float, ...]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -32,6 +33,7 @@ from ml.files import atomic_write
 from ml.model import (
     BEST_CHECKPOINT,
     LAST_CHECKPOINT,
+    SIM_ONLY_DIR,
     GlitchNet,
     LoadedModel,
     autocast,
@@ -86,6 +88,11 @@ class TrainConfig:
     # 2026-12-02: 0.6 kept real glitches of a class with no real training example far better,
     # bench/real.py --class-out; docs/real_benchmark.md)
     self_train: float = 0.9  # with a pool: its glitches the first model is this sure of join
+    # > 0: also a model trained on the simulated glitches alone (OUT/sim-only), whose
+    # probabilities take this weight in every prediction (ml.model.load_model). It keeps a
+    # lone real glitch of a class without real training examples from being pulled to the
+    # real-rich classes (bench/real.py --class-out; docs/real_benchmark.md). Off by default.
+    sim_only_weight: float = 0.0
     sampling: str = "class-source"  # uniform | class | class-source (see SAMPLINGS)
     head_c: float = 1.0  # inverse L2 strength of the head-only logistic regression
     device: str = "auto"  # auto | cpu | cuda
@@ -1040,9 +1047,16 @@ def train(
     should_cancel: CancelCheck | None = None,
     resume: bool = False,
     pool_samples: Sequence[Any] = (),
+    simulated_sources: Collection[str] = ("simulated",),
 ) -> TrainResult:
     """Decode ml.data.Samples once (config.encoding at config.image_size, cached under
     cache_dir when given) and `fit` on them. Samples without a label are skipped.
+
+    config.sim_only_weight > 0 (fine-tuning): then a second model is fitted into
+    MODEL_DIR/sim-only, first, on the training samples whose source is in simulated_sources
+    (the web app's "simulated"; the CLI's `ml synth` folders), with the same config and no
+    validation; load_model averages it in (metrics.json's validation too). Its progress
+    is not reported.
 
     Self-training (config.self_train > 0, pool_samples given, fine-tuning): a first model
     is fitted into OUT/teacher, it labels the unlabelled pool, the pool glitches whose top
@@ -1059,6 +1073,21 @@ def train(
     val_samples = [s for s in val_samples if s.label is not None]
     if len(train_samples) < 2:
         raise UserError(f"need at least 2 labelled training glitches, got {len(train_samples)}")
+    simulated = [i for i, s in enumerate(train_samples) if s.source in simulated_sources]
+    if config.sim_only_weight > 0:
+        if config.head_only or not 0 < config.sim_only_weight < 1:
+            raise UserError("sim_only_weight is a weight in (0, 1), for a fine-tuned model")
+        if len({train_samples[i].label for i in simulated}) < 2:
+            raise UserError(
+                "sim_only_weight needs simulated training glitches of 2 classes or more (of "
+                f"the sources {', '.join(sorted(simulated_sources)) or 'named: none'}), got "
+                f"{len(simulated)}"
+            )
+    names = (
+        list(class_names)
+        if class_names is not None
+        else class_names_of([str(s.label) for s in train_samples])
+    )
     pool_samples = list(pool_samples) if config.self_train > 0 and not config.head_only else []
     cache = Path(cache_dir) if cache_dir is not None else None
     n_train = len(train_samples)
@@ -1080,7 +1109,7 @@ def train(
             val_labels,
             config,
             where,
-            class_names=class_names,
+            class_names=names,
             val_ids=[s.id for s in val_samples],
             val_files=[s.files() for s in val_samples],
             val_views=views_of(val_samples),
@@ -1091,9 +1120,30 @@ def train(
         )
 
     none = images[:0]
+    if config.sim_only_weight > 0:
+        # First: every model that averages it in loads it (its validation, pseudo-labels).
+        companion = fit(
+            images[simulated],
+            [str(train_samples[i].label) for i in simulated],
+            None,
+            None,
+            replace(config, sim_only_weight=0.0),
+            Path(out_dir) / SIM_ONLY_DIR,
+            class_names=names,  # the main model's columns, in its order
+            sources=[train_samples[i].source for i in simulated],
+            should_cancel=should_cancel,
+            resume=resume,
+        )
+        if companion.cancelled:
+            return companion
     if not pool_samples:
-        return _with_glitch_ids(
-            fit_on(none, [], Path(out_dir), progress), train_samples, val_samples
+        result = fit_on(none, [], Path(out_dir), progress)
+        return _with_glitch_ids(result, train_samples, val_samples)
+    if config.sim_only_weight > 0:  # the teacher may be the result: it averages it in too
+        (Path(out_dir) / "teacher" / SIM_ONLY_DIR).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(
+            Path(out_dir) / SIM_ONLY_DIR / BEST_CHECKPOINT,
+            Path(out_dir) / "teacher" / SIM_ONLY_DIR / BEST_CHECKPOINT,
         )
     teacher = fit_on(none, [], Path(out_dir) / "teacher", _one_of_two(progress, 0, config.epochs))
     if teacher.cancelled:

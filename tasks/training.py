@@ -176,7 +176,13 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         line=f"training on {len(train_samples)} glitches (retired + gold), validating on "
         f"{len(val_samples)}; {config.backbone} {config.encoding} {config.image_size}px, "
         + ("head only (one pass)" if config.head_only else f"{config.epochs} epochs")
-        + (f", then self-trained with {len(pool)} open pool glitches" if pool else ""),
+        + (f", then self-trained with {len(pool)} open pool glitches" if pool else "")
+        + (
+            f"; first a model on the {sum(s.source == 'simulated' for s in train_samples)} "
+            f"simulated glitches alone, averaged in at weight {config.sim_only_weight}"
+            if config.sim_only_weight > 0
+            else ""
+        ),
     )
     out_dir = models_dir() / run.out_dir_name
     class_names = class_names_of([str(s.label) for s in train_samples])

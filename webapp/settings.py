@@ -435,6 +435,11 @@ GLITCHLAB_TRAIN_HEAD_ONLY = env_bool("GLITCHLAB_TRAIN_HEAD_ONLY", False)
 GLITCHLAB_TRAIN_PRETRAINED = env_bool("GLITCHLAB_TRAIN_PRETRAINED", True)
 GLITCHLAB_TRAIN_DEVICE = env_str("GLITCHLAB_TRAIN_DEVICE", "auto")
 GLITCHLAB_TRAIN_SEED = env_int("GLITCHLAB_TRAIN_SEED", 0)
+# > 0: each retrain also trains a model on the simulated glitches alone (the sources in
+# GLITCHLAB_SIMULATED_SOURCES) and averages its probabilities in with this weight
+# (TrainConfig.sim_only_weight; twice the training time). 0: off, the default until a
+# held-out check decides (docs/real_benchmark.md, condition (a)).
+GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT = env_float("GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT", 0.0)
 GLITCHLAB_SCORE_BATCH_SIZE = env_int("GLITCHLAB_SCORE_BATCH_SIZE", 512)
 # Queue ranking after each model: uncertainty vs diversity, and how confident a predicted
 # class must be for a subject to go to the level that introduced that class.

@@ -43,6 +43,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--self-train", type=float, default=defaults.self_train,
                         metavar="P", help="pseudo-label threshold for --pool (0: off)")  # fmt: skip
+    parser.add_argument(
+        "--sim-only-weight",
+        type=float,
+        default=defaults.sim_only_weight,
+        metavar="W",
+        help="also train a model on the simulated glitches alone (the --data folders that "
+        "ml synth wrote) and give its probabilities this weight in every prediction, e.g. "
+        "0.5 (twice the training time; docs/real_benchmark.md); 0: off",
+    )
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help=", ".join(BACKBONES))
     parser.add_argument("--weights", metavar="FILE", help="ImageNet weights file (torchvision)")
     parser.add_argument("--no-pretrained", action="store_true", help="random initialisation")
@@ -90,6 +99,7 @@ def config_of(args: argparse.Namespace) -> TrainConfig:
         augment=not args.no_augment,
         sampling=args.sampling,
         self_train=args.self_train,
+        sim_only_weight=args.sim_only_weight,
         compile=args.compile,
         device=args.device,
         val_fraction=args.val_fraction,
@@ -136,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ml.encoding import ENCODINGS
     from ml.model import resolve_device
+    from ml.synth import written_by_synth
 
     if (args.out is None) == (args.resume is None):
         raise UserError("give --out MODEL_DIR for a new run, or --resume MODEL_DIR, not both")
@@ -152,6 +163,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"unknown encoding {config.encoding!r}; choose one of {', '.join(ENCODINGS)}"
         )
+    simulated = {root for root in args.data if written_by_synth(root)}
+    if config.sim_only_weight > 0 and not simulated:
+        raise UserError("--sim-only-weight needs a --data folder that ml synth wrote (its "
+                        "manifest.csv beside its config.json)")  # fmt: skip
     samples = merged_split_glitches([s for s in load(args.data) if s.label is not None]).samples
     if len(samples) < 2:
         raise UserError("need at least 2 labelled glitches to train")
@@ -183,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
             train_samples, val, config, args.out,
             cache_dir=args.cache_dir, workers=args.workers, encode_progress=on_decode,
             progress=progress, resume=args.resume is not None, pool_samples=pool,
+            simulated_sources=simulated,
         )  # fmt: skip
     finally:
         decode.close()

@@ -5,7 +5,7 @@ OUT/manifest.csv; `write_gwosc_hdf5` writes a stretch of strain with glitches in
 known times, for `python -m ml scan`.
 """
 
-from ml.synth.generate import generate, read_manifest, simulate
+from ml.synth.generate import generate, read_manifest, simulate, written_by_synth
 from ml.synth.gwosc import write_gwosc_hdf5
 from ml.synth.waveforms import NEW_CLASS_NAMES, WAVEFORMS
 
@@ -16,4 +16,5 @@ __all__ = [
     "read_manifest",
     "simulate",
     "write_gwosc_hdf5",
+    "written_by_synth",
 ]

@@ -327,6 +327,14 @@ def _report(progress: Progress, total: int) -> Callable[[int], None]:
     return lambda n: None
 
 
+def written_by_synth(root: str | os.PathLike[str]) -> bool:
+    """Whether a data root (a folder, or its manifest CSV) is `generate`'s output: its
+    manifest.csv beside the config.json that only ml synth writes."""
+    folder = Path(root)
+    folder = folder.parent if folder.suffix.lower() == ".csv" else folder
+    return (folder / "manifest.csv").is_file() and (folder / "config.json").is_file()
+
+
 def generate(
     out_dir: str | os.PathLike[str],
     per_class: int,
@@ -385,7 +393,7 @@ def generate(
         config["real_backgrounds"] = f"v{BACKGROUNDS_VERSION}:{bank.fingerprint}"
         config["real_background_fraction"] = real_background_fraction
     config_path = out / "config.json"
-    if manifest.exists() and not config_path.exists():
+    if manifest.exists() and not written_by_synth(out):
         raise UserError(
             f"{out} holds a manifest.csv that ml synth did not write (no config.json): a scan "
             "or another dataset, which a simulation would replace. Choose another --out"

@@ -43,6 +43,18 @@ def test_each_glitch_is_averaged_with_its_own_simulated_only_row(tmp_path: Path)
     assert result["average_minus_folds_macro_recall"] == pytest.approx(0.25)
 
 
+def test_a_config_field_added_later_at_its_default_is_the_same_recipe(tmp_path: Path) -> None:
+    sim = piece(tmp_path / "sim.json", ["b1"], "sim_only", [[1.0, 0.0, 0.0]],
+                config={"image_size": 224})  # fmt: skip
+    fold = piece(tmp_path / "f1.json", ["b1"], "cv", [[1.0, 0.0, 0.0]], truth=["Blip"],
+                 config={"image_size": 224, "sim_only_weight": 0.0})  # fmt: skip
+    assert main([str(sim), str(fold)])["n"] == 1
+    fold = piece(tmp_path / "f2.json", ["b1"], "cv", [[1.0, 0.0, 0.0]], truth=["Blip"],
+                 config={"image_size": 224, "sim_only_weight": 0.5})  # fmt: skip
+    with pytest.raises(SystemExit, match="other settings: config"):
+        main([str(sim), str(fold)])
+
+
 def test_pieces_run_with_other_settings_are_refused(tmp_path: Path) -> None:
     sim = piece(tmp_path / "sim.json", ["b1"], "sim_only", [[1.0, 0.0, 0.0]])
     fold = piece(tmp_path / "f1.json", ["b1"], "cv", [[1.0, 0.0, 0.0]], truth=["Blip"],

@@ -114,3 +114,28 @@ def test_a_retried_run_says_when_the_labels_changed_since_its_earlier_attempt(
         "the labels changed since this run's earlier attempt (3 training and 1 validation "
         "glitches, now 16 and 6)" in run.log
     )
+
+
+def test_a_retrain_can_average_in_a_model_of_the_simulated_glitches_alone(
+    tiny_settings, eager_celery
+):
+    """GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT (off by default): the retrain trains the second model
+    on the subjects of GLITCHLAB_SIMULATED_SOURCES, and the model it registers, its gate and
+    its scoring average the two."""
+    from glitch_data import apply_tiny_training
+
+    from ml.model import SIM_ONLY_DIR, load_model
+
+    apply_tiny_training(tiny_settings, head_only=False)
+    tiny_settings.GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT = 0.5
+    tiny_settings.GLITCHLAB_SIMULATED_SOURCES = ["modeling-test"]
+    data = make_dataset()
+    run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
+    assert "first a model on the 16 simulated glitches alone, averaged in at weight 0.5" in run.log
+    version = ModelVersion.objects.get(training_run=run)
+    assert (Path(version.model_dir) / SIM_ONLY_DIR / "best.pt").is_file()
+    assert load_model(version.model_dir, device="cpu").companion is not None
+    assert Prediction.objects.filter(model_version=version).count() >= len(data["open"])

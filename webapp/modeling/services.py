@@ -76,6 +76,7 @@ def train_config_default() -> dict[str, Any]:
         "device": settings.GLITCHLAB_TRAIN_DEVICE,
         "seed": settings.GLITCHLAB_TRAIN_SEED,
         "self_train": settings.GLITCHLAB_SELF_TRAIN_MIN_CONFIDENCE,
+        "sim_only_weight": settings.GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT,
     }
 
 

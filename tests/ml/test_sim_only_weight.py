@@ -1,0 +1,117 @@
+"""TrainConfig.sim_only_weight: a model on the simulated glitches alone, trained beside the
+main one and averaged into every prediction (docs/real_benchmark.md, condition (a))."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from image_factories import write_glitches
+
+from ml.cli import main
+from ml.encoding import encode_samples
+from ml.errors import UserError
+from ml.model import SIM_ONLY_DIR, load_model, predict_and_embed, predict_proba, views_of
+from ml.synth import generate
+
+TINY = ("--epochs", "1", "--image-size", "32", "--batch-size", "4", "--device", "cpu",
+        "--workers", "1", "--val-fraction", "0.34")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def roots(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    sim = tmp_path_factory.mktemp("sim")
+    generate(sim, 3, classes=["Blip", "Whistle"], style="crop", seed=5, workers=1)
+    real = tmp_path_factory.mktemp("real")
+    for label in ("Blip", "Whistle"):
+        write_glitches(real, label, 3)
+    return sim, real
+
+
+@pytest.fixture(scope="module")
+def averaged(roots: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sim, real = roots
+    model = tmp_path_factory.mktemp("m") / "model"
+    code = main(["train", "--data", str(sim), "--data", str(real), "--out", str(model),
+                 "--sim-only-weight", "0.5", *TINY])  # fmt: skip
+    assert code == 0
+    return model
+
+
+def test_the_simulated_only_model_trains_on_the_synth_folder_alone(
+    averaged: Path, roots: tuple[Path, Path]
+) -> None:
+    main_model, companion = (
+        load_model(averaged, device="cpu"),
+        load_model(averaged / SIM_ONLY_DIR, device="cpu"),
+    )
+    assert main_model.companion is not None and companion.companion is None
+    assert companion.class_names == main_model.class_names
+    assert main_model.config["sim_only_weight"] == 0.5 and companion.config["sim_only_weight"] == 0
+    # it saw the 6 simulated glitches, less those the split kept for validation
+    history = json.loads((averaged / SIM_ONLY_DIR / "history.json").read_text())
+    assert history and not (averaged / SIM_ONLY_DIR / "teacher").exists()
+
+
+def test_every_prediction_is_the_weighted_mean_of_the_two_models(
+    averaged: Path, roots: tuple[Path, Path]
+) -> None:
+    from ml.data import load_samples
+
+    samples = load_samples(roots[1]).samples
+    model = load_model(averaged, device="cpu")
+    images = encode_samples(samples, model.encoding, model.image_size, workers=1)
+    views = views_of(samples)
+    alone = predict_proba(replace(model, companion=None), images, views=views)
+    assert model.companion is not None
+    other = predict_proba(model.companion, images, views=views)
+    both = predict_proba(model, images, views=views)
+    np.testing.assert_allclose(both, 0.5 * alone + 0.5 * other, atol=1e-5)
+    assert not np.allclose(both, alone, atol=1e-3)  # the companion changes something
+    probs, embedding = predict_and_embed(model, images, views=views)
+    np.testing.assert_allclose(probs, both, atol=1e-5)
+    assert embedding.shape[0] == len(samples)  # from the main model alone
+
+
+def test_without_a_synth_folder_it_is_refused_before_training(
+    roots: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["train", "--data", str(roots[1]), "--out", str(tmp_path / "m"),
+                 "--sim-only-weight", "0.5", *TINY])  # fmt: skip
+    assert code != 0 and "needs a --data folder that ml synth wrote" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+    # the library says why too, before decoding anything
+    from ml.data import load_samples
+    from ml.train import TrainConfig, train
+
+    samples = load_samples(roots[1]).samples
+    with pytest.raises(UserError, match="simulated training glitches of 2 classes or more"):
+        train(samples, [], TrainConfig(sim_only_weight=0.5, image_size=32), tmp_path / "n")
+
+
+def test_a_model_whose_simulated_only_model_is_missing_is_refused_clearly(
+    averaged: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(averaged, copy)
+    shutil.rmtree(copy / SIM_ONLY_DIR)
+    with pytest.raises(UserError, match="trained with sim_only_weight, but .* holds no model"):
+        load_model(copy, device="cpu")
+
+
+def test_a_synth_folder_is_told_by_its_config_json(
+    roots: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from ml.synth import written_by_synth
+
+    sim, real = roots
+    assert written_by_synth(sim) and written_by_synth(sim / "manifest.csv")
+    assert not written_by_synth(real)
+    scan = tmp_path / "scan"  # ml scan's output: a manifest.csv, no config.json
+    scan.mkdir()
+    (scan / "manifest.csv").write_text("id,label,duration,path\n")
+    assert not written_by_synth(scan)
