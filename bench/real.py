@@ -198,6 +198,8 @@ def config_of(args: argparse.Namespace) -> TrainConfig:
         name, _, text = item.partition("=")
         if name not in types:
             raise SystemExit(f"--set {item}: TrainConfig has no field {name!r}")
+        if name == "sim_only_weight":  # fit() trains no second model: it would fail late
+            raise SystemExit(f"--set {item}: use --sim-only (the average is its own row)")
         kind = types[name]
         value: Any = text.lower() in ("1", "true", "yes") if kind is bool else kind(text)
         config = replace(config, **{name: value})

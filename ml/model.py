@@ -389,7 +389,8 @@ def predict_and_embed(
 ) -> tuple[np.ndarray, np.ndarray]:
     """predict_proba and ml.embed.embed of the same images from one pass of the network:
     ((N, C) probabilities, (N, D) pooled features). Scoring needs both; the backbone, the
-    whole cost (five times over with the view ensemble), runs once instead of twice."""
+    whole cost (five times over with the view ensemble), runs once instead of twice (a
+    model with a companion runs the companion's too, for its probabilities)."""
     module = model.module.eval()
     n_classes = len(model.class_names)
 

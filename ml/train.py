@@ -680,9 +680,19 @@ class _Loop:
     best_epoch: int = 0
 
 
-# TrainConfig fields a resumed run may change: where and how fast it runs, not what it learns.
+# TrainConfig fields a resumed run may change: where and how fast it runs, not what this
+# network learns (sim_only_weight picks a second network beside it; a run saved before the
+# field existed resumes as one without it).
 RESUMABLE_CHANGES = frozenset(
-    {"device", "precision", "channels_last", "compile", "cudnn_benchmark", "eval_batch_size"}
+    {
+        "device",
+        "precision",
+        "channels_last",
+        "compile",
+        "cudnn_benchmark",
+        "eval_batch_size",
+        "sim_only_weight",
+    }
 )
 
 

@@ -440,6 +440,13 @@ GLITCHLAB_TRAIN_SEED = env_int("GLITCHLAB_TRAIN_SEED", 0)
 # (TrainConfig.sim_only_weight; twice the training time). 0: off, the default until a
 # held-out check decides (docs/real_benchmark.md, condition (a)).
 GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT = env_float("GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT", 0.0)
+if not 0 <= GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT < 1 or (
+    GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT > 0 and GLITCHLAB_TRAIN_HEAD_ONLY
+):  # said at start-up, not by every retrain failing
+    raise ImproperlyConfigured(
+        "GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT is a weight in [0, 1) for fine-tuned models "
+        f"(GLITCHLAB_TRAIN_HEAD_ONLY off); got {GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT}"
+    )
 GLITCHLAB_SCORE_BATCH_SIZE = env_int("GLITCHLAB_SCORE_BATCH_SIZE", 512)
 # Queue ranking after each model: uncertainty vs diversity, and how confident a predicted
 # class must be for a subject to go to the level that introduced that class.

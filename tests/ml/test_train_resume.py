@@ -86,6 +86,20 @@ def test_a_checkpoint_from_before_a_setting_existed_says_so(tmp_path: Path) -> N
         fit(x, y, None, None, config(epochs=1), tmp_path, resume=True)
 
 
+def test_a_run_saved_before_sim_only_weight_existed_resumes(tmp_path: Path) -> None:
+    """A retrain retried after an upgrade (the task always resumes): the field changes no
+    weight of this network, and its absence means the old behaviour (no second model)."""
+    x, y = bright_half_images(16, seed=0)
+    fit(x, y, None, None, config(epochs=2), tmp_path)
+    checkpoint = torch.load(tmp_path / LAST_CHECKPOINT, weights_only=True)
+    del checkpoint["config"]["sim_only_weight"]  # as the version before it wrote it
+    checkpoint["train_state"]["history"] = checkpoint["train_state"]["history"][:1]
+    torch.save(checkpoint, tmp_path / LAST_CHECKPOINT)
+
+    again = fit(x, y, None, None, config(epochs=2), tmp_path, resume=True)
+    assert not again.cancelled and len(again.history) == 2
+
+
 def test_cli_resume_needs_a_run_to_continue(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = main(["train", "--data", str(tmp_path), "--resume", str(tmp_path / "none")])
 

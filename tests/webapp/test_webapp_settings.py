@@ -93,3 +93,18 @@ def test_simulated_sources_are_read_as_written_with_spaces_after_commas(tmp_path
         GLITCHLAB_SIMULATED_SOURCES="demo-gold, demo-pool ,,",
     )
     assert sources == "['demo-gold', 'demo-pool']"
+
+
+def test_a_sim_only_weight_a_retrain_cannot_use_is_refused_at_start_up(tmp_path):
+    """Head-only retrains (the demo's) train no second model, and a weight of 1 or more is
+    no average: before, each retrain failed when it ran."""
+    for env in ({"GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT": "0.5", "GLITCHLAB_TRAIN_HEAD_ONLY": "true"},
+                {"GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT": "1"}):  # fmt: skip
+        result = import_settings(DEBUG="true", GLITCHLAB_VAR_DIR=str(tmp_path), **env)
+        assert (
+            result.returncode != 0
+            and "GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT is a weight" in result.stderr
+        )
+    weight = setting("s.GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT", tmp_path, DEBUG="true",
+                     GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT="0.5")  # fmt: skip
+    assert weight == "0.5"
