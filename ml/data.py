@@ -39,6 +39,9 @@ DURATIONS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)  # Omega-scan windows in sec
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg"})
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS: tuple[str, ...] = ("id", "label", "duration", "path")
+# Sample.source of simulated glitches where a caller names sources by kind, not by data root
+# (the web app's retrain: this or "real"); ml.train.train's default simulated source.
+SIMULATED_SOURCE = "simulated"
 IFOS: tuple[str, ...] = ("H1", "L1", "V1")
 # A Gravity Spy Omega scan is ~800x600 px and ~100 kB; these limits leave wide room for
 # larger renderings while refusing files that would exhaust memory when decoded.

@@ -258,14 +258,20 @@ def load_model(
 
 
 def averaged_with_companion(
-    model: LoadedModel, probs: np.ndarray, fn: Callable[[LoadedModel], np.ndarray]
+    model: LoadedModel,
+    probs: np.ndarray,
+    images: np.ndarray | torch.Tensor,
+    *,
+    batch_size: int,
+    views: Sequence[Collection[float]] | None,
 ) -> np.ndarray:
-    """probs, averaged with fn(model.companion) at the config's sim_only_weight when the
-    model has a companion."""
+    """probs (the model's own, of images), averaged with its companion's at the config's
+    sim_only_weight when it has one."""
     if model.companion is None:
         return probs
+    theirs = predict_proba(model.companion, images, batch_size=batch_size, views=views)
     weight = float(model.config["sim_only_weight"])
-    return ((1 - weight) * probs + weight * fn(model.companion)).astype(np.float32)
+    return ((1 - weight) * probs + weight * theirs).astype(np.float32)
 
 
 # ---------------------------------------------------------------- batched inference
@@ -375,9 +381,7 @@ def predict_proba(
         return torch.softmax(module(x).float(), dim=1)
 
     probs = run_model(model, proba, images, batch_size=batch_size, views=views)
-    return averaged_with_companion(
-        model, probs, lambda c: predict_proba(c, images, batch_size=batch_size, views=views)
-    )
+    return averaged_with_companion(model, probs, images, batch_size=batch_size, views=views)
 
 
 def predict_and_embed(
@@ -401,9 +405,7 @@ def predict_and_embed(
 
     out = run_model(model, both, images, batch_size=batch_size, views=views)
     probs = averaged_with_companion(
-        model,
-        out[:, :n_classes],
-        lambda c: predict_proba(c, images, batch_size=batch_size, views=views),
+        model, out[:, :n_classes], images, batch_size=batch_size, views=views
     )
     return probs, out[:, n_classes:]
 

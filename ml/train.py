@@ -28,6 +28,7 @@ from torch import nn
 
 from ml.backbones import DEFAULT_BACKBONE
 from ml.classes import CANONICAL_NAMES
+from ml.data import SIMULATED_SOURCE
 from ml.errors import UserError
 from ml.files import atomic_write
 from ml.model import (
@@ -1057,14 +1058,14 @@ def train(
     should_cancel: CancelCheck | None = None,
     resume: bool = False,
     pool_samples: Sequence[Any] = (),
-    simulated_sources: Collection[str] = ("simulated",),
+    simulated_sources: Collection[str] = (SIMULATED_SOURCE,),
 ) -> TrainResult:
     """Decode ml.data.Samples once (config.encoding at config.image_size, cached under
     cache_dir when given) and `fit` on them. Samples without a label are skipped.
 
     config.sim_only_weight > 0 (fine-tuning): then a second model is fitted into
     MODEL_DIR/sim-only, first, on the training samples whose source is in simulated_sources
-    (the web app's "simulated"; the CLI's `ml synth` folders), with the same config and no
+    (the web app's SIMULATED_SOURCE; the CLI's `ml synth` folders), with the same config and no
     validation; load_model averages it in (metrics.json's validation too). Its progress
     is not reported.
 

@@ -147,6 +147,7 @@ fail_row_when_task_fails(
 
 
 def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
+    from ml.data import SIMULATED_SOURCE
     from ml.evaluate import right_by_id
     from ml.model import git_commit, library_versions
     from ml.train import TrainConfig, class_names_of, train
@@ -178,7 +179,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         + ("head only (one pass)" if config.head_only else f"{config.epochs} epochs")
         + (f", then self-trained with {len(pool)} open pool glitches" if pool else "")
         + (
-            f"; first a model on the {sum(s.source == 'simulated' for s in train_samples)} "
+            f"; first a model on the {sum(s.source == SIMULATED_SOURCE for s in train_samples)} "
             f"simulated glitches alone, averaged in at weight {config.sim_only_weight}"
             if config.sim_only_weight > 0
             else ""

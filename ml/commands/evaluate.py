@@ -29,14 +29,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def seen_in_training(
-    model_path: str | Path, samples: Sequence[Any], merged: Sequence[tuple[str, ...]]
+    checkpoint: Path, samples: Sequence[Any], merged: Sequence[tuple[str, ...]]
 ) -> list[str]:
-    """Ids of the samples (or of any id merged into one) that the model's folder lists in
-    ml.train.GLITCH_IDS_FILE as trained or validated on; [] for a model without the list."""
+    """Ids of the samples (or of any id merged into one) that the model's folder (where its
+    checkpoint file is) lists in ml.train.GLITCH_IDS_FILE as trained or validated on; []
+    for a model without the list."""
     from ml.train import GLITCH_IDS_FILE
 
-    folder = Path(model_path)
-    listed = (folder if folder.is_dir() else folder.parent) / GLITCH_IDS_FILE
+    listed = checkpoint.parent / GLITCH_IDS_FILE
     try:
         saw = json.loads(listed.read_text())
         ids = {str(i) for part in ("train", "validation") for i in saw.get(part, [])}
@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         named = ", ".join(f"{label} ({n})" for label, n in sorted(unknown.items()))
         print(f"warning: labels that are no class of this model, counted as errors: {named}",
               file=sys.stderr)  # fmt: skip
-    seen = seen_in_training(args.model, samples, split.merged)
+    assert model.path is not None  # load_model sets it
+    seen = seen_in_training(model.path, samples, split.merged)
     if seen:
         shown = ", ".join(seen[:5]) + (", ..." if len(seen) > 5 else "")
         print(f"warning: {len(seen)} of the {len(samples)} glitches have the id of a glitch "

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from ml.data import SIMULATED_SOURCE
 from webapp.hot_sql import value_from_db
 from webapp.modeling.models import ModelVersion, Prediction, TrainingRun, WorkerBeat
 
@@ -105,7 +106,7 @@ def subject_files(subjects: QuerySet[Subject], label_of: Any) -> list[SubjectFil
             label=label_of(s),
             paths=paths[s.pk],
             ifo=s.ifo,
-            source="simulated" if s.simulated else "real",
+            source=SIMULATED_SOURCE if s.simulated else "real",
             substituted=tuple(sorted(substituted[s.pk])),
         )
         for s in subjects.select_related("retired_label", "gold_label").order_by("pk")
