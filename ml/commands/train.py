@@ -111,9 +111,16 @@ def resumed_config(model_dir: Path, device: str) -> TrainConfig:
     """The TrainConfig of the run in MODEL_DIR (its last.pt), to run on `device`."""
     import torch
 
-    from ml.model import LAST_CHECKPOINT
+    from ml.model import LAST_CHECKPOINT, SIM_ONLY_DIR
 
     last = model_dir / LAST_CHECKPOINT
+    if not last.is_file() and (model_dir / SIM_ONLY_DIR / LAST_CHECKPOINT).is_file():
+        # sim_only_weight's companion trains first and is saved without the weight
+        raise UserError(
+            f"--resume {model_dir}: the run stopped while its simulated-only model trained "
+            f"({SIM_ONLY_DIR}/), before its own first epoch, so it cannot be resumed: run the "
+            f"same command with --out {model_dir} again (it starts over)"
+        )
     if not last.is_file():
         raise UserError(f"--resume {model_dir}: no {LAST_CHECKPOINT} there (nothing to resume)")
     try:

@@ -10,8 +10,9 @@ import torch
 from test_train import bright_half_images, config
 
 from ml.cli import main
+from ml.commands.train import refuse_to_overwrite
 from ml.errors import UserError
-from ml.model import LAST_CHECKPOINT
+from ml.model import LAST_CHECKPOINT, SIM_ONLY_DIR
 from ml.train import TrainProgress, fit
 
 
@@ -104,3 +105,17 @@ def test_cli_resume_needs_a_run_to_continue(tmp_path: Path, capsys: pytest.Captu
     code = main(["train", "--data", str(tmp_path), "--resume", str(tmp_path / "none")])
 
     assert code != 0 and "nothing to resume" in capsys.readouterr().err
+
+
+def test_cli_resume_of_a_run_lost_while_its_sim_only_model_trained_says_how_to_go_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # sim_only_weight's companion trains first, into DIR/sim-only; DIR has no last.pt yet
+    (tmp_path / SIM_ONLY_DIR).mkdir()
+    (tmp_path / SIM_ONLY_DIR / LAST_CHECKPOINT).write_bytes(b"an epoch of the companion")
+
+    code = main(["train", "--data", str(tmp_path), "--resume", str(tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code != 0 and "simulated-only model" in err and f"--out {tmp_path}" in err
+    refuse_to_overwrite(tmp_path)  # and that command is not refused
