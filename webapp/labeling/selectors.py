@@ -321,17 +321,29 @@ def subjects_imported_elsewhere(
     return found
 
 
-def subject_has_image_bytes(*, subject: Subject, image_paths: dict[float, Path]) -> bool:
-    """True when one of the subject's images is byte for byte the file given for its
-    duration (an import copies files unchanged): the same glitch, not a namesake."""
-    for image in subject.images.all():
-        path = image_paths.get(image.duration)
-        if path is None:
-            continue
+def subject_shows_glitch(*, subject: Subject, image_paths: dict[float, Path]) -> str | None:
+    """How the subject is the glitch of these files (duration -> path), or None: "the same
+    images" when one of its images is byte for byte the file given for its duration (an
+    import copies files unchanged), "the same glitch in another rendering" when a view's
+    noise is the file's (ml.fingerprint: a Kaggle crop beside the Zenodo plot, a JPEG beside
+    the PNG). None: a namesake, another glitch under the same id."""
+    from ml.encoding import DecodeError
+    from ml.fingerprint import SAME_GLITCH, fingerprint, similarity
+
+    shared = [image for image in subject.images.all() if image.duration in image_paths]
+    for image in shared:
         with image.image.open("rb") as stored:
-            if stored.read() == Path(path).read_bytes():
-                return True
-    return False
+            if stored.read() == Path(image_paths[image.duration]).read_bytes():
+                return "the same images"
+    for image in shared:
+        try:
+            ours = fingerprint(Path(image_paths[image.duration]))
+            theirs = fingerprint(Path(image.image.path))
+        except DecodeError:  # a bad new file is reported by the import itself
+            continue
+        if similarity(ours, theirs) >= SAME_GLITCH[1]:
+            return "the same glitch in another rendering"
+    return None
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,23 @@ def test_import_copies_images_reports_bad_files_and_is_idempotent(glitch_dir, se
     assert "imported 0 new subjects" in out and Subject.objects.count() == 2
 
 
+def test_a_glitch_imported_again_with_another_label_or_role_keeps_its_own_and_says_so(
+    glitch_dir,
+):
+    run("import_glitches", str(glitch_dir), "--role", "validation", "--source", "t")
+    (glitch_dir / "Blip").rename(glitch_dir / "Koi_Fish")  # a corrected class
+    out, err = run("import_glitches", str(glitch_dir), "--role", "gold", "--source", "t")
+
+    assert "imported 0 new subjects" in out
+    blip = Subject.objects.get(external_id="H1_aaaaaaaaaa")
+    assert (blip.role, blip.source_label) == ("validation", "Blip")
+    assert (
+        f"H1_aaaaaaaaaa is already subject {blip.pk} (validation, labelled 'Blip'); this "
+        "import says gold, 'Koi_Fish': kept as it was" in err
+    )
+    assert "L1_bbbbbbbbbb is already" in err  # its role differs too
+
+
 def test_one_glitch_saved_under_two_ids_becomes_one_subject(tmp_path):
     from ml.data import load_samples
     from ml.synth import generate
@@ -124,6 +141,35 @@ def test_a_folder_imported_again_under_another_source_name_is_not_doubled(glitch
     out, _ = run("import_glitches", str(namesake.parent), "--source", "second")
     assert "imported 1 new subjects" in out
     assert Subject.objects.filter(external_id="H1_aaaaaaaaaa").count() == 2
+
+
+def test_one_glitch_in_two_renderings_under_two_sources_is_imported_once(tmp_path):
+    # The Kaggle copy of Gravity Spy holds crops of the plot area, Zenodo the whole plots:
+    # other bytes, the same glitch under the same id. Imported as two subjects, it could be
+    # validated on and trained on at once.
+    from PIL import Image
+
+    from ml.data import load_samples
+    from ml.synth import generate
+
+    generate(tmp_path / "made", 1, classes=["Whistle"], style="crop", seed=11)
+    (glitch,) = load_samples(tmp_path / "made").samples
+    for archive in ("kaggle", "zenodo"):
+        (tmp_path / archive / "Whistle").mkdir(parents=True)
+    for duration, path in glitch.views().items():
+        name = f"H1_wwwwwwwwww_{duration}"
+        (tmp_path / "kaggle" / "Whistle" / f"{name}.png").write_bytes(path.read_bytes())
+        smaller = Image.open(path).convert("RGB").resize((429, 359), Image.Resampling.BILINEAR)
+        smaller.save(tmp_path / "zenodo" / "Whistle" / f"{name}.jpg", quality=80)
+    run("import_glitches", str(tmp_path / "kaggle"), "--role", "validation")
+    out, err = run("import_glitches", str(tmp_path / "zenodo"), "--role", "gold")
+
+    assert "imported 0 new subjects" in out and "1 already imported from another source" in out
+    assert (
+        "H1_wwwwwwwwww was imported from source 'kaggle' with the same glitch in another "
+        "rendering: skipped" in err
+    )
+    assert list(Subject.objects.values_list("role", flat=True)) == ["validation"]
 
 
 def test_pool_import_can_keep_glitches_of_classes_the_registry_lacks(glitch_dir):

@@ -2,16 +2,19 @@
                               [--metadata CSV ...]
 
 Reads every layout ml.data reads, copies the images into MEDIA_ROOT and creates one Subject
-per glitch. Re-running adds nothing twice; bad files are reported one line each and skipped.
+per glitch. Re-running adds nothing twice (a glitch already imported keeps its role and
+label; where this import says otherwise, a note names both); bad files are reported one
+line each and skipped.
 A glitch whose durations were saved under several ids (found by their shared noise,
 ml.fingerprint.merge_split_glitches) becomes one Subject with every view, under the first
 id; views of one glitch with two labels are imported apart and named on stderr. Only the
 glitches of one run are merged; a glitch that lacks a duration and shows the same glitch as a
 subject imported before is imported apart, with a note naming that subject (its views are
 not added to a subject that volunteers may already have seen). A glitch already imported under
-another --source name (the same id and a byte-identical image) is skipped with a note, so
-importing a folder again under a new name does not hold every glitch twice; a namesake with
-other images is imported.
+another --source name (the same id, and a byte-identical image or one whose noise is the
+same, ml.fingerprint: a Kaggle crop of a Zenodo plot) is skipped with a note, so importing a
+folder or another copy of an archive under a new name does not hold every glitch twice (nor
+put one glitch in training and validation); a namesake showing another glitch is imported.
 
 Each glitch's metadata (ml.metadata: event time, detector, frequencies, SNR, Q, channel)
 comes from the manifest it was listed in and from Gravity Spy metadata CSVs given with
@@ -39,7 +42,7 @@ from webapp.labeling.models import GlitchClass, Subject
 from webapp.labeling.selectors import (
     glitches_imported_before,
     last_subject_pk,
-    subject_has_image_bytes,
+    subject_shows_glitch,
     subjects_imported_elsewhere,
 )
 
@@ -50,11 +53,12 @@ def _in_fraction(glitch_id: str, fraction: float) -> bool:
     return int.from_bytes(digest[:4], "big") / 2**32 < fraction
 
 
-def _twin(image_paths: dict[float, Path], others: list[Subject]) -> Subject | None:
-    """The subject of another source that holds this glitch (a byte-identical image)."""
+def _twin(image_paths: dict[float, Path], others: list[Subject]) -> tuple[Subject, str] | None:
+    """The subject of another source that holds this glitch, and how (its images, or the
+    same glitch rendered otherwise)."""
     for other in others:
-        if subject_has_image_bytes(subject=other, image_paths=image_paths):
-            return other
+        if (how := subject_shows_glitch(subject=other, image_paths=image_paths)) is not None:
+            return other, how
     return None
 
 
@@ -123,8 +127,8 @@ class Command(BaseCommand):
             if twin is not None:
                 twice += 1
                 self.stderr.write(
-                    f"note: {sample.id} was imported from source {twin.source!r} with the same "
-                    "images: skipped"
+                    f"note: {sample.id} was imported from source {twin[0].source!r} with "
+                    f"{twin[1]}: skipped"
                 )
                 continue
             role = options["role"]
@@ -136,7 +140,7 @@ class Command(BaseCommand):
                 role = Subject.Role.GOLD
             metadata = first_known([m for t in tables if (m := t.get(sample.id)) is not None])
             try:
-                _, was_created, changed = subject_import_with_metadata(
+                subject, was_created, changed = subject_import_with_metadata(
                     metadata=metadata,
                     external_id=sample.id,
                     source=source,
@@ -151,6 +155,14 @@ class Command(BaseCommand):
                 reason = "; ".join(getattr(error, "messages", [str(error)]))
                 self.stderr.write(f"skipped {sample.id}: {reason}")
                 continue
+            said, held = (role, sample.label or ""), (subject.role, subject.source_label)
+            if not was_created and said != held:
+                self.stderr.write(
+                    f"note: {sample.id} is already subject {subject.pk} ({held[0]}, labelled "
+                    f"{held[1] or 'nothing'!r}); this import says {said[0]}, "
+                    f"{said[1] or 'nothing'!r}: kept as it was (a reviewer relabels on the "
+                    "review page)"
+                )
             created += was_created
             existing += not was_created
             described += bool(changed)
