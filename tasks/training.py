@@ -233,6 +233,10 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
             baseline_correct=right_by_id(baseline.report, val_ids) if baseline.report else None,
         ),
     )
+    if version is None and services.training_run_mark_cancelled(
+        run_id=run_id, task_id=reporter.task_id
+    ):  # cancelled during the last evaluation or the gate: no model is registered
+        return {"run_id": run_id, "status": "cancelled"}
     if version is None:  # failed meanwhile, or retried by another task: not ours to report
         logger.info("run %s ended or changed hands before its model was stored", run_id)
         return {"run_id": run_id, "status": "skipped"}

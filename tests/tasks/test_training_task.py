@@ -27,7 +27,7 @@ def test_a_first_retrain_trains_promotes_scores_and_reroutes(tiny_settings, eage
     version = ModelVersion.objects.get(training_run=run)
     assert version.is_active and not version.activation_pending
     assert version.gate == ModelVersion.Gate.PASSED
-    assert Path(version.model_dir) == Path(tiny_settings.VAR_DIR) / "models" / f"run-{run.pk}"
+    assert Path(version.model_dir) == Path(tiny_settings.VAR_DIR) / "models" / run.out_dir_name
     assert (Path(version.model_dir) / "best.pt").is_file()
     assert (Path(version.model_dir) / "confusion.png").is_file()
     assert {"top1", "top5", "per_class", "confusion"} <= version.metrics.keys()
@@ -74,7 +74,7 @@ def test_a_fine_tuning_retrain_self_trains_on_the_open_pool(tiny_settings, eager
     assert f"then self-trained with {n_open} open pool glitches" in run.log
     assert f"sure (>= 0.01) of {n_open} of the {n_open} pool glitches; they joined" in run.log
     assert "epoch 2/2" in run.log  # the two fits are one run of 2 x 1 epoch
-    model_dir = Path(tiny_settings.VAR_DIR) / "models" / f"run-{run.pk}"
+    model_dir = Path(tiny_settings.VAR_DIR) / "models" / run.out_dir_name
     assert (model_dir / "teacher" / "best.pt").is_file()  # the model that labelled the pool
     version = ModelVersion.objects.get(training_run=run)
     assert (Path(version.model_dir) / "best.pt").is_file()
@@ -90,7 +90,7 @@ def test_no_pool_no_self_training(tiny_settings, eager_celery):
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
     assert "self-train" not in run.log
-    assert not (Path(tiny_settings.VAR_DIR) / "models" / f"run-{run.pk}" / "teacher").exists()
+    assert not (Path(tiny_settings.VAR_DIR) / "models" / run.out_dir_name / "teacher").exists()
 
 
 def test_a_retried_run_says_when_the_labels_changed_since_its_earlier_attempt(
@@ -139,3 +139,50 @@ def test_a_retrain_can_average_in_a_model_of_the_simulated_glitches_alone(
     assert (Path(version.model_dir) / SIM_ONLY_DIR / "best.pt").is_file()
     assert load_model(version.model_dir, device="cpu").companion is not None
     assert Prediction.objects.filter(model_version=version).count() >= len(data["open"])
+
+
+def test_a_run_never_resumes_from_a_folder_an_earlier_database_left(tiny_settings, eager_celery):
+    """A database reset or restored while VAR_DIR is kept numbers runs again. The retrain
+    resumes from its folder's last.pt, so a new run named like an old one trained no epoch
+    and registered the old run's weights as its own (a read-only ops review found it)."""
+    import shutil
+
+    from glitch_data import apply_tiny_training
+
+    apply_tiny_training(tiny_settings, head_only=False)
+    make_dataset()
+    first = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+    first.refresh_from_db()
+    assert first.status == TrainingRun.Status.SUCCEEDED, first.error + first.log
+    models = Path(tiny_settings.VAR_DIR) / "models"
+    for stale in (f"run-{first.pk + 1}", f"run-{first.pk + 1}-20200101T000000"):
+        shutil.copytree(models / first.out_dir_name, models / stale)
+
+    second = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    second.refresh_from_db()
+    assert second.pk == first.pk + 1 and second.status == TrainingRun.Status.SUCCEEDED
+    assert "epoch 1/1" in second.log, second.log
+    assert second.out_dir_name not in {f"run-{first.pk + 1}", f"run-{first.pk + 1}-20200101T000000"}
+
+
+def test_a_cancel_asked_during_the_gate_registers_no_model(
+    tiny_settings, eager_celery, monkeypatch
+):
+    """The page says a cancelled run "will stop at its next step"; asked while the active
+    model scored the validation glitches, the run succeeded and its model went live."""
+    import tasks.training as training_tasks
+
+    make_dataset()
+    scores = training_tasks._active_model_scores
+
+    def an_admin_cancels_meanwhile(val_samples, device, run_id):
+        services.training_run_cancel(run_id=run_id)
+        return scores(val_samples, device, run_id)
+
+    monkeypatch.setattr(training_tasks, "_active_model_scores", an_admin_cancels_meanwhile)
+    run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.CANCELLED, run.error + run.log
+    assert not ModelVersion.objects.filter(training_run=run).exists()

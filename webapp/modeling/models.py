@@ -75,8 +75,10 @@ class TrainingRun(JobRow):
 
     @property
     def out_dir_name(self) -> str:
-        """Folder under VAR_DIR/models/ holding this run's outputs."""
-        return f"run-{self.pk}"
+        """Folder under VAR_DIR/models/ holding this run's outputs. The creation time makes it
+        this run's alone: a database reset or restored while VAR_DIR is kept numbers runs
+        again, and the retrain resumes from the folder's last.pt (tasks.training)."""
+        return f"run-{self.pk}-{self.created_at:%Y%m%dT%H%M%S}"
 
     @property
     def duration_s(self) -> float | None:

@@ -260,13 +260,15 @@ def training_run_succeed(
     """Record a finished run: a new candidate ModelVersion, gated against the active one
     (webapp.modeling.gate); if it passes (and GLITCHLAB_AUTO_PROMOTE), its activation is
     requested. A failed or undecided gate leaves the choice to an admin. None if the run
-    was no longer running (or, with task_id, no longer this task's)."""
+    was no longer running (or, with task_id, no longer this task's), or an admin asked it to
+    stop (its model is then not registered: the caller marks it cancelled)."""
+    held = _held_by(task_id)
     with transaction.atomic():
         if not jobs.job_finish(
             TrainingRun,
             pk=run_id,
             status=TrainingRun.Status.SUCCEEDED,
-            only_if=_held_by(task_id),
+            only_if=Q(cancel_requested=False) & held if held else Q(cancel_requested=False),
             baseline_top1=outcome.baseline_top1,
             baseline_version_id=outcome.baseline_version_id,
             progress={"phase": "done", "fraction": 1.0},
