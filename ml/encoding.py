@@ -425,6 +425,24 @@ def encode_samples(
     return np.load(cache_path, mmap_mode="r")
 
 
+def prune_cache(cache_dir: Path, before: float) -> tuple[int, int]:
+    """Remove the arrays of `cache_dir` (encode_samples's, finished or left half-written by a
+    killed process) last written before `before` (a time.time()); (files, bytes) removed.
+    Each set of glitches has its own array, so a cache that is never pruned grows by a
+    copy of the data set per retrain."""
+    removed = size = 0
+    for path in Path(cache_dir).glob("*.npy"):
+        try:
+            stat = path.stat()
+            if stat.st_mtime >= before:
+                continue
+            path.unlink()
+        except FileNotFoundError:  # removed meanwhile
+            continue
+        removed, size = removed + 1, size + stat.st_size
+    return removed, size
+
+
 def _encode_all(
     samples: Sequence[Sample], encoding: str, size: int, workers: int | None
 ) -> Iterator[np.ndarray]:

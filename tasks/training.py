@@ -202,7 +202,8 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         pool_samples=pool,
     )
     if result.cancelled:
-        services.training_run_mark_cancelled(run_id=run_id, task_id=reporter.task_id)
+        if services.training_run_mark_cancelled(run_id=run_id, task_id=reporter.task_id):
+            _prune_encode_cache(run)
         return {"run_id": run_id, "status": "cancelled"}
     if pool:
         services.training_run_log(
@@ -236,10 +237,12 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     if version is None and services.training_run_mark_cancelled(
         run_id=run_id, task_id=reporter.task_id
     ):  # cancelled during the last evaluation or the gate: no model is registered
+        _prune_encode_cache(run)
         return {"run_id": run_id, "status": "cancelled"}
     if version is None:  # failed meanwhile, or retried by another task: not ours to report
         logger.info("run %s ended or changed hands before its model was stored", run_id)
         return {"run_id": run_id, "status": "skipped"}
+    _prune_encode_cache(run)
     services.training_run_log(
         run_id=run_id,
         line=f"done in {result.seconds:.1f} s ({result.images_per_second:.0f} img/s); "
@@ -252,6 +255,22 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         "model_version_id": version.pk,
         "top1": result.metrics.get("top1"),
     }
+
+
+def _prune_encode_cache(run: TrainingRun) -> None:
+    """A run that ended (not failed: a retry reuses its arrays) removes the encode cache's
+    arrays written before it started: they hold earlier sets of glitches, and each
+    retrain's new labels make a new full-size array."""
+    from ml.encoding import prune_cache
+
+    if run.started_at is None:  # never claimed: it wrote nothing
+        return
+    files, size = prune_cache(encode_cache_dir(), before=run.started_at.timestamp())
+    if files:
+        services.training_run_log(
+            run_id=run.pk,
+            line=f"encode cache: removed {files} arrays of earlier runs ({size / 1e6:.0f} MB)",
+        )
 
 
 @dataclass(frozen=True)

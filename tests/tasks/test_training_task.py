@@ -186,3 +186,26 @@ def test_a_cancel_asked_during_the_gate_registers_no_model(
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.CANCELLED, run.error + run.log
     assert not ModelVersion.objects.filter(training_run=run).exists()
+
+
+def test_a_finished_run_removes_the_encode_cache_of_earlier_runs(tiny_settings, eager_celery):
+    """Each retrain's new labels make a new full-size array of the data set: kept, they
+    would fill the disk (and, on SQLite, stop the votes with it)."""
+    import os
+
+    import numpy as np
+
+    cache = Path(tiny_settings.VAR_DIR) / "cache" / "encoded"
+    cache.mkdir(parents=True)
+    earlier = [cache / "rgb-durations-32-aaaa.npy", cache / "rgb-durations-32-bbbb.123.partial.npy"]
+    for path in earlier:  # an earlier run's array, and one a killed worker left half-written
+        np.save(path, np.zeros((4, 3, 32, 32), dtype=np.uint8))
+        os.utime(path, (1_600_000_000, 1_600_000_000))
+    make_dataset()
+    run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
+    assert not any(path.exists() for path in earlier)
+    assert list(cache.glob("*.npy")), "the run's own arrays stay (a retry of it reuses them)"
+    assert "encode cache: removed 2 arrays of earlier runs" in run.log
