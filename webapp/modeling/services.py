@@ -340,7 +340,8 @@ def model_version_request_activation(*, version_id: int) -> ModelVersion:
     The old model keeps serving: this only marks the version pending and queues the
     scoring of the backlog with it on the GPU queue; the switch itself happens in
     model_version_activate once every open subject has its prediction. A newer request
-    replaces an older pending one. The same request again within ACTIVATION_REPEAT (a
+    replaces an older pending one; a request for the active version only drops a pending
+    one (it stays active, nothing is scored). The same request again within ACTIVATION_REPEAT (a
     double click) queues nothing more; later, it queues the scoring again (a retry, when
     the first job's worker died: such a request also expires on its own,
     model_version_activations_expire).
@@ -352,6 +353,8 @@ def model_version_request_activation(*, version_id: int) -> ModelVersion:
         ModelVersion.objects.filter(activation_pending=True).exclude(pk=version_id).update(
             activation_pending=False
         )
+        if version.is_active:  # (the page refuses it; a request racing the switch is late)
+            return version  # nothing to switch to: it stays, and a pending request is dropped
         version.activation_pending = True
         version.activation_requested_at = timezone.now()
         version.activation_error = ""

@@ -57,6 +57,24 @@ def test_a_newer_request_supersedes_a_pending_one(django_capture_on_commit_callb
     assert services.model_version_activate(version_id=b.pk).is_active
 
 
+def test_a_request_for_the_active_version_leaves_it_active_not_pending(
+    django_capture_on_commit_callbacks,
+):
+    """The page refuses to promote the active model, but checks before the lock: a request
+    racing a switch reached the service and left the active model "switching" for hours."""
+    active, pending = version("active", is_active=True), version("pending")
+    with django_capture_on_commit_callbacks() as queued:
+        services.model_version_request_activation(version_id=pending.pk)
+    with django_capture_on_commit_callbacks() as queued_again:
+        services.model_version_request_activation(version_id=active.pk)
+
+    active.refresh_from_db()
+    pending.refresh_from_db()
+    assert active.is_active and not active.activation_pending
+    assert not pending.activation_pending  # the admin's last word: stay with this one
+    assert len(queued) == 1 and not queued_again  # no scoring for the model in service
+
+
 def test_activation_reroutes_every_open_subject_by_the_new_model(settings_levels):
     confident_blip, unsure, confident_koi = (make_subject("Blip") for _ in range(3))
     unscored = make_subject("Blip")
