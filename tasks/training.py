@@ -304,6 +304,8 @@ def _active_model_scores(val_samples: list[Any], device: str, run_id: int) -> _B
             ids=[str(s.id) for s in val_samples],
             views=views_of(val_samples),
         )
+    except SoftTimeLimitExceeded:  # the run's time is up: fail it now, not at the hard kill
+        raise
     except Exception as exc:  # a missing checkpoint must not lose the new model
         services.training_run_log(
             run_id=run_id, line=f"could not score the active model {active.name}: {exc}"

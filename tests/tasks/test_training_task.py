@@ -209,3 +209,32 @@ def test_a_finished_run_removes_the_encode_cache_of_earlier_runs(tiny_settings, 
     assert not any(path.exists() for path in earlier)
     assert list(cache.glob("*.npy")), "the run's own arrays stay (a retry of it reuses them)"
     assert "encode cache: removed 2 arrays of earlier runs" in run.log
+
+
+def test_the_soft_time_limit_during_the_gate_fails_the_run_at_once(
+    tiny_settings, eager_celery, monkeypatch
+):
+    """Scoring the active model for the gate caught every exception (a missing checkpoint
+    must not lose the new model), the soft time limit too: the run then went on until the
+    hard limit killed it wherever it was."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    import ml.model
+
+    make_dataset()
+    services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)  # an active model
+    active = ModelVersion.objects.get(is_active=True).model_dir
+    load_model = ml.model.load_model
+
+    def time_is_up_at_the_gate(model, *args, **kwargs):
+        if str(model) == active:  # the gate loads the active model; training loads its own
+            raise SoftTimeLimitExceeded()
+        return load_model(model, *args, **kwargs)
+
+    monkeypatch.setattr(ml.model, "load_model", time_is_up_at_the_gate)
+    with pytest.raises(SoftTimeLimitExceeded):
+        services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    run = TrainingRun.objects.order_by("-pk").first()
+    assert run.status == TrainingRun.Status.FAILED and "time limit" in run.error
+    assert not ModelVersion.objects.filter(training_run=run).exists()
