@@ -78,6 +78,16 @@ def embedding_set_current() -> EmbeddingSet | None:
     return ready.filter(model_version__is_active=True).first() or ready.first()
 
 
+def embedding_set_mapped() -> EmbeddingSet | None:
+    """The embeddings the map draws: the current ones once their map is made, else the
+    newest ready ones that have a map (an earlier model's, while the new map is made, or if
+    making it was lost: an OOM-killed UMAP is not run again by itself)."""
+    current = embedding_set_current()
+    if current is not None and current.has_map:
+        return current
+    return EmbeddingSet.objects.filter(status=EmbeddingSet.Status.READY, has_map=True).first()
+
+
 @dataclass(frozen=True)
 class StoredEmbeddings:
     ids: np.ndarray  # (N,) int64 subject ids
@@ -207,8 +217,8 @@ def map_points(*, viewer: User | AnonymousUser) -> dict[str, Any]:
     and confidence are the retired label, or the model's guess and confidence where the
     viewer may see them (subject_labels), never the gold answer; else "unlabelled" and
     None."""
-    embedding_set = embedding_set_current()
-    if embedding_set is None or not embedding_set.has_map:
+    embedding_set = embedding_set_mapped()
+    if embedding_set is None:
         return {"ready": False, "ids": []}
     stored = embeddings_load(embedding_set)
     if stored.xy is None:
@@ -246,10 +256,14 @@ def map_points(*, viewer: User | AnonymousUser) -> dict[str, Any]:
 
 
 def cluster_run_current() -> ClusterRun | None:
+    """The current embeddings' clusters, else the newest clusters of ready embeddings (an
+    earlier model's, while the new ones are made or if making them was lost): cluster
+    batches go on meanwhile."""
     embedding_set = embedding_set_current()
     if embedding_set is None:
         return None
-    return ClusterRun.objects.filter(embedding_set=embedding_set).first()
+    runs = ClusterRun.objects.filter(embedding_set__status=EmbeddingSet.Status.READY)
+    return runs.filter(embedding_set=embedding_set).first() or runs.first()
 
 
 # The statuses in which a subject takes votes, and the roles that take them: validation

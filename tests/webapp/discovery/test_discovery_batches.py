@@ -94,3 +94,30 @@ def test_a_lasso_batch_takes_gold_glitches_like_pool_ones():
         volunteer=vol, subject_ids=[s.pk for s in subjects + golds]
     )
     assert set(batch.subject_ids) == {s.pk for s in subjects + golds}
+
+
+def test_the_map_and_the_cluster_sheets_stay_while_a_new_models_map_is_missing(settings):
+    """embed_subjects stores a new model's vectors, then queues the map and the clusters. An
+    OOM-killed UMAP is not run again by itself: the page showed "not ready" and no volunteer
+    got a cluster sheet until the next model, though the earlier map was there."""
+    import numpy as np
+
+    from webapp.discovery import selectors
+    from webapp.modeling.models import ModelVersion
+
+    settings.GLITCHLAB_BATCH_MIN = 2
+    run, subjects, _, vectors = stored_cluster(n=6)
+    old = run.embedding_set
+    services.map_store(set_id=old.pk, xy=np.zeros((6, 2), dtype=np.float32))
+    ModelVersion.objects.filter(is_active=True).update(is_active=False)
+    new = ModelVersion.objects.create(name="new-model", is_active=True)
+    newer = services.embedding_set_claim(version_id=new.pk)
+    services.embedding_set_store(
+        set_id=newer.pk, ids=[s.pk for s in subjects], embeddings=vectors
+    )  # ready, and its clustering then lost
+
+    assert selectors.embedding_set_current().pk == newer.pk  # similar lists: the new vectors
+    points = selectors.map_points(viewer=volunteer("mapper"))
+    assert points["ready"] and points["model"] == "test-model"
+    assert selectors.cluster_run_current() == run
+    assert services.batch_from_cluster(volunteer=volunteer("sheeter")) is not None
