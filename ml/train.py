@@ -1059,6 +1059,7 @@ def train(
     resume: bool = False,
     pool_samples: Sequence[Any] = (),
     simulated_sources: Collection[str] = (SIMULATED_SOURCE,),
+    glitch_names: Mapping[str, str] | None = None,
 ) -> TrainResult:
     """Decode ml.data.Samples once (config.encoding at config.image_size, cached under
     cache_dir when given) and `fit` on them. Samples without a label are skipped.
@@ -1068,6 +1069,9 @@ def train(
     (the web app's SIMULATED_SOURCE; the CLI's `ml synth` folders), with the same config and no
     validation; load_model averages it in (metrics.json's validation too). Its progress
     is not reported.
+
+    GLITCH_IDS_FILE records the ids of the glitches trained and validated on, as
+    glitch_names maps a sample id (the web app's: a subject's key; its glitch id there).
 
     Self-training (config.self_train > 0, pool_samples given, fine-tuning): a first model
     is fitted into OUT/teacher, it labels the unlabelled pool, the pool glitches whose top
@@ -1149,7 +1153,7 @@ def train(
             return companion
     if not pool_samples:
         result = fit_on(none, [], Path(out_dir), progress)
-        return _with_glitch_ids(result, train_samples, val_samples)
+        return _with_glitch_ids(result, train_samples, val_samples, glitch_names)
     if config.sim_only_weight > 0:  # the teacher may be the result: it averages it in too
         (Path(out_dir) / "teacher" / SIM_ONLY_DIR).mkdir(parents=True, exist_ok=True)
         shutil.copy2(
@@ -1169,7 +1173,7 @@ def train(
     keep, guessed = pseudo_labels(probs, labeller.class_names, config.self_train)
     pseudo = [replace(pool_samples[i], label=g) for i, g in zip(keep, guessed, strict=True)]
     if not pseudo:  # nothing sure enough: the first model is the model
-        return _with_glitch_ids(teacher, train_samples, val_samples)
+        return _with_glitch_ids(teacher, train_samples, val_samples, glitch_names)
     student = fit_on(
         np.asarray(pool[keep]),
         pseudo,
@@ -1177,7 +1181,10 @@ def train(
         _one_of_two(progress, config.epochs, config.epochs),
     )
     return _with_glitch_ids(
-        replace(student, pseudo_labels=len(pseudo)), [*train_samples, *pseudo], val_samples
+        replace(student, pseudo_labels=len(pseudo)),
+        [*train_samples, *pseudo],
+        val_samples,
+        glitch_names,
     )
 
 
@@ -1185,16 +1192,21 @@ GLITCH_IDS_FILE = "glitches.json"  # beside best.pt: the ids of the glitches a m
 
 
 def _with_glitch_ids(
-    result: TrainResult, trained: Sequence[Any], validated: Sequence[Any]
+    result: TrainResult,
+    trained: Sequence[Any],
+    validated: Sequence[Any],
+    names: Mapping[str, str] | None = None,
 ) -> TrainResult:
     """Write which glitches the model saw into its folder (`ml evaluate` warns when it
-    scores one of them: that score is not a held-out one); the result unchanged."""
+    scores one of them: that score is not a held-out one), each sample id as `names` maps
+    it; the result unchanged."""
+    named = names or {}
     if not result.cancelled:
         _write_json(
             result.model_dir / GLITCH_IDS_FILE,
             {
-                "train": sorted({s.id for s in trained}),
-                "validation": sorted({s.id for s in validated}),
+                "train": sorted({named.get(s.id, s.id) for s in trained}),
+                "validation": sorted({named.get(s.id, s.id) for s in validated}),
             },
         )
     return result

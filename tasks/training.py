@@ -157,7 +157,8 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     train_files, val_files = selectors.training_data()
     train_samples, val_samples = to_samples(train_files), to_samples(val_files)
     # the open pool, for self-training (ml.train.train; head-only models do not use it)
-    pool = [] if config.head_only else to_samples(selectors.self_training_pool())
+    pool_files = [] if config.head_only else selectors.self_training_pool()
+    pool = to_samples(pool_files)
     before = (run.n_train, run.n_val)  # set by an earlier attempt (a retry, a takeover)
     if before != (0, 0) and before != (len(train_samples), len(val_samples)):
         services.training_run_log(
@@ -200,6 +201,13 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         should_cancel=reporter.should_cancel,
         resume=True,  # a run retried or taken over after its worker died: after its last epoch
         pool_samples=pool,
+        # glitches.json names the glitches as their archive does (`ml evaluate` warns when
+        # it scores one this model saw), not by subject key
+        glitch_names={
+            str(f.subject_id): f.external_id
+            for f in [*train_files, *val_files, *pool_files]
+            if f.external_id
+        },
     )
     if result.cancelled:
         if services.training_run_mark_cancelled(run_id=run_id, task_id=reporter.task_id):

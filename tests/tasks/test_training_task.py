@@ -238,3 +238,24 @@ def test_the_soft_time_limit_during_the_gate_fails_the_run_at_once(
     run = TrainingRun.objects.order_by("-pk").first()
     assert run.status == TrainingRun.Status.FAILED and "time limit" in run.error
     assert not ModelVersion.objects.filter(training_run=run).exists()
+
+
+def test_an_app_model_names_the_glitches_it_saw_by_their_archive_ids(tiny_settings, eager_celery):
+    """`ml evaluate` warns when it scores a glitch the model trained or validated on, by the
+    ids in glitches.json. The retrain wrote subject keys there ("17"), so scoring an app's
+    model on a folder of the same archive could never warn."""
+    import json
+
+    from ml.commands.evaluate import seen_in_training
+    from ml.data import sample_of
+
+    data = make_dataset()
+    run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    run.refresh_from_db()
+    version = ModelVersion.objects.get(training_run=run)
+    seen = json.loads((Path(version.model_dir) / "glitches.json").read_text())
+    assert seen["train"] == sorted(s.external_id for s in data["train"])
+    assert seen["validation"] == sorted(s.external_id for s in data["validation"])
+    scored = sample_of(data["validation"][0].external_id, "Blip", {1.0: Path("x_1.0.png")})
+    assert seen_in_training(Path(version.checkpoint_path), [scored], [])

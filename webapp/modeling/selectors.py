@@ -85,6 +85,7 @@ class SubjectFiles:
     # import (one real archive, the demo's three simulated sets, a golden example alone)
     source: str = ""
     substituted: tuple[float, ...] = ()  # durations whose image stands in for a missing view
+    external_id: str = ""  # the glitch's id in its archive (Subject.external_id)
 
 
 def subject_files(subjects: QuerySet[Subject], label_of: Any) -> list[SubjectFiles]:
@@ -108,6 +109,7 @@ def subject_files(subjects: QuerySet[Subject], label_of: Any) -> list[SubjectFil
             ifo=s.ifo,
             source=SIMULATED_SOURCE if s.simulated else "real",
             substituted=tuple(sorted(substituted[s.pk])),
+            external_id=s.external_id,
         )
         for s in subjects.select_related("retired_label", "gold_label").order_by("pk")
         if paths.get(s.pk)
