@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
@@ -199,7 +199,31 @@ def load_samples(
 
     samples = _group(kept, problems)
     samples.sort(key=lambda s: (s.label or "", s.id))
-    return LoadResult(samples=samples, problems=problems, notes=notes)
+    return LoadResult(samples=samples, problems=problems, notes=notes + _split_notes(kept))
+
+
+# Folders that hold a data set's split (Kaggle's copy of Gravity Spy: train/, validation/,
+# test/, each with a folder per class): read as any other folder, the split is lost.
+SPLIT_FOLDERS = frozenset({"train", "training", "validation", "valid", "val", "test", "testing"})
+
+
+def _split_notes(records: Sequence[_ImageRecord]) -> list[str]:
+    """One note naming the split folders the images were found under, if any."""
+    found: Counter[str] = Counter()
+    for record in records:
+        try:
+            folders = record.path.relative_to(record.source).parts[:-1]
+        except ValueError:  # listed by a manifest
+            continue
+        found.update({part for part in folders if part.lower() in SPLIT_FOLDERS})
+    if not found:
+        return []
+    listed = ", ".join(f"{name}/ ({n} images)" for name, n in sorted(found.items()))
+    return [
+        f"images under split folders: {listed}; their split is not kept (each is read as any "
+        "other folder): load each split as a folder of its own, and score only on glitches "
+        "that nothing trained on"
+    ]
 
 
 def _records_of_root(root: Path, problems: list[str]) -> list[_ImageRecord]:

@@ -355,3 +355,17 @@ def test_a_symlinked_class_folder_is_named_not_dropped_unsaid(tmp_path: Path) ->
         f"{tmp_path / 'data' / 'Whistle'}: a symlinked folder, not read (copy its files in, "
         "or load it as a folder of its own)"
     ]
+
+
+def test_images_under_split_folders_are_read_and_a_note_names_the_splits(tmp_path):
+    # Kaggle's copy of Gravity Spy: train/, validation/ and test/, a folder per class in each.
+    # Read as one data set, its test glitches train (or, in the app, join the pool).
+    for split, glitch_id in (("train", "H1_aaaaaaaaaa"), ("test", "H1_bbbbbbbbbb")):
+        write_glitch(tmp_path / split / "Blip", glitch_id + "_spectrogram_{d}", (0.5, 1.0))
+
+    result = load_samples(tmp_path)
+
+    assert [s.id for s in result.samples] == ["H1_aaaaaaaaaa", "H1_bbbbbbbbbb"]
+    (note,) = [n for n in result.notes if "split folders" in n]
+    assert "test/ (2 images)" in note and "train/ (2 images)" in note
+    assert not [n for n in load_samples(tmp_path / "test").notes if "split" in n]
