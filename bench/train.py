@@ -173,6 +173,16 @@ def main() -> int:
                 lambda: predict_and_embed(model, images, batch_size=batch, views=four_views),
                 what="score (probabilities + embedding), view ensemble",
             ))  # fmt: skip
+            # With TrainConfig.sim_only_weight a second network (its simulated-only model)
+            # scores every glitch too; here the same network stands in for it.
+            averaged = replace(
+                model, config={**model.config, "sim_only_weight": 0.5}, companion=model
+            )
+            rows.append(rate(
+                "score-views-sim-only", n, "glitches/s",
+                lambda: predict_and_embed(averaged, images, batch_size=batch, views=four_views),
+                what="score, view ensemble, averaged with a simulated-only model",
+            ))  # fmt: skip
             # A one-view glitch is scored as each of the four durations it could be.
             one_view = [(1.0,)] * n
             rows.append(rate(
