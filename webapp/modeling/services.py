@@ -402,7 +402,12 @@ def model_version_activations_expire(*, older_than_s: float) -> int:
     cutoff = timezone.now() - timedelta(seconds=older_than_s)
     return ModelVersion.objects.filter(
         activation_pending=True, activation_requested_at__lt=cutoff
-    ).update(activation_pending=False, activation_error="scoring did not finish in time")
+    ).update(
+        activation_pending=False,
+        activation_error=f"its scoring did not finish within {older_than_s / 3600:.1f} h (its "
+        "worker may have been lost, or the GPU queue was busy for that long); nothing was "
+        "switched: promote it again",
+    )
 
 
 def model_version_mark_scored(*, version_id: int, scored: int) -> None:

@@ -151,3 +151,25 @@ def test_predictions_are_stored_once_per_version(settings_levels):
     p = Prediction.objects.get(model_version=v, subject=subject)
     assert p.predicted_label == "Blip" and p.confidence == pytest.approx(0.6)
     assert p.margin == pytest.approx(0.3) and len(bytes(p.embedding)) == 64 * 2
+
+
+def test_a_request_whose_scoring_never_finished_expires_and_says_why():
+    """A promote whose scoring job was lost (its worker killed) showed "switching" until
+    the request expired: the reaper's beat drops it, and the page says what to do."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    active, lost = version("active", is_active=True), version("lost")
+    asked = timezone.now() - timedelta(hours=8)
+    ModelVersion.objects.filter(pk=lost.pk).update(
+        activation_pending=True, activation_requested_at=asked
+    )
+    assert services.model_version_activations_expire(older_than_s=9 * 3600) == 0  # not yet
+
+    assert services.model_version_activations_expire(older_than_s=7 * 3600) == 1
+
+    lost.refresh_from_db()
+    assert not lost.activation_pending and "promote it again" in lost.activation_error
+    assert "within 7.0 h" in lost.activation_error and not lost.is_active
+    assert selectors.model_version_active() == active
