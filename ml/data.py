@@ -53,6 +53,7 @@ _FILE_NAME = re.compile(
     r"^(?P<id>.+?)(?:_spectrogram)?_(?P<duration>\d+(?:\.\d+)?)\.(?:png|jpe?g)$", re.IGNORECASE
 )
 _IFO_PREFIX = re.compile(r"^(?P<ifo>H1|L1|V1)_")
+_DETECTOR = re.compile(r"^[GHIKLV][12]$")  # a manifest's ifo: H1, L1, V1, K1, G1 ...
 _ABSOLUTE = re.compile(r"^([/\\]|[A-Za-z]:)")  # also Windows drive and UNC paths
 
 
@@ -184,6 +185,11 @@ def load_samples(
     notes: list[str] = []
     respelled: dict[str, str] = {}
     for record in records:
+        if record.ifo is not None and not _DETECTOR.match(record.ifo):  # a manifest's column
+            told = f"glitch {record.id}: ifo {record.ifo!r} is not a detector name: left empty"
+            if told not in notes:
+                notes.append(told)
+            record = replace(record, ifo=None)
         if record.label is not None and record.label not in registry:
             # a folder named koi_fish, KoiFish or NOA is the class it names (told once)
             named = registry.match(record.label)
@@ -312,6 +318,11 @@ def _read_manifest(manifest: Path, problems: list[str]) -> list[_ImageRecord]:
             duration = parse_duration((row["duration"] or "").strip())
             relative = (row["path"] or "").strip()
             ifo = (row.get("ifo") or "").strip() or None
+            if ifo is not None and not _DETECTOR.match(ifo):
+                problems.append(
+                    f"{where}: ifo {ifo!r} is not a detector name (H1, L1 ...): left empty"
+                )
+                ifo = None
             if not glitch_id or not relative:
                 problems.append(f"{where}: empty id or path")
             elif duration is None:

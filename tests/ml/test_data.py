@@ -72,6 +72,19 @@ def test_manifest_csv_rows_are_read_relative_to_the_csv(tmp_path: Path) -> None:
     assert result.samples[1].paths[0.5] == tmp_path / "img/a0.5.png"
 
 
+def test_a_manifests_ifo_that_names_no_detector_is_left_empty_and_said(tmp_path: Path) -> None:
+    # it became the subject's detector as written ('@A1', a formula in a spreadsheet)
+    write_glitch(tmp_path / "img", "a{d}", durations=(1.0,))
+    (tmp_path / "list.csv").write_text("id,label,duration,path,ifo\ng1,Blip,1.0,img/a1.0.png,@A1\n")
+
+    result = load_samples(tmp_path / "list.csv")
+
+    assert [(s.id, s.ifo) for s in result.samples] == [("g1", None)]
+    assert result.problems == [
+        f"{tmp_path / 'list.csv'}:2: ifo '@A1' is not a detector name (H1, L1 ...): left empty"
+    ]
+
+
 def test_a_folder_with_a_path_manifest_is_read_through_it(tmp_path: Path) -> None:
     write_glitch(tmp_path / "raw", "x_{d}", durations=(1.0,))
     (tmp_path / "manifest.csv").write_text("id,label,duration,path\nG7,Helix,1.0,raw/x_1.0.png\n")
