@@ -17,6 +17,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
 from webapp.accounts.requests import api_user
+from webapp.accounts.roles import is_reviewer
 from webapp.labeling import export_slots, exports
 
 _FORMATS = {
@@ -97,7 +98,7 @@ def _stream(
     user = api_user(request)
     subjects = exports.subjects_exportable(viewer=user, retired_only=retired_only)
     try:
-        slot = export_slots.export_slot_claim(user_id=user.pk)
+        slot = export_slots.export_slot_claim(user_id=user.pk, reviewer=is_reviewer(user))
     except export_slots.ExportsBusyError as error:
         raise Throttled(wait=60, detail=f"Not started: {error}.") from None
     response = StreamingHttpResponse(

@@ -209,7 +209,8 @@ def test_the_command_writes_the_same_rows_as_the_api(client, glitches):
 def test_one_account_streams_one_export_at_a_time_and_the_site_a_few(client, glitches, settings):
     """A streamed export holds a web thread until its client has read it all: a volunteer
     who opened exports and never read them held every thread of the server."""
-    settings.GLITCHLAB_EXPORTS_PER_USER, settings.GLITCHLAB_EXPORTS_AT_ONCE = 1, 2
+    # (3: the site's last slot is kept for reviewers, the next test)
+    settings.GLITCHLAB_EXPORTS_PER_USER, settings.GLITCHLAB_EXPORTS_AT_ONCE = 1, 3
     first, second, third = (APIClient() for _ in range(3))
     for api, name in ((first, "ann"), (second, "bob"), (third, "cy")):
         api.force_authenticate(UserFactory(username=name))
@@ -234,6 +235,22 @@ def test_one_account_streams_one_export_at_a_time_and_the_site_a_few(client, gli
     finally:
         request_finished.connect(close_old_connections)
     assert body(third.get(url)).startswith("subject_id,")
+
+
+def test_volunteers_cannot_take_the_last_export_slot_from_reviewers(client, glitches, settings):
+    """Two throwaway sign-ups holding unread exports kept every reviewer from the gold
+    labels (429 for all, renewed at will): the site's last slot is a reviewer's."""
+    settings.GLITCHLAB_EXPORTS_PER_USER, settings.GLITCHLAB_EXPORTS_AT_ONCE = 1, 2
+    volunteer, another, reviewer = (APIClient() for _ in range(3))
+    volunteer.force_authenticate(UserFactory(username="troll1"))
+    another.force_authenticate(UserFactory(username="troll2"))
+    reviewer.force_authenticate(user_in(REVIEWER, "rita"))
+    url = reverse("api-labels-csv")
+
+    assert volunteer.get(url).status_code == 200  # held, never read
+    refused = another.get(url)
+    assert refused.status_code == 429 and "1 exports are downloading" in refused.json()["detail"]
+    assert body(reviewer.get(url)).startswith("subject_id,")
 
 
 def test_a_failed_export_gives_its_slot_back(client, glitches, monkeypatch):
