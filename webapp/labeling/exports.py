@@ -22,7 +22,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 
 from ml.metadata import gravityspy_id_of
 from webapp.accounts.roles import is_reviewer
@@ -55,6 +55,8 @@ COLUMNS = [
     "status",
     "retired",
     "label",  # the retired label (pool) or the known one (gold, validation)
+    "label_source",  # how the label was reached: LABEL_SOURCES
+    "label_before_review",  # the label a reviewer changed (the crowd's, for a pool glitch)
     "retired_at",
     "views",
     "n_votes",
@@ -65,6 +67,14 @@ COLUMNS = [
     "ml_confidence",
     "model_version",
 ]
+
+
+# label_source: "crowd" (retired by the volunteers' weighted consensus), "reviewer" (a
+# reviewer changed it, webapp/review: label_before_review has the one before), "gold" (a
+# known answer: imported as gold, or a field-guide example), "new_class" (gold of a class
+# volunteers proposed, seeded when an admin accepted it: their agreement, not an expert's),
+# "validation" (the data set's label, never shown to volunteers), "" (no label yet).
+LABEL_SOURCES = ("crowd", "reviewer", "gold", "new_class", "validation", "")
 
 
 def subjects_exportable(*, viewer: User, retired_only: bool = False) -> QuerySet:
@@ -89,7 +99,7 @@ def _chunks(subjects: QuerySet) -> Iterator[list[Subject]]:
 
 
 def label_rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
-    """One dict per subject, COLUMNS in order; three queries per CHUNK subjects, all on one
+    """One dict per subject, COLUMNS in order; five queries per CHUNK subjects, all on one
     snapshot of the database on PostgreSQL. Not on SQLite: its transactions begin IMMEDIATE
     (webapp/settings.py), and one held open while a client reads would stop every write on
     the site. Inside a caller's transaction (a test's), that transaction's snapshot rules."""
@@ -119,8 +129,57 @@ def _rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
         for subject_id, class_pk, n in counted:
             votes.setdefault(subject_id, {})[config.class_name(class_pk)] = n
         predictions = _predictions(model, ids)
+        reviewed = _labels_before_review(ids)
+        seeded = _seeded_by_volunteers(ids)
         for subject in chunk:
-            yield _row(subject, votes.get(subject.pk, {}), predictions.get(subject.pk), model)
+            source = _label_source(subject, subject.pk in reviewed, subject.pk in seeded)
+            yield _row(
+                subject,
+                votes.get(subject.pk, {}),
+                predictions.get(subject.pk),
+                model,
+                (source, reviewed.get(subject.pk, "")),
+            )
+
+
+def _labels_before_review(ids: list[int]) -> dict[int, str]:
+    """subject id -> its label before a reviewer first changed the label it exports (the
+    review log, webapp/review's LabelChange, through its relation to Subject)."""
+    changes = (
+        Subject.objects.filter(pk__in=ids, label_changes__isnull=False)
+        .values_list("pk", "role", "label_changes__field", "label_changes__before")
+        .order_by("label_changes__created_at", "label_changes__id")
+    )
+    before: dict[int, str] = {}
+    for pk, role, changed, label in changes:
+        exported = "gold_label" if role == Subject.Role.GOLD else "retired_label"
+        if changed == exported:
+            before.setdefault(pk, label)
+    return before
+
+
+def _seeded_by_volunteers(ids: list[int]) -> set[int]:
+    """The gold subjects whose class volunteers proposed on them (webapp/discovery's votes,
+    through their relation to Subject): an accepted class's gold, seeded from agreement."""
+    return set(
+        Subject.objects.filter(
+            pk__in=ids,
+            role=Subject.Role.GOLD,
+            proposal_votes__proposal__glitch_class=F("gold_label"),
+        ).values_list("pk", flat=True)
+    )
+
+
+def _label_source(subject: Subject, reviewed: bool, seeded: bool) -> str:
+    if subject.role == Subject.Role.VALIDATION:
+        return "validation" if subject.source_label else ""
+    if not (subject.retired_label_id or subject.gold_label_id):
+        return ""
+    if reviewed:
+        return "reviewer"
+    if subject.role == Subject.Role.GOLD:
+        return "new_class" if seeded else "gold"
+    return "crowd"
 
 
 def _predictions(model: ModelVersion | None, ids: list[int]) -> dict[int, tuple[str, float | None]]:
@@ -137,6 +196,7 @@ def _row(
     votes: dict[str, int],
     prediction: tuple[str, float | None] | None,
     model: ModelVersion | None,
+    provenance: tuple[str, str],
 ) -> dict[str, Any]:
     return {
         "subject_id": subject.pk,
@@ -151,6 +211,8 @@ def _row(
         "status": subject.status,
         "retired": subject.status == Subject.Status.RETIRED,
         "label": _label(subject),
+        "label_source": provenance[0],
+        "label_before_review": provenance[1],
         "retired_at": subject.retired_at.isoformat() if subject.retired_at else None,
         "views": subject.views,
         "n_votes": subject.n_votes,

@@ -16,7 +16,7 @@ from webapp_factories import SubjectFactory, UserFactory, active_prediction, gli
 
 from webapp.accounts.roles import ADMIN, REVIEWER
 from webapp.labeling import exports, services
-from webapp.labeling.models import Classification, Subject
+from webapp.labeling.models import Classification, GlitchClass, Subject
 
 pytestmark = pytest.mark.django_db
 
@@ -155,10 +155,10 @@ def test_the_export_reads_in_chunks_with_a_fixed_number_of_queries_per_chunk(
     assert len(json.loads(text)) == 10
     monkeypatch.setattr(exports, "CHUNK", 5)
     large, _ = queries_while_reading(client.get(reverse("api-labels-json")))
-    # 5 chunks of 2 vs 2 chunks of 5: two more queries (votes, predictions) per extra chunk,
-    # and none per row.
-    assert small - large == 2 * (5 - 2)
-    assert large == 2 + 2 * 2  # the active model, the subjects, then per chunk
+    # 5 chunks of 2 vs 2 chunks of 5: four more queries (votes, predictions, reviews, new
+    # classes' gold) per extra chunk, and none per row.
+    assert small - large == 4 * (5 - 2)
+    assert large == 2 + 4 * 2  # the active model, the subjects, then per chunk
 
 
 @pytest.mark.django_db(transaction=True)
@@ -320,3 +320,50 @@ def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(client, g
     assert not [v for r in rows for v in r.values() if v[:1] in ("=", "+", "@")]
     exact = json.loads(body(client.get(reverse("api-labels-json"))))
     assert next(r for r in exact if r["subject_id"] == retired.pk)["gravityspy_id"] == evil
+
+
+def test_each_row_says_how_its_label_was_reached(client, glitches):
+    """A reviewer's relabel and an accepted class's gold (seeded from volunteers' agreement)
+    exported exactly like a crowd retirement and an expert's gold: a paper could not tell
+    which labels the crowd reached."""
+    from webapp.discovery.models import ClassProposal, ProposalVote
+    from webapp.review.models import LabelChange
+
+    crowd, _, gold = glitches
+    relabelled = SubjectFactory(
+        external_id="H1_fixed0001",
+        status=Subject.Status.RETIRED,
+        retired_label=glitch_class("Koi_Fish"),
+        images=(),
+    )
+    rita = user_in(REVIEWER, "rita")
+    LabelChange.objects.create(
+        subject=relabelled, field="retired_label", before="Blip", after="Koi_Fish", changed_by=rita
+    )
+    new_class = GlitchClass.objects.create(name="Reverse_Chirp", order=99)
+    seeded = SubjectFactory(
+        external_id="H1_seeded001",
+        role=Subject.Role.GOLD,
+        gold_label=new_class,
+        status=Subject.Status.RETIRED,
+        retired_label=new_class,
+        images=(),
+    )
+    proposal = ClassProposal.objects.create(
+        name="Reverse_Chirp", status=ClassProposal.Status.ACCEPTED, glitch_class=new_class
+    )
+    ProposalVote.objects.create(proposal=proposal, subject=seeded, volunteer=UserFactory())
+    validation = SubjectFactory(
+        external_id="H1_valid0001", role=Subject.Role.VALIDATION, source_label="Blip", images=()
+    )
+    client.force_login(rita)
+
+    rows = {r["subject_id"]: r for r in json.loads(body(client.get(reverse("api-labels-json"))))}
+
+    source = {pk: (r["label_source"], r["label_before_review"]) for pk, r in rows.items()}
+    assert source[crowd.pk] == ("crowd", "")
+    assert source[relabelled.pk] == ("reviewer", "Blip")
+    assert source[gold.pk] == ("gold", "")
+    assert source[seeded.pk] == ("new_class", "")
+    assert source[validation.pk] == ("validation", "")
+    assert {v for pk, v in source.items() if rows[pk]["label"] == ""} == {("", "")}
