@@ -105,7 +105,8 @@ def _embed_all(
     return ids, vectors
 
 
-@app.task(acks_late=True)
+# Limited (UMAP may run long) below Redis's visibility timeout, past which it would run twice.
+@app.task(acks_late=True, **time_limits(EMBED_LIMIT_S))
 def cluster_subjects(set_id: int) -> dict[str, Any]:
     """The 2-D UMAP map of all subjects and a fresh clustering of the candidates.
     Idempotent: a second delivery recomputes the same (seeded) result."""

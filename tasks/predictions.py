@@ -80,7 +80,9 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
     return {"version_id": version_id, "status": "scored", "scored": scored}
 
 
-@app.task(bind=True, acks_late=True)
+# Limited like the scoring before it: the switch holds every open subject's row lock in one
+# transaction, which a soft limit rolls back (its handler fails the activation, saying so).
+@app.task(bind=True, acks_late=True, **time_limits(SCORE_LIMIT_S))
 def activate_and_reroute(self: Task, version_id: int) -> dict[str, Any]:
     """Switch to the version (if pending), recompute open consensus, re-route the queue.
     Idempotent: on an active version it only recomputes and re-routes again."""

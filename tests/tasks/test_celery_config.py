@@ -63,3 +63,17 @@ def test_the_beat_retrains_only_when_enough_new_labels_exist(
     assert result["started"] is True and len(sent) == 1
     assert TrainingRun.objects.get().trigger == TrainingRun.Trigger.SCHEDULE
     assert maybe_retrain.apply().get()["started"] is False  # one run at a time
+
+
+def test_every_late_acking_task_ends_before_redis_would_deliver_it_again():
+    """A message acked late is delivered again once the visibility timeout passes: a task
+    with no time limit (activate_and_reroute holds every open subject's row lock in one
+    transaction; cluster_subjects runs UMAP) could run on past it, twice, or forever."""
+    import tasks.discovery  # noqa: F401 - registers its tasks
+    import tasks.review  # noqa: F401
+
+    visibility = app.conf.broker_transport_options["visibility_timeout"]
+    late = [t for name, t in app.tasks.items() if name.startswith("tasks.") and t.acks_late]
+    assert len(late) >= 6
+    unlimited = [t.name for t in late if not t.time_limit or t.time_limit >= visibility]
+    assert unlimited == []
