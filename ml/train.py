@@ -1067,8 +1067,7 @@ def train(
     config.sim_only_weight > 0 (fine-tuning): then a second model is fitted into
     MODEL_DIR/sim-only, first, on the training samples whose source is in simulated_sources
     (the web app's SIMULATED_SOURCE; the CLI's `ml synth` folders), with the same config and no
-    validation; load_model averages it in (metrics.json's validation too). Its progress
-    is not reported.
+    validation; load_model averages it in (metrics.json's validation too).
 
     GLITCH_IDS_FILE records the ids of the glitches trained and validated on, as
     glitch_names maps a sample id (the web app's: a subject's key; its glitch id there).
@@ -1080,7 +1079,8 @@ def train(
     none qualifies, the first model in OUT/teacher is the result). Not robust on real
     glitches: in bench/real.py it helped in one tune run and the report run, and hurt in
     two other tune runs (docs/real_benchmark.md), so nothing turns it on by default.
-    Progress counts both fits as one run of 2 x epochs.
+    Progress counts the fits (the simulated-only model's, the first model's, the model's) as
+    one run of their epochs together.
     """
     from ml.encoding import encode_samples
 
@@ -1135,6 +1135,8 @@ def train(
         )
 
     none = images[:0]
+    first = int(config.sim_only_weight > 0)  # the fits before the model's own
+    fits = first + (2 if pool_samples else 1)
     if config.sim_only_weight > 0:
         # First: every model that averages it in loads it (its validation, pseudo-labels).
         companion = fit(
@@ -1146,13 +1148,14 @@ def train(
             Path(out_dir) / SIM_ONLY_DIR,
             class_names=names,  # the main model's columns, in its order
             sources=[train_samples[i].source for i in simulated],
+            progress=_fit_of(progress, 0, fits),
             should_cancel=should_cancel,
             resume=resume,
         )
         if companion.cancelled:
             return companion
     if not pool_samples:
-        result = fit_on(none, [], Path(out_dir), progress)
+        result = fit_on(none, [], Path(out_dir), _fit_of(progress, first, fits))
         return _with_glitch_ids(result, train_samples, val_samples, glitch_names)
     if config.sim_only_weight > 0:  # the teacher may be the result: it averages it in too
         (Path(out_dir) / "teacher" / SIM_ONLY_DIR).mkdir(parents=True, exist_ok=True)
@@ -1160,7 +1163,7 @@ def train(
             Path(out_dir) / SIM_ONLY_DIR / BEST_CHECKPOINT,
             Path(out_dir) / "teacher" / SIM_ONLY_DIR / BEST_CHECKPOINT,
         )
-    teacher = fit_on(none, [], Path(out_dir) / "teacher", _one_of_two(progress, 0, config.epochs))
+    teacher = fit_on(none, [], Path(out_dir) / "teacher", _fit_of(progress, first, fits))
     if teacher.cancelled:
         return teacher
     pool = encode_samples(
@@ -1178,7 +1181,7 @@ def train(
         np.asarray(pool[keep]),
         pseudo,
         Path(out_dir),
-        _one_of_two(progress, config.epochs, config.epochs),
+        _fit_of(progress, first + 1, fits),
     )
     return _with_glitch_ids(
         replace(student, pseudo_labels=len(pseudo)),
@@ -1212,14 +1215,14 @@ def _with_glitch_ids(
     return result
 
 
-def _one_of_two(
-    progress: ProgressCallback | None, offset: int, epochs: int
-) -> ProgressCallback | None:
-    """progress for one of self-training's two fits: epochs counted as one run of 2 x epochs."""
+def _fit_of(progress: ProgressCallback | None, index: int, fits: int) -> ProgressCallback | None:
+    """progress for fit `index` (0-based) of `fits` run one after the other (the
+    simulated-only model, self-training's first model, the model): their epochs counted as
+    one run of fits x epochs, so a bar or a run's page moves while each trains."""
     if progress is None:
         return None
 
     def shown(p: TrainProgress) -> None:
-        progress(replace(p, epoch=p.epoch + offset, epochs=2 * epochs))
+        progress(replace(p, epoch=p.epoch + index * p.epochs, epochs=fits * p.epochs))
 
     return shown

@@ -115,3 +115,27 @@ def test_a_synth_folder_is_told_by_its_config_json(
     scan.mkdir()
     (scan / "manifest.csv").write_text("id,label,duration,path\n")
     assert not written_by_synth(scan)
+
+
+def test_progress_counts_the_simulated_only_models_epochs_too(
+    roots: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The simulated-only model trains first, for as long as the model: reported nowhere,
+    a run's page sat at "decode" for half the training, as if stuck."""
+    from test_train import config
+
+    from ml.data import load_samples
+    from ml.train import TrainProgress, train
+
+    sim, real = roots
+    samples = load_samples([sim, real]).samples
+    done: list[tuple[int, int]] = []
+
+    def progress(event: TrainProgress) -> None:
+        if event.epoch_done:
+            done.append((event.epoch, event.epochs))
+
+    train(samples, [], config(epochs=2, sim_only_weight=0.5), tmp_path / "m",
+          workers=1, progress=progress, simulated_sources={str(sim)})  # fmt: skip
+
+    assert done == [(1, 4), (2, 4), (3, 4), (4, 4)]
