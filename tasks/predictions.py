@@ -12,7 +12,13 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 
 from tasks.celery import app
-from tasks.common import encode_decodable, report_progress, time_limits, to_samples
+from tasks.common import (
+    encode_decodable,
+    fail_row_when_task_fails,
+    report_progress,
+    time_limits,
+    to_samples,
+)
 from tasks.discovery import embed_subjects
 from tasks.publish import enqueue_on_commit
 from webapp.discovery import services as discovery_services
@@ -105,6 +111,17 @@ def activate_and_reroute(self: Task, version_id: int) -> dict[str, Any]:
         ),
     )
     return {"version_id": version_id, "status": "active", "rerouted": version.n_rerouted}
+
+
+# A promote's scoring or switch killed with its worker (OOM, a hard time limit) reaches no
+# except block: its pending request ends now, saying why, not when it expires hours later.
+for _task in (score_subjects, activate_and_reroute):
+    fail_row_when_task_fails(
+        _task.name,
+        lambda version_id, error, _task_id: services.model_version_activation_failed(
+            version_id=int(version_id), error=f"not switched: {error}"
+        ),
+    )
 
 
 @app.task

@@ -69,3 +69,27 @@ def test_a_refused_embedding_job_says_so_on_its_row(monkeypatch, activate):
     assert activate(version.pk)["status"] == "active"
     row = EmbeddingSet.objects.get(model_version=version)
     assert row.status == EmbeddingSet.Status.FAILED and "did not answer" in row.error
+
+
+def test_a_promote_whose_scoring_worker_was_lost_ends_at_once_saying_why():
+    """A killed scoring job (OOM, a hard time limit) reaches no except block: the promote
+    showed "switching" until it expired hours later. The worker's main process reports the
+    loss (task_failure), which now ends the request."""
+    from billiard.exceptions import WorkerLostError
+    from celery.signals import task_failure
+
+    from tasks.predictions import score_subjects
+    from webapp.modeling.models import ModelVersion
+
+    version = ModelVersion.objects.create(name="candidate", activation_pending=True)
+
+    task_failure.send(
+        sender=score_subjects,
+        task_id="lost",
+        args=(version.pk,),
+        exception=WorkerLostError("Worker exited prematurely: signal 9 (SIGKILL)."),
+    )
+
+    version.refresh_from_db()
+    assert not version.activation_pending and not version.is_active
+    assert version.activation_error.startswith("not switched: worker lost: WorkerLostError")
