@@ -54,6 +54,9 @@ class TrainingRun(JobRow):
         "ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Its folder under VAR_DIR/models/, named when the run is made (training_run_request):
+    # run-<id>-<created>. Empty: a run made before 2026-12-06, whose folder is run-<id>.
+    folder = models.CharField(max_length=64, blank=True)
     # worker, error, started_at, finished_at, heartbeat_at, cancel_requested: webapp.jobs.JobRow
 
     class Meta:
@@ -75,10 +78,12 @@ class TrainingRun(JobRow):
 
     @property
     def out_dir_name(self) -> str:
-        """Folder under VAR_DIR/models/ holding this run's outputs. The creation time makes it
-        this run's alone: a database reset or restored while VAR_DIR is kept numbers runs
-        again, and the retrain resumes from the folder's last.pt (tasks.training)."""
-        return f"run-{self.pk}-{self.created_at:%Y%m%dT%H%M%S}"
+        """Folder under VAR_DIR/models/ holding this run's outputs (`folder`). Its creation
+        time makes it this run's alone: a database reset or restored while VAR_DIR is kept
+        numbers runs again, and the retrain resumes from the folder's last.pt
+        (tasks.training). A run made before names carried it keeps its folder, run-<id>, so
+        that its retry still resumes."""
+        return self.folder or f"run-{self.pk}"
 
     @property
     def duration_s(self) -> float | None:

@@ -100,6 +100,8 @@ def training_run_request(
                 requested_by=requested_by if requested_by and requested_by.pk else None,
                 config=train_config,
             )
+            run.folder = f"run-{run.pk}-{run.created_at:%Y%m%dT%H%M%S}"
+            run.save(update_fields=["folder"])
     except IntegrityError:
         raise RunAlreadyLiveError(selectors.training_run_live()) from None
     _send_training(run.pk)

@@ -207,3 +207,14 @@ def test_the_old_task_of_a_retried_run_cannot_fail_it():
     assert TrainingRun.objects.get(pk=run.pk).status == TrainingRun.Status.RUNNING
     assert services.training_run_fail(run_id=run.pk, error="its own", task_id="new")
     assert TrainingRun.objects.get(pk=run.pk).error == "its own"
+
+
+def test_a_run_keeps_the_folder_it_was_named_with_and_an_older_run_its_old_one():
+    """A run's folder holds its last.pt, from which a retry resumes: a run made before
+    folder names carried the creation time keeps run-<id>, or its retry would start over;
+    a new run's name is fixed when it is made (a database reset cannot reuse it)."""
+    run = request_run()
+    assert run.out_dir_name == run.folder == f"run-{run.pk}-{run.created_at:%Y%m%dT%H%M%S}"
+    TrainingRun.objects.filter(pk=run.pk).update(folder="")  # as migration 0006 left it
+    run.refresh_from_db()
+    assert run.out_dir_name == f"run-{run.pk}"
