@@ -34,6 +34,7 @@ from pathlib import Path, PurePath
 from PIL import Image, UnidentifiedImageError
 
 from ml.classes import ClassRegistry
+from ml.metadata import IFO
 
 DURATIONS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)  # Omega-scan windows in seconds
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg"})
@@ -53,7 +54,6 @@ _FILE_NAME = re.compile(
     r"^(?P<id>.+?)(?:_spectrogram)?_(?P<duration>\d+(?:\.\d+)?)\.(?:png|jpe?g)$", re.IGNORECASE
 )
 _IFO_PREFIX = re.compile(r"^(?P<ifo>H1|L1|V1)_")
-_DETECTOR = re.compile(r"^[GHIKLV][12]$")  # a manifest's ifo: H1, L1, V1, K1, G1 ...
 _ABSOLUTE = re.compile(r"^([/\\]|[A-Za-z]:)")  # also Windows drive and UNC paths
 
 
@@ -185,7 +185,7 @@ def load_samples(
     notes: list[str] = []
     respelled: dict[str, str] = {}
     for record in records:
-        if record.ifo is not None and not _DETECTOR.match(record.ifo):  # a manifest's column
+        if record.ifo is not None and not IFO.match(record.ifo):  # a manifest's column
             told = f"glitch {record.id}: ifo {record.ifo!r} is not a detector name: left empty"
             if told not in notes:
                 notes.append(told)
@@ -318,11 +318,6 @@ def _read_manifest(manifest: Path, problems: list[str]) -> list[_ImageRecord]:
             duration = parse_duration((row["duration"] or "").strip())
             relative = (row["path"] or "").strip()
             ifo = (row.get("ifo") or "").strip() or None
-            if ifo is not None and not _DETECTOR.match(ifo):
-                problems.append(
-                    f"{where}: ifo {ifo!r} is not a detector name (H1, L1 ...): left empty"
-                )
-                ifo = None
             if not glitch_id or not relative:
                 problems.append(f"{where}: empty id or path")
             elif duration is None:
