@@ -39,6 +39,7 @@ CHUNK = 1000
 # channel, peak_frequency, central_freq, bandwidth, duration, snr, q_value, label), then ours.
 COLUMNS = [
     "subject_id",
+    "external_id",  # its id as imported (a simulation's: the manifest's of ml synth)
     "gravityspy_id",
     "ifo",
     "event_time",
@@ -200,6 +201,7 @@ def _row(
 ) -> dict[str, Any]:
     return {
         "subject_id": subject.pk,
+        "external_id": subject.external_id,
         # a simulation's id only looks like Gravity Spy's (ml.synth draws it so)
         "gravityspy_id": "" if subject.simulated else gravityspy_id_of(subject.external_id),
         "ifo": subject.ifo,

@@ -124,7 +124,7 @@ def test_a_token_client_asking_for_csv_gets_it():
     api.force_authenticate(user_in(REVIEWER, "rita"))
     response = api.get(reverse("api-labels-csv"), HTTP_ACCEPT="text/csv")
     assert response.status_code == 200
-    assert body(response).splitlines()[0].startswith("subject_id,gravityspy_id,ifo,event_time")
+    assert body(response).splitlines()[0].startswith("subject_id,external_id,gravityspy_id,ifo,event_time")
 
 
 def queries_while_reading(response) -> tuple[int, str]:
@@ -302,6 +302,7 @@ def test_a_simulated_glitch_is_marked_and_has_no_gravity_spy_id(client, glitches
 
     simulated = next(r for r in rows if r["subject_id"] == retired.pk)
     assert simulated["simulated"] is True and simulated["gravityspy_id"] == ""
+    assert simulated["external_id"] == "H1_retired01"  # joins ml synth's manifest
     assert {r["simulated"] for r in rows if r["subject_id"] != retired.pk} == {False}
 
 
@@ -316,7 +317,8 @@ def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(client, g
     rows = list(csv.DictReader(io.StringIO(body(client.get(reverse("api-labels-csv"))))))
 
     row = next(r for r in rows if r["subject_id"] == str(retired.pk))
-    assert row["gravityspy_id"] == "'" + evil and row["source"] == "'@SUM(A1)"
+    assert row["gravityspy_id"] == row["external_id"] == "'" + evil
+    assert row["source"] == "'@SUM(A1)"
     assert not [v for r in rows for v in r.values() if v[:1] in ("=", "+", "@")]
     exact = json.loads(body(client.get(reverse("api-labels-json"))))
     assert next(r for r in exact if r["subject_id"] == retired.pk)["gravityspy_id"] == evil
