@@ -224,8 +224,10 @@ def map_points(*, viewer: User | AnonymousUser) -> dict[str, Any]:
     if stored.xy is None:
         return {"ready": False, "ids": []}
     ids = [int(i) for i in stored.ids]
+    # the active model's, as the guesses in `label` (subject_labels): one model's guess and
+    # confidence, also while the map is an earlier model's (embedding_set_mapped)
     confidence = dict(
-        Prediction.objects.filter(model_version=embedding_set.model_version).values_list(
+        Prediction.objects.filter(model_version__is_active=True).values_list(
             "subject_id", "confidence"
         )
     )
@@ -256,14 +258,17 @@ def map_points(*, viewer: User | AnonymousUser) -> dict[str, Any]:
 
 
 def cluster_run_current() -> ClusterRun | None:
-    """The current embeddings' clusters, else the newest clusters of ready embeddings (an
-    earlier model's, while the new ones are made or if making them was lost): cluster
-    batches go on meanwhile."""
+    """The current embeddings' clusters; while their map and clusters are not made yet (or
+    making them was lost), the newest clusters of ready embeddings, an earlier model's, so
+    that cluster batches go on. None when the current embeddings were clustered and had too
+    few candidates."""
     embedding_set = embedding_set_current()
     if embedding_set is None:
         return None
     runs = ClusterRun.objects.filter(embedding_set__status=EmbeddingSet.Status.READY)
-    return runs.filter(embedding_set=embedding_set).first() or runs.first()
+    if embedding_set.has_map:  # cluster_subjects reached it: its answer stands
+        return runs.filter(embedding_set=embedding_set).first()
+    return runs.first()
 
 
 # The statuses in which a subject takes votes, and the roles that take them: validation

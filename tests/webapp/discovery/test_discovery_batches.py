@@ -2,9 +2,10 @@
 selected glitch gets their vote in consensus, once, and only what they kept selected."""
 
 import pytest
-from discovery_factories import stored_cluster, volunteer
+from discovery_factories import stored_cluster, volunteer, with_role
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from webapp.accounts.roles import REVIEWER
 from webapp.discovery import services
 from webapp.discovery.models import ClassProposal, ProposalVote
 from webapp.labeling.models import Classification, Subject
@@ -119,5 +120,23 @@ def test_the_map_and_the_cluster_sheets_stay_while_a_new_models_map_is_missing(s
     assert selectors.embedding_set_current().pk == newer.pk  # similar lists: the new vectors
     points = selectors.map_points(viewer=volunteer("mapper"))
     assert points["ready"] and points["model"] == "test-model"
+    # a reviewer sees the active model's guess with that model's confidence, not the map's
+    from webapp.modeling.models import Prediction
+
+    Prediction.objects.create(
+        model_version=new, subject=subjects[0], probabilities={"Blip": 0.7, "Whistle": 0.3},
+        predicted_label="Blip", confidence=0.7,
+    )  # fmt: skip
+    Prediction.objects.create(
+        model_version=run.embedding_set.model_version, subject=subjects[0],
+        probabilities={"Whistle": 0.9, "Blip": 0.1}, predicted_label="Whistle", confidence=0.9,
+    )  # fmt: skip
+    seen = selectors.map_points(viewer=with_role("rev", REVIEWER))
+    at = seen["ids"].index(subjects[0].pk)
+    assert (seen["label"][at], seen["confidence"][at]) == ("Blip", 0.7)
     assert selectors.cluster_run_current() == run
     assert services.batch_from_cluster(volunteer=volunteer("sheeter")) is not None
+    # clustered at last, with too few candidates to group: no earlier clusters any more
+    services.map_store(set_id=newer.pk, xy=np.zeros((6, 2), dtype=np.float32))
+    assert selectors.cluster_run_current() is None
+    assert selectors.map_points(viewer=volunteer("mapper"))["model"] == "new-model"
