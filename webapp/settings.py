@@ -369,12 +369,18 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Hard limit of one training run; the soft limit comes a minute earlier so the task can
 # record why it stopped.
 GLITCHLAB_TRAIN_TIME_LIMIT_S = env_int("GLITCHLAB_TRAIN_TIME_LIMIT_S", 6 * 3600)
-# Scoring the whole backlog (predict + embed every unretired subject).
+# Scoring the whole backlog (predict + embed every unretired subject); also the limit of
+# the switch to a new model, of embedding for discovery and of clustering.
 GLITCHLAB_SCORE_TIME_LIMIT_S = env_int("GLITCHLAB_SCORE_TIME_LIMIT_S", 2 * 3600)
+# One label audit (webapp/review).
+GLITCHLAB_AUDIT_TIME_LIMIT_S = env_int("GLITCHLAB_AUDIT_TIME_LIMIT_S", 2 * 3600)
 # Redis re-delivers an unacknowledged message after visibility_timeout: it must exceed the
 # longest task, or a training still running on one worker is handed to a second one.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": max(GLITCHLAB_TRAIN_TIME_LIMIT_S, GLITCHLAB_SCORE_TIME_LIMIT_S) + 3600,
+    "visibility_timeout": max(
+        GLITCHLAB_TRAIN_TIME_LIMIT_S, GLITCHLAB_SCORE_TIME_LIMIT_S, GLITCHLAB_AUDIT_TIME_LIMIT_S
+    )
+    + 3600,
     "socket_connect_timeout": 1.0,
 }
 # Redis down: publishing a job gives up within about a second, and the caller fails the job
@@ -477,7 +483,6 @@ GLITCHLAB_AUDIT_FEATURES = env_str("GLITCHLAB_AUDIT_FEATURES", "backbone")
 # Suspects kept per run: every confident-learning issue, at least MIN and at most MAX rows.
 GLITCHLAB_AUDIT_MIN_SUSPECTS = env_int("GLITCHLAB_AUDIT_MIN_SUSPECTS", 50)
 GLITCHLAB_AUDIT_MAX_SUSPECTS = env_int("GLITCHLAB_AUDIT_MAX_SUSPECTS", 2000)
-GLITCHLAB_AUDIT_TIME_LIMIT_S = env_int("GLITCHLAB_AUDIT_TIME_LIMIT_S", 2 * 3600)
 
 # --- Discovery ---
 # Embeddings (one .npz per model version) and the 2-D map live here.

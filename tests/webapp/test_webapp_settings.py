@@ -108,3 +108,15 @@ def test_a_sim_only_weight_a_retrain_cannot_use_is_refused_at_start_up(tmp_path)
     weight = setting("s.GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT", tmp_path, DEBUG="true",
                      GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT="0.5")  # fmt: skip
     assert weight == "0.5"
+
+
+def test_redis_waits_longer_than_any_job_may_run_before_it_delivers_again(tmp_path):
+    """An audit allowed more time than a training ran past the visibility timeout, and
+    Redis handed the still-running audit to a second worker."""
+    for limit in ("GLITCHLAB_TRAIN_TIME_LIMIT_S", "GLITCHLAB_SCORE_TIME_LIMIT_S",
+                  "GLITCHLAB_AUDIT_TIME_LIMIT_S"):  # fmt: skip
+        visibility = setting(
+            's.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]', tmp_path,
+            DEBUG="true", **{limit: str(30 * 3600)},
+        )  # fmt: skip
+        assert int(visibility) > 30 * 3600, limit
