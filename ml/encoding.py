@@ -13,6 +13,7 @@ pixels themselves, so full 800x600 / 600x450 Zooniverse plots and bare crops bot
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import multiprocessing
@@ -393,6 +394,8 @@ def encode_samples(
         if cache_path.is_file():
             if progress is not None:
                 progress(total, total)
+            with contextlib.suppress(OSError):  # used now: prune_cache keeps what runs use
+                os.utime(cache_path)
             return np.load(cache_path, mmap_mode="r")
 
     shape = (total, 3, size, size)
@@ -427,9 +430,9 @@ def encode_samples(
 
 def prune_cache(cache_dir: Path, before: float) -> tuple[int, int]:
     """Remove the arrays of `cache_dir` (encode_samples's, finished or left half-written by a
-    killed process) last written before `before` (a time.time()); (files, bytes) removed.
-    Each set of glitches has its own array, so a cache that is never pruned grows by a
-    copy of the data set per retrain."""
+    killed process) last written or used before `before` (a time.time()); (files, bytes)
+    removed. Each set of glitches has its own array, so a cache that is never pruned grows
+    by a copy of the data set per retrain. A file that cannot be removed is left."""
     removed = size = 0
     for path in Path(cache_dir).glob("*.npy"):
         try:
@@ -437,7 +440,7 @@ def prune_cache(cache_dir: Path, before: float) -> tuple[int, int]:
             if stat.st_mtime >= before:
                 continue
             path.unlink()
-        except FileNotFoundError:  # removed meanwhile
+        except OSError:  # removed meanwhile, or not ours to remove: left as it is
             continue
         removed, size = removed + 1, size + stat.st_size
     return removed, size

@@ -154,6 +154,29 @@ def test_cache_hit_returns_the_same_array_without_decoding(
     assert not list(cache.glob("*.partial.npy"))
 
 
+def test_pruning_keeps_the_arrays_used_since_and_removes_the_rest(tmp_path: Path) -> None:
+    """A retrain removes the arrays of earlier runs (each set of labels writes a full-size
+    copy): an array it read but did not write (its validation set, unchanged) counts as
+    used, or every run decoded it again."""
+    import os
+    import time
+
+    write_glitch(tmp_path / "data/Blip", "a_{d}")
+    samples = load_samples(tmp_path / "data").samples
+    cache = tmp_path / "cache"
+    encode_samples(samples, size=16, workers=1, cache_dir=cache)
+    encode_samples(samples, "mosaic", size=16, workers=1, cache_dir=cache)
+    for path in cache.glob("*.npy"):
+        os.utime(path, (1_600_000_000, 1_600_000_000))  # written by an earlier run
+    started = time.time() - 1
+
+    encode_samples(samples, size=16, workers=1, cache_dir=cache)  # read by this run
+    removed, size = encoding.prune_cache(cache, before=started)
+
+    assert removed == 1 and size > 0
+    assert [p.name.split("-")[0] for p in cache.glob("*.npy")] == ["rgb"]
+
+
 def test_a_changed_file_misses_the_cache(tmp_path: Path) -> None:
     [path] = write_glitch(tmp_path / "Blip", "a_{d}", durations=(2.0,))
     samples = load_samples(tmp_path).samples
