@@ -184,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
     pool = load(args.pool, keep_unknown_labels=True) if args.pool else []
     pool = [replace(s, label=None) for s in pool]
     decode = tqdm(total=len(samples), desc="decode", unit="img", file=sys.stderr)
-    bar: tqdm | None = None  # made at the first event: its total says 2 x epochs when self-training
+    bar: tqdm | None = None  # made at the first event: its total counts every fit's epochs
 
     def on_decode(done: int, total: int) -> None:
         decode.update(done - decode.n)

@@ -69,7 +69,8 @@ def export_slot_claim(*, user_id: int, reviewer: bool = False) -> ExportSlot:
     site = at_once if reviewer or at_once < 2 else at_once - 1
     if everyone > site:
         slot.release()
-        raise ExportsBusyError(f"{site} exports are downloading now: try again in a minute")
+        downloading = f"{site} exports are" if site != 1 else "an export is"
+        raise ExportsBusyError(f"{downloading} downloading now: try again in a minute")
     return slot
 
 

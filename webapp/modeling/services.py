@@ -356,6 +356,9 @@ def model_version_request_activation(*, version_id: int) -> ModelVersion:
             activation_pending=False
         )
         if version.is_active:  # (the page refuses it; a request racing the switch is late)
+            if version.activation_pending:  # left so by such a request before 2026-12-06
+                version.activation_pending = False
+                version.save(update_fields=["activation_pending"])
             return version  # nothing to switch to: it stays, and a pending request is dropped
         version.activation_pending = True
         version.activation_requested_at = timezone.now()

@@ -124,7 +124,11 @@ def test_a_token_client_asking_for_csv_gets_it():
     api.force_authenticate(user_in(REVIEWER, "rita"))
     response = api.get(reverse("api-labels-csv"), HTTP_ACCEPT="text/csv")
     assert response.status_code == 200
-    assert body(response).splitlines()[0].startswith("subject_id,external_id,gravityspy_id,ifo,event_time")
+    assert (
+        body(response)
+        .splitlines()[0]
+        .startswith("subject_id,external_id,gravityspy_id,ifo,event_time")
+    )
 
 
 def queries_while_reading(response) -> tuple[int, str]:
@@ -249,7 +253,7 @@ def test_volunteers_cannot_take_the_last_export_slot_from_reviewers(client, glit
 
     assert volunteer.get(url).status_code == 200  # held, never read
     refused = another.get(url)
-    assert refused.status_code == 429 and "1 exports are downloading" in refused.json()["detail"]
+    assert refused.status_code == 429 and "an export is downloading now" in refused.json()["detail"]
     assert body(reviewer.get(url)).startswith("subject_id,")
 
 

@@ -73,6 +73,12 @@ def test_a_request_for_the_active_version_leaves_it_active_not_pending(
     assert active.is_active and not active.activation_pending
     assert not pending.activation_pending  # the admin's last word: stay with this one
     assert len(queued) == 1 and not queued_again  # no scoring for the model in service
+    # an active version left pending by such a request before the fix is set right too
+    ModelVersion.objects.filter(pk=active.pk).update(activation_pending=True)
+    with django_capture_on_commit_callbacks():
+        services.model_version_request_activation(version_id=active.pk)
+    active.refresh_from_db()
+    assert active.is_active and not active.activation_pending
 
 
 def test_activation_reroutes_every_open_subject_by_the_new_model(settings_levels):
