@@ -139,7 +139,9 @@ def test_the_walk(page, demo, shots):
     settled(page)
     assert page.locator("[data-testid=audit-now]").is_visible()
     exported = page.request.get(page.get_attribute("[data-testid=labels-csv]", "href"))
-    assert exported.ok and exported.text().startswith("subject_id,external_id,gravityspy_id,ifo,event_time")
+    assert exported.ok and exported.text().startswith(
+        "subject_id,external_id,gravityspy_id,ifo,event_time"
+    )
     shots(page, "review")
 
     # The API docs, from this site only.

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('modeling', '0005_modelversion_scoring_error'),
+        ("modeling", "0005_modelversion_scoring_error"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='trainingrun',
-            name='folder',
+            model_name="trainingrun",
+            name="folder",
             field=models.CharField(blank=True, max_length=64),
         ),
     ]
