@@ -47,6 +47,19 @@ STRETCH = 8.0  # s of simulated strain per glitch: the 4 s window plus margins
 GPS_RANGE = (1126051217.0, 1137254417.0)  # O1, for GPS-like trigger times
 IFOS = ("H1", "L1")
 FORMAT_VERSION = 5  # bump when the images change for the same arguments (invalidates caches)
+
+
+def _source_digest() -> str:
+    """The simulator's own source (this package's modules): a run cached under the same
+    arguments but drawn by other code is drawn again (a simulator trial compared with the
+    default must not read the default's cached glitches)."""
+    digest = hashlib.sha256()
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+SOURCE_DIGEST = _source_digest()
 MANIFEST_COLUMNS = (
     *data.MANIFEST_COLUMNS,  # what ml.data reads; the rest describes the simulation
     "ifo",
@@ -358,7 +371,8 @@ def generate(
     `real_background_fraction`, is drawn on a quiet stretch of a real image instead of
     simulated noise (the manifest's `background` column names the real glitch). Returns the
     path of OUT/manifest.csv. Cached: if OUT holds a finished run with the same arguments
-    (and the same background files), nothing is recomputed.
+    (and the same background files), drawn by the same simulator code (SOURCE_DIGEST),
+    nothing is recomputed.
     """
     if per_class < 0:
         raise UserError("--per-class must be >= 0")
@@ -377,6 +391,7 @@ def generate(
         "style": ",".join(styles),
         "seed": seed,
         "version": FORMAT_VERSION,
+        "source": SOURCE_DIGEST,
         "sample_rate": SAMPLE_RATE,
     }
     backgrounds: tuple[BackgroundJobs, float] | None = None

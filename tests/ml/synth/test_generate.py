@@ -81,6 +81,23 @@ def test_second_run_with_same_arguments_is_cached(tmp_path):
     assert not set(stamps) & {tmp_path / p for p in now}
 
 
+def test_a_run_cached_by_other_simulator_code_is_drawn_again(tmp_path, monkeypatch):
+    """A simulator trial run with the default's arguments read the default's cached glitches
+    and printed the default's numbers (bench/synth.py --realism, 2026-12-06)."""
+    import importlib
+
+    generating = importlib.import_module("ml.synth.generate")  # (the package's `generate` is
+    # the function)
+    generate(tmp_path, 1, classes=["Power_Line"], style="crop", seed=1, workers=1)
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.png")}
+    monkeypatch.setattr(generating, "SOURCE_DIGEST", "edited")
+
+    generate(tmp_path, 1, classes=["Power_Line"], style="crop", seed=1, workers=1)
+
+    again = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.png")}
+    assert set(again) == set(stamps) and all(again[p] != stamps[p] for p in stamps)
+
+
 @pytest.mark.parametrize(
     "kwargs", [{"classes": ["Blop"]}, {"new_classes": ["Blip"]}, {"style": "tiny"}]
 )
