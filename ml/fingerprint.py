@@ -95,6 +95,12 @@ def similarity(longer: Fingerprint, shorter: Fingerprint, ratio: int = 1) -> flo
     return float(_unit(middle) @ _unit(_narrowed(shorter, middle.shape[1])))
 
 
+def same_glitch(a: Path, b: Path) -> bool:
+    """Whether two views of one duration show the same glitch (SAME_GLITCH), whatever file
+    each was saved as. Raises ml.encoding.DecodeError for a file that cannot be decoded."""
+    return similarity(fingerprint(a), fingerprint(b)) >= SAME_GLITCH[1]
+
+
 def windows(
     fps: Sequence[Fingerprint], ratio: int
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:

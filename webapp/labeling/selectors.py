@@ -328,21 +328,21 @@ def subject_shows_glitch(*, subject: Subject, image_paths: dict[float, Path]) ->
     noise is the file's (ml.fingerprint: a Kaggle crop beside the Zenodo plot, a JPEG beside
     the PNG). None: a namesake, another glitch under the same id."""
     from ml.encoding import DecodeError
-    from ml.fingerprint import SAME_GLITCH, fingerprint, similarity
+    from ml.fingerprint import same_glitch
 
     shared = [image for image in subject.images.all() if image.duration in image_paths]
     for image in shared:
         with image.image.open("rb") as stored:
             if stored.read() == Path(image_paths[image.duration]).read_bytes():
                 return "the same images"
-    for image in shared:
+    # One view tells (~0.07 s): the same glitch's noise matches at every duration, another
+    # glitch's at none. The real ones first: a stand-in copies another duration's view.
+    for image in sorted(shared, key=lambda i: i.substituted)[:1]:
         try:
-            ours = fingerprint(Path(image_paths[image.duration]))
-            theirs = fingerprint(Path(image.image.path))
+            if same_glitch(Path(image_paths[image.duration]), Path(image.image.path)):
+                return "the same glitch in another rendering"
         except DecodeError:  # a bad new file is reported by the import itself
-            continue
-        if similarity(ours, theirs) >= SAME_GLITCH[1]:
-            return "the same glitch in another rendering"
+            pass
     return None
 
 
