@@ -130,7 +130,7 @@ function show(subject) {
     if (image) img.src = image.url;
   });
   app.dataset.subject = subject.id;
-  els.meta.textContent = `Glitch ${subject.external_id}${subject.ifo ? " · " + subject.ifo : ""}`;
+  els.meta.textContent = `Glitch #${subject.id}${subject.ifo ? " · " + subject.ifo : ""}`;
   state.shownAt = performance.now();
   // For the browser tests (and styles): from now on a key press counts.
   state.votableTimer = setTimeout(() => {

@@ -250,7 +250,21 @@ def map_points(*, viewer: User | AnonymousUser) -> dict[str, Any]:
         "confidence": [confidence.get(i) if i in shown else None for i in ids],
         "cluster": [cluster_of.get(i, -1) for i in ids],
         "image": [images.get(i, "") for i in ids],
-        **map_facts(ids),  # ifo, snr, peak_frequency: the hover's facts
+        **_facts_shown(map_facts(ids), ids, shown),  # ifo, snr, peak_frequency: the hover's
+    }
+
+
+def _facts_shown(facts: dict[str, list[Any]], ids: list[int], shown: set[int]) -> dict[str, Any]:
+    """The hover's measurements only where the viewer may see the answers: with the
+    detector they join public tables that hold the label (labeling.metadata's
+    IDENTIFYING_FIELDS)."""
+    hidden = [i not in shown for i in ids]
+    return {
+        name: [
+            None if away and name != "ifo" else value
+            for value, away in zip(column, hidden, strict=True)
+        ]
+        for name, column in facts.items()
     }
 
 

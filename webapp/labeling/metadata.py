@@ -27,6 +27,10 @@ SUBJECT_FIELD: dict[str, str] = {
 }
 # The Subject fields only metadata fills (every import gives gps_time and ifo).
 METADATA_ONLY_FIELDS = [name for name in SUBJECT_FIELD.values() if name not in ("gps_time", "ifo")]
+# What joins a public table that holds the label (Gravity Spy's training set: its id, event
+# time, SNR, frequencies...; a simulation's id is a hash of its class): shown with the
+# answers only (labeling.selectors.subject_answers_visible), never before a vote.
+IDENTIFYING_FIELDS = ("external_id", "gps_time", *METADATA_ONLY_FIELDS)
 
 
 def subject_metadata_set(*, subject: Subject, metadata: GlitchMetadata) -> list[str]:

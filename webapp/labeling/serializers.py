@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from webapp.labeling.metadata import IDENTIFYING_FIELDS
 from webapp.labeling.models import GlitchClass, Subject, SubjectImage
 
 # The most subject ids a client may ask the queue to skip (the page sends the one on screen):
@@ -63,9 +64,10 @@ class SubjectToLabelSerializer(serializers.Serializer):
     and the same fields for gold and pool subjects (image names are opaque)."""
 
     id = serializers.IntegerField()
-    external_id = serializers.CharField()
+    # No glitch id, time or metadata: each is a key into a public table with its label
+    # (Gravity Spy's training set; a simulation's id is a hash of its class). They come
+    # with the answers (SubjectDetailSerializer) once the volunteer has voted.
     ifo = serializers.CharField(help_text="detector, e.g. H1 or L1")
-    gps_time = serializers.FloatField(allow_null=True)
     images = SubjectImageSerializer(many=True, source="images_in_order")  # selectors.IMAGES
     assignment = serializers.CharField(  # set by services.subject_assign
         help_text="send it with the vote: this glitch was handed to you (valid 30 minutes)"
@@ -84,7 +86,8 @@ class PredictionSerializer(serializers.Serializer):
 # selectors.subject_answers_visible): a reviewer, or anyone once the subject has retired
 # or they have voted on it. Until then a gold subject looks exactly like a pool one (the
 # source named the gold set, too).
-HIDDEN_UNTIL_VISIBLE = ("source", "role", "views", "n_votes", "n_none_votes", "posterior")
+HIDDEN_UNTIL_VISIBLE = ("source", "role", "views", "n_votes", "n_none_votes", "posterior",
+                        *IDENTIFYING_FIELDS)  # fmt: skip
 
 
 class SubjectDetailSerializer(serializers.ModelSerializer):

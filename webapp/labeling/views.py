@@ -51,7 +51,8 @@ def subject_detail(request: HttpRequest, subject_id: int) -> HttpResponse:
         services.classification_answers_seen(volunteer=request.user, subject_id=subject.pk)
     context = {
         "subject": subject,
-        "facts": subject_facts(subject=subject),
+        # the glitch's id, time and metadata join public tables that hold its label
+        "facts": subject_facts(subject=subject) if visible else [],
         "reveal": visible,
         "votes": sorted(
             selectors.subject_vote_counts(subject=subject).items(), key=lambda kv: -kv[1]

@@ -4,6 +4,7 @@ what."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q
@@ -11,6 +12,7 @@ from django.db.models import Count, Q
 from webapp.accounts.roles import is_reviewer
 from webapp.labeling import config
 from webapp.labeling.models import Subject, VolunteerProfile
+from webapp.labeling.selectors import among, subject_ids_answers_visible
 from webapp.talk.models import TAG_MAX_LENGTH, Comment, Tag
 
 # A #hashtag: a letter, then letters, digits or _, 2-40 in all, not inside a word, a URL
@@ -56,19 +58,36 @@ def _visible_to(viewer: User | AnonymousUser) -> Q:
     return Q() if can_moderate(viewer) else Q(status=Comment.Status.VISIBLE)
 
 
+def gold_kept_from(subject_ids: Iterable[int], viewer: User | AnonymousUser) -> set[int]:
+    """The glitches among these still served as gold whose answers the viewer may not see
+    (labeling's subject_answers_visible): their threads give the answer away (a #blip tag,
+    "that's a Koi_Fish"), so the viewer gets neither the thread nor the tag's listing."""
+    ids = set(subject_ids)
+    gold = among(Subject.objects.filter(role=Subject.Role.GOLD), "pk", ids)
+    served = set(gold.exclude(status=Subject.Status.RETIRED).values_list("pk", flat=True))
+    if not served:
+        return set()
+    return served - subject_ids_answers_visible(subject_ids=served, viewer=viewer)
+
+
 def comments_for_subject(*, subject: Subject, viewer: User | AnonymousUser) -> list[Comment]:
-    """The glitch's thread, oldest first; hidden comments for moderators only."""
+    """The glitch's thread, oldest first; hidden comments for moderators only; none on a
+    gold glitch until the viewer may see its answer (gold_kept_from)."""
+    if gold_kept_from([subject.pk], viewer):
+        return []
     return list(
         Comment.objects.filter(_visible_to(viewer), subject=subject).select_related("author")
     )
 
 
 def comments_recent(*, viewer: User | AnonymousUser, limit: int = 20) -> list[Comment]:
-    return list(
+    recent = list(
         Comment.objects.filter(_visible_to(viewer))
         .select_related("author", "subject")
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")[: limit * 2]
     )
+    kept = gold_kept_from({c.subject_id for c in recent}, viewer)
+    return [c for c in recent if c.subject_id not in kept][:limit]
 
 
 def tag_get(*, name: str) -> Tag | None:
@@ -79,9 +98,11 @@ def tag_get(*, name: str) -> Tag | None:
 
 def tag_subject_ids(*, tag: Tag, viewer: User | AnonymousUser) -> list[int]:
     """The glitches a tag is on (through the comments the viewer may see), most recently
-    tagged first."""
+    tagged first; no gold glitch whose answer the viewer may not see."""
     comments = Comment.objects.filter(_visible_to(viewer), tags=tag).order_by("-created_at", "-id")
-    return list(dict.fromkeys(comments.values_list("subject_id", flat=True)))
+    tagged = list(dict.fromkeys(comments.values_list("subject_id", flat=True)))
+    kept = gold_kept_from(tagged, viewer)  # a tag on a gold glitch is its answer
+    return [subject_id for subject_id in tagged if subject_id not in kept]
 
 
 def subject_names(subject_ids: list[int]) -> dict[int, str]:

@@ -140,3 +140,24 @@ def test_the_map_and_the_cluster_sheets_stay_while_a_new_models_map_is_missing(s
     services.map_store(set_id=newer.pk, xy=np.zeros((6, 2), dtype=np.float32))
     assert selectors.cluster_run_current() is None
     assert selectors.map_points(viewer=volunteer("mapper"))["model"] == "new-model"
+
+
+def test_the_maps_hover_measurements_wait_for_the_volunteers_vote():
+    """SNR and peak frequency beside the detector join Gravity Spy's public table of
+    labels: the hover showed them on every point, gold included."""
+    import numpy as np
+
+    from webapp.discovery import selectors
+    from webapp.labeling.models import Subject
+
+    run, subjects, _, _ = stored_cluster(n=6)
+    services.map_store(set_id=run.embedding_set.pk, xy=np.zeros((6, 2), dtype=np.float32))
+    Subject.objects.filter(pk=subjects[0].pk).update(snr=12.84, peak_frequency=88.54)
+
+    def hover(viewer):
+        points = selectors.map_points(viewer=viewer)
+        at = points["ids"].index(subjects[0].pk)
+        return points["snr"][at], points["peak_frequency"][at]
+
+    assert hover(volunteer("newbie")) == (None, None)
+    assert hover(with_role("rev2", REVIEWER)) == (12.8, 89)

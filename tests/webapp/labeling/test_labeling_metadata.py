@@ -131,6 +131,7 @@ def test_the_subject_page_and_api_show_the_metadata(client):
         snr=12.84,
         q_value=5.657,
         duration=0.25,
+        status=Subject.Status.RETIRED,  # its answers are public (or: the visitor voted)
     )
     page = client.get(f"/subjects/{subject.pk}/").content.decode()
     for text in ("H1:GDS-CALIB_STRAIN", "1126259462.400", "2015-09-14 09:50:45 UTC",
@@ -151,3 +152,31 @@ def test_the_map_hover_gets_numbers_and_detector_names_only():
         "snr": [7.3, None, None],
         "peak_frequency": [152, None, None],
     }
+
+
+def test_nothing_that_joins_a_public_table_shows_before_a_vote(client):
+    """Gravity Spy publishes its training set's labels beside each glitch's id, event time,
+    SNR and frequencies, and a simulation's id is a hash of its class: shown before a
+    vote, any of them looked up a gold glitch's answer (a read-only review got 12 of 12)."""
+    from webapp_factories import glitch_class, gold_subject
+
+    from webapp.labeling.models import Classification
+
+    gold = gold_subject("Blip", images=(1.0,))
+    Subject.objects.filter(pk=gold.pk).update(
+        external_id="H1_9zstHUFcAl", gps_time=1126259462.4, snr=12.84, peak_frequency=88.54
+    )
+    ann = UserFactory(username="ann")
+    client.force_login(ann)
+
+    page = client.get(f"/subjects/{gold.pk}/").content.decode()
+    detail = client.get(f"/api/subjects/{gold.pk}/").json()
+    served = client.get("/api/subjects/next/").json()
+
+    for text in ("9zstHUFcAl", "1126259462", "88.54", "12.8"):
+        assert text not in page, text
+    assert {detail[k] for k in ("external_id", "gps_time", "snr", "peak_frequency")} == {None}
+    assert served["id"] == gold.pk and not {"external_id", "gps_time", "snr"} & set(served)
+    Classification.objects.create(volunteer=ann, subject=gold, glitch_class=glitch_class("Blip"))
+    assert "9zstHUFcAl" in client.get(f"/subjects/{gold.pk}/").content.decode()
+    assert client.get(f"/api/subjects/{gold.pk}/").json()["snr"] == 12.84

@@ -71,10 +71,12 @@ def test_a_tag_becomes_a_cluster_sheet_of_the_glitches_still_open_for_the_volunt
     response = client.post("/talk/tags/crown/batch/")
     assert response.status_code == 302 and response["Location"] == "/discovery/sheet/"
     batch = Batch.objects.get(volunteer=ada)
-    # gold like pool (a batch that dropped gold would tell which glitches are gold), and
-    # nothing the volunteer already answered
-    assert batch.subject_ids == [gold.pk] + [s.pk for s in reversed(subjects[1:])]
+    # nothing the volunteer already answered, and no gold glitch: its tag is its answer, so
+    # neither the tag's page nor its sheet shows it to a volunteer who has not voted on it
+    assert batch.subject_ids == [s.pk for s in reversed(subjects[1:])]
     assert batch.submitted_at is None
+    page = client.get("/talk/tags/crown/").content.decode()
+    assert f"/subjects/{subjects[1].pk}/" in page and f"/subjects/{gold.pk}/" not in page
 
 
 def test_a_level_one_volunteer_gets_no_sheet(client):
@@ -127,3 +129,23 @@ def test_a_bad_class_name_proposes_nothing_and_votes_nothing(client):
     assert not ClassProposal.objects.exists()
     assert not Classification.objects.exists() and not Batch.objects.exists()
     assert Tag.objects.get(name="crown").proposal is None
+
+
+def test_a_gold_glitchs_thread_waits_for_the_volunteers_vote(client):
+    """Talk was a public answer channel: one who had voted on a gold glitch wrote "#blip"
+    under it, and everyone read the answer on its page and on Talk's front page."""
+    gold = gold_subject("Blip", images=(1.0,))
+    pool = SubjectFactory(images=(1.0,))
+    tagged([gold, pool], text="a clear #blip, sure of it")
+    ann = volunteer("ann", level=1)
+    client.force_login(ann)
+
+    assert "sure of it" not in client.get(f"/subjects/{gold.pk}/").content.decode()
+    assert "sure of it" in client.get(f"/subjects/{pool.pk}/").content.decode()
+    front = client.get("/talk/").content.decode()
+    assert f"/subjects/{pool.pk}/" in front and f"/subjects/{gold.pk}/" not in front
+    Classification.objects.create(volunteer=ann, subject=gold, glitch_class=glitch_class("Blip"))
+    assert "sure of it" in client.get(f"/subjects/{gold.pk}/").content.decode()
+    reviewer = with_role("rita", REVIEWER)
+    client.force_login(reviewer)
+    assert f"/subjects/{gold.pk}/" in client.get("/talk/tags/blip/").content.decode()
