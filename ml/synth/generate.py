@@ -10,6 +10,7 @@ second call with the same arguments returns at once).
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -49,17 +50,18 @@ IFOS = ("H1", "L1")
 FORMAT_VERSION = 5  # bump when the images change for the same arguments (invalidates caches)
 
 
-def _source_digest() -> str:
+@functools.cache
+def source_digest() -> str:
     """The simulator's own source (this package's modules): a run cached under the same
     arguments but drawn by other code is drawn again (a simulator trial compared with the
-    default must not read the default's cached glitches)."""
+    default must not read the default's cached glitches). Read when `generate` first runs,
+    not when the package is imported (`ml train` imports it for `written_by_synth`)."""
     digest = hashlib.sha256()
     for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.name.encode() + b"\0" + module.read_bytes())
     return digest.hexdigest()[:16]
 
 
-SOURCE_DIGEST = _source_digest()
 MANIFEST_COLUMNS = (
     *data.MANIFEST_COLUMNS,  # what ml.data reads; the rest describes the simulation
     "ifo",
@@ -371,7 +373,7 @@ def generate(
     `real_background_fraction`, is drawn on a quiet stretch of a real image instead of
     simulated noise (the manifest's `background` column names the real glitch). Returns the
     path of OUT/manifest.csv. Cached: if OUT holds a finished run with the same arguments
-    (and the same background files), drawn by the same simulator code (SOURCE_DIGEST),
+    (and the same background files), drawn by the same simulator code (source_digest),
     nothing is recomputed.
     """
     if per_class < 0:
@@ -391,7 +393,7 @@ def generate(
         "style": ",".join(styles),
         "seed": seed,
         "version": FORMAT_VERSION,
-        "source": SOURCE_DIGEST,
+        "source": source_digest(),
         "sample_rate": SAMPLE_RATE,
     }
     backgrounds: tuple[BackgroundJobs, float] | None = None

@@ -336,13 +336,15 @@ def subject_shows_glitch(*, subject: Subject, image_paths: dict[float, Path]) ->
             if stored.read() == Path(image_paths[image.duration]).read_bytes():
                 return "the same images"
     # One view tells (~0.07 s): the same glitch's noise matches at every duration, another
-    # glitch's at none. The real ones first: a stand-in copies another duration's view.
-    for image in sorted(shared, key=lambda i: i.substituted)[:1]:
-        try:
-            if same_glitch(Path(image_paths[image.duration]), Path(image.image.path)):
-                return "the same glitch in another rendering"
-        except DecodeError:  # a bad new file is reported by the import itself
-            pass
+    # glitch's at none. A real view first: a stand-in copies another duration's view.
+    view = min(shared, key=lambda image: image.substituted, default=None)
+    if view is None:
+        return None
+    try:
+        if same_glitch(Path(image_paths[view.duration]), Path(view.image.path)):
+            return "the same glitch in another rendering"
+    except DecodeError:  # a bad new file is reported by the import itself
+        pass
     return None
 
 

@@ -90,7 +90,7 @@ def test_a_run_cached_by_other_simulator_code_is_drawn_again(tmp_path, monkeypat
     # the function)
     generate(tmp_path, 1, classes=["Power_Line"], style="crop", seed=1, workers=1)
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.png")}
-    monkeypatch.setattr(generating, "SOURCE_DIGEST", "edited")
+    monkeypatch.setattr(generating, "source_digest", lambda: "edited")
 
     generate(tmp_path, 1, classes=["Power_Line"], style="crop", seed=1, workers=1)
 
