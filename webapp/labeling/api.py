@@ -76,11 +76,10 @@ def subject_next(request: Request) -> Response:
         exclude = [int(x) for x in raw.split(",") if x]
     except ValueError:
         raise ValidationError({"exclude": "comma-separated integers"}) from None
-    volunteer = api_user(request)
-    subject = selectors.subject_next_for_volunteer(volunteer=volunteer, exclude_ids=exclude)
+    subject = services.subject_next_hand_out(volunteer=api_user(request), exclude_ids=exclude)
     if subject is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
-    return Response(represent(SubjectToLabelSerializer, _assigned(volunteer, subject)))
+    return Response(represent(SubjectToLabelSerializer, subject))
 
 
 @extend_schema(responses=SubjectDetailSerializer)
@@ -155,11 +154,8 @@ def classification_create(request: Request) -> Response:
     }
     out: type[ClassificationOutSerializer] = ClassificationOutSerializer
     if data["with_next"]:
-        body["next"] = _assigned(
-            volunteer,
-            selectors.subject_next_for_volunteer(
-                volunteer=volunteer, exclude_ids=data.get("exclude", []), profile=result.profile
-            ),
+        body["next"] = services.subject_next_hand_out(
+            volunteer=volunteer, exclude_ids=data.get("exclude", []), profile=result.profile
         )
         out = ClassificationWithNextOutSerializer
     code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK

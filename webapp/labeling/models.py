@@ -272,6 +272,12 @@ class VolunteerProfile(models.Model):
     n_classified = models.PositiveIntegerField(default=0)
     promoted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The gold subject handed to them and not yet answered: the queue serves it again, and
+    # no other gold, until they answer it (else `exclude` would pass over gold subjects
+    # until one came whose answer they were sure of). Cleared by their vote on it.
+    gold_due = models.ForeignKey(
+        Subject, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.user} (level {self.level})"

@@ -64,6 +64,8 @@ def subject_next_for_volunteer(
 ) -> Subject | None:
     """The next subject to show: fits the volunteer's level, not yet answered by them,
     still collecting votes; highest priority first, with gold mixed in at GLITCHLAB_GOLD_RATE.
+    A gold subject handed to them before and not yet answered (profile.gold_due) is the
+    only gold served until they answer it; services.subject_next_hand_out records it.
 
     exclude_ids lets the page ask for the subject after the one on screen (to preload it);
     pass the volunteer's profile when it is in hand (a vote just saved it).
@@ -83,6 +85,12 @@ def subject_next_for_volunteer(
     )
     pool = (f"role = '{Subject.Role.POOL}' AND level <= %s", [level])
     excluded = [pk for pk in exclude_ids if 0 < pk <= MAX_ID]
+    due = profile.gold_due_id
+    if due is not None:
+        due_gold = (f"{gold[0]} AND id = %s", [*gold[1], due])
+        if _queue_head(volunteer, *due_gold, excluded=[]):  # still open and unanswered
+            # Excluded (on screen, or passed over): no other gold until it is answered.
+            gold = due_gold
     for role_sql, role_params in (gold, pool) if gold_turn else (pool, gold):
         candidates = _queue_head(volunteer, role_sql, role_params, excluded)
         if candidates:
@@ -94,9 +102,10 @@ def _in(values: list[int]) -> str:
     return f"({', '.join(['%s'] * len(values))})" if values else "(NULL)"
 
 
-# What the queue reads of a subject: what the page shows (SubjectToLabelSerializer) and the
-# priority, none of which needs converting from the database's types.
-QUEUE_COLUMNS = ("id", "external_id", "ifo", "gps_time", "priority")
+# What the queue reads of a subject: what the page shows (SubjectToLabelSerializer), the
+# role (a gold one handed out is recorded) and the priority, none of which needs converting
+# from the database's types.
+QUEUE_COLUMNS = ("id", "ifo", "role", "priority")
 
 
 def _queue_head(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from ml.data import image_file_problem, nearest_duration
 from webapp.accounts.roles import VOLUNTEER
 from webapp.hot_sql import converter, insert, row_locked, save_columns
-from webapp.labeling import config, consensus
+from webapp.labeling import config, consensus, selectors
 from webapp.labeling.models import (
     Classification,
     GlitchClass,
@@ -164,6 +165,38 @@ def subject_assign(*, volunteer: User, subject: Subject) -> Subject:
     """The subject, with the assignment (subject.assignment) its volunteer votes with."""
     subject.assignment = assignment_issue(volunteer_id=volunteer.pk, subject_id=subject.pk)
     return subject
+
+
+def subject_next_hand_out(
+    *, volunteer: User, exclude_ids: Iterable[int] = (), profile: VolunteerProfile | None = None
+) -> Subject | None:
+    """The volunteer's next subject (selectors.subject_next_for_volunteer) with its
+    assignment. A gold subject handed out becomes their gold due: it is the only gold the
+    queue serves them until they answer it, so passing over gold (`exclude`) cannot pick
+    the gold they are sure of. Two requests at once record one gold (compare and set)."""
+    for _ in range(2):
+        if profile is None or profile.pk is None:
+            profile = VolunteerProfile.objects.filter(user=volunteer).first()
+            if profile is None:
+                profile = volunteer_profile_get_or_create(user=volunteer)
+        subject = selectors.subject_next_for_volunteer(
+            volunteer=volunteer, exclude_ids=exclude_ids, profile=profile
+        )
+        if subject is None:
+            return None
+        new_gold = subject.role == Subject.Role.GOLD and subject.pk != profile.gold_due_id
+        if new_gold and not _gold_due_recorded(profile, subject):
+            profile = None  # another request recorded a gold meanwhile: ask again with it
+            continue
+        return subject_assign(volunteer=volunteer, subject=subject)
+    return None
+
+
+def _gold_due_recorded(profile: VolunteerProfile, gold: Subject) -> bool:
+    """Whether `gold` is now the profile's gold due: set only if the due is still the one
+    the profile was read with."""
+    claim = VolunteerProfile.objects.filter(pk=profile.pk, gold_due_id=profile.gold_due_id)
+    return claim.update(gold_due_id=gold.pk) == 1
 
 
 def _assignment_valid(*, volunteer_id: int, subject_id: int, assignment: str) -> bool:
@@ -337,7 +370,11 @@ def classification_create(
             classification.after_retirement = retired
             insert(classification)
             profile.n_classified += 1
-            save_columns(profile, ["n_classified", "gold_confusion", "level", "promoted_at"])
+            if profile.gold_due_id == subject.pk:  # answered: the queue may serve other gold
+                profile.gold_due_id = None
+            save_columns(
+                profile, ["n_classified", "gold_confusion", "level", "promoted_at", "gold_due"]
+            )
             if not classification.after_retirement:
                 subject_consensus_recompute(subject=subject)
             return _vote_result(classification, created=True, promoted=promoted, profile=profile)

@@ -202,7 +202,8 @@ def test_out_of_range_ids_are_not_found_not_server_errors(client_for):
 def test_a_vote_with_its_next_subject_costs_a_fixed_number_of_queries(volunteer):
     """The hot path's statement count, whatever the pool size and the vote history (see
     bench/web_load.py): token, subject and profile locks, the insert, the profile, the
-    subject's votes, its prediction and its new consensus, the queue and the images."""
+    subject's votes, its prediction and its new consensus, the queue and the images, and
+    the gold due recorded when the next subject is a gold one newly handed out."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from rest_framework.authtoken.models import Token
@@ -220,7 +221,8 @@ def test_a_vote_with_its_next_subject_costs_a_fixed_number_of_queries(volunteer)
     statements = [q["sql"] for q in queries.captured_queries]
     transaction = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
     work = [s for s in statements if s.split()[0] not in transaction]
-    assert len(work) <= 10, "\n".join(statements)
+    assert len(work) <= 11, "\n".join(statements)
+    assert "gold_due_id" in work[-1]  # the next subject is gold: it is recorded as due
     assert not any("labeling_glitchclass" in s for s in work), "classes come from the cache"
 
 

@@ -109,3 +109,28 @@ def test_the_rule_for_many_subjects_is_the_rule_for_one(in_list_max, monkeypatch
         voted.pk,
         retired.pk,
     }
+
+
+def test_two_requests_at_once_record_one_gold_due(settings):
+    """A request that read the profile before another handed out a gold (two tabs) does
+    not record a second gold: it asks again and is served as the first request left it."""
+    settings.GLITCHLAB_GOLD_RATE = 1.0
+    user = UserFactory()
+    golds = [gold_subject("Blip"), gold_subject("Whistle")]
+    pool = SubjectFactory()
+    stale = services.volunteer_profile_get_or_create(user=user)  # read before the other tab
+    first = services.subject_next_hand_out(volunteer=user)
+    assert first in golds
+    again = services.subject_next_hand_out(volunteer=user, exclude_ids=[first.pk], profile=stale)
+    assert again == pool  # not the other gold
+    assert services.volunteer_profile_get_or_create(user=user).gold_due == first
+
+
+def test_a_gold_due_that_left_the_gold_queue_is_replaced(settings):
+    settings.GLITCHLAB_GOLD_RATE = 1.0
+    user = UserFactory()
+    first, second = gold_subject("Blip"), gold_subject("Whistle")
+    served = services.subject_next_hand_out(volunteer=user)
+    Subject.objects.filter(pk=served.pk).update(status=Subject.Status.RETIRED)
+    other = second if served == first else first
+    assert services.subject_next_hand_out(volunteer=user) == other

@@ -329,3 +329,23 @@ def test_a_gold_glitch_whose_answer_went_public_scores_no_one(api, cheater):
     vote = Classification.objects.get(subject=gold)
     assert (vote.was_gold, vote.after_retirement) == (False, True)
     assert VolunteerProfile.objects.get(user=cheater).gold_confusion == {}
+
+
+def test_passing_over_a_gold_glitch_serves_no_other_gold_until_it_is_answered(
+    api, cheater, settings
+):
+    """Before: `exclude` passed over a gold glitch for the next one (up to 100), so an
+    account could answer only the gold it was sure of, and climb on a perfect score. The
+    gold handed out now comes back, and no other gold is served, until it is answered."""
+    settings.GLITCHLAB_GOLD_RATE = 1.0  # every turn is a gold turn
+    first, second = gold_subject("Blip"), gold_subject("Whistle")
+    pool = SubjectFactory()
+    mine = served(api)
+    assert mine["id"] in (first.pk, second.pk)
+    other = second.pk if mine["id"] == first.pk else first.pk
+    assert served(api, exclude=str(mine["id"]))["id"] == pool.pk  # was: the other gold
+    both = f"{mine['id']},{pool.pk}"
+    assert api.get("/api/subjects/next/", {"exclude": both}).status_code == 204
+    assert served(api)["id"] == mine["id"]  # the same gold again, not a fresh draw
+    status, body = vote_on(api, mine, "Blip", with_next=True, exclude=[pool.pk])
+    assert status == 201 and body["next"]["id"] == other  # answered: the next gold comes

@@ -33,6 +33,7 @@ pytestmark = pytest.mark.django_db
 GET_HANDS_OUT = {
     "discovery/sheet/": "opens the volunteer's batch: the next cluster, kept until submitted",
     "api/discovery/batches/next/": "the same batch, for the API",
+    "api/subjects/next/": "the next glitch; a gold one is the volunteer's gold until answered",
 }
 # Files that the rows above do not have (a model's confusion.png, a media path "x"): 404.
 FILES = ["modeling/versions/<int:version_id>/confusion.png", "media/<path:path>"]
