@@ -19,7 +19,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from ml import active
@@ -529,9 +529,10 @@ def queue_reroute(*, version: ModelVersion) -> int:
         )
     )
     scored_ids = [subject_id for subject_id, _, _ in preds]
-    Subject.objects.filter(pk__in=open_subjects.values("pk")).exclude(pk__in=scored_ids).update(
-        priority=0.0
-    )
+    # Subqueries, not id lists: a list is one parameter per subject, and PostgreSQL takes
+    # 65,535 at most (a backlog of Gravity Spy's size made every activation fail).
+    scored = Prediction.objects.filter(model_version=version, subject_id=OuterRef("pk"))
+    open_subjects.exclude(Exists(scored)).update(priority=0.0)
     if not preds:
         return 0
     probs = np.array([[float(p.get(name, 0.0)) for name in class_names] for _, p, _ in preds])
@@ -552,14 +553,11 @@ def queue_reroute(*, version: ModelVersion) -> int:
         )
         # Priority in (0, 1], higher first; 0 stays for "not ranked by the active model".
         priority[members[order]] = 1.0 - np.arange(len(members)) / len(members)
-    by_id = {subject_id: i for i, subject_id in enumerate(scored_ids)}
-    subjects = list(Subject.objects.filter(pk__in=scored_ids).only("pk", "level", "priority"))
-    for subject in subjects:
-        i = by_id[subject.pk]
-        subject.level = int(routed[i])
-        subject.priority = float(priority[i])
-    Subject.objects.bulk_update(subjects, ["level", "priority"], batch_size=1000)
-    return len(subjects)
+    subjects = [
+        Subject(pk=subject_id, level=int(routed[i]), priority=float(priority[i]))
+        for i, subject_id in enumerate(scored_ids)
+    ]
+    return Subject.objects.bulk_update(subjects, ["level", "priority"], batch_size=1000)
 
 
 def _embeddings_matrix(blobs: Sequence[bytes | memoryview | None]) -> np.ndarray | None:

@@ -179,3 +179,34 @@ def test_a_request_whose_scoring_never_finished_expires_and_says_why():
     assert not lost.activation_pending and "promote it again" in lost.activation_error
     assert "within 7.0 h" in lost.activation_error and not lost.is_active
     assert selectors.model_version_active() == active
+
+
+def test_rerouting_statements_do_not_grow_with_the_open_subjects(settings_levels):
+    """Before: the re-route put every scored subject's id in one statement, a parameter
+    each; PostgreSQL takes 65,535, so a backlog of Gravity Spy's size failed every
+    activation (promote, rollback, the first model). The largest statement is now the
+    same for 1,200 open subjects as for 2,400."""
+    from django.db import connection
+
+    new = version("new")
+
+    def largest_statement(n: int) -> int:
+        subjects = Subject.objects.bulk_create(
+            Subject(external_id=f"H1_{n}_{i}", source="bulk") for i in range(n)
+        )
+        rows = np.tile([0.6, 0.3, 0.1], (n, 1))
+        services.predictions_store(
+            version_id=new.pk, subject_ids=[s.pk for s in subjects], probs=rows, class_names=CLASSES
+        )
+        sizes = []
+
+        def count(execute, sql, params, many, context):
+            sizes.append(len(params or ()))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            assert services.queue_reroute(version=new) == Subject.objects.count()
+        Subject.objects.all().delete()
+        return max(sizes)
+
+    assert largest_statement(2400) == largest_statement(1200)
