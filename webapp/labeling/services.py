@@ -195,8 +195,16 @@ def subject_next_hand_out(
 def _gold_due_recorded(profile: VolunteerProfile, gold: Subject) -> bool:
     """Whether `gold` is now the profile's gold due: set only if the due is still the one
     the profile was read with."""
-    claim = VolunteerProfile.objects.filter(pk=profile.pk, gold_due_id=profile.gold_due_id)
-    return claim.update(gold_due_id=gold.pk) == 1
+    # Written out (webapp.hot_sql): one gold is handed out in five subjects.
+    seen = "IS NULL" if profile.gold_due_id is None else "= %s"
+    sql = (
+        "UPDATE labeling_volunteerprofile SET gold_due_id = %s"
+        f" WHERE id = %s AND gold_due_id {seen}"
+    )
+    params = [gold.pk, profile.pk] + ([] if profile.gold_due_id is None else [profile.gold_due_id])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
 
 
 def _assignment_valid(*, volunteer_id: int, subject_id: int, assignment: str) -> bool:
