@@ -273,7 +273,7 @@ def batch_submit(
         voted = skipped = 0
         for subject_id in selected:
             try:
-                labeling.classification_create(
+                result = labeling.classification_create(
                     volunteer=volunteer,
                     subject_id=subject_id,
                     class_name=class_name,
@@ -283,7 +283,9 @@ def batch_submit(
             except labeling.AlreadyVotedError:
                 skipped += 1
                 continue
-            if proposal is not None:
+            # A late vote (the glitch retired after the sheet was opened) is kept but counts
+            # nowhere; a proposal vote on it would make it gold of the class over the crowd.
+            if proposal is not None and not result.late:
                 ProposalVote.objects.get_or_create(
                     volunteer=volunteer,
                     subject_id=subject_id,
@@ -448,16 +450,30 @@ def _seed_gold(proposal: ClassProposal, glitch_class: GlitchClass) -> int:
     glitch this class, and they are more than half of its voters. One volunteer's batch
     alone seeds nothing (gold decides whose votes count, so it must not rest on one person);
     the other glitches stay in the pool, where top-level volunteers can now choose the class.
+    Only proposal votes whose vote counted (not after_retirement) are weighed against
+    n_votes, which leaves late votes out too; a glitch the crowd retired keeps its label.
     """
+    counted = Classification.objects.filter(
+        volunteer=models.OuterRef("volunteer"),
+        subject=models.OuterRef("subject"),
+        after_retirement=False,
+    )
     agreed = (
-        ProposalVote.objects.filter(proposal=proposal, subject__role=Subject.Role.POOL)
+        ProposalVote.objects.filter(
+            models.Exists(counted),
+            proposal=proposal,
+            subject__role=Subject.Role.POOL,
+            subject__retired_label__isnull=True,
+        )
         .values("subject_id", "subject__n_votes")
         .annotate(n=Count("volunteer", distinct=True))
         .filter(n__gte=labeling_config.new_class_gold_min_volunteers())
         .order_by("-n", "subject_id")
     )
     subject_ids = [row["subject_id"] for row in agreed if 2 * row["n"] > row["subject__n_votes"]]
-    n_gold = Subject.objects.filter(pk__in=subject_ids, role=Subject.Role.POOL).update(
+    n_gold = Subject.objects.filter(
+        pk__in=subject_ids, role=Subject.Role.POOL, retired_label__isnull=True
+    ).update(
         role=Subject.Role.GOLD,
         gold_label=glitch_class,
         status=Subject.Status.RETIRED,

@@ -8,7 +8,7 @@ from django.test import Client
 from page_messages import said
 
 from webapp.discovery import selectors, services
-from webapp.discovery.models import ClassProposal
+from webapp.discovery.models import ClassProposal, ProposalVote
 from webapp.labeling import services as labeling
 from webapp.labeling.models import Classification, GlitchClass, Subject
 from webapp.modeling.selectors import training_data
@@ -101,6 +101,62 @@ def test_gold_needs_enough_distinct_volunteers_who_are_most_of_the_voters(
     assert list(gold.values_list("pk", flat=True)) == [first]
     assert Subject.objects.get(pk=second).role == "pool"
     assert Subject.objects.get(pk=disputed).role == "pool"
+
+
+def test_a_glitch_the_crowd_retired_while_sheets_were_open_stays_the_crowds(
+    cluster, reviewer, admin, settings
+):
+    """Three sheets opened, then the crowd retires a glitch of them as Blip (4 votes): the
+    three proposal votes sent after are late, so accepting the class leaves the glitch
+    the crowd's, not gold of the new class (3 of 7 voters chose it)."""
+    settings.GLITCHLAB_NEW_CLASS_GOLD_MIN_VOLUNTEERS = 3
+    _, subjects = cluster
+    target = subjects[0].pk
+    sheets = [(vol, services.batch_from_cluster(volunteer=vol)) for vol in map(volunteer, "abc")]
+    for name in ("dan", "eve", "fay", "gus"):
+        labeling_vote(volunteer(name), target, "Blip")
+    blip = GlitchClass.objects.get(name="Blip")
+    Subject.objects.filter(pk=target).update(status=Subject.Status.RETIRED, retired_label=blip)
+    proposal = services.class_proposal_create(
+        volunteer=sheets[0][0], name="Reverse_Chirp", description="a chirp run backwards"
+    )
+    for vol, batch in sheets:
+        services.batch_submit(
+            volunteer=vol,
+            batch_id=batch.pk,
+            selected_ids=[target],
+            label=services.BatchLabel(proposal_id=proposal.pk),
+        )
+    services.class_proposal_make_provisional(actor=reviewer, proposal_id=proposal.pk)
+    services.class_proposal_accept(actor=admin, proposal_id=proposal.pk)
+    subject = Subject.objects.get(pk=target)
+    assert (subject.role, subject.retired_label, subject.gold_label) == ("pool", blip, None)
+    assert subject.n_votes == 4
+    assert not ProposalVote.objects.filter(subject_id=target).exists()
+
+
+def test_proposal_votes_that_came_late_or_on_a_retired_glitch_seed_no_gold(
+    cluster, reviewer, admin, settings
+):
+    """Proposal votes stored before late ones were dropped count only where their vote
+    counted in consensus (not on a glitch retired, then reopened by a reviewer, whose late
+    votes stay late), and never over a label the crowd retired the glitch with."""
+    settings.GLITCHLAB_NEW_CLASS_GOLD_MIN_VOLUNTEERS = 3
+    _, subjects = cluster
+    late, retired = subjects[0].pk, subjects[1].pk
+    proposal, _ = proposed_from_batch(subjects)  # ann: all six, in time
+    agree(proposal, ["bea", "cy"], selected=[late, retired])
+    Classification.objects.filter(subject_id=late).exclude(volunteer__username="ann").update(
+        after_retirement=True
+    )
+    labeling.subject_consensus_recompute(subject=Subject.objects.get(pk=late))
+    blip = GlitchClass.objects.get(name="Blip")
+    Subject.objects.filter(pk=retired).update(status=Subject.Status.RETIRED, retired_label=blip)
+    services.class_proposal_make_provisional(actor=reviewer, proposal_id=proposal.pk)
+    services.class_proposal_accept(actor=admin, proposal_id=proposal.pk)
+    assert Subject.objects.get(pk=late).role == "pool"
+    assert Subject.objects.get(pk=retired).role == "pool"
+    assert Subject.objects.get(pk=retired).retired_label == blip
 
 
 def labeling_vote(vol, subject_id, name):
