@@ -14,7 +14,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from ml.classes import NONE_OF_THE_ABOVE
 from webapp.labeling import config as labeling_config
 from webapp.labeling import consensus
-from webapp.labeling.models import Classification, Subject, VolunteerProfile
+from webapp.labeling.models import Classification, GlitchClass, Subject, VolunteerProfile
 from webapp.modeling.selectors import SubjectFiles, subject_files
 from webapp.review.models import AuditRun, LabelChange, Suspect, Verdict
 
@@ -33,6 +33,13 @@ def current_label(subject: Subject) -> str | None:
     """The label a subject trains with: gold label for gold, retired label otherwise."""
     chosen = subject.gold_label if subject.is_gold else subject.retired_label
     return chosen.name if chosen is not None else None
+
+
+def relabel_targets() -> QuerySet[GlitchClass]:
+    """The classes a reviewer may relabel a glitch with: active ones. A provisional class is
+    still collecting votes: a label of it would give the next retrain an output no admin
+    accepted, which a reject would not take back; a deprecated one is gone."""
+    return GlitchClass.objects.filter(status=GlitchClass.Status.ACTIVE)
 
 
 def audit_files() -> list[SubjectFiles]:

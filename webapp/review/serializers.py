@@ -16,7 +16,10 @@ class VerdictInSerializer(serializers.Serializer):
     # fields off the class, so a field may have those names: hence `type: ignore`.
     decision = serializers.ChoiceField(choices=Verdict.Decision.choices)
     label = serializers.CharField(  # type: ignore[assignment]
-        required=False, allow_blank=True, max_length=64, help_text="the right class, for relabel"
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="the right class (an active one), for relabel",
     )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 

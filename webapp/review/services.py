@@ -221,9 +221,9 @@ def verdict_record(
         after = before
         new_class = None
         if decision == Verdict.Decision.RELABEL:
-            new_class = GlitchClass.objects.filter(name=label or "").first()
-            if new_class is None or new_class.status == GlitchClass.Status.DEPRECATED:
-                raise ValidationError({"label": f"unknown class {label!r}"})
+            new_class = selectors.relabel_targets().filter(name=label or "").first()
+            if new_class is None:
+                raise ValidationError({"label": _not_a_label(label or "")})
             if new_class.name == before:
                 raise ValidationError({"label": f"{label} is already the label: choose agree"})
             after = new_class.name
@@ -239,6 +239,17 @@ def verdict_record(
         if new_class is not None:
             _relabel(subject, new_class, verdict=verdict, reviewer=reviewer)
         return verdict
+
+
+def _not_a_label(name: str) -> str:
+    """Why `name` cannot be a relabel's class (selectors.relabel_targets is the rule)."""
+    found = GlitchClass.objects.filter(name=name).first()
+    if found is None or found.status == GlitchClass.Status.DEPRECATED:
+        return f"unknown class {name!r}"
+    return (
+        f"{name} is {found.status}: only a class an admin has accepted can be a label "
+        "(a provisional class is still collecting votes)"
+    )
 
 
 def _relabel(

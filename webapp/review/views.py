@@ -18,7 +18,7 @@ from webapp.accounts.requests import SignedInRequest
 from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.jobs import JobNotLiveError
 from webapp.labeling.metadata import subject_facts
-from webapp.labeling.models import GlitchClass, class_display_name
+from webapp.labeling.models import class_display_name
 from webapp.review import selectors, services
 from webapp.review.admin import label_changes_csv
 from webapp.review.models import AuditRun, Verdict
@@ -84,7 +84,7 @@ def suspect(request: SignedInRequest, suspect_id: int) -> HttpResponse:
             "current_label": selectors.current_label(found.subject),
             "votes": selectors.suspect_votes(suspect=found),
             "neighbours": selectors.suspect_neighbours(suspect=found),
-            "classes": GlitchClass.objects.exclude(status=GlitchClass.Status.DEPRECATED),
+            "classes": selectors.relabel_targets(),
             "remaining": remaining,
         },
     )

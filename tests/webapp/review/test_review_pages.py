@@ -20,6 +20,7 @@ from review_factories import (
 from webapp_factories import UserFactory
 
 from webapp.accounts.roles import ADMIN
+from webapp.labeling.models import GlitchClass
 from webapp.review import selectors, services
 from webapp.review.models import AuditRun
 
@@ -78,6 +79,16 @@ def test_the_suspect_page_shows_the_evidence() -> None:
     assert "bob</td><td>Blip</td><td>0.60" in html
     assert 'data-class="Tomte"' in html and 'data-class="Blip"' in html  # the model's top 3
     assert 'data-testid="nav-review"' in html
+
+
+def test_the_suspect_page_offers_only_accepted_classes_to_relabel_with() -> None:
+    GlitchClass.objects.create(name="Reverse_Chirp", status=GlitchClass.Status.PROVISIONAL)
+    GlitchClass.objects.create(name="Old_Class", status=GlitchClass.Status.DEPRECATED)
+    finished_audit((retired_subject("Blip"), "Blip", "Tomte"))
+    html = client_for(reviewer()).get(reverse("review:queue"), follow=True).content.decode()
+    assert '<option value="Tomte" selected>' in html
+    assert '<option value="Reverse_Chirp"' not in html
+    assert '<option value="Old_Class"' not in html
 
 
 def test_the_suspect_page_shows_the_glitch_metadata() -> None:

@@ -14,7 +14,7 @@ from review_factories import (
     vote,
 )
 
-from webapp.labeling.models import Classification, VolunteerProfile
+from webapp.labeling.models import Classification, GlitchClass, VolunteerProfile
 from webapp.modeling.selectors import training_data
 from webapp.review import services
 from webapp.review.models import LabelChange, Verdict
@@ -117,6 +117,24 @@ def test_a_second_reviewer_on_a_relabelled_suspect_is_told_it_is_stale() -> None
         )
     subject.refresh_from_db()
     assert subject.retired_label == glitch_class("Tomte")
+
+
+def test_a_relabel_to_a_class_no_admin_accepted_is_refused_saying_why() -> None:
+    """A provisional class (still collecting votes) would give the next retrain an output
+    no admin accepted, and a reject would not take it back."""
+    GlitchClass.objects.create(name="Reverse_Chirp", status=GlitchClass.Status.PROVISIONAL)
+    subject = retired_subject("Chirp")
+    (suspect,) = finished_audit((subject, "Chirp", "Blip"))
+    with pytest.raises(ValidationError) as refused:
+        services.verdict_record(
+            suspect_id=suspect.pk, reviewer=reviewer(), decision="relabel", label="Reverse_Chirp"
+        )
+    assert "Reverse_Chirp is provisional" in str(refused.value)
+    subject.refresh_from_db()
+    assert subject.retired_label.name == "Chirp"
+    train, _ = training_data()
+    assert [f.label for f in train if f.subject_id == subject.pk] == ["Chirp"]
+    assert not Verdict.objects.exists() and not LabelChange.objects.exists()
 
 
 def test_bad_verdicts_are_refused() -> None:
