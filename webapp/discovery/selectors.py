@@ -20,6 +20,7 @@ from webapp.discovery.models import Batch, ClassProposal, Cluster, ClusterRun, E
 from webapp.labeling.metadata import map_facts
 from webapp.labeling.models import Classification, GlitchClass, Subject, SubjectImage
 from webapp.labeling.selectors import (
+    IN_LIST_MAX,
     among,
     glitch_classes_for_volunteer,
     subject_ids_answers_visible,
@@ -296,19 +297,32 @@ def _votable() -> QuerySet[Subject]:
     return Subject.objects.filter(status__in=OPEN_STATUSES, role__in=VOTED_ROLES)
 
 
-def subjects_open_for(*, volunteer: User, subject_ids: list[int]) -> list[int]:
+def subjects_open_for(
+    *, volunteer: User, subject_ids: list[int], limit: int | None = None
+) -> list[int]:
     """The subjects (order kept) the volunteer may still vote on: subjects collecting votes
     or waiting in discovery, not yet answered by them, never a validation glitch. Gold and
     pool alike (issue #14): a lasso that dropped gold, or a map that marked it closed,
     would tell gold apart; a gold subject voted on in a batch is scored like any gold
-    answer (the first one counts)."""
-    answered = set(
-        Classification.objects.filter(volunteer=volunteer, subject_id__in=subject_ids).values_list(
-            "subject_id", flat=True
+    answer (the first one counts). The first `limit` of them when given.
+
+    Asked IN_LIST_MAX ids at a time, in order, until `limit` are found: a cluster or a tag
+    may hold more glitches than one statement binds (PostgreSQL 65,535 parameters), and a
+    sheet needs only its first ones. (labeling.selectors.among would read every open
+    subject instead.)"""
+    found: list[int] = []
+    for start in range(0, len(subject_ids), IN_LIST_MAX):
+        chunk = subject_ids[start : start + IN_LIST_MAX]
+        answered = set(
+            Classification.objects.filter(volunteer=volunteer, subject_id__in=chunk).values_list(
+                "subject_id", flat=True
+            )
         )
-    )
-    open_ids = set(_votable().filter(pk__in=subject_ids).values_list("pk", flat=True))
-    return [i for i in subject_ids if i in open_ids and i not in answered]
+        open_ids = set(_votable().filter(pk__in=chunk).values_list("pk", flat=True))
+        found.extend(i for i in chunk if i in open_ids and i not in answered)
+        if limit is not None and len(found) >= limit:
+            return found[:limit]
+    return found
 
 
 def subject_ids_open_for(*, volunteer: User) -> set[int]:
@@ -328,9 +342,13 @@ def cluster_next_for_volunteer(*, volunteer: User) -> tuple[Cluster, list[int]] 
     if run is None:
         return None
     for cluster in run.clusters.all():
-        todo = subjects_open_for(volunteer=volunteer, subject_ids=list(cluster.subject_ids))
+        todo = subjects_open_for(
+            volunteer=volunteer,
+            subject_ids=list(cluster.subject_ids),
+            limit=settings.GLITCHLAB_BATCH_MAX,
+        )
         if len(todo) >= min(settings.GLITCHLAB_BATCH_MIN, max(cluster.size, 1)) and todo:
-            return cluster, todo[: settings.GLITCHLAB_BATCH_MAX]
+            return cluster, todo
     return None
 
 

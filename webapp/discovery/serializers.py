@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from webapp.discovery.models import Batch, ClassProposal
@@ -19,9 +20,20 @@ def _subject_ids(**kwargs: Any) -> serializers.ListField:
 
 
 class BatchCreateSerializer(serializers.Serializer):
-    subject_ids = _subject_ids(
-        min_length=1, help_text="glitches chosen on the map; closed and answered ones are dropped"
-    )
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Built per use, not at import: GLITCHLAB_BATCH_MAX is the one limit (the map's lasso
+        # sends at most its batch_max), and a test may change it. More ids would each be a
+        # parameter of one statement (PostgreSQL binds at most 65,535: a 500), so: a 400.
+        limit = settings.GLITCHLAB_BATCH_MAX
+        return {
+            "subject_ids": _subject_ids(
+                min_length=1,
+                max_length=limit,
+                error_messages={"max_length": f"at most {limit} glitches: a batch holds no more"},
+                help_text="glitches chosen on the map, at most GLITCHLAB_BATCH_MAX (the map's "
+                "batch_max); closed and answered ones are dropped",
+            )
+        }
 
 
 class BatchSubmitSerializer(serializers.Serializer):

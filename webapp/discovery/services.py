@@ -214,7 +214,9 @@ def batch_from_subjects(*, volunteer: User, subject_ids: Sequence[int]) -> Batch
     (gold is taken like pool: dropping it would tell it apart)."""
     _require(selectors.can_batch_label(volunteer), "batch labelling opens at a higher level")
     wanted = list(dict.fromkeys(int(i) for i in subject_ids))
-    todo = selectors.subjects_open_for(volunteer=volunteer, subject_ids=wanted)
+    todo = selectors.subjects_open_for(
+        volunteer=volunteer, subject_ids=wanted, limit=settings.GLITCHLAB_BATCH_MAX
+    )
     if not todo:
         raise ValidationError("none of these glitches is open for your vote")
     with transaction.atomic():
@@ -224,7 +226,7 @@ def batch_from_subjects(*, volunteer: User, subject_ids: Sequence[int]) -> Batch
         return Batch.objects.create(
             volunteer=volunteer,
             source=Batch.Source.LASSO,
-            subject_ids=todo[: settings.GLITCHLAB_BATCH_MAX],
+            subject_ids=todo,
         )
 
 

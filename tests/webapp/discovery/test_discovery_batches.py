@@ -4,10 +4,12 @@ selected glitch gets their vote in consensus, once, and only what they kept sele
 import pytest
 from discovery_factories import stored_cluster, volunteer, with_role
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+from rest_framework.test import APIClient
 
 from webapp.accounts.roles import REVIEWER
 from webapp.discovery import services
-from webapp.discovery.models import ClassProposal, ProposalVote
+from webapp.discovery.models import Batch, ClassProposal, Cluster, ProposalVote
 from webapp.labeling.models import Classification, Subject
 from webapp.labeling.services import classification_create
 
@@ -23,6 +25,26 @@ def test_the_sheet_holds_the_clusters_glitches_the_volunteer_has_not_answered(cl
     assert subjects[0].pk not in batch.subject_ids
     assert set(batch.subject_ids) == {s.pk for s in subjects[1:]}
     assert services.batch_from_cluster(volunteer=vol) == batch  # the open one comes back
+
+
+def test_a_cluster_with_more_members_than_a_statement_binds_opens_its_sheet(cluster):
+    """Before: every member's id was a parameter of one statement, so a cluster of more
+    than 65,535 glitches was a 500 on PostgreSQL (250,000 on SQLite) for the sheet and
+    GET /api/discovery/batches/next/. Here its open glitches come last."""
+    members, subjects = cluster
+    absent = list(range(10**6, 10**6 + 250_001))  # ids of no glitch: none is open
+    Cluster.objects.filter(pk=members.pk).update(
+        subject_ids=absent + [s.pk for s in subjects], size=len(absent) + len(subjects)
+    )
+    page = Client()
+    page.force_login(volunteer("ann"))
+    assert page.get("/discovery/sheet/").status_code == 200
+    assert set(Batch.objects.get(volunteer__username="ann").subject_ids) == {s.pk for s in subjects}
+    api = APIClient()
+    api.force_authenticate(volunteer("bea"))
+    answer = api.get("/api/discovery/batches/next/")
+    assert answer.status_code == 200
+    assert {s["id"] for s in answer.json()["subjects"]} == {s.pk for s in subjects}
 
 
 def test_submit_votes_the_kept_glitches_only_and_a_replay_changes_nothing(cluster):

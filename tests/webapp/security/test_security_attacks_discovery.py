@@ -204,3 +204,22 @@ def test_a_lasso_never_takes_a_validation_glitch():
     body = client.get("/api/discovery/map/").json()
     is_open = dict(zip(body["ids"], body["open"], strict=True))
     assert is_open[subjects[0].pk] is True and is_open[known.pk] is False
+
+
+def test_a_lasso_of_more_glitches_than_a_batch_holds_is_a_400(settings):
+    """Before: POST /api/discovery/batches/ took any number of ids, each a parameter of one
+    statement: 70,000 of them were a 500 on PostgreSQL (65,535 at most). A batch holds
+    GLITCHLAB_BATCH_MAX glitches, and the map's lasso sends no more (its batch_max)."""
+    settings.GLITCHLAB_BATCH_MAX = 4
+    subjects, golds = with_map()
+    client = client_of(volunteer("cheater", level=2))
+    huge = [s.pk for s in subjects] + list(range(10**6, 10**6 + 70_000))
+    answer = client.post("/api/discovery/batches/", {"subject_ids": huge}, format="json")
+    assert answer.status_code == 400
+    assert answer.json() == {"subject_ids": ["at most 4 glitches: a batch holds no more"]}
+    chosen = [s.pk for s in subjects + golds]
+    answer = client.post("/api/discovery/batches/", {"subject_ids": chosen[:5]}, format="json")
+    assert answer.status_code == 400
+    answer = client.post("/api/discovery/batches/", {"subject_ids": chosen[:4]}, format="json")
+    assert answer.status_code == 201
+    assert [s["id"] for s in answer.json()["subjects"]] == chosen[:4]
