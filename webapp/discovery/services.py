@@ -21,7 +21,7 @@ from django.db import models, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from ml.classes import NONE_OF_THE_ABOVE
+from ml.classes import ALIASES, NONE_OF_THE_ABOVE, spelling_key
 from ml.neighbours import normalise, order_by_centrality
 from webapp import jobs
 from webapp.discovery import selectors
@@ -344,7 +344,8 @@ def _require_length(model: type[models.Model], field: str, text: str) -> None:
 
 
 def class_proposal_create(*, volunteer: User, name: str, description: str) -> ClassProposal:
-    """A volunteer proposes a class: Capitalised_Words, unused, with a description."""
+    """A volunteer proposes a class: Capitalised_Words (no _ at the end, no __), with a
+    description, naming no class or proposal, not even spelled another way."""
     _require(selectors.can_batch_label(volunteer), "proposing classes opens at a higher level")
     name = name.strip().replace(" ", "_")
     if not CLASS_NAME.match(name):
@@ -355,14 +356,36 @@ def class_proposal_create(*, volunteer: User, name: str, description: str) -> Cl
     if not description:
         raise ValidationError({"description": "say what the glitches look like"})
     _require_length(ClassProposal, "description", description)
-    taken = GlitchClass.objects.filter(name__iexact=name).exists()
-    if taken or ClassProposal.objects.filter(name__iexact=name).exists():
+    taken = _class_spelled_as(name)
+    if taken == name:
         raise ValidationError({"name": f"{name} already exists"})
+    if taken is not None:
+        raise ValidationError(
+            {
+                "name": f"{name} is {taken} spelled another way (case, _ or a Gravity Spy "
+                f"nickname): a folder of it would be read as {taken}"
+            }
+        )
+    if name.endswith("_") or "__" in name:
+        raise ValidationError({"name": "no _ at the end and no __ (e.g. Reverse_Chirp)"})
     proposal = ClassProposal.objects.create(
         name=name, description=description, proposed_by=volunteer
     )
     _record(proposal, volunteer)
     return proposal
+
+
+def _class_spelled_as(name: str) -> str | None:
+    """The class or proposal (any status) that `name` names up to case and separators, or
+    by a Gravity Spy nickname (ml.classes.ALIASES): the spellings ml.data's reader folds
+    together (spelled_as), so a dataset's folder of the new class would be read as it."""
+    key = spelling_key(name)
+    aliased = ALIASES.get(key)
+    names = [*GlitchClass.objects.values_list("name", flat=True)]
+    names += ClassProposal.objects.values_list("name", flat=True)
+    if name in names:
+        return name
+    return next((n for n in names if n == aliased or spelling_key(n) == key), None)
 
 
 class ProposalUnchangedError(ValidationError):

@@ -214,6 +214,41 @@ def test_names_must_be_new_and_well_formed():
             services.class_proposal_create(volunteer=vol, name=bad, description="d")
 
 
+@pytest.mark.parametrize(
+    "name, taken",
+    [
+        ("Koi_Fish_", "Koi_Fish"),
+        ("Koi__Fish", "Koi_Fish"),
+        ("KoiFish", "Koi_Fish"),
+        ("KOI_FISH", "Koi_Fish"),
+        ("NOTA", "None_of_the_Above"),
+        ("Noa", "None_of_the_Above"),
+        ("NoneOfTheAbove", "None_of_the_Above"),
+        ("ReverseChirp", "Reverse_Chirp"),  # another proposal's name
+    ],
+)
+def test_a_name_that_is_a_class_spelled_another_way_is_refused_naming_it(name, taken):
+    """ml.data's reader folds a folder named so into the class on re-import (spelled_as:
+    case, separators and Gravity Spy's nicknames), so the new class would vanish into it."""
+    services.class_proposal_create(
+        volunteer=volunteer("bob"), name="Reverse_Chirp", description="a chirp run backwards"
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.class_proposal_create(volunteer=volunteer("ann"), name=name, description="d")
+    assert taken in refused.value.message_dict["name"][0]
+    assert ClassProposal.objects.count() == 1
+
+
+@pytest.mark.parametrize("name", ["Reverse_Chirp_", "Reverse__Chirp"])
+def test_a_new_name_with_a_trailing_or_doubled_underscore_is_refused(name):
+    with pytest.raises(ValidationError) as refused:
+        services.class_proposal_create(volunteer=volunteer("ann"), name=name, description="d")
+    assert "_" in refused.value.message_dict["name"][0]
+    services.class_proposal_create(
+        volunteer=volunteer("ann"), name="Reverse_Chirp", description="d"
+    )
+
+
 def test_a_second_click_on_a_proposal_button_is_told_it_is_done_and_records_nothing(
     cluster, reviewer, admin
 ):
