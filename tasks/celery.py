@@ -52,6 +52,10 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "tasks.training.maybe_retrain",
             "schedule": timedelta(hours=settings.GLITCHLAB_RETRAIN_EVERY_HOURS),
         }
+    # A message not taken before the next one is sent is dropped: a worker back after an
+    # outage runs each periodic job once, not once per beat it missed.
+    for entry in schedule.values():
+        entry["options"] = {"expires": entry["schedule"].total_seconds()}
     return schedule
 
 

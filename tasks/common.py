@@ -15,6 +15,7 @@ from celery import Task
 from celery.exceptions import TimeLimitExceeded
 from celery.signals import task_failure
 from celery.utils.log import get_task_logger
+from django.conf import settings
 from django.db import close_old_connections, connection
 
 from ml.data import Sample, ifo_of, sample_of, undated_sample
@@ -147,6 +148,13 @@ class CancelCheck:
         self._asked_at = time.monotonic()
         if self._requested():
             raise JobCancelled
+
+
+def scoring_wait_s() -> int:
+    """How long a scoring job may take before it is taken as lost: it may wait behind a
+    training on the one GPU worker, so the training's limit, its own, and an hour (9 h).
+    A promote's pending scoring expires after it; the beat queues its scoring again."""
+    return settings.GLITCHLAB_TRAIN_TIME_LIMIT_S + settings.GLITCHLAB_SCORE_TIME_LIMIT_S + 3600
 
 
 SOFT_LIMIT_EARLIER_S = 60  # how long before the hard time limit the soft one fires

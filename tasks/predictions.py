@@ -16,6 +16,7 @@ from tasks.common import (
     encode_decodable,
     fail_row_when_task_fails,
     report_progress,
+    scoring_wait_s,
     time_limits,
     to_samples,
 )
@@ -46,6 +47,13 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
     Idempotent: only subjects without this version's prediction are scored, so a second
     delivery continues where the first stopped.
     """
+    try:
+        return _score(self, version_id)
+    finally:  # the beat may queue the next one (score_unscored)
+        services.model_version_scoring_ended(version_id=version_id)
+
+
+def _score(task: Task, version_id: int) -> dict[str, Any]:
     from ml.model import load_model, predict_and_embed, views_of
 
     version = _wanted(version_id)
@@ -55,6 +63,7 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
         todo = selectors.subjects_to_score(version=version)
         batch = settings.GLITCHLAB_SCORE_BATCH_SIZE
         scored = 0
+        unscorable: list[int] = []
         if todo:
             model = load_model(
                 Path(version.model_dir or version.checkpoint_path),
@@ -76,8 +85,11 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
                         embeddings=vectors,
                     )
                 scored += len(kept)
-                report_progress(self, {"done": start + len(samples), "total": len(todo)})
-        services.model_version_mark_scored(version_id=version_id, scored=scored)
+                unscorable += sorted({int(s.id) for s in samples} - {int(s.id) for s in kept})
+                report_progress(task, {"done": start + len(samples), "total": len(todo)})
+        services.model_version_mark_scored(
+            version_id=version_id, scored=scored, unscorable_ids=unscorable
+        )
     except Exception as exc:
         services.model_version_scoring_failed(
             version_id=version_id, error=f"scoring failed: {type(exc).__name__}: {exc}"
@@ -126,11 +138,24 @@ for _task in (score_subjects, activate_and_reroute):
 
 @app.task
 def score_unscored() -> dict[str, Any]:
-    """Beat: subjects imported since the last activation get the active model's prediction."""
+    """Beat: subjects imported since the last activation get the active model's prediction.
+
+    One job at a time (ModelVersion.scoring_queued_at, claimed by compare and set): one
+    waiting behind a training on the GPU worker is not joined by another at every beat.
+    Subjects the last scoring could not decode do not queue one alone."""
     version = selectors.model_version_active()
     if version is None:
         return {"queued": False, "reason": "no active model"}
-    missing = selectors.subjects_unscored_count(version=version)
-    if missing:
-        score_subjects.delay(version.pk)
-    return {"queued": bool(missing), "missing": missing}
+    missing = selectors.subjects_to_score_count(version=version)
+    if not missing:
+        return {"queued": False, "missing": 0}
+    if not services.model_version_scoring_queue(
+        version_id=version.pk, stale_after_s=scoring_wait_s()
+    ):
+        return {"queued": False, "missing": missing, "reason": "a scoring job is queued"}
+    enqueue_on_commit(
+        score_subjects,
+        version.pk,
+        on_refused=lambda _: services.model_version_scoring_ended(version_id=version.pk),
+    )
+    return {"queued": True, "missing": missing}

@@ -20,6 +20,7 @@ from tasks.common import (
     device_description,
     fail_row_when_task_fails,
     report_progress,
+    scoring_wait_s,
     time_limits,
     to_samples,
 )
@@ -365,10 +366,5 @@ def reap_lost_runs() -> dict[str, int]:
         silent_for_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S,
         waiting_for_s=settings.GLITCHLAB_QUEUED_TIMEOUT_S,
     )
-    # A promote's scoring may wait behind a training on the one GPU worker before it runs.
-    expired = services.model_version_activations_expire(
-        older_than_s=settings.GLITCHLAB_TRAIN_TIME_LIMIT_S
-        + settings.GLITCHLAB_SCORE_TIME_LIMIT_S
-        + 3600
-    )
+    expired = services.model_version_activations_expire(older_than_s=scoring_wait_s())
     return {**failed, "activations_expired": expired}

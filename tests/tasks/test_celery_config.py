@@ -42,6 +42,19 @@ def test_the_beat_checks_for_new_labels_every_n_hours_and_reaps_lost_runs(settin
     assert "retrain-when-enough-new-labels" not in beat_schedule()
 
 
+def test_every_beat_message_expires_before_the_next_one_is_sent(settings):
+    """Messages never expired: after a worker outage the backlog of beats (a reaper per
+    minute, a scoring check per 10) all ran at once when it came back."""
+    settings.GLITCHLAB_RETRAIN_EVERY_HOURS = 6
+    settings.GLITCHLAB_AUDIT_EVERY_HOURS = 24
+    schedule = beat_schedule()
+    assert {"reap-lost-runs", "audit-labels", "retrain-when-enough-new-labels"} <= set(schedule)
+    for name, entry in schedule.items():
+        expires = entry.get("options", {}).get("expires")
+        assert expires is not None, name
+        assert 0 < expires <= entry["schedule"].total_seconds(), name
+
+
 def test_broker_defaults_to_the_redis_url():
     assert settings.CELERY_BROKER_URL.startswith("redis://")
 

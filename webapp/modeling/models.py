@@ -138,6 +138,13 @@ class ModelVersion(models.Model):
     # The active version's last failure to score new subjects (its checkpoint gone or
     # unreadable, ...): shown on the dashboard until a scoring run succeeds.
     scoring_error = models.TextField(blank=True)
+    # The beat's scoring of new subjects (tasks.predictions.score_unscored) queues one job
+    # at a time: when it was queued, cleared when it ends. Without it a job waiting behind
+    # a training on the GPU worker was joined by another at every beat.
+    scoring_queued_at = models.DateTimeField(null=True, blank=True)
+    # Subjects the last scoring could not decode (logged and skipped): alone they do not
+    # make the beat queue another job, which would load the model to fail on them again.
+    unscorable_subject_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -178,6 +178,12 @@ def subjects_unscored_count(*, version: ModelVersion) -> int:
     return _unscored(version).count()
 
 
+def subjects_to_score_count(*, version: ModelVersion) -> int:
+    """Unscored subjects but those the version's last scoring could not decode: what makes
+    the beat queue a scoring job (each loads the model on the GPU)."""
+    return _unscored(version).exclude(pk__in=version.unscorable_subject_ids).count()
+
+
 # --- the admin dashboard ---------------------------------------------------------------
 
 

@@ -402,6 +402,22 @@ def model_version_scoring_failed(*, version_id: int, error: str) -> None:
     ModelVersion.objects.filter(pk=version_id, is_active=True).update(scoring_error=error[:2000])
 
 
+def model_version_scoring_queue(*, version_id: int, stale_after_s: float) -> bool:
+    """Claim the beat's one scoring job of this version (compare and set): True if the
+    caller is to queue it; False while one queued less than `stale_after_s` ago waits or
+    runs (one older than that is taken as lost: its message or its worker)."""
+    now = timezone.now()
+    free = Q(scoring_queued_at__isnull=True) | Q(
+        scoring_queued_at__lt=now - timedelta(seconds=stale_after_s)
+    )
+    return ModelVersion.objects.filter(free, pk=version_id).update(scoring_queued_at=now) == 1
+
+
+def model_version_scoring_ended(*, version_id: int) -> None:
+    """The scoring job ended (or was never queued): the next beat may queue another."""
+    ModelVersion.objects.filter(pk=version_id).update(scoring_queued_at=None)
+
+
 def model_version_activations_expire(*, older_than_s: float) -> int:
     """Drop activation requests whose scoring job never finished (its worker died)."""
     cutoff = timezone.now() - timedelta(seconds=older_than_s)
@@ -415,15 +431,19 @@ def model_version_activations_expire(*, older_than_s: float) -> int:
     )
 
 
-def model_version_mark_scored(*, version_id: int, scored: int) -> None:
+def model_version_mark_scored(*, version_id: int, scored: int, unscorable_ids: list[int]) -> None:
     """Every open subject that can be scored has this version's prediction (`scored` of them
-    new): finish a pending activation, or re-route if the version is already active and new
-    subjects were scored. An active version with nothing new (its only unscored subjects'
-    images do not decode: the task logged them) has nothing to re-route: the chain would
-    recompute every open subject's consensus, under row locks, at each beat for nothing."""
+    new; those of `unscorable_ids` do not decode): finish a pending activation, or re-route
+    if the version is already active and new subjects were scored. An active version with
+    nothing new (its only unscored subjects' images do not decode: the task logged them) has
+    nothing to re-route: the chain would recompute every open subject's consensus, under
+    row locks, at each beat for nothing."""
     version = ModelVersion.objects.get(pk=version_id)
     ModelVersion.objects.filter(pk=version_id).update(
-        scored_at=timezone.now(), n_scored=version.predictions.count(), scoring_error=""
+        scored_at=timezone.now(),
+        n_scored=version.predictions.count(),
+        scoring_error="",
+        unscorable_subject_ids=sorted(unscorable_ids),
     )
     from tasks.predictions import activate_and_reroute
     from tasks.publish import enqueue_on_commit
