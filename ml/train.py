@@ -794,8 +794,13 @@ def _end_epoch(
     out: Path,
     names: Sequence[str],
 ) -> None:
-    """Record the epoch; write last.pt (weights and everything to resume), best.pt when
-    `improved`, and history.json."""
+    """Record the epoch; write last.pt (weights and everything to resume), then best.pt
+    when `improved`, and history.json.
+
+    last.pt first: a run that dies between the two writes resumes with the best epoch's
+    weights in last.pt, and _resume writes best.pt from them. The other way round, best.pt
+    could hold an epoch that last.pt's history and best epoch did not know of (its retry
+    registered those weights under another epoch)."""
     loop.history.append(row)
     if improved:
         loop.best = {k: row[k] for k in ("val_loss", "val_top1")}
@@ -803,9 +808,7 @@ def _end_epoch(
     checkpoint = make_checkpoint(
         loop.module, epoch=epoch, config=asdict(loop.config), class_names=names, metrics=row
     )
-    if improved:
-        save_checkpoint(checkpoint, out / BEST_CHECKPOINT)
-    checkpoint["train_state"] = {
+    train_state = {
         "optimizer": loop.optimizer.state_dict(),
         "scheduler": loop.scheduler.state_dict(),
         "generator": loop.generator.get_state(),
@@ -813,15 +816,18 @@ def _end_epoch(
         "best": loop.best,
         "best_epoch": loop.best_epoch,
     }
-    save_checkpoint(checkpoint, out / LAST_CHECKPOINT)
+    save_checkpoint({**checkpoint, "train_state": train_state}, out / LAST_CHECKPOINT)
+    if improved:
+        save_checkpoint(checkpoint, out / BEST_CHECKPOINT)
     _write_json(out / "history.json", loop.history)
 
 
 def _resume(loop: _Loop, last: Path, names: Sequence[str]) -> bool:
     """Continue from `last` (a last.pt this config wrote) after its epoch: weights,
     optimiser moments, lr schedule, random stream, history and best; True when it did.
-    Nothing to resume (no file yet): False, the run starts from the beginning. A file of
-    another run is a UserError."""
+    When its epoch was the best, best.pt is written again from it (the run may have died
+    before writing it, _end_epoch). Nothing to resume (no file yet): False, the run starts
+    from the beginning. A file of another run is a UserError."""
     if not last.is_file():
         return False
     checkpoint = torch.load(last, map_location="cpu", weights_only=True)
@@ -844,6 +850,9 @@ def _resume(loop: _Loop, last: Path, names: Sequence[str]) -> bool:
     loop.generator.set_state(state["generator"])
     loop.history = list(state["history"])
     loop.best, loop.best_epoch = state["best"], int(state["best_epoch"])
+    if loop.best_epoch == int(checkpoint["epoch"]):  # it may have died before best.pt's write
+        best = {k: v for k, v in checkpoint.items() if k != "train_state"}
+        save_checkpoint(best, last.parent / BEST_CHECKPOINT)
     return True
 
 

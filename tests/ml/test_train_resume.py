@@ -12,7 +12,7 @@ from test_train import bright_half_images, config
 from ml.cli import main
 from ml.commands.train import refuse_to_overwrite
 from ml.errors import UserError
-from ml.model import LAST_CHECKPOINT, SIM_ONLY_DIR
+from ml.model import BEST_CHECKPOINT, LAST_CHECKPOINT, SIM_ONLY_DIR
 from ml.train import TrainProgress, fit
 
 
@@ -119,3 +119,47 @@ def test_cli_resume_of_a_run_lost_while_its_sim_only_model_trained_says_how_to_g
     err = capsys.readouterr().err
     assert code != 0 and "simulated-only model" in err and f"--out {tmp_path}" in err
     refuse_to_overwrite(tmp_path)  # and that command is not refused
+
+
+def test_a_run_that_died_between_its_two_checkpoint_writes_registers_its_best_epoch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disk full (or SIGKILL) after one of an improving epoch's two checkpoints was written:
+    best.pt was written first, so it held epoch 2 while last.pt's history and best epoch
+    ended at epoch 1; the retry trained epoch 2 again, and when that did not beat epoch 1
+    it registered the orphaned epoch-2 weights as epoch 1's. Now last.pt comes first and the
+    resume writes best.pt from it: the registered weights are the best epoch's, and the
+    epoch is not trained again."""
+    import errno
+
+    import ml.train
+
+    scripted = iter([0.5, 0.9, 0.4, 0.3])  # validation top-1 of each epoch trained, in turn
+
+    def validate(*args: object, **kwargs: object) -> tuple[dict[str, float], None]:
+        return {"val_loss": 1.0, "val_top1": next(scripted)}, None
+
+    monkeypatch.setattr(ml.train, "_validate", validate)
+    real_save = ml.train.save_checkpoint
+    writes: list[Path] = []
+
+    def disk_full_at_the_fourth_write(checkpoint: dict, path: Path) -> None:
+        writes.append(path)  # epoch 1: two writes; epoch 2 (improved): two more
+        if len(writes) == 4:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_save(checkpoint, path)
+
+    monkeypatch.setattr(ml.train, "save_checkpoint", disk_full_at_the_fourth_write)
+    x, y = bright_half_images(16, seed=0)
+    vx, vy = bright_half_images(8, seed=1)
+    with pytest.raises(OSError, match="No space left"):
+        fit(x, y, vx, vy, config(epochs=3), tmp_path)
+    monkeypatch.setattr(ml.train, "save_checkpoint", real_save)
+    events: list[TrainProgress] = []
+
+    result = fit(x, y, vx, vy, config(epochs=3), tmp_path, progress=events.append, resume=True)
+
+    registered = torch.load(tmp_path / BEST_CHECKPOINT, weights_only=True)
+    assert registered["epoch"] == result.best_epoch == 2
+    assert [row["val_top1"] for row in result.history] == [0.5, 0.9, 0.4]
+    assert {e.epoch for e in events} == {3}
