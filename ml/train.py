@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import random
 import shutil
 import time
@@ -118,6 +119,8 @@ class TrainProgress:
     images_per_second: float  # training throughput of this epoch so far
     metrics: dict[str, float] = field(default_factory=dict)  # last finished epoch's validation
     epoch_done: bool = False  # True on the event sent after validation of `epoch`
+    # Not a step when set: a line for the run's log (a last.pt that did not load, moved aside)
+    note: str = ""
 
 
 ProgressCallback = Callable[[TrainProgress], None]
@@ -602,7 +605,7 @@ def fit(
         )  # fmt: skip
 
     loop = _start_loop(module, train_images, train_targets, draw, config, device, bf16)
-    resumed = resume and _resume(loop, out / LAST_CHECKPOINT, names)
+    resumed = resume and _resume(loop, out / LAST_CHECKPOINT, names, progress)
     if config.recalibrate_bn and not resumed:  # a resumed run has its statistics
         recalibrate_batchnorm(
             loop.module, loop.data, batch_size=config.batch_size, device=device, bf16=bf16
@@ -822,15 +825,32 @@ def _end_epoch(
     _write_json(out / "history.json", loop.history)
 
 
-def _resume(loop: _Loop, last: Path, names: Sequence[str]) -> bool:
+def _resume(
+    loop: _Loop, last: Path, names: Sequence[str], progress: ProgressCallback | None
+) -> bool:
     """Continue from `last` (a last.pt this config wrote) after its epoch: weights,
     optimiser moments, lr schedule, random stream, history and best; True when it did.
     When its epoch was the best, best.pt is written again from it (the run may have died
     before writing it, _end_epoch). Nothing to resume (no file yet): False, the run starts
-    from the beginning. A file of another run is a UserError."""
+    from the beginning; so too when it does not load (a disk error, a copy cut short): it
+    is moved aside to last.pt.corrupt and `progress` gets a note saying so (before, every
+    retry of the run failed on it). A file of another run is a UserError."""
     if not last.is_file():
         return False
-    checkpoint = torch.load(last, map_location="cpu", weights_only=True)
+    try:
+        checkpoint = torch.load(last, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        aside = last.with_name(last.name + ".corrupt")
+        last.replace(aside)
+        if progress is not None:
+            why = str(exc).split(". ")[0][:200]
+            steps = _steps_per_epoch(loop.data.n, loop.config.batch_size)
+            progress(
+                TrainProgress(1, loop.config.epochs, 0, steps, float("nan"), 0.0,
+                              note=f"{last} did not load ({type(exc).__name__}: {why}): moved "
+                              f"to {aside.name}; training starts again from epoch 1")
+            )  # fmt: skip
+        return False
     state = checkpoint.get("train_state")
     if state is None:
         raise UserError(f"cannot resume from {last}: it holds no optimiser state (older run)")

@@ -78,6 +78,9 @@ class _RunReporter:
         )
 
     def on_train(self, p: Any) -> None:  # p: ml.train.TrainProgress
+        if p.note:  # not a step: a line for the run's log
+            services.training_run_log(run_id=self.run_id, line=p.note)
+            return
         done = (p.epoch - 1 + p.step / max(p.steps, 1)) / max(p.epochs, 1)
         state = {
             "phase": "train",

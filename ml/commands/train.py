@@ -191,6 +191,9 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(event: TrainProgress) -> None:
         nonlocal bar
+        if event.note:  # not a step: a line to show
+            tqdm.write(event.note, file=sys.stderr)
+            return
         if bar is None:
             decode.close()
             bar = tqdm(total=event.epochs, desc="train", unit="epoch", file=sys.stderr)

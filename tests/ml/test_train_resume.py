@@ -163,3 +163,29 @@ def test_a_run_that_died_between_its_two_checkpoint_writes_registers_its_best_ep
     assert registered["epoch"] == result.best_epoch == 2
     assert [row["val_top1"] for row in result.history] == [0.5, 0.9, 0.4]
     assert {e.epoch for e in events} == {3}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda b: b[: len(b) // 2], lambda b: b"", lambda b: b"not a checkpoint"],
+    ids=["cut short", "empty", "garbage"],
+)
+def test_a_last_checkpoint_that_does_not_load_is_moved_aside_and_the_run_starts_over(
+    tmp_path: Path, damage
+) -> None:
+    """A last.pt cut short by a disk error made every Retry fail on its unpickling, for good."""
+    x, y = bright_half_images(16, seed=0)
+    fit(x, y, None, None, config(epochs=1), tmp_path)
+    last = tmp_path / LAST_CHECKPOINT
+    broken = damage(last.read_bytes())
+    last.write_bytes(broken)
+    events: list[TrainProgress] = []
+
+    result = fit(x, y, None, None, config(epochs=1), tmp_path, progress=events.append, resume=True)
+
+    notes = [e.note for e in events if e.note]
+    assert len(notes) == 1 and "did not load" in notes[0] and "last.pt.corrupt" in notes[0]
+    assert (tmp_path / "last.pt.corrupt").read_bytes() == broken  # kept, for a look
+    assert {e.epoch for e in events if e.epoch_done} == {1}  # trained again
+    assert result.best_epoch == 1 and len(result.history) == 1
+    assert torch.load(last, weights_only=True)["epoch"] == 1

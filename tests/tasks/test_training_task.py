@@ -116,6 +116,31 @@ def test_a_retried_run_says_when_the_labels_changed_since_its_earlier_attempt(
     )
 
 
+def test_a_retried_run_whose_last_checkpoint_does_not_load_starts_over_and_says_so(
+    tiny_settings, eager_celery
+):
+    """A last.pt cut short (a disk error) made every Retry fail on its unpickling."""
+    from glitch_data import apply_tiny_training
+
+    apply_tiny_training(tiny_settings, head_only=False)
+    make_dataset()
+    run = TrainingRun.objects.create(
+        trigger=TrainingRun.Trigger.COMMAND,
+        config=services.train_config_default(),
+        status=TrainingRun.Status.FAILED,
+    )
+    folder = Path(tiny_settings.VAR_DIR) / "models" / run.out_dir_name
+    folder.mkdir(parents=True)
+    (folder / "last.pt").write_bytes(b"PK\x03\x04 cut short")
+
+    services.training_run_retry(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
+    assert "last.pt did not load" in run.log and "moved to last.pt.corrupt" in run.log
+    assert (folder / "last.pt.corrupt").is_file()
+
+
 def test_a_retrain_can_average_in_a_model_of_the_simulated_glitches_alone(
     tiny_settings, eager_celery
 ):
