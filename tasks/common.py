@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -16,7 +17,7 @@ from celery.exceptions import TimeLimitExceeded
 from celery.signals import task_failure
 from celery.utils.log import get_task_logger
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
 from ml.data import Sample, ifo_of, sample_of, undated_sample
 from webapp.modeling.selectors import SubjectFiles
@@ -71,6 +72,29 @@ def device_description(device_name: str) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     return f"{device.type} ({torch.get_num_threads()} threads)"
+
+
+def fresh_connection() -> None:
+    """Close this thread's database connection, so that the next query (the job's failure,
+    written down) opens a new one. The connection the job used may have died with a
+    database restart: the job's own write then failed, and a connection idle since (the
+    worker's main process, reporting a lost child) shows it only when used. Django itself
+    reconnects only between two requests or two tasks. Inside a transaction (a test's)
+    the connection stays."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+@contextmanager
+def unless_the_database_is_down(what: str) -> Iterator[None]:
+    """Run the block, a write a job can do without (its progress, a log line): if the
+    database does not answer, log it and go on with a fresh connection for the next write
+    rather than fail hours of work. The heartbeat thread keeps the job alive meanwhile."""
+    try:
+        yield
+    except DatabaseError as exc:
+        close_old_connections()  # a connection the error broke is closed; the next opens anew
+        logger.warning("%s not written (the database did not answer): %s", what, exc)
 
 
 class Heartbeat:
@@ -188,6 +212,7 @@ def fail_row_when_task_fails(
     ) -> None:
         if getattr(sender, "name", None) != task_name or not args:
             return
+        fresh_connection()
         if isinstance(exception, TimeLimitExceeded):  # its str() is "TimeLimitExceeded(N,)"
             limit = exception.args[0] if exception.args else "?"
             fail(

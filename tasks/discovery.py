@@ -19,6 +19,7 @@ from tasks.common import (
     JobCancelled,
     encode_decodable,
     fail_row_when_task_fails,
+    fresh_connection,
     report_progress,
     time_limits,
     to_samples,
@@ -58,6 +59,7 @@ def embed_subjects(self: Task, version_id: int, force: bool = False) -> dict[str
         services.embedding_set_mark_cancelled(set_id=set_id)
         return {"version_id": version_id, "status": "cancelled"}
     except Exception as exc:
+        fresh_connection()
         services.embedding_set_fail(set_id=embedding_set.pk, error=f"{type(exc).__name__}: {exc}")
         raise
     cluster_subjects.delay_on_commit(embedding_set.pk)

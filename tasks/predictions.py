@@ -15,6 +15,7 @@ from tasks.celery import app
 from tasks.common import (
     encode_decodable,
     fail_row_when_task_fails,
+    fresh_connection,
     report_progress,
     scoring_wait_s,
     time_limits,
@@ -91,6 +92,7 @@ def _score(task: Task, version_id: int) -> dict[str, Any]:
             version_id=version_id, scored=scored, unscorable_ids=unscorable
         )
     except Exception as exc:
+        fresh_connection()  # a database restart ends the promote now, saying so
         services.model_version_scoring_failed(
             version_id=version_id, error=f"scoring failed: {type(exc).__name__}: {exc}"
         )
@@ -107,6 +109,7 @@ def activate_and_reroute(self: Task, version_id: int) -> dict[str, Any]:
     try:
         version = services.model_version_activate(version_id=version_id)
     except Exception as exc:
+        fresh_connection()
         services.model_version_activation_failed(
             version_id=version_id, error=f"activation failed: {type(exc).__name__}: {exc}"
         )

@@ -18,6 +18,7 @@ from tasks.common import (
     Heartbeat,
     JobCancelled,
     fail_row_when_task_fails,
+    fresh_connection,
     report_progress,
     time_limits,
     to_samples,
@@ -68,6 +69,7 @@ def audit_labels(self: Task, run_id: int) -> dict[str, Any]:
         services.audit_run_mark_cancelled(run_id=run_id)
         return {"run_id": run_id, "status": "cancelled"}
     except Exception as exc:
+        fresh_connection()
         services.audit_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         raise
 

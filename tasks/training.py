@@ -19,10 +19,12 @@ from tasks.common import (
     Heartbeat,
     device_description,
     fail_row_when_task_fails,
+    fresh_connection,
     report_progress,
     scoring_wait_s,
     time_limits,
     to_samples,
+    unless_the_database_is_down,
 )
 from webapp.discovery import services as discovery_services
 from webapp.modeling import selectors, services
@@ -61,9 +63,10 @@ class _RunReporter:
         if not force and now - self._last_write < 1.0:
             return
         self._last_write = now
-        self.cancel = services.training_run_heartbeat(
-            run_id=self.run_id, task_id=self.task_id, progress=state
-        )
+        with unless_the_database_is_down(f"run {self.run_id}'s progress"):
+            self.cancel = services.training_run_heartbeat(
+                run_id=self.run_id, task_id=self.task_id, progress=state
+            )
         report_progress(self.task, state)
 
     def beat(self) -> None:
@@ -96,11 +99,12 @@ class _RunReporter:
         self.publish(state, force=p.epoch_done)
         if p.epoch_done:
             metrics = ", ".join(f"{k} {v:.4f}" for k, v in p.metrics.items())
-            services.training_run_log(
-                run_id=self.run_id,
-                line=f"epoch {p.epoch}/{p.epochs}: loss {p.loss:.4f}, {metrics}, "
-                f"{p.images_per_second:.0f} img/s",
-            )
+            with unless_the_database_is_down(f"run {self.run_id}'s log line"):
+                services.training_run_log(
+                    run_id=self.run_id,
+                    line=f"epoch {p.epoch}/{p.epochs}: loss {p.loss:.4f}, {metrics}, "
+                    f"{p.images_per_second:.0f} img/s",
+                )
 
     def should_cancel(self) -> bool:
         return self.cancel
@@ -127,6 +131,7 @@ def train_model(self: Task, run_id: int) -> dict[str, Any]:
         with Heartbeat(reporter.beat, settings.GLITCHLAB_HEARTBEAT_EVERY_S):
             return _train(run, reporter)
     except SoftTimeLimitExceeded:
+        fresh_connection()
         services.training_run_fail(
             run_id=run_id,
             error=f"stopped at the time limit of {TRAIN_LIMIT_S} s",
@@ -134,6 +139,7 @@ def train_model(self: Task, run_id: int) -> dict[str, Any]:
         )
         raise
     except Exception as exc:
+        fresh_connection()  # a database restart fails the run: say so, not "worker lost"
         services.training_run_log(run_id=run_id, line=traceback.format_exc())
         services.training_run_fail(
             run_id=run_id, error=f"{type(exc).__name__}: {exc}", task_id=task_id
