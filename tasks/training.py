@@ -55,6 +55,9 @@ class _RunReporter:
         self.cancel = False
         self.state: dict[str, Any] = {"phase": "starting", "fraction": 0.0}
         self._last_write = 0.0
+        # When this attempt started by this host's clock, which stamps the encode cache's
+        # files (the run's started_at is the database's clock: webapp.jobs).
+        self.started = time.time()
 
     def publish(self, state: dict[str, Any], *, force: bool = False) -> None:
         state = services.json_safe(state)  # NaN (e.g. the loss of a head-only fit) is not JSON
@@ -221,7 +224,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     )
     if result.cancelled:
         if services.training_run_mark_cancelled(run_id=run_id, task_id=reporter.task_id):
-            _prune_encode_cache(run)
+            _prune_encode_cache(run_id, before=reporter.started)
         return {"run_id": run_id, "status": "cancelled"}
     if pool:
         services.training_run_log(
@@ -255,12 +258,12 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     if version is None and services.training_run_mark_cancelled(
         run_id=run_id, task_id=reporter.task_id
     ):  # cancelled during the last evaluation or the gate: no model is registered
-        _prune_encode_cache(run)
+        _prune_encode_cache(run_id, before=reporter.started)
         return {"run_id": run_id, "status": "cancelled"}
     if version is None:  # failed meanwhile, or retried by another task: not ours to report
         logger.info("run %s ended or changed hands before its model was stored", run_id)
         return {"run_id": run_id, "status": "skipped"}
-    _prune_encode_cache(run)
+    _prune_encode_cache(run_id, before=reporter.started)
     services.training_run_log(
         run_id=run_id,
         line=f"done in {result.seconds:.1f} s ({result.images_per_second:.0f} img/s); "
@@ -275,18 +278,16 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     }
 
 
-def _prune_encode_cache(run: TrainingRun) -> None:
+def _prune_encode_cache(run_id: int, *, before: float) -> None:
     """A run that ended (not failed: a retry reuses its arrays) removes the encode cache's
-    arrays written before it started: they hold earlier sets of glitches, and each
-    retrain's new labels make a new full-size array."""
+    arrays written before it started (`before`, a time.time() of the worker's): they hold
+    earlier sets of glitches, and each retrain's new labels make a new full-size array."""
     from ml.encoding import prune_cache
 
-    if run.started_at is None:  # never claimed: it wrote nothing
-        return
-    files, size = prune_cache(encode_cache_dir(), before=run.started_at.timestamp())
+    files, size = prune_cache(encode_cache_dir(), before=before)
     if files:
         services.training_run_log(
-            run_id=run.pk,
+            run_id=run_id,
             line=f"encode cache: removed {files} arrays of earlier runs ({size / 1e6:.0f} MB)",
         )
 

@@ -8,6 +8,10 @@ A worker that dies (SIGKILL, OOM, a hard time limit) stops beating; the reaper
 (tasks.training.reap_lost_runs, on the beat) and the worker_ready handler fail its row, so
 the one-live-job constraints never hold a dead job for ever. A redelivered message may take
 over a running row whose heartbeat went stale.
+
+Every time here is the database's (Now()), never the calling process's: the claim and the
+beats are written on a GPU host and judged by the reaper on another, and a host whose clock
+ran minutes behind had every job it ran reaped as silent.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any, TypeVar
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.db.models.functions import Now
 
 RUNNING = "running"  # the same value in every job model's Status
 FAILED = "failed"
@@ -58,6 +62,11 @@ def _rows(
 Job = TypeVar("Job", bound=JobRow)
 
 
+def _ago(seconds: float) -> Any:
+    """The database's time `seconds` ago, as an expression for a filter."""
+    return Now() - timedelta(seconds=seconds)
+
+
 def _silent_since(cutoff: Any) -> Q:
     """Running rows that have not beaten since `cutoff` (rows that never beat: by age)."""
     return Q(status=RUNNING) & (
@@ -77,16 +86,15 @@ def job_claim(
     """claimable -> running for this worker; with stale_after_s, also a running row whose
     heartbeat is older than that (its worker died and the message came back). One UPDATE
     whose WHERE holds the condition: of two deliveries racing, one wins. None: not ours."""
-    now = timezone.now()
     free = Q(status__in=claimable)
     if stale_after_s is not None:
         # A dead worker's row that an admin asked to stop is not taken over: the reaper ends it.
-        free |= _silent_since(now - timedelta(seconds=stale_after_s)) & Q(cancel_requested=False)
+        free |= _silent_since(_ago(stale_after_s)) & Q(cancel_requested=False)
     claimed = model._default_manager.filter(free, pk=pk).update(
         status=RUNNING,
         worker=worker,
-        started_at=now,
-        heartbeat_at=now,
+        started_at=Now(),
+        heartbeat_at=Now(),
         cancel_requested=False,
         **fields,
     )
@@ -97,7 +105,7 @@ def job_heartbeat(model: type[JobRow], *, pk: int, only_if: Q | None = None, **f
     """The job is alive (and, in `fields`, how far it got). Returns whether the task should
     stop at its next step: an admin asked it to, or (with `only_if`, the task's hold on the
     row) the row is no longer this task's: failed meanwhile, or retried by a new task."""
-    beat = _rows(model, pk, (RUNNING,), only_if).update(heartbeat_at=timezone.now(), **fields)
+    beat = _rows(model, pk, (RUNNING,), only_if).update(heartbeat_at=Now(), **fields)
     if only_if is not None and not beat:
         return True  # no longer this task's: stop
     return job_cancel_requested(model, pk=pk)
@@ -112,10 +120,9 @@ def job_cancel(model: type[JobRow], *, pk: int, waiting: str, by: str = "an admi
     a running one is asked to stop at its next step (False; the task then calls
     job_mark_cancelled). Raises JobNotLiveError if it had already ended, and the model's
     DoesNotExist if there is no such job (the views answer 404)."""
-    now = timezone.now()
     rows = model._default_manager.filter(pk=pk)
     if rows.filter(status=waiting).update(
-        status=CANCELLED, finished_at=now, error=f"cancelled by {by} before it started"
+        status=CANCELLED, finished_at=Now(), error=f"cancelled by {by} before it started"
     ):
         return True
     if rows.filter(status=RUNNING).update(cancel_requested=True):
@@ -135,7 +142,7 @@ def job_finish(
     """running (and `only_if`) -> `status`, with `fields`; False if it had ended, or was no
     longer the task's."""
     rows = _rows(model, pk, (RUNNING,), only_if)
-    return rows.update(status=status, finished_at=timezone.now(), **fields) == 1
+    return rows.update(status=status, finished_at=Now(), **fields) == 1
 
 
 def job_mark_cancelled(
@@ -158,7 +165,7 @@ def job_fail(
     nothing."""
     live = statuses or tuple(getattr(model, "LIVE_STATUSES", (RUNNING,)))
     rows = _rows(model, pk, live, only_if)
-    return rows.update(status=FAILED, error=error[:ERROR_LIMIT], finished_at=timezone.now()) == 1
+    return rows.update(status=FAILED, error=error[:ERROR_LIMIT], finished_at=Now()) == 1
 
 
 def jobs_fail_lost(
@@ -181,7 +188,7 @@ def jobs_fail_lost(
     if waiting_for_s is not None and silent_for_s is not None:
         live = getattr(model, "LIVE_STATUSES", (RUNNING,))
         waiting = [status for status in live if status != RUNNING]
-        cutoff = timezone.now() - timedelta(seconds=waiting_for_s)
+        cutoff = _ago(waiting_for_s)
         # Queued since it was made, or since its last sign of life (a retried run was
         # queued again long after it was made); created_at is the subclasses' field.
         never_started = (
@@ -193,16 +200,16 @@ def jobs_fail_lost(
             status=FAILED,
             error=f"not started in {waiting_for_s / 3600:.3g} h: its queued message was lost; "
             "request it again",
-            finished_at=timezone.now(),
+            finished_at=Now(),
         )
     rows = model._default_manager.filter(status=RUNNING)
     if worker is not None:
         rows = rows.filter(worker=worker)
         reason = f"worker {worker} restarted while the job was in progress (worker lost)"
     elif silent_for_s is not None:
-        rows = rows.filter(_silent_since(timezone.now() - timedelta(seconds=silent_for_s)))
+        rows = rows.filter(_silent_since(_ago(silent_for_s)))
         reason = f"no heartbeat for {silent_for_s:.0f} s: the worker was lost"
     else:
         raise ValueError("give worker or silent_for_s")
     # One UPDATE whose WHERE holds the condition: a row that beat meanwhile stays running.
-    return failed + rows.update(status=FAILED, error=reason, finished_at=timezone.now())
+    return failed + rows.update(status=FAILED, error=reason, finished_at=Now())

@@ -19,6 +19,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Max
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from ml.classes import ALIASES, NONE_OF_THE_ABOVE, spelling_key
@@ -129,7 +130,7 @@ def embedding_set_store(*, set_id: int, ids: Sequence[int], embeddings: np.ndarr
         n_subjects=len(ids),
         dim=vectors.shape[1] if vectors.ndim == 2 else 0,
         has_map=False,
-        finished_at=timezone.now(),
+        finished_at=Now(),  # the database's clock, as webapp.jobs stamps started_at
     )
     return EmbeddingSet.objects.get(pk=set_id)
 

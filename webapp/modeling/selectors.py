@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from ml.data import SIMULATED_SOURCE
 from webapp.hot_sql import value_from_db
@@ -242,7 +242,7 @@ WORKER_SEEN_WITHIN_HEARTBEATS = 3  # a worker silent for longer is shown as gone
 def workers_alive() -> QuerySet[WorkerBeat]:
     """The workers that beat within the last three heartbeat intervals."""
     within = WORKER_SEEN_WITHIN_HEARTBEATS * settings.GLITCHLAB_HEARTBEAT_EVERY_S
-    since = timezone.now() - timedelta(seconds=within)
+    since = Now() - timedelta(seconds=within)  # the database's clock, as worker_beat writes
     return WorkerBeat.objects.filter(seen_at__gte=since)
 
 

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from ml import active
@@ -200,12 +201,11 @@ def training_run_retry(*, run_id: int, requested_by: User | None = None) -> Trai
                 raise NothingToDoError(
                     f"Training run {run_id} {run.status}: only a failed run can be retried."
                 )
-            now = timezone.now()
             TrainingRun.objects.filter(pk=run_id).update(
                 status=TrainingRun.Status.QUEUED,
                 error="",
                 finished_at=None,
-                heartbeat_at=now,  # the reaper's clock for a queued run starts again here
+                heartbeat_at=Now(),  # the reaper's clock for a queued run starts again here
                 celery_task_id="",  # the old task, if it still ran, may no longer fail it
                 cancel_requested=False,
                 progress={},
@@ -308,14 +308,11 @@ def training_run_succeed(
 
 
 def worker_beat(*, hostname: str, queues: Sequence[str], takes_gpu_jobs: bool) -> None:
-    """A worker says it is alive (tasks.celery starts this beat when a worker is ready)."""
+    """A worker says it is alive (tasks.celery starts this beat when a worker is ready), at
+    the database's time: the dashboard judges it by that clock, not by the worker host's."""
     WorkerBeat.objects.update_or_create(
         hostname=hostname,
-        defaults={
-            "queues": sorted(queues),
-            "takes_gpu_jobs": takes_gpu_jobs,
-            "seen_at": timezone.now(),
-        },
+        defaults={"queues": sorted(queues), "takes_gpu_jobs": takes_gpu_jobs, "seen_at": Now()},
     )
 
 
