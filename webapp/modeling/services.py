@@ -261,9 +261,11 @@ def training_run_succeed(
 ) -> ModelVersion | None:
     """Record a finished run: a new candidate ModelVersion, gated against the active one
     (webapp.modeling.gate); if it passes (and GLITCHLAB_AUTO_PROMOTE), its activation is
-    requested. A failed or undecided gate leaves the choice to an admin. None if the run
-    was no longer running (or, with task_id, no longer this task's), or an admin asked it to
-    stop (its model is then not registered: the caller marks it cancelled)."""
+    requested, unless another version's is pending (an admin's promote or roll back, which
+    it would silently replace: the run's log says so instead). A failed or undecided gate
+    leaves the choice to an admin. None if the run was no longer running (or, with task_id,
+    no longer this task's), or an admin asked it to stop (its model is then not registered:
+    the caller marks it cancelled)."""
     held = _held_by(task_id)
     with transaction.atomic():
         if not jobs.job_finish(
@@ -303,7 +305,17 @@ def training_run_succeed(
         )
         version.save(update_fields=["gate", "gate_reason", "gate_comparison"])
         if version.gate == ModelVersion.Gate.PASSED and settings.GLITCHLAB_AUTO_PROMOTE:
-            version = model_version_request_activation(version_id=version.pk)
+            pending = ModelVersion.objects.filter(activation_pending=True).first()
+            if pending is None:
+                version = model_version_request_activation(version_id=version.pk)
+            else:
+                training_run_log(
+                    run_id=run_id,
+                    line=f"gate passed, but {version.name} is not promoted automatically: "
+                    f"the switch to {pending.name} asked for before is still pending, and an "
+                    f"admin's request is not overridden; promote {version.name} from the "
+                    f"dashboard if it should replace {pending.name}",
+                )
     return version
 
 
@@ -339,18 +351,19 @@ def model_version_request_activation(*, version_id: int) -> ModelVersion:
     The old model keeps serving: this only marks the version pending and queues the
     scoring of the backlog with it on the GPU queue; the switch itself happens in
     model_version_activate once every open subject has its prediction. A newer request
-    replaces an older pending one; a request for the active version only drops a pending
-    one (it stays active, nothing is scored). The same request again within ACTIVATION_REPEAT (a
-    double click) queues nothing more; later, it queues the scoring again (a retry, when
-    the first job's worker died: such a request also expires on its own,
-    model_version_activations_expire).
+    replaces an older pending one, which says so (its activation_error); a request for the
+    active version only drops a pending one (it stays active, nothing is scored). The same
+    request again within ACTIVATION_REPEAT (a double click) queues nothing more; later, it
+    queues the scoring again (a retry, when the first job's worker died: such a request
+    also expires on its own, model_version_activations_expire).
     """
     with transaction.atomic():
         version = ModelVersion.objects.select_for_update().get(pk=version_id)
         if activation_just_requested(version):
             return version
         ModelVersion.objects.filter(activation_pending=True).exclude(pk=version_id).update(
-            activation_pending=False
+            activation_pending=False,
+            activation_error=f"superseded by the request for {version.name}"[:2000],
         )
         if version.is_active:  # (the page refuses it; a request racing the switch is late)
             if version.activation_pending:  # left so by such a request before 2026-12-06

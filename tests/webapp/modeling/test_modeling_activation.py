@@ -57,6 +57,20 @@ def test_a_newer_request_supersedes_a_pending_one(django_capture_on_commit_callb
     assert services.model_version_activate(version_id=b.pk).is_active
 
 
+def test_a_superseded_request_says_what_superseded_it(django_capture_on_commit_callbacks):
+    active, a, b = version("active", is_active=True), version("a"), version("b")
+    with django_capture_on_commit_callbacks():
+        services.model_version_request_activation(version_id=a.pk)
+        services.model_version_request_activation(version_id=b.pk)
+    a.refresh_from_db()
+    assert (a.activation_pending, a.activation_error) == (False, "superseded by the request for b")
+
+    with django_capture_on_commit_callbacks():
+        services.model_version_request_activation(version_id=active.pk)  # stay with it
+    b.refresh_from_db()
+    assert b.activation_error == "superseded by the request for active"
+
+
 def test_a_request_for_the_active_version_leaves_it_active_not_pending(
     django_capture_on_commit_callbacks,
 ):
