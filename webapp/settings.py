@@ -495,6 +495,9 @@ GLITCHLAB_BATCH_MAX = env_int("GLITCHLAB_BATCH_MAX", 50)
 # Accepting a new class makes a glitch one of its gold subjects only when at least this
 # many distinct volunteers gave it the class (and they are most of its voters).
 GLITCHLAB_NEW_CLASS_GOLD_MIN_VOLUNTEERS = env_int("GLITCHLAB_NEW_CLASS_GOLD_MIN_VOLUNTEERS", 3)
+# A volunteer may have at most this many proposals waiting for a reviewer: a name, once
+# proposed, is taken for good (even rejected), so one account must not reserve dozens.
+GLITCHLAB_PROPOSALS_WAITING_MAX = env_int("GLITCHLAB_PROPOSALS_WAITING_MAX", 3)
 # Clustered: discovery subjects, None_of_the_Above predictions, and open subjects whose
 # model confidence is below this.
 GLITCHLAB_DISCOVERY_LOW_CONFIDENCE = env_float("GLITCHLAB_DISCOVERY_LOW_CONFIDENCE", 0.5)

@@ -348,6 +348,16 @@ def class_proposal_create(*, volunteer: User, name: str, description: str) -> Cl
     """A volunteer proposes a class: Capitalised_Words (no _ at the end, no __), with a
     description, naming no class or proposal, not even spelled another way."""
     _require(selectors.can_batch_label(volunteer), "proposing classes opens at a higher level")
+    waiting = ClassProposal.objects.filter(
+        proposed_by=volunteer, status=ClassProposal.Status.PROPOSED
+    ).count()
+    if waiting >= settings.GLITCHLAB_PROPOSALS_WAITING_MAX:
+        raise ValidationError(
+            {
+                "name": f"you have {waiting} proposals waiting for a reviewer: propose again once "
+                "a reviewer has looked at them"
+            }
+        )
     name = name.strip().replace(" ", "_")
     if not CLASS_NAME.match(name):
         raise ValidationError(

@@ -271,3 +271,19 @@ def test_a_second_click_on_a_proposal_button_is_told_it_is_done_and_records_noth
     assert proposal.status == ClassProposal.Status.ACCEPTED
     steps = list(proposal.events.values_list("status", flat=True))
     assert sorted(steps) == sorted(["proposed", "provisional", "accepted"])
+
+
+def test_one_account_cannot_reserve_class_names_by_the_dozen(settings, reviewer):
+    """A name once proposed is taken for good, even rejected: before, one level-2 account
+    could propose any number of plausible names and keep real proposals from using them."""
+    settings.GLITCHLAB_PROPOSALS_WAITING_MAX = 2
+    squatter = volunteer("sam")
+    for name in ("Reverse_Chirp", "Double_Whistle"):
+        services.class_proposal_create(volunteer=squatter, name=name, description="d")
+    with pytest.raises(ValidationError) as refused:
+        services.class_proposal_create(volunteer=squatter, name="Fat_Blip", description="d")
+    assert "2 proposals waiting for a reviewer" in refused.value.message_dict["name"][0]
+    first = ClassProposal.objects.get(name="Reverse_Chirp")
+    services.class_proposal_reject(actor=reviewer, proposal_id=first.pk)
+    services.class_proposal_create(volunteer=squatter, name="Fat_Blip", description="d")
+    services.class_proposal_create(volunteer=volunteer("ann"), name="Thin_Blip", description="d")
