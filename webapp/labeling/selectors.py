@@ -85,17 +85,27 @@ def subject_next_for_volunteer(
     )
     pool = (f"role = '{Subject.Role.POOL}' AND level <= %s", [level])
     excluded = [pk for pk in exclude_ids if 0 < pk <= MAX_ID]
-    due = profile.gold_due_id
-    if due is not None:
-        due_gold = (f"{gold[0]} AND id = %s", [*gold[1], due])
-        if _queue_head(volunteer, *due_gold, excluded=[]):  # still open and unanswered
-            # Excluded (on screen, or passed over): no other gold until it is answered.
-            gold = due_gold
-    for role_sql, role_params in (gold, pool) if gold_turn else (pool, gold):
-        candidates = _queue_head(volunteer, role_sql, role_params, excluded)
+    due_rows = _gold_due_rows(volunteer, profile, gold)
+    for role in ("gold", "pool") if gold_turn else ("pool", "gold"):
+        if role == "pool":
+            candidates = _queue_head(volunteer, *pool, excluded)
+        elif due_rows:  # excluded (on screen, or passed over): no other gold meanwhile
+            candidates = [] if profile.gold_due_id in excluded else due_rows
+        else:
+            candidates = _queue_head(volunteer, *gold, excluded)
         if candidates:
             return _pick_spread(candidates, volunteer)
     return None
+
+
+def _gold_due_rows(
+    volunteer: User, profile: VolunteerProfile, gold: tuple[str, list[int]]
+) -> list[tuple]:
+    """The volunteer's gold due as a queue row, while it is still open, unanswered by them
+    and of a class they have unlocked; [] otherwise (then any gold may be served)."""
+    if profile.gold_due_id is None:
+        return []
+    return _queue_head(volunteer, f"{gold[0]} AND id = %s", [*gold[1], profile.gold_due_id], [])
 
 
 def _in(values: list[int]) -> str:

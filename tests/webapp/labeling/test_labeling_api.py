@@ -199,31 +199,56 @@ def test_out_of_range_ids_are_not_found_not_server_errors(client_for):
     assert client_for.post("/api/classifications/", body, format="json").status_code == 400
 
 
-def test_a_vote_with_its_next_subject_costs_a_fixed_number_of_queries(volunteer):
-    """The hot path's statement count, whatever the pool size and the vote history (see
-    bench/web_load.py): token, subject and profile locks, the insert, the profile, the
-    subject's votes, its prediction and its new consensus, the queue and the images, and
-    the gold due recorded when the next subject is a gold one newly handed out."""
+def _work_of_a_vote(client: APIClient, vote: dict) -> list[str]:
+    """The statements a vote with its next subject runs, transaction control left out."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.authtoken.models import Token
 
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=volunteer).key}")
-    subjects = [SubjectFactory() for _ in range(4)]
-    gold_subject("Blip")  # gold is due: served from the first queue query
-    active_prediction(subjects[0], {"Blip": 0.9, "Whistle": 0.1})
-    client.post("/api/classifications/", ballot(volunteer, subjects[3]))
-    vote = ballot(volunteer, subjects[0], "Whistle", with_next=True)
     with CaptureQueriesContext(connection) as queries:
         answer = client.post("/api/classifications/", vote, format="json")
     assert answer.status_code == 201 and answer.json()["next"]["assignment"]
     statements = [q["sql"] for q in queries.captured_queries]
     transaction = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
     work = [s for s in statements if s.split()[0] not in transaction]
-    assert len(work) <= 11, "\n".join(statements)
-    assert "gold_due_id" in work[-1]  # the next subject is gold: it is recorded as due
     assert not any("labeling_glitchclass" in s for s in work), "classes come from the cache"
+    return work
+
+
+@pytest.fixture
+def token_client(volunteer) -> APIClient:
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=volunteer).key}")
+    return client
+
+
+def test_a_vote_with_its_next_subject_costs_a_fixed_number_of_queries(volunteer, token_client):
+    """The hot path's statement count, whatever the pool size and the vote history (see
+    bench/web_load.py): token, subject and profile locks, the insert, the profile, the
+    subject's votes, its prediction and its new consensus, the queue and the images, and
+    the gold due recorded when the next subject is a gold one newly handed out."""
+    subjects = [SubjectFactory() for _ in range(4)]
+    gold_subject("Blip")  # gold is due: served from the first queue query
+    active_prediction(subjects[0], {"Blip": 0.9, "Whistle": 0.1})
+    token_client.post("/api/classifications/", ballot(volunteer, subjects[3]))
+    work = _work_of_a_vote(token_client, ballot(volunteer, subjects[0], "Whistle", with_next=True))
+    assert len(work) <= 11, "\n".join(work)
+    assert "gold_due_id" in work[-1]  # the next subject is gold: it is recorded as due
+
+
+def test_a_vote_while_a_gold_waits_on_screen_costs_one_query_more(volunteer, token_client):
+    """The page's usual case one vote in five: the gold handed out waits behind the glitch
+    voted on (in `exclude`); one query finds it still due, and no gold query follows."""
+    pool = [SubjectFactory() for _ in range(3)]
+    golds = {gold_subject("Blip").pk, gold_subject("Whistle").pk}  # one due, one not to reach
+    token_client.post("/api/classifications/", ballot(volunteer, pool[2]))
+    due = token_client.get("/api/subjects/next/").json()["id"]
+    assert due in golds
+    vote = ballot(volunteer, pool[0], with_next=True, exclude=[due])
+    work = _work_of_a_vote(token_client, vote)
+    assert len(work) <= 11, "\n".join(work)
+    assert sum("role = 'gold'" in s for s in work) == 1, "\n".join(work)
 
 
 def test_a_vote_needs_the_assignment_of_that_subject_for_that_volunteer(client_for, volunteer):
