@@ -17,7 +17,7 @@ from celery.exceptions import TimeLimitExceeded
 from celery.signals import task_failure
 from celery.utils.log import get_task_logger
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from ml.data import Sample, ifo_of, sample_of, undated_sample
 from webapp.modeling.selectors import SubjectFiles
@@ -88,11 +88,14 @@ def fresh_connection() -> None:
 @contextmanager
 def unless_the_database_is_down(what: str) -> Iterator[None]:
     """Run the block, a write a job can do without (its progress, a log line): if the
-    database does not answer, log it and go on with a fresh connection for the next write
-    rather than fail hours of work. The heartbeat thread keeps the job alive meanwhile."""
+    database does not answer (its connection broke or was refused), log it and go on with
+    a fresh connection for the next write rather than fail hours of work; the reaper fails
+    the job only if the outage outlasts the heartbeat timeout (the heartbeat thread's
+    writes fail meanwhile too). Any other database error (a missing column, bad data) is a
+    bug and fails the job at once."""
     try:
         yield
-    except DatabaseError as exc:
+    except (OperationalError, InterfaceError) as exc:
         close_old_connections()  # a connection the error broke is closed; the next opens anew
         logger.warning("%s not written (the database did not answer): %s", what, exc)
 

@@ -151,3 +151,17 @@ def test_a_lost_worker_reported_after_a_postgresql_restart_fails_its_run(tiny_se
     as_the_dashboard_reads_it(run)
     assert run.status == TrainingRun.Status.FAILED, (run.status, run.error)
     assert run.error.startswith("worker lost: WorkerLostError"), run.error
+
+
+def test_only_a_database_that_does_not_answer_is_written_around():
+    """A missing column or bad data is a bug, not an outage: it must fail the job at once,
+    not turn into a warning at every step for hours."""
+    from django.db import DataError, ProgrammingError
+
+    from tasks.common import unless_the_database_is_down
+
+    with unless_the_database_is_down("progress"):
+        raise OperationalError("server closed the connection unexpectedly")
+    for bug in (ProgrammingError("column x does not exist"), DataError("value too long")):
+        with pytest.raises(type(bug)), unless_the_database_is_down("progress"):
+            raise bug
