@@ -86,3 +86,36 @@ def test_a_subject_that_does_not_decode_does_not_queue_a_job_at_every_beat(
 
     make_subject("Whistle")  # a new import
     assert beat() == [version.pk]
+
+
+def test_many_unreadable_subjects_neither_stop_the_beat_nor_stay_unscored_for_good(
+    tiny_settings, beat
+) -> None:
+    """Before: the ids the last scoring could not read went into the beat's count as a
+    list, a parameter each (PostgreSQL takes 65,535: a large import on a broken media
+    mount made the beat fail at every run), and they were passed over for good even when
+    the failure had passed. Now the count's statement does not grow with the list, and the
+    list is trusted for UNSCORABLE_RETRY_AFTER."""
+    from django.db import connection
+
+    from webapp.modeling.selectors import UNSCORABLE_RETRY_AFTER
+
+    unreadable = make_subject("Blip")
+    version = ModelVersion.objects.create(
+        name="active",
+        is_active=True,
+        scored_at=timezone.now(),
+        unscorable_subject_ids=[unreadable.pk, *range(10**6, 10**6 + 70_000)],
+    )
+    sizes: list[int] = []
+
+    def count(execute, sql, params, many, context):
+        sizes.append(len(params or ()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        assert beat() == []
+    assert max(sizes) < 100
+    a_day_later = timezone.now() - UNSCORABLE_RETRY_AFTER - timedelta(minutes=1)
+    ModelVersion.objects.filter(pk=version.pk).update(scored_at=a_day_later)
+    assert beat() == [version.pk]  # tried again

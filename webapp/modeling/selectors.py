@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from ml.data import SIMULATED_SOURCE
 from webapp.hot_sql import value_from_db
@@ -178,10 +179,22 @@ def subjects_unscored_count(*, version: ModelVersion) -> int:
     return _unscored(version).count()
 
 
+# How long the subjects a scoring could not read are passed over: a file that failed for a
+# passing reason (the media mount down on the GPU host) is tried again after this.
+UNSCORABLE_RETRY_AFTER = timedelta(days=1)
+
+
 def subjects_to_score_count(*, version: ModelVersion) -> int:
-    """Unscored subjects but those the version's last scoring could not decode: what makes
-    the beat queue a scoring job (each loads the model on the GPU)."""
-    return _unscored(version).exclude(pk__in=version.unscorable_subject_ids).count()
+    """Unscored subjects but those the version's last scoring (within UNSCORABLE_RETRY_AFTER)
+    could not decode: what makes the beat queue a scoring job (each loads the model on the
+    GPU). The ids are compared here, not sent as a list: a list is a parameter per id, and
+    PostgreSQL takes 65,535 (a large import on a broken mount would stop the beat)."""
+    fresh = version.scored_at and timezone.now() - version.scored_at < UNSCORABLE_RETRY_AFTER
+    passed_over = set(version.unscorable_subject_ids) if fresh else set()
+    if not passed_over:
+        return _unscored(version).count()
+    unscored = _unscored(version).values_list("pk", flat=True).iterator(chunk_size=10_000)
+    return sum(1 for pk in unscored if pk not in passed_over)
 
 
 # --- the admin dashboard ---------------------------------------------------------------
