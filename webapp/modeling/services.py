@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -305,16 +305,17 @@ def training_run_succeed(
         )
         version.save(update_fields=["gate", "gate_reason", "gate_comparison"])
         if version.gate == ModelVersion.Gate.PASSED and settings.GLITCHLAB_AUTO_PROMOTE:
+            version = model_version_request_activation(
+                version_id=version.pk, unless_another_is_pending=True
+            )
             pending = ModelVersion.objects.filter(activation_pending=True).first()
-            if pending is None:
-                version = model_version_request_activation(version_id=version.pk)
-            else:
+            if not version.activation_pending and pending is not None:
                 training_run_log(
                     run_id=run_id,
                     line=f"gate passed, but {version.name} is not promoted automatically: "
-                    f"the switch to {pending.name} asked for before is still pending, and an "
-                    f"admin's request is not overridden; promote {version.name} from the "
-                    f"dashboard if it should replace {pending.name}",
+                    f"the switch to {pending.name} asked for before is still pending and is "
+                    f"not overridden; promote {version.name} from the dashboard if it should "
+                    f"replace {pending.name}",
                 )
     return version
 
@@ -345,7 +346,23 @@ def activation_just_requested(version: ModelVersion) -> bool:
     )
 
 
-def model_version_request_activation(*, version_id: int) -> ModelVersion:
+# Any number, the same for every activation request: the key of their advisory lock.
+_ACTIVATION_REQUESTS_LOCK = 0x61637469  # "acti"
+
+
+def _one_activation_request_at_a_time() -> None:
+    """Until the transaction ends, no other activation request runs: otherwise one request
+    reads "nothing pending" while another's pending row is not yet committed, then clears
+    that row once it commits. PostgreSQL: an advisory lock; SQLite's transactions already
+    run one at a time (they begin IMMEDIATE, webapp/settings.py)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ACTIVATION_REQUESTS_LOCK])
+
+
+def model_version_request_activation(
+    *, version_id: int, unless_another_is_pending: bool = False
+) -> ModelVersion:
     """Make this version the next active one (promote or roll back: the same switch).
 
     The old model keeps serving: this only marks the version pending and queues the
@@ -356,12 +373,20 @@ def model_version_request_activation(*, version_id: int) -> ModelVersion:
     request again within ACTIVATION_REPEAT (a double click) queues nothing more; later, it
     queues the scoring again (a retry, when the first job's worker died: such a request
     also expires on its own, model_version_activations_expire).
+
+    unless_another_is_pending (the automatic promotion of a retrain): leave a pending
+    request for another version alone and change nothing. Requests are taken one at a
+    time, so one made meanwhile (an admin's roll back) is seen, not superseded.
     """
     with transaction.atomic():
+        _one_activation_request_at_a_time()
         version = ModelVersion.objects.select_for_update().get(pk=version_id)
         if activation_just_requested(version):
             return version
-        ModelVersion.objects.filter(activation_pending=True).exclude(pk=version_id).update(
+        others = ModelVersion.objects.filter(activation_pending=True).exclude(pk=version_id)
+        if unless_another_is_pending and others.exists():
+            return version
+        others.update(
             activation_pending=False,
             activation_error=f"superseded by the request for {version.name}"[:2000],
         )

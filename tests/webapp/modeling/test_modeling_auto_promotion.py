@@ -3,9 +3,11 @@ admin asked for (a promote or a roll back) is still pending: that request wins."
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from webapp.modeling import services
@@ -71,3 +73,51 @@ def test_a_retrain_that_passes_its_gate_is_promoted_when_no_switch_is_pending(
         new = finish_a_run_that_passes_its_gate(active=bad)
 
     assert new.activation_pending and len(queued) == 1  # its scoring
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite runs one transaction at a time"
+)
+def test_a_roll_back_committed_while_the_promotion_decides_is_not_superseded(bad_model):
+    """The race: the admin's request is made, not yet committed, while the retrain's
+    promotion asks. Before, the promotion read "nothing pending" and marked its own version
+    pending, which the one-pending-switch constraint refused once the admin's committed:
+    an IntegrityError out of the run's success (and with another timing, the roll back
+    superseded)."""
+    bad, good = bad_model
+    new = ModelVersion.objects.create(name="new")
+    admin_in_transaction, promotion_asked = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def admin_rolls_back() -> None:
+        try:
+            with transaction.atomic():
+                services.model_version_request_activation(version_id=good.pk)
+                admin_in_transaction.set()
+                promotion_asked.wait(timeout=1.0)  # it waits on us, or has run ahead
+        finally:
+            connection.close()
+
+    def promotion() -> None:
+        admin_in_transaction.wait(timeout=10)
+        try:
+            threading.Timer(0.3, promotion_asked.set).start()
+            services.model_version_request_activation(
+                version_id=new.pk, unless_another_is_pending=True
+            )
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=admin_rolls_back), threading.Thread(target=promotion)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    good.refresh_from_db()
+    new.refresh_from_db()
+    assert good.activation_pending and not good.activation_error, good.activation_error
+    assert not new.activation_pending
