@@ -16,6 +16,7 @@ import pickle
 import random
 import shutil
 import time
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -834,12 +835,17 @@ def _resume(
     before writing it, _end_epoch). Nothing to resume (no file yet): False, the run starts
     from the beginning; so too when it does not load (a disk error, a copy cut short): it
     is moved aside to last.pt.corrupt and `progress` gets a note saying so (before, every
-    retry of the run failed on it). A file of another run is a UserError."""
+    retry of the run failed on it). A file of another run, or a whole one that holds what
+    torch's weights_only loading refuses, is a UserError."""
     if not last.is_file():
         return False
     try:
         checkpoint = torch.load(last, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        if isinstance(exc, pickle.UnpicklingError) and zipfile.is_zipfile(last):
+            # Whole, but holding a type weights_only refuses (another torch or GlitchLab
+            # wrote it): not damage, and starting over would hide it at every retry.
+            raise UserError(f"cannot resume from {last}: {str(exc).split('. ')[0][:300]}") from exc
         aside = last.with_name(last.name + ".corrupt")
         last.replace(aside)
         if progress is not None:

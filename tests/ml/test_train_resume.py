@@ -189,3 +189,22 @@ def test_a_last_checkpoint_that_does_not_load_is_moved_aside_and_the_run_starts_
     assert {e.epoch for e in events if e.epoch_done} == {1}  # trained again
     assert result.best_epoch == 1 and len(result.history) == 1
     assert torch.load(last, weights_only=True)["epoch"] == 1
+
+
+class _NotAllowed:
+    """A type torch's weights_only loading refuses."""
+
+
+def test_a_whole_last_checkpoint_that_torch_refuses_to_load_fails_the_run_saying_why(
+    tmp_path: Path,
+) -> None:
+    """Not damage (another torch or GlitchLab wrote a type weights_only refuses): moving it
+    aside would start the run over at every retry and hide why; the file stays."""
+    x, y = bright_half_images(16, seed=0)
+    fit(x, y, None, None, config(epochs=1), tmp_path)
+    last = tmp_path / LAST_CHECKPOINT
+    torch.save({**torch.load(last, weights_only=True), "extra": _NotAllowed()}, last)
+
+    with pytest.raises(UserError, match="cannot resume from"):
+        fit(x, y, None, None, config(epochs=1), tmp_path, resume=True)
+    assert last.is_file() and not (tmp_path / "last.pt.corrupt").exists()
