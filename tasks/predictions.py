@@ -20,6 +20,7 @@ from tasks.common import (
     scoring_wait_s,
     time_limits,
     to_samples,
+    unless_the_database_is_down,
 )
 from tasks.discovery import embed_subjects
 from tasks.publish import enqueue_on_commit
@@ -50,8 +51,9 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
     """
     try:
         return _score(self, version_id)
-    finally:  # the beat may queue the next one (score_unscored)
-        services.model_version_scoring_ended(version_id=version_id)
+    finally:  # the beat may queue the next one (score_unscored); never hides _score's error
+        with unless_the_database_is_down("the end of the scoring job"):
+            services.model_version_scoring_ended(version_id=version_id)
 
 
 def _score(task: Task, version_id: int) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from django.db.models import Count, Max
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from ml.classes import ALIASES, NONE_OF_THE_ABOVE, spelling_key
+from ml.classes import NONE_OF_THE_ABOVE, spelled_as, spelling_key
 from ml.neighbours import normalise, order_by_centrality
 from webapp import jobs
 from webapp.discovery import selectors
@@ -390,13 +390,11 @@ def _class_spelled_as(name: str) -> str | None:
     """The class or proposal (any status) that `name` names up to case and separators, or
     by a Gravity Spy nickname (ml.classes.ALIASES): the spellings ml.data's reader folds
     together (spelled_as), so a dataset's folder of the new class would be read as it."""
-    key = spelling_key(name)
-    aliased = ALIASES.get(key)
     names = [*GlitchClass.objects.values_list("name", flat=True)]
     names += ClassProposal.objects.values_list("name", flat=True)
-    if name in names:
-        return name
-    return next((n for n in names if n == aliased or spelling_key(n) == key), None)
+    # spelled_as is None also when `name` matches two of them (both then taken): the first.
+    same = (n for n in names if spelling_key(n) == spelling_key(name))
+    return spelled_as(name, names) or next(same, None)
 
 
 class ProposalUnchangedError(ValidationError):

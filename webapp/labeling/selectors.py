@@ -114,7 +114,7 @@ def _in(values: list[int]) -> str:
 
 # What the queue reads of a subject: what the page shows (SubjectToLabelSerializer), the
 # role (a gold one handed out is recorded) and the priority, none of which needs converting
-# from the database's types.
+# from the database's types. Any other field read off a queued subject costs a query.
 QUEUE_COLUMNS = ("id", "ifo", "role", "priority")
 
 
