@@ -70,14 +70,19 @@ def gold_kept_from(subject_ids: Iterable[int], viewer: User | AnonymousUser) -> 
     return served - subject_ids_answers_visible(subject_ids=served, viewer=viewer)
 
 
+def _own(viewer: User | AnonymousUser) -> Q:
+    """The viewer's own comments: always theirs to see, on a gold glitch too (if their
+    comment vanished there and not on a pool glitch, posting one would tell gold apart)."""
+    return Q(author_id=viewer.pk) if viewer.is_authenticated else Q(pk__in=[])
+
+
 def comments_for_subject(*, subject: Subject, viewer: User | AnonymousUser) -> list[Comment]:
-    """The glitch's thread, oldest first; hidden comments for moderators only; none on a
-    gold glitch until the viewer may see its answer (gold_kept_from)."""
+    """The glitch's thread, oldest first; hidden comments for moderators only; on a gold
+    glitch only the viewer's own until they may see its answer (gold_kept_from)."""
+    comments = Comment.objects.filter(_visible_to(viewer), subject=subject)
     if gold_kept_from([subject.pk], viewer):
-        return []
-    return list(
-        Comment.objects.filter(_visible_to(viewer), subject=subject).select_related("author")
-    )
+        comments = comments.filter(_own(viewer))
+    return list(comments.select_related("author"))
 
 
 def comments_recent(*, viewer: User | AnonymousUser, limit: int = 20) -> list[Comment]:
@@ -87,7 +92,8 @@ def comments_recent(*, viewer: User | AnonymousUser, limit: int = 20) -> list[Co
         .order_by("-created_at", "-id")[: limit * 2]
     )
     kept = gold_kept_from({c.subject_id for c in recent}, viewer)
-    return [c for c in recent if c.subject_id not in kept][:limit]
+    mine = viewer.pk if viewer.is_authenticated else None
+    return [c for c in recent if c.subject_id not in kept or c.author_id == mine][:limit]
 
 
 def tag_get(*, name: str) -> Tag | None:
@@ -102,12 +108,19 @@ def tag_subject_ids(*, tag: Tag, viewer: User | AnonymousUser) -> list[int]:
     comments = Comment.objects.filter(_visible_to(viewer), tags=tag).order_by("-created_at", "-id")
     tagged = list(dict.fromkeys(comments.values_list("subject_id", flat=True)))
     kept = gold_kept_from(tagged, viewer)  # a tag on a gold glitch is its answer
+    if kept:  # but the viewer's own tag there is theirs to see (_own)
+        kept -= set(comments.filter(_own(viewer)).values_list("subject_id", flat=True))
     return [subject_id for subject_id in tagged if subject_id not in kept]
 
 
-def subject_names(subject_ids: list[int]) -> dict[int, str]:
-    """subject id -> its external id (the name the pages show)."""
-    return dict(Subject.objects.filter(pk__in=subject_ids).values_list("pk", "external_id"))
+def subject_names(subject_ids: Iterable[int], viewer: User | AnonymousUser) -> dict[int, str]:
+    """subject id -> the name the pages show: its external id once the viewer may see its
+    answers (labeling.metadata.IDENTIFYING_FIELDS: an id is a key into a public table with
+    the label), else "#<number>", as the labelling page names it."""
+    ids = set(subject_ids)
+    visible = subject_ids_answers_visible(subject_ids=ids, viewer=viewer)
+    external = dict(among(Subject.objects.all(), "pk", visible).values_list("pk", "external_id"))
+    return {pk: external.get(pk) or f"#{pk}" for pk in ids}
 
 
 def tags_popular(*, limit: int = 40) -> list[tuple[str, int]]:

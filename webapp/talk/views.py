@@ -29,9 +29,11 @@ def _thread_of(subject_id: int) -> str:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
+    comments = selectors.comments_recent(viewer=request.user)
+    names = selectors.subject_names({c.subject_id for c in comments}, request.user)
     context = {
         "tags": selectors.tags_popular(),
-        "comments": selectors.comments_recent(viewer=request.user),
+        "comments": [(comment, names[comment.subject_id]) for comment in comments],
     }
     return render(request, "talk/home.html", context)
 
@@ -78,7 +80,7 @@ def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
     page = Paginator(subject_ids, TAGGED_PER_PAGE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     thumbnails = discovery_selectors.thumbnails(shown)
-    names = selectors.subject_names(shown)
+    names = selectors.subject_names(shown, request.user)
     context = {
         "tag": tag,
         "n_subjects": len(subject_ids),

@@ -53,7 +53,8 @@ def test_a_tag_page_lists_the_tagged_glitches_page_by_page(client):
     second = client.get("/talk/tags/crown/?page=2")
     assert [i for i, _, _ in second.context["subjects"]] == [subjects[1].pk, subjects[0].pk]
     assert f'href="/subjects/{subjects[0].pk}/"' in second.content.decode()
-    assert subjects[0].external_id in second.content.decode()
+    page = second.content.decode()
+    assert f"#{subjects[0].pk}" in page and subjects[0].external_id not in page  # open: no id
     assert client.get("/talk/tags/nothing_here/").status_code == 404
     assert client.get("/talk/tags/Bad%20Tag/").status_code == 404
     assert "#crown" in client.get("/talk/").content.decode()
@@ -149,3 +150,39 @@ def test_a_gold_glitchs_thread_waits_for_the_volunteers_vote(client):
     reviewer = with_role("rita", REVIEWER)
     client.force_login(reviewer)
     assert f"/subjects/{gold.pk}/" in client.get("/talk/tags/blip/").content.decode()
+
+
+def test_ones_own_comment_stays_on_a_gold_glitch_as_on_a_pool_one(client):
+    """Before: a volunteer's own comment (and its tag) showed on a pool glitch's page and
+    vanished on a gold one's, so posting "probe" and reloading told gold from pool before
+    the vote; others' comments on the gold glitch still wait for the vote."""
+    gold = gold_subject("Blip", images=(1.0,))
+    pool = SubjectFactory(images=(1.0,))
+    tagged([gold], text="a clear #blip, sure of it")
+    ann = volunteer("ann", level=1)
+    tagged([gold, pool], text="#probe what is this?", author=ann)
+    client.force_login(ann)
+
+    for subject in (gold, pool):
+        page = client.get(f"/subjects/{subject.pk}/").content.decode()
+        assert "what is this?" in page and "sure of it" not in page
+        assert f"/subjects/{subject.pk}/" in client.get("/talk/tags/probe/").content.decode()
+        assert f"/subjects/{subject.pk}/" in client.get("/talk/").content.decode()
+    client.force_login(volunteer("bob", level=1))
+    assert "what is this?" not in client.get(f"/subjects/{gold.pk}/").content.decode()
+    assert f"/subjects/{gold.pk}/" not in client.get("/talk/tags/probe/").content.decode()
+
+
+def test_talk_names_an_open_glitch_by_its_number_not_its_id(client):
+    """Before: Talk's front page and a tag's page named every commented glitch by its
+    external id, a key into public tables with the label, which the subject page keeps
+    until a vote (labeling.metadata.IDENTIFYING_FIELDS)."""
+    subject = SubjectFactory(external_id="H1_0PgqDFdHPl", images=(1.0,))
+    tagged([subject], text="#chirpy one")
+    for page in ("/talk/", "/talk/tags/chirpy/"):
+        text = client.get(page).content.decode()
+        assert "H1_0PgqDFdHPl" not in text and f"#{subject.pk}" in text
+    ann = volunteer("ann", level=1)
+    Classification.objects.create(volunteer=ann, subject=subject, glitch_class=glitch_class("Blip"))
+    client.force_login(ann)  # voted: the answers and the id are hers to see
+    assert "H1_0PgqDFdHPl" in client.get("/talk/tags/chirpy/").content.decode()
