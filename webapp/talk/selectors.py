@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from webapp.accounts.roles import is_reviewer
 from webapp.labeling import config
@@ -76,13 +76,14 @@ def _own(viewer: User | AnonymousUser) -> Q:
     return Q(author_id=viewer.pk) if viewer.is_authenticated else Q(pk__in=[])
 
 
-def comments_for_subject(*, subject: Subject, viewer: User | AnonymousUser) -> list[Comment]:
-    """The glitch's thread, oldest first; hidden comments for moderators only; on a gold
-    glitch only the viewer's own until they may see its answer (gold_kept_from)."""
+def comments_for_subject(*, subject: Subject, viewer: User | AnonymousUser) -> QuerySet[Comment]:
+    """The glitch's thread, oldest first (not yet read: the page shows one page of it);
+    hidden comments for moderators only; on a gold glitch only the viewer's own until they
+    may see its answer (gold_kept_from)."""
     comments = Comment.objects.filter(_visible_to(viewer), subject=subject)
     if gold_kept_from([subject.pk], viewer):
         comments = comments.filter(_own(viewer))
-    return list(comments.select_related("author"))
+    return comments.select_related("author", "moderated_by").order_by("created_at", "id")
 
 
 def comments_recent(*, viewer: User | AnonymousUser, limit: int = 20) -> list[Comment]:

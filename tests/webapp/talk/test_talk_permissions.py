@@ -211,3 +211,24 @@ def test_deleting_a_comment_twice_says_it_is_deleted_both_times(client, reviewer
     assert not Comment.objects.exists()
     hidden = client.post(f"/talk/comments/{comment.pk}/hide/", {"subject": subject.pk}, follow=True)
     assert said(hidden) == [("error", "no such comment")]  # nothing there to hide
+
+
+def test_a_long_thread_comes_a_page_at_a_time_newest_first(client):
+    """Before: every comment on one page: 3,000 made a 4 MB page that took seconds to render
+    for each visitor (a flood from a few accounts within the per-minute limit)."""
+    from webapp.talk.templatetags.talk import THREAD_PAGE
+
+    subject = SubjectFactory()
+    author = UserFactory()
+    Comment.objects.bulk_create(
+        Comment(subject=subject, author=author, text=f"comment number {i}.")
+        for i in range(2 * THREAD_PAGE + 5)
+    )
+    newest = client.get(f"/subjects/{subject.pk}/").content.decode()
+    assert newest.count('data-testid="comment"') == THREAD_PAGE
+    assert f"comment number {2 * THREAD_PAGE + 4}." in newest and "comment number 0." not in newest
+    assert f"({2 * THREAD_PAGE + 5})" in newest and 'data-testid="talk-earlier"' in newest
+    oldest = client.get(f"/subjects/{subject.pk}/?talk_page=3").content.decode()
+    assert oldest.count('data-testid="comment"') == 5 and "comment number 0." in oldest
+    assert 'data-testid="talk-later"' in oldest
+    assert client.get(f"/subjects/{subject.pk}/?talk_page=x").status_code == 200

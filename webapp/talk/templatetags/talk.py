@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -16,12 +17,23 @@ from webapp.talk.models import COMMENT_MAX_LENGTH
 register = template.Library()
 
 
+# A thread shows this many comments a page, the newest first (?talk_page=2 for the ones
+# before): a glitch with thousands of comments made a page of megabytes for every visitor.
+THREAD_PAGE = 50
+
+
 @register.inclusion_tag("talk/thread.html", takes_context=True)
 def talk_thread(context: template.Context, subject: Any) -> dict[str, Any]:
     request = context["request"]
+    thread = selectors.comments_for_subject(subject=subject, viewer=request.user)
+    # Paged from the newest (page 1), each page read oldest first.
+    pages = Paginator(thread.reverse(), THREAD_PAGE)
+    page = pages.get_page(request.GET.get("talk_page"))
     return {
         "subject": subject,
-        "comments": selectors.comments_for_subject(subject=subject, viewer=request.user),
+        "comments": list(reversed(page.object_list)),
+        "page": page,
+        "n_comments": pages.count,
         "can_comment": selectors.can_comment(request.user),
         "can_moderate": selectors.can_moderate(request.user),
         "comment_max_length": COMMENT_MAX_LENGTH,
