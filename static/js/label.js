@@ -1,8 +1,10 @@
 // The labelling page: keyboard-first voting against the JSON API.
 // The subject after the one on screen is fetched and its images decoded in advance, so a
-// vote swaps the picture at once; the vote itself is sent with a client-made idempotency key
-// and retried until the server confirms it (a retry never counts twice). Each subject comes
-// with an assignment (the server handed it to this volunteer), sent back with its vote.
+// vote swaps the picture at once (a key pressed before it came waits for it: it is asked
+// for until the server answers, and the page says so meanwhile); the vote itself is sent
+// with a client-made idempotency key and retried until the server confirms it (a retry
+// never counts twice). Each subject comes with an assignment (the server handed it to this
+// volunteer), sent back with its vote.
 // Text from the server (class names and descriptions, which volunteers can propose) only
 // ever becomes text nodes: this page builds no markup from strings.
 
@@ -98,14 +100,17 @@ async function preload(subject) {
 }
 
 async function fetchNext() {
-  const exclude = [state.current?.id, ...state.inFlight].filter(Boolean).join(",");
-  const { status, data } = await api(`subjects/next/?exclude=${exclude}`);
-  if (status === 204) return null;
+  // The ids are read at each try: votes confirmed meanwhile are no longer in flight.
+  const exclude = () => [state.current?.id, ...state.inFlight].filter(Boolean).join(",");
+  const { status, data } = await persist(
+    () => api(`subjects/next/?exclude=${exclude()}`),
+    (r) => (r.status === 200 && r.data) || [204, 401, 403].includes(r.status),
+  );
   if (status === 401 || status === 403) {
     window.location.href = "/accounts/login/?next=/label/";
     return null;
   }
-  return preload(data);
+  return status === 200 ? preload(data) : null;
 }
 
 const SLOT_OF_DURATION = { 0.5: 0, 1: 1, 2: 2, 4: 3 };
@@ -215,18 +220,35 @@ function say(parts, kind = "") {
   els.feedback.replaceChildren(...parts);
 }
 
-async function sendVote(body) {
-  // Retry on network errors and 5xx: the idempotency key makes a repeat harmless.
+// While the server cannot be reached, say so; once it answers again, take that back.
+function connection(up) {
+  const said = els.feedback.classList.contains("offline");
+  if (up && said) say([]);
+  if (!up && !said) {
+    say(["The server cannot be reached: trying again. A vote you make is kept and sent once it answers."], "offline");
+  }
+}
+
+// Ask until the answer is `done` (network errors and the rest are tried again, waiting longer
+// each time, up to 8 s).
+async function persist(request, done) {
   for (let attempt = 0; ; attempt++) {
     try {
-      const result = await api("classifications/", { method: "POST", body });
-      if (result.status < 500) return result;
+      const result = await request();
+      if (done(result)) {
+        connection(true);
+        return result;
+      }
     } catch {
       /* offline: try again */
     }
+    connection(false);
     await sleep(Math.min(8000, 250 * 2 ** attempt));
   }
 }
+
+// Retried on network errors and 5xx: the idempotency key makes a repeat harmless.
+const sendVote = (body) => persist(() => api("classifications/", { method: "POST", body }), (r) => r.status < 500);
 
 // Keep exactly one subject waiting behind the one on screen (undefined: still loading,
 // null: the queue is empty). Subjects with a vote on its way are excluded. `source`, when
@@ -288,8 +310,16 @@ async function vote(className, pressedAt) {
   if (state.next === undefined) {
     state.busy = true;
     app.dataset.state = "loading";
-    await refill();
-    state.busy = false;
+    try {
+      await refill(); // tried until the server answers: the vote waits, and is sent then
+    } catch {
+      state.voted = false; // not sent: the glitch on screen takes a key again
+      app.dataset.state = "ready";
+      say(["The next glitch could not be loaded: vote again."], "wrong");
+      return;
+    } finally {
+      state.busy = false;
+    }
   }
   const body = {
     subject: subject.id,

@@ -1,0 +1,95 @@
+"""The labelling page when the network or the server fails: a vote pressed while the next
+glitch cannot be loaded waits, is sent once the server answers again, and the page goes
+on taking keys; while it waits, the page says so."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from webapp_factories import SubjectFactory, UserFactory
+
+from webapp.labeling.models import Classification
+
+pytestmark = pytest.mark.e2e
+
+APP = "#label-app"
+VOTABLE = "#label-app[data-votable]"  # set by label.js once a glitch has been seen long enough
+NEXT = "**/api/subjects/next/**"
+OFFLINE = re.compile(r"\boffline\b")  # the feedback's class while the server cannot be reached
+
+
+@pytest.fixture
+def subjects(seeded):
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    UserFactory(username="vol")
+    return [SubjectFactory(priority=10 - i) for i in range(4)]
+
+
+def log_in(page) -> None:
+    page.goto("/accounts/login/?next=/label/")
+    page.fill("#id_username", "vol")
+    page.fill("#id_password", "pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+    page.wait_for_selector(VOTABLE, state="attached")
+
+
+def stored(page) -> list[tuple[int, str]]:
+    page.wait_for_selector("#label-app[data-pending='0']", state="attached")
+    votes = Classification.objects.filter(volunteer__username="vol").order_by("pk")
+    return list(votes.values_list("subject_id", "glitch_class__name"))
+
+
+def first_next_then(network: dict, failure):
+    """A route for GET next: the first request (the glitch shown at start) passes, the rest
+    fail with `failure` while network["up"] is false."""
+    calls = []
+
+    def route(route):
+        calls.append(route.request.url)
+        if len(calls) == 1 or network["up"]:
+            route.continue_()
+        else:
+            failure(route)
+
+    return route
+
+
+def test_a_vote_pressed_while_offline_is_sent_once_the_network_is_back(page, subjects):
+    first, second, third, _ = subjects
+    network = {"up": False}
+    page.route(NEXT, first_next_then(network, lambda route: route.abort("internetdisconnected")))
+    with page.expect_event("requestfailed", lambda r: "/api/subjects/next/" in r.url):
+        log_in(page)  # the glitch after it could not be preloaded: the connection dropped
+    page.keyboard.press("b")  # the vote waits for the next glitch
+    expect(page.locator(APP)).to_have_attribute("data-state", "loading")
+    page.wait_for_timeout(300)
+    network["up"] = True
+    app = page.locator(APP)
+    expect(app).to_have_attribute("data-subject", str(second.pk), timeout=10_000)
+    expect(app).to_have_attribute("data-state", "ready")
+    assert stored(page) == [(first.pk, "Blip")]
+    # The page takes keys again, and votes as before.
+    page.wait_for_selector(VOTABLE, state="attached")
+    page.keyboard.press("w")
+    expect(app).to_have_attribute("data-subject", str(third.pk))
+    assert stored(page) == [(first.pk, "Blip"), (second.pk, "Whistle")]
+
+
+def test_while_the_server_fails_the_page_says_so_and_the_vote_waits(page, subjects):
+    first, second, *_ = subjects
+    network = {"up": False}
+    unavailable = {"status": 503, "json": {"detail": "Service unavailable."}}
+    page.route(NEXT, first_next_then(network, lambda route: route.fulfill(**unavailable)))
+    log_in(page)
+    feedback = page.locator("[data-testid=feedback]")
+    expect(feedback).to_have_class(OFFLINE)
+    expect(feedback).to_contain_text("The server cannot be reached")
+    page.keyboard.press("b")
+    expect(page.locator(APP)).to_have_attribute("data-state", "loading")
+    assert Classification.objects.count() == 0  # not sent yet: it waits for the next glitch
+    network["up"] = True
+    expect(page.locator(APP)).to_have_attribute("data-subject", str(second.pk), timeout=10_000)
+    assert stored(page) == [(first.pk, "Blip")]
+    expect(feedback).not_to_have_class(OFFLINE)
+    expect(feedback).to_contain_text("Vote saved: Blip.")
