@@ -32,6 +32,11 @@ const els = {
 // a moment after the picture changed would vote on a glitch nobody looked at.
 const MIN_VIEW_MS = 250;
 
+// A subject's assignment was signed when it came, and lasts boot.assignment_max_age_s (30
+// minutes, the server's ASSIGNMENT_MAX_AGE_S): one preloaded more than 5/6 of that ago (25
+// minutes: a tab left open) is asked for again before it is shown, or its vote would be refused.
+const STALE_MS = (boot.assignment_max_age_s * 1000 * 5) / 6;
+
 const state = {
   classes: boot.classes,
   current: null, // subject on screen
@@ -85,6 +90,7 @@ const nextPaint = () => new Promise((r) => requestAnimationFrame(() => requestAn
 // Download and decode a subject's images so that showing it needs no network.
 async function preload(subject) {
   if (!subject) return subject;
+  subject.fetchedAt = Date.now(); // about when its assignment was signed
   await Promise.all(
     subject.images.map(async (image) => {
       const img = new Image();
@@ -307,6 +313,7 @@ async function vote(className, pressedAt) {
   if (pressedAt - state.shownAt < MIN_VIEW_MS) return; // pressed before it could be seen
   state.voted = true; // until show() paints the next glitch, even while we wait below
   const subject = state.current;
+  if (state.next && Date.now() - state.next.fetchedAt > STALE_MS) state.next = undefined;
   if (state.next === undefined) {
     state.busy = true;
     app.dataset.state = "loading";

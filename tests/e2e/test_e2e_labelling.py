@@ -143,3 +143,34 @@ def test_the_drawer_marks_simulated_examples(page, seeded):
     caption = grid.locator("[data-testid=simulated]")
     assert caption.count() == 1 and caption.is_visible() and caption.inner_text() == "simulated"
     assert grid.locator(".guide-example.simulated img").count() == 1
+
+
+def test_a_glitch_preloaded_longer_ago_than_its_assignment_lasts_is_fetched_again(
+    page, seeded, monkeypatch
+):
+    """A tab left open: the glitch on screen and the one preloaded behind it were both handed
+    out longer ago than an assignment lasts. The page reads that time from the server (here
+    4 s, not 30 minutes) and asks for the preloaded one again before it shows it, so only
+    the vote on the glitch that sat on screen is refused."""
+    from webapp.labeling import services
+
+    monkeypatch.setattr(services, "ASSIGNMENT_MAX_AGE_S", 4)
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    first, second, _third = (SubjectFactory(priority=3 - i) for i in range(3))
+    UserFactory(username="vol")
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "vol")
+    page.fill("#id_password", "pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+    assert shown_subject(page) == first
+    page.wait_for_timeout(4_500)  # both assignments have run out
+    press_and_wait_for_next(page, "b")
+    wait_until_stored(page)
+    assert "on screen too long" in page.inner_text("[data-testid=feedback]")
+    assert shown_subject(page) == second  # asked for again: it comes with a new assignment
+    press_and_wait_for_next(page, "w")
+    wait_until_stored(page)
+    votes = Classification.objects.filter(volunteer__username="vol")
+    assert list(votes.values_list("subject_id", "glitch_class__name")) == [(second.pk, "Whistle")]
+    assert page.inner_text("[data-testid=feedback]").startswith("Vote saved: Whistle.")

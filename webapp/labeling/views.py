@@ -31,6 +31,8 @@ def label(request: SignedInRequest) -> HttpResponse:
         "boot": {
             "classes": GlitchClassSerializer(classes, many=True).data,
             "progress": represent(ProgressSerializer, progress),
+            # how long a subject's assignment lasts: the page asks again for one that waited
+            "assignment_max_age_s": services.ASSIGNMENT_MAX_AGE_S,
         },
     }
     return render(request, "labeling/label.html", context)
