@@ -14,9 +14,16 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_out
+        from django.db.models.signals import pre_save
 
         user_logged_out.connect(_revoke_token_at_logout, dispatch_uid="glitchlab-token-logout")
+        pre_save.connect(
+            _revoke_token_at_password_change,
+            sender=get_user_model(),
+            dispatch_uid="glitchlab-token-password",
+        )
 
 
 def _revoke_token_at_logout(
@@ -27,3 +34,16 @@ def _revoke_token_at_logout(
 
     if user is not None:
         token_revoke(user=user)
+
+
+def _revoke_token_at_password_change(
+    sender: Any, instance: User, update_fields: frozenset[str] | None = None, **kwargs: Any
+) -> None:
+    """A new password ends the API token too, whichever way it was set (the password page,
+    the admin, set_password and save): Django's session check already logs out the other
+    browsers, and a token taken with a leaked password must not work on for its lifetime.
+    Deleted before the save: should the save then fail, the user only asks for a new token."""
+    from webapp.accounts.services import password_changes_on_save, token_revoke
+
+    if password_changes_on_save(user=instance, update_fields=update_fields):
+        token_revoke(user=instance)

@@ -1,8 +1,10 @@
 """API tokens: issued at POST /api/token/, valid for GLITCHLAB_TOKEN_TTL_DAYS, revoked at
-logout. The check itself runs in authentication.py (one statement on every API vote)."""
+logout and when the password changes. The check itself runs in authentication.py (one
+statement on every API vote)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -34,3 +36,20 @@ def token_revoke(*, user: User) -> int:
     """Delete the user's token (logout); returns how many were deleted."""
     deleted, _ = Token.objects.filter(user=user).delete()
     return deleted
+
+
+def password_changes_on_save(*, user: User, update_fields: Iterable[str] | None) -> bool:
+    """Whether saving `user` now stores another password hash than its row holds (set_password
+    and save, the admin's password form, the password change page). Django's own rehash of
+    an unchanged password at a login (check_password with an older hasher: the password alone
+    saved, its raw value already forgotten) is not a change. A save of other fields, or of a
+    new user, reads nothing."""
+    if user.pk is None:
+        return False
+    if update_fields is not None:
+        if "password" not in update_fields:
+            return False
+        if set(update_fields) == {"password"} and getattr(user, "_password", None) is None:
+            return False  # AbstractBaseUser.check_password's hash upgrade
+    stored = type(user).objects.filter(pk=user.pk).values_list("password", flat=True).first()
+    return stored is not None and stored != user.password

@@ -9,4 +9,6 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     # Django's LogoutView only accepts POST: a link or an image cannot log anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]

@@ -1,5 +1,5 @@
-"""Sign-up, and login / API-token views that say so when the login limit refuses them
-(logout is Django's)."""
+"""Sign-up, login / API-token views that say so when the login limit refuses them, and the
+password change page (logout is Django's)."""
 
 from typing import Any
 
@@ -9,6 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -53,6 +54,18 @@ class LoginView(auth_views.LoginView):
         if login_limit.locked_out(self.request):
             return login_limit.locked_out_page(self.request, form)
         return super().form_invalid(form)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's (login required, CSRF, the password validators, the session kept); saving the
+    new password ends the user's API token (apps.py) and their other sessions."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
 
 
 class TokenRequestSerializer(AuthTokenSerializer):
