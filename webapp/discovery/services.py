@@ -39,6 +39,7 @@ from webapp.labeling import config as labeling_config
 from webapp.labeling import keys as class_keys
 from webapp.labeling import services as labeling
 from webapp.labeling.models import Classification, GlitchClass, Subject
+from webapp.typed_text import typed_text
 
 # --- embeddings, map, clusters (written by tasks/discovery.py) ------------------------
 
@@ -363,7 +364,7 @@ def class_proposal_create(*, volunteer: User, name: str, description: str) -> Cl
         raise ValidationError(
             {"name": "3-64 letters, digits or _, starting with a capital (e.g. Reverse_Chirp)"}
         )
-    description = description.strip()
+    description = typed_text(description)  # new lines one character each, as the form's box
     if not description:
         raise ValidationError({"description": "say what the glitches look like"})
     _require_length(ClassProposal, "description", description)

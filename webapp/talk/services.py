@@ -22,6 +22,7 @@ from webapp.labeling.models import Subject
 from webapp.labeling.selectors import MAX_ID
 from webapp.talk import selectors
 from webapp.talk.models import COMMENT_MAX_LENGTH, Comment, Tag
+from webapp.typed_text import typed_text
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +61,12 @@ def _count_comment(author: User) -> None:
 
 def comment_create(*, author: User | AnonymousUser, subject_id: int, text: str) -> Comment:
     """A comment on a glitch, with the #hashtags in it; at most COMMENT_MAX_LENGTH
-    characters; counted against the author's rate limit once it passes every check. The
-    same text by the same author on the same glitch within REPEAT_WINDOW returns the
-    comment already stored (a double click posts once)."""
+    characters as typed (a new line is one: webapp.typed_text); counted against the author's
+    rate limit once it passes every check. The same text by the same author on the same
+    glitch within REPEAT_WINDOW returns the comment already stored (a double click posts
+    once)."""
     _require(selectors.can_comment(author), "log in to comment")
-    text = text.strip()
+    text = typed_text(text)
     if not text:
         raise ValidationError({"text": "write something"})
     if len(text) > COMMENT_MAX_LENGTH:

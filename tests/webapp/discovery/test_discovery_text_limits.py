@@ -67,6 +67,24 @@ def test_the_cluster_sheet_refuses_a_long_description_and_says_why(cluster):
     assert not ClassProposal.objects.exists()
 
 
+def test_a_description_the_textarea_let_through_is_counted_as_typed_not_as_sent(cluster):
+    """The textarea's maxlength counts a new line as one character; the form sends CRLF."""
+    _, subjects = cluster
+    client = Client()
+    client.force_login(volunteer("ann"))
+    batch = client.get("/discovery/sheet/").context["batch"]
+    typed = ("y" * 9 + "\n") * (LIMIT // 10 - 1) + "y" * 10
+    assert len(typed) == LIMIT
+    form = {
+        "selected": [subjects[0].pk],
+        "choice": "new",
+        "new_name": "Many_Lines",
+        "new_description": typed.replace("\n", "\r\n"),
+    }
+    client.post(f"/discovery/sheet/{batch.pk}/", form)
+    assert ClassProposal.objects.get().description == typed
+
+
 def test_the_service_refuses_a_long_description_whoever_calls_it(cluster):
     with pytest.raises(ValidationError) as refused:
         services.class_proposal_create(

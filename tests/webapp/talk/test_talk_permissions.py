@@ -127,6 +127,20 @@ def test_a_comment_is_at_most_1000_characters(client):
     assert Comment.objects.get().text == "y" * 1000
 
 
+def test_a_comment_the_textarea_let_through_is_counted_as_typed_not_as_sent(client):
+    """The textarea's maxlength counts a new line as one character; the form sends it as CRLF,
+    two: 923 characters and 77 new lines filled the box (1,000) and arrived as 1,077."""
+    subject = SubjectFactory()
+    client.force_login(UserFactory())
+    typed = ("x" * 11 + "\n") * 77 + "x" * 76
+    assert len(typed) == 1000 and typed.count("\n") == 77
+    response = post(client, subject, typed.replace("\n", "\r\n"))
+    assert response.status_code == 302
+    assert Comment.objects.get().text == typed
+    post(client, subject, "old\rMac line ends")  # a lone CR is a new line too
+    assert Comment.objects.filter(text="old\nMac line ends").exists()
+
+
 def test_empty_comments_and_comments_on_missing_glitches_are_refused(client):
     subject = SubjectFactory()
     client.force_login(UserFactory())
