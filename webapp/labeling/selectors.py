@@ -419,3 +419,74 @@ def glitches_imported_before(*, samples: list[Any], up_to_pk: int) -> EarlierChe
         found.append((keyed[mine].id, pk_of[other]))
     subjects = Subject.objects.in_bulk([pk for _, pk in found])
     return EarlierCheck([EarlierGlitch(external_id, subjects[pk]) for external_id, pk in found])
+
+
+@dataclass(frozen=True)
+class GuideCheck:
+    """The glitches of an import that the field guide shows, with its answer."""
+
+    found: dict[str, str]  # the glitch's id -> why ("is the field guide's Blip example ...")
+    not_compared: int = 0  # views too many to compare by image (the ids were still compared)
+
+
+def glitches_in_field_guide(
+    *, samples: list[Any], other_ids: dict[str, tuple[str, ...]] | None = None
+) -> GuideCheck:
+    """The `samples` (ml.data.Samples) that are a field-guide example's glitch: one of their
+    ids (the sample's, or `other_ids`: ids merged into it) is an example's glitch id, or one
+    of their views shows the same glitch as an example's view (ml.fingerprint, any
+    rendering). One view of each sample is fingerprinted, the one nearest 1 s (one view
+    tells: the same glitch's noise matches at every duration, another glitch's at none);
+    more than ml.fingerprint.AUTO_MAX_VIEWS samples are compared by id only
+    (`not_compared`)."""
+    from ml.data import nearest_duration, sample_of, undated_sample
+    from ml.fingerprint import AUTO_MAX_VIEWS, matches
+
+    images = list(GlitchClassExample.objects.select_related("glitch_class").order_by("pk"))
+    if not samples or not images:
+        return GuideCheck({})
+    examples: dict[tuple[str, str], dict[float | None, Path]] = {}
+    for image in images:
+        example = (image.glitch_class.name, image.glitch_id or f"image-{image.pk}")
+        examples.setdefault(example, {})[image.duration] = Path(image.image.path)
+    found: dict[str, str] = {}
+    class_of = {glitch_id: name for name, glitch_id in examples}
+    for sample in samples:
+        ids = (sample.id, *(other_ids or {}).get(sample.id, ()))
+        named = next((i for i in ids if i in class_of), None)
+        if named is not None:
+            found[sample.id] = f"is the field guide's {class_of[named]} example {named}"
+    rest = [s for s in samples if s.id not in found]
+    if len(rest) > AUTO_MAX_VIEWS:
+        return GuideCheck(found, not_compared=len(rest))
+    # Every glitch keyed anew ("new N" of the import, "guide N" of an example), so no id of
+    # the import can clash with an example's.
+    import_id: dict[str, str] = {}
+    pieces = []
+    for n, sample in enumerate(rest):
+        key = f"new {n}"
+        import_id[key] = sample.id
+        present = sample.views()
+        if present:
+            shown = nearest_duration(1.0, present)
+            pieces.append(sample_of(key, None, {shown: present[shown]}))
+        else:  # one undated file stands for every duration
+            pieces.append(undated_sample(key, None, sample.paths[min(sample.paths)]))
+    example_of: dict[str, tuple[str, str]] = {}
+    against = []
+    for n, (example, files) in enumerate(examples.items()):
+        key = f"guide {n}"
+        example_of[key] = example
+        dated = {d: path for d, path in files.items() if d is not None}
+        if dated:
+            against.append(sample_of(key, None, dated))
+        else:
+            against.append(undated_sample(key, None, next(iter(files.values()))))
+    for m in matches(pieces, against=against):
+        mine, theirs = (m.a, m.b) if m.a in import_id else (m.b, m.a)
+        name, glitch_id = example_of[theirs]
+        found.setdefault(
+            import_id[mine],
+            f"shows the same glitch as the field guide's {name} example {glitch_id}",
+        )
+    return GuideCheck(found)

@@ -172,6 +172,72 @@ def test_one_glitch_in_two_renderings_under_two_sources_is_imported_once(tmp_pat
     assert list(Subject.objects.values_list("role", flat=True)) == ["validation"]
 
 
+def _guide_example(path, glitch_id, class_name="Blip"):
+    from webapp.labeling.models import GlitchClass
+    from webapp.labeling.services import glitch_class_example_add_glitch
+
+    glitch_class = GlitchClass.objects.get(name=class_name)
+    glitch_class_example_add_glitch(
+        glitch_class=glitch_class, glitch_id=glitch_id, views={1.0: path}, caption="example"
+    )
+
+
+def test_a_gold_glitch_the_field_guide_shows_by_its_id_is_imported_as_pool(glitch_dir):
+    # The shipped guide holds real glitches of ../shared/data/gravityspy-real by their ids:
+    # as gold, their answers would be public.
+    _guide_example(glitch_dir / "Blip" / "H1_aaaaaaaaaa_1.0.png", "H1_aaaaaaaaaa")
+    out, err = run("import_glitches", str(glitch_dir), "--role", "gold", "--source", "t")
+
+    roles = dict(Subject.objects.values_list("external_id", "role"))
+    assert roles == {"H1_aaaaaaaaaa": "pool", "L1_bbbbbbbbbb": "gold"}
+    assert (
+        "note: H1_aaaaaaaaaa is the field guide's Blip example H1_aaaaaaaaaa, where its answer "
+        "is public: imported as pool, not gold" in err
+    )
+    assert "1 gold shown in the field guide imported as pool" in out
+    out, err = run("import_glitches", str(glitch_dir), "--role", "gold", "--source", "t")
+    assert "imported 0 new subjects" in out and "already subject" not in err  # a re-run agrees
+
+
+def test_a_gold_glitch_the_field_guide_shows_under_another_name_is_imported_as_pool(tmp_path):
+    """The guide's copy: another id, another file (a JPEG of another size); the same noise."""
+    from PIL import Image
+
+    from ml.data import load_samples
+    from ml.synth import generate
+
+    generate(tmp_path / "made", 2, classes=["Whistle"], style="crop", seed=13)
+    shown, other = load_samples(tmp_path / "made").samples
+    guide_copy = tmp_path / "guide_copy.jpg"
+    smaller = Image.open(shown.paths[1.0]).convert("RGB")
+    smaller.resize((429, 359), Image.Resampling.BILINEAR).save(guide_copy, quality=80)
+    _guide_example(guide_copy, "golden-Whistle", class_name="Whistle")
+    root = tmp_path / "gold" / "Whistle"
+    root.mkdir(parents=True)
+    for sample, glitch_id in ((shown, "H1_shownshown"), (other, "H1_otherother")):
+        for duration, path in sample.views().items():
+            (root / f"{glitch_id}_{duration}.png").write_bytes(path.read_bytes())
+
+    out, err = run("import_glitches", str(root.parent), "--role", "pool", "--gold-fraction", "1")
+
+    roles = dict(Subject.objects.values_list("external_id", "role"))
+    assert roles == {"H1_shownshown": "pool", "H1_otherother": "gold"}
+    assert (
+        "note: H1_shownshown shows the same glitch as the field guide's Whistle example "
+        "golden-Whistle, where its answer is public: imported as pool, not gold" in err
+    )
+
+
+def test_too_many_gold_glitches_are_compared_with_the_guide_by_id_only(glitch_dir, monkeypatch):
+    import ml.fingerprint
+
+    _guide_example(glitch_dir / "Blip" / "H1_aaaaaaaaaa_1.0.png", "H1_aaaaaaaaaa")
+    monkeypatch.setattr(ml.fingerprint, "AUTO_MAX_VIEWS", 0)
+    _, err = run("import_glitches", str(glitch_dir), "--role", "gold", "--source", "t")
+    assert Subject.objects.get(external_id="H1_aaaaaaaaaa").role == "pool"
+    assert "note: 1 gold glitches, too many to compare with the field guide's examples" in err
+
+
 def test_pool_import_can_keep_glitches_of_classes_the_registry_lacks(glitch_dir):
     out, err = run("import_glitches", str(glitch_dir), "--keep-unknown-classes", "--source", "t")
     assert "imported 3 new subjects" in out

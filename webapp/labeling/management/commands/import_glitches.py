@@ -15,6 +15,9 @@ another --source name (the same id, and a byte-identical image or one whose nois
 same, ml.fingerprint: a Kaggle crop of a Zenodo plot) is skipped with a note, so importing a
 folder or another copy of an archive under a new name does not hold every glitch twice (nor
 put one glitch in training and validation); a namesake showing another glitch is imported.
+A glitch to be gold (--role gold, or picked by --gold-fraction) that the field guide shows
+(an example's glitch id, or the same glitch by ml.fingerprint) is imported as pool instead,
+with a note: the guide shows its answer to everyone.
 
 Each glitch's metadata (ml.metadata: event time, detector, frequencies, SNR, Q, channel)
 comes from the manifest it was listed in and from Gravity Spy metadata CSVs given with
@@ -34,13 +37,14 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ml.classes import ClassRegistry
-from ml.data import load_samples
-from ml.fingerprint import merge_split_glitches
+from ml.data import Sample, load_samples
+from ml.fingerprint import SplitGlitches, merge_split_glitches
 from ml.metadata import METADATA_COLUMNS, MetadataTable, first_known, read_metadata
 from webapp.labeling.metadata import metadata_path_of, subject_import_with_metadata
 from webapp.labeling.models import GlitchClass, Subject
 from webapp.labeling.selectors import (
     glitches_imported_before,
+    glitches_in_field_guide,
     last_subject_pk,
     subject_shows_glitch,
     subjects_imported_elsewhere,
@@ -115,8 +119,20 @@ class Command(BaseCommand):
         elsewhere = subjects_imported_elsewhere(
             external_ids=[s.id for s in split.samples], source=source
         )
+
+        def role_of(sample: Sample) -> str:
+            if (
+                options["role"] == "pool"
+                and sample.label in registry
+                and _in_fraction(sample.id, options["gold_fraction"])
+            ):
+                return Subject.Role.GOLD
+            return str(options["role"])
+
+        gold = [s for s in split.samples if role_of(s) == Subject.Role.GOLD]
+        in_guide = self._in_field_guide(gold, split)
         before = last_subject_pk()
-        created = existing = failed = described = twice = 0
+        created = existing = failed = described = twice = public = 0
         new_samples = []
         for sample in split.samples:
             views = sample.views()
@@ -131,13 +147,15 @@ class Command(BaseCommand):
                     f"{twin[1]}: skipped"
                 )
                 continue
-            role = options["role"]
-            if (
-                sample.label in registry
-                and role == "pool"
-                and _in_fraction(sample.id, options["gold_fraction"])
-            ):
-                role = Subject.Role.GOLD
+            role = role_of(sample)
+            if role == Subject.Role.GOLD and sample.id in in_guide:
+                # Its answer is in the public guide: as gold it would score whoever looked.
+                role = Subject.Role.POOL
+                public += 1
+                self.stderr.write(
+                    f"note: {sample.id} {in_guide[sample.id]}, where its answer is public: "
+                    "imported as pool, not gold"
+                )
             metadata = first_known([m for t in tables if (m := t.get(sample.id)) is not None])
             try:
                 subject, was_created, changed = subject_import_with_metadata(
@@ -188,7 +206,20 @@ class Command(BaseCommand):
             f"(source {source!r}); {existing} already present; {twice} already imported "
             f"from another source (skipped); metadata written for "
             f"{described}; {n_problems} problems"
+            + (f"; {public} gold shown in the field guide imported as pool" if public else "")
         )
+
+    def _in_field_guide(self, gold: list[Sample], split: SplitGlitches) -> dict[str, str]:
+        """The gold glitches of this import that the field guide shows (their id, or their
+        image, ml.fingerprint) -> why; a note when there were too many to compare by image."""
+        merged = {ids[0]: ids[1:] for ids in split.merged}
+        check = glitches_in_field_guide(samples=gold, other_ids=merged)
+        if check.not_compared:
+            self.stderr.write(
+                f"note: {check.not_compared} gold glitches, too many to compare with the field "
+                "guide's examples by image: compared by id only"
+            )
+        return check.found
 
     def _metadata(self, roots: list[Path], files: list[Path]) -> list[MetadataTable]:
         """The metadata tables to look glitches up in, a field's first value winning: the
