@@ -7,11 +7,11 @@ import re
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from webapp.accounts.roles import is_reviewer
 from webapp.labeling import config
-from webapp.labeling.models import Subject, VolunteerProfile
+from webapp.labeling.models import Classification, Subject, VolunteerProfile
 from webapp.labeling.selectors import among, subject_ids_answers_visible
 from webapp.talk.models import TAG_MAX_LENGTH, Comment, Tag
 
@@ -124,11 +124,27 @@ def subject_names(subject_ids: Iterable[int], viewer: User | AnonymousUser) -> d
     return {pk: external.get(pk) or f"#{pk}" for pk in ids}
 
 
-def tags_popular(*, limit: int = 40) -> list[tuple[str, int]]:
-    """(tag, number of glitches it is on, by visible comments), most used first."""
+def tags_popular(*, viewer: User | AnonymousUser, limit: int = 40) -> list[tuple[str, int]]:
+    """(tag, number of glitches it is on, by visible comments), most used first: the
+    glitches its page lists for the viewer (tag_subject_ids' rule, in one query). A gold
+    glitch whose answer the viewer may not see counts only by their own comment: "#blip 1"
+    beside a tag page without the glitch was a gold glitch's answer."""
+    counted = Q(comments__status=Comment.Status.VISIBLE)
+    if not is_reviewer(viewer):
+        served_gold = Q(comments__subject__role=Subject.Role.GOLD) & ~Q(
+            comments__subject__status=Subject.Status.RETIRED
+        )
+        if viewer.is_authenticated:
+            voted = Classification.objects.filter(
+                volunteer_id=viewer.pk, subject_id=OuterRef("comments__subject_id")
+            )
+            served_gold &= Q(~Exists(voted))
+            counted &= ~served_gold | Q(comments__author_id=viewer.pk)
+        else:
+            counted &= ~served_gold
     rows = (
-        Tag.objects.filter(comments__status=Comment.Status.VISIBLE)
-        .annotate(n=Count("comments__subject", distinct=True))
+        Tag.objects.annotate(n=Count("comments__subject", distinct=True, filter=counted))
+        .filter(n__gt=0)
         .order_by("-n", "name")
         .values_list("name", "n")[:limit]
     )

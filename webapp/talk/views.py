@@ -32,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
     comments = selectors.comments_recent(viewer=request.user)
     names = selectors.subject_names({c.subject_id for c in comments}, request.user)
     context = {
-        "tags": selectors.tags_popular(),
+        "tags": selectors.tags_popular(viewer=request.user),
         "comments": [(comment, names[comment.subject_id]) for comment in comments],
     }
     return render(request, "talk/home.html", context)

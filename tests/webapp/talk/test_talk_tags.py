@@ -186,3 +186,30 @@ def test_talk_names_an_open_glitch_by_its_number_not_its_id(client):
     Classification.objects.create(volunteer=ann, subject=subject, glitch_class=glitch_class("Blip"))
     client.force_login(ann)  # voted: the answers and the id are hers to see
     assert "H1_0PgqDFdHPl" in client.get("/talk/tags/chirpy/").content.decode()
+
+
+def test_the_front_pages_tag_counts_are_the_tag_pages_for_each_viewer(client):
+    """Before: a tag's count on Talk's front page counted a gold glitch's comments for
+    everyone, while its page hid the glitch: "#blip 1" with nothing listed was a gold
+    glitch's answer, and one's own #blip under the glitch on screen left the count as it
+    was on gold (it grew on pool)."""
+    gold = gold_subject("Blip", images=(1.0,))
+    pool = SubjectFactory(images=(1.0,))
+    tagged([gold], text="#blip")
+    tagged([pool], text="#crown")
+
+    def counts() -> dict[str, int]:
+        return dict(client.get("/talk/").context["tags"])
+
+    assert counts() == {"crown": 1}  # anonymous
+    ann = volunteer("ann", level=1)
+    client.force_login(ann)
+    assert counts() == {"crown": 1}
+    tagged([gold, pool], text="#blip?", author=ann)
+    assert counts() == {"blip": 2, "crown": 1}  # her own, on both: gold counts as pool
+    Classification.objects.create(volunteer=ann, subject=gold, glitch_class=glitch_class("Blip"))
+    assert counts() == {"blip": 2, "crown": 1}
+    client.force_login(with_role("rita", REVIEWER))
+    assert counts() == {"blip": 2, "crown": 1}
+    client.force_login(volunteer("bob", level=1))
+    assert counts() == {"blip": 1, "crown": 1}  # ann's on the pool glitch only
