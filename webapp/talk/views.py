@@ -23,8 +23,10 @@ def _problem(error: ValidationError) -> str:
     return "; ".join(error.messages)
 
 
-def _thread_of(subject_id: int) -> str:
-    return reverse("labeling:subject_detail", args=[subject_id]) + "#talk"
+def _thread_of(subject_id: int, page: str = "") -> str:
+    """The glitch's thread; on `page` (talk_page, a moderator's) when it is a number."""
+    query = f"?talk_page={page}" if page.isdecimal() and len(page) < 9 else ""
+    return reverse("labeling:subject_detail", args=[subject_id]) + query + "#talk"
 
 
 @require_safe
@@ -68,7 +70,9 @@ def comment_moderate(request: SignedInRequest, comment_id: int, action: str) -> 
         done = {"hide": "hidden", "show": "shown again", "delete": "deleted"}[action]
         messages.success(request, f"Comment {done}.")
         subject_id = comment.subject_id if comment is not None else subject_id
-    return redirect(_thread_of(subject_id) if subject_id > 0 else reverse("talk:home"))
+    if subject_id <= 0:
+        return redirect(reverse("talk:home"))
+    return redirect(_thread_of(subject_id, request.POST.get("talk_page", "")))
 
 
 @require_safe

@@ -246,3 +246,29 @@ def test_a_long_thread_comes_a_page_at_a_time_newest_first(client):
     assert oldest.count('data-testid="comment"') == 5 and "comment number 0." in oldest
     assert 'data-testid="talk-later"' in oldest
     assert client.get(f"/subjects/{subject.pk}/?talk_page=x").status_code == 200
+    middle = client.get(f"/subjects/{subject.pk}/?talk_page=2").content.decode()
+    assert "are below" not in middle and "are below" in newest
+
+
+def test_a_moderator_stays_on_the_page_of_the_comment_they_hid(client, reviewer):
+    from webapp.talk.templatetags.talk import THREAD_PAGE
+
+    subject = SubjectFactory()
+    Comment.objects.bulk_create(
+        Comment(subject=subject, author=UserFactory(), text=f"c{i}") for i in range(THREAD_PAGE + 1)
+    )
+    first = Comment.objects.order_by("pk").first()
+    client.force_login(reviewer)
+    assert 'name="talk_page" value="2"' in page_of(client, subject, 2)
+    answer = client.post(
+        f"/talk/comments/{first.pk}/hide/", {"subject": subject.pk, "talk_page": "2"}
+    )
+    assert answer.url == f"/subjects/{subject.pk}/?talk_page=2#talk"
+    odd = {"subject": subject.pk, "talk_page": "2#x"}
+    assert (
+        client.post(f"/talk/comments/{first.pk}/show/", odd).url == f"/subjects/{subject.pk}/#talk"
+    )
+
+
+def page_of(client, subject, number):
+    return client.get(f"/subjects/{subject.pk}/?talk_page={number}").content.decode()
