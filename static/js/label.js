@@ -377,11 +377,16 @@ async function undo() {
   // the one before.
   const last = Math.max(...state.votes);
   state.busy = true;
-  const { ok, data } = await api("classifications/undo/", {
-    method: "POST",
-    body: { classification: last },
-  });
-  state.busy = false;
+  let answer;
+  try {
+    answer = await api("classifications/undo/", { method: "POST", body: { classification: last } });
+  } catch {
+    say(["The server cannot be reached: nothing was undone. Try again once it answers."], "wrong");
+    return;
+  } finally {
+    state.busy = false; // else no key would work again
+  }
+  const { ok, data } = answer;
   if (!ok) {
     say([data?.detail ?? "Nothing to undo."], "wrong");
     return;

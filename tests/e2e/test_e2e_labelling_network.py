@@ -93,3 +93,22 @@ def test_while_the_server_fails_the_page_says_so_and_the_vote_waits(page, subjec
     assert stored(page) == [(first.pk, "Blip")]
     expect(feedback).not_to_have_class(OFFLINE)
     expect(feedback).to_contain_text("Vote saved: Blip.")
+
+
+def test_an_undo_the_network_drops_leaves_the_page_taking_keys(page, subjects):
+    """Before: an undo whose request failed (offline) left the page busy for good: no key
+    or undo worked again, even once the network was back."""
+    first, second, third, _ = subjects
+    log_in(page)
+    page.keyboard.press("b")
+    app = page.locator(APP)
+    expect(app).to_have_attribute("data-subject", str(second.pk))
+    assert stored(page) == [(first.pk, "Blip")]
+    page.route("**/api/classifications/undo/", lambda route: route.abort("internetdisconnected"))
+    page.keyboard.press("Backspace")
+    expect(page.locator("#feedback")).to_contain_text("cannot be reached")
+    page.unroute("**/api/classifications/undo/")
+    page.wait_for_selector(VOTABLE, state="attached")
+    page.keyboard.press("w")
+    expect(app).to_have_attribute("data-subject", str(third.pk))
+    assert stored(page) == [(first.pk, "Blip"), (second.pk, "Whistle")]
