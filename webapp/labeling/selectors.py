@@ -340,6 +340,19 @@ def subjects_imported_elsewhere(
     return found
 
 
+def external_ids_imported(
+    *, external_ids: Iterable[str], source: str, chunk: int = 1000
+) -> set[str]:
+    """The ids among external_ids that this source's subjects already hold (an import run
+    again): they are not imported again, so nothing about them is checked again."""
+    ids = list(external_ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), chunk):
+        held = Subject.objects.filter(source=source, external_id__in=ids[start : start + chunk])
+        found.update(held.values_list("external_id", flat=True))
+    return found
+
+
 def subject_shows_glitch(*, subject: Subject, image_paths: dict[float, Path]) -> str | None:
     """How the subject is the glitch of these files (duration -> path), or None: "the same
     images" when one of its images is byte for byte the file given for its duration (an
@@ -430,7 +443,10 @@ class GuideCheck:
 
 
 def glitches_in_field_guide(
-    *, samples: list[Any], other_ids: dict[str, tuple[str, ...]] | None = None
+    *,
+    samples: list[Any],
+    other_ids: dict[str, tuple[str, ...]] | None = None,
+    by_id_only: bool = False,
 ) -> GuideCheck:
     """The `samples` (ml.data.Samples) that are a field-guide example's glitch: one of their
     ids (the sample's, or `other_ids`: ids merged into it) is an example's glitch id, or one
@@ -438,7 +454,7 @@ def glitches_in_field_guide(
     rendering). One view of each sample is fingerprinted, the one nearest 1 s (one view
     tells: the same glitch's noise matches at every duration, another glitch's at none);
     more than ml.fingerprint.AUTO_MAX_VIEWS samples are compared by id only
-    (`not_compared`)."""
+    (`not_compared`), and all of them when `by_id_only`."""
     from ml.data import nearest_duration, sample_of, undated_sample
     from ml.fingerprint import AUTO_MAX_VIEWS, matches
 
@@ -457,6 +473,8 @@ def glitches_in_field_guide(
         if named is not None:
             found[sample.id] = f"is the field guide's {class_of[named]} example {named}"
     rest = [s for s in samples if s.id not in found]
+    if by_id_only:
+        return GuideCheck(found)
     if len(rest) > AUTO_MAX_VIEWS:
         return GuideCheck(found, not_compared=len(rest))
     # Every glitch keyed anew ("new N" of the import, "guide N" of an example), so no id of

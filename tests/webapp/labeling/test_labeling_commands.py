@@ -320,3 +320,16 @@ def test_an_export_that_fails_leaves_the_previous_file_whole(glitch_dir, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".labels")) == []
     with pytest.raises(CommandError, match="no folder"):
         run("export_labels", "--output", str(tmp_path / "missing" / "x.csv"))
+
+
+def test_a_gold_import_run_again_after_the_guide_grew_says_nothing_it_did_not_do(glitch_dir):
+    """Before: the glitch, already a gold subject, was counted and noted as "imported as pool"
+    while the import left it gold, as it leaves every subject it holds; each re-run also
+    compared every gold glitch with the guide again."""
+    run("import_glitches", str(glitch_dir), "--role", "gold", "--source", "t")
+    _guide_example(glitch_dir / "Blip" / "H1_aaaaaaaaaa_1.0.png", "H1_aaaaaaaaaa")
+    out, err = run("import_glitches", str(glitch_dir), "--role", "gold", "--source", "t")
+    assert "imported 0 new subjects" in out and "field guide" not in out
+    assert "imported as pool" not in err and "this import says" not in err
+    assert "H1_aaaaaaaaaa is already gold subject" in err and "answer is public" in err
+    assert Subject.objects.get(external_id="H1_aaaaaaaaaa").role == "gold"  # left as it was

@@ -43,6 +43,7 @@ from ml.metadata import METADATA_COLUMNS, MetadataTable, first_known, read_metad
 from webapp.labeling.metadata import metadata_path_of, subject_import_with_metadata
 from webapp.labeling.models import GlitchClass, Subject
 from webapp.labeling.selectors import (
+    external_ids_imported,
     glitches_imported_before,
     glitches_in_field_guide,
     last_subject_pk,
@@ -130,7 +131,8 @@ class Command(BaseCommand):
             return str(options["role"])
 
         gold = [s for s in split.samples if role_of(s) == Subject.Role.GOLD]
-        in_guide = self._in_field_guide(gold, split)
+        again = external_ids_imported(external_ids=[s.id for s in gold], source=source)
+        in_guide = self._in_field_guide(gold, split, again)
         before = last_subject_pk()
         created = existing = failed = described = twice = public = 0
         new_samples = []
@@ -148,14 +150,10 @@ class Command(BaseCommand):
                 )
                 continue
             role = role_of(sample)
-            if role == Subject.Role.GOLD and sample.id in in_guide:
-                # Its answer is in the public guide: as gold it would score whoever looked.
+            # Its answer is in the public guide: as gold it would score whoever looked.
+            shown_in_guide = role == Subject.Role.GOLD and sample.id in in_guide
+            if shown_in_guide:
                 role = Subject.Role.POOL
-                public += 1
-                self.stderr.write(
-                    f"note: {sample.id} {in_guide[sample.id]}, where its answer is public: "
-                    "imported as pool, not gold"
-                )
             metadata = first_known([m for t in tables if (m := t.get(sample.id)) is not None])
             try:
                 subject, was_created, changed = subject_import_with_metadata(
@@ -174,12 +172,24 @@ class Command(BaseCommand):
                 self.stderr.write(f"skipped {sample.id}: {reason}")
                 continue
             said, held = (role, sample.label or ""), (subject.role, subject.source_label)
-            if not was_created and said != held:
+            if shown_in_guide and not was_created and subject.role == Subject.Role.GOLD:
+                self.stderr.write(
+                    f"note: {sample.id} is already gold subject {subject.pk}, and it "
+                    f"{in_guide[sample.id]}, where its answer is public: kept as it was; take "
+                    "it out of the gold queue in the admin (role pool) so it scores no one"
+                )
+            elif not was_created and said != held and not shown_in_guide:
                 self.stderr.write(
                     f"note: {sample.id} is already subject {subject.pk} ({held[0]}, labelled "
                     f"{held[1] or 'nothing'!r}); this import says {said[0]}, "
                     f"{said[1] or 'nothing'!r}: kept as it was (a reviewer relabels on the "
                     "review page)"
+                )
+            if shown_in_guide and was_created:
+                public += 1
+                self.stderr.write(
+                    f"note: {sample.id} {in_guide[sample.id]}, where its answer is public: "
+                    "imported as pool, not gold"
                 )
             created += was_created
             existing += not was_created
@@ -209,11 +219,20 @@ class Command(BaseCommand):
             + (f"; {public} gold shown in the field guide imported as pool" if public else "")
         )
 
-    def _in_field_guide(self, gold: list[Sample], split: SplitGlitches) -> dict[str, str]:
+    def _in_field_guide(
+        self, gold: list[Sample], split: SplitGlitches, again: set[str]
+    ) -> dict[str, str]:
         """The gold glitches of this import that the field guide shows (their id, or their
-        image, ml.fingerprint) -> why; a note when there were too many to compare by image."""
+        image, ml.fingerprint) -> why; a note when there were too many to compare by image.
+        Those this source already holds (`again`: a re-run, which imports them no more) are
+        compared by id only."""
         merged = {ids[0]: ids[1:] for ids in split.merged}
-        check = glitches_in_field_guide(samples=gold, other_ids=merged)
+        new = [s for s in gold if s.id not in again]
+        check = glitches_in_field_guide(samples=new, other_ids=merged)
+        held = [s for s in gold if s.id in again]
+        check.found.update(
+            glitches_in_field_guide(samples=held, other_ids=merged, by_id_only=True).found
+        )
         if check.not_compared:
             self.stderr.write(
                 f"note: {check.not_compared} gold glitches, too many to compare with the field "
