@@ -213,6 +213,10 @@ CACHES = {
 # GLITCHLAB_LOGIN_WINDOW_S have passed without another failed try; the login page, the
 # admin login and POST /api/token/ then answer 429. A successful login clears the pair.
 GLITCHLAB_LOGIN_MAX_FAILURES = env_int("GLITCHLAB_LOGIN_MAX_FAILURES", 10)
+# New accounts from one client address in an hour, at most (throwaway accounts by the
+# dozen flood Talk past its per-account limits). Raise it for a classroom or an event
+# behind one address.
+GLITCHLAB_SIGNUPS_PER_HOUR = env_int("GLITCHLAB_SIGNUPS_PER_HOUR", 20)
 GLITCHLAB_LOGIN_WINDOW_S = env_int("GLITCHLAB_LOGIN_WINDOW_S", 300)
 # The client address is REMOTE_ADDR, unless that is one of these proxies (addresses or
 # networks, e.g. "127.0.0.1,172.16.0.0/12"): then the nearest X-Forwarded-For entry that is

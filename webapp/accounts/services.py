@@ -4,13 +4,20 @@ statement on every API vote)."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+
+from webapp.cache_counts import count_up
+
+logger = logging.getLogger(__name__)
 
 
 def token_lifetime() -> timedelta:
@@ -53,3 +60,36 @@ def password_changes_on_save(*, user: User, update_fields: Iterable[str] | None)
             return False  # AbstractBaseUser.check_password's hash upgrade
     stored = type(user).objects.filter(pk=user.pk).values_list("password", flat=True).first()
     return stored is not None and stored != user.password
+
+
+# --- sign-ups per client address -------------------------------------------------------
+
+SIGNUP_WINDOW_S = 3600
+
+
+def _signup_key(address: str) -> str:
+    return f"signups:{address}:{int(time.time()) // SIGNUP_WINDOW_S}"
+
+
+def signup_allowed(*, address: str | None) -> bool:
+    """Whether one more account may be made from this address this hour
+    (GLITCHLAB_SIGNUPS_PER_HOUR, fixed windows on the shared cache). No address, or a cache
+    outage, lets it through (logged), as the login limit does."""
+    if address is None:
+        return True
+    try:
+        made = cache.get(_signup_key(address), 0)
+    except Exception:  # noqa: BLE001 - any cache outage: fail open
+        logger.warning("sign-up limit: cache unavailable, not limiting", exc_info=True)
+        return True
+    return int(made) < settings.GLITCHLAB_SIGNUPS_PER_HOUR
+
+
+def signup_counted(*, address: str | None) -> None:
+    """Count an account made from this address (after it was made)."""
+    if address is None:
+        return
+    try:
+        count_up(_signup_key(address), timeout_s=2 * SIGNUP_WINDOW_S)
+    except Exception:  # noqa: BLE001 - any cache outage: fail open
+        logger.warning("sign-up limit: cache unavailable, not counted", exc_info=True)

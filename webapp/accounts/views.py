@@ -3,6 +3,7 @@ password change page (logout is Django's)."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
@@ -27,6 +28,14 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("labeling:label")
     form = SignUpForm(request.POST or None)
+    address = login_limit.client_address(request)
+    if request.method == "POST" and not services.signup_allowed(address=address):
+        form.add_error(
+            None,
+            f"At most {settings.GLITCHLAB_SIGNUPS_PER_HOUR} new accounts an hour come from one "
+            "address, and this one has had them: please try again in an hour.",
+        )
+        return render(request, "accounts/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -38,6 +47,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 "if it is yours, log in with it.",
             )
             return render(request, "accounts/signup.html", {"form": form})
+        services.signup_counted(address=address)
         volunteer_register(user=user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("labeling:label")

@@ -112,3 +112,20 @@ def test_a_second_sign_up_click_is_told_the_name_was_just_taken(monkeypatch):
     assert "This username was taken a moment ago" in response.content.decode()
     assert User.objects.filter(username="newbie").count() == 1
     assert client.get("/label/").status_code == 302  # not logged in as someone's account
+
+
+def test_one_address_makes_at_most_so_many_accounts_an_hour(settings):
+    """Before: 30 sign-ups from one address all succeeded (throwaway accounts by the dozen
+    flood Talk past its per-account limits). Another address is not held back, and a form
+    that fails its checks does not count."""
+    settings.GLITCHLAB_SIGNUPS_PER_HOUR = 3
+    password = "a-Long-pass-123"
+
+    def sign_up(name: str, address: str, again: str = password) -> int:
+        form = {"username": name, "password1": password, "password2": again}
+        return Client(REMOTE_ADDR=address).post("/accounts/signup/", form).status_code
+
+    assert sign_up("typo", "203.0.113.9", again="another-pass-456") == 200  # not made
+    assert [sign_up(f"bot{i}", "203.0.113.9") for i in range(4)] == [302, 302, 302, 429]
+    assert not User.objects.filter(username="bot3").exists()
+    assert sign_up("neighbour", "198.51.100.7") == 302
