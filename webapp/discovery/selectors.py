@@ -20,9 +20,9 @@ from webapp.discovery.models import Batch, ClassProposal, Cluster, ClusterRun, E
 from webapp.labeling.metadata import map_facts
 from webapp.labeling.models import Classification, GlitchClass, Subject, SubjectImage
 from webapp.labeling.selectors import (
-    IN_LIST_MAX,
     among,
     glitch_classes_for_volunteer,
+    in_lists,
     subject_ids_answers_visible,
 )
 from webapp.modeling.models import ModelVersion, Prediction
@@ -311,8 +311,7 @@ def subjects_open_for(
     sheet needs only its first ones. (labeling.selectors.among would read every open
     subject instead.)"""
     found: list[int] = []
-    for start in range(0, len(subject_ids), IN_LIST_MAX):
-        chunk = subject_ids[start : start + IN_LIST_MAX]
+    for chunk in in_lists(subject_ids):
         answered = set(
             Classification.objects.filter(volunteer=volunteer, subject_id__in=chunk).values_list(
                 "subject_id", flat=True

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
@@ -205,9 +205,17 @@ def subject_ids_answers_visible(
     return visible & ids
 
 
+T = TypeVar("T")
+
 # More ids than this are not sent as an IN list: PostgreSQL binds at most 65,535 parameters
 # (server-side binding), and the map asks about every glitch at once.
 IN_LIST_MAX = 1000
+
+
+def in_lists(ids: Sequence[T]) -> Iterator[Sequence[T]]:
+    """ids IN_LIST_MAX at a time, in order: each slice one IN list a statement can bind."""
+    for start in range(0, len(ids), IN_LIST_MAX):
+        yield ids[start : start + IN_LIST_MAX]
 
 
 def among(queryset: QuerySet[Any], field: str, ids: set[int]) -> QuerySet[Any]:
@@ -323,15 +331,14 @@ def field_guide() -> list[GuideEntry]:
 
 
 def subjects_imported_elsewhere(
-    *, external_ids: Iterable[str], source: str, chunk: int = 1000
+    *, external_ids: Iterable[str], source: str
 ) -> dict[str, list[Subject]]:
     """external id -> the subjects of other sources that hold it (with their images): a
     folder imported again under another --source name would hold every glitch twice."""
-    ids = list(external_ids)
     found: dict[str, list[Subject]] = {}
-    for start in range(0, len(ids), chunk):
+    for ids in in_lists(list(external_ids)):
         rows = (
-            Subject.objects.filter(external_id__in=ids[start : start + chunk])
+            Subject.objects.filter(external_id__in=ids)
             .exclude(source=source)
             .prefetch_related("images")
         )
@@ -340,15 +347,12 @@ def subjects_imported_elsewhere(
     return found
 
 
-def external_ids_imported(
-    *, external_ids: Iterable[str], source: str, chunk: int = 1000
-) -> set[str]:
+def external_ids_imported(*, external_ids: Iterable[str], source: str) -> set[str]:
     """The ids among external_ids that this source's subjects already hold (an import run
     again): they are not imported again, so nothing about them is checked again."""
-    ids = list(external_ids)
     found: set[str] = set()
-    for start in range(0, len(ids), chunk):
-        held = Subject.objects.filter(source=source, external_id__in=ids[start : start + chunk])
+    for ids in in_lists(list(external_ids)):
+        held = Subject.objects.filter(source=source, external_id__in=ids)
         found.update(held.values_list("external_id", flat=True))
     return found
 
