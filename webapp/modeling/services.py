@@ -308,8 +308,10 @@ def training_run_succeed(
             version = model_version_request_activation(
                 version_id=version.pk, unless_another_is_pending=True
             )
-            pending = ModelVersion.objects.filter(activation_pending=True).first()
-            if not version.activation_pending and pending is not None:
+            pending = None
+            if not version.activation_pending:  # left alone: which switch it waits behind
+                pending = ModelVersion.objects.filter(activation_pending=True).first()
+            if pending is not None:
                 training_run_log(
                     run_id=run_id,
                     line=f"gate passed, but {version.name} is not promoted automatically: "
@@ -440,12 +442,12 @@ def model_version_scoring_failed(*, version_id: int, error: str) -> None:
 def model_version_scoring_queue(*, version_id: int, stale_after_s: float) -> bool:
     """Claim the beat's one scoring job of this version (compare and set): True if the
     caller is to queue it; False while one queued less than `stale_after_s` ago waits or
-    runs (one older than that is taken as lost: its message or its worker)."""
-    now = timezone.now()
+    runs (one older than that is taken as lost: its message or its worker). The database's
+    clock, as every job time (webapp.jobs)."""
     free = Q(scoring_queued_at__isnull=True) | Q(
-        scoring_queued_at__lt=now - timedelta(seconds=stale_after_s)
+        scoring_queued_at__lt=Now() - timedelta(seconds=stale_after_s)
     )
-    return ModelVersion.objects.filter(free, pk=version_id).update(scoring_queued_at=now) == 1
+    return ModelVersion.objects.filter(free, pk=version_id).update(scoring_queued_at=Now()) == 1
 
 
 def model_version_scoring_ended(*, version_id: int) -> None:
