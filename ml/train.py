@@ -842,14 +842,15 @@ def _resume(
     try:
         checkpoint = torch.load(last, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        first_sentence = str(exc).split(". ")[0]
         if isinstance(exc, pickle.UnpicklingError) and zipfile.is_zipfile(last):
             # Whole, but holding a type weights_only refuses (another torch or GlitchLab
             # wrote it): not damage, and starting over would hide it at every retry.
-            raise UserError(f"cannot resume from {last}: {str(exc).split('. ')[0][:300]}") from exc
+            raise UserError(f"cannot resume from {last}: {first_sentence[:300]}") from exc
         aside = last.with_name(last.name + ".corrupt")
         last.replace(aside)
         if progress is not None:
-            why = str(exc).split(". ")[0][:200]
+            why = first_sentence[:200]
             steps = _steps_per_epoch(loop.data.n, loop.config.batch_size)
             progress(
                 TrainProgress(1, loop.config.epochs, 0, steps, float("nan"), 0.0,
