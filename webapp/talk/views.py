@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 from webapp.accounts.requests import SignedInRequest
 from webapp.discovery import selectors as discovery_selectors
 from webapp.discovery.models import ClassProposal
-from webapp.talk import selectors, services
+from webapp.talk import drafts, selectors, services
 
 TAGGED_PER_PAGE = 24
 
@@ -43,15 +43,18 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def comment_post(request: HttpRequest, subject_id: int) -> HttpResponse:
+    text = request.POST.get("text", "")
     try:
-        services.comment_create(
-            author=request.user, subject_id=subject_id, text=request.POST.get("text", "")
-        )
+        services.comment_create(author=request.user, subject_id=subject_id, text=text)
     except services.RateLimitedError as error:
+        drafts.keep(request.session, subject_id, text)
         context = {"reason": str(error), "back": _thread_of(subject_id)}
         return render(request, "talk/limited.html", context, status=429)
     except ValidationError as error:
+        drafts.keep(request.session, subject_id, text)
         messages.error(request, f"Comment not posted: {_problem(error)}")
+    else:
+        drafts.drop(request.session, subject_id)
     return redirect(_thread_of(subject_id))
 
 

@@ -272,3 +272,35 @@ def test_a_moderator_stays_on_the_page_of_the_comment_they_hid(client, reviewer)
 
 def page_of(client, subject, number):
     return client.get(f"/subjects/{subject.pk}/?talk_page={number}").content.decode()
+
+
+def form_text(client, subject):
+    """What the glitch's comment box holds when the page opens."""
+    match = re.search(r'data-testid="comment-text">\n(.*?)</textarea>', page(client, subject), re.S)
+    assert match, "no comment box"
+    return match.group(1)
+
+
+def test_a_refused_comment_keeps_its_text_in_that_glitchs_box_until_one_is_posted(client, settings):
+    """Refused for its length or for the minute's limit, the words come back in the box
+    (escaped), on that glitch only, and go once a comment there is posted."""
+    settings.GLITCHLAB_TALK_COMMENTS_PER_MINUTE = 1
+    subject, other = SubjectFactory(), SubjectFactory()
+    client.force_login(UserFactory())
+    long = "<b>wings</b> & " + "x" * 1000
+    post(client, subject, long)
+    assert form_text(client, subject) == "&lt;b&gt;wings&lt;/b&gt; &amp; " + "x" * 1000
+    assert form_text(client, other) == ""
+    post(client, subject, "short")
+    assert form_text(client, subject) == ""
+    assert post(client, subject, "a second one this minute").status_code == 429
+    assert form_text(client, subject) == "a second one this minute"
+    assert Comment.objects.count() == 1
+
+
+def test_a_hostile_refused_post_keeps_a_bounded_draft(client):
+    subject = SubjectFactory()
+    client.force_login(UserFactory())
+    post(client, subject, "y" * 100_000)
+    assert form_text(client, subject) == "y" * 5000
+    assert not Comment.objects.exists()

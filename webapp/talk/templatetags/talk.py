@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from webapp.talk import selectors
+from webapp.talk import drafts, selectors
 from webapp.talk.models import COMMENT_MAX_LENGTH
 
 register = template.Library()
@@ -37,6 +37,7 @@ def talk_thread(context: template.Context, subject: Any) -> dict[str, Any]:
         "can_comment": selectors.can_comment(request.user),
         "can_moderate": selectors.can_moderate(request.user),
         "comment_max_length": COMMENT_MAX_LENGTH,
+        "draft": drafts.of(request.session, subject.pk),
         "csrf_token": context.get("csrf_token"),
         "request": request,
     }
