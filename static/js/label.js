@@ -110,12 +110,13 @@ async function fetchNext() {
   const exclude = () => [state.current?.id, ...state.inFlight].filter(Boolean).join(",");
   const { status, data } = await persist(
     () => api(`subjects/next/?exclude=${exclude()}`),
-    (r) => (r.status === 200 && r.data) || [204, 401, 403].includes(r.status),
+    (r) => (r.status === 200 && r.data) || r.status === 204 || refusal(r),
   );
   if (status === 401 || status === 403) {
     window.location.href = "/accounts/login/?next=/label/";
     return null;
   }
+  if (status !== 200 && status !== 204) throw new Error(data?.detail ?? `HTTP ${status}`);
   return status === 200 ? preload(data) : null;
 }
 
@@ -226,35 +227,44 @@ function say(parts, kind = "") {
   els.feedback.replaceChildren(...parts);
 }
 
-// While the server cannot be reached, say so; once it answers again, take that back.
-function connection(up) {
-  const said = els.feedback.classList.contains("offline");
-  if (up && said) say([]);
-  if (!up && !said) {
-    say(["The server cannot be reached: trying again. A vote you make is kept and sent once it answers."], "offline");
+// An answer that asking again will not change: a 4xx other than 408 (timeout) and 429 (too
+// many requests, e.g. a proxy's rate limit), which are asked again like a 5xx.
+const refusal = (r) => r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429;
+
+// While the server cannot be reached or fails (`status`: its HTTP status; none when the
+// request itself failed), say so; once it answers again, take that back.
+function connection(up, status) {
+  if (up) {
+    if (els.feedback.classList.contains("offline")) say([]);
+    return;
   }
+  const why = status ? `The server is busy or failing (HTTP ${status})` : "The server cannot be reached";
+  say([`${why}: trying again. A vote you make is kept and sent once it answers.`], "offline");
 }
 
 // Ask until the answer is `done` (network errors and the rest are tried again, waiting longer
 // each time, up to 8 s).
 async function persist(request, done) {
   for (let attempt = 0; ; attempt++) {
+    let status;
     try {
       const result = await request();
       if (done(result)) {
         connection(true);
         return result;
       }
+      status = result.status;
     } catch {
       /* offline: try again */
     }
-    connection(false);
+    connection(false, status);
     await sleep(Math.min(8000, 250 * 2 ** attempt));
   }
 }
 
-// Retried on network errors and 5xx: the idempotency key makes a repeat harmless.
-const sendVote = (body) => persist(() => api("classifications/", { method: "POST", body }), (r) => r.status < 500);
+// Retried on network errors, 5xx, 408 and 429: the idempotency key makes a repeat harmless.
+const sendVote = (body) =>
+  persist(() => api("classifications/", { method: "POST", body }), (r) => r.ok || refusal(r));
 
 // Keep exactly one subject waiting behind the one on screen (undefined: still loading,
 // null: the queue is empty). Subjects with a vote on its way are excluded. `source`, when
@@ -319,10 +329,10 @@ async function vote(className, pressedAt) {
     app.dataset.state = "loading";
     try {
       await refill(); // tried until the server answers: the vote waits, and is sent then
-    } catch {
+    } catch (error) {
       state.voted = false; // not sent: the glitch on screen takes a key again
       app.dataset.state = "ready";
-      say(["The next glitch could not be loaded: vote again."], "wrong");
+      say([`The next glitch could not be loaded (${error.message}): vote again.`], "wrong");
       return;
     } finally {
       state.busy = false;
@@ -349,7 +359,7 @@ async function vote(className, pressedAt) {
     app.dataset.lastSwapMs = ms.toFixed(1);
   });
   const sending = sendVote(body);
-  if (state.current) refill(sending);
+  if (state.current) refill(sending).catch(() => {}); // a refusal is said when the next vote waits for it
   const result = await sending;
   state.inFlight.delete(subject.id);
   if (result.ok) {
@@ -440,6 +450,10 @@ els.slots.forEach((slot) =>
 
 renderChoices();
 renderProgress(boot.progress);
-show(await fetchNext());
+try {
+  show(await fetchNext());
+} catch (error) {
+  say([`No glitch could be handed out (${error.message}). Reload the page to try again.`], "wrong");
+}
 app.dataset.pending = "0";
-if (state.current) await refill();
+if (state.current) await refill().catch(() => {}); // said, if it matters, when a vote waits for it

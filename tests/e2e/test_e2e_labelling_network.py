@@ -84,7 +84,7 @@ def test_while_the_server_fails_the_page_says_so_and_the_vote_waits(page, subjec
     log_in(page)
     feedback = page.locator("[data-testid=feedback]")
     expect(feedback).to_have_class(OFFLINE)
-    expect(feedback).to_contain_text("The server cannot be reached")
+    expect(feedback).to_contain_text("The server is busy or failing (HTTP 503)")
     page.keyboard.press("b")
     expect(page.locator(APP)).to_have_attribute("data-state", "loading")
     assert Classification.objects.count() == 0  # not sent yet: it waits for the next glitch
@@ -112,3 +112,52 @@ def test_an_undo_the_network_drops_leaves_the_page_taking_keys(page, subjects):
     page.keyboard.press("w")
     expect(app).to_have_attribute("data-subject", str(third.pk))
     assert stored(page) == [(first.pk, "Blip"), (second.pk, "Whistle")]
+
+
+def test_a_proxy_that_says_too_many_requests_is_asked_again_and_the_vote_is_sent(page, subjects):
+    """A 429 (a proxy's rate limit) is asked again, the vote too, and said as such."""
+    first, second, *_ = subjects
+    network = {"up": False}
+    busy = {"status": 429, "json": {"detail": "Slow down."}}
+    page.route(NEXT, first_next_then(network, lambda route: route.fulfill(**busy)))
+    votes = {"refused": 0}
+
+    def votes_once_refused(route):
+        if votes["refused"] == 0:
+            votes["refused"] += 1
+            route.fulfill(**busy)
+        else:
+            route.continue_()
+
+    page.route("**/api/classifications/", votes_once_refused)
+    log_in(page)
+    feedback = page.locator("[data-testid=feedback]")
+    expect(feedback).to_contain_text("busy or failing (HTTP 429)")
+    page.keyboard.press("b")
+    network["up"] = True
+    expect(page.locator(APP)).to_have_attribute("data-subject", str(second.pk), timeout=10_000)
+    assert stored(page) == [(first.pk, "Blip")]
+    assert votes["refused"] == 1
+    expect(feedback).to_contain_text("Vote saved: Blip.")
+
+
+def test_a_refusal_to_hand_out_the_next_glitch_is_said_and_the_page_takes_keys(page, subjects):
+    """Before: a 400 from GET next was asked again for ever and called "cannot be reached";
+    the vote pressed meanwhile waited for good. Now the server's reason is said, the glitch
+    on screen takes a key again, and once the server hands out glitches the vote goes."""
+    first, second, *_ = subjects
+    network = {"up": False}
+    refused = {"status": 400, "json": {"exclude": ["at most 100 ids"], "detail": "bad exclude"}}
+    page.route(NEXT, first_next_then(network, lambda route: route.fulfill(**refused)))
+    log_in(page)
+    page.keyboard.press("b")
+    feedback = page.locator("[data-testid=feedback]")
+    expect(feedback).to_contain_text("could not be loaded (bad exclude): vote again")
+    app = page.locator(APP)
+    expect(app).to_have_attribute("data-state", "ready")
+    assert Classification.objects.count() == 0
+    network["up"] = True
+    page.wait_for_selector(VOTABLE, state="attached")
+    page.keyboard.press("b")
+    expect(app).to_have_attribute("data-subject", str(second.pk), timeout=10_000)
+    assert stored(page) == [(first.pk, "Blip")]
