@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -73,10 +75,7 @@ def subject_next_for_volunteer(
     if profile is None:
         profile = _profile_of(volunteer)
     level = profile.level
-    # Deterministic mixing: serve gold while the share of gold among the volunteer's
-    # answers (counting this one) is below the configured rate.
-    n_gold = consensus.gold_answers(profile.gold_confusion)
-    gold_turn = n_gold < config.gold_rate() * (profile.n_classified + 1)
+    gold_turn = is_gold_turn(volunteer.pk, profile.n_classified, config.gold_rate())
     unlocked = set(config.classes_unlocked_at_level(level))
     gold_labels = [row.pk for row in config.class_table() if row.name in unlocked]
     gold = (
@@ -96,6 +95,21 @@ def subject_next_for_volunteer(
         if candidates:
             return _pick_spread(candidates, volunteer)
     return None
+
+
+def is_gold_turn(volunteer_id: int, n_classified: int, rate: float) -> bool:
+    """Whether the volunteer's next turn (after n_classified votes) serves gold: a draw
+    with probability `rate`, keyed by the site's SECRET_KEY, the account and the turn.
+
+    Fixed for a turn (asking again, a refresh or a second tab, draws the same) and not to
+    be foreseen without the secret. The rule before (gold while the volunteer's share of
+    gold answers was below the rate) could be read off /api/progress's counts: an account
+    answered gold with care and the rest anyhow, and kept the full weight its gold earned
+    for its careless votes (docs/security.md).
+    """
+    message = f"gold-turn:{volunteer_id}:{n_classified}".encode()
+    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") < rate * 2**64
 
 
 def _gold_due_rows(

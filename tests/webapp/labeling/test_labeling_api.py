@@ -223,11 +223,14 @@ def token_client(volunteer) -> APIClient:
     return client
 
 
-def test_a_vote_with_its_next_subject_costs_a_fixed_number_of_queries(volunteer, token_client):
+def test_a_vote_with_its_next_subject_costs_a_fixed_number_of_queries(
+    volunteer, token_client, settings
+):
     """The hot path's statement count, whatever the pool size and the vote history (see
     bench/web_load.py): token, subject and profile locks, the insert, the profile, the
     subject's votes, its prediction and its new consensus, the queue and the images, and
     the gold due recorded when the next subject is a gold one newly handed out."""
+    settings.GLITCHLAB_GOLD_RATE = 1.0  # a gold turn
     subjects = [SubjectFactory() for _ in range(4)]
     gold_subject("Blip")  # gold is due: served from the first queue query
     active_prediction(subjects[0], {"Blip": 0.9, "Whistle": 0.1})
@@ -237,9 +240,12 @@ def test_a_vote_with_its_next_subject_costs_a_fixed_number_of_queries(volunteer,
     assert "gold_due_id" in work[-1]  # the next subject is gold: it is recorded as due
 
 
-def test_a_vote_while_a_gold_waits_on_screen_costs_one_query_more(volunteer, token_client):
+def test_a_vote_while_a_gold_waits_on_screen_costs_one_query_more(
+    volunteer, token_client, settings
+):
     """The page's usual case one vote in five: the gold handed out waits behind the glitch
     voted on (in `exclude`); one query finds it still due, and no gold query follows."""
+    settings.GLITCHLAB_GOLD_RATE = 1.0  # every turn a gold turn: the due one is asked for
     pool = [SubjectFactory() for _ in range(3)]
     golds = {gold_subject("Blip").pk, gold_subject("Whistle").pk}  # one due, one not to reach
     token_client.post("/api/classifications/", ballot(volunteer, pool[2]))

@@ -48,9 +48,30 @@ def test_gold_is_mixed_in_at_the_configured_rate(settings):
             subject_id=subject.pk,
             class_name=subject.gold_label.name if subject.gold_label else "Blip",
         )
-    assert shown == ["gold", "pool", "gold", "pool", "gold", "pool"]
+    assert sorted(shown) == ["gold"] * 3 + ["pool"] * 3  # each served once, in some order
     assert next_for(user) is None
     assert len(golds) == len(pools) == 3
+
+
+def test_gold_turns_come_at_the_rate_and_cannot_be_read_off_the_progress_counts(settings):
+    """Before: gold came exactly when the volunteer's share of gold answers fell below the
+    rate, which /api/progress shows; an account answered those turns with care and the
+    rest anyhow. Now a keyed draw: the rate holds, a turn draws the same when asked again,
+    and the old rule foretells it no better than always saying "pool" would."""
+    rate, turns = 0.2, 5000
+    draws = [selectors.is_gold_turn(7, n, rate) for n in range(turns)]
+    assert abs(sum(draws) / turns - rate) < 0.02
+    assert draws == [selectors.is_gold_turn(7, n, rate) for n in range(turns)]
+    n_gold = foretold = 0
+    for n, gold in enumerate(draws):
+        foretold += (n_gold < rate * (n + 1)) == gold
+        n_gold += gold
+    assert foretold / turns < 0.85  # "never gold" alone is right 0.8 of the time
+    assert draws != [selectors.is_gold_turn(8, n, rate) for n in range(turns)]
+    settings.SECRET_KEY = "another site's secret"
+    assert draws != [selectors.is_gold_turn(7, n, rate) for n in range(turns)]
+    assert not any(selectors.is_gold_turn(7, n, 0.0) for n in range(1000))
+    assert all(selectors.is_gold_turn(7, n, 1.0) for n in range(1000))
 
 
 def test_gold_of_locked_classes_is_not_shown(settings):
