@@ -35,7 +35,7 @@ def wait_until_stored(page) -> None:
 
 def test_new_volunteer_signs_up_labels_five_by_keyboard_and_is_promoted(page, seeded, capsys):
     seeded.GLITCHLAB_PROMOTION_MIN_GOLD = 1
-    seeded.GLITCHLAB_GOLD_RATE = 0.5
+    seeded.GLITCHLAB_GOLD_RATE = 1.0  # each turn gold; the preload behind a gold one is pool
     gold_subject("Blip")
     gold_subject("Whistle")
     for _ in range(5):
