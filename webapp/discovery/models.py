@@ -187,7 +187,8 @@ class ProposalVote(models.Model):
     subject = models.ForeignKey(
         "labeling.Subject", on_delete=models.CASCADE, related_name="proposal_votes"
     )
-    volunteer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    # PROTECT, as a vote (labeling.Classification): acceptance counts these.
+    volunteer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     batch = models.ForeignKey(Batch, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

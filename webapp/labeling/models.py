@@ -223,8 +223,11 @@ class SubjectImage(models.Model):
 class Classification(models.Model):
     """One volunteer's answer for one subject (None_of_the_Above is a GlitchClass row)."""
 
+    # PROTECT: a vote is part of the labels retired, counted and exported (n_votes, views,
+    # the posterior); deleting its volunteer would leave them adding up to votes that are
+    # gone. Deactivate an account instead (docs/deploy.md).
     volunteer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="classifications"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="classifications"
     )
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="classifications")
     glitch_class = models.ForeignKey(GlitchClass, on_delete=models.PROTECT, related_name="+")

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.signals import request_finished
 from django.db import close_old_connections, connection, connections
+from django.db.models import ProtectedError
 from django.urls import reverse
 from rest_framework.test import APIClient
 from webapp_factories import SubjectFactory, UserFactory, active_prediction, glitch_class
@@ -373,3 +374,20 @@ def test_each_row_says_how_its_label_was_reached(client, glitches):
     assert source[seeded.pk] == ("new_class", "")
     assert source[validation.pk] == ("validation", "")
     assert {v for pk, v in source.items() if rows[pk]["label"] == ""} == {("", "")}
+
+
+def test_deleting_a_volunteer_who_voted_is_refused_and_their_votes_stay(admin_client):
+    """Before: deleting an account deleted its votes (CASCADE), while the glitches' stored
+    counts and retired labels kept them: an export whose `n_votes` and `votes` disagreed,
+    and labels nobody could reproduce. Now the admin is told why, and nothing is lost."""
+    subject = SubjectFactory()
+    voter = UserFactory(username="leaving")
+    services.classification_create(volunteer=voter, subject_id=subject.pk, class_name="Blip")
+    with pytest.raises(ProtectedError):
+        voter.delete()
+    page = admin_client.post(f"/admin/auth/user/{voter.pk}/delete/", {"post": "yes"})
+    assert "Cannot delete user" in page.content.decode()
+    assert Classification.objects.filter(volunteer=voter).count() == 1
+    subject.refresh_from_db()
+    assert subject.n_votes == 1
+    UserFactory(username="never_voted").delete()  # an account without votes still goes
