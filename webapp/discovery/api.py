@@ -26,6 +26,7 @@ from webapp.discovery.serializers import (
     SimilarSerializer,
 )
 from webapp.labeling import selectors as labeling_selectors
+from webapp.labeling import services as labeling_services
 
 BAD_INPUT = OpenApiResponse(description="invalid input; the body says which field and why")
 BELOW_LEVEL = OpenApiResponse(description="batch labelling opens at a higher level")
@@ -69,6 +70,9 @@ def similar(request: Request, subject_id: int) -> Response:
     )
     if found is None:
         return Response({"detail": "no embeddings for this glitch yet"}, status=404)
+    # a label shown on a glitch the caller voted on is its answer: no undo of that vote
+    labelled = [s.subject_id for s in found if s.label]
+    labeling_services.classifications_answers_seen(volunteer=request.user, subject_ids=labelled)
     return Response(SimilarSerializer({"subject": subject_id, "similar": found}).data)
 
 
@@ -81,6 +85,12 @@ def map_points(request: Request) -> Response:
     # Not passed through MapPointsSerializer: the map has a point per glitch, and the
     # selector already builds exactly that shape.
     points = selectors.map_points(viewer=api_user(request))
+    # The guesses and hover facts shown on the caller's voted glitches are their answers:
+    # those votes can no longer be undone (one statement for the whole map, or a read and
+    # an update of the votes not yet marked when it has more points than an IN list holds).
+    labeling_services.classifications_answers_seen(
+        volunteer=api_user(request), subject_ids=points.pop("answers_shown", ())
+    )
     if points["ready"]:
         # The lasso counts only these, so its count is the batch's size (a lasso of 29
         # opened a sheet of 23: the answered and closed glitches were dropped unsaid).

@@ -217,7 +217,8 @@ def map_points(*, viewer: User | AnonymousUser) -> dict[str, Any]:
     Gold subjects are points like any other (a missing point would tell gold apart): class
     and confidence are the retired label, or the model's guess and confidence where the
     viewer may see them (subject_labels), never the gold answer; else "unlabelled" and
-    None."""
+    None. "answers_shown": the ids whose answers (guess, hover facts) these columns show,
+    for the view to mark the viewer's votes on them seen (not part of the answer)."""
     embedding_set = embedding_set_mapped()
     if embedding_set is None:
         return {"ready": False, "ids": []}
@@ -252,6 +253,7 @@ def map_points(*, viewer: User | AnonymousUser) -> dict[str, Any]:
         "cluster": [cluster_of.get(i, -1) for i in ids],
         "image": [images.get(i, "") for i in ids],
         **_facts_shown(map_facts(ids), ids, shown),  # ifo, snr, peak_frequency: the hover's
+        "answers_shown": shown,
     }
 
 

@@ -93,7 +93,7 @@ def subject_detail(request: Request, subject_id: int) -> Response:
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     visible = selectors.subject_answers_visible(subject=subject, viewer=request.user)
     if visible:
-        services.classification_answers_seen(volunteer=request.user, subject_id=subject.pk)
+        services.classifications_answers_seen(volunteer=request.user, subject_ids=[subject.pk])
     context = {"answers_visible": visible}
     return Response(SubjectDetailSerializer(subject, context=context).data)
 

@@ -448,13 +448,28 @@ def classification_undo_last(*, volunteer: User, classification_id: int) -> Subj
         return subject_consensus_recompute(subject=subject, reopen=True)
 
 
-def classification_answers_seen(*, volunteer: User | AnonymousUser, subject_id: int) -> None:
-    """The volunteer is being shown the glitch's votes, consensus and predictions: their
-    vote on it (if any) can no longer be undone (classification_undo_last)."""
-    if volunteer.is_authenticated:
-        Classification.objects.filter(
-            volunteer_id=volunteer.pk, subject_id=subject_id, answers_seen=False
-        ).update(answers_seen=True)
+def classifications_answers_seen(
+    *, volunteer: User | AnonymousUser, subject_ids: Iterable[int]
+) -> None:
+    """The volunteer is being shown these glitches' answers (votes, consensus, the models'
+    guesses, or a glitch id, time or measurement that keys a public table of labels): their
+    votes on them can no longer be undone (classification_undo_last), or vote, look, undo
+    and vote the answer seen would count a copy as an independent vote. Every page that
+    shows a voted glitch's answers calls this once for all it shows.
+
+    Up to IN_LIST_MAX ids: one UPDATE. More (the map): the volunteer's votes not yet seen
+    are read first and only those among the ids updated, IN_LIST_MAX at a time, so a reload
+    of the map costs one SELECT and, when nothing new was voted on, no UPDATE."""
+    ids = set(subject_ids)
+    if not volunteer.is_authenticated or not ids:
+        return
+    unseen = Classification.objects.filter(volunteer_id=volunteer.pk, answers_seen=False)
+    if len(ids) <= selectors.IN_LIST_MAX:
+        unseen.filter(subject_id__in=ids).update(answers_seen=True)
+        return
+    votes = [pk for pk, sid in unseen.values_list("pk", "subject_id") if sid in ids]
+    for chunk in selectors.in_lists(votes):
+        Classification.objects.filter(pk__in=chunk).update(answers_seen=True)
 
 
 # --- subjects --------------------------------------------------------------------------

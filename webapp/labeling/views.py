@@ -50,7 +50,7 @@ def subject_detail(request: HttpRequest, subject_id: int) -> HttpResponse:
         raise Http404("no such glitch")
     visible = selectors.subject_answers_visible(subject=subject, viewer=request.user)
     if visible:
-        services.classification_answers_seen(volunteer=request.user, subject_id=subject.pk)
+        services.classifications_answers_seen(volunteer=request.user, subject_ids=[subject.pk])
     context = {
         "subject": subject,
         # the glitch's id, time and metadata join public tables that hold its label

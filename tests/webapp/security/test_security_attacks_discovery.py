@@ -223,3 +223,84 @@ def test_a_lasso_of_more_glitches_than_a_batch_holds_is_a_400(settings):
     answer = client.post("/api/discovery/batches/", {"subject_ids": chosen[:4]}, format="json")
     assert answer.status_code == 201
     assert [s["id"] for s in answer.json()["subjects"]] == chosen[:4]
+
+
+# --- a guess read after the vote, then undo and vote it ------------------------------------
+
+
+def vote_served(client: APIClient, name: str) -> dict:
+    """Ask the queue for a glitch and vote `name` on it, as the labelling page does."""
+    handed = client.get("/api/subjects/next/").json()
+    body = {"subject": handed["id"], "assignment": handed["assignment"], "glitch_class": name}
+    answer = client.post("/api/classifications/", body, format="json")
+    assert answer.status_code == 201
+    return answer.json()
+
+
+def undo(client: APIClient, vote: dict):
+    return client.post("/api/classifications/undo/", {"classification": vote["id"]}, format="json")
+
+
+@pytest.mark.parametrize("look", ["map", "similar"])
+def test_vote_read_the_models_guess_undo_and_vote_it_is_refused(look):
+    """Before: the map and the similar lists showed the active model's guess on every glitch
+    the caller had voted on without marking the vote seen (the subject page does), so a
+    level-1 account voted Blip, read Whistle off the map, undid and voted Whistle: the
+    model's class counted twice in the consensus. A vote cast after the look still undoes."""
+    subjects, _ = with_map(n=4, gold=0)
+    for s in subjects:
+        guess(s, "Whistle")
+    client = client_of(volunteer("cheater", level=1))
+    vote = vote_served(client, "Blip")
+    if look == "map":
+        assert map_rows(client)[vote["subject"]] == ("Whistle", 0.9)
+    else:
+        listed = similar(client, subjects[0].pk).json()["similar"]
+        assert {s["subject_id"]: s["label"] for s in listed}[vote["subject"]] == "Whistle"
+    answer = undo(client, vote)
+    assert answer.status_code == 409 and "seen this glitch's votes" in answer.json()["detail"]
+    from webapp.labeling.models import Classification
+
+    assert Classification.objects.get(pk=vote["id"]).glitch_class.name == "Blip"
+    assert undo(client, vote_served(client, "Blip")).status_code == 200  # not looked at
+
+
+def test_the_map_marks_its_votes_seen_in_statements_that_do_not_grow_with_them(monkeypatch):
+    """One UPDATE for the whole map, whatever the number of voted glitches on it; past an
+    IN list's worth of points (IN_LIST_MAX), one read of the votes not yet marked and an
+    UPDATE only when there are some, so a reload of a large map writes nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from webapp.labeling import selectors as labeling_selectors
+    from webapp.labeling.models import Classification
+
+    subjects, _ = with_map(n=6, gold=0)
+    for s in subjects:
+        guess(s, "Whistle")
+    few, many = volunteer("few", level=1), volunteer("many", level=1)
+    blip = glitch_class("Blip")
+    Classification.objects.create(volunteer=few, subject=subjects[0], glitch_class=blip)
+    for s in subjects:
+        Classification.objects.create(volunteer=many, subject=s, glitch_class=blip)
+
+    def statements(user) -> list[str]:
+        client = APIClient()
+        client.force_authenticate(user)  # no login's own writes
+        with CaptureQueriesContext(connection) as done:
+            assert client.get("/api/discovery/map/").status_code == 200
+        return [q["sql"] for q in done.captured_queries]
+
+    assert len(statements(few)) == len(statements(many))
+    updates = [sql for sql in statements(many) if sql.startswith("UPDATE")]
+    assert len(updates) == 1
+    assert not Classification.objects.filter(answers_seen=False).exists()
+
+    monkeypatch.setattr(labeling_selectors, "IN_LIST_MAX", 2)  # the map holds more points
+    Classification.objects.filter(volunteer=many).update(answers_seen=False)
+    first = statements(many)
+    assert len([sql for sql in first if sql.startswith("UPDATE")]) == len(subjects) // 2
+    assert not Classification.objects.filter(answers_seen=False).exists()
+    again = statements(many)
+    assert not [sql for sql in again if sql.startswith("UPDATE")]
+    assert len(again) == len(first) - len(subjects) // 2
