@@ -114,14 +114,18 @@ def tag_subject_ids(*, tag: Tag, viewer: User | AnonymousUser) -> list[int]:
     return [subject_id for subject_id in tagged if subject_id not in kept]
 
 
-def subject_names(subject_ids: Iterable[int], viewer: User | AnonymousUser) -> dict[int, str]:
+def subject_names(
+    subject_ids: Iterable[int], viewer: User | AnonymousUser
+) -> tuple[dict[int, str], set[int]]:
     """subject id -> the name the pages show: its external id once the viewer may see its
     answers (labeling.metadata.IDENTIFYING_FIELDS: an id is a key into a public table with
-    the label), else "#<number>", as the labelling page names it."""
+    the label), else "#<number>", as the labelling page names it; and the ids named by
+    their external id, whose answers the page then shows (the view marks the viewer's votes
+    on them seen: labeling.services.classifications_answers_seen)."""
     ids = set(subject_ids)
     visible = subject_ids_answers_visible(subject_ids=ids, viewer=viewer)
     external = dict(among(Subject.objects.all(), "pk", visible).values_list("pk", "external_id"))
-    return {pk: external.get(pk) or f"#{pk}" for pk in ids}
+    return {pk: external.get(pk) or f"#{pk}" for pk in ids}, visible
 
 
 def tags_popular(*, viewer: User | AnonymousUser, limit: int = 40) -> list[tuple[str, int]]:

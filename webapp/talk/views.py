@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 from webapp.accounts.requests import SignedInRequest
 from webapp.discovery import selectors as discovery_selectors
 from webapp.discovery.models import ClassProposal
+from webapp.labeling import services as labeling_services
 from webapp.talk import drafts, selectors, services
 
 TAGGED_PER_PAGE = 24
@@ -32,7 +33,8 @@ def _thread_of(subject_id: int, page: str = "") -> str:
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     comments = selectors.comments_recent(viewer=request.user)
-    names = selectors.subject_names({c.subject_id for c in comments}, request.user)
+    names, named = selectors.subject_names({c.subject_id for c in comments}, request.user)
+    labeling_services.classifications_answers_seen(volunteer=request.user, subject_ids=named)
     context = {
         "tags": selectors.tags_popular(viewer=request.user),
         "comments": [(comment, names[comment.subject_id]) for comment in comments],
@@ -87,7 +89,8 @@ def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
     page = Paginator(subject_ids, TAGGED_PER_PAGE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     thumbnails = discovery_selectors.thumbnails(shown)
-    names = selectors.subject_names(shown, request.user)
+    names, named = selectors.subject_names(shown, request.user)
+    labeling_services.classifications_answers_seen(volunteer=request.user, subject_ids=named)
     context = {
         "tag": tag,
         "n_subjects": len(subject_ids),

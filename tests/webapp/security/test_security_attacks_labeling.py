@@ -29,6 +29,7 @@ from webapp_factories import (
 
 from webapp.labeling import services
 from webapp.labeling.models import Classification, Subject, SubjectImage, VolunteerProfile
+from webapp.talk import services as talk_services
 
 pytestmark = pytest.mark.django_db
 
@@ -229,18 +230,24 @@ def test_answers_show_once_the_volunteer_voted_on_the_subject(api, cheater):
     assert 'data-testid="answers-hidden"' not in api.get(f"/subjects/{pool.pk}/").content.decode()
 
 
-@pytest.mark.parametrize("look", ["api", "page"])
+@pytest.mark.parametrize("look", ["api", "page", "my glitches", "talk", "tag"])
 def test_vote_look_at_the_crowd_undo_and_copy_it_is_refused(api, cheater, look):
     """Voting shows the glitch's votes and the model's guess; undo and vote again with the
     crowd's answer would add a copied vote as an independent one. Once seen, a vote stays;
-    without a look, undo works as before."""
+    without a look, undo works as before. My glitches and Talk's front and tag pages name a
+    voted glitch by its external id, a key into public tables with its label: before, they
+    left the vote undoable."""
     pool = crowded(SubjectFactory())
+    talk_services.comment_create(author=UserFactory(), subject_id=pool.pk, text="#odd one")
     status, body = vote_on(api, served(api), "Blip")
     assert status == 201
     if look == "api":
         assert subject_api(api, pool)["votes"] == {"Whistle": 3, "Blip": 1}
-    else:
+    elif look == "page":
         assert "Whistle" in api.get(f"/subjects/{pool.pk}/").content.decode()
+    else:
+        url = {"my glitches": "/me/glitches/", "talk": "/talk/", "tag": "/talk/tags/odd/"}
+        assert pool.external_id in api.get(url[look]).content.decode()
     undo = api.post("/api/classifications/undo/", {"classification": body["id"]}, format="json")
     assert undo.status_code == 409 and "seen this glitch's votes" in undo.json()["detail"]
     assert Classification.objects.get(pk=body["id"]).glitch_class.name == "Blip"
