@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from webapp.accounts import login_limit, services
-from webapp.accounts.forms import SignUpForm
+from webapp.accounts.forms import LimitedPasswordChangeForm, SignUpForm
 from webapp.labeling.services import volunteer_register
 
 
@@ -67,11 +67,22 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's (login required, CSRF, the password validators, the session kept); saving the
-    new password ends the user's API token (apps.py) and their other sessions."""
+    """Django's (login required, CSRF, the password validators, the session kept), with the
+    old password under the login limit (forms.LimitedPasswordChangeForm); saving the new
+    password ends the user's API token (apps.py) and their other sessions."""
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
+    form_class = LimitedPasswordChangeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form: PasswordChangeForm) -> HttpResponse:
+        if login_limit.locked_out(self.request):  # the login limit's 429, on this page
+            form.add_error(None, login_limit.too_many_tries())
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_invalid(form)
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):

@@ -137,3 +137,26 @@ def test_an_overlong_username_is_refused_before_it_is_counted():
     response = Client().post("/api/token/", {"username": "a" * 300, "password": "guess"})
     assert response.status_code == 400 and "username" in response.json()
     assert not AccessAttempt.objects.exists()
+
+
+def test_old_passwords_guessed_on_the_password_page_count_against_the_login_limit(handler):
+    """Before: the password page checked the old password outside the login limit, so a
+    stolen session could try old passwords there without end (and learn the password, for
+    the accounts it is reused on). Now a wrong one counts as a failed login of the pair; once
+    the pair is locked, even the right one is not checked, here and on the login page."""
+    UserFactory(username="ann")
+    stolen = Client()
+    stolen.login(username="ann", password="pw")
+
+    def change(old):
+        new = "whistle-koi-fish-9"
+        data = {"old_password": old, "new_password1": new, "new_password2": new}
+        return stolen.post("/accounts/password/", data)
+
+    for _ in range(LIMIT - 1):
+        assert b"old password was entered incorrectly" in change("guess").content
+    assert change("guess").status_code == 429
+    refused = change("pw")
+    assert refused.status_code == 429 and b"Too many failed sign-in attempts" in refused.content
+    assert _guess(Client(), "ann", "pw").status_code == 429
+    assert UserFactory._meta.model.objects.get(username="ann").check_password("pw")
