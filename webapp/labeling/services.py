@@ -494,6 +494,15 @@ def subject_import(
     gps_time: float | None = None,
 ) -> tuple[Subject, bool]:
     """Create a subject and copy its images into MEDIA_ROOT; an existing one is left alone."""
+    texts = {"external_id": external_id, "source": source, "source_label": label or "", "ifo": ifo}
+    for name, text in texts.items():
+        longest = getattr(Subject._meta.get_field(name), "max_length", None)
+        if longest is not None and len(text) > longest:
+            # PostgreSQL refuses the insert (DataError) mid-import; SQLite would store it
+            raise ValidationError(
+                f"{external_id[:40]}...: its {name} has {len(text)} characters, at most "
+                f"{longest} fit; not imported"
+            )
     existing = Subject.objects.filter(source=source, external_id=external_id).first()
     if existing is not None:
         return existing, False

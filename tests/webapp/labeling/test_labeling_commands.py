@@ -333,3 +333,15 @@ def test_a_gold_import_run_again_after_the_guide_grew_says_nothing_it_did_not_do
     assert "imported as pool" not in err and "this import says" not in err
     assert "H1_aaaaaaaaaa is already gold subject" in err and "answer is public" in err
     assert Subject.objects.get(external_id="H1_aaaaaaaaaa").role == "gold"  # left as it was
+
+
+def test_a_glitch_id_longer_than_its_column_is_refused_and_the_rest_imported(glitch_dir):
+    """Before: on PostgreSQL the insert failed (DataError) and stopped the import there, the
+    glitches after it never imported; SQLite stored it whole. Now it is a problem line."""
+    long_id = "H1_" + "x" * 200
+    for duration in ("0.5", "1.0"):
+        (glitch_dir / "Blip" / f"{long_id}_{duration}.png").write_bytes(tiny_png())
+    out, err = run("import_glitches", str(glitch_dir), "--source", "t")
+    assert "imported 2 new subjects" in out
+    assert "its external_id has 203 characters, at most 128 fit" in err
+    assert not Subject.objects.filter(external_id__startswith="H1_xxx").exists()
