@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from PIL import Image
 
+from webapp.labeling import services
 from webapp.labeling.models import GlitchClass, Subject, SubjectImage, VolunteerProfile
 from webapp.modeling.models import ModelVersion, Prediction
 
@@ -68,6 +69,16 @@ class SubjectFactory(factory.django.DjangoModelFactory):
 
 def gold_subject(label: str, **kwargs) -> Subject:
     return SubjectFactory(role=Subject.Role.GOLD, gold_label=glitch_class(label), **kwargs)
+
+
+def handed_out(volunteer, subject: Subject) -> Subject:
+    """`subject` handed to `volunteer` by the queue (services.subject_next_hand_out), as the
+    labelling page gets it, with its assignment. A gold one becomes their gold due, and only
+    a vote on their gold due scores as a gold answer. Fails if the queue would hand out
+    another subject."""
+    served = services.subject_next_hand_out(volunteer=volunteer)
+    assert served is not None and served.pk == subject.pk, (served, subject)
+    return served
 
 
 def active_prediction(subject: Subject, probabilities: dict[str, float]) -> Prediction:

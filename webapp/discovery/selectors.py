@@ -305,8 +305,8 @@ def subjects_open_for(
     """The subjects (order kept) the volunteer may still vote on: subjects collecting votes
     or waiting in discovery, not yet answered by them, never a validation glitch. Gold and
     pool alike (issue #14): a lasso that dropped gold, or a map that marked it closed,
-    would tell gold apart; a gold subject voted on in a batch is scored like any gold
-    answer (the first one counts). The first `limit` of them when given.
+    would tell gold apart; a vote on gold in a batch scores only on the volunteer's gold
+    due (labeling.services._scores_as_gold). The first `limit` of them when given.
 
     Asked IN_LIST_MAX ids at a time, in order, until `limit` are found: a cluster or a tag
     may hold more glitches than one statement binds (PostgreSQL 65,535 parameters), and a

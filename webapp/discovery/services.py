@@ -253,7 +253,9 @@ def batch_submit(
 
     Each vote goes through labeling.classification_create (consensus, weights, discovery
     routing) with a key derived from the batch, so a replayed submit changes nothing; a
-    vote for a not-yet-accepted class is a None_of_the_Above vote plus a ProposalVote.
+    vote for a not-yet-accepted class is a None_of_the_Above vote plus a ProposalVote. A
+    gold glitch on the sheet is voted on like a pool one, and scores only if it is the
+    gold the queue handed the volunteer (their gold due): a sheet picks no gold to score.
     """
     with transaction.atomic():
         # In line with a lasso or a tag sheet opened meanwhile, which deletes the open batch:

@@ -244,7 +244,10 @@ def _vote_result(
     subject = classification.subject
     if profile is None:
         profile = VolunteerProfile.objects.get(user_id=classification.volunteer_id)
-    gold_id = subject.gold_label_id if subject.is_gold else None
+    # The right answer only for a gold answer (and a gold glitch whose answer is public):
+    # an unscored vote on a gold glitch is answered as one on a pool glitch.
+    shown = classification.was_gold or (subject.is_gold and classification.after_retirement)
+    gold_id = subject.gold_label_id if shown else None
     return VoteResult(
         classification=classification,
         class_name=config.class_name(classification.glitch_class_id),
@@ -319,6 +322,8 @@ def classification_create(
     The caller has served the subject to the volunteer: a client's vote comes through
     classification_create_assigned (the queue's assignment); a cluster sheet's votes are
     on the subjects its Batch row lists (webapp.discovery.services.batch_submit).
+    A vote on a gold subject is a gold answer (scored, with its feedback) only on the
+    volunteer's gold due (_scores_as_gold); any other is an unscored vote.
     Idempotent on (volunteer, idempotency_key): a retried request returns the first result;
     the key of a vote on another subject is refused (IdempotencyKeyReusedError).
     A late vote (the subject has retired) is stored with after_retirement and changes
@@ -352,10 +357,7 @@ def classification_create(
             )
             promoted = False
             retired = subject.status == Subject.Status.RETIRED
-            # A gold glitch retires only once its answer is public (added to the field
-            # guide, or gold of an accepted class): a vote on it then scores no one (one
-            # still holding its assignment, or a sheet with it, could read the answer first).
-            if subject.is_gold and not retired:
+            if _scores_as_gold(subject, profile):
                 assert subject.gold_label_id is not None  # a gold subject has its label (db)
                 classification.was_gold = True
                 classification.was_correct = glitch_class.pk == subject.gold_label_id
@@ -365,7 +367,8 @@ def classification_create(
                     glitch_class.name,
                 )
                 promoted = _promote_while_ready(profile)
-            else:  # W_i, None_of_the_Above's too; {} (no weight) without gold history
+            elif not subject.is_gold:  # W_i, None_of_the_Above's too; {} without gold history
+                # (a gold glitch's other votes carry none: _scores_as_gold)
                 classification.weight = consensus.vote_weight(
                     profile.gold_confusion,
                     glitch_class.name,
@@ -394,6 +397,29 @@ def classification_create(
         if existing is not None:
             return _vote_result(existing, created=False, promoted=False)
         raise AlreadyVotedError(f"you already classified subject {subject_id}") from None
+
+
+def _scores_as_gold(subject: Subject, profile: VolunteerProfile) -> bool:
+    """Whether a vote on `subject` is a gold answer: only on the gold the queue handed this
+    volunteer (their gold_due, services.subject_next_hand_out), while it is still served.
+
+    The gold due is what holds the gold rate, the class levels and "no choosing which gold
+    to answer" (exclude): a vote on any other gold glitch (one picked with a lasso, on a
+    cluster or tag sheet, or any later path) would bypass them all: a level-2 account
+    lassoed three gold glitches of a class whose answers another account had told it, and
+    was promoted for it, up to the top level in 34 requests. Such a vote is kept as an
+    ordinary vote that scores no one: no was_gold, no gold_confusion, no promotion, no
+    feedback (VoteResult.gold_label), and no weight either (classification_create), so it
+    counts in the glitch's n_votes and nowhere else; gold never retires by votes anyway.
+    A gold glitch that has retired (its answer went public: the field guide, an accepted
+    class's gold) scores no one, its gold due included: one still holding its assignment,
+    or a sheet with it, could read the answer first.
+    """
+    return (
+        subject.is_gold
+        and subject.status != Subject.Status.RETIRED
+        and profile.gold_due_id == subject.pk
+    )
 
 
 def _class_for_vote(class_name: str, *, level: int) -> config.ClassRow:

@@ -110,7 +110,8 @@ def test_volunteers_below_the_discovery_level_get_no_sheet(cluster):
 
 
 def test_a_lasso_batch_takes_gold_glitches_like_pool_ones():
-    # Issue #14: a batch that dropped gold told gold apart; a gold answer in it is scored.
+    # Issue #14: a batch that dropped gold told gold apart; a gold answer in it scores only
+    # on the volunteer's gold due (tests/webapp/security/test_security_attacks_discovery.py).
     _, subjects, golds, _ = stored_cluster(n=4, gold=2)
     vol = volunteer("ann")
     batch = services.batch_from_subjects(

@@ -5,7 +5,13 @@ import uuid
 
 import pytest
 from rest_framework.test import APIClient
-from webapp_factories import SubjectFactory, UserFactory, active_prediction, gold_subject
+from webapp_factories import (
+    SubjectFactory,
+    UserFactory,
+    active_prediction,
+    gold_subject,
+    handed_out,
+)
 
 from webapp.labeling import services
 from webapp.labeling.models import Classification
@@ -139,7 +145,7 @@ def test_gold_feedback_and_promotion_in_the_answer(client_for, volunteer, settin
     settings.GLITCHLAB_PROMOTION_MIN_GOLD = 1
 
     def answer(label: str, name: str) -> dict:
-        body = ballot(volunteer, gold_subject(label), name)
+        body = ballot(volunteer, handed_out(volunteer, gold_subject(label)), name)
         return client_for.post("/api/classifications/", body, format="json").json()
 
     data = answer("Blip", "Whistle")

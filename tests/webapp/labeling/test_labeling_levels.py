@@ -4,7 +4,7 @@ skill the page and the API show is the skill promotion reads."""
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
-from webapp_factories import UserFactory, gold_subject
+from webapp_factories import UserFactory, gold_subject, handed_out
 
 from webapp.labeling import config, services
 from webapp.labeling.keys import key_for
@@ -70,9 +70,9 @@ def test_a_class_another_process_added_is_found_by_name_and_id_before_the_ttl(se
 
 
 def gold_vote(user, label: str, answer: str):
-    return services.classification_create(
-        volunteer=user, subject_id=gold_subject(label).pk, class_name=answer
-    )
+    """An answer on a gold glitch the queue handed out (only that one scores)."""
+    gold = handed_out(user, gold_subject(label))
+    return services.classification_create(volunteer=user, subject_id=gold.pk, class_name=answer)
 
 
 def shown(user) -> dict[str, dict]:

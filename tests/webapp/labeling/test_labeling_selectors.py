@@ -1,7 +1,7 @@
 """The volunteer's queue: one selector decides what comes next."""
 
 import pytest
-from webapp_factories import SubjectFactory, UserFactory, glitch_class, gold_subject
+from webapp_factories import SubjectFactory, UserFactory, glitch_class, gold_subject, handed_out
 
 from webapp.labeling import selectors, services
 from webapp.labeling.models import Classification, Subject
@@ -41,12 +41,12 @@ def test_gold_is_mixed_in_at_the_configured_rate(settings):
     pools = [SubjectFactory() for _ in range(3)]
     shown = []
     for _ in range(6):
-        subject = next_for(user)
+        subject = services.subject_next_hand_out(volunteer=user)  # records the gold due
+        assert subject is not None
         shown.append(subject.role)
+        gold = Subject.objects.get(pk=subject.pk).gold_label
         services.classification_create(
-            volunteer=user,
-            subject_id=subject.pk,
-            class_name=subject.gold_label.name if subject.gold_label else "Blip",
+            volunteer=user, subject_id=subject.pk, class_name=gold.name if gold else "Blip"
         )
     assert sorted(shown) == ["gold"] * 3 + ["pool"] * 3  # each served once, in some order
     assert next_for(user) is None
@@ -84,9 +84,8 @@ def test_gold_of_locked_classes_is_not_shown(settings):
 def test_progress_reports_level_and_the_skills_being_learned(settings):
     settings.GLITCHLAB_PROMOTION_MIN_GOLD = 2
     user = UserFactory()
-    services.classification_create(
-        volunteer=user, subject_id=gold_subject("Blip").pk, class_name="Blip"
-    )
+    gold = handed_out(user, gold_subject("Blip"))
+    services.classification_create(volunteer=user, subject_id=gold.pk, class_name="Blip")
     progress = selectors.volunteer_progress(volunteer=user)
     assert (progress.level, progress.n_classified, progress.n_gold_correct) == (1, 1, 1)
     assert [(s.name, s.gold_answers, s.alpha) for s in progress.learning] == [

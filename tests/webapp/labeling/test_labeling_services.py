@@ -10,6 +10,7 @@ from webapp_factories import (
     active_prediction,
     glitch_class,
     gold_subject,
+    handed_out,
 )
 
 from webapp.labeling import selectors, services
@@ -118,20 +119,42 @@ def test_a_locked_class_is_refused():
 
 def test_gold_gives_the_right_answer_and_fills_the_confusion_matrix():
     user = UserFactory()
-    result = vote(user, gold_subject("Whistle"), "Blip")
+    result = vote(user, handed_out(user, gold_subject("Whistle")), "Blip")
     assert result.correct is False and result.gold_label == "Whistle"
     assert VolunteerProfile.objects.get(user=user).gold_confusion == {"Whistle": {"Blip": 1}}
     assert Classification.objects.get().weight == {}
 
 
+def test_a_vote_on_gold_the_queue_did_not_hand_out_is_an_ordinary_unscored_vote(settings):
+    """Only the volunteer's gold due scores (a cluster or lasso sheet votes on gold it
+    picked): any other gold vote gets no credit, no feedback, no weight, and is undone as a
+    pool vote is. Before, it was scored and promoted like a queue answer."""
+    settings.GLITCHLAB_PROMOTION_MIN_GOLD = 1
+    user = UserFactory(profile__gold_confusion={"Whistle": {"Whistle": 1}})
+    gold = gold_subject("Blip")
+    result = vote(user, gold, "Blip")
+    assert (result.gold_label, result.correct, result.promoted) == (None, None, False)
+    assert (result.classification.was_gold, result.classification.weight) == (False, {})
+    profile = VolunteerProfile.objects.get(user=user)
+    assert (profile.level, profile.gold_confusion, profile.n_classified) == (
+        1,
+        {"Whistle": {"Whistle": 1}},
+        1,
+    )
+    gold.refresh_from_db()
+    assert (gold.status, gold.n_votes) == ("active", 1)
+    undone = result.classification.pk
+    assert services.classification_undo_last(volunteer=user, classification_id=undone) == gold
+
+
 def test_promotion_after_mastering_blip_and_whistle_and_never_demoted(settings):
     settings.GLITCHLAB_PROMOTION_MIN_GOLD = 1
     user = UserFactory()
-    assert not vote(user, gold_subject("Blip"), "Blip").promoted
-    result = vote(user, gold_subject("Whistle"), "Whistle")
+    assert not vote(user, handed_out(user, gold_subject("Blip")), "Blip").promoted
+    result = vote(user, handed_out(user, gold_subject("Whistle")), "Whistle")
     assert result.promoted and result.profile.level == 2
     # A wrong answer later never takes the level away.
-    vote(user, gold_subject("Blip"), "Whistle")
+    vote(user, handed_out(user, gold_subject("Blip")), "Whistle")
     assert VolunteerProfile.objects.get(user=user).level == 2
     # ...and level 2 unlocks Koi_Fish.
     assert vote(user, SubjectFactory(), "Koi_Fish").created
@@ -140,16 +163,16 @@ def test_promotion_after_mastering_blip_and_whistle_and_never_demoted(settings):
 def test_promotion_waits_for_the_minimum_number_of_gold_answers(settings):
     settings.GLITCHLAB_PROMOTION_MIN_GOLD = 2
     user = UserFactory()
-    vote(user, gold_subject("Blip"), "Blip")
-    assert not vote(user, gold_subject("Whistle"), "Whistle").promoted
-    vote(user, gold_subject("Blip"), "Blip")
-    assert vote(user, gold_subject("Whistle"), "Whistle").promoted
+    vote(user, handed_out(user, gold_subject("Blip")), "Blip")
+    assert not vote(user, handed_out(user, gold_subject("Whistle")), "Whistle").promoted
+    vote(user, handed_out(user, gold_subject("Blip")), "Blip")
+    assert vote(user, handed_out(user, gold_subject("Whistle")), "Whistle").promoted
 
 
 def test_undo_takes_back_the_last_vote_but_never_a_gold_answer():
     user = UserFactory()
     gold, pool = gold_subject("Blip"), SubjectFactory()
-    gold_vote = vote(user, gold, "Whistle").classification
+    gold_vote = vote(user, handed_out(user, gold), "Whistle").classification
     pool_vote = vote(user, pool, "Blip").classification
     assert VolunteerProfile.objects.get(user=user).n_classified == 2
     with pytest.raises(services.UndoNotAllowedError, match="only your last vote"):

@@ -21,6 +21,7 @@ from discovery_factories import stored_cluster, volunteer, with_role  # noqa: E4
 
 from webapp.discovery import services  # noqa: E402
 from webapp.discovery.models import EmbeddingSet  # noqa: E402
+from webapp.labeling.models import Classification, VolunteerProfile  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +305,69 @@ def test_the_map_marks_its_votes_seen_in_statements_that_do_not_grow_with_them(m
     again = statements(many)
     assert not [sql for sql in again if sql.startswith("UPDATE")]
     assert len(again) == len(first) - len(subjects) // 2
+
+
+# --- a sheet's vote on gold scores only the gold the queue handed out ----------------------
+
+
+def lasso_vote(client: APIClient, subject_ids: list[int], class_name: str) -> dict:
+    """A lasso on the map, then its sheet submitted with every glitch as `class_name`."""
+    made = client.post("/api/discovery/batches/", {"subject_ids": subject_ids}, format="json")
+    assert made.status_code == 201, made.content
+    shown = [s["id"] for s in made.json()["subjects"]]
+    done = client.post(
+        f"/api/discovery/batches/{made.json()['id']}/submit/",
+        {"selected": shown, "class_name": class_name},
+        format="json",
+    )
+    assert done.status_code == 200, done.content
+    return done.json()
+
+
+def test_a_lasso_of_gold_whose_answers_are_known_scores_nothing_and_promotes_no_one():
+    """Before: a gold glitch in a lasso batch was scored like a queue answer, past the gold
+    due, the gold rate and the class's level: a level-2 account lassoed three gold glitches
+    of each class its level introduced, whose answers a scout had read, and went from level
+    2 to 5 in 34 requests. Now only a vote on the gold the queue handed out scores."""
+    level_two = ("Koi_Fish", "Power_Line", "Violin_Mode")
+    golds = {name: [gold_subject(name).pk for _ in range(3)] for name in level_two}
+    farmer = volunteer("farmer", level=2)
+    client = client_of(farmer)
+    for name, ids in golds.items():
+        assert lasso_vote(client, ids, name)["voted"] == 3
+    profile = VolunteerProfile.objects.get(user=farmer)
+    assert (profile.level, profile.gold_confusion, profile.n_classified) == (2, {}, 9)
+    votes = Classification.objects.filter(volunteer=farmer)
+    assert [(v.was_gold, v.was_correct, v.weight) for v in votes] == [(False, None, {})] * 9
+    progress = client.get("/api/progress/").json()
+    assert (progress["level"], progress["n_gold"], progress["n_gold_correct"]) == (2, 0, 0)
+
+
+def test_a_lasso_scores_the_gold_due_and_no_other_gold():
+    """The gold the queue handed out scores from a sheet as from the labelling page, so a
+    lasso cannot put it aside unscored either; another gold glitch in the same lasso, right
+    answer or not, scores nothing (before, both were scored)."""
+    due = gold_subject("Power_Line")
+    cheater = volunteer("cheater", level=2)
+    client = client_of(cheater)
+    assert client.get("/api/subjects/next/").json()["id"] == due.pk  # a new account: gold
+    other = gold_subject("Power_Line")
+    lasso_vote(client, [due.pk, other.pk], "Power_Line")
+    profile = VolunteerProfile.objects.get(user=cheater)
+    assert profile.gold_confusion == {"Power_Line": {"Power_Line": 1}}
+    assert profile.gold_due_id is None  # answered: the queue may serve other gold
+    scored = dict(Classification.objects.values_list("subject_id", "was_gold"))
+    assert scored == {due.pk: True, other.pk: False}
+
+
+def test_a_sheets_answers_are_the_same_for_gold_and_pool():
+    """After a sheet's votes nothing the volunteer is answered tells a gold glitch from a
+    pool one: the sheet's counts, their progress (before, n_gold counted the lassoed gold)."""
+    pool, gold = SubjectFactory(), gold_subject("Blip")
+    answers = []
+    for name, subject in (("ann", pool), ("bob", gold)):
+        client = client_of(volunteer(name, level=2))
+        sheet = lasso_vote(client, [subject.pk], "Blip")
+        sheet.pop("id"), sheet.pop("subjects"), sheet.pop("selected")
+        answers.append((sheet, client.get("/api/progress/").json()))
+    assert answers[0] == answers[1]
