@@ -186,8 +186,9 @@ def subject_labels(
     subject_ids: list[int], *, viewer: User | AnonymousUser, visible: set[int] | None = None
 ) -> dict[int, str]:
     """Retired label, else the active model's predicted label where the viewer may see it
-    (labeling's subject_answers_visible: a reviewer, or a volunteer who voted on it; issue
-    #14's "no answers before voting"). Gold and pool alike: never the gold answer.
+    (labeling's subject_answers_visible: a reviewer, or a volunteer who voted on it, on
+    gold a scored vote; issue #14's "no answers before voting"). Gold and pool alike: never
+    the gold answer.
     `visible`: that rule's answer for these ids, when the caller has it already."""
     if visible is None:
         visible = subject_ids_answers_visible(subject_ids=subject_ids, viewer=viewer)

@@ -191,14 +191,20 @@ def subject_get(*, subject_id: int) -> Subject | None:
 def subject_answers_visible(*, subject: Subject, viewer: User | AnonymousUser) -> bool:
     """Whether the viewer may see what would give the answer away (role, gold label, votes,
     posterior, the models' predictions): reviewers always; anyone else once the subject
-    has retired or once they have voted on it. Until then a gold subject and a pool subject
-    look the same."""
+    has retired or once they have voted on it, and on a gold subject once they have
+    answered it as their gold (a scored vote: services._scores_as_gold). Until then a gold
+    subject and a pool subject look the same.
+
+    An unscored vote on gold (a lasso's, a sheet's) shows nothing: a scout lassoed 50 ids,
+    voted anything, and read the answers of every gold glitch among them, a table valid
+    for every account. subject_ids_answers_visible is this rule for many subjects, and
+    talk.selectors.tags_popular its SQL twin: change the three together."""
     if is_reviewer(viewer) or subject.status == Subject.Status.RETIRED:
         return True
-    return bool(
-        viewer.is_authenticated
-        and Classification.objects.filter(volunteer_id=viewer.pk, subject_id=subject.pk).exists()
-    )
+    if not viewer.is_authenticated:
+        return False
+    votes = Classification.objects.filter(volunteer_id=viewer.pk, subject_id=subject.pk)
+    return (votes.filter(was_gold=True) if subject.is_gold else votes).exists()
 
 
 def subject_ids_answers_visible(
@@ -214,7 +220,10 @@ def subject_ids_answers_visible(
     retired = Subject.objects.filter(status=Subject.Status.RETIRED)
     visible = set(among(retired, "pk", ids).values_list("pk", flat=True))
     if viewer.is_authenticated:
-        voted = Classification.objects.filter(volunteer_id=viewer.pk)
+        # on gold, their scored vote only (was_gold)
+        voted = Classification.objects.filter(
+            Q(was_gold=True) | ~Q(subject__role=Subject.Role.GOLD), volunteer_id=viewer.pk
+        )
         visible.update(among(voted, "subject_id", ids).values_list("subject_id", flat=True))
     return visible & ids
 

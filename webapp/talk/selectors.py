@@ -60,8 +60,9 @@ def _visible_to(viewer: User | AnonymousUser) -> Q:
 
 def gold_kept_from(subject_ids: Iterable[int], viewer: User | AnonymousUser) -> set[int]:
     """The glitches among these still served as gold whose answers the viewer may not see
-    (labeling's subject_answers_visible): their threads give the answer away (a #blip tag,
-    "that's a Koi_Fish"), so the viewer gets neither the thread nor the tag's listing."""
+    (labeling's subject_answers_visible: until their scored gold vote; a lasso's vote on it
+    does not count): their threads give the answer away (a #blip tag, "that's a
+    Koi_Fish"), so the viewer gets neither the thread nor the tag's listing."""
     ids = set(subject_ids)
     gold = among(Subject.objects.filter(role=Subject.Role.GOLD), "pk", ids)
     served = set(gold.exclude(status=Subject.Status.RETIRED).values_list("pk", flat=True))
@@ -139,8 +140,11 @@ def tags_popular(*, viewer: User | AnonymousUser, limit: int = 40) -> list[tuple
             comments__subject__status=Subject.Status.RETIRED
         )
         if viewer.is_authenticated:
+            # labeling's subject_ids_answers_visible in SQL: on gold, a scored vote only
             voted = Classification.objects.filter(
-                volunteer_id=viewer.pk, subject_id=OuterRef("comments__subject_id")
+                volunteer_id=viewer.pk,
+                subject_id=OuterRef("comments__subject_id"),
+                was_gold=True,
             )
             served_gold &= Q(~Exists(voted))
             counted &= ~served_gold | Q(comments__author_id=viewer.pk)

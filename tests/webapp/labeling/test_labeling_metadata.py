@@ -158,9 +158,9 @@ def test_nothing_that_joins_a_public_table_shows_before_a_vote(client):
     """Gravity Spy publishes its training set's labels beside each glitch's id, event time,
     SNR and frequencies, and a simulation's id is a hash of its class: shown before a
     vote, any of them looked up a gold glitch's answer (a read-only review got 12 of 12)."""
-    from webapp_factories import glitch_class, gold_subject
+    from webapp_factories import gold_subject
 
-    from webapp.labeling.models import Classification
+    from webapp.labeling import services
 
     gold = gold_subject("Blip", images=(1.0,))
     Subject.objects.filter(pk=gold.pk).update(
@@ -177,6 +177,7 @@ def test_nothing_that_joins_a_public_table_shows_before_a_vote(client):
         assert text not in page, text
     assert {detail[k] for k in ("external_id", "gps_time", "snr", "peak_frequency")} == {None}
     assert served["id"] == gold.pk and not {"external_id", "gps_time", "snr"} & set(served)
-    Classification.objects.create(volunteer=ann, subject=gold, glitch_class=glitch_class("Blip"))
+    # her gold due (handed out just above) answered: a scored vote shows the answers
+    services.classification_create(volunteer=ann, subject_id=gold.pk, class_name="Blip")
     assert "9zstHUFcAl" in client.get(f"/subjects/{gold.pk}/").content.decode()
     assert client.get(f"/api/subjects/{gold.pk}/").json()["snr"] == 12.84

@@ -103,7 +103,8 @@ def test_classes_for_a_beginner_are_blip_whistle_and_none_of_the_above():
 def test_the_rule_for_many_subjects_is_the_rule_for_one(in_list_max, monkeypatch):
     """subject_ids_answers_visible (the map, similar lists) and subject_answers_visible (the
     subject page, its API) must agree for every viewer and subject: a guess hidden on the
-    page and shown on the map is an answer given away."""
+    page and shown on the map is an answer given away. On gold only a scored vote (the
+    volunteer's gold due answered) shows the answers; a lasso's unscored vote does not."""
     from django.contrib.auth.models import AnonymousUser, Group
 
     from webapp.accounts.roles import REVIEWER
@@ -114,11 +115,15 @@ def test_the_rule_for_many_subjects_is_the_rule_for_one(in_list_max, monkeypatch
     SubjectFactory(status=Subject.Status.RETIRED, retired_label=glitch_class("Blip"))  # not asked
     voted, open_pool, gold = SubjectFactory(), SubjectFactory(), gold_subject("Blip")
     retired = SubjectFactory(status=Subject.Status.RETIRED, retired_label=glitch_class("Blip"))
-    for subject in (voted, SubjectFactory()):  # the second is not asked about
+    gold_answered, gold_lassoed = gold_subject("Whistle"), gold_subject("Whistle")
+    for subject in (voted, SubjectFactory(), gold_answered, gold_lassoed):  # 2nd: not asked
         Classification.objects.create(
-            volunteer=voter, subject=subject, glitch_class=glitch_class("Blip")
+            volunteer=voter,
+            subject=subject,
+            glitch_class=glitch_class("Blip"),
+            was_gold=subject == gold_answered,
         )
-    subjects = [voted, open_pool, gold, retired]
+    subjects = [voted, open_pool, gold, retired, gold_answered, gold_lassoed]
     ids = [s.pk for s in subjects]
     for viewer in (voter, other, rev, AnonymousUser()):
         one_by_one = {
@@ -128,6 +133,7 @@ def test_the_rule_for_many_subjects_is_the_rule_for_one(in_list_max, monkeypatch
     assert selectors.subject_ids_answers_visible(subject_ids=ids, viewer=voter) == {
         voted.pk,
         retired.pk,
+        gold_answered.pk,
     }
 
 

@@ -371,3 +371,34 @@ def test_a_sheets_answers_are_the_same_for_gold_and_pool():
         sheet.pop("id"), sheet.pop("subjects"), sheet.pop("selected")
         answers.append((sheet, client.get("/api/progress/").json()))
     assert answers[0] == answers[1]
+
+
+def test_a_scout_reads_no_gold_answer_through_a_lassos_votes():
+    """Before: any vote on a gold glitch, a lasso's too, showed its answers: its page and
+    API (role, gold label), the map (the model's guess) and Talk (others' comments). A
+    level-2 scout lassoed 50 ids, voted anything, and read the answer of every gold glitch
+    among them: a table valid for every account. Now a gold glitch's answers show only
+    after a scored gold vote (the gold the queue handed out, answered), its retirement, or
+    to reviewers."""
+    from webapp.talk.models import Comment
+
+    subjects, golds = with_map()
+    for gold in golds:
+        guess(gold, GOLD_LABEL)
+        Comment.objects.create(subject=gold, author=volunteer("tipster"), text="sure of it")
+    scout = client_of(volunteer("scout", level=2))
+    lasso_vote(scout, [s.pk for s in subjects + golds], "None_of_the_Above")
+    rows = map_rows(scout)
+    for gold in golds:
+        body = scout.get(f"/api/subjects/{gold.pk}/").json()
+        assert (body["answers_visible"], body["role"], body["gold_label"]) == (False, None, None)
+        assert "sure of it" not in scout.get(f"/subjects/{gold.pk}/").content.decode()
+        assert rows[gold.pk] == ("unlabelled", None)
+    # the gold the queue hands out, once answered, shows its answers as before
+    ann = client_of(volunteer("ann", level=1))
+    served = ann.get("/api/subjects/next/").json()
+    assert served["id"] in {g.pk for g in golds}  # a new account's first subject is gold
+    ballot = {"subject": served["id"], "assignment": served["assignment"], "glitch_class": "Blip"}
+    assert ann.post("/api/classifications/", ballot, format="json").status_code == 201
+    assert ann.get(f"/api/subjects/{served['id']}/").json()["gold_label"] == GOLD_LABEL
+    assert "sure of it" in ann.get(f"/subjects/{served['id']}/").content.decode()

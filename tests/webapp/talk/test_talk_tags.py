@@ -134,7 +134,9 @@ def test_a_bad_class_name_proposes_nothing_and_votes_nothing(client):
 
 def test_a_gold_glitchs_thread_waits_for_the_volunteers_vote(client):
     """Talk was a public answer channel: one who had voted on a gold glitch wrote "#blip"
-    under it, and everyone read the answer on its page and on Talk's front page."""
+    under it, and everyone read the answer on its page and on Talk's front page. The vote
+    that opens the thread is a scored one (their gold due answered): a lasso's vote on it
+    scores nothing and opened the thread too, so a lasso of any ids read their answers."""
     gold = gold_subject("Blip", images=(1.0,))
     pool = SubjectFactory(images=(1.0,))
     tagged([gold, pool], text="a clear #blip, sure of it")
@@ -146,7 +148,11 @@ def test_a_gold_glitchs_thread_waits_for_the_volunteers_vote(client):
     front = client.get("/talk/").content.decode()
     assert f"/subjects/{pool.pk}/" in front and f"/subjects/{gold.pk}/" not in front
     Classification.objects.create(volunteer=ann, subject=gold, glitch_class=glitch_class("Blip"))
+    assert "sure of it" not in client.get(f"/subjects/{gold.pk}/").content.decode()  # unscored
+    assert f"/subjects/{gold.pk}/" not in client.get("/talk/").content.decode()
+    Classification.objects.filter(volunteer=ann, subject=gold).update(was_gold=True)
     assert "sure of it" in client.get(f"/subjects/{gold.pk}/").content.decode()
+    assert f"/subjects/{gold.pk}/" in client.get("/talk/").content.decode()
     reviewer = with_role("rita", REVIEWER)
     client.force_login(reviewer)
     assert f"/subjects/{gold.pk}/" in client.get("/talk/tags/blip/").content.decode()
@@ -192,14 +198,19 @@ def test_the_front_pages_tag_counts_are_the_tag_pages_for_each_viewer(client):
     """Before: a tag's count on Talk's front page counted a gold glitch's comments for
     everyone, while its page hid the glitch: "#blip 1" with nothing listed was a gold
     glitch's answer, and one's own #blip under the glitch on screen left the count as it
-    was on gold (it grew on pool)."""
+    was on gold (it grew on pool). A gold glitch counts for a volunteer once they answered
+    it as their gold (a scored vote), not after a lasso's unscored vote on it."""
     gold = gold_subject("Blip", images=(1.0,))
     pool = SubjectFactory(images=(1.0,))
     tagged([gold], text="#blip")
     tagged([pool], text="#crown")
 
     def counts() -> dict[str, int]:
-        return dict(client.get("/talk/").context["tags"])
+        shown = dict(client.get("/talk/").context["tags"])
+        for name, n in shown.items():  # the front page's count is its tag page's listing
+            listed = client.get(f"/talk/tags/{name}/").content.decode()
+            assert sum(f"/subjects/{s.pk}/" in listed for s in (gold, pool)) == n, name
+        return shown
 
     assert counts() == {"crown": 1}  # anonymous
     ann = volunteer("ann", level=1)
@@ -213,3 +224,9 @@ def test_the_front_pages_tag_counts_are_the_tag_pages_for_each_viewer(client):
     assert counts() == {"blip": 2, "crown": 1}
     client.force_login(volunteer("bob", level=1))
     assert counts() == {"blip": 1, "crown": 1}  # ann's on the pool glitch only
+    cy = volunteer("cy", level=2)
+    client.force_login(cy)
+    Classification.objects.create(volunteer=cy, subject=gold, glitch_class=glitch_class("Blip"))
+    assert counts() == {"blip": 1, "crown": 1}  # a lasso's vote: the gold still hidden
+    Classification.objects.filter(volunteer=cy, subject=gold).update(was_gold=True)
+    assert counts() == {"blip": 2, "crown": 1}  # her gold due, answered
