@@ -24,6 +24,7 @@ from webapp.labeling.selectors import (
     glitch_classes_for_volunteer,
     in_lists,
     subject_ids_answers_visible,
+    subjects_within_level,
 )
 from webapp.modeling.models import ModelVersion, Prediction
 from webapp.modeling.selectors import SubjectFiles
@@ -296,31 +297,39 @@ OPEN_STATUSES = [Subject.Status.ACTIVE, Subject.Status.DISCOVERY]
 VOTED_ROLES = [Subject.Role.POOL, Subject.Role.GOLD]
 
 
-def _votable() -> QuerySet[Subject]:
-    return Subject.objects.filter(status__in=OPEN_STATUSES, role__in=VOTED_ROLES)
+def _votable_by(volunteer: User) -> QuerySet[Subject]:
+    """Open glitches the volunteer's level reaches (the queue's rule,
+    labeling.selectors.subjects_within_level); every open glitch for reviewers and admins,
+    who batch-label at any level (can_batch_label)."""
+    votable = Subject.objects.filter(status__in=OPEN_STATUSES, role__in=VOTED_ROLES)
+    if is_reviewer(volunteer):
+        return votable
+    return votable.filter(subjects_within_level(volunteer=volunteer))
 
 
 def subjects_open_for(
     *, volunteer: User, subject_ids: list[int], limit: int | None = None
 ) -> list[int]:
     """The subjects (order kept) the volunteer may still vote on: subjects collecting votes
-    or waiting in discovery, not yet answered by them, never a validation glitch. Gold and
-    pool alike (issue #14): a lasso that dropped gold, or a map that marked it closed,
-    would tell gold apart; a vote on gold in a batch scores only on the volunteer's gold
-    due (labeling.services._scores_as_gold). The first `limit` of them when given.
+    or waiting in discovery, within their level as the queue has it (_votable_by), not yet
+    answered by them, never a validation glitch. Gold and pool alike (issue #14): a lasso
+    that dropped gold, or a map that marked it closed, would tell gold apart; a vote on
+    gold in a batch scores only on the volunteer's gold due
+    (labeling.services._scores_as_gold). The first `limit` of them when given.
 
     Asked IN_LIST_MAX ids at a time, in order, until `limit` are found: a cluster or a tag
     may hold more glitches than one statement binds (PostgreSQL 65,535 parameters), and a
     sheet needs only its first ones. (labeling.selectors.among would read every open
     subject instead.)"""
     found: list[int] = []
+    votable = _votable_by(volunteer)
     for chunk in in_lists(subject_ids):
         answered = set(
             Classification.objects.filter(volunteer=volunteer, subject_id__in=chunk).values_list(
                 "subject_id", flat=True
             )
         )
-        open_ids = set(_votable().filter(pk__in=chunk).values_list("pk", flat=True))
+        open_ids = set(votable.filter(pk__in=chunk).values_list("pk", flat=True))
         found.extend(i for i in chunk if i in open_ids and i not in answered)
         if limit is not None and len(found) >= limit:
             return found[:limit]
@@ -330,7 +339,7 @@ def subjects_open_for(
 def subject_ids_open_for(*, volunteer: User) -> set[int]:
     """Every subject subjects_open_for would keep for the volunteer, as a set (two queries
     with no list of ids: the map asks for all of its points at once)."""
-    open_ids = set(_votable().values_list("pk", flat=True))
+    open_ids = set(_votable_by(volunteer).values_list("pk", flat=True))
     answered = Classification.objects.filter(volunteer=volunteer).values_list(
         "subject_id", flat=True
     )

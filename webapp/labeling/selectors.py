@@ -76,8 +76,7 @@ def subject_next_for_volunteer(
         profile = _profile_of(volunteer)
     level = profile.level
     gold_turn = is_gold_turn(volunteer.pk, profile.n_classified, config.gold_rate())
-    unlocked = set(config.classes_unlocked_at_level(level))
-    gold_labels = [row.pk for row in config.class_table() if row.name in unlocked]
+    gold_labels = _gold_labels_unlocked(level)
     gold = (
         f"role = '{Subject.Role.GOLD}' AND gold_label_id IN {_in(gold_labels)}",
         gold_labels,
@@ -110,6 +109,23 @@ def is_gold_turn(volunteer_id: int, n_classified: int, rate: float) -> bool:
     message = f"gold-turn:{volunteer_id}:{n_classified}".encode()
     digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") < rate * 2**64
+
+
+def _gold_labels_unlocked(level: int) -> list[int]:
+    """The class ids whose gold subjects a volunteer of this level is served."""
+    unlocked = set(config.classes_unlocked_at_level(level))
+    return [row.pk for row in config.class_table() if row.name in unlocked]
+
+
+def subjects_within_level(*, volunteer: User) -> Q:
+    """The queue's level rule (subject_next_for_volunteer) as a filter on Subject: pool
+    subjects routed to the volunteer's level or below, gold subjects of a class they have
+    unlocked. The sheets read it (webapp.discovery.selectors.subjects_open_for): a lasso
+    took any glitch, so a level-2 account voted on the glitches routed to the top level.
+    Gold of a locked class is left out as a pool glitch routed above is."""
+    level = _profile_of(volunteer).level
+    pool = Q(role=Subject.Role.POOL, level__lte=level)
+    return pool | Q(role=Subject.Role.GOLD, gold_label_id__in=_gold_labels_unlocked(level))
 
 
 def _gold_due_rows(

@@ -402,3 +402,60 @@ def test_a_scout_reads_no_gold_answer_through_a_lassos_votes():
     assert ann.post("/api/classifications/", ballot, format="json").status_code == 201
     assert ann.get(f"/api/subjects/{served['id']}/").json()["gold_label"] == GOLD_LABEL
     assert "sure of it" in ann.get(f"/subjects/{served['id']}/").content.decode()
+
+
+# --- the sheets offer what the queue would: glitches at or below the volunteer's level -----
+
+
+def level_world():
+    """Pool glitches routed to levels 1, 2 and 3; gold of a level-1 and of a level-3 class."""
+    pool = [SubjectFactory(level=level) for level in (1, 2, 3)]
+    golds = [gold_subject("Whistle"), gold_subject("Chirp")]  # Chirp: a level-3 class
+    return pool, golds
+
+
+def test_a_lasso_offers_only_glitches_at_or_below_the_volunteers_level():
+    """Before: a lasso took any open glitch, so a level-2 account voted (and with others
+    retired) the glitches the queue keeps for the top levels. Now a lasso, and the map's
+    open points, follow the queue: pool routed to their level or below, gold of a class
+    they have unlocked (gold of a locked class is left out as pool routed above is)."""
+    from webapp.accounts.roles import REVIEWER
+
+    pool, golds = level_world()
+    chosen = [s.pk for s in pool + golds]
+    client = client_of(volunteer("climber", level=2))
+    answer = client.post("/api/discovery/batches/", {"subject_ids": chosen}, format="json")
+    assert answer.status_code == 201
+    assert [s["id"] for s in answer.json()["subjects"]] == [pool[0].pk, pool[1].pk, golds[0].pk]
+    answer = client.post("/api/discovery/batches/", {"subject_ids": [pool[2].pk]}, format="json")
+    assert answer.status_code == 400  # "none of these glitches is open for your vote"
+    reviewer = client_of(with_role("rev", REVIEWER))  # reviewers batch-label at any level
+    answer = reviewer.post("/api/discovery/batches/", {"subject_ids": chosen}, format="json")
+    assert [s["id"] for s in answer.json()["subjects"]] == chosen
+
+
+def test_the_maps_open_points_are_the_ones_a_lasso_takes():
+    """The map counts a lasso by its open points: they follow the same level rule."""
+    from webapp.discovery import selectors
+
+    pool, golds = level_world()
+    climber = volunteer("climber", level=2)
+    assert selectors.subject_ids_open_for(volunteer=climber) == {
+        pool[0].pk,
+        pool[1].pk,
+        golds[0].pk,
+    }
+
+
+def test_a_cluster_sheet_offers_only_glitches_at_or_below_the_volunteers_level(settings):
+    """Before: a cluster sheet held its cluster's open glitches whatever their level."""
+    from webapp.labeling.models import Subject
+
+    settings.GLITCHLAB_BATCH_MIN = 2
+    _, subjects, _, _ = stored_cluster(n=6)
+    Subject.objects.filter(pk__in=[s.pk for s in subjects[:3]]).update(level=3)
+    batch = services.batch_from_cluster(volunteer=volunteer("climber", level=2))
+    assert batch is not None
+    assert sorted(batch.subject_ids) == sorted(s.pk for s in subjects[3:])
+    top = services.batch_from_cluster(volunteer=volunteer("top", level=3))
+    assert top is not None and sorted(top.subject_ids) == sorted(s.pk for s in subjects)
