@@ -8,6 +8,7 @@ import uuid
 import factory
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.test import override_settings
 from PIL import Image
 
 from webapp.labeling import services
@@ -76,7 +77,9 @@ def handed_out(volunteer, subject: Subject) -> Subject:
     labelling page gets it, with its assignment. A gold one becomes their gold due, and only
     a vote on their gold due scores as a gold answer. Fails if the queue would hand out
     another subject."""
-    served = services.subject_next_hand_out(volunteer=volunteer)
+    # A gold turn for a gold subject, a pool turn for a pool one (turns are drawn otherwise).
+    with override_settings(GLITCHLAB_GOLD_RATE=1.0 if subject.is_gold else 0.0):
+        served = services.subject_next_hand_out(volunteer=volunteer)
     assert served is not None and served.pk == subject.pk, (served, subject)
     return served
 
