@@ -75,6 +75,14 @@ def _number(value: float | None, unit: str = "", digits: int = 4) -> str:
     return f"{value:.{digits}g}{f' {unit}' if unit else ''}"
 
 
+def _gps(value: float | None) -> str:
+    """A GPS time as stored, to the microsecond: 3 decimals rounded a trigger time such as
+    1165294364.1875 to one no table holds; a float's last bits (1e-7 s) are not shown."""
+    if value is None:
+        return ""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
 def subject_facts(*, subject: Subject) -> list[Fact]:
     """What the subject page shows of the glitch, in Gravity Spy's order; only facts known."""
     date = ""
@@ -83,7 +91,7 @@ def subject_facts(*, subject: Subject) -> list[Fact]:
     facts = [
         Fact("Detector", subject.ifo),
         Fact("Channel", subject.channel),
-        Fact("GPS time", f"{subject.gps_time:.3f}" if subject.gps_time is not None else ""),
+        Fact("GPS time", _gps(subject.gps_time)),
         Fact("Date", date, "UTC, from the GPS time (leap seconds counted)"),
         Fact("Peak frequency", _number(subject.peak_frequency, "Hz"), "of the loudest tile"),
         Fact("Central frequency", _number(subject.central_freq, "Hz")),

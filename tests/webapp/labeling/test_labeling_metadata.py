@@ -134,13 +134,22 @@ def test_the_subject_page_and_api_show_the_metadata(client):
         status=Subject.Status.RETIRED,  # its answers are public (or: the visitor voted)
     )
     page = client.get(f"/subjects/{subject.pk}/").content.decode()
-    for text in ("H1:GDS-CALIB_STRAIN", "1126259462.400", "2015-09-14 09:50:45 UTC",
+    for text in ("H1:GDS-CALIB_STRAIN", "<dd>1126259462.4</dd>", "2015-09-14 09:50:45 UTC",
                  "88.54 Hz", "12.8", "5.66", "0.25 s"):  # fmt: skip
         assert text in page, text
     assert "Bandwidth" not in page  # unknown facts are left out, not shown empty
     client.force_login(UserFactory())
     data = client.get(f"/api/subjects/{subject.pk}/").json()
     assert (data["snr"], data["channel"], data["bandwidth"]) == (12.84, "H1:GDS-CALIB_STRAIN", None)
+
+
+def test_the_subject_page_shows_the_gps_time_as_stored(client):
+    """Shown to 3 decimals, a trigger time of 1165294364.1875 read as 1165294364.188, a
+    time no table (Gravity Spy's event_time, Omicron's) holds."""
+    shown = {1165294364.1875: "<dd>1165294364.1875</dd>", 1126259462.0: "<dd>1126259462</dd>"}
+    for stored, text in shown.items():
+        subject = SubjectFactory(gps_time=stored, status=Subject.Status.RETIRED)
+        assert text in client.get(f"/subjects/{subject.pk}/").content.decode(), text
 
 
 def test_the_map_hover_gets_numbers_and_detector_names_only():
