@@ -353,6 +353,13 @@ GLITCHLAB_FIELD_GUIDE_DIR = Path(
 _SIMULATED = env_str("GLITCHLAB_SIMULATED_SOURCES", "demo-gold,demo-validation,demo-pool")
 # simulated against real is also what a retrain's class-source sampling balances
 GLITCHLAB_SIMULATED_SOURCES = [source.strip() for source in _SIMULATED.split(",") if source.strip()]
+# Subject sources that are Gravity Spy's data (its training set, the shipped real glitches
+# under their folder's name): only their glitches' ids are exported as gravityspy_id. Any
+# other id (ml scan's, drawn from a hash like Gravity Spy's) only looks like one.
+_GRAVITYSPY = env_str("GLITCHLAB_GRAVITYSPY_SOURCES", "gravityspy-real")
+GLITCHLAB_GRAVITYSPY_SOURCES = [
+    source.strip() for source in _GRAVITYSPY.split(",") if source.strip()
+]
 
 # --- Celery ---
 # Queue names and task routes live in tasks/queues.py; only tunables live here.

