@@ -1,6 +1,6 @@
 """The labels export: one row per glitch with Gravity Spy's columns (id, detector, event
-time, metadata, label) plus our consensus (posterior, votes, retired) and the active model's
-top class, as CSV or JSON, streamed.
+time, metadata, label) plus our consensus (posterior, votes, retired, the model whose vote is
+in it) and the active model's top class, as CSV or JSON, streamed.
 
 Rows are read CHUNK subjects at a time (a server-side cursor on PostgreSQL, .iterator), and
 each chunk's votes and predictions in one query each, so 100,000 subjects cost a few hundred
@@ -64,9 +64,13 @@ COLUMNS = [
     "n_none_votes",
     "votes",  # {class: count}
     "posterior",  # {class: W}
-    "ml_label",
+    "ml_label",  # the active model's top class: today's model, not the one in posterior
     "ml_confidence",
-    "model_version",
+    "model_version",  # the active model's name (when it scored the glitch)
+    # the model whose vote is in posterior: for a decided glitch, the one it was decided
+    # with; "" none's, "unknown" not recorded (Subject.consensus_model). Last: a reader
+    # that counts columns still finds the others where they were.
+    "consensus_model_version",
 ]
 
 
@@ -224,6 +228,9 @@ def _row(
         "ml_label": prediction[0] if prediction else "",
         "ml_confidence": prediction[1] if prediction else None,
         "model_version": model.name if model and prediction else "",
+        "consensus_model_version": (
+            "unknown" if subject.consensus_model is None else subject.consensus_model
+        ),
     }
 
 

@@ -143,6 +143,13 @@ class Subject(models.Model):
         GlitchClass, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     retired_at = models.DateTimeField(null=True, blank=True)
+    # The model whose vote is in `posterior` (a ModelVersion's name, kept if the version
+    # goes): for a subject that left the queue, the one its decision was made with. "" when
+    # no model's is, NULL when not recorded (a posterior computed before 2026-12-06). A
+    # name, not a key: three states, and it must outlive the version it names.
+    consensus_model = models.CharField(  # noqa: DJ001 (NULL is "not recorded", not "")
+        max_length=128, null=True, blank=True, default=""
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -27,7 +27,7 @@ from webapp.labeling.models import (
     VolunteerProfile,
 )
 from webapp.labeling.seeding import sync_glitch_classes
-from webapp.modeling.selectors import prediction_probabilities_for_subject
+from webapp.modeling.selectors import prediction_for_consensus
 
 
 class AlreadyVotedError(Exception):
@@ -94,7 +94,9 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
     model's prediction. The caller holds the subject's row lock (select_for_update).
 
     A subject that has left the queue (retired, closed, discovery) keeps that status unless
-    `reopen` is true: late votes are recorded but do not undo a decision.
+    `reopen` is true: late votes are recorded but do not undo a decision. It keeps the model
+    vote it was decided with too (consensus_model), so that its posterior and label say
+    which model helped reach them; a model activated later does not vote on it.
     """
     rules = config.consensus_rules()
     # (class name, W_i) pairs, not model instances: a busy subject has up to ~50 votes and
@@ -108,7 +110,14 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
         rows = cursor.fetchall()
     weight_of = converter(Classification._meta.get_field("weight"))
     votes = [(config.class_name(class_pk), weight_of(weight)) for class_pk, weight in rows]
-    p_ml = None if subject.is_gold else prediction_probabilities_for_subject(subject=subject)
+    deciding = reopen or subject.status == Subject.Status.ACTIVE
+    # Decided with no model's vote (""): none now. Not recorded (None, decided before the
+    # column was): the active model's, as before.
+    kept = None if deciding else subject.consensus_model
+    model_vote = None
+    if not subject.is_gold and kept != "":
+        model_vote = prediction_for_consensus(subject=subject, model_name=kept)
+    p_ml = model_vote[1] if model_vote else None
     tally, decision = consensus.judge(
         votes, p_ml, rules=rules, class_thresholds=config.class_retire_thresholds()
     )
@@ -120,7 +129,8 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
         return subject  # gold subjects teach and measure; no vote retires them
 
     subject.posterior = tally.posterior
-    if reopen or subject.status == Subject.Status.ACTIVE:
+    if deciding:
+        subject.consensus_model = model_vote[0] if model_vote else ""
         subject.status = decision.status
         retired_row = config.class_row(decision.label) if decision.label else None
         subject.retired_label_id = retired_row.pk if retired_row else None
@@ -138,6 +148,7 @@ def subject_consensus_recompute(*, subject: Subject, reopen: bool = False) -> Su
             "status",
             "retired_label",
             "retired_at",
+            "consensus_model",
         ],
     )
     return subject

@@ -26,20 +26,24 @@ def model_version_active() -> ModelVersion | None:
     return ModelVersion.objects.filter(is_active=True).first()
 
 
-def prediction_probabilities_for_subject(*, subject: Subject) -> dict[str, float] | None:
-    """The active model's class probabilities for a subject, or None if it has none."""
+def prediction_for_consensus(
+    *, subject: Subject, model_name: str | None = None
+) -> tuple[str, dict[str, float]] | None:
+    """The model's vote in a subject's consensus: (its model's name, the class
+    probabilities) of the active model, or of the model named; None if it has none."""
+    which, params = ("m.is_active", []) if model_name is None else ("m.name = %s", [model_name])
     with connection.cursor() as cursor:  # on every vote: SQL written out (webapp.hot_sql)
         cursor.execute(
-            "SELECT p.probabilities FROM modeling_prediction p"
+            "SELECT m.name, p.probabilities FROM modeling_prediction p"
             " JOIN modeling_modelversion m ON m.id = p.model_version_id"
-            " WHERE p.subject_id = %s AND m.is_active",
-            [subject.pk],
+            f" WHERE p.subject_id = %s AND {which}",
+            [subject.pk, *params],
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    probabilities = value_from_db(Prediction, "probabilities", row[0])
-    return {str(name): float(p) for name, p in probabilities.items()}
+    probabilities = value_from_db(Prediction, "probabilities", row[1])
+    return str(row[0]), {str(name): float(p) for name, p in probabilities.items()}
 
 
 # --- runs ------------------------------------------------------------------------------

@@ -52,3 +52,19 @@ def test_0011_retires_the_gold_glitches_already_in_the_field_guide():
         assert [(s.external_id, s.status, s.retired_label_id) for s in rows] == [
             ("shown", "retired", whistle.pk), ("kept", "active", None), ("pool", "active", None)
         ]  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0014_says_a_posterior_counted_before_it_holds_a_model_not_recorded():
+    """Which model's vote an older posterior holds is not known (activation overwrote
+    activated_at): "unknown" in the export, never "" (no model's), which it may not be."""
+    with schema_at([("labeling", "0013_votes_outlive_no_account")]) as old:
+        Subject = old.get_model("labeling", "Subject")
+        Subject.objects.create(external_id="counted", source="m", posterior={"Blip": 0.95})
+        Subject.objects.create(external_id="never", source="m")
+
+        new = migrate_to([("labeling", "0014_subject_consensus_model")])
+        rows = new.get_model("labeling", "Subject").objects.order_by("pk")
+        assert [(s.external_id, s.consensus_model) for s in rows] == [
+            ("counted", None), ("never", "")
+        ]  # fmt: skip
