@@ -39,6 +39,7 @@ from webapp.labeling import config as labeling_config
 from webapp.labeling import keys as class_keys
 from webapp.labeling import services as labeling
 from webapp.labeling.models import Classification, GlitchClass, Subject
+from webapp.review.models import LabelChange
 from webapp.typed_text import typed_text
 
 # --- embeddings, map, clusters (written by tasks/discovery.py) ------------------------
@@ -528,7 +529,8 @@ def _seed_gold(proposal: ClassProposal, glitch_class: GlitchClass) -> int:
 
 def class_proposal_deprecate(*, actor: User, proposal_id: int, remap_to: str) -> ClassProposal:
     """An admin retires an accepted class: every vote, gold label and retired label moves
-    to `remap_to`, the class loses its key and is no longer offered."""
+    to `remap_to` (each recorded: _remap_labels), the class loses its key and is no longer
+    offered."""
     _require(selectors.can_decide_classes(actor), "admins only")
     with transaction.atomic():
         proposal = _locked(
@@ -539,7 +541,7 @@ def class_proposal_deprecate(*, actor: User, proposal_id: int, remap_to: str) ->
         target = GlitchClass.objects.filter(name=remap_to, status=GlitchClass.Status.ACTIVE).first()
         if target is None or target.pk == old.pk:
             raise ValidationError({"remap_to": f"{remap_to!r} is not another active class"})
-        n = _remap_labels(old, target)
+        n = _remap_labels(old, target, actor=actor)
         old.status = GlitchClass.Status.DEPRECATED
         old.key = None
         old.save(update_fields=["status", "key"])
@@ -550,20 +552,40 @@ def class_proposal_deprecate(*, actor: User, proposal_id: int, remap_to: str) ->
     return proposal
 
 
-def _remap_labels(old: GlitchClass, new: GlitchClass) -> int:
-    affected = set(
-        Classification.objects.filter(glitch_class=old).values_list("subject_id", flat=True)
-    )
-    n = Classification.objects.filter(glitch_class=old).update(glitch_class=new)
+def _remap_labels(old: GlitchClass, new: GlitchClass, *, actor: User) -> int:
+    """Every vote, gold label and retired label of `old` moves to `new`, leaving a trace: a
+    vote keeps the class its volunteer chose (remapped_from, the first one if moved twice),
+    and each label moved is a LabelChange (cause remap), so the export says the label is an
+    admin's remap, not an expert's gold or the crowd's answer."""
+    votes = Classification.objects.filter(glitch_class=old)
+    affected = set(votes.values_list("subject_id", flat=True))
+    votes.filter(remapped_from__isnull=True).update(remapped_from=old)
+    n = votes.update(glitch_class=new)
     for vote in Classification.objects.filter(subject_id__in=affected):
         if old.name in vote.weight:  # W_i columns name classes: fold the old into the new
             weight = dict(vote.weight)
             weight[new.name] = weight.get(new.name, 0.0) + weight.pop(old.name)
             Classification.objects.filter(pk=vote.pk).update(weight=weight)
-    n += Subject.objects.filter(gold_label=old).update(gold_label=new)
-    retired = Subject.objects.filter(retired_label=old)
-    affected |= set(retired.values_list("pk", flat=True))
-    n += retired.update(retired_label=new)
+    reason = f"{old.name} deprecated: its labels moved to {new.name}"
+    changes = []
+    for field in (LabelChange.Field.GOLD_LABEL, LabelChange.Field.RETIRED_LABEL):
+        moved = Subject.objects.filter(**{field: old})
+        ids = list(moved.values_list("pk", flat=True))
+        changes += [
+            LabelChange(
+                subject_id=pk,
+                field=field,
+                cause=LabelChange.Cause.REMAP,
+                before=old.name,
+                after=new.name,
+                changed_by=actor,
+                reason=reason,
+            )
+            for pk in ids
+        ]
+        n += moved.update(**{field: new})
+        affected |= set(ids)
+    LabelChange.objects.bulk_create(changes, batch_size=1000)
     for subject in Subject.objects.select_for_update().filter(pk__in=affected):
         labeling.subject_consensus_recompute(subject=subject)
     return n

@@ -31,6 +31,7 @@ from webapp.labeling.metadata import METADATA_ONLY_FIELDS
 from webapp.labeling.models import Classification, Subject
 from webapp.modeling.models import ModelVersion, Prediction
 from webapp.modeling.selectors import model_version_active
+from webapp.review.models import LabelChange
 from webapp.spreadsheet import spreadsheet_cell
 
 CHUNK = 1000
@@ -57,7 +58,7 @@ COLUMNS = [
     "retired",
     "label",  # the retired label (pool) or the known one (gold, validation)
     "label_source",  # how the label was reached: LABEL_SOURCES
-    "label_before_review",  # the label a reviewer changed (the crowd's, for a pool glitch)
+    "label_before_review",  # the label before a reviewer or a remap first changed it
     "retired_at",
     "views",
     "n_votes",
@@ -75,11 +76,17 @@ COLUMNS = [
 
 
 # label_source: "crowd" (retired by the volunteers' weighted consensus), "reviewer" (a
-# reviewer changed it, webapp/review: label_before_review has the one before), "gold" (a
-# known answer: imported as gold, or a field-guide example), "new_class" (gold of a class
-# volunteers proposed, seeded when an admin accepted it: their agreement, not an expert's),
-# "validation" (the data set's label, never shown to volunteers), "" (no label yet).
-LABEL_SOURCES = ("crowd", "reviewer", "gold", "new_class", "validation", "")
+# reviewer changed it, webapp/review: label_before_review has the one before), "remapped"
+# (an admin deprecated its class and moved it to this one; label_before_review has the
+# class), "gold" (a known answer: imported as gold, or a field-guide example), "new_class"
+# (gold of a class volunteers proposed, seeded when an admin accepted it: their agreement,
+# not an expert's), "validation" (the data set's label, never shown to volunteers), "" (no
+# label yet). A changed label's source is its last change's (the review log, LabelChange).
+LABEL_SOURCES = ("crowd", "reviewer", "remapped", "gold", "new_class", "validation", "")
+_CHANGED_BY: dict[str, str] = {
+    LabelChange.Cause.REVIEW: "reviewer",
+    LabelChange.Cause.REMAP: "remapped",
+}
 
 
 def subjects_exportable(*, viewer: User, retired_only: bool = False) -> QuerySet:
@@ -134,33 +141,36 @@ def _rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
         for subject_id, class_pk, n in counted:
             votes.setdefault(subject_id, {})[config.class_name(class_pk)] = n
         predictions = _predictions(model, ids)
-        reviewed = _labels_before_review(ids)
+        changed = _label_changes(ids)
         seeded = _seeded_by_volunteers(ids)
         for subject in chunk:
-            source = _label_source(subject, subject.pk in reviewed, subject.pk in seeded)
+            change = changed.get(subject.pk)
+            source = _label_source(subject, change[0] if change else "", subject.pk in seeded)
             yield _row(
                 subject,
                 votes.get(subject.pk, {}),
                 predictions.get(subject.pk),
                 model,
-                (source, reviewed.get(subject.pk, "")),
+                (source, change[1] if change else ""),
             )
 
 
-def _labels_before_review(ids: list[int]) -> dict[int, str]:
-    """subject id -> its label before a reviewer first changed the label it exports (the
-    review log, webapp/review's LabelChange, through its relation to Subject)."""
+def _label_changes(ids: list[int]) -> dict[int, tuple[str, str]]:
+    """subject id -> (the source its last change gives the label it exports, the label
+    before the first change): the review log, webapp/review's LabelChange, of the exported
+    field (gold_label for gold, retired_label otherwise)."""
     changes = (
-        Subject.objects.filter(pk__in=ids, label_changes__isnull=False)
-        .values_list("pk", "role", "label_changes__field", "label_changes__before")
-        .order_by("label_changes__created_at", "label_changes__id")
+        LabelChange.objects.filter(subject_id__in=ids)
+        .values_list("subject_id", "subject__role", "field", "cause", "before")
+        .order_by("created_at", "id")
     )
-    before: dict[int, str] = {}
-    for pk, role, changed, label in changes:
+    found: dict[int, tuple[str, str]] = {}
+    for pk, role, changed, cause, label in changes:
         exported = "gold_label" if role == Subject.Role.GOLD else "retired_label"
         if changed == exported:
-            before.setdefault(pk, label)
-    return before
+            first = found.get(pk, ("", label))[1]
+            found[pk] = (_CHANGED_BY[cause], first)
+    return found
 
 
 def _seeded_by_volunteers(ids: list[int]) -> set[int]:
@@ -175,13 +185,13 @@ def _seeded_by_volunteers(ids: list[int]) -> set[int]:
     )
 
 
-def _label_source(subject: Subject, reviewed: bool, seeded: bool) -> str:
+def _label_source(subject: Subject, changed: str, seeded: bool) -> str:
     if subject.role == Subject.Role.VALIDATION:
         return "validation" if subject.source_label else ""
     if not (subject.retired_label_id or subject.gold_label_id):
         return ""
-    if reviewed:
-        return "reviewer"
+    if changed:
+        return changed
     if subject.role == Subject.Role.GOLD:
         return "new_class" if seeded else "gold"
     return "crowd"

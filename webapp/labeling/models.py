@@ -259,6 +259,17 @@ class Classification(models.Model):
     # those who voted): this vote can no longer be undone, or undo and vote again with the
     # crowd's answer would copy it into the consensus as an independent vote.
     answers_seen = models.BooleanField(default=False)
+    # The class the volunteer chose, when an admin deprecated it and the vote moved to
+    # glitch_class for the consensus (discovery's class_proposal_deprecate); null otherwise.
+    # No index: read with the vote, never searched by, and the vote's insert stays as cheap.
+    remapped_from = models.ForeignKey(
+        GlitchClass,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -50,10 +50,20 @@ class VerdictAdmin(admin.ModelAdmin):
 
 @admin.register(LabelChange)
 class LabelChangeAdmin(admin.ModelAdmin):
-    """The log is append-only: changes are made by verdicts, never edited here."""
+    """The log is append-only: changes are made by verdicts and deprecations, never edited
+    here."""
 
-    list_display = ("created_at", "subject", "field", "before", "after", "changed_by", "reason")
-    list_filter = ("field",)
+    list_display = (
+        "created_at",
+        "subject",
+        "field",
+        "before",
+        "after",
+        "changed_by",
+        "cause",
+        "reason",
+    )
+    list_filter = ("field", "cause")
     search_fields = ("subject__external_id", "changed_by__username", "reason")
     actions = ["export_csv"]
 

@@ -123,14 +123,20 @@ class Verdict(models.Model):
 
 
 class LabelChange(models.Model):
-    """The log: one row per label a verdict changed (who, when, before, after, why)."""
+    """The log: one row per label a verdict or a class's deprecation changed (who, when,
+    before, after, why)."""
 
     class Field(models.TextChoices):
         RETIRED_LABEL = "retired_label"
         GOLD_LABEL = "gold_label"
 
+    class Cause(models.TextChoices):
+        REVIEW = "review"  # a reviewer's relabel (verdict)
+        REMAP = "remap"  # an admin deprecated the class; its labels moved to another
+
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="label_changes")
     field = models.CharField(max_length=32, choices=Field.choices)
+    cause = models.CharField(max_length=16, choices=Cause.choices, default=Cause.REVIEW)
     before = models.CharField(max_length=64)
     after = models.CharField(max_length=64)
     changed_by = models.ForeignKey(

@@ -286,6 +286,7 @@ CSV_HEADER = (
     "decision",
     "reason",
     "volunteers_rescored",
+    "cause",  # review (a verdict) or remap (a class deprecated); last, for column counters
 )
 
 
@@ -303,6 +304,7 @@ def label_change_rows(changes: QuerySet[LabelChange]) -> list[tuple[object, ...]
             c.verdict.decision if c.verdict else "",
             c.reason,
             c.volunteers_rescored,
+            c.cause,
         )
         for c in changes
     ]

@@ -1,10 +1,13 @@
 """A proposed class becomes provisional (reviewer), accepted (admin: registry, key, gold
 examples) and deprecated (admin: labels remapped); every step says who and when."""
 
+import json
+
 import pytest
 from discovery_factories import volunteer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
+from django.urls import reverse
 from page_messages import said
 
 from webapp.discovery import selectors, services
@@ -12,6 +15,7 @@ from webapp.discovery.models import ClassProposal, ProposalVote
 from webapp.labeling import services as labeling
 from webapp.labeling.models import Classification, GlitchClass, Subject
 from webapp.modeling.selectors import training_data
+from webapp.review.models import LabelChange
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +178,51 @@ def test_deprecation_moves_votes_to_the_other_class(cluster, reviewer, admin):
     Classification.objects.create(volunteer=voter, subject=extra, glitch_class=new_class)
     services.class_proposal_deprecate(actor=admin, proposal_id=proposal.pk, remap_to="Blip")
     assert Classification.objects.get(subject=extra).glitch_class.name == "Blip"
+
+
+def test_a_deprecation_records_what_it_moved_and_the_export_says_remapped(cluster, reviewer, admin):
+    """Before: the remap rewrote votes, gold and retired labels in place with no trace, and
+    the export called the volunteer-seeded gold, now Chirp, an expert's "gold" (found by a
+    reviewer reading the exports). Now each label moved is a LabelChange (cause remap), each
+    vote keeps the class its volunteer chose, and the export says "remapped" and from what."""
+    _, subjects = cluster
+    proposal, _ = proposed_from_batch(subjects)
+    agree(proposal, ["bea", "cy"])  # three volunteers: their glitches become gold
+    services.class_proposal_make_provisional(actor=reviewer, proposal_id=proposal.pk)
+    services.class_proposal_accept(actor=admin, proposal_id=proposal.pk)
+    reverse_chirp = GlitchClass.objects.get(name="Reverse_Chirp")
+    crowd = Subject.objects.create(
+        external_id="x1", source="t", status="retired", retired_label=reverse_chirp
+    )
+    Classification.objects.create(
+        volunteer=volunteer("bob", level=5), subject=crowd, glitch_class=reverse_chirp
+    )
+
+    services.class_proposal_deprecate(actor=admin, proposal_id=proposal.pk, remap_to="Chirp")
+
+    seeded = subjects[0].pk
+    changes = {
+        (c.subject_id, c.field): (c.cause, c.before, c.after, c.changed_by)
+        for c in LabelChange.objects.all()
+    }
+    remap = ("remap", "Reverse_Chirp", "Chirp", admin)
+    assert changes[(seeded, "gold_label")] == changes[(seeded, "retired_label")] == remap
+    assert changes[(crowd.pk, "retired_label")] == remap
+    assert len(changes) == 2 * len(subjects) + 1
+    vote = Classification.objects.get(subject=crowd)
+    assert (vote.glitch_class.name, vote.remapped_from.name) == ("Chirp", "Reverse_Chirp")
+
+    client = Client()
+    client.force_login(reviewer)
+    response = client.get(reverse("api-labels-json"))
+    rows = {r["subject_id"]: r for r in json.loads(b"".join(response.streaming_content))}
+    for pk in (seeded, crowd.pk):
+        row = rows[pk]
+        assert (row["label"], row["label_source"], row["label_before_review"]) == (
+            "Chirp",
+            "remapped",
+            "Reverse_Chirp",
+        )
 
 
 def test_only_reviewers_open_and_only_admins_accept(cluster, reviewer):

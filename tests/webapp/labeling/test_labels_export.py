@@ -353,9 +353,9 @@ def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(client, g
 
 
 def test_each_row_says_how_its_label_was_reached(client, glitches):
-    """A reviewer's relabel and an accepted class's gold (seeded from volunteers' agreement)
-    exported exactly like a crowd retirement and an expert's gold: a paper could not tell
-    which labels the crowd reached."""
+    """A reviewer's relabel, an accepted class's gold (seeded from volunteers' agreement)
+    and an admin's remap exported exactly like a crowd retirement and an expert's gold: a
+    paper could not tell which labels the crowd reached."""
     from webapp.discovery.models import ClassProposal, ProposalVote
     from webapp.review.models import LabelChange
 
@@ -386,6 +386,28 @@ def test_each_row_says_how_its_label_was_reached(client, glitches):
     validation = SubjectFactory(
         external_id="H1_valid0001", role=Subject.Role.VALIDATION, source_label="Blip", images=()
     )
+    remapped, then_reviewed = (
+        SubjectFactory(
+            external_id=name,
+            status=Subject.Status.RETIRED,
+            retired_label=glitch_class("Chirp"),
+            images=(),
+        )
+        for name in ("H1_moved00001", "H1_moved00002")
+    )
+    for subject in (remapped, then_reviewed):  # an admin deprecated Reverse_Chirp into Chirp
+        LabelChange.objects.create(
+            subject=subject,
+            field="retired_label",
+            cause=LabelChange.Cause.REMAP,
+            before="Reverse_Chirp",
+            after="Chirp",
+            changed_by=rita,
+        )
+    LabelChange.objects.create(
+        subject=then_reviewed, field="retired_label", before="Chirp", after="Blip", changed_by=rita
+    )
+    Subject.objects.filter(pk=then_reviewed.pk).update(retired_label=glitch_class("Blip"))
     client.force_login(rita)
 
     rows = {r["subject_id"]: r for r in json.loads(body(client.get(reverse("api-labels-json"))))}
@@ -396,6 +418,8 @@ def test_each_row_says_how_its_label_was_reached(client, glitches):
     assert source[gold.pk] == ("gold", "")
     assert source[seeded.pk] == ("new_class", "")
     assert source[validation.pk] == ("validation", "")
+    assert source[remapped.pk] == ("remapped", "Reverse_Chirp")  # not the crowd's Chirp
+    assert source[then_reviewed.pk] == ("reviewer", "Reverse_Chirp")  # the first label
     assert {v for pk, v in source.items() if rows[pk]["label"] == ""} == {("", "")}
 
 
