@@ -17,8 +17,9 @@ size and pixel count); pixels are decoded once, later, by ml.encoding.
 
 Untrusted input: a data set may come from anyone, so a file is refused (one problem line)
 when it is larger than MAX_IMAGE_BYTES, declares more than MAX_IMAGE_PIXELS pixels (a
-decompression bomb: a tiny PNG that inflates to gigabytes), or lies outside its root: a
-symlink leading out of the folder, or a manifest path that is absolute or contains `..`.
+decompression bomb: a tiny PNG that inflates to gigabytes) or less than MIN_PLOT_PIXELS
+a side, or lies outside its root: a symlink leading out of the folder, or a manifest path
+that is absolute or contains `..`.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ IFOS: tuple[str, ...] = ("H1", "L1", "V1")
 # larger renderings while refusing files that would exhaust memory when decoded.
 MAX_IMAGE_BYTES = 16 * 2**20
 MAX_IMAGE_PIXELS = 25_000_000  # width * height, e.g. 5000 x 5000
+# The least width and height (px) of an image, and of the plot area cropped from it, read as
+# an Omega scan: the plot area of an 800x600 one is 573x479, its thumbnails are far above this;
+# a smaller one holds no glitch the model could see (and a 1-px image once broke the crop).
+MIN_PLOT_PIXELS = 16
 
 # `<id>_<duration>.<ext>`; a Gravity Spy name carries `_spectrogram` before the duration.
 _FILE_NAME = re.compile(
@@ -348,9 +353,10 @@ def image_file_problem(path: Path) -> str | None:
     """Why `path` is not an acceptable glitch image, in one line, or None when it is.
 
     Cheap, O(1) per file: the size on disk, the header (format and declared width x height,
-    against MAX_IMAGE_BYTES and MAX_IMAGE_PIXELS) and the format's end marker (PNG IEND
-    chunk, JPEG EOI), which catches non-images, decompression bombs and truncated copies
-    without decoding pixels. Damage in between surfaces as ml.encoding.DecodeError.
+    against MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS and MIN_PLOT_PIXELS) and the format's end
+    marker (PNG IEND chunk, JPEG EOI), which catches non-images, decompression bombs,
+    slivers and truncated copies without decoding pixels. Damage in between surfaces as
+    ml.encoding.DecodeError.
     """
     try:
         size = path.stat().st_size
@@ -366,14 +372,29 @@ def image_file_problem(path: Path) -> str | None:
         return f"image too large, possible decompression bomb ({exc})"
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
         return f"not a readable image ({type(exc).__name__}: {exc})"
+    problem = image_size_problem(width, height)
+    if problem is not None:
+        return problem
+    ends = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9"}.get(image_format or "")
+    if ends is not None and ends not in tail:
+        return f"truncated {image_format} file (no end marker)"
+    return None
+
+
+def image_size_problem(width: int, height: int) -> str | None:
+    """Why an image of width x height pixels is not read as an Omega scan, or None: a
+    decompression bomb (over MAX_IMAGE_PIXELS) or too small (under MIN_PLOT_PIXELS a side).
+    image_file_problem asks it of the header, ml.encoding of every image it decodes."""
     if width * height > MAX_IMAGE_PIXELS:
         return (
             f"image too large, possible decompression bomb ({width}x{height} pixels; "
             f"the limit is {MAX_IMAGE_PIXELS})"
         )
-    ends = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9"}.get(image_format or "")
-    if ends is not None and ends not in tail:
-        return f"truncated {image_format} file (no end marker)"
+    if width < MIN_PLOT_PIXELS or height < MIN_PLOT_PIXELS:
+        return (
+            f"image too small ({width}x{height} pixels; an Omega scan is at least "
+            f"{MIN_PLOT_PIXELS}x{MIN_PLOT_PIXELS})"
+        )
     return None
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ml.data import Sample
+from ml.data import MIN_PLOT_PIXELS, Sample, image_size_problem
 from ml.errors import UserError
 
 ENCODINGS: tuple[str, ...] = ("rgb-durations", "single-2.0", "mosaic")
@@ -192,12 +192,16 @@ def _trim_frame_lines(
     rgb: np.ndarray, x0: int, y0: int, x1: int, y1: int
 ) -> tuple[int, int, int, int]:
     """Drop up to 2 edge rows/columns that are mostly off the colour map: a JPEG-blurred
-    frame line is dark and slightly coloured, so it can pass as plot in _plot_like."""
+    frame line is dark and slightly coloured, so it can pass as plot in _plot_like. A frame
+    under 3 px a side is left as it is (read_plot_area refuses it): trimming it would index
+    past its end."""
 
     def off_map(line: np.ndarray) -> bool:
         return bool(viridis_mask(line).mean() < 0.5)
 
     for _ in range(2):
+        if y1 - y0 < 3 or x1 - x0 < 3:
+            break
         y0 += off_map(rgb[y0, x0:x1])
         y1 -= off_map(rgb[y1 - 1, x0:x1])
         x0 += off_map(rgb[y0:y1, x0])
@@ -209,19 +213,29 @@ def _decode_rgb(path: Path) -> np.ndarray:
     """uint8 (H, W, 3) pixels of an image file; DecodeError naming the file if it is broken."""
     try:
         with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except (OSError, SyntaxError, ValueError) as exc:
+            problem = image_size_problem(*image.size)  # a caller may not have asked ml.data
+            rgb = None if problem else np.asarray(image.convert("RGB"))
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise DecodeError(f"{path}: cannot decode image ({type(exc).__name__}: {exc})") from exc
+    if rgb is None:
+        raise DecodeError(f"{path}: {problem}")
+    return rgb
 
 
 def read_plot_area(path: Path) -> np.ndarray:
     """uint8 (H, W, 3) RGB of the plot area of one image: ~573x479 for an 800x600 plot.
 
     Accepts full Zooniverse plots (title, axes, colour bar; PNG or JPEG, any size) and
-    bare crops of the plot area, which pass through unchanged.
+    bare crops of the plot area, which pass through unchanged. DecodeError naming the file
+    when it cannot be decoded or its plot area is under MIN_PLOT_PIXELS a side.
     """
     rgb = _decode_rgb(Path(path))
     x0, y0, x1, y1 = plot_frame(rgb)
+    if x1 - x0 < MIN_PLOT_PIXELS or y1 - y0 < MIN_PLOT_PIXELS:
+        raise DecodeError(
+            f"{path}: plot area of {max(x1 - x0, 0)}x{max(y1 - y0, 0)} pixels, too small for an "
+            f"Omega scan (at least {MIN_PLOT_PIXELS}x{MIN_PLOT_PIXELS})"
+        )
     return np.ascontiguousarray(rgb[y0:y1, x0:x1])
 
 

@@ -94,3 +94,23 @@ def write_simulated_with_one_split(root: Path, classes: list[str], per_class: in
             target = root / str(sample.label) / f"g{n}{part}_{duration}.png"
             target.write_bytes(path.read_bytes())
     return str(samples[0].label)
+
+
+def png_declaring(path: Path, width: int, height: int) -> Path:
+    """A small, well-formed PNG header + end that *declares* width x height pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+    return path

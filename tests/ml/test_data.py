@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from image_factories import write_glitch
+from image_factories import png_declaring, write_glitch
 
 from ml import data
 from ml.classes import ClassRegistry
@@ -232,30 +232,10 @@ def test_the_real_gravity_spy_set_loads_with_its_labels() -> None:
 # --- untrusted input: bombs, huge files, paths leaving the data set -------------------------
 
 
-def _png_declaring(path: Path, width: int, height: int) -> Path:
-    """A small, well-formed PNG header + end that *declares* width x height pixels."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
-    return path
-
-
 def test_decompression_bombs_are_refused_before_decoding(tmp_path: Path) -> None:
     write_glitch(tmp_path / "Blip", "good_{d}")
-    over_our_limit = _png_declaring(tmp_path / "Blip" / "bomb_1.0.png", 6000, 5000)
-    over_pil_limit = _png_declaring(tmp_path / "Blip" / "nuke_1.0.png", 100_000, 100_000)
+    over_our_limit = png_declaring(tmp_path / "Blip" / "bomb_1.0.png", 6000, 5000)
+    over_pil_limit = png_declaring(tmp_path / "Blip" / "nuke_1.0.png", 100_000, 100_000)
 
     result = load_samples(tmp_path)
 

@@ -16,7 +16,7 @@ from webapp.labeling.models import GlitchClass, Subject, SubjectImage, Volunteer
 from webapp.modeling.models import ModelVersion, Prediction
 
 
-def tiny_png(colour: tuple[int, int, int] = (30, 120, 200), size: tuple[int, int] = (8, 6)):
+def tiny_png(colour: tuple[int, int, int] = (30, 120, 200), size: tuple[int, int] = (32, 24)):
     buffer = io.BytesIO()
     Image.new("RGB", size, colour).save(buffer, format="PNG")
     return buffer.getvalue()

@@ -1,0 +1,79 @@
+"""Images that cannot be an Omega scan: ml.data reports them as problem lines, ml.encoding
+(and ml.fingerprint, which reads through it) raises DecodeError naming the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from image_factories import blob_energy, png_declaring, viridis_rgb, write_glitch, write_image
+
+from ml.data import MIN_PLOT_PIXELS, load_samples, undated_sample
+from ml.encoding import DecodeError, encode_sample, plot_frame, read_plot_area
+from ml.fingerprint import fingerprint
+
+
+def _viridis_image(path: Path, width: int, height: int) -> Path:
+    return write_image(path, viridis_rgb(blob_energy(height, width)))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 3), (800, 1), (1, 600), (15, 600)])
+def test_a_tiny_image_is_refused_naming_it(tmp_path: Path, size: tuple[int, int]) -> None:
+    path = _viridis_image(tmp_path / "tiny_1.0.png", *size)
+
+    with pytest.raises(DecodeError, match="tiny_1.0.png: image too small"):
+        encode_sample(undated_sample("tiny", "Blip", path))
+    with pytest.raises(DecodeError, match="tiny_1.0.png: image too small"):
+        fingerprint(path)
+
+
+def test_a_plot_area_under_the_minimum_is_refused_naming_it(tmp_path: Path) -> None:
+    canvas = np.full((50, 50, 3), 255, dtype=np.uint8)  # white margins beside a 15x50 plot
+    canvas[:, 20:35] = viridis_rgb(blob_energy(50, 15))
+    path = write_image(tmp_path / "small_plot.png", canvas)
+
+    with pytest.raises(DecodeError, match=r"small_plot.png: plot area of \d+x\d+ pixels"):
+        read_plot_area(path)
+
+
+@pytest.mark.parametrize("shape", [(1, 800), (600, 1), (2, 2)])
+def test_the_frame_of_a_sliver_is_found_without_failing(shape: tuple[int, int]) -> None:
+    # coloured, so taken for plot, but off the colour map, so trimmed as a frame line
+    rgb = np.zeros((*shape, 3), dtype=np.uint8)
+    rgb[..., 0] = 255
+
+    x0, y0, x1, y1 = plot_frame(rgb)
+
+    assert 0 <= x0 <= x1 <= shape[1] and 0 <= y0 <= y1 <= shape[0]
+
+
+def test_loading_reports_a_tiny_image_and_keeps_the_rest(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "Blip", "good_{d}")
+    tiny = _viridis_image(tmp_path / "Blip" / "tiny_1.0.png", MIN_PLOT_PIXELS - 1, 40)
+
+    result = load_samples(tmp_path)
+
+    assert [s.id for s in result.samples] == ["good"]
+    assert result.problems == [
+        f"{tiny}: image too small ({MIN_PLOT_PIXELS - 1}x40 pixels; an Omega scan is at "
+        f"least {MIN_PLOT_PIXELS}x{MIN_PLOT_PIXELS})"
+    ]
+
+
+def test_an_image_at_the_minimum_still_encodes(tmp_path: Path) -> None:
+    path = _viridis_image(tmp_path / "crop_1.0.png", MIN_PLOT_PIXELS, MIN_PLOT_PIXELS)
+
+    assert encode_sample(undated_sample("crop", "Blip", path), size=32).shape == (3, 32, 32)
+    assert not load_samples(tmp_path).problems
+
+
+@pytest.mark.parametrize(("width", "height"), [(6000, 5000), (100_000, 100_000)])
+def test_a_bomb_decoded_without_the_cheap_check_is_a_decode_error(
+    tmp_path: Path, width: int, height: int
+) -> None:
+    # Not every caller loads through ml.data (a subject's stored files, the field guide).
+    bomb = png_declaring(tmp_path / "bomb_1.0.png", width, height)
+
+    with pytest.raises(DecodeError, match="bomb_1.0.png: .*decompression bomb"):
+        read_plot_area(bomb)
