@@ -18,8 +18,8 @@ size and pixel count); pixels are decoded once, later, by ml.encoding.
 Untrusted input: a data set may come from anyone, so a file is refused (one problem line)
 when it is larger than MAX_IMAGE_BYTES, declares more than MAX_IMAGE_PIXELS pixels (a
 decompression bomb: a tiny PNG that inflates to gigabytes) or less than MIN_PLOT_PIXELS
-a side, or lies outside its root: a symlink leading out of the folder, or a manifest path
-that is absolute or contains `..`.
+a side, has no colour or several frames (opened_image_problem), or lies outside its root:
+a symlink leading out of the folder, or a manifest path that is absolute or contains `..`.
 """
 
 from __future__ import annotations
@@ -352,10 +352,10 @@ def _unsafe_manifest_path(relative: str, base: Path) -> str | None:
 def image_file_problem(path: Path) -> str | None:
     """Why `path` is not an acceptable glitch image, in one line, or None when it is.
 
-    Cheap, O(1) per file: the size on disk, the header (format and declared width x height,
-    against MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS and MIN_PLOT_PIXELS) and the format's end
-    marker (PNG IEND chunk, JPEG EOI), which catches non-images, decompression bombs,
-    slivers and truncated copies without decoding pixels. Damage in between surfaces as
+    Cheap, O(1) per file: the size on disk, the header (format, declared width x height,
+    mode and frames: opened_image_problem) and the format's end marker (PNG IEND chunk, JPEG
+    EOI), which catches non-images, decompression bombs, slivers, greyscale or animated
+    images and truncated copies without decoding pixels. Damage in between surfaces as
     ml.encoding.DecodeError.
     """
     try:
@@ -364,7 +364,7 @@ def image_file_problem(path: Path) -> str | None:
             return f"file too large ({size} bytes; the limit is {MAX_IMAGE_BYTES})"
         with Image.open(path) as image:
             image_format = image.format
-            width, height = image.size
+            problem = opened_image_problem(image)
         with path.open("rb") as handle:
             handle.seek(max(0, size - 64))
             tail = handle.read()
@@ -372,7 +372,6 @@ def image_file_problem(path: Path) -> str | None:
         return f"image too large, possible decompression bomb ({exc})"
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
         return f"not a readable image ({type(exc).__name__}: {exc})"
-    problem = image_size_problem(width, height)
     if problem is not None:
         return problem
     ends = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9"}.get(image_format or "")
@@ -381,10 +380,13 @@ def image_file_problem(path: Path) -> str | None:
     return None
 
 
-def image_size_problem(width: int, height: int) -> str | None:
-    """Why an image of width x height pixels is not read as an Omega scan, or None: a
-    decompression bomb (over MAX_IMAGE_PIXELS) or too small (under MIN_PLOT_PIXELS a side).
-    image_file_problem asks it of the header, ml.encoding of every image it decodes."""
+def opened_image_problem(image: Image.Image) -> str | None:
+    """Why an opened image cannot be an Omega scan, from its header alone, or None: a
+    decompression bomb (over MAX_IMAGE_PIXELS), too small (under MIN_PLOT_PIXELS a side), no
+    colour (a greyscale, 16-bit, float or 1-bit mode cannot hold viridis) or animated (a
+    browser plays every frame, the model would read the first). image_file_problem asks it
+    of each file it checks, ml.encoding of every image it decodes."""
+    width, height = image.size
     if width * height > MAX_IMAGE_PIXELS:
         return (
             f"image too large, possible decompression bomb ({width}x{height} pixels; "
@@ -394,6 +396,17 @@ def image_size_problem(width: int, height: int) -> str | None:
         return (
             f"image too small ({width}x{height} pixels; an Omega scan is at least "
             f"{MIN_PLOT_PIXELS}x{MIN_PLOT_PIXELS})"
+        )
+    if Image.getmodebase(image.mode) == "L":  # 1, L, LA, I, I;16, F: one channel, no colour
+        return (
+            f"image without colour (mode {image.mode}): an Omega scan is a viridis colour "
+            "plot; export it in RGB"
+        )
+    # (a JPEG's second picture, MPO, is a thumbnail or a stereo view that browsers never show)
+    if getattr(image, "is_animated", False) and image.format != "MPO":
+        return (
+            f"animated {image.format} image: a browser would play its frames, the model "
+            "reads the first only; export one frame"
         )
     return None
 

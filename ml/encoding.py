@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ml.data import MIN_PLOT_PIXELS, Sample, image_size_problem
+from ml.data import MIN_PLOT_PIXELS, Sample, opened_image_problem
 from ml.errors import UserError
 
 ENCODINGS: tuple[str, ...] = ("rgb-durations", "single-2.0", "mosaic")
@@ -213,7 +213,7 @@ def _decode_rgb(path: Path) -> np.ndarray:
     """uint8 (H, W, 3) pixels of an image file; DecodeError naming the file if it is broken."""
     try:
         with Image.open(path) as image:
-            problem = image_size_problem(*image.size)  # a caller may not have asked ml.data
+            problem = opened_image_problem(image)  # a caller may not have asked ml.data
             rgb = None if problem else np.asarray(image.convert("RGB"))
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise DecodeError(f"{path}: cannot decode image ({type(exc).__name__}: {exc})") from exc

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from image_factories import blob_energy, png_declaring, viridis_rgb, write_glitch, write_image
+from image_factories import (
+    blob_energy,
+    full_plot,
+    png_declaring,
+    viridis_rgb,
+    write_glitch,
+    write_image,
+)
+from PIL import Image
 
 from ml.data import MIN_PLOT_PIXELS, load_samples, undated_sample
 from ml.encoding import DecodeError, encode_sample, plot_frame, read_plot_area
@@ -77,3 +85,56 @@ def test_a_bomb_decoded_without_the_cheap_check_is_a_decode_error(
 
     with pytest.raises(DecodeError, match="bomb_1.0.png: .*decompression bomb"):
         read_plot_area(bomb)
+
+
+def _real_looking_plot() -> Image.Image:
+    return Image.fromarray(full_plot(blob_energy(105, 140)))
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "I", "I;16", "F"])
+def test_an_image_without_colour_is_refused_naming_it(tmp_path: Path, mode: str) -> None:
+    write_glitch(tmp_path / "Blip", "good_{d}")
+    grey = tmp_path / "Blip" / "grey_1.0.png"
+    # PNG holds every mode but F (and I, deprecated): those go as a TIFF under a .png name
+    _real_looking_plot().convert(mode).save(grey, format="TIFF" if mode in ("I", "F") else "PNG")
+
+    result = load_samples(tmp_path)
+
+    assert [s.id for s in result.samples] == ["good"]
+    [problem] = result.problems
+    assert problem.startswith(f"{grey}: image without colour (mode ")
+    with pytest.raises(DecodeError, match="grey_1.0.png: image without colour"):
+        encode_sample(undated_sample("grey", "Blip", grey))
+
+
+@pytest.mark.parametrize("image_format", ["PNG", "GIF"])
+def test_an_animated_image_is_refused_naming_it(tmp_path: Path, image_format: str) -> None:
+    write_glitch(tmp_path / "Blip", "good_{d}")
+    animated = tmp_path / "Blip" / "moving_1.0.png"
+    first, second = _real_looking_plot(), Image.new("RGB", (200, 150), (255, 0, 0))
+    first.save(animated, format=image_format, save_all=True, append_images=[second])
+
+    result = load_samples(tmp_path)
+
+    assert [s.id for s in result.samples] == ["good"]
+    assert result.problems == [
+        f"{animated}: animated {image_format} image: a browser would play its frames, the "
+        "model reads the first only; export one frame"
+    ]
+    with pytest.raises(DecodeError, match="moving_1.0.png: animated"):
+        encode_sample(undated_sample("moving", "Blip", animated))
+
+
+def test_colour_images_of_other_modes_still_load_and_encode(tmp_path: Path) -> None:
+    rgb = write_image(tmp_path / "a" / "Blip" / "g_1.0.png", full_plot(blob_energy(105, 140)))
+    (tmp_path / "b" / "Blip").mkdir(parents=True)
+    Image.open(rgb).convert("RGBA").save(tmp_path / "b" / "Blip" / "g_1.0.png")
+    Image.open(rgb).quantize(256).save(tmp_path / "b" / "Blip" / "p_1.0.png")  # palette
+
+    result = load_samples(tmp_path / "b")
+
+    assert not result.problems
+    [as_rgb] = load_samples(tmp_path / "a").samples
+    rgba, palette = (encode_sample(s, size=32).astype(int) for s in result.samples)
+    assert np.array_equal(rgba, encode_sample(as_rgb, size=32))
+    assert np.abs(palette - rgba).mean() < 2  # 256 colours: near, not equal
