@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from ml.data import MIN_PLOT_PIXELS, Sample, opened_image_problem
 from ml.errors import UserError
@@ -210,11 +210,13 @@ def _trim_frame_lines(
 
 
 def _decode_rgb(path: Path) -> np.ndarray:
-    """uint8 (H, W, 3) pixels of an image file; DecodeError naming the file if it is broken."""
+    """uint8 (H, W, 3) pixels of an image file, upright as a browser shows it (its EXIF
+    orientation applied); DecodeError naming the file if it is broken or cannot be an Omega
+    scan (ml.data.opened_image_problem). Every read for the model or a fingerprint is this."""
     try:
         with Image.open(path) as image:
             problem = opened_image_problem(image)  # a caller may not have asked ml.data
-            rgb = None if problem else np.asarray(image.convert("RGB"))
+            rgb = None if problem else np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise DecodeError(f"{path}: cannot decode image ({type(exc).__name__}: {exc})") from exc
     if rgb is None:

@@ -138,3 +138,27 @@ def test_colour_images_of_other_modes_still_load_and_encode(tmp_path: Path) -> N
     rgba, palette = (encode_sample(s, size=32).astype(int) for s in result.samples)
     assert np.array_equal(rgba, encode_sample(as_rgb, size=32))
     assert np.abs(palette - rgba).mean() < 2  # 256 colours: near, not equal
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_an_image_stored_turned_is_read_upright_as_its_exif_says(
+    tmp_path: Path, suffix: str
+) -> None:
+    upright = Image.fromarray(full_plot(blob_energy(105, 140, centre=0.3)))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turn 90 degrees clockwise to show (a phone's photo)
+    turned = tmp_path / f"turned_1.0{suffix}"
+    upright.transpose(Image.Transpose.ROTATE_90).save(turned, exif=exif, quality=95)
+    straight = tmp_path / f"straight_1.0{suffix}"
+    upright.save(straight, quality=95)
+
+    read, expected = (
+        encode_sample(undated_sample(p.stem, "Blip", p), size=32).astype(int)
+        for p in (turned, straight)
+    )
+
+    if suffix == ".png":  # lossless: the very pixels
+        assert np.array_equal(read_plot_area(turned), read_plot_area(straight))
+        assert np.array_equal(read, expected)
+    else:  # JPEG's blocks fall otherwise on a turned image
+        assert np.abs(read - expected).mean() < 2
