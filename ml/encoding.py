@@ -42,7 +42,17 @@ _FRAME_STEP = 4  # the frame search scores every 4th row / column
 _REFINE_WINDOW = 8  # the cube's guess is within a few entries of the nearest; search +-8
 _VIRIDIS_TOLERANCE = 30.0  # RGB distance to the colour map under which a pixel counts as plot
 _CHROMA_THRESHOLD = 25  # max-min channel above which a pixel is coloured (plot), not grey
-_CACHE_FORMAT = 3  # bump when the encoded pixels change, so old caches are not reused
+_CACHE_FORMAT = 4  # bump when the encoded pixels change, so old caches are not reused
+# The least share of a plot area's pixels near the colour map (viridis_mask) for an image to
+# be read as a viridis Omega scan; the energy is read from viridis, so any other colouring
+# gives a wrong tensor. Measured on the crops: ../shared/data/gravityspy-real's 665 images
+# 0.855 at the least (golden-ExtremelyLoud_2.0.jpg, its yellow smeared by JPEG; 0.78 saved
+# again at JPEG quality 10), median 1.0; the field guide's 70 the same 0.855; 704 views of
+# `ml synth` (full, crop, on real backgrounds) 0.9999. Real plots coloured with another map
+# instead: grey 0, jet, hot and YlGnBu at most 0.007, inferno and magma 0.11, plasma and
+# cividis 0.29; turbo, whose blues lie on viridis's, 0.34 to 0.81, so it is caught only in
+# part. 0.5 keeps every real image far above it.
+_MIN_VIRIDIS_SHARE = 0.5
 
 
 class DecodeError(UserError):
@@ -229,7 +239,8 @@ def read_plot_area(path: Path) -> np.ndarray:
 
     Accepts full Zooniverse plots (title, axes, colour bar; PNG or JPEG, any size) and
     bare crops of the plot area, which pass through unchanged. DecodeError naming the file
-    when it cannot be decoded or its plot area is under MIN_PLOT_PIXELS a side.
+    when it cannot be decoded, its plot area is under MIN_PLOT_PIXELS a side or it is not
+    coloured with viridis (under _MIN_VIRIDIS_SHARE of the plot area near the map).
     """
     rgb = _decode_rgb(Path(path))
     x0, y0, x1, y1 = plot_frame(rgb)
@@ -238,7 +249,14 @@ def read_plot_area(path: Path) -> np.ndarray:
             f"{path}: plot area of {max(x1 - x0, 0)}x{max(y1 - y0, 0)} pixels, too small for an "
             f"Omega scan (at least {MIN_PLOT_PIXELS}x{MIN_PLOT_PIXELS})"
         )
-    return np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    share = float(viridis_mask(crop).mean())
+    if share < _MIN_VIRIDIS_SHARE:
+        raise DecodeError(
+            f"{path}: not a viridis Omega scan ({share:.1%} of its plot area's pixels lie "
+            f"near the viridis colour map; at least {_MIN_VIRIDIS_SHARE:.0%} must)"
+        )
+    return crop
 
 
 # --- encodings ------------------------------------------------------------------------------

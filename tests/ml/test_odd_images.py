@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pytest
 from image_factories import (
+    PLOT_BOX,
     blob_energy,
     full_plot,
     png_declaring,
@@ -20,6 +22,9 @@ from PIL import Image
 from ml.data import MIN_PLOT_PIXELS, load_samples, undated_sample
 from ml.encoding import DecodeError, encode_sample, plot_frame, read_plot_area
 from ml.fingerprint import fingerprint
+
+REAL_SET = Path(__file__).resolve().parents[2].parent / "shared/data/gravityspy-real"
+needs_real_set = pytest.mark.skipif(not REAL_SET.is_dir(), reason=f"no real set at {REAL_SET}")
 
 
 def _viridis_image(path: Path, width: int, height: int) -> Path:
@@ -162,3 +167,43 @@ def test_an_image_stored_turned_is_read_upright_as_its_exif_says(
         assert np.array_equal(read, expected)
     else:  # JPEG's blocks fall otherwise on a turned image
         assert np.abs(read - expected).mean() < 2
+
+
+def _recoloured(energy: np.ndarray, colour_map: str) -> np.ndarray:
+    return np.rint(matplotlib.colormaps[colour_map](energy)[..., :3] * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("colour_map", ["jet", "gray", "plasma", "cividis"])
+def test_a_plot_in_another_colour_map_is_refused_naming_it(tmp_path: Path, colour_map: str) -> None:
+    plot = full_plot(blob_energy(105, 140))
+    x0, y0, x1, y1 = PLOT_BOX
+    plot[y0:y1, x0:x1] = _recoloured(blob_energy(105, 140), colour_map)
+    path = write_image(tmp_path / f"{colour_map}_1.0.png", plot)
+
+    with pytest.raises(DecodeError, match=f"{colour_map}_1.0.png: not a viridis Omega scan"):
+        encode_sample(undated_sample(colour_map, "Blip", path))
+    with pytest.raises(DecodeError, match="not a viridis Omega scan"):
+        fingerprint(path)
+
+
+def test_a_plain_red_image_is_refused(tmp_path: Path) -> None:
+    path = write_image(tmp_path / "red.png", np.full((600, 800, 3), (255, 0, 0), np.uint8))
+
+    with pytest.raises(DecodeError, match=r"red.png: not a viridis Omega scan \(0.0% of"):
+        read_plot_area(path)
+
+
+def test_a_greyscale_plot_in_a_colour_mode_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "grey_palette.png"
+    _real_looking_plot().convert("L").convert("P").save(path)  # passes the mode check
+
+    with pytest.raises(DecodeError, match="grey_palette.png: not a viridis Omega scan"):
+        read_plot_area(path)
+
+
+@needs_real_set
+def test_the_real_image_least_near_viridis_still_reads() -> None:
+    # the real set's lowest share (0.855): a JPEG field-guide plot, mostly smeared yellow
+    crop = read_plot_area(REAL_SET / "Extremely_Loud/golden-ExtremelyLoud_2.0.jpg")
+
+    assert crop.shape[0] > 300 and crop.shape[1] > 400
