@@ -16,17 +16,22 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from ml.data import MIN_PLOT_PIXELS, Sample, opened_image_problem
 from ml.errors import UserError
+from ml.files import atomic_write
 
 ENCODINGS: tuple[str, ...] = ("rgb-durations", "single-2.0", "mosaic")
 DEFAULT_ENCODING = "rgb-durations"
@@ -53,6 +58,9 @@ _CACHE_FORMAT = 4  # bump when the encoded pixels change, so old caches are not 
 # cividis 0.29; turbo, whose blues lie on viridis's, 0.34 to 0.81, so it is caught only in
 # part. 0.5 keeps every real image far above it.
 _MIN_VIRIDIS_SHARE = 0.5
+
+
+_logger = logging.getLogger(__name__)
 
 
 class DecodeError(UserError):
@@ -360,9 +368,14 @@ def _encode(
     return np.ascontiguousarray(out.transpose(2, 0, 1))
 
 
-def _encode_job(job: tuple[Sample, str, int]) -> np.ndarray:
+def _encode_job(job: tuple[Sample, str, int]) -> np.ndarray | str:
+    """The sample's array, or the message of the DecodeError it raised (a worker process
+    hands it back as text, so that the samples after it still decode)."""
     sample, encoding, size = job
-    return _encode(sample, encoding, size, _read_cached_factory())
+    try:
+        return _encode(sample, encoding, size, _read_cached_factory())
+    except DecodeError as exc:
+        return str(exc)
 
 
 # --- many samples, in parallel, cached -------------------------------------------------------
@@ -416,21 +429,88 @@ def encode_samples(
     there as an .npy named by cache_key, and later calls with the same files return it
     memory-mapped read-only (np.load mmap_mode="r") without decoding anything.
     `progress(done, total)` is called as samples finish; nothing is printed. A broken file
-    raises DecodeError naming it.
+    raises DecodeError naming it; encode_decodable leaves its sample out instead.
     """
+    images, dropped = _encode_cached(samples, encoding, size, workers, cache_dir, progress, True)
+    if dropped:  # a cached array of encode_decodable's, with holes
+        raise DecodeError(dropped[min(dropped)])
+    return images
+
+
+@dataclass(frozen=True)
+class Decodable:
+    """encode_decodable's answer: the samples whose files decode, and why the others did not."""
+
+    images: np.ndarray  # uint8 (K, 3, size, size): the kept samples' arrays, in order
+    samples: list[Any]  # the K samples kept, in the order given
+    kept: list[int]  # their positions among the samples given
+    dropped: list[str]  # one line per sample left out: "glitch <id> left out: <file>: <why>"
+
+
+def encode_decodable(
+    samples: Sequence[Sample],
+    encoding: str = DEFAULT_ENCODING,
+    size: int = 224,
+    *,
+    workers: int | None = None,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Decodable:
+    """encode_samples, less the samples a file of which raises DecodeError (damaged past the
+    cheap check of ml.data, too small, not viridis): each is left out and `warn` (default:
+    this module's logger) gets a line naming it and its file, so that one bad file costs
+    its glitch, not a training, an audit or a scoring batch. The caller says what it means
+    when a class, or everything, is gone. Cached like encode_samples; the holes too."""
+    warn = warn or _logger.warning
+    images, errors = _encode_cached(samples, encoding, size, workers, cache_dir, progress, False)
+    kept = [i for i in range(len(samples)) if i not in errors]
+    dropped = [f"glitch {samples[i].id} left out: {errors[i]}" for i in sorted(errors)]
+    for line in dropped:
+        warn(line)
+    if errors:
+        images = np.asarray(images[kept]) if kept else np.zeros((0, 3, size, size), np.uint8)
+    return Decodable(images, [samples[i] for i in kept], kept, dropped)
+
+
+def _dropped_path(cache_path: Path) -> Path:
+    """Beside a cached array: which of its samples did not decode (their rows are zeros)."""
+    return cache_path.with_name(f"{cache_path.stem}.dropped.json")
+
+
+def _encode_cached(
+    samples: Sequence[Sample],
+    encoding: str,
+    size: int,
+    workers: int | None,
+    cache_dir: Path | None,
+    progress: Callable[[int, int], None] | None,
+    strict: bool,
+) -> tuple[np.ndarray, dict[int, str]]:
+    """uint8 (N, 3, size, size) and {position: DecodeError message} of the samples that did
+    not decode (their rows zeros). `strict`: the first such sample raises, nothing cached."""
     _check(encoding, size)
     total = len(samples)
     cache_path: Path | None = None
     if cache_dir is not None:
-        cache_path = (
-            Path(cache_dir) / f"{encoding}-{size}-{cache_key(samples, encoding, size)[:32]}.npy"
-        )
-        if cache_path.is_file():
+        try:
+            key = cache_key(samples, encoding, size)
+        except DecodeError:
+            if strict:
+                raise
+            key = None  # a file is missing: decoding names it, and nothing is cached
+        if key is not None:
+            cache_path = Path(cache_dir) / f"{encoding}-{size}-{key[:32]}.npy"
+        if cache_path is not None and cache_path.is_file():
             if progress is not None:
                 progress(total, total)
             with contextlib.suppress(OSError):  # used now: prune_cache keeps what runs use
                 os.utime(cache_path)
-            return np.load(cache_path, mmap_mode="r")
+            dropped_file = _dropped_path(cache_path)
+            errors: dict[int, str] = {}
+            if dropped_file.is_file():
+                errors = {int(i): why for i, why in json.loads(dropped_file.read_text()).items()}
+            return np.load(cache_path, mmap_mode="r"), errors
 
     shape = (total, 3, size, size)
     partial: Path | None = None
@@ -443,9 +523,16 @@ def encode_samples(
     else:
         out = np.empty(shape, dtype=np.uint8)
 
+    errors = {}
     try:
         for index, encoded in enumerate(_encode_all(samples, encoding, size, workers)):
-            out[index] = encoded
+            if isinstance(encoded, str):
+                if strict:
+                    raise DecodeError(encoded)
+                errors[index] = encoded
+                out[index] = 0
+            else:
+                out[index] = encoded
             if progress is not None:
                 progress(index + 1, total)
     except BaseException:
@@ -455,34 +542,41 @@ def encode_samples(
         raise
 
     if cache_path is None or partial is None:
-        return out
+        return out, errors
     out.flush()  # type: ignore[attr-defined]
     del out
+    if errors:  # before the array: an array is only ever found with its holes beside it
+        atomic_write(
+            _dropped_path(cache_path), lambda fh: json.dump(errors, fh, indent=0), text=True
+        )
     os.replace(partial, cache_path)
-    return np.load(cache_path, mmap_mode="r")
+    return np.load(cache_path, mmap_mode="r"), errors
 
 
 def prune_cache(cache_dir: Path, before: float) -> tuple[int, int]:
     """Remove the arrays of `cache_dir` (encode_samples's, finished or left half-written by a
-    killed process) last written or used before `before` (a time.time()); (files, bytes)
-    removed. Each set of glitches has its own array, so a cache that is never pruned grows
-    by a copy of the data set per retrain. A file that cannot be removed is left."""
+    killed process) last written or used before `before` (a time.time()), each with the
+    list of its holes; (arrays, bytes) removed. Each set of glitches has its own array, so a
+    cache that is never pruned grows by a copy of the data set per retrain. A file that
+    cannot be removed is left."""
     removed = size = 0
     for path in Path(cache_dir).glob("*.npy"):
         try:
             stat = path.stat()
             if stat.st_mtime >= before:
                 continue
-            path.unlink()
+            path.unlink()  # the array first: its holes alone are never mistaken for it
         except OSError:  # removed meanwhile, or not ours to remove: left as it is
             continue
+        with contextlib.suppress(OSError):
+            _dropped_path(path).unlink(missing_ok=True)
         removed, size = removed + 1, size + stat.st_size
     return removed, size
 
 
 def _encode_all(
     samples: Sequence[Sample], encoding: str, size: int, workers: int | None
-) -> Iterator[np.ndarray]:
+) -> Iterator[np.ndarray | str]:
     workers = max(1, min(workers or os.cpu_count() or 1, len(samples)))
     jobs = [(sample, encoding, size) for sample in samples]
     if workers == 1 or multiprocessing.current_process().daemon:

@@ -11,6 +11,7 @@ Entry points: `train` (from Samples), `fit` (from arrays), `split_samples` / `st
 from __future__ import annotations
 
 import json
+import logging
 import math
 import pickle
 import random
@@ -52,6 +53,8 @@ from ml.model import (
     views_of,
 )
 from ml.views import ONE_VIEW_DURATIONS, as_one_view
+
+_logger = logging.getLogger(__name__)
 
 OPTIMIZERS = ("adamw", "adam", "adagrad")
 # How batches are drawn: "uniform" shuffles the training set; "class" gives every class the
@@ -138,6 +141,8 @@ class TrainResult:
     seconds: float  # wall time of fit()
     images_per_second: float  # mean training throughput (augmentation + forward + backward)
     pseudo_labels: int = 0  # unlabelled pool glitches self-training added (ml.train.train)
+    # ids of the glitches ml.train.train left out: a file of theirs did not decode
+    undecodable: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- splitting
@@ -1117,35 +1122,57 @@ def train(
     two other tune runs (docs/real_benchmark.md), so nothing turns it on by default.
     Progress counts the fits (the simulated-only model's, the first model's, the model's) as
     one run of their epochs together.
+
+    A glitch a file of which does not decode (ml.encoding.encode_decodable) is left out,
+    with a progress note naming the file (a warning without `progress`), and its id is in
+    TrainResult.undecodable: one bad file does not cost the run. A note says when a class
+    loses every training glitch so; a UserError when fewer than 2 training glitches are left.
     """
-    from ml.encoding import encode_samples
+    from ml.encoding import encode_decodable
 
     train_samples = [s for s in train_samples if s.label is not None]
     val_samples = [s for s in val_samples if s.label is not None]
     if len(train_samples) < 2:
         raise UserError(f"need at least 2 labelled training glitches, got {len(train_samples)}")
-    simulated = [i for i, s in enumerate(train_samples) if s.source in simulated_sources]
-    if config.sim_only_weight > 0:
-        if config.head_only or not 0 < config.sim_only_weight < 1:
-            raise UserError("sim_only_weight is a weight in (0, 1), for a fine-tuned model")
-        if len({train_samples[i].label for i in simulated}) < 2:
+    _check_sim_only(train_samples, config, simulated_sources)
+    pool_samples = list(pool_samples) if config.self_train > 0 and not config.head_only else []
+    cache = Path(cache_dir) if cache_dir is not None else None
+
+    def warn(line: str) -> None:  # a line for the run's log, or a warning
+        if progress is None:
+            _logger.warning("%s", line)
+        else:
+            progress(TrainProgress(0, config.epochs, 0, 0, float("nan"), 0.0, note=line))
+
+    n_train = len(train_samples)
+    given = [*train_samples, *val_samples]
+    decoded = encode_decodable(
+        given, config.encoding, config.image_size,
+        workers=workers, cache_dir=cache, progress=encode_progress, warn=warn,
+    )  # fmt: skip
+    kept = set(decoded.kept)
+    undecodable = [s.id for i, s in enumerate(given) if i not in kept]
+    images = decoded.images
+    if decoded.dropped:
+        before = (train_samples, val_samples)
+        train_samples = [train_samples[i] for i in decoded.kept if i < n_train]
+        val_samples = [val_samples[i - n_train] for i in decoded.kept if i >= n_train]
+        for line in _lost_by_decoding(*before, train_samples, val_samples):
+            warn(line)
+        if len(train_samples) < 2:
             raise UserError(
-                "sim_only_weight needs simulated training glitches of 2 classes or more (of "
-                f"the sources {', '.join(sorted(simulated_sources)) or 'named: none'}), got "
-                f"{len(simulated)}"
+                f"need at least 2 labelled training glitches that decode, got "
+                f"{len(train_samples)}: {len(decoded.dropped)} left out (the first: "
+                f"{decoded.dropped[0]})"
             )
+        _check_sim_only(train_samples, config, simulated_sources)
+        n_train = len(train_samples)
+    simulated = [i for i, s in enumerate(train_samples) if s.source in simulated_sources]
     names = (
         list(class_names)
         if class_names is not None
         else class_names_of([str(s.label) for s in train_samples])
     )
-    pool_samples = list(pool_samples) if config.self_train > 0 and not config.head_only else []
-    cache = Path(cache_dir) if cache_dir is not None else None
-    n_train = len(train_samples)
-    images = encode_samples(
-        list(train_samples) + list(val_samples), config.encoding, config.image_size,
-        workers=workers, cache_dir=cache, progress=encode_progress,
-    )  # fmt: skip
     val_images = images[n_train:] if val_samples else None
     val_labels = [s.label for s in val_samples] if val_samples else None
 
@@ -1192,6 +1219,7 @@ def train(
             return companion
     if not pool_samples:
         result = fit_on(none, [], Path(out_dir), _fit_of(progress, first, fits))
+        result.undecodable = undecodable
         return _with_glitch_ids(result, train_samples, val_samples, glitch_names)
     if config.sim_only_weight > 0:  # the teacher may be the result: it averages it in too
         (Path(out_dir) / "teacher" / SIM_ONLY_DIR).mkdir(parents=True, exist_ok=True)
@@ -1200,11 +1228,16 @@ def train(
             Path(out_dir) / "teacher" / SIM_ONLY_DIR / BEST_CHECKPOINT,
         )
     teacher = fit_on(none, [], Path(out_dir) / "teacher", _fit_of(progress, first, fits))
+    teacher.undecodable = undecodable
     if teacher.cancelled:
         return teacher
-    pool = encode_samples(
-        pool_samples, config.encoding, config.image_size, workers=workers, cache_dir=cache
-    )
+    decoded_pool = encode_decodable(
+        pool_samples, config.encoding, config.image_size, workers=workers, cache_dir=cache,
+        warn=warn,
+    )  # fmt: skip
+    pool_samples, pool = decoded_pool.samples, decoded_pool.images
+    if not pool_samples:  # none decodes: the first model is the model
+        return _with_glitch_ids(teacher, train_samples, val_samples, glitch_names)
     labeller = load_model(teacher.model_dir, device=config.device)
     probs = predict_proba(
         labeller, pool, batch_size=config.eval_batch_size, views=views_of(pool_samples)
@@ -1220,11 +1253,53 @@ def train(
         _fit_of(progress, first + 1, fits),
     )
     return _with_glitch_ids(
-        replace(student, pseudo_labels=len(pseudo)),
+        replace(student, pseudo_labels=len(pseudo), undecodable=undecodable),
         [*train_samples, *pseudo],
         val_samples,
         glitch_names,
     )
+
+
+def _check_sim_only(
+    train_samples: Sequence[Any], config: TrainConfig, simulated_sources: Collection[str]
+) -> None:
+    """UserError when config.sim_only_weight asks for a simulated-only model these training
+    glitches cannot give."""
+    if config.sim_only_weight <= 0:
+        return
+    if config.head_only or not 0 < config.sim_only_weight < 1:
+        raise UserError("sim_only_weight is a weight in (0, 1), for a fine-tuned model")
+    simulated = [s for s in train_samples if s.source in simulated_sources]
+    if len({s.label for s in simulated}) < 2:
+        raise UserError(
+            "sim_only_weight needs simulated training glitches of 2 classes or more (of "
+            f"the sources {', '.join(sorted(simulated_sources)) or 'named: none'}), got "
+            f"{len(simulated)}"
+        )
+
+
+def _lost_by_decoding(
+    train_before: Sequence[Any],
+    val_before: Sequence[Any],
+    train_after: Sequence[Any],
+    val_after: Sequence[Any],
+) -> list[str]:
+    """Lines for the run's log once glitches that do not decode were left out: how many,
+    each class whose every training glitch went with them, and a validation set gone."""
+    lost_train = len(train_before) - len(train_after)
+    lost_val = len(val_before) - len(val_after)
+    lines = [
+        f"{lost_train} training and {lost_val} validation glitches left out: a file of theirs "
+        "does not decode (named above)"
+    ]
+    gone = sorted({str(s.label) for s in train_before} - {str(s.label) for s in train_after})
+    lines += [
+        f"class {label}: every training glitch of it was left out, so the model does not learn it"
+        for label in gone
+    ]
+    if val_before and not val_after:
+        lines.append("every validation glitch was left out: the model is not validated")
+    return lines
 
 
 GLITCH_IDS_FILE = "glitches.json"  # beside best.pt: the ids of the glitches a model saw

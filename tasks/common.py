@@ -1,4 +1,4 @@
-"""Helpers shared by the tasks: database rows -> ml.data.Samples -> images, a heartbeat
+"""Helpers shared by the tasks: database rows -> ml.data.Samples, a heartbeat
 thread, the cancel check between two steps of a job, and the failure handler that fails a
 job's row when its worker process is lost."""
 
@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
-import numpy as np
 from celery import Task
 from celery.exceptions import TimeLimitExceeded
 from celery.signals import task_failure
@@ -40,26 +39,6 @@ def to_samples(files: Sequence[SubjectFiles]) -> list[Sample]:
             stand_in = f.paths[min(f.paths)]
             samples.append(undated_sample(glitch_id, f.label, stand_in, ifo=ifo, source=f.source))
     return samples
-
-
-def encode_decodable(samples: list[Any], encoding: str, size: int) -> tuple[np.ndarray, list[Any]]:
-    """uint8 (N, 3, S, S) of the samples that decode; a broken file skips its subject only."""
-    from ml.encoding import DecodeError, encode_sample, encode_samples
-
-    try:
-        return np.asarray(encode_samples(samples, encoding, size, workers=1)), samples
-    except DecodeError:
-        pass
-    images, kept = [], []
-    for sample in samples:
-        try:
-            images.append(encode_sample(sample, encoding, size))
-            kept.append(sample)
-        except DecodeError as exc:
-            logger.warning("subject %s skipped: %s", sample.id, exc)
-    if not images:
-        return np.zeros((0, 3, size, size), dtype=np.uint8), []
-    return np.stack(images), kept
 
 
 def device_description(device_name: str) -> str:

@@ -17,7 +17,6 @@ from tasks.common import (
     CancelCheck,
     Heartbeat,
     JobCancelled,
-    encode_decodable,
     fail_row_when_task_fails,
     fresh_connection,
     report_progress,
@@ -83,6 +82,7 @@ def _embed_all(
     """(N,) subject ids and (N, D) float32 embeddings of every decodable subject; a cancel
     request stops it between two batches."""
     from ml.embed import embed
+    from ml.encoding import encode_decodable
     from ml.model import load_model, views_of
 
     files = selectors.subject_files_all()
@@ -95,9 +95,14 @@ def _embed_all(
     batch = settings.GLITCHLAB_SCORE_BATCH_SIZE
     for start in range(0, len(files), batch):
         cancel.step()
-        images, kept = encode_decodable(
-            to_samples(files[start : start + batch]), model.encoding, model.image_size
+        decoded = encode_decodable(
+            to_samples(files[start : start + batch]),
+            model.encoding,
+            model.image_size,
+            workers=1,
+            warn=logger.warning,
         )
+        images, kept = decoded.images, decoded.samples
         if kept:
             chunks.append(embed(model, images, views=views_of(kept)))
             ids.extend(int(s.id) for s in kept)

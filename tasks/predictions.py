@@ -13,7 +13,6 @@ from django.conf import settings
 
 from tasks.celery import app
 from tasks.common import (
-    encode_decodable,
     fail_row_when_task_fails,
     fresh_connection,
     report_progress,
@@ -57,6 +56,7 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
 
 
 def _score(task: Task, version_id: int) -> dict[str, Any]:
+    from ml.encoding import encode_decodable
     from ml.model import load_model, predict_and_embed, views_of
 
     version = _wanted(version_id)
@@ -76,7 +76,10 @@ def _score(task: Task, version_id: int) -> dict[str, Any]:
                 if _wanted(version_id) is None:  # superseded by a newer request
                     return {"version_id": version_id, "status": "superseded", "scored": scored}
                 samples = to_samples(todo[start : start + batch])
-                images, kept = encode_decodable(samples, model.encoding, model.image_size)
+                decoded = encode_decodable(
+                    samples, model.encoding, model.image_size, workers=1, warn=logger.warning
+                )
+                images, kept = decoded.images, decoded.samples
                 if kept:
                     # the view ensemble (ml.views); probabilities and embedding in one pass
                     probs, vectors = predict_and_embed(model, images, views=views_of(kept))

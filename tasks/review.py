@@ -12,6 +12,7 @@ from celery import Task
 from celery.utils.log import get_task_logger
 from django.conf import settings
 
+from ml.errors import UserError
 from tasks.celery import app
 from tasks.common import (
     CancelCheck,
@@ -93,10 +94,25 @@ def _audit(task: Task, run: AuditRun, cancel: CancelCheck) -> dict[str, Any]:
         services.audit_run_store(run_id=run.pk, ranked=[], features="", n_subjects=len(samples))
         return {"run_id": run.pk, "status": "succeeded", "subjects": len(samples)}
     names = _class_names()
-    labels = np.array([names.index(str(s.label)) for s in samples])
     subject_ids = [int(s.id) for s in samples]
     _progress(task, "features", 0, len(samples))
-    features, description = _features(samples, subject_ids, task, cancel)
+    present, features, description = _features(samples, subject_ids, task, cancel)
+    if len(present) < len(samples):  # each one was logged, naming its file
+        if not present:
+            raise UserError(
+                f"none of the {len(samples)} subjects to audit has images that decode "
+                "(the worker's log names each file)"
+            )
+        logger.warning(
+            "audit %s: %d of %d subjects left out, their images do not decode",
+            run.pk, len(samples) - len(present), len(samples),
+        )  # fmt: skip
+        samples = [samples[i] for i in present]
+        subject_ids = [subject_ids[i] for i in present]
+        if len(samples) < 2:
+            services.audit_run_store(run_id=run.pk, ranked=[], features="", n_subjects=1)
+            return {"run_id": run.pk, "status": "succeeded", "subjects": 1}
+    labels = np.array([names.index(str(s.label)) for s in samples])
     cancel.step()
     votes, n_votes = _vote_matrix(subject_ids, names)
     config = run.config or services.audit_config_default()
@@ -148,9 +164,10 @@ def _vote_matrix(subject_ids: list[int], names: list[str]) -> tuple[np.ndarray, 
 
 def _features(
     samples: list[Any], subject_ids: list[int], task: Task, cancel: CancelCheck
-) -> tuple[np.ndarray, str]:
-    """(N, D) features of the samples, reusing the rows cached by earlier audits (a subject's
-    images never change). Frozen ImageNet backbone, or the active model's embeddings."""
+) -> tuple[list[int], np.ndarray, str]:
+    """The positions of the samples whose images decode, their (K, D) features, and what
+    the features are, reusing the rows cached by earlier audits (a subject's images never
+    change). Frozen ImageNet backbone, or the active model's embeddings."""
     from ml.backbones import DEFAULT_BACKBONE
     from webapp.modeling.selectors import model_version_active
 
@@ -168,21 +185,29 @@ def _features(
         known = dict(zip(data["subject_ids"].tolist(), data["features"], strict=True))
     todo = [i for i, sid in enumerate(subject_ids) if sid not in known]
     if todo:
-        fresh = _embed([samples[i] for i in todo], version, task, cancel)
-        for i, row in zip(todo, fresh, strict=True):
-            known[subject_ids[i]] = row
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        ids = np.array(sorted(known))
-        _atomic_savez(cache, subject_ids=ids, features=np.stack([known[i] for i in ids.tolist()]))
-    return np.stack([known[sid] for sid in subject_ids]).astype(np.float32), description
+        kept, fresh = _embed([samples[i] for i in todo], version, task, cancel)
+        for k, row in zip(kept, fresh, strict=True):
+            known[subject_ids[todo[k]]] = row
+        if kept:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            ids = np.array(sorted(known))
+            features = np.stack([known[i] for i in ids.tolist()])
+            _atomic_savez(cache, subject_ids=ids, features=features)
+    present = [i for i, sid in enumerate(subject_ids) if sid in known]
+    rows = [known[subject_ids[i]] for i in present]
+    return present, (np.stack(rows) if rows else np.zeros((0, 0))).astype(np.float32), description
 
 
-def _embed(samples: list[Any], version: Any, task: Task, cancel: CancelCheck) -> np.ndarray:
-    """(N, D) features, EMBED_BATCH samples at a time; a cancel stops it between two images."""
+def _embed(
+    samples: list[Any], version: Any, task: Task, cancel: CancelCheck
+) -> tuple[list[int], np.ndarray]:
+    """The positions of the samples whose images decode and their (K, D) features,
+    EMBED_BATCH samples at a time; a cancel stops it between two images. A sample a file of
+    which does not decode is left out, and the log names the file (encode_decodable)."""
     import torch
 
     from ml.embed import embed
-    from ml.encoding import encode_samples
+    from ml.encoding import encode_decodable
     from ml.model import views_of
 
     done = 0
@@ -205,16 +230,21 @@ def _embed(samples: list[Any], version: Any, task: Task, cancel: CancelCheck) ->
         model, _ = build_backbone(DEFAULT_BACKBONE, pretrained=True)
         encoding, size, batch_size = "rgb-durations", IMAGE_SIZE, 64
     chunks = []
+    kept: list[int] = []
     for start in range(0, len(samples), EMBED_BATCH):
         cancel.step()
         part = samples[start : start + EMBED_BATCH]
-        images = encode_samples(part, encoding, size, workers=1, progress=on_encode)
-        with torch.inference_mode():
-            # the view ensemble (ml.views) is for a trained model, not the bare extractor
-            views = views_of(part) if version is not None else None
-            chunks.append(embed(model, images, batch_size=batch_size, views=views))
+        decoded = encode_decodable(
+            part, encoding, size, workers=1, progress=on_encode, warn=logger.warning
+        )
+        if decoded.samples:
+            with torch.inference_mode():
+                # the view ensemble (ml.views) is for a trained model, not the bare extractor
+                views = views_of(decoded.samples) if version is not None else None
+                chunks.append(embed(model, decoded.images, batch_size=batch_size, views=views))
+        kept.extend(start + i for i in decoded.kept)
         done += len(part)
-    return np.concatenate(chunks)
+    return kept, (np.concatenate(chunks) if chunks else np.zeros((0, 0), np.float32))
 
 
 def _save_neighbour_features(

@@ -232,6 +232,10 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
             line=f"self-training: the first model was sure (>= {config.self_train}) of "
             f"{result.pseudo_labels} of the {len(pool)} pool glitches; they joined training",
         )
+    if result.undecodable:  # left out by ml.train, each named in the run's log
+        left_out = set(result.undecodable)
+        train_samples = [s for s in train_samples if s.id not in left_out]
+        val_samples = [s for s in val_samples if s.id not in left_out]
     reporter.publish({"phase": "gate", "fraction": 0.97}, force=True)
     baseline = _active_model_scores(val_samples, config.device, run_id)
     val_ids = [str(s.id) for s in val_samples]
@@ -307,21 +311,28 @@ def _active_model_scores(val_samples: list[Any], device: str, run_id: int) -> _B
         return _Baseline()
     if not val_samples:
         return _Baseline(version_id=active.pk)
-    from ml.encoding import encode_samples
+    from ml.encoding import encode_decodable
     from ml.evaluate import evaluate
     from ml.model import load_model, views_of
 
+    def log(line: str) -> None:
+        services.training_run_log(run_id=run_id, line=f"scoring the active model: {line}")
+
     try:
         loaded = load_model(active.model_dir or active.checkpoint_path, device=device)
-        images = encode_samples(
-            val_samples, loaded.encoding, loaded.image_size, workers=1, cache_dir=encode_cache_dir()
-        )
+        # the active model may read a view this run's model does not (another encoding)
+        decoded = encode_decodable(
+            val_samples, loaded.encoding, loaded.image_size,
+            workers=1, cache_dir=encode_cache_dir(), warn=log,
+        )  # fmt: skip
+        if not decoded.samples:
+            raise ValueError("none of the validation glitches decodes for it")
         report = evaluate(
             loaded,
-            images,
-            [str(s.label) for s in val_samples],
-            ids=[str(s.id) for s in val_samples],
-            views=views_of(val_samples),
+            decoded.images,
+            [str(s.label) for s in decoded.samples],
+            ids=[str(s.id) for s in decoded.samples],
+            views=views_of(decoded.samples),
         )
     except SoftTimeLimitExceeded:  # the run's time is up: fail it now, not at the hard kill
         raise

@@ -114,3 +114,14 @@ def png_declaring(path: Path, width: int, height: int) -> Path:
         + chunk(b"IEND", b"")
     )
     return path
+
+
+def damage_middle(path: Path, length: int = 200) -> Path:
+    """Flip `length` bytes in the middle of a file: its header and end marker stay whole, so
+    ml.data's cheap check passes it and only decoding finds the damage."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    for i in range(middle, min(middle + length, len(data) - 16)):
+        data[i] ^= 0x55
+    path.write_bytes(bytes(data))
+    return path

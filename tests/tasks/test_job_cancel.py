@@ -10,6 +10,7 @@ import pytest
 from glitch_data import make_dataset
 
 import ml.embed
+from ml.encoding import Decodable
 from tasks import discovery as discovery_tasks
 from tasks import review as review_tasks
 from webapp.discovery import services as discovery
@@ -70,9 +71,10 @@ def test_an_embedding_job_stops_at_the_next_batch_after_a_cancel(tiny_settings, 
     model = SimpleNamespace(encoding="rgb-durations", image_size=4)
     monkeypatch.setattr("ml.model.load_model", lambda path, device: model)
     monkeypatch.setattr(
-        discovery_tasks,
-        "encode_decodable",
-        lambda samples, encoding, size: (np.zeros((len(samples), 3, 4, 4), np.uint8), samples),
+        "ml.encoding.encode_decodable",
+        lambda samples, encoding, size, **_: Decodable(
+            np.zeros((len(samples), 3, 4, 4), np.uint8), samples, list(range(len(samples))), []
+        ),
     )
 
     def cancel() -> None:

@@ -24,8 +24,9 @@ def looks(monkeypatch, settings, tmp_path):
     rng = np.random.default_rng(0)
     centres = {name: rng.normal(size=8) * 5 for name in CLASSES}
 
-    def fake_embed(samples, version, task, cancel):
-        return np.stack([centres[true_class[int(s.id)]] + rng.normal(size=8) for s in samples])
+    def fake_embed(samples, version, task, cancel):  # every subject decodes
+        vectors = [centres[true_class[int(s.id)]] + rng.normal(size=8) for s in samples]
+        return list(range(len(samples))), np.stack(vectors)
 
     monkeypatch.setattr(review_tasks, "_embed", fake_embed)
     return true_class
