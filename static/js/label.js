@@ -21,6 +21,7 @@ const els = {
   feedback: document.getElementById("feedback"),
   levelup: document.getElementById("levelup"),
   meta: document.getElementById("subject-meta"),
+  announce: document.getElementById("announce"),
   empty: document.getElementById("empty"),
   undo: document.getElementById("undo"),
   guide: document.getElementById("guide"),
@@ -45,6 +46,7 @@ const state = {
   voted: false, // the subject on screen has had its one vote
   votableTimer: null,
   inFlight: new Set(), // ids of subjects voted but not yet confirmed
+  unsent: new Map(), // subject id -> the vote pressed on it, until the server has it
   votes: [], // ids of the votes stored from this page, for undo (each names its vote)
   busy: false,
 };
@@ -113,7 +115,7 @@ async function fetchNext() {
     (r) => (r.status === 200 && r.data) || r.status === 204 || refusal(r),
   );
   if (status === 401 || status === 403) {
-    window.location.href = "/accounts/login/?next=/label/";
+    sessionEnded();
     return null;
   }
   if (status !== 200 && status !== 204) throw new Error(data?.detail ?? `HTTP ${status}`);
@@ -143,6 +145,7 @@ function show(subject) {
   });
   app.dataset.subject = subject.id;
   els.meta.textContent = `Glitch #${subject.id}${subject.ifo ? " · " + subject.ifo : ""}`;
+  els.announce.textContent = `Glitch #${subject.id} shown: which class is it?`; // screen readers
   state.shownAt = performance.now();
   // For the browser tests (and styles): from now on a key press counts.
   state.votableTimer = setTimeout(() => {
@@ -150,12 +153,22 @@ function show(subject) {
   }, MIN_VIEW_MS);
 }
 
+const pct = (x) => `${Math.round(x * 100)}%`;
+
+// One class's skill as the progress line shows it: its alpha "of" the training glitches of
+// that class shown; before any was shown, how many answers naming it were right (a wrong
+// "Whistle" on a Blip read "Whistle: 0% of 0").
+function skill(s, name) {
+  if (s.alpha === null) return "–";
+  if (s.gold_answers > 0) return `${pct(s.alpha)} of ${s.gold_answers}`;
+  return `none shown yet (${s.answered} answered ${name}, ${s.right} right)`;
+}
+
 function renderProgress(p) {
-  const pct = (x) => `${Math.round(x * 100)}%`;
   // s.ready and s.alpha are the numbers promotion decides with (consensus.class_skill).
   const ready = p.learning.filter((s) => s.ready);
   const skills = p.learning
-    .map((s) => `${s.name.replaceAll("_", " ")}: ${s.alpha === null ? "–" : `${pct(s.alpha)} of ${s.gold_answers}`}`)
+    .map((s) => `${s.name.replaceAll("_", " ")}: ${skill(s, s.name.replaceAll("_", " "))}`)
     .join(" · ");
   els.progress.replaceChildren(
     h("b", { dataset: { testid: "level" } }, `Level ${p.level}`),
@@ -219,6 +232,36 @@ function renderChoices() {
       ),
     ),
   );
+}
+
+// The session ended (a 401/403: logged out elsewhere, expired): the votes pressed and not
+// yet stored are kept in this tab and sent once the volunteer is back (resendKept), with
+// their idempotency keys, so a vote that had arrived after all is not counted twice.
+const UNSENT = "glitchlab.unsent-votes";
+
+function sessionEnded() {
+  if (state.unsent.size) sessionStorage.setItem(UNSENT, JSON.stringify([...state.unsent.values()]));
+  window.location.href = "/accounts/login/?next=/label/&expired=1";
+}
+
+async function resendKept() {
+  let kept = [];
+  try {
+    kept = JSON.parse(sessionStorage.getItem(UNSENT) ?? "[]");
+  } catch {
+    /* not ours to read: dropped below */
+  }
+  sessionStorage.removeItem(UNSENT);
+  for (const { with_next, exclude, ...body } of Array.isArray(kept) ? kept : []) {
+    const result = await sendVote(body);
+    if (result.ok) {
+      state.votes.push(result.data.id);
+      reportVote(result.data, body.glitch_class);
+    } else {
+      const why = result.data?.detail ?? `HTTP ${result.status}`;
+      say([`The vote you pressed before logging in again was not saved: ${why}`], "wrong");
+    }
+  }
 }
 
 // `parts`: strings (shown as text) and elements.
@@ -309,7 +352,10 @@ async function announcePromotion(level) {
   const { data } = await api("classes/?unlocked=1");
   const known = new Set(state.classes.map((c) => c.name));
   state.classes = data;
+  const focused = document.activeElement?.closest?.("button[data-class]")?.dataset.class;
   renderChoices();
+  // the buttons were made anew: focus goes back to the same class's, not to the page
+  if (focused) els.choices.querySelector(`button[data-class="${CSS.escape(focused)}"]`)?.focus();
   const added = data.filter((c) => !known.has(c.name)).map((c) => c.display_name);
   els.levelup.replaceChildren(
     h("b", { dataset: { testid: "promoted" } }, `Level ${level}!`),
@@ -323,6 +369,14 @@ async function vote(className, pressedAt) {
   if (pressedAt - state.shownAt < MIN_VIEW_MS) return; // pressed before it could be seen
   state.voted = true; // until show() paints the next glitch, even while we wait below
   const subject = state.current;
+  const body = {
+    subject: subject.id,
+    assignment: subject.assignment,
+    glitch_class: className,
+    idempotency_key: uuid4(),
+    seconds_taken: Math.round(pressedAt - state.shownAt) / 1000,
+  };
+  state.unsent.set(subject.id, body); // until the server has it (sessionEnded keeps it)
   if (state.next && Date.now() - state.next.fetchedAt > STALE_MS) state.next = undefined;
   if (state.next === undefined) {
     state.busy = true;
@@ -331,6 +385,7 @@ async function vote(className, pressedAt) {
       await refill(); // tried until the server answers: the vote waits, and is sent then
     } catch (error) {
       state.voted = false; // not sent: the glitch on screen takes a key again
+      state.unsent.delete(subject.id);
       app.dataset.state = "ready";
       say([`The next glitch could not be loaded (${error.message}): vote again.`], "wrong");
       return;
@@ -338,13 +393,6 @@ async function vote(className, pressedAt) {
       state.busy = false;
     }
   }
-  const body = {
-    subject: subject.id,
-    assignment: subject.assignment,
-    glitch_class: className,
-    idempotency_key: uuid4(),
-    seconds_taken: Math.round(performance.now() - state.shownAt) / 1000,
-  };
   state.inFlight.add(subject.id);
   app.dataset.pending = String(state.inFlight.size);
   show(state.next);
@@ -362,12 +410,14 @@ async function vote(className, pressedAt) {
   if (state.current) refill(sending).catch(() => {}); // a refusal is said when the next vote waits for it
   const result = await sending;
   state.inFlight.delete(subject.id);
+  if (result.status !== 401 && result.status !== 403) state.unsent.delete(subject.id);
   if (result.ok) {
     if (!state.votes.includes(result.data.id)) state.votes.push(result.data.id);
     reportVote(result.data, className);
     if (result.data.promoted) await announcePromotion(result.data.progress.level);
   } else if (result.status === 401 || result.status === 403) {
-    window.location.href = "/accounts/login/?next=/label/";
+    sessionEnded();
+    return;
   } else if (result.data?.code === "not_assigned") {
     // Its assignment ran out (the glitch waited over 30 minutes): not voted, so it comes back.
     say(["That glitch was on screen too long for your vote to count; it will come back."], "wrong");
@@ -425,6 +475,12 @@ function toggleGuide() {
 }
 
 document.addEventListener("keydown", (event) => {
+  // Enter held on a focused button (a class, Undo) clicks it again at every repeat: one
+  // vote per repeat, a glitch nobody looked at each time. A held key acts once.
+  if (event.repeat && event.key === "Enter" && event.target.closest("button")) {
+    event.preventDefault();
+    return;
+  }
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.target.closest("input, textarea, select")) return;
   const key = event.key.toLowerCase();
@@ -450,6 +506,7 @@ els.slots.forEach((slot) =>
 
 renderChoices();
 renderProgress(boot.progress);
+await resendKept(); // before asking for a glitch: the one voted on is then not handed out again
 try {
   show(await fetchNext());
 } catch (error) {

@@ -1,0 +1,108 @@
+"""The labelling page for a careless or keyboard-only volunteer: Enter held on a focused
+class button, a session that ends mid-labelling, the progress line after a first mistake,
+focus kept through a level-up."""
+
+import pytest
+from playwright.sync_api import expect
+from webapp_factories import SubjectFactory, UserFactory, gold_subject
+
+from webapp.labeling.models import Classification
+
+pytestmark = pytest.mark.e2e
+
+APP = "#label-app"
+VOTABLE = "#label-app[data-votable]"
+
+
+def log_in(page, next_path: str = "/label/") -> None:
+    page.goto(f"/accounts/login/?next={next_path}")
+    page.fill("#id_username", "vol")
+    page.fill("#id_password", "pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+    page.wait_for_selector(VOTABLE, state="attached")
+
+
+def stored(page) -> list[tuple[int, str]]:
+    page.wait_for_selector("#label-app[data-pending='0']", state="attached")
+    votes = Classification.objects.filter(volunteer__username="vol").order_by("pk")
+    return list(votes.values_list("subject_id", "glitch_class__name"))
+
+
+@pytest.fixture
+def pool(seeded):
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    UserFactory(username="vol")
+    return [SubjectFactory(priority=10 - i) for i in range(5)]
+
+
+def test_enter_held_on_a_focused_class_button_votes_once(page, pool):
+    """Before: each repeat of a held Enter clicked the focused button again: 8 votes on 8
+    glitches nobody looked at in two seconds."""
+    log_in(page)
+    page.locator("button[data-class=Blip]").focus()
+    for _ in range(6):
+        page.keyboard.down("Enter")  # the second and later are repeats, as a held key sends
+        page.wait_for_timeout(150)
+    page.keyboard.up("Enter")
+    expect(page.locator(APP)).to_have_attribute("data-subject", str(pool[1].pk))
+    page.wait_for_timeout(600)  # long enough for every repeat to have voted, had it
+    assert stored(page) == [(pool[0].pk, "Blip")]
+
+
+def test_a_vote_pressed_after_the_session_ended_is_sent_once_back(page, pool):
+    """Before: the key press went to the login page and the vote was lost without a word.
+    Now it is kept in the tab, the login page is told why it came, and after logging in
+    again the vote is stored, once."""
+    log_in(page)
+    page.context.clear_cookies()  # the session ends (expired, logged out in another tab)
+    page.keyboard.press("b")
+    page.wait_for_url("**/accounts/login/**expired=1**")
+    assert Classification.objects.count() == 0
+    page.fill("#id_username", "vol")
+    page.fill("#id_password", "pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+    expect(page.locator("[data-testid=feedback]")).to_contain_text("Vote saved: Blip.")
+    assert stored(page) == [(pool[0].pk, "Blip")]
+    assert page.get_attribute(APP, "data-subject") != str(pool[0].pk)  # not handed out again
+    page.reload()  # sent once: nothing kept to send again
+    page.wait_for_selector(VOTABLE, state="attached")
+    assert stored(page) == [(pool[0].pk, "Blip")]
+
+
+def test_a_first_wrong_answer_reads_plainly(page, seeded):
+    """Before: a wrong "Whistle" on a Blip training glitch read "Whistle: 0% of 0"."""
+    seeded.GLITCHLAB_GOLD_RATE = 1.0
+    gold_subject("Blip")
+    SubjectFactory()
+    UserFactory(username="vol")
+    log_in(page)
+    page.keyboard.press("w")
+    expect(page.locator("[data-testid=feedback]")).to_contain_text("That training glitch was a")
+    progress = page.locator("[data-testid=progress]")
+    expect(progress).to_contain_text("Whistle: none shown yet (1 answered Whistle, 0 right)")
+    expect(progress).to_contain_text("Blip: 0% of 1")
+
+
+def test_a_level_up_by_a_click_keeps_the_focus_on_the_class_clicked(page, seeded):
+    """Before: the level-up rebuilt the buttons and the focus fell to the page's body (a
+    screen reader lost its place)."""
+    seeded.GLITCHLAB_GOLD_RATE = 1.0
+    seeded.GLITCHLAB_PROMOTION_MIN_GOLD = 1
+    golds = {g.pk: g for g in (gold_subject("Blip"), gold_subject("Whistle"))}
+    for _ in range(3):
+        SubjectFactory()
+    UserFactory(username="vol")
+    log_in(page)
+    for _ in range(5):
+        gold = golds.get(int(page.get_attribute(APP, "data-subject")))
+        name = gold.gold_label.name if gold is not None else "Blip"
+        page.locator(f"button[data-class={name}]").click()
+        page.wait_for_selector("#label-app[data-pending='0']", state="attached")
+        if page.locator("[data-testid=promoted]").count():
+            expect(page.locator("[data-testid=promoted]")).to_be_visible()
+            assert page.evaluate("document.activeElement.dataset.class || ''") == name
+            return
+        page.wait_for_selector(VOTABLE, state="attached")
+    pytest.fail("no promotion after five votes")
