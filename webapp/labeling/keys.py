@@ -36,9 +36,26 @@ def assign_keys(names: Iterable[str], taken: Iterable[str] = ()) -> dict[str, st
         ordered.remove(NONE_OF_THE_ABOVE)
         ordered.insert(0, NONE_OF_THE_ABOVE)
     keys: dict[str, str | None] = {}
+    # First every name that can have one of its capitals, in order; then the rest. Taking
+    # names one at a time gave Scratchy Tomte's T (its S was Scattered_Light's), and Tomte
+    # an O: a volunteer pressing T for Tomte voted Scratchy.
     for name in ordered:
-        key = key_for(name, used)
-        keys[name] = key
-        if key:
-            used.add(key)
-    return keys
+        capital = _free_capital(name, used)
+        if capital:
+            keys[name] = capital
+            used.add(capital)
+    for name in ordered:
+        if name not in keys:
+            key = key_for(name, used)
+            keys[name] = key
+            if key:
+                used.add(key)
+    return {name: keys[name] for name in ordered}
+
+
+def _free_capital(name: str, taken: set[str]) -> str | None:
+    for char in name:
+        key = char.lower()
+        if char.isupper() and char.isascii() and key not in taken and key not in RESERVED_KEYS:
+            return key
+    return None
