@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from webapp.labeling import validators
+
 # A class's description (and a proposed class's, which becomes it) is shown on every
 # labelling page and the field guide: a few sentences, never a page. TextField does not
 # check max_length by itself (the admin's form does), so the validator does it for
@@ -70,8 +72,8 @@ class GlitchClassExample(models.Model):
     golden examples and real glitches ship with the product; admins add gold subjects)."""
 
     glitch_class = models.ForeignKey(GlitchClass, on_delete=models.CASCADE, related_name="examples")
-    image = models.ImageField(upload_to="field_guide/")
-    duration = models.FloatField(null=True, blank=True)
+    image = models.ImageField(upload_to="field_guide/", validators=[validators.glitch_image])
+    duration = models.FloatField(null=True, blank=True, validators=[validators.duration])
     caption = models.CharField(max_length=200, blank=True)
     source_name = models.CharField(max_length=200, help_text="original file name", blank=True)
     # The images of one example glitch (its durations) share a glitch_id; the primary one is
@@ -217,8 +219,10 @@ def _ext(filename: str) -> str:
 
 class SubjectImage(models.Model):
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="images")
-    duration = models.FloatField(help_text="time window in seconds: 0.5, 1, 2 or 4")
-    image = models.ImageField(upload_to=subject_image_path)
+    duration = models.FloatField(
+        help_text="time window in seconds: 0.5, 1, 2 or 4", validators=[validators.duration]
+    )
+    image = models.ImageField(upload_to=subject_image_path, validators=[validators.glitch_image])
     substituted = models.BooleanField(
         default=False, help_text="a copy of another duration (this one was missing)"
     )
