@@ -328,16 +328,22 @@ function refill(source) {
   return refilling;
 }
 
-function reportVote(r, className) {
+// `subject`, when given: the glitch voted on, shown small beside a training glitch's answer
+// (it has left the screen by the time the answer comes).
+function reportVote(r, className, subject) {
   const name = (s) => s.replaceAll("_", " ");
   // what became of the glitch: its page (consensus, the model's view once retired, Talk)
   const link = h("a", { href: `/subjects/${Number(r.subject)}/`, dataset: { testid: "voted-glitch" } }, "See this glitch");
   if (r.gold) {
     const answer = h("b", {}, name(r.gold.right_answer));
+    const view = subject?.images.find((im) => im.duration === 1) ?? subject?.images[0];
+    const thumb = view
+      ? h("img", { src: view.url, alt: "the training glitch you answered", className: "feedback-thumb" })
+      : null;
     say(
       r.gold.correct
-        ? ["✓ Right! That training glitch was a ", answer, ". ", link]
-        : ["✗ That training glitch was a ", answer, `, not ${name(className)}. `, link],
+        ? [thumb, "✓ Right! That training glitch was a ", answer, ". ", link]
+        : [thumb, "✗ That training glitch was a ", answer, `, not ${name(className)}. `, link],
       r.gold.correct ? "right" : "wrong",
     );
   } else if (r.late) {
@@ -413,7 +419,7 @@ async function vote(className, pressedAt) {
   if (result.status !== 401 && result.status !== 403) state.unsent.delete(subject.id);
   if (result.ok) {
     if (!state.votes.includes(result.data.id)) state.votes.push(result.data.id);
-    reportVote(result.data, className);
+    reportVote(result.data, className, subject);
     if (result.data.promoted) await announcePromotion(result.data.progress.level);
   } else if (result.status === 401 || result.status === 403) {
     sessionEnded();

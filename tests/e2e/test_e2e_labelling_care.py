@@ -71,10 +71,11 @@ def test_a_vote_pressed_after_the_session_ended_is_sent_once_back(page, pool):
     assert stored(page) == [(pool[0].pk, "Blip")]
 
 
-def test_a_first_wrong_answer_reads_plainly(page, seeded):
-    """Before: a wrong "Whistle" on a Blip training glitch read "Whistle: 0% of 0"."""
+def test_a_first_wrong_answer_reads_plainly_beside_the_glitch_answered(page, seeded):
+    """Before: a wrong "Whistle" on a Blip training glitch read "Whistle: 0% of 0", and the
+    answer spoke of a glitch no longer on screen. Now the glitch is shown beside it."""
     seeded.GLITCHLAB_GOLD_RATE = 1.0
-    gold_subject("Blip")
+    gold = gold_subject("Blip")
     SubjectFactory()
     UserFactory(username="vol")
     log_in(page)
@@ -83,6 +84,8 @@ def test_a_first_wrong_answer_reads_plainly(page, seeded):
     progress = page.locator("[data-testid=progress]")
     expect(progress).to_contain_text("Whistle: none shown yet (1 answered Whistle, 0 right)")
     expect(progress).to_contain_text("Blip: 0% of 1")
+    thumb = page.locator("[data-testid=feedback] img.feedback-thumb")
+    assert thumb.get_attribute("src") == gold.images.get(duration=1.0).image.url
 
 
 def test_a_level_up_by_a_click_keeps_the_focus_on_the_class_clicked(page, seeded):
