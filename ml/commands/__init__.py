@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ml.errors import UserError
 
 if TYPE_CHECKING:
+    from ml.encoding import Decodable
     from ml.fingerprint import SplitGlitches
 
 
@@ -93,24 +92,37 @@ def encode(
     *,
     cache_dir: Path | None = None,
     workers: int | None = None,
-) -> np.ndarray:
-    """uint8 (N, 3, size, size) images of the samples, with a tqdm bar on stderr."""
+) -> Decodable:
+    """The samples' uint8 (K, 3, size, size) images, with a tqdm bar on stderr, less those a
+    file of which does not decode (ml.encoding.encode_decodable): each is named on stderr
+    as "warning: glitch <id> left out: <file>: <why>", and the command goes on with the
+    rest, which it says it scored (one unreadable file stopped a whole evaluation). None
+    decoding is a UserError."""
     from tqdm import tqdm
 
-    from ml.encoding import encode_samples
+    from ml.encoding import encode_decodable
 
     with tqdm(total=len(samples), desc="decode", unit="img", file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)
 
-        return encode_samples(
-            samples, encoding, size, workers=workers, cache_dir=cache_dir, progress=progress
+        decoded = encode_decodable(
+            samples,
+            encoding,
+            size,
+            workers=workers,
+            cache_dir=cache_dir,
+            progress=progress,
+            warn=lambda line: print(f"warning: {line}", file=sys.stderr),
         )
+    if samples and not decoded.samples:
+        raise UserError(f"none of the {len(samples)} glitches could be read (above)")
+    return decoded
 
 
-def encode_for_model(model: Any, samples: Sequence[Any], args: argparse.Namespace) -> np.ndarray:
-    """uint8 (N, 3, S, S) images of the samples, encoded the way `model` was trained."""
+def encode_for_model(model: Any, samples: Sequence[Any], args: argparse.Namespace) -> Decodable:
+    """encode(), the way `model` was trained."""
     return encode(
         samples, model.encoding, model.image_size, cache_dir=args.cache_dir, workers=args.workers
     )

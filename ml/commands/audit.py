@@ -54,9 +54,12 @@ def run(args: argparse.Namespace) -> int:
     present = {s.label for s in samples}
     if len(present) < 2:
         raise UserError("an audit needs labelled glitches of at least 2 classes")
+    features, samples = _features(samples, args)  # less the unreadable, named on stderr
+    present = {s.label for s in samples}
+    if len(present) < 2:
+        raise UserError("an audit needs readable labelled glitches of at least 2 classes")
     names = [name for name in ClassRegistry().names if name in present]
     labels = [names.index(str(s.label)) for s in samples]  # all labelled (see above)
-    features = _features(samples, args)
     finder = MislabelFinder(
         n_splits=args.folds, c=args.c, n_components=args.pca or None, random_state=args.seed
     )
@@ -83,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _features(samples: list, args: argparse.Namespace) -> np.ndarray:
+def _features(samples: list, args: argparse.Namespace) -> tuple[np.ndarray, list]:
+    """The embeddings of the samples that decode, and those samples."""
     import torch
 
     from ml.embed import embed
@@ -92,15 +96,17 @@ def _features(samples: list, args: argparse.Namespace) -> np.ndarray:
         from ml.model import load_model, views_of
 
         model = load_model(args.model, device=args.device)
-        return embed(model, encode_for_model(model, samples, args), views=views_of(samples))
+        decoded = encode_for_model(model, samples, args)
+        return embed(model, decoded.images, views=views_of(decoded.samples)), decoded.samples
     from ml.backbones import DEFAULT_BACKBONE, build_backbone
     from ml.model import resolve_device
 
     extractor, _ = build_backbone(DEFAULT_BACKBONE, pretrained=True)
     extractor = extractor.to(resolve_device(args.device))
-    images = encode(
+    decoded = encode(
         samples, "rgb-durations", args.image_size, cache_dir=args.cache_dir, workers=args.workers
     )
-    print(f"embedding {len(samples)} glitches with frozen {DEFAULT_BACKBONE}", file=sys.stderr)
+    n = len(decoded.samples)
+    print(f"embedding {n} glitches with frozen {DEFAULT_BACKBONE}", file=sys.stderr)
     with torch.inference_mode():
-        return embed(extractor, images)
+        return embed(extractor, decoded.images), decoded.samples

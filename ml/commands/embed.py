@@ -26,8 +26,9 @@ def run(args: argparse.Namespace) -> int:
 
     model = load_model(args.model, device=args.device)
     samples = load(args.data, keep_unknown_labels=True)
-    images = encode_for_model(model, samples, args)
-    vectors = embed(model, images, views=views_of(samples))
+    decoded = encode_for_model(model, samples, args)
+    samples = decoded.samples  # the unreadable ones named on stderr
+    vectors = embed(model, decoded.images, views=views_of(samples))
     out = args.out if args.out.suffix == ".npz" else args.out.with_name(args.out.name + ".npz")
     atomic_write(
         out,

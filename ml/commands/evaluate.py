@@ -72,16 +72,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {len(seen)} of the {len(samples)} glitches have the id of a glitch "
               f"this model was trained or validated on ({shown}): not a held-out score",
               file=sys.stderr)  # fmt: skip
-    images = encode_for_model(model, samples, args)
+    decoded = encode_for_model(model, samples, args)
+    samples = decoded.samples
     report = evaluate(
         model,
-        images,
+        decoded.images,
         [str(s.label) for s in samples],  # all labelled (a merge keeps one label)
         ids=[s.id for s in samples],
         files=[s.files() for s in samples],
         views=views_of(samples),
     )
     report["seen_in_training"] = seen
+    report["left_out"] = decoded.dropped  # not scored: a file of theirs does not decode
     if args.plot:
         plot_confusion(report, args.plot)
     if args.json:
@@ -96,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         if row["support"]:
             print(f"{label:<22} {row['precision']:>9.3f} {row['recall']:>7.3f} "
                   f"{row['f1']:>7.3f} {row['support']:>8d}")  # fmt: skip
+    if decoded.dropped:
+        print(f"{len(decoded.dropped)} glitches left out, unreadable (above): not in these numbers")
     if report["unknown_labels"]:
         print(f"unknown to the model (counted as errors): {', '.join(report['unknown_labels'])}")
     return 0

@@ -31,8 +31,9 @@ def run(args: argparse.Namespace) -> int:
     split = merged_split_glitches(load(args.data, keep_unknown_labels=True))
     samples = split.samples
     ids_of = {ids[0]: ids for ids in split.merged}
-    images = encode_for_model(model, samples, args)
-    probs = predict_proba(model, images, views=views_of(samples))
+    decoded = encode_for_model(model, samples, args)
+    samples = decoded.samples  # the unreadable ones named on stderr, and in the JSON
+    probs = predict_proba(model, decoded.images, views=views_of(samples))
     names = model.class_names
     rows = [
         {
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
         for glitch_id in ids_of.get(sample.id, (sample.id,))
     ]
     if args.json:
-        print(json.dumps({"class_names": list(names), "predictions": rows}))
+        answer = {"class_names": list(names), "predictions": rows, "left_out": decoded.dropped}
+        print(json.dumps(answer))
         return 0
     for row in rows:
         print(f"{row['id']}\t{row['predicted']}\t{row['confidence']:.3f}\t{row['label'] or ''}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from image_factories import write_glitches, write_simulated_with_one_split
+from image_factories import damage_middle, write_glitches, write_simulated_with_one_split
 
 from ml.cli import main
 from ml.errors import UserError
@@ -116,6 +116,42 @@ def test_train_evaluate_predict_embed(
         assert z["embeddings"].shape == (5, 1280) and z["embeddings"].dtype == np.float32
         assert sorted(z["labels"]) == ["Blip", "Blip", "Reverse_Chirp", "Whistle", "Whistle"]
         assert len(set(z["ids"])) == 5
+
+    # One glitch whose file is damaged past the cheap check (a held-out set's odd file):
+    # before, evaluate, predict, embed and audit each stopped at it; now each goes on with
+    # the rest, names it, and says what it left out.
+    damaged_set = tmp_path / "damaged"
+    shutil.copytree(test, damaged_set)
+    damage_middle(sorted((damaged_set / "Whistle").glob("*_1.0.png"))[0])  # a view read
+    code, out, err = run_cli(
+        capsys, "evaluate", "--model", str(model), "--data", str(damaged_set), "--json", *common
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["n"] == 4 and len(report["left_out"]) == 1
+    assert "warning: glitch" in err and "left out" in err and "cannot decode" in err
+    code, out, _ = run_cli(
+        capsys, "evaluate", "--model", str(model), "--data", str(damaged_set), *common
+    )
+    assert "1 glitches left out, unreadable (above): not in these numbers" in out
+    code, out, err = run_cli(
+        capsys, "predict", "--model", str(model), "--data", str(damaged_set), "--json", *common
+    )  # fmt: skip
+    assert code == 0, err
+    assert len(json.loads(out)["predictions"]) == 4 and len(json.loads(out)["left_out"]) == 1
+    code, _, err = run_cli(
+        capsys, "embed", "--model", str(model), "--data", str(damaged_set), "--out", str(npz),
+        *common,
+    )  # fmt: skip
+    assert code == 0, err
+    with np.load(npz) as z:
+        assert z["embeddings"].shape == (4, 1280) and len(z["ids"]) == 4
+    code, out, err = run_cli(
+        capsys, "audit", "--model", str(model), "--data", str(damaged_set), "--folds", "2",
+        "--json", *common,
+    )  # fmt: skip
+    assert code == 0, err
+    assert len(json.loads(out)["suspects"]) == 3 and "left out" in err  # Reverse_Chirp: no class
 
 
 def test_train_splits_each_data_root_apart(
