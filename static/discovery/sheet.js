@@ -1,9 +1,13 @@
 // Cluster sheet: keyboard-only selection over a grid of glitches, one label for the rest.
-// Arrows move the focus ring, space toggles the glitch, a class key picks the label,
-// enter submits (the form posts to the server: no client-side state survives a reload).
+// The grid is one tab stop, the glitch under the ring (its checkbox, then its link); on it
+// or on the page itself, arrows move the ring and the focus, space toggles the glitch, a
+// class key picks the label, enter submits (the form posts to the server: no client-side
+// state survives a reload). Elsewhere a key does what its control does.
 const grid = document.getElementById("sheet-grid");
 const form = document.getElementById("sheet-form");
 const cells = [...grid.querySelectorAll(".sheet-cell")];
+const boxes = cells.map((cell) => cell.querySelector("input"));
+const links = cells.map((cell) => cell.querySelector(".sheet-open"));
 const count = document.getElementById("sheet-count");
 const newClass = document.getElementById("new-class");
 let focus = 0;
@@ -16,11 +20,11 @@ function columns() {
 
 function show() {
   cells.forEach((cell, i) => {
-    const on = cell.querySelector("input").checked;
-    cell.classList.toggle("off", !on);
+    cell.classList.toggle("off", !boxes[i].checked);
     cell.classList.toggle("focus", i === focus);
+    boxes[i].tabIndex = links[i].tabIndex = i === focus ? 0 : -1; // Tab comes back here
   });
-  count.textContent = cells.filter((c) => c.querySelector("input").checked).length;
+  count.textContent = boxes.filter((box) => box.checked).length;
   cells[focus].scrollIntoView({ block: "nearest" });
 }
 
@@ -49,26 +53,39 @@ form.addEventListener("change", (e) => {
 });
 
 cells.forEach((cell, i) => cell.addEventListener("click", () => { focus = i; setTimeout(show); }));
+grid.addEventListener("focusin", (e) => {
+  const i = cells.findIndex((cell) => cell.contains(e.target));
+  if (i !== -1 && i !== focus) { focus = i; show(); }
+});
+
+// A key on a control other than a glitch's box is that control's: enter on a menu link
+// follows it, on "Log out" logs out; space on a label's radio chooses it; the new class's
+// fields take text. The sheet's keys took them all and posted the sheet.
+function sheetKeys(target) {
+  if (boxes.includes(target)) return true;
+  return !target.closest("a, button, input, select, textarea, summary, [contenteditable]");
+}
 
 document.addEventListener("keydown", (e) => {
   if (e.key === "Escape") delete form.dataset.sent; // Esc stops the page loading: send again
-  const typing = e.target.matches("input[type=text], input:not([type]), textarea");
-  if (typing) return; // the new class's name and description take keys as text
+  if (!sheetKeys(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+  const onBox = boxes.includes(e.target);
   const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -columns(), ArrowDown: columns() }[e.key];
   if (step !== undefined) {
     focus = Math.min(cells.length - 1, Math.max(0, focus + step));
     show();
+    boxes[focus].focus({ preventScroll: true }); // the focus follows the ring: space acts there
     e.preventDefault();
   } else if (e.key === " ") {
+    if (onBox) return; // the box toggles itself, once for a held key (on its keyup)
     e.preventDefault();
     if (e.repeat) return; // a held space toggles once: its repeats would flip the glitch back and forth
-    const box = cells[focus].querySelector("input");
-    box.checked = !box.checked;
+    boxes[focus].checked = !boxes[focus].checked;
     show();
   } else if (e.key === "Enter") {
     e.preventDefault();
     if (!e.repeat) form.requestSubmit(); // a held enter sends the sheet once
-  } else if (!e.ctrlKey && !e.metaKey && !e.altKey) {
+  } else {
     const radio = form.querySelector(`input[name=choice][data-key="${CSS.escape(e.key.toLowerCase())}"]`);
     if (radio) {
       radio.checked = true;

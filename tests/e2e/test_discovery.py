@@ -144,3 +144,82 @@ def test_the_map_draws_every_glitch_and_recolours(page, discovery):
     assert n_points == 8
     page.select_option("[data-testid=colour-by]", "cluster")
     assert page.evaluate("document.getElementById('map').data[0].name") == "cluster 0"
+
+
+def posts_of(page) -> list[str]:
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    return posts
+
+
+def test_enter_on_a_menu_link_follows_it_and_posts_nothing(page, discovery):
+    """The sheet took enter wherever the focus was: a volunteer chose Koi Fish, tabbed to
+    the menu's Field guide link and pressed enter, and the whole sheet was labelled."""
+    stored_cluster(n=6)
+    UserFactory(username="ann", profile__level=2)
+    log_in(page, "ann", "/discovery/sheet/")
+    posts = posts_of(page)
+    page.keyboard.press(GlitchClass.objects.get(name="Koi_Fish").key)
+    page.focus("nav a[href='/field-guide/']")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/field-guide/")
+    assert posts == []
+    assert not Classification.objects.exists()
+
+
+def test_space_on_a_label_chooses_it_and_enter_on_log_out_logs_out(page, discovery):
+    stored_cluster(n=6)
+    UserFactory(username="ann", profile__level=2)
+    log_in(page, "ann", "/discovery/sheet/")
+    first_choice = page.locator("input[name=choice]").first
+    first_choice.focus()
+    page.keyboard.press("Space")
+    assert first_choice.is_checked()
+    assert page.inner_text("[data-testid=sheet-count]") == "6"  # no glitch toggled
+    page.focus("[data-testid=logout]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("a[href^='/accounts/login/']")
+    assert "ann" not in page.inner_text("nav")
+    assert not Classification.objects.exists()
+
+
+def test_tab_reaches_the_glitches_and_space_toggles_the_focused_one(page, discovery):
+    """The glitches' boxes had tabindex=-1: Tab never reached them, so neither a keyboard
+    user who tabs nor a screen reader could tick one."""
+    stored_cluster(n=6)
+    UserFactory(username="ann", profile__level=2)
+    log_in(page, "ann", "/discovery/sheet/")
+    cells = page.locator("[data-testid=sheet-cell]")
+    shown = [cells.nth(i).get_attribute("data-id") for i in range(6)]
+    focused = "(() => { const a = document.activeElement; return a.name + ' ' + a.value })()"
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate(focused).startswith("selected "):
+            break
+    assert page.evaluate(focused) == f"selected {shown[0]}"  # one tab stop: the first glitch
+    outline = "getComputedStyle(document.activeElement.closest('.sheet-cell')).outlineStyle"
+    assert page.evaluate(outline) == "solid"  # the focus shows
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == (
+        f"glitch {shown[0]}"
+    )
+
+    page.keyboard.press("Space")
+    assert page.inner_text("[data-testid=sheet-count]") == "5"
+    page.keyboard.press("ArrowRight")  # the focus moves with the ring
+    assert page.evaluate(focused) == f"selected {shown[1]}"
+    page.keyboard.press("Space")
+    assert page.inner_text("[data-testid=sheet-count]") == "4"
+    page.keyboard.press("Tab")  # the glitch's own link, then on to the label
+    assert page.evaluate("document.activeElement.className") == "sheet-open"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "choice"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")  # back to the glitch the ring is on
+    assert page.evaluate(focused) == f"selected {shown[1]}"
+
+    page.keyboard.press(GlitchClass.objects.get(name="Blip").key)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".messages")
+    assert "4 glitches labelled Blip" in page.inner_text(".messages")
+    voted = Classification.objects.values_list("subject_id", flat=True)
+    assert sorted(voted) == sorted(int(i) for i in shown[2:])
