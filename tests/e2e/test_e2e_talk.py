@@ -1,9 +1,11 @@
 """Talk in a browser: a volunteer's comment full of markup stays text (no script runs, no
 element comes of it, the policy has nothing to block), its #tag leads to the tag's page,
-and a reviewer's hide makes it vanish for the volunteer."""
+and a reviewer's hide makes it vanish for the volunteer; a comment posted after the session
+ended waits in its box after login."""
 
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
 from webapp_factories import SubjectFactory, UserFactory
 
 from webapp.accounts.roles import REVIEWER
@@ -68,3 +70,26 @@ def test_a_hostile_comment_stays_text_its_tag_links_and_a_reviewer_hides_it(page
     log_in(page, "ann", f"/subjects/{subject.pk}/")
     assert page.locator("[data-testid=comment]").count() == 0
     assert Comment.objects.get().status == Comment.Status.HIDDEN
+
+
+def test_a_comment_posted_after_the_session_ended_waits_in_its_box_after_login(page, seeded):
+    """The login page sent the volunteer back to the comment URL with a GET: a bare 405,
+    the comment lost."""
+    subject = SubjectFactory()
+    UserFactory(username="ted")
+    log_in(page, "ted", f"/subjects/{subject.pk}/")
+    text = "A careful comment about this #blip, typed for five minutes"
+    page.fill("[data-testid=comment-text]", text)
+    Session.objects.all().delete()  # the session ends; the browser keeps its stale cookie
+    page.click("[data-testid=comment-post]")
+    page.wait_for_url("**/accounts/login/**")
+    page.fill("main input[name=username]", "ted")
+    page.fill("main input[name=password]", "pw")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"**/subjects/{subject.pk}/#talk")
+    assert page.input_value("[data-testid=comment-text]") == text
+    assert not Comment.objects.exists()
+    page.click("[data-testid=comment-post]")
+    page.wait_for_selector("[data-testid=comment]")
+    assert Comment.objects.get().text == text
+    assert page.input_value("[data-testid=comment-text]") == ""  # the draft did its work

@@ -10,8 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
+from webapp.accounts.posting import login_required_post
 from webapp.accounts.requests import SignedInRequest
 from webapp.discovery import selectors, services
 from webapp.discovery.models import ClassProposal, ClusterRun, EmbeddingSet
@@ -67,8 +68,15 @@ def sheet(request: SignedInRequest) -> HttpResponse:
     return render(request, "discovery/sheet.html", context)
 
 
-@login_required
-@require_POST
+def _sheet_page(request: HttpRequest, batch_id: int) -> str:
+    return reverse("discovery:sheet")  # the batch stays the volunteer's until submitted
+
+
+def _home_page(request: HttpRequest, **_: object) -> str:
+    return reverse("discovery:home")
+
+
+@login_required_post(_sheet_page)
 def sheet_submit(request: SignedInRequest, batch_id: int) -> HttpResponse:
     choice = request.POST.get("choice", "")
     try:
@@ -94,8 +102,7 @@ def sheet_submit(request: SignedInRequest, batch_id: int) -> HttpResponse:
     return redirect("discovery:sheet")
 
 
-@login_required
-@require_POST
+@login_required_post(_home_page)
 def embedding_cancel(request: HttpRequest, set_id: int) -> HttpResponse:
     """Admins: a pending embedding job ends at once, a running one before its next batch."""
     if not selectors.can_decide_classes(request.user):
@@ -129,8 +136,7 @@ ACTIONS = {
 }
 
 
-@login_required
-@require_POST
+@login_required_post(_home_page)
 def proposal_action(request: HttpRequest, proposal_id: int, action: str) -> HttpResponse:
     """Reviewers open proposals for votes or reject them; admins accept and deprecate."""
     if action not in ACTIONS:

@@ -7,8 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
+from webapp.accounts.posting import login_required_post
 from webapp.accounts.requests import SignedInRequest
 from webapp.accounts.roles import ADMIN, has_role
 from webapp.bound_serializers import represent
@@ -81,8 +82,11 @@ def my_glitches(request: SignedInRequest) -> HttpResponse:
     return render(request, "labeling/my_glitches.html", context)
 
 
-@require_POST
-@login_required
+def _subject_page(request: HttpRequest, subject_id: int) -> str:
+    return reverse("labeling:subject_detail", args=[subject_id])
+
+
+@login_required_post(_subject_page)
 def subject_field_guide_add(request: HttpRequest, subject_id: int) -> HttpResponse:
     """An admin's one click: a gold subject's views join its class's field guide."""
     if not has_role(request.user, ADMIN):

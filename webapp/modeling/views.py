@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.accounts.requests import SignedInRequest
@@ -28,7 +29,10 @@ def admin_required(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            # login's next= is followed with a GET: after a form's POST, a 405
+            dashboard = reverse("modeling:dashboard")
+            after = request.get_full_path() if request.method == "GET" else dashboard
+            return redirect_to_login(after)
         if not has_role(request.user, ADMIN):
             return HttpResponse("Only admins may steer the models.", status=403)
         return view(request, *args, **kwargs)

@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.accounts.requests import SignedInRequest
@@ -32,7 +33,9 @@ def reviewer_required(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            # login's next= is followed with a GET: after a form's POST, a 405
+            after = request.get_full_path() if request.method == "GET" else reverse("review:queue")
+            return redirect_to_login(after)
         if not is_reviewer(request.user):
             return HttpResponse("Only reviewers may review labels.", status=403)
         return view(request, *args, **kwargs)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
+from webapp.accounts.posting import login_required_post
 from webapp.accounts.requests import SignedInRequest
 from webapp.discovery import selectors as discovery_selectors
 from webapp.discovery.models import ClassProposal
@@ -30,6 +30,31 @@ def _thread_of(subject_id: int, page: str = "") -> str:
     return reverse("labeling:subject_detail", args=[subject_id]) + query + "#talk"
 
 
+def _thread_page(request: HttpRequest, subject_id: int) -> str:
+    return _thread_of(subject_id)
+
+
+def _draft_kept(request: HttpRequest, subject_id: int) -> None:
+    """The session ended while the comment was typed: its text waits in the glitch's box
+    for the volunteer back from the login page (login keeps the session's data)."""
+    drafts.keep(request.session, subject_id, request.POST.get("text", ""))
+
+
+def _posted_subject(request: HttpRequest) -> int:
+    """The glitch whose thread a moderation form was on (its `subject`), or 0."""
+    subject = request.POST.get("subject", "")
+    return int(subject) if subject.isdecimal() and len(subject) < 19 else 0
+
+
+def _moderated_page(request: HttpRequest, comment_id: int, action: str) -> str:
+    subject_id = _posted_subject(request)
+    return _thread_of(subject_id) if subject_id > 0 else reverse("talk:home")
+
+
+def _tag_page(request: HttpRequest, name: str) -> str:
+    return reverse("talk:tag", args=[name])
+
+
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     comments = selectors.comments_recent(viewer=request.user)
@@ -42,8 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "talk/home.html", context)
 
 
-@login_required
-@require_POST
+@login_required_post(_thread_page, keep=_draft_kept)
 def comment_post(request: HttpRequest, subject_id: int) -> HttpResponse:
     text = request.POST.get("text", "")
     try:
@@ -60,11 +84,9 @@ def comment_post(request: HttpRequest, subject_id: int) -> HttpResponse:
     return redirect(_thread_of(subject_id))
 
 
-@login_required
-@require_POST
+@login_required_post(_moderated_page)
 def comment_moderate(request: SignedInRequest, comment_id: int, action: str) -> HttpResponse:
-    subject = request.POST.get("subject", "")
-    subject_id = int(subject) if subject.isdecimal() and len(subject) < 19 else 0  # a thread
+    subject_id = _posted_subject(request)
     try:
         comment = services.comment_moderate(
             moderator=request.user, comment_id=comment_id, action=action
@@ -105,8 +127,7 @@ def tag_detail(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "talk/tag.html", context)
 
 
-@login_required
-@require_POST
+@login_required_post(_tag_page)
 def tag_batch(request: SignedInRequest, name: str) -> HttpResponse:
     try:
         batch = services.tag_batch_create(volunteer=request.user, tag_name=name)
@@ -119,8 +140,7 @@ def tag_batch(request: SignedInRequest, name: str) -> HttpResponse:
     return redirect("discovery:sheet")
 
 
-@login_required
-@require_POST
+@login_required_post(_tag_page)
 def tag_propose(request: SignedInRequest, name: str) -> HttpResponse:
     try:
         made = services.tag_propose_class(

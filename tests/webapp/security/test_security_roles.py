@@ -7,6 +7,8 @@ routes under an admin or reviewer prefix must turn away volunteers.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -112,6 +114,37 @@ def test_every_route_not_on_the_public_list_turns_anonymous_visitors_away(ids):
             assert _refused(response), f"anonymous {method.__name__} {url}: {response.status_code}"
         checked.append(route)
     assert "api/classifications/" in checked and "modeling/retrain/" in checked
+
+
+def test_a_form_posted_once_the_session_ended_leads_to_a_page_after_login(ids):
+    """An anonymous POST goes to the login page, whose next= the browser then opens with a
+    GET: on every POST-only view (a Talk comment, a sheet, a verdict) that GET met a bare
+    405, the form's words lost. Now next= is the form's page, or the view sends a GET there."""
+    staff = _user(ADMIN)
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    signed_in = Client()
+    signed_in.force_login(staff)
+    checked = []
+    for route in _routes():
+        url = _concrete(route, ids)
+        if url is None:
+            continue
+        response = Client().post(url, {"text": "typed while the session ended"})
+        if response.status_code != 302 or "login" not in response["Location"]:
+            continue  # public, or an API answering 401/403
+        after = parse_qs(urlsplit(response["Location"]).query)["next"][0]
+        back = signed_in.get(after)
+        assert back.status_code != 405, f"POST {url}, then log in: GET {after} is a 405"
+        checked.append(route)
+    assert {
+        "talk/subjects/<int:subject_id>/comments/",
+        "talk/tags/<str:name>/batch/",
+        "discovery/sheet/<int:batch_id>/",
+        "subjects/<int:subject_id>/field-guide/",
+        "review/suspects/<int:suspect_id>/verdict/",
+        "modeling/retrain/",
+    } <= set(checked)
 
 
 def test_volunteers_are_turned_away_from_reviewer_and_admin_routes(ids):

@@ -304,3 +304,21 @@ def test_a_hostile_refused_post_keeps_a_bounded_draft(client):
     post(client, subject, "y" * 100_000)
     assert form_text(client, subject) == "y" * 5000
     assert not Comment.objects.exists()
+
+
+def test_a_comment_posted_after_the_session_ended_waits_in_the_box_after_login(client):
+    """The session ended while a comment was typed: the post went to the login page, whose
+    next= was the comment URL, a GET there a bare 405, and the text was lost."""
+    subject = SubjectFactory()
+    UserFactory(username="ted")
+    thread = f"/subjects/{subject.pk}/#talk"
+    response = post(client, subject, "Wings on both sides, #koi_fish?")
+    assert response.status_code == 302
+    login = response["Location"]
+    assert login == "/accounts/login/?next=" + thread.replace("#", "%23")
+    back = client.post(login, {"username": "ted", "password": "pw", "next": thread})
+    assert back["Location"] == thread  # login keeps the session's data: the draft with it
+    assert form_text(client, subject) == "Wings on both sides, #koi_fish?"
+    assert not Comment.objects.exists()
+    # a GET on the comment URL (a reload, an older next=) goes to the thread, not a 405
+    assert client.get(f"/talk/subjects/{subject.pk}/comments/")["Location"] == thread
