@@ -1,9 +1,10 @@
-"""Sign-up, login / API-token views that say so when the login limit refuses them, and the
-password change page (logout is Django's)."""
+"""Sign-up, login / API-token views that say so when the login limit refuses them, logout
+that says it is done, and the password change page."""
 
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
@@ -55,15 +56,31 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login page; a pair (username, address) over the limit gets 429 and says why."""
+    """Django's login page; a pair (username, address) over the limit gets 429 and says why.
+    The labelling page sends a volunteer whose session ended here with ?expired=1: the page
+    then says why it appeared (a fixed sentence; nothing of the URL is shown)."""
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        session_ended = self.request.GET.get("expired") == "1"
+        return {**super().get_context_data(**kwargs), "session_ended": session_ended}
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         if login_limit.locked_out(self.request):
             return login_limit.locked_out_page(self.request, form)
         return super().form_invalid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's (POST only); the next page says it is done. The message goes in the message
+    cookie (FallbackStorage tries it first): logout has emptied the session."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, "You are logged out.")
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
+from page_messages import said
 from webapp_factories import SubjectFactory, UserFactory, gold_subject
 
 from webapp.labeling.models import VolunteerProfile
@@ -34,6 +35,33 @@ def test_forms_need_csrf_and_logout_is_post_only():
     UserFactory(username="vol")
     client.login(username="vol", password="pw")
     assert client.get("/accounts/logout/").status_code == 405
+
+
+def test_logging_out_says_so():
+    UserFactory(username="vol")
+    client = Client()
+    client.login(username="vol", password="pw")
+    response = client.post("/accounts/logout/", follow=True)
+    assert said(response) == [("success", "You are logged out.")]
+    assert 'data-testid="logout"' not in response.content.decode()
+
+
+SESSION_ENDED = (
+    "Your session ended: log in again to go on labelling. "
+    "The vote you pressed is kept and sent once you are back."
+)
+
+
+def test_the_login_page_says_why_it_appeared_when_the_session_ended():
+    """The labelling page sends a volunteer whose session ended to ?next=/label/&expired=1:
+    the login page appeared with nothing to say why. It says so now, a fixed sentence."""
+    client = Client()
+    ended = client.get("/accounts/login/?next=/label/&expired=1").content.decode()
+    assert SESSION_ENDED in ended
+    assert 'name="next" value="/label/"' in ended
+    for query in ("?next=/label/", "?expired=0", "?expired=%3Cb%3Enow%3C/b%3E", ""):
+        page = client.get(f"/accounts/login/{query}").content.decode()
+        assert "session ended" not in page and "<b>now" not in page
 
 
 def test_anonymous_visitors_may_look_around_but_not_label():
