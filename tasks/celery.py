@@ -25,7 +25,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_default_queue=queues.DEFAULT,
     task_routes=queues.TASK_ROUTES,
-    include=["tasks.training", "tasks.predictions", "tasks.review", "tasks.discovery"],
+    include=[
+        "tasks.training",
+        "tasks.predictions",
+        "tasks.review",
+        "tasks.discovery",
+        "tasks.housekeeping",
+    ],
 )
 
 
@@ -40,6 +46,10 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         "score-unscored-subjects": {
             "task": "tasks.predictions.score_unscored",
             "schedule": timedelta(seconds=max(settings.GLITCHLAB_REAPER_EVERY_S, 60.0) * 10),
+        },
+        "clear-expired-sessions": {
+            "task": "tasks.housekeeping.clear_expired_sessions",
+            "schedule": timedelta(days=1),
         },
     }
     if settings.GLITCHLAB_AUDIT_EVERY_HOURS > 0:  # webapp/review: rank suspected mislabels

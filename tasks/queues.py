@@ -21,4 +21,5 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "tasks.discovery.cluster_subjects": {"queue": DEFAULT},
     "tasks.review.audit_labels": {"queue": DEFAULT},
     "tasks.review.audit_periodic": {"queue": DEFAULT},
+    "tasks.housekeeping.clear_expired_sessions": {"queue": DEFAULT},
 }

@@ -90,3 +90,25 @@ def test_every_late_acking_task_ends_before_redis_would_deliver_it_again():
     assert len(late) >= 6
     unlimited = [t.name for t in late if not t.time_limit or t.time_limit >= visibility]
     assert unlimited == []
+
+
+@pytest.mark.django_db
+def test_the_beat_clears_expired_sessions_once_a_day():
+    """Before: expired session rows stayed in the database for ever (nothing ran Django's
+    clearsessions), one per login and per kept draft."""
+    import datetime as dt
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from tasks.housekeeping import clear_expired_sessions
+
+    entry = beat_schedule()["clear-expired-sessions"]
+    assert entry["task"] == clear_expired_sessions.name
+    assert entry["schedule"].total_seconds() == 24 * 3600
+    assert app.amqp.router.route({}, clear_expired_sessions.name)["queue"].name == queues.DEFAULT
+    now = timezone.now()
+    Session.objects.create(session_key="old", session_data="", expire_date=now - dt.timedelta(1))
+    Session.objects.create(session_key="live", session_data="", expire_date=now + dt.timedelta(1))
+    clear_expired_sessions.apply().get()
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
