@@ -4,12 +4,38 @@ that vanished) must not lose what the volunteer wrote. One draft per session."""
 
 from __future__ import annotations
 
+import logging
+import time
+
 from django.contrib.sessions.backends.base import SessionBase
+
+from webapp.cache_counts import count_up
+
+logger = logging.getLogger(__name__)
 
 KEY = "talk_draft"
 # A draft is kept to this many characters: a comment may have 1,000, and a hostile post of
 # megabytes must not be written into the session table.
 MAX = 5000
+
+
+# Drafts kept for posts without a session (one that ended while the comment was typed), per
+# client address and hour: each is a session row a script could make by the thousand.
+ANONYMOUS_PER_HOUR = 10
+
+
+def anonymous_allowed(address: str | None) -> bool:
+    """Whether a draft may be kept for one more post without a session from this address
+    this hour (counted here; fixed windows on the shared cache, failing open on an outage,
+    as the sign-up limit does)."""
+    if address is None:
+        return True
+    try:
+        key = f"talk-drafts:{address}:{int(time.time()) // 3600}"
+        return count_up(key, timeout_s=7200) <= ANONYMOUS_PER_HOUR
+    except Exception:  # noqa: BLE001 - any cache outage: fail open
+        logger.warning("anonymous drafts: cache unavailable, not limiting", exc_info=True)
+        return True
 
 
 def keep(session: SessionBase, subject_id: int, text: str) -> None:

@@ -322,3 +322,21 @@ def test_a_comment_posted_after_the_session_ended_waits_in_the_box_after_login(c
     assert not Comment.objects.exists()
     # a GET on the comment URL (a reload, an older next=) goes to the thread, not a 405
     assert client.get(f"/talk/subjects/{subject.pk}/comments/")["Location"] == thread
+
+
+def test_posts_without_a_session_keep_few_drafts(settings):
+    """Each draft kept for a post without a session is a session row, and anyone may post:
+    before, 50 posts by a script that dropped its cookie each time made 50 rows (and on
+    glitches that do not exist). Now only for a glitch that exists, at most
+    drafts.ANONYMOUS_PER_HOUR an hour from one address."""
+    from django.contrib.sessions.models import Session
+
+    from webapp.talk import drafts
+
+    subject = SubjectFactory()
+    for i in range(3):
+        Client().post(f"/talk/subjects/{10**9 + i}/comments/", {"text": "spam"})
+    assert Session.objects.count() == 0
+    for _ in range(drafts.ANONYMOUS_PER_HOUR + 5):
+        Client().post(f"/talk/subjects/{subject.pk}/comments/", {"text": "spam" * 100})
+    assert Session.objects.count() == drafts.ANONYMOUS_PER_HOUR
