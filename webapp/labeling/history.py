@@ -12,7 +12,7 @@ from django.db.models import F
 
 from webapp.labeling import config
 from webapp.labeling.models import Classification, GlitchClass, Subject, class_display_name
-from webapp.labeling.selectors import volunteer_progress
+from webapp.labeling.selectors import subject_ids_answers_visible, volunteer_progress
 from webapp.modeling.models import Prediction
 
 VOTES_PER_PAGE = 25
@@ -29,7 +29,8 @@ class HistoryRow:
     """One vote of the volunteer and what became of its glitch."""
 
     subject_id: int
-    external_id: str
+    name: str  # its external id where the volunteer may see its answers, else "#<id>"
+    answers_shown: bool  # the row shows its answers (the id, a model's guess): seen
     voted_at: object  # datetime
     answer: str  # the volunteer's class, display name
     outcome: str  # OUTCOME
@@ -44,7 +45,11 @@ class HistoryRow:
 
 def volunteer_history(*, volunteer: User, page: int | str | None) -> Page:
     """The volunteer's votes, newest first, VOTES_PER_PAGE a page; object_list holds
-    HistoryRow. Three queries a page, whatever the length of the history."""
+    HistoryRow. A fixed number of queries a page, whatever the length of the history.
+
+    A glitch is named by its external id (a key into public tables that hold its label)
+    only where the volunteer may see its answers (subject_ids_answers_visible): not a gold
+    glitch they voted on in a sheet, which scored nothing and shows them nothing."""
     votes = (
         Classification.objects.filter(volunteer=volunteer)
         .select_related("subject")
@@ -71,7 +76,10 @@ def volunteer_history(*, volunteer: User, page: int | str | None) -> Page:
             subject_id__in=left_queue, model_version__is_active=True
         ).values_list("subject_id", "predicted_label", "confidence")
     }
-    chosen.object_list = [_row(vote, model_view) for vote in chosen.object_list]
+    visible = subject_ids_answers_visible(
+        subject_ids=[v.subject_id for v in chosen.object_list], viewer=volunteer
+    )
+    chosen.object_list = [_row(vote, model_view, visible) for vote in chosen.object_list]
     return chosen
 
 
@@ -85,14 +93,18 @@ def _display(class_pk: int | None) -> str:
         return class_display_name(config.class_name(class_pk))
 
 
-def _row(vote: Classification, model_view: dict[int, tuple[str, float | None]]) -> HistoryRow:
+def _row(
+    vote: Classification, model_view: dict[int, tuple[str, float | None]], visible: set[int]
+) -> HistoryRow:
     subject = vote.subject
+    shown = vote.subject_id in visible
     retired = subject.status == Subject.Status.RETIRED and subject.retired_label_id is not None
-    model, confidence = model_view.get(vote.subject_id, (None, None))
+    model, confidence = model_view.get(vote.subject_id, (None, None)) if shown else (None, None)
     gold = vote.was_gold and subject.gold_label_id is not None
     return HistoryRow(
         subject_id=vote.subject_id,
-        external_id=subject.external_id,
+        name=subject.external_id if shown else f"#{vote.subject_id}",
+        answers_shown=shown,
         voted_at=vote.created_at,
         answer=_display(vote.glitch_class_id),
         outcome=OUTCOME.get(subject.status, subject.status),

@@ -73,10 +73,11 @@ def subject_detail(request: HttpRequest, subject_id: int) -> HttpResponse:
 def my_glitches(request: SignedInRequest) -> HttpResponse:
     """The volunteer's votes, what became of each glitch, and their statistics."""
     page = history.volunteer_history(volunteer=request.user, page=request.GET.get("page"))
-    # each row names its glitch by its id (a key into public tables with the label) and,
+    # a row that names its glitch by its id (a key into public tables with the label) and,
     # once it left the queue, the model's guess: those votes can no longer be undone
     services.classifications_answers_seen(
-        volunteer=request.user, subject_ids=[row.subject_id for row in page.object_list]
+        volunteer=request.user,
+        subject_ids=[row.subject_id for row in page.object_list if row.answers_shown],
     )
     context = {"page": page, "stats": history.volunteer_history_stats(volunteer=request.user)}
     return render(request, "labeling/my_glitches.html", context)

@@ -397,6 +397,15 @@ def test_a_scout_reads_no_gold_answer_through_a_lassos_votes(settings):
         assert (body["answers_visible"], body["role"], body["gold_label"]) == (False, None, None)
         assert "sure of it" not in scout.get(f"/subjects/{gold.pk}/").content.decode()
         assert rows[gold.pk] == ("unlabelled", None)
+    # nor on My glitches, which named each voted glitch by its external id (a key into
+    # public tables with the label) and left the lassoed gold's vote undoable
+    mine = scout.get("/me/glitches/").content.decode()
+    for gold in golds:
+        assert gold.external_id not in mine and f">#{gold.pk}</a>" in mine
+        assert not Classification.objects.get(
+            subject=gold, volunteer__username="scout"
+        ).answers_seen
+    assert subjects[0].external_id in mine  # a pool glitch's, voted on, as before
     # the gold the queue hands out, once answered, shows its answers as before
     settings.GLITCHLAB_GOLD_RATE = 1.0  # a gold turn
     ann = client_of(volunteer("ann", level=1))
