@@ -240,8 +240,9 @@ function renderChoices() {
 const UNSENT = "glitchlab.unsent-votes";
 
 function sessionEnded() {
-  if (state.unsent.size) sessionStorage.setItem(UNSENT, JSON.stringify([...state.unsent.values()]));
-  window.location.href = "/accounts/login/?next=/label/&expired=1";
+  const kept = state.unsent.size > 0;
+  if (kept) sessionStorage.setItem(UNSENT, JSON.stringify([...state.unsent.values()]));
+  window.location.href = `/accounts/login/?next=/label/&expired=1${kept ? "&kept=1" : ""}`;
 }
 
 async function resendKept() {

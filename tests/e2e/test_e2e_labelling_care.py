@@ -57,7 +57,10 @@ def test_a_vote_pressed_after_the_session_ended_is_sent_once_back(page, pool):
     log_in(page)
     page.context.clear_cookies()  # the session ends (expired, logged out in another tab)
     page.keyboard.press("b")
-    page.wait_for_url("**/accounts/login/**expired=1**")
+    page.wait_for_url("**/accounts/login/**expired=1&kept=1")
+    expect(page.locator("[data-testid=session-ended]")).to_contain_text(
+        "The vote you pressed is kept"
+    )
     assert Classification.objects.count() == 0
     page.fill("#id_username", "vol")
     page.fill("#id_password", "pw")

@@ -57,15 +57,18 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 class LoginView(auth_views.LoginView):
     """Django's login page; a pair (username, address) over the limit gets 429 and says why.
-    The labelling page sends a volunteer whose session ended here with ?expired=1: the page
-    then says why it appeared (a fixed sentence; nothing of the URL is shown)."""
+    The labelling page sends a volunteer whose session ended here with ?expired=1 (and
+    &kept=1 when it kept votes pressed meanwhile, to send after the login): the page then
+    says why it appeared (fixed sentences; nothing of the URL is shown)."""
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        session_ended = self.request.GET.get("expired") == "1"
-        return {**super().get_context_data(**kwargs), "session_ended": session_ended}
+        ended = self.request.GET.get("expired") == "1"
+        kept = ended and self.request.GET.get("kept") == "1"
+        context = super().get_context_data(**kwargs)
+        return {**context, "session_ended": ended, "votes_kept": kept}
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         if login_limit.locked_out(self.request):

@@ -4,6 +4,8 @@ would be, saying why."""
 
 from __future__ import annotations
 
+import contextlib
+
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from PIL import Image, UnidentifiedImageError
@@ -15,7 +17,11 @@ FORMATS = ("PNG", "JPEG")
 
 def glitch_image(file: File) -> None:
     """A PNG or JPEG Omega scan: within MAX_IMAGE_BYTES, and what opened_image_problem
-    accepts (not a decompression bomb, not a sliver, in colour, one frame)."""
+    accepts (not a decompression bomb, not a sliver, in colour, one frame). Only a file
+    being uploaded: one stored before (an edit of its row's other fields) is left alone,
+    even if it would be refused now, or missing."""
+    if getattr(file, "_committed", False):
+        return
     if file.size is not None and file.size > MAX_IMAGE_BYTES:
         raise ValidationError(f"file too large ({file.size} bytes; the limit is {MAX_IMAGE_BYTES})")
     try:
@@ -25,7 +31,8 @@ def glitch_image(file: File) -> None:
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as error:
         raise ValidationError(f"not an image that can be read ({error})") from None
     finally:
-        file.seek(0)
+        with contextlib.suppress(OSError, ValueError):
+            file.seek(0)
     if image_format not in FORMATS:
         raise ValidationError(f"a {image_format} image: an Omega scan is a PNG or a JPEG")
     if problem:

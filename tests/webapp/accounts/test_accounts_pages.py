@@ -46,10 +46,8 @@ def test_logging_out_says_so():
     assert 'data-testid="logout"' not in response.content.decode()
 
 
-SESSION_ENDED = (
-    "Your session ended: log in again to go on labelling. "
-    "The vote you pressed is kept and sent once you are back."
-)
+SESSION_ENDED = "Your session ended: log in again to go on labelling."
+VOTES_KEPT = "The vote you pressed is kept and sent once you are back."
 
 
 def test_the_login_page_says_why_it_appeared_when_the_session_ended():
@@ -57,7 +55,10 @@ def test_the_login_page_says_why_it_appeared_when_the_session_ended():
     the login page appeared with nothing to say why. It says so now, a fixed sentence."""
     client = Client()
     ended = client.get("/accounts/login/?next=/label/&expired=1").content.decode()
-    assert SESSION_ENDED in ended
+    assert SESSION_ENDED in ended and VOTES_KEPT not in ended  # none kept: none promised
+    kept = client.get("/accounts/login/?next=/label/&expired=1&kept=1").content.decode()
+    assert f"{SESSION_ENDED} {VOTES_KEPT}" in kept
+    assert VOTES_KEPT not in client.get("/accounts/login/?kept=1").content.decode()
     assert 'name="next" value="/label/"' in ended
     for query in ("?next=/label/", "?expired=0", "?expired=%3Cb%3Enow%3C/b%3E", ""):
         page = client.get(f"/accounts/login/{query}").content.decode()

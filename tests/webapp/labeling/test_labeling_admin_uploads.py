@@ -58,3 +58,16 @@ def test_an_omega_scan_sized_png_is_taken_for_a_glitch_and_for_the_field_guide()
     data = {"glitch_class": glitch_class("Blip").pk, "duration": ""}
     assert form(data, {"image": picture(fmt="JPEG")}).is_valid()
     assert not form({**data, "duration": 8}, {"image": picture()}).is_valid()
+
+
+def test_a_row_whose_stored_image_predates_the_checks_can_still_be_edited(settings):
+    """The checks are for a file being uploaded: a greyscale image stored before them (or
+    one whose file is gone) blocked every edit of its row, or was a 500."""
+    subject = SubjectFactory(images=())
+    image = SubjectImage(subject=subject, duration=1.0)
+    image.image.save("grey.png", picture(mode="L"), save=True)
+    form = modelform_factory(SubjectImage, fields=["subject", "duration", "image", "substituted"])
+    data = {"subject": subject.pk, "duration": 1.0, "substituted": "on"}
+    assert form(data, {}, instance=image).is_valid()
+    (settings.MEDIA_ROOT / image.image.name).unlink()
+    assert form(data, {}, instance=image).is_valid()
