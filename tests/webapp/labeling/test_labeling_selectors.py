@@ -39,16 +39,20 @@ def test_gold_is_mixed_in_at_the_configured_rate(settings):
     user = UserFactory()
     golds = [gold_subject("Blip"), gold_subject("Whistle"), gold_subject("Blip")]
     pools = [SubjectFactory() for _ in range(3)]
-    shown = []
-    for _ in range(6):
+    shown, drawn = [], []
+    for n in range(6):
         subject = services.subject_next_hand_out(volunteer=user)  # records the gold due
         assert subject is not None
         shown.append(subject.role)
+        drawn.append("gold" if selectors.is_gold_turn(user.pk, n, 0.5) else "pool")
         gold = Subject.objects.get(pk=subject.pk).gold_label
         services.classification_create(
             volunteer=user, subject_id=subject.pk, class_name=gold.name if gold else "Blip"
         )
-    assert sorted(shown) == ["gold"] * 3 + ["pool"] * 3  # each served once, in some order
+    assert sorted(shown) == ["gold"] * 3 + ["pool"] * 3  # each served once
+    # each turn serves what its draw says while some of both is left to serve
+    both_left = next(i for i in range(7) if shown[i:].count("gold") in (0, 6 - i))
+    assert both_left > 0 and shown[:both_left] == drawn[:both_left]
     assert next_for(user) is None
     assert len(golds) == len(pools) == 3
 
