@@ -238,10 +238,18 @@ def _row(
         "ml_label": prediction[0] if prediction else "",
         "ml_confidence": prediction[1] if prediction else None,
         "model_version": model.name if model and prediction else "",
-        "consensus_model_version": (
-            "unknown" if subject.consensus_model is None else subject.consensus_model
-        ),
+        "consensus_model_version": consensus_model_version(subject),
     }
+
+
+def consensus_model_version(subject: Subject) -> str:
+    """The model whose vote the subject's consensus holds (Subject.consensus_model); ""
+    when none voted; "unknown" for a posterior counted before that was recorded (NULL: rows
+    from before migration labeling 0014), "" for such a row with no posterior (no vote
+    counted, so none of a model's)."""
+    if subject.consensus_model is None:
+        return "unknown" if subject.posterior else ""
+    return subject.consensus_model
 
 
 def _label(subject: Subject) -> str:

@@ -57,7 +57,11 @@ def test_0011_retires_the_gold_glitches_already_in_the_field_guide():
 @pytest.mark.django_db(transaction=True)
 def test_0014_says_a_posterior_counted_before_it_holds_a_model_not_recorded():
     """Which model's vote an older posterior holds is not known (activation overwrote
-    activated_at): "unknown" in the export, never "" (no model's), which it may not be."""
+    activated_at): "unknown" in the export, never "" (no model's), which it may not be.
+    The migration writes no row (a backfill rewrote every counted subject under the
+    table's lock): the export tells the two kinds of old row apart by their posterior."""
+    from webapp.labeling.exports import consensus_model_version
+
     with schema_at([("labeling", "0013_votes_outlive_no_account")]) as old:
         Subject = old.get_model("labeling", "Subject")
         Subject.objects.create(external_id="counted", source="m", posterior={"Blip": 0.95})
@@ -66,5 +70,6 @@ def test_0014_says_a_posterior_counted_before_it_holds_a_model_not_recorded():
         new = migrate_to([("labeling", "0014_subject_consensus_model")])
         rows = new.get_model("labeling", "Subject").objects.order_by("pk")
         assert [(s.external_id, s.consensus_model) for s in rows] == [
-            ("counted", None), ("never", "")
+            ("counted", None), ("never", None)
         ]  # fmt: skip
+        assert [consensus_model_version(s) for s in rows] == ["unknown", ""]
