@@ -175,11 +175,16 @@ def _label_changes(ids: list[int]) -> dict[int, tuple[str, str]]:
 
 def _seeded_by_volunteers(ids: list[int]) -> set[int]:
     """The gold subjects whose class volunteers proposed on them (webapp/discovery's votes,
-    through their relation to Subject): an accepted class's gold, seeded from agreement."""
+    through their relation to Subject): an accepted class's gold, seeded from agreement,
+    which retired it with its gold label (discovery.services._seed_gold). Expert gold that
+    a sheet's proposal vote fell on is not, unless the field guide shows it (which retires
+    it with its label too): that case reads as seeded still."""
     return set(
         Subject.objects.filter(
             pk__in=ids,
             role=Subject.Role.GOLD,
+            status=Subject.Status.RETIRED,
+            retired_label=F("gold_label"),
             proposal_votes__proposal__glitch_class=F("gold_label"),
         ).values_list("pk", flat=True)
     )

@@ -383,6 +383,11 @@ def test_each_row_says_how_its_label_was_reached(client, glitches):
         name="Reverse_Chirp", status=ClassProposal.Status.ACCEPTED, glitch_class=new_class
     )
     ProposalVote.objects.create(proposal=proposal, subject=seeded, volunteer=UserFactory())
+    # expert gold of the class, still served, that a sheet's proposal vote fell on
+    expert = SubjectFactory(
+        external_id="H1_expert001", role=Subject.Role.GOLD, gold_label=new_class, images=()
+    )
+    ProposalVote.objects.create(proposal=proposal, subject=expert, volunteer=UserFactory())
     validation = SubjectFactory(
         external_id="H1_valid0001", role=Subject.Role.VALIDATION, source_label="Blip", images=()
     )
@@ -417,6 +422,7 @@ def test_each_row_says_how_its_label_was_reached(client, glitches):
     assert source[relabelled.pk] == ("reviewer", "Blip")
     assert source[gold.pk] == ("gold", "")
     assert source[seeded.pk] == ("new_class", "")
+    assert source[expert.pk] == ("gold", "")  # not seeded by that stray vote
     assert source[validation.pk] == ("validation", "")
     assert source[remapped.pk] == ("remapped", "Reverse_Chirp")  # not the crowd's Chirp
     assert source[then_reviewed.pk] == ("reviewer", "Reverse_Chirp")  # the first label

@@ -31,11 +31,16 @@ def test_0004_records_gold_seeded_for_a_class_deprecated_before_it_as_remapped()
         event = Event.objects.create(proposal=proposal, status="deprecated", actor=boss)
         seeded, imported, relabelled = (
             Subject.objects.create(
-                external_id=name, source="m", role="gold", gold_label=chirp, retired_label=chirp
+                external_id=name, source="m", role="gold", gold_label=chirp, retired_label=chirp,
+                status="retired",
             )
             for name in ("seeded", "imported", "relabelled")
+        )  # fmt: skip
+        # expert gold, open, that a sheet's proposal vote fell on: not seeded by it
+        stray = Subject.objects.create(
+            external_id="stray", source="m", role="gold", gold_label=chirp
         )
-        for subject in (seeded, relabelled):
+        for subject in (seeded, relabelled, stray):
             Vote.objects.create(proposal=proposal, subject=subject, volunteer=ann)
         LabelChange.objects.create(
             subject=relabelled, field="gold_label", before="Reverse_Chirp", after="Chirp",
@@ -53,3 +58,8 @@ def test_0004_records_gold_seeded_for_a_class_deprecated_before_it_as_remapped()
             ("relabelled", "gold_label", "review", "Reverse_Chirp", "Chirp", boss.pk),
         }
         assert {c.created_at for c in changes if c.cause == "remap"} == {event.at}
+
+        # and back: the rows it made go (kept, they would read as reviewers' relabels)
+        back = migrate_to([*others, ("review", "0003_auditrun_cancel")])
+        left = back.get_model("review", "LabelChange").objects.all()
+        assert [(c.subject.external_id, c.field) for c in left] == [("relabelled", "gold_label")]

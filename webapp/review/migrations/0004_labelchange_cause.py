@@ -4,6 +4,15 @@ from django.db import migrations, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
+RECORDED_LATER = "(recorded later)"
+
+
+def forget_past_remaps(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Back: the rows record_past_remaps made go, before the column that says they are remaps
+    (kept, they would read as reviewers' relabels, and be made again on the way forward)."""
+    LabelChange = apps.get_model("review", "LabelChange")
+    LabelChange.objects.filter(cause="remap", reason__endswith=RECORDED_LATER).delete()
+
 
 def record_past_remaps(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """Gold that volunteers seeded for a class an admin then deprecated: the remap left no
@@ -28,18 +37,21 @@ def record_past_remaps(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor)
         if event is None or event.actor_id is None:
             continue
         old, new = proposal.glitch_class.name, proposal.remapped_to.name
+        # Seeded gold is retired with its gold label (discovery.services._seed_gold), the
+        # remap moved both: expert gold with a stray sheet's proposal vote is neither.
         seeded = (
             Subject.objects.filter(
-                role="gold", gold_label=proposal.remapped_to, proposal_votes__proposal=proposal
+                role="gold",
+                status="retired",
+                gold_label=proposal.remapped_to,
+                retired_label=proposal.remapped_to,
+                proposal_votes__proposal=proposal,
             )
             .exclude(label_changes__field="gold_label")
             .distinct()
         )
         for subject in seeded:
-            fields = ["gold_label"]
-            if subject.retired_label_id == subject.gold_label_id:
-                fields.append("retired_label")
-            for field in fields:
+            for field in ("gold_label", "retired_label"):
                 change = LabelChange.objects.create(
                     subject=subject,
                     field=field,
@@ -47,7 +59,7 @@ def record_past_remaps(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor)
                     before=old,
                     after=new,
                     changed_by_id=event.actor_id,
-                    reason=f"{old} deprecated: its labels moved to {new} (recorded later)",
+                    reason=f"{old} deprecated: its labels moved to {new} {RECORDED_LATER}",
                 )
                 LabelChange.objects.filter(pk=change.pk).update(created_at=event.at)
 
@@ -66,5 +78,5 @@ class Migration(migrations.Migration):
                 choices=[("review", "Review"), ("remap", "Remap")], default="review", max_length=16
             ),
         ),
-        migrations.RunPython(record_past_remaps, migrations.RunPython.noop),
+        migrations.RunPython(record_past_remaps, forget_past_remaps),
     ]
