@@ -3,6 +3,7 @@ class button, a session that ends mid-labelling, the progress line after a first
 focus kept through a level-up."""
 
 import pytest
+from labelling_page import VOTABLE, log_in, stored
 from playwright.sync_api import expect
 from webapp_factories import SubjectFactory, UserFactory, gold_subject
 
@@ -11,22 +12,6 @@ from webapp.labeling.models import Classification
 pytestmark = pytest.mark.e2e
 
 APP = "#label-app"
-VOTABLE = "#label-app[data-votable]"
-
-
-def log_in(page, next_path: str = "/label/") -> None:
-    page.goto(f"/accounts/login/?next={next_path}")
-    page.fill("#id_username", "vol")
-    page.fill("#id_password", "pw")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/label/")
-    page.wait_for_selector(VOTABLE, state="attached")
-
-
-def stored(page) -> list[tuple[int, str]]:
-    page.wait_for_selector("#label-app[data-pending='0']", state="attached")
-    votes = Classification.objects.filter(volunteer__username="vol").order_by("pk")
-    return list(votes.values_list("subject_id", "glitch_class__name"))
 
 
 @pytest.fixture

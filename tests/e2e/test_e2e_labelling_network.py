@@ -5,6 +5,7 @@ on taking keys; while it waits, the page says so."""
 import re
 
 import pytest
+from labelling_page import VOTABLE, log_in, stored
 from playwright.sync_api import expect
 from webapp_factories import SubjectFactory, UserFactory
 
@@ -13,7 +14,6 @@ from webapp.labeling.models import Classification
 pytestmark = pytest.mark.e2e
 
 APP = "#label-app"
-VOTABLE = "#label-app[data-votable]"  # set by label.js once a glitch has been seen long enough
 NEXT = "**/api/subjects/next/**"
 OFFLINE = re.compile(r"\boffline\b")  # the feedback's class while the server cannot be reached
 
@@ -23,21 +23,6 @@ def subjects(seeded):
     seeded.GLITCHLAB_GOLD_RATE = 0
     UserFactory(username="vol")
     return [SubjectFactory(priority=10 - i) for i in range(4)]
-
-
-def log_in(page) -> None:
-    page.goto("/accounts/login/?next=/label/")
-    page.fill("#id_username", "vol")
-    page.fill("#id_password", "pw")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/label/")
-    page.wait_for_selector(VOTABLE, state="attached")
-
-
-def stored(page) -> list[tuple[int, str]]:
-    page.wait_for_selector("#label-app[data-pending='0']", state="attached")
-    votes = Classification.objects.filter(volunteer__username="vol").order_by("pk")
-    return list(votes.values_list("subject_id", "glitch_class__name"))
 
 
 def first_next_then(network: dict, failure):
