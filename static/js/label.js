@@ -252,9 +252,17 @@ async function resendKept() {
   } catch {
     /* not ours to read: dropped below */
   }
-  sessionStorage.removeItem(UNSENT);
-  for (const { with_next, exclude, ...body } of Array.isArray(kept) ? kept : []) {
+  kept = Array.isArray(kept) ? kept.filter((vote) => vote && typeof vote === "object") : [];
+  // Each leaves the tab's storage once the server has answered it: a tab closed while one
+  // is being sent keeps it for the next time the page starts (its key makes a repeat safe).
+  const remember = () =>
+    kept.length ? sessionStorage.setItem(UNSENT, JSON.stringify(kept)) : sessionStorage.removeItem(UNSENT);
+  remember();
+  while (kept.length) {
+    const { with_next, exclude, ...body } = kept[0];
     const result = await sendVote(body);
+    kept.shift();
+    remember();
     if (result.ok) {
       state.votes.push(result.data.id);
       reportVote(result.data, body.glitch_class);

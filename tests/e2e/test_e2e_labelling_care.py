@@ -97,3 +97,36 @@ def test_a_level_up_by_a_click_keeps_the_focus_on_the_class_clicked(page, seeded
             return
         page.wait_for_selector(VOTABLE, state="attached")
     pytest.fail("no promotion after five votes")
+
+
+def test_a_kept_vote_stays_in_the_tab_until_the_server_has_answered_it(page, pool):
+    """Before: the kept votes left the tab's storage before they were sent, so a tab closed
+    while one was on its way lost it. And an entry that is not a vote is passed over."""
+    log_in(page)
+    page.context.clear_cookies()
+    page.keyboard.press("b")
+    page.wait_for_url("**/accounts/login/**kept=1")
+    page.evaluate(
+        """() => {
+          const kept = JSON.parse(sessionStorage.getItem("glitchlab.unsent-votes"));
+          sessionStorage.setItem("glitchlab.unsent-votes", JSON.stringify([null, ...kept]));
+        }"""
+    )
+    held = []
+    page.route("**/api/classifications/", lambda route: held.append(route))
+    page.fill("#id_username", "vol")
+    page.fill("#id_password", "pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+    for _ in range(100):  # the page sends the kept vote first
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the kept vote was not sent"
+    kept = page.evaluate("() => sessionStorage.getItem('glitchlab.unsent-votes')")
+    assert kept is not None and '"glitch_class":"Blip"' in kept
+    held[0].continue_()
+    page.unroute("**/api/classifications/")
+    expect(page.locator("[data-testid=feedback]")).to_contain_text("Vote saved: Blip.")
+    assert page.evaluate("() => sessionStorage.getItem('glitchlab.unsent-votes')") is None
+    assert stored(page) == [(pool[0].pk, "Blip")]
