@@ -256,7 +256,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
             baseline_top1=baseline.top1,
             baseline_version_id=baseline.version_id,
             candidate_correct=right_by_id(result.metrics, val_ids),
-            baseline_correct=right_by_id(baseline.report, val_ids) if baseline.report else None,
+            baseline_correct=baseline.right(val_ids),
         ),
     )
     if version is None and services.training_run_mark_cancelled(
@@ -300,7 +300,19 @@ def _prune_encode_cache(run_id: int, *, before: float) -> None:
 class _Baseline:
     version_id: int | None = None  # the active model, if any
     report: dict[str, Any] | None = None  # its ml.evaluate report on this validation set
-    top1: float | None = None
+    top1: float | None = None  # over the whole validation set, an unreadable glitch wrong
+    # the validation glitches it could not read (its encoding reads a view the new model's
+    # does not): wrong for it, as a glitch a model cannot classify is
+    unreadable: frozenset[str] = frozenset()
+
+    def right(self, val_ids: list[str]) -> list[bool] | None:
+        """Per validation glitch, in order: did the active model get it right."""
+        from ml.evaluate import right_by_id
+
+        if self.report is None:
+            return None
+        right = right_by_id(self.report, val_ids)
+        return [ok and i not in self.unreadable for ok, i in zip(right, val_ids, strict=True)]
 
 
 def _active_model_scores(val_samples: list[Any], device: str, run_id: int) -> _Baseline:
@@ -341,7 +353,11 @@ def _active_model_scores(val_samples: list[Any], device: str, run_id: int) -> _B
             run_id=run_id, line=f"could not score the active model {active.name}: {exc}"
         )
         return _Baseline(version_id=active.pk)
-    return _Baseline(version_id=active.pk, report=report, top1=float(report["top1"]))
+    # Scored on the glitches it could read; those it could not are wrong for it, so that
+    # both models are compared on the same validation set (they counted as right).
+    unreadable = frozenset(str(s.id) for s in val_samples) - {str(s.id) for s in decoded.samples}
+    top1 = float(report["top1"]) * len(decoded.samples) / len(val_samples)
+    return _Baseline(version_id=active.pk, report=report, top1=top1, unreadable=unreadable)
 
 
 @app.task

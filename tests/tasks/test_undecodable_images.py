@@ -78,3 +78,37 @@ def test_an_audit_with_no_image_that_decodes_fails_saying_so(tiny_settings, feat
     run.refresh_from_db()
     assert run.status == AuditRun.Status.FAILED
     assert "none of the 2 subjects to audit has images that decode" in run.error
+
+
+def test_the_gate_counts_a_glitch_the_active_model_cannot_read_as_wrong_for_it(monkeypatch):
+    """The active model may read a view the new model's encoding does not: a validation
+    glitch whose view only it cannot decode was left out of its report, and so counted as
+    right for it (`right_by_id`), and its top-1 was over fewer glitches: the two models were
+    not compared on the same set. Now it is wrong for the active model, as a glitch a model
+    cannot classify is."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ml.encoding import Decodable
+    from tasks import training
+
+    samples = [SimpleNamespace(id=i, label="Blip") for i in (1, 2, 3)]
+    active = SimpleNamespace(pk=7, name="old", model_dir="m", checkpoint_path="m/best.pt")
+    monkeypatch.setattr(training.selectors, "model_version_active", lambda: active)
+    loaded = SimpleNamespace(encoding="rgb-durations", image_size=16)
+    monkeypatch.setattr("ml.model.load_model", lambda *a, **k: loaded)
+    monkeypatch.setattr("ml.model.views_of", lambda samples: None)
+    monkeypatch.setattr(
+        "ml.encoding.encode_decodable",
+        lambda samples, *a, **k: Decodable(
+            np.zeros((2, 3, 16, 16), np.uint8), samples[1:], [1, 2], ["glitch 1 left out: x"]
+        ),
+    )
+    monkeypatch.setattr("ml.evaluate.evaluate", lambda *a, **k: {"top1": 1.0, "misclassified": []})
+    monkeypatch.setattr(training.services, "training_run_log", lambda **_: None)
+
+    baseline = training._active_model_scores(samples, "cpu", run_id=1)
+
+    assert baseline.top1 == pytest.approx(2 / 3)  # was 1.0: over the two it could read
+    assert baseline.right(["1", "2", "3"]) == [False, True, True]  # the first was right
