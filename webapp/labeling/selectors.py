@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,10 +90,32 @@ def subject_next_for_volunteer(
         elif due_rows:  # excluded (on screen, or passed over): no other gold meanwhile
             candidates = [] if profile.gold_due_id in excluded else due_rows
         else:
-            candidates = _queue_head(volunteer, *gold, excluded)
+            candidates = _queue_head(volunteer, *gold, excluded, limit=GOLD_WINDOW)
         if candidates:
-            return _pick_spread(candidates, volunteer)
+            pick = _gold_order_key(volunteer) if role == "gold" else None
+            return _pick_spread(candidates, volunteer, pick)
     return None
+
+
+# Gold is handed out from the first GOLD_WINDOW open gold subjects a volunteer has not
+# answered (in queue order), in an order of their own (_gold_order_key): in queue order
+# every account met the same gold in the same order, so a scout account's table of answers
+# served every account that came after it.
+GOLD_WINDOW = 256
+
+
+def _gold_order_key(volunteer: User) -> Callable[[tuple], bytes]:
+    """The volunteer's own order of gold subjects, keyed by the site's SECRET_KEY: the same
+    every time for them, another for anyone else, not to be foreseen without the secret."""
+    key = hmac.new(settings.SECRET_KEY.encode(), f"gold-order:{volunteer.pk}".encode(), "sha256")
+    subject_id = QUEUE_COLUMNS.index("id")
+
+    def order(row: tuple) -> bytes:
+        mac = key.copy()
+        mac.update(str(row[subject_id]).encode())
+        return mac.digest()
+
+    return order
 
 
 def is_gold_turn(volunteer_id: int, n_classified: int, rate: float) -> bool:
@@ -149,10 +171,14 @@ QUEUE_COLUMNS = ("id", "ifo", "role", "priority")
 
 
 def _queue_head(
-    volunteer: User, role_sql: str, role_params: list[int], excluded: list[int]
+    volunteer: User,
+    role_sql: str,
+    role_params: list[int],
+    excluded: list[int],
+    limit: int = 0,
 ) -> list[tuple]:
-    """The first SPREAD_TIES_OVER open subjects of a role the volunteer has not answered, in
-    queue order, as QUEUE_COLUMNS rows.
+    """The first `limit` (SPREAD_TIES_OVER) open subjects of a role the volunteer has not
+    answered, in queue order, as QUEUE_COLUMNS rows.
 
     SQL written out (webapp.hot_sql: it runs on every vote). The status is a literal so that
     PostgreSQL reads the partial index "queue_order" (open subjects by role and priority)
@@ -167,7 +193,7 @@ def _queue_head(
         " AND NOT EXISTS (SELECT 1 FROM labeling_classification answered"
         " WHERE answered.volunteer_id = %s AND answered.subject_id = labeling_subject.id)"
         + (f" AND id NOT IN {_in(excluded)}" if excluded else "")
-        + f" ORDER BY priority DESC, id LIMIT {SPREAD_TIES_OVER}"
+        + f" ORDER BY priority DESC, id LIMIT {int(limit or SPREAD_TIES_OVER)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*role_params, volunteer.pk, *excluded])
@@ -180,11 +206,14 @@ def _queue_head(
 SPREAD_TIES_OVER = 16
 
 
-def _pick_spread(candidates: list[tuple], volunteer: User) -> Subject:
-    """One of the candidates that share the top priority (by account), with its images."""
+def _pick_spread(
+    candidates: list[tuple], volunteer: User, order: Callable[[tuple], bytes] | None = None
+) -> Subject:
+    """One of the candidates that share the top priority, with its images: the first in
+    `order` when given, else one chosen by account."""
     priority = QUEUE_COLUMNS.index("priority")
     ties = [row for row in candidates if row[priority] == candidates[0][priority]]
-    row = ties[(volunteer.pk or 0) % len(ties)]
+    row = min(ties, key=order) if order else ties[(volunteer.pk or 0) % len(ties)]
     chosen = Subject.from_db(connection.alias, QUEUE_COLUMNS, row)
     images = "FROM labeling_subjectimage WHERE subject_id = %s ORDER BY duration"
     setattr(chosen, IMAGES, select(SubjectImage, images, [chosen.pk]))

@@ -164,3 +164,23 @@ def test_a_gold_due_that_left_the_gold_queue_is_replaced(settings):
     Subject.objects.filter(pk=served.pk).update(status=Subject.Status.RETIRED)
     other = second if served == first else first
     assert services.subject_next_hand_out(volunteer=user) == other
+
+
+def test_each_account_meets_the_gold_in_an_order_of_its_own(settings):
+    """Before: gold was handed out in queue order, spread over the first 16 by account, so
+    every account met the same gold in the same order and one scout account's answers
+    served all that came after it. Now each account's order is its own, over the first
+    selectors.GOLD_WINDOW (256) open gold."""
+    settings.GLITCHLAB_GOLD_RATE = 1.0
+    golds = [gold_subject("Blip", images=()) for _ in range(100)]
+    rank = {g.pk: i for i, g in enumerate(golds)}
+    firsts = [rank[next_for(UserFactory()).pk] for _ in range(6)]
+    assert max(firsts) >= 16  # the spread by account stayed within the first 16
+    assert len(set(firsts)) >= 5
+    one = UserFactory()
+    served = []
+    for _ in range(8):
+        subject = services.subject_next_hand_out(volunteer=one)
+        served.append(rank[subject.pk])
+        services.classification_create(volunteer=one, subject_id=subject.pk, class_name="Blip")
+    assert served != sorted(served)  # not queue order
