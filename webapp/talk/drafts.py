@@ -4,14 +4,9 @@ that vanished) must not lose what the volunteer wrote. One draft per session."""
 
 from __future__ import annotations
 
-import logging
-import time
-
 from django.contrib.sessions.backends.base import SessionBase
 
-from webapp.cache_counts import count_up
-
-logger = logging.getLogger(__name__)
+from webapp.cache_counts import count_in_window
 
 KEY = "talk_draft"
 # A draft is kept to this many characters: a comment may have 1,000, and a hostile post of
@@ -30,12 +25,8 @@ def anonymous_allowed(address: str | None) -> bool:
     as the sign-up limit does)."""
     if address is None:
         return True
-    try:
-        key = f"talk-drafts:{address}:{int(time.time()) // 3600}"
-        return count_up(key, timeout_s=7200) <= ANONYMOUS_PER_HOUR
-    except Exception:  # noqa: BLE001 - any cache outage: fail open
-        logger.warning("anonymous drafts: cache unavailable, not limiting", exc_info=True)
-        return True
+    count = count_in_window(f"talk-drafts:{address}", window_s=3600, limit_name="anonymous drafts")
+    return count is None or count <= ANONYMOUS_PER_HOUR
 
 
 def keep(session: SessionBase, subject_id: int, text: str) -> None:

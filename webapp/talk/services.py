@@ -4,8 +4,6 @@ a tag turned into a cluster-sheet batch or a class proposal through discovery's 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from webapp.cache_counts import count_up
+from webapp.cache_counts import count_in_window
 from webapp.discovery import selectors as discovery_selectors
 from webapp.discovery import services as discovery
 from webapp.discovery.models import Batch, ClassProposal
@@ -23,8 +21,6 @@ from webapp.labeling.selectors import MAX_ID
 from webapp.talk import selectors
 from webapp.talk.models import COMMENT_MAX_LENGTH, Comment, Tag
 from webapp.typed_text import typed_text
-
-logger = logging.getLogger(__name__)
 
 RATE_WINDOW_S = 60
 # The same text by the same author on the same glitch within this time is one post sent
@@ -45,15 +41,10 @@ def _count_comment(author: User) -> None:
     """Count a comment against the author's minute (fixed windows, on the shared cache:
     every web worker sees the same count); over the limit, RateLimitedError. A cache
     outage lets the comment through (logged), as the login limit does."""
-    window = int(time.time()) // RATE_WINDOW_S
-    key = f"talk-comments:{author.pk}:{window}"
-    try:
-        count = count_up(key, timeout_s=2 * RATE_WINDOW_S)
-    except Exception:  # noqa: BLE001 - any cache outage: fail open
-        logger.warning("talk rate limit: cache unavailable, not limiting", exc_info=True)
-        return
+    name = f"talk-comments:{author.pk}"
+    count = count_in_window(name, window_s=RATE_WINDOW_S, limit_name="talk rate limit")
     limit = settings.GLITCHLAB_TALK_COMMENTS_PER_MINUTE
-    if count > limit:
+    if count is not None and count > limit:
         raise RateLimitedError(
             f"at most {limit} comments a minute: please wait a moment and post again"
         )
