@@ -28,9 +28,10 @@ import csv
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -360,18 +361,35 @@ def image_file_problem(path: Path) -> str | None:
     """
     try:
         size = path.stat().st_size
-        if size > MAX_IMAGE_BYTES:
+        if size > MAX_IMAGE_BYTES:  # before opening it
             return f"file too large ({size} bytes; the limit is {MAX_IMAGE_BYTES})"
-        with Image.open(path) as image:
+        with path.open("rb") as handle:
+            return image_stream_problem(handle, size)
+    except OSError as exc:
+        return f"not a readable image ({type(exc).__name__}: {exc})"
+
+
+def image_stream_problem(
+    handle: BinaryIO, size: int, formats: Collection[str] | None = None
+) -> str | None:
+    """image_file_problem's checks on an open binary file of `size` bytes (a file on disk, an
+    upload: webapp.labeling.validators), read from its start; `formats`, when given, the
+    image formats accepted (Pillow's names)."""
+    if size > MAX_IMAGE_BYTES:
+        return f"file too large ({size} bytes; the limit is {MAX_IMAGE_BYTES})"
+    try:
+        handle.seek(0)
+        with Image.open(handle) as image:
             image_format = image.format
             problem = opened_image_problem(image)
-        with path.open("rb") as handle:
-            handle.seek(max(0, size - 64))
-            tail = handle.read()
+        handle.seek(max(0, size - 64))
+        tail = handle.read()
     except Image.DecompressionBombError as exc:
         return f"image too large, possible decompression bomb ({exc})"
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
         return f"not a readable image ({type(exc).__name__}: {exc})"
+    if formats is not None and image_format not in formats:
+        return f"a {image_format} image: an Omega scan is a {' or a '.join(formats)}"
     if problem is not None:
         return problem
     ends = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9"}.get(image_format or "")
