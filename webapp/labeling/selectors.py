@@ -107,7 +107,7 @@ GOLD_WINDOW = 256
 def _gold_order_key(volunteer: User) -> Callable[[tuple], bytes]:
     """The volunteer's own order of gold subjects, keyed by the site's SECRET_KEY: the same
     every time for them, another for anyone else, not to be foreseen without the secret."""
-    key = hmac.new(settings.SECRET_KEY.encode(), f"gold-order:{volunteer.pk}".encode(), "sha256")
+    key = _site_mac(f"gold-order:{volunteer.pk}")
     subject_id = QUEUE_COLUMNS.index("id")
 
     def order(row: tuple) -> bytes:
@@ -128,9 +128,14 @@ def is_gold_turn(volunteer_id: int, n_classified: int, rate: float) -> bool:
     answered gold with care and the rest anyhow, and kept the full weight its gold earned
     for its careless votes (docs/security.md).
     """
-    message = f"gold-turn:{volunteer_id}:{n_classified}".encode()
-    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
+    digest = _site_mac(f"gold-turn:{volunteer_id}:{n_classified}").digest()
     return int.from_bytes(digest[:8], "big") < rate * 2**64
+
+
+def _site_mac(message: str) -> hmac.HMAC:
+    """HMAC-SHA256 of `message` keyed by the site's SECRET_KEY: the draws and orders of the
+    queue that nobody without the secret may foresee."""
+    return hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256)
 
 
 def _gold_labels_unlocked(level: int) -> list[int]:
