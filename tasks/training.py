@@ -256,7 +256,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
             baseline_top1=baseline.top1,
             baseline_version_id=baseline.version_id,
             candidate_correct=right_by_id(result.metrics, val_ids),
-            baseline_correct=baseline.right(val_ids),
+            baseline_correct=baseline.correct,
         ),
     )
     if version is None and services.training_run_mark_cancelled(
@@ -299,20 +299,10 @@ def _prune_encode_cache(run_id: int, *, before: float) -> None:
 @dataclass(frozen=True)
 class _Baseline:
     version_id: int | None = None  # the active model, if any
-    report: dict[str, Any] | None = None  # its ml.evaluate report on this validation set
     top1: float | None = None  # over the whole validation set, an unreadable glitch wrong
-    # the validation glitches it could not read (its encoding reads a view the new model's
-    # does not): wrong for it, as a glitch a model cannot classify is
-    unreadable: frozenset[str] = frozenset()
-
-    def right(self, val_ids: list[str]) -> list[bool] | None:
-        """Per validation glitch, in order: did the active model get it right."""
-        from ml.evaluate import right_by_id
-
-        if self.report is None:
-            return None
-        right = right_by_id(self.report, val_ids)
-        return [ok and i not in self.unreadable for ok, i in zip(right, val_ids, strict=True)]
+    # per validation glitch, in order: did it get it right (one it could not read, its
+    # encoding reading a view the new model's does not, is wrong for it)
+    correct: list[bool] | None = None
 
 
 def _active_model_scores(val_samples: list[Any], device: str, run_id: int) -> _Baseline:
@@ -324,7 +314,7 @@ def _active_model_scores(val_samples: list[Any], device: str, run_id: int) -> _B
     if not val_samples:
         return _Baseline(version_id=active.pk)
     from ml.encoding import encode_decodable
-    from ml.evaluate import evaluate
+    from ml.evaluate import evaluate, right_by_id
     from ml.model import load_model, views_of
 
     def log(line: str) -> None:
@@ -355,9 +345,11 @@ def _active_model_scores(val_samples: list[Any], device: str, run_id: int) -> _B
         return _Baseline(version_id=active.pk)
     # Scored on the glitches it could read; those it could not are wrong for it, so that
     # both models are compared on the same validation set (they counted as right).
-    unreadable = frozenset(str(s.id) for s in val_samples) - {str(s.id) for s in decoded.samples}
+    read = {str(s.id) for s in decoded.samples}
+    ids = [str(s.id) for s in val_samples]
+    correct = [ok and i in read for ok, i in zip(right_by_id(report, ids), ids, strict=True)]
     top1 = float(report["top1"]) * len(decoded.samples) / len(val_samples)
-    return _Baseline(version_id=active.pk, report=report, top1=top1, unreadable=unreadable)
+    return _Baseline(version_id=active.pk, top1=top1, correct=correct)
 
 
 @app.task

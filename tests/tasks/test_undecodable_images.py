@@ -111,4 +111,4 @@ def test_the_gate_counts_a_glitch_the_active_model_cannot_read_as_wrong_for_it(m
     baseline = training._active_model_scores(samples, "cpu", run_id=1)
 
     assert baseline.top1 == pytest.approx(2 / 3)  # was 1.0: over the two it could read
-    assert baseline.right(["1", "2", "3"]) == [False, True, True]  # the first was right
+    assert baseline.correct == [False, True, True]  # the first was right
