@@ -11,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import F
 
 from webapp.labeling import config
+from webapp.labeling.metadata import shown_name
 from webapp.labeling.models import Classification, GlitchClass, Subject, class_display_name
 from webapp.labeling.selectors import subject_ids_answers_visible, volunteer_progress
 from webapp.modeling.models import Prediction
@@ -103,7 +104,7 @@ def _row(
     gold = vote.was_gold and subject.gold_label_id is not None
     return HistoryRow(
         subject_id=vote.subject_id,
-        name=subject.external_id if shown else f"#{vote.subject_id}",
+        name=shown_name(vote.subject_id, subject.external_id if shown else None),
         answers_shown=shown,
         voted_at=vote.created_at,
         answer=_display(vote.glitch_class_id),

@@ -33,6 +33,12 @@ METADATA_ONLY_FIELDS = [name for name in SUBJECT_FIELD.values() if name not in (
 IDENTIFYING_FIELDS = ("external_id", "gps_time", *METADATA_ONLY_FIELDS)
 
 
+def shown_name(subject_id: int, external_id: str | None) -> str:
+    """The name a page gives a glitch: its external id where the viewer may see its
+    answers (pass None where not), else "#<number>", as the labelling page names it."""
+    return external_id or f"#{subject_id}"
+
+
 def subject_metadata_set(*, subject: Subject, metadata: GlitchMetadata) -> list[str]:
     """Write the values the metadata holds onto the subject; a value it lacks never clears
     one the subject has (a second file adds to the first). Returns the fields changed."""

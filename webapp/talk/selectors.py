@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from webapp.accounts.roles import is_reviewer
 from webapp.labeling import config
+from webapp.labeling.metadata import shown_name
 from webapp.labeling.models import Classification, Subject, VolunteerProfile
 from webapp.labeling.selectors import among, subject_ids_answers_visible
 from webapp.talk.models import TAG_MAX_LENGTH, Comment, Tag
@@ -126,7 +127,7 @@ def subject_names(
     ids = set(subject_ids)
     visible = subject_ids_answers_visible(subject_ids=ids, viewer=viewer)
     external = dict(among(Subject.objects.all(), "pk", visible).values_list("pk", "external_id"))
-    return {pk: external.get(pk) or f"#{pk}" for pk in ids}, visible
+    return {pk: shown_name(pk, external.get(pk)) for pk in ids}, visible
 
 
 def tags_popular(*, viewer: User | AnonymousUser, limit: int = 40) -> list[tuple[str, int]]:
