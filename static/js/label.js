@@ -168,7 +168,10 @@ function renderProgress(p) {
   // s.ready and s.alpha are the numbers promotion decides with (consensus.class_skill).
   const ready = p.learning.filter((s) => s.ready);
   const skills = p.learning
-    .map((s) => `${s.name.replaceAll("_", " ")}: ${skill(s, s.name.replaceAll("_", " "))}`)
+    .map((s) => {
+      const name = s.name.replaceAll("_", " ");
+      return `${name}: ${skill(s, name)}`;
+    })
     .join(" · ");
   els.progress.replaceChildren(
     h("b", { dataset: { testid: "level" } }, `Level ${p.level}`),
