@@ -184,3 +184,30 @@ def test_each_account_meets_the_gold_in_an_order_of_its_own(settings):
         served.append(rank[subject.pk])
         services.classification_create(volunteer=one, subject_id=subject.pk, class_name="Blip")
     assert served != sorted(served)  # not queue order
+
+
+def test_a_gold_passed_over_comes_back_on_any_turn(settings):
+    """Before: the gold due came back on gold turns only and a pool glitch at the head of
+    the queue on pool turns, so passing a glitch over once (`exclude`), voting on the next
+    and asking again told gold (back one time in five) from pool (four in five)."""
+    settings.GLITCHLAB_GOLD_RATE = 1.0
+    user = UserFactory()
+    gold = gold_subject("Blip")
+    pools = [SubjectFactory(priority=0.9), SubjectFactory(priority=0.5)]
+    assert services.subject_next_hand_out(volunteer=user) == gold  # now their gold due
+    settings.GLITCHLAB_GOLD_RATE = 0.0  # every turn from here on is a pool turn
+    passed_over = services.subject_next_hand_out(volunteer=user, exclude_ids=[gold.pk])
+    assert passed_over == pools[0]
+    services.classification_create(volunteer=user, subject_id=passed_over.pk, class_name="Blip")
+    assert services.subject_next_hand_out(volunteer=user) == gold
+
+
+def test_the_gold_order_is_each_accounts_own_whatever_the_priorities(settings):
+    """Before: the account's order applied only among the gold sharing the top priority, so
+    a gold an admin gave a higher priority (or a pool glitch made gold, keeping its own) was
+    every account's first gold, and one scout's answer served them all."""
+    settings.GLITCHLAB_GOLD_RATE = 1.0
+    for i in range(30):
+        gold_subject("Blip", priority=0.01 * i, images=())
+    firsts = {services.subject_next_hand_out(volunteer=UserFactory()).pk for _ in range(8)}
+    assert len(firsts) >= 5

@@ -142,10 +142,10 @@ def test_gold_farming_by_undo_and_answering_again_earns_nothing(api, cheater, se
 def test_gold_and_pool_are_served_alike(api, cheater, settings):
     pool = SubjectFactory(source="demo-pool", external_id="H1_aaaaaaaaaa")
     gold = gold_subject("Whistle", source="demo-gold", external_id="H1_bbbbbbbbbb")
-    settings.GLITCHLAB_GOLD_RATE = 1.0
-    as_gold = served(api)
     settings.GLITCHLAB_GOLD_RATE = 0
     as_pool = served(api)
+    settings.GLITCHLAB_GOLD_RATE = 1.0  # (the gold handed out is then served until answered)
+    as_gold = served(api)
     assert (as_gold["id"], as_pool["id"]) == (gold.pk, pool.pk)
     assert as_gold.keys() == as_pool.keys()
     opaque = re.compile(r"^/media/subjects/[0-9a-f]{2}/[0-9a-f]{32}\.png$")
