@@ -5,9 +5,10 @@ A checkpoint is ONE torch file holding a plain dict:
      "class_names": list[str] (output index -> label), "metrics": dict,
      "versions": {"python", "torch", "torchvision", "numpy", "sklearn", ...},
      "git_commit": str | None, "created": ISO-8601 UTC str}
-A MODEL_DIR holds best.pt (the checkpoint to use), last.pt, metrics.json, history.json and
-confusion.png. Fine-tuned and head-only models share this format, so every command works
-on both.
+A MODEL_DIR holds best.pt (the checkpoint to use), last.pt (to resume a run cut short; the
+retrain task removes it once its run succeeded: drop_resume_checkpoints), metrics.json,
+history.json and confusion.png. Fine-tuned and head-only models share this format, so every
+command works on both.
 """
 
 from __future__ import annotations
@@ -34,6 +35,20 @@ from ml.views import view_mean
 BEST_CHECKPOINT = "best.pt"
 LAST_CHECKPOINT = "last.pt"
 SIM_ONLY_DIR = "sim-only"  # beside best.pt: the simulated-only model (TrainConfig.sim_only_weight)
+
+
+def drop_resume_checkpoints(run_dir: Path) -> int:
+    """Remove the last.pt files of a finished run's folder (its model's, and those of its
+    simulated-only model and self-training's first model, in folders below): they exist to
+    resume a run cut short, hold the optimiser's state beside the weights, and nothing reads
+    them once the run is done. Returns the bytes freed."""
+    freed = 0
+    for path in sorted(run_dir.rglob(LAST_CHECKPOINT)):
+        with contextlib.suppress(FileNotFoundError):
+            size = path.stat().st_size
+            path.unlink()
+            freed += size
+    return freed
 
 
 class GlitchNet(nn.Module):

@@ -225,6 +225,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     if result.cancelled:
         if services.training_run_mark_cancelled(run_id=run_id, task_id=reporter.task_id):
             _prune_encode_cache(run_id, before=reporter.started)
+            _drop_resume_checkpoints(run_id, out_dir)
         return {"run_id": run_id, "status": "cancelled"}
     if pool:
         services.training_run_log(
@@ -263,11 +264,13 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         run_id=run_id, task_id=reporter.task_id
     ):  # cancelled during the last evaluation or the gate: no model is registered
         _prune_encode_cache(run_id, before=reporter.started)
+        _drop_resume_checkpoints(run_id, out_dir)
         return {"run_id": run_id, "status": "cancelled"}
     if version is None:  # failed meanwhile, or retried by another task: not ours to report
         logger.info("run %s ended or changed hands before its model was stored", run_id)
         return {"run_id": run_id, "status": "skipped"}
     _prune_encode_cache(run_id, before=reporter.started)
+    _drop_resume_checkpoints(run_id, out_dir)
     services.training_run_log(
         run_id=run_id,
         line=f"done in {result.seconds:.1f} s ({result.images_per_second:.0f} img/s); "
@@ -293,6 +296,18 @@ def _prune_encode_cache(run_id: int, *, before: float) -> None:
         services.training_run_log(
             run_id=run_id,
             line=f"encode cache: removed {files} arrays of earlier runs ({size / 1e6:.0f} MB)",
+        )
+
+
+def _drop_resume_checkpoints(run_id: int, model_dir: Path) -> None:
+    """A run that succeeded or was cancelled keeps best.pt; its last.pt (as large, more with
+    the optimiser's state) only served to resume it, and only a failed run is retried."""
+    from ml.model import drop_resume_checkpoints
+
+    freed = drop_resume_checkpoints(model_dir)
+    if freed:
+        services.training_run_log(
+            run_id=run_id, line=f"removed last.pt, not needed once done ({freed / 1e6:.0f} MB)"
         )
 
 
@@ -354,11 +369,15 @@ def _active_model_scores(val_samples: list[Any], device: str, run_id: int) -> _B
 
 @app.task
 def maybe_retrain() -> dict[str, Any]:
-    """Beat: retrain when enough subjects retired since the active model was trained."""
-    new_labels = selectors.new_labels_since_active_model()
+    """Beat: retrain when enough subjects retired since the newest model was trained (the
+    active one, or a newer candidate the gate did not pass)."""
+    new_labels = selectors.new_labels_since_newest_model()
     needed = settings.GLITCHLAB_RETRAIN_MIN_NEW_LABELS
     if new_labels < needed:
-        return {"started": False, "reason": f"{new_labels} new retired labels < {needed}"}
+        return {
+            "started": False,
+            "reason": f"{new_labels} labels retired since the newest model < {needed}",
+        }
     try:
         run = services.training_run_request(trigger=TrainingRun.Trigger.SCHEDULE)
     except services.RunAlreadyLiveError as exc:

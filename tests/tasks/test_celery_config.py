@@ -78,6 +78,41 @@ def test_the_beat_retrains_only_when_enough_new_labels_exist(
     assert maybe_retrain.apply().get()["started"] is False  # one run at a time
 
 
+@pytest.mark.django_db
+def test_the_beat_does_not_retrain_the_labels_a_candidate_not_promoted_was_trained_on(
+    tiny_settings, django_capture_on_commit_callbacks
+):
+    """Before: new labels were counted since the active model, so after a candidate the gate
+    did not pass the daily check trained the same labels again, every day."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from glitch_data import make_subject
+
+    from webapp.labeling.models import Subject
+    from webapp.modeling.models import ModelVersion
+
+    tiny_settings.GLITCHLAB_RETRAIN_MIN_NEW_LABELS = 2
+    start = timezone.now() - dt.timedelta(days=3)
+    active = ModelVersion.objects.create(name="active", is_active=True)
+    ModelVersion.objects.filter(pk=active.pk).update(created_at=start)
+
+    def retire(label: str, days: float) -> None:
+        subject = make_subject(label, retired=True)
+        Subject.objects.filter(pk=subject.pk).update(retired_at=start + dt.timedelta(days=days))
+
+    retire("Blip", 1)
+    retire("Whistle", 1)
+    candidate = ModelVersion.objects.create(name="not-promoted", gate=ModelVersion.Gate.UNDECIDED)
+    ModelVersion.objects.filter(pk=candidate.pk).update(created_at=start + dt.timedelta(days=2))
+    assert maybe_retrain.apply().get()["started"] is False  # those two trained the candidate
+    retire("Blip", 2.5)
+    retire("Whistle", 2.5)
+    with django_capture_on_commit_callbacks() as sent:
+        assert maybe_retrain.apply().get()["started"] is True
+    assert len(sent) == 1
+
+
 def test_every_late_acking_task_ends_before_redis_would_deliver_it_again():
     """A message acked late is delivered again once the visibility timeout passes: a task
     with no time limit (activate_and_reroute holds every open subject's row lock in one

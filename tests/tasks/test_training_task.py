@@ -30,6 +30,8 @@ def test_a_first_retrain_trains_promotes_scores_and_reroutes(tiny_settings, eage
     assert Path(version.model_dir) == Path(tiny_settings.VAR_DIR) / "models" / run.out_dir_name
     assert (Path(version.model_dir) / "best.pt").is_file()
     assert (Path(version.model_dir) / "confusion.png").is_file()
+    # its last.pt (to resume a run cut short) went once it succeeded: as large as best.pt
+    assert not list(Path(version.model_dir).rglob("last.pt")) and "removed last.pt" in run.log
     assert {"top1", "top5", "per_class", "confusion"} <= version.metrics.keys()
     assert sorted(version.train_subject_ids) == sorted(s.pk for s in data["train"])
     assert sorted(version.val_subject_ids) == sorted(s.pk for s in data["validation"])
@@ -78,6 +80,7 @@ def test_a_fine_tuning_retrain_self_trains_on_the_open_pool(tiny_settings, eager
     assert (model_dir / "teacher" / "best.pt").is_file()  # the model that labelled the pool
     version = ModelVersion.objects.get(training_run=run)
     assert (Path(version.model_dir) / "best.pt").is_file()
+    assert not list(model_dir.rglob("last.pt"))  # the teacher's too, once the run succeeded
 
 
 def test_no_pool_no_self_training(tiny_settings, eager_celery):
@@ -211,6 +214,9 @@ def test_a_cancel_asked_during_the_gate_registers_no_model(
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.CANCELLED, run.error + run.log
     assert not ModelVersion.objects.filter(training_run=run).exists()
+    # a cancelled run is never retried: nothing resumes from its last.pt
+    folder = Path(tiny_settings.VAR_DIR) / "models" / run.out_dir_name
+    assert (folder / "best.pt").is_file() and not list(folder.rglob("last.pt"))
 
 
 def test_a_finished_run_removes_the_encode_cache_of_earlier_runs(tiny_settings, eager_celery):

@@ -60,12 +60,25 @@ def training_runs_recent(*, limit: int = 20) -> QuerySet[TrainingRun]:
 
 def new_labels_since_active_model() -> int:
     """Subjects retired since the active model's training run started (all, if none)."""
+    return _retired_since(model_version_active())
+
+
+def new_labels_since_newest_model() -> int:
+    """Subjects retired since the newest model's training run started, promoted or not (all,
+    if none): the retrain check's count. Counted since the active model, a candidate the
+    gate did not pass (undecided on a small validation set, often) left the count where it
+    was, and the daily check trained the same labels again every day until an admin acted."""
+    return _retired_since(
+        ModelVersion.objects.select_related("training_run").order_by("-created_at", "-id").first()
+    )
+
+
+def _retired_since(version: ModelVersion | None) -> int:
     from webapp.labeling.models import Subject
 
     retired = Subject.objects.filter(
         role=Subject.Role.POOL, status=Subject.Status.RETIRED, retired_label__isnull=False
     )
-    version = model_version_active()
     if version is None:
         return retired.count()
     since = version.training_run.started_at if version.training_run else version.created_at
