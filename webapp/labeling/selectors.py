@@ -262,7 +262,8 @@ def subject_answers_visible(*, subject: Subject, viewer: User | AnonymousUser) -
     An unscored vote on gold (a lasso's, a sheet's) shows nothing: a scout lassoed 50 ids,
     voted anything, and read the answers of every gold glitch among them, a table valid
     for every account. subject_ids_answers_visible is this rule for many subjects, and
-    talk.selectors.tags_popular its SQL twin: change the three together."""
+    talk.selectors._readable its SQL twin (Talk's tag counts: on a glitch still collecting
+    votes, others' comments wait for this rule): change the three together."""
     if is_reviewer(viewer) or subject.status == Subject.Status.RETIRED:
         return True
     if not viewer.is_authenticated:

@@ -59,31 +59,62 @@ def _visible_to(viewer: User | AnonymousUser) -> Q:
     return Q() if can_moderate(viewer) else Q(status=Comment.Status.VISIBLE)
 
 
-def gold_kept_from(subject_ids: Iterable[int], viewer: User | AnonymousUser) -> set[int]:
-    """The glitches among these still served as gold whose answers the viewer may not see
-    (labeling's subject_answers_visible: until their scored gold vote; a lasso's vote on it
-    does not count): their threads give the answer away (a #blip tag, "that's a
-    Koi_Fish"), so the viewer gets neither the thread nor the tag's listing."""
+def threads_kept_from(subject_ids: Iterable[int], viewer: User | AnonymousUser) -> set[int]:
+    """The glitches among these still collecting votes (ACTIVE) whose answers the viewer may
+    not see (labeling's subject_ids_answers_visible: reviewers always; a volunteer once they
+    voted on it, on gold only by their scored gold vote, not a lasso's): on them the viewer
+    reads only their own comments (_own), and the glitch is in no tag listing or count, nor
+    on Talk's front page, for them by others' comments.
+
+    Gold and pool alike: an open gold glitch and an open pool glitch must look the same to
+    one who has not voted. When only gold was kept, an account commented on every glitch
+    the queue handed it and read Talk logged out: the glitches whose comments were missing
+    were gold. Others' words before one's own vote are also the crowd's answer: the
+    consensus counts each vote as independent evidence. A glitch that left the queue
+    (retired, closed, sent to discovery) is open to all: gold leaves ACTIVE only when an
+    admin retires it (labeling.services.subject_consensus_recompute: no vote retires gold),
+    so its open thread says nothing of gold, and discovery's discussions stay public.
+    _readable is this rule in SQL; tests hold the two equal."""
     ids = set(subject_ids)
-    gold = among(Subject.objects.filter(role=Subject.Role.GOLD), "pk", ids)
-    served = set(gold.exclude(status=Subject.Status.RETIRED).values_list("pk", flat=True))
-    if not served:
+    active = among(Subject.objects.filter(status=Subject.Status.ACTIVE), "pk", ids)
+    collecting = set(active.values_list("pk", flat=True)) & ids
+    if not collecting:
         return set()
-    return served - subject_ids_answers_visible(subject_ids=served, viewer=viewer)
+    return collecting - subject_ids_answers_visible(subject_ids=collecting, viewer=viewer)
 
 
-def _own(viewer: User | AnonymousUser) -> Q:
-    """The viewer's own comments: always theirs to see, on a gold glitch too (if their
-    comment vanished there and not on a pool glitch, posting one would tell gold apart)."""
-    return Q(author_id=viewer.pk) if viewer.is_authenticated else Q(pk__in=[])
+def _own(viewer: User | AnonymousUser, to: str = "") -> Q:
+    """The viewer's own comments (reached by the lookup prefix `to`): always theirs to see,
+    on an open glitch too (if their comment vanished on one glitch and not on another,
+    posting one would tell the two apart)."""
+    return Q(**{f"{to}author_id": viewer.pk}) if viewer.is_authenticated else Q(pk__in=[])
+
+
+def _readable(viewer: User | AnonymousUser, to: str = "") -> Q:
+    """threads_kept_from's rule in SQL, with _own: the comments (reached by the lookup
+    prefix `to`: "" from Comment, "comments__" from Tag) on a glitch not collecting votes,
+    or whose answers the viewer may see (labeling's subject_ids_answers_visible, in SQL: on
+    gold a scored vote only), or written by the viewer. Change it with threads_kept_from
+    and labeling's rule."""
+    if is_reviewer(viewer):
+        return Q()
+    readable = ~Q(**{f"{to}subject__status": Subject.Status.ACTIVE})
+    if viewer.is_authenticated:
+        voted = Classification.objects.filter(
+            Q(was_gold=True) | ~Q(subject__role=Subject.Role.GOLD),
+            volunteer_id=viewer.pk,
+            subject_id=OuterRef(f"{to}subject_id"),
+        )
+        readable |= Q(Exists(voted)) | _own(viewer, to)
+    return readable
 
 
 def comments_for_subject(*, subject: Subject, viewer: User | AnonymousUser) -> QuerySet[Comment]:
     """The glitch's thread, oldest first (not yet read: the page shows one page of it);
-    hidden comments for moderators only; on a gold glitch only the viewer's own until they
-    may see its answer (gold_kept_from)."""
+    hidden comments for moderators only; while it collects votes, only the viewer's own
+    until they may see its answers (threads_kept_from), on gold and pool alike."""
     comments = Comment.objects.filter(_visible_to(viewer), subject=subject)
-    if gold_kept_from([subject.pk], viewer):
+    if threads_kept_from([subject.pk], viewer):
         comments = comments.filter(_own(viewer))
     return comments.select_related("author", "moderated_by").order_by("created_at", "id")
 
@@ -94,7 +125,7 @@ def comments_recent(*, viewer: User | AnonymousUser, limit: int = 20) -> list[Co
         .select_related("author", "subject")
         .order_by("-created_at", "-id")[: limit * 2]
     )
-    kept = gold_kept_from({c.subject_id for c in recent}, viewer)
+    kept = threads_kept_from({c.subject_id for c in recent}, viewer)
     mine = viewer.pk if viewer.is_authenticated else None
     return [c for c in recent if c.subject_id not in kept or c.author_id == mine][:limit]
 
@@ -107,10 +138,11 @@ def tag_get(*, name: str) -> Tag | None:
 
 def tag_subject_ids(*, tag: Tag, viewer: User | AnonymousUser) -> list[int]:
     """The glitches a tag is on (through the comments the viewer may see), most recently
-    tagged first; no gold glitch whose answer the viewer may not see."""
+    tagged first; an open glitch whose answers the viewer may not see only by their own
+    comment (threads_kept_from)."""
     comments = Comment.objects.filter(_visible_to(viewer), tags=tag).order_by("-created_at", "-id")
     tagged = list(dict.fromkeys(comments.values_list("subject_id", flat=True)))
-    kept = gold_kept_from(tagged, viewer)  # a tag on a gold glitch is its answer
+    kept = threads_kept_from(tagged, viewer)  # a tag is an answer, before one's vote
     if kept:  # but the viewer's own tag there is theirs to see (_own)
         kept -= set(comments.filter(_own(viewer)).values_list("subject_id", flat=True))
     return [subject_id for subject_id in tagged if subject_id not in kept]
@@ -132,25 +164,10 @@ def subject_names(
 
 def tags_popular(*, viewer: User | AnonymousUser, limit: int = 40) -> list[tuple[str, int]]:
     """(tag, number of glitches it is on, by visible comments), most used first: the
-    glitches its page lists for the viewer (tag_subject_ids' rule, in one query). A gold
-    glitch whose answer the viewer may not see counts only by their own comment: "#blip 1"
-    beside a tag page without the glitch was a gold glitch's answer."""
-    counted = Q(comments__status=Comment.Status.VISIBLE)
-    if not is_reviewer(viewer):
-        served_gold = Q(comments__subject__role=Subject.Role.GOLD) & ~Q(
-            comments__subject__status=Subject.Status.RETIRED
-        )
-        if viewer.is_authenticated:
-            # labeling's subject_ids_answers_visible in SQL: on gold, a scored vote only
-            voted = Classification.objects.filter(
-                volunteer_id=viewer.pk,
-                subject_id=OuterRef("comments__subject_id"),
-                was_gold=True,
-            )
-            served_gold &= Q(~Exists(voted))
-            counted &= ~served_gold | Q(comments__author_id=viewer.pk)
-        else:
-            counted &= ~served_gold
+    glitches its page lists for the viewer (tag_subject_ids' rule, in one query: _readable).
+    An open glitch whose answers the viewer may not see counts only by their own comment:
+    "#blip 1" beside a tag page without the glitch would tell that glitch apart."""
+    counted = Q(comments__status=Comment.Status.VISIBLE) & _readable(viewer, "comments__")
     rows = (
         Tag.objects.annotate(n=Count("comments__subject", distinct=True, filter=counted))
         .filter(n__gt=0)

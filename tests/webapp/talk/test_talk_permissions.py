@@ -11,6 +11,7 @@ from page_messages import said
 from webapp_factories import SubjectFactory, UserFactory
 
 from webapp.accounts.roles import REVIEWER
+from webapp.labeling.models import Subject
 from webapp.talk.models import Comment, Tag
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,9 @@ def reviewer():
 
 
 def test_anonymous_visitors_read_the_thread_but_cannot_post(client):
-    subject = SubjectFactory()
+    # out of the queue: one collecting votes keeps others' comments until one's vote
+    # (test_talk_open_threads)
+    subject = SubjectFactory(status=Subject.Status.CLOSED)
     Comment.objects.create(subject=subject, author=UserFactory(), text="looks like a #blip")
     response = post(client, subject, "spam")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
@@ -232,7 +235,7 @@ def test_a_long_thread_comes_a_page_at_a_time_newest_first(client):
     for each visitor (a flood from a few accounts within the per-minute limit)."""
     from webapp.talk.templatetags.talk import THREAD_PAGE
 
-    subject = SubjectFactory()
+    subject = SubjectFactory(status=Subject.Status.CLOSED)  # its thread open to all
     author = UserFactory()
     Comment.objects.bulk_create(
         Comment(subject=subject, author=author, text=f"comment number {i}.")

@@ -8,7 +8,7 @@ from webapp_factories import SubjectFactory, UserFactory, glitch_class, gold_sub
 from webapp.accounts.roles import REVIEWER
 from webapp.discovery.models import Batch, ClassProposal, ProposalVote
 from webapp.labeling import config
-from webapp.labeling.models import Classification
+from webapp.labeling.models import Classification, Subject
 from webapp.talk.models import Comment, Tag
 from webapp.talk.selectors import tags_in
 
@@ -43,7 +43,8 @@ def test_what_counts_as_a_hashtag():
 
 
 def test_a_tag_page_lists_the_tagged_glitches_page_by_page(client):
-    subjects = [SubjectFactory(images=(1.0,)) for _ in range(26)]
+    # out of the queue, as anyone reads them (test_talk_open_threads)
+    subjects = [SubjectFactory(images=(1.0,), status=Subject.Status.CLOSED) for _ in range(26)]
     tagged(subjects)
     tagged([SubjectFactory()], text="#other")
     first = client.get("/talk/tags/crown/")
@@ -54,14 +55,15 @@ def test_a_tag_page_lists_the_tagged_glitches_page_by_page(client):
     assert [i for i, _, _ in second.context["subjects"]] == [subjects[1].pk, subjects[0].pk]
     assert f'href="/subjects/{subjects[0].pk}/"' in second.content.decode()
     page = second.content.decode()
-    assert f"#{subjects[0].pk}" in page and subjects[0].external_id not in page  # open: no id
+    assert f"#{subjects[0].pk}" in page and subjects[0].external_id not in page  # no label: no id
     assert client.get("/talk/tags/nothing_here/").status_code == 404
     assert client.get("/talk/tags/Bad%20Tag/").status_code == 404
     assert "#crown" in client.get("/talk/").content.decode()
 
 
 def test_a_tag_becomes_a_cluster_sheet_of_the_glitches_still_open_for_the_volunteer(client):
-    subjects = [SubjectFactory(images=(1.0,)) for _ in range(4)]
+    # sent to discovery: still open for votes, their threads open to all
+    subjects = [SubjectFactory(images=(1.0,), status=Subject.Status.DISCOVERY) for _ in range(4)]
     gold = gold_subject("Blip", images=(1.0,))
     tagged([*subjects, gold])
     ada = volunteer("ada", level=2)
@@ -72,8 +74,8 @@ def test_a_tag_becomes_a_cluster_sheet_of_the_glitches_still_open_for_the_volunt
     response = client.post("/talk/tags/crown/batch/")
     assert response.status_code == 302 and response["Location"] == "/discovery/sheet/"
     batch = Batch.objects.get(volunteer=ada)
-    # nothing the volunteer already answered, and no gold glitch: its tag is its answer, so
-    # neither the tag's page nor its sheet shows it to a volunteer who has not voted on it
+    # nothing the volunteer already answered, and not the gold glitch: it collects votes, and
+    # others' tags on it wait for her vote (a tag is an answer), as they would on pool
     assert batch.subject_ids == [s.pk for s in reversed(subjects[1:])]
     assert batch.submitted_at is None
     page = client.get("/talk/tags/crown/").content.decode()
@@ -88,7 +90,8 @@ def test_a_level_one_volunteer_gets_no_sheet(client):
 
 
 def test_a_top_level_volunteer_proposes_a_class_from_a_tag_in_one_step(client):
-    subjects = [SubjectFactory(images=(1.0,)) for _ in range(3)]
+    # sent to discovery: others' tags on them are open to all
+    subjects = [SubjectFactory(images=(1.0,), status=Subject.Status.DISCOVERY) for _ in range(3)]
     tagged(subjects)
     expert = volunteer("expert", level=config.max_level())
     client.force_login(expert)
@@ -136,7 +139,9 @@ def test_a_gold_glitchs_thread_waits_for_the_volunteers_vote(client):
     """Talk was a public answer channel: one who had voted on a gold glitch wrote "#blip"
     under it, and everyone read the answer on its page and on Talk's front page. The vote
     that opens the thread is a scored one (their gold due answered): a lasso's vote on it
-    scores nothing and opened the thread too, so a lasso of any ids read their answers."""
+    scores nothing and opened the thread too, so a lasso of any ids read their answers. An
+    open pool glitch's thread waits for her vote too: a thread kept on gold only told gold
+    apart (test_talk_open_threads)."""
     gold = gold_subject("Blip", images=(1.0,))
     pool = SubjectFactory(images=(1.0,))
     tagged([gold, pool], text="a clear #blip, sure of it")
@@ -144,9 +149,12 @@ def test_a_gold_glitchs_thread_waits_for_the_volunteers_vote(client):
     client.force_login(ann)
 
     assert "sure of it" not in client.get(f"/subjects/{gold.pk}/").content.decode()
-    assert "sure of it" in client.get(f"/subjects/{pool.pk}/").content.decode()
+    assert "sure of it" not in client.get(f"/subjects/{pool.pk}/").content.decode()
     front = client.get("/talk/").content.decode()
-    assert f"/subjects/{pool.pk}/" in front and f"/subjects/{gold.pk}/" not in front
+    assert f"/subjects/{pool.pk}/" not in front and f"/subjects/{gold.pk}/" not in front
+    Classification.objects.create(volunteer=ann, subject=pool, glitch_class=glitch_class("Blip"))
+    assert "sure of it" in client.get(f"/subjects/{pool.pk}/").content.decode()
+    assert f"/subjects/{pool.pk}/" in client.get("/talk/").content.decode()
     Classification.objects.create(volunteer=ann, subject=gold, glitch_class=glitch_class("Blip"))
     assert "sure of it" not in client.get(f"/subjects/{gold.pk}/").content.decode()  # unscored
     assert f"/subjects/{gold.pk}/" not in client.get("/talk/").content.decode()
@@ -182,8 +190,11 @@ def test_ones_own_comment_stays_on_a_gold_glitch_as_on_a_pool_one(client):
 def test_talk_names_an_open_glitch_by_its_number_not_its_id(client):
     """Before: Talk's front page and a tag's page named every commented glitch by its
     external id, a key into public tables with the label, which the subject page keeps
-    until a vote (labeling.metadata.IDENTIFYING_FIELDS)."""
-    subject = SubjectFactory(external_id="H1_0PgqDFdHPl", images=(1.0,))
+    until a vote (labeling.metadata.IDENTIFYING_FIELDS). Sent to discovery: open for votes
+    and its thread open to all, its label unknown."""
+    subject = SubjectFactory(
+        external_id="H1_0PgqDFdHPl", images=(1.0,), status=Subject.Status.DISCOVERY
+    )
     tagged([subject], text="#chirpy one")
     for page in ("/talk/", "/talk/tags/chirpy/"):
         text = client.get(page).content.decode()
@@ -199,7 +210,8 @@ def test_the_front_pages_tag_counts_are_the_tag_pages_for_each_viewer(client):
     everyone, while its page hid the glitch: "#blip 1" with nothing listed was a gold
     glitch's answer, and one's own #blip under the glitch on screen left the count as it
     was on gold (it grew on pool). A gold glitch counts for a volunteer once they answered
-    it as their gold (a scored vote), not after a lasso's unscored vote on it."""
+    it as their gold (a scored vote), not after a lasso's unscored vote on it; an open pool
+    glitch once they voted on it (test_talk_open_threads compares every kind of glitch)."""
     gold = gold_subject("Blip", images=(1.0,))
     pool = SubjectFactory(images=(1.0,))
     tagged([gold], text="#blip")
@@ -212,21 +224,23 @@ def test_the_front_pages_tag_counts_are_the_tag_pages_for_each_viewer(client):
             assert sum(f"/subjects/{s.pk}/" in listed for s in (gold, pool)) == n, name
         return shown
 
-    assert counts() == {"crown": 1}  # anonymous
+    assert counts() == {}  # anonymous: both collect votes
     ann = volunteer("ann", level=1)
     client.force_login(ann)
-    assert counts() == {"crown": 1}
+    assert counts() == {}
     tagged([gold, pool], text="#blip?", author=ann)
-    assert counts() == {"blip": 2, "crown": 1}  # her own, on both: gold counts as pool
+    assert counts() == {"blip": 2}  # her own, on both: gold counts as pool
     Classification.objects.create(volunteer=ann, subject=gold, glitch_class=glitch_class("Blip"))
-    assert counts() == {"blip": 2, "crown": 1}
+    assert counts() == {"blip": 2}
     client.force_login(with_role("rita", REVIEWER))
     assert counts() == {"blip": 2, "crown": 1}
     client.force_login(volunteer("bob", level=1))
-    assert counts() == {"blip": 1, "crown": 1}  # ann's on the pool glitch only
+    assert counts() == {}  # ann's and the others' wait for his vote
     cy = volunteer("cy", level=2)
     client.force_login(cy)
     Classification.objects.create(volunteer=cy, subject=gold, glitch_class=glitch_class("Blip"))
-    assert counts() == {"blip": 1, "crown": 1}  # a lasso's vote: the gold still hidden
+    assert counts() == {}  # a lasso's vote: the gold still hidden
     Classification.objects.filter(volunteer=cy, subject=gold).update(was_gold=True)
-    assert counts() == {"blip": 2, "crown": 1}  # her gold due, answered
+    assert counts() == {"blip": 1}  # her gold due, answered
+    Classification.objects.create(volunteer=cy, subject=pool, glitch_class=glitch_class("Blip"))
+    assert counts() == {"blip": 2, "crown": 1}  # and the pool glitch, voted on
