@@ -94,8 +94,8 @@ def _readable(viewer: User | AnonymousUser, to: str = "") -> Q:
     """threads_kept_from's rule in SQL, with _own: the comments (reached by the lookup
     prefix `to`: "" from Comment, "comments__" from Tag) on a glitch not collecting votes,
     or whose answers the viewer may see (labeling's subject_ids_answers_visible, in SQL: on
-    gold a scored vote only), or written by the viewer. Change it with threads_kept_from
-    and labeling's rule."""
+    gold a scored vote only), or written by the viewer: Talk's front page (its tag counts,
+    its latest comments). Change it with threads_kept_from and labeling's rule."""
     if is_reviewer(viewer):
         return Q()
     readable = ~Q(**{f"{to}subject__status": Subject.Status.ACTIVE})
@@ -120,14 +120,14 @@ def comments_for_subject(*, subject: Subject, viewer: User | AnonymousUser) -> Q
 
 
 def comments_recent(*, viewer: User | AnonymousUser, limit: int = 20) -> list[Comment]:
-    recent = list(
-        Comment.objects.filter(_visible_to(viewer))
+    """The latest comments the viewer may read (_readable), newest first. Chosen in the
+    statement: most comments are under glitches still collecting votes, kept from most
+    viewers, so the latest few read and then filtered left the front page empty."""
+    return list(
+        Comment.objects.filter(_visible_to(viewer), _readable(viewer))
         .select_related("author", "subject")
-        .order_by("-created_at", "-id")[: limit * 2]
+        .order_by("-created_at", "-id")[:limit]
     )
-    kept = threads_kept_from({c.subject_id for c in recent}, viewer)
-    mine = viewer.pk if viewer.is_authenticated else None
-    return [c for c in recent if c.subject_id not in kept or c.author_id == mine][:limit]
 
 
 def tag_get(*, name: str) -> Tag | None:
