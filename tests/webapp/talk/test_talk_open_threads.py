@@ -187,3 +187,26 @@ def test_the_front_page_shows_the_latest_comments_the_viewer_may_read():
     )
     front = Client().get("/talk/").content.decode()
     assert "an old one, open to all" in front and "under an open glitch" not in front
+
+
+def test_a_kept_thread_says_why_it_shows_no_one_elses_comments():
+    """A thread kept from the viewer said "No comments yet." under a glitch with comments;
+    it now says they wait for the vote, in the same words on gold and pool."""
+    pool, gold = SubjectFactory(images=(1.0,)), gold_subject("Blip", images=(1.0,))
+    closed = SubjectFactory(images=(1.0,), status=Subject.Status.CLOSED)
+    talker = UserFactory(username="talker")
+    for subject in (pool, gold, closed):
+        Comment.objects.create(subject=subject, author=talker, text="seen one like it")
+    reader = UserFactory(username="readerB")
+    Classification.objects.create(volunteer=reader, subject=pool, glitch_class=glitch_class("Blip"))
+
+    def thread(client, subject) -> tuple[bool, bool]:
+        page = client.get(f"/subjects/{subject.pk}/").content.decode()
+        return 'data-testid="talk-kept"' in page, "No comments yet." in page
+
+    anonymous, voter = client_of(None), client_of(reader)
+    assert thread(anonymous, pool) == thread(anonymous, gold) == (True, False)
+    assert thread(voter, gold) == (True, False)
+    assert thread(voter, pool) == thread(anonymous, closed) == (False, False)
+    empty = SubjectFactory(images=(1.0,), status=Subject.Status.CLOSED)
+    assert thread(anonymous, empty) == (False, True)

@@ -26,6 +26,9 @@ THREAD_PAGE = 50
 def talk_thread(context: template.Context, subject: Any) -> dict[str, Any]:
     request = context["request"]
     thread = selectors.comments_for_subject(subject=subject, viewer=request.user)
+    # Others' comments wait for the viewer's vote here: the page says so, not "No comments
+    # yet" (the same words on gold and pool, as the answers' note above it).
+    kept = bool(selectors.threads_kept_from([subject.pk], request.user))
     # Paged from the newest (page 1), each page read oldest first.
     pages = Paginator(thread.reverse(), THREAD_PAGE)
     page = pages.get_page(request.GET.get("talk_page"))
@@ -34,6 +37,7 @@ def talk_thread(context: template.Context, subject: Any) -> dict[str, Any]:
         "comments": list(reversed(page.object_list)),
         "page": page,
         "n_comments": pages.count,
+        "kept": kept,
         "can_comment": selectors.can_comment(request.user),
         "can_moderate": selectors.can_moderate(request.user),
         "comment_max_length": COMMENT_MAX_LENGTH,
