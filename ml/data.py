@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+import struct
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -353,10 +354,10 @@ def _unsafe_manifest_path(relative: str, base: Path) -> str | None:
 def image_file_problem(path: Path) -> str | None:
     """Why `path` is not an acceptable glitch image, in one line, or None when it is.
 
-    Cheap, O(1) per file: the size on disk, the header (format, declared width x height,
-    mode and frames: opened_image_problem) and the format's end marker (PNG IEND chunk, JPEG
-    EOI), which catches non-images, decompression bombs, slivers, greyscale or animated
-    images and truncated copies without decoding pixels. Damage in between surfaces as
+    Cheap, no pixels decoded for a whole file: the size on disk, the header (format, declared
+    width x height, mode and frames: opened_image_problem) and the end (_cut_problem: a PNG's
+    chunks walked to IEND, a JPEG's EOI), which catches non-images, decompression bombs,
+    slivers, greyscale or animated images and truncated copies. Damage in between surfaces as
     ml.encoding.DecodeError.
     """
     try:
@@ -382,20 +383,55 @@ def image_stream_problem(
         with Image.open(handle) as image:
             image_format = image.format
             problem = opened_image_problem(image)
-        handle.seek(max(0, size - 64))
-        tail = handle.read()
+        if formats is not None and image_format not in formats:
+            return f"a {image_format} image: an Omega scan is a {' or a '.join(formats)}"
+        return problem or _cut_problem(handle, size, image_format)
     except Image.DecompressionBombError as exc:
         return f"image too large, possible decompression bomb ({exc})"
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
         return f"not a readable image ({type(exc).__name__}: {exc})"
-    if formats is not None and image_format not in formats:
-        return f"a {image_format} image: an Omega scan is a {' or a '.join(formats)}"
-    if problem is not None:
-        return problem
-    ends = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9"}.get(image_format or "")
-    if ends is not None and ends not in tail:
-        return f"truncated {image_format} file (no end marker)"
+
+
+def _cut_problem(handle: BinaryIO, size: int, image_format: str | None) -> str | None:
+    """Why a PNG or JPEG of `size` bytes is cut short, or None. Whatever follows its end
+    (some tools and cameras append data after a JPEG's EOI; every decoder shows the picture)
+    is no reason to refuse it, so the end is found from the start, not looked for in the tail.
+    """
+    if image_format == "PNG" and not _png_reaches_iend(handle, size):
+        return "truncated PNG file (no end marker)"
+    if image_format != "JPEG":
+        return None
+    handle.seek(max(0, size - 64))
+    if b"\xff\xd9" in handle.read():  # EOI: the usual case, decided without decoding
+        return None
+    # Data after the EOI, or a cut: the JPEG's scan is read to its end only by decoding, and
+    # this one file is decoded. Pillow raises on a cut one (unless ImageFile.
+    # LOAD_TRUNCATED_IMAGES is set, which nothing here does: it would let cut files through).
+    handle.seek(0)
+    try:
+        with Image.open(handle) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        return f"truncated JPEG file (no end marker; decoding it: {exc})"
     return None
+
+
+def _png_reaches_iend(handle: BinaryIO, size: int) -> bool:
+    """Whether a PNG's chunks, walked from its signature by their headers (length, type; the
+    data and CRC skipped), reach a whole IEND chunk within `size` bytes: a file cut short
+    never does, even one that kept its last bytes (unless cut on a chunk's boundary), and
+    whatever follows IEND is not read."""
+    position = 8  # the signature
+    while position + 12 <= size:  # a chunk is 12 bytes and its data
+        handle.seek(position)
+        header = handle.read(8)
+        if len(header) < 8:
+            return False
+        length, kind = struct.unpack(">I4s", header)
+        position += 12 + length
+        if kind == b"IEND":
+            return position <= size
+    return False
 
 
 def opened_image_problem(image: Image.Image) -> str | None:

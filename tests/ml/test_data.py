@@ -156,6 +156,55 @@ def test_unknown_labels_and_corrupt_files_are_reported_and_the_rest_loads(
     assert any(line.startswith(f"{truncated}: truncated PNG") for line in result.problems)
 
 
+# --- a file's end: a cut one is refused, a whole one with bytes after its end is taken -----
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_a_whole_image_with_bytes_after_its_end_is_taken(tmp_path: Path, suffix: str) -> None:
+    """Some tools and cameras append data after a JPEG's EOI (or a PNG's IEND): every decoder
+    shows the picture. The end marker was looked for in the last 64 bytes only, so such a
+    file was refused as truncated."""
+    [image] = write_glitch(tmp_path / "Blip", "tail_{d}", durations=(1.0,), suffix=suffix)
+    image.write_bytes(image.read_bytes() + b"trailer:" * 20)
+
+    result = load_samples(tmp_path)
+
+    assert result.problems == []
+    assert [s.id for s in result.samples] == ["tail"]
+
+
+def test_a_png_cut_in_its_pixels_is_refused_though_it_keeps_its_end(tmp_path: Path) -> None:
+    """A PNG cut in its IDAT data that keeps its last 12 bytes (IEND) passed the check and
+    failed only when decoded; its chunks, walked from the start, run past its end."""
+    [whole] = write_glitch(tmp_path / "src", "whole_{d}", durations=(1.0,))
+    image_bytes = whole.read_bytes()
+    cut = tmp_path / "data" / "Blip" / "cut_1.0.png"
+    cut.parent.mkdir(parents=True)
+    cut.write_bytes(image_bytes[: len(image_bytes) // 2] + image_bytes[-12:])
+
+    result = load_samples(tmp_path / "data")
+
+    assert result.samples == []
+    assert result.problems == [f"{cut}: truncated PNG file (no end marker)"]
+
+
+@pytest.mark.parametrize("after", [b"", b"\0" * 100], ids=["cut", "cut-then-zeros"])
+def test_a_jpeg_cut_short_is_refused(tmp_path: Path, after: bytes) -> None:
+    """Cut, or cut and then padded (a download into a file made at its full size, broken off):
+    bytes after a JPEG's end are allowed now, so its decoding decides, not its tail."""
+    [whole] = write_glitch(tmp_path / "src", "whole_{d}", durations=(1.0,), suffix=".jpg")
+    image_bytes = whole.read_bytes()
+    cut = tmp_path / "data" / "Blip" / "cut_1.0.jpg"
+    cut.parent.mkdir(parents=True)
+    cut.write_bytes(image_bytes[: len(image_bytes) // 2] + after)
+
+    result = load_samples(tmp_path / "data")
+
+    assert result.samples == []
+    [problem] = result.problems
+    assert problem.startswith(f"{cut}: truncated JPEG file")
+
+
 def test_unknown_labels_are_kept_on_request_for_evaluation(tmp_path: Path) -> None:
     write_glitch(tmp_path / "Reverse_Chirp", "r_{d}", durations=(2.0,))
 

@@ -60,6 +60,15 @@ def test_an_omega_scan_sized_png_is_taken_for_a_glitch_and_for_the_field_guide()
     assert not form({**data, "duration": 8}, {"image": picture()}).is_valid()
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_whole_image_with_data_after_its_end_is_taken(fmt):
+    """A camera's or a tool's data after the end marker (JPEG EOI, PNG IEND) was refused as
+    'truncated': the marker was looked for in the file's last 64 bytes only."""
+    whole = picture(size=(64, 48), fmt=fmt).read()
+    upload = SimpleUploadedFile(f"x.{fmt.lower()}", whole + b"trailer:" * 20)
+    assert subject_image_form(upload).is_valid()
+
+
 def test_a_row_whose_stored_image_predates_the_checks_can_still_be_edited(settings):
     """The checks are for a file being uploaded: a greyscale image stored before them (or
     one whose file is gone) blocked every edit of its row, or was a 500."""
