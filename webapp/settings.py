@@ -215,7 +215,8 @@ CACHES = {
 GLITCHLAB_LOGIN_MAX_FAILURES = env_int("GLITCHLAB_LOGIN_MAX_FAILURES", 10)
 # New accounts from one client address in an hour, at most (throwaway accounts by the
 # dozen flood Talk past its per-account limits). Raise it for a classroom or an event
-# behind one address.
+# behind one address. An IPv6 client counts by its /64 here and in the login limit
+# (login_limit.client_address).
 GLITCHLAB_SIGNUPS_PER_HOUR = env_int("GLITCHLAB_SIGNUPS_PER_HOUR", 20)
 GLITCHLAB_LOGIN_WINDOW_S = env_int("GLITCHLAB_LOGIN_WINDOW_S", 300)
 # The client address is REMOTE_ADDR, unless that is one of these proxies (addresses or

@@ -40,15 +40,39 @@ def _networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return [ipaddress.ip_network(p, strict=False) for p in settings.GLITCHLAB_TRUSTED_PROXIES]
 
 
+# An IPv6 client counts by its network of this many leading bits: one ordinary allocation (a
+# home, a phone, a rented server) is a /64 of 2^64 addresses, so a client counted by address
+# would pass every per-address limit by taking a new one for each request.
+IPV6_CLIENT_PREFIX = 64
+
+
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address in `text`, or None; an IPv4-mapped IPv6 one (::ffff:a.b.c.d, what a
+    dual-stack socket reports for an IPv4 peer) as its IPv4 address."""
     try:
-        return ipaddress.ip_address(text.strip())
+        address = ipaddress.ip_address(text.strip())
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _counted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """What the limits count a client by: an IPv4 address itself, an IPv6 one's /64,
+    written as the network's first address ("2001:db8::" for 2001:db8::5), not as
+    "2001:db8::/64": axes stores it in a GenericIPAddressField, which on PostgreSQL goes
+    through ipaddress.ip_address and refuses a network."""
+    if isinstance(address, ipaddress.IPv6Address):
+        network = ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False)
+        return str(network.network_address)
+    return str(address)
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The address the request came from (axes' AXES_CLIENT_IP_CALLABLE).
+    """Who the request came from, as every per-client limit counts it: the login limit
+    (axes' AXES_CLIENT_IP_CALLABLE), sign-ups, Talk's drafts without a session. An IPv4
+    address, or an IPv6 client's /64 (_counted).
 
     REMOTE_ADDR, unless it is a trusted proxy (GLITCHLAB_TRUSTED_PROXIES): then
     X-Forwarded-For is read from the right, each trusted proxy having appended the address
@@ -59,16 +83,16 @@ def client_address(request: HttpRequest) -> str | None:
         return None
     networks = _networks()
     if not any(remote in network for network in networks):
-        return str(remote)
+        return _counted(remote)
     hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
     for hop in reversed(hops):
         address = _address(hop)
         if address is None:  # garbage where a trusted proxy would have written an address
             break
         if not any(address in network for network in networks):
-            return str(address)
+            return _counted(address)
         remote = address
-    return str(remote)
+    return _counted(remote)
 
 
 class LoginLimitBackend(AxesStandaloneBackend):

@@ -158,3 +158,19 @@ def test_one_address_makes_at_most_so_many_accounts_an_hour(settings):
     assert [sign_up(f"bot{i}", "203.0.113.9") for i in range(4)] == [302, 302, 302, 429]
     assert not User.objects.filter(username="bot3").exists()
     assert sign_up("neighbour", "198.51.100.7") == 302
+
+
+def test_sign_ups_from_new_ipv6_addresses_of_one_64_count_as_one_address(settings):
+    """One ordinary IPv6 allocation (a /64) holds 2^64 addresses: counted by address, a
+    script made every account from a new one. Another /64 is another client."""
+    settings.GLITCHLAB_SIGNUPS_PER_HOUR = 3
+    password = "a-Long-pass-123"
+
+    def sign_up(name: str, address: str) -> int:
+        form = {"username": name, "password1": password, "password2": password}
+        return Client(REMOTE_ADDR=address).post("/accounts/signup/", form).status_code
+
+    made = [sign_up(f"bot{i}", f"2001:db8::{i + 1:x}") for i in range(5)]
+    assert made == [302, 302, 302, 429, 429]
+    assert not User.objects.filter(username__in=["bot3", "bot4"]).exists()
+    assert sign_up("neighbour", "2001:db8:0:1::1") == 302

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
@@ -89,6 +90,25 @@ def test_a_forged_x_forwarded_for_does_not_reset_the_count(settings):
     for i in range(LIMIT):
         log_in(via_proxy("203.0.113.77", claimed=f"192.0.2.{i}"), "bob", "guess")
     assert log_in(via_proxy("203.0.113.77", claimed="192.0.2.200"), "bob", "pw") == 429
+
+
+@pytest.mark.parametrize("behind_proxy", [False, True], ids=["direct", "via-proxy"])
+def test_a_guesser_taking_a_new_ipv6_address_for_each_try_is_still_locked(settings, behind_proxy):
+    """The pair was (username, address), and one ordinary IPv6 allocation (a /64) holds 2^64
+    addresses: a new one for each try, and no pair ever reached the limit. Now an IPv6
+    client counts by its /64; another /64 is another client."""
+    settings.GLITCHLAB_TRUSTED_PROXIES = [PROXY] if behind_proxy else []
+
+    def client(address: str) -> Client:
+        return via_proxy(address) if behind_proxy else Client(REMOTE_ADDR=address)
+
+    UserFactory(username="ann")
+    for i in range(LIMIT):
+        log_in(client(f"2001:db8::{i:x}"), "ann", "guess")
+    assert log_in(client("2001:db8::ffff:1"), "ann", "pw") == 429
+    assert log_in(client("2001:db8:0:1::5"), "ann", "pw") == 302  # the next /64
+    # what the admin's Axes page lists for the locked pair: the /64's first address
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["2001:db8::"]
 
 
 def test_tries_spread_over_a_fixed_window_boundary_still_add_up(monkeypatch):

@@ -343,3 +343,22 @@ def test_posts_without_a_session_keep_few_drafts(settings):
     for _ in range(drafts.ANONYMOUS_PER_HOUR + 5):
         Client().post(f"/talk/subjects/{subject.pk}/comments/", {"text": "spam" * 100})
     assert Session.objects.count() == drafts.ANONYMOUS_PER_HOUR
+
+
+def test_posts_without_a_session_from_new_ipv6_addresses_of_one_64_keep_few_drafts():
+    """Counted by address, 25 posts from 25 addresses of one /64 (one ordinary IPv6
+    allocation: 2^64 addresses) kept 25 session rows. Another /64 is another client."""
+    from django.contrib.sessions.models import Session
+
+    from webapp.talk import drafts
+
+    subject = SubjectFactory()
+    for i in range(25):
+        Client(REMOTE_ADDR=f"2001:db8::{i:x}").post(
+            f"/talk/subjects/{subject.pk}/comments/", {"text": "spam"}
+        )
+    assert Session.objects.count() == drafts.ANONYMOUS_PER_HOUR
+    Client(REMOTE_ADDR="2001:db8:0:1::1").post(
+        f"/talk/subjects/{subject.pk}/comments/", {"text": "a draft"}
+    )
+    assert Session.objects.count() == drafts.ANONYMOUS_PER_HOUR + 1
