@@ -269,6 +269,12 @@ async function resendKept() {
     if (result.ok) {
       state.votes.push(result.data.id);
       reportVote(result.data, body.glitch_class);
+    } else if (result.data?.code === "not_assigned") {
+      // Its glitch was handed out over 30 minutes before the login: not voted, it comes back.
+      say(
+        ["The vote you pressed before logging in again came too long after its glitch was shown to count; that glitch will come back."],
+        "wrong",
+      );
     } else {
       const why = result.data?.detail ?? `HTTP ${result.status}`;
       say([`The vote you pressed before logging in again was not saved: ${why}`], "wrong");

@@ -130,3 +130,28 @@ def test_a_kept_vote_stays_in_the_tab_until_the_server_has_answered_it(page, poo
     expect(page.locator("[data-testid=feedback]")).to_contain_text("Vote saved: Blip.")
     assert page.evaluate("() => sessionStorage.getItem('glitchlab.unsent-votes')") is None
     assert stored(page) == [(pool[0].pk, "Blip")]
+
+
+def test_a_kept_vote_whose_glitch_was_held_too_long_says_so_plainly(page, pool):
+    """A kept vote sent after its glitch's assignment ran out (handed out over 30 minutes
+    before the login) is refused: the page said the API's sentence ("ask for your next
+    glitch (GET /api/subjects/next/) ..."); it says what happened to the vote instead."""
+    log_in(page)
+    page.context.clear_cookies()
+    page.keyboard.press("b")
+    page.wait_for_url("**/accounts/login/**kept=1")
+    page.evaluate(  # an assignment that no longer holds, as one 30 minutes old
+        """() => {
+          const kept = JSON.parse(sessionStorage.getItem("glitchlab.unsent-votes"));
+          kept[0].assignment = "1:1:expired";
+          sessionStorage.setItem("glitchlab.unsent-votes", JSON.stringify(kept));
+        }"""
+    )
+    page.fill("#id_username", "vol")
+    page.fill("#id_password", "pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+    feedback = page.locator("[data-testid=feedback]")
+    expect(feedback).to_contain_text("came too long after its glitch was shown to count")
+    expect(feedback).not_to_contain_text("/api/")
+    assert stored(page) == []

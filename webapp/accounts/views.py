@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from webapp.accounts import login_limit, services
 from webapp.accounts.forms import LimitedPasswordChangeForm, SignUpForm
-from webapp.labeling.services import volunteer_register
+from webapp.labeling.services import ASSIGNMENT_MAX_AGE_S, volunteer_register
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -68,7 +68,9 @@ class LoginView(auth_views.LoginView):
         ended = self.request.GET.get("expired") == "1"
         kept = ended and self.request.GET.get("kept") == "1"
         context = super().get_context_data(**kwargs)
-        return {**context, "session_ended": ended, "votes_kept": kept}
+        # a kept vote counts while its glitch's assignment holds (labeling.services)
+        held_minutes = ASSIGNMENT_MAX_AGE_S // 60
+        return {**context, "session_ended": ended, "votes_kept": kept, "held_minutes": held_minutes}
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         if login_limit.locked_out(self.request):

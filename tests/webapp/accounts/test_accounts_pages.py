@@ -47,7 +47,10 @@ def test_logging_out_says_so():
 
 
 SESSION_ENDED = "Your session ended: log in again to go on labelling."
-VOTES_KEPT = "The vote you pressed is kept and sent once you are back."
+VOTES_KEPT = (
+    "The vote you pressed is kept and sent once you are back (it counts if you are back "
+    "within 30 minutes of its glitch being shown)."
+)
 
 
 def test_the_login_page_says_why_it_appeared_when_the_session_ended():
