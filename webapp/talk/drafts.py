@@ -4,7 +4,10 @@ that vanished) must not lose what the volunteer wrote. One draft per session."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib.sessions.backends.base import SessionBase
+from django.urls import reverse
 
 from webapp.cache_counts import count_in_window
 
@@ -29,8 +32,27 @@ def anonymous_allowed(address: str | None) -> bool:
     return count is None or count <= ANONYMOUS_PER_HOUR
 
 
-def keep(session: SessionBase, subject_id: int, text: str) -> None:
-    session[KEY] = {"subject": subject_id, "text": text[:MAX]}
+def keep(session: SessionBase, subject_id: int, text: str, *, anonymous: bool = False) -> None:
+    """`anonymous`: kept for a post without a session (one that ended while the comment was
+    typed), which the next login takes over (at_login)."""
+    session[KEY] = {"subject": subject_id, "text": text[:MAX], "anonymous": anonymous}
+
+
+def at_login(session: SessionBase, next_url: str) -> None:
+    """A login keeps the session's data, so a draft kept without a session went to whoever
+    logged in next on that browser (a shared computer: one volunteer's words in the next
+    one's box). It is kept only for the login that goes on to its glitch's thread (the page
+    the login was sent from after the post); any other login drops it. Someone who logs in
+    on the very page left open for the writer still gets it: the text was written to be
+    posted in public."""
+    draft = session.get(KEY)
+    if not (isinstance(draft, dict) and draft.get("anonymous")):
+        return
+    thread = reverse("labeling:subject_detail", args=[draft.get("subject")])
+    if urlsplit(next_url).path == thread:
+        session[KEY] = {**draft, "anonymous": False}
+    else:
+        del session[KEY]
 
 
 def of(session: SessionBase, subject_id: int) -> str:

@@ -45,7 +45,7 @@ def _draft_kept(request: HttpRequest, subject_id: int) -> None:
     if not (0 < subject_id <= MAX_ID and Subject.objects.filter(pk=subject_id).exists()):
         return
     if drafts.anonymous_allowed(login_limit.client_address(request)):
-        drafts.keep(request.session, subject_id, request.POST.get("text", ""))
+        drafts.keep(request.session, subject_id, request.POST.get("text", ""), anonymous=True)
 
 
 def _posted_subject(request: HttpRequest) -> int:

@@ -327,6 +327,24 @@ def test_a_comment_posted_after_the_session_ended_waits_in_the_box_after_login(c
     assert client.get(f"/talk/subjects/{subject.pk}/comments/")["Location"] == thread
 
 
+def test_a_draft_kept_without_a_session_is_not_the_next_logins_elsewhere(client):
+    """Before: login keeps the session's data, so a comment typed by one volunteer whose
+    session ended waited in the box of whoever logged in next on that browser (a shared
+    computer), whatever page they logged in from. Now only the login that goes on to the
+    glitch's thread takes it over."""
+    subject = SubjectFactory()
+    UserFactory(username="bob")
+    post(client, subject, "alice: a private thought")
+    for next_url in ("", "/label/"):
+        client.post("/accounts/login/", {"username": "bob", "password": "pw", "next": next_url})
+        assert form_text(client, subject) == ""
+        client.post("/accounts/logout/")
+        post(client, subject, "alice: a private thought")
+    thread = f"/subjects/{subject.pk}/#talk"
+    client.post("/accounts/login/", {"username": "bob", "password": "pw", "next": thread})
+    assert form_text(client, subject) == "alice: a private thought"  # the writer's way back
+
+
 def test_posts_without_a_session_keep_few_drafts(settings):
     """Each draft kept for a post without a session is a session row, and anyone may post:
     before, 50 posts by a script that dropped its cookie each time made 50 rows (and on
