@@ -1,15 +1,23 @@
-"""Writing files whole: atomic_write. No torch here, so light commands (ml cluster,
-manage.py export_labels) share it with the checkpoint writer."""
+"""Writing files whole: atomic_write, which says "disk full" and where when that is why it
+failed. No torch here, so light commands (ml cluster, manage.py export_labels) share it with
+the checkpoint writer."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
+
+from ml.errors import DiskFullError
+
+# A full disk, or a full quota: errno.EDQUOT is missing where the OS has no quotas.
+_NO_SPACE = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
 
 
 @functools.cache
@@ -41,7 +49,42 @@ def atomic_write(path: Path, write: Callable[[IO[Any]], object], *, text: bool =
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
+        full = out_of_space(exc)  # torch's writer says "unexpected pos", not "disk full"
+        written = os.stat(tmp).st_size if full and os.path.exists(tmp) else 0
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if full:
+            raise DiskFullError(
+                f"disk full: cannot write {path.name} in {path.parent} ({megabytes(written)} "
+                f"written when it failed; {free_space(path.parent)} once that was removed)"
+            ) from exc
         raise
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from or while handling, is a full disk or
+    quota (ENOSPC, EDQUOT). torch.save into a file reports a failed write as RuntimeError
+    "[enforce fail at inline_container.cc:...] . unexpected pos ...", with the OSError only
+    as its __context__."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, OSError) and cause.errno in _NO_SPACE:
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def free_space(folder: Path) -> str:
+    """'N MB free' on the file system of `folder` (for the user, not a computation)."""
+    try:
+        return f"{megabytes(shutil.disk_usage(folder).free)} free"
+    except OSError:  # the folder is gone: the message it is for must still be raised
+        return "free space unknown"
+
+
+def megabytes(size: int) -> str:
+    """'12.3 MB' (10^6 bytes, as df -H and the run log count)."""
+    return f"{size / 1e6:,.1f} MB"

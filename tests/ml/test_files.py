@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
 import pytest
 
+from ml.errors import DiskFullError
 from ml.files import atomic_write, new_file_mode
 
 
@@ -53,3 +55,36 @@ def test_a_failed_write_leaves_the_previous_file_and_no_partial(tmp_path):
         atomic_write(path, broken)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+class _FullDisk:
+    """A file on a disk with `room` bytes left: the write past it fails as the OS would."""
+
+    def __init__(self, fh, room: int) -> None:
+        self.fh, self.room = fh, room
+
+    def write(self, data) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.fh.write(data)
+
+    def flush(self) -> None:
+        self.fh.flush()
+
+
+def test_a_checkpoint_that_fills_the_disk_says_disk_full_and_where(tmp_path):
+    """torch's zip writer turns the OSError into "RuntimeError: [enforce fail at
+    inline_container.cc:672] . unexpected pos ...": the run's error never said "disk"."""
+    import torch
+
+    folder = tmp_path / "models" / "run-3"
+    checkpoint = {"model": {"weight": torch.zeros(100_000)}}
+
+    with pytest.raises(DiskFullError) as raised:
+        atomic_write(folder / "best.pt", lambda fh: torch.save(checkpoint, _FullDisk(fh, 4096)))
+
+    assert str(raised.value).startswith(f"disk full: cannot write best.pt in {folder} (")
+    assert "MB written when it failed" in str(raised.value)
+    assert str(raised.value).endswith(" MB free once that was removed)")
+    assert list(folder.iterdir()) == []  # the temporary file is gone
