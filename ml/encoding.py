@@ -14,12 +14,15 @@ pixels themselves, so full 800x600 / 600x450 Zooniverse plots and bare crops bot
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import json
 import logging
+import math
 import multiprocessing
 import os
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -30,8 +33,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ml.data import MIN_PLOT_PIXELS, Sample, opened_image_problem
-from ml.errors import UserError
-from ml.files import atomic_write
+from ml.errors import DiskFullError, UserError
+from ml.files import atomic_write, megabytes, out_of_space
 
 ENCODINGS: tuple[str, ...] = ("rgb-durations", "single-2.0", "mosaic")
 DEFAULT_ENCODING = "rgb-durations"
@@ -514,17 +517,16 @@ def _encode_cached(
 
     shape = (total, 3, size, size)
     partial: Path | None = None
-    if cache_path is not None:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        # Written under a temporary name and renamed at the end: a killed run leaves no
-        # half-written cache behind that a later run would trust.
-        partial = cache_path.with_name(f"{cache_path.stem}.{os.getpid()}.partial.npy")
-        out: np.ndarray = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape)
-    else:
-        out = np.empty(shape, dtype=np.uint8)
-
     errors = {}
     try:
+        if cache_path is None:
+            out = np.empty(shape, dtype=np.uint8)
+        else:
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            # Written under a temporary name and renamed at the end: a killed run leaves no
+            # half-written cache behind that a later run would trust.
+            partial = cache_path.with_name(f"{cache_path.stem}.{os.getpid()}.partial.npy")
+            out = _reserved_memmap(partial, shape)
         for index, encoded in enumerate(_encode_all(samples, encoding, size, workers)):
             if isinstance(encoded, str):
                 if strict:
@@ -535,22 +537,67 @@ def _encode_cached(
                 out[index] = encoded
             if progress is not None:
                 progress(index + 1, total)
-    except BaseException:
-        if partial is not None:
-            del out
+        if cache_path is None or partial is None:
+            return out, errors
+        out.flush()  # type: ignore[attr-defined]
+        del out
+        if errors:  # before the array: an array is only ever found with its holes beside it
+            atomic_write(
+                _dropped_path(cache_path), lambda fh: json.dump(errors, fh, indent=0), text=True
+            )
+        os.replace(partial, cache_path)
+    finally:
+        if partial is not None:  # any failure of this attempt (once renamed, nothing to do)
             partial.unlink(missing_ok=True)
-        raise
-
-    if cache_path is None or partial is None:
-        return out, errors
-    out.flush()  # type: ignore[attr-defined]
-    del out
-    if errors:  # before the array: an array is only ever found with its holes beside it
-        atomic_write(
-            _dropped_path(cache_path), lambda fh: json.dump(errors, fh, indent=0), text=True
-        )
-    os.replace(partial, cache_path)
     return np.load(cache_path, mmap_mode="r"), errors
+
+
+def _reserved_memmap(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """A new uint8 .npy of `shape` at `path`, memory-mapped for writing, every byte of it
+    given disk space before the map is made. A write through a map to a page the file
+    system cannot back kills the process with SIGBUS: no Python error, a Celery worker lost
+    ("signal 7"), the partial file left. Reserved first, a full disk raises DiskFullError
+    here instead, naming the folder and the space needed and free."""
+    try:
+        created = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape)
+        start, stop = created.offset, created.offset + created.nbytes
+        del created  # unmapped with nothing written through it: the header is on disk
+        _reserve(path, start, stop)
+    except OSError as exc:
+        if not out_of_space(exc):
+            raise
+        path.unlink(missing_ok=True)  # first: the free space said is without it
+        free = shutil.disk_usage(path.parent).free
+        raise DiskFullError(
+            f"not enough disk space for the decoded images in {path.parent}: need "
+            f"{megabytes(math.prod(shape))}, {megabytes(free)} free"
+        ) from exc
+    return np.lib.format.open_memmap(path, mode="r+")
+
+
+def _reserve(path: Path, start: int, stop: int) -> None:
+    """Give bytes [start, stop) of the file at `path` their disk blocks now (OSError ENOSPC
+    when the disk is full). Its content is kept: the .npy header before `start`."""
+    if stop <= start:  # no samples: posix_fallocate refuses a length of 0
+        return
+    with open(path, "r+b") as fh:
+        if hasattr(os, "posix_fallocate"):  # Linux, the BSDs: no data written, ~1 ms a GB
+            try:
+                os.posix_fallocate(fh.fileno(), start, stop - start)
+                return
+            except OSError as exc:
+                # A file system that cannot reserve (musl does not emulate it where the
+                # kernel cannot) falls back to writing, below; a full disk is raised.
+                if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                    raise
+        # macOS and Windows have no posix_fallocate: writing the zeros makes the blocks real
+        # (one sequential write of the array more, small beside decoding it). A copy-on-write
+        # file system (APFS, ZFS, btrfs) may still want new blocks when the map is written
+        # over these, so there a full disk can still end in SIGBUS.
+        fh.seek(start)
+        zeros = bytes(min(stop - start, 1 << 20))
+        for offset in range(start, stop, len(zeros)):
+            fh.write(zeros[: stop - offset])
 
 
 def prune_cache(cache_dir: Path, before: float) -> tuple[int, int]:
