@@ -22,7 +22,10 @@ import logging
 import math
 import multiprocessing
 import os
+import re
 import shutil
+import socket
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -61,6 +64,15 @@ _CACHE_FORMAT = 4  # bump when the encoded pixels change, so old caches are not 
 # cividis 0.29; turbo, whose blues lie on viridis's, 0.34 to 0.81, so it is caught only in
 # part. 0.5 keeps every real image far above it.
 _MIN_VIRIDIS_SHARE = 0.5
+# A half-written cache array (<name>.<host>-<pid>.partial.npy) is its writer's alone while it
+# decodes. One whose writer died (SIGKILL at the hard time limit, the OOM killer) is removed
+# when the next encode starts: at once when the writer ran on this host (same host name and
+# pid namespace) and its pid is gone; otherwise (another host sharing the cache, docs/
+# deploy.md, whose pids mean nothing here, or a name from before the host was in it) once
+# it is this old. Twice the default training time limit (GLITCHLAB_TRAIN_TIME_LIMIT_S, 6 h),
+# and decoding is only a training's first minutes; a live writer also keeps the file's mtime
+# recent, as the kernel stamps writes through the map.
+_STALE_PARTIAL_S = 12 * 3600
 
 
 _logger = logging.getLogger(__name__)
@@ -523,9 +535,10 @@ def _encode_cached(
             out = np.empty(shape, dtype=np.uint8)
         else:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
+            _remove_dead_partials(cache_path.parent)
             # Written under a temporary name and renamed at the end: a killed run leaves no
             # half-written cache behind that a later run would trust.
-            partial = cache_path.with_name(f"{cache_path.stem}.{os.getpid()}.partial.npy")
+            partial = cache_path.with_name(f"{cache_path.stem}.{_writer()}.partial.npy")
             out = _reserved_memmap(partial, shape)
         for index, encoded in enumerate(_encode_all(samples, encoding, size, workers)):
             if isinstance(encoded, str):
@@ -598,6 +611,53 @@ def _reserve(path: Path, start: int, stop: int) -> None:
         zeros = bytes(min(stop - start, 1 << 20))
         for offset in range(start, stop, len(zeros)):
             fh.write(zeros[: stop - offset])
+
+
+@functools.cache
+def _host() -> str:
+    """This host in a partial file's name: its host name (no dots, which the name splits
+    on) and, where /proc tells it, its pid namespace, since containers that share a host name
+    (docker --network host) number their processes apart."""
+    host = re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname()) or "host"
+    with contextlib.suppress(OSError):
+        host += f"_{os.stat('/proc/self/ns/pid').st_ino}"
+    return host
+
+
+def _writer() -> str:
+    """'<host>-<pid>': who writes a partial file (a pool worker forked from us has its own pid)."""
+    return f"{_host()}-{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":  # Windows' os.kill ends the process: left to the age rule
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, another user's
+        return True
+    return True
+
+
+def _remove_dead_partials(cache_dir: Path) -> None:
+    """Remove the half-written arrays of `cache_dir` whose writer is dead (_STALE_PARTIAL_S):
+    a process killed while decoding leaves a full-size one, which a retry would not reuse
+    (its name has the pid) and which could fill the disk one retry at a time."""
+    stale_before = time.time() - _STALE_PARTIAL_S
+    for path in cache_dir.glob("*.partial.npy"):
+        writer = path.name.removesuffix(".partial.npy").rpartition(".")[2]
+        host, _, pid = writer.rpartition("-")
+        try:
+            dead = host == _host() and pid.isdigit() and not _pid_alive(int(pid))
+            if not dead and path.stat().st_mtime >= stale_before:
+                continue
+            size = path.stat().st_size
+            path.unlink()
+        except OSError:  # removed meanwhile, or not ours to remove: left as it is
+            continue
+        _logger.info("encode cache: removed %s (%s) left by a dead process", path, megabytes(size))
 
 
 def prune_cache(cache_dir: Path, before: float) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""ml.encoding's cache on a disk that fills up.
+"""ml.encoding's cache on a disk that fills up, and the half-written arrays of writers that died.
 
 The cache array is written through a memory map: on a full disk a write to it killed the
 process with SIGBUS (a Celery "worker lost: signal 7"), left the partial file behind, and every
@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import os
 import re
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +87,65 @@ def test_without_posix_fallocate_the_space_is_written_and_the_array_is_right(
 
     assert np.array_equal(cached, expected)
     assert not list((tmp_path / "cache").glob("*.partial.npy"))
+
+
+def _own_partial_name(samples: list[Sample], cache: Path) -> str:
+    """The name this process gives its partial file (seen while it is being written)."""
+    names: list[str] = []
+    encode_samples(
+        samples,
+        size=SIZE,
+        workers=1,
+        cache_dir=cache,
+        progress=lambda done, total: names.extend(p.name for p in cache.glob("*.partial.npy")),
+    )
+    for path in cache.iterdir():
+        path.unlink()
+    return names[0]
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_the_partial_of_a_dead_writer_on_this_host_is_removed_when_an_encode_starts(
+    tmp_path: Path,
+) -> None:
+    """A process killed while decoding (SIGKILL at the hard time limit, the OOM killer) left a
+    full-size partial that no retry reused (its name has the pid) and nothing removed."""
+    samples = _samples(tmp_path / "data")
+    cache = tmp_path / "cache"
+    own = _own_partial_name(samples, cache)
+    stem, pid, suffix = re.fullmatch(r"(.*\D)(\d+)(\.partial\.npy)", own).groups()  # type: ignore[union-attr]
+    assert int(pid) == os.getpid()
+    dead = cache / f"other-{stem}{_dead_pid()}{suffix}"
+    live = cache / f"other-{stem}{os.getppid()}{suffix}"  # pytest's parent: alive
+    for path in (dead, live):
+        path.write_bytes(b"\0" * 1000)
+
+    encode_samples(samples[:2], size=SIZE, workers=1, cache_dir=cache)
+
+    assert not dead.exists()
+    assert live.exists()
+
+
+def test_a_partial_older_than_any_run_is_removed_and_a_fresh_one_is_kept(tmp_path: Path) -> None:
+    """Another host's writer (a shared cache, docs/deploy.md) cannot be asked by pid: its
+    partial is judged by age, as is one named before the host was in the name."""
+    samples = _samples(tmp_path / "data")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old = time.time() - 13 * 3600
+    stale_other_host = cache / "rgb-durations-64-0123.gpu-7_4026531836-1234.partial.npy"
+    stale_old_name = cache / "single-2.0-64-4567.1234.partial.npy"
+    fresh_other_host = cache / "mosaic-64-89ab.gpu-7_4026531836-1234.partial.npy"
+    for path in (stale_other_host, stale_old_name, fresh_other_host):
+        path.write_bytes(b"\0" * 1000)
+    for path in (stale_other_host, stale_old_name):
+        os.utime(path, (old, old))
+
+    encode_samples(samples, size=SIZE, workers=1, cache_dir=cache)
+
+    assert sorted(p.name for p in cache.glob("*.partial.npy")) == [fresh_other_host.name]

@@ -239,7 +239,9 @@ def test_a_finished_run_removes_the_encode_cache_of_earlier_runs(tiny_settings, 
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
     assert not any(path.exists() for path in earlier)
     assert list(cache.glob("*.npy")), "the run's own arrays stay (a retry of it reuses them)"
-    assert "encode cache: removed 2 arrays of earlier runs" in run.log
+    # the half-written one is gone before the run decodes (ml.encoding removes the partials
+    # of dead writers when an encode starts), the earlier run's array when the run ends
+    assert "encode cache: removed 1 arrays of earlier runs" in run.log
 
 
 def test_the_soft_time_limit_during_the_gate_fails_the_run_at_once(
