@@ -115,8 +115,8 @@ def activate_and_reroute(self: Task, version_id: int) -> dict[str, Any]:
         version = services.model_version_activate(version_id=version_id)
     except Exception as exc:
         fresh_connection()
-        services.model_version_activation_failed(
-            version_id=version_id, error=f"activation failed: {type(exc).__name__}: {exc}"
+        services.model_version_switch_failed(
+            version_id=version_id, reason=f"{type(exc).__name__}: {exc}"
         )
         raise
     if version is None:
@@ -134,19 +134,27 @@ def activate_and_reroute(self: Task, version_id: int) -> dict[str, Any]:
 
 
 # A promote's scoring or switch killed with its worker (OOM, a hard time limit) reaches no
-# except block: its pending request ends now, saying why, not when it expires hours later.
-for _task in (score_subjects, activate_and_reroute):
-    fail_row_when_task_fails(
-        _task.name,
-        lambda version_id, error, _task_id: services.model_version_activation_failed(
-            version_id=int(version_id), error=f"not switched: {error}"
-        ),
-    )
+# except block: its pending request ends now, saying why, not when it expires hours later;
+# the active model's re-route of new subjects says why too, and the beat queues it again.
+fail_row_when_task_fails(
+    score_subjects.name,
+    lambda version_id, error, _task_id: services.model_version_activation_failed(
+        version_id=int(version_id), error=f"not switched: {error}"
+    ),
+)
+fail_row_when_task_fails(
+    activate_and_reroute.name,
+    lambda version_id, error, _task_id: services.model_version_switch_failed(
+        version_id=int(version_id), reason=error
+    ),
+)
 
 
 @app.task
 def score_unscored() -> dict[str, Any]:
-    """Beat: subjects imported since the last activation get the active model's prediction.
+    """Beat: subjects imported since the last activation get the active model's prediction,
+    and then their place in the queue (the re-route that follows a scoring, queued again
+    here if it failed: the predictions exist, so no scoring would queue it).
 
     One job at a time (ModelVersion.scoring_queued_at, claimed by compare and set): one
     waiting behind a training on the GPU worker is not joined by another at every beat.
@@ -154,16 +162,32 @@ def score_unscored() -> dict[str, Any]:
     version = selectors.model_version_active()
     if version is None:
         return {"queued": False, "reason": "no active model"}
+    rerouting = services.model_version_reroute_queue(
+        version_id=version.pk, stale_after_s=scoring_wait_s()
+    )
+    if rerouting:
+        enqueue_on_commit(
+            activate_and_reroute,
+            version.pk,
+            on_refused=lambda reason: services.model_version_switch_failed(
+                version_id=version.pk, reason=reason
+            ),
+        )
     missing = selectors.subjects_to_score_count(version=version)
     if not missing:
-        return {"queued": False, "missing": 0}
+        return {"queued": False, "missing": 0, "rerouting": rerouting}
     if not services.model_version_scoring_queue(
         version_id=version.pk, stale_after_s=scoring_wait_s()
     ):
-        return {"queued": False, "missing": missing, "reason": "a scoring job is queued"}
+        return {
+            "queued": False,
+            "missing": missing,
+            "rerouting": rerouting,
+            "reason": "a scoring job is queued",
+        }
     enqueue_on_commit(
         score_subjects,
         version.pk,
         on_refused=lambda _: services.model_version_scoring_ended(version_id=version.pk),
     )
-    return {"queued": True, "missing": missing}
+    return {"queued": True, "missing": missing, "rerouting": rerouting}

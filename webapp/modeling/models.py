@@ -145,6 +145,14 @@ class ModelVersion(models.Model):
     # Subjects the last scoring could not decode (logged and skipped): alone they do not
     # make the beat queue another job, which would load the model to fail on them again.
     unscorable_subject_ids = models.JSONField(default=list, blank=True)
+    # The re-route owed once the beat's scoring gave new subjects the active version's
+    # prediction (activate_and_reroute): when it was queued, cleared when it ends; and why
+    # the last one failed (its error, its worker lost, the broker refused it), shown on the
+    # dashboard until one succeeds. Until then the new subjects wait unranked (priority 0),
+    # and the beat queues the failed re-route again: nothing else would, the predictions
+    # being there (score_unscored).
+    reroute_queued_at = models.DateTimeField(null=True, blank=True)
+    reroute_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -231,6 +231,7 @@ def _version_summary(version: ModelVersion | None, active: ModelVersion | None) 
         "activation_pending": version.activation_pending,
         "activation_error": version.activation_error,
         "scoring_error": version.scoring_error,
+        "reroute_error": version.reroute_error,
         "gate": version.gate,
         "gate_reason": version.gate_reason,
         "top1": metrics.get("top1"),

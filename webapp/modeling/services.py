@@ -432,6 +432,29 @@ def model_version_activation_failed(*, version_id: int, error: str) -> None:
     )
 
 
+def model_version_switch_failed(*, version_id: int, reason: str) -> None:
+    """activate_and_reroute failed (its error, its worker lost, the broker refused it): a
+    pending request ends, saying so; the active version's re-route of newly scored subjects
+    stays owed and says why on the dashboard until one succeeds, and the beat queues it
+    again (model_version_reroute_queue). Only a re-route still queued is failed: a second
+    report of the same failure (the task's except block, then task_failure) changes nothing."""
+    model_version_activation_failed(version_id=version_id, error=f"not switched: {reason}")
+    ModelVersion.objects.filter(
+        pk=version_id, is_active=True, reroute_queued_at__isnull=False
+    ).update(reroute_queued_at=None, reroute_error=f"not re-routed: {reason}"[:2000])
+
+
+def model_version_reroute_queue(*, version_id: int, stale_after_s: float) -> bool:
+    """Claim the active version's owed re-route for the beat (compare and set): True if the
+    caller is to queue it again, because the last one failed (model_version_switch_failed)
+    or was queued more than `stale_after_s` ago (its message or its worker lost without a
+    word). False while none is owed or one waits or runs."""
+    failed = Q(reroute_queued_at__isnull=True) & ~Q(reroute_error="")
+    lost = Q(reroute_queued_at__lt=Now() - timedelta(seconds=stale_after_s))
+    owed = ModelVersion.objects.filter(failed | lost, pk=version_id, is_active=True)
+    return owed.update(reroute_queued_at=Now()) == 1
+
+
 def model_version_scoring_failed(*, version_id: int, error: str) -> None:
     """Scoring failed: a pending activation ends with the error; for the active version
     (new subjects, on the beat) the error is kept to be shown until scoring works again."""
@@ -476,21 +499,24 @@ def model_version_mark_scored(*, version_id: int, scored: int, unscorable_ids: l
     nothing to re-route: the chain would recompute every open subject's consensus, under
     row locks, at each beat for nothing."""
     version = ModelVersion.objects.get(pk=version_id)
+    owed = version.is_active and scored > 0
     ModelVersion.objects.filter(pk=version_id).update(
         scored_at=timezone.now(),
         n_scored=version.predictions.count(),
         scoring_error="",
         unscorable_subject_ids=sorted(unscorable_ids),
+        # marked before it is queued: if it fails, the beat knows it is still owed
+        **({"reroute_queued_at": Now()} if owed else {}),
     )
     from tasks.predictions import activate_and_reroute
     from tasks.publish import enqueue_on_commit
 
-    if version.activation_pending or (version.is_active and scored):
+    if version.activation_pending or owed:
         enqueue_on_commit(
             activate_and_reroute,
             version_id,
-            on_refused=lambda reason: model_version_activation_failed(
-                version_id=version_id, error=reason
+            on_refused=lambda reason: model_version_switch_failed(
+                version_id=version_id, reason=reason
             ),
         )
 
@@ -502,20 +528,26 @@ def model_version_activate(*, version_id: int) -> ModelVersion | None:
     the new one's, never a mix; nothing stays routed by an old model.
 
     None if the version is neither pending nor active (a newer request superseded it).
+    A re-route owed by the beat's scoring (reroute_queued_at) is done: it and its last
+    error are cleared, as those of the version it replaces (the new one routes now).
     """
     with transaction.atomic():
         version = ModelVersion.objects.select_for_update().get(pk=version_id)
         if not (version.activation_pending or version.is_active):
             return None
         if not version.is_active:
-            ModelVersion.objects.filter(is_active=True).update(is_active=False)
+            ModelVersion.objects.filter(is_active=True).update(
+                is_active=False, reroute_queued_at=None, reroute_error=""
+            )
             version.is_active = True
             version.activation_pending = False
             version.activated_at = timezone.now()
             version.save(update_fields=["is_active", "activation_pending", "activated_at"])
         _recompute_open_consensus()
         version.n_rerouted = queue_reroute(version=version)
-        version.save(update_fields=["n_rerouted"])
+        version.reroute_queued_at = None
+        version.reroute_error = ""
+        version.save(update_fields=["n_rerouted", "reroute_queued_at", "reroute_error"])
     return version
 
 
