@@ -1,5 +1,6 @@
 // Admin dashboard: poll the status JSON, move the progress bar, refresh the workers'
-// state, and reload the page when a run, the active model or a switch changes.
+// state, and reload the page when a run, the active model, a switch or a failure notice
+// changes (a promote that fails after the click, the active model's scoring or re-route).
 const root = document.getElementById("models");
 const POLL_MS = 1500;
 
@@ -49,11 +50,18 @@ function render(state) {
     liveRun: run ? `${run.id}:${run.status}` : ":",
     active: state.active_model ? String(state.active_model.id) : "",
     pending: state.pending_activation ? String(state.pending_activation.id) : "",
+    // as the page's data-notices: the failed switch's id, then which active-model notices
+    notices: [
+      state.failed_switch ? String(state.failed_switch.id) : "",
+      state.active_model && state.active_model.scoring_error ? "s" : "",
+      state.active_model && state.active_model.reroute_error ? "r" : "",
+    ].join(":"),
   };
   if (
     now.liveRun !== root.dataset.liveRun ||
     now.active !== root.dataset.active ||
-    now.pending !== root.dataset.pending
+    now.pending !== root.dataset.pending ||
+    now.notices !== root.dataset.notices
   ) {
     window.location.reload();
   }

@@ -217,6 +217,33 @@ def subjects_to_score_count(*, version: ModelVersion) -> int:
 # --- the admin dashboard ---------------------------------------------------------------
 
 
+def _activation_failure(version: ModelVersion, active: ModelVersion | None) -> str:
+    """Why the last request to switch to `version` (a promote, a roll back) failed, while
+    that still matters: it is not pending, did not make it active, and no switch asked for
+    after it succeeded ("" otherwise). It fails after the click (its scoring or switch
+    fails, its worker is lost, it expires, a newer request supersedes it), when the page
+    that said "Switching to" is long gone: the dashboard shows it until a later switch
+    succeeds. Two request times are compared, not a request with an activation (the
+    worker's clock): the active version's request came later only if it switched later."""
+    if not version.activation_error or version.activation_pending or version.is_active:
+        return ""
+    requested = version.activation_requested_at
+    later = active.activation_requested_at if active is not None else None
+    if requested is not None and later is not None and later > requested:
+        return ""
+    return version.activation_error
+
+
+def _last_request(active: ModelVersion | None) -> ModelVersion | None:
+    """The version of the latest switch asked for, if it failed (_activation_failure)."""
+    last = (
+        ModelVersion.objects.filter(activation_requested_at__isnull=False)
+        .order_by("-activation_requested_at", "-pk")
+        .first()
+    )
+    return last if last is not None and _activation_failure(last, active) else None
+
+
 def _version_summary(version: ModelVersion | None, active: ModelVersion | None) -> Any:
     if version is None:
         return None
@@ -230,6 +257,7 @@ def _version_summary(version: ModelVersion | None, active: ModelVersion | None) 
         "is_active": version.is_active,
         "activation_pending": version.activation_pending,
         "activation_error": version.activation_error,
+        "activation_failure": _activation_failure(version, active),
         "scoring_error": version.scoring_error,
         "reroute_error": version.reroute_error,
         "gate": version.gate,
@@ -296,6 +324,8 @@ def dashboard_state(*, history: int = 20) -> dict[str, Any]:
         "live_run": _run_summary(live, active) if live else None,
         "active_model": _version_summary(active, active),
         "pending_activation": pending_state,
+        # the last promote or roll back, if it failed after the click: why, until one works
+        "failed_switch": _version_summary(_last_request(active), active),
         "workers": {w.hostname: w.queues for w in workers},
         "gpu_worker_alive": bool(gpu),
         "gpu_workers": gpu,
