@@ -61,7 +61,9 @@ def embed_subjects(self: Task, version_id: int, force: bool = False) -> dict[str
         fresh_connection()
         services.embedding_set_fail(set_id=embedding_set.pk, error=f"{type(exc).__name__}: {exc}")
         raise
-    cluster_subjects.delay_on_commit(embedding_set.pk)
+    # Outside the try: the embeddings are stored. A broker that refuses the clustering says
+    # so on the ready row, which the page shows with a button to queue it again.
+    services.embedding_set_map_queue(set_id=set_id)
     return {"version_id": version_id, "status": "ready", "embedded": len(ids)}
 
 
@@ -116,15 +118,43 @@ def _embed_all(
 @app.task(acks_late=True, **time_limits(EMBED_LIMIT_S))
 def cluster_subjects(set_id: int) -> dict[str, Any]:
     """The 2-D UMAP map of all subjects and a fresh clustering of the candidates.
-    Idempotent: a second delivery recomputes the same (seeded) result."""
+    Idempotent: a second delivery recomputes the same (seeded) result. However it ends, the
+    row's claim (map_queued_at) is freed and, if the map or clusters were not made, its
+    `error` says why: the page offers to queue it again."""
+    try:
+        result = _map_and_cluster(set_id)
+    except Exception as exc:
+        fresh_connection()
+        services.embedding_set_map_ended(
+            set_id=set_id,
+            error=f"the job failed: {type(exc).__name__}: {exc}",
+        )
+        raise
+    services.embedding_set_map_ended(set_id=set_id, error=result.pop("error", ""))
+    return result
+
+
+# A clustering killed with its worker (OOM in UMAP, the hard time limit) reaches no except
+# block: the worker's main process frees the claim, saying why.
+fail_row_when_task_fails(
+    cluster_subjects.name,
+    lambda set_id, error, _task_id: services.embedding_set_map_ended(
+        set_id=int(set_id), error=f"the job failed: {error}"
+    ),
+)
+
+
+def _map_and_cluster(set_id: int) -> dict[str, Any]:
     from ml.cluster import GlitchClusterer, umap_project
 
     embedding_set = EmbeddingSet.objects.select_related("model_version").get(pk=set_id)
     if embedding_set.status != EmbeddingSet.Status.READY:
         return {"set_id": set_id, "status": "not ready"}
     stored = selectors.embeddings_load(embedding_set)
-    if len(stored.ids) >= 3:
-        services.map_store(set_id=set_id, xy=umap_project(stored.unit, random_state=0))
+    if len(stored.ids) < 3:  # UMAP's least; clustering needs more (below)
+        n = len(stored.ids)
+        return {"set_id": set_id, "status": "too few", "error": f"{n} glitches are too few to map"}
+    services.map_store(set_id=set_id, xy=umap_project(stored.unit, random_state=0))
     wanted = [i for i in selectors.subjects_to_cluster(version=embedding_set.model_version)]
     rows = [stored.row[i] for i in wanted if i in stored.row]
     min_size = settings.GLITCHLAB_DISCOVERY_MIN_CLUSTER_SIZE

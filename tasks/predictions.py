@@ -21,7 +21,6 @@ from tasks.common import (
     to_samples,
     unless_the_database_is_down,
 )
-from tasks.discovery import embed_subjects
 from tasks.publish import enqueue_on_commit
 from webapp.discovery import services as discovery_services
 from webapp.modeling import selectors, services
@@ -123,13 +122,7 @@ def activate_and_reroute(self: Task, version_id: int) -> dict[str, Any]:
         return {"version_id": version_id, "status": "superseded"}
     # Discovery's map follows the active model: its embeddings are the next step of the
     # chain score -> activate -> embed (a no-op if this version's are done or running).
-    enqueue_on_commit(
-        embed_subjects,
-        version_id,
-        on_refused=lambda reason: discovery_services.embedding_set_refused(
-            version_id=version_id, error=reason
-        ),
-    )
+    discovery_services.embedding_set_queue(version_id=version_id)
     return {"version_id": version_id, "status": "active", "rerouted": version.n_rerouted}
 
 

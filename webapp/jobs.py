@@ -101,6 +101,29 @@ def job_claim(
     return model._default_manager.get(pk=pk) if claimed == 1 else None
 
 
+def job_requeue(
+    model: type[JobRow], *, pk: int, ended: tuple[str, ...], waiting: str, **fields: Any
+) -> bool:
+    """An ended row (one of `ended`) waits again (`waiting`: queued, pending), as if newly
+    requested: the last attempt's worker, times and cancel request cleared, and the reaper's
+    clock for a waiting row (its last sign of life) restarted now. One UPDATE whose WHERE
+    holds the condition: of two requests racing, one wins. False: it was not ended (live:
+    another request or the worker got there first) or not in `ended`."""
+    return (
+        model._default_manager.filter(pk=pk, status__in=ended).update(
+            status=waiting,
+            worker="",
+            error="",
+            started_at=None,
+            finished_at=None,
+            heartbeat_at=Now(),
+            cancel_requested=False,
+            **fields,
+        )
+        == 1
+    )
+
+
 def job_heartbeat(model: type[JobRow], *, pk: int, only_if: Q | None = None, **fields: Any) -> bool:
     """The job is alive (and, in `fields`, how far it got). Returns whether the task should
     stop at its next step: an admin asked it to, or (with `only_if`, the task's hold on the

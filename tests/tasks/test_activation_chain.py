@@ -93,3 +93,18 @@ def test_a_promote_whose_scoring_worker_was_lost_ends_at_once_saying_why():
     version.refresh_from_db()
     assert not version.activation_pending and not version.is_active
     assert version.activation_error.startswith("not switched: worker lost: WorkerLostError")
+
+
+def test_the_embeddings_an_activation_queues_wait_as_pending(queued, activate):
+    """Queued, they are not told apart from embeddings that failed or were never made: the
+    discovery page offers to embed again only those."""
+    fresh = ModelVersion.objects.create(name="fresh", activation_pending=True)
+    activate(fresh.pk)
+    assert EmbeddingSet.objects.get(model_version=fresh).status == EmbeddingSet.Status.PENDING
+
+    again = ModelVersion.objects.create(name="again", activation_pending=True)
+    EmbeddingSet.objects.create(model_version=again, status="failed", error="worker lost")
+    activate(again.pk)
+    row = EmbeddingSet.objects.get(model_version=again)
+    assert (row.status, row.error) == (EmbeddingSet.Status.PENDING, "")
+    assert queued == [fresh.pk, again.pk]

@@ -67,7 +67,7 @@ def test_an_embedding_job_stops_at_the_next_batch_after_a_cancel(tiny_settings, 
     tiny_settings.GLITCHLAB_SCORE_BATCH_SIZE = 4
     version = ModelVersion.objects.create(name="v", is_active=True, model_dir="/nowhere")
     sent: list[int] = []
-    monkeypatch.setattr(discovery_tasks.cluster_subjects, "delay_on_commit", sent.append)
+    monkeypatch.setattr(discovery_tasks.cluster_subjects, "delay", sent.append)
     model = SimpleNamespace(encoding="rgb-durations", image_size=4)
     monkeypatch.setattr("ml.model.load_model", lambda path, device: model)
     monkeypatch.setattr(

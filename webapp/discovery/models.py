@@ -36,6 +36,11 @@ class EmbeddingSet(JobRow):
     n_subjects = models.PositiveIntegerField(default=0)
     dim = models.PositiveIntegerField(default=0)
     has_map = models.BooleanField(default=False)  # the file holds the 2-D UMAP too
+    # When tasks.discovery.cluster_subjects (the map and clusters of these embeddings) was
+    # queued; None once it ended, or if it was never queued. Its claim: one at a time, and
+    # the page tells a map being made from one nothing is making. Once the embeddings are
+    # ready, `error` says why their map or clusters were not made (refused, failed).
+    map_queued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # worker, error, started_at, finished_at, heartbeat_at, cancel_requested: webapp.jobs.JobRow
 

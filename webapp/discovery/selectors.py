@@ -4,6 +4,7 @@ the classes a batch may be given, who may do what."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Now
 
 from ml.classes import NONE_OF_THE_ABOVE
 from ml.neighbours import nearest, normalise
@@ -88,6 +90,70 @@ def embedding_set_mapped() -> EmbeddingSet | None:
     if current is not None and current.has_map:
         return current
     return EmbeddingSet.objects.filter(status=EmbeddingSet.Status.READY, has_map=True).first()
+
+
+def map_wait_s() -> int:
+    """How long a map-and-cluster job may take from its queueing before it is taken as lost
+    (its message, or its worker): its time limit (tasks.discovery.cluster_subjects, the
+    scoring's) and an hour waiting in the default queue. An admin may queue it again then."""
+    return settings.GLITCHLAB_SCORE_TIME_LIMIT_S + 3600
+
+
+def map_being_made() -> Q:
+    """Embeddings whose map and clusters a job is making: queued, by the database's clock
+    (as every job time: webapp.jobs), less than map_wait_s() ago and not ended since."""
+    return Q(map_queued_at__gte=Now() - timedelta(seconds=map_wait_s()))
+
+
+@dataclass(frozen=True)
+class EmbeddingsHealth:
+    """What the discovery page tells admins: whether the active model's embeddings and the
+    current ones' map and clusters were made, and when not, whether a job is making them.
+    A failed, cancelled or lost job is not run again by itself."""
+
+    active: ModelVersion | None  # the active model
+    active_set: EmbeddingSet | None  # its embeddings' row, in any status; None: never made
+    current: EmbeddingSet | None  # the ready embeddings the pages use (embedding_set_current)
+    map_making: bool  # a job is making `current`'s map and clusters
+
+    @property
+    def embed_again(self) -> bool:
+        """The active model's embeddings failed, were cancelled or were never made."""
+        if self.active is None:
+            return False
+        return self.active_set is None or self.active_set.status in (
+            EmbeddingSet.Status.FAILED,
+            EmbeddingSet.Status.CANCELLED,
+        )
+
+    @property
+    def map_again(self) -> bool:
+        """The current embeddings have no map or clusters (`error` says why, when known)
+        and no job is making them."""
+        current = self.current
+        if current is None or self.map_making:
+            return False
+        return not current.has_map or bool(current.error)
+
+    @property
+    def behind(self) -> bool:
+        """What everyone else is told, without the errors: the map is being updated."""
+        return self.embed_again or self.map_making or self.map_again
+
+
+def embeddings_health(*, current: EmbeddingSet | None) -> EmbeddingsHealth:
+    """`current`: embedding_set_current(), which the caller has already."""
+    active = ModelVersion.objects.filter(is_active=True).first()
+    active_set = (
+        EmbeddingSet.objects.filter(model_version=active).first() if active is not None else None
+    )
+    making = (
+        current is not None
+        and EmbeddingSet.objects.filter(map_being_made(), pk=current.pk).exists()
+    )
+    return EmbeddingsHealth(
+        active=active, active_set=active_set, current=current, map_making=making
+    )
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from webapp.labeling import config as labeling_config
 from webapp.labeling import keys as class_keys
 from webapp.labeling import services as labeling
 from webapp.labeling.models import Classification, GlitchClass, Subject
+from webapp.modeling.models import ModelVersion
 from webapp.review.models import LabelChange
 from webapp.typed_text import typed_text
 
@@ -67,6 +68,90 @@ def embedding_set_claim(
         worker=worker,
         stale_after_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S,
         error="",
+    )
+
+
+class EmbeddingJobLiveError(Exception):
+    """An embedding job is queued or running (`job`): another waits for it to end."""
+
+    def __init__(self, message: str, *, job: EmbeddingSet) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+def embedding_set_queue(*, version_id: int) -> None:
+    """Queue the version's embedding job (tasks.discovery.embed_subjects) once this
+    transaction commits. Its row waits as pending first (made so, or again after it failed
+    or was cancelled), so the page tells a queued job from one that failed or was never
+    made; a ready or live row is left alone (the task then does nothing, or another delivery
+    is at it). A broker that refuses the job fails the row at once with the reason."""
+    from tasks.discovery import embed_subjects
+    from tasks.publish import enqueue_on_commit
+
+    embedding_set, _ = EmbeddingSet.objects.get_or_create(model_version_id=version_id)
+    jobs.job_requeue(
+        EmbeddingSet,
+        pk=embedding_set.pk,
+        ended=(EmbeddingSet.Status.FAILED, EmbeddingSet.Status.CANCELLED),
+        waiting=EmbeddingSet.Status.PENDING,
+    )
+    enqueue_on_commit(
+        embed_subjects,
+        version_id,
+        on_refused=lambda reason: embedding_set_refused(version_id=version_id, error=reason),
+    )
+
+
+def embedding_set_request(*, version_id: int) -> EmbeddingSet:
+    """An admin's "Embed again": the active model's embeddings, which failed, were cancelled
+    or were never made, queued again (nothing else queues them again: the next activation
+    or a scored import would). One embedding job at a time: raises EmbeddingJobLiveError
+    while one is queued or running (a second click; or another model's, which its cancel
+    ends). ValidationError for a version that is not the active one or whose embeddings are
+    ready; the model's DoesNotExist for an unknown id. A broker that refuses the job: the
+    row comes back failed with the reason."""
+    version = ModelVersion.objects.get(pk=version_id)
+    if not version.is_active:
+        raise ValidationError(
+            f"Not queued: {version.name} is not the active model; only the active model's "
+            "embeddings are made again."
+        )
+    live = selectors.embedding_set_live()
+    if live is not None:
+        raise EmbeddingJobLiveError(_live_job_message(live, version), job=live)
+    embedding_set, created = EmbeddingSet.objects.get_or_create(model_version=version)
+    if not created:
+        # Compare and set: of two clicks (or two admins) only one takes the ended row.
+        waits = jobs.job_requeue(
+            EmbeddingSet,
+            pk=embedding_set.pk,
+            ended=(EmbeddingSet.Status.FAILED, EmbeddingSet.Status.CANCELLED),
+            waiting=EmbeddingSet.Status.PENDING,
+        )
+        if not waits:
+            embedding_set.refresh_from_db()
+            if embedding_set.status in EmbeddingSet.LIVE_STATUSES:
+                raise EmbeddingJobLiveError(
+                    _live_job_message(embedding_set, version), job=embedding_set
+                )
+            raise ValidationError(
+                f"The embeddings of {version.name} are {embedding_set.status}: "
+                "nothing to embed again."
+            )
+    embedding_set_queue(version_id=version.pk)
+    return EmbeddingSet.objects.get(pk=embedding_set.pk)
+
+
+def _live_job_message(live: EmbeddingSet, version: ModelVersion) -> str:
+    if live.model_version_id == version.pk:
+        return (
+            f"Embedding job {live.pk} ({version.name}) is already {live.status}: "
+            "nothing queued again."
+        )
+    return (
+        f"Not queued: embedding job {live.pk} ({live.model_version.name}) is {live.status}, "
+        "and the GPU worker embeds one model at a time. Embed again once it has ended "
+        "(or cancel it)."
     )
 
 
@@ -110,6 +195,68 @@ def embedding_sets_fail_lost(
     )
 
 
+class MapAlreadyQueuedError(Exception):
+    """A job is making these embeddings' map and clusters: another waits for it to end."""
+
+
+def embedding_set_map_queue(*, set_id: int) -> bool:
+    """Queue the map and clusters of ready embeddings (tasks.discovery.cluster_subjects)
+    once this transaction commits, claiming them first (compare and set on map_queued_at):
+    False while a job queued less than selectors.map_wait_s() ago is making them. A broker
+    that refuses the job says so on the row (`error`, which the page shows) and frees the
+    claim: before, the refusal failed the embedding task after its row was ready, and
+    nothing ever made that map or said it was missing."""
+    from tasks.discovery import cluster_subjects
+    from tasks.publish import enqueue_on_commit
+
+    claimed = (
+        EmbeddingSet.objects.filter(pk=set_id, status=EmbeddingSet.Status.READY)
+        .exclude(selectors.map_being_made())
+        .update(map_queued_at=Now(), error="")
+    )
+    if not claimed:
+        return False
+    enqueue_on_commit(
+        cluster_subjects,
+        set_id,
+        on_refused=lambda reason: embedding_set_map_ended(
+            set_id=set_id, error=f"the job could not be queued: {reason}"
+        ),
+    )
+    return True
+
+
+def embedding_set_map_request(*, set_id: int) -> EmbeddingSet:
+    """An admin's "Map and cluster again": the map and clusters of ready embeddings queued
+    again. Raises MapAlreadyQueuedError while a job is making them (a second click),
+    ValidationError for embeddings that are not ready, the model's DoesNotExist for an
+    unknown id. A broker that refuses the job: the row's `error` says so."""
+    embedding_set = EmbeddingSet.objects.select_related("model_version").get(pk=set_id)
+    name = embedding_set.model_version.name
+    if embedding_set_map_queue(set_id=set_id):
+        return EmbeddingSet.objects.get(pk=set_id)
+    embedding_set.refresh_from_db()
+    if embedding_set.status != EmbeddingSet.Status.READY:
+        raise ValidationError(
+            f"Not queued: the embeddings of {name} are {embedding_set.status}; their map "
+            "and clusters are made once they are ready."
+        )
+    raise MapAlreadyQueuedError(
+        f"The map and clusters of {name} are already being made: nothing queued again."
+    )
+
+
+def embedding_set_map_ended(*, set_id: int, error: str = "") -> None:
+    """The map-and-cluster job ended (or was refused): its claim is freed, and `error`
+    (empty when it worked) says why the map or clusters were not made. A failure reported
+    once the job had ended (the worker's main process, after the task's own except block)
+    changes nothing; neither does anything once the embeddings are made again."""
+    rows = EmbeddingSet.objects.filter(pk=set_id, status=EmbeddingSet.Status.READY)
+    if error:
+        rows = rows.filter(map_queued_at__isnull=False)
+    rows.update(map_queued_at=None, error=error[: jobs.ERROR_LIMIT])
+
+
 def _write_npz(path: Path, **arrays: np.ndarray) -> None:
     """Atomically: a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +279,7 @@ def embedding_set_store(*, set_id: int, ids: Sequence[int], embeddings: np.ndarr
         n_subjects=len(ids),
         dim=vectors.shape[1] if vectors.ndim == 2 else 0,
         has_map=False,
+        map_queued_at=None,  # the map of the embeddings before these is no longer wanted
         finished_at=Now(),  # the database's clock, as webapp.jobs stamps started_at
     )
     return EmbeddingSet.objects.get(pk=set_id)
