@@ -16,6 +16,16 @@ urlpatterns = [
         name="embedding_cancel",
     ),
     path(
+        "discovery/models/<int:version_id>/embed/",
+        views.embed_again,
+        name="embed_again",
+    ),
+    path(
+        "discovery/embeddings/<int:set_id>/map/",
+        views.map_again,
+        name="map_again",
+    ),
+    path(
         "discovery/proposals/<int:proposal_id>/<str:action>/",
         views.proposal_action,
         name="proposal_action",

@@ -17,6 +17,7 @@ from webapp.accounts.requests import SignedInRequest
 from webapp.discovery import selectors, services
 from webapp.discovery.models import ClassProposal, ClusterRun, EmbeddingSet
 from webapp.jobs import JobNotLiveError
+from webapp.modeling.models import ModelVersion
 
 
 @login_required
@@ -26,6 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "embedding_set": embedding_set,
         "embedding_live": selectors.embedding_set_live(),
+        "health": selectors.embeddings_health(current=embedding_set),
         "run": run,
         "can_batch": selectors.can_batch_label(request.user),
         "can_review": selectors.can_review_proposals(request.user),
@@ -119,6 +121,61 @@ def embedding_cancel(request: HttpRequest, set_id: int) -> HttpResponse:
             request,
             f"Embedding job {set_id} " + ("cancelled." if done else "will stop at its next batch."),
         )
+    return redirect("discovery:home")
+
+
+@login_required_post(_home_page)
+def embed_again(request: HttpRequest, version_id: int) -> HttpResponse:
+    """Admins: the active model's embeddings, which failed, were cancelled or were never
+    made, queued again."""
+    if not selectors.can_decide_classes(request.user):
+        raise PermissionDenied("only admins may queue a job")
+    try:
+        embedding_set = services.embedding_set_request(version_id=version_id)
+    except ModelVersion.DoesNotExist:
+        raise Http404("no such model") from None
+    except services.EmbeddingJobLiveError as live:
+        # a second click is nothing to do; another model's job refuses it
+        same = live.job.model_version_id == version_id
+        (messages.info if same else messages.error)(request, str(live))
+    except ValidationError as error:
+        messages.error(request, "; ".join(error.messages))
+    else:
+        name = embedding_set.model_version.name
+        if embedding_set.status == EmbeddingSet.Status.FAILED:
+            messages.error(
+                request, f"The embeddings of {name} could not be queued: {embedding_set.error}"
+            )
+        else:
+            messages.success(
+                request,
+                f"Embedding job {embedding_set.pk} ({name}) queued on the gpu queue; its map "
+                "and clusters follow.",
+            )
+    return redirect("discovery:home")
+
+
+@login_required_post(_home_page)
+def map_again(request: HttpRequest, set_id: int) -> HttpResponse:
+    """Admins: the map and clusters of ready embeddings queued again."""
+    if not selectors.can_decide_classes(request.user):
+        raise PermissionDenied("only admins may queue a job")
+    try:
+        embedding_set = services.embedding_set_map_request(set_id=set_id)
+    except EmbeddingSet.DoesNotExist:
+        raise Http404("no such embeddings") from None
+    except services.MapAlreadyQueuedError as queued:
+        messages.info(request, str(queued))
+    except ValidationError as error:
+        messages.error(request, "; ".join(error.messages))
+    else:
+        name = embedding_set.model_version.name
+        if embedding_set.map_queued_at is None:  # refused by the broker: the row says why
+            messages.error(
+                request, f"The map and clusters of {name} were not made: {embedding_set.error}"
+            )
+        else:
+            messages.success(request, f"The map and clusters of {name} queued.")
     return redirect("discovery:home")
 
 
