@@ -85,7 +85,8 @@ def embedding_set_current() -> EmbeddingSet | None:
 def embedding_set_mapped() -> EmbeddingSet | None:
     """The embeddings the map draws: the current ones once their map is made, else the
     newest ready ones that have a map (an earlier model's, while the new map is made, or if
-    making it was lost: an OOM-killed UMAP is not run again by itself)."""
+    making it was refused, failed or was lost: nothing runs it again by itself; the
+    discovery page tells admins, embeddings_health)."""
     current = embedding_set_current()
     if current is not None and current.has_map:
         return current
