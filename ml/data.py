@@ -92,11 +92,83 @@ class Sample:
         return [str(self.paths[d]) for d in sorted(self.paths)]
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """A file, a manifest's row or a folder that load_samples did not read (a line of
+    LoadResult.problems says why)."""
+
+    where: str  # the file's path; "<manifest>:<line>" for a row naming no file; a folder's path
+    glitch: tuple[str | None, str] | None = None  # (label, id) it was part of, when known
+    folder: bool = False  # a whole folder, not entered (its files are not counted)
+
+
 @dataclass
 class LoadResult:
     samples: list[Sample]  # sorted by (label, id): deterministic
     problems: list[str]  # what was skipped, one line each: "<file>: <reason>"
     notes: list[str] = field(default_factory=list)  # what was read otherwise than written
+    # what `problems` left out, one entry per file, row or folder: a line may stand for
+    # several files (one id in two class folders), so count these, not the lines
+    left_out: list[LeftOut] = field(default_factory=list)
+
+    @property
+    def files_left_out(self) -> int:
+        """Files (and manifest rows) not read, each counted once; folders not entered aside."""
+        return len({x.where for x in self.left_out if not x.folder})
+
+    @property
+    def folders_left_out(self) -> int:
+        return sum(1 for x in self.left_out if x.folder)
+
+    @property
+    def glitches_left_out(self) -> int:
+        """Glitches none of whose files was read: one that lost a view but kept others is
+        read (a sample with that duration substituted), so it is not counted here."""
+        read = {(s.label, s.id) for s in self.samples}
+        wanted = {x.glitch or (None, x.where) for x in self.left_out if not x.folder}
+        return len(wanted - read)
+
+    def left_out_line(self) -> str | None:
+        """One line for a caller to print beside what it did with the rest (a score must say
+        what it is not over): "K files not read, G glitches left out entirely ..."; None when
+        nothing was left out."""
+        if not self.left_out:
+            return None
+        line = (
+            f"{_count(self.files_left_out, 'file')} not read, "
+            f"{_count(self.glitches_left_out, 'glitch', 'glitches')} left out entirely"
+        )
+        if self.folders_left_out:
+            line += f", {_count(self.folders_left_out, 'folder')} not entered"
+        return line + " (each named above with why)"
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+@dataclass
+class _Refusals:
+    """What load_samples leaves out as it goes: LoadResult.problems and .left_out."""
+
+    problems: list[str] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
+
+    def file(
+        self, where: Path | str, why: str, glitch: tuple[str | None, str] | None = None
+    ) -> None:
+        """One file (or manifest row) not read, and why."""
+        self.problems.append(f"{where}: {why}")
+        self.left_out.append(LeftOut(str(where), glitch))
+
+    def folder(self, where: Path, why: str) -> None:
+        self.problems.append(f"{where}: {why}")
+        self.left_out.append(LeftOut(str(where), folder=True))
+
+    def files(self, line: str, left_out: Iterable[LeftOut]) -> None:
+        """Several files behind one line."""
+        self.problems.append(line)
+        self.left_out.extend(left_out)
 
 
 @dataclass(frozen=True)
@@ -109,6 +181,10 @@ class _ImageRecord:
     duration: float | None  # None: the name gives no duration (a single view of unknown length)
     ifo: str | None = None  # from a manifest's optional `ifo` column
     source: str = ""  # the root it was found under
+
+    @property
+    def glitch(self) -> tuple[str | None, str]:
+        return (self.label, self.id)
 
 
 def nearest_duration(wanted: float, available: Iterable[float]) -> float:
@@ -183,10 +259,10 @@ def load_samples(
     root_list: list[Path | str] = (
         [roots] if isinstance(roots, str | Path) else list(roots)  # a str is not a list of roots
     )
-    problems: list[str] = []
+    refused = _Refusals()
     records: list[_ImageRecord] = []
     for root in root_list:
-        records.extend(replace(r, source=str(root)) for r in _records_of_root(Path(root), problems))
+        records.extend(replace(r, source=str(root)) for r in _records_of_root(Path(root), refused))
 
     kept: list[_ImageRecord] = []
     notes: list[str] = []
@@ -206,13 +282,26 @@ def load_samples(
                     notes.append(f"class {record.label!r} read as {named!r}")
                 record = replace(record, label=named)
         if record.label is not None and record.label not in registry and not keep_unknown_labels:
-            problems.append(f"{record.path}: unknown class {record.label!r} (not in the registry)")
-        elif _is_readable_image(record.path, problems):
+            refused.file(record.path, f"unknown class {record.label!r} (not in the registry)",
+                         record.glitch)  # fmt: skip
+        elif _is_readable_image(record, refused):
             kept.append(record)
 
-    samples = _group(kept, problems)
+    samples = _group(kept, refused)
     samples.sort(key=lambda s: (s.label or "", s.id))
-    return LoadResult(samples=samples, problems=problems, notes=notes + _split_notes(kept))
+    # a file left out before its folder's name was read as a class: its glitch as read
+    left_out = [
+        replace(x, glitch=(registry.match(x.glitch[0]) or x.glitch[0], x.glitch[1]))
+        if x.glitch is not None and x.glitch[0] is not None and x.glitch[0] not in registry
+        else x
+        for x in refused.left_out
+    ]
+    return LoadResult(
+        samples=samples,
+        problems=refused.problems,
+        notes=notes + _split_notes(kept),
+        left_out=left_out,
+    )
 
 
 # Folders that hold a data set's split (Kaggle's copy of Gravity Spy: train/, validation/,
@@ -239,16 +328,16 @@ def _split_notes(records: Sequence[_ImageRecord]) -> list[str]:
     ]
 
 
-def _records_of_root(root: Path, problems: list[str]) -> list[_ImageRecord]:
+def _records_of_root(root: Path, refused: _Refusals) -> list[_ImageRecord]:
     if root.is_file() and root.suffix.lower() == ".csv":
-        return _records_of_manifest(root, problems)
+        return _records_of_manifest(root, refused)
     if not root.is_dir():
-        problems.append(f"{root}: no such folder or manifest CSV")
+        refused.problems.append(f"{root}: no such folder or manifest CSV")  # nothing to count
         return []
     manifest = root / MANIFEST_NAME
     if manifest.is_file() and _manifest_has_paths(manifest):
-        return _records_of_manifest(manifest, problems)
-    return _records_of_folder(root, problems)
+        return _records_of_manifest(manifest, refused)
+    return _records_of_folder(root, refused)
 
 
 def _outside(path: Path, root: Path) -> bool:
@@ -256,23 +345,24 @@ def _outside(path: Path, root: Path) -> bool:
     return not path.resolve().is_relative_to(root.resolve())
 
 
-def _records_of_folder(root: Path, problems: list[str]) -> list[_ImageRecord]:
+def _records_of_folder(root: Path, refused: _Refusals) -> list[_ImageRecord]:
     records = []
     for path in sorted(root.rglob("*")):
         if path.is_dir() and path.is_symlink():  # rglob does not enter it: say so
-            problems.append(
-                f"{path}: a symlinked folder, not read (copy its files in, or load it as a "
-                "folder of its own)"
+            refused.folder(
+                path,
+                "a symlinked folder, not read (copy its files in, or load it as a folder of "
+                "its own)",
             )
             continue
         if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
             continue  # README.md, manifest.csv, .DS_Store ...: not ours to judge
         if any(part.startswith(".") for part in path.relative_to(root).parts):
             continue  # hidden files and folders (.ipynb_checkpoints, ._Blip.png ...)
-        if _outside(path, root):
-            problems.append(f"{path}: symlink leads outside {root}; refused")
-            continue
         label = None if path.parent == root else path.parent.name
+        if _outside(path, root):
+            refused.file(path, f"symlink leads outside {root}; refused", (label, path.stem))
+            continue
         match = _FILE_NAME.match(path.name)
         if match is None:
             # No duration in the name (a field-guide `golden-Blip.jpg`, a screenshot): one
@@ -281,7 +371,8 @@ def _records_of_folder(root: Path, problems: list[str]) -> list[_ImageRecord]:
             continue
         duration = parse_duration(match.group("duration"))
         if duration is None:
-            problems.append(f"{path}: duration {match.group('duration')} is not one of {DURATIONS}")
+            refused.file(path, f"duration {match.group('duration')} is not one of {DURATIONS}",
+                         (label, match.group("id")))  # fmt: skip
             continue
         records.append(_ImageRecord(path, match.group("id"), label, duration))
     return records
@@ -300,23 +391,27 @@ def _manifest_has_paths(manifest: Path) -> bool:
     return "path" in [name.strip() for name in header]
 
 
-def _records_of_manifest(manifest: Path, problems: list[str]) -> list[_ImageRecord]:
+def _records_of_manifest(manifest: Path, refused: _Refusals) -> list[_ImageRecord]:
     try:
-        return _read_manifest(manifest, problems)
+        return _read_manifest(manifest, refused)
     except UnicodeDecodeError as exc:
-        problems.append(
-            f"{manifest}: not UTF-8 text (byte {exc.start}); save it as UTF-8 and load it again"
-        )
+        refused.file(
+            manifest, f"not UTF-8 text (byte {exc.start}); save it as UTF-8 and load it again"
+        )  # its rows cannot be counted: the manifest counts as one file
         return []
 
 
-def _read_manifest(manifest: Path, problems: list[str]) -> list[_ImageRecord]:
+def _read_manifest(manifest: Path, refused: _Refusals) -> list[_ImageRecord]:
     records = []
     with manifest.open(newline="", encoding=MANIFEST_ENCODING) as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            problems.append(f"{manifest}: manifest lacks column(s) {', '.join(missing)}")
+            rows = [
+                LeftOut(f"{manifest}:{line}", _row_glitch(row))
+                for line, row in enumerate(reader, start=2)
+            ]
+            refused.files(f"{manifest}: manifest lacks column(s) {', '.join(missing)}", rows)
             return []
         for line, row in enumerate(reader, start=2):
             where = f"{manifest}:{line}"
@@ -325,19 +420,27 @@ def _read_manifest(manifest: Path, problems: list[str]) -> list[_ImageRecord]:
             duration = parse_duration((row["duration"] or "").strip())
             relative = (row["path"] or "").strip()
             ifo = (row.get("ifo") or "").strip() or None
+            glitch = (label, glitch_id) if glitch_id else None
             if not glitch_id or not relative:
-                problems.append(f"{where}: empty id or path")
+                refused.file(where, "empty id or path", glitch)
             elif duration is None:
-                problems.append(f"{where}: duration {row['duration']!r} is not one of {DURATIONS}")
+                refused.file(where, f"duration {row['duration']!r} is not one of {DURATIONS}",
+                             glitch)  # fmt: skip
             elif (unsafe := _unsafe_manifest_path(relative, manifest.parent)) is not None:
-                problems.append(f"{where}: path {relative!r} {unsafe}; refused")
+                refused.file(where, f"path {relative!r} {unsafe}; refused", glitch)
             else:
                 path = manifest.parent / relative
                 if not path.is_file():
-                    problems.append(f"{path}: no such file (listed in {where})")
+                    refused.file(path, f"no such file (listed in {where})", glitch)
                 else:
                     records.append(_ImageRecord(path, glitch_id, label, duration, ifo))
     return records
+
+
+def _row_glitch(row: Mapping[str | None, object]) -> tuple[str | None, str] | None:
+    """(label, id) of a manifest row, read leniently (a row of a manifest refused whole)."""
+    glitch_id = str(row.get("id") or "").strip()
+    return (str(row.get("label") or "").strip() or None, glitch_id) if glitch_id else None
 
 
 def _unsafe_manifest_path(relative: str, base: Path) -> str | None:
@@ -465,14 +568,14 @@ def opened_image_problem(image: Image.Image) -> str | None:
     return None
 
 
-def _is_readable_image(path: Path, problems: list[str]) -> bool:
-    problem = image_file_problem(path)
+def _is_readable_image(record: _ImageRecord, refused: _Refusals) -> bool:
+    problem = image_file_problem(record.path)
     if problem is not None:
-        problems.append(f"{path}: {problem}")
+        refused.file(record.path, problem, record.glitch)
     return problem is None
 
 
-def _group(records: list[_ImageRecord], problems: list[str]) -> list[Sample]:
+def _group(records: list[_ImageRecord], refused: _Refusals) -> list[Sample]:
     by_id: dict[str, list[_ImageRecord]] = defaultdict(list)
     for record in records:
         by_id[record.id].append(record)
@@ -482,20 +585,24 @@ def _group(records: list[_ImageRecord], problems: list[str]) -> list[Sample]:
         labels = sorted({r.label or "" for r in group})
         if len(labels) > 1:
             for record in group:
-                problems.append(
-                    f"{record.path}: id {glitch_id!r} carries several labels "
-                    f"({', '.join(repr(label or None) for label in labels)}); skipped"
+                refused.file(
+                    record.path,
+                    f"id {glitch_id!r} carries several labels "
+                    f"({', '.join(repr(label or None) for label in labels)}); skipped",
+                    record.glitch,
                 )
             continue
         ifo = next((r.ifo for r in group if r.ifo), None) or ifo_of(glitch_id)
         undated = [r for r in group if r.duration is None]
         if undated:
             if len(group) > 1:
-                problems.extend(
-                    f"{r.path}: id {glitch_id!r} is named by several files, one of them "
-                    f"without a duration; skipped"
-                    for r in group
-                )
+                for r in group:
+                    refused.file(
+                        r.path,
+                        f"id {glitch_id!r} is named by several files, one of them without a "
+                        "duration; skipped",
+                        r.glitch,
+                    )
                 continue
             only = undated[0]
             samples.append(undated_sample(glitch_id, only.label, only.path, ifo=ifo,
@@ -505,9 +612,11 @@ def _group(records: list[_ImageRecord], problems: list[str]) -> list[Sample]:
         for record in sorted(group, key=lambda r: str(r.path)):
             assert record.duration is not None  # undated groups were handled above
             if record.duration in views:
-                problems.append(
-                    f"{record.path}: second {record.duration} s view of {glitch_id!r} "
-                    f"(kept {views[record.duration]})"
+                refused.file(
+                    record.path,
+                    f"second {record.duration} s view of {glitch_id!r} (kept "
+                    f"{views[record.duration]})",
+                    record.glitch,
                 )
             else:
                 views[record.duration] = record.path

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ml.errors import UserError
 
 if TYPE_CHECKING:
+    from ml.data import LoadResult
     from ml.encoding import Decodable
     from ml.fingerprint import SplitGlitches
 
@@ -53,8 +54,20 @@ def load(
     keep_unknown_labels: bool = False,
     class_names: Sequence[str] | None = None,
 ) -> list[Any]:
-    """Samples of the --data roots; load problems go to stderr as one warning line each.
-    class_names: the classes folder names are read as (a model's), else the canonical 22."""
+    """Samples of the --data roots (load_result, its samples)."""
+    result = load_result(data, keep_unknown_labels=keep_unknown_labels, class_names=class_names)
+    return list(result.samples)
+
+
+def load_result(
+    data: Sequence[str],
+    *,
+    keep_unknown_labels: bool = False,
+    class_names: Sequence[str] | None = None,
+) -> LoadResult:
+    """ml.data.load_samples of the --data roots; load problems go to stderr as one warning line
+    each, then one line counting what they left out. class_names: the classes folder names are
+    read as (a model's), else the canonical 22. No glitch found is a UserError."""
     from ml.classes import ClassRegistry
     from ml.data import load_samples
 
@@ -65,11 +78,13 @@ def load(
     result = load_samples(list(data), registry=registry, keep_unknown_labels=keep_unknown_labels)
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
+    if (left_out := result.left_out_line()) is not None:
+        print(f"warning: {left_out}", file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if not result.samples:
         raise UserError(f"no glitch images found in {', '.join(data)}")
-    return list(result.samples)
+    return result
 
 
 def merged_split_glitches(samples: Sequence[Any]) -> SplitGlitches:

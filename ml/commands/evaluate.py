@@ -14,7 +14,7 @@ from ml.commands import (
     add_data_argument,
     add_encode_arguments,
     encode_for_model,
-    load,
+    load_result,
     merged_split_glitches,
 )
 
@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from ml.model import load_model, views_of
 
     model = load_model(args.model, device=args.device)
-    loaded = load(args.data, keep_unknown_labels=True, class_names=model.class_names)
-    labelled = [s for s in loaded if s.label is not None]
+    loaded = load_result(args.data, keep_unknown_labels=True, class_names=model.class_names)
+    labelled = [s for s in loaded.samples if s.label is not None]
     if not labelled:
         raise UserError("no labelled glitches to evaluate on")
     split = merged_split_glitches(labelled)  # a glitch under two ids counts once
@@ -84,6 +84,12 @@ def run(args: argparse.Namespace) -> int:
     )
     report["seen_in_training"] = seen
     report["left_out"] = decoded.dropped  # not scored: a file of theirs does not decode
+    # not scored either: what the loader did not read (the warnings above say why)
+    report["not_read"] = {
+        "files": loaded.files_left_out,
+        "glitches": loaded.glitches_left_out,
+        "folders": loaded.folders_left_out,
+    }
     if args.plot:
         plot_confusion(report, args.plot)
     if args.json:
@@ -100,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
                   f"{row['f1']:>7.3f} {row['support']:>8d}")  # fmt: skip
     if decoded.dropped:
         print(f"{len(decoded.dropped)} glitches left out, unreadable (above): not in these numbers")
+    if (not_read := loaded.left_out_line()) is not None:
+        print(f"{not_read}: not in these numbers")
     if report["unknown_labels"]:
         print(f"unknown to the model (counted as errors): {', '.join(report['unknown_labels'])}")
     return 0

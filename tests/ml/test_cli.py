@@ -37,6 +37,15 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return train, test
 
 
+@pytest.fixture(scope="module")
+def model(folders: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model of Blip and Whistle, for the tests that only evaluate."""
+    out = tmp_path_factory.mktemp("model") / "m"
+    code = main(["train", "--data", str(folders[0]), "--out", str(out), *TINY_TRAINING])
+    assert code == 0
+    return out
+
+
 def test_train_evaluate_predict_embed(
     folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -324,3 +333,32 @@ def test_ctrl_c_that_surfaces_as_another_error_is_still_an_interruption(
     monkeypatch.setattr(train_command, "run", interrupted_while_saving)
     code, _, err = run_cli(capsys, "train", "--data", str(tmp_path), "--out", str(tmp_path / "m"))
     assert code == 130 and err == "interrupted\n"
+
+
+def evaluate_on(
+    capsys: pytest.CaptureFixture[str], model: Path, data: Path, *extra: str
+) -> tuple[int, str, str]:
+    return run_cli(
+        capsys, "evaluate", "--model", str(model), "--data", str(data), "--device", "cpu",
+        "--workers", "1", *extra,
+    )  # fmt: skip
+
+
+def test_evaluate_says_beside_the_score_how_much_it_did_not_read(
+    model: Path, folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The loader's problem lines scrolled by on stderr and the score read as if over the whole
+    folder: one view of a glitch and a whole glitch not read must be said beside it."""
+    data = tmp_path / "data"
+    shutil.copytree(folders[1], data)
+    (data / "Blip" / "gBl100_1.0.png").write_bytes(b"not an image")  # one view of four
+    for view in (data / "Whistle").glob("gWh101_*.png"):
+        view.write_bytes(b"not an image")  # a whole glitch
+
+    code, out, err = evaluate_on(capsys, model, data)
+
+    assert code == 0, err
+    said = "5 files not read, 1 glitch left out entirely (each named above with why)"
+    assert f"{said}: not in these numbers" in out and f"warning: {said}" in err
+    code, out, err = evaluate_on(capsys, model, data, "--json")
+    assert json.loads(out)["not_read"] == {"files": 5, "glitches": 1, "folders": 0}

@@ -410,3 +410,42 @@ def test_images_under_split_folders_are_read_and_a_note_names_the_splits(tmp_pat
     (note,) = [n for n in result.notes if "split folders" in n]
     assert "test/ (2 images)" in note and "train/ (2 images)" in note
     assert not [n for n in load_samples(tmp_path / "test").notes if "split" in n]
+
+
+# --- what is left out is countable: files, and glitches none of whose files was read --------
+
+
+def test_what_is_left_out_is_counted_by_file_and_by_glitch(tmp_path: Path) -> None:
+    """A caller printed the problem lines and then its score over the rest, with nothing to
+    say how much the lines stood for: a line may name several files, and a glitch that lost
+    one view of four is still read."""
+    write_glitch(tmp_path / "Blip", "whole_{d}")
+    [lost_view, *_] = write_glitch(tmp_path / "Blip", "three_views_{d}")
+    lost_view.write_bytes(b"not an image")
+    for view in write_glitch(tmp_path / "Blip", "lost_{d}", durations=(1.0, 2.0)):
+        view.write_bytes(b"not an image")
+    write_glitch(tmp_path / "Not_A_Class", "stranger_{d}", durations=(1.0,))
+
+    result = load_samples(tmp_path)
+
+    assert [s.id for s in result.samples] == ["three_views", "whole"]
+    assert (result.files_left_out, result.glitches_left_out) == (4, 2)
+    assert len(result.left_out) == len(result.problems) == 4
+    assert result.left_out_line() == (
+        "4 files not read, 2 glitches left out entirely (each named above with why)"
+    )
+    write_glitch(tmp_path / "Not_A_Class", "stranger_{d}", durations=(2.0,))
+    assert load_samples(tmp_path).glitches_left_out == 2  # one glitch, two files
+    assert load_samples(tmp_path / "Blip").left_out_line() is not None
+    assert load_samples(tmp_path / "Not_A_Class", keep_unknown_labels=True).left_out == []
+
+
+def test_the_rows_of_a_manifest_refused_whole_are_counted(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "img", "a_{d}", durations=(1.0, 2.0))
+    manifest = tmp_path / "list.csv"
+    manifest.write_text("id,label,path\ng1,Blip,img/a_1.0.png\ng1,Blip,img/a_2.0.png\n")
+
+    result = load_samples(manifest)
+
+    assert result.problems == [f"{manifest}: manifest lacks column(s) duration"]
+    assert (result.files_left_out, result.glitches_left_out) == (2, 1)
