@@ -7,7 +7,10 @@ Layouts read (detected per file, any mix, any number of roots):
   the sample id is ``<ifo>_<id>``)
 * unlabelled:    ``<root>/<id>_<duration>.<ext>`` (files directly in the root: label None)
 * undated:       ``<root>/<label>/<name>.<ext>`` with no duration in the name: a glitch with one
-  view of unknown length (id ``<name>``), which stands in for every duration
+  view of unknown length (id ``<name>``), which stands in for every duration. A name whose
+  end looks like a duration written otherwise (``_0.5s``, ``_500ms``, ``-0.5``, ``_0p5``, a
+  copy's ``_0.5 (1)``, ``.png.png``) is a problem, not such a glitch: read so, each view of
+  one glitch would be a glitch of its own
 * manifest CSV:  a root that is a ``.csv`` file, or a folder holding a ``manifest.csv`` with a
   ``path`` column; one row per image with at least ``id,label,duration,path`` (path relative
   to the CSV, label may be empty; an ``ifo`` column is used if present, others are ignored).
@@ -59,6 +62,27 @@ MIN_PLOT_PIXELS = 16
 # `<id>_<duration>.<ext>`; a Gravity Spy name carries `_spectrogram` before the duration.
 _FILE_NAME = re.compile(
     r"^(?P<id>.+?)(?:_spectrogram)?_(?P<duration>\d+(?:\.\d+)?)\.(?:png|jpe?g)$", re.IGNORECASE
+)
+# The end of a name that gives a duration otherwise than _FILE_NAME reads it: with a unit
+# (`_0.5s`, `_500ms`, `-1.0 sec`), or one of DURATIONS (_misnamed_view checks) as a decimal
+# number after another separator or with another decimal mark (`-0.5`, ` 0.5`, `_0p5`,
+# `_0,5`). Not an integer after `-` or a space (`golden-Blip-1.jpg`, a copy's number), nor
+# another number (`Screen Shot ... at 10.21.33.png`), nor one of more than 4 digits before
+# the mark (a GPS time `L1-1126259462.4`): those end names that carry no duration.
+_DURATION_WITH_UNIT = re.compile(
+    r"(?:^|[_\-\s.])(?P<number>\d{1,4}(?:[.,p]\d+)?)\s*(?P<unit>s|secs?|seconds?|ms|msecs?)$",
+    re.IGNORECASE,
+)
+_DURATION_OTHERWISE = re.compile(
+    r"(?:_(?P<number>\d{1,4}[p,]\d+)|[\-\s.](?P<decimal>\d{1,4}[.,p]\d+))$", re.IGNORECASE
+)
+# What a copy or a second save adds to a name: `x (1).png`, `x - Copy.png`, `x copy 2.png`,
+# `x.png.png`, a space before the extension.
+_COPY_MARK = re.compile(r"(?:\s*\(\d+\)|\s+-\s+copy(?:\s*\(\d+\))?|\s+copy(?:\s+\d+)?)$", re.I)
+_INNER_EXTENSION = re.compile(r"\.(?:png|jpe?g)$", re.IGNORECASE)
+VIEW_NAMING = (
+    "name each view <id>_<duration>.png (or .jpg), the duration one of "
+    f"{', '.join(map(str, DURATIONS))} (Gravity Spy's <id>_spectrogram_<duration>.png is read too)"
 )
 _IFO_PREFIX = re.compile(r"^(?P<ifo>H1|L1|V1)_")
 _ABSOLUTE = re.compile(r"^([/\\]|[A-Za-z]:)")  # also Windows drive and UNC paths
@@ -364,6 +388,16 @@ def _records_of_folder(root: Path, refused: _Refusals) -> list[_ImageRecord]:
             refused.file(path, f"symlink leads outside {root}; refused", (label, path.stem))
             continue
         match = _FILE_NAME.match(path.name)
+        if match is None and (misnamed := _misnamed_view(path.name)) is not None:
+            # Read as a glitch of one undated view, each view of one glitch became a glitch
+            # of its own, and was scored as one.
+            what, glitch_id, better = misnamed
+            refused.file(
+                path,
+                f"{what}: not read; {VIEW_NAMING}" + (f"; rename it {better!r}" if better else ""),
+                (label, glitch_id or path.stem),
+            )
+            continue
         if match is None:
             # No duration in the name (a field-guide `golden-Blip.jpg`, a screenshot): one
             # view of unknown length, a glitch of its own; it stands in for every duration.
@@ -376,6 +410,49 @@ def _records_of_folder(root: Path, refused: _Refusals) -> list[_ImageRecord]:
             continue
         records.append(_ImageRecord(path, match.group("id"), label, duration))
     return records
+
+
+def _misnamed_view(name: str) -> tuple[str, str, str | None] | None:
+    """For a file name that _FILE_NAME does not read but whose end looks like a duration: what
+    is wrong with it, the glitch id it seems to carry, and the name it would be read under
+    (None when its duration is none of DURATIONS). None for a name with no such end
+    (`golden-Blip.jpg`: a one-view glitch of unknown duration)."""
+    path = PurePath(name)
+    stem, suffix = path.stem, path.suffix
+    added = []
+    while True:  # what a copy or a second save added, last first
+        if mark := _COPY_MARK.search(stem):
+            added.append(f"a copy's mark {mark.group(0).strip()!r}")
+        elif mark := _INNER_EXTENSION.search(stem):
+            added.append(f"a second extension {mark.group(0)!r}")
+        elif stem != stem.rstrip():
+            added.append("a space before its extension")
+            stem = stem.rstrip()
+            continue
+        else:
+            break
+        stem = stem[: mark.start()]
+    if added and (match := _FILE_NAME.match(stem + suffix)) is not None:
+        return f"its name carries {' and '.join(added)}", match.group("id"), stem + suffix
+    for pattern in (_DURATION_WITH_UNIT, _DURATION_OTHERWISE):
+        if (match := pattern.search(stem)) is None:
+            continue
+        written = match.group(0)
+        number = match.groupdict().get("number") or match.groupdict().get("decimal") or ""
+        value = float(number.replace(",", ".").replace("p", ".").replace("P", "."))
+        if (match.groupdict().get("unit") or "").lower().startswith("ms"):
+            value /= 1000
+        glitch_id = stem[: match.start()].removesuffix("_spectrogram")
+        duration = parse_duration(str(value))
+        if duration is None and not match.groupdict().get("unit"):
+            continue  # a number, no unit: a duration only if it is one
+        better = f"{glitch_id}_{duration}{suffix}" if glitch_id and duration else None
+        return (
+            f"its name ends in {written!r}, a duration not written as _<number>",
+            glitch_id,
+            better,
+        )
+    return None
 
 
 # UTF-8 with or without the byte-order mark that spreadsheets write (Excel's "CSV UTF-8").

@@ -266,7 +266,7 @@ def test_the_real_gravity_spy_set_loads_with_its_labels() -> None:
 
     result = load_samples(REAL_SET)
 
-    assert result.problems == []
+    assert result.problems == [] and result.left_out == [] and result.notes == []
     assert len(result.samples) == 242  # README: 242 distinct glitches (views merged), 665 images
     counts = Counter(s.label for s in result.samples)
     assert counts["Blip"] == 105 and counts["Whistle"] == 73 and counts["Koi_Fish"] == 19
@@ -449,3 +449,87 @@ def test_the_rows_of_a_manifest_refused_whole_are_counted(tmp_path: Path) -> Non
 
     assert result.problems == [f"{manifest}: manifest lacks column(s) duration"]
     assert (result.files_left_out, result.glitches_left_out) == (2, 1)
+
+
+# --- a duration written otherwise: a problem, not a glitch per view ---------------------------
+
+# (name template, the name it would be read under): each is one glitch's 0.5 s view
+MISNAMED_VIEWS = [
+    ("g_{d}s", "g_0.5.png"),
+    ("g_{d}sec", "g_0.5.png"),
+    ("g_{d} s", "g_0.5.png"),
+    ("g-{d}", "g_0.5.png"),
+    ("g {d}", "g_0.5.png"),
+    ("g.{d}", "g_0.5.png"),
+    ("g_{p}", "g_0.5.png"),
+    ("g_{c}", "g_0.5.png"),
+    ("g_{ms}ms", "g_0.5.png"),
+    ("g_spectrogram_{d} (1)", "g_spectrogram_0.5.png"),
+    ("g_{d} - Copy", "g_0.5.png"),
+    ("g_{d} copy 2", "g_0.5.png"),
+    ("g_{d}.png", "g_0.5.png"),
+    ("g_{d} ", "g_0.5.png"),
+]
+
+
+@pytest.mark.parametrize(("template", "better"), MISNAMED_VIEWS)
+def test_a_duration_written_otherwise_is_a_problem_not_a_glitch_per_view(
+    tmp_path: Path, template: str, better: str
+) -> None:
+    """`<id>_0.5s.png`: the name did not match, so each view was read as a glitch of one
+    undated view: one glitch's four views were scored as four glitches."""
+    names = {
+        d: template.format(
+            d=d, p=str(d).replace(".", "p"), c=str(d).replace(".", ","), ms=int(d * 1000)
+        )  # fmt: skip
+        for d in DURATIONS
+    }
+    for d, name in names.items():
+        write_glitch(tmp_path / "Blip", name, durations=(d,))
+
+    result = load_samples(tmp_path)
+
+    assert result.samples == []
+    assert len(result.problems) == 4 and result.glitches_left_out == 1
+    short = tmp_path / "Blip" / (names[0.5] + ".png")
+    [line] = [p for p in result.problems if p.startswith(f"{short}: ")]
+    assert "not read" in line and "<id>_<duration>.png" in line and "0.5, 1.0, 2.0, 4.0" in line
+    assert "<id>_spectrogram_<duration>.png" in line and f"rename it {better!r}" in line
+
+
+def test_a_unit_on_a_duration_not_read_is_named_without_a_name_to_use(tmp_path: Path) -> None:
+    (path,) = write_glitch(tmp_path / "Blip", "g_0.25s", durations=(1.0,))
+    [line] = load_samples(tmp_path).problems
+    assert line.startswith(f"{path}: its name ends in '_0.25s'") and "rename it" not in line
+
+
+@pytest.mark.parametrize(
+    "stem",
+    [
+        "golden-Blip", "golden-Blip-1", "golden-Blip (1)", "golden-1080Lines", "zoosubject-3772789",
+        "H1_0a1B2c3D4e", "H1_12345678s", "zoo-155385bb-23c5-4433-89b5-6e19dfc52d5c",
+        "L1-1126259462.4", "Screen Shot 2024-05-01 at 10.21.33", "fig-2", "fig 3", "g-0.25",
+    ],
+)  # fmt: skip
+def test_a_name_with_no_duration_at_its_end_is_still_a_one_view_glitch(
+    tmp_path: Path, stem: str
+) -> None:
+    write_glitch(tmp_path / "Blip", stem, durations=(1.0,))
+
+    result = load_samples(tmp_path)
+
+    assert result.problems == []
+    assert [(s.id, s.substituted) for s in result.samples] == [(stem, DURATIONS)]
+
+
+def test_every_real_file_read_without_its_duration_is_a_one_view_glitch() -> None:
+    """The pattern that flags a duration written otherwise, tried on every id of the real
+    set: none of them, with its duration taken off, ends in something taken for one."""
+    if not REAL_SET.is_dir():
+        pytest.skip(f"real data set not found at {REAL_SET}")
+    names = [p.name for p in REAL_SET.rglob("*") if p.suffix.lower() in data.IMAGE_SUFFIXES]
+    assert len(names) == 665
+    for name in names:
+        match = data._FILE_NAME.match(name)
+        assert match is not None, name
+        assert data._misnamed_view(match.group("id") + Path(name).suffix) is None, name
