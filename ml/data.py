@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import re
 import struct
 from collections import Counter, defaultdict
@@ -661,13 +662,11 @@ def _group(records: list[_ImageRecord], refused: _Refusals) -> list[Sample]:
     for glitch_id, group in by_id.items():
         labels = sorted({r.label or "" for r in group})
         if len(labels) > 1:
-            for record in group:
-                refused.file(
-                    record.path,
-                    f"id {glitch_id!r} carries several labels "
-                    f"({', '.join(repr(label or None) for label in labels)}); skipped",
-                    record.glitch,
-                )
+            # Not re-keyed by folder: one glitch saved under two labels must stay refused, and
+            # nothing tells it from two glitches numbered alike in two class folders.
+            refused.files(
+                _label_clash(glitch_id, group), (LeftOut(str(r.path), r.glitch) for r in group)
+            )
             continue
         ifo = next((r.ifo for r in group if r.ifo), None) or ifo_of(glitch_id)
         undated = [r for r in group if r.duration is None]
@@ -699,3 +698,24 @@ def _group(records: list[_ImageRecord], refused: _Refusals) -> list[Sample]:
                 views[record.duration] = record.path
         samples.append(sample_of(glitch_id, group[0].label, views, ifo=ifo, source=group[0].source))
     return samples
+
+
+def _label_clash(glitch_id: str, group: Sequence[_ImageRecord]) -> str:
+    """One line for the files of one id found under several labels: where they are, why none
+    is read, and how to fix it."""
+    by_label: dict[str | None, list[Path]] = defaultdict(list)
+    for record in group:
+        by_label[record.label].append(record.path)
+    where = "; ".join(
+        f"{label or 'no label'}: {_count(len(paths), 'file')} in "
+        f"{os.path.commonpath([str(p.parent) for p in paths])}"
+        for label, paths in sorted(by_label.items(), key=lambda item: item[0] or "")
+    )
+    n = len(by_label)
+    return (
+        f"id {glitch_id!r} names files under {n} labels ({where}): an id must be unique across "
+        f"class folders, so none of its {_count(len(group), 'file')} is read ({n} glitches, or "
+        "fewer saved under several labels); give each glitch an id of its own (ids numbered "
+        "from 1 in each class folder: put the class or the detector in them, "
+        "Blip_001_0.5.png), or keep a glitch in the folder of its one label"
+    )

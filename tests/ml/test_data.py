@@ -533,3 +533,39 @@ def test_every_real_file_read_without_its_duration_is_a_one_view_glitch() -> Non
         match = data._FILE_NAME.match(name)
         assert match is not None, name
         assert data._misnamed_view(match.group("id") + Path(name).suffix) is None, name
+
+
+# --- one id in several class folders: one line per id, nothing re-keyed --------------------
+
+
+def test_ids_numbered_alike_in_two_class_folders_are_one_line_per_id(tmp_path: Path) -> None:
+    """Blip/001_0.5.png and Whistle/001_0.5.png: a line per file (8 for one id) said "carries
+    several labels", and the score went on over what was left without saying a class was
+    gone."""
+    for label in ("Blip", "Whistle"):
+        write_glitch(tmp_path / label, "001_{d}")
+    write_glitch(tmp_path / "Blip", "002_{d}", durations=(1.0,))
+
+    result = load_samples(tmp_path)
+
+    assert [(s.label, s.id) for s in result.samples] == [("Blip", "002")]
+    [line] = result.problems
+    assert line.startswith("id '001' names files under 2 labels (")
+    assert f"Blip: 4 files in {tmp_path / 'Blip'}" in line
+    assert f"Whistle: 4 files in {tmp_path / 'Whistle'}" in line
+    assert "must be unique across class folders" in line and "none of its 8 files" in line
+    assert "(2 glitches, or fewer" in line and "an id of its own" in line
+    assert (result.files_left_out, result.glitches_left_out) == (8, 2)
+
+
+def test_one_glitch_saved_under_two_labels_stays_refused(tmp_path: Path) -> None:
+    # the same file in two class folders: nothing may pick one label for it, or re-key it
+    [view] = write_glitch(tmp_path / "Blip", "H1_0ABC123xyz_{d}", durations=(1.0,))
+    (tmp_path / "Whistle").mkdir()
+    (tmp_path / "Whistle" / view.name).write_bytes(view.read_bytes())
+
+    result = load_samples(tmp_path)
+
+    assert result.samples == []
+    [line] = result.problems
+    assert line.startswith("id 'H1_0ABC123xyz' names files under 2 labels")
