@@ -15,8 +15,9 @@ Layouts read (detected per file, any mix, any number of roots):
   ``path`` column; one row per image with at least ``id,label,duration,path`` (path relative
   to the CSV, label may be empty; an ``ifo`` column is used if present, others are ignored).
 
-Extensions png/jpg/jpeg in any case. Files are checked cheaply here (header, end marker,
-size and pixel count); pixels are decoded once, later, by ml.encoding.
+Extensions png/jpg/jpeg in any case; images in other formats (TIFF, WebP, GIF, BMP ...) are
+named in a problem line per folder and format, not read. Files are checked cheaply here
+(header, end marker, size and pixel count); pixels are decoded once, later, by ml.encoding.
 
 Untrusted input: a data set may come from anyone, so a file is refused (one problem line)
 when it is larger than MAX_IMAGE_BYTES, declares more than MAX_IMAGE_PIXELS pixels (a
@@ -45,6 +46,11 @@ from ml.metadata import IFO
 
 DURATIONS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)  # Omega-scan windows in seconds
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg"})
+# Images in other formats: not read, but named (they were dropped unsaid, like a README)
+OTHER_IMAGE_FORMATS: dict[str, str] = {
+    ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WebP", ".gif": "GIF", ".bmp": "BMP",
+    ".svg": "SVG", ".heic": "HEIC", ".avif": "AVIF", ".jp2": "JPEG 2000",
+}  # fmt: skip
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS: tuple[str, ...] = ("id", "label", "duration", "path")
 # Sample.source of simulated glitches where a caller names sources by kind, not by data root
@@ -372,6 +378,7 @@ def _outside(path: Path, root: Path) -> bool:
 
 def _records_of_folder(root: Path, refused: _Refusals) -> list[_ImageRecord]:
     records = []
+    other_formats: dict[tuple[Path, str], list[Path]] = defaultdict(list)
     for path in sorted(root.rglob("*")):
         if path.is_dir() and path.is_symlink():  # rglob does not enter it: say so
             refused.folder(
@@ -380,10 +387,14 @@ def _records_of_folder(root: Path, refused: _Refusals) -> list[_ImageRecord]:
                 "its own)",
             )
             continue
-        if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
+        suffix = path.suffix.lower()
+        if suffix not in IMAGE_SUFFIXES and suffix not in OTHER_IMAGE_FORMATS:
             continue  # README.md, manifest.csv, .DS_Store ...: not ours to judge
-        if any(part.startswith(".") for part in path.relative_to(root).parts):
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
             continue  # hidden files and folders (.ipynb_checkpoints, ._Blip.png ...)
+        if suffix in OTHER_IMAGE_FORMATS:
+            other_formats[(path.parent, suffix)].append(path)
+            continue
         label = None if path.parent == root else path.parent.name
         if _outside(path, root):
             refused.file(path, f"symlink leads outside {root}; refused", (label, path.stem))
@@ -410,7 +421,27 @@ def _records_of_folder(root: Path, refused: _Refusals) -> list[_ImageRecord]:
                          (label, match.group("id")))  # fmt: skip
             continue
         records.append(_ImageRecord(path, match.group("id"), label, duration))
+    for (folder, suffix), paths in other_formats.items():
+        refused.files(_other_format_line(folder, suffix, paths), (
+            LeftOut(str(p), (None if folder == root else folder.name, _id_of_name(p.stem)))
+            for p in paths
+        ))  # fmt: skip
     return records
+
+
+def _other_format_line(folder: Path, suffix: str, paths: Sequence[Path]) -> str:
+    """One line for the images of one format other than PNG and JPEG in one folder."""
+    shown = ", ".join(p.name for p in paths[:3]) + (", ..." if len(paths) > 3 else "")
+    return (
+        f"{folder}: {_count(len(paths), OTHER_IMAGE_FORMATS[suffix] + ' image')} not read "
+        f"({shown}): only PNG and JPEG files are read; save them as PNG under the same names"
+    )
+
+
+def _id_of_name(stem: str) -> str:
+    """The glitch id a file name (without its extension) carries, as a folder's image's."""
+    match = _FILE_NAME.match(stem + ".png")
+    return match.group("id") if match else stem
 
 
 def _misnamed_view(name: str) -> tuple[str, str, str | None] | None:

@@ -569,3 +569,26 @@ def test_one_glitch_saved_under_two_labels_stays_refused(tmp_path: Path) -> None
     assert result.samples == []
     [line] = result.problems
     assert line.startswith("id 'H1_0ABC123xyz' names files under 2 labels")
+
+
+def test_images_in_other_formats_are_named_per_folder_not_dropped_unsaid(tmp_path: Path) -> None:
+    """A held-out folder's Scratchy/*.tif were dropped with no line at all, and the class
+    with them."""
+    write_glitch(tmp_path / "Blip", "g1_{d}")
+    write_glitch(tmp_path / "Scratchy", "g2_{d}", suffix=".tif")
+    write_glitch(tmp_path / "Scratchy", "g3_{d}", durations=(1.0,), suffix=".webp")
+    write_glitch(tmp_path / "Whistle", "g4_{d}", durations=(2.0,), suffix=".gif")
+    (tmp_path / "Blip" / "notes.txt").write_text("not an image: not ours to judge")
+
+    result = load_samples(tmp_path)
+
+    assert [s.id for s in result.samples] == ["g1"]
+    assert sorted(result.problems) == [
+        f"{tmp_path / 'Scratchy'}: 1 WebP image not read (g3_1.0.webp): only PNG and JPEG "
+        "files are read; save them as PNG under the same names",
+        f"{tmp_path / 'Scratchy'}: 4 TIFF images not read (g2_0.5.tif, g2_1.0.tif, g2_2.0.tif, "
+        "...): only PNG and JPEG files are read; save them as PNG under the same names",
+        f"{tmp_path / 'Whistle'}: 1 GIF image not read (g4_2.0.gif): only PNG and JPEG files "
+        "are read; save them as PNG under the same names",
+    ]
+    assert (result.files_left_out, result.glitches_left_out) == (6, 3)
