@@ -41,7 +41,7 @@ from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
-from ml.classes import ClassRegistry
+from ml.classes import CANONICAL_NAMES, ClassRegistry, spelled_as
 from ml.metadata import IFO
 
 DURATIONS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)  # Omega-scan windows in seconds
@@ -212,6 +212,7 @@ class _ImageRecord:
     duration: float | None  # None: the name gives no duration (a single view of unknown length)
     ifo: str | None = None  # from a manifest's optional `ifo` column
     source: str = ""  # the root it was found under
+    folder_above: str | None = None  # the name of the folder above its label's, in a root
 
     @property
     def glitch(self) -> tuple[str | None, str]:
@@ -297,6 +298,7 @@ def load_samples(
 
     kept: list[_ImageRecord] = []
     notes: list[str] = []
+    records = _read_glitch_folders(records, registry, refused, notes)
     respelled: dict[str, str] = {}
     for record in records:
         if record.ifo is not None and not IFO.match(record.ifo):  # a manifest's column
@@ -333,6 +335,61 @@ def load_samples(
         notes=notes + _split_notes(kept),
         left_out=left_out,
     )
+
+
+def _names_a_class(name: str, registry: ClassRegistry) -> bool:
+    """Whether a folder's name is a class: of `registry` or Gravity Spy's, as spelt or not."""
+    return registry.match(name) is not None or spelled_as(name, CANONICAL_NAMES) is not None
+
+
+def _read_glitch_folders(
+    records: list[_ImageRecord], registry: ClassRegistry, refused: _Refusals, notes: list[str]
+) -> list[_ImageRecord]:
+    """The records, those in a folder per glitch (`<class>/<id>/<id>_<duration>.png`: a folder
+    that names no class, inside one that does) given the class of the folder above; a note
+    says how many. Read as any folder, each glitch's folder was a class of its own: `ml
+    evaluate` (which keeps unknown labels) scored every glitch wrong under classes named
+    after glitch ids, in a report that looked like any other.
+
+    Read, not refused, when the folder is named as its files' glitch id: the names give id
+    and duration as in any class folder, so the class can only be the folder above. Another
+    name (`Blip/Blip_Low_Frequency/x_0.5.png`, `Blip/night2/x_0.5.png`) may be a class of its
+    own or a group of glitches: which is not ours to guess, so its files are refused with a
+    line that says how to lay them out."""
+    kept: list[_ImageRecord] = []
+    glitches: set[tuple[str, str]] = set()
+    unclear: dict[Path, list[_ImageRecord]] = defaultdict(list)
+    for record in records:
+        above = record.folder_above
+        if (
+            record.label is None
+            or above is None
+            or _names_a_class(record.label, registry)
+            or not _names_a_class(above, registry)
+        ):
+            kept.append(record)
+        elif record.id == record.label:
+            glitches.add((above, record.id))
+            kept.append(replace(record, label=above))
+        else:
+            unclear[record.path.parent].append(record)
+    if glitches:
+        example = next(r for r in kept if (r.label, r.id) in glitches).path.parent
+        notes.append(
+            f"{_count(len(glitches), 'glitch', 'glitches')} in a folder of their own "
+            f"(<class>/<id>/<id>_<duration>.png, e.g. {example}): each read with the class "
+            "of the folder above"
+        )
+    for folder, group in unclear.items():
+        refused.files(
+            f"{folder}: a folder inside class folder {folder.parent.name!r} that names no class "
+            f"and is not named as its files' glitch id: its {_count(len(group), 'file')} "
+            f"(e.g. {group[0].path.name}) are not read, as their class is unclear; move them "
+            f"into {folder.parent.name}/, or name the folder after their glitch id "
+            "(<class>/<id>/<id>_<duration>.png)",
+            (LeftOut(str(r.path), (folder.parent.name, r.id)) for r in group),
+        )
+    return kept
 
 
 # Folders that hold a data set's split (Kaggle's copy of Gravity Spy: train/, validation/,
@@ -413,14 +470,17 @@ def _records_of_folder(root: Path, refused: _Refusals) -> list[_ImageRecord]:
         if match is None:
             # No duration in the name (a field-guide `golden-Blip.jpg`, a screenshot): one
             # view of unknown length, a glitch of its own; it stands in for every duration.
-            records.append(_ImageRecord(path, path.stem, label, None))
+            above = path.parent.parent.name if label and path.parent.parent != root else None
+            records.append(_ImageRecord(path, path.stem, label, None, folder_above=above))
             continue
         duration = parse_duration(match.group("duration"))
         if duration is None:
             refused.file(path, f"duration {match.group('duration')} is not one of {DURATIONS}",
                          (label, match.group("id")))  # fmt: skip
             continue
-        records.append(_ImageRecord(path, match.group("id"), label, duration))
+        above = path.parent.parent.name if label and path.parent.parent != root else None
+        records.append(_ImageRecord(path, match.group("id"), label, duration,
+                                    folder_above=above))  # fmt: skip
     for (folder, suffix), paths in other_formats.items():
         refused.files(_other_format_line(folder, suffix, paths), (
             LeftOut(str(p), (None if folder == root else folder.name, _id_of_name(p.stem)))

@@ -592,3 +592,61 @@ def test_images_in_other_formats_are_named_per_folder_not_dropped_unsaid(tmp_pat
         "are read; save them as PNG under the same names",
     ]
     assert (result.files_left_out, result.glitches_left_out) == (6, 3)
+
+
+# --- a folder per glitch: <class>/<id>/<id>_<duration>.png ----------------------------------
+
+
+@pytest.mark.parametrize("keep_unknown_labels", [False, True])
+def test_a_folder_per_glitch_takes_the_class_of_the_folder_above(
+    tmp_path: Path, keep_unknown_labels: bool
+) -> None:
+    """Read as any folder, each glitch's folder was a class of its own: `ml evaluate` (which
+    keeps unknown labels) printed a normal-looking report whose classes were glitch ids."""
+    write_glitch(tmp_path / "heldout" / "Blip" / "H1_0ABC123xyz", "H1_0ABC123xyz_{d}")
+    write_glitch(
+        tmp_path / "heldout" / "Whistle" / "L1_zqsv48frMo", "L1_zqsv48frMo_spectrogram_{d}"
+    )
+    write_glitch(tmp_path / "heldout" / "koi fish" / "golden-KoiFish", "golden-KoiFish", (1.0,))
+
+    result = load_samples(tmp_path, keep_unknown_labels=keep_unknown_labels)
+
+    assert result.problems == []
+    assert [(s.label, s.id, len(s.views())) for s in result.samples] == [
+        ("Blip", "H1_0ABC123xyz", 4),
+        ("Koi_Fish", "golden-KoiFish", 0),
+        ("Whistle", "L1_zqsv48frMo", 4),
+    ]
+    assert (
+        f"3 glitches in a folder of their own (<class>/<id>/<id>_<duration>.png, e.g. "
+        f"{tmp_path / 'heldout' / 'Blip' / 'H1_0ABC123xyz'}): each read with the class of the "
+        "folder above"
+    ) in result.notes
+
+
+@pytest.mark.parametrize("keep_unknown_labels", [False, True])
+def test_a_folder_in_a_class_folder_not_named_as_its_glitch_is_refused(
+    tmp_path: Path, keep_unknown_labels: bool
+) -> None:
+    # a group of Blips, or a class of its own inside Blip/? Not ours to guess.
+    write_glitch(tmp_path / "Blip" / "night2", "H1_0ABC123xyz_{d}")
+    write_glitch(tmp_path / "Blip", "H1_1ABC123xyz_{d}", durations=(1.0,))
+
+    result = load_samples(tmp_path, keep_unknown_labels=keep_unknown_labels)
+
+    assert [(s.label, s.id) for s in result.samples] == [("Blip", "H1_1ABC123xyz")]
+    [line] = result.problems
+    assert line.startswith(
+        f"{tmp_path / 'Blip' / 'night2'}: a folder inside class folder 'Blip' that names no "
+        "class and is not named as its files' glitch id: its 4 files"
+    )
+    assert "move them into Blip/" in line and "<class>/<id>/<id>_<duration>.png" in line
+    assert (result.files_left_out, result.glitches_left_out) == (4, 1)
+
+
+def test_a_new_class_in_its_own_folder_is_still_a_class_not_a_glitch_folder(
+    tmp_path: Path,
+) -> None:
+    write_glitch(tmp_path / "O3" / "Blip_Low_Frequency", "g1_{d}", durations=(1.0,))
+    result = load_samples(tmp_path, keep_unknown_labels=True)
+    assert [s.label for s in result.samples] == ["Blip_Low_Frequency"] and not result.problems
