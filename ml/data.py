@@ -14,6 +14,11 @@ Layouts read (detected per file, any mix, any number of roots):
 * manifest CSV:  a root that is a ``.csv`` file, or a folder holding a ``manifest.csv`` with a
   ``path`` column; one row per image with at least ``id,label,duration,path`` (path relative
   to the CSV, label may be empty; an ``ifo`` column is used if present, others are ignored).
+  An empty duration is a glitch of one view of unknown length, as a file named without one.
+
+Labels come from class folders or a manifest only: other CSV files in a folder (a
+``filename,label`` table) are not read; LoadResult.csv_not_read names them, and
+no_labels_message says where labels come from for a caller that found none.
 
 Extensions png/jpg/jpeg in any case; images in other formats (TIFF, WebP, GIF, BMP ...) are
 named in a problem line per folder and format, not read. Files are checked cheaply here
@@ -141,6 +146,7 @@ class LoadResult:
     # what `problems` left out, one entry per file, row or folder: a line may stand for
     # several files (one id in two class folders), so count these, not the lines
     left_out: list[LeftOut] = field(default_factory=list)
+    csv_not_read: list[Path] = field(default_factory=list)  # CSV files in a folder root
 
     @property
     def files_left_out(self) -> int:
@@ -184,6 +190,7 @@ class _Refusals:
 
     problems: list[str] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
+    csv_not_read: list[Path] = field(default_factory=list)
 
     def file(
         self, where: Path | str, why: str, glitch: tuple[str | None, str] | None = None
@@ -329,12 +336,39 @@ def load_samples(
         else x
         for x in refused.left_out
     ]
+    unlabelled = sum(1 for s in samples if s.label is None)
+    if unlabelled and refused.csv_not_read:
+        # A `filename,label` table beside flat images: said here, where the images are read
+        # as unlabelled, not only by a caller that wanted labels and found none.
+        notes.append(
+            f"{_count(unlabelled, 'glitch', 'glitches')} without a label (files directly in "
+            f"a root); {LABEL_SOURCES}; CSV files not read: "
+            f"{', '.join(map(str, refused.csv_not_read))}"
+        )
     return LoadResult(
         samples=samples,
         problems=refused.problems,
         notes=notes + _split_notes(kept),
         left_out=left_out,
+        csv_not_read=refused.csv_not_read,
     )
+
+
+LABEL_SOURCES = (
+    "labels come from class folders (DIR/<class>/<id>_<duration>.png) or from a manifest CSV "
+    f"with columns {','.join(MANIFEST_COLUMNS)}, a row per image, path relative to the CSV "
+    "(as python -m ml synth writes: DIR/manifest.csv, or the CSV itself given as the data path)"
+)
+
+
+def no_labels_message(result: LoadResult, roots: Sequence[Path | str]) -> str:
+    """One line for a caller that needs labelled glitches and found none in `roots`: where
+    labels come from, and the CSV files it saw but does not read (a `filename,label` table
+    beside flat images gave only "no labelled glitches")."""
+    line = f"no labelled glitches in {', '.join(map(str, roots))}: {LABEL_SOURCES}"
+    if result.csv_not_read:
+        line += f"; CSV files not read: {', '.join(map(str, result.csv_not_read))}"
+    return line
 
 
 def _names_a_class(name: str, registry: ClassRegistry) -> bool:
@@ -445,8 +479,11 @@ def _records_of_folder(root: Path, refused: _Refusals) -> list[_ImageRecord]:
             )
             continue
         suffix = path.suffix.lower()
+        if suffix == ".csv" and path.is_file() and not path.name.startswith("."):
+            refused.csv_not_read.append(path)  # a label table? (not a problem: metadata is not)
+            continue
         if suffix not in IMAGE_SUFFIXES and suffix not in OTHER_IMAGE_FORMATS:
-            continue  # README.md, manifest.csv, .DS_Store ...: not ours to judge
+            continue  # README.md, .DS_Store ...: not ours to judge
         if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
             continue  # hidden files and folders (.ipynb_checkpoints, ._Blip.png ...)
         if suffix in OTHER_IMAGE_FORMATS:
@@ -586,15 +623,16 @@ def _read_manifest(manifest: Path, refused: _Refusals) -> list[_ImageRecord]:
             where = f"{manifest}:{line}"
             glitch_id = (row["id"] or "").strip()
             label = (row["label"] or "").strip() or None
-            duration = parse_duration((row["duration"] or "").strip())
+            written = (row["duration"] or "").strip()
+            duration = parse_duration(written)
             relative = (row["path"] or "").strip()
             ifo = (row.get("ifo") or "").strip() or None
             glitch = (label, glitch_id) if glitch_id else None
             if not glitch_id or not relative:
                 refused.file(where, "empty id or path", glitch)
-            elif duration is None:
-                refused.file(where, f"duration {row['duration']!r} is not one of {DURATIONS}",
-                             glitch)  # fmt: skip
+            elif written and duration is None:  # empty: one view of unknown length
+                refused.file(where, f"duration {row['duration']!r} is not one of {DURATIONS} "
+                             "(or empty, for a view of unknown length)", glitch)  # fmt: skip
             elif (unsafe := _unsafe_manifest_path(relative, manifest.parent)) is not None:
                 refused.file(where, f"path {relative!r} {unsafe}; refused", glitch)
             else:

@@ -47,6 +47,7 @@ def seen_in_training(
 
 
 def run(args: argparse.Namespace) -> int:
+    from ml.data import no_labels_message
     from ml.errors import UserError
     from ml.evaluate import evaluate, plot_confusion
     from ml.model import load_model, views_of
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_result(args.data, keep_unknown_labels=True, class_names=model.class_names)
     labelled = [s for s in loaded.samples if s.label is not None]
     if not labelled:
-        raise UserError("no labelled glitches to evaluate on")
+        raise UserError(no_labels_message(loaded, args.data))
     split = merged_split_glitches(labelled)  # a glitch under two ids counts once
     samples = split.samples
     # Said before the long part, on stderr (with --json too): each would lower or inflate

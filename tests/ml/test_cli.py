@@ -362,3 +362,21 @@ def test_evaluate_says_beside_the_score_how_much_it_did_not_read(
     assert f"{said}: not in these numbers" in out and f"warning: {said}" in err
     code, out, err = evaluate_on(capsys, model, data, "--json")
     assert json.loads(out)["not_read"] == {"files": 5, "glitches": 1, "folders": 0}
+
+
+def test_evaluate_on_flat_images_and_a_label_table_says_where_labels_come_from(
+    model: Path, folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "flat"
+    data.mkdir()
+    for view in sorted((folders[1] / "Blip").glob("*.png")):
+        shutil.copy(view, data / view.name)
+    (data / "labels.csv").write_text("filename,label\ngBl100_0.5.png,Blip\n")
+
+    code, _, err = evaluate_on(capsys, model, data)
+
+    assert code == 2 and "Traceback" not in err
+    [error] = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert error.startswith(f"error: no labelled glitches in {data}: labels come from class ")
+    assert "DIR/<class>/<id>_<duration>.png" in error and "id,label,duration,path" in error
+    assert error.endswith(f"CSV files not read: {data / 'labels.csv'}")

@@ -650,3 +650,55 @@ def test_a_new_class_in_its_own_folder_is_still_a_class_not_a_glitch_folder(
     write_glitch(tmp_path / "O3" / "Blip_Low_Frequency", "g1_{d}", durations=(1.0,))
     result = load_samples(tmp_path, keep_unknown_labels=True)
     assert [s.label for s in result.samples] == ["Blip_Low_Frequency"] and not result.problems
+
+
+# --- where labels come from -------------------------------------------------------------
+
+
+def test_a_label_table_beside_flat_images_is_named_with_where_labels_come_from(
+    tmp_path: Path,
+) -> None:
+    """Flat images and a labels.csv (filename,label) gave "no labelled glitches" and no word
+    of the table, nor of how labels are given."""
+    write_glitch(tmp_path, "H1_0ABC123xyz_{d}")
+    (tmp_path / "labels.csv").write_text("filename,label\nH1_0ABC123xyz_0.5.png,Blip\n")
+
+    result = load_samples(tmp_path)
+
+    assert [(s.id, s.label) for s in result.samples] == [("H1_0ABC123xyz", None)]
+    assert result.csv_not_read == [tmp_path / "labels.csv"]
+    [note] = result.notes
+    assert note.startswith("1 glitch without a label (files directly in a root); labels come")
+    message = data.no_labels_message(result, [tmp_path])
+    assert message.startswith(f"no labelled glitches in {tmp_path}: labels come from class ")
+    for said in ("DIR/<class>/<id>_<duration>.png", "id,label,duration,path", "ml synth"):
+        assert said in note and said in message
+    assert note.endswith(f"CSV files not read: {tmp_path / 'labels.csv'}")
+    assert message.endswith(f"CSV files not read: {tmp_path / 'labels.csv'}")
+
+
+def test_a_metadata_csv_beside_labelled_images_is_no_note(tmp_path: Path) -> None:
+    write_glitch(tmp_path / "Blip", "g1_{d}", durations=(1.0,))
+    (tmp_path / "manifest.csv").write_text("id,label,duration,snr\ng1,Blip,1.0,12\n")
+    result = load_samples(tmp_path)
+    assert [s.id for s in result.samples] == ["g1"] and result.notes == []
+
+
+def test_a_manifest_row_with_an_empty_duration_is_one_view_of_unknown_length(
+    tmp_path: Path,
+) -> None:
+    """Refused before ("duration '' is not one of ..."), while a file named without a
+    duration in a class folder was read: the same glitch, read or not by where it is listed."""
+    write_glitch(tmp_path / "img", "a", durations=(1.0,))
+    write_glitch(tmp_path / "img", "b", durations=(1.0,))
+    (tmp_path / "manifest.csv").write_text(
+        "id,label,duration,path\na,1080Lines,,img/a.png\nb,Blip,0.5s,img/b.png\n"
+    )
+
+    result = load_samples(tmp_path)
+
+    [sample] = result.samples
+    assert (sample.id, sample.label, sample.substituted) == ("a", "1080Lines", DURATIONS)
+    assert sample.views() == {}  # as a folder's golden-1080Line.jpg
+    [line] = result.problems
+    assert line.startswith(f"{tmp_path / 'manifest.csv'}:3: duration '0.5s' is not one of")
