@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from ml.errors import UserError
     from ml.evaluate import evaluate, plot_confusion
     from ml.model import load_model, views_of
+    from ml.train import GLITCH_IDS_FILE
 
     model = load_model(args.model, device=args.device)
     loaded = load_result(args.data, keep_unknown_labels=True, class_names=model.class_names)
@@ -62,8 +63,16 @@ def run(args: argparse.Namespace) -> int:
     # Said before the long part, on stderr (with --json too): each would lower or inflate
     # the score without looking wrong.
     unknown = Counter(str(s.label) for s in samples if s.label not in model.class_names)
+    named = ", ".join(f"{label} ({n})" for label, n in sorted(unknown.items()))
+    if unknown and sum(unknown.values()) == len(samples):
+        # Every glitch an error by construction: a 0.0 report would read as a score (a folder
+        # per glitch once gave one, every "class" a glitch id).
+        raise UserError(
+            f"none of the {len(samples)} labelled glitches has a class of this model "
+            f"(labels: {named}; the model's: {', '.join(model.class_names)}): nothing to "
+            "score; check the class folders' names, or --model"
+        )
     if unknown:
-        named = ", ".join(f"{label} ({n})" for label, n in sorted(unknown.items()))
         print(f"warning: labels that are no class of this model, counted as errors: {named}",
               file=sys.stderr)  # fmt: skip
     assert model.path is not None  # load_model sets it
@@ -73,6 +82,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {len(seen)} of the {len(samples)} glitches have the id of a glitch "
               f"this model was trained or validated on ({shown}): not a held-out score",
               file=sys.stderr)  # fmt: skip
+    # The list holds ids: the same glitch saved under another id or name (a crop, a copy, a
+    # Zooniverse upload) passes it, and fingerprinting it against the training data is a
+    # command of its own (ml.commands.duplicates), not a step of every evaluation.
+    data = " ".join(f"--data {root}" for root in args.data)
+    checked = (
+        f"only ids were checked ({GLITCH_IDS_FILE} in its folder)"
+        if (model.path.parent / GLITCH_IDS_FILE).is_file()
+        else f"nothing was checked (its folder holds no {GLITCH_IDS_FILE})"
+    )
+    print(f"note: against what this model trained on, {checked}; the same glitch saved under "
+          f"another id is found by its image with python -m ml duplicates {data} --against "
+          "<training data>", file=sys.stderr)  # fmt: skip
     decoded = encode_for_model(model, samples, args)
     samples = decoded.samples
     report = evaluate(
@@ -96,6 +117,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
         return 0
+    if report["unknown_labels"]:  # before the numbers it lowers, in the report itself
+        counts = ", ".join(
+            f"{label} ({report['per_class'][label]['support']})"
+            for label in report["unknown_labels"]
+        )
+        print(f"counted as errors: {report['n_unknown']} of the {report['n']} glitches carry a "
+              f"label that is no class of this model: {counts}")  # fmt: skip
     print(
         f"n = {report['n']}  " + "  ".join(f"top{k} {report[f'top{k}']:.4f}" for k in range(1, 6))
     )
@@ -109,6 +137,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(decoded.dropped)} glitches left out, unreadable (above): not in these numbers")
     if (not_read := loaded.left_out_line()) is not None:
         print(f"{not_read}: not in these numbers")
-    if report["unknown_labels"]:
-        print(f"unknown to the model (counted as errors): {', '.join(report['unknown_labels'])}")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 from pathlib import Path
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 from image_factories import damage_middle, write_glitches, write_simulated_with_one_split
 
-from ml.cli import main
+from ml.cli import COMMANDS, main
+from ml.commands import duplicates
 from ml.errors import UserError
 
 # The smallest training the commands allow, on the CPU in one process.
@@ -380,3 +382,54 @@ def test_evaluate_on_flat_images_and_a_label_table_says_where_labels_come_from(
     assert error.startswith(f"error: no labelled glitches in {data}: labels come from class ")
     assert "DIR/<class>/<id>_<duration>.png" in error and "id,label,duration,path" in error
     assert error.endswith(f"CSV files not read: {data / 'labels.csv'}")
+
+
+def test_evaluate_counts_labels_the_model_lacks_before_its_report(
+    model: Path, folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A class the model cannot output (Gravity Spy's newer Blip_Low_Frequency) counts as an
+    error: said in the report, before the numbers it lowers, not after them."""
+    code, out, err = evaluate_on(capsys, model, folders[1])
+
+    assert code == 0, err
+    first, second = out.splitlines()[:2]
+    assert first == (
+        "counted as errors: 1 of the 5 glitches carry a label that is no class of this model: "
+        "Reverse_Chirp (1)"
+    )
+    assert second.startswith("n = 5  top1 ")
+
+
+def test_evaluate_refuses_a_folder_none_of_whose_labels_is_a_class_of_the_model(
+    model: Path, folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every glitch an error by construction: "n = 1 top1 0.0000" read as a score."""
+    shutil.copytree(folders[1] / "Reverse_Chirp", tmp_path / "data" / "Reverse_Chirp")
+
+    code, out, err = evaluate_on(capsys, model, tmp_path / "data")
+
+    assert code == 2 and out == ""
+    assert err.splitlines()[-1] == (
+        "error: none of the 1 labelled glitches has a class of this model (labels: "
+        "Reverse_Chirp (1); the model's: Blip, Whistle): nothing to score; check the class "
+        "folders' names, or --model"
+    )
+
+
+def test_evaluate_says_it_checked_only_ids_and_names_the_command_that_checks_images(
+    model: Path, folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    train, test = folders
+    code, _, err = evaluate_on(capsys, model, test, "--json")
+    assert code == 0, err
+    [note] = [line for line in err.splitlines() if "only ids were checked" in line]
+    assert "(glitches.json in its folder)" in note
+    command = note.split("python -m ml ", 1)[1]
+    assert command == f"duplicates --data {test} --against <training data>"
+
+    # the command named is a real one, with these flags
+    name, *argv = command.replace("<training data>", str(train)).split()
+    assert name in COMMANDS and COMMANDS[name][0] == duplicates.__name__
+    parser = argparse.ArgumentParser()
+    duplicates.configure(parser)
+    assert vars(parser.parse_args(argv)) == {"data": [str(test)], "against": [str(train)]}
