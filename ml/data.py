@@ -5,6 +5,9 @@ Layouts read (detected per file, any mix, any number of roots):
 * ours:          ``<root>/<label>/<id>_<duration>.<ext>`` (``Blip/H1_0ABC123xyz_1.0.png``)
 * Gravity Spy:   ``<root>/<label>/<ifo>_<id>_spectrogram_<duration>.png`` (Zenodo training set;
   the sample id is ``<ifo>_<id>``)
+* a folder per glitch: ``<root>/<label>/<id>/<id>_<duration>.<ext>``, the folder named as its
+  files' id inside a class folder: read with the class of the folder above (another folder
+  inside a class folder is refused: _read_glitch_folders)
 * unlabelled:    ``<root>/<id>_<duration>.<ext>`` (files directly in the root: label None)
 * undated:       ``<root>/<label>/<name>.<ext>`` with no duration in the name: a glitch with one
   view of unknown length (id ``<name>``), which stands in for every duration. A name whose
@@ -16,6 +19,9 @@ Layouts read (detected per file, any mix, any number of roots):
   to the CSV, label may be empty; an ``ifo`` column is used if present, others are ignored).
   An empty duration is a glitch of one view of unknown length, as a file named without one.
 
+An id names one glitch in a data set: the same id under several labels (``Blip/001_0.5.png``
+beside ``Whistle/001_0.5.png``) is refused, one problem line per id.
+
 Labels come from class folders or a manifest only: other CSV files in a folder (a
 ``filename,label`` table) are not read; LoadResult.csv_not_read names them, and
 no_labels_message says where labels come from for a caller that found none.
@@ -23,6 +29,9 @@ no_labels_message says where labels come from for a caller that found none.
 Extensions png/jpg/jpeg in any case; images in other formats (TIFF, WebP, GIF, BMP ...) are
 named in a problem line per folder and format, not read. Files are checked cheaply here
 (header, end marker, size and pixel count); pixels are decoded once, later, by ml.encoding.
+
+Everything left out is in LoadResult.problems (a line each, with why) and LoadResult.left_out
+(an entry per file, row or folder, with its glitch): a caller prints left_out_line().
 
 Untrusted input: a data set may come from anyone, so a file is refused (one problem line)
 when it is larger than MAX_IMAGE_BYTES, declares more than MAX_IMAGE_PIXELS pixels (a
