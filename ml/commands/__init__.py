@@ -82,6 +82,8 @@ def load_result(
         print(f"warning: {left_out}", file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
+    if not result.samples and result.left_out:  # images there, none read: not "none found"
+        raise UserError(f"no glitch of {', '.join(data)} could be read: {result.left_out_line()}")
     if not result.samples:
         raise UserError(f"no glitch images found in {', '.join(data)}")
     return result

@@ -208,6 +208,26 @@ def test_training_on_an_empty_folder_is_a_user_error(
     assert code != 0 and err.startswith("error: ") and "no glitch images" in err
 
 
+def test_a_folder_none_of_whose_images_is_read_is_not_said_to_hold_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # numbered from 1 in every class: every id under two labels, every file refused
+    for label in ("Blip", "Whistle"):
+        write_glitches(tmp_path / "data", label, 1)
+        for view in (tmp_path / "data" / label).glob("*.png"):
+            view.rename(view.with_name(view.name.replace(f"g{label[:2]}", "")))
+
+    code, _, err = run_cli(
+        capsys, "train", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "m")
+    )
+
+    assert code == 2 and "no glitch images found" not in err
+    assert err.splitlines()[-1] == (
+        f"error: no glitch of {tmp_path / 'data'} could be read: 8 files not read, 2 glitches "
+        "left out entirely (each named above with why)"
+    )
+
+
 def test_train_with_a_pool_self_trains(
     folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
