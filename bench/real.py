@@ -295,6 +295,7 @@ def summarise(report: dict[str, Any], samples: list[Sample], singles: set[str]) 
         "top5": report["top5"],
         "macro_recall": float(np.mean(list(recalls.values()))),
         "recall": recalls,
+        "support": {c: per_class[c]["support"] for c in recalls},  # glitches of each class
         "singles_right": sum(1 for c, p in single_rows.items() if c == p),
         "singles": single_rows,
         # where the wrong ones went, most common first, and each wrong glitch
@@ -494,7 +495,8 @@ def print_summary(title: str, s: dict[str, Any]) -> None:
     print(f"\n== {title}: {s['n']} real glitches")
     print(f"top-1 {s['top1']:.3f}  top-5 {s['top5']:.3f}  macro recall {s['macro_recall']:.3f}")
     for c, r in sorted(s["recall"].items(), key=lambda kv: kv[1]):
-        print(f"  {c:<22} recall {r:.2f}")
+        # beside its count: a recall of 0.00 on one glitch is not one on five
+        print(f"  {c:<22} recall {r:.2f} of {s['support'][c]:>3} glitches")
     if s["confused"]:
         print("errors: " + ", ".join(f"{pair} {n}" for pair, n in s["confused"].items()))
     if s["singles"]:
