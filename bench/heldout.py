@@ -1,24 +1,66 @@
-"""Held-out real glitches: how the product's model classifies real glitches nothing here chose.
+"""Held-out real glitches: how the models `ml train` makes classify real glitches nothing here saw.
 
 For a labelled set of real glitches kept apart from everything GlitchLab was tuned on (the
-issue's owners hold 69, all 22 classes). One model is trained as `ml train` trains it:
-simulated glitches (bench/real.py's: ml.synth, seed 2026) plus every labelled glitch of
---real; a second on the simulated glitches alone. Each classifies the held-out glitches
-(the product's view ensemble), and so do the two averaged (probabilities, half each: the
-candidate of docs/real_benchmark.md that was seen to help on the report part at GPU size
-and failed its CPU-size rule). Printed for each: top-1, top-5, macro recall, per-class
-recall, and the same over the held-out glitches of the rare classes (those with at most
---rare real examples in --real: the golden examples' situation).
+issue's owners hold 69, all 22 classes). Every model here is made by `python -m ml train`
+itself (its command, run in this process; the commands are printed, so each model can be
+made again by hand), on bench/real.py's simulated glitches (`python -m ml synth --style crop
+--seed 2026`, --sim-per-class of each of the 22 classes) and the labelled glitches of --real:
 
-  python bench/heldout.py --heldout DIR --device cuda          # the product's size, 224 px
-  python bench/heldout.py --heldout DIR --size 128 --epochs 4  # bench/real.py's CPU size
+* the product: `ml train --data SIM --data REAL`, its defaults: 20% of each class's glitches
+  of each --data folder validate (a class's only real glitch trains), and the epoch that
+  validates best is the model;
+* simulated only: `ml train --data SIM`;
+* averaged: `ml train --data SIM --data REAL --sim-only-weight 0.5`: beside the product's
+  model, one trained on its simulated training glitches alone, their probabilities half
+  each in every prediction (the candidate of docs/real_benchmark.md; the rule that decides
+  whether it becomes `ml train`'s default is printed at the end).
 
-DIR holds `<label>/<id>_<duration>.<ext>` as ml.data reads it (crops of the plot area or
-whole plots). A held-out glitch that --real also holds (the same id, or a byte-identical
-file, or the same glitch saved otherwise: cropped, re-encoded or another of its durations,
-found by its noise with ml.fingerprint) is refused: it would score a glitch the model
-trained on. One glitch that DIR holds under several ids (a duration per id, say) is scored
-once, from all its views.
+Each model classifies DIR's glitches as `ml evaluate` does (the view ensemble). Printed for
+each: top-1, top-5, macro recall, each class's recall beside its count of glitches, and the
+same over the held-out glitches of the rare classes (those with at most --rare real
+examples in --real: the golden examples' situation); then every file of DIR that was not
+scored, counted, beside the scores (each named, with why, where it was found). --json
+writes it all, with each glitch's probabilities and the commands.
+
+What DIR must hold (ml.data reads it; `python -m ml evaluate --data DIR` reads the same):
+
+  DIR/<class>/<id>_<duration>.png     one file per view of a glitch (.png, .jpg or .jpeg)
+      <class>     the folder that holds the file: one of the 22 Gravity Spy classes (Blip,
+                  Koi_Fish, None_of_the_Above, ...; koi_fish, KoiFish or NOA are read as the
+                  class they name, and said so). Any other name stops the run
+      <id>        the glitch's id, shared by its views; unique across the class folders
+      <duration>  0.5, 1.0, 2.0 or 4.0 (seconds; 1 is read as 1.0). A glitch that lacks
+                  some durations is scored from the views it has
+  DIR/<class>/<ifo>_<id>_spectrogram_<duration>.png   Gravity Spy's own names, read too
+  DIR/<class>/<name>.png              no duration in the name: a glitch of one view of
+                                      unknown length
+  DIR/manifest.csv                    instead of class folders: columns id,label,duration,path
+                                      (path relative to DIR; duration one of the four)
+
+Each file an Omega scan as Gravity Spy renders it (viridis, in colour): a whole plot or a
+crop of its plot area. Files directly in DIR have no class and are not scored; hidden files
+are ignored; a file of another type (.tif, .gif) is not read, and is listed as not scored.
+
+The run stops before anything trains (every case listed at once) when DIR holds no labelled
+glitch; when a class of DIR is none the models can output (remove or rename its folder);
+when one glitch is in DIR twice in a way that cannot be scored once (under two classes, or
+as views without a duration that fit no one glitch: found by their noise, ml.fingerprint);
+or when a glitch of DIR is also in --real (the same id, a byte-identical file, or the same
+glitch saved otherwise: cropped, re-encoded, another of its durations), which a model
+trained on it would score: remove those from DIR (`python -m ml duplicates --data DIR
+--against REAL` lists them too). One glitch that DIR holds under several ids of one class,
+each with its durations, is scored once, from all its views; a view without a duration of
+such a glitch is merged into it (its file is not used, and is listed).
+
+  python bench/heldout.py --heldout DIR --device cuda           # the product's size, 224 px
+  python bench/heldout.py --heldout DIR --device cuda --seed 1  # the rule asks for seeds 0-2
+  python bench/heldout.py --heldout DIR --size 128 --epochs 4   # bench/real.py's CPU size
+  python bench/heldout.py --heldout DIR --json heldout.json     # every number, every glitch
+
+How it can mislead: a few glitches per class, so one glitch moves a class's recall by
+1/count (the counts are printed); one seed per run (training moves top-1 by a few points
+from seed to seed: the rule takes the mean of seeds 0-2); validation keeps a fifth of the
+real glitches of each class out of training, as `ml train` does.
 """
 
 from __future__ import annotations
@@ -26,9 +68,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shlex
+import shutil
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,140 +84,468 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.real import (  # noqa: E402
     REAL,
+    SIM_SEED,
     add_training_options,
-    config_of,
     labelled_real,
     print_summary,
     simulated,
     summarise,
-    train_predict,
 )
-from ml.data import Sample, load_samples  # noqa: E402
-from ml.encoding import encode_decodable, encode_samples  # noqa: E402
+from ml.data import _FILE_NAME, IMAGE_SUFFIXES, MANIFEST_NAME, Sample, load_samples  # noqa: E402
+from ml.encoding import Decodable, encode_decodable  # noqa: E402
+from ml.errors import UserError  # noqa: E402
 from ml.evaluate import evaluate_predictions  # noqa: E402
-from ml.fingerprint import matches, merge_same_glitches  # noqa: E402
-from ml.train import class_names_of  # noqa: E402
+from ml.fingerprint import Match, matches, merge_same_glitches  # noqa: E402
+from ml.model import load_model, predict_proba, resolve_device, views_of  # noqa: E402
+from ml.synth.generate import resolve_classes  # noqa: E402
+from ml.train import TrainConfig, class_names_of  # noqa: E402
+
+PRODUCT = "simulated + real (the product: ml train)"
+SIM_ONLY = "simulated only (ml train --data SIM)"
+AVERAGED = "averaged (ml train --sim-only-weight 0.5)"
+SIM_ONLY_WEIGHT = 0.5  # AVERAGED's --sim-only-weight
+# Picture files ml.data does not read: each such file in a class folder is a view of a
+# glitch that is not scored (counted as one), other files (notes, Thumbs.db) are not
+OTHER_PICTURES = frozenset({".tif", ".tiff", ".gif", ".bmp", ".webp", ".pdf"})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--heldout", type=Path, required=True, help="labelled real glitches to score")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--heldout", type=Path, required=True, metavar="DIR",
+                   help="labelled real glitches to score (the layout above)")  # fmt: skip
     p.add_argument("--real", type=Path, default=REAL, help="labelled real glitches to train on")
     p.add_argument("--rare", type=int, default=1, help="a class with <= this many --real is rare")
-    add_training_options(p, size=224, epochs=10)  # the product's size
-    p.add_argument("--seed", type=int, default=0, help="training seed")
-    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                   help="override a TrainConfig field (repeatable)")  # fmt: skip
+    defaults = TrainConfig()  # ml train's: the product's size
+    add_training_options(p, size=defaults.image_size, epochs=defaults.epochs)
+    p.add_argument("--seed", type=int, default=defaults.seed, help="ml train --seed")
     p.add_argument("--cache", type=Path, default=Path("/tmp/glitchlab-bench-heldout"))
     p.add_argument("--json", type=Path, help="also write the full result here")
     args = p.parse_args(argv)
-    args.real_backgrounds, args.part = 0.0, "all"  # what bench/real.py's helpers read
+    args.real_backgrounds, args.part = 0.0, "all"  # what bench/real.py's simulated() reads
     return args
 
 
-def _seen_in(held: list[Sample], real: list[Sample]) -> set[str]:
-    """Ids of held-out glitches that --real also holds: the same id, a byte-identical file
-    under another name, or a view of the same glitch saved otherwise (cropped, re-encoded, or
-    another duration: ml.fingerprint)."""
+# ---------------------------------------------------------------- the held-out set
+
+
+@dataclass
+class HeldOut:
+    """load_heldout's answer: the glitches to score, and every file of DIR that will not be."""
+
+    samples: list[Sample]
+    # one row per file not scored (or per problem that names no file): "file" (None for a
+    # problem of a manifest's line), "why", and "glitch": the id of a glitch that is not
+    # scored at all because of it (None where its glitch is scored from its other files)
+    not_scored: list[dict[str, str | None]] = field(default_factory=list)
+
+    def leave_out(self, file: str | None, why: str, glitch: str | None = None) -> None:
+        self.not_scored.append({"file": file, "why": why, "glitch": glitch})
+
+    def left_out_by_decoding(self, given: Sequence[Sample], decoded: Decodable) -> None:
+        """Every file of each glitch of `given` that ml.encoding.encode_decodable left out (a
+        file of it does not decode; its warnings named it), as not scored."""
+        kept = set(decoded.kept)
+        for i, s in enumerate(given):
+            if i in kept:
+                continue
+            said = next(line for line in decoded.dropped if line.startswith(f"glitch {s.id} "))
+            why = f"its glitch is left out: {said.removeprefix(f'glitch {s.id} left out: ')}"
+            for file in dict.fromkeys(s.files()):
+                self.leave_out(file, why, s.id)
+
+    def summary(self) -> str:
+        """'not scored: K files, G glitches', and the problems that name no file."""
+        files = {row["file"] for row in self.not_scored if row["file"]}
+        glitches = {row["glitch"] for row in self.not_scored if row["glitch"]}
+        other = sum(1 for row in self.not_scored if not row["file"])
+        if not self.not_scored:
+            return "not scored: 0 files, 0 glitches: every file of DIR is scored"
+        more = f", {other} other problems" if other else ""
+        return f"not scored: {len(files)} files, {len(glitches)} glitches{more} (reasons above)"
+
+
+def _say(why: str, file: str | None) -> None:
+    print(f"not scored: {file}: {why}" if file else f"not scored: {why}")
+
+
+def _glitch_named(path: Path) -> str:
+    """The glitch id ml.data reads from a file's name."""
+    match = _FILE_NAME.match(path.name)
+    return match.group("id") if match else path.stem
+
+
+def _files_under(root: Path) -> list[Path]:
+    """The files of a folder DIR that could be glitches: every file that is not hidden, but
+    for the manifest and the files directly in DIR that are no image (a README)."""
+    if not root.is_dir():
+        return []
+    found = []
+    for path in sorted(root.rglob("*")):
+        inside = path.relative_to(root)
+        if not path.is_file() or any(part.startswith(".") for part in inside.parts):
+            continue
+        if len(inside.parts) == 1 and (
+            path.name == MANIFEST_NAME or path.suffix.lower() not in IMAGE_SUFFIXES
+        ):
+            continue
+        found.append(path)
+    return found
+
+
+def _file_of(sample: Sample, duration: float | None) -> Path:
+    """The file of a sample's view of `duration`; its one file when it has no duration."""
+    if duration is None:
+        return next(iter(sample.paths.values()))
+    return sample.views()[duration]
+
+
+def _described(sample: Sample, duration: float | None) -> str:
+    return f"{sample.id} ({sample.label}, {_file_of(sample, duration)})"
+
+
+def _one_glitch_twice(
+    held: list[Sample], heldout: HeldOut
+) -> tuple[list[Sample], list[str], set[str]]:
+    """(the held-out glitches, each glitch saved under several ids made one; a line per pair
+    that cannot be made one; every id merged into a glitch that is scored).
+
+    ml.fingerprint's pairs of views that show one glitch: of one class, each with its
+    duration, they are merged (merge_same_glitches); of two classes, the glitch would be
+    scored twice, right once and wrong once: refused. A view without a duration is merged
+    into the glitch it belongs to when the views it matches are one glitch after
+    merge_same_glitches (its file is not used: it fits no duration); otherwise (it matches
+    only views without a duration, or several glitches) it is refused."""
+    by_id = {s.id: s for s in held}
+    found = matches(held)
+    merged, merges = merge_same_glitches(held, found)
+    first = {i: ids[0] for ids in merges for i in ids}
+    for ids in merges:
+        print(f"one held-out glitch saved as {len(ids)} ids, merged: {', '.join(ids)}")
+        used = {str(f) for f in next(s for s in merged if s.id == ids[0]).paths.values()}
+        for part in ids:
+            for d, path in by_id[part].views().items():
+                if str(path) not in used:  # a second view of one duration: the first kept
+                    why = f"a second {d:g} s view of glitch {ids[0]} (merged), the other kept"
+                    heldout.leave_out(str(path), why)
+                    _say(why, str(path))
+    refused: list[str] = []
+    # Views without a duration and what they show the same glitch as (of their class): one
+    # group per glitch, a glitch with durations standing as the id merge_same_glitches kept.
+    parent: dict[str, str] = {}
+
+    def group(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for m in found:
+        a, b = by_id[m.a], by_id[m.b]
+        pair = f"{_described(a, m.a_duration)} and {_described(b, m.b_duration)}"
+        if a.label != b.label:
+            refused.append(f"{pair}: one glitch, labelled {a.label} and {b.label}")
+        elif m.a_duration is None or m.b_duration is None:
+            print(f"one held-out glitch, a view without a duration: {pair}")
+            ga, gb = group(first.get(m.a, m.a)), group(first.get(m.b, m.b))
+            parent[max(ga, gb)] = min(ga, gb)
+    members: dict[str, list[str]] = defaultdict(list)
+    for x in list(parent):
+        members[group(x)].append(x)
+    absorbed: dict[str, str] = {}  # a view without a duration -> the glitch it is merged into
+    for one_glitch in members.values():
+        undated = sorted(x for x in one_glitch if not by_id[x].views())
+        dated = sorted(x for x in one_glitch if by_id[x].views())
+        if len(dated) == 1:
+            absorbed.update(dict.fromkeys(undated, dated[0]))
+            continue
+        why = ("no glitch with durations to merge them into" if not dated
+               else f"and {len(dated)} glitches with durations: {', '.join(dated)}")  # fmt: skip
+        files = ", ".join(str(_file_of(by_id[x], None)) for x in undated)
+        refused.append(
+            f"{files} ({by_id[undated[0]].label}): views without a duration of one glitch, {why}"
+        )
+    for view, into in sorted(absorbed.items()):
+        file = str(_file_of(by_id[view], None))
+        why = (f"a view without a duration of glitch {into}, merged into it: {into} is "
+               "scored once, from its own views")  # fmt: skip
+        heldout.leave_out(file, why)
+        _say(why, file)
+    kept = [s for s in merged if s.id not in absorbed]
+    return kept, refused, set(first) | set(absorbed)
+
+
+def _also_in_real(held: list[Sample], real: list[Sample]) -> list[str]:
+    """A line for each held-out glitch that `real` also holds, naming its counterpart there
+    (id, class, file) and how it was found: the same id, a byte-identical file, or a view
+    of the same glitch saved otherwise (cropped, re-encoded, another duration: its noise,
+    ml.fingerprint; the most similar pair)."""
 
     def digest(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
-    real_files = {digest(Path(f)) for s in real for f in s.files()}
-    real_ids = {s.id for s in real}
-    seen = {
-        s.id
-        for s in held
-        if s.id in real_ids or any(digest(Path(f)) in real_files for f in s.files())
-    }
-    unseen = [s for s in held if s.id not in seen]
-    held_ids = {s.id for s in unseen}
-    for m in matches(unseen, against=real):  # held-out against real pairs only
-        seen.add(m.a if m.a in held_ids else m.b)
-    return seen
+    real_by_id = {s.id: s for s in real}
+    real_files = {digest(Path(f)): (s, Path(f)) for s in real for f in s.files()}
+    found: dict[str, str] = {}
+    for s in held:
+        here = Path(s.files()[0])
+        if s.id in real_by_id:
+            other = real_by_id[s.id]
+            there = other.files()[0]
+            found[s.id] = (
+                f"{s.id} ({s.label}, {here}) has the id of {other.id} ({other.label}, {there})"
+            )
+            continue
+        for f in dict.fromkeys(s.files()):
+            if (hit := real_files.get(digest(Path(f)))) is not None:
+                other, copy = hit
+                found[s.id] = (
+                    f"{s.id} ({s.label}, {f}) is byte for byte {other.id} ({other.label}, {copy})"
+                )
+                break
+    unseen = [s for s in held if s.id not in found]
+    unseen_by_id = {s.id: s for s in unseen}
+    for m in matches(unseen, against=real):  # held-out against real pairs only, best first
+        mine: Match = (
+            m if m.a in unseen_by_id else Match(m.b, m.b_duration, m.a, m.a_duration, m.similarity)
+        )
+        if mine.a in found:
+            continue
+        h, r = unseen_by_id[mine.a], real_by_id[mine.b]
+        found[mine.a] = (
+            f"{_described(h, mine.a_duration)} is {_described(r, mine.b_duration)}: the same "
+            f"glitch by its noise (similarity {mine.similarity:.2f})"
+        )
+    return [found[i] for i in sorted(found)]
 
 
-def load_heldout(path: Path, real: list[Sample], real_path: Path) -> list[Sample]:
-    """The labelled glitches under `path`, a glitch saved under several ids made one (as
-    bench/real.py's labelled_real does); SystemExit when there are none, or when any of them
-    is also in `real` (loaded from `real_path`): a model trained on it would score it."""
-    loaded = load_samples(path)
+def load_heldout(
+    path: Path,
+    real: list[Sample],
+    real_path: Path,
+    *,
+    classes: Collection[str] | None = None,
+) -> HeldOut:
+    """The labelled glitches under `path` to score, one glitch saved under several ids made
+    one, and every file there that will not be scored, each said as it is found (a line
+    "not scored: FILE: why"). `classes`: the classes the models can output; a class of
+    `path` outside them is kept, and refused (None: such glitches are left out, as ml.data
+    leaves out a class it does not know).
+
+    SystemExit, before anything trains, naming every case: no labelled glitch; a class
+    outside `classes`; one glitch twice that cannot be scored once (_one_glitch_twice); a
+    glitch that `real` (loaded from `real_path`) also holds, which a model trained on it
+    would score."""
+    loaded = load_samples(path, keep_unknown_labels=classes is not None)
+    for note in loaded.notes:
+        print(f"note: {note}")
+    heldout = HeldOut([])
     for problem in loaded.problems:
-        print(f"skipped: {problem}")
+        head, _, why = problem.partition(": ")
+        if Path(head).is_file():
+            glitch = (
+                _glitch_named(Path(head)) if Path(head).suffix.lower() in IMAGE_SUFFIXES else None
+            )
+            heldout.leave_out(head, why, glitch)
+        else:
+            heldout.leave_out(None, problem)
+        _say(problem, None)
+    for s in loaded.samples:
+        if not s.label:
+            for f in dict.fromkeys(s.files()):
+                why = "directly in the folder, in no class folder: it has no class"
+                heldout.leave_out(f, why, s.id)
+                _say(why, f)
     held = [s for s in loaded.samples if s.label]
     if not held:
-        raise SystemExit(f"no labelled glitches in {path}")
-    held, merges = merge_same_glitches(held)
-    for ids in merges:
-        print(f"one held-out glitch saved as {len(ids)} ids, merged: {', '.join(ids)}")
-    if shared := sorted(_seen_in(held, real)):
         raise SystemExit(
-            f"{len(shared)} held-out glitches are also in {real_path} (e.g. {shared[0]}): "
-            "they would be scored by a model trained on them"
+            f"no labelled glitches in {path}: each glitch's files go in a folder named by its "
+            "class (bench/heldout.py --help shows the layout)"
         )
-    return held
+    held, twice, merged_ids = _one_glitch_twice(held, heldout)
+    refusals = []
+    if classes is not None:
+        unknown = Counter(str(s.label) for s in held if s.label not in classes)
+        if unknown:
+            listed = "\n".join(f"  {label}: {n} held-out glitch{'es' * (n > 1)}"
+                               for label, n in sorted(unknown.items()))  # fmt: skip
+            refusals.append(
+                f"held-out classes the models cannot output ({len(unknown)}; a class is the "
+                f"name of the folder that holds the file):\n{listed}\nremove these folders "
+                f"from {path}, or rename each to the Gravity Spy class of its glitches"
+            )
+    if twice:
+        listed = "\n".join(f"  {line}" for line in twice)
+        refusals.append(
+            f"one glitch in {path} more than once, in a way that cannot be scored once "
+            f"({len(twice)} cases):\n{listed}\nkeep one copy of each, in the folder of "
+            "its class, its views named <id>_<duration>.png (`python -m ml duplicates "
+            f"--data {path}` lists such pairs too)"
+        )
+    if shared := _also_in_real(held, real):
+        listed = "\n".join(f"  {line}" for line in shared)
+        refusals.append(
+            f"{len(shared)} held-out glitches are also in {real_path} (a model trained on "
+            f"them would score them):\n{listed}\nremove them from {path} (`python -m ml "
+            f"duplicates --data {path} --against {real_path}` lists them too)"
+        )
+    if refusals:
+        raise SystemExit("\n\n".join([*refusals, "the run stops here: nothing was trained"]))
+    # Files nothing above named: of a type ml.data does not read (.tif), or else unread.
+    scored = {str(f) for s in held for f in s.paths.values()}
+    named = {row["file"] for row in heldout.not_scored}
+    for unread in _files_under(path):
+        if str(unread) in scored or str(unread) in named:
+            continue
+        suffix = unread.suffix.lower()
+        of: str | None = _glitch_named(unread.with_suffix(".png"))
+        if suffix in IMAGE_SUFFIXES:
+            why = "not read"
+        else:  # a picture saved as another type is a glitch not scored; a README is not
+            why = f"a {suffix or 'file'} file: only .png, .jpg and .jpeg are read"
+            of = of if suffix in OTHER_PICTURES else None
+        heldout.leave_out(str(unread), why, of)
+        _say(why, str(unread))
+    # A glitch counts as not scored only if none of its files is.
+    scored_ids = {s.id for s in held} | merged_ids
+    for row in heldout.not_scored:
+        if row["glitch"] in scored_ids:
+            row["glitch"] = None
+    heldout.samples = held
+    return heldout
 
 
-def scores(probs: np.ndarray, samples: list[Sample], names: list[str]) -> dict[str, Any]:
-    """bench/real.py's summary (top-1, top-5, macro and per-class recall, errors) of `probs`."""
+# ---------------------------------------------------------------- the models
+
+
+def train_argv(data: Sequence[Path], out: Path, args: argparse.Namespace, *more: str) -> list[str]:
+    """`python -m ml train`'s arguments for a model of this run: its defaults, but for the
+    size, epochs, seed and device asked for here (each flag given only where it differs)."""
+    defaults = TrainConfig()
+    argv = [word for root in data for word in ("--data", str(root))]
+    argv += ["--out", str(out), *more]
+    for flag, value, default in (
+        ("--image-size", args.size, defaults.image_size),
+        ("--epochs", args.epochs, defaults.epochs),
+        ("--seed", args.seed, defaults.seed),
+        ("--device", args.device, "auto"),
+    ):
+        if value != default:
+            argv += [flag, str(value)]
+    return [*argv, "--cache-dir", str(args.cache / "encoded")]  # decoded images, kept
+
+
+def ml_train(argv: list[str]) -> None:
+    """`python -m ml train ARGV`, in this process (ml.cli.main: the command itself)."""
+    from ml.cli import main as ml_main
+
+    print(f"\n$ python -m ml train {shlex.join(argv)}", flush=True)
+    if ml_main(["train", *argv]) != 0:
+        raise SystemExit(f"python -m ml train {shlex.join(argv)}: failed (above)")
+
+
+def scores(probs: np.ndarray, samples: list[Sample], names: Sequence[str]) -> dict[str, Any]:
+    """bench/real.py's summary (top-1, top-5, macro and per-class recall and count, errors)."""
     truth = [str(s.label) for s in samples]
-    report = evaluate_predictions(probs, truth, names, ids=[s.id for s in samples])
+    report = evaluate_predictions(probs, truth, list(names), ids=[s.id for s in samples])
     return summarise(report, samples, set())
+
+
+def columns(probs: np.ndarray, names: Sequence[str], to: Sequence[str]) -> np.ndarray:
+    """probs over `names` as columns of `to` (a class a model lacks: 0)."""
+    out = np.zeros((len(probs), len(to)), dtype=probs.dtype)
+    for j, name in enumerate(to):
+        if name in names:
+            out[:, j] = probs[:, list(names).index(name)]
+    return out
+
+
+def model_classes(real: list[Sample], sim_per_class: int) -> list[str]:
+    """The classes the models output: ml train's class_names_of over the simulator's classes
+    (ml synth's default: the 22) and the real glitches' (known before anything is made)."""
+    simulated_classes = resolve_classes(None, None) if sim_per_class > 0 else []
+    return class_names_of([*simulated_classes, *(str(s.label) for s in real)])
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    config = config_of(args)
+    try:
+        resolve_device(args.device)  # no GPU where one is asked for: said now, in one line
+    except UserError as exc:
+        raise SystemExit(str(exc)) from None
     args.cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     real = labelled_real(args.real)
-    held = load_heldout(args.heldout, real, args.real)
-    sim = simulated(args, [])
-    names = class_names_of([str(s.label) for s in sim + real])
-    if unknown := sorted({str(s.label) for s in held} - set(names)):
-        raise SystemExit(f"held-out classes the models cannot output: {', '.join(unknown)}")
-    cache = args.cache / "encoded"
-    real_images = encode_samples(real, config.encoding, args.size, cache_dir=cache)
-    sim_images = encode_samples(sim, config.encoding, args.size, cache_dir=cache)
-    # A held-out glitch whose file does not decode is left out, named, and counted in the
-    # result's "left_out" (one odd file stopped the whole check before): the scores below
-    # are over the rest, which is said beside them.
-    decoded = encode_decodable(
-        held,
-        config.encoding,
-        args.size,
-        cache_dir=cache,
-        warn=lambda line: print(f"warning: {line}"),
+    heldout = load_heldout(
+        args.heldout, real, args.real, classes=model_classes(real, args.sim_per_class)
     )
+    sim = simulated(args, [])
+    if not sim:
+        raise SystemExit("--sim-per-class 0: ml train needs the simulated glitches")
+    sim_dir = Path(sim[0].source)  # the --data folder that ml synth wrote
+    # Decoded before training, as every model will (ml train's encoding, --size): a glitch
+    # whose file does not decode is left out, named, and counted with what is not scored.
+    decoded = encode_decodable(
+        heldout.samples,
+        TrainConfig().encoding,
+        args.size,
+        cache_dir=args.cache / "encoded",
+        warn=lambda line: print(f"not scored: {line}"),
+    )
+    heldout.left_out_by_decoding(heldout.samples, decoded)
     held, held_images = decoded.samples, decoded.images
+    if not held:
+        raise SystemExit(
+            f"none of the held-out glitches could be read (above): {heldout.summary()}"
+        )
     counts = Counter(str(s.label) for s in real)
     rare = [i for i, s in enumerate(held) if counts[str(s.label)] <= args.rare]
-    if decoded.dropped:
-        print(f"{len(decoded.dropped)} held-out glitches left out, unreadable (above)")
     print(
-        f"{len(held)} held-out glitches ({len(rare)} of rare classes), {len(real)} real and "
-        f"{len(sim)} simulated training glitches; data ready in {time.perf_counter() - t0:.0f} s"
+        f"{len(held)} held-out glitches to score ({len(rare)} of rare classes), {len(real)} "
+        f"real and {len(sim)} simulated training glitches; data ready in "
+        f"{time.perf_counter() - t0:.0f} s; {heldout.summary()}"
     )
 
-    models = args.cache / "models" / f"s{args.seed}-{args.size}px-{args.epochs}ep"
-    both, _, _, seconds = train_predict(
-        config, np.concatenate([sim_images, real_images]), sim + real,
-        ["sim"] * len(sim) + ["real"] * len(real), held_images, held, names, models / "main",
-    )  # fmt: skip
-    print(f"simulated + real model: {seconds:.0f} s")
-    alone, _, _, seconds = train_predict(
-        config, sim_images, sim, ["sim"] * len(sim), held_images, held, names, models / "sim-only"
+    models = (
+        args.cache
+        / "models"
+        / f"s{args.seed}-{args.size}px-{args.epochs}ep-{args.sim_per_class}sim"
     )
-    print(f"simulated-only model: {seconds:.0f} s")
-    result: dict[str, Any] = {"heldout": str(args.heldout), "seed": args.seed,
-                              "size": args.size, "epochs": args.epochs,
-                              "left_out": decoded.dropped}  # fmt: skip
-    rows = {
-        "simulated + real (the product)": both,
-        "simulated only": alone,
-        "the two averaged": (both + alone) / 2,
-    }
-    for title, probs in rows.items():
+    runs = {
+        PRODUCT: train_argv([sim_dir, args.real], models / "product", args),
+        SIM_ONLY: train_argv([sim_dir], models / "sim-only", args),
+        AVERAGED: train_argv([sim_dir, args.real], models / "averaged", args,
+                             "--sim-only-weight", f"{SIM_ONLY_WEIGHT:g}"),
+    }  # fmt: skip
+    synth = (f"python -m ml synth --out {shlex.quote(str(sim_dir))} --per-class "
+             f"{args.sim_per_class} --style {args.sim_style} --seed {SIM_SEED}")  # fmt: skip
+    result: dict[str, Any] = {"heldout": str(args.heldout), "real": str(args.real),
+                              "seed": args.seed, "size": args.size, "epochs": args.epochs,
+                              "commands": {"synth": synth}, "ml_train": runs,
+                              "models": {}}  # fmt: skip
+    probabilities: dict[str, np.ndarray] = {}
+    names: list[str] = []
+    views = views_of(held)
+    for title, train in runs.items():
+        out = Path(train[train.index("--out") + 1])
+        shutil.rmtree(out, ignore_errors=True)  # this script's, from an earlier run
+        started = time.perf_counter()
+        ml_train(train)
+        model = load_model(out, device=args.device)
+        probs = predict_proba(
+            model, held_images, batch_size=TrainConfig().eval_batch_size, views=views
+        )
+        names = names or list(model.class_names)
+        probabilities[title] = columns(probs, model.class_names, names)
+        result["commands"][title] = f"python -m ml train {shlex.join(train)}"
+        result["models"][title] = {"dir": str(out), "best_epoch": model.epoch,
+                                   "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+        print(f"{title}: best epoch {model.epoch} of {args.epochs}, "
+              f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+
+    print("\nthe models, made again by hand:\n  " + "\n  ".join(result["commands"].values()))
+    for title, probs in probabilities.items():
         row = scores(probs, held, names)
         if rare:
             row["rare"] = scores(probs[rare], [held[i] for i in rare], names)
@@ -180,11 +554,45 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if rare:
             r = row["rare"]
             print(f"rare classes (<= {args.rare} real): {r['n']} glitches, top-1 {r['top1']:.3f}")
+    print("\n" + rule(result, rare=bool(rare), at_product_size=_at_product_size(args)))
+    print(heldout.summary())
+    result["not_scored"] = heldout.not_scored
+    result["left_out"] = decoded.dropped  # not scored: a file of theirs does not decode
     result["ids"], result["names"] = [s.id for s in held], names
-    result["probabilities"] = {k: np.round(v, 5).tolist() for k, v in rows.items()}
+    result["probabilities"] = {k: np.round(v, 5).tolist() for k, v in probabilities.items()}
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str))
     return result
+
+
+def _at_product_size(args: argparse.Namespace) -> bool:
+    defaults = TrainConfig()
+    return (args.size, args.epochs) == (defaults.image_size, defaults.epochs)
+
+
+def rule(result: dict[str, Any], *, rare: bool, at_product_size: bool) -> str:
+    """docs/real_benchmark.md's rule, written before any held-out run, and this run's side of
+    it: --sim-only-weight 0.5 becomes ml train's default if, on the held-out set at the
+    product's size, the averaged top-1 is at least the product's and its rare-class top-1
+    is higher (seeds 0-2 where time allows: their mean decides)."""
+    head = (f"the rule for ml train --sim-only-weight {SIM_ONLY_WEIGHT:g} by default "
+            "(docs/real_benchmark.md): ")  # fmt: skip
+    if not rare:
+        return head + "no held-out glitch of a rare class: it cannot be applied"
+    product, averaged = result[PRODUCT], result[AVERAGED]
+    top1 = averaged["top1"] >= product["top1"]
+    higher = averaged["rare"]["top1"] > product["rare"]["top1"]
+    said = (
+        f"averaged top-1 {averaged['top1']:.3f} >= the product's {product['top1']:.3f}: "
+        f"{'yes' if top1 else 'no'}; rare-class top-1 {averaged['rare']['top1']:.3f} > "
+        f"{product['rare']['top1']:.3f}: {'yes' if higher else 'no'}"
+    )
+    where = (
+        "this seed; the mean of seeds 0-2 decides"
+        if at_product_size
+        else "not at the product's size (224 px, 10 epochs): the rule does not count this run"
+    )
+    return f"{head}{said} ({where})"
 
 
 if __name__ == "__main__":
