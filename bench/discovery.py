@@ -15,15 +15,25 @@ Features (--features):
 The real row (--rows real): real glitches (../shared/data/gravityspy-real) of classes left
 out of training, clustered with real glitches of known classes that the model never saw.
 A model is trained the product's way (bench/real.py's recipe: simulated glitches plus real
-ones, TrainConfig defaults, 128 px, 4 epochs) without any glitch, simulated or real, of the
-left-out classes (--real-left-out), and on the known classes' real glitches of
-bench/real.py's "report" part only; its "tune" part (a third of each big class, by id
-hash) is the pool's known side. The pool: every real glitch of the left-out classes plus
-those unseen known-class glitches. The line "all real" clusters every real glitch
-(training glitches included, as the product embeds every subject). With --heldout DIR
-(labelled real glitches kept apart from the real set; one that the real set also holds is
-refused, as bench/heldout.py refuses it), the same model embeds DIR's glitches too, which are
-clustered alone ("held-out") and with the unseen pool ("real unseen + held-out").
+ones, TrainConfig defaults; --size 128 px, --epochs 4, --sim-per-class 40 on --device cpu
+unless told otherwise) without any glitch, simulated or real, of the left-out classes
+(--real-left-out), and on the known classes' real glitches of bench/real.py's "report" part
+only; its "tune" part (a third of each big class, by id hash) is the pool's known side. The
+pool: every real glitch of the left-out classes plus those unseen known-class glitches. The
+line "all real" clusters every real glitch (training glitches included, as the product
+embeds every subject).
+
+With --heldout DIR (labelled real glitches kept apart from the real set), the same model
+embeds DIR's glitches too, which are clustered alone ("held-out") and with the unseen pool
+("real unseen + held-out"). DIR is read as bench/heldout.py reads it (its --help says more):
+DIR/<class>/<id>_<duration>.png (or .jpg; <duration> 0.5, 1.0, 2.0 or 4.0, the views of one
+glitch sharing its id, ids unique across the class folders), Gravity Spy's
+<ifo>_<id>_spectrogram_<duration>.png, <name>.png without a duration for a glitch of one
+view, or a DIR/manifest.csv with columns id,label,duration,path. Before anything trains, the
+run stops, every case named, when a glitch of DIR is also in the real set, or one glitch is
+in DIR under two classes; a class of DIR outside the 22 is left out, and said. A held-out
+glitch a file of which does not decode is left out, and named; every file not clustered is
+listed ("not scored: ...").
 
 Clustering: ml.cluster.GlitchClusterer. Printed: purity, ARI, per new class the recall of
 its best cluster, and the volunteer actions to label the pool with cluster sheets against
@@ -35,6 +45,7 @@ and archive (the volunteer's Zooniverse JPEGs, Gravity Spy's PNGs, the golden ex
   python bench/discovery.py --features imagenet --rows sim
   python bench/discovery.py --rows real --real-left-out Whistle,Power_Line   # the tune row
   python bench/discovery.py --rows real --heldout DIR      # the report row, on DIR's glitches too
+  python bench/discovery.py --rows real --heldout DIR --device cuda   # its model on a GPU
 """
 
 from __future__ import annotations
@@ -47,6 +58,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -54,6 +66,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ml.cluster import GlitchClusterer, best_cluster_recall, purity  # noqa: E402
 from ml.data import Sample  # noqa: E402
+
+if TYPE_CHECKING:
+    from bench.heldout import HeldOut
 
 NEW = ("Reverse_Chirp", "Fast_Scattering", "Low_Frequency_Blip")
 CONFUSERS = ("Chirp", "Scattered_Light", "Blip")
@@ -65,12 +80,16 @@ BATCH_MAX = 50  # GLITCHLAB_BATCH_MAX
 # Real row: the three real-rich classes after the big two are reported; Whistle and
 # Power_Line (left out together) are the row the clusterer's settings were chosen on.
 REAL_LEFT_OUT = ("Koi_Fish", "Violin_Mode", "Scratchy")
-REAL_EPOCHS = 4  # bench/real.py's CPU size
+REAL_EPOCHS = 4  # bench/real.py's CPU size (--epochs, --size: the docs' numbers are these)
 REAL_SIZE = 128
+REAL_SIM_PER_CLASS = 40  # bench/real.py's simulated glitches of each class (--sim-per-class)
+REAL_DEVICE = "cpu"  # where the real row's model trains and embeds (--device)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--per-class", type=int, default=30)
     p.add_argument("--cache", type=Path, default=Path("/tmp/glitchlab-bench-discovery"))
     p.add_argument("--seed", type=int, default=6)
@@ -98,14 +117,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--heldout",
         type=Path,
+        metavar="DIR",
         help="real row: also cluster these labelled real glitches, which nothing trained on "
-        "(alone and with the unseen pool)",
+        "(alone and with the unseen pool); DIR/<class>/<id>_<duration>.png as above",
     )
     p.add_argument(
         "--real-left-out",
         default=",".join(REAL_LEFT_OUT),
         help="real row: classes left out of training (each needs >= 5 real glitches)",
     )
+    p.add_argument("--size", type=int, default=REAL_SIZE, help="real row's model: px")
+    p.add_argument("--epochs", type=int, default=REAL_EPOCHS, help="real row's model: epochs")
+    p.add_argument("--sim-per-class", type=int, default=REAL_SIM_PER_CLASS,
+                   help="real row's model: simulated glitches of each known class")  # fmt: skip
+    p.add_argument("--device", default=REAL_DEVICE,
+                   help="real row's model: where it trains and embeds (cpu, cuda)")  # fmt: skip
     args = p.parse_args(argv)
     args.rows = {r.strip() for r in args.rows.split(",") if r.strip()}
     if not args.rows <= {"sim", "real"}:
@@ -293,7 +319,7 @@ def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarr
     counts = {c: sum(s.label == c for s in real) for c in left_out}
     if min(counts.values(), default=0) < 5:
         raise SystemExit(f"--real-left-out: each class needs >= 5 real glitches, got {counts}")
-    held = load_heldout(args.heldout, real, args.real) if args.heldout else []
+    heldout = load_heldout(args.heldout, real, args.real) if args.heldout else None
     singles = {c for c in {s.label for s in real} if sum(s.label == c for s in real) == 1}
     # The known classes' glitches of bench/real.py's tune part are never trained on.
     unseen = np.array([s.label in left_out or part_of(s, singles) == "tune" for s in real])
@@ -302,7 +328,7 @@ def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarr
     # v3: one glitch saved under several ids counted once (v2: the view ensemble's features)
     path = args.cache / f"real-features-{name}-v3.npz"
     if not path.is_file():
-        vectors, whole = embed_glitches(model, real, args.cache)
+        vectors, whole, _ = embed_glitches(model, real, args.cache, args.device)
         labels_all = np.array([str(s.label) for s in real])
         np.savez(path, labels=labels_all, unseen=unseen, embeddings=vectors, whole=whole)
     with np.load(path) as data:
@@ -316,8 +342,16 @@ def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarr
         "all real": (labels_all, vectors, archives),
         "real unseen, whole glitch only": (labels_all[unseen], whole[unseen], archives[unseen]),
     }
-    if held:
-        held_vectors = unit(embed_glitches(model, held, args.cache)[0])
+    if heldout is not None:
+        # A held-out glitch a file of which does not decode is left out, and named (as
+        # bench/heldout.py leaves it out of its scores): one bad file does not stop the row.
+        held_vectors, _, held = embed_glitches(
+            model, heldout.samples, args.cache, args.device, held_out=heldout
+        )
+        if not held:
+            raise SystemExit(f"none of the held-out glitches could be read: {heldout.summary()}")
+        print(f"held-out: {len(held)} glitches to cluster; {heldout.summary()}")
+        held_vectors = unit(held_vectors)
         held_labels = np.array([str(s.label) for s in held])
         held_archives = np.array(["held-out"] * len(held))
         pools["held-out"] = (held_labels, held_vectors, held_archives)
@@ -335,15 +369,18 @@ def cache_name(args: argparse.Namespace, left_out: tuple[str, ...]) -> str:
     from bench.real import REAL
 
     name = "-".join(left_out)
+    recipe = (args.size, args.epochs, args.sim_per_class)
+    if recipe != (REAL_SIZE, REAL_EPOCHS, REAL_SIM_PER_CLASS):  # the defaults keep their name
+        name += f"-{args.size}px-{args.epochs}ep-{args.sim_per_class}sim"
     if args.real.resolve() != REAL.resolve():
         name += "-" + hashlib.sha256(str(args.real.resolve()).encode()).hexdigest()[:8]
     return name
 
 
 def real_model(args: argparse.Namespace, name: str, real_train: list[Sample]) -> Path:
-    """The real row's model: trained the product's way (bench/real.py's recipe at its CPU
-    size) on the simulations of every class but the left-out ones plus `real_train`; once,
-    then kept in the cache."""
+    """The real row's model: trained the product's way (bench/real.py's recipe, at --size
+    and --epochs: its CPU size by default) on --sim-per-class simulations of every class but
+    the left-out ones plus `real_train`; once, then kept in the cache."""
     from bench.real import config_of, simulated
     from ml.encoding import encode_samples
     from ml.train import class_names_of, fit
@@ -351,16 +388,22 @@ def real_model(args: argparse.Namespace, name: str, real_train: list[Sample]) ->
     out = args.cache / f"real-model-{name}"
     if (out / "metrics.json").is_file():  # a model trained by an earlier run is kept
         return out
-    recipe = argparse.Namespace(size=REAL_SIZE, epochs=REAL_EPOCHS, device="cpu", seed=0, set=[])
+    recipe = argparse.Namespace(
+        size=args.size, epochs=args.epochs, device=args.device, seed=0, set=[]
+    )
     config = config_of(recipe)
     sim_args = argparse.Namespace(
-        cache=args.cache, sim_style="crop", sim_per_class=40, real_backgrounds=0.0, part=""
+        cache=args.cache,
+        sim_style="crop",
+        sim_per_class=args.sim_per_class,
+        real_backgrounds=0.0,
+        part="",
     )
     sim = [s for s in simulated(sim_args, []) if s.label not in args.real_left_out]
     train = sim + real_train
     t0 = time.perf_counter()
     images = encode_samples(
-        train, config.encoding, REAL_SIZE, workers=2, cache_dir=args.cache / "encoded"
+        train, config.encoding, args.size, workers=2, cache_dir=args.cache / "encoded"
     )
     labels = [str(s.label) for s in train]
     sources = ["sim"] * len(sim) + ["real"] * len(real_train)
@@ -372,18 +415,29 @@ def real_model(args: argparse.Namespace, name: str, real_train: list[Sample]) ->
 
 
 def embed_glitches(
-    model_dir: Path, samples: list[Sample], cache: Path
-) -> tuple[np.ndarray, np.ndarray]:
-    """(the view ensemble's features, as the product embeds (ml.views); the whole glitch's)."""
+    model_dir: Path,
+    samples: list[Sample],
+    cache: Path,
+    device: str,
+    held_out: HeldOut | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[Sample]]:
+    """(the view ensemble's features, as the product embeds (ml.views); the whole glitch's;
+    the samples embedded). With `held_out`, a glitch a file of which does not decode is
+    left out, named, and listed there as not scored; without, it raises DecodeError."""
     from ml.embed import embed
-    from ml.encoding import encode_samples
+    from ml.encoding import encode_decodable, encode_samples
     from ml.model import load_model, views_of
 
-    model = load_model(model_dir, device="cpu")
-    images = encode_samples(
-        samples, model.encoding, model.image_size, workers=2, cache_dir=cache / "encoded"
-    )
-    return embed(model, images, views=views_of(samples)), embed(model, images)
+    model = load_model(model_dir, device=device)
+    size, encoded = model.image_size, cache / "encoded"
+    if held_out is None:
+        images = encode_samples(samples, model.encoding, size, workers=2, cache_dir=encoded)
+    else:
+        decoded = encode_decodable(samples, model.encoding, size, workers=2, cache_dir=encoded,
+                                   warn=lambda line: print(f"not scored: {line}"))  # fmt: skip
+        held_out.left_out_by_decoding(samples, decoded)
+        samples, images = decoded.samples, decoded.images
+    return embed(model, images, views=views_of(samples)), embed(model, images), samples
 
 
 def print_composition(labels: np.ndarray, archives: np.ndarray, clusters: np.ndarray) -> None:
@@ -420,6 +474,14 @@ def unit(vectors: np.ndarray) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if "real" in args.rows:
+        from ml.errors import UserError
+        from ml.model import resolve_device
+
+        try:
+            resolve_device(args.device)  # no GPU where one is asked for: said now, in one line
+        except UserError as exc:
+            raise SystemExit(str(exc)) from None
     args.cache.mkdir(parents=True, exist_ok=True)
     # (pool, new classes, labels, features, the archive of each glitch: real pools only)
     rows: list[tuple[str, tuple[str, ...], np.ndarray, np.ndarray, np.ndarray | None]] = []
