@@ -91,7 +91,7 @@ from bench.real import (  # noqa: E402
     simulated,
     summarise,
 )
-from ml.data import _FILE_NAME, IMAGE_SUFFIXES, MANIFEST_NAME, Sample, load_samples  # noqa: E402
+from ml.data import LoadResult, Sample, load_samples, no_labels_message  # noqa: E402
 from ml.encoding import Decodable, encode_decodable  # noqa: E402
 from ml.errors import UserError  # noqa: E402
 from ml.evaluate import evaluate_predictions  # noqa: E402
@@ -104,9 +104,6 @@ PRODUCT = "simulated + real (the product: ml train)"
 SIM_ONLY = "simulated only (ml train --data SIM)"
 AVERAGED = "averaged (ml train --sim-only-weight 0.5)"
 SIM_ONLY_WEIGHT = 0.5  # AVERAGED's --sim-only-weight
-# Picture files ml.data does not read: each such file in a class folder is a view of a
-# glitch that is not scored (counted as one), other files (notes, Thumbs.db) are not
-OTHER_PICTURES = frozenset({".tif", ".tiff", ".gif", ".bmp", ".webp", ".pdf"})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -168,30 +165,6 @@ class HeldOut:
 
 def _say(why: str, file: str | None) -> None:
     print(f"not scored: {file}: {why}" if file else f"not scored: {why}")
-
-
-def _glitch_named(path: Path) -> str:
-    """The glitch id ml.data reads from a file's name."""
-    match = _FILE_NAME.match(path.name)
-    return match.group("id") if match else path.stem
-
-
-def _files_under(root: Path) -> list[Path]:
-    """The files of a folder DIR that could be glitches: every file that is not hidden, but
-    for the manifest and the files directly in DIR that are no image (a README)."""
-    if not root.is_dir():
-        return []
-    found = []
-    for path in sorted(root.rglob("*")):
-        inside = path.relative_to(root)
-        if not path.is_file() or any(part.startswith(".") for part in inside.parts):
-            continue
-        if len(inside.parts) == 1 and (
-            path.name == MANIFEST_NAME or path.suffix.lower() not in IMAGE_SUFFIXES
-        ):
-            continue
-        found.append(path)
-    return found
 
 
 def _file_of(sample: Sample, duration: float | None) -> Path:
@@ -320,6 +293,20 @@ def _also_in_real(held: list[Sample], real: list[Sample]) -> list[str]:
     return [found[i] for i in sorted(found)]
 
 
+def _left_out_by_loading(loaded: LoadResult) -> HeldOut:
+    """What ml.data did not read (LoadResult.left_out: each file, manifest row or folder,
+    with the glitch it was part of), said as found, as the first rows not scored."""
+    heldout = HeldOut([])
+    for problem in loaded.problems:
+        _say(problem, None)
+    for x in loaded.left_out:
+        if x.folder:
+            heldout.leave_out(None, x.why)
+        else:
+            heldout.leave_out(x.where, x.why, x.glitch[1] if x.glitch else None)
+    return heldout
+
+
 def load_heldout(
     path: Path,
     real: list[Sample],
@@ -340,17 +327,7 @@ def load_heldout(
     loaded = load_samples(path, keep_unknown_labels=classes is not None)
     for note in loaded.notes:
         print(f"note: {note}")
-    heldout = HeldOut([])
-    for problem in loaded.problems:
-        head, _, why = problem.partition(": ")
-        if Path(head).is_file():
-            glitch = (
-                _glitch_named(Path(head)) if Path(head).suffix.lower() in IMAGE_SUFFIXES else None
-            )
-            heldout.leave_out(head, why, glitch)
-        else:
-            heldout.leave_out(None, problem)
-        _say(problem, None)
+    heldout = _left_out_by_loading(loaded)
     for s in loaded.samples:
         if not s.label:
             for f in dict.fromkeys(s.files()):
@@ -359,10 +336,7 @@ def load_heldout(
                 _say(why, f)
     held = [s for s in loaded.samples if s.label]
     if not held:
-        raise SystemExit(
-            f"no labelled glitches in {path}: each glitch's files go in a folder named by its "
-            "class (bench/heldout.py --help shows the layout)"
-        )
+        raise SystemExit(f"{no_labels_message(loaded, [path])} (--help shows the layout)")
     held, twice, merged_ids = _one_glitch_twice(held, heldout)
     refusals = []
     if classes is not None:
@@ -392,21 +366,6 @@ def load_heldout(
         )
     if refusals:
         raise SystemExit("\n\n".join([*refusals, "the run stops here: nothing was trained"]))
-    # Files nothing above named: of a type ml.data does not read (.tif), or else unread.
-    scored = {str(f) for s in held for f in s.paths.values()}
-    named = {row["file"] for row in heldout.not_scored}
-    for unread in _files_under(path):
-        if str(unread) in scored or str(unread) in named:
-            continue
-        suffix = unread.suffix.lower()
-        of: str | None = _glitch_named(unread.with_suffix(".png"))
-        if suffix in IMAGE_SUFFIXES:
-            why = "not read"
-        else:  # a picture saved as another type is a glitch not scored; a README is not
-            why = f"a {suffix or 'file'} file: only .png, .jpg and .jpeg are read"
-            of = of if suffix in OTHER_PICTURES else None
-        heldout.leave_out(str(unread), why, of)
-        _say(why, str(unread))
     # A glitch counts as not scored only if none of its files is.
     scored_ids = {s.id for s in held} | merged_ids
     for row in heldout.not_scored:

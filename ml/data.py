@@ -145,6 +145,7 @@ class LeftOut:
     where: str  # the file's path; "<manifest>:<line>" for a row naming no file; a folder's path
     glitch: tuple[str | None, str] | None = None  # (label, id) it was part of, when known
     folder: bool = False  # a whole folder, not entered (its files are not counted)
+    why: str = ""  # its line of LoadResult.problems (one line may stand for several files)
 
 
 @dataclass
@@ -206,16 +207,16 @@ class _Refusals:
     ) -> None:
         """One file (or manifest row) not read, and why."""
         self.problems.append(f"{where}: {why}")
-        self.left_out.append(LeftOut(str(where), glitch))
+        self.left_out.append(LeftOut(str(where), glitch, why=why))
 
     def folder(self, where: Path, why: str) -> None:
         self.problems.append(f"{where}: {why}")
-        self.left_out.append(LeftOut(str(where), folder=True))
+        self.left_out.append(LeftOut(str(where), folder=True, why=why))
 
     def files(self, line: str, left_out: Iterable[LeftOut]) -> None:
         """Several files behind one line."""
         self.problems.append(line)
-        self.left_out.extend(left_out)
+        self.left_out.extend(replace(x, why=line) for x in left_out)
 
 
 @dataclass(frozen=True)

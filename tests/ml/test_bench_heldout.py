@@ -245,7 +245,7 @@ def test_what_is_not_scored_is_counted_beside_the_scores(
         str(held / "loose_1.0.png"),
     }
     assert "cannot decode" in str(rows[str(held / "Whistle" / "s9n3_0.5.png")]["why"])
-    assert ".png, .jpg and .jpeg" in str(rows[str(held / "Blip" / "tif_glitch_1.0.tif")]["why"])
+    assert "only PNG and JPEG" in str(rows[str(held / "Blip" / "tif_glitch_1.0.tif")]["why"])
     assert "no class folder" in str(rows[str(held / "loose_1.0.png")]["why"])
     assert {row["glitch"] for row in rows.values()} == {"s9n3", "tif_glitch", "loose"}
     assert sorted(result["ids"]) == ["s9n0", "s9n1", "s9n2"]  # scored: the other three
