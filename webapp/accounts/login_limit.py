@@ -37,7 +37,17 @@ def too_many_tries() -> str:
 
 
 def _networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(p, strict=False) for p in settings.GLITCHLAB_TRUSTED_PROXIES]
+    """The trusted proxies' networks; one written IPv4-mapped (::ffff:10.0.0.2, ::ffff:10.0.0.0/104:
+    the form a dual-stack socket reports) as the IPv4 network it maps, as _address reads
+    the addresses it is compared with."""
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for text in settings.GLITCHLAB_TRUSTED_PROXIES:
+        network = ipaddress.ip_network(text, strict=False)
+        mapped = network.network_address.ipv4_mapped if network.version == 6 else None
+        if mapped is not None and network.prefixlen >= 96:
+            network = ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}", strict=False)
+        networks.append(network)
+    return networks
 
 
 # An IPv6 client counts by its network of this many leading bits: one ordinary allocation (a

@@ -43,6 +43,10 @@ def test_client_address(settings, trusted, remote, forwarded, client):
         ([], "203.0.113.10", None, "203.0.113.10"),
         ([], "::ffff:203.0.113.9", None, "203.0.113.9"),  # IPv4 on a dual-stack socket
         (["10.0.0.2"], "::ffff:10.0.0.2", "203.0.113.9", "203.0.113.9"),  # its proxy too
+        # a proxy listed in the mapped form (the only one that matched a dual-stack socket's
+        # REMOTE_ADDR before mapped addresses were read as IPv4) is still trusted
+        (["::ffff:10.0.0.2"], "::ffff:10.0.0.2", "203.0.113.9", "203.0.113.9"),
+        (["::ffff:10.0.0.0/104"], "10.1.2.3", "203.0.113.9", "203.0.113.9"),
         (["2001:db8:ff::/64"], "2001:db8:ff::1", "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::"),
         # a proxy is trusted by its own address, not its /64: a neighbour is a client
         (["2001:db8:ff::1"], "2001:db8:ff::1", "2001:db8:ff::9", "2001:db8:ff::"),
