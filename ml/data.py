@@ -339,13 +339,7 @@ def load_samples(
 
     samples = _group(kept, refused)
     samples.sort(key=lambda s: (s.label or "", s.id))
-    # a file left out before its folder's name was read as a class: its glitch as read
-    left_out = [
-        replace(x, glitch=(registry.match(x.glitch[0]) or x.glitch[0], x.glitch[1]))
-        if x.glitch is not None and x.glitch[0] is not None and x.glitch[0] not in registry
-        else x
-        for x in refused.left_out
-    ]
+    left_out = [_glitch_as_read(x, registry) for x in refused.left_out]
     unlabelled = sum(1 for s in samples if s.label is None)
     if unlabelled and refused.csv_not_read:
         # A `filename,label` table beside flat images: said here, where the images are read
@@ -384,6 +378,20 @@ def no_labels_message(result: LoadResult, roots: Sequence[Path | str]) -> str:
 def _names_a_class(name: str, registry: ClassRegistry) -> bool:
     """Whether a folder's name is a class: of `registry` or Gravity Spy's, as spelt or not."""
     return registry.match(name) is not None or spelled_as(name, CANONICAL_NAMES) is not None
+
+
+def _glitch_as_read(x: LeftOut, registry: ClassRegistry) -> LeftOut:
+    """A file left out before its folder's name was read as a class, with its glitch as the
+    samples name it: a respelt class folder (koi_fish) by the class it names; a folder per
+    glitch (<class>/<id>/, _read_glitch_folders) by the class of the folder above, or a
+    glitch whose other views were read counted as one left out entirely."""
+    if x.glitch is None or x.glitch[0] is None or x.glitch[0] in registry:
+        return x
+    folder = Path(x.where).parent
+    if x.glitch[0] == folder.name and _names_a_class(folder.parent.name, registry):
+        above = folder.parent.name
+        return replace(x, glitch=(registry.match(above) or above, x.glitch[1]))
+    return replace(x, glitch=(registry.match(x.glitch[0]) or x.glitch[0], x.glitch[1]))
 
 
 def _read_glitch_folders(

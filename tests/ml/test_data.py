@@ -644,6 +644,18 @@ def test_a_folder_in_a_class_folder_not_named_as_its_glitch_is_refused(
     assert (result.files_left_out, result.glitches_left_out) == (4, 1)
 
 
+def test_a_view_left_out_of_a_folder_per_glitch_leaves_its_glitch_read(tmp_path: Path) -> None:
+    """Before: a view refused in Blip/G1/ (another format) counted its glitch as left out
+    entirely, under the class "G1", though its other views were read as a Blip."""
+    write_glitch(tmp_path / "Blip" / "G1", "G1_{d}", (0.5, 1.0, 2.0))
+    (tmp_path / "Blip" / "G1" / "G1_4.0.tiff").write_bytes(b"II*\x00")
+
+    result = load_samples(tmp_path)
+
+    assert [(s.label, s.id) for s in result.samples] == [("Blip", "G1")]
+    assert (result.files_left_out, result.glitches_left_out) == (1, 0)
+
+
 def test_a_new_class_in_its_own_folder_is_still_a_class_not_a_glitch_folder(
     tmp_path: Path,
 ) -> None:
