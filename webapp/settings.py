@@ -411,7 +411,8 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY,
 }
 # Beat: every GLITCHLAB_RETRAIN_EVERY_HOURS, retrain if at least GLITCHLAB_RETRAIN_MIN_NEW_LABELS
-# subjects retired since the active model was trained (0 hours: no automatic retraining).
+# subjects retired since the newest model was trained, promoted or not (0 hours: no automatic
+# retraining).
 GLITCHLAB_RETRAIN_EVERY_HOURS = env_float("GLITCHLAB_RETRAIN_EVERY_HOURS", 24.0)
 GLITCHLAB_RETRAIN_MIN_NEW_LABELS = env_int("GLITCHLAB_RETRAIN_MIN_NEW_LABELS", 200)
 # Self-training: a retrain lets its first model label up to this many open pool glitches

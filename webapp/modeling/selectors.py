@@ -58,11 +58,6 @@ def training_runs_recent(*, limit: int = 20) -> QuerySet[TrainingRun]:
     return TrainingRun.objects.select_related("model_version", "requested_by")[:limit]
 
 
-def new_labels_since_active_model() -> int:
-    """Subjects retired since the active model's training run started (all, if none)."""
-    return _retired_since(model_version_active())
-
-
 def new_labels_since_newest_model() -> int:
     """Subjects retired since the newest model's training run started, promoted or not (all,
     if none): the retrain check's count. Counted since the active model, a candidate the
@@ -331,6 +326,8 @@ def dashboard_state(*, history: int = 20) -> dict[str, Any]:
         "gpu_workers": gpu,
         "workers_seen_within_s": WORKER_SEEN_WITHIN_HEARTBEATS
         * settings.GLITCHLAB_HEARTBEAT_EVERY_S,
-        "new_labels_since_active": new_labels_since_active_model(),
+        "new_labels_since_newest": new_labels_since_newest_model(),
+        "retrain_min_new_labels": settings.GLITCHLAB_RETRAIN_MIN_NEW_LABELS,
+        "retrain_every_hours": settings.GLITCHLAB_RETRAIN_EVERY_HOURS,
         "runs": [_run_summary(r, active) for r in training_runs_recent(limit=history)],
     }

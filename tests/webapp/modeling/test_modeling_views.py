@@ -187,3 +187,26 @@ def test_the_confusion_matrix_picture_is_served(tmp_path):
     version = ModelVersion.objects.create(name="v", model_dir=str(tmp_path))
     response = admin_client().get(reverse("modeling:confusion", args=[version.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
+
+
+def test_the_dashboard_counts_new_labels_as_the_retrain_check_does(settings):
+    """Before: it counted labels since the active model while the check counts since the
+    newest (a candidate not promoted trained on them): it showed 2 where the check saw 0."""
+    from webapp_factories import SubjectFactory, glitch_class
+
+    settings.GLITCHLAB_RETRAIN_MIN_NEW_LABELS = 2
+    active = ModelVersion.objects.create(name="active", is_active=True)
+    ModelVersion.objects.filter(pk=active.pk).update(created_at=timezone.now() - timedelta(days=3))
+    for _ in range(2):
+        SubjectFactory(
+            status="retired",
+            retired_label=glitch_class("Blip"),
+            retired_at=timezone.now() - timedelta(days=2),
+        )
+    candidate = ModelVersion.objects.create(name="not-promoted", gate=ModelVersion.Gate.UNDECIDED)
+    ModelVersion.objects.filter(pk=candidate.pk).update(
+        created_at=timezone.now() - timedelta(days=1)
+    )
+    page = admin_client().get(reverse("modeling:dashboard")).content.decode()
+    assert "No training running. 0 subjects retired since the newest model" in page
+    assert "starts a run at 2" in page
