@@ -108,9 +108,15 @@ def shown(client, version: ModelVersion) -> str:
 
 
 def ranked_after_the_next_beat(chain: Chain, version: ModelVersion, subject: Subject, client):
-    """The beat queues the owed re-route again; once it runs, the subject is ranked by the
-    model and the dashboard says nothing more."""
+    """The beat queues the owed re-route again, once services.REROUTE_RETRY_AFTER_S have
+    passed since it failed (not at every beat: one that fails each time would run every ten
+    minutes); once it runs, the subject is ranked by the model and the dashboard says
+    nothing more."""
     chain.reroutes.clear()
+    chain.beat()
+    assert chain.reroutes == []  # failed just now: not yet
+    failed = timezone.now() - timedelta(seconds=services.REROUTE_RETRY_AFTER_S + 1)
+    ModelVersion.objects.filter(pk=version.pk).update(reroute_queued_at=failed)
     chain.beat()
     assert chain.reroutes == [version.pk]
     chain.beat()

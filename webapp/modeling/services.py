@@ -435,24 +435,36 @@ def model_version_activation_failed(*, version_id: int, error: str) -> None:
 def model_version_switch_failed(*, version_id: int, reason: str) -> None:
     """activate_and_reroute failed (its error, its worker lost, the broker refused it): a
     pending request ends, saying so; the active version's re-route of newly scored subjects
-    stays owed and says why on the dashboard until one succeeds, and the beat queues it
-    again (model_version_reroute_queue). Only a re-route still queued is failed: a second
-    report of the same failure (the task's except block, then task_failure) changes nothing."""
+    stays owed and says why on the dashboard, and the beat queues it again once
+    REROUTE_RETRY_AFTER_S have passed (model_version_reroute_queue; reroute_queued_at then
+    holds when it failed). Only a re-route owed and not yet said failed is failed: a second
+    report of the same failure (the task's except block, then task_failure) or a report
+    after it succeeded changes nothing."""
     model_version_activation_failed(version_id=version_id, error=f"not switched: {reason}")
     ModelVersion.objects.filter(
-        pk=version_id, is_active=True, reroute_queued_at__isnull=False
-    ).update(reroute_queued_at=None, reroute_error=f"not re-routed: {reason}"[:2000])
+        pk=version_id, is_active=True, reroute_queued_at__isnull=False, reroute_error=""
+    ).update(reroute_queued_at=Now(), reroute_error=f"not re-routed: {reason}"[:2000])
+
+
+# A failed re-route is queued again after this long, not at every beat (every 10 minutes):
+# one that fails each time (the OOM killer, a lock timeout) recomputes every open subject's
+# consensus under row locks and may take its worker with it.
+REROUTE_RETRY_AFTER_S = 3600
 
 
 def model_version_reroute_queue(*, version_id: int, stale_after_s: float) -> bool:
     """Claim the active version's owed re-route for the beat (compare and set): True if the
     caller is to queue it again, because the last one failed (model_version_switch_failed)
-    or was queued more than `stale_after_s` ago (its message or its worker lost without a
-    word). False while none is owed or one waits or runs."""
-    failed = Q(reroute_queued_at__isnull=True) & ~Q(reroute_error="")
-    lost = Q(reroute_queued_at__lt=Now() - timedelta(seconds=stale_after_s))
+    more than REROUTE_RETRY_AFTER_S ago, or was queued more than `stale_after_s` ago (its
+    message or its worker lost without a word). False while none is owed, one waits or
+    runs, or the last failed too recently. The claim clears the error: if this one fails
+    too, it is written again."""
+    failed = ~Q(reroute_error="") & Q(
+        reroute_queued_at__lt=Now() - timedelta(seconds=REROUTE_RETRY_AFTER_S)
+    )
+    lost = Q(reroute_error="", reroute_queued_at__lt=Now() - timedelta(seconds=stale_after_s))
     owed = ModelVersion.objects.filter(failed | lost, pk=version_id, is_active=True)
-    return owed.update(reroute_queued_at=Now()) == 1
+    return owed.update(reroute_queued_at=Now(), reroute_error="") == 1
 
 
 def model_version_scoring_failed(*, version_id: int, error: str) -> None:
