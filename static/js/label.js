@@ -269,12 +269,15 @@ async function resendKept() {
     if (result.ok) {
       state.votes.push(result.data.id);
       reportVote(result.data, body.glitch_class);
-    } else if (result.data?.code === "not_assigned") {
+    } else if (result.data?.code === "not_assigned" && result.data.expired) {
       // Its glitch was handed out over 30 minutes before the login: not voted, it comes back.
       say(
-        ["The vote you pressed before logging in again came too long after its glitch was shown to count; that glitch will come back."],
+        ["The vote you pressed before logging in again came too long after its glitch was handed to you to count; that glitch will come back."],
         "wrong",
       );
+    } else if (result.data?.code === "not_assigned") {
+      // Pressed in another account's session (one logged in since on this tab): not counted.
+      say(["The vote pressed on this tab before this login was for a glitch not handed to you; it was not counted."], "wrong");
     } else {
       const why = result.data?.detail ?? `HTTP ${result.status}`;
       say([`The vote you pressed before logging in again was not saved: ${why}`], "wrong");
@@ -442,7 +445,7 @@ async function vote(className, pressedAt) {
   } else if (result.status === 401 || result.status === 403) {
     sessionEnded();
     return;
-  } else if (result.data?.code === "not_assigned") {
+  } else if (result.data?.code === "not_assigned" && result.data.expired) {
     // Its assignment ran out (the glitch waited over 30 minutes): not voted, so it comes back.
     say(["That glitch was on screen too long for your vote to count; it will come back."], "wrong");
   } else {

@@ -2,6 +2,8 @@
 class button, a session that ends mid-labelling, the progress line after a first mistake,
 focus kept through a level-up."""
 
+import time
+
 import pytest
 from labelling_page import VOTABLE, log_in, stored
 from playwright.sync_api import expect
@@ -135,23 +137,55 @@ def test_a_kept_vote_stays_in_the_tab_until_the_server_has_answered_it(page, poo
 def test_a_kept_vote_whose_glitch_was_held_too_long_says_so_plainly(page, pool):
     """A kept vote sent after its glitch's assignment ran out (handed out over 30 minutes
     before the login) is refused: the page said the API's sentence ("ask for your next
-    glitch (GET /api/subjects/next/) ..."); it says what happened to the vote instead."""
+    glitch (GET /api/subjects/next/) ..."); it says what happened to the vote instead. A
+    kept vote pressed in another account's session (logged in since on the tab) is said as
+    not handed to this one, not as too late."""
     log_in(page)
     page.context.clear_cookies()
     page.keyboard.press("b")
     page.wait_for_url("**/accounts/login/**kept=1")
-    page.evaluate(  # an assignment that no longer holds, as one 30 minutes old
-        """() => {
+    vote = page.evaluate("() => JSON.parse(sessionStorage.getItem('glitchlab.unsent-votes'))[0]")
+    expired = _signed_long_ago(vote["assignment"])
+    page.evaluate(
+        """(assignment) => {
           const kept = JSON.parse(sessionStorage.getItem("glitchlab.unsent-votes"));
-          kept[0].assignment = "1:1:expired";
+          kept[0].assignment = assignment;
           sessionStorage.setItem("glitchlab.unsent-votes", JSON.stringify(kept));
-        }"""
+        }""",
+        expired,
     )
     page.fill("#id_username", "vol")
     page.fill("#id_password", "pw")
     page.keyboard.press("Enter")
     page.wait_for_url("**/label/")
     feedback = page.locator("[data-testid=feedback]")
-    expect(feedback).to_contain_text("came too long after its glitch was shown to count")
+    expect(feedback).to_contain_text("came too long after its glitch was handed to you")
     expect(feedback).not_to_contain_text("/api/")
     assert stored(page) == []
+
+
+def test_a_kept_vote_of_another_accounts_session_is_not_called_late(page, pool):
+    UserFactory(username="other")
+    log_in(page)
+    page.context.clear_cookies()
+    page.keyboard.press("b")
+    page.wait_for_url("**/accounts/login/**kept=1")
+    page.fill("#id_username", "other")  # someone else logs in on the tab
+    page.fill("#id_password", "pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+    feedback = page.locator("[data-testid=feedback]")
+    expect(feedback).to_contain_text("was for a glitch not handed to you")
+    assert stored(page) == []
+
+
+def _signed_long_ago(assignment: str) -> str:
+    """The same assignment ("volunteer:subject"), signed as the server signs it but an hour
+    ago: one that has expired, as a real one does after 30 minutes."""
+    from django.core import signing
+
+    from webapp.labeling import services
+
+    value = signing.TimestampSigner(salt=services._ASSIGNMENT_SALT).unsign(assignment)
+    old = signing.b62_encode(int(time.time()) - 3600)
+    return signing.Signer(salt=services._ASSIGNMENT_SALT).sign(f"{value}:{old}")

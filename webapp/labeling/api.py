@@ -104,7 +104,8 @@ def subject_detail(request: Request, subject_id: int) -> Response:
         201: ClassificationWithNextOutSerializer,
         200: ClassificationWithNextOutSerializer,
         409: OpenApiResponse(
-            description="not handed to you or the assignment expired (code not_assigned), "
+            description="not handed to you or the assignment expired (code not_assigned; "
+            "`expired` true for the latter), "
             "already answered (already_voted), or the key belongs to another vote (key_reused)"
         ),
     },
@@ -131,7 +132,9 @@ def classification_create(request: Request) -> Response:
     except Subject.DoesNotExist:  # the service's row lock is the existence check
         return Response({"detail": "No Subject matches the given query."}, status=404)
     except services.NotAssignedError as error:
-        return _refused(error, "not_assigned")
+        refused = _refused(error, "not_assigned")
+        refused.data["expired"] = error.expired  # handed to the caller, too long ago
+        return refused
     except services.AlreadyVotedError as error:
         return _refused(error, "already_voted")
     except services.IdempotencyKeyReusedError as error:

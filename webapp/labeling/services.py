@@ -39,7 +39,12 @@ class UndoNotAllowedError(Exception):
 
 
 class NotAssignedError(Exception):
-    """The subject was not handed to this volunteer, or its assignment has expired."""
+    """The subject was not handed to this volunteer, or its assignment has expired
+    (`expired`: it was handed to them, more than ASSIGNMENT_MAX_AGE_S ago)."""
+
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
 
 
 class IdempotencyKeyReusedError(Exception):
@@ -218,14 +223,21 @@ def _gold_due_recorded(profile: VolunteerProfile, gold: Subject) -> bool:
         return cursor.rowcount == 1
 
 
-def _assignment_valid(*, volunteer_id: int, subject_id: int, assignment: str) -> bool:
+def _assignment_state(*, volunteer_id: int, subject_id: int, assignment: str) -> str:
+    """ "valid"; "expired" (this volunteer's for this subject, signed more than
+    ASSIGNMENT_MAX_AGE_S ago); or "not_theirs" (another's, another subject's, not ours)."""
+    signer = signing.TimestampSigner(salt=_ASSIGNMENT_SALT)
+    expected = f"{volunteer_id}:{subject_id}"
     try:
-        signed = signing.TimestampSigner(salt=_ASSIGNMENT_SALT).unsign(
-            assignment, max_age=ASSIGNMENT_MAX_AGE_S
+        return (
+            "valid"
+            if signer.unsign(assignment, max_age=ASSIGNMENT_MAX_AGE_S) == expected
+            else "not_theirs"
         )
-    except signing.BadSignature:  # SignatureExpired included
-        return False
-    return signed == f"{volunteer_id}:{subject_id}"
+    except signing.SignatureExpired:
+        return "expired" if signer.unsign(assignment) == expected else "not_theirs"
+    except signing.BadSignature:
+        return "not_theirs"
 
 
 # --- votes -----------------------------------------------------------------------------
@@ -284,16 +296,23 @@ def classification_create_assigned(
     ASSIGNMENT_MAX_AGE_S (the assignment token that came with it). A retry of a stored vote
     (same key, same subject) is answered as the first time even once the assignment has
     expired. Raises NotAssignedError otherwise; the rest is classification_create's."""
-    if not _assignment_valid(
+    state = _assignment_state(
         volunteer_id=volunteer.pk, subject_id=subject_id, assignment=assignment
-    ):
+    )
+    if state != "valid":
         replay = _vote_with_key(volunteer, idempotency_key, subject_id) if idempotency_key else None
         if replay is not None:
             return _vote_result(replay, created=False, promoted=False)
+        minutes = ASSIGNMENT_MAX_AGE_S // 60
+        why = (
+            f"was handed to you more than {minutes} minutes ago"
+            if state == "expired"
+            else "was not handed to you"
+        )
         raise NotAssignedError(
-            f"glitch {subject_id} was not handed to you, or it was handed out more than "
-            f"{ASSIGNMENT_MAX_AGE_S // 60} minutes ago: ask for your next glitch "
-            "(GET /api/subjects/next/) and vote with the assignment that comes with it"
+            f"glitch {subject_id} {why}: ask for your next glitch (GET /api/subjects/next/) "
+            "and vote with the assignment that comes with it",
+            expired=state == "expired",
         )
     return classification_create(
         volunteer=volunteer,

@@ -49,7 +49,7 @@ def test_logging_out_says_so():
 SESSION_ENDED = "Your session ended: log in again to go on labelling."
 VOTES_KEPT = (
     "The vote you pressed is kept and sent once you are back (it counts if you are back "
-    "within 30 minutes of its glitch being shown)."
+    "within 30 minutes of its glitch being handed to you)."
 )
 
 

@@ -281,6 +281,7 @@ def test_a_vote_needs_the_assignment_of_that_subject_for_that_volunteer(client_f
     assert (
         answer.json()["code"] == "not_assigned" and "not handed to you" in answer.json()["detail"]
     )
+    assert answer.json()["expired"] is False  # not theirs: no "too long ago"
     assert not Classification.objects.exists()
 
 
@@ -290,6 +291,10 @@ def test_an_assignment_expires(client_for, volunteer, monkeypatch):
     monkeypatch.setattr(time, "time", lambda: later)
     answer = client_for.post("/api/classifications/", body, format="json")
     assert answer.status_code == 409 and answer.json()["code"] == "not_assigned"
+    # said apart from "not yours": the page tells its volunteer which (a kept vote sent
+    # after a login may be either)
+    refusal = answer.json()
+    assert refusal["expired"] is True and "more than 30 minutes ago" in refusal["detail"]
     assert not Classification.objects.exists()
 
 
