@@ -85,7 +85,7 @@ def test_a_clustering_the_broker_refuses_is_recorded_and_made_when_asked_again(
     assert result.state == "SUCCESS" and result.get()["status"] == "ready"  # stored: done
     row = EmbeddingSet.objects.get(model_version=version)
     assert row.status == "ready" and not row.has_map and row.map_queued_at is None
-    assert row.error.startswith("the job could not be queued: the task broker (Redis) did not")
+    assert row.error.startswith("the task broker (Redis) did not answer")
     assert health().map_again and not health().map_making
 
     queued: list[int] = []

@@ -104,12 +104,12 @@ def embedding_set_queue(*, version_id: int) -> None:
 
 def embedding_set_request(*, version_id: int) -> EmbeddingSet:
     """An admin's "Embed again": the active model's embeddings, which failed, were cancelled
-    or were never made, queued again (nothing else queues them again: the next activation
-    or a scored import would). One embedding job at a time: raises EmbeddingJobLiveError
-    while one is queued or running (a second click; or another model's, which its cancel
-    ends). ValidationError for a version that is not the active one or whose embeddings are
-    ready; the model's DoesNotExist for an unknown id. A broker that refuses the job: the
-    row comes back failed with the reason."""
+    or were never made, queued again (otherwise only the next activation, or the re-route
+    after newly imported glitches are scored, queues them again). One embedding job at a
+    time: raises EmbeddingJobLiveError while one is queued or running (a second click; or
+    another model's, which its cancel ends). ValidationError for a version that is not the
+    active one or whose embeddings are ready; the model's DoesNotExist for an unknown id. A
+    broker that refuses the job: the row comes back failed with the reason."""
     version = ModelVersion.objects.get(pk=version_id)
     if not version.is_active:
         raise ValidationError(
@@ -219,9 +219,7 @@ def embedding_set_map_queue(*, set_id: int) -> bool:
     enqueue_on_commit(
         cluster_subjects,
         set_id,
-        on_refused=lambda reason: embedding_set_map_ended(
-            set_id=set_id, error=f"the job could not be queued: {reason}"
-        ),
+        on_refused=lambda reason: embedding_set_map_ended(set_id=set_id, error=reason),
     )
     return True
 

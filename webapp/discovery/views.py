@@ -170,7 +170,9 @@ def map_again(request: HttpRequest, set_id: int) -> HttpResponse:
         messages.error(request, "; ".join(error.messages))
     else:
         name = embedding_set.model_version.name
-        if embedding_set.map_queued_at is None:  # refused by the broker: the row says why
+        # refused by the broker (or, run at once, it failed): the row says why; ended
+        # without an error, it was made
+        if embedding_set.map_queued_at is None and embedding_set.error:
             messages.error(
                 request, f"The map and clusters of {name} were not made: {embedding_set.error}"
             )

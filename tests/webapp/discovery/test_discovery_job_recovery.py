@@ -228,15 +228,28 @@ def test_a_broker_that_refuses_the_map_is_said_and_stays_on_the_page(refused):
     assert answer.status_code == 200
     (kind, text), *_ = said(answer)
     assert kind == "error"
-    assert text.startswith(
-        "The map and clusters of run-2 were not made: the job could not be queued: the task "
-        "broker (Redis) did not answer"
+    assert text.startswith(  # the reason said once (it read "could not be queued" twice)
+        "The map and clusters of run-2 were not made: the task broker (Redis) did not answer"
     )
     current.refresh_from_db()
     assert current.map_queued_at is None and "did not answer" in current.error
-    assert '<samp data-testid="map-error">the job could not be queued: the task broker' in page(
-        admin
+    assert '<samp data-testid="map-error">the task broker (Redis) did not answer' in page(admin)
+
+
+@pytest.mark.django_db(transaction=True)  # queued at once, as outside a transaction
+def test_a_map_made_before_the_page_looks_again_is_not_said_to_have_failed(monkeypatch):
+    """Before: a job that ended (well) before the view read the row again (an eager broker, a
+    fast worker) freed its claim, and the view took the freed claim for a refusal: "The map
+    and clusters of run-2 were not made: " with no reason."""
+    current = ready_set(ModelVersion.objects.create(name="run-2", is_active=True), has_map=False)
+    monkeypatch.setattr(  # the job runs and ends well at once
+        discovery_tasks.cluster_subjects,
+        "delay",
+        lambda set_id: services.embedding_set_map_ended(set_id=set_id),
     )
+    admin = signed_in(with_role("boss", ADMIN))
+    answer = admin.post(reverse("discovery:map_again", args=[current.pk]), follow=True)
+    assert said(answer) == [("success", "The map and clusters of run-2 queued.")]
 
 
 def test_only_ready_embeddings_are_mapped_again(run2_failed, sent):
