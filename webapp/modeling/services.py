@@ -201,13 +201,12 @@ def training_run_retry(*, run_id: int, requested_by: User | None = None) -> Trai
                 raise NothingToDoError(
                     f"Training run {run_id} {run.status}: only a failed run can be retried."
                 )
-            TrainingRun.objects.filter(pk=run_id).update(
-                status=TrainingRun.Status.QUEUED,
-                error="",
-                finished_at=None,
-                heartbeat_at=Now(),  # the reaper's clock for a queued run starts again here
+            jobs.job_requeue(
+                TrainingRun,
+                pk=run_id,
+                ended=(TrainingRun.Status.FAILED,),
+                waiting=TrainingRun.Status.QUEUED,
                 celery_task_id="",  # the old task, if it still ran, may no longer fail it
-                cancel_requested=False,
                 progress={},
             )
     except IntegrityError:
