@@ -109,14 +109,19 @@ def _readable(viewer: User | AnonymousUser, to: str = "") -> Q:
     return readable
 
 
-def comments_for_subject(*, subject: Subject, viewer: User | AnonymousUser) -> QuerySet[Comment]:
-    """The glitch's thread, oldest first (not yet read: the page shows one page of it);
-    hidden comments for moderators only; while it collects votes, only the viewer's own
-    until they may see its answers (threads_kept_from), on gold and pool alike."""
+def comments_for_subject(
+    *, subject: Subject, viewer: User | AnonymousUser
+) -> tuple[QuerySet[Comment], bool]:
+    """The glitch's thread, oldest first (not yet read: the page shows one page of it), and
+    whether others' comments are kept from the viewer (the page says so); hidden comments
+    for moderators only; while it collects votes, only the viewer's own until they may see
+    its answers (threads_kept_from), on gold and pool alike."""
     comments = Comment.objects.filter(_visible_to(viewer), subject=subject)
-    if threads_kept_from([subject.pk], viewer):
+    kept = bool(threads_kept_from([subject.pk], viewer))
+    if kept:
         comments = comments.filter(_own(viewer))
-    return comments.select_related("author", "moderated_by").order_by("created_at", "id")
+    ordered = comments.select_related("author", "moderated_by").order_by("created_at", "id")
+    return ordered, kept
 
 
 def comments_recent(*, viewer: User | AnonymousUser, limit: int = 20) -> list[Comment]:

@@ -157,7 +157,7 @@ def test_the_rule_in_sql_is_the_rule_in_python_for_every_viewer_and_glitch():
         shown = {
             name
             for name, subject, _ in rows
-            if selectors.comments_for_subject(subject=subject, viewer=viewer)
+            if selectors.comments_for_subject(subject=subject, viewer=viewer)[0]
             .filter(author=other)
             .exists()
         }

@@ -25,10 +25,9 @@ THREAD_PAGE = 50
 @register.inclusion_tag("talk/thread.html", takes_context=True)
 def talk_thread(context: template.Context, subject: Any) -> dict[str, Any]:
     request = context["request"]
-    thread = selectors.comments_for_subject(subject=subject, viewer=request.user)
-    # Others' comments wait for the viewer's vote here: the page says so, not "No comments
-    # yet" (the same words on gold and pool, as the answers' note above it).
-    kept = bool(selectors.threads_kept_from([subject.pk], request.user))
+    # Others' comments wait for the viewer's vote here (kept): the page says so, not "No
+    # comments yet" (the same words on gold and pool, as the answers' note above it).
+    thread, kept = selectors.comments_for_subject(subject=subject, viewer=request.user)
     # Paged from the newest (page 1), each page read oldest first.
     pages = Paginator(thread.reverse(), THREAD_PAGE)
     page = pages.get_page(request.GET.get("talk_page"))
