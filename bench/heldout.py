@@ -34,8 +34,10 @@ What DIR must hold (ml.data reads it; `python -m ml evaluate --data DIR` reads t
   DIR/<class>/<ifo>_<id>_spectrogram_<duration>.png   Gravity Spy's own names, read too
   DIR/<class>/<name>.png              no duration in the name: a glitch of one view of
                                       unknown length
+  DIR/<class>/<id>/<id>_<duration>.png  a folder per glitch inside its class folder, read too
   DIR/manifest.csv                    instead of class folders: columns id,label,duration,path
-                                      (path relative to DIR; duration one of the four)
+                                      (path relative to DIR; duration one of the four, or
+                                      empty for a view of unknown length)
 
 Each file an Omega scan as Gravity Spy renders it (viridis, in colour): a whole plot or a
 crop of its plot area. Files directly in DIR have no class and are not scored; hidden files
@@ -132,8 +134,8 @@ class HeldOut:
     """load_heldout's answer: the glitches to score, and every file of DIR that will not be."""
 
     samples: list[Sample]
-    # one row per file not scored (or per problem that names no file): "file" (None for a
-    # problem of a manifest's line), "why", and "glitch": the id of a glitch that is not
+    # one row per file not scored (a manifest's row as "<manifest>:<line>"), or per folder
+    # not entered ("file" None): "file", "why", and "glitch": the id of a glitch that is not
     # scored at all because of it (None where its glitch is scored from its other files)
     not_scored: list[dict[str, str | None]] = field(default_factory=list)
 

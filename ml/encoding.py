@@ -561,6 +561,9 @@ def _encode_cached(
         os.replace(partial, cache_path)
     finally:
         if partial is not None:  # any failure of this attempt (once renamed, nothing to do)
+            # unmapped first: Windows refuses to remove a mapped file, and that error would
+            # hide the one that brought us here
+            out = None  # type: ignore[assignment]
             partial.unlink(missing_ok=True)
     return np.load(cache_path, mmap_mode="r"), errors
 

@@ -6,9 +6,9 @@ A checkpoint is ONE torch file holding a plain dict:
      "versions": {"python", "torch", "torchvision", "numpy", "sklearn", ...},
      "git_commit": str | None, "created": ISO-8601 UTC str}
 A MODEL_DIR holds best.pt (the checkpoint to use), last.pt (to resume a run cut short; the
-retrain task removes it once its run succeeded: drop_resume_checkpoints), metrics.json,
-history.json and confusion.png. Fine-tuned and head-only models share this format, so every
-command works on both.
+retrain task removes it once its run succeeded or was cancelled: drop_resume_checkpoints),
+metrics.json, history.json and confusion.png. Fine-tuned and head-only models share this
+format, so every command works on both.
 """
 
 from __future__ import annotations
