@@ -561,10 +561,11 @@ def _encode_cached(
         os.replace(partial, cache_path)
     finally:
         if partial is not None:  # any failure of this attempt (once renamed, nothing to do)
-            # unmapped first: Windows refuses to remove a mapped file, and that error would
-            # hide the one that brought us here
-            out = None  # type: ignore[assignment]
-            partial.unlink(missing_ok=True)
+            # Where a file still mapped cannot be removed (Windows), it stays for the next
+            # encode's _remove_dead_partials, and the error that brought us here is raised,
+            # not the removal's.
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
     return np.load(cache_path, mmap_mode="r"), errors
 
 
