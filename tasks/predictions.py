@@ -129,12 +129,20 @@ def activate_and_reroute(self: Task, version_id: int) -> dict[str, Any]:
 # A promote's scoring or switch killed with its worker (OOM, a hard time limit) reaches no
 # except block: its pending request ends now, saying why, not when it expires hours later;
 # the active model's re-route of new subjects says why too, and the beat queues it again.
-fail_row_when_task_fails(
-    score_subjects.name,
-    lambda version_id, error, _task_id: services.model_version_activation_failed(
+def _scoring_lost(version_id: Any, error: str, _task_id: str | None) -> None:
+    """A scoring killed with its worker: a pending request ends (not switched); for the
+    active model (the beat's scoring of new subjects) the dashboard says why, and the beat's
+    claim is freed (its finally never ran: the next beat waited 9 h to take it as lost)."""
+    services.model_version_activation_failed(
         version_id=int(version_id), error=f"not switched: {error}"
-    ),
-)
+    )
+    services.model_version_scoring_failed(
+        version_id=int(version_id), error=f"scoring failed: {error}"
+    )
+    services.model_version_scoring_ended(version_id=int(version_id))
+
+
+fail_row_when_task_fails(score_subjects.name, _scoring_lost)
 fail_row_when_task_fails(
     activate_and_reroute.name,
     lambda version_id, error, _task_id: services.model_version_switch_failed(

@@ -224,3 +224,28 @@ def test_a_new_active_model_drops_the_old_ones_owed_reroute(chain, scored) -> No
     old.refresh_from_db()
     assert not old.is_active
     assert (old.reroute_queued_at, old.reroute_error) == (None, "")
+
+
+def test_a_scoring_whose_worker_was_lost_is_shown_and_queued_again_at_the_next_beat(
+    chain, admin_client
+) -> None:
+    """Before: the beat's scoring of new subjects killed with its worker (OOM) recorded
+    nothing (the handler only ended a pending request) and its claim stayed taken: the next
+    beats queued nothing for 9 h, and the dashboard said nothing."""
+    active = ModelVersion.objects.create(
+        name="active", is_active=True, model_dir="/x", class_names=["Blip", "Whistle"]
+    )
+    make_subject("Blip")
+    chain.beat()
+    assert chain.scorings == [active.pk]  # queued; its worker is killed while it scores
+    task_failure.send(
+        sender=predictions.score_subjects,
+        task_id="t",
+        args=(active.pk,),
+        exception=WorkerLostError("Worker exited prematurely: signal 9 (SIGKILL)."),
+    )
+    active.refresh_from_db()
+    assert active.scoring_error.startswith("scoring failed: worker lost: WorkerLostError")
+    assert "worker lost" in admin_client.get("/modeling/").content.decode()
+    chain.beat()
+    assert chain.scorings == [active.pk, active.pk]  # queued again at once
