@@ -145,14 +145,10 @@ class HeldOut:
     def left_out_by_decoding(self, given: Sequence[Sample], decoded: Decodable) -> None:
         """Every file of each glitch of `given` that ml.encoding.encode_decodable left out (a
         file of it does not decode; its warnings named it), as not scored."""
-        kept = set(decoded.kept)
-        for i, s in enumerate(given):
-            if i in kept:
-                continue
-            said = next(line for line in decoded.dropped if line.startswith(f"glitch {s.id} "))
-            why = f"its glitch is left out: {said.removeprefix(f'glitch {s.id} left out: ')}"
+        for i, error in decoded.why.items():
+            s = given[i]
             for file in dict.fromkeys(s.files()):
-                self.leave_out(file, why, s.id)
+                self.leave_out(file, f"its glitch is left out: {error}", s.id)
 
     def summary(self) -> str:
         """'not scored: K files, G glitches', and the problems that name no file."""

@@ -28,7 +28,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -460,6 +460,7 @@ class Decodable:
     samples: list[Any]  # the K samples kept, in the order given
     kept: list[int]  # their positions among the samples given
     dropped: list[str]  # one line per sample left out: "glitch <id> left out: <file>: <why>"
+    why: dict[int, str] = field(default_factory=dict)  # position given -> "<file>: <why>"
 
 
 def encode_decodable(
@@ -485,7 +486,7 @@ def encode_decodable(
         warn(line)
     if errors:
         images = np.asarray(images[kept]) if kept else np.zeros((0, 3, size, size), np.uint8)
-    return Decodable(images, [samples[i] for i in kept], kept, dropped)
+    return Decodable(images, [samples[i] for i in kept], kept, dropped, why=errors)
 
 
 def _dropped_path(cache_path: Path) -> Path:
