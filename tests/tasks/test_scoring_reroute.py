@@ -97,6 +97,15 @@ def scored(chain) -> tuple[ModelVersion, Subject]:
     return active, new
 
 
+KILLED = WorkerLostError("Worker exited prematurely: signal 9 (SIGKILL).")
+
+
+def worker_reports(task: Any, version: ModelVersion, exception: BaseException) -> None:
+    """The worker's main process reports the task failed (task_failure), as Celery does when
+    the task raised or its prefork child was killed (no except block of its own ran)."""
+    task_failure.send(sender=task, task_id="t", args=(version.pk,), exception=exception)
+
+
 def shown(client, version: ModelVersion) -> str:
     """The re-route error as the dashboard and its status JSON show it ("" if neither)."""
     page = client.get("/modeling/").content.decode()
@@ -143,11 +152,10 @@ def test_a_reroute_the_database_failed_is_shown_and_queued_again(
         with pytest.raises(OperationalError):
             chain.reroute(active.pk)
     # the worker's parent reports the same failure again (task_failure): nothing changes
-    task_failure.send(
-        sender=predictions.activate_and_reroute,
-        task_id="t",
-        args=(active.pk,),
-        exception=OperationalError("server closed the connection unexpectedly"),
+    worker_reports(
+        predictions.activate_and_reroute,
+        active,
+        OperationalError("server closed the connection unexpectedly"),
     )
 
     new.refresh_from_db()
@@ -164,12 +172,7 @@ def test_a_reroute_whose_worker_was_lost_is_shown_and_queued_again(
     """Its prefork child killed (OOM) while it recomputed every open consensus: no except
     block ran; the worker's main process reports it (task_failure)."""
     active, new = scored
-    task_failure.send(
-        sender=predictions.activate_and_reroute,
-        task_id="t",
-        args=(active.pk,),
-        exception=WorkerLostError("Worker exited prematurely: signal 9 (SIGKILL)."),
-    )
+    worker_reports(predictions.activate_and_reroute, active, KILLED)
 
     new.refresh_from_db()
     assert new.priority == 0.0
@@ -238,12 +241,7 @@ def test_a_scoring_whose_worker_was_lost_is_shown_and_queued_again_at_the_next_b
     make_subject("Blip")
     chain.beat()
     assert chain.scorings == [active.pk]  # queued; its worker is killed while it scores
-    task_failure.send(
-        sender=predictions.score_subjects,
-        task_id="t",
-        args=(active.pk,),
-        exception=WorkerLostError("Worker exited prematurely: signal 9 (SIGKILL)."),
-    )
+    worker_reports(predictions.score_subjects, active, KILLED)
     active.refresh_from_db()
     assert active.scoring_error.startswith("scoring failed: worker lost: WorkerLostError")
     assert "worker lost" in admin_client.get("/modeling/").content.decode()
