@@ -2,6 +2,7 @@
 asks first, with the gate's verdict in the question, and a dismissed question sends nothing."""
 
 import pytest
+from dashboard_page import admin_on_dashboard
 
 from webapp.modeling.models import ModelVersion, TrainingRun
 
@@ -16,12 +17,7 @@ def test_promote_asks_with_the_gate_verdict_and_does_nothing_when_dismissed(
     new = ModelVersion.objects.create(
         name="run-7", training_run=run, gate="failed", gate_reason="top-1 0.80 < active 0.82"
     )
-    django_user_model.objects.create_superuser("boss", "boss@example.org", "pw-boss")
-    page.goto("/accounts/login/?next=/modeling/")
-    page.fill("input[name=username]", "boss")
-    page.fill("input[name=password]", "pw-boss")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/modeling/")
+    admin_on_dashboard(page, django_user_model)
     questions: list[str] = []
 
     def dismiss(dialog) -> None:

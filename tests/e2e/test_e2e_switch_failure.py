@@ -2,6 +2,7 @@
 poll) brings up the reason as text, without a reload by hand, and then stays put."""
 
 import pytest
+from dashboard_page import admin_on_dashboard
 from django.utils import timezone
 
 from webapp.modeling import services
@@ -19,12 +20,7 @@ def test_a_failed_switch_and_a_failed_reroute_appear_on_the_open_dashboard(
         name="run-2", training_run=run, activation_pending=True,
         activation_requested_at=timezone.now(),
     )  # fmt: skip
-    django_user_model.objects.create_superuser("boss", "boss@example.org", "pw-boss")
-    page.goto("/accounts/login/?next=/modeling/")
-    page.fill("input[name=username]", "boss")
-    page.fill("input[name=password]", "pw-boss")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/modeling/")
+    admin_on_dashboard(page, django_user_model)
     assert "Switching to run-2" in page.get_by_test_id("pending").text_content()
 
     services.model_version_activation_failed(
