@@ -16,33 +16,180 @@ NONE_OF_THE_ABOVE = "None_of_the_Above"
 class GlitchClassInfo:
     name: str  # canonical label, also the folder name in every image layout
     description: str  # morphology on a 10-2048 Hz log-frequency Omega scan
+    tell_apart: str = ""  # how to tell it from the classes it is most often taken for
 
 
 CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
-    GlitchClassInfo("1080Lines", "faint narrow horizontal line(s) or dots near 1080 Hz"),
-    GlitchClassInfo("1400Ripples", "short ripples/blobs near 1400 Hz, often a few in a row"),
-    GlitchClassInfo("Air_Compressor", "narrow-band line near 50 Hz lasting the whole window"),
-    GlitchClassInfo("Blip", "very short (~10 ms) symmetric teardrop, ~30-500 Hz"),
-    GlitchClassInfo("Chirp", "track rising in frequency (~30 -> 300+ Hz) ending in a hook"),
-    GlitchClassInfo("Extremely_Loud", "very high energy saturating most of the band for long"),
-    GlitchClassInfo("Helix", "stack of small loops/blobs climbing in frequency, like a helix"),
-    GlitchClassInfo("Koi_Fish", "loud blip-like body at low frequency with fins reaching high"),
     GlitchClassInfo(
-        "Light_Modulation", "repeated broadband stripes at low frequency, seconds long"
+        "1080Lines",
+        "faint narrow horizontal line(s) or dots near 1080 Hz",
+        (
+            "Higher than Violin Mode (~500 Hz and its harmonics) and lower than 1400Ripples; often "
+            "a row of faint dots rather than one feature."
+        ),
     ),
-    GlitchClassInfo("Low_Frequency_Burst", "hump rising from the bottom (10-40 Hz), ~0.5-1 s"),
-    GlitchClassInfo("Low_Frequency_Lines", "horizontal lines below ~100 Hz across the window"),
-    GlitchClassInfo("No_Glitch", "background noise only"),
-    GlitchClassInfo(NONE_OF_THE_ABOVE, "anything that fits no class (new or mixed morphologies)"),
-    GlitchClassInfo("Paired_Doves", "pairs of mirrored chirp-like tracks around 50-150 Hz"),
-    GlitchClassInfo("Power_Line", "short narrow-band feature at 60 Hz (and 120, 180 Hz)"),
-    GlitchClassInfo("Repeating_Blips", "several blips at regular spacing (every 0.25-0.5 s)"),
-    GlitchClassInfo("Scattered_Light", "stacked arches below ~100 Hz, repeating every few seconds"),
-    GlitchClassInfo("Scratchy", "ribbon of many short wiggles across ~30-300 Hz over 1-2 s"),
-    GlitchClassInfo("Tomte", "short, low-frequency triangular 'pointed hat', broader than a blip"),
-    GlitchClassInfo("Violin_Mode", "short narrow-band features near 500 Hz (and 1000, 1500 Hz)"),
-    GlitchClassInfo("Wandering_Line", "narrow line drifting in frequency over time"),
-    GlitchClassInfo("Whistle", "V- or W-shaped narrow tracks at high frequency"),
+    GlitchClassInfo(
+        "1400Ripples",
+        "short ripples/blobs near 1400 Hz, often a few in a row",
+        (
+            "Short blobs near 1400 Hz, above 1080Lines and Violin Mode; not a line that lasts the "
+            "window."
+        ),
+    ),
+    GlitchClassInfo(
+        "Air_Compressor",
+        "narrow-band line near 50 Hz lasting the whole window",
+        (
+            "Near 50 Hz, below Power Line's 60 Hz: read the frequency axis; one line, where Low "
+            "Frequency Lines has several, and it lasts the window."
+        ),
+    ),
+    GlitchClassInfo(
+        "Blip",
+        "very short (~10 ms) symmetric teardrop, ~30-500 Hz",
+        (
+            "One narrow, symmetric teardrop: Tomte is broader and lower, Koi Fish louder with fins "
+            "reaching high; several evenly spaced are Repeating Blips."
+        ),
+    ),
+    GlitchClassInfo(
+        "Chirp",
+        "track rising in frequency (~30 -> 300+ Hz) ending in a hook",
+        (
+            "One track rising in frequency over time; a Whistle is a V or W at high frequency, "
+            "Paired Doves are pairs of mirrored tracks."
+        ),
+    ),
+    GlitchClassInfo(
+        "Extremely_Loud",
+        "very high energy saturating most of the band for long",
+        (
+            "The whole band saturated (bright from bottom to top) for a long time; a Koi Fish is a "
+            "body with fins, short in time."
+        ),
+    ),
+    GlitchClassInfo(
+        "Helix",
+        "stack of small loops/blobs climbing in frequency, like a helix",
+        (
+            "Separate beads stacked up in frequency, one above another; a Koi Fish is one solid "
+            "body, a Scratchy is spread out in time."
+        ),
+    ),
+    GlitchClassInfo(
+        "Koi_Fish",
+        "loud blip-like body at low frequency with fins reaching high",
+        (
+            "Louder and wider than a Blip, with fins reaching high; not Extremely Loud, which fills"
+            " the band for long."
+        ),
+    ),
+    GlitchClassInfo(
+        "Light_Modulation",
+        "repeated broadband stripes at low frequency, seconds long",
+        (
+            "Broad stripes repeating over seconds at low frequency; Scattered Light curves as "
+            "arches, Repeating Blips are narrow teardrops."
+        ),
+    ),
+    GlitchClassInfo(
+        "Low_Frequency_Burst",
+        "hump rising from the bottom (10-40 Hz), ~0.5-1 s",
+        (
+            "One hump rising from the bottom edge, lasting about a second; Scattered Light repeats "
+            "as arches, a Tomte is a short pointed hat."
+        ),
+    ),
+    GlitchClassInfo(
+        "Low_Frequency_Lines",
+        "horizontal lines below ~100 Hz across the window",
+        (
+            "Straight horizontal lines below ~100 Hz; Scattered Light curves as arches, Air "
+            "Compressor is one line near 50 Hz."
+        ),
+    ),
+    GlitchClassInfo(
+        "No_Glitch",
+        "background noise only",
+        (
+            "Only the speckled background: if anything stands out above it, choose its class (or "
+            "None of the Above)."
+        ),
+    ),
+    GlitchClassInfo(
+        NONE_OF_THE_ABOVE,
+        "anything that fits no class (new or mixed morphologies)",
+        (
+            "For a glitch that clearly fits no class, not for one between two classes (choose the "
+            "closer); for nothing at all, No Glitch."
+        ),
+    ),
+    GlitchClassInfo(
+        "Paired_Doves",
+        "pairs of mirrored chirp-like tracks around 50-150 Hz",
+        ("Tracks come in mirrored pairs, repeating; one rising track is a Chirp."),
+    ),
+    GlitchClassInfo(
+        "Power_Line",
+        "short narrow-band feature at 60 Hz (and 120, 180 Hz)",
+        (
+            "At 60 Hz (with 120 and 180 Hz), short; Air Compressor sits near 50 Hz and lasts the "
+            "window."
+        ),
+    ),
+    GlitchClassInfo(
+        "Repeating_Blips",
+        "several blips at regular spacing (every 0.25-0.5 s)",
+        ("Several blips evenly spaced in time; one alone is a Blip."),
+    ),
+    GlitchClassInfo(
+        "Scattered_Light",
+        "stacked arches below ~100 Hz, repeating every few seconds",
+        (
+            "Arches stacked and repeating below ~100 Hz; Low Frequency Lines are straight, Low "
+            "Frequency Burst is one hump."
+        ),
+    ),
+    GlitchClassInfo(
+        "Scratchy",
+        "ribbon of many short wiggles across ~30-300 Hz over 1-2 s",
+        (
+            "Many short wiggles spread over 1-2 s; a Blip is one short teardrop, Helix beads stack "
+            "in frequency, not in time."
+        ),
+    ),
+    GlitchClassInfo(
+        "Tomte",
+        "short, low-frequency triangular 'pointed hat', broader than a blip",
+        (
+            "Broader and lower than a Blip, a triangle with a pointed top; a Koi Fish has fins "
+            "reaching high."
+        ),
+    ),
+    GlitchClassInfo(
+        "Violin_Mode",
+        "short narrow-band features near 500 Hz (and 1000, 1500 Hz)",
+        (
+            "Near 500 Hz (harmonics at 1000, 1500 Hz); 1080Lines is near 1080 Hz, Power Line at 60 "
+            "Hz."
+        ),
+    ),
+    GlitchClassInfo(
+        "Wandering_Line",
+        "narrow line drifting in frequency over time",
+        (
+            "A line that drifts in frequency; Low Frequency Lines and Power Line stay at one "
+            "frequency."
+        ),
+    ),
+    GlitchClassInfo(
+        "Whistle",
+        "V- or W-shaped narrow tracks at high frequency",
+        (
+            "A V or W that folds back in frequency, high up (hundreds of Hz and above); a Chirp "
+            "rises once, ending in a hook."
+        ),
+    ),
 )
 
 # Classes that are NOT among the 22: the simulator renders them so that discovery can be

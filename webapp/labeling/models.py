@@ -39,6 +39,9 @@ class GlitchClass(models.Model):
 
     name = models.CharField(max_length=64, unique=True)
     description = description_field(blank=True)
+    tell_apart = description_field(
+        blank=True, help_text="how to tell it from the classes it is often taken for (field guide)"
+    )
     key = models.CharField(
         max_length=1, unique=True, null=True, blank=True, help_text="one-key shortcut"
     )

@@ -15,9 +15,16 @@ from webapp.labeling.keys import assign_keys
 def sync_glitch_classes(glitch_class_model: Any) -> int:
     """Create missing canonical classes and give keyless classes a key; returns rows created."""
     created = 0
+    # A migration before labeling 0017 passes a model without tell_apart; 0017 fills it in.
+    fields = {f.name for f in glitch_class_model._meta.get_fields()}
     for order, info in enumerate(CANONICAL_CLASSES):
         _, was_created = glitch_class_model.objects.get_or_create(
-            name=info.name, defaults={"description": info.description, "order": order}
+            name=info.name,
+            defaults={
+                "description": info.description,
+                "order": order,
+                **({"tell_apart": info.tell_apart} if "tell_apart" in fields else {}),
+            },
         )
         created += was_created
     keyless = list(glitch_class_model.objects.filter(key__isnull=True))

@@ -25,7 +25,17 @@ class GlitchClassSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GlitchClass
-        fields = ["id", "name", "display_name", "description", "key", "status", "level", "examples"]
+        fields = [
+            "id",
+            "name",
+            "display_name",
+            "description",
+            "tell_apart",
+            "key",
+            "status",
+            "level",
+            "examples",
+        ]
 
     def get_level(self, obj: GlitchClass) -> int | None:
         from webapp.labeling.config import level_of_class

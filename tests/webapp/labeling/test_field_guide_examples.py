@@ -200,3 +200,25 @@ def test_an_image_file_that_is_not_an_image_is_refused(tmp_path):
             caption="x",
         )
     assert not GlitchClassExample.objects.exists()  # all of a glitch, or nothing
+
+
+def test_every_class_says_how_to_tell_it_apart_on_the_guide_and_in_the_api(client):
+    """Volunteers confuse Blip with Tomte and Koi Fish, Air Compressor with Power Line: each
+    canonical class's card says how to tell it from them, as written once in ml.classes."""
+    assert all(info.tell_apart for info in CANONICAL_CLASSES)
+    page = client.get(reverse("labeling:field_guide")).content.decode()
+    assert page.count('data-testid="tell-apart"') == len(CANONICAL_CLASSES)
+    blip = next(info for info in CANONICAL_CLASSES if info.name == "Blip")
+    assert GlitchClass.objects.get(name="Blip").tell_apart == blip.tell_apart
+    assert "Tomte is broader and lower" in page
+    client.force_login(UserFactory(username="vera"))
+    classes = {c["name"]: c for c in client.get(reverse("api-classes")).json()}
+    assert classes["Blip"]["tell_apart"] == blip.tell_apart
+
+
+def test_a_class_without_a_tell_apart_line_shows_none(client):
+    GlitchClass.objects.create(name="Crown", description="arches", order=99)
+    page = client.get(reverse("labeling:field_guide")).content.decode()
+    card = page[page.index('id="class-Crown"') :]
+    card = card[: card.index("</article>")]
+    assert "Telling it apart" not in card and "arches" in card

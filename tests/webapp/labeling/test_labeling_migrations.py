@@ -73,3 +73,22 @@ def test_0014_says_a_posterior_counted_before_it_holds_a_model_not_recorded():
             ("counted", None), ("never", None)
         ]  # fmt: skip
         assert [consensus_model_version(s) for s in rows] == ["unknown", ""]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0017_gives_the_canonical_classes_their_tell_apart_line_and_a_new_class_none():
+    from ml.classes import CANONICAL_CLASSES
+
+    with schema_at([("labeling", "0016_images_validated_in_forms")]) as old:
+        GlitchClass = old.get_model("labeling", "GlitchClass")
+        for name in ("Blip", "Whistle"):
+            GlitchClass.objects.get_or_create(name=name)
+        GlitchClass.objects.get_or_create(name="Crown")  # an accepted class of one's own
+
+        new = migrate_to([("labeling", "0017_glitchclass_tell_apart")])
+        rows = dict(
+            new.get_model("labeling", "GlitchClass").objects.values_list("name", "tell_apart")
+        )
+        text = {info.name: info.tell_apart for info in CANONICAL_CLASSES}
+        assert rows["Blip"] == text["Blip"] and rows["Whistle"] == text["Whistle"]
+        assert rows["Crown"] == ""
