@@ -110,6 +110,11 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'glitchlab.sqlite3'}"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # A kept connection the server ended (a PostgreSQL restart, a failover, an idle cut)
+        # is found dead before a request uses it, and replaced: without the check, each web
+        # thread's next request failed on it (a 500, a vote lost, /healthz 503 while the
+        # database was up). One cheap check per request, on connections kept from an earlier one.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

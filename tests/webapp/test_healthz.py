@@ -1,7 +1,11 @@
-"""/healthz answers the container health check without a login."""
+"""/healthz answers the container health check without a login, and a connection the
+database server ended fails no request."""
 
+import psycopg
 import pytest
-from django.db import OperationalError
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import OperationalError, connection
+from django.test import RequestFactory
 
 
 @pytest.mark.django_db
@@ -20,3 +24,42 @@ def test_healthz_says_503_when_the_database_is_down(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert b"database unavailable" in response.content
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no server to restart")
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_the_server_ended_fails_no_request():
+    """A PostgreSQL restart ends the connection each web thread keeps (CONN_MAX_AGE); the
+    next request on that thread got a 500 (a page, a vote) or a 503 (/healthz, the database
+    up). Requests go through Django's WSGI handler, as the web server sends them: the test
+    client does not close or check connections between requests."""
+    handler = WSGIHandler()
+    assert wsgi_get(handler, "/healthz") == 200
+    for path in ("/healthz", "/"):
+        assert connection.connection is not None, "the connection was not kept"
+        end_the_kept_connection()
+        assert wsgi_get(handler, path) == 200, path
+
+
+def wsgi_get(handler: WSGIHandler, path: str) -> int:
+    statuses: list[str] = []
+    environ = RequestFactory().get(path).environ
+    body = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    b"".join(body)
+    body.close()
+    return int(statuses[0].split()[0])
+
+
+def end_the_kept_connection() -> None:
+    """What a PostgreSQL restart does to the connection this thread keeps."""
+    pid = connection.connection.info.backend_pid
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        host=db["HOST"],
+        port=db["PORT"] or None,
+        password=db["PASSWORD"] or None,
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s, 10000)", [pid])

@@ -70,6 +70,17 @@ def test_database_url_selects_postgresql(tmp_path):
     assert engine == "django.db.backends.postgresql"
 
 
+def test_a_kept_database_connection_is_checked_before_a_request_uses_it(tmp_path):
+    """Connections live DB_CONN_MAX_AGE (60 s); one the server ended (a PostgreSQL restart)
+    failed the next request of every web thread (tests/webapp/test_healthz.py)."""
+    checked = setting(
+        "s.DATABASES['default']['CONN_HEALTH_CHECKS']",
+        tmp_path,
+        DATABASE_URL="postgres://u@db:5432/x",
+    )
+    assert checked == "True"
+
+
 def test_the_renamed_audit_vote_weight_is_refused_not_ignored(tmp_path):
     result = import_settings(
         DEBUG="1", GLITCHLAB_VAR_DIR=str(tmp_path), GLITCHLAB_AUDIT_VOTE_WEIGHT="0.5"
