@@ -174,7 +174,9 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     # "preload" only allows submitting the domain to browsers' list; it submits nothing.
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    if env_bool("SECURE_PROXY_SSL_HEADER", False):  # only behind a proxy that sets it
+    # Only behind a proxy that overwrites X-Forwarded-Proto; .env.example sets it, for the TLS
+    # proxy docs/deploy.md asks for (without it every page redirected to itself there).
+    if env_bool("SECURE_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # The health check of the container probes plain HTTP on the loopback.
     SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]

@@ -131,3 +131,47 @@ def test_redis_waits_longer_than_any_job_may_run_before_it_delivers_again(tmp_pa
             DEBUG="true", **{limit: str(30 * 3600)},
         )  # fmt: skip
         assert int(visibility) > 30 * 3600, limit
+
+
+def env_example() -> dict[str, str]:
+    """.env.example's variables, as docker compose reads the file (`env_file`)."""
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    pairs = [line.split("=", 1) for line in lines if "=" in line and not line.startswith("#")]
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def test_env_example_serves_pages_behind_the_tls_proxy_deploy_md_asks_for(tmp_path):
+    """The proxy forwards an HTTPS request over plain HTTP with X-Forwarded-Proto: https.
+    Before, .env.example left SECURE_PROXY_SSL_HEADER off, and every page answered with a
+    redirect to its own https:// address, forever ("too many redirects")."""
+    example = env_example()
+    environment = {
+        **{k: v for k, v in os.environ.items() if k not in example and k != "DEBUG"},
+        **example,
+        "SECRET_KEY": "test-only-" + "x" * 50,  # the example's own key is refused
+        "GLITCHLAB_VAR_DIR": str(tmp_path),  # a SQLite file there: no host `postgres` here
+        "GLITCHLAB_CACHE_URL": "locmem://",  # nor `redis`
+        "DJANGO_SETTINGS_MODULE": "webapp.settings",
+    }
+    del environment["DATABASE_URL"]
+    answers = subprocess.run(
+        [sys.executable, "-c", PROXIED_REQUESTS], cwd=ROOT, env=environment,
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert answers == [
+        "https 200 -",
+        # what the proxy forwards from a plain-HTTP client is still sent to HTTPS
+        "http 301 https://glitchlab.example.org/accounts/login/",
+    ]
+
+
+PROXIED_REQUESTS = """
+import django
+django.setup()
+from django.test import Client
+for proto in ("https", "http"):
+    answer = Client().get(
+        "/accounts/login/", HTTP_HOST="glitchlab.example.org", HTTP_X_FORWARDED_PROTO=proto
+    )
+    print(proto, answer.status_code, answer.get("Location", "-"))
+"""
