@@ -2,8 +2,11 @@
 # torch's CUDA build is what pip installs on x86_64.
 FROM python:3.11-slim-bookworm
 
+# Static files stay in the image, out of the var folder: compose mounts a volume over that,
+# and Docker copies an image's files into a volume only when the volume is new, so a later
+# release's collectstatic would never be seen.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    GLITCHLAB_VAR_DIR=/var/lib/glitchlab
+    GLITCHLAB_VAR_DIR=/var/lib/glitchlab GLITCHLAB_STATIC_ROOT=/app/staticfiles
 WORKDIR /app
 
 COPY pyproject.toml constraints.txt ./

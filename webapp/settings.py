@@ -145,7 +145,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"  # filled by collectstatic, served by whitenoise
+# Filled by collectstatic, served by whitenoise. The image's are out of VAR_DIR, under no
+# volume (Dockerfile): a volume over them kept serving the first release's JS and CSS.
+STATIC_ROOT = Path(env_str("GLITCHLAB_STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"

@@ -1,9 +1,16 @@
-"""The Dockerfile's CMD is valid exec form, and .dockerignore keeps secrets, the venv and
-runtime data out of the build context (docker itself does not run in CI)."""
+"""The Dockerfile's CMD is valid exec form, .dockerignore keeps secrets, the venv and
+runtime data out of the build context, and the static files it collects are not hidden by a
+volume (docker itself does not run in CI)."""
 
 import fnmatch
 import json
-from pathlib import Path
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path, PurePosixPath
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,3 +52,36 @@ def test_the_code_the_image_needs_is_still_sent() -> None:
                  "ml/train.py", "webapp/settings.py", "tasks/celery.py", "templates/base.html",
                  "static/js/label.js"):  # fmt: skip
         assert not _ignored(path), path
+
+
+def _image_environment() -> dict[str, str]:
+    """The variables the Dockerfile's ENV instructions set."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    env = {}
+    for line in text.splitlines():
+        if line.startswith("ENV "):
+            env.update(pair.split("=", 1) for pair in shlex.split(line[4:]))
+    return env
+
+
+def test_static_files_are_collected_where_no_compose_volume_hides_them() -> None:
+    """Docker copies an image's files into a named volume only when the volume is new: with
+    STATIC_ROOT under glitchlab-var, every release after the first served the first one's
+    JS and CSS (and a 404 for files it added). The paths are the settings' own, read with
+    the image's environment (the folders are not made here)."""
+    paths = subprocess.run(
+        [sys.executable, "-c", "import pathlib; pathlib.Path.mkdir = lambda *a, **k: None; "
+         "import webapp.settings as s; print(s.VAR_DIR); print(s.STATIC_ROOT)"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+        env={**os.environ, **_image_environment(), "DEBUG": "false", "SECRET_KEY": "build-only"},
+    ).stdout.split()  # fmt: skip
+    var_dir, static_root = (PurePosixPath(path) for path in paths)
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    mounted = {
+        PurePosixPath(volume.split(":")[1])
+        for name in ("web", "worker-gpu", "worker", "beat")
+        for volume in services[name].get("volumes", [])
+    }
+    assert any(var_dir.is_relative_to(target) for target in mounted)  # state is kept
+    assert not any(static_root.is_relative_to(target) for target in mounted), static_root
+    assert "collectstatic" in (ROOT / "Dockerfile").read_text()
