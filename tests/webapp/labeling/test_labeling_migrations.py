@@ -1,5 +1,7 @@
 """Data migrations keep what is stored: 0003 counts each volunteer's existing votes."""
 
+import re
+
 import pytest
 from migrating import migrate_to, schema_at
 
@@ -92,3 +94,109 @@ def test_0017_gives_the_canonical_classes_their_tell_apart_line_and_a_new_class_
         text = {info.name: info.tell_apart for info in CANONICAL_CLASSES}
         assert rows["Blip"] == text["Blip"] and rows["Whistle"] == text["Whistle"]
         assert rows["Crown"] == ""
+
+
+OPAQUE = re.compile(r"^subjects/[0-9a-f]{2}/[0-9a-f]{32}\.png$")
+FAILURES = {
+    "copy": "the disk fills up while the 3rd image is copied",
+    "rename": "the connection drops as the 3rd row is renamed",
+    "delete": "the migration is stopped after the 3rd row committed, before its old file went",
+}
+
+
+def _fail_at_the_nth(failure: str, nth: int, monkeypatch) -> dict[str, int]:
+    """Make the migration fail as FAILURES says, at the nth image; the count of tries."""
+    import errno
+    from pathlib import Path
+
+    from django.core.files.storage import FileSystemStorage
+    from django.db import OperationalError
+    from django.db.models.query import QuerySet
+
+    calls = {"n": 0}
+
+    def at_nth() -> bool:
+        calls["n"] += 1
+        return calls["n"] == nth
+
+    if failure == "copy":
+        save = FileSystemStorage._save
+
+        def _save(self, name, content):
+            if at_nth():
+                Path(self.path(name)).parent.mkdir(parents=True, exist_ok=True)
+                Path(self.path(name)).write_bytes(content.read()[:20])  # a partial copy
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return save(self, name, content)
+
+        monkeypatch.setattr(FileSystemStorage, "_save", _save)
+    elif failure == "rename":
+        update = QuerySet.update
+
+        def _update(self, **values):
+            if at_nth():
+                raise OperationalError("server closed the connection unexpectedly")
+            return update(self, **values)
+
+        monkeypatch.setattr(QuerySet, "update", _update)
+    else:
+        delete = FileSystemStorage.delete
+
+        def _delete(self, name):
+            if name.startswith("subjects/demo-") and at_nth():
+                raise KeyboardInterrupt  # stands in for the container killed
+            return delete(self, name)
+
+        monkeypatch.setattr(FileSystemStorage, "delete", _delete)
+    return calls
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+@pytest.mark.django_db(transaction=True)
+def test_0009_stopped_part_way_loses_no_image_and_a_rerun_finishes(
+    failure, fast_django_settings, monkeypatch
+):
+    """It used to delete each old file at once inside one transaction: a failure rolled the
+    new names back after the old files were gone (2026-12-07 operator review, finding 1)."""
+    from pathlib import Path
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.db import OperationalError, connection
+    from webapp_factories import tiny_png
+
+    media = Path(fast_django_settings.MEDIA_ROOT)
+    before = [("labeling", "0008_classification_after_retirement")]
+    after = [("labeling", "0009_opaque_subject_image_names")]
+    with schema_at(before) as old:
+        Subject = old.get_model("labeling", "Subject")
+        Image = old.get_model("labeling", "SubjectImage")
+        content = {}
+        for i in range(5):
+            subject = Subject.objects.create(external_id=f"H1_g{i}", source="demo-gold")
+            name = default_storage.save(
+                f"subjects/demo-gold/H1_g{i}_1.0.png", ContentFile(tiny_png((40 * i, 9, 9)))
+            )
+            Image.objects.create(subject=subject, duration=1.0, image=name)
+            content[subject.pk] = tiny_png((40 * i, 9, 9))
+
+        def stored() -> dict[int, bytes]:
+            """Each subject's image as its row names it (raises if the file is gone)."""
+            return {
+                row.subject_id: (media / row.image.name).read_bytes() for row in Image.objects.all()
+            }
+
+        calls = _fail_at_the_nth(failure, 3, monkeypatch)
+        with pytest.raises((OSError, OperationalError, KeyboardInterrupt)):
+            migrate_to(after)
+        monkeypatch.undo()
+        assert calls["n"] == 3  # it failed where it was meant to
+        assert stored() == content  # every subject's image is still there, whole
+
+        migrate_to(after)  # the rerun finishes the job
+        names = set(Image.objects.values_list("image", flat=True))
+        assert all(OPAQUE.match(name) for name in names), names
+        assert stored() == content
+        on_disk = {str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()}
+        assert on_disk == names  # no old file, no copy that no row names
+        assert "labeling_0009_renames" not in connection.introspection.table_names()

@@ -12,11 +12,13 @@ from __future__ import annotations
 import importlib
 import re
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
 from rest_framework.test import APIClient
 from webapp_factories import (
     SubjectFactory,
@@ -167,7 +169,7 @@ def test_the_old_image_names_are_renamed_by_the_migration():
     migration = importlib.import_module(
         "webapp.labeling.migrations.0009_opaque_subject_image_names"
     )
-    migration.rename_images(apps, None)
+    migration.rename_images(apps, SimpleNamespace(connection=connection))
     image.refresh_from_db()
     assert migration.OPAQUE.match(image.image.name) and "gold" not in image.image.name
     assert default_storage.exists(image.image.name) and not default_storage.exists(old)
