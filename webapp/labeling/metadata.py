@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
-
 from ml.metadata import IFO, GlitchMetadata, gps_to_utc
 from webapp.labeling.models import Subject
-from webapp.labeling.services import subject_import
+from webapp.labeling.services import subject_images_kept_if_committed, subject_import
 
 # Gravity Spy's column -> the Subject field that holds it (event_time was already gps_time).
 SUBJECT_FIELD: dict[str, str] = {
@@ -59,7 +57,7 @@ def subject_import_with_metadata(
     """labeling.services.subject_import (same arguments) and its metadata, in one
     transaction; an existing subject gets the metadata too. Returns (subject, created,
     fields changed)."""
-    with transaction.atomic():
+    with subject_images_kept_if_committed():  # its failure removes the images copied
         row, created = subject_import(**subject)
         changed = subject_metadata_set(subject=row, metadata=metadata) if metadata else []
     return row, created, changed

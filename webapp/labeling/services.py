@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ml.data import image_file_problem, nearest_duration
@@ -28,6 +31,8 @@ from webapp.labeling.models import (
 )
 from webapp.labeling.seeding import sync_glitch_classes
 from webapp.modeling.selectors import prediction_for_consensus
+
+logger = logging.getLogger(__name__)
 
 
 class AlreadyVotedError(Exception):
@@ -571,7 +576,7 @@ def subject_import(
         gold_label = GlitchClass.objects.filter(name=label).first()
         if gold_label is None:
             raise ValidationError(f"{external_id}: unknown class {label!r}")
-    with transaction.atomic():
+    with subject_images_kept_if_committed() as saved:
         subject = Subject.objects.create(
             external_id=external_id,
             source=source,
@@ -585,10 +590,70 @@ def subject_import(
             image = SubjectImage(
                 subject=subject, duration=duration, substituted=duration in substituted
             )
+            file = image.image
+            name = file.field.generate_filename(image, Path(path).name)
+            saved.append(name)  # before the write: one that fails part-way leaves it half
             with open(path, "rb") as handle:
-                image.image.save(Path(path).name, File(handle), save=False)
+                stored = file.storage.save(name, File(handle), max_length=file.field.max_length)
+            if stored != name:  # (a random name: never one taken, in practice)
+                saved.append(stored)
+            image.image = stored
             image.save()
     return subject, True
+
+
+# the names a subject_images_kept_if_committed block saved, for the block around it
+_images_saved: ContextVar[list[str] | None] = ContextVar("_images_saved", default=None)
+
+
+@contextmanager
+def subject_images_kept_if_committed() -> Iterator[list[str]]:
+    """A transaction that writes subject images with their rows: the block lists in the
+    list it is given each name it saves (before the write). If the block fails, its files
+    go too, a half-written one included, so a failed import leaves nothing in MEDIA_ROOT
+    and its rerun no second copy. A file is never removed while a committed row may name
+    it: when the commit itself failed, only the files no row names are removed. A block
+    inside another hands its names to the outer one once it succeeds, since the outer's
+    failure rolls its rows back too (a plain transaction.atomic around it does not: a
+    failure there leaves the files)."""
+    saved: list[str] = []
+    outer = _images_saved.get()
+    token = _images_saved.set(saved)
+    body_done = False
+    try:
+        with transaction.atomic():
+            yield saved
+            body_done = True
+    except BaseException:
+        _subject_images_remove(saved, commit_failed=body_done)
+        raise
+    finally:
+        _images_saved.reset(token)
+    if outer is not None:
+        outer.extend(saved)
+
+
+def _subject_images_remove(names: list[str], *, commit_failed: bool) -> None:
+    """Delete the images a failed block saved. The block's own failure rolled its rows back;
+    a failed commit (or savepoint release) may have committed them or not: the database is
+    asked which files a row names, and every file is kept when it cannot say."""
+    storage = SubjectImage._meta.get_field("image").storage
+    if commit_failed and names:
+        try:
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()  # a dropped one: ask a new one
+            named = set(
+                SubjectImage.objects.filter(image__in=names).values_list("image", flat=True)
+            )
+        except DatabaseError as error:
+            logger.warning("kept %d images of a failed import (%s): %s", len(names), error, names)
+            return
+        names = [name for name in names if name not in named]
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError as error:
+            logger.warning("could not remove %s of a failed import: %s", name, error)
 
 
 def _check_image_file(path: Path) -> None:
