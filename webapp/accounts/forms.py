@@ -6,12 +6,26 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from webapp.accounts import usernames
+
 
 class SignUpForm(UserCreationForm):
-    """Username and password only: volunteers need no e-mail to start labelling."""
+    """Username and password only: volunteers need no e-mail to start labelling. The name
+    is ASCII letters, digits and . _ -, and does not read like an existing one (usernames):
+    Talk shows it beside the volunteer's comments."""
 
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].help_text = usernames.HELP
+
+    def clean_username(self) -> str:
+        username = super().clean_username()  # Django's: not taken, case aside
+        if username:  # none when Django's check has said why (the stubs say str)
+            usernames.new_username_check(username)
+        return username
 
 
 class LimitedPasswordChangeForm(PasswordChangeForm):
