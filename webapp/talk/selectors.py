@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from webapp.accounts.roles import is_reviewer
+from webapp.accounts.roles import is_reviewer, role_shown
 from webapp.labeling import config
 from webapp.labeling.metadata import shown_name
 from webapp.labeling.models import Classification, Subject, VolunteerProfile
@@ -115,22 +115,30 @@ def comments_for_subject(
     """The glitch's thread, oldest first (not yet read: the page shows one page of it), and
     whether others' comments are kept from the viewer (the page says so); hidden comments
     for moderators only; while it collects votes, only the viewer's own until they may see
-    its answers (threads_kept_from), on gold and pool alike."""
+    its answers (threads_kept_from), on gold and pool alike. Each comment's `author_role`
+    (accounts.roles.role_shown) is the badge beside its author's name: staff are told by
+    their role, not by a name anyone could copy."""
     comments = Comment.objects.filter(_visible_to(viewer), subject=subject)
     kept = bool(threads_kept_from([subject.pk], viewer))
     if kept:
         comments = comments.filter(_own(viewer))
-    ordered = comments.select_related("author", "moderated_by").order_by("created_at", "id")
+    ordered = (
+        comments.select_related("author", "moderated_by")
+        .annotate(author_role=role_shown("author"))
+        .order_by("created_at", "id")
+    )
     return ordered, kept
 
 
 def comments_recent(*, viewer: User | AnonymousUser, limit: int = 20) -> list[Comment]:
     """The latest comments the viewer may read (_readable), newest first. Chosen in the
     statement: most comments are under glitches still collecting votes, kept from most
-    viewers, so the latest few read and then filtered left the front page empty."""
+    viewers, so the latest few read and then filtered left the front page empty. With
+    `author_role`, as comments_for_subject."""
     return list(
         Comment.objects.filter(_visible_to(viewer), _readable(viewer))
         .select_related("author", "subject")
+        .annotate(author_role=role_shown("author"))
         .order_by("-created_at", "-id")[:limit]
     )
 
