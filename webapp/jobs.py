@@ -202,10 +202,12 @@ def jobs_fail_lost(
 
     worker: rows claimed by this Celery hostname (called when that worker starts again, so
     nothing it claimed can still be running). silent_for_s: rows whose last heartbeat is
-    older than this (the periodic reaper). waiting_for_s (with silent_for_s): also rows
-    still queued or pending this long after they were made: their message is lost (Redis
-    lost its data, or a worker died holding it unstarted) and nothing will start them, while
-    they hold their kind's one live-job slot (no retrain or audit could start again).
+    older than this (the periodic reaper); with worker, its rows silent since it started (a
+    clean-up retried after the worker may have claimed new jobs). waiting_for_s (with
+    silent_for_s): also rows still queued or pending this long after they were made: their
+    message is lost (Redis lost its data, or a worker died holding it unstarted) and nothing
+    will start them, while they hold their kind's one live-job slot (no retrain or audit
+    could start again).
     """
     failed = 0
     if waiting_for_s is not None and silent_for_s is not None:
@@ -226,13 +228,13 @@ def jobs_fail_lost(
             finished_at=Now(),
         )
     rows = model._default_manager.filter(status=RUNNING)
+    if worker is None and silent_for_s is None:
+        raise ValueError("give worker or silent_for_s")
+    if silent_for_s is not None:
+        rows = rows.filter(_silent_since(_ago(silent_for_s)))
+        reason = f"no heartbeat for {silent_for_s:.0f} s: the worker was lost"
     if worker is not None:
         rows = rows.filter(worker=worker)
         reason = f"worker {worker} restarted while the job was in progress (worker lost)"
-    elif silent_for_s is not None:
-        rows = rows.filter(_silent_since(_ago(silent_for_s)))
-        reason = f"no heartbeat for {silent_for_s:.0f} s: the worker was lost"
-    else:
-        raise ValueError("give worker or silent_for_s")
     # One UPDATE whose WHERE holds the condition: a row that beat meanwhile stays running.
     return failed + rows.update(status=FAILED, error=reason, finished_at=Now())
