@@ -4,6 +4,8 @@ for reviewers. Periodic (beat: audit_periodic) and on demand (services.audit_run
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +93,7 @@ def _audit(task: Task, run: AuditRun, cancel: CancelCheck) -> dict[str, Any]:
     files = selectors.audit_files()
     samples = to_samples(files)
     if len(samples) < 2:
-        services.audit_run_store(run_id=run.pk, ranked=[], features="", n_subjects=len(samples))
+        _store(run_id=run.pk, ranked=[], features="", n_subjects=len(samples))
         return {"run_id": run.pk, "status": "succeeded", "subjects": len(samples)}
     names = _class_names()
     subject_ids = [int(s.id) for s in samples]
@@ -110,7 +112,7 @@ def _audit(task: Task, run: AuditRun, cancel: CancelCheck) -> dict[str, Any]:
         samples = [samples[i] for i in present]
         subject_ids = [subject_ids[i] for i in present]
         if len(samples) < 2:
-            services.audit_run_store(run_id=run.pk, ranked=[], features="", n_subjects=1)
+            _store(run_id=run.pk, ranked=[], features="", n_subjects=1)
             return {"run_id": run.pk, "status": "succeeded", "subjects": 1}
     labels = np.array([names.index(str(s.label)) for s in samples])
     cancel.step()
@@ -136,10 +138,41 @@ def _audit(task: Task, run: AuditRun, cancel: CancelCheck) -> dict[str, Any]:
         )
         for r in finder.rows_
     ]
-    services.audit_run_store(
-        run_id=run.pk, ranked=ranked, features=description, n_subjects=len(samples)
-    )
+    _store(run_id=run.pk, ranked=ranked, features=description, n_subjects=len(samples))
     return {"run_id": run.pk, "status": "succeeded", "subjects": len(samples)}
+
+
+def _store(
+    *, run_id: int, ranked: list[services.SuspectData], features: str, n_subjects: int
+) -> None:
+    """Record the audit's suspects; once it is the audit reviewers work through, the
+    feature folders of older ones go (a failed or cancelled audit removes nothing)."""
+    stored = services.audit_run_store(
+        run_id=run_id, ranked=ranked, features=features, n_subjects=n_subjects
+    )
+    if stored:
+        _drop_unused_audit_dirs()
+
+
+AUDIT_DIR = re.compile(r"audit-\d+")
+
+
+def _drop_unused_audit_dirs() -> None:
+    """Each audit keeps the features of every subject it ranked (about 2.6 kB a subject,
+    one audit a day by default): only the latest finished audit's and a live one's are
+    read (selectors.audit_dirs_in_use). A folder that cannot be removed is logged and left
+    for the next audit."""
+    root = Path(settings.VAR_DIR) / "review"
+    if not root.is_dir():
+        return
+    in_use = selectors.audit_dirs_in_use()
+    for folder in sorted(root.iterdir()):
+        if not AUDIT_DIR.fullmatch(folder.name) or folder.name in in_use or not folder.is_dir():
+            continue
+        try:
+            shutil.rmtree(folder)
+        except OSError as exc:
+            logger.warning("an older audit's features were not removed: %s", exc)
 
 
 def _class_names() -> list[str]:

@@ -114,6 +114,16 @@ def audit_dir(run: AuditRun) -> Path:
     return Path(settings.VAR_DIR) / "review" / run.out_dir_name
 
 
+def audit_dirs_in_use() -> set[str]:
+    """The folders (AuditRun.out_dir_name) whose features a page may read: the latest
+    finished audit's, which reviewers work through (a suspect's page shows its neighbours
+    from them), and a live audit's, being written. An older audit's suspect page, opened
+    by its address, says its features are gone."""
+    runs = AuditRun.objects.filter(status__in=AuditRun.LIVE_STATUSES)
+    latest = audit_run_latest()
+    return {run.out_dir_name for run in [*runs, *([latest] if latest else [])]}
+
+
 # --- a reviewer's queue ----------------------------------------------------------------
 
 
