@@ -3,6 +3,7 @@ the classes a batch may be given, who may do what."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -17,6 +18,7 @@ from django.db.models.functions import Now
 
 from ml.classes import NONE_OF_THE_ABOVE
 from ml.neighbours import nearest, normalise
+from webapp import jobs
 from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.discovery.models import Batch, ClassProposal, Cluster, ClusterRun, EmbeddingSet
 from webapp.labeling.metadata import map_facts
@@ -30,6 +32,8 @@ from webapp.labeling.selectors import (
 )
 from webapp.modeling.models import ModelVersion, Prediction
 from webapp.modeling.selectors import SubjectFiles
+
+logger = logging.getLogger(__name__)
 
 # --- who may do what -------------------------------------------------------------------
 
@@ -76,10 +80,43 @@ def embedding_set_live() -> EmbeddingSet | None:
     )
 
 
+def embedding_set_on_disk(embedding_set: EmbeddingSet) -> bool:
+    """Whether ready embeddings' file is there. One found missing (VAR_DIR/discovery
+    pruned, the database restored without the volume, a mount lost) is marked failed, once,
+    with "embeddings file missing: PATH" and a line in the log: the pages go on without it
+    (an earlier model's embeddings, or none), and the discovery page offers admins Embed
+    again as for any failed embeddings. Before, the map and every similar-glitches call
+    answered 500, and Embed again refused ready embeddings."""
+    path = Path(embedding_set.path)
+    if embedding_set.path and path.is_file():
+        return True
+    error = f"embeddings file missing: {path}"
+    if jobs.job_fail(
+        EmbeddingSet, pk=embedding_set.pk, error=error, statuses=(EmbeddingSet.Status.READY,)
+    ):
+        logger.error(
+            "embeddings %s (model version %s): %s; marked failed (the active model's are made "
+            "again with Embed again on /discovery/)",
+            embedding_set.pk, embedding_set.model_version_id, error,
+        )  # fmt: skip
+    return False
+
+
+def _first_on_disk(rows: QuerySet[EmbeddingSet]) -> EmbeddingSet | None:
+    """The first of `rows` (ready embeddings) whose file is there (embedding_set_on_disk)."""
+    missing: list[int] = []
+    while (found := rows.exclude(pk__in=missing).first()) is not None:
+        if embedding_set_on_disk(found):
+            return found
+        missing.append(found.pk)
+    return None
+
+
 def embedding_set_current() -> EmbeddingSet | None:
-    """The active model's embeddings when ready, else the newest ready ones."""
+    """The active model's embeddings when ready, else the newest ready ones (whose file is
+    there: embedding_set_on_disk)."""
     ready = EmbeddingSet.objects.filter(status=EmbeddingSet.Status.READY)
-    return ready.filter(model_version__is_active=True).first() or ready.first()
+    return _first_on_disk(ready.filter(model_version__is_active=True)) or _first_on_disk(ready)
 
 
 def embedding_set_mapped() -> EmbeddingSet | None:
@@ -90,7 +127,9 @@ def embedding_set_mapped() -> EmbeddingSet | None:
     current = embedding_set_current()
     if current is not None and current.has_map:
         return current
-    return EmbeddingSet.objects.filter(status=EmbeddingSet.Status.READY, has_map=True).first()
+    return _first_on_disk(
+        EmbeddingSet.objects.filter(status=EmbeddingSet.Status.READY, has_map=True)
+    )
 
 
 def map_wait_s() -> int:

@@ -108,8 +108,10 @@ def embedding_set_request(*, version_id: int) -> EmbeddingSet:
     after newly imported glitches are scored, queues them again). One embedding job at a
     time: raises EmbeddingJobLiveError while one is queued or running (a second click; or
     another model's, which its cancel ends). ValidationError for a version that is not the
-    active one or whose embeddings are ready; the model's DoesNotExist for an unknown id. A
-    broker that refuses the job: the row comes back failed with the reason."""
+    active one or whose embeddings are ready (ready embeddings whose file is missing are
+    failed first, selectors.embedding_set_on_disk, and queued again); the model's
+    DoesNotExist for an unknown id. A broker that refuses the job: the row comes back
+    failed with the reason."""
     version = ModelVersion.objects.get(pk=version_id)
     if not version.is_active:
         raise ValidationError(
@@ -121,6 +123,8 @@ def embedding_set_request(*, version_id: int) -> EmbeddingSet:
         raise EmbeddingJobLiveError(_live_job_message(live, version), job=live)
     embedding_set, created = EmbeddingSet.objects.get_or_create(model_version=version)
     if not created:
+        if embedding_set.status == EmbeddingSet.Status.READY:
+            selectors.embedding_set_on_disk(embedding_set)  # missing: failed, so queued again
         # Compare and set: of two clicks (or two admins) only one takes the ended row.
         waits = jobs.job_requeue(
             EmbeddingSet,

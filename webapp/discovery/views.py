@@ -49,7 +49,15 @@ MAP_CSP = {"script-src": [UNSAFE_EVAL], "style-src-elem": [SELF, UNSAFE_INLINE]}
 @login_required
 @csp_update(MAP_CSP)
 def map_page(request: HttpRequest) -> HttpResponse:
-    context = {"can_batch": selectors.can_batch_label(request.user)}
+    """The map (drawn from /api/discovery/map/); admins are told here too when the active
+    model's embeddings are missing (their file gone among the reasons), with Embed again."""
+    embedding_set = selectors.embedding_set_current()
+    context = {
+        "can_batch": selectors.can_batch_label(request.user),
+        "can_decide": selectors.can_decide_classes(request.user),
+        "embedding_set": embedding_set,
+        "health": selectors.embeddings_health(current=embedding_set),
+    }
     return render(request, "discovery/map.html", context)
 
 
