@@ -276,7 +276,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "webapp.api_errors.exception_handler",
-    # DRF's three, with JSON nesting bounded (webapp/api_parsers.py).
+    # DRF's three, with a JSON body's size and nesting bounded (webapp/api_parsers.py): every
+    # API view's, the token view's too (ObtainAuthToken names DRF's own: it names these again).
     "DEFAULT_PARSER_CLASSES": [
         "webapp.api_parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",

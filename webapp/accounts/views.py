@@ -19,6 +19,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from webapp.accounts import login_limit, services
 from webapp.accounts.forms import LimitedPasswordChangeForm, SignUpForm
@@ -134,6 +135,9 @@ class ObtainTokenView(ObtainAuthToken):
     """POST username + password -> API token, under the same login limit as the login page."""
 
     serializer_class = TokenRequestSerializer
+    # REST_FRAMEWORK's DEFAULT_PARSER_CLASSES (a bounded JSON parser), as every API view's,
+    # not the three ObtainAuthToken names (DRF's JSONParser: deep JSON was a 500).
+    parser_classes = APIView.parser_classes
 
     @extend_schema(
         request=TokenRequestSerializer,

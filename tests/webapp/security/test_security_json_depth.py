@@ -1,7 +1,7 @@
 """A JSON body nested 100,000 deep is a 400, not a 500 (Python's parser recursed once per
-level and ran out of stack); JSON as deep as the limit still parses. The depth scan does
-work linear in the body (it was quadratic: 32 KB of `"\\` took 9 s of CPU), and a body over
-MAX_JSON_BYTES is not read."""
+level and ran out of stack), on every API view, the anonymous token endpoint too; JSON as
+deep as the limit still parses. The depth scan does work linear in the body (it was
+quadratic: 32 KB of `"\\` took 9 s of CPU), and a body over MAX_JSON_BYTES is not read."""
 
 import json
 import random
@@ -11,10 +11,19 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.parsers import JSONParser
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 from webapp_factories import SubjectFactory, UserFactory
 
 from webapp import api_parsers
-from webapp.api_parsers import MAX_JSON_BYTES, MAX_JSON_DEPTH, json_nesting_exceeds
+from webapp.api_parsers import (
+    MAX_JSON_BYTES,
+    MAX_JSON_DEPTH,
+    BoundedJSONParser,
+    json_nesting_exceeds,
+)
 from webapp.labeling.models import Classification
 from webapp.labeling.services import assignment_issue
 
@@ -165,3 +174,38 @@ def test_a_body_larger_than_the_bound_is_a_413_and_one_as_large_is_read():
     response = post(as_large + " ")
     assert response.status_code == 413
     assert response.json() == {"detail": f"JSON body larger than {MAX_JSON_BYTES} bytes"}
+
+
+def test_deep_json_to_the_anonymous_token_endpoint_is_a_400():
+    # DRF's ObtainAuthToken names its own parsers: the stock JSONParser recursed to a 500.
+    for body in ("[" * DEEP + "]" * DEEP, '{"username": ' + "[" * DEEP + "}"):
+        response = Client(raise_request_exception=False).post(
+            "/api/token/", body, content_type="application/json"
+        )
+        assert response.status_code == 400
+        assert response.json() == {
+            "detail": f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels"
+        }
+
+
+def _api_views(entries: Any = None, prefix: str = "") -> list[tuple[str, type[APIView]]]:
+    views = []
+    for entry in get_resolver().url_patterns if entries is None else entries:
+        if isinstance(entry, URLResolver):
+            views += _api_views(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            cls = getattr(entry.callback, "cls", None)  # DRF's as_view() and @api_view set it
+            if isinstance(cls, type) and issubclass(cls, APIView):
+                views.append((prefix + str(entry.pattern), cls))
+    return views
+
+
+def test_every_api_view_parses_with_the_projects_parsers():
+    # The settings are the one place that names them; none of DRF's JSONParser unbounded.
+    json_parsers = [p for p in api_settings.DEFAULT_PARSER_CLASSES if issubclass(p, JSONParser)]
+    assert json_parsers == [BoundedJSONParser]
+    views = _api_views()
+    assert any(route == "api/token/" for route, _ in views)
+    assert len(views) > 10
+    for route, cls in views:
+        assert list(cls.parser_classes) == list(api_settings.DEFAULT_PARSER_CLASSES), route
