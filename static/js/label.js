@@ -1,8 +1,10 @@
 // The labelling page: keyboard-first voting against the JSON API.
 // The subject after the one on screen is fetched and its images decoded in advance, so a
 // vote swaps the picture at once (a key pressed before it came waits for it: it is asked
-// for until the server answers, and the page says so meanwhile); the vote itself is sent
-// with a client-made idempotency key and retried until the server confirms it (a retry
+// for until the server answers, and the page says so meanwhile). A glitch takes a key only
+// once all its pictures are on screen: one whose pictures fail or are slow is shown without
+// them (never under the last glitch's), and the page says so and asks again. The vote itself
+// is sent with a client-made idempotency key and retried until the server confirms it (a retry
 // never counts twice). Each subject comes with an assignment (the server handed it to this
 // volunteer), sent back with its vote.
 // Text from the server (class names and descriptions, which volunteers can propose) only
@@ -27,11 +29,14 @@ const els = {
   guide: document.getElementById("guide"),
   guideGrid: document.getElementById("guide-grid"),
   guideToggle: document.getElementById("guide-toggle"),
+  pictures: document.getElementById("pictures"), // what is keeping the pictures off screen
 };
 
 // A key or click votes only on a glitch that has been on screen this long: a second press
 // a moment after the picture changed would vote on a glitch nobody looked at.
 const MIN_VIEW_MS = 250;
+// Pictures not all on screen this long after the glitch was shown: the page says so.
+const SLOW_PICTURES_MS = 1000;
 
 // A subject's assignment was signed when it came, and lasts boot.assignment_max_age_s (30
 // minutes, the server's ASSIGNMENT_MAX_AGE_S): one preloaded more than 5/6 of that ago (25
@@ -42,7 +47,7 @@ const state = {
   classes: boot.classes,
   current: null, // subject on screen
   next: undefined, // subject preloaded for after the vote (null: queue empty)
-  shownAt: 0,
+  shownAt: null, // when all the pictures of the subject on screen were (null: not yet)
   voted: false, // the subject on screen has had its one vote
   votableTimer: null,
   inFlight: new Set(), // ids of subjects voted but not yet confirmed
@@ -89,23 +94,30 @@ const kbd = (key) => h("kbd", {}, (key ?? "").toUpperCase());
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const nextPaint = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
 
-// Download and decode a subject's images so that showing it needs no network.
-async function preload(subject) {
+// Start downloading and decoding a subject's images, one <img> per view: show() puts these
+// very elements on screen, so showing a subject whose images came needs no network.
+function preload(subject) {
   if (!subject) return subject;
   subject.fetchedAt = Date.now(); // about when its assignment was signed
-  await Promise.all(
-    subject.images.map(async (image) => {
-      const img = new Image();
-      img.src = image.url;
-      try {
-        await img.decode();
-      } catch {
-        /* a broken image still shows its alt text */
-      }
-    }),
-  );
+  subject.imgs = subject.images.map((image) => picture(image.url));
   return subject;
 }
+
+function picture(url) {
+  const img = new Image();
+  img.src = url;
+  img.decode().catch(() => {}); // a failure is seen by loaded()
+  return img;
+}
+
+// true once the image is there, false if it failed
+const loaded = (img) =>
+  img.complete
+    ? Promise.resolve(img.naturalWidth > 0)
+    : new Promise((resolve) => {
+        img.addEventListener("load", () => resolve(true), { once: true });
+        img.addEventListener("error", () => resolve(false), { once: true });
+      });
 
 async function fetchNext() {
   // The ids are read at each try: votes confirmed meanwhile are no longer in flight.
@@ -127,25 +139,60 @@ const SLOT_OF_DURATION = { 0.5: 0, 1: 1, 2: 2, 4: 3 };
 function show(subject) {
   state.current = subject;
   state.voted = false;
+  state.shownAt = null;
   clearTimeout(state.votableTimer);
   delete app.dataset.votable;
   app.dataset.state = subject ? "ready" : "empty";
   els.empty.hidden = Boolean(subject);
   els.durations.hidden = !subject;
+  els.pictures.hidden = true;
   if (!subject) {
     els.meta.textContent = "";
     return;
   }
-  const bySlot = new Map(subject.images.map((im) => [SLOT_OF_DURATION[im.duration], im]));
-  els.slots.forEach((slot, i) => {
-    const image = bySlot.get(i);
-    slot.hidden = !image;
-    const img = slot.querySelector("img");
-    if (image) img.src = image.url;
-  });
+  paint(subject);
   app.dataset.subject = subject.id;
   els.meta.textContent = `Glitch #${subject.id}${subject.ifo ? " · " + subject.ifo : ""}`;
   els.announce.textContent = `Glitch #${subject.id} shown: which class is it?`; // screen readers
+  untilSeen(subject);
+}
+
+// Each view's <img> in its slot: a new element, so the last glitch's picture is never left
+// painted while this one's loads (a changed src keeps the old image until the new one comes).
+function paint(subject) {
+  const bySlot = new Map(subject.images.map((im, k) => [SLOT_OF_DURATION[im.duration], k]));
+  els.slots.forEach((slot, i) => {
+    const k = bySlot.get(i);
+    slot.hidden = k === undefined;
+    const img = slot.querySelector("img");
+    if (k === undefined || img === subject.imgs[k]) return;
+    subject.imgs[k].alt = img.alt;
+    img.replaceWith(subject.imgs[k]);
+  });
+}
+
+function picturesNote(text) {
+  els.pictures.textContent = text;
+  els.pictures.hidden = !text;
+}
+
+// A key counts once every picture of the glitch is on screen (and MIN_VIEW_MS after): one
+// that failed is asked for again, waiting longer each time, and the page says why it waits.
+async function untilSeen(subject) {
+  const id = `Glitch #${subject.id}`;
+  const slow = setTimeout(() => picturesNote(`${id}: its pictures are still loading.`), SLOW_PICTURES_MS);
+  for (let attempt = 0; ; attempt++) {
+    const ok = await Promise.all(subject.imgs.map(loaded));
+    if (state.current !== subject) return clearTimeout(slow);
+    if (ok.every(Boolean)) break;
+    picturesNote(`${id}: its pictures could not be loaded. Trying again…`);
+    await sleep(Math.min(8000, 500 * 2 ** attempt));
+    if (state.current !== subject) return clearTimeout(slow);
+    subject.imgs = subject.imgs.map((img, k) => (ok[k] ? img : picture(img.src)));
+    paint(subject);
+  }
+  clearTimeout(slow);
+  picturesNote("");
   state.shownAt = performance.now();
   // For the browser tests (and styles): from now on a key press counts.
   state.votableTimer = setTimeout(() => {
@@ -393,6 +440,10 @@ async function announcePromotion(level) {
 
 async function vote(className, pressedAt) {
   if (!state.current || state.busy || state.voted) return; // one vote per glitch shown
+  if (state.shownAt === null) {
+    picturesNote(`Not counted: glitch #${state.current.id}'s pictures are not all on screen yet.`);
+    return;
+  }
   if (pressedAt - state.shownAt < MIN_VIEW_MS) return; // pressed before it could be seen
   state.voted = true; // until show() paints the next glitch, even while we wait below
   const subject = state.current;
@@ -481,7 +532,7 @@ async function undo() {
   state.votes = state.votes.filter((id) => id !== last);
   // The glitch on screen becomes the next one again; the undone one comes back.
   if (state.current) state.next = state.current;
-  show(await preload(data.subject));
+  show(preload(data.subject));
   renderProgress(data.progress);
   say(["Your last vote was undone: vote again."], "undone");
 }
