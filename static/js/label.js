@@ -284,14 +284,20 @@ function renderChoices() {
   );
 }
 
-// The session ended (a 401/403: logged out elsewhere, expired): the votes pressed and not
-// yet stored are kept in this tab and sent once the volunteer is back (resendKept), with
-// their idempotency keys, so a vote that had arrived after all is not counted twice.
+// The votes pressed and not yet stored are in the tab's storage at every change, each with
+// its volunteer: a page left before the server had them (reloaded, Back, a link, the
+// session ended: 401/403) sends them when it starts again (resendKept), with their
+// idempotency keys, so a vote that had arrived after all is not counted twice.
 const UNSENT = "glitchlab.unsent-votes";
+
+function keep() {
+  const votes = [...state.unsent.values()].map((vote) => ({ ...vote, volunteer: boot.volunteer }));
+  if (votes.length) sessionStorage.setItem(UNSENT, JSON.stringify(votes));
+  else sessionStorage.removeItem(UNSENT);
+}
 
 function sessionEnded() {
   const kept = state.unsent.size > 0;
-  if (kept) sessionStorage.setItem(UNSENT, JSON.stringify([...state.unsent.values()]));
   window.location.href = `/accounts/login/?next=/label/&expired=1${kept ? "&kept=1" : ""}`;
 }
 
@@ -303,31 +309,37 @@ async function resendKept() {
     /* not ours to read: dropped below */
   }
   kept = Array.isArray(kept) ? kept.filter((vote) => vote && typeof vote === "object") : [];
+  // Pressed under another account (logged in since on this tab): not sent. (One kept before
+  // votes named their volunteer is sent: the server refuses another's, not_assigned.)
+  const ours = (vote) => (vote.volunteer ?? boot.volunteer) === boot.volunteer;
+  if (!kept.every(ours)) say(["A vote pressed on this tab under another account was not sent."], "wrong");
+  for (const { with_next, exclude, volunteer, ...body } of kept.filter(ours)) {
+    state.unsent.set(body.subject, body);
+  }
   // Each leaves the tab's storage once the server has answered it: a tab closed while one
   // is being sent keeps it for the next time the page starts (its key makes a repeat safe).
-  const remember = () =>
-    kept.length ? sessionStorage.setItem(UNSENT, JSON.stringify(kept)) : sessionStorage.removeItem(UNSENT);
-  remember();
-  while (kept.length) {
-    const { with_next, exclude, ...body } = kept[0];
+  keep();
+  for (const body of [...state.unsent.values()]) {
     const result = await sendVote(body);
-    kept.shift();
-    remember();
+    if (result.status === 401 || result.status === 403) return sessionEnded();
+    state.unsent.delete(body.subject);
+    keep();
     if (result.ok) {
       state.votes.push(result.data.id);
       reportVote(result.data, body.glitch_class);
+    } else if (result.data?.code === "already_voted") {
+      // answered since with another key (another tab): that answer stands, nothing to say
     } else if (result.data?.code === "not_assigned" && result.data.expired) {
-      // Its glitch was handed out over 30 minutes before the login: not voted, it comes back.
+      // Its glitch was handed out over 30 minutes before: not voted, it comes back.
       say(
-        ["The vote you pressed before logging in again came too long after its glitch was handed to you to count; that glitch will come back."],
+        ["The vote kept on this tab came too long after its glitch was handed to you to count; that glitch will come back."],
         "wrong",
       );
     } else if (result.data?.code === "not_assigned") {
-      // Pressed in another account's session (one logged in since on this tab): not counted.
-      say(["The vote pressed on this tab before this login was for a glitch not handed to you; it was not counted."], "wrong");
+      say(["The vote kept on this tab was for a glitch not handed to you; it was not counted."], "wrong");
     } else {
       const why = result.data?.detail ?? `HTTP ${result.status}`;
-      say([`The vote you pressed before logging in again was not saved: ${why}`], "wrong");
+      say([`The vote kept on this tab was not saved: ${why}`], "wrong");
     }
   }
 }
@@ -454,7 +466,8 @@ async function vote(className, pressedAt) {
     idempotency_key: uuid4(),
     seconds_taken: Math.round(pressedAt - state.shownAt) / 1000,
   };
-  state.unsent.set(subject.id, body); // until the server has it (sessionEnded keeps it)
+  state.unsent.set(subject.id, body); // until the server has it
+  keep();
   if (state.next && Date.now() - state.next.fetchedAt > STALE_MS) state.next = undefined;
   if (state.next === undefined) {
     state.busy = true;
@@ -464,6 +477,7 @@ async function vote(className, pressedAt) {
     } catch (error) {
       state.voted = false; // not sent: the glitch on screen takes a key again
       state.unsent.delete(subject.id);
+      keep();
       app.dataset.state = "ready";
       say([`The next glitch could not be loaded (${error.message}): vote again.`], "wrong");
       return;
@@ -488,7 +502,10 @@ async function vote(className, pressedAt) {
   if (state.current) refill(sending).catch(() => {}); // a refusal is said when the next vote waits for it
   const result = await sending;
   state.inFlight.delete(subject.id);
-  if (result.status !== 401 && result.status !== 403) state.unsent.delete(subject.id);
+  if (result.status !== 401 && result.status !== 403) {
+    state.unsent.delete(subject.id);
+    keep();
+  }
   if (result.ok) {
     if (!state.votes.includes(result.data.id)) state.votes.push(result.data.id);
     reportVote(result.data, className, subject);

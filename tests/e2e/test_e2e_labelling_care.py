@@ -1,10 +1,11 @@
 """The labelling page for a careless or keyboard-only volunteer: Enter held on a focused
-class button, a session that ends mid-labelling, the progress line after a first mistake,
-focus kept through a level-up."""
+class button, a session that ends mid-labelling, a page left while a vote waits for the
+network, the progress line after a first mistake, focus kept through a level-up."""
 
 import time
 
 import pytest
+from django.contrib.auth import get_user_model
 from labelling_page import VOTABLE, log_in, stored
 from playwright.sync_api import expect
 from webapp_factories import SubjectFactory, UserFactory, gold_subject
@@ -164,19 +165,92 @@ def test_a_kept_vote_whose_glitch_was_held_too_long_says_so_plainly(page, pool):
     assert stored(page) == []
 
 
-def test_a_kept_vote_of_another_accounts_session_is_not_called_late(page, pool):
+def test_a_kept_vote_of_another_accounts_session_is_not_sent(page, pool):
+    """Before: it was sent under the account logged in since on the tab (the server refused
+    it, not_assigned). Now the kept votes name their volunteer, and another's stay unsent."""
     UserFactory(username="other")
     log_in(page)
     page.context.clear_cookies()
     page.keyboard.press("b")
     page.wait_for_url("**/accounts/login/**kept=1")
+    posted = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
     page.fill("#id_username", "other")  # someone else logs in on the tab
     page.fill("#id_password", "pw")
     page.keyboard.press("Enter")
     page.wait_for_url("**/label/")
     feedback = page.locator("[data-testid=feedback]")
-    expect(feedback).to_contain_text("was for a glitch not handed to you")
-    assert stored(page) == []
+    expect(feedback).to_contain_text("under another account was not sent")
+    page.wait_for_selector(VOTABLE, state="attached")
+    assert not [url for url in posted if url.endswith("/api/classifications/")]
+    assert page.evaluate("() => sessionStorage.getItem('glitchlab.unsent-votes')") is None
+    assert Classification.objects.count() == 0
+
+
+def test_a_vote_waiting_for_the_network_is_sent_after_the_page_was_left(page, pool):
+    """Before: a vote waiting for the network lived in the page only ("A vote you make is
+    kept and sent once it answers"): a link followed meanwhile lost it, and its glitch was
+    handed out again."""
+    log_in(page)
+    page.route("**/api/classifications/", lambda route: route.abort("internetdisconnected"))
+    page.keyboard.press("b")
+    expect(page.locator("[data-testid=feedback]")).to_contain_text("A vote you make is kept")
+    kept = page.evaluate("() => sessionStorage.getItem('glitchlab.unsent-votes')")
+    assert kept is not None and '"glitch_class":"Blip"' in kept
+    page.click("[data-testid=nav-my-glitches]")  # the volunteer gives up waiting
+    page.wait_for_url("**/me/glitches/")
+    page.unroute("**/api/classifications/")
+    page.goto("/label/")
+    expect(page.locator("[data-testid=feedback]")).to_contain_text("Vote saved: Blip.")
+    page.wait_for_selector(VOTABLE, state="attached")
+    assert page.get_attribute(APP, "data-subject") != str(pool[0].pk)  # not handed out again
+    assert stored(page) == [(pool[0].pk, "Blip")]
+    assert page.evaluate("() => sessionStorage.getItem('glitchlab.unsent-votes')") is None
+
+
+def test_a_kept_vote_the_server_had_after_all_is_not_counted_twice(page, pool):
+    """The vote reached the server, its answer did not (the connection dropped), and the page
+    was left: sent again with its key, it is answered as the first time, once."""
+    log_in(page)
+    answers = []
+
+    def stored_but_lost(route):
+        if not answers:
+            answers.append(route.fetch())  # the server stores the vote...
+        route.abort("connectionreset")  # ...and the page never hears of it
+
+    page.route("**/api/classifications/", stored_but_lost)
+    page.keyboard.press("b")
+    expect(page.locator("[data-testid=feedback]")).to_contain_text("A vote you make is kept")
+    assert Classification.objects.count() == 1
+    page.goto("/me/glitches/")
+    page.unroute("**/api/classifications/")
+    page.goto("/label/")
+    expect(page.locator("[data-testid=feedback]")).to_contain_text("Vote saved: Blip.")
+    assert stored(page) == [(pool[0].pk, "Blip")]
+
+
+def test_a_kept_vote_on_a_glitch_answered_since_is_dropped_quietly(page, pool):
+    """The glitch of a kept vote was answered since in another tab (another key): the
+    server refuses the kept one (already_voted), and that is no news to the volunteer.
+    Before: "The vote you pressed before logging in again was not saved: you already
+    classified subject N"."""
+    from webapp.labeling import services
+
+    log_in(page)
+    page.context.clear_cookies()
+    page.keyboard.press("b")
+    page.wait_for_url("**/accounts/login/**kept=1")
+    volunteer = get_user_model().objects.get(username="vol")
+    services.classification_create(volunteer=volunteer, subject_id=pool[0].pk, class_name="Whistle")
+    page.fill("#id_username", "vol")
+    page.fill("#id_password", "pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+    page.wait_for_selector(VOTABLE, state="attached")
+    assert page.evaluate("() => sessionStorage.getItem('glitchlab.unsent-votes')") is None
+    assert page.inner_text("[data-testid=feedback]") == ""
+    assert stored(page) == [(pool[0].pk, "Whistle")]
 
 
 def _signed_long_ago(assignment: str) -> str:

@@ -34,6 +34,8 @@ def label(request: SignedInRequest) -> HttpResponse:
             "progress": represent(ProgressSerializer, progress),
             # how long a subject's assignment lasts: the page asks again for one that waited
             "assignment_max_age_s": services.ASSIGNMENT_MAX_AGE_S,
+            # whose votes the tab keeps: another account's are not sent (label.js, resendKept)
+            "volunteer": request.user.pk,
         },
     }
     return render(request, "labeling/label.html", context)
