@@ -434,8 +434,20 @@ function reportVote(r, className, subject) {
   renderProgress(r.progress);
 }
 
-async function announcePromotion(level) {
-  const { data } = await api("classes/?unlocked=1");
+// A level-up's new classes are asked for until they come (waiting longer each time, up to
+// 8 s); meanwhile the classes so far keep their buttons and keys, and the page says so.
+async function announcePromotion(level, attempt = 0) {
+  const { ok, status, data } = await api("classes/?unlocked=1").catch(() => ({}));
+  if (!ok || !Array.isArray(data)) {
+    const why = status ? `HTTP ${status}` : "the server cannot be reached";
+    els.levelup.replaceChildren(
+      h("b", { dataset: { testid: "promoted" } }, `Level ${level}!`),
+      ` Your new classes could not be loaded yet (${why}): trying again. Your classes so far work as before.`,
+    );
+    els.levelup.hidden = false;
+    setTimeout(() => announcePromotion(level, attempt + 1), Math.min(8000, 500 * 2 ** attempt));
+    return;
+  }
   const known = new Set(state.classes.map((c) => c.name));
   state.classes = data;
   const focused = document.activeElement?.closest?.("button[data-class]")?.dataset.class;

@@ -7,7 +7,7 @@ import re
 import pytest
 from labelling_page import VOTABLE, log_in, stored
 from playwright.sync_api import expect
-from webapp_factories import SubjectFactory, UserFactory
+from webapp_factories import SubjectFactory, UserFactory, gold_subject
 
 from webapp.labeling.models import Classification
 
@@ -146,3 +146,46 @@ def test_a_refusal_to_hand_out_the_next_glitch_is_said_and_the_page_takes_keys(p
     page.keyboard.press("b")
     expect(app).to_have_attribute("data-subject", str(second.pk), timeout=10_000)
     assert stored(page) == [(first.pk, "Blip")]
+
+
+def test_a_level_ups_classes_that_cannot_be_had_leave_the_keys_working(page, seeded):
+    """Before: the new class list's refusal (429 from a proxy) became the class list, every
+    key press threw (state.classes.find is not a function) and voted nothing, and the page
+    said nothing. Now the classes so far keep working, the page says why the new ones are
+    missing, and asks again until they come."""
+    seeded.GLITCHLAB_GOLD_RATE = 1.0
+    seeded.GLITCHLAB_PROMOTION_MIN_GOLD = 1
+    golds = {g.pk: g for g in (gold_subject("Blip"), gold_subject("Whistle"))}
+    for i in range(6):
+        SubjectFactory(priority=10 - i)
+    UserFactory(username="vol")
+    network = {"up": False}
+    busy = {"status": 429, "json": {"detail": "Slow down."}}
+    page.route(
+        "**/api/classes/?unlocked=1",
+        lambda route: route.continue_() if network["up"] else route.fulfill(**busy),
+    )
+    log_in(page)
+    app = page.locator(APP)
+    level = page.locator("[data-testid=level]")
+    for _ in range(5):
+        if level.inner_text() == "Level 2":
+            break
+        gold = golds.get(int(page.get_attribute(APP, "data-subject")))
+        page.wait_for_selector(VOTABLE, state="attached")
+        page.keyboard.press(gold.gold_label.key if gold is not None else "b")
+        page.wait_for_selector("#label-app[data-pending='0']", state="attached")
+    expect(level).to_have_text("Level 2")
+    levelup = page.locator("#levelup")
+    expect(levelup).to_contain_text("could not be loaded yet (HTTP 429): trying again")
+    n = Classification.objects.count()
+    shown = page.get_attribute(APP, "data-subject")
+    page.wait_for_selector(VOTABLE, state="attached")
+    page.keyboard.press("w")  # the keys of the classes so far still vote
+    expect(app).not_to_have_attribute("data-subject", shown)
+    page.wait_for_selector("#label-app[data-pending='0']", state="attached")
+    assert Classification.objects.count() == n + 1
+    assert page.locator("button[data-class=Koi_Fish]").count() == 0
+    network["up"] = True
+    expect(levelup).to_contain_text("New classes: Koi Fish", timeout=10_000)
+    expect(page.locator("button[data-class=Koi_Fish]")).to_be_visible()
