@@ -85,7 +85,8 @@ function imageOf(id) {
 }
 
 const response = await fetch(el.dataset.url, { headers: { Accept: "application/json" } });
-data = response.ok ? await response.json() : { ready: false };
+const answer = await response.json().catch(() => null); // read even when refused (similar.js)
+data = response.ok ? answer : { ready: false };
 if (!data.ready) {
   document.getElementById("map-empty").hidden = false;
   el.hidden = true;

@@ -1,8 +1,11 @@
 // The subject page's "Similar glitches": fetched from the API, hidden when there are none.
 const box = document.getElementById("similar");
 const response = await fetch(box.dataset.url, { headers: { Accept: "application/json" } });
+// Read even when refused (404: no embeddings yet): Chrome holds a request whose body nobody
+// reads open, and with Cache-Control: no-store no cache reads it either.
+const answer = await response.json().catch(() => null);
 if (response.ok) {
-  const { similar } = await response.json();
+  const { similar } = answer;
   const grid = box.querySelector(".similar-grid");
   for (const s of similar) {
     const img = Object.assign(document.createElement("img"), {

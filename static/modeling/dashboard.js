@@ -73,7 +73,9 @@ async function poll() {
       headers: { Accept: "application/json" },
       credentials: "same-origin",
     });
-    if (response.ok) render(await response.json());
+    // read even when refused: an unread body holds its request open (discovery/similar.js)
+    const answer = await response.json().catch(() => null);
+    if (response.ok) render(answer);
   } catch (error) {
     console.warn("status poll failed", error);
   }
