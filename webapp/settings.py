@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "webapp.nul_guard.RefuseNulMiddleware",  # PostgreSQL text cannot hold NUL: a 400, not 500
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "webapp.no_store.NoStoreForSignedInMiddleware",  # Back shows no stale page or answer
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused by the limit into the 429 page (the admin login's too).

@@ -72,6 +72,7 @@ async function api(path, { method = "GET", body } = {}) {
   const response = await fetch(API + path, {
     method,
     credentials: "same-origin",
+    cache: "no-store", // never an answer kept from before (Back: a glitch voted on since)
     headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
     body: body ? JSON.stringify(body) : undefined,
   });
@@ -610,6 +611,12 @@ els.guideToggle.addEventListener("click", toggleGuide);
 els.slots.forEach((slot) =>
   slot.addEventListener("click", () => enlarge(Number(slot.dataset.slot))),
 );
+
+// Back to this page from the back/forward cache: it is as it was left (its glitch may have
+// been voted on since, its progress is old), so it starts again; its unsent votes are kept.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) window.location.reload();
+});
 
 renderChoices();
 renderProgress(boot.progress);

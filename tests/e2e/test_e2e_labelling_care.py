@@ -263,3 +263,33 @@ def _signed_long_ago(assignment: str) -> str:
     value = signing.TimestampSigner(salt=services._ASSIGNMENT_SALT).unsign(assignment)
     old = signing.b62_encode(int(time.time()) - 3600)
     return signing.Signer(salt=services._ASSIGNMENT_SALT).sign(f"{value}:{old}")
+
+
+def test_back_to_the_page_shows_a_glitch_not_voted_on_with_the_progress_as_it_is(page, pool):
+    """Before: Back from a glitch's page answered the labelling page and its GET next from
+    the browser's cache: the first glitch, voted on already, came back with "0 classified",
+    and its vote was refused."""
+    first, second, third, *_ = pool
+    log_in(page)
+    for key in "bw":
+        page.wait_for_selector(VOTABLE, state="attached")
+        page.keyboard.press(key)
+        page.wait_for_selector("#label-app[data-pending='0']", state="attached")
+    expect(page.locator(APP)).to_have_attribute("data-subject", str(third.pk))
+    page.click("[data-testid=voted-glitch]")
+    page.wait_for_url(f"**/subjects/{second.pk}/")
+    page.go_back()
+    page.wait_for_selector(VOTABLE, state="attached")
+    assert page.get_attribute(APP, "data-subject") == str(third.pk)
+    expect(page.locator("[data-testid=count]")).to_have_text("2")
+
+
+def test_a_page_restored_from_the_back_forward_cache_starts_again(page, pool):
+    """A page the browser kept whole (its scripts paused) would show the glitch and progress
+    it was left with; it reloads instead."""
+    log_in(page)
+    with page.expect_navigation(timeout=5_000):
+        page.evaluate(
+            "() => window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))"
+        )
+    page.wait_for_selector(VOTABLE, state="attached")
