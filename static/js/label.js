@@ -120,9 +120,10 @@ const loaded = (img) =>
         img.addEventListener("error", () => resolve(false), { once: true });
       });
 
-async function fetchNext() {
-  // The ids are read at each try: votes confirmed meanwhile are no longer in flight.
-  const exclude = () => [state.current?.id, ...state.inFlight].filter(Boolean).join(",");
+// `ids`: the subjects not to hand out, read at each try (votes confirmed meanwhile are no
+// longer in flight).
+async function fetchNext(ids = () => [state.current?.id, ...state.inFlight]) {
+  const exclude = () => ids().filter(Boolean).join(",");
   const { status, data } = await persist(
     () => api(`subjects/next/?exclude=${exclude()}`),
     (r) => (r.status === 200 && r.data) || r.status === 204 || refusal(r),
@@ -529,10 +530,25 @@ async function vote(className, pressedAt) {
   } else if (result.data?.code === "not_assigned" && result.data.expired) {
     // Its assignment ran out (the glitch waited over 30 minutes): not voted, so it comes back.
     say(["That glitch was on screen too long for your vote to count; it will come back."], "wrong");
+  } else if (result.data?.code === "already_voted") {
+    say(["This glitch was already labelled in another tab; here is the next one."], "wrong");
+    handOutAgain().catch(() => {}); // not waited for: the page takes keys meanwhile
   } else {
     say([result.data?.detail ?? "That vote was not accepted."], "wrong");
   }
   app.dataset.pending = String(state.inFlight.size);
+}
+
+// A vote refused as answered already was answered in another tab (this account's queue is
+// the same there), and so may the glitch now on screen have been: the server is asked again,
+// and what it hands out replaces it unless it is the same. (The preloaded glitch was asked for
+// after the refusal: refill.)
+async function handOutAgain() {
+  const shown = state.current;
+  await refilling;
+  if (!shown || state.current !== shown || state.voted) return;
+  const fresh = await fetchNext(() => [state.next?.id, ...state.inFlight]);
+  if (fresh && fresh.id !== shown.id && state.current === shown && !state.voted) show(fresh);
 }
 
 async function undo() {

@@ -2,6 +2,7 @@
 class button, a session that ends mid-labelling, a page left while a vote waits for the
 network, the progress line after a first mistake, focus kept through a level-up."""
 
+import re
 import time
 
 import pytest
@@ -293,3 +294,36 @@ def test_a_page_restored_from_the_back_forward_cache_starts_again(page, pool):
             "() => window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))"
         )
     page.wait_for_selector(VOTABLE, state="attached")
+
+
+def test_a_vote_on_a_glitch_answered_in_another_tab_says_so_and_the_next_is_asked_for(page, pool):
+    """Two tabs are handed the same glitches (one account's queue). Before: each vote in the
+    slower tab was refused with the server's sentence ("you already classified subject N"),
+    and the tab went on to the next glitch the other tab had answered too. Now it says so
+    plainly and asks the server again which glitch to show."""
+    first, second, *_ = pool
+    log_in(page)
+    other = page.context.new_page()
+    errors = []
+    other.on("pageerror", lambda error: errors.append(str(error)))
+    other.goto("/label/")
+    other.wait_for_selector(VOTABLE, state="attached")
+    assert other.get_attribute(APP, "data-subject") == str(first.pk)
+    for key in "bw":  # the first tab answers the glitch the other shows, and the one after
+        page.wait_for_selector(VOTABLE, state="attached")
+        page.keyboard.press(key)
+        page.wait_for_selector("#label-app[data-pending='0']", state="attached")
+    other.keyboard.press("n")
+    feedback = other.locator("[data-testid=feedback]")
+    expect(feedback).to_have_text(
+        "This glitch was already labelled in another tab; here is the next one."
+    )
+    app = other.locator(APP)
+    expect(app).not_to_have_attribute("data-subject", re.compile(f"^({first.pk}|{second.pk})$"))
+    shown = int(app.get_attribute("data-subject"))
+    other.wait_for_selector(VOTABLE, state="attached")
+    other.keyboard.press("n")  # a glitch not answered yet: the vote counts
+    expect(app).not_to_have_attribute("data-subject", str(shown))
+    none = "None_of_the_Above"
+    assert stored(other) == [(first.pk, "Blip"), (second.pk, "Whistle"), (shown, none)]
+    assert errors == []
