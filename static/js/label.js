@@ -620,7 +620,11 @@ document.addEventListener("keydown", (event) => {
 
 els.choices.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-class]");
-  if (button) vote(button.dataset.class, performance.now());
+  if (!button) return;
+  // A pointer's click leaves no focus behind (none is drawn for it): Space, to scroll, or
+  // Enter voted that class again on the next glitch. A key's click (detail 0) keeps it.
+  if (event.detail > 0) button.blur();
+  vote(button.dataset.class, performance.now());
 });
 els.undo.addEventListener("click", undo);
 els.guideToggle.addEventListener("click", toggleGuide);

@@ -80,9 +80,10 @@ def test_a_first_wrong_answer_reads_plainly_beside_the_glitch_answered(page, see
     assert thumb.get_attribute("src") == gold.images.get(duration=1.0).image.url
 
 
-def test_a_level_up_by_a_click_keeps_the_focus_on_the_class_clicked(page, seeded):
+def test_a_level_up_keeps_the_focus_on_the_class_button_pressed(page, seeded):
     """Before: the level-up rebuilt the buttons and the focus fell to the page's body (a
-    screen reader lost its place)."""
+    screen reader lost its place). The button is pressed from the keyboard (a mouse's click
+    leaves no focus behind: test_a_clicked_class_button_keeps_no_focus...)."""
     seeded.GLITCHLAB_GOLD_RATE = 1.0
     seeded.GLITCHLAB_PROMOTION_MIN_GOLD = 1
     golds = {g.pk: g for g in (gold_subject("Blip"), gold_subject("Whistle"))}
@@ -93,7 +94,8 @@ def test_a_level_up_by_a_click_keeps_the_focus_on_the_class_clicked(page, seeded
     for _ in range(5):
         gold = golds.get(int(page.get_attribute(APP, "data-subject")))
         name = gold.gold_label.name if gold is not None else "Blip"
-        page.locator(f"button[data-class={name}]").click()
+        page.locator(f"button[data-class={name}]").focus()
+        page.keyboard.press("Enter")
         page.wait_for_selector("#label-app[data-pending='0']", state="attached")
         if page.locator("[data-testid=promoted]").count():
             expect(page.locator("[data-testid=promoted]")).to_be_visible()
@@ -327,3 +329,31 @@ def test_a_vote_on_a_glitch_answered_in_another_tab_says_so_and_the_next_is_aske
     none = "None_of_the_Above"
     assert stored(other) == [(first.pk, "Blip"), (second.pk, "Whistle"), (shown, none)]
     assert errors == []
+
+
+def test_a_clicked_class_button_keeps_no_focus_for_space_or_enter_to_vote_again(page, pool):
+    """Before: the button clicked kept the focus, drawn by nothing (not :focus-visible):
+    Space, pressed to scroll, voted that class on the next glitch."""
+    first, second, *_ = pool
+    log_in(page)
+    page.click("button[data-class=Whistle]")
+    expect(page.locator(APP)).to_have_attribute("data-subject", str(second.pk))
+    page.wait_for_selector(VOTABLE, state="attached")
+    page.keyboard.press(" ")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)  # long enough for a vote to have been sent, had it
+    assert page.get_attribute(APP, "data-subject") == str(second.pk)
+    assert stored(page) == [(first.pk, "Whistle")]
+
+
+def test_a_class_button_focused_from_the_keyboard_wears_a_ring(page, pool):
+    """Space or Enter votes the focused button, so its focus must show: before, only its
+    1 px border changed colour (outline: none)."""
+    log_in(page)
+    page.locator("button[data-class=Whistle]").focus()
+    page.keyboard.press("Shift+Tab")  # focus moved by a key: :focus-visible
+    ring = page.evaluate(
+        """() => { const style = getComputedStyle(document.activeElement);
+        return [document.activeElement.dataset.class, style.outlineStyle, style.outlineWidth]; }"""
+    )
+    assert ring == ["Blip", "solid", "2px"]
