@@ -281,6 +281,9 @@ function renderChoices() {
           ),
         ),
         h("p", {}, c.description),
+        c.tell_apart
+          ? h("p", { className: "tell-apart" }, h("strong", {}, "Telling it apart: "), c.tell_apart)
+          : null,
       ),
     ),
   );

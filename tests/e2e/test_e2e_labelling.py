@@ -7,7 +7,13 @@ import pytest
 from django.core.files.base import ContentFile
 from webapp_factories import SubjectFactory, UserFactory, glitch_class, gold_subject, tiny_png
 
-from webapp.labeling.models import Classification, GlitchClassExample, Subject, VolunteerProfile
+from webapp.labeling.models import (
+    Classification,
+    GlitchClass,
+    GlitchClassExample,
+    Subject,
+    VolunteerProfile,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -143,6 +149,26 @@ def test_the_drawer_marks_simulated_examples(page, seeded):
     caption = grid.locator("[data-testid=simulated]")
     assert caption.count() == 1 and caption.is_visible() and caption.inner_text() == "simulated"
     assert grid.locator(".guide-example.simulated img").count() == 1
+
+
+def test_the_drawer_says_how_to_tell_a_class_apart_as_text(page, seeded):
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    SubjectFactory()
+    GlitchClass.objects.filter(name="Blip").update(tell_apart="<b>Tomte</b> is broader")
+    UserFactory(username="vol")
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "vol")
+    page.fill("#id_password", "pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/label/")
+    page.wait_for_selector("#label-app[data-state=ready]")
+    page.keyboard.press("?")
+    page.wait_for_selector("#guide:not([hidden])")
+    line = page.locator("#guide-grid .tell-apart")
+    assert line.count() >= 1
+    texts = line.all_inner_texts()
+    assert "Telling it apart: <b>Tomte</b> is broader" in texts  # the admin's text, as text
+    assert page.locator("#guide-grid .tell-apart b").count() == 0
 
 
 def test_a_glitch_preloaded_longer_ago_than_its_assignment_lasts_is_fetched_again(
