@@ -6,6 +6,14 @@ with an ASD estimated from the data (gwpy), runs ONE Q-scan per trigger (per-row
 normalisation, as Gravity Spy) and writes the four windows in the simulator's layout:
 OUT/<label>/<ifo>_<id>_spectrogram_<dur>.png plus OUT/manifest.csv.
 
+Every Q-scan runs at SCAN_RATE (8192 Hz): faster data are resampled to it before whitening;
+slower data (GWOSC's 4096 Hz files) are whitened at their own rate and the whitened stretch
+is upsampled to it. gwpy's tiling of 4096 Hz data stops at 1291 Hz (the lowest-Q tiles'
+windows must end below the Nyquist), which hid 1.3-2 kHz; upsampled, every tile up to 2048 Hz
+is there, each over the part of its window the data hold (the band above their Nyquist is
+empty: upsampling after whitening adds nothing there). Gravity Spy resampled every input to
+16384 Hz for the same reason. Data sampled below 4096 Hz are tiled up to their Nyquist only.
+
 The manifest also carries each trigger's metadata under Gravity Spy's names (ml.metadata):
 ifo, gps_time (its event_time), channel, and what the scan measures of its loudest tile:
 peak_frequency, central_freq, bandwidth, glitch_duration, snr and q_value. One tile is
@@ -30,8 +38,9 @@ import numpy as np
 from ml.data import MANIFEST_COLUMNS, MANIFEST_NAME
 from ml.errors import UserError
 from ml.metadata import MANIFEST_NAMES
+from ml.synth.render import FMAX, FMIN
 
-SCAN_RATE = 8192.0  # Hz: data are resampled to this (>= 8192 keeps 2048 Hz on the plot)
+SCAN_RATE = 8192.0  # Hz: every Q-scan runs at this rate (>= 8192 tiles up to 2048 Hz)
 HALF_STRETCH = 4.0  # s: the Q-scan sees trigger +- 4 s (the 4 s window plus margins)
 WHITEN_PAD = 16.0  # s: extra data on each side for the ASD estimate and the filter ramps
 FFT_LENGTH = 2.0  # s: ASD estimate segments (0.5 Hz resolution, well below 10 Hz)
@@ -143,7 +152,15 @@ def _trigger_id(source: str, gps: float) -> str:
 
 
 def whitened_stretch(strain: Any, gps: float) -> tuple[np.ndarray, float] | None:
-    """Whitened samples of gps +- HALF_STRETCH and their start time; None if out of the data."""
+    """Whitened samples of gps +- HALF_STRETCH at SCAN_RATE and their start time; None if out
+    of the data. `strain` is sampled at SCAN_RATE or below (GWOSC's 4 kHz files are common):
+    it is whitened at its own rate, then upsampled (polyphase, band-limited: the band above
+    its Nyquist stays empty, where whitening first would have lifted the filter's leakage,
+    images of the band below, to the noise's level)."""
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
     start, end = float(strain.span[0]), float(strain.span[1])
     lo, hi = gps - HALF_STRETCH, gps + HALF_STRETCH
     ramp = FFT_LENGTH  # the whitening filter corrupts ~fftlength/2 at each end
@@ -151,10 +168,15 @@ def whitened_stretch(strain: Any, gps: float) -> tuple[np.ndarray, float] | None
         return None
     segment = strain.crop(max(start, lo - WHITEN_PAD), min(end, hi + WHITEN_PAD))
     white = segment.whiten(fftlength=FFT_LENGTH, overlap=FFT_LENGTH / 2)
-    rate = float(white.sample_rate.value)  # the data's own: GWOSC's 4 kHz files are common
+    values = np.asarray(white.value, dtype=np.float64)
+    rate = float(white.sample_rate.value)
+    if rate < SCAN_RATE:
+        ratio = Fraction(SCAN_RATE / rate).limit_denominator(1000)
+        values = resample_poly(values, ratio.numerator, ratio.denominator)  # ms of edge effects
+    rate = SCAN_RATE
     n = int(round(2 * HALF_STRETCH * rate))
     i0 = int(round((lo - float(white.t0.value)) * rate))
-    data = np.asarray(white.value[i0 : i0 + n], dtype=np.float64)
+    data = np.asarray(values[i0 : i0 + n], dtype=np.float64)
     if data.size != n or not np.all(np.isfinite(data)):
         return None
     return data, float(white.t0.value) + i0 / rate
@@ -187,10 +209,19 @@ def scan(
     strain_file = Path(strain_path)
     strain = read_strain(strain_file, sample_rate=sample_rate, gps_start=gps_start, channel=channel)
     rate = float(strain.sample_rate.value)
-    if rate < SCAN_RATE:
-        print(f"warning: {rate:g} Hz data reach only {rate / 2:g} Hz", file=sys.stderr)
-    elif rate > SCAN_RATE:
+    if rate > SCAN_RATE:
         strain = strain.resample(SCAN_RATE)
+    data_rate = min(rate, SCAN_RATE)  # the rate of what is scanned (upsampling adds nothing)
+    # Hz: the top of the band the Q tiles cover (a rate read from time stamps may be a hair
+    # under 4096 Hz)
+    band_top = FMAX if data_rate / 2 >= FMAX * (1 - 1e-6) else data_rate / 2
+    if band_top <= 2 * FMIN:
+        raise UserError(
+            f"{rate:g} Hz data reach only {rate / 2:g} Hz: too little above the plots' "
+            f"{FMIN:g} Hz for a Q-scan"
+        )
+    if rate < SCAN_RATE:
+        print(_rate_note(rate, band_top), file=sys.stderr)
     detector = ifo or _ifo_of(strain) or "H1"
     channel_name = channel or _channel_of(strain)
     triggers = read_triggers(Path(times_path), strain_file.name)
@@ -208,18 +239,22 @@ def scan(
             skipped += 1
             continue
         data, t0 = stretch
-        scan_rate = min(rate, SCAN_RATE)
         images, peak = render_windows(
             data,
-            scan_rate,
+            SCAN_RATE,
             epoch=t0 - trig.gps,
             centre=0.0,
             title=title_for(detector),
             styles=[style],
             norm="median",
+            fmax=band_top,
         )
         bandwidth, tile_duration = loudest_tile(
-            peak["peak_frequency"], peak["q_plane"], stretch=data.size / scan_rate, rate=scan_rate
+            peak["peak_frequency"],
+            peak["q_plane"],
+            stretch=data.size / SCAN_RATE,
+            rate=SCAN_RATE,
+            fmax=band_top,
         )
         folder = trig.label or UNLABELLED
         for (_, duration), image in images.items():
@@ -242,7 +277,7 @@ def scan(
                     "snr": f"{(2 * peak['peak_energy']) ** 0.5:.6g}",
                     "q_value": f"{peak['q_plane']:.6g}",
                     "q_plane": f"{peak['q_plane']:.6g}",
-                    "sample_rate": f"{scan_rate:g}",
+                    "sample_rate": f"{data_rate:g}",
                     "source": strain_file.name,
                     "style": style,
                 }
@@ -260,19 +295,36 @@ def scan(
     return manifest
 
 
-def loudest_tile(frequency: float, q: float, *, stretch: float, rate: float) -> tuple[float, float]:
+def loudest_tile(
+    frequency: float, q: float, *, stretch: float, rate: float, fmax: float = FMAX
+) -> tuple[float, float]:
     """(bandwidth in Hz, duration in s) of the Q-transform tile at `frequency` Hz in the
     plane of quality `q`, over `stretch` s sampled at `rate` Hz: the values gwpy's
     QPlane.table gives that tile (bandwidth 2 sqrt(pi) f / Q; duration the row's tile
-    spacing), with the tiling ml.synth.render.q_scan used."""
+    spacing), with the tiling ml.synth.render.q_scan used (up to `fmax` Hz)."""
     from gwpy.signal.qtransform import QTiling
 
-    from ml.synth.render import FMAX, FMIN, QRANGE
+    from ml.synth.render import QRANGE
 
-    tiling = QTiling(stretch, rate, qrange=QRANGE, frange=(FMIN, FMAX))
+    tiling = QTiling(stretch, rate, qrange=QRANGE, frange=(FMIN, fmax))
     plane = min(tiling, key=lambda p: abs(float(p.q) - q))
     row = min(plane, key=lambda r: abs(float(r.frequency) - frequency))
     return float(row.bandwidth), stretch / int(row.ntiles)
+
+
+def _rate_note(rate: float, band_top: float) -> str:
+    """What stderr says of strain sampled below SCAN_RATE: how far up the scan reaches."""
+    how = f"whitened at {rate:g} Hz, then upsampled to {SCAN_RATE:g} Hz for the Q tiles"
+    if band_top >= FMAX:
+        return (
+            f"note: {rate:g} Hz data are scanned up to {band_top:g} Hz, their Nyquist ({how}); "
+            "near it the file's own anti-aliasing filter shapes what is shown (GWOSC: use its "
+            "16 kHz files for glitches above ~1.6 kHz)"
+        )
+    return (
+        f"warning: {rate:g} Hz data reach only {band_top:g} Hz, their Nyquist ({how}): the "
+        f"plots are blank from {band_top:g} to {FMAX:g} Hz and no peak is looked for there"
+    )
 
 
 def _channel_of(strain: Any) -> str:

@@ -159,6 +159,7 @@ def render_windows(
     norm: str = "white",
     noise: NDArray[np.float64] | None = None,
     background: Background | None = None,
+    fmax: float = render.FMAX,
 ) -> tuple[dict[tuple[str, float], NDArray[np.uint8]], dict[str, float]]:
     """Images {(style, duration): RGB uint8} of the four windows around `centre`, from ONE Q-scan.
 
@@ -168,7 +169,8 @@ def render_windows(
     ml.synth.backgrounds) plus the glitch's excess energy over its noise on the same Q
     plane, |s|^2 + 2 Re(s n*): the simulated noise is gone, the speckle it puts on the glitch
     stays. Also returns the scan's loudest tile (of `whitened`):
-    {"peak_frequency", "peak_energy", "q_plane"}.
+    {"peak_frequency", "peak_energy", "q_plane"}. `fmax`: render.q_scan's, the top of the
+    band that holds data (ml scan's strain sampled below 4096 Hz).
     """
     backgrounds = background is not None
     if backgrounds and noise is None:
@@ -180,6 +182,7 @@ def render_windows(
         centre=centre,
         norm="median" if norm == "median" else "white",
         reference=noise if backgrounds else None,
+        fmax=fmax,
     )
     noise_gram = qgram.reference_gram() if backgrounds else None
     excess = qgram.excess() if backgrounds else None

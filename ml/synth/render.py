@@ -66,19 +66,26 @@ class QGram:
     # energies of a second series (q_scan's `reference`) on the same plane, tiles, windows and
     # normalisation: the noise alone, so that `energies - reference` is the glitch's excess
     reference: list[NDArray[np.float64]] | None = None
+    # Hz: the top of the band the rows tile (q_scan's `fmax`); a window draws nothing above it
+    fmax: float = FMAX
 
     def reference_gram(self) -> QGram:
         """The reference series alone on this plane."""
         if self.reference is None:
             raise ValueError("q_scan was not given a reference series")
-        return QGram(self.q, self.frequencies, self.reference, self.epoch, self.duration, self.peak)
+        return QGram(
+            self.q, self.frequencies, self.reference, self.epoch, self.duration, self.peak,
+            fmax=self.fmax,
+        )  # fmt: skip
 
     def excess(self) -> QGram:
         """This plane with each tile's energy minus the reference's (may be negative)."""
         if self.reference is None:
             raise ValueError("q_scan was not given a reference series")
         rows = [e - r for e, r in zip(self.energies, self.reference, strict=True)]
-        return QGram(self.q, self.frequencies, rows, self.epoch, self.duration, self.peak)
+        return QGram(
+            self.q, self.frequencies, rows, self.epoch, self.duration, self.peak, fmax=self.fmax
+        )
 
 
 def q_scan(
@@ -89,6 +96,7 @@ def q_scan(
     centre: float,
     norm: Literal["white", "median"] = "white",
     reference: NDArray[np.float64] | None = None,
+    fmax: float = FMAX,
 ) -> QGram:
     """The most significant Q plane of a whitened series (float64, 1-d), with gwpy's tiling.
 
@@ -110,6 +118,11 @@ def q_scan(
     `reference` (same shape): another series, transformed on the chosen plane with the same
     normalisation (QGram.reference); the simulator passes its noise alone, so that
     `QGram.excess()` is the glitch's energy |s|^2 + 2 Re(s n*) over the noise it sits in.
+
+    `fmax` (Hz, at most FMAX): the top of the band tiled, for data whose content stops below
+    FMAX (ml scan's upsampled strain: its own Nyquist); `spectrogram` leaves the rows above it
+    blank. The tiling must reach it: gwpy lowers its top frequency to
+    sample_rate / 2 / (1 + sqrt(11) / Q_min), 1291 Hz at 4096 Hz (a warning), 2239 Hz at 8192.
     """
     from gwpy.signal.qtransform import QTiling
 
@@ -119,7 +132,7 @@ def q_scan(
     fseries = np.fft.rfft(whitened) / n
     fseries[1:] *= 2.0
     white_mean = 8.0 * duration / float(n) ** 3
-    tiling = QTiling(duration, sample_rate, qrange=QRANGE, frange=(FMIN, FMAX))
+    tiling = QTiling(duration, sample_rate, qrange=QRANGE, frange=(FMIN, fmax))
     best: QGram | None = None
     best_plane: Any = None
     best_scale: list[float] = []
@@ -146,7 +159,7 @@ def q_scan(
             energies.append(energy)
         if best is None or peak["energy"] > best.peak["energy"]:
             freqs = np.asarray(plane.frequencies, dtype=np.float64)
-            best = QGram(float(plane.q), freqs, energies, epoch, duration, peak)
+            best = QGram(float(plane.q), freqs, energies, epoch, duration, peak, fmax=fmax)
             best_plane, best_scale = plane, scales
     assert best is not None
     if reference is not None:
@@ -179,6 +192,9 @@ def spectrogram(
     """Normalised energy on the pixel grid of one window: float32 (height, width), top row = FMAX.
 
     Values below `floor` are raised to it (None: kept, for an excess that may be negative).
+    Rows above the band the Q-scan tiled (`qgram.fmax`, below FMAX only for data sampled
+    below 4096 Hz) are blank (energy 0): nothing was measured there. Between the top tile row
+    and `qgram.fmax` (half a tile step) the top row is held, as near any edge of the tiling.
 
     Each Q row is cubic-interpolated in time (only the samples the window needs), then
     the rows are cubic-interpolated in log frequency, as gwpy's `QGram.interpolate`
@@ -218,6 +234,7 @@ def spectrogram(
     fvalues, row_of_pixel = np.unique(grid_f, return_inverse=True)  # ascending
     target = np.clip(np.log(fvalues), logf[0], logf[-1])
     grid = RectBivariateSpline(logf, xout, rows, kx=3, ky=1)(target, xout)
+    grid[fvalues > qgram.fmax] = 0.0  # no data: not the top row's values held up to FMAX
     out = grid[row_of_pixel][:, col_of_pixel]
     if floor is not None:
         out = np.clip(out, floor, None)

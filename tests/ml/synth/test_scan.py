@@ -117,3 +117,78 @@ def test_scan_reads_gwoscs_4_khz_files(tmp_path, capsys):
     assert main(args) == 0, capsys.readouterr().err
     rows = read_manifest(out / "manifest.csv")
     assert len(rows) == 4 and {r["sample_rate"] for r in rows} == {"4096"}
+
+
+def _sine_gaussian_strain(path, rate, *, f0=1600.0, q=20.0, snr=20.0, seed=1):
+    """16 s of white noise at 16384 Hz with a sine-Gaussian (f0, Q) at 8 s, saved as .npy at
+    `rate`: decimated as GWOSC made its 4 kHz files (scipy.signal.decimate), so that every
+    rate holds the same glitch in the same noise."""
+    from scipy.signal import decimate
+
+    full = 16384
+    t = np.arange(16 * full) / full - 8.0
+    tau = q / (np.sqrt(2) * np.pi * f0)
+    glitch = np.exp(-((t / tau) ** 2)) * np.sin(2 * np.pi * f0 * t)
+    glitch *= snr / np.sqrt(np.sum(glitch**2))  # matched-filter SNR in unit white noise
+    series = np.random.default_rng(seed).standard_normal(t.size) + glitch
+    if rate < full:
+        series = decimate(series, full // rate)
+    np.save(path, series)
+    return path
+
+
+def _scan_one(tmp_path, rate, name, capsys, **strain):
+    strain_file = _sine_gaussian_strain(tmp_path / f"{name}.npy", rate, **strain)
+    times = tmp_path / f"{name}.csv"
+    times.write_text("gps,id\n1126259470,sg1600\n")
+    out = tmp_path / name
+    args = ["scan", "--strain", str(strain_file), "--sample-rate", str(rate), "--gps-start",
+            "1126259462", "--ifo", "L1", "--times", str(times), "--out", str(out),
+            "--style", "crop", "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    rows = read_manifest(out / "manifest.csv")
+    image = np.asarray(Image.open(out / rows[1]["path"]).convert("RGB"))  # the 1 s window
+    return rows[0], image, capsys.readouterr().err
+
+
+def test_a_1600_hz_glitch_in_4_khz_data_is_measured_and_drawn_where_it_is(tmp_path, capsys):
+    """gwpy tiles 4096 Hz data only up to 1291 Hz: a 1600 Hz glitch was reported at 1184 Hz
+    (Q 5.7, a third of its SNR), the rows from 1.3 to 2 kHz were copies of the top one, and a
+    warning said the data reached 2048 Hz. Now the whitened stretch is upsampled to 8192 Hz
+    and 4096 Hz data measure what 16384 Hz data of the same strain measure."""
+    from ml.synth.render import row_frequencies
+
+    slow, image, err = _scan_one(tmp_path, 4096, "s4096", capsys)
+    fast, _, fast_err = _scan_one(tmp_path, 16384, "s16384", capsys)
+    assert abs(float(fast["peak_frequency"]) - 1600) < 0.05 * 1600
+    assert abs(float(slow["peak_frequency"]) - 1600) < 0.05 * 1600
+    for column in ("peak_frequency", "bandwidth", "q_value", "glitch_duration"):
+        assert float(slow[column]) == pytest.approx(float(fast[column]), rel=1e-6), column
+    assert float(slow["snr"]) == pytest.approx(float(fast["snr"]), rel=0.05)
+    assert float(slow["snr"]) > 15  # injected at 20
+    assert slow["sample_rate"] == "4096" and fast["sample_rate"] == "8192"
+    assert "scanned up to 2048 Hz" in err and "reach only" not in err
+    assert fast_err == ""
+
+    # pixel rows 1.3-1.95 kHz (above the top tile row, 2002 Hz on this Q plane, the edge of
+    # the tiling holds that row, as at every rate)
+    freqs = row_frequencies(image.shape[0])
+    top = image[(freqs > 1300) & (freqs < 1950)]
+    copies = sum(np.array_equal(a, b) for a, b in zip(top[:-1], top[1:], strict=True))
+    assert len(top) > 30 and copies == 0  # each row its own, none a copy of the one above
+    values = energy_of(image)
+    assert abs(brightest_frequency(values) - 1600) < 0.05 * 1600
+
+
+def test_data_below_4_khz_are_blank_above_their_nyquist(tmp_path, capsys):
+    """2048 Hz data hold nothing above 1024 Hz: those rows are blank (not the top tile's row
+    held up to 2048 Hz), no peak is looked for there, and the warning names 1024 Hz."""
+    from ml.synth.render import row_frequencies
+
+    row, image, err = _scan_one(tmp_path, 2048, "s2048", capsys, f0=600.0)
+    assert "reach only 1024 Hz" in err
+    assert abs(float(row["peak_frequency"]) - 600) < 0.05 * 600
+    freqs = row_frequencies(image.shape[0])
+    values = energy_of(image)
+    assert np.all(values[freqs > 1025] == 0)
+    assert values[(freqs < 1000) & (freqs > 500)].mean() > 0.3  # noise below it
