@@ -37,7 +37,7 @@ import numpy as np
 
 from ml.data import MANIFEST_COLUMNS, MANIFEST_NAME
 from ml.errors import UserError
-from ml.metadata import MANIFEST_NAMES
+from ml.metadata import IFO, MANIFEST_NAMES
 from ml.synth.render import FMAX, FMIN
 
 SCAN_RATE = 8192.0  # Hz: every Q-scan runs at this rate (>= 8192 tiles up to 2048 Hz)
@@ -206,6 +206,8 @@ def scan(
             f"{out_dir} already holds a {MANIFEST_NAME} (an earlier scan or a dataset), which this "
             "scan would replace: choose a new --out folder"
         )
+    if ifo is not None and not IFO.fullmatch(ifo):
+        raise UserError(f"--ifo {ifo!r} is not a detector name (H1, L1, V1 ...)")
     strain_file = Path(strain_path)
     strain = read_strain(strain_file, sample_rate=sample_rate, gps_start=gps_start, channel=channel)
     rate = float(strain.sample_rate.value)
@@ -222,7 +224,14 @@ def scan(
         )
     if rate < SCAN_RATE:
         print(_rate_note(rate, band_top), file=sys.stderr)
-    detector = ifo or _ifo_of(strain) or "H1"
+    detector = ifo or _ifo_of(strain)
+    if detector is None:
+        # It names every file (<ifo>_<id>_...), titles the plots and fills the ifo column that
+        # the web import and ml.data read: a guess made Livingston data "Hanford" throughout.
+        raise UserError(
+            f"{strain_file.name} does not say which detector recorded it: give --ifo "
+            "(H1, L1, V1 ...)"
+        )
     channel_name = channel or _channel_of(strain)
     triggers = read_triggers(Path(times_path), strain_file.name)
     out = Path(out_dir)
@@ -334,16 +343,20 @@ def _channel_of(strain: Any) -> str:
 
 
 def _ifo_of(strain: Any) -> str | None:
+    """The detector a GWOSC HDF5 or GWF file names (its channel's prefix, `L1:Strain`), else
+    None: a plain series does not say."""
     name = str(getattr(strain, "name", "") or getattr(strain, "channel", "") or "")
     prefix = name.split(":", 1)[0]
-    return prefix if len(prefix) == 2 and prefix[1] == "1" else None
+    return prefix if IFO.fullmatch(prefix) else None
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strain", required=True, help="GWOSC .hdf5, .gwf, .txt or .npy file")
     parser.add_argument("--times", required=True, help="CSV with a gps/time column (id, label)")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--ifo", help="detector (default: from the file, else H1)")
+    parser.add_argument(
+        "--ifo", help="detector, e.g. L1 (default: the file's; a plain .txt/.npy series needs it)"
+    )
     parser.add_argument("--style", default="full", choices=("full", "crop"))
     parser.add_argument("--sample-rate", type=float, help="Hz, for a plain .txt/.npy series")
     parser.add_argument("--gps-start", type=float, default=0.0, help="GPS of a plain series")

@@ -192,3 +192,27 @@ def test_data_below_4_khz_are_blank_above_their_nyquist(tmp_path, capsys):
     values = energy_of(image)
     assert np.all(values[freqs > 1025] == 0)
     assert values[(freqs < 1000) & (freqs > 500)].mean() > 0.3  # noise below it
+
+
+def test_a_plain_series_needs_ifo(tmp_path, capsys):
+    """A .npy or .txt series does not say its detector: it was scanned as H1 without a word
+    (a "Hanford" title, H1_ files, ifo H1 on every subject imported). Refused, naming --ifo;
+    a GWOSC file names its own (test_scan_renders_the_injected_glitches)."""
+    strain = tmp_path / "s.npy"
+    np.save(strain, np.random.default_rng(0).standard_normal(16 * 1024))
+    times = tmp_path / "t.csv"
+    times.write_text("gps,id\n1126259470,t1\n")
+    out = tmp_path / "scans"
+    args = ["scan", "--strain", str(strain), "--sample-rate", "1024", "--gps-start",
+            "1126259462", "--times", str(times), "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "s.npy does not say which detector recorded it: give --ifo" in err
+    assert not out.exists()
+    for bad in ("../x", "H1_", "X1", "h1"):  # it names the files and the plots
+        assert main([*args, "--ifo", bad]) == 2
+        assert f"--ifo {bad!r} is not a detector name" in capsys.readouterr().err
+    assert main([*args, "--ifo", "V1"]) == 0
+    rows = read_manifest(out / "manifest.csv")
+    assert {r["ifo"] for r in rows} == {"V1"}
+    assert all(r["path"] == f"unlabelled/V1_t1_spectrogram_{r['duration']}.png" for r in rows)
