@@ -26,10 +26,10 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import math
 import re
 import sys
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,9 @@ class Trigger:
     gps: float  # GPS time the windows are centred on
     id: str  # alphanumeric id (from the list, or derived from source and time)
     label: str  # class label, or "" if unknown
+    # the time exactly as the list gives it, in plain decimals ("1126259462.4123"): what the
+    # manifest's gps_time says (a float holds only ~0.2 us at 1e9 s; Omicron gives ns)
+    exact: str
 
 
 def read_strain(
@@ -124,26 +127,45 @@ def read_triggers(path: Path, source: str) -> list[Trigger]:
         raise UserError(f"{path}: needs a 'gps' or 'time' column")
     triggers = []
     for row in rows:
-        try:
-            gps = float(row[time_col])
-        except ValueError:
-            raise UserError(f"{path}: bad time {row[time_col]!r}") from None
-        if not math.isfinite(gps):  # float() reads "nan" and "inf"
+        exact = _exact_time(row[time_col] or "")
+        if exact is None:
             raise UserError(f"{path}: bad time {row[time_col]!r}")
-        gid = (row.get(columns.get("id", ""), "") or "").strip() or _trigger_id(source, gps)
+        gps = float(exact)
+        gid = (row.get(columns.get("id", ""), "") or "").strip() or _trigger_id(source, exact)
         if not gid.replace("_", "").replace("-", "").isalnum():
             raise UserError(f"{path}: id {gid!r} must be letters and digits")
         label = (row.get(columns.get("label", ""), "") or "").strip()
         if label and not LABEL.fullmatch(label):
             # The label names the folder the images go to: "../x" wrote outside --out.
             raise UserError(f"{path}: label {label!r} must be a class name (letters, digits, _)")
-        triggers.append(Trigger(gps, gid, label))
+        triggers.append(Trigger(gps, gid, label, exact))
     return triggers
 
 
-def _trigger_id(source: str, gps: float) -> str:
+def _exact_time(text: str) -> str | None:
+    """A time as plain decimals, every digit given kept (1.1262594624123e9 ->
+    1126259462.4123; 1126259462.41230 stays so), or None if it is not a finite number of a
+    sane size (1e-999999999 would be a billion zeros)."""
+    try:
+        time = Decimal(text.strip())
+    except ArithmeticError:  # decimal.InvalidOperation: not a number
+        return None
+    exponent = time.as_tuple().exponent
+    if not time.is_finite() or not isinstance(exponent, int) or exponent < -30:
+        return None  # "nan", "inf" (float() reads them)
+    if time.adjusted() > 30:
+        return None
+    return format(time, "f")
+
+
+def _trigger_id(source: str, exact: str) -> str:
+    """10 characters drawn from (source, time): a time to 0.1 ms keeps the id it had when the
+    hash read the time rounded to 4 decimals; a finer one is hashed in full (two triggers in
+    one 0.1 ms had one id, and the second's images replaced the first's)."""
+    decimals = exact.partition(".")[2].rstrip("0")
+    key = f"{float(exact):.4f}" if len(decimals) <= 4 else exact
     alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    value = int.from_bytes(hashlib.sha256(f"{source}:{gps:.4f}".encode()).digest(), "big")
+    value = int.from_bytes(hashlib.sha256(f"{source}:{key}".encode()).digest(), "big")
     chars = []
     for _ in range(10):
         value, r = divmod(value, len(alphabet))
@@ -276,7 +298,7 @@ def scan(
                     "duration": duration_label(duration),
                     "path": rel.as_posix(),
                     "ifo": detector,
-                    "gps_time": f"{trig.gps:.4f}",
+                    "gps_time": trig.exact,
                     "channel": channel_name,
                     "peak_frequency": f"{peak['peak_frequency']:.6g}",
                     "central_freq": f"{peak['peak_frequency']:.6g}",

@@ -216,3 +216,39 @@ def test_a_plain_series_needs_ifo(tmp_path, capsys):
     rows = read_manifest(out / "manifest.csv")
     assert {r["ifo"] for r in rows} == {"V1"}
     assert all(r["path"] == f"unlabelled/V1_t1_spectrogram_{r['duration']}.png" for r in rows)
+
+
+def test_trigger_times_keep_every_digit_they_are_given(tmp_path, capsys):
+    """gps_time was written rounded to 0.1 ms (1126259470.412345678 -> 1126259470.4123), and
+    the id drawn from a time was too: two triggers within 0.1 ms had one id, the second's
+    images written over the first's. Now the time is kept as given (Omicron and Gravity Spy
+    give ns) and a finer time draws its own id; a time to 0.1 ms keeps the id it had."""
+    from ml.metadata import read_metadata
+
+    strain = tmp_path / "s.npy"
+    np.save(strain, np.random.default_rng(0).standard_normal(16 * 1024))
+    times = tmp_path / "t.csv"
+    times.write_text("gps\n1126259470.4123\n1126259470.412345678\n1.12625947e9\n")
+    out = tmp_path / "scans"
+    args = ["scan", "--strain", str(strain), "--sample-rate", "1024", "--gps-start",
+            "1126259462", "--ifo", "L1", "--times", str(times), "--out", str(out),
+            "--style", "crop", "--quiet"]  # fmt: skip
+    assert main(args) == 0, capsys.readouterr().err
+    rows = read_manifest(out / "manifest.csv")
+    times_of = {r["id"]: r["gps_time"] for r in rows}
+    assert times_of == {
+        "4RiLPQ0JxO": "1126259470.4123",  # the id the rounded hash gave it
+        "L4ytTQTsFQ": "1126259470.412345678",  # had 4RiLPQ0JxO too
+        "YSSA4nI042": "1126259470",
+    }
+    assert len(rows) == 12 and len({r["path"] for r in rows}) == 12
+    table = read_metadata(out / "manifest.csv")
+    assert table.problems == []
+    assert table.get("L1_L4ytTQTsFQ").event_time == 1126259470.412345678
+    assert table.get("L1_4RiLPQ0JxO").event_time == 1126259470.4123
+
+    assert [t.exact for t in read_triggers(times, "s.npy")] == list(times_of.values())
+    for bad in ("1e-999999999", "1e999999999", "sNaN", ""):
+        times.write_text(f"gps,id\n{bad},abc\n")
+        with pytest.raises(UserError, match="bad time"):
+            read_triggers(times, "x")
