@@ -2,7 +2,8 @@
 // The grid is one tab stop, the glitch under the ring (its checkbox, then its link); on it
 // or on the page itself, arrows move the ring and the focus, space toggles the glitch, a
 // class key picks the label, enter submits (the form posts to the server: no client-side
-// state survives a reload). Elsewhere a key does what its control does.
+// state survives a reload; a refused post comes back as it was sent). Elsewhere a key does
+// what its control does: "Tick all" and "Untick all" are buttons, enter or space on them.
 const grid = document.getElementById("sheet-grid");
 const form = document.getElementById("sheet-form");
 const cells = [...grid.querySelectorAll(".sheet-cell")];
@@ -10,6 +11,7 @@ const boxes = cells.map((cell) => cell.querySelector("input"));
 const links = cells.map((cell) => cell.querySelector(".sheet-open"));
 const count = document.getElementById("sheet-count");
 const newClass = document.getElementById("new-class");
+const ticks = document.getElementById("sheet-ticks");
 let focus = 0;
 
 function columns() {
@@ -28,12 +30,25 @@ function show() {
   cells[focus].scrollIntoView({ block: "nearest" });
 }
 
-function chooseNew(on) {
+// Off, the new class's fields are disabled: a name the browser would refuse (its pattern)
+// in a hidden box would block the post of another label without a word.
+function chooseNew(on, focusName = on) {
   newClass.hidden = !on;
-  newClass.querySelector("#new_name").required = on;
-  newClass.querySelector("#new_description").required = on;
-  if (on) newClass.querySelector("#new_name").focus();
+  for (const field of newClass.querySelectorAll("input, textarea")) {
+    field.required = on;
+    field.disabled = !on;
+  }
+  if (focusName) newClass.querySelector("#new_name").focus();
 }
+
+// The odd ones out may be most of the sheet: untick all, then tick the few to keep.
+ticks.hidden = false;
+ticks.addEventListener("click", (e) => {
+  const button = e.target.closest("button[data-tick]");
+  if (!button) return;
+  boxes.forEach((box) => (box.checked = button.dataset.tick === "all"));
+  show();
+});
 
 // One post per sheet: a second enter or click while the first is on its way would post the
 // same batch again. A post the user stopped (Esc) frees the form at once; one stopped with
@@ -95,4 +110,9 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
+// A refused post came back as it was sent: its label's fields as chosen, the focus on the
+// first field it names (a reason beside a glitch count or the label takes no focus).
+const chosen = form.querySelector("input[name=choice]:checked");
+chooseNew(chosen?.value === "new", false);
 show();
+form.querySelector("[aria-invalid=true]")?.focus();

@@ -223,3 +223,84 @@ def test_tab_reaches_the_glitches_and_space_toggles_the_focused_one(page, discov
     assert "4 glitches labelled Blip" in page.inner_text(".messages")
     voted = Classification.objects.values_list("subject_id", flat=True)
     assert sorted(voted) == sorted(int(i) for i in shown[2:])
+
+
+def test_a_refused_sheet_comes_back_as_sent_and_goes_through_once_put_right(page, discovery):
+    """A refused submit reloaded a fresh sheet: the odd ones out ticked again, the new
+    class's name and description gone, so the next enter labelled the odd ones too."""
+    stored_cluster(n=6)
+    UserFactory(username="ann", profile__level=2)
+    log_in(page, "ann", "/discovery/sheet/")
+    cells = page.locator("[data-testid=sheet-cell]")
+    shown = [int(cells.nth(i).get_attribute("data-id")) for i in range(6)]
+    boxes = page.locator("[data-testid=sheet-cell] input")
+    boxes.nth(1).uncheck()
+    boxes.nth(3).uncheck()
+    page.check("[data-testid=choice-new]")
+    page.fill("#new_name", "Koi fish")  # the browser's rule lets it by; the server's does not
+    page.fill("#new_description", "Two arches, a long careful description I typed.")
+    page.click("[data-testid=sheet-submit]")
+    page.wait_for_selector("[data-testid=error-new_name]")
+    assert "Koi_Fish spelled another way" in page.inner_text("[data-testid=error-new_name]")
+    assert page.inner_text("[data-testid=sheet-count]") == "4"
+    assert [boxes.nth(i).is_checked() for i in range(6)] == [True, False, True, False, True, True]
+    assert page.is_visible("#new_name")
+    assert page.input_value("#new_description") == "Two arches, a long careful description I typed."
+    assert page.evaluate("document.activeElement.id") == "new_name"  # where to put it right
+    assert not Classification.objects.exists()
+
+    page.fill("#new_name", "Double_Arch")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=sheet-empty]")
+    assert "4 glitches labelled Double Arch" in page.inner_text(".messages")
+    voted = Classification.objects.values_list("subject_id", flat=True)
+    assert sorted(voted) == sorted(shown[:1] + shown[2:3] + shown[4:])
+
+
+def test_a_lowercase_class_name_is_caught_before_the_post_and_blocks_no_other_label(
+    page, discovery
+):
+    stored_cluster(n=6)
+    UserFactory(username="ann", profile__level=2)
+    log_in(page, "ann", "/discovery/sheet/")
+    posts = posts_of(page)
+    page.keyboard.press("+")
+    page.keyboard.type("double arch")
+    page.keyboard.press("Tab")
+    page.keyboard.type("two arches")
+    page.click("[data-testid=sheet-submit]")
+    assert page.evaluate("document.getElementById('new_name').validity.patternMismatch")
+    assert posts == []
+    # another label chosen instead: the hidden name, still wrong, does not block the post
+    page.locator("[data-testid=sheet-grid] input").first.focus()
+    page.keyboard.press(GlitchClass.objects.get(name="Blip").key)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".messages")
+    assert "6 glitches labelled Blip" in page.inner_text(".messages")
+
+
+def test_untick_all_and_tick_all_are_buttons_the_keyboard_reaches(page, discovery):
+    """Keeping 1 glitch of 50 took 49 toggles."""
+    stored_cluster(n=6)
+    UserFactory(username="ann", profile__level=2)
+    log_in(page, "ann", "/discovery/sheet/")
+    cells = page.locator("[data-testid=sheet-cell]")
+    shown = [int(cells.nth(i).get_attribute("data-id")) for i in range(6)]
+    page.focus("[data-testid=untick-all]")
+    page.keyboard.press("Enter")  # the button's: not the sheet's submit
+    assert page.inner_text("[data-testid=sheet-count]") == "0"
+    page.keyboard.press("Space")
+    assert page.inner_text("[data-testid=sheet-count]") == "0"  # Space on it: untick all again
+    page.focus("[data-testid=tick-all]")
+    page.keyboard.press("Space")
+    assert page.inner_text("[data-testid=sheet-count]") == "6"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # Untick all, the next button
+    assert page.inner_text("[data-testid=sheet-count]") == "0"
+    page.locator("[data-testid=sheet-grid] input").nth(2).focus()
+    page.keyboard.press("Space")
+    page.keyboard.press(GlitchClass.objects.get(name="Blip").key)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".messages")
+    assert "1 glitch labelled Blip" in page.inner_text(".messages")
+    assert list(Classification.objects.values_list("subject_id", flat=True)) == [shown[2]]

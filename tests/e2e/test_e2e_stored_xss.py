@@ -72,9 +72,11 @@ def test_markup_in_every_free_text_field_stays_text(page, discovery):
     page.keyboard.press("+")
     page.fill("#new_name", PAYLOADS[0])
     page.fill("#new_description", DESCRIPTION)
+    page.evaluate("document.getElementById('new_name').removeAttribute('pattern')")  # the server's
     page.click("[data-testid=sheet-submit]")
     page.wait_for_selector(".messages")
     assert "Not saved" in page.inner_text(".messages")
+    assert page.input_value("#new_name") == PAYLOADS[0]  # the sheet as sent: the name as text
     assert_inert(page)
     assert not ClassProposal.objects.exists()
     # ... and as the description it is kept, as text.

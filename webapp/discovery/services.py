@@ -420,13 +420,13 @@ def batch_submit(
         shown = [int(i) for i in batch.subject_ids]
         selected = [i for i in dict.fromkeys(int(i) for i in selected_ids)]
         if not selected:
-            raise ValidationError("select at least one glitch")
+            raise ValidationError("select at least one glitch", code="none_selected")
         if set(selected) - set(shown):
-            raise ValidationError("selected glitches must come from the batch")
+            raise ValidationError("selected glitches must come from the batch", code="not_in_batch")
         proposal = _proposal_for(volunteer, label)
         class_name = NONE_OF_THE_ABOVE if proposal is not None else label.class_name
         if not class_name:
-            raise ValidationError("choose a class")
+            raise ValidationError("choose a class", code="no_class")
         voted = skipped = 0
         for subject_id in selected:
             try:
@@ -469,7 +469,7 @@ def _proposal_for(volunteer: User, label: BatchLabel) -> ClassProposal | None:
             status__in=[ClassProposal.Status.PROPOSED, ClassProposal.Status.PROVISIONAL],
         ).first()
         if proposal is None:
-            raise ValidationError("that class is not collecting votes")
+            raise ValidationError("that class is not collecting votes", code="not_collecting")
         return proposal
     return None
 

@@ -12,12 +12,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from webapp.accounts import login_limit
 from webapp.accounts.posting import login_required_post
 from webapp.accounts.requests import SignedInRequest
 from webapp.discovery import selectors, services
-from webapp.discovery.models import ClassProposal, ClusterRun, EmbeddingSet
+from webapp.discovery.forms import SheetForm
+from webapp.discovery.models import Batch, ClassProposal, ClusterRun, EmbeddingSet
 from webapp.jobs import JobNotLiveError
+from webapp.labeling.selectors import MAX_ID
 from webapp.modeling.models import ModelVersion
+from webapp.talk import drafts
 
 
 @login_required
@@ -67,49 +71,101 @@ def sheet(request: SignedInRequest) -> HttpResponse:
     if not selectors.can_batch_label(request.user):
         raise PermissionDenied("batch labelling opens at a higher level")
     batch = services.batch_from_cluster(volunteer=request.user)
+    kept = request.session.pop(SHEET_KEPT, None)
+    form = SheetForm()
+    if isinstance(kept, dict) and batch is not None and kept.get("batch") == batch.pk:
+        form = SheetForm(initial=kept)
+        messages.info(request, "Your sheet as you sent it before logging in: submit it again.")
+    return _sheet_page_with(request, batch, form)
+
+
+def _sheet_page_with(
+    request: SignedInRequest, batch: Batch | None, form: SheetForm, status: int = 200
+) -> HttpResponse:
+    subjects = selectors.batch_subjects(batch=batch) if batch else []
+    ticked = form.ticked([s["id"] for s in subjects])
     context = {
         "batch": batch,
-        "subjects": selectors.batch_subjects(batch=batch) if batch else [],
+        "form": form,
+        "subjects": [{**s, "ticked": s["id"] in ticked} for s in subjects],
+        "n_ticked": len(ticked),
+        "chosen": form["choice"].value() or "",
         "choices": selectors.batch_choices(volunteer=request.user),
         # The browser stops typing at the limits the service enforces (the model's).
         "name_max_length": ClassProposal._meta.get_field("name").max_length,
         "description_max_length": ClassProposal._meta.get_field("description").max_length,
     }
-    return render(request, "discovery/sheet.html", context)
+    return render(request, "discovery/sheet.html", context, status=status)
+
+
+# The sheet as posted by a volunteer whose session had ended, for the sheet after the login.
+SHEET_KEPT = "discovery_sheet_kept"
 
 
 def _sheet_page(request: HttpRequest, batch_id: int) -> str:
     return reverse("discovery:sheet")  # the batch stays the volunteer's until submitted
 
 
+def _sheet_kept(request: HttpRequest, batch_id: int) -> None:
+    """The session ended while the sheet was worked on: what was sent waits for the sheet
+    after the login (login keeps the session's data), which shows it if its batch is still
+    the one open (another volunteer logging in on that browser has another). Only for a
+    batch that waits, bounded, and within Talk's count of drafts kept without a session
+    (each is a session row, and anyone may post here)."""
+    if not (
+        0 < batch_id <= MAX_ID and Batch.objects.filter(pk=batch_id, submitted_at=None).exists()
+    ):
+        return
+    if not drafts.anonymous_allowed(login_limit.client_address(request)):
+        return
+    post = request.POST
+    name_max = ClassProposal._meta.get_field("name").max_length or 0
+    typed_max = 2 * (ClassProposal._meta.get_field("description").max_length or 0)  # CRLFs
+    request.session[SHEET_KEPT] = {
+        "batch": batch_id,
+        "selected": post.getlist("selected")[: settings.GLITCHLAB_BATCH_MAX],
+        "choice": post.get("choice", "")[:80],
+        "new_name": post.get("new_name", "")[:name_max],
+        "new_description": post.get("new_description", "")[:typed_max],
+    }
+
+
 def _home_page(request: HttpRequest, **_: object) -> str:
     return reverse("discovery:home")
 
 
-@login_required_post(_sheet_page)
+@login_required_post(_sheet_page, keep=_sheet_kept)
 def sheet_submit(request: SignedInRequest, batch_id: int) -> HttpResponse:
-    choice = request.POST.get("choice", "")
-    try:
-        label = services.BatchLabel(
-            class_name="" if choice.startswith(("proposal:", "new")) else choice,
-            proposal_id=int(choice.split(":", 1)[1]) if choice.startswith("proposal:") else None,
-            new_name=request.POST.get("new_name", "") if choice == "new" else "",
-            new_description=request.POST.get("new_description", "") if choice == "new" else "",
-        )
-        selected = [int(i) for i in request.POST.getlist("selected")]
-        batch = services.batch_submit(
-            volunteer=request.user, batch_id=batch_id, selected_ids=selected, label=label
-        )
-    except (ValidationError, ValueError) as error:
-        text = "; ".join(getattr(error, "messages", [str(error)]))
-        messages.error(request, f"Not saved: {text}")
+    """One label for the ticked glitches; refused, the sheet again as it was sent, with the
+    reason beside its field (a fresh sheet had every glitch ticked again)."""
+    form = SheetForm(request.POST)
+    if form.is_valid():
+        try:
+            batch = services.batch_submit(
+                volunteer=request.user,
+                batch_id=batch_id,
+                selected_ids=form.cleaned_data["selected"],
+                label=form.label(),
+            )
+        except ValidationError as error:
+            form.refused(error)
+        else:
+            messages.success(
+                request,
+                f"{batch.n_voted} glitch{'es' if batch.n_voted != 1 else ''} labelled "
+                f"{batch.class_name.replace('_', ' ')}"
+                + (f" ({batch.n_skipped} you had already answered)" if batch.n_skipped else ""),
+            )
+            return redirect("discovery:sheet")
+    reasons = "; ".join(str(reason) for reason in form.non_field_errors())
+    open_batch = selectors.batch_open_for(volunteer=request.user)
+    if open_batch is None or open_batch.pk != batch_id:
+        # not the sheet in hand (replaced by a lasso in another tab, or gone): the ticks
+        # were for another sheet
+        messages.error(request, f"Not saved: {reasons or 'that sheet is no longer open'}.")
         return redirect("discovery:sheet")
-    messages.success(
-        request,
-        f"{batch.n_voted} glitches labelled {batch.class_name.replace('_', ' ')}"
-        + (f" ({batch.n_skipped} you had already answered)" if batch.n_skipped else ""),
-    )
-    return redirect("discovery:sheet")
+    messages.error(request, f"Not saved: {reasons or 'what to change is marked on the sheet'}.")
+    return _sheet_page_with(request, open_batch, form)
 
 
 @login_required_post(_home_page)
