@@ -1,0 +1,74 @@
+"""On a phone (375x667, touch): the labelling page shows the glitch and every class button
+without scrolling, up to level 5."""
+
+import pytest
+from labelling_page import VOTABLE, log_in, stored
+from webapp_factories import SubjectFactory, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+WIDTH, HEIGHT = 375, 667
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context = browser.new_context(
+        viewport={"width": WIDTH, "height": HEIGHT},
+        base_url=live_server.url,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def boxes(page, selector: str) -> list[dict]:
+    return page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)].map((e) => {
+             const r = e.getBoundingClientRect();
+             return {name: e.textContent.trim(), top: r.top, bottom: r.bottom,
+                     left: r.left, right: r.right, height: r.height};
+           })""",
+        selector,
+    )
+
+
+def assert_on_the_first_screen(page) -> None:
+    assert page.evaluate("window.scrollY") == 0
+    buttons = boxes(page, "#choices .choice")
+    off = [b["name"] for b in buttons if b["top"] < 0 or b["bottom"] > HEIGHT or b["right"] > WIDTH]
+    assert off == [], f"class buttons below the fold or off the side: {off}"
+    images = [i for i in boxes(page, "#durations .duration") if i["height"]]  # shown
+    assert len(images) in (1, 4)
+    off = [i for i in images if i["top"] < 0 or i["bottom"] > HEIGHT or i["height"] < 100]
+    assert off == [], f"views off the screen or under 100 px: {off}"
+
+
+@pytest.mark.parametrize("level", [1, 3, 5])
+def test_the_glitch_and_every_class_button_fit_a_phone_screen(phone, seeded, level):
+    """Before: at level 5 the page was 1,497 px tall, 11 rows of buttons under the images;
+    every vote meant scrolling down to the buttons and back up to the next glitch."""
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    UserFactory(username="vol", profile__level=level)
+    first, _ = SubjectFactory(priority=20), SubjectFactory(priority=19)
+    log_in(phone)
+    assert len(boxes(phone, "#choices .choice")) == {1: 3, 3: 10, 5: 22}[level]
+    assert_on_the_first_screen(phone)
+
+    phone.locator("#choices .choice").first.tap()
+    phone.wait_for_function(f"document.getElementById('label-app').dataset.subject != {first.pk}")
+    phone.wait_for_selector(VOTABLE, state="attached")
+    assert stored(phone)[0][0] == first.pk
+    assert_on_the_first_screen(phone)  # the next glitch, with nothing to scroll back
+
+    phone.locator("#durations .duration").nth(3).tap()  # one view enlarged: in the same room
+    phone.wait_for_selector("#durations[data-single='4']")
+    enlarged = boxes(phone, "#durations .duration[data-slot='4']")[0]
+    whole = boxes(phone, "#durations")[0]
+    assert (enlarged["top"], enlarged["bottom"]) == (whole["top"], whole["bottom"])
+    assert_on_the_first_screen(phone)
