@@ -1,9 +1,13 @@
 """On a phone (375x667, touch): the labelling page shows the glitch and every class button
-without scrolling, up to level 5."""
+without scrolling, up to level 5; a username of 150 characters (sign-up's limit) does not
+give Talk, a glitch's page or the labelling page a sideways scroll."""
 
 import pytest
 from labelling_page import VOTABLE, log_in, stored
-from webapp_factories import SubjectFactory, UserFactory
+from webapp_factories import SubjectFactory, UserFactory, glitch_class
+
+from webapp.labeling.models import Subject
+from webapp.talk.services import comment_create
 
 pytestmark = pytest.mark.e2e
 
@@ -72,3 +76,25 @@ def test_the_glitch_and_every_class_button_fit_a_phone_screen(phone, seeded, lev
     whole = boxes(phone, "#durations")[0]
     assert (enlarged["top"], enlarged["bottom"]) == (whole["top"], whole["bottom"])
     assert_on_the_first_screen(phone)
+
+
+def test_a_150_character_username_gives_no_sideways_scroll(phone, seeded):
+    """Before: /talk/ and the glitch's page were 1,407 px wide at 375, /label/ 1,335: the name
+    in a comment's header and in the top bar's "Log out" never broke."""
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    name = "a" * 150
+    author = UserFactory(username=name)
+    retired = SubjectFactory(status=Subject.Status.RETIRED, retired_label=glitch_class("Blip"))
+    SubjectFactory(priority=20)
+    comment_create(author=author, subject_id=retired.pk, text="#twin_arch like the others")
+    phone.goto("/accounts/login/")
+    phone.fill("#id_username", name)
+    phone.fill("#id_password", "pw")
+    phone.keyboard.press("Enter")
+    phone.wait_for_url("**/label/")
+    for path in ("/talk/", f"/subjects/{retired.pk}/", "/label/", "/talk/tags/twin_arch/"):
+        phone.goto(path)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= WIDTH, f"{path} is {width} px wide"
+    phone.goto("/talk/")
+    assert name in phone.inner_text(".comment header")  # all of it, broken over lines
