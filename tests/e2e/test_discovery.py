@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from webapp_factories import UserFactory
+from webapp_factories import SubjectFactory, UserFactory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "webapp" / "discovery"))
 from discovery_factories import stored_cluster  # noqa: E402
@@ -304,3 +304,25 @@ def test_untick_all_and_tick_all_are_buttons_the_keyboard_reaches(page, discover
     page.wait_for_selector(".messages")
     assert "1 glitch labelled Blip" in page.inner_text(".messages")
     assert list(Classification.objects.values_list("subject_id", flat=True)) == [shown[2]]
+
+
+def test_a_glitch_page_logs_no_console_error_with_or_without_embeddings(page, discovery):
+    """Without embeddings the page asked for its similar glitches anyway, and the API's 404
+    was an error in the console on every glitch page."""
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/similar/" in r.url else None)
+    alone = SubjectFactory()
+    page.goto(f"/subjects/{alone.pk}/")
+    page.wait_for_load_state("networkidle")
+    assert console_errors == [] and asked == []
+    assert page.locator("#similar").count() == 0
+
+    _, subjects, _, _ = stored_cluster(n=6)
+    page.goto(f"/subjects/{alone.pk}/")  # embeddings now, but not of this glitch
+    page.wait_for_load_state("networkidle")
+    assert console_errors == [] and asked == []
+    page.goto(f"/subjects/{subjects[0].pk}/")
+    page.wait_for_selector("[data-testid=similar] figure")
+    assert console_errors == [] and len(asked) == 1

@@ -219,6 +219,19 @@ def _load(path: str, mtime_ns: int) -> StoredEmbeddings:
     return StoredEmbeddings(ids=ids, unit=unit, xy=xy, row={int(i): r for r, i in enumerate(ids)})
 
 
+def subject_embedded(*, subject_id: int) -> bool:
+    """Whether the current embeddings hold the glitch, as similar_subjects reads them: its
+    page asks for its similar glitches only then (the API's 404 without them was an error
+    in the browser's console on every glitch page)."""
+    embedding_set = embedding_set_current()
+    if embedding_set is None:
+        return False
+    try:
+        return subject_id in embeddings_load(embedding_set).row
+    except OSError:  # the file gone since it was looked for: nothing to show
+        return False
+
+
 def subjects_to_cluster(*, version: ModelVersion | None) -> list[int]:
     """Ids of the candidates for new classes: discovery subjects, open subjects the model
     calls None_of_the_Above, and open subjects it is unsure about."""
