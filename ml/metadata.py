@@ -49,6 +49,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 ID_COLUMNS: tuple[str, ...] = ("gravityspy_id", "id")
 IFO = re.compile(r"^[GHIKLV][12]$")  # H1, L1, V1, K1, G1 ...
+# Gravity Spy's ids: 10 ASCII letters and digits (its id generator's), keyed without the
+# detector that a file name puts first (H1_0xA896L9Ao_1.0.png).
+GRAVITYSPY_ID = re.compile(r"[A-Za-z0-9]{10}")
 CHANNEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_\-.]{0,127}$")
 GPS_RANGE = (0.0, 1e10)  # 1980 to 2297: anything else is not a GPS time
 # A column with a number for every glitch of a set may still use 0 for "none" (the
@@ -82,6 +85,15 @@ def gravityspy_id_of(glitch_id: str) -> str:
     if IFO.match(glitch_id[:2]) and glitch_id[2:3] == "_" and len(glitch_id) > 3:
         return glitch_id[3:]
     return glitch_id
+
+
+def gravityspy_id_in(glitch_id: str) -> str:
+    """Gravity Spy's id of the glitch named `glitch_id` (`H1_<id>`, or the id alone) when
+    it has the form of one (GRAVITYSPY_ID), else "": a glitch of a Gravity Spy set may
+    still be named otherwise (a Zooniverse upload's `zoo-<uuid>`, a golden example's
+    `golden-<Class>`: no Gravity Spy id is known for them)."""
+    short = gravityspy_id_of(glitch_id)
+    return short if GRAVITYSPY_ID.fullmatch(short) else ""
 
 
 def first_known(items: list[GlitchMetadata]) -> GlitchMetadata | None:

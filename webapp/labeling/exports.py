@@ -24,7 +24,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 
-from ml.metadata import gravityspy_id_of
+from ml.metadata import gravityspy_id_in
 from webapp.accounts.roles import is_reviewer
 from webapp.labeling import config
 from webapp.labeling.metadata import METADATA_ONLY_FIELDS
@@ -41,7 +41,8 @@ CHUNK = 1000
 COLUMNS = [
     "subject_id",
     "external_id",  # its id as imported (a simulation's: the manifest's of ml synth)
-    "gravityspy_id",  # Gravity Spy's id, for GLITCHLAB_GRAVITYSPY_SOURCES' glitches only
+    # Gravity Spy's id: GLITCHLAB_GRAVITYSPY_SOURCES' glitches whose id has its form only
+    "gravityspy_id",
     "ifo",
     "event_time",
     "channel",
@@ -221,8 +222,9 @@ def _row(
     return {
         "subject_id": subject.pk,
         "external_id": subject.external_id,
-        # only Gravity Spy's glitches: a simulation's id, or ml scan's, only looks like one
-        "gravityspy_id": gravityspy_id_of(subject.external_id) if subject.from_gravity_spy else "",
+        # only Gravity Spy's glitches: a simulation's id, or ml scan's, only looks like one;
+        # and only an id of Gravity Spy's form (not a Zooniverse upload's zoo-<uuid>)
+        "gravityspy_id": gravityspy_id_in(subject.external_id) if subject.from_gravity_spy else "",
         "ifo": subject.ifo,
         "event_time": subject.gps_time,
         **{name: getattr(subject, name, None) for name in METADATA_ONLY_FIELDS},

@@ -32,7 +32,7 @@ def user_in(role, username):
 def glitches():
     """A retired pool glitch with votes and a prediction, an open one, a gold one."""
     retired = SubjectFactory(
-        external_id="H1_retired01",
+        external_id="H1_retired001",
         source="gravityspy-real",  # GLITCHLAB_GRAVITYSPY_SOURCES: ids are Gravity Spy's
         ifo="H1",
         gps_time=1126259462.4,
@@ -59,10 +59,10 @@ def glitches():
     prediction.confidence = 0.8
     prediction.save()
     open_one = SubjectFactory(
-        external_id="L1_open00001", source="gravityspy-real", ifo="L1", images=()
+        external_id="L1_open000001", source="gravityspy-real", ifo="L1", images=()
     )
     gold = SubjectFactory(
-        external_id="H1_gold00001",
+        external_id="H1_gold000001",
         source="gravityspy-real",
         role=Subject.Role.GOLD,
         gold_label=glitch_class("Blip"),
@@ -85,7 +85,7 @@ def test_csv_has_gravity_spy_columns_posterior_votes_and_the_model(client, glitc
     rows = list(csv.DictReader(io.StringIO(body(response))))
     assert list(rows[0]) == exports.COLUMNS
     # Gravity Spy's id: its metadata keys glitches without the detector of the file name
-    row = next(r for r in rows if r["gravityspy_id"] == "retired01")
+    row = next(r for r in rows if r["gravityspy_id"] == "retired001")
     assert row["subject_id"] == str(retired.pk) and row["ifo"] == "H1"
     assert float(row["event_time"]) == pytest.approx(1126259462.4)
     assert row["label"] == "Whistle" and row["retired"] == "True" and row["status"] == "retired"
@@ -99,12 +99,12 @@ def test_json_rows_match_and_reviewers_see_every_glitch(client, glitches):
     response = client.get(reverse("api-labels-json"))
     assert response["Cache-Control"] == "private, no-store"  # it holds the gold answers
     rows = json.loads(body(response))
-    assert {r["gravityspy_id"] for r in rows} == {"retired01", "open00001", "gold00001"}
+    assert {r["gravityspy_id"] for r in rows} == {"retired001", "open000001", "gold000001"}
     gold = next(r for r in rows if r["role"] == "gold")
     assert gold["label"] == "Blip" and gold["retired"] is False
     assert set(rows[0]) == set(exports.COLUMNS)
     only_retired = json.loads(body(client.get(reverse("api-labels-json") + "?retired=1")))
-    assert [r["gravityspy_id"] for r in only_retired] == ["retired01"]
+    assert [r["gravityspy_id"] for r in only_retired] == ["retired001"]
 
 
 def test_volunteers_get_only_retired_pool_glitches(client, glitches):
@@ -113,15 +113,15 @@ def test_volunteers_get_only_retired_pool_glitches(client, glitches):
     client.force_login(UserFactory(username="vera"))
     for name in ("api-labels-csv", "api-labels-json"):
         text = body(client.get(reverse(name)))
-        assert "retired01" in text
-        assert "gold00001" not in text and "open00001" not in text
+        assert "retired001" in text
+        assert "gold000001" not in text and "open000001" not in text
 
 
 def test_anonymous_callers_are_refused(client, glitches):
     for name in ("api-labels-csv", "api-labels-json"):
         response = client.get(reverse(name))
         assert response.status_code in (401, 403)
-        assert b"retired01" not in response.content
+        assert b"retired001" not in response.content
 
 
 def test_a_token_client_asking_for_csv_gets_it():
@@ -311,7 +311,7 @@ def test_a_simulated_glitch_is_marked_and_has_no_gravity_spy_id(client, glitches
 
     simulated = next(r for r in rows if r["subject_id"] == retired.pk)
     assert simulated["simulated"] is True and simulated["gravityspy_id"] == ""
-    assert simulated["external_id"] == "H1_retired01"  # joins ml synth's manifest
+    assert simulated["external_id"] == "H1_retired001"  # joins ml synth's manifest
     assert {r["simulated"] for r in rows if r["subject_id"] != retired.pk} == {False}
 
 
@@ -327,10 +327,37 @@ def test_only_gravity_spy_glitches_have_a_gravity_spy_id(client, glitches, setti
 
     assert rows[scanned.pk]["gravityspy_id"] == ""
     assert rows[scanned.pk]["external_id"] == "H1_Ab3dE5gH7j"  # joins its scan's manifest
-    assert rows[retired.pk]["gravityspy_id"] == "retired01"
+    assert rows[retired.pk]["gravityspy_id"] == "retired001"
     settings.GLITCHLAB_GRAVITYSPY_SOURCES = ["gravityspy-real", "o3-scan"]  # the operator's say
     rows = {r["subject_id"]: r for r in json.loads(body(client.get(reverse("api-labels-json"))))}
     assert rows[scanned.pk]["gravityspy_id"] == "Ab3dE5gH7j"
+
+
+def test_a_gravity_spy_sets_glitch_without_a_gravity_spy_id_has_none(client, glitches):
+    """The shipped set's source holds Zooniverse uploads (zoo-<uuid>) and golden examples
+    (golden-<Class>) whose Gravity Spy id nobody knows: all exported as gravityspy_id, 125
+    of its 242 glitches read as Gravity Spy's and failed to join its tables."""
+    named = {
+        "H1_0xA896L9Ao": "0xA896L9Ao",  # a file name's: the detector, then Gravity Spy's id
+        "1XASbdqqUr": "1XASbdqqUr",  # from Gravity Spy's metadata CSV, as it keys it
+        "zoo-4f1c2d3e-5a6b-7c8d-9e0f-112233445566": "",
+        "zoosubject-3772789": "",
+        "golden-Blip": "",
+        "H1_0xA896L9A": "",  # 9 characters
+        "H1_0xA896L9Aoo": "",  # 11
+        "H1_0xA896L9Aé": "",  # a letter, but not one of Gravity Spy's
+        "L1_0xA896-9Ao": "",
+    }
+    subjects = {
+        SubjectFactory(external_id=name, source="gravityspy-real", images=()).pk: want
+        for name, want in named.items()
+    }
+    client.force_login(user_in(REVIEWER, "rita"))
+
+    rows = {r["subject_id"]: r for r in json.loads(body(client.get(reverse("api-labels-json"))))}
+
+    assert {pk: rows[pk]["gravityspy_id"] for pk in subjects} == subjects
+    assert {rows[pk]["external_id"] for pk in subjects} == set(named)  # every id as imported
 
 
 def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(client, glitches, settings):
@@ -345,11 +372,12 @@ def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(client, g
     rows = list(csv.DictReader(io.StringIO(body(client.get(reverse("api-labels-csv"))))))
 
     row = next(r for r in rows if r["subject_id"] == str(retired.pk))
-    assert row["gravityspy_id"] == row["external_id"] == "'" + evil
+    assert row["external_id"] == "'" + evil
+    assert row["gravityspy_id"] == ""  # not of Gravity Spy's form
     assert row["source"] == "'@SUM(A1)"
     assert not [v for r in rows for v in r.values() if v[:1] in ("=", "+", "@")]
     exact = json.loads(body(client.get(reverse("api-labels-json"))))
-    assert next(r for r in exact if r["subject_id"] == retired.pk)["gravityspy_id"] == evil
+    assert next(r for r in exact if r["subject_id"] == retired.pk)["external_id"] == evil
 
 
 def test_each_row_says_how_its_label_was_reached(client, glitches):
