@@ -20,11 +20,6 @@ from webapp.accounts.requests import api_user
 from webapp.accounts.roles import is_reviewer
 from webapp.labeling import export_slots, exports
 
-_FORMATS = {
-    "csv": ("text/csv; charset=utf-8", exports.as_csv),
-    "json": ("application/json", exports.as_json),
-}
-
 
 class _CSVRenderer(BaseRenderer):
     """Lets a client that asks for text/csv through content negotiation (the body is the
@@ -78,7 +73,9 @@ def labels_csv(request: Request) -> StreamingHttpResponse:
     parameters=[_RETIRED],
     responses={
         (200, "application/json"): OpenApiResponse(
-            OpenApiTypes.OBJECT, description=f"a JSON array of rows (the CSV's columns). {_WHO}"
+            OpenApiTypes.OBJECT,
+            description="a JSON array of rows: the CSV's columns, but the GPS event_time is "
+            f"named event_time_gps (pandas' read_json reads a *_time column as dates). {_WHO}",
         ),
         401: OpenApiResponse(description="not logged in"),
         429: OpenApiResponse(description=_BUSY),

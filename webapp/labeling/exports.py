@@ -75,6 +75,12 @@ COLUMNS = [
     "consensus_model_version",
 ]
 
+# The JSON's names where they differ from the CSV's: pandas' read_json reads any column
+# named *_time (or *_at, date, ...) as a date, and a number there as seconds since 1970: a
+# GPS time (seconds since 1980-01-06) came out about ten years early, with no warning. The
+# CSV keeps Gravity Spy's name (read_csv guesses no dates).
+JSON_NAMES = {"event_time": "event_time_gps"}
+JSON_COLUMNS = [JSON_NAMES.get(name, name) for name in COLUMNS]
 
 # label_source: "crowd" (retired by the volunteers' weighted consensus), "reviewer" (a
 # reviewer changed it, webapp/review: label_before_review has the one before), "remapped"
@@ -294,10 +300,10 @@ def as_csv(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 
 def as_json(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """A JSON array of the rows, one per line."""
+    """A JSON array of the rows, one per line, named as JSON_COLUMNS."""
     yield "["
     separator = "\n"
     for row in rows:
-        yield separator + json.dumps(row)
+        yield separator + json.dumps({JSON_NAMES.get(name, name): v for name, v in row.items()})
         separator = ",\n"
     yield "\n]\n"

@@ -102,9 +102,35 @@ def test_json_rows_match_and_reviewers_see_every_glitch(client, glitches):
     assert {r["gravityspy_id"] for r in rows} == {"retired001", "open000001", "gold000001"}
     gold = next(r for r in rows if r["role"] == "gold")
     assert gold["label"] == "Blip" and gold["retired"] is False
-    assert set(rows[0]) == set(exports.COLUMNS)
+    assert set(rows[0]) == set(exports.JSON_COLUMNS)
     only_retired = json.loads(body(client.get(reverse("api-labels-json") + "?retired=1")))
     assert [r["gravityspy_id"] for r in only_retired] == ["retired001"]
+
+
+def test_pandas_reads_the_json_exports_gps_times_as_the_numbers_they_are(client, glitches):
+    """pd.read_json reads a column named *_time as dates, a number there as seconds since
+    1970: the JSON's GPS event_time (seconds since 1980-01-06, 2015-09-15 here) came out as
+    2005-09-11, ten years early, with no warning. The JSON names it event_time_gps; the CSV
+    keeps Gravity Spy's event_time, which read_csv reads as a number."""
+    import pandas as pd
+
+    retired, _, _ = glitches
+    Subject.objects.filter(pk=retired.pk).update(
+        gps_time=1126400001.123456, retired_at="2026-12-01T10:00:00Z"
+    )
+    client.force_login(user_in(REVIEWER, "rita"))
+    text = body(client.get(reverse("api-labels-json")))
+
+    table = pd.read_json(io.StringIO(text)).set_index("subject_id")  # pandas' defaults
+
+    assert table["event_time_gps"].dtype == "float64"
+    assert table.loc[retired.pk, "event_time_gps"] == 1126400001.123456
+    from_csv = pd.read_csv(io.StringIO(body(client.get(reverse("api-labels-csv")))))
+    assert from_csv.set_index("subject_id").loc[retired.pk, "event_time"] == 1126400001.123456
+    # a column read as dates holds dates (ISO 8601 text), not numbers
+    dates = [name for name in table if pd.api.types.is_datetime64_any_dtype(table[name])]
+    assert dates == ["retired_at"]
+    assert table.loc[retired.pk, "retired_at"] == pd.Timestamp("2026-12-01T10:00:00Z")
 
 
 def test_volunteers_get_only_retired_pool_glitches(client, glitches):
