@@ -43,6 +43,12 @@ _RETIRED = OpenApiParameter(
     OpenApiTypes.BOOL,
     description="only retired glitches (reviewers; volunteers only ever get retired ones)",
 )
+_EXCEL = OpenApiParameter(
+    "excel",
+    OpenApiTypes.BOOL,
+    description="start with a UTF-8 byte order mark, so that Excel reads non-ASCII text right "
+    "(Python's csv module then needs encoding='utf-8-sig'; pandas reads it either way)",
+)
 _BUSY = (
     "an export of this account is still downloading (GLITCHLAB_EXPORTS_PER_USER), or the "
     "site's GLITCHLAB_EXPORTS_AT_ONCE are; Retry-After says when to ask again"
@@ -51,7 +57,7 @@ _WHO = "Volunteers get retired pool glitches only; reviewers and admins every gl
 
 
 @extend_schema(
-    parameters=[_RETIRED],
+    parameters=[_RETIRED, _EXCEL],
     responses={
         (200, "text/csv"): OpenApiResponse(
             OpenApiTypes.STR, description=f"columns: {', '.join(exports.COLUMNS)}. {_WHO}"
@@ -65,8 +71,9 @@ _WHO = "Volunteers get retired pool glitches only; reviewers and admins every gl
 @permission_classes([IsAuthenticated])
 def labels_csv(request: Request) -> StreamingHttpResponse:
     """Every glitch's label, votes, posterior and the active model's top class as CSV
-    (dict columns as JSON), streamed."""
-    return _stream(request, "csv", "text/csv; charset=utf-8", exports.as_csv)
+    (dict columns as JSON), streamed; ?excel=1 for Excel."""
+    excel = _flag(request, "excel")
+    return _stream(request, "csv", "text/csv; charset=utf-8", exports.as_csv, excel=excel)
 
 
 @extend_schema(
@@ -89,17 +96,23 @@ def labels_json(request: Request) -> StreamingHttpResponse:
 
 
 def _stream(
-    request: Request, extension: str, content_type: str, encode: Callable[..., Iterator[str]]
+    request: Request,
+    extension: str,
+    content_type: str,
+    encode: Callable[..., Iterator[str]],
+    *,
+    excel: bool = False,
 ) -> StreamingHttpResponse:
-    retired_only = request.query_params.get("retired", "").lower() in ("1", "true", "yes")
+    retired_only = _flag(request, "retired")
     user = api_user(request)
     subjects = exports.subjects_exportable(viewer=user, retired_only=retired_only)
     try:
         slot = export_slots.export_slot_claim(user_id=user.pk, reviewer=is_reviewer(user))
     except export_slots.ExportsBusyError as error:
         raise Throttled(wait=60, detail=f"Not started: {error}.") from None
+    chunks = encode(exports.label_rows(subjects))
     response = StreamingHttpResponse(
-        export_slots.HeldStream(encode(exports.label_rows(subjects)), slot),
+        export_slots.HeldStream(exports.for_excel(chunks) if excel else chunks, slot),
         content_type=content_type,
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
@@ -108,3 +121,7 @@ def _stream(
     # cache may keep it, and no browser cache keeps a copy either.
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("1", "true", "yes")

@@ -299,6 +299,20 @@ def as_csv(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
         )
 
 
+# Excel opens a CSV in the system's code page (cp1252 in Western Windows) unless it starts
+# with a UTF-8 byte order mark: "Glitché-Ω" read "GlitchÃ©-Î©", and an id copied back no
+# longer matched. Only on request (?excel=1, --excel): Python's csv module reading a file
+# opened as "utf-8" (not "utf-8-sig") calls the first column "\ufeffsubject_id", and shell
+# tools see three more bytes. pandas' read_csv drops the mark either way.
+BOM = "\ufeff"
+
+
+def for_excel(chunks: Iterable[str]) -> Iterator[str]:
+    """The CSV text after a UTF-8 byte order mark, which tells Excel its encoding."""
+    yield BOM
+    yield from chunks
+
+
 def as_json(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     """A JSON array of the rows, one per line, named as JSON_COLUMNS."""
     yield "["

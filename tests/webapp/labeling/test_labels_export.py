@@ -162,6 +162,42 @@ def test_a_token_client_asking_for_csv_gets_it():
     )
 
 
+def test_the_csv_for_excel_starts_with_a_byte_order_mark_and_reads_the_same(client, glitches):
+    """Excel opens a CSV without a UTF-8 byte order mark in the system's code page: an id
+    "Glitché-Ω" read "GlitchÃ©-Î©". ?excel=1 adds the mark; the plain CSV stays without it
+    (Python's csv module would call its first column "\ufeffsubject_id")."""
+    import pandas as pd
+
+    retired, _, _ = glitches
+    Subject.objects.filter(pk=retired.pk).update(external_id="Glitché-Ω")
+    client.force_login(user_in(REVIEWER, "rita"))
+    url = reverse("api-labels-csv")
+
+    excel = b"".join(client.get(url + "?excel=1").streaming_content)
+    plain = b"".join(client.get(url).streaming_content)
+
+    assert excel.startswith(b"\xef\xbb\xbf") and not plain.startswith(b"\xef\xbb\xbf")
+    assert excel.decode("utf-8-sig") == plain.decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(excel.decode("utf-8-sig"))))
+    assert next(r for r in rows if r["subject_id"] == str(retired.pk))["external_id"] == "Glitché-Ω"
+    for text in (excel, plain):  # pandas' defaults drop the mark
+        table = pd.read_csv(io.BytesIO(text))
+        assert list(table)[0] == "subject_id" and "Glitché-Ω" in set(table["external_id"])
+
+
+def test_the_command_writes_a_csv_for_excel_on_request(glitches, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    call_command("export_labels", "--excel", "--output", str(tmp_path / "excel.csv"))
+    call_command("export_labels", "--output", str(tmp_path / "plain.csv"))
+
+    excel, plain = (tmp_path / "excel.csv").read_bytes(), (tmp_path / "plain.csv").read_bytes()
+    assert excel == b"\xef\xbb\xbf" + plain and plain.startswith(b"subject_id,")
+    with pytest.raises(CommandError, match="--excel is for --format csv"):
+        call_command("export_labels", "--excel", "--format", "json")
+
+
 def queries_while_reading(response) -> tuple[int, str]:
     """The statements run while the stream is read (counted by a wrapper: the test client's
     streaming response resets connection.queries half way)."""
@@ -228,6 +264,7 @@ def test_reviewers_find_the_export_links_on_the_review_page(client):
     client.force_login(user_in(REVIEWER, "rita"))
     page = client.get(reverse("review:queue")).content.decode()
     assert reverse("api-labels-csv") in page and reverse("api-labels-json") in page
+    assert reverse("api-labels-csv") + "?excel=1" in page
 
 
 def test_the_command_writes_the_same_rows_as_the_api(client, glitches):

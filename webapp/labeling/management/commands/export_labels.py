@@ -21,8 +21,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument("--output", help="file to write (default: standard output)")
+        parser.add_argument(
+            "--excel",
+            action="store_true",
+            help="CSV for Excel: start with a UTF-8 byte order mark, without which Excel "
+            "misreads non-ASCII text (Python's csv module then needs encoding='utf-8-sig')",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["excel"] and options["format"] != "csv":
+            raise CommandError("--excel is for --format csv")
         encode = exports.as_json if options["format"] == "json" else exports.as_csv
         rows = 0
 
@@ -32,14 +40,18 @@ class Command(BaseCommand):
                 rows += 1
                 yield row
 
+        def text() -> Iterator[str]:
+            chunks = encode(counted())
+            return exports.for_excel(chunks) if options["excel"] else chunks
+
         if options["output"]:
             target = Path(options["output"])
             if not target.parent.is_dir():
                 raise CommandError(f"--output {target}: no folder {target.parent}")
             # Written beside it and renamed when complete: a failed or interrupted export
             # leaves the previous file whole, never a truncated one.
-            atomic_write(target, lambda out: out.writelines(encode(counted())), text=True)
+            atomic_write(target, lambda out: out.writelines(text()), text=True)
             self.stdout.write(f"wrote {rows} subjects to {target}")
         else:
-            for text in encode(counted()):
-                self.stdout.write(text, ending="")
+            for chunk in text():
+                self.stdout.write(chunk, ending="")
