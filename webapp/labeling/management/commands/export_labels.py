@@ -1,6 +1,6 @@
-"""manage.py export_labels --format csv|json [--output FILE]: every subject's row of the
-labels export (webapp.labeling.exports: Gravity Spy's columns, consensus, votes, retired
-label and the active model's top class), written as it is read."""
+"""manage.py export_labels --format csv|json [--output FILE] [--excel]: every subject's row
+of the labels export (webapp.labeling.exports: Gravity Spy's columns, consensus, votes,
+retired label and the active model's top class), written as it is read."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from webapp.labeling.models import Subject
 
 class Command(BaseCommand):
     help = "Export every subject's labels and consensus as CSV or JSON."
+    formats: tuple[str, ...] = ("csv", "json")
+    counted = "subjects"  # what a row is, for the line that says how many were written
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument("--format", choices=self.formats, default="csv")
         parser.add_argument("--output", help="file to write (default: standard output)")
         parser.add_argument(
             "--excel",
@@ -28,20 +30,25 @@ class Command(BaseCommand):
             "misreads non-ASCII text (Python's csv module then needs encoding='utf-8-sig')",
         )
 
+    def rows(self) -> Iterator[dict[str, Any]]:
+        return exports.label_rows(Subject.objects.order_by("pk"))
+
+    def encode(self, rows: Iterator[dict[str, Any]], form: str) -> Iterator[str]:
+        return exports.as_json(rows) if form == "json" else exports.as_csv(rows)
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["excel"] and options["format"] != "csv":
             raise CommandError("--excel is for --format csv")
-        encode = exports.as_json if options["format"] == "json" else exports.as_csv
         rows = 0
 
         def counted() -> Iterator[dict[str, Any]]:
             nonlocal rows
-            for row in exports.label_rows(Subject.objects.order_by("pk")):
+            for row in self.rows():
                 rows += 1
                 yield row
 
         def text() -> Iterator[str]:
-            chunks = encode(counted())
+            chunks = self.encode(counted(), options["format"])
             return exports.for_excel(chunks) if options["excel"] else chunks
 
         if options["output"]:
@@ -51,7 +58,7 @@ class Command(BaseCommand):
             # Written beside it and renamed when complete: a failed or interrupted export
             # leaves the previous file whole, never a truncated one.
             atomic_write(target, lambda out: out.writelines(text()), text=True)
-            self.stdout.write(f"wrote {rows} subjects to {target}")
+            self.stdout.write(f"wrote {rows} {self.counted} to {target}")
         else:
             for chunk in text():
                 self.stdout.write(chunk, ending="")
