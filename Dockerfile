@@ -15,6 +15,9 @@ COPY webapp webapp
 COPY tasks tasks
 RUN pip install --no-cache-dir -c constraints.txt .
 COPY . .
+# Which code this is (the image holds no .git): the exports' about.json says it.
+ARG GLITCHLAB_SOURCE_VERSION=""
+ENV GLITCHLAB_SOURCE_VERSION=$GLITCHLAB_SOURCE_VERSION
 RUN DEBUG=false SECRET_KEY=build-only python manage.py collectstatic --noinput
 
 EXPOSE 8000

@@ -535,6 +535,10 @@ GLITCHLAB_TALK_COMMENTS_PER_MINUTE = env_int("GLITCHLAB_TALK_COMMENTS_PER_MINUTE
 # thread until its client has read it all (webapp/labeling/export_slots.py).
 GLITCHLAB_EXPORTS_PER_USER = env_int("GLITCHLAB_EXPORTS_PER_USER", 1)
 GLITCHLAB_EXPORTS_AT_ONCE = env_int("GLITCHLAB_EXPORTS_AT_ONCE", 2)
+# Which code this is, said in the exports' about.json beside the package's version: set when
+# the image is built (docs/deploy.md: git describe of the checkout); empty, `git describe`
+# of the checkout the app runs from, when there is one.
+GLITCHLAB_SOURCE_VERSION = env_str("GLITCHLAB_SOURCE_VERSION", "")
 # plotly.min.js is served from the installed plotly package (no CDN, not committed).
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",

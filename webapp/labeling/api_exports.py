@@ -1,6 +1,6 @@
 """The exports over the API (token or session), streamed: /api/exports/labels.csv and
 .json, and /api/exports/votes.csv for reviewers and admins (webapp.labeling.exports says
-what each role sees)."""
+what each role sees); /api/exports/about.json says what they hold and how they were made."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,6 +17,7 @@ from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from webapp.accounts.requests import api_user
 from webapp.accounts.roles import is_reviewer
@@ -122,6 +124,30 @@ def votes_csv(request: Request) -> StreamingHttpResponse:
     return _stream(request, "votes", "csv", chunks, excel=_flag(request, "excel"))
 
 
+@extend_schema(
+    responses={
+        (200, "application/json"): OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description="what a reader of the exports needs beside their rows: generated_at, "
+            "glitchlab (version, source), consensus (the rules in force now, per-class "
+            "retirement thresholds), active_model, sources, columns (what each holds), "
+            "gravity_spy_data (licence and credit)",
+        ),
+        401: OpenApiResponse(description="not logged in"),
+    },
+)
+@api_view(["GET"])
+@renderer_classes([JSONRenderer])
+@permission_classes([IsAuthenticated])
+def about_json(request: Request) -> Response:
+    """The exports' sidecar: when, by which GlitchLab, under which consensus rules, what
+    each column holds, and Gravity Spy's licence and credit (webapp.labeling.exports.about).
+    Fetch it with the export it describes: it says the rules in force when it is fetched."""
+    response = Response(exports.about())
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _label_rows(request: Request) -> Iterator[dict[str, Any]]:
     """The labels export's rows this caller may have (read when the stream is)."""
     user = api_user(request)
@@ -147,6 +173,7 @@ def _stream(
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="glitchlab-{name}-{stamp}.{extension}"'
+    response["Link"] = f'<{reverse("api-exports-about")}>; rel="describedby"'
     # What it holds depends on who asks (a reviewer's holds the gold answers): no shared
     # cache may keep it, and no browser cache keeps a copy either.
     response["Cache-Control"] = "private, no-store"

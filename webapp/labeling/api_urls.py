@@ -14,4 +14,5 @@ urlpatterns = [
     path("exports/labels.csv", api_exports.labels_csv, name="api-labels-csv"),
     path("exports/labels.json", api_exports.labels_json, name="api-labels-json"),
     path("exports/votes.csv", api_exports.votes_csv, name="api-votes-csv"),
+    path("exports/about.json", api_exports.about_json, name="api-exports-about"),
 ]

@@ -8,6 +8,11 @@ queries and never sit in memory together. On PostgreSQL all of them read one sna
 REPEATABLE READ transaction): a vote cast while the export streams is in none of its rows,
 not in a glitch's votes but missing from its n_votes.
 
+What the rows cannot carry (when, which GlitchLab, the consensus rules in force, what each
+column holds, Gravity Spy's licence and credit) is about(): /api/exports/about.json, and a
+FILE.about.json beside the commands' --output. A sidecar: a CSV has no place for it, and
+an object around the JSON array would break every reader of the array.
+
 Who sees what: reviewers and admins every glitch (gold and validation included, with the
 known label); volunteers only retired pool glitches, the crowd's published answers (gold
 answers and open glitches' votes would let them game the queue and their level).
@@ -20,13 +25,19 @@ same reasons and more (a gold glitch's votes and was_correct give its answer).
 from __future__ import annotations
 
 import csv
+import functools
+import importlib.metadata
 import json
+import subprocess
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from ml.metadata import gravityspy_id_in
@@ -41,44 +52,52 @@ from webapp.spreadsheet import spreadsheet_cell
 
 CHUNK = 1000
 
-# Gravity Spy's names where it has one (its metadata CSV: gravityspy_id, ifo, event_time,
-# channel, peak_frequency, central_freq, bandwidth, duration, snr, q_value, label), then ours.
-COLUMNS = [
-    "subject_id",
-    "external_id",  # its id as imported (a simulation's: the manifest's of ml synth)
-    # Gravity Spy's id: GLITCHLAB_GRAVITYSPY_SOURCES' glitches whose id has its form only
-    "gravityspy_id",
-    "ifo",
-    "event_time",
-    "channel",
-    "peak_frequency",
-    "central_freq",
-    "bandwidth",
-    "duration",
-    "snr",
-    "q_value",
-    "source",
-    "simulated",  # drawn by our simulator (GLITCHLAB_SIMULATED_SOURCES): no LIGO glitch
-    "role",
-    "status",
-    "retired",
-    "label",  # the retired label (pool) or the known one (gold, validation)
-    "label_source",  # how the label was reached: LABEL_SOURCES
-    "label_before_review",  # the label before a reviewer or a remap first changed it
-    "retired_at",
-    "views",
-    "n_votes",
-    "n_none_votes",
-    "votes",  # {class: count}
-    "posterior",  # {class: W}
-    "ml_label",  # the active model's top class: today's model, not the one in posterior
-    "ml_confidence",
-    "model_version",  # the active model's name (when it scored the glitch)
-    # the model whose vote is in posterior: for a decided glitch, the one it was decided
-    # with; "" none's, "unknown" not recorded (Subject.consensus_model). Last: a reader
-    # that counts columns still finds the others where they were.
-    "consensus_model_version",
-]
+# Each column and what it holds (about() hands this to the reader, in about.json): Gravity
+# Spy's names where it has one (its metadata CSV: gravityspy_id, ifo, event_time, channel,
+# peak_frequency, central_freq, bandwidth, duration, snr, q_value, label), then ours.
+COLUMN_NOTES: dict[str, str] = {
+    "subject_id": "GlitchLab's number of the glitch (the votes export's subject_id)",
+    "external_id": "its id as imported (a simulation's or an ml scan trigger's: its manifest's)",
+    "gravityspy_id": "Gravity Spy's id, without the detector: only for a glitch of one of "
+    "sources.gravity_spy whose id has Gravity Spy's form (10 ASCII letters and digits); "
+    "empty otherwise",
+    "ifo": "detector: H1, L1, V1 ...",
+    "event_time": "GPS seconds of the trigger (since 1980-01-06 00:00:00 UTC, not Unix "
+    "time); named event_time_gps in the JSON",
+    "channel": "e.g. H1:GDS-CALIB_STRAIN",
+    "peak_frequency": "Hz, of the loudest tile",
+    "central_freq": "Hz, the centre of the trigger's band",
+    "bandwidth": "Hz",
+    "duration": "s, of the glitch (not of an image's window)",
+    "snr": "signal-to-noise ratio",
+    "q_value": "Q of the loudest tile",
+    "source": "the --source it was imported under",
+    "simulated": "drawn by GlitchLab's simulator (sources.simulated): no LIGO glitch",
+    "role": "pool (labelled by the volunteers), gold (a known answer that measures them), "
+    "validation (a known label, never shown to volunteers)",
+    "status": "active (collecting votes), retired (decided: label), closed (close_at_votes "
+    "votes without a decision), discovery (none_votes_to_discovery None_of_the_Above votes)",
+    "retired": "status is retired",
+    "label": "the retired label (pool) or the known one (gold, validation); empty: none yet",
+    "label_source": "how the label was reached: crowd, reviewer, remapped (an admin "
+    "deprecated its class into this one), gold, new_class (gold of a class volunteers "
+    "proposed), validation; empty: no label",
+    "label_before_review": "the label before a reviewer or a remap first changed it",
+    "retired_at": "when it retired, ISO 8601 UTC",
+    "views": "counted votes that name a class (not None_of_the_Above)",
+    "n_votes": "counted votes: cast before it retired (the votes export has the late ones)",
+    "n_none_votes": "counted None_of_the_Above votes",
+    "votes": "{class: counted votes}, by the class counted (the votes export has the chosen)",
+    "posterior": "{class: W}: the counted votes' weights and the model's vote combined",
+    "ml_label": "the active model's top class: today's model, not the one in posterior",
+    "ml_confidence": "its probability",
+    "model_version": "the active model's name, when it scored the glitch",
+    # Last: a reader that counts columns still finds the others where they were.
+    "consensus_model_version": "the model whose vote is in posterior (for a decided glitch, "
+    "the one it was decided with); empty: no model's; unknown: not recorded (before "
+    "2026-12-06)",
+}
+COLUMNS = list(COLUMN_NOTES)
 
 # The JSON's names where they differ from the CSV's: pandas' read_json reads any column
 # named *_time (or *_at, date, ...) as a date, and a number there as seconds since 1970: a
@@ -280,28 +299,31 @@ def _label(subject: Subject) -> str:
     return ""
 
 
-# One row per vote (Classification), in the order cast.
-VOTE_COLUMNS = [
-    "vote_id",  # the vote's own number (Classification's id)
-    "subject_id",  # the glitch, as the labels export's subject_id
-    "external_id",  # ... and its id as imported
-    "voter",  # the volunteer under a pseudonym (voter_pseudonym), never the username
-    "chosen_class",  # the class the volunteer chose
-    # the class the consensus counts it as: chosen_class, unless an admin deprecated that
-    # class into this one (then remapped_from is the chosen class)
-    "counted_class",
-    "remapped_from",
-    # lambda_L W_i as stored when the vote was cast: the volunteer's confusion column for
-    # this answer then ({class: P(true class | answer)}), times the level weight; {} none
-    # (too little gold history, a gold glitch's vote). A deprecated class's share is folded
-    # into the class it moved to. Volunteers' levels and skill today are not exported.
-    "weight",
-    "was_gold",  # scored as a gold answer (it trained the volunteer's skill, not the label)
-    "was_correct",  # a gold answer's: right or not; empty otherwise
-    "after_retirement",  # cast after the glitch retired: kept, never counted (not in votes)
-    "seconds_taken",  # as the client reported it; empty when not
-    "created_at",  # ISO 8601, UTC
-]
+# One row per vote (Classification), in the order cast; each column and what it holds.
+VOTE_COLUMN_NOTES: dict[str, str] = {
+    "vote_id": "the vote's own number",
+    "subject_id": "the glitch: the labels export's subject_id",
+    "external_id": "... and its id as imported",
+    "voter": "the volunteer under a pseudonym: v and 16 hex digits, the same in every "
+    "export of this site while its SECRET_KEY stays; never the username",
+    "chosen_class": "the class the volunteer chose",
+    "counted_class": "the class the consensus counts it as: chosen_class, unless an admin "
+    "deprecated that class into this one",
+    "remapped_from": "the deprecated class it was moved from (chosen_class); empty: never",
+    # lambda_L W_i as the vote stored it when cast (services.classification_create).
+    "weight": "{class: share}, the weight the vote carried when cast: the volunteer's "
+    "confusion-matrix column for this answer then (P(true class | answer)) times their "
+    "level's weight; a deprecated class's share moved to its new class; {} none (too "
+    "little gold history for the class, or a gold glitch's vote). Levels and skill today "
+    "are not exported",
+    "was_gold": "scored as a gold answer: it measured the volunteer, it did not label",
+    "was_correct": "a gold answer's: right or not by the gold label now (a reviewer's "
+    "relabel marks it again); empty otherwise",
+    "after_retirement": "cast after the glitch retired: kept, never counted",
+    "seconds_taken": "as the volunteer's client reported it; empty: not reported",
+    "created_at": "when it was cast, ISO 8601 UTC",
+}
+VOTE_COLUMNS = list(VOTE_COLUMN_NOTES)
 
 
 def voter_pseudonym(user_id: int) -> str:
@@ -404,3 +426,87 @@ def as_json(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield separator + json.dumps({JSON_NAMES.get(name, name): v for name, v in row.items()})
         separator = ",\n"
     yield "\n]\n"
+
+
+# Gravity Spy's terms, as docs/data_notice.md gives them: what a file passed on must carry
+# when it holds Gravity Spy's glitches.
+GRAVITY_SPY_TERMS = {
+    "applies_to": "the glitches of sources.gravity_spy: Gravity Spy / LIGO data (their "
+    "images, ids and metadata). Other glitches, and the volunteers' votes and labels made "
+    "on this site, are its operator's: ask them for their terms.",
+    "licence": "CC BY 4.0 (Creative Commons Attribution 4.0 International, "
+    "https://creativecommons.org/licenses/by/4.0/)",
+    "credit": [
+        "M. Zevin et al., Gravity Spy: integrating Advanced LIGO detector characterization, "
+        "machine learning, and citizen science, Class. Quantum Grav. 34 064003 (2017)",
+        "S. Bahaadini et al., Machine learning for Gravity Spy: Glitch classification and "
+        "dataset, Information Sciences 444 172-186 (2018)",
+        "The Gravity Spy training set, doi:10.5281/zenodo.1476551",
+        "The Gravity Spy volunteers on Zooniverse and the LIGO Scientific Collaboration",
+    ],
+}
+
+
+def about() -> dict[str, Any]:
+    """What a reader of the exports needs beside their rows: when this was made, by which
+    GlitchLab, under which consensus rules (settings and per-class thresholds, read where
+    the consensus reads them: webapp.labeling.config), what each column holds, and Gravity
+    Spy's licence and credit. The rules are those in force now: a label decided earlier
+    (retired_at) was decided under the rules then, which are not recorded."""
+    rules = config.consensus_rules()
+    model = model_version_active()
+    return {
+        "generated_at": timezone.now().isoformat(),
+        "glitchlab": glitchlab_version(),
+        "consensus": {
+            **asdict(rules),
+            "level_weights": list(rules.level_weights),
+            "class_retire_thresholds": config.class_retire_thresholds(),
+            "new_class_gold_min_volunteers": config.new_class_gold_min_volunteers(),
+            "note": "in force when this file was made: settings GLITCHLAB_<NAME> (upper "
+            "case), class_retire_thresholds from the class table (each overrides "
+            "retire_threshold for its class). A glitch retired earlier (retired_at) was "
+            "decided under the rules then, which are not recorded; consensus_model_version "
+            "names the model whose vote is in its posterior.",
+        },
+        "active_model": model.name if model else "",
+        "sources": {
+            "gravity_spy": list(settings.GLITCHLAB_GRAVITYSPY_SOURCES),
+            "simulated": list(settings.GLITCHLAB_SIMULATED_SOURCES),
+        },
+        "columns": {
+            "labels": COLUMN_NOTES,
+            "labels_json_names": JSON_NAMES,
+            "votes": VOTE_COLUMN_NOTES,
+        },
+        "gravity_spy_data": GRAVITY_SPY_TERMS,
+    }
+
+
+def glitchlab_version() -> dict[str, str | None]:
+    """The package's version, and the code's where known: GLITCHLAB_SOURCE_VERSION (set
+    when the image is built), else `git describe` of the checkout it runs from; None for
+    what is not known."""
+    try:
+        package: str | None = importlib.metadata.version("glitchlab")
+    except importlib.metadata.PackageNotFoundError:
+        package = None
+    return {"version": package, "source": settings.GLITCHLAB_SOURCE_VERSION or _git_describe()}
+
+
+@functools.cache
+def _git_describe() -> str | None:
+    """`git describe --always --dirty` of the app's folder, once per process (local only:
+    no network); None without git or a checkout (the image has neither)."""
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None

@@ -19,6 +19,7 @@ from webapp_factories import SubjectFactory, UserFactory, active_prediction, gli
 from webapp.accounts.roles import ADMIN, REVIEWER
 from webapp.labeling import exports, services
 from webapp.labeling.models import Classification, GlitchClass, Subject
+from webapp.modeling.models import ModelVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -266,7 +267,7 @@ def test_reviewers_find_the_export_links_on_the_review_page(client):
     page = client.get(reverse("review:queue")).content.decode()
     assert reverse("api-labels-csv") in page and reverse("api-labels-json") in page
     assert reverse("api-labels-csv") + "?excel=1" in page
-    assert reverse("api-votes-csv") in page
+    assert reverse("api-votes-csv") in page and reverse("api-exports-about") in page
 
 
 def test_the_command_writes_the_same_rows_as_the_api(client, glitches):
@@ -680,3 +681,88 @@ def test_the_votes_command_writes_the_same_rows_as_the_api(client, glitches, tmp
     client.force_login(user_in(ADMIN, "ada"))
     api = body(client.get(reverse("api-votes-csv")))
     assert (tmp_path / "votes.csv").read_bytes().decode() == api
+
+
+def test_about_json_says_when_by_which_glitchlab_under_which_rules_and_whose_data(
+    client, glitches, settings
+):
+    """An export said nothing of how it was made: not when, not by which code, not the
+    retirement threshold (0.9 is only the default; a class may override it in the class
+    table), not what a column holds, and not Gravity Spy's CC BY 4.0 credit, which a file
+    passed on must carry. A sidecar says it: a CSV has no place for it, and an object around
+    the JSON array would break its readers."""
+    import importlib.metadata
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from webapp.labeling import config
+
+    settings.GLITCHLAB_RETIRE_THRESHOLD, settings.GLITCHLAB_RETIRE_MIN_VIEWS = 0.85, 3
+    settings.GLITCHLAB_SOURCE_VERSION = "v1.4-2-g1234abc"
+    GlitchClass.objects.filter(name="Whistle").update(retire_threshold=0.95)
+    config.forget_class_table()
+    url = reverse("api-exports-about")
+    assert client.get(url).status_code in (401, 403)
+    client.force_login(UserFactory(username="vera"))  # a volunteer: nothing in it is hidden
+
+    about = client.get(url).json()
+
+    made = datetime.fromisoformat(about["generated_at"])
+    assert made.utcoffset() == timedelta(0) and timezone.now() - made < timedelta(minutes=1)
+    assert about["glitchlab"] == {
+        "version": importlib.metadata.version("glitchlab"),
+        "source": "v1.4-2-g1234abc",
+    }
+    rules = about["consensus"]
+    assert (rules["retire_threshold"], rules["retire_min_views"]) == (0.85, 3)
+    assert rules["class_retire_thresholds"] == {"Whistle": 0.95}
+    assert rules["close_at_votes"] == settings.GLITCHLAB_CLOSE_AT_VOTES
+    assert rules["prior_alpha"] == settings.GLITCHLAB_PRIOR_ALPHA
+    assert about["active_model"] == ModelVersion.objects.get(is_active=True).name
+    assert list(about["columns"]["labels"]) == exports.COLUMNS
+    assert list(about["columns"]["votes"]) == exports.VOTE_COLUMNS
+    assert "GPS" in about["columns"]["labels"]["event_time"]
+    assert about["columns"]["labels_json_names"] == {"event_time": "event_time_gps"}
+    assert "gravityspy-real" in about["sources"]["gravity_spy"]
+    terms = about["gravity_spy_data"]
+    assert "CC BY 4.0" in terms["licence"]
+    assert any("10.5281/zenodo.1476551" in line for line in terms["credit"])
+    assert any("064003" in line for line in terms["credit"])
+    # each download points at it
+    labels = client.get(reverse("api-labels-csv"))
+    body(labels)
+    assert labels["Link"] == f'<{url}>; rel="describedby"'
+
+
+def test_the_code_is_said_by_git_where_the_image_did_not_say_it(settings, monkeypatch):
+    settings.GLITCHLAB_SOURCE_VERSION = ""
+    exports._git_describe.cache_clear()
+    try:
+        described = exports.glitchlab_version()["source"]
+        assert described is None or described.strip() == described != ""
+
+        def no_git(*args, **kwargs):
+            raise FileNotFoundError("git")
+
+        monkeypatch.setattr(exports.subprocess, "run", no_git)
+        exports._git_describe.cache_clear()
+        assert exports.glitchlab_version()["source"] is None  # an image without git
+    finally:
+        exports._git_describe.cache_clear()
+
+
+def test_the_commands_write_what_their_file_holds_beside_it(glitches, tmp_path):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(
+        "export_labels", "--format", "json", "--output", str(tmp_path / "l.json"), stdout=out
+    )
+    call_command("export_votes", "--output", str(tmp_path / "v.csv"), stdout=out)
+
+    for name in ("l.json", "v.csv"):
+        about = json.loads((tmp_path / f"{name}.about.json").read_text())
+        assert about["consensus"]["retire_threshold"] == 0.9
+        assert "CC BY 4.0" in about["gravity_spy_data"]["licence"]
+        assert f"to {tmp_path / name}.about.json" in out.getvalue()

@@ -1,9 +1,11 @@
 """manage.py export_labels --format csv|json [--output FILE] [--excel]: every subject's row
 of the labels export (webapp.labeling.exports: Gravity Spy's columns, consensus, votes,
-retired label and the active model's top class), written as it is read."""
+retired label and the active model's top class), written as it is read; with --output, what
+it holds and how it was made beside it, in FILE.about.json (exports.about)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,10 +57,15 @@ class Command(BaseCommand):
             target = Path(options["output"])
             if not target.parent.is_dir():
                 raise CommandError(f"--output {target}: no folder {target.parent}")
+            about = exports.about()  # as the rows are read, not once they are written
             # Written beside it and renamed when complete: a failed or interrupted export
-            # leaves the previous file whole, never a truncated one.
+            # leaves the previous file whole, never a truncated one, and the previous
+            # sidecar with it.
             atomic_write(target, lambda out: out.writelines(text()), text=True)
+            sidecar = target.with_name(target.name + ".about.json")
+            atomic_write(sidecar, lambda out: json.dump(about, out, indent=2), text=True)
             self.stdout.write(f"wrote {rows} {self.counted} to {target}")
+            self.stdout.write(f"wrote what they hold and how they were made to {sidecar}")
         else:
             for chunk in text():
                 self.stdout.write(chunk, ending="")
