@@ -12,17 +12,31 @@ from ml.files import atomic_write
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from ml.cluster import SELECT_K, GlitchClusterer
+
+    # The defaults are the clusterer's own, so that help cannot name another (it said the
+    # eigengap chose k after the default became modularity).
+    defaults = GlitchClusterer().get_params()
     parser.add_argument("--embeddings", required=True, type=Path, metavar="FILE.npz")
     parser.add_argument("--out", required=True, type=Path, metavar="FILE.json")
-    parser.add_argument("--min-cluster-size", type=int, default=5, metavar="K")
-    parser.add_argument("--n-clusters", type=int, default=None, help="fixed; default: eigengap")
-    parser.add_argument("--max-clusters", type=int, default=30)
-    parser.add_argument("--n-neighbors", type=int, default=15)
+    parser.add_argument(
+        "--min-cluster-size", type=int, default=defaults["min_cluster_size"], metavar="K",
+        help="smaller clusters are noise, -1 (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--n-clusters", type=int, default=defaults["n_clusters"], metavar="N",
+        help="a fixed number of clusters (default: the number --select-k chooses)",
+    )  # fmt: skip
+    parser.add_argument("--max-clusters", type=int, default=defaults["max_clusters"], metavar="N",
+                        help="the most --select-k may choose (default %(default)s)")  # fmt: skip
+    parser.add_argument("--n-neighbors", type=int, default=defaults["n_neighbors"], metavar="N",
+                        help="of the kNN graph (default %(default)s)")  # fmt: skip
     parser.add_argument(
         "--select-k",
-        choices=("modularity", "eigengap"),
-        default="modularity",
-        help="how the number of clusters is chosen (default: modularity of the kNN graph)",
+        choices=SELECT_K,
+        default=defaults["select_k"],
+        help="how the number of clusters is chosen: by the modularity of its partition of "
+        "the kNN graph, or by the eigengap of the graph's Laplacian (default %(default)s)",
     )
     parser.add_argument(
         "--umap-components", type=int, default=0, help="UMAP first to this many dims (0: none)"

@@ -5,6 +5,7 @@ modular partition of the kNN graph), follows scikit-learn's estimator convention
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -161,3 +162,17 @@ def test_cli_says_what_is_wrong_with_a_bad_file(tmp_path, capsys):
     code = main(["cluster", "--embeddings", str(tmp_path / "bad.npz"), "--out", "x.json"])
     assert code == 2
     assert "not an embeddings file" in capsys.readouterr().err
+
+
+def test_cli_help_gives_the_clusterers_own_defaults(capsys):
+    """--help said the eigengap chose the number of clusters by default, after the default
+    became modularity."""
+    with pytest.raises(SystemExit):
+        main(["cluster", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())  # argparse's wrapping undone
+    defaults = GlitchClusterer().get_params()
+    assert f"(default {defaults['select_k']})" in shown and "default: eigengap" not in shown
+    assert "--n-clusters N a fixed number of clusters (default: the number --select-k" in shown
+    for flag, name in [("--max-clusters N", "max_clusters"), ("--n-neighbors N", "n_neighbors"),
+                       ("--min-cluster-size K", "min_cluster_size")]:  # fmt: skip
+        assert re.search(rf"{flag} [^(]*\(default {defaults[name]}\)", shown), flag
