@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from ml.data import LoadResult
     from ml.encoding import Decodable
     from ml.fingerprint import SplitGlitches
+    from ml.model import LoadedModel
 
 
 def at_least(minimum: float, kind: type = int, *, strictly: bool = False) -> Any:
@@ -100,6 +102,40 @@ def merged_split_glitches(samples: Sequence[Any]) -> SplitGlitches:
     for line in split.report({s.id: s.label for s in samples}):
         print(f"note: {line}", file=sys.stderr)
     return split
+
+
+def seen_in_training(
+    checkpoint: Path, samples: Sequence[Any], merged: Sequence[tuple[str, ...]]
+) -> list[str]:
+    """Ids of the samples (or of any id merged into one) that the model's folder (where its
+    checkpoint file is) lists in ml.train.GLITCH_IDS_FILE as trained or validated on; []
+    for a model without the list."""
+    from ml.train import GLITCH_IDS_FILE
+
+    listed = checkpoint.parent / GLITCH_IDS_FILE
+    try:
+        saw = json.loads(listed.read_text())
+        ids = {str(i) for part in ("train", "validation") for i in saw.get(part, [])}
+    except (OSError, ValueError, AttributeError):
+        return []
+    aliases = {group[0]: group for group in merged}
+    return sorted(s.id for s in samples if ids.intersection(aliases.get(s.id, (s.id,))))
+
+
+def warn_if_trained_on(
+    model: LoadedModel, samples: Sequence[Any], merged: Sequence[tuple[str, ...]], why: str
+) -> list[str]:
+    """seen_in_training of the model, said on stderr as one warning line that ends with
+    `why` it matters to the command (an evaluation's score is not a held-out one; an audit's
+    features vouch for the labels they learnt); the ids, for the command's JSON."""
+    assert model.path is not None  # load_model sets it
+    seen = seen_in_training(model.path, samples, merged)
+    if seen:
+        shown = ", ".join(seen[:5]) + (", ..." if len(seen) > 5 else "")
+        print(f"warning: {len(seen)} of the {len(samples)} glitches have the id of a glitch "
+              f"this model was trained or validated on ({shown}): {why}",
+              file=sys.stderr)  # fmt: skip
+    return seen
 
 
 def encode(

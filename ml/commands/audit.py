@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,8 +17,19 @@ from ml.commands import (
     encode_for_model,
     load,
     merged_split_glitches,
+    warn_if_trained_on,
 )
 from ml.errors import UserError
+
+if TYPE_CHECKING:
+    from ml.model import LoadedModel
+
+# Why a model that trained on the audited glitches is no judge of their labels (said when
+# it did, from its folder's list of what it trained on).
+VOUCHES = (
+    "its features learnt these labels and tend to vouch for them, so few suspects is no sign "
+    "of clean labels: audit with a model that did not train on them, or without --model"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +37,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         metavar="MODEL_DIR",
-        help="use this model's embeddings (default: frozen ImageNet EfficientNet-Lite0 features)",
+        help="use this model's embeddings (default: frozen ImageNet EfficientNet-Lite0 "
+        "features); not one trained on these glitches, which vouches for the labels it learnt "
+        "(warned, by the ids its folder lists)",
     )
     parser.add_argument("--folds", type=at_least(2), default=5, help="k of the k-fold (default 5)")
     parser.add_argument(
@@ -49,12 +63,19 @@ def run(args: argparse.Namespace) -> int:
     from ml.audit import MislabelFinder, top_k
     from ml.classes import ClassRegistry
 
+    model = None
+    if args.model:
+        from ml.model import load_model
+
+        model = load_model(args.model, device=args.device)
     # one glitch under two ids in two folds would vouch for its own label
-    samples = merged_split_glitches([s for s in load(args.data) if s.label is not None]).samples
+    split = merged_split_glitches([s for s in load(args.data) if s.label is not None])
+    samples = split.samples
     present = {s.label for s in samples}
     if len(present) < 2:
         raise UserError("an audit needs labelled glitches of at least 2 classes")
-    features, samples = _features(samples, args)  # less the unreadable, named on stderr
+    seen = warn_if_trained_on(model, samples, split.merged, VOUCHES) if model else []
+    features, samples = _features(samples, model, args)  # less the unreadable, named on stderr
     present = {s.label for s in samples}
     if len(present) < 2:
         raise UserError("an audit needs readable labelled glitches of at least 2 classes")
@@ -78,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
     ]
     if args.json:
         n_issues = int(finder.issues_.sum())
-        print(json.dumps({"class_names": names, "n_issues": n_issues, "suspects": out}))
+        answer = {"class_names": names, "n_issues": n_issues, "suspects": out,
+                  "seen_in_training": seen}  # fmt: skip
+        print(json.dumps(answer))
         return 0
     for row in out:
         flag = "*" if row["is_issue"] else " "
@@ -86,16 +109,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _features(samples: list, args: argparse.Namespace) -> tuple[np.ndarray, list]:
-    """The embeddings of the samples that decode, and those samples."""
+def _features(
+    samples: list, model: LoadedModel | None, args: argparse.Namespace
+) -> tuple[np.ndarray, list]:
+    """The embeddings of the samples that decode (by `model`, else by frozen ImageNet
+    features), and those samples."""
     import torch
 
     from ml.embed import embed
 
-    if args.model:
-        from ml.model import load_model, views_of
+    if model is not None:
+        from ml.model import views_of
 
-        model = load_model(args.model, device=args.device)
         decoded = encode_for_model(model, samples, args)
         return embed(model, decoded.images, views=views_of(decoded.samples)), decoded.samples
     from ml.backbones import DEFAULT_BACKBONE, build_backbone

@@ -6,9 +6,7 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ml.commands import (
     add_data_argument,
@@ -16,6 +14,7 @@ from ml.commands import (
     encode_for_model,
     load_result,
     merged_split_glitches,
+    warn_if_trained_on,
 )
 
 
@@ -26,24 +25,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", type=Path, metavar="PNG", help="save the confusion matrix")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     add_encode_arguments(parser)
-
-
-def seen_in_training(
-    checkpoint: Path, samples: Sequence[Any], merged: Sequence[tuple[str, ...]]
-) -> list[str]:
-    """Ids of the samples (or of any id merged into one) that the model's folder (where its
-    checkpoint file is) lists in ml.train.GLITCH_IDS_FILE as trained or validated on; []
-    for a model without the list."""
-    from ml.train import GLITCH_IDS_FILE
-
-    listed = checkpoint.parent / GLITCH_IDS_FILE
-    try:
-        saw = json.loads(listed.read_text())
-        ids = {str(i) for part in ("train", "validation") for i in saw.get(part, [])}
-    except (OSError, ValueError, AttributeError):
-        return []
-    aliases = {group[0]: group for group in merged}
-    return sorted(s.id for s in samples if ids.intersection(aliases.get(s.id, (s.id,))))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,17 +56,12 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"warning: labels that are no class of this model, counted as errors: {named}",
               file=sys.stderr)  # fmt: skip
-    assert model.path is not None  # load_model sets it
-    seen = seen_in_training(model.path, samples, split.merged)
-    if seen:
-        shown = ", ".join(seen[:5]) + (", ..." if len(seen) > 5 else "")
-        print(f"warning: {len(seen)} of the {len(samples)} glitches have the id of a glitch "
-              f"this model was trained or validated on ({shown}): not a held-out score",
-              file=sys.stderr)  # fmt: skip
+    seen = warn_if_trained_on(model, samples, split.merged, "not a held-out score")
     # The list holds ids: the same glitch saved under another id or name (a crop, a copy, a
     # Zooniverse upload) passes it, and fingerprinting it against the training data is a
     # command of its own (ml.commands.duplicates), not a step of every evaluation.
     data = " ".join(f"--data {root}" for root in args.data)
+    assert model.path is not None  # load_model sets it
     checked = (
         f"only ids were checked ({GLITCH_IDS_FILE} in its folder)"
         if (model.path.parent / GLITCH_IDS_FILE).is_file()

@@ -453,3 +453,26 @@ def test_evaluate_says_it_checked_only_ids_and_names_the_command_that_checks_ima
     parser = argparse.ArgumentParser()
     duplicates.configure(parser)
     assert vars(parser.parse_args(argv)) == {"data": [str(test)], "against": [str(train)]}
+
+
+def test_audit_with_a_model_trained_on_those_glitches_warns_as_evaluate_does(
+    model: Path, folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ml evaluate warned that a model scored on its own training glitches gives no held-out
+    score; ml audit, whose features then vouch for the labels they learnt, said nothing."""
+    train, test = folders
+    audit = ("audit", "--model", str(model), "--folds", "2", "--json", "--device", "cpu",
+             "--workers", "1")  # fmt: skip
+
+    code, out, err = run_cli(capsys, *audit, "--data", str(train))
+
+    assert code == 0, err
+    saw = json.loads((model / "glitches.json").read_text())
+    assert json.loads(out)["seen_in_training"] == sorted(saw["train"] + saw["validation"])
+    [warning] = [line for line in err.splitlines() if "was trained or validated on" in line]
+    assert warning.startswith("warning: 12 of the 12 glitches have the id of a glitch this model")
+    assert "tend to vouch for them" in warning
+
+    code, out, err = run_cli(capsys, *audit, "--data", str(test))
+    assert code == 0, err
+    assert json.loads(out)["seen_in_training"] == [] and "vouch" not in err

@@ -279,7 +279,7 @@ def test_an_app_model_names_the_glitches_it_saw_by_their_archive_ids(tiny_settin
     model on a folder of the same archive could never warn."""
     import json
 
-    from ml.commands.evaluate import seen_in_training
+    from ml.commands import seen_in_training
     from ml.data import sample_of
 
     data = make_dataset()
