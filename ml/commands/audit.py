@@ -103,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
                   "seen_in_training": seen}  # fmt: skip
         print(json.dumps(answer))
         return 0
+    print("# score: how likely the label is wrong (1 - cleanlab's label quality), most suspect "
+          "first; *: cleanlab flags the label as an issue")  # fmt: skip
+    print("# * score\tid\tlabel -> suggested")
     for row in out:
         flag = "*" if row["is_issue"] else " "
         print(f"{flag} {row['score']:.3f}\t{row['id']}\t{row['label']} -> {row['suggested']}")

@@ -51,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
         answer = {"class_names": list(names), "predictions": rows, "left_out": decoded.dropped}
         print(json.dumps(answer))
         return 0
+    print("# confidence: the model's probability of the class it predicts; label: the one the "
+          "data give (empty: none)")  # fmt: skip
+    print("# id\tpredicted\tconfidence\tlabel")
     for row in rows:
         print(f"{row['id']}\t{row['predicted']}\t{row['confidence']:.3f}\t{row['label'] or ''}")
     return 0

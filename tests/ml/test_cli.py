@@ -476,3 +476,30 @@ def test_audit_with_a_model_trained_on_those_glitches_warns_as_evaluate_does(
     code, out, err = run_cli(capsys, *audit, "--data", str(test))
     assert code == 0, err
     assert json.loads(out)["seen_in_training"] == [] and "vouch" not in err
+
+
+def test_predict_and_audit_text_say_what_their_columns_are(
+    model: Path, folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bare tab-separated columns: nothing said which was the confidence, the folder's
+    label, what * meant or what the audit's score measured."""
+    common = ("--model", str(model), "--data", str(folders[1]), "--device", "cpu",
+              "--workers", "1")  # fmt: skip
+
+    code, out, err = run_cli(capsys, "predict", *common)
+
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1] == "# id\tpredicted\tconfidence\tlabel"
+    assert lines[0].startswith("# confidence: the model's probability of the class it predicts")
+    rows = [line.split("\t") for line in lines if not line.startswith("#")]
+    assert len(rows) == 5 and all(len(row) == 4 for row in rows)
+
+    code, out, err = run_cli(capsys, "audit", *common, "--folds", "2")
+
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("# score: how likely the label is wrong (1 - cleanlab's label")
+    assert "*: cleanlab flags the label as an issue" in lines[0]
+    assert lines[1] == "# * score\tid\tlabel -> suggested"
+    assert len([line for line in lines if not line.startswith("#")]) == 4  # Blip, Whistle
