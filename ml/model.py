@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import platform
 import subprocess
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -192,6 +193,7 @@ class LoadedModel:
     epoch: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None  # the checkpoint file it came from
+    created: str = ""  # its checkpoint's "created" (ISO-8601 UTC); "" in one that has none
     # the model trained on simulated glitches alone, and the weight of its probabilities in
     # every prediction (TrainConfig.sim_only_weight); None: this model alone
     companion: LoadedModel | None = None
@@ -207,6 +209,29 @@ class LoadedModel:
     @property
     def feature_dim(self) -> int:
         return self.module.backbone.feature_dim
+
+    def identity(self) -> dict[str, Any]:
+        """Which model this is, for the output of what it predicted or embedded: its folder
+        and checkpoint file, the file's sha256 (the same bytes wherever it is copied, another
+        run's never), when the checkpoint was made, its epoch and how it reads images; its
+        simulated-only model's too when it has one (sim_only, with its weight)."""
+        assert self.path is not None  # load_model sets it
+        with self.path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        identity: dict[str, Any] = {
+            "dir": str(self.path.parent.resolve()),
+            "checkpoint": self.path.name,
+            "sha256": digest,
+            "created": self.created,
+            "epoch": self.epoch,
+            "backbone": str(self.config["backbone"]),
+            "encoding": self.encoding,
+            "image_size": self.image_size,
+        }
+        if self.companion is not None:
+            identity["sim_only"] = self.companion.identity()
+            identity["sim_only_weight"] = float(self.config["sim_only_weight"])
+        return identity
 
 
 def checkpoint_path(model: str | Path) -> Path:
@@ -268,6 +293,7 @@ def load_model(
         epoch=int(ckpt.get("epoch", 0)),
         metrics=dict(ckpt.get("metrics", {})),
         path=path,
+        created=str(ckpt.get("created") or ""),
         companion=companion,
     )
 

@@ -24,6 +24,8 @@ from ml.errors import UserError
 if TYPE_CHECKING:
     from ml.model import LoadedModel
 
+FROZEN_ENCODING = "rgb-durations"  # how the glitches are read without --model
+
 # Why a model that trained on the audited glitches is no judge of their labels (said when
 # it did, from its folder's list of what it trained on).
 VOUCHES = (
@@ -99,8 +101,14 @@ def run(args: argparse.Namespace) -> int:
     ]
     if args.json:
         n_issues = int(finder.issues_.sum())
-        answer = {"class_names": names, "n_issues": n_issues, "suspects": out,
-                  "seen_in_training": seen}  # fmt: skip
+        answer = {
+            "model": model.identity() if model is not None else _frozen_features(args),
+            "data": list(args.data),
+            "class_names": names,
+            "n_issues": n_issues,
+            "suspects": out,
+            "seen_in_training": seen,
+        }
         print(json.dumps(answer))
         return 0
     print("# score: how likely the label is wrong (1 - cleanlab's label quality), most suspect "
@@ -110,6 +118,19 @@ def run(args: argparse.Namespace) -> int:
         flag = "*" if row["is_issue"] else " "
         print(f"{flag} {row['score']:.3f}\t{row['id']}\t{row['label']} -> {row['suggested']}")
     return 0
+
+
+def _frozen_features(args: argparse.Namespace) -> dict[str, object]:
+    """What embeds the glitches without --model: the keys of LoadedModel.identity that say
+    so, and that the weights are ImageNet's."""
+    from ml.backbones import DEFAULT_BACKBONE
+
+    return {
+        "backbone": DEFAULT_BACKBONE,
+        "weights": "ImageNet, frozen",
+        "encoding": FROZEN_ENCODING,
+        "image_size": args.image_size,
+    }
 
 
 def _features(
@@ -132,7 +153,7 @@ def _features(
     extractor, _ = build_backbone(DEFAULT_BACKBONE, pretrained=True)
     extractor = extractor.to(resolve_device(args.device))
     decoded = encode(
-        samples, "rgb-durations", args.image_size, cache_dir=args.cache_dir, workers=args.workers
+        samples, FROZEN_ENCODING, args.image_size, cache_dir=args.cache_dir, workers=args.workers
     )
     n = len(decoded.samples)
     print(f"embedding {n} glitches with frozen {DEFAULT_BACKBONE}", file=sys.stderr)

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         files=[s.files() for s in samples],
         views=views_of(samples),
     )
+    report = {"model": model.identity(), "data": list(args.data), **report}
     report["seen_in_training"] = seen
     report["left_out"] = decoded.dropped  # not scored: a file of theirs does not decode
     # not scored either: what the loader did not read (the warnings above say why)

@@ -48,7 +48,13 @@ def run(args: argparse.Namespace) -> int:
         for glitch_id in ids_of.get(sample.id, (sample.id,))
     ]
     if args.json:
-        answer = {"class_names": list(names), "predictions": rows, "left_out": decoded.dropped}
+        answer = {
+            "model": model.identity(),
+            "data": list(args.data),
+            "class_names": list(names),
+            "predictions": rows,
+            "left_out": decoded.dropped,
+        }
         print(json.dumps(answer))
         return 0
     print("# confidence: the model's probability of the class it predicts; label: the one the "

@@ -194,6 +194,10 @@ def test_cli_ranks_a_relabelled_glitch_first(
     assert (first["id"], first["label"], first["suggested"]) == ("gWh003", "Blip", "Whistle")
     assert len(out["suspects"]) == 16
     assert out["suspects"][-1]["score"] < first["score"]
+    # no --model: what embedded the glitches, in the keys a model's identity has
+    assert out["model"] == {"backbone": "efficientnet_lite0", "weights": "ImageNet, frozen",
+                            "encoding": "rgb-durations", "image_size": 64}  # fmt: skip
+    assert out["data"] == [str(tmp_path)]
 
 
 def test_cli_audits_one_glitch_saved_under_two_ids_once(

@@ -503,3 +503,33 @@ def test_predict_and_audit_text_say_what_their_columns_are(
     assert "*: cleanlab flags the label as an issue" in lines[0]
     assert lines[1] == "# * score\tid\tlabel -> suggested"
     assert len([line for line in lines if not line.startswith("#")]) == 4  # Blip, Whistle
+
+
+def test_json_outputs_name_the_model_they_came_from(
+    model: Path, folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """predict's and audit's JSON said which data they read, never which model: two runs'
+    outputs could not be told apart."""
+    import hashlib
+
+    import torch
+
+    test = folders[1]
+    checkpoint = model / "best.pt"
+    expected = {
+        "dir": str(model.resolve()),
+        "checkpoint": "best.pt",
+        "sha256": hashlib.sha256(checkpoint.read_bytes()).hexdigest(),
+        "created": torch.load(checkpoint, weights_only=True)["created"],
+        "epoch": 1,
+        "backbone": "efficientnet_lite0",
+        "encoding": "rgb-durations",
+        "image_size": 32,
+    }
+    common = ("--model", str(model), "--data", str(test), "--json", "--device", "cpu",
+              "--workers", "1")  # fmt: skip
+    for command in (("predict",), ("audit", "--folds", "2"), ("evaluate",)):
+        code, out, err = run_cli(capsys, *command, *common)
+        assert code == 0, err
+        answer = json.loads(out)
+        assert answer["model"] == expected and answer["data"] == [str(test)], command
