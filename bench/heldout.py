@@ -147,7 +147,7 @@ class HeldOut:
         file of it does not decode; its warnings named it), as not scored."""
         for i, error in decoded.why.items():
             s = given[i]
-            for file in dict.fromkeys(s.files()):
+            for file in s.files():
                 self.leave_out(file, f"its glitch is left out: {error}", s.id)
 
     def summary(self) -> str:
@@ -268,7 +268,7 @@ def _also_in_real(held: list[Sample], real: list[Sample]) -> list[str]:
                 f"{s.id} ({s.label}, {here}) has the id of {other.id} ({other.label}, {there})"
             )
             continue
-        for f in dict.fromkeys(s.files()):
+        for f in s.files():
             if (hit := real_files.get(digest(Path(f)))) is not None:
                 other, copy = hit
                 found[s.id] = (
@@ -328,7 +328,7 @@ def load_heldout(
     heldout = _left_out_by_loading(loaded)
     for s in loaded.samples:
         if not s.label:
-            for f in dict.fromkeys(s.files()):
+            for f in s.files():
                 why = "directly in the folder, in no class folder: it has no class"
                 heldout.leave_out(f, why, s.id)
                 _say(why, f)

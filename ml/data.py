@@ -133,8 +133,10 @@ class Sample:
         return self.paths[nearest_duration(duration, self.paths.keys())]
 
     def files(self) -> list[str]:
-        """The sample's image files as strings, shortest duration first."""
-        return [str(self.paths[d]) for d in sorted(self.paths)]
+        """The sample's image files as strings, each once, shortest duration first: a view
+        that stands in for missing durations is one file (a glitch of one view was listed
+        four times, as if it had four views, in ml evaluate's misclassified glitches)."""
+        return list(dict.fromkeys(str(self.paths[d]) for d in sorted(self.paths)))
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,8 @@ def test_missing_durations_take_the_nearest_view_and_are_flagged(tmp_path: Path)
     # 1.0 s is as close to 0.5 s as to 2.0 s (durations double): the longer view wins.
     assert sample.paths[1.0].name == "g_2.0.png"
     assert sample.paths[4.0].name == "g_2.0.png"
+    # its files (ml evaluate's misclassified glitches, a model's metrics.json) are two
+    assert [Path(f).name for f in sample.files()] == ["g_0.5.png", "g_2.0.png"]
     assert sample.paths[0.5].name == "g_0.5.png"
 
 
@@ -236,6 +238,7 @@ def test_a_file_named_without_a_duration_is_a_single_view_glitch(tmp_path: Path)
     assert (sample.id, sample.label) == ("golden-Blip", "Blip")
     assert set(sample.paths.values()) == {path} and sample.substituted == DURATIONS
     assert sample.views() == {}  # no view of a known duration: nothing to cut in time from
+    assert sample.files() == [str(path)]  # once, not once per duration it stands in for
 
 
 def test_an_undated_file_sharing_an_id_with_dated_ones_is_refused(tmp_path: Path) -> None:
