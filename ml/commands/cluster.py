@@ -61,6 +61,12 @@ def run(args: argparse.Namespace) -> int:
         ids = [str(i) for i in data["ids"]]
         vectors = np.asarray(data["embeddings"], dtype=np.float32)
         labels = [str(x) for x in data["labels"]] if "labels" in data else [""] * len(ids)
+        # ml embed's other ids of a glitch saved under several, each with its row's id
+        same = (
+            dict(zip(map(str, data["merged_ids"]), map(str, data["merged_into"]), strict=True))
+            if "merged_ids" in data
+            else {}
+        )
     except (KeyError, ValueError, OSError) as exc:
         raise UserError(f"{args.embeddings}: not an embeddings file ({exc})") from exc
     if vectors.ndim != 2 or len(ids) != vectors.shape[0] or len(ids) < 2:
@@ -82,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         "sizes": sizes,  # cluster -> members; "-1" is noise
         "clusters": dict(zip(ids, clusters, strict=True)),
         "labels": dict(zip(ids, labels, strict=True)),
+        "same_glitch_as": same,  # an id merged into another's row: that id (ml embed)
         "params": clusterer.get_params(),
     }
     text = json.dumps(result, indent=1)

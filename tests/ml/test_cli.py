@@ -282,6 +282,21 @@ def test_train_merges_one_glitch_saved_under_two_ids(
     assert rows["g0a"]["same_glitch_as"] == ["g0b"] and rows["g0b"]["same_glitch_as"] == ["g0a"]
     assert rows["g0a"]["probabilities"] == rows["g0b"]["probabilities"]
     assert rows["g1"]["same_glitch_as"] == []
+    # Embedded, it is one row (two would be each other's nearest neighbours and weigh twice
+    # in a cluster), its other id named; ml cluster passes that on.
+    npz, clusters = tmp_path / "emb.npz", tmp_path / "clusters.json"
+    code, _, err = run_cli(capsys, "embed", *model[:4], "--out", str(npz), "--device", "cpu",
+                           "--workers", "1")  # fmt: skip
+    assert code == 0, err
+    assert f"6 embeddings of 1280 dims -> {npz}, 1 id merged into the same glitch's row" in err
+    with np.load(npz) as z:
+        assert len(z["ids"]) == len(set(z["ids"])) == len(z["embeddings"]) == 6
+        assert "g0a" in z["ids"] and "g0b" not in z["ids"]
+        assert (list(z["merged_ids"]), list(z["merged_into"])) == (["g0b"], ["g0a"])
+    code, _, err = run_cli(capsys, "cluster", "--embeddings", str(npz), "--out", str(clusters),
+                           "--n-neighbors", "3", "--min-cluster-size", "1")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(clusters.read_text())["same_glitch_as"] == {"g0b": "g0a"}
 
 
 def test_a_path_of_the_wrong_kind_is_one_line(
