@@ -16,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import pickle
 import platform
 import subprocess
+import zipfile
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,6 +258,19 @@ def load_model(
     path = checkpoint_path(model)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        # torch's message advises loading with weights_only=False: unsafe (it runs what the
+        # file holds), and wrong here, where the file is not a checkpoint ml train wrote
+        if not zipfile.is_zipfile(path):  # a checkpoint is a zip archive (torch.save)
+            raise UserError(
+                f"{path} is not a model: give a model folder made by python -m ml train (it "
+                f"holds {BEST_CHECKPOINT}), or a checkpoint file in one"
+            ) from None
+        raise UserError(
+            f"{path} is not a checkpoint python -m ml train wrote: it holds objects other than "
+            "weights and plain data, which are not loaded (loading them could run any code); "
+            "give a model folder made by python -m ml train"
+        ) from None
     except Exception as exc:
         raise UserError(f"cannot read checkpoint {path}: {exc}".splitlines()[0]) from None
     if not isinstance(ckpt, dict) or not {"model", "config", "class_names"} <= ckpt.keys():

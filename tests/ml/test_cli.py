@@ -548,3 +548,25 @@ def test_json_outputs_name_the_model_they_came_from(
         assert code == 0, err
         answer = json.loads(out)
         assert answer["model"] == expected and answer["data"] == [str(test)], command
+
+
+def test_a_file_that_is_no_model_is_named_as_such_without_torchs_unsafe_advice(
+    model: Path, folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--model MODEL_DIR/metrics.json passed on torch's advice to load the file with
+    weights_only=False: unsafe (that runs what a file holds), and wrong (it is no model)."""
+    import torch
+
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"model": argparse.Namespace(a=1)}, foreign)  # a zip, holding an object
+    for given, said in [
+        (model / "metrics.json", "is not a model: give a model folder made by python -m ml "
+                                 "train (it holds best.pt), or a checkpoint file in one"),
+        (foreign, "is not a checkpoint python -m ml train wrote: it holds objects other than "
+                  "weights and plain data, which are not loaded"),
+    ]:  # fmt: skip
+        code, _, err = run_cli(
+            capsys, "predict", "--model", str(given), "--data", str(folders[1]), "--device", "cpu"
+        )
+        assert code == 2 and err.startswith(f"error: {given} {said}")
+        assert "weights_only" not in err and err.count("\n") == 1
