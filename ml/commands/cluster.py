@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import zipfile
 from pathlib import Path
 
 from ml.errors import UserError
@@ -56,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.embeddings}: no such file")
     if args.min_cluster_size < 1:
         raise UserError("--min-cluster-size must be at least 1")
+    expected = "--embeddings takes the .npz that python -m ml embed writes (ids, embeddings)"
+    if not zipfile.is_zipfile(args.embeddings):
+        # numpy reads any file that is no .npy or .npz as a pickle, and said "This file
+        # contains pickled (object) data" of a JSON file
+        raise UserError(f"{args.embeddings}: not an embeddings file: {expected}")
     try:
         data = np.load(args.embeddings, allow_pickle=False)
         ids = [str(i) for i in data["ids"]]
@@ -68,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             else {}
         )
     except (KeyError, ValueError, OSError) as exc:
-        raise UserError(f"{args.embeddings}: not an embeddings file ({exc})") from exc
+        raise UserError(f"{args.embeddings}: not an embeddings file ({exc}): {expected}") from exc
     if vectors.ndim != 2 or len(ids) != vectors.shape[0] or len(ids) < 2:
         raise UserError(f"{args.embeddings}: need ids and (N >= 2, D) embeddings")
     clusterer = GlitchClusterer(

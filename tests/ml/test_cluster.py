@@ -164,6 +164,27 @@ def test_cli_says_what_is_wrong_with_a_bad_file(tmp_path, capsys):
     assert "not an embeddings file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["emb.json", "emb.npy", "no-ids.npz"])
+def test_cli_says_which_file_it_takes_when_given_another(name, tmp_path, capsys):
+    """A JSON file was said to hold "pickled (object) data", a .npy was a traceback."""
+    given = tmp_path / name
+    if name.endswith(".json"):
+        given.write_text(json.dumps({"ids": ["g0", "g1"], "embeddings": [[0.0], [1.0]]}))
+    elif name.endswith(".npy"):
+        np.save(given, np.zeros((2, 3), dtype=np.float32))
+    else:
+        np.savez(given, embeddings=np.zeros((2, 3), dtype=np.float32))
+
+    code = main(["cluster", "--embeddings", str(given), "--out", str(tmp_path / "out.json")])
+
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"error: {given}: not an embeddings file")
+    assert err.rstrip().endswith(
+        "--embeddings takes the .npz that python -m ml embed writes (ids, embeddings)"
+    )
+    assert "pickle" not in err and err.count("\n") == 1
+
+
 def test_cli_help_gives_the_clusterers_own_defaults(capsys):
     """--help said the eigengap chose the number of clusters by default, after the default
     became modularity."""
