@@ -77,6 +77,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.embeddings}: not an embeddings file ({exc}): {expected}") from exc
     if vectors.ndim != 2 or len(ids) != vectors.shape[0] or len(ids) < 2:
         raise UserError(f"{args.embeddings}: need ids and (N >= 2, D) embeddings")
+    bad = [ids[i] for i in np.flatnonzero(~np.isfinite(vectors).all(axis=1))]
+    if bad:  # was scikit-learn's 30-line traceback
+        shown = ", ".join(bad[:5]) + (", ..." if len(bad) > 5 else "")
+        raise UserError(
+            f"{args.embeddings}: the embeddings of {len(bad)} of the {len(ids)} glitches hold "
+            f"NaN or infinity ({shown}): a model whose training diverged? Check its "
+            "metrics.json, and embed again with another model"
+        )
     clusterer = GlitchClusterer(
         n_clusters=args.n_clusters,
         max_clusters=args.max_clusters,

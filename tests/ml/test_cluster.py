@@ -197,3 +197,17 @@ def test_cli_help_gives_the_clusterers_own_defaults(capsys):
     for flag, name in [("--max-clusters N", "max_clusters"), ("--n-neighbors N", "n_neighbors"),
                        ("--min-cluster-size K", "min_cluster_size")]:  # fmt: skip
         assert re.search(rf"{flag} [^(]*\(default {defaults[name]}\)", shown), flag
+
+
+def test_cli_refuses_embeddings_that_hold_nan_in_one_line(tmp_path, capsys):
+    """A diverged model's NaN embeddings were a 30-line scikit-learn traceback."""
+    X, _ = blobs(n_per=5, centers=2)
+    X[3, 0] = np.nan
+    ids = np.array([f"g{i}" for i in range(len(X))])
+    np.savez(tmp_path / "emb.npz", ids=ids, embeddings=X)
+
+    code = main(["cluster", "--embeddings", str(tmp_path / "emb.npz"), "--out", "x.json"])
+
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "the embeddings of 1 of the 10 glitches hold NaN or infinity (g3)" in err
