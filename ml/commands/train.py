@@ -124,12 +124,34 @@ def resumed_config(model_dir: Path, device: str) -> TrainConfig:
     if not last.is_file():
         raise UserError(f"--resume {model_dir}: no {LAST_CHECKPOINT} there (nothing to resume)")
     try:
-        saved = torch.load(last, map_location="cpu", weights_only=True)["config"]
+        checkpoint = torch.load(last, map_location="cpu", weights_only=True)
+        saved = checkpoint["config"]
     except Exception as exc:  # a truncated or foreign file: torch raises many kinds
         message = f"--resume {model_dir}: cannot read {LAST_CHECKPOINT}: {exc}"
         raise UserError(message.splitlines()[0]) from None
     known = set(TrainConfig.__dataclass_fields__)  # a field since removed is dropped
-    return TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, "device": device})
+    config = TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, "device": device})
+    refuse_finished(model_dir, checkpoint, config)
+    return config
+
+
+def refuse_finished(model_dir: Path, last: dict, config: TrainConfig) -> None:
+    """A run that trained all its epochs and wrote what comes after them (metrics.json and
+    GLITCH_IDS_FILE) has nothing to resume: a UserError saying so, and what to do, before
+    its data are read (resuming it decoded every glitch for minutes, to train nothing)."""
+    from ml.train import GLITCH_IDS_FILE
+
+    history = (last.get("train_state") or {}).get("history", [])
+    epochs = 1 if config.head_only else config.epochs  # a head-only fit is one "epoch"
+    trained = len(history) if not config.head_only else 1  # its last.pt is written at its end
+    written = all((model_dir / name).is_file() for name in ("metrics.json", GLITCH_IDS_FILE))
+    if trained >= epochs and written:
+        raise UserError(
+            f"--resume {model_dir}: this run is finished (epoch {trained} of {epochs} trained, "
+            "metrics.json written): nothing to resume. Its model is ready (python -m ml "
+            f"evaluate --model {model_dir} --data DIR); to train longer or otherwise, start a "
+            "new run with --out ANOTHER_DIR and the settings wanted (--epochs ...)"
+        )
 
 
 def refuse_to_overwrite(model_dir: Path) -> None:

@@ -13,7 +13,7 @@ from ml.cli import main
 from ml.commands.train import refuse_to_overwrite
 from ml.errors import UserError
 from ml.model import BEST_CHECKPOINT, LAST_CHECKPOINT, SIM_ONLY_DIR
-from ml.train import TrainProgress, fit
+from ml.train import GLITCH_IDS_FILE, TrainProgress, fit
 
 
 class WorkerLost(Exception):
@@ -105,6 +105,31 @@ def test_cli_resume_needs_a_run_to_continue(tmp_path: Path, capsys: pytest.Captu
     code = main(["train", "--data", str(tmp_path), "--resume", str(tmp_path / "none")])
 
     assert code != 0 and "nothing to resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("head_only", [False, True])
+def test_cli_resume_of_a_finished_run_says_so_before_reading_any_data(
+    head_only: bool, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """It decoded every glitch (minutes on real data) to train nothing (a head-only run: to
+    fit it all again)."""
+    x, y = bright_half_images(16, seed=0)
+    run = tmp_path / "run"
+    fit(x, y, None, None, config(epochs=1, head_only=head_only), run)  # last.pt, metrics.json
+    (run / GLITCH_IDS_FILE).write_text('{"train": [], "validation": []}')  # ml train's last
+    data = tmp_path / "data"  # not there: reading it would be an error of its own
+
+    code = main(["train", "--data", str(data), "--resume", str(run)])
+
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"error: --resume {run}: this run is finished (epoch 1 of 1 trained, ")
+    assert "nothing to resume" in err and f"--model {run} " in err and "--out ANOTHER_DIR" in err
+
+    # one stopped before writing what follows its last epoch has that left to do
+    (run / "metrics.json").unlink()
+    code = main(["train", "--data", str(data), "--resume", str(run)])
+    assert code == 2 and f"--data {data}: no such file or folder" in capsys.readouterr().err
 
 
 def test_cli_resume_of_a_run_lost_while_its_sim_only_model_trained_says_how_to_go_on(
