@@ -197,7 +197,9 @@ CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
 NEW_CLASSES: tuple[GlitchClassInfo, ...] = (
     GlitchClassInfo("Reverse_Chirp", "a chirp mirrored in time: falling track after a hook"),
     GlitchClassInfo("Fast_Scattering", "short arches at 20-60 Hz repeating fast (Crown)"),
-    GlitchClassInfo("Low_Frequency_Blip", "blip-shaped glitch confined below ~60 Hz"),
+    # Gravity Spy's name since O3; first named Low_Frequency_Blip here, a spelling still
+    # read (ALIASES: it is also what Gravity Spy's volunteers call it, LOWFREQUENCYBLIP)
+    GlitchClassInfo("Blip_Low_Frequency", "blip-shaped glitch confined below ~60 Hz"),
 )
 
 CANONICAL_NAMES: tuple[str, ...] = tuple(c.name for c in CANONICAL_CLASSES)
@@ -208,6 +210,7 @@ CANONICAL_NAMES: tuple[str, ...] = tuple(c.name for c in CANONICAL_CLASSES)
 ALIASES: dict[str, str] = {
     "1080line": "1080Lines",
     "1400ripple": "1400Ripples",
+    "lowfrequencyblip": "Blip_Low_Frequency",  # O3's volunteers; NEW_CLASSES' first spelling
     "lowfreqburst": "Low_Frequency_Burst",
     "lowfreqline": "Low_Frequency_Lines",
     "lowfreqlines": "Low_Frequency_Lines",

@@ -38,7 +38,7 @@ step "Demo glitches from the simulator (cached after the first run)"
 "$PY" -m ml synth --out "$DATA/gold" --per-class 8 --seed 1 --workers "$WORKERS"
 "$PY" -m ml synth --out "$DATA/validation" --per-class 4 --seed 2 --workers "$WORKERS"
 "$PY" -m ml synth --out "$DATA/pool" --per-class 16 --seed 3 --workers "$WORKERS" \
-    --new-classes Reverse_Chirp,Fast_Scattering,Low_Frequency_Blip
+    --new-classes Reverse_Chirp,Fast_Scattering,Blip_Low_Frequency
 "$PY" manage.py import_glitches "$DATA/gold" --role gold --source demo-gold
 "$PY" manage.py import_glitches "$DATA/validation" --role validation --source demo-validation
 "$PY" manage.py import_glitches "$DATA/pool" --role pool --source demo-pool --keep-unknown-classes

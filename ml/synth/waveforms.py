@@ -581,7 +581,7 @@ WAVEFORMS: dict[str, Callable[[Context], Glitch]] = {
     "Whistle": whistle,
     "Reverse_Chirp": reverse_chirp,
     "Fast_Scattering": fast_scattering,
-    "Low_Frequency_Blip": low_frequency_blip,
+    "Blip_Low_Frequency": low_frequency_blip,
 }
 
 NEW_CLASS_NAMES: tuple[str, ...] = tuple(c.name for c in NEW_CLASSES)

@@ -11,7 +11,7 @@ from image_factories import damage_middle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.discovery import main, parse_args, real_pools  # noqa: E402
+from bench.discovery import features, main, parse_args, real_pools  # noqa: E402
 
 
 def run(tmp_path: Path) -> None:
@@ -99,3 +99,20 @@ def test_help_says_what_the_heldout_dir_must_hold(capsys: pytest.CaptureFixture[
     said = ("DIR/<class>/<id>_<duration>.png", "manifest.csv", "id,label,duration,path",
             "--sim-per-class", "--device")  # fmt: skip
     assert [words for words in said if words not in shown] == []
+
+
+def test_a_pool_cached_before_the_rename_reads_under_the_new_class_name(tmp_path: Path) -> None:
+    """Blip_Low_Frequency was Low_Frequency_Blip: a cached pool's features kept the old
+    label, and the bench would have found none of that class."""
+    import numpy as np
+
+    args = parse_args(["--features", "imagenet", "--cache", str(tmp_path)])
+    pool = tmp_path / "pool-30-6"
+    cached = tmp_path / f"features-{pool.name}-{args.encoding}.npz"
+    old = ["Low_Frequency_Blip", "Blip", "None_of_the_Above", "Reverse_Chirp"]
+    np.savez(cached, labels=np.array(old), embeddings=np.zeros((4, 3), dtype=np.float32))
+
+    labels, vectors = features(pool, args)
+
+    assert list(labels) == ["Blip_Low_Frequency", "Blip", "None_of_the_Above", "Reverse_Chirp"]
+    assert vectors.shape == (4, 3)

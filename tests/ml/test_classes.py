@@ -59,3 +59,28 @@ def test_other_spellings_of_a_class_name_the_class() -> None:
     assert spelled_as("Reverse_Chirp", CANONICAL_NAMES) is None  # not a class here
     assert spelled_as("reverse chirp", [*CANONICAL_NAMES, "Reverse_Chirp"]) == "Reverse_Chirp"
     assert spelled_as("a_b", ["A_b", "Ab"]) is None  # names two classes: neither
+
+
+def test_the_simulators_low_frequency_blip_has_gravity_spys_name_and_its_old_one_still_reads(
+    tmp_path,
+) -> None:
+    """The simulator called it Low_Frequency_Blip; Gravity Spy (O3) calls it
+    Blip_Low_Frequency, its volunteers LOWFREQUENCYBLIP: a folder of Gravity Spy's was
+    an unknown class, and folders written before the rename must still read."""
+    from image_factories import write_glitch
+
+    from ml.classes import spelled_as
+    from ml.data import load_samples
+    from ml.synth.generate import glitch_id, glitch_seed
+
+    assert "Blip_Low_Frequency" in [c.name for c in NEW_CLASSES]
+    names = [*CANONICAL_NAMES, "Blip_Low_Frequency"]
+    for spelling in ("Low_Frequency_Blip", "LOWFREQUENCYBLIP", "blip low frequency"):
+        assert spelled_as(spelling, names) == "Blip_Low_Frequency", spelling
+    write_glitch(tmp_path / "Low_Frequency_Blip", "g1_{d}", durations=(1.0,))
+    result = load_samples(tmp_path, registry=ClassRegistry(names))
+    assert [s.label for s in result.samples] == ["Blip_Low_Frequency"]
+    assert result.notes == ["class 'Low_Frequency_Blip' read as 'Blip_Low_Frequency'"]
+    # drawn as before the rename: the same glitches, under the same ids
+    assert glitch_seed(6, "Blip_Low_Frequency", 3) == glitch_seed(6, "Low_Frequency_Blip", 3)
+    assert glitch_id(6, "Blip_Low_Frequency", 3) == glitch_id(6, "Low_Frequency_Blip", 3)

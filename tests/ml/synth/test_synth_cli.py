@@ -17,7 +17,7 @@ def test_synth_command_writes_the_layout(tmp_path):
             "--classes",
             "Tomte",
             "--new-classes",
-            "Low_Frequency_Blip",
+            "Blip_Low_Frequency",
             "--style",
             "crop",
             "--seed",
@@ -29,7 +29,7 @@ def test_synth_command_writes_the_layout(tmp_path):
     )
     assert rc == 0
     rows = read_manifest(tmp_path / "manifest.csv")
-    assert [r["label"] for r in rows] == ["Tomte"] * 4 + ["Low_Frequency_Blip"] * 4
+    assert [r["label"] for r in rows] == ["Tomte"] * 4 + ["Blip_Low_Frequency"] * 4
     assert all((tmp_path / r["path"]).is_file() for r in rows)
     assert (tmp_path / "config.json").is_file()
 
