@@ -210,6 +210,7 @@ CANONICAL_NAMES: tuple[str, ...] = tuple(c.name for c in CANONICAL_CLASSES)
 ALIASES: dict[str, str] = {
     "1080line": "1080Lines",
     "1400ripple": "1400Ripples",
+    "crown": "Fast_Scattering",  # what Gravity Spy's volunteers call it (O3)
     "lowfrequencyblip": "Blip_Low_Frequency",  # O3's volunteers; NEW_CLASSES' first spelling
     "lowfreqburst": "Low_Frequency_Burst",
     "lowfreqline": "Low_Frequency_Lines",

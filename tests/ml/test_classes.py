@@ -84,3 +84,11 @@ def test_the_simulators_low_frequency_blip_has_gravity_spys_name_and_its_old_one
     # drawn as before the rename: the same glitches, under the same ids
     assert glitch_seed(6, "Blip_Low_Frequency", 3) == glitch_seed(6, "Low_Frequency_Blip", 3)
     assert glitch_id(6, "Blip_Low_Frequency", 3) == glitch_id(6, "Low_Frequency_Blip", 3)
+
+
+def test_gravity_spys_volunteer_name_crown_is_fast_scattering() -> None:
+    from ml.classes import spelled_as
+
+    names = [*CANONICAL_NAMES, "Fast_Scattering"]
+    assert spelled_as("CROWN", names) == spelled_as("Crown", names) == "Fast_Scattering"
+    assert spelled_as("Crown", CANONICAL_NAMES) is None  # only where the class is known
