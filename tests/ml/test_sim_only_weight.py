@@ -52,6 +52,10 @@ def test_the_simulated_only_model_trains_on_the_synth_folder_alone(
     assert main_model.companion is not None and companion.companion is None
     assert companion.class_names == main_model.class_names
     assert main_model.config["sim_only_weight"] == 0.5 and companion.config["sim_only_weight"] == 0
+    # what its predictions name as their model names the one averaged in too
+    identity = main_model.identity()
+    assert identity["sim_only"] == companion.identity() and identity["sim_only_weight"] == 0.5
+    assert identity["dir"] == str(averaged.resolve()) and "sim_only" not in companion.identity()
     # it saw the 6 simulated glitches, less those the split kept for validation
     history = json.loads((averaged / SIM_ONLY_DIR / "history.json").read_text())
     assert history and not (averaged / SIM_ONLY_DIR / "teacher").exists()
