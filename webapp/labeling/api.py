@@ -27,6 +27,7 @@ from webapp.labeling.serializers import (
     SubjectToLabelSerializer,
     UndoInSerializer,
     UndoOutSerializer,
+    UnseenInSerializer,
 )
 
 
@@ -96,6 +97,39 @@ def subject_detail(request: Request, subject_id: int) -> Response:
         services.classifications_answers_seen(volunteer=request.user, subject_ids=[subject.pk])
     context = {"answers_visible": visible}
     return Response(SubjectDetailSerializer(subject, context=context).data)
+
+
+@extend_schema(
+    request=UnseenInSerializer,
+    responses={
+        204: None,
+        404: OpenApiResponse(description="no such glitch"),
+        409: OpenApiResponse(
+            description="not handed to you, or too long ago (code not_assigned; `expired` "
+            "true for the latter)"
+        ),
+    },
+)
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def subject_unseen(request: Request, subject_id: int) -> Response:
+    """The caller's page could not load the pictures of a glitch handed to them (its
+    assignment) and passes it over: logged for the admins, with what the server finds wrong
+    with the files. Votes nothing and hands out nothing (ask for the next glitch with this
+    one in `exclude`); a glitch whose files the server finds broken is no longer the
+    caller's training glitch due."""
+    data = validate(UnseenInSerializer, request.data)
+    try:
+        services.subject_pictures_unseen(
+            volunteer=api_user(request), subject_id=subject_id, assignment=data["assignment"]
+        )
+    except services.NotAssignedError as error:
+        refused = _refused(error, "not_assigned")
+        refused.data["expired"] = error.expired
+        return refused
+    except Subject.DoesNotExist:
+        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(

@@ -8,6 +8,7 @@ urlpatterns = [
     path("classes/", api.classes_list, name="api-classes"),
     path("subjects/next/", api.subject_next, name="api-subject-next"),
     path("subjects/<int:subject_id>/", api.subject_detail, name="api-subject-detail"),
+    path("subjects/<int:subject_id>/unseen/", api.subject_unseen, name="api-subject-unseen"),
     path("classifications/", api.classification_create, name="api-classification-create"),
     path("classifications/undo/", api.classification_undo, name="api-classification-undo"),
     path("progress/", api.progress, name="api-progress"),

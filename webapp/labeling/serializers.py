@@ -202,6 +202,12 @@ class ClassificationInSerializer(serializers.Serializer):
     )
 
 
+class UnseenInSerializer(serializers.Serializer):
+    assignment = serializers.CharField(
+        max_length=200, help_text="the assignment that came with the glitch whose pictures failed"
+    )
+
+
 class UndoInSerializer(serializers.Serializer):
     classification = serializers.IntegerField(
         min_value=1,

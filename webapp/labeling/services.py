@@ -245,6 +245,50 @@ def _assignment_state(*, volunteer_id: int, subject_id: int, assignment: str) ->
         return "not_theirs"
 
 
+def subject_pictures_unseen(*, volunteer: User, subject_id: int, assignment: str) -> dict[str, str]:
+    """The volunteer's page could not load the pictures of a subject handed to them (its
+    `assignment`) and gave up (POST /api/subjects/<id>/unseen/): logged for the admins with
+    what the server finds wrong with the files (selectors.subject_image_problems), which
+    are returned. The page passes over the glitch itself (GET subjects/next/'s `exclude`).
+
+    Found broken on the server too, the subject stops being the volunteer's gold due:
+    otherwise no other gold would come to them until they answered a glitch nobody can see
+    (subject_next_hand_out). Whole on the server, nothing changes: the page's word alone
+    (a picture it says it could not load) would let a volunteer pass over gold at will.
+    Raises NotAssignedError as classification_create_assigned does, Subject.DoesNotExist.
+    """
+    state = _assignment_state(
+        volunteer_id=volunteer.pk, subject_id=subject_id, assignment=assignment
+    )
+    if state != "valid":
+        raise NotAssignedError(
+            f"glitch {subject_id} is not on your screen: it was not handed to you "
+            f"in the last {ASSIGNMENT_MAX_AGE_S // 60} minutes",
+            expired=state == "expired",
+        )
+    subject = Subject.objects.get(pk=subject_id)
+    problems = selectors.subject_image_problems(subject=subject)
+    if not problems:
+        logger.warning(
+            "glitch %d: volunteer %d's page could not load its pictures, which the server "
+            "holds whole (the network, a proxy, or how MEDIA_URL is served?)",
+            subject.pk,
+            volunteer.pk,
+        )
+        return problems
+    released = VolunteerProfile.objects.filter(user=volunteer, gold_due_id=subject.pk).update(
+        gold_due=None
+    )
+    logger.warning(
+        "glitch %d: volunteer %d's page could not load its pictures; on the server: %s%s",
+        subject.pk,
+        volunteer.pk,
+        "; ".join(f"{name}: {why}" for name, why in problems.items()),
+        " (their gold due: released)" if released else "",
+    )
+    return problems
+
+
 # --- votes -----------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ import time
 import uuid
 
 import pytest
+from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 from webapp_factories import (
     SubjectFactory,
@@ -325,3 +326,75 @@ def test_an_undo_that_names_no_vote_is_refused(client_for, volunteer, body):
     response = client_for.post("/api/classifications/undo/", body, format="json")
     assert response.status_code == 400 and "classification" in response.json()
     assert Classification.objects.filter(volunteer=volunteer).count() == 1
+
+
+def unseen(client, volunteer, subject):
+    """The page's word that it could not load `subject`'s pictures (it was handed out)."""
+    assignment = services.assignment_issue(volunteer_id=volunteer.pk, subject_id=subject.pk)
+    return client.post(
+        f"/api/subjects/{subject.pk}/unseen/", {"assignment": assignment}, format="json"
+    )
+
+
+def cut_short(image) -> None:
+    with image.storage.open(image.name, "rb") as handle:
+        whole = handle.read()
+    image.storage.delete(image.name)
+    image.storage.save(image.name, ContentFile(whole[: len(whole) // 2]))
+
+
+@pytest.mark.parametrize(
+    ("broken", "why"),
+    [(lambda image: image.storage.delete(image.name), "missing"), (cut_short, "truncated")],
+)
+def test_a_gold_due_whose_picture_is_broken_on_the_server_is_released_and_logged(
+    client_for, volunteer, caplog, broken, why
+):
+    """Before: a glitch whose picture never loaded kept the labelling page waiting for good,
+    and the gold due came back first on every turn: the volunteer could never go on. Now
+    the page gives up, says so here and passes it over; a gold due the server finds broken
+    too is theirs no more (else no other gold would come to them), and the admins read
+    which file is broken in the log."""
+    gold = gold_subject("Blip")
+    handed_out(volunteer, gold)
+    image = gold.images.get(duration=1.0).image
+    broken(image)
+    with caplog.at_level("WARNING", logger="webapp.labeling.services"):
+        assert unseen(client_for, volunteer, gold).status_code == 204
+    volunteer.volunteer_profile.refresh_from_db()
+    assert volunteer.volunteer_profile.gold_due_id is None
+    [record] = caplog.records
+    assert f"glitch {gold.pk}" in record.getMessage() and image.name in record.getMessage()
+    assert why in record.getMessage() and "released" in record.getMessage()
+    assert not Classification.objects.exists()
+
+
+def test_a_gold_due_the_server_holds_whole_stays_due_whatever_the_page_says(
+    client_for, volunteer, caplog
+):
+    """The page's word alone releases nothing: a volunteer who could say "it did not load"
+    of any training glitch would pass over gold until one came that they were sure of."""
+    gold, pool = gold_subject("Blip"), SubjectFactory()
+    handed_out(volunteer, gold)
+    with caplog.at_level("WARNING", logger="webapp.labeling.services"):
+        assert unseen(client_for, volunteer, gold).status_code == 204
+    volunteer.volunteer_profile.refresh_from_db()
+    assert volunteer.volunteer_profile.gold_due_id == gold.pk
+    assert "holds whole" in caplog.records[0].getMessage()
+    # passed over (exclude), it gives pool glitches, and comes back first once not excluded
+    assert client_for.get(f"/api/subjects/next/?exclude={gold.pk}").json()["id"] == pool.pk
+    assert client_for.get("/api/subjects/next/").json()["id"] == gold.pk
+
+
+def test_only_a_glitch_handed_to_the_caller_can_be_said_unseen(client_for, volunteer):
+    subject = SubjectFactory()
+    other = services.assignment_issue(volunteer_id=UserFactory().pk, subject_id=subject.pk)
+    path = f"/api/subjects/{subject.pk}/unseen/"
+    answer = client_for.post(path, {"assignment": other}, format="json")
+    assert answer.status_code == 409 and answer.json()["code"] == "not_assigned"
+    assert client_for.post(path, {}, format="json").status_code == 400
+    anonymous = APIClient().post(path, {"assignment": other}, format="json")
+    assert anonymous.status_code in (401, 403)
+    huge = 2**70
+    answer = client_for.post(f"/api/subjects/{huge}/unseen/", {"assignment": other}, format="json")
+    assert answer.status_code == 409
