@@ -3,7 +3,8 @@
 // vote swaps the picture at once (a key pressed before it came waits for it: it is asked
 // for until the server answers, and the page says so meanwhile). A glitch takes a key only
 // once all its pictures are on screen: one whose pictures fail or are slow is shown without
-// them (never under the last glitch's), and the page says so and asks again. The vote itself
+// them (never under the last glitch's), and the page says so and asks again, a few times:
+// then it says they could not be loaded and offers another glitch (passOver). The vote itself
 // is sent with a client-made idempotency key and retried until the server confirms it (a retry
 // never counts twice). Each subject comes with an assignment (the server handed it to this
 // volunteer), sent back with its vote.
@@ -37,6 +38,28 @@ const els = {
 const MIN_VIEW_MS = 250;
 // Pictures not all on screen this long after the glitch was shown: the page says so.
 const SLOW_PICTURES_MS = 1000;
+// A glitch's pictures are tried this many times (1 s, then 2 s apart), and waited for this
+// long, before the page says they could not be loaded and offers another glitch instead.
+const PICTURE_TRIES = 3;
+const PICTURES_GIVE_UP_MS = 10_000;
+
+// The glitches passed over because their pictures could not be loaded are not handed to
+// this tab again (`exclude`), after a reload too: the latest PASSED_MAX of them (the server
+// takes 100 ids to exclude at most), kept in the tab's storage with their volunteer.
+const PASSED = "glitchlab.passed-over";
+const PASSED_MAX = 50;
+
+function passedBefore() {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(PASSED) ?? "null");
+    if (kept?.volunteer === boot.volunteer && Array.isArray(kept.ids)) {
+      return kept.ids.filter(Number.isInteger).slice(-PASSED_MAX);
+    }
+  } catch {
+    /* not ours to read: none */
+  }
+  return [];
+}
 
 // A subject's assignment was signed when it came, and lasts boot.assignment_max_age_s (30
 // minutes, the server's ASSIGNMENT_MAX_AGE_S): one preloaded more than 5/6 of that ago (25
@@ -53,6 +76,7 @@ const state = {
   inFlight: new Set(), // ids of subjects voted but not yet confirmed
   unsent: new Map(), // subject id -> the vote pressed on it, until the server has it
   votes: [], // ids of the votes stored from this page, for undo (each names its vote)
+  passed: passedBefore(), // ids of the glitches passed over (their pictures never came)
   busy: false,
 };
 
@@ -122,7 +146,7 @@ const loaded = (img) =>
 
 // `ids`: the subjects not to hand out, read at each try (votes confirmed meanwhile are no
 // longer in flight).
-async function fetchNext(ids = () => [state.current?.id, ...state.inFlight]) {
+async function fetchNext(ids = () => [state.current?.id, ...state.inFlight, ...state.passed]) {
   const exclude = () => ids().filter(Boolean).join(",");
   const { status, data } = await persist(
     () => api(`subjects/next/?exclude=${exclude()}`),
@@ -173,33 +197,67 @@ function paint(subject) {
   });
 }
 
-function picturesNote(text) {
-  els.pictures.textContent = text;
-  els.pictures.hidden = !text;
+// `parts`: strings (shown as text) and elements; none hides the note.
+function picturesNote(parts) {
+  els.pictures.replaceChildren(...parts);
+  els.pictures.hidden = !parts.length;
 }
 
 // A key counts once every picture of the glitch is on screen (and MIN_VIEW_MS after): one
 // that failed is asked for again, waiting longer each time, and the page says why it waits.
+// After PICTURE_TRIES tries, or PICTURES_GIVE_UP_MS without them, it says they could not be
+// loaded and offers another glitch (cannotSee): a picture that never comes (gone from the
+// server, cut short) held the glitch on screen for good, and a reload brought it back.
+// Slow rather than failed, they are still waited for meanwhile, and take keys if they come.
 async function untilSeen(subject) {
   const id = `Glitch #${subject.id}`;
-  const slow = setTimeout(() => picturesNote(`${id}: its pictures are still loading.`), SLOW_PICTURES_MS);
-  for (let attempt = 0; ; attempt++) {
+  subject.unseen = false;
+  const gone = () => state.current !== subject;
+  const slow = setTimeout(() => {
+    if (!subject.unseen) picturesNote([`${id}: its pictures are still loading.`]);
+  }, SLOW_PICTURES_MS);
+  const late = setTimeout(() => cannotSee(subject), PICTURES_GIVE_UP_MS);
+  const stop = () => {
+    clearTimeout(slow);
+    clearTimeout(late);
+  };
+  for (let attempt = 1; ; attempt++) {
     const ok = await Promise.all(subject.imgs.map(loaded));
-    if (state.current !== subject) return clearTimeout(slow);
+    if (gone()) return stop();
     if (ok.every(Boolean)) break;
-    picturesNote(`${id}: its pictures could not be loaded. Trying again…`);
-    await sleep(Math.min(8000, 500 * 2 ** attempt));
-    if (state.current !== subject) return clearTimeout(slow);
+    if (attempt === PICTURE_TRIES) {
+      stop();
+      return cannotSee(subject);
+    }
+    if (!subject.unseen) picturesNote([`${id}: its pictures could not be loaded. Trying again…`]);
+    await sleep(1000 * 2 ** (attempt - 1));
+    if (gone()) return stop();
     subject.imgs = subject.imgs.map((img, k) => (ok[k] ? img : picture(img.src)));
     paint(subject);
   }
-  clearTimeout(slow);
-  picturesNote("");
+  stop();
+  subject.unseen = false;
+  picturesNote([]);
   state.shownAt = performance.now();
   // For the browser tests (and styles): from now on a key press counts.
   state.votableTimer = setTimeout(() => {
     app.dataset.votable = "1";
   }, MIN_VIEW_MS);
+}
+
+// The glitch on screen cannot be seen: the page says so plainly and offers another (the
+// button takes the focus: Enter presses it). `said`: what a key pressed meanwhile got.
+function cannotSee(subject, said = "") {
+  if (state.current !== subject) return;
+  subject.unseen = true;
+  const another = h(
+    "button",
+    { type: "button", className: "pass-over", dataset: { testid: "pass-over" } },
+    "Show another glitch",
+  );
+  another.addEventListener("click", passOver);
+  picturesNote([`${said}This glitch's pictures could not be loaded. `, another]);
+  another.focus({ preventScroll: true });
 }
 
 const pct = (x) => `${Math.round(x * 100)}%`;
@@ -470,7 +528,8 @@ async function announcePromotion(level, attempt = 0) {
 async function vote(className, pressedAt) {
   if (!state.current || state.busy || state.voted) return; // one vote per glitch shown
   if (state.shownAt === null) {
-    picturesNote(`Not counted: glitch #${state.current.id}'s pictures are not all on screen yet.`);
+    if (state.current.unseen) return cannotSee(state.current, "Not counted: ");
+    picturesNote([`Not counted: glitch #${state.current.id}'s pictures are not all on screen yet.`]);
     return;
   }
   if (pressedAt - state.shownAt < MIN_VIEW_MS) return; // pressed before it could be seen
@@ -508,7 +567,7 @@ async function vote(className, pressedAt) {
   state.next = undefined;
   if (state.current) {
     body.with_next = true; // the answer brings the subject after the one now on screen
-    body.exclude = [state.current.id, ...state.inFlight];
+    body.exclude = [state.current.id, ...state.inFlight, ...state.passed];
   }
   nextPaint().then(() => {
     const ms = performance.now() - pressedAt;
@@ -550,8 +609,46 @@ async function handOutAgain() {
   const shown = state.current;
   await refilling;
   if (!shown || state.current !== shown || state.voted) return;
-  const fresh = await fetchNext(() => [state.next?.id, ...state.inFlight]);
+  const fresh = await fetchNext(() => [state.next?.id, ...state.inFlight, ...state.passed]);
   if (fresh && fresh.id !== shown.id && state.current === shown && !state.voted) show(fresh);
+}
+
+// The glitch on screen, whose pictures could not be loaded (cannotSee), is passed over: not
+// voted on, not handed to this tab again (state.passed), and the server is told, which logs
+// it for the admins (POST subjects/<id>/unseen/: a training glitch whose files it finds broken
+// too is no longer held for this volunteer). The next glitch is shown as after a vote.
+async function passOver() {
+  const subject = state.current;
+  if (!subject?.unseen || state.shownAt !== null || state.busy || state.voted) return;
+  state.voted = true; // one way off this glitch
+  state.passed = [...state.passed.filter((id) => id !== subject.id), subject.id].slice(-PASSED_MAX);
+  try {
+    sessionStorage.setItem(PASSED, JSON.stringify({ volunteer: boot.volunteer, ids: state.passed }));
+  } catch {
+    /* storage full or refused: passed over until the page is left */
+  }
+  const told = { method: "POST", body: { assignment: subject.assignment } };
+  api(`subjects/${subject.id}/unseen/`, told).catch(() => {}); // nothing waits for it
+  if (state.next && (state.next.id === subject.id || Date.now() - state.next.fetchedAt > STALE_MS)) {
+    state.next = undefined;
+  }
+  if (state.next === undefined) {
+    state.busy = true;
+    app.dataset.state = "loading";
+    try {
+      await refill(); // tried until the server answers
+    } catch (error) {
+      state.voted = false;
+      app.dataset.state = "ready";
+      say([`The next glitch could not be loaded (${error.message}).`], "wrong");
+      return;
+    } finally {
+      state.busy = false;
+    }
+  }
+  show(state.next);
+  state.next = undefined;
+  if (state.current) refill().catch(() => {}); // said, if it matters, when a vote waits for it
 }
 
 async function undo() {

@@ -24,6 +24,11 @@ def pictures_of(subject) -> list[str]:
     return [image.image.name.rsplit("/", 1)[-1] for image in subject.images.all()]
 
 
+def told(caplog) -> list[str]:
+    """What the server logged of a glitch whose pictures the page could not load."""
+    return [r.getMessage() for r in caplog.records if r.name == "webapp.labeling.services"]
+
+
 def until(page, condition) -> None:
     for _ in range(200):
         if condition():
@@ -106,4 +111,68 @@ def test_while_a_glitchs_pictures_hang_the_vote_before_is_sent_and_the_page_says
     page.wait_for_selector(VOTABLE, state="attached")
     page.keyboard.press("w")
     expect(app).not_to_have_attribute("data-subject", str(second.pk))
+    assert stored(page) == [(first.pk, "Blip"), (second.pk, "Whistle")]
+
+
+def test_a_glitch_whose_picture_is_gone_is_said_so_and_passed_over_for_good(page, subjects, caplog):
+    """Before: a picture that never came (gone from the server: a 404) was asked for again
+    for good, every key was "Not counted", and a reload handed the same glitch out again:
+    the volunteer could label nothing more. Now, after a few tries, the page says so plainly
+    and offers another glitch (Enter: the offer has the focus); the server logs which file is
+    missing; and the glitch is not handed to this tab again, a reload included."""
+    first, second, third = subjects
+    fourth = SubjectFactory(priority=0)
+    gone = second.images.get(duration=2.0).image
+    gone.storage.delete(gone.name)
+    log_in(page)
+    page.keyboard.press("b")
+    app = page.locator(APP)
+    expect(app).to_have_attribute("data-subject", str(second.pk))
+    pictures = page.locator("[data-testid=pictures]")
+    expect(pictures).to_contain_text("This glitch's pictures could not be loaded.", timeout=12_000)
+    page.keyboard.press("w")
+    expect(pictures).to_contain_text("Not counted")
+    assert page.locator(VOTABLE).count() == 0
+    with caplog.at_level("WARNING", logger="webapp.labeling.services"):
+        page.keyboard.press("Enter")
+        expect(app).to_have_attribute("data-subject", str(third.pk))
+        page.wait_for_selector(VOTABLE, state="attached")
+        expect(pictures).to_be_hidden()
+        page.keyboard.press("w")
+        expect(app).to_have_attribute("data-subject", str(fourth.pk))
+        assert stored(page) == [(first.pk, "Blip"), (third.pk, "Whistle")]
+        until(page, lambda: told(caplog))
+    [said] = told(caplog)
+    assert f"glitch {second.pk}" in said and f"{gone.name}: missing" in said
+    page.reload()  # the queue would hand out the glitch passed over first
+    page.wait_for_selector(VOTABLE, state="attached")
+    assert app.get_attribute("data-subject") == str(fourth.pk)
+
+
+def test_pictures_that_hang_are_given_up_on_and_still_shown_if_they_come(page, subjects):
+    """A picture that neither comes nor fails (a stalled connection) held the glitch on
+    screen for as long as the browser waited. After 10 s the page offers another glitch, and
+    the glitch takes keys if the pictures come after all."""
+    first, second, _ = subjects
+    names = pictures_of(second)
+    held = []
+    page.route(
+        "**/*.png",
+        lambda route: (
+            held.append(route) if any(n in route.request.url for n in names) else route.continue_()
+        ),
+    )
+    log_in(page)
+    page.keyboard.press("b")
+    pictures = page.locator("[data-testid=pictures]")
+    expect(pictures).to_contain_text("its pictures are still loading")
+    offer = page.locator("[data-testid=pass-over]")
+    expect(offer).to_be_visible(timeout=12_000)
+    expect(pictures).to_contain_text("This glitch's pictures could not be loaded.")
+    for route in held:
+        route.continue_()
+    page.wait_for_selector(VOTABLE, state="attached")
+    expect(pictures).to_be_hidden()
+    page.keyboard.press("w")
+    expect(page.locator(APP)).not_to_have_attribute("data-subject", str(second.pk))
     assert stored(page) == [(first.pk, "Blip"), (second.pk, "Whistle")]
