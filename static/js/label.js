@@ -498,19 +498,54 @@ function reportVote(r, className, subject) {
 }
 
 // A level-up's new classes are asked for until they come (waiting longer each time, up to
-// 8 s); meanwhile the classes so far keep their buttons and keys, and the page says so.
-async function announcePromotion(level, attempt = 0) {
-  const { ok, status, data } = await api("classes/?unlocked=1").catch(() => ({}));
-  if (!ok || !Array.isArray(data)) {
+// 8 s); meanwhile the classes so far keep their buttons and keys, and the page says so. One
+// loop asks, whatever the number of level-ups: a level-up while it asks raises the level it
+// announces, and a list asked for before that level-up is asked for again. A session ended
+// (401/403) goes to the login (sessionEnded). Before, each level-up started a loop of its
+// own that asked every 8 s for good, a 403 too, and an older loop's answer could come last.
+// Resolves once the first answer is shown.
+const promotion = { level: 0, asking: null };
+
+function announcePromotion(level) {
+  promotion.level = Math.max(promotion.level, level);
+  if (!promotion.asking) {
+    promotion.asking = new Promise((shown) => {
+      askForClasses(shown).finally(() => {
+        promotion.asking = null;
+      });
+    });
+  }
+  return promotion.asking;
+}
+
+async function askForClasses(shown) {
+  for (let attempt = 0; ; attempt++) {
+    const level = promotion.level;
+    const { ok, status, data } = await api("classes/?unlocked=1").catch(() => ({}));
+    if (status === 401 || status === 403) {
+      shown();
+      return sessionEnded();
+    }
+    if (ok && Array.isArray(data)) {
+      if (level === promotion.level) {
+        newClasses(level, data);
+        return shown();
+      }
+      attempt = -1; // asked for before the last level-up: asked for again at once
+      continue;
+    }
     const why = status ? `HTTP ${status}` : "the server cannot be reached";
     els.levelup.replaceChildren(
-      h("b", { dataset: { testid: "promoted" } }, `Level ${level}!`),
+      h("b", { dataset: { testid: "promoted" } }, `Level ${promotion.level}!`),
       ` Your new classes could not be loaded yet (${why}): trying again. Your classes so far work as before.`,
     );
     els.levelup.hidden = false;
-    setTimeout(() => announcePromotion(level, attempt + 1), Math.min(8000, 500 * 2 ** attempt));
-    return;
+    shown();
+    await sleep(Math.min(8000, 500 * 2 ** attempt));
   }
+}
+
+function newClasses(level, data) {
   const known = new Set(state.classes.map((c) => c.name));
   state.classes = data;
   const focused = document.activeElement?.closest?.("button[data-class]")?.dataset.class;

@@ -189,3 +189,62 @@ def test_a_level_ups_classes_that_cannot_be_had_leave_the_keys_working(page, see
     network["up"] = True
     expect(levelup).to_contain_text("New classes: Koi Fish", timeout=10_000)
     expect(page.locator("button[data-class=Koi_Fish]")).to_be_visible()
+
+
+def promoting(page, after=None) -> None:
+    """Every vote's answer says its volunteer went up a level (to 2, then 3, ...); `after`
+    is called with the route once the server has answered it."""
+    levels = iter(range(2, 100))
+
+    def route(route):
+        response = route.fetch()
+        body = response.json()
+        body.update(promoted=True, progress={**body["progress"], "level": next(levels)})
+        if after:
+            after(route)
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/classifications/", route)
+
+
+def test_a_level_up_after_the_session_ended_goes_to_the_login(page, subjects):
+    """Before: the new class list was refused (403: no one signed in any more) and asked for
+    again every 8 s for good, the page saying "could not be loaded yet (HTTP 403): trying
+    again"; as for the list, the API answered every class to no one signed in."""
+    promoting(page, after=lambda route: page.context.clear_cookies())  # the session ends
+    log_in(page)
+    page.keyboard.press("b")
+    page.wait_for_url("**/accounts/login/?next=/label/&expired=1")
+    assert Classification.objects.count() == 1
+
+
+def test_level_ups_one_after_another_ask_for_their_classes_in_one_loop(page, subjects):
+    """Before: each level-up started a loop of its own asking for the class list until it
+    came, and an older loop's answer could come last, saying the older level. Now a second
+    level-up while the list is asked for raises the level the one loop announces, and a list
+    asked for before it is asked for again."""
+    promoting(page)
+    held = []
+    page.route("**/api/classes/?unlocked=1", lambda route: held.append(route))
+    log_in(page)
+    page.keyboard.press("b")
+    page.wait_for_selector(f"{APP}:not([data-votable])", state="attached")
+    page.wait_for_selector(VOTABLE, state="attached")
+    page.keyboard.press("w")
+    for _ in range(200):
+        if Classification.objects.count() == 2:
+            break
+        page.wait_for_timeout(25)
+    page.wait_for_timeout(500)  # time for a second loop to ask, had one started
+    assert len(held) == 1
+    held[0].continue_()  # the list as it was before the second level-up: asked again
+    for _ in range(200):
+        if len(held) == 2:
+            break
+        page.wait_for_timeout(25)
+    held[1].continue_()
+    levelup = page.locator("#levelup")
+    expect(levelup).to_contain_text("Level 3! New classes")
+    page.wait_for_timeout(1000)
+    assert len(held) == 2
+    assert stored(page) == [(subjects[0].pk, "Blip"), (subjects[1].pk, "Whistle")]

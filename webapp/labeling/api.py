@@ -7,7 +7,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,14 +41,23 @@ def _refused(error: Exception, code: str) -> Response:
 
 
 @extend_schema(
-    responses=GlitchClassSerializer(many=True),
-    parameters=[OpenApiParameter("unlocked", bool, description="only the caller's classes")],
+    responses={
+        200: GlitchClassSerializer(many=True),
+        403: OpenApiResponse(description="?unlocked=1 from no one signed in"),
+    },
+    parameters=[
+        OpenApiParameter("unlocked", bool, description="only the caller's classes (signed in)")
+    ],
 )
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def classes_list(request: Request) -> Response:
-    """All offered classes, or with ?unlocked=1 those the caller may choose (level order)."""
-    if request.query_params.get("unlocked") and request.user.is_authenticated:
+    """All offered classes, or with ?unlocked=1 those the caller may choose (level order;
+    none signed in: 401/403, where every class answered, which a labelling page whose session
+    had ended took for its level-up's)."""
+    if request.query_params.get("unlocked"):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
         classes = selectors.glitch_classes_for_volunteer(volunteer=request.user)
     else:
         classes = list(GlitchClass.objects.exclude(status=GlitchClass.Status.DEPRECATED))

@@ -48,6 +48,12 @@ def test_anonymous_can_read_classes_but_cannot_vote_or_get_a_queue():
     assert Classification.objects.count() == 0
 
 
+def test_the_callers_classes_need_a_caller():
+    """Before: ?unlocked=1 from no one signed in answered every class, and a labelling page
+    whose session had ended took them for its level-up's new classes."""
+    assert APIClient().get("/api/classes/?unlocked=1").status_code in (401, 403)
+
+
 def test_token_login_then_vote_with_the_token(volunteer):
     client, subject = APIClient(), SubjectFactory()
     response = client.post("/api/token/", {"username": "vol", "password": "pw"})
