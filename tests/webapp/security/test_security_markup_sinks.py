@@ -58,10 +58,14 @@ ISOLATED = re.compile(r'(?:<bdi>|<[^<>]*\bdir="auto"[^<>]*>|<td>)$')
 def unisolated_user_text() -> list[str]:
     found = []
     for path in sorted((ROOT / "templates").rglob("*.html")):
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines, start=1):
             for match in USER_TEXT.finditer(line):
-                inside_attribute = line[: match.start()].count('"') % 2 == 1
-                if not inside_attribute and not ISOLATED.search(line[: match.start()]):
+                before = line[: match.start()]
+                inside_attribute = before.count('"') % 2 == 1
+                if not before and number > 1:  # first on its line: its element opened above
+                    before = lines[number - 2]  # (a <textarea>'s first new line is markup)
+                if not inside_attribute and not ISOLATED.search(before):
                     found.append(f"{path.relative_to(ROOT)}:{number}: {match.group(0)}")
     return found
 
