@@ -114,7 +114,10 @@ def read_strain(
 
 
 def read_triggers(path: Path, source: str) -> list[Trigger]:
-    """Triggers from a CSV with a `gps` (or `time`) column and optional `id`, `label`."""
+    """Triggers from a CSV with a `gps` (or `time`) column and optional `id`, `label`, one per
+    id: a trigger within 0.1 ms of an earlier one draws its id and is that glitch again, left
+    out with a line on stderr; an id given to two triggers is refused (one id names the
+    files, and the second trigger's images replaced the first's)."""
     if not path.is_file():
         raise UserError(f"no such trigger list: {path}")
     with path.open(newline="") as f:
@@ -125,20 +128,35 @@ def read_triggers(path: Path, source: str) -> list[Trigger]:
     time_col = columns.get("gps") or columns.get("time") or columns.get("gps_time")
     if time_col is None:
         raise UserError(f"{path}: needs a 'gps' or 'time' column")
-    triggers = []
+    triggers: list[Trigger] = []
+    first: dict[str, tuple[Trigger, bool]] = {}  # id -> its first trigger, and if it was drawn
     for row in rows:
         exact = _exact_time(row[time_col] or "")
         if exact is None:
             raise UserError(f"{path}: bad time {row[time_col]!r}")
         gps = float(exact)
-        gid = (row.get(columns.get("id", ""), "") or "").strip() or _trigger_id(source, exact)
+        given = (row.get(columns.get("id", ""), "") or "").strip()
+        gid = given or _trigger_id(source, exact)
         if not gid.replace("_", "").replace("-", "").isalnum():
             raise UserError(f"{path}: id {gid!r} must be letters and digits")
         label = (row.get(columns.get("label", ""), "") or "").strip()
         if label and not LABEL.fullmatch(label):
             # The label names the folder the images go to: "../x" wrote outside --out.
             raise UserError(f"{path}: label {label!r} must be a class name (letters, digits, _)")
-        triggers.append(Trigger(gps, gid, label, exact))
+        trigger = Trigger(gps, gid, label, exact)
+        if gid in first:
+            # One id names the files: a second trigger under it wrote over the first's images.
+            earlier, drawn = first[gid]
+            if drawn and not given and _id_key(earlier.exact) == _id_key(exact):
+                print(
+                    f"{path.name}: {exact} lies within 0.1 ms of {earlier.exact}: one glitch, "
+                    f"scanned once as {gid}",
+                    file=sys.stderr,
+                )
+                continue
+            raise UserError(f"{path}: id {gid!r} names two triggers: each needs its own")
+        first[gid] = (trigger, not given)
+        triggers.append(trigger)
     return triggers
 
 
@@ -158,14 +176,18 @@ def _exact_time(text: str) -> str | None:
     return format(time, "f")
 
 
+def _id_key(exact: str) -> str:
+    """The time as a trigger's id reads it: to 0.1 ms, as every scan has (float, 4 decimals)."""
+    return f"{float(exact):.4f}"
+
+
 def _trigger_id(source: str, exact: str) -> str:
-    """10 characters drawn from (source, time): a time to 0.1 ms keeps the id it had when the
-    hash read the time rounded to 4 decimals; a finer one is hashed in full (two triggers in
-    one 0.1 ms had one id, and the second's images replaced the first's)."""
-    decimals = exact.partition(".")[2].rstrip("0")
-    key = f"{float(exact):.4f}" if len(decimals) <= 4 else exact
+    """10 characters drawn from (source, time to 0.1 ms): the id every scan has given that
+    trigger, so a re-scan's import (deduplicated on source and id) finds its glitches again.
+    A time hashed in full gave a time finer than 0.1 ms (nearly every Omicron or Gravity Spy
+    trigger) a new id and the import a second copy of each glitch."""
     alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    value = int.from_bytes(hashlib.sha256(f"{source}:{key}".encode()).digest(), "big")
+    value = int.from_bytes(hashlib.sha256(f"{source}:{_id_key(exact)}".encode()).digest(), "big")
     chars = []
     for _ in range(10):
         value, r = divmod(value, len(alphabet))

@@ -218,17 +218,32 @@ def test_a_plain_series_needs_ifo(tmp_path, capsys):
     assert all(r["path"] == f"unlabelled/V1_t1_spectrogram_{r['duration']}.png" for r in rows)
 
 
+def _id_before_2026_12(source: str, time: str) -> str:
+    """The id ml scan gave a trigger without one before the times were kept in full
+    (bc9976a's _trigger_id): the time read as a float, hashed to 4 decimals."""
+    import hashlib
+
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    value = int.from_bytes(hashlib.sha256(f"{source}:{float(time):.4f}".encode()).digest(), "big")
+    chars = []
+    for _ in range(10):
+        value, r = divmod(value, len(alphabet))
+        chars.append(alphabet[r])
+    return "".join(chars)
+
+
 def test_trigger_times_keep_every_digit_they_are_given(tmp_path, capsys):
-    """gps_time was written rounded to 0.1 ms (1126259470.412345678 -> 1126259470.4123), and
-    the id drawn from a time was too: two triggers within 0.1 ms had one id, the second's
-    images written over the first's. Now the time is kept as given (Omicron and Gravity Spy
-    give ns) and a finer time draws its own id; a time to 0.1 ms keeps the id it had."""
+    """gps_time was written rounded to 0.1 ms (1126259470.412345678 -> 1126259470.4123): the
+    time is kept as given (Omicron and Gravity Spy give ns), and the id is still drawn from it
+    to 0.1 ms, the id earlier scans gave, so re-importing a re-scan finds its glitches again
+    (a finer time hashed in full gave nearly every real trigger a new id, and the import a
+    second copy of each glitch)."""
     from ml.metadata import read_metadata
 
     strain = tmp_path / "s.npy"
     np.save(strain, np.random.default_rng(0).standard_normal(16 * 1024))
     times = tmp_path / "t.csv"
-    times.write_text("gps\n1126259470.4123\n1126259470.412345678\n1.12625947e9\n")
+    times.write_text("gps\n1126259470.412345678\n1126259471.4123\n1.12625947e9\n")
     out = tmp_path / "scans"
     args = ["scan", "--strain", str(strain), "--sample-rate", "1024", "--gps-start",
             "1126259462", "--ifo", "L1", "--times", str(times), "--out", str(out),
@@ -236,19 +251,48 @@ def test_trigger_times_keep_every_digit_they_are_given(tmp_path, capsys):
     assert main(args) == 0, capsys.readouterr().err
     rows = read_manifest(out / "manifest.csv")
     times_of = {r["id"]: r["gps_time"] for r in rows}
-    assert times_of == {
-        "4RiLPQ0JxO": "1126259470.4123",  # the id the rounded hash gave it
-        "L4ytTQTsFQ": "1126259470.412345678",  # had 4RiLPQ0JxO too
-        "YSSA4nI042": "1126259470",
-    }
+    given = ["1126259470.412345678", "1126259471.4123", "1126259470"]
+    assert times_of == {_id_before_2026_12("s.npy", t): t for t in given}
+    assert _id_before_2026_12("s.npy", "1126259470.412345678") == "4RiLPQ0JxO"
     assert len(rows) == 12 and len({r["path"] for r in rows}) == 12
     table = read_metadata(out / "manifest.csv")
     assert table.problems == []
-    assert table.get("L1_L4ytTQTsFQ").event_time == 1126259470.412345678
-    assert table.get("L1_4RiLPQ0JxO").event_time == 1126259470.4123
+    assert table.get("L1_4RiLPQ0JxO").event_time == 1126259470.412345678
 
     assert [t.exact for t in read_triggers(times, "s.npy")] == list(times_of.values())
     for bad in ("1e-999999999", "1e999999999", "sNaN", ""):
         times.write_text(f"gps,id\n{bad},abc\n")
         with pytest.raises(UserError, match="bad time"):
             read_triggers(times, "x")
+
+
+def test_triggers_within_a_tenth_of_a_ms_are_one_glitch_scanned_once(tmp_path, capsys):
+    """Two triggers within 0.1 ms draw one id (the time to 0.1 ms): the second is that glitch
+    again, scanned once and said so on stderr, not written over the first's images; an id
+    the list gives two triggers is refused."""
+    strain = tmp_path / "s.npy"
+    np.save(strain, np.random.default_rng(0).standard_normal(16 * 1024))
+    times = tmp_path / "t.csv"
+    times.write_text("gps,label\n1126259470.412345678,Blip\n1126259470.41231,Koi_Fish\n")
+    out = tmp_path / "scans"
+    args = ["scan", "--strain", str(strain), "--sample-rate", "1024", "--gps-start",
+            "1126259462", "--ifo", "L1", "--times", str(times), "--out", str(out),
+            "--style", "crop", "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    first = _id_before_2026_12("s.npy", "1126259470.412345678")
+    assert first == _id_before_2026_12("s.npy", "1126259470.41231")
+    assert (
+        f"t.csv: 1126259470.41231 lies within 0.1 ms of 1126259470.412345678: one glitch, "
+        f"scanned once as {first}" in err
+    )
+    rows = read_manifest(out / "manifest.csv")
+    assert len(rows) == 4 and len({r["path"] for r in rows}) == 4
+    assert {(r["id"], r["label"], r["gps_time"]) for r in rows} == {
+        (first, "Blip", "1126259470.412345678")
+    }
+    assert not (out / "Koi_Fish").exists()
+
+    times.write_text("gps,id\n1126259470,a1\n1126259471,a1\n")
+    with pytest.raises(UserError, match="id 'a1' names two triggers"):
+        read_triggers(times, "s.npy")
