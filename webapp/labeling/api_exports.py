@@ -131,7 +131,8 @@ def votes_csv(request: Request) -> StreamingHttpResponse:
             description="what a reader of the exports needs beside their rows: generated_at, "
             "glitchlab (version, source), consensus (the rules in force now, per-class "
             "retirement thresholds), active_model, sources, columns (what each holds), "
-            "gravity_spy_data (licence and credit)",
+            "gravity_spy_data (licence and credit); glitchlab, consensus and active_model "
+            "for reviewers and admins only",
         ),
         401: OpenApiResponse(description="not logged in"),
     },
@@ -142,8 +143,10 @@ def votes_csv(request: Request) -> StreamingHttpResponse:
 def about_json(request: Request) -> Response:
     """The exports' sidecar: when, by which GlitchLab, under which consensus rules, what
     each column holds, and Gravity Spy's licence and credit (webapp.labeling.exports.about).
-    Fetch it with the export it describes: it says the rules in force when it is fetched."""
-    response = Response(exports.about())
+    Fetch it with the export it describes: it says the rules in force when it is fetched.
+    The code's exact version, the tuned rules and the model are for reviewers and admins (a
+    volunteer gets what a reader of the labels export needs: the columns, the credit)."""
+    response = Response(exports.about(full=is_reviewer(api_user(request))))
     response["Cache-Control"] = "private, no-store"
     return response
 

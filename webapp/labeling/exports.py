@@ -447,29 +447,22 @@ GRAVITY_SPY_TERMS = {
 }
 
 
-def about() -> dict[str, Any]:
+def about(*, full: bool = True) -> dict[str, Any]:
     """What a reader of the exports needs beside their rows: when this was made, by which
     GlitchLab, under which consensus rules (settings and per-class thresholds, read where
     the consensus reads them: webapp.labeling.config), what each column holds, and Gravity
     Spy's licence and credit. The rules are those in force now: a label decided earlier
-    (retired_at) was decided under the rules then, which are not recorded."""
-    rules = config.consensus_rules()
-    model = model_version_active()
+    (retired_at) was decided under the rules then, which are not recorded.
+
+    Not `full` (a volunteer's, whose labels export it describes): without glitchlab,
+    consensus and active_model, the exact code (which known bugs it has) and the tuned
+    rules (min_gold_to_weigh, prior_alpha: what a scorer games) being the operator's and
+    the reviewers'."""
+    made: dict[str, Any] = {"generated_at": timezone.now().isoformat()}
+    if full:
+        made.update(_how_decided())
     return {
-        "generated_at": timezone.now().isoformat(),
-        "glitchlab": glitchlab_version(),
-        "consensus": {
-            **asdict(rules),
-            "level_weights": list(rules.level_weights),
-            "class_retire_thresholds": config.class_retire_thresholds(),
-            "new_class_gold_min_volunteers": config.new_class_gold_min_volunteers(),
-            "note": "in force when this file was made: settings GLITCHLAB_<NAME> (upper "
-            "case), class_retire_thresholds from the class table (each overrides "
-            "retire_threshold for its class). A glitch retired earlier (retired_at) was "
-            "decided under the rules then, which are not recorded; consensus_model_version "
-            "names the model whose vote is in its posterior.",
-        },
-        "active_model": model.name if model else "",
+        **made,
         "sources": {
             "gravity_spy": list(settings.GLITCHLAB_GRAVITYSPY_SOURCES),
             "simulated": list(settings.GLITCHLAB_SIMULATED_SOURCES),
@@ -483,15 +476,44 @@ def about() -> dict[str, Any]:
     }
 
 
+def _how_decided() -> dict[str, Any]:
+    """about()'s part for reviewers, admins and the commands: the code, the rules, the model."""
+    rules = config.consensus_rules()
+    model = model_version_active()
+    return {
+        "glitchlab": glitchlab_version(),
+        "consensus": {
+            **asdict(rules),
+            "level_weights": list(rules.level_weights),
+            "class_retire_thresholds": config.class_retire_thresholds(),
+            "new_class_gold_min_volunteers": config.new_class_gold_min_volunteers(),
+            "note": "in force when this file was made: settings GLITCHLAB_<NAME> (upper "
+            "case), class_retire_thresholds from the class table (each overrides "
+            "retire_threshold for its class). A glitch retired earlier (retired_at) was "
+            "decided under the rules then, which are not recorded; consensus_model_version "
+            "names the model whose vote is in its posterior.",
+        },
+        "active_model": model.name if model else "",
+    }
+
+
 def glitchlab_version() -> dict[str, str | None]:
     """The package's version, and the code's where known: GLITCHLAB_SOURCE_VERSION (set
     when the image is built), else `git describe` of the checkout it runs from; None for
-    what is not known."""
+    what is not known. Both are read once per process: the web process reads them as it
+    starts (webapp.wsgi), so no request waits on git (up to 10 s) or the package's files."""
+    return {
+        "version": _package_version(),
+        "source": settings.GLITCHLAB_SOURCE_VERSION or _git_describe(),
+    }
+
+
+@functools.cache
+def _package_version() -> str | None:
     try:
-        package: str | None = importlib.metadata.version("glitchlab")
+        return importlib.metadata.version("glitchlab")
     except importlib.metadata.PackageNotFoundError:
-        package = None
-    return {"version": package, "source": settings.GLITCHLAB_SOURCE_VERSION or _git_describe()}
+        return None
 
 
 @functools.cache

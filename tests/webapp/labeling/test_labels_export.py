@@ -704,7 +704,7 @@ def test_about_json_says_when_by_which_glitchlab_under_which_rules_and_whose_dat
     config.forget_class_table()
     url = reverse("api-exports-about")
     assert client.get(url).status_code in (401, 403)
-    client.force_login(UserFactory(username="vera"))  # a volunteer: nothing in it is hidden
+    client.force_login(user_in(REVIEWER, "rita"))
 
     about = client.get(url).json()
 
@@ -733,6 +733,62 @@ def test_about_json_says_when_by_which_glitchlab_under_which_rules_and_whose_dat
     labels = client.get(reverse("api-labels-csv"))
     body(labels)
     assert labels["Link"] == f'<{url}>; rel="describedby"'
+
+
+def test_a_volunteer_gets_the_columns_and_credit_but_not_the_code_rules_or_model(
+    client, glitches, settings
+):
+    """about.json gave any account (sign-up is free) the exact code (git describe: which
+    known bugs it has), the operator's tuned rules (min_gold_to_weigh, prior_alpha: what a
+    scorer games) and the model's name. A volunteer, whose labels export it describes, gets
+    what a reader of that needs; the rest is the reviewers' and admins'."""
+    settings.GLITCHLAB_SOURCE_VERSION = "v1.4-2-g1234abc"
+    url = reverse("api-exports-about")
+    client.force_login(UserFactory(username="vera"))
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    about = response.json()
+    assert not {"glitchlab", "consensus", "active_model"} & set(about)
+    assert "g1234abc" not in response.content.decode()
+    assert list(about["columns"]["labels"]) == exports.COLUMNS
+    assert "CC BY 4.0" in about["gravity_spy_data"]["licence"]
+    assert "generated_at" in about
+    client.force_login(user_in(ADMIN, "ada"))
+    assert client.get(url).json()["glitchlab"]["source"] == "v1.4-2-g1234abc"
+
+
+def test_the_web_process_reads_its_code_version_as_it_starts_never_in_a_request(
+    client, settings, monkeypatch
+):
+    """git describe (up to 10 s) ran in the first about.json request of each web process."""
+    import gc
+    import importlib
+    import subprocess
+
+    settings.GLITCHLAB_SOURCE_VERSION = ""
+    runs = []
+
+    def git(args, **kwargs):
+        runs.append(args)
+        return subprocess.CompletedProcess(args, 0, stdout="v2.0-7-gabcdef1\n")
+
+    monkeypatch.setattr(exports.subprocess, "run", git)
+    exports._git_describe.cache_clear()
+    try:
+        import webapp.wsgi
+
+        importlib.reload(webapp.wsgi)  # what a web process runs as it starts
+        gc.unfreeze()
+        assert len(runs) == 1
+        client.force_login(user_in(REVIEWER, "rita"))
+        for _ in range(2):
+            about = client.get(reverse("api-exports-about")).json()
+            assert about["glitchlab"]["source"] == "v2.0-7-gabcdef1"
+        assert len(runs) == 1
+    finally:
+        exports._git_describe.cache_clear()
 
 
 def test_the_code_is_said_by_git_where_the_image_did_not_say_it(settings, monkeypatch):
