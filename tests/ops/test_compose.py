@@ -53,3 +53,14 @@ def test_state_lives_in_volumes_and_every_long_running_service_has_a_healthcheck
     assert "--appendonly yes" in services["redis"]["command"]  # a Redis restart keeps queued jobs
     for name in ("web", "worker-gpu", "worker", "redis", "postgres"):
         assert "healthcheck" in services[name], name
+
+
+def test_web_is_published_on_the_hosts_loopback_unless_told_another_address() -> None:
+    """.env.example believes X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER), which is safe only
+    if the proxy is the app's one client; port 8000 was published on every interface, so any
+    client could reach the app and claim HTTPS. A proxy on another host names the address."""
+    (port,) = load_compose()["services"]["web"]["ports"]
+    assert port == "${GLITCHLAB_WEB_PUBLISH:-127.0.0.1}:8000:8000"
+    assert "SECURE_PROXY_SSL_HEADER=true" in (ROOT / ".env.example").read_text()
+    deploy = (ROOT / "docs" / "deploy.md").read_text()
+    assert "GLITCHLAB_WEB_PUBLISH=" in deploy and "DOCKER-USER" in deploy
