@@ -15,15 +15,29 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
-        from django.contrib.auth.signals import user_logged_out
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
         from django.db.models.signals import pre_save
 
+        user_logged_in.connect(_kept_posts_at_login, dispatch_uid="glitchlab-kept-posts-login")
         user_logged_out.connect(_revoke_token_at_logout, dispatch_uid="glitchlab-token-logout")
         pre_save.connect(
             _revoke_token_at_password_change,
             sender=get_user_model(),
             dispatch_uid="glitchlab-token-password",
         )
+
+
+def _kept_posts_at_login(
+    sender: Any, request: HttpRequest | None, user: User, **kwargs: Any
+) -> None:
+    """A post kept without a session is the next login's only on its way to its page (and,
+    a cluster sheet's, only its volunteer's): webapp.accounts.kept_posts."""
+    if request is None or not hasattr(request, "session"):
+        return
+    from webapp.accounts import kept_posts
+
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    kept_posts.at_login(request.session, user_id=user.pk, next_url=next_url)
 
 
 def _revoke_token_at_logout(

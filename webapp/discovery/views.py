@@ -15,13 +15,11 @@ from django.urls import reverse
 from webapp.accounts import login_limit
 from webapp.accounts.posting import login_required_post
 from webapp.accounts.requests import SignedInRequest
-from webapp.discovery import selectors, services
+from webapp.discovery import selectors, services, sheet_kept
 from webapp.discovery.forms import SheetForm
 from webapp.discovery.models import Batch, ClassProposal, ClusterRun, EmbeddingSet
 from webapp.jobs import JobNotLiveError
-from webapp.labeling.selectors import MAX_ID
 from webapp.modeling.models import ModelVersion
-from webapp.talk import drafts
 
 
 @login_required
@@ -71,12 +69,10 @@ def sheet(request: SignedInRequest) -> HttpResponse:
     if not selectors.can_batch_label(request.user):
         raise PermissionDenied("batch labelling opens at a higher level")
     batch = services.batch_from_cluster(volunteer=request.user)
-    kept = request.session.pop(SHEET_KEPT, None)
-    form = SheetForm()
-    if isinstance(kept, dict) and batch is not None and kept.get("batch") == batch.pk:
-        form = SheetForm(initial=kept)
+    sent = sheet_kept.take(request.session, batch)
+    if sent is not None:
         messages.info(request, "Your sheet as you sent it before logging in: submit it again.")
-    return _sheet_page_with(request, batch, form)
+    return _sheet_page_with(request, batch, SheetForm(initial=sent))
 
 
 def _sheet_page_with(
@@ -98,36 +94,15 @@ def _sheet_page_with(
     return render(request, "discovery/sheet.html", context, status=status)
 
 
-# The sheet as posted by a volunteer whose session had ended, for the sheet after the login.
-SHEET_KEPT = "discovery_sheet_kept"
-
-
 def _sheet_page(request: HttpRequest, batch_id: int) -> str:
     return reverse("discovery:sheet")  # the batch stays the volunteer's until submitted
 
 
 def _sheet_kept(request: HttpRequest, batch_id: int) -> None:
     """The session ended while the sheet was worked on: what was sent waits for the sheet
-    after the login (login keeps the session's data), which shows it if its batch is still
-    the one open (another volunteer logging in on that browser has another). Only for a
-    batch that waits, bounded, and within Talk's count of drafts kept without a session
-    (each is a session row, and anyone may post here)."""
-    if not (
-        0 < batch_id <= MAX_ID and Batch.objects.filter(pk=batch_id, submitted_at=None).exists()
-    ):
-        return
-    if not drafts.anonymous_allowed(login_limit.client_address(request)):
-        return
-    post = request.POST
-    name_max = ClassProposal._meta.get_field("name").max_length or 0
-    typed_max = 2 * (ClassProposal._meta.get_field("description").max_length or 0)  # CRLFs
-    request.session[SHEET_KEPT] = {
-        "batch": batch_id,
-        "selected": post.getlist("selected")[: settings.GLITCHLAB_BATCH_MAX],
-        "choice": post.get("choice", "")[:80],
-        "new_name": post.get("new_name", "")[:name_max],
-        "new_description": post.get("new_description", "")[:typed_max],
-    }
+    after its volunteer's login (sheet_kept)."""
+    address = login_limit.client_address(request)
+    sheet_kept.keep(request.session, batch_id, request.POST, address=address)
 
 
 def _home_page(request: HttpRequest, **_: object) -> str:

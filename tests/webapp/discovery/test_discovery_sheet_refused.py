@@ -7,6 +7,7 @@ import re
 
 import pytest
 from discovery_factories import volunteer
+from django.contrib.auth.models import User
 from django.test import Client
 
 from webapp.discovery.models import ClassProposal
@@ -14,6 +15,7 @@ from webapp.labeling.models import Classification
 
 pytestmark = pytest.mark.django_db
 
+SHEET_KEPT = "discovery_sheet_kept"  # webapp.discovery.sheet_kept.KEY, the session's key
 DESCRIPTION = "Two arches at 30 Hz,\r\na long careful description I typed."
 
 
@@ -119,10 +121,43 @@ def test_a_sheet_sent_after_the_session_ended_waits_for_the_volunteer_after_logi
     client.logout()
 
     client.post(f"/discovery/sheet/{batch.pk}/", form)  # ann's again, and she logs in
-    client.post("/accounts/login/", {"username": "ann", "password": "pw"})
+    assert answer["Location"] == "/accounts/login/?next=/discovery/sheet/"
+    client.post(
+        answer["Location"], {"username": "ann", "password": "pw", "next": "/discovery/sheet/"}
+    )
     page = client.get("/discovery/sheet/")
     html = page.content.decode()
     assert ticked(html) == kept and chosen(html) == ["new"]
     assert 'value="Double_Arch"' in html and "x</textarea>" in html
     assert "submit it again" in html
     assert "Double_Arch" not in client.get("/discovery/sheet/").content.decode()  # said once
+
+
+def test_another_login_on_that_browser_does_not_carry_the_kept_sheet_in_its_session(cluster):
+    """Before: the sheet ann sent after her session ended stayed in the session of whoever
+    logged in next on that browser (Django's login keeps the session's data), only hidden
+    by its batch not being theirs, until they opened the sheet. Now any login but ann's on
+    her way back to the sheet drops it, as a Talk draft is dropped (accounts.kept_posts)."""
+    client = signed_in()
+    batch = client.get("/discovery/sheet/").context["batch"]
+    client.logout()
+    form = {"selected": batch.subject_ids[1:], "choice": "new", "new_name": "Double_Arch"}
+    bea = volunteer("bea").username
+    for next_url in ("", "/label/", "/discovery/sheet/"):  # the sheet's page too: not hers
+        client.post(f"/discovery/sheet/{batch.pk}/", form)
+        assert client.session[SHEET_KEPT]["new_name"] == "Double_Arch"  # kept for the login
+        client.post("/accounts/login/", {"username": bea, "password": "pw", "next": next_url})
+        assert client.session["_auth_user_id"] == str(User.objects.get(username=bea).pk)
+        assert SHEET_KEPT not in client.session, next_url
+        assert "Double_Arch" not in str(dict(client.session))
+        client.logout()
+
+    client.post(f"/discovery/sheet/{batch.pk}/", form)  # ann's way back still finds it
+    client.post("/accounts/login/", {"username": "ann", "password": "pw", "next": "/label/"})
+    assert SHEET_KEPT not in client.session  # ann, but to another page: dropped too
+    client.logout()
+    client.post(f"/discovery/sheet/{batch.pk}/", form)
+    client.post(
+        "/accounts/login/", {"username": "ann", "password": "pw", "next": "/discovery/sheet/"}
+    )
+    assert 'value="Double_Arch"' in client.get("/discovery/sheet/").content.decode()
