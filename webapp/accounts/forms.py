@@ -24,8 +24,21 @@ class SignUpForm(UserCreationForm):
     def clean_username(self) -> str:
         username = super().clean_username()  # Django's: not taken, case aside
         if username:  # none when Django's check has said why (the stubs say str)
-            usernames.new_username_check(username)
+            usernames.characters_check(username)
         return username
+
+    def _post_clean(self) -> None:
+        """Django's checks of the passwords (against the user too), then, only when the
+        whole form is otherwise valid, whether the name reads like an existing one: that
+        reads every username (usernames.too_alike), and a post with mismatched passwords
+        made the scan as often as a script sent it."""
+        super()._post_clean()  # type: ignore[misc]  # Django's, missing from the stubs
+        username = self.cleaned_data.get("username")
+        if username and not self.errors:
+            try:
+                usernames.alike_check(username)
+            except ValidationError as error:
+                self.add_error("username", error)
 
 
 class LimitedPasswordChangeForm(PasswordChangeForm):

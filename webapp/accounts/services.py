@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from webapp.cache_counts import count_up
+from webapp.cache_counts import count_in_window, count_up
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,24 @@ def signup_allowed(*, address: str | None) -> bool:
         logger.warning("sign-up limit: cache unavailable, not limiting", exc_info=True)
         return True
     return int(made) < settings.GLITCHLAB_SIGNUPS_PER_HOUR
+
+
+# Sign-up posts an hour from one address, per account it may make: a volunteer's typos
+# fit, and a script cannot post the form (each a look-alike scan of every username, when
+# the rest is valid) without end. Raising GLITCHLAB_SIGNUPS_PER_HOUR raises it too.
+SIGNUP_TRIES_PER_ACCOUNT = 3
+
+
+def signup_try_allowed(*, address: str | None) -> bool:
+    """Counts one sign-up post from this address and says whether it may be read: at most
+    SIGNUP_TRIES_PER_ACCOUNT x GLITCHLAB_SIGNUPS_PER_HOUR an hour, made or refused (fixed
+    windows on the shared cache; no address, or a cache outage, lets it through, logged)."""
+    if address is None:
+        return True
+    count = count_in_window(
+        f"signup-tries:{address}", window_s=SIGNUP_WINDOW_S, limit_name="sign-up tries"
+    )
+    return count is None or count <= SIGNUP_TRIES_PER_ACCOUNT * settings.GLITCHLAB_SIGNUPS_PER_HOUR
 
 
 def signup_counted(*, address: str | None) -> None:

@@ -38,6 +38,13 @@ def signup(request: HttpRequest) -> HttpResponse:
             "address, and this one has had them: please try again in an hour.",
         )
         return render(request, "accounts/signup.html", {"form": form}, status=429)
+    if request.method == "POST" and not services.signup_try_allowed(address=address):
+        form.add_error(
+            None,
+            "Too many sign-up tries have come from this address this hour: please try again "
+            "in an hour.",
+        )
+        return render(request, "accounts/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():

@@ -163,6 +163,28 @@ def test_one_address_makes_at_most_so_many_accounts_an_hour(settings):
     assert sign_up("neighbour", "198.51.100.7") == 302
 
 
+def test_one_address_posts_the_sign_up_form_at_most_so_many_times_an_hour(settings):
+    """Before: a post refused by its checks (mismatched passwords) counted nowhere, so a
+    script posted the form without end, each post a look-alike scan of every username on a
+    web thread. Every post counts now: three an hour per account the address may make."""
+    settings.GLITCHLAB_SIGNUPS_PER_HOUR = 3
+    tries = 3 * 3  # services.SIGNUP_TRIES_PER_ACCOUNT per account
+
+    def sign_up(name: str, address: str, again: str) -> int:
+        form = {"username": name, "password1": "a-Long-pass-123", "password2": again}
+        return Client(REMOTE_ADDR=address).post("/accounts/signup/", form).status_code
+
+    answers = [sign_up(f"n{i}", "203.0.113.9", "another-pass") for i in range(tries + 2)]
+    assert answers == [200] * tries + [429, 429]
+    refused = Client(REMOTE_ADDR="203.0.113.9").post(
+        "/accounts/signup/",
+        {"username": "real", "password1": "a-Long-pass-123", "password2": "a-Long-pass-123"},
+    )
+    assert refused.status_code == 429 and "Too many sign-up tries" in refused.content.decode()
+    assert not User.objects.filter(username="real").exists()
+    assert sign_up("neighbour", "198.51.100.7", "a-Long-pass-123") == 302
+
+
 def test_sign_ups_from_new_ipv6_addresses_of_one_64_count_as_one_address(settings):
     """One ordinary IPv6 allocation (a /64) holds 2^64 addresses: counted by address, a
     script made every account from a new one. Another /64 is another client."""
