@@ -535,6 +535,10 @@ GLITCHLAB_TALK_COMMENTS_PER_MINUTE = env_int("GLITCHLAB_TALK_COMMENTS_PER_MINUTE
 # thread until its client has read it all (webapp/labeling/export_slots.py).
 GLITCHLAB_EXPORTS_PER_USER = env_int("GLITCHLAB_EXPORTS_PER_USER", 1)
 GLITCHLAB_EXPORTS_AT_ONCE = env_int("GLITCHLAB_EXPORTS_AT_ONCE", 2)
+# The key of the votes export's volunteer pseudonyms (exports.voter_pseudonym); empty:
+# SECRET_KEY, as before it existed. Set, SECRET_KEY may be rotated and the pseudonyms stay;
+# changing it gives every volunteer a new one (docs/security.md, the settings table).
+GLITCHLAB_PSEUDONYM_KEY = env_str("GLITCHLAB_PSEUDONYM_KEY", "")
 # Which code this is, said in the exports' about.json beside the package's version: set when
 # the image is built (docs/deploy.md: git describe of the checkout); empty, `git describe`
 # of the checkout the app runs from, when there is one.

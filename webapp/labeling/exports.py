@@ -328,10 +328,13 @@ VOTE_COLUMNS = list(VOTE_COLUMN_NOTES)
 
 def voter_pseudonym(user_id: int) -> str:
     """A volunteer's name in the votes export: "v" and 16 hex digits of an HMAC of the
-    account's id keyed by the site's SECRET_KEY. The same account has the same one in every
-    export while SECRET_KEY stays; from the file alone nobody can tell whose it is (ids
-    count up; usernames are shown on Talk)."""
-    mac = salted_hmac("glitchlab.exports.voter", str(user_id), algorithm="sha256")
+    account's id keyed by GLITCHLAB_PSEUDONYM_KEY, or, unset, the site's SECRET_KEY (as
+    before it existed: the same pseudonyms). The same account has the same one in every
+    export while that key stays, a rotated SECRET_KEY too once the setting holds its own;
+    from the file alone nobody can tell whose it is (ids count up; usernames are shown on
+    Talk)."""
+    key = settings.GLITCHLAB_PSEUDONYM_KEY or settings.SECRET_KEY
+    mac = salted_hmac("glitchlab.exports.voter", str(user_id), secret=key, algorithm="sha256")
     return "v" + mac.hexdigest()[:16]
 
 

@@ -600,8 +600,8 @@ def test_the_votes_export_has_every_vote_its_class_weight_and_time(client, glitc
 
 def test_voters_are_pseudonyms_the_same_in_every_export_never_usernames(client, glitches, settings):
     """A file passed on must not name volunteers (Talk shows their usernames; account ids
-    count up): each is "v" and 16 hex digits keyed by SECRET_KEY, the same in every export,
-    so one volunteer's votes can be followed without saying who."""
+    count up): each is "v" and 16 hex digits keyed by SECRET_KEY (or GLITCHLAB_PSEUDONYM_KEY),
+    the same in every export, so one volunteer's votes can be followed without saying who."""
     import re
 
     retired, _, _ = glitches
@@ -622,6 +622,25 @@ def test_voters_are_pseudonyms_the_same_in_every_export_never_usernames(client, 
     assert votes_of(client) == rows  # the same in the next export
     settings.SECRET_KEY = "another-site-" + "x" * 40  # not to be worked out from the id
     assert exports.voter_pseudonym(named.pk) not in {r["voter"] for r in rows}
+
+
+def test_a_pseudonym_key_of_its_own_keeps_pseudonyms_when_secret_key_is_rotated(settings):
+    """Keyed by SECRET_KEY alone, rotating it (the answer to a leak) gave every volunteer a
+    new pseudonym, and a study following volunteers across exports lost them without a
+    word. GLITCHLAB_PSEUDONYM_KEY keys them when set; unset, they are what they were."""
+    from django.utils.crypto import salted_hmac
+
+    settings.SECRET_KEY = "the-site-key-" + "s" * 40
+    settings.GLITCHLAB_PSEUDONYM_KEY = ""
+    before = salted_hmac("glitchlab.exports.voter", "7", algorithm="sha256").hexdigest()[:16]
+    assert exports.voter_pseudonym(7) == "v" + before  # as before the setting: unchanged
+
+    settings.GLITCHLAB_PSEUDONYM_KEY = settings.SECRET_KEY  # kept, then SECRET_KEY rotated
+    settings.SECRET_KEY = "a-new-site-key-" + "n" * 40
+    assert exports.voter_pseudonym(7) == "v" + before
+    settings.GLITCHLAB_PSEUDONYM_KEY = "a-pseudonym-key-of-its-own-" + "p" * 30
+    assert exports.voter_pseudonym(7) != "v" + before  # a new key: new pseudonyms
+    assert exports.voter_pseudonym(7) != exports.voter_pseudonym(8)
 
 
 def test_only_reviewers_and_admins_get_the_votes(client, glitches):
