@@ -150,7 +150,7 @@ def _map_and_cluster(set_id: int) -> dict[str, Any]:
     embedding_set = EmbeddingSet.objects.select_related("model_version").get(pk=set_id)
     if embedding_set.status != EmbeddingSet.Status.READY:
         return {"set_id": set_id, "status": "not ready"}
-    if not selectors.embedding_set_on_disk(embedding_set):  # now failed: Embed again
+    if services.embedding_set_failed_if_missing(embedding_set=embedding_set):  # Embed again
         return {"set_id": set_id, "status": "embeddings file missing"}
     stored = selectors.embeddings_load(embedding_set)
     if len(stored.ids) < 3:  # UMAP's least; clustering needs more (below)

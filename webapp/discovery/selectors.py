@@ -18,7 +18,6 @@ from django.db.models.functions import Now
 
 from ml.classes import NONE_OF_THE_ABOVE
 from ml.neighbours import nearest, normalise
-from webapp import jobs
 from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.discovery.models import Batch, ClassProposal, Cluster, ClusterRun, EmbeddingSet
 from webapp.labeling.metadata import map_facts
@@ -80,30 +79,41 @@ def embedding_set_live() -> EmbeddingSet | None:
     )
 
 
+_missing_logged: set[str] = set()  # the files this process has logged missing
+
+
+def embedding_file_missing(embedding_set: EmbeddingSet) -> str:
+    """The error of ready embeddings whose file is not there (embedding_set_on_disk)."""
+    return f"embeddings file missing: {Path(embedding_set.path)}"
+
+
 def embedding_set_on_disk(embedding_set: EmbeddingSet) -> bool:
-    """Whether ready embeddings' file is there. One found missing (VAR_DIR/discovery
-    pruned, the database restored without the volume, a mount lost) is marked failed, once,
-    with "embeddings file missing: PATH" and a line in the log: the pages go on without it
-    (an earlier model's embeddings, or none), and the discovery page offers admins Embed
-    again as for any failed embeddings. Before, the map and every similar-glitches call
-    answered 500, and Embed again refused ready embeddings."""
+    """Whether ready embeddings' file is there. A read, as every selector: the pages skip
+    embeddings whose file is missing (VAR_DIR/discovery pruned, the database restored
+    without the volume, a mount lost or slow to answer one lookup) and go on with an
+    earlier model's, or none, and the discovery page tells admins (embeddings_health), with
+    Embed again. An ERROR line in the log, once per process and file while it stays missing.
+    Nothing is written: a file back after a brief miss (NFS) is used again. The clustering
+    and Embed again mark them failed (services.embedding_set_failed_if_missing); before, the
+    first page to look did, a GET failing the active model's embeddings for good."""
     path = Path(embedding_set.path)
     if embedding_set.path and path.is_file():
+        _missing_logged.discard(str(path))
         return True
-    error = f"embeddings file missing: {path}"
-    if jobs.job_fail(
-        EmbeddingSet, pk=embedding_set.pk, error=error, statuses=(EmbeddingSet.Status.READY,)
-    ):
+    if str(path) not in _missing_logged:
+        _missing_logged.add(str(path))
+        error = embedding_file_missing(embedding_set)
         logger.error(
-            "embeddings %s (model version %s): %s; marked failed (the active model's are made "
-            "again with Embed again on /discovery/)",
+            "embeddings %s (model version %s): %s; the pages go on without them (Embed "
+            "again on /discovery/ makes the active model's anew)",
             embedding_set.pk, embedding_set.model_version_id, error,
         )  # fmt: skip
     return False
 
 
 def _first_on_disk(rows: QuerySet[EmbeddingSet]) -> EmbeddingSet | None:
-    """The first of `rows` (ready embeddings) whose file is there (embedding_set_on_disk)."""
+    """The first of `rows` (ready embeddings) whose file is there (embedding_set_on_disk):
+    one whose file is missing is passed over and left as it is."""
     missing: list[int] = []
     while (found := rows.exclude(pk__in=missing).first()) is not None:
         if embedding_set_on_disk(found):
@@ -155,16 +165,30 @@ class EmbeddingsHealth:
     active_set: EmbeddingSet | None  # its embeddings' row, in any status; None: never made
     current: EmbeddingSet | None  # the ready embeddings the pages use (embedding_set_current)
     map_making: bool  # a job is making `current`'s map and clusters
+    # the active model's embeddings are ready but their file is not there (read now: the
+    # row stays ready until the clustering or Embed again marks it failed)
+    active_missing: bool = False
 
     @property
     def embed_again(self) -> bool:
-        """The active model's embeddings failed, were cancelled or were never made."""
+        """The active model's embeddings failed, were cancelled, were never made, or their
+        file is missing."""
         if self.active is None:
             return False
-        return self.active_set is None or self.active_set.status in (
-            EmbeddingSet.Status.FAILED,
-            EmbeddingSet.Status.CANCELLED,
+        return (
+            self.active_set is None
+            or self.active_missing
+            or self.active_set.status in (EmbeddingSet.Status.FAILED, EmbeddingSet.Status.CANCELLED)
         )
+
+    @property
+    def active_error(self) -> str:
+        """Why the active model's embeddings are not used ("" when not known)."""
+        if self.active_set is None:
+            return ""
+        if self.active_missing:
+            return embedding_file_missing(self.active_set)
+        return self.active_set.error
 
     @property
     def map_again(self) -> bool:
@@ -191,8 +215,18 @@ def embeddings_health(*, current: EmbeddingSet | None) -> EmbeddingsHealth:
         current is not None
         and EmbeddingSet.objects.filter(map_being_made(), pk=current.pk).exists()
     )
+    missing = (
+        active_set is not None
+        and active_set.status == EmbeddingSet.Status.READY
+        and (current is None or current.pk != active_set.pk)  # current: its file is there
+        and not embedding_set_on_disk(active_set)
+    )
     return EmbeddingsHealth(
-        active=active, active_set=active_set, current=current, map_making=making
+        active=active,
+        active_set=active_set,
+        current=current,
+        map_making=making,
+        active_missing=missing,
     )
 
 

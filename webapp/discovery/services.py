@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
 import uuid
@@ -43,6 +44,8 @@ from webapp.modeling.models import ModelVersion
 from webapp.review.models import LabelChange
 from webapp.typed_text import typed_text
 
+logger = logging.getLogger(__name__)
+
 # --- embeddings, map, clusters (written by tasks/discovery.py) ------------------------
 
 
@@ -69,6 +72,27 @@ def embedding_set_claim(
         stale_after_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S,
         error="",
     )
+
+
+def embedding_set_failed_if_missing(*, embedding_set: EmbeddingSet) -> bool:
+    """Ready embeddings whose file is not there (selectors.embedding_set_on_disk) marked
+    failed, "embeddings file missing: PATH", so that Embed again makes them anew. Only the
+    clustering and an admin's Embed again do this, where the file is needed now; a page
+    skips them and writes nothing (a GET changes nothing, and a brief miss on a shared
+    mount would fail the active model's embeddings for good). Returns whether the file is
+    missing."""
+    if selectors.embedding_set_on_disk(embedding_set):
+        return False
+    error = selectors.embedding_file_missing(embedding_set)
+    if jobs.job_fail(
+        EmbeddingSet, pk=embedding_set.pk, error=error, statuses=(EmbeddingSet.Status.READY,)
+    ):
+        logger.error(
+            "embeddings %s (model version %s): %s; marked failed (the active model's are "
+            "made again with Embed again on /discovery/)",
+            embedding_set.pk, embedding_set.model_version_id, error,
+        )  # fmt: skip
+    return True
 
 
 class EmbeddingJobLiveError(Exception):
@@ -109,7 +133,7 @@ def embedding_set_request(*, version_id: int) -> EmbeddingSet:
     time: raises EmbeddingJobLiveError while one is queued or running (a second click; or
     another model's, which its cancel ends). ValidationError for a version that is not the
     active one or whose embeddings are ready (ready embeddings whose file is missing are
-    failed first, selectors.embedding_set_on_disk, and queued again); the model's
+    failed first, embedding_set_failed_if_missing, and queued again); the model's
     DoesNotExist for an unknown id. A broker that refuses the job: the row comes back
     failed with the reason."""
     version = ModelVersion.objects.get(pk=version_id)
@@ -124,7 +148,7 @@ def embedding_set_request(*, version_id: int) -> EmbeddingSet:
     embedding_set, created = EmbeddingSet.objects.get_or_create(model_version=version)
     if not created:
         if embedding_set.status == EmbeddingSet.Status.READY:
-            selectors.embedding_set_on_disk(embedding_set)  # missing: failed, so queued again
+            embedding_set_failed_if_missing(embedding_set=embedding_set)  # so queued again
         # Compare and set: of two clicks (or two admins) only one takes the ended row.
         waits = jobs.job_requeue(
             EmbeddingSet,
