@@ -1,8 +1,10 @@
-// The subject page's "Similar glitches": fetched from the API, hidden when there are none.
+// The subject page's "Similar glitches": fetched from the API, hidden when there are none
+// (a glitch not embedded yet is answered 200 with an empty list and its reason, not a 404,
+// so that no glitch page has an error in the console).
 const box = document.getElementById("similar");
 const response = await fetch(box.dataset.url, { headers: { Accept: "application/json" } });
-// Read even when refused (404: no embeddings yet): Chrome holds a request whose body nobody
-// reads open, and with Cache-Control: no-store no cache reads it either.
+// Read even when refused: Chrome holds a request whose body nobody reads open, and with
+// Cache-Control: no-store no cache reads it either.
 const answer = await response.json().catch(() => null);
 if (response.ok) {
   const { similar } = answer;

@@ -45,31 +45,35 @@ def batch_body(batch: Batch) -> dict[str, Any]:
     }
 
 
+NOT_EMBEDDED = "no embeddings for this glitch yet"
+
+
 @extend_schema(
     parameters=[SimilarQuerySerializer],
     responses={
         200: SimilarSerializer,
         400: BAD_INPUT,
-        404: OpenApiResponse(description="no such glitch, or no embeddings for it yet"),
+        404: OpenApiResponse(description="no such glitch"),
     },
 )
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def similar(request: Request, subject_id: int) -> Response:
-    """The k most similar glitches by embedding; 404 without embeddings. Gold and pool
-    glitches are answered alike, as query and as neighbours (issue #14: a 404 for gold
-    alone told gold apart); no label in it is ever a gold answer."""
+    """The k most similar glitches by embedding; an empty list, with the reason, for a
+    glitch the current embeddings do not hold (none made yet, it was imported since, their
+    file missing): its page asks on every visit, and a 404 was an error in the browser's
+    console. 404 only for no such glitch. Gold and pool glitches are answered alike, as
+    query and as neighbours (issue #14: a 404 for gold alone told gold apart; gold is
+    embedded as pool is); no label in it is ever a gold answer."""
     query = SimilarQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     k = min(max(query.validated_data.get("k", 0), 0), 100)  # 0: the default
-    subject = labeling_selectors.subject_get(subject_id=subject_id)
-    found = (
-        selectors.similar_subjects(subject_id=subject_id, viewer=request.user, k=k)
-        if subject
-        else None
-    )
+    if labeling_selectors.subject_get(subject_id=subject_id) is None:
+        return Response({"detail": "no such glitch"}, status=404)
+    found = selectors.similar_subjects(subject_id=subject_id, viewer=request.user, k=k)
     if found is None:
-        return Response({"detail": "no embeddings for this glitch yet"}, status=404)
+        body = {"subject": subject_id, "similar": [], "reason": NOT_EMBEDDED}
+        return Response(SimilarSerializer(body).data)
     # a label shown on a glitch the caller voted on is its answer: no undo of that vote
     labelled = [s.subject_id for s in found if s.label]
     labeling_services.classifications_answers_seen(volunteer=request.user, subject_ids=labelled)

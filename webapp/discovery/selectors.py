@@ -253,19 +253,6 @@ def _load(path: str, mtime_ns: int) -> StoredEmbeddings:
     return StoredEmbeddings(ids=ids, unit=unit, xy=xy, row={int(i): r for r, i in enumerate(ids)})
 
 
-def subject_embedded(*, subject_id: int) -> bool:
-    """Whether the current embeddings hold the glitch, as similar_subjects reads them: its
-    page asks for its similar glitches only then (the API's 404 without them was an error
-    in the browser's console on every glitch page)."""
-    embedding_set = embedding_set_current()
-    if embedding_set is None:
-        return False
-    try:
-        return subject_id in embeddings_load(embedding_set).row
-    except OSError:  # the file gone since it was looked for: nothing to show
-        return False
-
-
 def subjects_to_cluster(*, version: ModelVersion | None) -> list[int]:
     """Ids of the candidates for new classes: discovery subjects, open subjects the model
     calls None_of_the_Above, and open subjects it is unsure about."""
@@ -297,11 +284,14 @@ def similar_subjects(
     """The k most similar subjects by cosine similarity of the current embeddings, gold
     and pool alike: a gold subject looks like any other (the label is the retired one, or
     the model's guess where the viewer may see it: subject_labels). None: no embeddings
-    for it."""
+    for it (none current, or they do not hold it: the API's empty list)."""
     embedding_set = embedding_set_current()
     if embedding_set is None:
         return None
-    stored = embeddings_load(embedding_set)
+    try:
+        stored = embeddings_load(embedding_set)
+    except OSError:  # the file gone since it was looked for: none to show
+        return None
     row = stored.row.get(subject_id)
     if row is None:
         return None

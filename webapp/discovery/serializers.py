@@ -113,6 +113,12 @@ class SimilarSubjectSerializer(serializers.Serializer):
 class SimilarSerializer(serializers.Serializer):
     subject = serializers.IntegerField()
     similar = SimilarSubjectSerializer(many=True, help_text="most similar first")
+    reason = serializers.CharField(
+        default="",
+        help_text='why the list is empty: "no embeddings for this glitch yet" when the '
+        "current embeddings do not hold it (none made yet, imported since, their file "
+        "missing); empty when they do",
+    )
 
 
 class MapPointsSerializer(serializers.Serializer):

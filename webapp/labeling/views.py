@@ -13,7 +13,6 @@ from webapp.accounts.posting import login_required_post
 from webapp.accounts.requests import SignedInRequest
 from webapp.accounts.roles import ADMIN, has_role
 from webapp.bound_serializers import represent
-from webapp.discovery import selectors as discovery_selectors
 from webapp.labeling import history, selectors, services
 from webapp.labeling.metadata import subject_facts
 from webapp.labeling.models import class_display_name
@@ -68,9 +67,6 @@ def subject_detail(request: HttpRequest, subject_id: int) -> HttpResponse:
         "posterior": sorted(subject.posterior.items(), key=lambda kv: -kv[1])[:5]
         if visible
         else [],
-        # whether the page asks for similar glitches: the API would answer them (gold is
-        # embedded as pool is, so this tells no gold apart)
-        "similar": discovery_selectors.subject_embedded(subject_id=subject.pk),
     }
     return render(request, "labeling/subject_detail.html", context)
 

@@ -28,11 +28,23 @@ def test_similar_glitches_are_the_nearest_by_embedding_gold_and_pool_alike():
     assert sims == sorted(sims, reverse=True)
 
 
-def test_similar_is_404_without_embeddings():
+def test_similar_is_an_empty_list_with_its_reason_without_embeddings_and_404_for_no_glitch():
+    """Its page asks on every visit: before, the 404 for a glitch not embedded yet was an
+    error in the browser's console (and then the page did the embeddings work itself)."""
     from webapp_factories import SubjectFactory
 
     subject = SubjectFactory()
-    assert client_of().get(f"/api/discovery/subjects/{subject.pk}/similar/").status_code == 404
+    answer = client_of().get(f"/api/discovery/subjects/{subject.pk}/similar/")
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "subject": subject.pk,
+        "similar": [],
+        "reason": "no embeddings for this glitch yet",
+    }
+    stored_cluster(n=3)  # embeddings now, but not of this glitch
+    assert client_of().get(f"/api/discovery/subjects/{subject.pk}/similar/").json() == answer.json()
+    missing = client_of().get(f"/api/discovery/subjects/{subject.pk + 100}/similar/")
+    assert missing.status_code == 404 and missing.json() == {"detail": "no such glitch"}
 
 
 def test_the_map_needs_a_login():
