@@ -128,13 +128,8 @@ def test_a_vote_is_undone_and_cast_again(page, seeded):
     assert (vote.subject, vote.glitch_class.name) == (first, "Whistle")
 
 
-def test_the_drawer_marks_simulated_examples(page, seeded):
-    seeded.GLITCHLAB_GOLD_RATE = 0
-    SubjectFactory()
-    blip = glitch_class("Blip")
-    for name, simulated in (("real", False), ("sim", True)):
-        example = GlitchClassExample(glitch_class=blip, source_name=name, simulated=simulated)
-        example.image.save(f"{name}.png", ContentFile(tiny_png()), save=True)
+def open_the_drawer_as_a_new_volunteer(page) -> None:
+    """Log in as a new volunteer, who lands on /label/, and open the ? drawer."""
     UserFactory(username="vol")
     page.goto("/accounts/login/")
     page.fill("#id_username", "vol")
@@ -144,6 +139,16 @@ def test_the_drawer_marks_simulated_examples(page, seeded):
     page.wait_for_selector("#label-app[data-state=ready]")
     page.keyboard.press("?")
     page.wait_for_selector("#guide:not([hidden])")
+
+
+def test_the_drawer_marks_simulated_examples(page, seeded):
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    SubjectFactory()
+    blip = glitch_class("Blip")
+    for name, simulated in (("real", False), ("sim", True)):
+        example = GlitchClassExample(glitch_class=blip, source_name=name, simulated=simulated)
+        example.image.save(f"{name}.png", ContentFile(tiny_png()), save=True)
+    open_the_drawer_as_a_new_volunteer(page)
     grid = page.locator("#guide-grid")
     assert grid.locator(".guide-example img").count() == 2  # Blip's two, no other examples
     caption = grid.locator("[data-testid=simulated]")
@@ -155,15 +160,7 @@ def test_the_drawer_says_how_to_tell_a_class_apart_as_text(page, seeded):
     seeded.GLITCHLAB_GOLD_RATE = 0
     SubjectFactory()
     GlitchClass.objects.filter(name="Blip").update(tell_apart="<b>Tomte</b> is broader")
-    UserFactory(username="vol")
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "vol")
-    page.fill("#id_password", "pw")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/label/")
-    page.wait_for_selector("#label-app[data-state=ready]")
-    page.keyboard.press("?")
-    page.wait_for_selector("#guide:not([hidden])")
+    open_the_drawer_as_a_new_volunteer(page)
     line = page.locator("#guide-grid .tell-apart")
     assert line.count() >= 1
     texts = line.all_inner_texts()
