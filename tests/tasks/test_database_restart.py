@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import contextlib
 
-import psycopg
 import pytest
 from billiard.exceptions import WorkerLostError
 from celery.signals import task_failure
 from django.db import OperationalError, connection
 from glitch_data import make_dataset, make_subject
+from postgres_restart import end_this_connection
 
 from tasks import predictions, training
 from webapp.modeling import services
@@ -23,22 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 needs_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="a SQLite database does not restart"
 )
-
-
-def end_this_connection() -> None:
-    """What a PostgreSQL restart does to the connection this thread holds."""
-    connection.ensure_connection()
-    pid = connection.connection.info.backend_pid
-    db = connection.settings_dict
-    with psycopg.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        host=db["HOST"],
-        port=db["PORT"] or None,
-        password=db["PASSWORD"] or None,
-        autocommit=True,
-    ) as other:
-        other.execute("SELECT pg_terminate_backend(%s, 10000)", [pid])
 
 
 def as_the_dashboard_reads_it(row):

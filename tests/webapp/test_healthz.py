@@ -1,11 +1,11 @@
 """/healthz answers the container health check without a login, and a connection the
 database server ended fails no request."""
 
-import psycopg
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import OperationalError, connection
 from django.test import RequestFactory
+from postgres_restart import end_this_connection
 
 
 @pytest.mark.django_db
@@ -37,7 +37,7 @@ def test_a_kept_connection_the_server_ended_fails_no_request():
     assert wsgi_get(handler, "/healthz") == 200
     for path in ("/healthz", "/"):
         assert connection.connection is not None, "the connection was not kept"
-        end_the_kept_connection()
+        end_this_connection()
         assert wsgi_get(handler, path) == 200, path
 
 
@@ -48,18 +48,3 @@ def wsgi_get(handler: WSGIHandler, path: str) -> int:
     b"".join(body)
     body.close()
     return int(statuses[0].split()[0])
-
-
-def end_the_kept_connection() -> None:
-    """What a PostgreSQL restart does to the connection this thread keeps."""
-    pid = connection.connection.info.backend_pid
-    db = connection.settings_dict
-    with psycopg.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        host=db["HOST"],
-        port=db["PORT"] or None,
-        password=db["PASSWORD"] or None,
-        autocommit=True,
-    ) as other:
-        other.execute("SELECT pg_terminate_backend(%s, 10000)", [pid])
