@@ -7,6 +7,7 @@ silently skip them.
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,9 +43,11 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
+@contextmanager
+def watched_page(browser, live_server, **context_options):
+    """A page of its own browser context on the live server, failing its test if any
+    JavaScript error was raised on it."""
+    context = browser.new_context(base_url=live_server.url, **context_options)
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors = []
@@ -52,6 +55,12 @@ def page(browser, live_server):
     yield page
     context.close()
     assert errors == [], f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def page(browser, live_server):
+    with watched_page(browser, live_server, viewport={"width": 1280, "height": 800}) as page:
+        yield page
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ without scrolling, up to level 5; a username of 150 characters (sign-up's limit)
 give Talk, a glitch's page or the labelling page a sideways scroll."""
 
 import pytest
+from conftest import watched_page
 from labelling_page import VOTABLE, log_in, stored
 from webapp_factories import SubjectFactory, UserFactory, glitch_class
 
@@ -16,19 +17,9 @@ WIDTH, HEIGHT = 375, 667
 
 @pytest.fixture
 def phone(browser, live_server):
-    context = browser.new_context(
-        viewport={"width": WIDTH, "height": HEIGHT},
-        base_url=live_server.url,
-        is_mobile=True,
-        has_touch=True,
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+    options = {"viewport": {"width": WIDTH, "height": HEIGHT}, "is_mobile": True, "has_touch": True}
+    with watched_page(browser, live_server, **options) as page:
+        yield page
 
 
 def boxes(page, selector: str) -> list[dict]:
