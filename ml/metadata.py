@@ -18,6 +18,7 @@ Columns the reader does not know are ignored.
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import re
 from collections.abc import Iterator
@@ -77,6 +78,19 @@ class GlitchMetadata:
     def known(self) -> dict[str, float | str]:
         """The fields that hold a value, by Gravity Spy's column name."""
         return {k: v for k, v in asdict(self).items() if v not in (None, "")}
+
+
+def hashed_id(key: str) -> str:
+    """10 ASCII letters and digits drawn from `key` (sha256), of Gravity Spy's ids' form
+    (GRAVITYSPY_ID): how the simulator names its glitches and ml scan a trigger without an
+    id, so the same key always gives the same id."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    value = int.from_bytes(hashlib.sha256(key.encode()).digest(), "big")
+    chars = []
+    for _ in range(10):
+        value, r = divmod(value, len(alphabet))
+        chars.append(alphabet[r])
+    return "".join(chars)
 
 
 def gravityspy_id_of(glitch_id: str) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import re
 import sys
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ import numpy as np
 
 from ml.data import MANIFEST_COLUMNS, MANIFEST_NAME
 from ml.errors import UserError
-from ml.metadata import IFO, MANIFEST_NAMES
+from ml.metadata import IFO, MANIFEST_NAMES, hashed_id
 from ml.synth.render import FMAX, FMIN
 
 SCAN_RATE = 8192.0  # Hz: every Q-scan runs at this rate (>= 8192 tiles up to 2048 Hz)
@@ -186,13 +185,7 @@ def _trigger_id(source: str, exact: str) -> str:
     trigger, so a re-scan's import (deduplicated on source and id) finds its glitches again.
     A time hashed in full gave a time finer than 0.1 ms (nearly every Omicron or Gravity Spy
     trigger) a new id and the import a second copy of each glitch."""
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    value = int.from_bytes(hashlib.sha256(f"{source}:{_id_key(exact)}".encode()).digest(), "big")
-    chars = []
-    for _ in range(10):
-        value, r = divmod(value, len(alphabet))
-        chars.append(alphabet[r])
-    return "".join(chars)
+    return hashed_id(f"{source}:{_id_key(exact)}")
 
 
 def whitened_stretch(strain: Any, gps: float) -> tuple[np.ndarray, float] | None:

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from ml import data
 from ml.classes import CANONICAL_NAMES
 from ml.errors import UserError
-from ml.metadata import tile_bandwidth
+from ml.metadata import hashed_id, tile_bandwidth
 from ml.synth import render
 from ml.synth.backgrounds import VERSION as BACKGROUNDS_VERSION
 from ml.synth.backgrounds import BackgroundBank, bank_from_folder, load_bank
@@ -83,7 +83,6 @@ MANIFEST_COLUMNS = (
     "extra",
     "background",  # id of the real glitch whose background it was pasted on ("" = simulated)
 )
-_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 Progress = bool | Callable[[int, int], None]
 
@@ -104,12 +103,7 @@ def glitch_seed(seed: int, label: str, index: int) -> int:
 def glitch_id(seed: int, label: str, index: int) -> str:
     """A 10-character alphanumeric id, like Gravity Spy's, unique per (seed, label, index)."""
     label = DRAWN_AS.get(label, label)
-    value = int.from_bytes(hashlib.sha256(f"id:{seed}:{label}:{index}".encode()).digest(), "big")
-    chars = []
-    for _ in range(10):
-        value, r = divmod(value, len(_ALPHABET))
-        chars.append(_ALPHABET[r])
-    return "".join(chars)
+    return hashed_id(f"id:{seed}:{label}:{index}")
 
 
 @dataclass
