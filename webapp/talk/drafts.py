@@ -8,9 +8,6 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.urls import reverse
 
 from webapp.accounts import kept_posts
-from webapp.accounts.kept_posts import ANONYMOUS_PER_HOUR, anonymous_allowed
-
-__all__ = ["ANONYMOUS_PER_HOUR", "KEY", "MAX", "anonymous_allowed", "drop", "keep", "of"]
 
 KEY = "talk_draft"
 # A draft is kept to this many characters: a comment may have 1,000, and a hostile post of

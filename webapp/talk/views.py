@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from webapp.accounts import login_limit
+from webapp.accounts import kept_posts, login_limit
 from webapp.accounts.posting import login_required_post
 from webapp.accounts.requests import SignedInRequest
 from webapp.discovery import selectors as discovery_selectors
@@ -40,11 +40,11 @@ def _thread_page(request: HttpRequest, subject_id: int) -> str:
 def _draft_kept(request: HttpRequest, subject_id: int) -> None:
     """The session ended while the comment was typed: its text waits in the glitch's box
     for the volunteer back from the login page (login keeps the session's data). Only for a
-    glitch that exists, and at most drafts.ANONYMOUS_PER_HOUR an hour from one address:
+    glitch that exists, and at most kept_posts.ANONYMOUS_PER_HOUR an hour from one address:
     each is a session row, and anyone may post here."""
     if not (0 < subject_id <= MAX_ID and Subject.objects.filter(pk=subject_id).exists()):
         return
-    if drafts.anonymous_allowed(login_limit.client_address(request)):
+    if kept_posts.anonymous_allowed(login_limit.client_address(request)):
         drafts.keep(request.session, subject_id, request.POST.get("text", ""), anonymous=True)
 
 

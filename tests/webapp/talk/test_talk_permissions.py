@@ -349,18 +349,18 @@ def test_posts_without_a_session_keep_few_drafts(settings):
     """Each draft kept for a post without a session is a session row, and anyone may post:
     before, 50 posts by a script that dropped its cookie each time made 50 rows (and on
     glitches that do not exist). Now only for a glitch that exists, at most
-    drafts.ANONYMOUS_PER_HOUR an hour from one address."""
+    kept_posts.ANONYMOUS_PER_HOUR an hour from one address."""
     from django.contrib.sessions.models import Session
 
-    from webapp.talk import drafts
+    from webapp.accounts import kept_posts
 
     subject = SubjectFactory()
     for i in range(3):
         Client().post(f"/talk/subjects/{10**9 + i}/comments/", {"text": "spam"})
     assert Session.objects.count() == 0
-    for _ in range(drafts.ANONYMOUS_PER_HOUR + 5):
+    for _ in range(kept_posts.ANONYMOUS_PER_HOUR + 5):
         Client().post(f"/talk/subjects/{subject.pk}/comments/", {"text": "spam" * 100})
-    assert Session.objects.count() == drafts.ANONYMOUS_PER_HOUR
+    assert Session.objects.count() == kept_posts.ANONYMOUS_PER_HOUR
 
 
 def test_posts_without_a_session_from_new_ipv6_addresses_of_one_64_keep_few_drafts():
@@ -368,15 +368,15 @@ def test_posts_without_a_session_from_new_ipv6_addresses_of_one_64_keep_few_draf
     allocation: 2^64 addresses) kept 25 session rows. Another /64 is another client."""
     from django.contrib.sessions.models import Session
 
-    from webapp.talk import drafts
+    from webapp.accounts import kept_posts
 
     subject = SubjectFactory()
     for i in range(25):
         Client(REMOTE_ADDR=f"2001:db8::{i:x}").post(
             f"/talk/subjects/{subject.pk}/comments/", {"text": "spam"}
         )
-    assert Session.objects.count() == drafts.ANONYMOUS_PER_HOUR
+    assert Session.objects.count() == kept_posts.ANONYMOUS_PER_HOUR
     Client(REMOTE_ADDR="2001:db8:0:1::1").post(
         f"/talk/subjects/{subject.pk}/comments/", {"text": "a draft"}
     )
-    assert Session.objects.count() == drafts.ANONYMOUS_PER_HOUR + 1
+    assert Session.objects.count() == kept_posts.ANONYMOUS_PER_HOUR + 1
