@@ -1,5 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from webapp.labeling import services
 from webapp.labeling.models import (
     Classification,
     GlitchClass,
@@ -34,6 +37,21 @@ class SubjectImageInline(admin.TabularInline):
     extra = 0
 
 
+class PicturesFilter(admin.SimpleListFilter):
+    title = "pictures"
+    parameter_name = "pictures"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("broken", "broken (out of the queue)"), ("whole", "no problem known")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Subject]) -> QuerySet[Subject]:
+        if self.value() == "broken":
+            return queryset.exclude(pictures_problem="")
+        if self.value() == "whole":
+            return queryset.filter(pictures_problem="")
+        return queryset
+
+
 @admin.register(Subject)
 class SubjectAdmin(admin.ModelAdmin):
     list_display = [
@@ -47,9 +65,21 @@ class SubjectAdmin(admin.ModelAdmin):
         "n_none_votes",
         "retired_label",
     ]
-    list_filter = ["role", "status", "level", "source"]
+    list_filter = ["role", "status", PicturesFilter, "level", "source"]
     search_fields = ["external_id"]
+    readonly_fields = ["pictures_problem"]
     inlines = [SubjectImageInline]
+    actions = ["check_pictures"]
+
+    @admin.action(description="Check the pictures (whole ones go back to the queue)")
+    def check_pictures(self, request: HttpRequest, queryset: QuerySet[Subject]) -> None:
+        found = services.subjects_check_pictures(subjects=queryset)
+        self.message_user(
+            request,
+            f"{found.checked} glitches checked: {len(found.broken)} broken "
+            f"(out of the queue), {len(found.mended)} whole again (back in it).",
+            messages.WARNING if found.broken else messages.SUCCESS,
+        )
 
 
 @admin.register(Classification)

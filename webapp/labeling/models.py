@@ -155,6 +155,11 @@ class Subject(models.Model):
     consensus_model = models.CharField(  # noqa: DJ001 (NULL is "not recorded", not "")
         max_length=128, null=True, blank=True, default=""
     )
+    # What the server found wrong with the image files when a volunteer's page could not
+    # show them (services.subject_pictures_unseen; "file: why; ..."), or a check found
+    # (services.subjects_check_pictures). While set, the queue hands the glitch to nobody;
+    # its votes and state are kept. Blank: no problem known.
+    pictures_problem = models.TextField(blank=True, default="")
 
     created_at = models.DateTimeField(auto_now_add=True)
 

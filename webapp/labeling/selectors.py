@@ -194,7 +194,8 @@ def _queue_head(
     limit: int = 0,
 ) -> list[tuple]:
     """The first `limit` (SPREAD_TIES_OVER) open subjects of a role the volunteer has not
-    answered, in queue order, as QUEUE_COLUMNS rows.
+    answered, in queue order, as QUEUE_COLUMNS rows. A subject whose pictures the server
+    found broken (Subject.pictures_problem) is nobody's to label until they are mended.
 
     SQL written out (webapp.hot_sql: it runs on every vote). The status is a literal so that
     PostgreSQL reads the partial index "queue_order" (open subjects by role and priority)
@@ -205,7 +206,7 @@ def _queue_head(
     """
     sql = (
         f"SELECT {', '.join(QUEUE_COLUMNS)} FROM labeling_subject"
-        f" WHERE status = '{Subject.Status.ACTIVE}' AND {role_sql}"
+        f" WHERE status = '{Subject.Status.ACTIVE}' AND {role_sql} AND pictures_problem = ''"
         " AND NOT EXISTS (SELECT 1 FROM labeling_classification answered"
         " WHERE answered.volunteer_id = %s AND answered.subject_id = labeling_subject.id)"
         + (f" AND id NOT IN {_in(excluded)}" if excluded else "")

@@ -15,6 +15,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ml.data import image_file_problem, nearest_duration
@@ -251,10 +252,13 @@ def subject_pictures_unseen(*, volunteer: User, subject_id: int, assignment: str
     what the server finds wrong with the files (selectors.subject_image_problems), which
     are returned. The page passes over the glitch itself (GET subjects/next/'s `exclude`).
 
-    Found broken on the server too, the subject stops being the volunteer's gold due:
-    otherwise no other gold would come to them until they answered a glitch nobody can see
-    (subject_next_hand_out). Whole on the server, nothing changes: the page's word alone
-    (a picture it says it could not load) would let a volunteer pass over gold at will.
+    Found broken on the server too, the subject leaves the queue for everyone (its
+    pictures_problem says why; subjects_check_pictures puts it back once mended) and stops
+    being the volunteer's gold due: otherwise no other gold would come to them until they
+    answered a glitch nobody can see (subject_next_hand_out), and every volunteer after
+    them would wait for the same broken pictures. Whole on the server, nothing changes: the
+    page's word alone (a picture it says it could not load) would let a volunteer pass over
+    gold at will, or take a glitch out of everyone's queue.
     Raises NotAssignedError as classification_create_assigned does, Subject.DoesNotExist.
     """
     state = _assignment_state(
@@ -279,14 +283,46 @@ def subject_pictures_unseen(*, volunteer: User, subject_id: int, assignment: str
     released = VolunteerProfile.objects.filter(user=volunteer, gold_due_id=subject.pk).update(
         gold_due=None
     )
+    found = _pictures_problem_text(problems)
+    Subject.objects.filter(pk=subject.pk).update(pictures_problem=found)
     logger.warning(
-        "glitch %d: volunteer %d's page could not load its pictures; on the server: %s%s",
+        "glitch %d: volunteer %d's page could not load its pictures; on the server: %s"
+        " (out of the queue until `manage.py check_pictures` finds them whole)%s",
         subject.pk,
         volunteer.pk,
-        "; ".join(f"{name}: {why}" for name, why in problems.items()),
+        found,
         " (their gold due: released)" if released else "",
     )
     return problems
+
+
+def _pictures_problem_text(problems: dict[str, str]) -> str:
+    return "; ".join(f"{name}: {why}" for name, why in problems.items())
+
+
+@dataclass
+class PicturesChecked:
+    checked: int = 0
+    broken: dict[int, str] = field(default_factory=dict)  # subject id -> what is wrong
+    mended: list[int] = field(default_factory=list)  # ids back in the queue
+
+
+def subjects_check_pictures(*, subjects: QuerySet[Subject]) -> PicturesChecked:
+    """Read every image file of `subjects` (selectors.subject_image_problems) and record
+    what is wrong in each one's pictures_problem: a broken glitch leaves the queue, one
+    whose files are whole again (restored from a backup, re-imported) comes back to it.
+    For the admin's action and `manage.py check_pictures`; votes and states are untouched."""
+    result = PicturesChecked()
+    for subject in subjects.prefetch_related("images").iterator(chunk_size=500):
+        result.checked += 1
+        found = _pictures_problem_text(selectors.subject_image_problems(subject=subject))
+        if found:
+            result.broken[subject.pk] = found
+        elif subject.pictures_problem:
+            result.mended.append(subject.pk)
+        if found != subject.pictures_problem:
+            Subject.objects.filter(pk=subject.pk).update(pictures_problem=found)
+    return result
 
 
 # --- votes -----------------------------------------------------------------------------

@@ -300,6 +300,14 @@ def workers_alive() -> QuerySet[WorkerBeat]:
     return WorkerBeat.objects.filter(seen_at__gte=since)
 
 
+def _subjects_with_broken_pictures() -> int:
+    """Glitches out of the volunteers' queue because their image files are broken
+    (labeling's Subject.pictures_problem)."""
+    from webapp.labeling.models import Subject
+
+    return Subject.objects.exclude(pictures_problem="").count()
+
+
 def dashboard_state(*, history: int = 20) -> dict[str, Any]:
     """Everything the admin dashboard shows, as JSON-able data (also its polling endpoint).
     Database reads only: the broker is never asked, so a Redis outage cannot slow it."""
@@ -327,6 +335,7 @@ def dashboard_state(*, history: int = 20) -> dict[str, Any]:
         "workers_seen_within_s": WORKER_SEEN_WITHIN_HEARTBEATS
         * settings.GLITCHLAB_HEARTBEAT_EVERY_S,
         "new_labels_since_newest": new_labels_since_newest_model(),
+        "pictures_broken": _subjects_with_broken_pictures(),
         "retrain_min_new_labels": settings.GLITCHLAB_RETRAIN_MIN_NEW_LABELS,
         "retrain_every_hours": settings.GLITCHLAB_RETRAIN_EVERY_HOURS,
         "runs": [_run_summary(r, active) for r in training_runs_recent(limit=history)],
