@@ -96,6 +96,8 @@ COLUMN_NOTES: dict[str, str] = {
     "consensus_model_version": "the model whose vote is in posterior (for a decided glitch, "
     "the one it was decided with); empty: no model's; unknown: not recorded (before "
     "2026-12-06)",
+    "ml_probabilities": "{class: p}: the active model's probability of every class it knows "
+    "(sums to 1; ml_label is the largest), for thresholds of your own; {}: not scored",
 }
 COLUMNS = list(COLUMN_NOTES)
 
@@ -233,19 +235,22 @@ def _label_source(subject: Subject, changed: str, seeded: bool) -> str:
     return "crowd"
 
 
-def _predictions(model: ModelVersion | None, ids: list[int]) -> dict[int, tuple[str, float | None]]:
+Scored = tuple[str, float | None, dict[str, float]]  # top class, its p, every class's p
+
+
+def _predictions(model: ModelVersion | None, ids: list[int]) -> dict[int, Scored]:
     if model is None:
         return {}
     rows = Prediction.objects.filter(model_version=model, subject_id__in=ids).values_list(
-        "subject_id", "predicted_label", "confidence"
+        "subject_id", "predicted_label", "confidence", "probabilities"
     )
-    return {subject_id: (label, confidence) for subject_id, label, confidence in rows}
+    return {pk: (label, confidence, probabilities) for pk, label, confidence, probabilities in rows}
 
 
 def _row(
     subject: Subject,
     votes: dict[str, int],
-    prediction: tuple[str, float | None] | None,
+    prediction: Scored | None,
     model: ModelVersion | None,
     provenance: tuple[str, str],
 ) -> dict[str, Any]:
@@ -276,6 +281,7 @@ def _row(
         "ml_confidence": prediction[1] if prediction else None,
         "model_version": model.name if model and prediction else "",
         "consensus_model_version": consensus_model_version(subject),
+        "ml_probabilities": prediction[2] if prediction else {},
     }
 
 

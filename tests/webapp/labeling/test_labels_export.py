@@ -94,6 +94,10 @@ def test_csv_has_gravity_spy_columns_posterior_votes_and_the_model(client, glitc
     assert json.loads(row["votes"]) == {"Whistle": 2}
     assert json.loads(row["posterior"]) == {"Blip": 0.05, "Whistle": 0.95}
     assert row["ml_label"] == "Whistle" and float(row["ml_confidence"]) == 0.8
+    # every class's probability, for a threshold of the scientist's own (was only the top)
+    assert json.loads(row["ml_probabilities"]) == {"Whistle": 0.8, "Blip": 0.2}
+    unscored = next(r for r in rows if r["gravityspy_id"] == "open000001")
+    assert unscored["ml_label"] == "" and json.loads(unscored["ml_probabilities"]) == {}
 
 
 def test_json_rows_match_and_reviewers_see_every_glitch(client, glitches):
