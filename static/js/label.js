@@ -44,21 +44,34 @@ const PICTURE_TRIES = 3;
 const PICTURES_GIVE_UP_MS = 10_000;
 
 // The glitches passed over because their pictures could not be loaded are not handed to
-// this tab again (`exclude`), after a reload too: the latest PASSED_MAX of them (the server
-// takes 100 ids to exclude at most), kept in the tab's storage with their volunteer.
+// this tab again (`exclude`) for PASSED_FOR_MS, after a reload too: the latest PASSED_MAX of
+// them (the server takes 100 ids to exclude at most), kept in the tab's storage with their
+// volunteer, each as [id, when]. Not for good: a glitch whose files the server finds broken
+// leaves everyone's queue (POST unseen/), so one handed out again is whole there and failed
+// in this browser (the network, a proxy) and is tried again; a training glitch passed over
+// for good held every other training glitch back from this tab (the server serves none
+// while the one due is excluded).
 const PASSED = "glitchlab.passed-over";
 const PASSED_MAX = 50;
+const PASSED_FOR_MS = 10 * 60 * 1000;
 
 function passedBefore() {
   try {
     const kept = JSON.parse(sessionStorage.getItem(PASSED) ?? "null");
-    if (kept?.volunteer === boot.volunteer && Array.isArray(kept.ids)) {
-      return kept.ids.filter(Number.isInteger).slice(-PASSED_MAX);
+    if (kept?.volunteer === boot.volunteer && Array.isArray(kept.passed)) {
+      const valid = (pair) => Number.isInteger(pair?.[0]) && Number.isFinite(pair?.[1]);
+      return kept.passed.filter(valid).slice(-PASSED_MAX);
     }
   } catch {
     /* not ours to read: none */
   }
   return [];
+}
+
+// The ids passed over in the last PASSED_FOR_MS.
+function passedIds() {
+  const since = Date.now() - PASSED_FOR_MS;
+  return state.passed.filter(([, at]) => at > since).map(([id]) => id);
 }
 
 // A subject's assignment was signed when it came, and lasts boot.assignment_max_age_s (30
@@ -76,7 +89,7 @@ const state = {
   inFlight: new Set(), // ids of subjects voted but not yet confirmed
   unsent: new Map(), // subject id -> the vote pressed on it, until the server has it
   votes: [], // ids of the votes stored from this page, for undo (each names its vote)
-  passed: passedBefore(), // ids of the glitches passed over (their pictures never came)
+  passed: passedBefore(), // [id, when] of the glitches passed over (their pictures never came)
   busy: false,
 };
 
@@ -146,7 +159,7 @@ const loaded = (img) =>
 
 // `ids`: the subjects not to hand out, read at each try (votes confirmed meanwhile are no
 // longer in flight).
-async function fetchNext(ids = () => [state.current?.id, ...state.inFlight, ...state.passed]) {
+async function fetchNext(ids = () => [state.current?.id, ...state.inFlight, ...passedIds()]) {
   const exclude = () => ids().filter(Boolean).join(",");
   const { status, data } = await persist(
     () => api(`subjects/next/?exclude=${exclude()}`),
@@ -602,7 +615,7 @@ async function vote(className, pressedAt) {
   state.next = undefined;
   if (state.current) {
     body.with_next = true; // the answer brings the subject after the one now on screen
-    body.exclude = [state.current.id, ...state.inFlight, ...state.passed];
+    body.exclude = [state.current.id, ...state.inFlight, ...passedIds()];
   }
   nextPaint().then(() => {
     const ms = performance.now() - pressedAt;
@@ -644,21 +657,24 @@ async function handOutAgain() {
   const shown = state.current;
   await refilling;
   if (!shown || state.current !== shown || state.voted) return;
-  const fresh = await fetchNext(() => [state.next?.id, ...state.inFlight, ...state.passed]);
+  const fresh = await fetchNext(() => [state.next?.id, ...state.inFlight, ...passedIds()]);
   if (fresh && fresh.id !== shown.id && state.current === shown && !state.voted) show(fresh);
 }
 
 // The glitch on screen, whose pictures could not be loaded (cannotSee), is passed over: not
-// voted on, not handed to this tab again (state.passed), and the server is told, which logs
-// it for the admins (POST subjects/<id>/unseen/: a training glitch whose files it finds broken
-// too is no longer held for this volunteer). The next glitch is shown as after a vote.
+// voted on, not handed to this tab again for a while (state.passed), and the server is told,
+// which checks its files (POST subjects/<id>/unseen/: broken there too, it leaves the queue
+// and is no longer this volunteer's training glitch due). The next glitch is shown as after
+// a vote.
 async function passOver() {
   const subject = state.current;
   if (!subject?.unseen || state.shownAt !== null || state.busy || state.voted) return;
   state.voted = true; // one way off this glitch
-  state.passed = [...state.passed.filter((id) => id !== subject.id), subject.id].slice(-PASSED_MAX);
+  const others = state.passed.filter(([id]) => id !== subject.id);
+  state.passed = [...others, [subject.id, Date.now()]].slice(-PASSED_MAX);
   try {
-    sessionStorage.setItem(PASSED, JSON.stringify({ volunteer: boot.volunteer, ids: state.passed }));
+    const kept = { volunteer: boot.volunteer, passed: state.passed };
+    sessionStorage.setItem(PASSED, JSON.stringify(kept));
   } catch {
     /* storage full or refused: passed over until the page is left */
   }
