@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -259,6 +260,10 @@ def subject_pictures_unseen(*, volunteer: User, subject_id: int, assignment: str
     them would wait for the same broken pictures. Whole on the server, nothing changes: the
     page's word alone (a picture it says it could not load) would let a volunteer pass over
     gold at will, or take a glitch out of everyone's queue.
+    Once per volunteer and glitch in ASSIGNMENT_MAX_AGE_S (the cache): a page says it once,
+    and a script repeating it with one assignment read four files and wrote a warning on
+    each call (300 in 17 s, the attacker review), burying the lines admins look for. A
+    repeat is answered alike, without reading or logging.
     Raises NotAssignedError as classification_create_assigned does, Subject.DoesNotExist.
     """
     state = _assignment_state(
@@ -271,6 +276,11 @@ def subject_pictures_unseen(*, volunteer: User, subject_id: int, assignment: str
             expired=state == "expired",
         )
     subject = Subject.objects.get(pk=subject_id)
+    first_word = cache.add(
+        f"glitchlab:unseen:{volunteer.pk}:{subject.pk}", True, timeout=ASSIGNMENT_MAX_AGE_S
+    )
+    if not first_word:
+        return {}
     problems = selectors.subject_image_problems(subject=subject)
     if not problems:
         logger.warning(

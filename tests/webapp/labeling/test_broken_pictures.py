@@ -116,3 +116,28 @@ def test_the_admin_sees_broken_glitches_and_puts_mended_ones_back(admin_client):
         "out of the volunteers"
         not in admin_client.get(reverse("modeling:dashboard")).content.decode()
     )
+
+
+def test_a_repeated_word_that_pictures_did_not_load_reads_and_logs_once(caplog, monkeypatch):
+    """Before: one assignment let a script say "did not load" 300 times in 17 s, each call
+    reading the glitch's four files and writing a warning: the admins' log of broken files
+    was buried. Now the first word per volunteer and glitch is checked and logged, repeats
+    are answered alike and do nothing."""
+    subject, volunteer = SubjectFactory(), UserFactory()
+    handed_out(volunteer, subject)
+    reads = []
+    real = services.selectors.subject_image_problems
+    monkeypatch.setattr(
+        services.selectors,
+        "subject_image_problems",
+        lambda **kw: reads.append(kw) or real(**kw),
+    )
+    with caplog.at_level("WARNING", logger="webapp.labeling.services"):
+        answers = [page_gave_up(volunteer, subject) for _ in range(5)]
+    assert answers == [204] * 5
+    assert len(reads) == 1 and len(caplog.records) == 1
+    # another volunteer's word is their own
+    handed_out(other := UserFactory(), subject)
+    with caplog.at_level("WARNING", logger="webapp.labeling.services"):
+        assert page_gave_up(other, subject) == 204
+    assert len(reads) == 2
