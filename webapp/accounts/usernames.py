@@ -71,7 +71,9 @@ _LOOKALIKE = str.maketrans({c: letter for letter, cs in _PASSES_FOR.items() for 
 _SEPARATORS = str.maketrans("", "", "._-")
 # The same for ASCII names, every new one (str.translate with a dict costs 5 us a name)
 _ASCII_LOOKALIKE = bytes.maketrans(b"01i|", b"olll")
-_RUNS = (("rn", "m"), ("vv", "w"))  # two letters that pass for one (VV for W too)
+# Two letters that pass for one (VV for W too): Unicode's confusables for m, w and d
+# (cl: "aclmin" was made beside "admin", the attacker review of 2026-12-07).
+_RUNS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 
 
 def skeleton(name: str) -> str:

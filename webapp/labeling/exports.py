@@ -463,13 +463,17 @@ def about(*, full: bool = True) -> dict[str, Any]:
     Spy's licence and credit. The rules are those in force now: a label decided earlier
     (retired_at) was decided under the rules then, which are not recorded.
 
-    Not `full` (a volunteer's, whose labels export it describes): without glitchlab,
-    consensus and active_model, the exact code (which known bugs it has) and the tuned
-    rules (min_gold_to_weigh, prior_alpha: what a scorer games) being the operator's and
-    the reviewers'."""
+    Not `full` (a volunteer's, whose labels export it describes): without glitchlab and
+    consensus, the exact code (which known bugs it has) and the tuned rules
+    (min_gold_to_weigh, prior_alpha: what a scorer games) being the operator's and the
+    reviewers'. The active model's name is everyone's: a volunteer reads it in their export's
+    model_version and on every glitch they voted on (the attacker review of 2026-12-07 found
+    it withheld here only)."""
+    model = model_version_active()
     made: dict[str, Any] = {"generated_at": timezone.now().isoformat()}
     if full:
         made.update(_how_decided())
+    made["active_model"] = model.name if model else ""
     return {
         **made,
         "sources": {
@@ -486,9 +490,8 @@ def about(*, full: bool = True) -> dict[str, Any]:
 
 
 def _how_decided() -> dict[str, Any]:
-    """about()'s part for reviewers, admins and the commands: the code, the rules, the model."""
+    """about()'s part for reviewers, admins and the commands: the code and the rules."""
     rules = config.consensus_rules()
-    model = model_version_active()
     return {
         "glitchlab": glitchlab_version(),
         "consensus": {
@@ -502,7 +505,6 @@ def _how_decided() -> dict[str, Any]:
             "decided under the rules then, which are not recorded; consensus_model_version "
             "names the model whose vote is in its posterior.",
         },
-        "active_model": model.name if model else "",
     }
 
 

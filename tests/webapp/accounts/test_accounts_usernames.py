@@ -35,6 +35,8 @@ def sign_up(username: str):
         ("reviewer", "reviewer_", TOO_ALIKE),
         ("reviewer", "Re.viewer", TOO_ALIKE),
         ("admin", "adrnin", TOO_ALIKE),
+        ("admin", "aclmin", TOO_ALIKE),
+        ("dora", "CLora", TOO_ALIKE),
         ("lena", "Iena", TOO_ALIKE),  # capital i
         ("lena", "1ena", TOO_ALIKE),
         ("bob", "b0b", TOO_ALIKE),
