@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import csv
+from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
+from webapp.labeling.models import Subject
 from webapp.review import selectors
 from webapp.review.models import AuditRun, LabelChange, Suspect, Verdict
 from webapp.spreadsheet import spreadsheet_cell
@@ -25,31 +30,77 @@ def label_changes_csv(changes: QuerySet[LabelChange], filename: str) -> HttpResp
     return response
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, edited or deleted here: the rows are what the jobs and the
+    reviewers did, and the services that write them also move labels and the log."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+def suspects_of_glitch(subject: Subject) -> str:
+    """A link to every audit's suspects on this glitch in the admin (its search box)."""
+    url = reverse("admin:review_suspect_changelist") + "?" + urlencode({"q": subject.external_id})
+    return format_html('<a href="{}">its suspects in every audit</a>', url)
+
+
+TO_CORRECT = (
+    "Read-only: editing a verdict here would move neither the glitch's label nor the label "
+    "change log, and deleting one would have the glitch asked about again. A reviewer "
+    "corrects a wrong verdict on the review page: from {}, open the review page of a suspect "
+    "from an audit made after this verdict and relabel it there (the queue itself does not "
+    "offer a glitch a reviewer settled); the label moves and the log records who, when and "
+    "why. Until an audit after this verdict lists the glitch, there is no such page."
+)
+
+
 @admin.register(AuditRun)
-class AuditRunAdmin(admin.ModelAdmin):
+class AuditRunAdmin(ReadOnlyAdmin):
+    """Audits are started and cancelled on the review page; a run with verdicts cannot be
+    deleted at all (Verdict.suspect is RESTRICT)."""
+
     list_display = ("id", "status", "trigger", "n_subjects", "n_gold", "n_issues", "created_at")
     list_filter = ("status", "trigger")
-    readonly_fields = ("started_at", "finished_at", "error", "features")
 
 
 @admin.register(Suspect)
-class SuspectAdmin(admin.ModelAdmin):
+class SuspectAdmin(ReadOnlyAdmin):
     list_display = ("subject", "run", "rank", "given_label", "suggested_label", "score", "is_gold")
     list_filter = ("run", "is_gold", "is_issue")
     search_fields = ("subject__external_id",)
-    raw_id_fields = ("subject",)
+    readonly_fields = ("review_page",)
+
+    @admin.display(description="review page")
+    def review_page(self, suspect: Suspect) -> str:
+        url = reverse("review:suspect", args=[suspect.pk])
+        return format_html('<a href="{}">{}</a>', url, url)
 
 
 @admin.register(Verdict)
-class VerdictAdmin(admin.ModelAdmin):
+class VerdictAdmin(ReadOnlyAdmin):
     list_display = ("subject", "reviewer", "decision", "label_before", "label_after", "created_at")
     list_filter = ("decision",)
     search_fields = ("subject__external_id", "reviewer__username", "reason")
-    raw_id_fields = ("subject", "suspect")
+    readonly_fields = ("to_correct",)
+
+    def get_fields(self, request: HttpRequest, obj: Verdict | None = None) -> list[Any]:
+        # The advice first, above the fields an admin came to change.
+        fields = [f for f in super().get_fields(request, obj) if f != "to_correct"]
+        return ["to_correct", *fields]
+
+    @admin.display(description="to correct it")
+    def to_correct(self, verdict: Verdict) -> str:
+        return format_html(TO_CORRECT, suspects_of_glitch(verdict.subject))
 
 
 @admin.register(LabelChange)
-class LabelChangeAdmin(admin.ModelAdmin):
+class LabelChangeAdmin(ReadOnlyAdmin):
     """The log is append-only: changes are made by verdicts and deprecations, never edited
     here."""
 
@@ -66,15 +117,6 @@ class LabelChangeAdmin(admin.ModelAdmin):
     list_filter = ("field", "cause")
     search_fields = ("subject__external_id", "changed_by__username", "reason")
     actions = ["export_csv"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     @admin.action(description="Export selected changes as CSV")
     def export_csv(self, request: HttpRequest, queryset: QuerySet[LabelChange]) -> HttpResponse:

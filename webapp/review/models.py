@@ -101,7 +101,11 @@ class Verdict(models.Model):
         RELABEL = "relabel"
         UNSURE = "unsure"
 
-    suspect = models.ForeignKey(Suspect, on_delete=models.CASCADE, related_name="verdicts")
+    # RESTRICT: deleting a suspect, or the audit run its suspects cascade from, is refused
+    # while a verdict stands on it; before, it took the verdicts along, the log's rows lost
+    # their verdict, and an 'agree' left no trace, so the glitch was asked about again.
+    # Deleting the glitch itself still takes its verdicts (with its votes and its log).
+    suspect = models.ForeignKey(Suspect, on_delete=models.RESTRICT, related_name="verdicts")
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="verdicts")
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_verdicts"
