@@ -1,21 +1,76 @@
+"""Admin: training runs and model versions, shown read-only (the jobs and the dashboard
+write them), and the predictions."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from webapp.modeling.models import ModelVersion, Prediction, TrainingRun
 
+TO_SWITCH = (
+    "Read-only: the active model changes only through Promote and Roll back on the "
+    '<a href="{}">models dashboard</a>, which score the open glitches with the chosen '
+    "version first and then switch it and re-route the queue in one transaction. Ticking "
+    "is_active here would skip both: the new model active with no predictions, the queue "
+    "still ranked by the old one. A retraining is started, cancelled and retried there too."
+)
+
+
+def dashboard_note() -> str:
+    return format_html(TO_SWITCH, reverse("modeling:dashboard"))
+
+
+class JobWrittenAdmin(admin.ModelAdmin):
+    """Shown, never added or edited here: the training task and the dashboard's services
+    write these rows, and every field is either their state (a live run, the active model)
+    or what a run measured. The note on how to act comes first on the page."""
+
+    readonly_fields = ["to_switch"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fields = [f for f in super().get_fields(request, obj) if f != "to_switch"]
+        return ["to_switch", *fields]
+
+    @admin.display(description="to switch or retrain")
+    def to_switch(self, obj: object) -> str:
+        return dashboard_note()
+
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(admin.ModelAdmin):
+class TrainingRunAdmin(JobWrittenAdmin):
     list_display = ["id", "status", "trigger", "device", "created_at", "started_at", "finished_at"]
     list_filter = ["status", "trigger"]
-    readonly_fields = ["progress", "log", "heartbeat_at", "celery_task_id", "worker"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: TrainingRun | None = None) -> bool:
+        # A queued or running run has a task working on it: deleted, it would train on and
+        # register a model for a row that is gone, and free the one-live-run slot for a
+        # second training on the same GPU. Cancel it on the dashboard first.
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_live)
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(JobWrittenAdmin):
     list_display = ["name", "is_active", "val_top1", "gate", "activated_at", "created_at"]
     list_filter = ["is_active", "gate"]
     search_fields = ["name"]
-    readonly_fields = ["train_subject_ids", "val_subject_ids", "library_versions"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: ModelVersion | None = None) -> bool:
+        # The active version votes and ranks the queue, and a pending one is being scored
+        # to replace it: deleting either takes its predictions and leaves no model, or a
+        # switch to nothing. Roll back to another version first; an old one may go.
+        busy = obj is not None and (obj.is_active or obj.activation_pending)
+        return super().has_delete_permission(request, obj) and not busy
 
 
 @admin.register(Prediction)
