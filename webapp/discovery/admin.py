@@ -8,6 +8,7 @@ from webapp.discovery.models import (
     ProposalEvent,
     ProposalVote,
 )
+from webapp.read_only_admin import ReadOnlyAdmin
 
 
 class ProposalEventInline(admin.TabularInline):
@@ -27,19 +28,19 @@ class ClassProposalAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmbeddingSet)
-class EmbeddingSetAdmin(admin.ModelAdmin):
+class EmbeddingSetAdmin(ReadOnlyAdmin):
     list_display = ("model_version", "status", "n_subjects", "dim", "has_map", "finished_at")
 
 
 @admin.register(ClusterRun)
-class ClusterRunAdmin(admin.ModelAdmin):
+class ClusterRunAdmin(ReadOnlyAdmin):
     list_display = ("pk", "embedding_set", "n_subjects", "n_clusters", "n_noise", "created_at")
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
+class BatchAdmin(ReadOnlyAdmin):
     list_display = ("pk", "volunteer", "source", "class_name", "n_voted", "submitted_at")
     list_filter = ("source",)
 
 
-admin.site.register(ProposalVote)
+admin.site.register(ProposalVote, ReadOnlyAdmin)

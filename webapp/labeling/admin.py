@@ -11,6 +11,7 @@ from webapp.labeling.models import (
     SubjectImage,
     VolunteerProfile,
 )
+from webapp.read_only_admin import ReadOnlyAdmin
 
 
 class GlitchClassExampleInline(admin.TabularInline):
@@ -67,7 +68,22 @@ class SubjectAdmin(admin.ModelAdmin):
     ]
     list_filter = ["role", "status", PicturesFilter, "level", "source"]
     search_fields = ["external_id"]
-    readonly_fields = ["pictures_problem"]
+    # What the votes, the services and reviewers decide: edited here, a label moved with
+    # no change log, no gold rescoring and no consensus behind it (the admin review of
+    # 2026-12-07). Reviewers relabel on the review page; roles come with the import.
+    readonly_fields = [
+        "role",
+        "gold_label",
+        "status",
+        "retired_label",
+        "retired_at",
+        "posterior",
+        "views",
+        "n_votes",
+        "n_none_votes",
+        "consensus_model",
+        "pictures_problem",
+    ]
     inlines = [SubjectImageInline]
     actions = ["check_pictures"]
 
@@ -83,7 +99,7 @@ class SubjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Classification)
-class ClassificationAdmin(admin.ModelAdmin):
+class ClassificationAdmin(ReadOnlyAdmin):
     list_display = ["volunteer", "subject", "glitch_class", "was_gold", "was_correct", "created_at"]
     list_filter = ["was_gold", "glitch_class"]
     raw_id_fields = ["subject", "volunteer"]

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from webapp.modeling.models import ModelVersion, Prediction, TrainingRun
+from webapp.read_only_admin import ReadOnlyAdmin
 
 TO_SWITCH = (
     "Read-only: the active model changes only through Promote and Roll back on the "
@@ -74,7 +75,7 @@ class ModelVersionAdmin(JobWrittenAdmin):
 
 
 @admin.register(Prediction)
-class PredictionAdmin(admin.ModelAdmin):
+class PredictionAdmin(ReadOnlyAdmin):
     list_display = ["subject", "model_version", "predicted_label", "confidence", "created_at"]
     list_filter = ["model_version", "predicted_label"]
     raw_id_fields = ["subject"]

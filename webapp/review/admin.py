@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from webapp.labeling.models import Subject
+from webapp.read_only_admin import ReadOnlyAdmin
 from webapp.review import selectors
 from webapp.review.models import AuditRun, LabelChange, Suspect, Verdict
 from webapp.spreadsheet import spreadsheet_cell
@@ -28,20 +29,6 @@ def label_changes_csv(changes: QuerySet[LabelChange], filename: str) -> HttpResp
     for row in selectors.label_change_rows(changes):
         writer.writerow([spreadsheet_cell(value) for value in row])
     return response
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shown, never added, edited or deleted here: the rows are what the jobs and the
-    reviewers did, and the services that write them also move labels and the log."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 def suspects_of_glitch(subject: Subject) -> str:
