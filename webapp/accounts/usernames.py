@@ -77,7 +77,8 @@ _RUNS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 
 
 def skeleton(name: str) -> str:
-    """What the name looks like: two names with the same skeleton read alike."""
+    """What the name looks like: two names with the same skeleton read alike. A new
+    class's name is held to it too (discovery.services: B1ip beside Blip)."""
     if name.isascii():  # what _folded gives, faster
         folded = name.lower().encode().translate(_ASCII_LOOKALIKE, b"._-").decode()
     else:

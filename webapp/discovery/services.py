@@ -23,9 +23,10 @@ from django.db.models import Count, Max
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from ml.classes import NONE_OF_THE_ABOVE, spelled_as, spelling_key
+from ml.classes import ALIASES, NONE_OF_THE_ABOVE, spelled_as, spelling_key
 from ml.neighbours import normalise, order_by_centrality
 from webapp import jobs
+from webapp.accounts.usernames import skeleton
 from webapp.discovery import selectors
 from webapp.discovery.models import (
     Batch,
@@ -537,15 +538,30 @@ def class_proposal_create(*, volunteer: User, name: str, description: str) -> Cl
             }
         )
     name = name.strip().replace(" ", "_")
-    if not CLASS_NAME.match(name):
-        raise ValidationError(
-            {"name": "3-64 letters, digits or _, starting with a capital (e.g. Reverse_Chirp)"}
-        )
+    _class_name_shape_check(name)
     description = typed_text(description)  # new lines one character each, as the form's box
     if not description:
         raise ValidationError({"description": "say what the glitches look like"})
     _require_length(ClassProposal, "description", description)
-    taken = _class_spelled_as(name)
+    _class_name_free_check(name)
+    proposal = ClassProposal.objects.create(
+        name=name, description=description, proposed_by=volunteer
+    )
+    _record(proposal, volunteer)
+    return proposal
+
+
+def _class_name_shape_check(name: str) -> None:
+    if not CLASS_NAME.match(name):
+        raise ValidationError(
+            {"name": "3-64 letters, digits or _, starting with a capital (e.g. Reverse_Chirp)"}
+        )
+
+
+def _class_name_free_check(name: str) -> None:
+    names = [*GlitchClass.objects.values_list("name", flat=True)]
+    names += ClassProposal.objects.values_list("name", flat=True)
+    taken = _class_spelled_as(name, names)
     if taken == name:
         raise ValidationError({"name": f"{name} already exists"})
     if taken is not None:
@@ -555,24 +571,39 @@ def class_proposal_create(*, volunteer: User, name: str, description: str) -> Cl
                 f"nickname): a folder of it would be read as {taken}"
             }
         )
+    alike = _class_looking_like(name, names)
+    if alike is not None:
+        raise ValidationError(
+            {
+                "name": f"{name} looks like {alike} (1, I and l, 0 and O, rn and m read "
+                f"alike): on the sheets and in the field guide one would be taken for the other"
+            }
+        )
+    # after the names taken: Koi_Fish_ is told it is Koi_Fish, its real fault
     if name.endswith("_") or "__" in name:
         raise ValidationError({"name": "no _ at the end and no __ (e.g. Reverse_Chirp)"})
-    proposal = ClassProposal.objects.create(
-        name=name, description=description, proposed_by=volunteer
-    )
-    _record(proposal, volunteer)
-    return proposal
 
 
-def _class_spelled_as(name: str) -> str | None:
-    """The class or proposal (any status) that `name` names up to case and separators, or
+def _class_spelled_as(name: str, names: list[str]) -> str | None:
+    """The class or proposal among `names` that `name` names up to case and separators, or
     by a Gravity Spy nickname (ml.classes.ALIASES): the spellings ml.data's reader folds
     together (spelled_as), so a dataset's folder of the new class would be read as it."""
-    names = [*GlitchClass.objects.values_list("name", flat=True)]
-    names += ClassProposal.objects.values_list("name", flat=True)
     # spelled_as is None also when `name` matches two of them (both then taken): the first.
     same = (n for n in names if spelling_key(n) == spelling_key(name))
     return spelled_as(name, names) or next(same, None)
+
+
+def _class_looking_like(name: str, names: list[str]) -> str | None:
+    """The class or proposal among `names` that `name` reads as to the eye: the same
+    look-alike skeleton (the one Talk's new usernames are held to, usernames.skeleton), of
+    its name or of a Gravity Spy nickname of it (N0TA). An expert proposed B1ip, Koi_F1sh
+    and Whist1e: case and separators aside they are new, and the field guide listed Blip
+    and B1ip side by side."""
+    wanted = skeleton(name)
+    nicknames = [(key, ALIASES[key]) for key in ALIASES if ALIASES[key] in names]
+    alike = [n for n in names if skeleton(n) == wanted]
+    alike += [target for key, target in nicknames if skeleton(key) == wanted]
+    return alike[0] if alike else None
 
 
 class ProposalUnchangedError(ValidationError):
