@@ -551,6 +551,15 @@ def class_proposal_create(*, volunteer: User, name: str, description: str) -> Cl
     return proposal
 
 
+def class_name_check(name: str, *, other_than: str = "") -> None:
+    """Raises ValidationError ({"name": why}) for a new class name that is not
+    Capitalised_Words, or names a class or proposal (but `other_than`: a renamed one's own
+    name) spelled another way or by a look-alike: what a volunteer's proposal is held to,
+    for the admin's forms (a class or a proposal added or renamed there)."""
+    _class_name_shape_check(name)
+    _class_name_free_check(name, other_than=other_than)
+
+
 def _class_name_shape_check(name: str) -> None:
     if not CLASS_NAME.match(name):
         raise ValidationError(
@@ -558,9 +567,10 @@ def _class_name_shape_check(name: str) -> None:
         )
 
 
-def _class_name_free_check(name: str) -> None:
+def _class_name_free_check(name: str, *, other_than: str = "") -> None:
     names = [*GlitchClass.objects.values_list("name", flat=True)]
     names += ClassProposal.objects.values_list("name", flat=True)
+    names = [n for n in names if n != other_than]
     taken = _class_spelled_as(name, names)
     if taken == name:
         raise ValidationError({"name": f"{name} already exists"})
