@@ -752,6 +752,12 @@ def class_proposal_deprecate(*, actor: User, proposal_id: int, remap_to: str) ->
             proposal_id, ClassProposal.Status.ACCEPTED, leads_to=ClassProposal.Status.DEPRECATED
         )
         assert proposal.glitch_class_id is not None  # an accepted proposal has its class
+        if not remap_to:
+            # the page's list starts on no class: the first one's labels were moved before
+            # the admin chose (B1ip -> 1080Lines, one click, no undo)
+            raise ValidationError(
+                {"remap_to": f"Not done: choose the class {proposal.name}'s labels move to."}
+            )
         old = GlitchClass.objects.select_for_update().get(pk=proposal.glitch_class_id)
         target = GlitchClass.objects.filter(name=remap_to, status=GlitchClass.Status.ACTIVE).first()
         if target is None or target.pk == old.pk:

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from webapp_factories import SubjectFactory, UserFactory, gold_subject
 
 from webapp.discovery import services
+from webapp.labeling.models import Classification, GlitchClass, Subject
 from webapp.modeling.models import ModelVersion
 
 
@@ -36,3 +37,26 @@ def stored_cluster(n: int = 6, *, gold: int = 0, dim: int = 8, seed: int = 0):
         params={},
     )
     return run, subjects, golds, vectors
+
+
+def accepted_class(name: str, *, reviewer, admin, votes: int = 0, gold: int = 0, retired: int = 0):
+    """An accepted proposal whose class holds `votes` volunteers' votes, `gold` gold labels
+    and `retired` crowd labels: what deprecating it would move."""
+    proposal = services.class_proposal_create(
+        volunteer=volunteer(f"{name.lower()}-proposer"), name=name, description="d"
+    )
+    services.class_proposal_make_provisional(actor=reviewer, proposal_id=proposal.pk)
+    services.class_proposal_accept(actor=admin, proposal_id=proposal.pk)
+    glitch_class = GlitchClass.objects.get(name=name)
+    for i in range(votes):
+        subject = SubjectFactory(images=())
+        voter = volunteer(f"{name.lower()}-voter-{i}", level=5)
+        Classification.objects.create(volunteer=voter, subject=subject, glitch_class=glitch_class)
+    for _ in range(gold):
+        gold_subject(name, images=())
+    retired_ones = [SubjectFactory(images=()) for _ in range(retired)]
+    Subject.objects.filter(pk__in=[s.pk for s in retired_ones]).update(
+        status=Subject.Status.RETIRED, retired_label=glitch_class
+    )
+    proposal.refresh_from_db()
+    return proposal
