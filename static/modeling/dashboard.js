@@ -86,10 +86,3 @@ if (root) {
   fill(Number(root.querySelector("[data-testid=progress]")?.getAttribute("aria-valuenow") ?? 0));
   window.setTimeout(poll, POLL_MS);
 }
-
-// Promote and roll back switch the model that routes every volunteer's queue: one click
-// acted at once, even on a run that failed the gate. Ask first, with the gate's verdict.
-document.addEventListener("submit", (event) => {
-  const question = event.target.dataset ? event.target.dataset.confirm : undefined;
-  if (question && !window.confirm(question)) event.preventDefault();
-});

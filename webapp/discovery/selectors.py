@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Now
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Now
 
 from ml.classes import NONE_OF_THE_ABOVE
 from ml.neighbours import nearest, normalise
@@ -540,12 +540,28 @@ def batch_subjects(*, batch: Batch) -> list[dict[str, Any]]:
     return [{"id": i, "image": images.get(i, "")} for i in ids]
 
 
-def proposals_for_review() -> list[ClassProposal]:
-    return list(
+def proposals_for_review(*, with_labels: bool = False) -> list[ClassProposal]:
+    """Every proposal with its history; `with_labels` (for admins) adds what deprecating
+    its class would move (_remap_labels): n_votes, n_gold and n_retired, which the page's
+    question says before one click moves them all."""
+    proposals = (
         ClassProposal.objects.select_related("proposed_by", "glitch_class", "remapped_to")
         .prefetch_related("events__actor")
         .order_by("status", "-created_at")
     )
+    if with_labels:
+        proposals = proposals.annotate(
+            n_votes=_count_of_class(Classification, "glitch_class"),
+            n_gold=_count_of_class(Subject, "gold_label"),
+            n_retired=_count_of_class(Subject, "retired_label"),
+        )
+    return list(proposals)
+
+
+def _count_of_class(model: type[Classification | Subject], field: str) -> Coalesce:
+    """The rows of `model` whose `field` is the proposal's class (one indexed count each)."""
+    rows = model.objects.filter(**{field: OuterRef("glitch_class")}).order_by()
+    return Coalesce(Subquery(rows.values(field).annotate(n=Count("pk")).values("n")), 0)
 
 
 def remap_targets() -> list[GlitchClass]:

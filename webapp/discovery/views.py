@@ -26,6 +26,7 @@ from webapp.modeling.models import ModelVersion
 def home(request: HttpRequest) -> HttpResponse:
     embedding_set = selectors.embedding_set_current()
     run: ClusterRun | None = selectors.cluster_run_current()
+    can_decide = selectors.can_decide_classes(request.user)
     context = {
         "embedding_set": embedding_set,
         "embedding_live": selectors.embedding_set_live(),
@@ -33,8 +34,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "run": run,
         "can_batch": selectors.can_batch_label(request.user),
         "can_review": selectors.can_review_proposals(request.user),
-        "can_decide": selectors.can_decide_classes(request.user),
-        "proposals": selectors.proposals_for_review(),
+        "can_decide": can_decide,
+        "proposals": selectors.proposals_for_review(with_labels=can_decide),
         "remap_targets": selectors.remap_targets(),
         "min_level": settings.GLITCHLAB_DISCOVERY_MIN_LEVEL,
     }
