@@ -1,10 +1,31 @@
 // Review page keys: A agree, R relabel (to the chosen class), U unsure, 1-3 pick a class from
 // the model's top 3, / type a reason, Esc leave the reason field. Buttons work without JS.
+// A verdict key is taken once per press, and only once the suspect has been seen.
 const form = document.getElementById("verdict-form");
 const decision = document.getElementById("decision");
 const relabelTo = document.getElementById("relabel-to");
 const reason = document.getElementById("reason");
 const top3 = [...document.querySelectorAll(".top3 li[data-class]")];
+
+// A verdict key counts only once the suspect's pictures are on screen, and MIN_VIEW_MS
+// after (the labelling page's rule, static/js/label.js): a key held down goes on repeating
+// into the next suspect's page as it loads, and a second press a moment after it appeared
+// would decide a suspect nobody looked at. An agreed label is settled for good.
+const MIN_VIEW_MS = 250;
+let shownAt = null; // when the pictures were on screen (null: not yet)
+const pictures = [...document.querySelectorAll(".durations img")];
+// A picture that fails still ends the wait: the buttons work without it, so should the keys.
+Promise.all(pictures.map((img) => img.decode().catch(() => {}))).then(() => {
+  shownAt = performance.now();
+  // For the browser tests (and styles): from now on a verdict key counts.
+  setTimeout(() => { form.dataset.votable = "1"; }, MIN_VIEW_MS);
+});
+
+const VERDICT_KEYS = new Map([["a", "agree"], ["r", "relabel"], ["u", "unsure"]]);
+
+function seenLongEnough(pressedAt) {
+  return shownAt !== null && pressedAt - shownAt >= MIN_VIEW_MS;
+}
 
 // Each probability bar's length (a style attribute in the markup would break the CSP).
 for (const bar of document.querySelectorAll(".top3 .bar[data-p]")) {
@@ -37,10 +58,15 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   const key = event.key.toLowerCase();
-  if (key === "a") submit("agree");
-  else if (key === "r") submit("relabel");
-  else if (key === "u") submit("unsure");
-  else if (key === "/") { event.preventDefault(); reason.focus(); }
+  const verdict = VERDICT_KEYS.get(key);
+  if (verdict) {
+    event.preventDefault();
+    // A held key acts once: its repeats decide nothing, here or on the next suspect's page.
+    if (!event.repeat && seenLongEnough(event.timeStamp)) submit(verdict); // same clock
+    return;
+  }
+  if (event.repeat) return;
+  if (key === "/") reason.focus();
   else if (["1", "2", "3"].includes(key)) choose(Number(key) - 1);
   else return;
   event.preventDefault();

@@ -19,19 +19,12 @@ from review_factories import (  # noqa: E402
     volunteer,
     vote,
 )
+from review_page import KEYS_ON, log_in  # noqa: E402
 
 from webapp.review.models import LabelChange, Verdict  # noqa: E402
 from webapp.review.selectors import audit_dir  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def store_features(run, subjects_by_look: dict[str, list]) -> None:
@@ -79,12 +72,15 @@ def test_reviewer_relabels_by_keyboard_and_the_change_is_logged(page, seeded, se
     page.keyboard.press("/")
     page.keyboard.type("pointed hat, broad base")
     page.keyboard.press("Escape")
+    page.wait_for_selector(KEYS_ON, state="attached")  # a verdict key waits for a look
     page.keyboard.press("r")  # relabel to the suggested class
     page.wait_for_url(f"**/review/suspects/{second.pk}/")
     assert page.get_by_test_id("gold-tag").is_visible()
+    page.wait_for_selector(KEYS_ON, state="attached")
     page.keyboard.press("u")
     page.wait_for_url(f"**/review/suspects/{third.pk}/")
     assert page.get_by_test_id("given-label").text_content() == "Blip"
+    page.wait_for_selector(KEYS_ON, state="attached")
     page.keyboard.press("a")
     page.wait_for_url("**/review/")
     assert page.get_by_test_id("review-empty").is_visible()
