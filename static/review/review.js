@@ -2,7 +2,6 @@
 // the model's top 3, / type a reason, Esc leave the reason field. Buttons work without JS.
 // A verdict key is taken once per press, and only once the suspect has been seen.
 const form = document.getElementById("verdict-form");
-const decision = document.getElementById("decision");
 const relabelTo = document.getElementById("relabel-to");
 const reason = document.getElementById("reason");
 const top3 = [...document.querySelectorAll(".top3 li[data-class]")];
@@ -32,15 +31,11 @@ for (const bar of document.querySelectorAll(".top3 .bar[data-p]")) {
   bar.style.setProperty("--p", bar.dataset.p);
 }
 
-for (const button of form.querySelectorAll("button[data-decision]")) {
-  button.addEventListener("click", () => { decision.value = button.dataset.decision; });
-}
-
 function submit(value) {
   if (form.dataset.sent) return; // one verdict per page: a held key must not send two
   form.dataset.sent = "1";
-  decision.value = value;
-  form.submit();
+  // The key presses its button: the decision sent is the button's value, as on a click.
+  form.requestSubmit(form.querySelector(`button[name=decision][value=${value}]`));
 }
 
 function choose(index) {
