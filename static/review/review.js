@@ -1,5 +1,6 @@
 // Review page keys: A agree, R relabel (to the chosen class), U unsure, 1-3 pick a class from
-// the model's top 3, / type a reason, Esc leave the reason field. Buttons work without JS.
+// the model's top 3, / type a reason, Esc or Enter leave the reason field. Buttons work
+// without JS.
 // A verdict key is taken once per press, and only once the suspect has been seen.
 const form = document.getElementById("verdict-form");
 const relabelTo = document.getElementById("relabel-to");
@@ -49,7 +50,9 @@ document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const typing = event.target === reason || event.target === relabelTo;
   if (typing) {
-    if (event.key === "Escape") event.target.blur();
+    // Enter submits nothing here (the form's disabled first button): it leaves the field,
+    // as Esc does, so that the next key can be the verdict.
+    if (event.key === "Escape" || event.key === "Enter") event.target.blur();
     return;
   }
   const key = event.key.toLowerCase();
