@@ -52,13 +52,17 @@ def suspect_next(request: Request) -> Response:
         400: OpenApiResponse(description="invalid decision or label; the body says which"),
         403: NOT_A_REVIEWER,
         404: OpenApiResponse(description="no such suspect"),
-        409: OpenApiResponse(description="the label changed since the audit: the suspect is stale"),
+        409: OpenApiResponse(
+            description="the label changed since the audit (the suspect is stale), or the caller "
+            "gave the suspect a different verdict before (`verdict`: that one, which stands)"
+        ),
     },
 )
 @api_view(["POST"])
 @permission_classes([IsReviewer])
 def verdict_create(request: Request, suspect_id: int) -> Response:
-    """Agree with, relabel or be unsure about a suspect; a repeated verdict returns the first."""
+    """Agree with, relabel or be unsure about a suspect; the same verdict again returns the
+    first, a different one is refused (409)."""
     data = VerdictInSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     try:
@@ -73,4 +77,12 @@ def verdict_create(request: Request, suspect_id: int) -> Response:
         return Response({"detail": "no such suspect"}, status=status.HTTP_404_NOT_FOUND)
     except services.StaleSuspectError as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    except services.AlreadyDecidedError as exc:
+        return Response(
+            {
+                "detail": "already decided: a verdict once given is not changed",
+                "verdict": VerdictSerializer(exc.verdict).data,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
     return Response(VerdictSerializer(verdict).data, status=status.HTTP_201_CREATED)

@@ -24,7 +24,7 @@ from webapp.labeling.models import Classification, GlitchClass, Subject, Volunte
 from webapp.review import selectors
 from webapp.review.models import AuditRun, LabelChange, Suspect, Verdict
 
-__all__ = ["AuditAlreadyLiveError", "StaleSuspectError", "Suspect"]
+__all__ = ["AlreadyDecidedError", "AuditAlreadyLiveError", "StaleSuspectError", "Suspect"]
 
 
 class AuditAlreadyLiveError(Exception):
@@ -33,6 +33,15 @@ class AuditAlreadyLiveError(Exception):
 
 class StaleSuspectError(Exception):
     """The subject's label changed since the audit ranked it; the evidence is out of date."""
+
+
+class AlreadyDecidedError(Exception):
+    """The reviewer gave this suspect another verdict before; `verdict` is that one, which
+    stands (a verdict is never changed: an agreed label is settled for good)."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(f"already decided: {verdict.decision}")
+        self.verdict = verdict
 
 
 # --- audit runs ------------------------------------------------------------------------
@@ -197,7 +206,8 @@ def verdict_record(
 
     Idempotent per (suspect, reviewer): a resubmitted form returns the first verdict.
     Raises PermissionDenied for a non-reviewer, ValidationError for a bad decision or
-    label, StaleSuspectError when the label moved since the audit.
+    label, StaleSuspectError when the label moved since the audit, AlreadyDecidedError
+    when the reviewer's first verdict on the suspect was another.
     """
     if not is_reviewer(reviewer):
         raise PermissionDenied("only reviewers may give verdicts")
@@ -212,6 +222,10 @@ def verdict_record(
         )
         existing = Verdict.objects.filter(suspect=suspect, reviewer=reviewer).first()
         if existing is not None:
+            # The same verdict again (a double click, a resent form) is the first one; another
+            # (Back, then a different button) must not be told it was saved.
+            if not _same_verdict(existing, decision=decision, label=label):
+                raise AlreadyDecidedError(existing)
             return existing
         before = selectors.current_label(subject)
         if before != suspect.given_label:
@@ -239,6 +253,12 @@ def verdict_record(
         if new_class is not None:
             _relabel(subject, new_class, verdict=verdict, reviewer=reviewer)
         return verdict
+
+
+def _same_verdict(verdict: Verdict, *, decision: str, label: str | None) -> bool:
+    if verdict.decision != decision:
+        return False
+    return decision != Verdict.Decision.RELABEL or verdict.label_after == label
 
 
 def _not_a_label(name: str) -> str:

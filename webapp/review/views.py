@@ -4,6 +4,7 @@ with its evidence, verdict forms, the change log as CSV, and "audit now" for adm
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from functools import wraps
 from typing import Any
 
@@ -107,6 +108,8 @@ def verdict(request: SignedInRequest, suspect_id: int) -> HttpResponse:
         )
     except services.StaleSuspectError as exc:
         messages.warning(request, f"Skipped: {exc}.")
+    except services.AlreadyDecidedError as exc:
+        messages.warning(request, _already_decided_said(exc.verdict))
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
         return redirect("review:suspect", suspect_id=suspect_id)
@@ -119,13 +122,27 @@ def verdict(request: SignedInRequest, suspect_id: int) -> HttpResponse:
 
 def _verdict_said(verdict: Verdict) -> str:
     """The confirmation after a verdict: what was decided on which glitch."""
+    return f"Saved: {verdict.subject.external_id} {_decided(verdict)}."
+
+
+def _already_decided_said(verdict: Verdict) -> str:
+    """A different verdict posted on a suspect decided before (Back, then another button):
+    nothing was saved, and the verdict that stands is named, with who gave it and when."""
+    when = verdict.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     glitch = verdict.subject.external_id
+    return (
+        f"Not saved: {glitch} was already decided by {verdict.reviewer} at {when} "
+        f"({verdict.decision}): {glitch} {_decided(verdict)}. A verdict once given is not changed."
+    )
+
+
+def _decided(verdict: Verdict) -> str:
     before = class_display_name(verdict.label_before)
     if verdict.decision == Verdict.Decision.RELABEL:
-        return f"Saved: {glitch} relabelled {before} to {class_display_name(verdict.label_after)}."
+        return f"relabelled {before} to {class_display_name(verdict.label_after)}"
     if verdict.decision == Verdict.Decision.AGREE:
-        return f"Saved: {glitch} stays {before}."
-    return f"Saved: {glitch} marked unsure; its label stays {before}."
+        return f"stays {before}"
+    return f"marked unsure; its label stays {before}"
 
 
 @require_GET

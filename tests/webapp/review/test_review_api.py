@@ -57,3 +57,17 @@ def test_volunteers_and_bad_input_are_refused() -> None:
 def test_an_out_of_range_suspect_is_not_found_not_a_server_error() -> None:
     url = reverse("review:api_verdict", args=[2**70])
     assert api_for(reviewer()).post(url, {"decision": "agree"}, format="json").status_code == 404
+
+
+def test_a_different_verdict_through_the_api_is_refused_naming_the_first() -> None:
+    """Before: a second, different verdict got 201 with the first verdict's body, as if it
+    had been recorded. Now: 409, and the verdict that stands."""
+    (suspect,) = finished_audit((retired_subject("Blip"), "Blip", "Tomte"))
+    client = api_for(reviewer())
+    url = reverse("review:api_verdict", args=[suspect.pk])
+    first = client.post(url, {"decision": "agree"}, format="json")
+    again = client.post(url, {"decision": "relabel", "label": "Tomte"}, format="json")
+    assert again.status_code == 409
+    assert again.json()["verdict"] == first.json()
+    same = client.post(url, {"decision": "agree"}, format="json")
+    assert (same.status_code, same.json()) == (201, first.json())  # a resent one is the first

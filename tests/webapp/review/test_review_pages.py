@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC
 
 import pytest
 from django.contrib.auth.models import Group
@@ -22,7 +23,7 @@ from webapp_factories import UserFactory
 from webapp.accounts.roles import ADMIN
 from webapp.labeling.models import GlitchClass
 from webapp.review import selectors, services
-from webapp.review.models import AuditRun
+from webapp.review.models import AuditRun, Verdict
 
 pytestmark = pytest.mark.django_db
 
@@ -125,6 +126,28 @@ def test_a_verdict_posted_from_the_page_relabels_and_moves_on(tmp_path) -> None:
     assert [
         (r["external_id"], r["before"], r["after"], r["changed_by"], r["reason"]) for r in rows
     ] == [(a.external_id, "Blip", "Tomte", "rita", "hat")]
+
+
+def test_another_button_after_going_back_says_the_suspect_was_already_decided() -> None:
+    """Before: a reviewer who agreed by mistake, went Back and pressed Relabel was told
+    "Saved: ... stays Blip." though nothing was saved. Now: the page says it was not saved,
+    and which verdict stands, by whom and when."""
+    subject = retired_subject("Blip")
+    (suspect,) = finished_audit((subject, "Blip", "Tomte"))
+    client = client_for(reviewer())
+    url = reverse("review:verdict", args=[suspect.pk])
+    client.post(url, {"decision": "agree"}, follow=True)  # its "Saved" is shown and gone
+    again = client.post(url, {"decision": "relabel", "label": "Tomte"}, follow=True)
+    said = again.content.decode()
+    agreed = Verdict.objects.get()
+    when = agreed.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    assert (
+        f"Not saved: {subject.external_id} was already decided by rita at {when} (agree): "
+        f"{subject.external_id} stays Blip. A verdict once given is not changed."
+    ) in said
+    assert "Saved:" not in said.replace("Not saved:", "")
+    subject.refresh_from_db()
+    assert subject.retired_label.name == "Blip"
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,36 @@ def test_a_resubmitted_verdict_is_recorded_once() -> None:
     assert LabelChange.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (("agree", None), ("relabel", "Tomte")),
+        (("relabel", "Tomte"), ("agree", None)),
+        (("relabel", "Tomte"), ("relabel", "Koi_Fish")),
+        (("unsure", None), ("agree", None)),
+    ],
+)
+def test_a_different_verdict_after_the_first_is_refused_and_the_first_stands(first, then) -> None:
+    """Before: a reviewer who went Back and pressed another button got their first verdict
+    back as if the second had been saved (the page said "Saved"). Now: the service refuses
+    it, naming the verdict that stands; the label is the first verdict's."""
+    subject = retired_subject("Blip")
+    (suspect,) = finished_audit((subject, "Blip", "Tomte"))
+    rita = reviewer()
+    decided = services.verdict_record(
+        suspect_id=suspect.pk, reviewer=rita, decision=first[0], label=first[1]
+    )
+    with pytest.raises(services.AlreadyDecidedError) as refused:
+        services.verdict_record(
+            suspect_id=suspect.pk, reviewer=rita, decision=then[0], label=then[1]
+        )
+    assert refused.value.verdict == decided
+    assert Verdict.objects.get() == decided
+    subject.refresh_from_db()
+    assert subject.retired_label == glitch_class(decided.label_after)
+    assert LabelChange.objects.count() == (1 if first[0] == "relabel" else 0)
+
+
 def test_a_second_reviewer_on_a_relabelled_suspect_is_told_it_is_stale() -> None:
     subject = retired_subject("Blip")
     (suspect,) = finished_audit((subject, "Blip", "Tomte"))
