@@ -1,8 +1,6 @@
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
-from webapp.discovery import services
+from webapp.discovery.forms import ClassNamedForm
 from webapp.discovery.models import (
     Batch,
     ClassProposal,
@@ -21,22 +19,9 @@ class ProposalEventInline(admin.TabularInline):
     can_delete = False
 
 
-class ClassProposalForm(forms.ModelForm):
-    def clean_name(self) -> str:
-        """A proposal added or renamed here is held to a volunteer's rules (an unchanged
-        name is not asked again)."""
-        name: str = self.cleaned_data["name"]
-        if "name" in self.changed_data:
-            try:
-                services.class_name_check(name, other_than=self.instance.name)
-            except ValidationError as refused:  # {"name": why}: a field's error is a list
-                raise ValidationError(refused.messages) from None
-        return name
-
-
 @admin.register(ClassProposal)
 class ClassProposalAdmin(admin.ModelAdmin):
-    form = ClassProposalForm
+    form = ClassNamedForm
     # Status changes go through the discovery page (services record who and when).
     list_display = ("name", "status", "proposed_by", "created_at")
     list_filter = ("status",)

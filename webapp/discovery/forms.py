@@ -79,3 +79,19 @@ class SheetForm(forms.Form):
             return set(subject_ids)
         sent = (str(v) for v in self["selected"].value() or [])
         return {int(v) for v in sent if v.isdecimal() and len(v) < 19} & set(subject_ids)
+
+
+class ClassNamedForm(forms.ModelForm):
+    """An admin's form of a model with a class `name` (a glitch class, a proposal): a name
+    added or renamed there is held to a volunteer's proposal's rules
+    (services.class_name_check): the admin added B1ip beside Blip as easily. A name left as
+    it is is not asked again (the registry's own 1080Lines breaks the shape rule)."""
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        if "name" in self.changed_data:
+            try:
+                services.class_name_check(name, other_than=self.instance.name)
+            except ValidationError as refused:  # {"name": why}: a field's error is a list
+                raise ValidationError(refused.messages) from None
+        return name

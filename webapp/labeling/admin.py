@@ -1,10 +1,8 @@
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from webapp.discovery import services as discovery
+from webapp.discovery.forms import ClassNamedForm
 from webapp.labeling import services
 from webapp.labeling.models import (
     Classification,
@@ -22,23 +20,9 @@ class GlitchClassExampleInline(admin.TabularInline):
     extra = 0
 
 
-class GlitchClassForm(forms.ModelForm):
-    def clean_name(self) -> str:
-        """A class added or renamed here is held to a volunteer's proposal's rules
-        (discovery.services.class_name_check): the admin added B1ip beside Blip as easily.
-        The registry's own names (1080Lines) are not asked again while they stay."""
-        name: str = self.cleaned_data["name"]
-        if "name" in self.changed_data:
-            try:
-                discovery.class_name_check(name, other_than=self.instance.name)
-            except ValidationError as refused:  # {"name": why}: a field's error is a list
-                raise ValidationError(refused.messages) from None
-        return name
-
-
 @admin.register(GlitchClass)
 class GlitchClassAdmin(admin.ModelAdmin):
-    form = GlitchClassForm
+    form = ClassNamedForm
     list_display = ["name", "key", "status", "retire_threshold", "order"]
     list_filter = ["status"]
     list_editable = ["status", "retire_threshold"]
