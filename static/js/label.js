@@ -89,6 +89,9 @@ const state = {
   inFlight: new Set(), // ids of subjects voted but not yet confirmed
   unsent: new Map(), // subject id -> the vote pressed on it, until the server has it
   votes: [], // ids of the votes stored from this page, for undo (each names its vote)
+  lastVote: null, // the latest vote pressed: {subject, stored: Promise of its id (null: not stored)}
+  sending: new Set(), // the votes pressed whose answer has not come (lastVote's kind)
+  undoing: false, // an undo waits for the vote it takes back to be stored (undo)
   passed: passedBefore(), // [id, when] of the glitches passed over (their pictures never came)
   busy: false,
 };
@@ -575,6 +578,11 @@ function newClasses(level, data) {
 
 async function vote(className, pressedAt) {
   if (!state.current || state.busy || state.voted) return; // one vote per glitch shown
+  if (state.undoing) {
+    // the vote being taken back brings its glitch back: this one would be left behind
+    say(["Not counted: your last vote is being undone; its glitch comes back once it is."], "wrong");
+    return;
+  }
   if (state.shownAt === null) {
     if (state.current.unseen) return cannotSee(state.current, "Not counted: ");
     picturesNote([`Not counted: glitch #${state.current.id}'s pictures are not all on screen yet.`]);
@@ -592,6 +600,23 @@ async function vote(className, pressedAt) {
   };
   state.unsent.set(subject.id, body); // until the server has it
   keep();
+  let storedAs;
+  const pressed = { subject, stored: new Promise((resolve) => (storedAs = resolve)) };
+  state.lastVote = pressed;
+  state.sending.add(pressed);
+  try {
+    storedAs(await cast(subject, body, className, pressedAt));
+  } catch (error) {
+    storedAs(null);
+    throw error;
+  } finally {
+    state.sending.delete(pressed);
+  }
+}
+
+// The vote on `subject` (vote): the next glitch is shown and the vote sent. Resolves to the
+// stored vote's id, null when it was not stored.
+async function cast(subject, body, className, pressedAt) {
   if (state.next && Date.now() - state.next.fetchedAt > STALE_MS) state.next = undefined;
   if (state.next === undefined) {
     state.busy = true;
@@ -604,7 +629,7 @@ async function vote(className, pressedAt) {
       keep();
       app.dataset.state = "ready";
       say([`The next glitch could not be loaded (${error.message}): vote again.`], "wrong");
-      return;
+      return null;
     } finally {
       state.busy = false;
     }
@@ -632,11 +657,14 @@ async function vote(className, pressedAt) {
   }
   if (result.ok) {
     if (!state.votes.includes(result.data.id)) state.votes.push(result.data.id);
-    reportVote(result.data, className, subject);
-    if (result.data.promoted) await announcePromotion(result.data.progress.level);
+    // An undo waiting for this vote says what became of it; "Vote saved" would say otherwise
+    // for a moment. A training glitch's answer is said all the same: it cannot be undone.
+    if (state.undoing && !result.data.gold) renderProgress(result.data.progress);
+    else reportVote(result.data, className, subject);
+    if (result.data.promoted) announcePromotion(result.data.progress.level);
   } else if (result.status === 401 || result.status === 403) {
     sessionEnded();
-    return;
+    return null;
   } else if (result.data?.code === "not_assigned" && result.data.expired) {
     // Its assignment ran out (the glitch waited over 30 minutes): not voted, so it comes back.
     say(["That glitch was on screen too long for your vote to count; it will come back."], "wrong");
@@ -647,6 +675,7 @@ async function vote(className, pressedAt) {
     say([result.data?.detail ?? "That vote was not accepted."], "wrong");
   }
   app.dataset.pending = String(state.inFlight.size);
+  return result.ok ? result.data.id : null;
 }
 
 // A vote refused as answered already was answered in another tab (this account's queue is
@@ -702,15 +731,38 @@ async function passOver() {
   if (state.current) refill().catch(() => {}); // said, if it matters, when a vote waits for it
 }
 
+// An undo pressed while the latest vote is still being sent (a slow link: a careless key
+// corrected at once) waits for it to be stored and takes back that vote, once: a second press
+// meanwhile adds nothing, and a class key meanwhile is not counted (vote). Before, it did
+// nothing and said nothing, and the vote counted.
 async function undo() {
-  if (state.busy || state.inFlight.size) return; // wait until the last vote is stored
+  if (state.undoing) return; // already waiting to take back the latest vote
+  if (state.sending.size) {
+    const pressed = state.lastVote;
+    state.undoing = true;
+    say([`Your vote on glitch #${pressed.subject.id} is still being sent: it will be undone once it is stored.`]);
+    let id;
+    try {
+      // the votes before it too: the server undoes only the volunteer's last vote stored
+      [id] = await Promise.all([pressed.stored, ...[...state.sending].map((v) => v.stored)]);
+    } finally {
+      state.undoing = false;
+    }
+    // Not stored (refused, or not sent: the page said why): there is nothing to take back.
+    if (id !== null) await takeBack(id);
+    return;
+  }
+  if (state.busy) return; // an undo or a passed-over glitch's next is on its way
   if (!state.votes.length) {
     say(["Nothing to undo: no vote from this page is left to take back."], "wrong");
     return;
   }
   // The undo names the vote (the latest stored: ids grow), so a repeat cannot take back
   // the one before.
-  const last = Math.max(...state.votes);
+  await takeBack(Math.max(...state.votes));
+}
+
+async function takeBack(last) {
   state.busy = true;
   let answer;
   try {

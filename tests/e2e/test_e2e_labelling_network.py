@@ -99,6 +99,33 @@ def test_an_undo_the_network_drops_leaves_the_page_taking_keys(page, subjects):
     assert stored(page) == [(first.pk, "Blip"), (second.pk, "Whistle")]
 
 
+def test_an_undo_pressed_while_the_vote_is_on_its_way_takes_that_vote_back_once(page, subjects):
+    """Before: Backspace pressed while the vote was still being sent (a slow link: a wrong
+    key corrected at once) did nothing and said nothing, and the wrong vote counted. Now the
+    page says it waits for the vote, takes it back once it is stored, and a second press
+    meanwhile takes back nothing more (the vote before stays)."""
+    first, second, third, _ = subjects
+    log_in(page)
+    page.keyboard.press("b")
+    app = page.locator(APP)
+    expect(app).to_have_attribute("data-subject", str(second.pk))
+    assert stored(page) == [(first.pk, "Blip")]
+    held = []
+    page.route("**/api/classifications/", lambda route: held.append(route))  # not undo/
+    page.wait_for_selector(VOTABLE, state="attached")
+    page.keyboard.press("w")
+    expect(app).to_have_attribute("data-subject", str(third.pk))
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    feedback = page.locator("#feedback")
+    expect(feedback).to_contain_text(f"Your vote on glitch #{second.pk} is still being sent")
+    [vote] = held
+    vote.continue_()
+    expect(app).to_have_attribute("data-subject", str(second.pk))
+    expect(feedback).to_contain_text("Your last vote was undone")
+    assert stored(page) == [(first.pk, "Blip")]
+
+
 def test_a_proxy_that_says_too_many_requests_is_asked_again_and_the_vote_is_sent(page, subjects):
     """A 429 (a proxy's rate limit) is asked again, the vote too, and said as such."""
     first, second, *_ = subjects
