@@ -4,7 +4,8 @@
 // for until the server answers, and the page says so meanwhile). A glitch takes a key only
 // once all its pictures are on screen: one whose pictures fail or are slow is shown without
 // them (never under the last glitch's), and the page says so and asks again, a few times:
-// then it says they could not be loaded and offers another glitch (passOver). The vote itself
+// then it says they could not be loaded and offers another glitch (passOver); slow ones are
+// said to be slow, and another glitch offered after a while, without the focus. The vote itself
 // is sent with a client-made idempotency key and retried until the server confirms it (a retry
 // never counts twice). Each subject comes with an assignment (the server handed it to this
 // volunteer), sent back with its vote.
@@ -38,10 +39,13 @@ const els = {
 const MIN_VIEW_MS = 250;
 // Pictures not all on screen this long after the glitch was shown: the page says so.
 const SLOW_PICTURES_MS = 1000;
-// A glitch's pictures are tried this many times (1 s, then 2 s apart), and waited for this
-// long, before the page says they could not be loaded and offers another glitch instead.
+// A glitch's pictures that fail are tried this many times (1 s, then 2 s apart) before the
+// page says they could not be loaded and offers another glitch, focused (Enter).
 const PICTURE_TRIES = 3;
-const PICTURES_GIVE_UP_MS = 10_000;
+// Pictures still coming this long after the glitch was shown are slow, not failed (4 PNGs of
+// 200 KB take 16 s on Slow 3G): the page says so and offers another glitch, unfocused, so an
+// Enter pressed to go on passes over no glitch that was only slow.
+const PICTURES_OFFER_MS = 10_000;
 
 // The glitches passed over because their pictures could not be loaded are not handed to
 // this tab again (`exclude`) for PASSED_FOR_MS, after a reload too: the latest PASSED_MAX of
@@ -221,18 +225,21 @@ function picturesNote(parts) {
 
 // A key counts once every picture of the glitch is on screen (and MIN_VIEW_MS after): one
 // that failed is asked for again, waiting longer each time, and the page says why it waits.
-// After PICTURE_TRIES tries, or PICTURES_GIVE_UP_MS without them, it says they could not be
-// loaded and offers another glitch (cannotSee): a picture that never comes (gone from the
-// server, cut short) held the glitch on screen for good, and a reload brought it back.
-// Slow rather than failed, they are still waited for meanwhile, and take keys if they come.
+// After PICTURE_TRIES failed tries it says they could not be loaded and offers another glitch
+// (subject.offer "failed"): a picture that never comes (gone from the server, cut short) held
+// the glitch on screen for good, and a reload brought it back. Still coming after
+// PICTURES_OFFER_MS, they are said to be slow and another glitch is offered too ("slow"):
+// a stalled connection is not held on the glitch for good either. Until the glitch is passed
+// over, its pictures are waited for, and take keys if they come.
 async function untilSeen(subject) {
-  const id = `Glitch #${subject.id}`;
-  subject.unseen = false;
+  subject.offer = null;
+  subject.retrying = false;
   const gone = () => state.current !== subject;
-  const slow = setTimeout(() => {
-    if (!subject.unseen) picturesNote([`${id}: its pictures are still loading.`]);
-  }, SLOW_PICTURES_MS);
-  const late = setTimeout(() => cannotSee(subject), PICTURES_GIVE_UP_MS);
+  const slow = setTimeout(() => picturesWait(subject), SLOW_PICTURES_MS);
+  const late = setTimeout(() => {
+    subject.offer ??= "slow";
+    picturesWait(subject);
+  }, PICTURES_OFFER_MS);
   const stop = () => {
     clearTimeout(slow);
     clearTimeout(late);
@@ -243,16 +250,18 @@ async function untilSeen(subject) {
     if (ok.every(Boolean)) break;
     if (attempt === PICTURE_TRIES) {
       stop();
-      return cannotSee(subject);
+      subject.offer = "failed";
+      return picturesWait(subject);
     }
-    if (!subject.unseen) picturesNote([`${id}: its pictures could not be loaded. Trying again…`]);
+    subject.retrying = true;
+    picturesWait(subject);
     await sleep(1000 * 2 ** (attempt - 1));
     if (gone()) return stop();
     subject.imgs = subject.imgs.map((img, k) => (ok[k] ? img : picture(img.src)));
     paint(subject);
   }
   stop();
-  subject.unseen = false;
+  subject.offer = null;
   picturesNote([]);
   state.shownAt = performance.now();
   // For the browser tests (and styles): from now on a key press counts.
@@ -261,19 +270,32 @@ async function untilSeen(subject) {
   }, MIN_VIEW_MS);
 }
 
-// The glitch on screen cannot be seen: the page says so plainly and offers another (the
-// button takes the focus: Enter presses it). `said`: what a key pressed meanwhile got.
-function cannotSee(subject, said = "") {
-  if (state.current !== subject) return;
-  subject.unseen = true;
+// Why the glitch on screen takes no key yet, said above its pictures (untilSeen), with the
+// offer of another glitch once there is one. `said`: what a key pressed meanwhile got. Only
+// pictures that failed every try are said to be beyond loading, and only then does the offer
+// take the focus (Enter presses it): slow ones were called "could not be loaded" at 10 s, and
+// the focus moved to the offer, so Enter passed over a glitch that was only slow.
+function picturesWait(subject, said = "") {
+  if (state.current !== subject || state.shownAt !== null) return;
+  const id = `Glitch #${subject.id}`;
+  if (!subject.offer) {
+    const why = subject.retrying ? "its pictures could not be loaded. Trying again…" : "its pictures are still loading.";
+    picturesNote([`${said}${id}: ${why}`]);
+    return;
+  }
   const another = h(
     "button",
     { type: "button", className: "pass-over", dataset: { testid: "pass-over" } },
     "Show another glitch",
   );
   another.addEventListener("click", passOver);
-  picturesNote([`${said}This glitch's pictures could not be loaded. `, another]);
-  another.focus({ preventScroll: true });
+  if (subject.offer === "failed") {
+    picturesNote([`${said}This glitch's pictures could not be loaded. `, another]);
+    another.focus({ preventScroll: true });
+  } else {
+    const why = subject.retrying ? "its pictures could not be loaded yet; trying again" : "its pictures are still loading";
+    picturesNote([`${said}${id}: ${why} (a slow connection?). Keys count once they are on screen, or `, another]);
+  }
 }
 
 const pct = (x) => `${Math.round(x * 100)}%`;
@@ -583,11 +605,7 @@ async function vote(className, pressedAt) {
     say(["Not counted: your last vote is being undone; its glitch comes back once it is."], "wrong");
     return;
   }
-  if (state.shownAt === null) {
-    if (state.current.unseen) return cannotSee(state.current, "Not counted: ");
-    picturesNote([`Not counted: glitch #${state.current.id}'s pictures are not all on screen yet.`]);
-    return;
-  }
+  if (state.shownAt === null) return picturesWait(state.current, "Not counted: ");
   if (pressedAt - state.shownAt < MIN_VIEW_MS) return; // pressed before it could be seen
   state.voted = true; // until show() paints the next glitch, even while we wait below
   const subject = state.current;
@@ -690,14 +708,14 @@ async function handOutAgain() {
   if (fresh && fresh.id !== shown.id && state.current === shown && !state.voted) show(fresh);
 }
 
-// The glitch on screen, whose pictures could not be loaded (cannotSee), is passed over: not
+// The glitch on screen, whose pictures could not be loaded or are slow (picturesWait), is passed over: not
 // voted on, not handed to this tab again for a while (state.passed), and the server is told,
 // which checks its files (POST subjects/<id>/unseen/: broken there too, it leaves the queue
 // and is no longer this volunteer's training glitch due). The next glitch is shown as after
 // a vote.
 async function passOver() {
   const subject = state.current;
-  if (!subject?.unseen || state.shownAt !== null || state.busy || state.voted) return;
+  if (!subject?.offer || state.shownAt !== null || state.busy || state.voted) return;
   state.voted = true; // one way off this glitch
   const others = state.passed.filter(([id]) => id !== subject.id);
   state.passed = [...others, [subject.id, Date.now()]].slice(-PASSED_MAX);
