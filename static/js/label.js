@@ -326,14 +326,21 @@ function renderProgress(p) {
     ` classified · training ${p.n_gold_correct}/${p.n_gold} right`,
   );
   if (p.learning.length) {
+    // The rule is said on screen, from the numbers promotion decides with: as a tooltip
+    // alone (a title on text that takes no focus), no keyboard or touch volunteer saw it.
+    const rule =
+      `To reach level ${p.level + 1}: ${pct(p.min_alpha)} or better on at least ` +
+      `${p.min_gold} training glitch${p.min_gold === 1 ? "" : "es"} of each class below.`;
     els.progress.append(
+      h("br"),
+      h("small", { dataset: { testid: "level-rule" } }, rule),
       h("br"),
       h(
         "small",
         {
           title:
             `accuracy on training glitches of each class (of N shown): the lower of "right when you answered it" ` +
-            `and "recognised when it was one"; ≥${pct(p.min_alpha)} on ≥${p.min_gold} of each levels you up`,
+            `and "recognised when it was one"`,
         },
         `Next level: ${ready.length}/${p.learning.length} ready — ${skills}`,
       ),
@@ -523,8 +530,9 @@ function reportVote(r, className, subject) {
       : null;
     say(
       r.gold.correct
-        ? [thumb, "✓ Right! That training glitch was a ", answer, ". ", link]
-        : [thumb, "✗ That training glitch was a ", answer, `, not ${name(className)}. `, link],
+        // no article before a class name: "a Air Compressor", "a None of the Above"
+        ? [thumb, "✓ Right! That training glitch's answer is ", answer, ". ", link]
+        : [thumb, "✗ That training glitch's answer is ", answer, `, not ${name(className)}. `, link],
       r.gold.correct ? "right" : "wrong",
     );
   } else if (r.late) {

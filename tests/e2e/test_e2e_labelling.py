@@ -72,7 +72,7 @@ def test_new_volunteer_signs_up_labels_five_by_keyboard_and_is_promoted(page, se
             gold_feedback.append(page.inner_text("[data-testid=feedback]"))
 
     assert len(gold_feedback) == 2
-    assert all("Right! That training glitch was a" in text for text in gold_feedback)
+    assert all("Right! That training glitch's answer is" in text for text in gold_feedback)
     page.wait_for_selector("[data-testid=promoted]")
     assert page.inner_text("[data-testid=level]") == "Level 2"
     assert page.locator("button[data-class=Koi_Fish] kbd").inner_text() == "K"

@@ -64,20 +64,37 @@ def test_a_vote_pressed_after_the_session_ended_is_sent_once_back(page, pool):
 
 
 def test_a_first_wrong_answer_reads_plainly_beside_the_glitch_answered(page, seeded):
-    """Before: a wrong "Whistle" on a Blip training glitch read "Whistle: 0% of 0", and the
-    answer spoke of a glitch no longer on screen. Now the glitch is shown beside it."""
+    """Before: a wrong "Whistle" on a Blip training glitch read "Whistle: 0% of 0", the
+    answer spoke of a glitch no longer on screen, and put "a" before the class ("was a None
+    of the Above", "a Air Compressor"). Now the glitch is shown beside it, and the answer
+    is named without an article."""
     seeded.GLITCHLAB_GOLD_RATE = 1.0
     gold = gold_subject("Blip")
     SubjectFactory()
     UserFactory(username="vol")
     log_in(page)
     page.keyboard.press("w")
-    expect(page.locator("[data-testid=feedback]")).to_contain_text("That training glitch was a")
+    expect(page.locator("[data-testid=feedback]")).to_contain_text(
+        "✗ That training glitch's answer is Blip, not Whistle."
+    )
     progress = page.locator("[data-testid=progress]")
     expect(progress).to_contain_text("Whistle: none shown yet (1 answered Whistle, 0 right)")
     expect(progress).to_contain_text("Blip: 0% of 1")
     thumb = page.locator("[data-testid=feedback] img.feedback-thumb")
     assert thumb.get_attribute("src") == gold.images.get(duration=1.0).image.url
+
+
+def test_what_it_takes_to_level_up_is_on_screen_not_in_a_tooltip(page, pool, seeded):
+    """Before: the rule (70% on 3 training glitches of each class) was only in the title
+    of text that takes no focus: no keyboard or touch volunteer ever saw it. Now it is a
+    line of the progress, its numbers the server's promotion settings."""
+    seeded.GLITCHLAB_PROMOTION_ALPHA = 0.8
+    seeded.GLITCHLAB_PROMOTION_MIN_GOLD = 4
+    log_in(page)
+    expect(page.locator("[data-testid=level-rule]")).to_have_text(
+        "To reach level 2: 80% or better on at least 4 training glitches of each class below."
+    )
+    expect(page.locator("[data-testid=level-rule]")).to_be_visible()
 
 
 def test_a_level_up_keeps_the_focus_on_the_class_button_pressed(page, seeded):
