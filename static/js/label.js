@@ -821,10 +821,15 @@ function enlarge(slot) {
   }
 }
 
+// A volunteer who asked their system for less motion gets the drawer scrolled into view in
+// one step: a smooth scroll is the kind of motion the setting is for.
+const lessMotion = matchMedia("(prefers-reduced-motion: reduce)");
+
 function toggleGuide() {
   els.guide.hidden = !els.guide.hidden;
   els.guideToggle.setAttribute("aria-expanded", String(!els.guide.hidden));
-  if (!els.guide.hidden) els.guide.scrollIntoView({ behavior: "smooth", block: "nearest" });
+  const behavior = lessMotion.matches ? "auto" : "smooth";
+  if (!els.guide.hidden) els.guide.scrollIntoView({ behavior, block: "nearest" });
 }
 
 document.addEventListener("keydown", (event) => {

@@ -1,11 +1,13 @@
 """The labelling page for a careless or keyboard-only volunteer: Enter held on a focused
 class button, a session that ends mid-labelling, a page left while a vote waits for the
-network, the progress line after a first mistake, focus kept through a level-up."""
+network, the progress line after a first mistake and the rule to level up on screen, focus
+kept through a level-up, a system that asks for less motion."""
 
 import re
 import time
 
 import pytest
+from conftest import watched_page
 from django.contrib.auth import get_user_model
 from labelling_page import VOTABLE, log_in, stored
 from playwright.sync_api import expect
@@ -374,3 +376,28 @@ def test_a_class_button_focused_from_the_keyboard_wears_a_ring(page, pool):
         return [document.activeElement.dataset.class, style.outlineStyle, style.outlineWidth]; }"""
     )
     assert ring == ["Blip", "solid", "2px"]
+
+
+def test_the_field_guide_opens_without_a_smooth_scroll_when_less_motion_is_asked(
+    browser, live_server, pool
+):
+    """Before: the drawer ("?") was scrolled into view smoothly, over many frames, though
+    the system asked for less motion (prefers-reduced-motion). Now it comes in one step."""
+    options = {"viewport": {"width": 1280, "height": 800}, "reduced_motion": "reduce"}
+    with watched_page(browser, live_server, **options) as page:
+        log_in(page)
+        page.evaluate(
+            """() => {
+                window.scrolled = [];
+                const frame = () => {
+                    window.scrolled.push(scrollY);
+                    requestAnimationFrame(frame);
+                };
+                frame();
+            }"""
+        )
+        page.keyboard.press("?")
+        expect(page.locator("#guide")).to_be_visible()
+        page.wait_for_timeout(1000)  # a smooth scroll is over by then
+        positions = sorted(set(page.evaluate("window.scrolled")))
+        assert len(positions) == 2 and positions[0] == 0, positions  # from the top, in one step
