@@ -832,6 +832,21 @@ function toggleGuide() {
   if (!els.guide.hidden) els.guide.scrollIntoView({ behavior, block: "nearest" });
 }
 
+// The keys the page answers to besides the classes' (enlarge a view, undo, the guide).
+const PAGE_KEYS = ["1", "2", "3", "4", "escape", "backspace", "?"];
+
+// The page's name for a key press. On a layout without Latin letters (Russian: the B key
+// gives "и") the class keys matched nothing, and nothing was said: a character outside ASCII
+// is read by where its key sits (event.code: KeyB -> "b", Digit1 -> "1"). An ASCII one is
+// taken as it is: on AZERTY the key marked A sits at KeyQ, and must not vote Q.
+function pageKey(event) {
+  const key = event.key.toLowerCase();
+  const known = PAGE_KEYS.includes(key) || state.classes.some((c) => c.key === key);
+  if (known || [...key].length !== 1 || /^[\x00-\x7f]$/.test(key)) return key;
+  const at = /^(?:Key([A-Z])|Digit([0-9]))$/.exec(event.code);
+  return at ? (at[1] ?? at[2]).toLowerCase() : key;
+}
+
 document.addEventListener("keydown", (event) => {
   // Enter held on a focused button (a class, Undo) clicks it again at every repeat: one
   // vote per repeat, a glitch nobody looked at each time. A held key acts once.
@@ -841,7 +856,7 @@ document.addEventListener("keydown", (event) => {
   }
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.target.closest("input, textarea, select")) return;
-  const key = event.key.toLowerCase();
+  const key = pageKey(event);
   const choice = state.classes.find((c) => c.key === key);
   if (choice || key === "backspace") event.preventDefault();
   if (event.repeat) return; // a held key acts once: its repeats vote or undo nothing

@@ -1,7 +1,8 @@
 """The labelling page for a careless or keyboard-only volunteer: Enter held on a focused
 class button, a session that ends mid-labelling, a page left while a vote waits for the
 network, the progress line after a first mistake and the rule to level up on screen, focus
-kept through a level-up, a system that asks for less motion."""
+kept through a level-up, a keyboard without Latin letters, a system that asks for less
+motion."""
 
 import re
 import time
@@ -376,6 +377,20 @@ def test_a_class_button_focused_from_the_keyboard_wears_a_ring(page, pool):
         return [document.activeElement.dataset.class, style.outlineStyle, style.outlineWidth]; }"""
     )
     assert ring == ["Blip", "solid", "2px"]
+
+
+def test_a_class_key_on_a_russian_layout_votes_by_where_the_key_sits(page, pool):
+    """Before: on a layout without Latin letters the B key gives "и", which matched no key
+    of the page: the class keys did nothing and nothing was said. Now a key outside ASCII is
+    read by its place on the keyboard (code KeyB: Blip's key)."""
+    log_in(page)
+    cdp = page.context.new_cdp_session(page)
+    for kind in ("keyDown", "keyUp"):  # as Chromium gets it from the system, layout ru
+        text = "и" if kind == "keyDown" else ""
+        key = {"type": kind, "key": "и", "code": "KeyB", "text": text, "windowsVirtualKeyCode": 66}
+        cdp.send("Input.dispatchKeyEvent", key)
+    expect(page.locator(APP)).to_have_attribute("data-subject", str(pool[1].pk))
+    assert stored(page) == [(pool[0].pk, "Blip")]
 
 
 def test_the_field_guide_opens_without_a_smooth_scroll_when_less_motion_is_asked(
