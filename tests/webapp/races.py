@@ -1,7 +1,11 @@
 """Two requests at once, made the same every run on PostgreSQL: the test's own transaction
 does the first request's work and stays open while a second request runs in a thread, until
 that thread waits for a lock or has finished; only then does the first commit. Code that
-checks then writes without a lock lets the second request pass the check unseen."""
+checks then writes without a lock lets the second request pass the check unseen.
+
+until_reached_or_waiting pauses a request part-way (from a patched step of it), so that two
+requests whose locks could cross meet in the same interleaving every run: code that takes
+its locks in another order than the other request deadlocks there every time."""
 
 from __future__ import annotations
 
@@ -22,6 +26,38 @@ def _someone_waits_for_a_lock() -> bool:
             "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
         )
         return cursor.fetchone()[0] > 0
+
+
+def until_reached_or_waiting(reached: threading.Event, *, timeout_s: float = 20) -> None:
+    """A pause inside one request: it returns once another request has reached its own
+    pause (`reached` set) or waits for a lock, the order in which their locks are taken
+    made the same every run. Called from the paused request's thread, inside its
+    transaction."""
+    deadline = time.monotonic() + timeout_s
+    while not reached.is_set() and not _someone_waits_for_a_lock():
+        assert time.monotonic() < deadline, "the other request neither came nor waited"
+        time.sleep(0.01)
+
+
+def in_threads(*requests: Callable[[], Any]) -> list[Exception]:
+    """Each request in its own thread, all started at once; the errors they raised."""
+    errors: list[Exception] = []
+
+    def run(request: Callable[[], Any]) -> None:
+        try:
+            request()
+        except Exception as error:  # noqa: BLE001 - returned to the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(request,)) for request in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "a request never ended"
+    return errors
 
 
 def second_while_first_open(

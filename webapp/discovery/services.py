@@ -363,8 +363,13 @@ def _lock_batches_of(volunteer: User) -> None:
     """Within a transaction: wait for any other request that is opening or submitting a
     batch for this volunteer (their user row's lock), so a second click or a second tab sees
     the batch the first one made instead of opening another (the database allows one open
-    batch each), and a lasso never deletes a batch while it is being submitted."""
-    User.objects.select_for_update().filter(pk=volunteer.pk).first()
+    batch each), and a lasso never deletes a batch while it is being submitted.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it waits for the same requests, but not for the key
+    check of a row that names the volunteer (a vote's volunteer_id, checked as it commits).
+    With FOR UPDATE a vote from another tab held the profile and waited for this lock while
+    the sheet held it and wanted the profile: a deadlock (docs/labelling.md, "Lock order")."""
+    User.objects.select_for_update(no_key=True).filter(pk=volunteer.pk).first()
 
 
 def batch_from_cluster(*, volunteer: User) -> Batch | None:
@@ -432,6 +437,9 @@ def batch_submit(
     vote for a not-yet-accepted class is a None_of_the_Above vote plus a ProposalVote. A
     gold glitch on the sheet is voted on like a pool one, and scores only if it is the
     gold the queue handed the volunteer (their gold due): a sheet picks no gold to score.
+    Locks: the volunteer's user row, the batch, the new class's name (a proposal), then
+    every selected glitch at once in id order, then the profile (the first vote): the
+    order a vote and an undo keep, glitch before profile (docs/labelling.md, "Lock order").
     """
     with transaction.atomic():
         # In line with a lasso or a tag sheet opened meanwhile, which deletes the open batch:
@@ -452,6 +460,7 @@ def batch_submit(
         class_name = NONE_OF_THE_ABOVE if proposal is not None else label.class_name
         if not class_name:
             raise ValidationError("choose a class", code="no_class")
+        _lock_subjects(selected)
         voted = skipped = 0
         for subject_id in selected:
             try:
@@ -481,6 +490,18 @@ def batch_submit(
         batch.submitted_at = timezone.now()
         batch.save()
     return batch
+
+
+def _lock_subjects(subject_ids: Sequence[int]) -> None:
+    """Lock the sheet's glitches in one statement, in id order, before its first vote locks
+    the volunteer's profile (docs/labelling.md, "Lock order"). Locked one by one, in the
+    order the sheet lists them, with the profile held from the first vote on: two
+    volunteers' sheets of the same glitches in other orders deadlocked (the review's
+    lassos, ascending and descending: 3 pairs of 3, one sheet's 40 votes lost), and so did
+    a vote or an undo from the volunteer's other tab on a glitch of the sheet (it holds the
+    glitch, then wants the profile). The votes lock each row again, already theirs."""
+    rows = Subject.objects.select_for_update().filter(pk__in=subject_ids)
+    list(rows.order_by("pk").values_list("pk", flat=True))
 
 
 def _proposal_for(volunteer: User, label: BatchLabel) -> ClassProposal | None:
