@@ -313,8 +313,13 @@ def _regrade_gold_answers(subject: Subject, old: str, new: str) -> int:
     """Every gold answer on the subject moves from row `old` to row `new` of its
     volunteer's confusion matrix, and is re-marked right or wrong. Levels stay: volunteers
     are never demoted, and a promotion this earns happens at their next gold answer."""
+    # Their profiles locked in user id order (docs/labelling.md, "Lock order"): in the order
+    # the answers came back, two glitches relabelled at once that the same volunteers had
+    # answered each held one profile and wanted the other's, a deadlock.
     answers = list(
-        Classification.objects.filter(subject=subject, was_gold=True).select_related("glitch_class")
+        Classification.objects.filter(subject=subject, was_gold=True)
+        .select_related("glitch_class")
+        .order_by("volunteer_id")
     )
     for answer in answers:
         profile = VolunteerProfile.objects.select_for_update().get(user_id=answer.volunteer_id)
