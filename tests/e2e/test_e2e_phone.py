@@ -89,3 +89,27 @@ def test_a_150_character_username_gives_no_sideways_scroll(phone, seeded):
         assert width <= WIDTH, f"{path} is {width} px wide"
     phone.goto("/talk/")
     assert name in phone.inner_text(".comment header")  # all of it, broken over lines
+
+
+# A name's text (every line of it) outside its button: cut off there (overflow: hidden).
+CUT_OFF = """() => [...document.querySelectorAll('#choices .choice')].filter((button) => {
+  const text = document.createRange();
+  text.selectNodeContents(button);
+  const box = button.getBoundingClientRect();
+  return [...text.getClientRects()].some((line) => line.right > box.right + 0.5
+    || line.bottom > box.bottom + 0.5 || line.left < box.left - 0.5 || line.top < box.top - 0.5);
+}).map((button) => button.textContent.trim())"""
+
+
+def test_every_class_name_is_whole_on_a_320_px_phone(browser, live_server, seeded):
+    """Before: at 320 px, three buttons to a row at level 5 cut "Air Compressor", "Light
+    Modulation" and "1400Ripples" short (a name beside its key had 68 px). Now a name flows
+    round its key, its later lines the button's whole width, and three lines fit."""
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    UserFactory(username="vol", profile__level=5)
+    SubjectFactory(priority=20)
+    options = {"viewport": {"width": 320, "height": 568}, "is_mobile": True, "has_touch": True}
+    with watched_page(browser, live_server, **options) as page:
+        log_in(page)
+        assert len(boxes(page, "#choices .choice")) == 22
+        assert page.evaluate(CUT_OFF) == []
