@@ -112,3 +112,25 @@ def test_by_confidence_a_glitch_without_one_is_grey_not_the_bottom_of_the_scale(
     # shown: the 5 retired glitches and the 2 that ann voted on; grey: the 5 others
     assert traces[0] == [5, "#6b7280"]
     assert traces[1] == [7, [0.9] * 7]
+
+
+LOOK = """(button) => { const style = getComputedStyle(button);
+  return [button.disabled, style.backgroundColor, style.cursor]; }"""
+ACCENT = "rgb(244, 197, 66)"
+
+
+def test_the_batch_button_looks_disabled_until_something_is_selected(page, map_of_twelve):
+    """Before: "Label the 0 selected together", disabled, was drawn as a live primary button
+    (yellow, opacity 1, a pointer). Now it is flat and dim with a not-allowed cursor, and
+    yellow once a lasso has picked glitches to label."""
+    log_in(page, "ann", "/discovery/map/")
+    page.wait_for_selector("#map[data-ready='1']")
+    button = page.locator("[data-testid=lasso-batch]")
+    disabled, background, cursor = button.evaluate(LOOK)
+    assert disabled and background != ACCENT and cursor == "not-allowed"
+    page.evaluate(
+        "(ids) => document.getElementById('map').emit('plotly_selected',"
+        " {points: ids.map((id) => ({customdata: id}))})",
+        [s.pk for s in map_of_twelve],
+    )
+    assert button.evaluate(LOOK) == [False, ACCENT, "pointer"]
