@@ -1,6 +1,7 @@
 // The map: Plotly scatter of the 2-D UMAP of every glitch, coloured by class, model
 // confidence or cluster. Hover shows the spectrogram, click opens the glitch, a lasso
-// selection becomes a batch labelled on the cluster sheet.
+// selection becomes a batch labelled on the cluster sheet. Below it the same glitches as a
+// list, the keyboard's way to them and to the batch (the plot has nothing to focus).
 import { UNLABELLED_COLOUR, coloursFor } from "./palette.js";
 
 const el = document.getElementById("map");
@@ -9,6 +10,10 @@ const colourBy = document.getElementById("colour-by");
 const lassoButton = document.getElementById("lasso-batch");
 let data = null;
 let selected = [];
+// What the lasso caught or the list ticked: one selection, the batch's (select, below).
+const chosen = new Set();
+const groupsEl = document.getElementById("map-groups");
+const groupTicks = []; // the list's groups: [checkbox, the group's open ids]
 
 // The hover's text: the class, then the glitch's detector, SNR and peak frequency when known
 // (map_points sends a detector name or numbers only, so none of it can be markup).
@@ -102,8 +107,124 @@ if (!data.ready) {
   });
   el.on("plotly_unhover", () => { hover.hidden = true; });
   el.on("plotly_click", (e) => { window.location.href = `/subjects/${e.points[0].customdata}/`; });
-  el.on("plotly_selected", (e) => select(e ? e.points.map((p) => p.customdata) : []));
+  // A lasso replaces the selection, and the list ticks what it caught.
+  el.on("plotly_selected", (e) => {
+    chosen.clear();
+    for (const p of e?.points ?? []) chosen.add(p.customdata);
+    choose();
+  });
+  list();
+  colourBy.addEventListener("change", list);
+  document.getElementById("map-list").hidden = false;
   el.dataset.ready = "1";
+}
+
+// --- the map as a list (#map-list) ---------------------------------------------------------
+// The plot offers the keyboard no point to focus and a lasso needs a mouse; here are the same
+// glitches in the legend's groups (by cluster when coloured by cluster, else by class), each
+// group a <details> whose glitches are links to their pages and, where the viewer can still
+// vote on them and may batch, checkboxes feeding the same "label the selected together".
+// A group's rows are made when it is first opened: a map may hold thousands of glitches.
+function isOpen(r) {
+  return data.open?.[r] ?? true;
+}
+
+function glitches(n) {
+  return `${n} glitch${n === 1 ? "" : "es"}`;
+}
+
+function list() {
+  const byCluster = colourBy.value === "cluster";
+  const groups = new Map();
+  data.ids.forEach((_, r) => {
+    const c = data.cluster[r];
+    const name = byCluster ? (c < 0 ? "none" : `cluster ${c}`) : data.label[r];
+    if (!groups.has(name)) groups.set(name, []);
+    groups.get(name).push(r);
+  });
+  groupTicks.length = 0;
+  groupsEl.replaceChildren(...[...groups.keys()].sort().map((name) => group(name, groups.get(name))));
+  ticks();
+}
+
+function group(name, rows) {
+  const details = document.createElement("details");
+  details.className = "map-group";
+  const summary = document.createElement("summary");
+  const open = rows.filter(isOpen).map((r) => data.ids[r]);
+  summary.textContent = `${shown(name)}: ${glitches(rows.length)}${lassoButton ? `, ${open.length} open to you` : ""}`;
+  details.append(summary);
+  if (lassoButton && open.length) {
+    const label = document.createElement("label");
+    const box = checkbox(() => {
+      for (const id of open) box.checked ? chosen.add(id) : chosen.delete(id);
+      choose();
+    });
+    groupTicks.push([box, open]);
+    label.append(box, ` Tick its ${glitches(open.length)} open to you`);
+    details.append(label);
+  }
+  const ul = document.createElement("ul");
+  details.append(ul);
+  // on the click (Enter or Space on the summary makes one too) before it opens, so the
+  // rows are there for the next Tab; "toggle" comes a task later, for any other opening
+  const fill = () => {
+    if (!ul.childElementCount) ul.append(...rows.map(item));
+  };
+  summary.addEventListener("click", fill);
+  details.addEventListener("toggle", () => details.open && fill());
+  return details;
+}
+
+function item(r) {
+  const id = data.ids[r];
+  const li = document.createElement("li");
+  if (lassoButton && isOpen(r)) {
+    const box = checkbox(() => {
+      box.checked ? chosen.add(id) : chosen.delete(id);
+      choose();
+    });
+    box.dataset.id = id;
+    box.checked = chosen.has(id);
+    box.setAttribute("aria-label", `Tick glitch #${id}`);
+    li.append(box, " ");
+  }
+  const link = document.createElement("a");
+  link.href = `/subjects/${id}/`;
+  link.textContent = `Glitch #${id}`;
+  const facts = document.createElement("span");
+  facts.className = "muted";
+  // text only: the same columns as the hover, none of it markup
+  facts.textContent = [
+    shown(data.label[r]), data.ifo?.[r],
+    data.snr?.[r] != null ? `SNR ${data.snr[r]}` : "",
+    data.peak_frequency?.[r] != null ? `${data.peak_frequency[r]} Hz` : "",
+  ].filter(Boolean).join(" · ");
+  li.append(link, " ", facts);
+  return li;
+}
+
+function checkbox(onChange) {
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.addEventListener("change", onChange);
+  return box;
+}
+
+// The list's ticks follow the selection: a glitch's box, and a group's (ticked when all its
+// open glitches are, half when some are).
+function ticks() {
+  for (const box of groupsEl.querySelectorAll("input[data-id]")) box.checked = chosen.has(Number(box.dataset.id));
+  for (const [box, ids] of groupTicks) {
+    const n = ids.filter((id) => chosen.has(id)).length;
+    box.checked = n > 0 && n === ids.length;
+    box.indeterminate = n > 0 && n < ids.length;
+  }
+}
+
+function choose() {
+  ticks();
+  select([...chosen]);
 }
 
 // A batch takes only the glitches the volunteer may still vote on, at most batch_max of

@@ -2,50 +2,15 @@
 the chart to another site, the toolbar off the legend, class names without underscores,
 and a lasso whose count is the size of the sheet it opens."""
 
-import sys
-from pathlib import Path
-
-import numpy as np
 import pytest
-from webapp_factories import UserFactory, glitch_class
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "webapp" / "discovery"))
-from discovery_factories import stored_cluster  # noqa: E402
-
-from webapp.discovery import services  # noqa: E402
-from webapp.discovery.models import EmbeddingSet  # noqa: E402
-from webapp.labeling.models import Classification, Subject  # noqa: E402
+from map_page import CLASSES, log_in, twelve_glitches_on_the_map
 
 pytestmark = pytest.mark.e2e
-
-CLASSES = ["Koi_Fish", "Air_Compressor", "None_of_the_Above", "Power_Line", "Blip"]
-
-
-def log_in(page, username: str, then: str) -> None:
-    page.goto(f"/accounts/login/?next={then}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**{then}")
 
 
 @pytest.fixture
 def map_of_twelve(discovery):
-    """12 glitches on the map: 5 retired with 5 classes, 7 open (unlabelled), 2 of them
-    already answered by ann."""
-    _, subjects, _, _ = stored_cluster(n=12)
-    embedding_set = EmbeddingSet.objects.get()
-    services.map_store(set_id=embedding_set.pk, xy=np.random.default_rng(0).normal(size=(12, 2)))
-    for subject, name in zip(subjects, CLASSES, strict=False):
-        subject.status = Subject.Status.RETIRED
-        subject.retired_label = glitch_class(name)
-        subject.save()
-    ann = UserFactory(username="ann", profile__level=2)
-    for subject in subjects[5:7]:
-        Classification.objects.create(
-            volunteer=ann, subject=subject, glitch_class=glitch_class("Blip")
-        )
-    return subjects
+    return twelve_glitches_on_the_map()
 
 
 def test_each_class_has_its_own_colour_and_nothing_is_shared(page, map_of_twelve):
