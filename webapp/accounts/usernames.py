@@ -9,7 +9,7 @@ their names and log in as ever: only a new name is checked (sign-up, the admin's
 
 A new name is also refused when it looks like an existing one: the same skeleton (NFKC,
 each look-alike character put for the letter it passes for, case-folded, . _ - left out,
-then rn read as m and vv as w). Those are ASCII look-alikes (`adrnin`, `revievver`, `Ann.`)
+then rn read as m, vv as w and cl as d). Those are ASCII look-alikes (`adrnin`, `revievver`, `Ann.`)
 and an existing non-ASCII name's (a new `reviewer` beside an older `rеviеwеr`).
 """
 

@@ -9,6 +9,8 @@ from webapp.discovery.models import (
     ProposalEvent,
     ProposalVote,
 )
+from webapp.modeling.admin import MadeByAModelAdmin
+from webapp.modeling.models import ModelVersion
 from webapp.read_only_admin import ReadOnlyAdmin
 
 
@@ -30,13 +32,19 @@ class ClassProposalAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmbeddingSet)
-class EmbeddingSetAdmin(ReadOnlyAdmin):
+class EmbeddingSetAdmin(MadeByAModelAdmin):
     list_display = ("model_version", "status", "n_subjects", "dim", "has_map", "finished_at")
+
+    def version(self, obj: EmbeddingSet) -> ModelVersion:
+        return obj.model_version
 
 
 @admin.register(ClusterRun)
-class ClusterRunAdmin(ReadOnlyAdmin):
+class ClusterRunAdmin(MadeByAModelAdmin):
     list_display = ("pk", "embedding_set", "n_subjects", "n_clusters", "n_noise", "created_at")
+
+    def version(self, obj: ClusterRun) -> ModelVersion:
+        return obj.embedding_set.model_version
 
 
 @admin.register(Batch)

@@ -443,8 +443,11 @@ VOTED_ROLES = [Subject.Role.POOL, Subject.Role.GOLD]
 def _votable_by(volunteer: User) -> QuerySet[Subject]:
     """Open glitches the volunteer's level reaches (the queue's rule,
     labeling.selectors.subjects_within_level); every open glitch for reviewers and admins,
-    who batch-label at any level (can_batch_label)."""
-    votable = Subject.objects.filter(status__in=OPEN_STATUSES, role__in=VOTED_ROLES)
+    who batch-label at any level (can_batch_label). Never one whose pictures the server
+    found broken (Subject.pictures_problem): out of the queue, it was still on the sheets."""
+    votable = Subject.objects.filter(
+        status__in=OPEN_STATUSES, role__in=VOTED_ROLES, pictures_problem=""
+    )
     if is_reviewer(volunteer):
         return votable
     return votable.filter(subjects_within_level(volunteer=volunteer))

@@ -89,7 +89,9 @@ class SubjectAdmin(admin.ModelAdmin):
     inlines = [SubjectImageInline]
     actions = ["check_pictures"]
 
-    @admin.action(description="Check the pictures (whole ones go back to the queue)")
+    @admin.action(
+        description="Check the pictures (whole ones go back to the queue)", permissions=["change"]
+    )
     def check_pictures(self, request: HttpRequest, queryset: QuerySet[Subject]) -> None:
         found = services.subjects_check_pictures(subjects=queryset)
         self.message_user(

@@ -26,18 +26,23 @@ def dashboard_note() -> str:
     return format_html(TO_SWITCH, reverse("modeling:dashboard"))
 
 
-class JobWrittenAdmin(admin.ModelAdmin):
+def in_use(version: ModelVersion) -> bool:
+    """The active version votes and ranks the queue, and a pending one is being scored to
+    replace it: deleting either (or its predictions, embeddings) leaves no model, or a
+    switch to nothing. An old one, and what it made, may go."""
+    return version.is_active or version.activation_pending
+
+
+class JobWrittenAdmin(ReadOnlyAdmin):
     """Shown, never added or edited here: the training task and the dashboard's services
     write these rows, and every field is either their state (a live run, the active model)
-    or what a run measured. The note on how to act comes first on the page."""
+    or what a run measured. The note on how to act comes first on the page. Deleted as
+    Django's admin deletes, where the subclass allows it."""
 
     readonly_fields = ["to_switch"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         fields = [f for f in super().get_fields(request, obj) if f != "to_switch"]
@@ -67,17 +72,30 @@ class ModelVersionAdmin(JobWrittenAdmin):
     search_fields = ["name"]
 
     def has_delete_permission(self, request: HttpRequest, obj: ModelVersion | None = None) -> bool:
-        # The active version votes and ranks the queue, and a pending one is being scored
-        # to replace it: deleting either takes its predictions and leaves no model, or a
-        # switch to nothing. Roll back to another version first; an old one may go.
-        busy = obj is not None and (obj.is_active or obj.activation_pending)
-        return super().has_delete_permission(request, obj) and not busy
+        # Roll back to another version first (in_use); an old one may go.
+        return super().has_delete_permission(request, obj) and not (obj and in_use(obj))
+
+
+class MadeByAModelAdmin(ReadOnlyAdmin):
+    """Never edited; an old model version's rows go with it when the version is deleted
+    (the admin asks this of each before deleting the version: refused, no old version
+    could be deleted). The active or pending version's stay (modeling.admin.in_use)."""
+
+    def version(self, obj: Any) -> ModelVersion:
+        raise NotImplementedError
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        deletable = obj is not None and not in_use(self.version(obj))
+        return deletable and admin.ModelAdmin.has_delete_permission(self, request, obj)
 
 
 @admin.register(Prediction)
-class PredictionAdmin(ReadOnlyAdmin):
+class PredictionAdmin(MadeByAModelAdmin):
     list_display = ["subject", "model_version", "predicted_label", "confidence", "created_at"]
     list_filter = ["model_version", "predicted_label"]
     raw_id_fields = ["subject"]
     search_fields = ["subject__external_id"]
     exclude = ["embedding"]
+
+    def version(self, obj: Prediction) -> ModelVersion:  # a prediction is its model's vote
+        return obj.model_version

@@ -141,3 +141,32 @@ def test_a_repeated_word_that_pictures_did_not_load_reads_and_logs_once(caplog, 
     with caplog.at_level("WARNING", logger="webapp.labeling.services"):
         assert page_gave_up(other, subject) == 204
     assert len(reads) == 2
+
+
+def test_a_glitch_with_broken_pictures_is_on_no_sheet_either():
+    """Before: out of the queue, it was still offered on the lasso and cluster sheets (its
+    thumbnails broken) and took their votes."""
+    from webapp.discovery.selectors import subjects_open_for
+
+    broken, whole = SubjectFactory(), SubjectFactory()
+    Subject.objects.filter(pk=broken.pk).update(pictures_problem="a.png: missing")
+    expert = UserFactory(profile__level=5)
+    assert subjects_open_for(volunteer=expert, subject_ids=[broken.pk, whole.pk]) == [whole.pk]
+
+
+def test_staff_who_may_only_view_glitches_cannot_run_the_pictures_check(client):
+    """Before: a staff account with only view_subject ran it, rewriting pictures_problem
+    and reading the files of every glitch selected inside its request."""
+    from django.contrib.auth.models import Permission
+
+    subject = SubjectFactory()
+    Subject.objects.filter(pk=subject.pk).update(pictures_problem="a.png: missing")
+    viewer = UserFactory(username="viewer")
+    viewer.is_staff = True
+    viewer.save()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_subject"))
+    client.force_login(viewer)
+    action = {"action": "check_pictures", "_selected_action": [subject.pk]}
+    client.post("/admin/labeling/subject/", action)
+    subject.refresh_from_db()
+    assert subject.pictures_problem == "a.png: missing"

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from django.forms import CheckboxInput, MultiWidget
+from webapp_factories import SubjectFactory
 
-from webapp.modeling.models import ModelVersion, TrainingRun
+from webapp.discovery.models import ClusterRun, EmbeddingSet
+from webapp.modeling.models import ModelVersion, Prediction, TrainingRun
 
 pytestmark = pytest.mark.django_db
 
@@ -61,11 +63,18 @@ def test_the_admin_cannot_delete_the_active_or_the_pending_version_but_an_old_on
     """Before: the active version could be deleted in the admin, taking its predictions with
     it and leaving the queue with no model. Now the active version and one being scored to
     replace it are refused, on their page and in the list's delete action; an old version
-    still goes."""
+    still goes, with the predictions, embeddings and clusters it made (refused before
+    2026-12-07's day's-diff review: those rows' own admins allowed no delete)."""
     active, pending = version("active", is_active=True), version("pending")
     pending.activation_pending = True
     pending.save()
     old = version("old")
+    for made_by in (active, pending, old):
+        Prediction.objects.create(
+            model_version=made_by, subject=SubjectFactory(), predicted_label="Blip"
+        )
+        embeddings = EmbeddingSet.objects.create(model_version=made_by, status="ready")
+        ClusterRun.objects.create(embedding_set=embeddings)
 
     for kept in (active, pending):
         answer = admin_client.post(
@@ -79,6 +88,11 @@ def test_the_admin_cannot_delete_the_active_or_the_pending_version_but_an_old_on
     admin_client.post(f"/admin/modeling/modelversion/{old.pk}/delete/", {"post": "yes"})
 
     assert set(ModelVersion.objects.values_list("name", flat=True)) == {"active", "pending"}
+    assert not Prediction.objects.filter(model_version__name="old").exists()
+    for kept in (active, pending):  # their rows cannot be deleted one by one either
+        [prediction] = kept.predictions.all()
+        url = f"/admin/modeling/prediction/{prediction.pk}/delete/"
+        assert admin_client.post(url, {"post": "yes"}).status_code == 403
 
 
 def test_a_running_training_run_keeps_its_status_and_is_not_deleted_in_the_admin(admin_client):
