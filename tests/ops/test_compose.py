@@ -38,6 +38,9 @@ def test_web_serves_after_migrating_and_reads_secrets_from_the_env_file() -> Non
     services = load_compose()["services"]
     web = services["web"]
     assert "migrate" in web["command"] and "python -m webapp.serve" in web["command"]
+    # The field guide is filled once the classes exist, before the site serves (no account).
+    steps = [web["command"].index(s) for s in ("migrate", "load_field_guide", "webapp.serve")]
+    assert steps == sorted(steps)
     for name in ("web", "worker-gpu", "worker", "beat"):
         assert services[name]["env_file"] == ".env"
     env_example = (ROOT / ".env.example").read_text()

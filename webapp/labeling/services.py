@@ -19,7 +19,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ml.data import image_file_problem, nearest_duration
+from ml.data import Sample, image_file_problem, load_samples, nearest_duration
 from webapp.accounts.roles import VOLUNTEER
 from webapp.hot_sql import converter, insert, row_locked, save_columns
 from webapp.labeling import config, consensus, selectors
@@ -862,4 +862,47 @@ def glitch_class_example_from_subject(*, subject: Subject) -> int:
             retired_label=subject.gold_label,
             retired_at=timezone.now(),
         )
+    return added
+
+
+# The golden field-guide example first, then real glitches of the class (every duration).
+FIELD_GUIDE_EXAMPLES_PER_CLASS = 3
+
+
+def _shipped_example_caption(glitch_id: str) -> str:
+    """Where a shipped example comes from, as the guide shows it (docs/data_notice.md)."""
+    if glitch_id.startswith("golden-"):
+        return "Gravity Spy's field-guide example"
+    if glitch_id.startswith("zoosubject-"):
+        return f"Zooniverse subject {glitch_id.removeprefix('zoosubject-')} (Gravity Spy gold)"
+    if glitch_id.startswith("zoo-"):
+        return "a Zooniverse subject, labelled by a volunteer"
+    return f"Gravity Spy training set, {glitch_id}"
+
+
+def field_guide_load(*, folder: Path) -> int:
+    """Add the example images of `folder` (<class>/<id>_<duration>.<ext>: the ones shipped in
+    webapp/labeling/field_guide_examples, docs/data_notice.md) to their classes' field guide,
+    the golden example first, at most FIELD_GUIDE_EXAMPLES_PER_CLASS glitches a class, every
+    duration of each. Idempotent: an image already in the guide is not added again. Creates
+    no account; classes that do not exist are skipped. Returns the images added."""
+    result = load_samples(folder)
+    by_label: dict[str, list[Sample]] = {}
+    # Golden (Gravity Spy field guide) images first, then real glitches of the class.
+    for sample in sorted(result.samples, key=lambda s: (not s.id.startswith("golden"), s.id)):
+        if sample.label:
+            by_label.setdefault(sample.label, []).append(sample)
+    added = 0
+    for glitch_class in GlitchClass.objects.filter(name__in=by_label):
+        for sample in by_label[glitch_class.name][:FIELD_GUIDE_EXAMPLES_PER_CLASS]:
+            # Undated files stand for every duration: one of them is enough.
+            views: dict[float | None, Path] = dict(sample.views().items()) or {
+                None: sample.paths[min(sample.paths)]
+            }
+            added += glitch_class_example_add_glitch(
+                glitch_class=glitch_class,
+                glitch_id=sample.id,
+                views=views,
+                caption=_shipped_example_caption(sample.id),
+            )
     return added

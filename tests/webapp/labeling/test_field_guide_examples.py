@@ -1,12 +1,13 @@
-"""The field guide ships real Gravity Spy examples: seed_demo fills it from the package,
-every duration of an example glitch is kept, admins add gold subjects in one click, and
-simulated examples say so."""
+"""The field guide ships real Gravity Spy examples: load_field_guide (production) and
+seed_demo fill it from the package, every duration of an example glitch is kept, admins add
+gold subjects in one click, and simulated examples say so."""
 
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
@@ -61,6 +62,25 @@ def test_seed_demo_fills_the_guide_from_the_shipped_folder_with_every_duration(s
     assert set(real.filter(primary=True).values_list("duration", flat=True)) == {1.0}
     assert not GlitchClassExample.objects.filter(simulated=True).exists()
     assert "field guide: 0 new example images" in seed()  # idempotent
+
+
+def test_load_field_guide_fills_the_guide_in_production_without_any_account(settings):
+    """A compose install (DEBUG off) gets the shipped examples at the web service's start,
+    where seed_demo refuses: no account is made, and a second run changes nothing."""
+    settings.DEBUG = False
+    out = StringIO()
+    call_command("load_field_guide", stdout=out)
+    assert "field guide: 70 new example images" in out.getvalue()
+    assert not get_user_model().objects.exists()
+    for name in [info.name for info in CANONICAL_CLASSES]:
+        assert GlitchClassExample.objects.filter(glitch_class__name=name).exists(), name
+    before = sorted(GlitchClassExample.objects.values_list("pk", "image", "primary", "caption"))
+    out = StringIO()
+    call_command("load_field_guide", "--dir", str(SHIPPED), stdout=out)
+    assert "field guide: 0 new example images" in out.getvalue()
+    after = sorted(GlitchClassExample.objects.values_list("pk", "image", "primary", "caption"))
+    assert after == before
+    assert not get_user_model().objects.exists()
 
 
 def test_the_guide_page_shows_examples_durations_and_the_credit(client, settings):

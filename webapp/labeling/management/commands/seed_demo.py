@@ -1,33 +1,25 @@
 """manage.py seed_demo: demo accounts, role groups, the class table and field-guide images.
 
 Idempotent: run it as often as you like. Demo mode only (DEBUG), because it prints and sets
-a known password. The field guide is filled from the examples shipped in
-webapp/labeling/field_guide_examples (docs/data_notice.md) unless --field-guide names
-another folder.
+a known password. The field guide is filled as `load_field_guide` fills it (production's
+way, no account), from the examples shipped in webapp/labeling/field_guide_examples
+(docs/data_notice.md) unless --field-guide names another folder.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ml.data import load_samples
 from webapp.accounts.roles import ADMIN, REVIEWER, ROLES, VOLUNTEER
 from webapp.labeling import config
 from webapp.labeling.models import GlitchClass
-from webapp.labeling.services import (
-    glitch_class_example_add_glitch,
-    glitch_classes_sync,
-    volunteer_profile_get_or_create,
-)
-
-# The golden field-guide example first, then real glitches of the class (every duration).
-EXAMPLES_PER_CLASS = 3
+from webapp.labeling.services import glitch_classes_sync, volunteer_profile_get_or_create
 
 # (username, role, level): `expert` is a volunteer who has reached the top level, so every
 # class, batch labelling on the map and class proposals are open to it from the start.
@@ -39,19 +31,12 @@ DEMO_ACCOUNTS = (
 )
 
 
-def _caption(glitch_id: str) -> str:
-    """Where a shipped example comes from, as the guide shows it (docs/data_notice.md)."""
-    if glitch_id.startswith("golden-"):
-        return "Gravity Spy's field-guide example"
-    if glitch_id.startswith("zoosubject-"):
-        return f"Zooniverse subject {glitch_id.removeprefix('zoosubject-')} (Gravity Spy gold)"
-    if glitch_id.startswith("zoo-"):
-        return "a Zooniverse subject, labelled by a volunteer"
-    return f"Gravity Spy training set, {glitch_id}"
-
-
 class Command(BaseCommand):
-    help = "Create demo users (volunteer, reviewer, admin), groups, classes and the field guide."
+    help = (
+        "Debug only: create the four demo users (volunteer, expert, reviewer, admin) with a "
+        "known password, the role groups and classes, and fill the field guide as "
+        "load_field_guide does."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--password", default=settings.GLITCHLAB_DEMO_PASSWORD)
@@ -84,26 +69,4 @@ class Command(BaseCommand):
                 profile.save(update_fields=["level"])
         names = ", ".join(username for username, _, _ in DEMO_ACCOUNTS)
         self.stdout.write(f"demo logins: {names} - password: {password}")
-        self._field_guide(Path(options["field_guide"]))
-
-    def _field_guide(self, folder: Path) -> None:
-        if not folder.is_dir():
-            self.stdout.write(f"no field-guide images at {folder}: the guide shows text only")
-            return
-        result = load_samples(folder)
-        by_label: dict[str, list] = {}
-        # Golden (Gravity Spy field guide) images first, then real glitches of the class.
-        for sample in sorted(result.samples, key=lambda s: (not s.id.startswith("golden"), s.id)):
-            if sample.label:
-                by_label.setdefault(sample.label, []).append(sample)
-        added = 0
-        for glitch_class in GlitchClass.objects.filter(name__in=by_label):
-            for sample in by_label[glitch_class.name][:EXAMPLES_PER_CLASS]:
-                added += glitch_class_example_add_glitch(
-                    glitch_class=glitch_class,
-                    glitch_id=sample.id,
-                    # Undated files stand for every duration: one of them is enough.
-                    views=sample.views() or {None: sample.paths[min(sample.paths)]},
-                    caption=_caption(sample.id),
-                )
-        self.stdout.write(f"field guide: {added} new example images from {folder}")
+        call_command("load_field_guide", dir=options["field_guide"], stdout=self.stdout)
