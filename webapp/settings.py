@@ -45,6 +45,17 @@ if not DEBUG and SECRET_KEY in ("", *PUBLIC_SECRET_KEYS):
         "repository: set SECRET_KEY to a long random secret (python -c 'import secrets; "
         "print(secrets.token_urlsafe(50))'), or DEBUG=true on a development machine."
     )
+# Rotating SECRET_KEY: the old key(s), comma-separated, still verify what they signed
+# (sessions, password-reset links, the vote's assignment tokens) while SECRET_KEY signs
+# anew; remove them once those have expired (docs/security.md, "Labels you can trust").
+SECRET_KEY_FALLBACKS = [
+    key.strip() for key in env_str("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()
+]
+if not DEBUG and set(SECRET_KEY_FALLBACKS) & set(PUBLIC_SECRET_KEYS):
+    # A fallback verifies signatures as the key does: a public one would let anyone forge them.
+    raise ImproperlyConfigured(
+        "SECRET_KEY_FALLBACKS holds a key printed in this repository: remove it."
+    )
 ALLOWED_HOSTS = env_str("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 
 # Runtime data (SQLite file, media, models, demo data) lives under one folder.

@@ -63,6 +63,22 @@ def test_keys_printed_in_the_repository_are_refused_outside_debug(tmp_path):
         assert result.returncode == 0 and result.stdout.split() == ["True", key]
 
 
+def test_old_secret_keys_for_a_rotation_come_from_the_environment(tmp_path):
+    """docs/security.md asks operators to keep the old key in SECRET_KEY_FALLBACKS when
+    they rotate SECRET_KEY (or every assignment handed out before is refused)."""
+    base = {k: v for k, v in os.environ.items() if k != "SECRET_KEY_FALLBACKS"}
+    base.update(DEBUG="0", SECRET_KEY="n3w-s3cret", GLITCHLAB_VAR_DIR=str(tmp_path))
+
+    def fallbacks(**env: str):
+        return _print_settings("s.SECRET_KEY_FALLBACKS", {**base, **env})
+
+    assert fallbacks().stdout == "[]\n"
+    rotated = fallbacks(SECRET_KEY_FALLBACKS="0ld-one, 0ld-two,")
+    assert rotated.stdout == "['0ld-one', '0ld-two']\n", rotated.stderr
+    public = fallbacks(SECRET_KEY_FALLBACKS="insecure-dev-key-only-for-debug")
+    assert public.returncode != 0 and "SECRET_KEY_FALLBACKS holds a key printed" in public.stderr
+
+
 def test_database_url_selects_postgresql(tmp_path):
     engine = setting(
         "s.DATABASES['default']['ENGINE']", tmp_path, DATABASE_URL="postgres://u@db:5432/x"
