@@ -267,7 +267,7 @@ def test_import_of_a_missing_folder_fails_clearly(tmp_path):
         run("import_glitches", str(tmp_path / "nope"))
 
 
-def test_seed_demo_is_idempotent_and_makes_the_three_accounts(glitch_dir, settings):
+def test_seed_demo_is_idempotent_and_makes_the_demo_accounts(glitch_dir, settings):
     settings.DEBUG = True
     for _ in range(2):
         out, _ = run("seed_demo", "--password", "pw123", "--field-guide", str(glitch_dir))
@@ -279,6 +279,13 @@ def test_seed_demo_is_idempotent_and_makes_the_three_accounts(glitch_dir, settin
     # One Blip and one Whistle glitch, every duration of each (8 images): not twice.
     assert GlitchClassExample.objects.count() == 8
     assert GlitchClassExample.objects.values("glitch_id").distinct().count() == 2
+
+
+def test_seed_demo_help_names_every_demo_account():
+    from webapp.labeling.management.commands.seed_demo import DEMO_ACCOUNTS, Command
+
+    for username, _, _ in DEMO_ACCOUNTS:  # the help said three of the four (no expert)
+        assert username in Command.help, username
 
 
 def test_seed_demo_refuses_outside_debug(settings):
