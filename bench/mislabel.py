@@ -599,7 +599,8 @@ def real_row(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # The docstring's first paragraph: its first line alone stopped mid-sentence.
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--data", type=Path, help="labelled folder (default: the synth pool)")
     parser.add_argument("--per-class", type=int, default=50, help="glitches used per class")
     parser.add_argument("--noise", type=float, default=0.05, help="share of labels flipped")
