@@ -93,7 +93,7 @@ const state = {
   inFlight: new Set(), // ids of subjects voted but not yet confirmed
   unsent: new Map(), // subject id -> the vote pressed on it, until the server has it
   votes: [], // ids of the votes stored from this page, for undo (each names its vote)
-  lastVote: null, // the latest vote pressed: {subject, stored: Promise of its id (null: not stored)}
+  lastVote: null, // the latest vote pressed: {subject, stored: Promise of its id (null: none to undo)}
   sending: new Set(), // the votes pressed whose answer has not come (lastVote's kind)
   undoing: false, // an undo waits for the vote it takes back to be stored (undo)
   passed: passedBefore(), // [id, when] of the glitches passed over (their pictures never came)
@@ -641,7 +641,9 @@ async function vote(className, pressedAt) {
 }
 
 // The vote on `subject` (vote): the next glitch is shown and the vote sent. Resolves to the
-// stored vote's id, null when it was not stored.
+// stored vote's id, null when it was not stored or is a training glitch's answer (which the
+// server never undoes: an undo waiting on it took it back and its refusal replaced the right
+// answer, shown for a moment only).
 async function cast(subject, body, className, pressedAt) {
   if (state.next && Date.now() - state.next.fetchedAt > STALE_MS) state.next = undefined;
   if (state.next === undefined) {
@@ -701,7 +703,7 @@ async function cast(subject, body, className, pressedAt) {
     say([result.data?.detail ?? "That vote was not accepted."], "wrong");
   }
   app.dataset.pending = String(state.inFlight.size);
-  return result.ok ? result.data.id : null;
+  return result.ok && !result.data.gold ? result.data.id : null;
 }
 
 // A vote refused as answered already was answered in another tab (this account's queue is
@@ -774,7 +776,8 @@ async function undo() {
     } finally {
       state.undoing = false;
     }
-    // Not stored (refused, or not sent: the page said why): there is nothing to take back.
+    // Not stored (refused, or not sent: the page said why), or a training glitch's answer
+    // (said, and it counts): there is nothing to take back.
     if (id !== null) await takeBack(id);
     return;
   }
@@ -837,14 +840,19 @@ const PAGE_KEYS = ["1", "2", "3", "4", "escape", "backspace", "?"];
 
 // The page's name for a key press. On a layout without Latin letters (Russian: the B key
 // gives "и") the class keys matched nothing, and nothing was said: a character outside ASCII
-// is read by where its key sits (event.code: KeyB -> "b", Digit1 -> "1"). An ASCII one is
-// taken as it is: on AZERTY the key marked A sits at KeyQ, and must not vote Q.
+// is read by where its key sits (event.code: KeyB -> "b"). An ASCII letter is taken as it
+// is: on AZERTY the key marked A sits at KeyQ, and must not vote Q. The digit row is read by
+// where it sits whatever it gives when that is none of the page's keys: AZERTY's "&" and
+// Czech's "+" (Digit1) enlarged nothing, so 1 worked on neither (the day's-diff review).
 function pageKey(event) {
   const key = event.key.toLowerCase();
   const known = PAGE_KEYS.includes(key) || state.classes.some((c) => c.key === key);
-  if (known || [...key].length !== 1 || /^[\x00-\x7f]$/.test(key)) return key;
-  const at = /^(?:Key([A-Z])|Digit([0-9]))$/.exec(event.code);
-  return at ? (at[1] ?? at[2]).toLowerCase() : key;
+  if (known || [...key].length !== 1) return key;
+  const digit = /^Digit([0-9])$/.exec(event.code);
+  if (digit) return digit[1];
+  if (/^[\x00-\x7f]$/.test(key)) return key;
+  const letter = /^Key([A-Z])$/.exec(event.code);
+  return letter ? letter[1].toLowerCase() : key;
 }
 
 document.addEventListener("keydown", (event) => {

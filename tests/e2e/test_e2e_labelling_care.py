@@ -393,6 +393,22 @@ def test_a_class_key_on_a_russian_layout_votes_by_where_the_key_sits(page, pool)
     assert stored(page) == [(pool[0].pk, "Blip")]
 
 
+@pytest.mark.parametrize(("layout", "char"), [("AZERTY", "&"), ("Czech", "+")])
+def test_the_first_digit_key_enlarges_a_view_on_a_french_or_czech_layout(page, pool, layout, char):
+    """Before: the digit row's unshifted characters there are ASCII punctuation (AZERTY's
+    "&", Czech's "+" at Digit1), taken as they were: key 1 enlarged nothing. Now the digit
+    row is read by where it sits when what it gives is none of the page's keys."""
+    log_in(page)
+    page.wait_for_selector(VOTABLE, state="attached")
+    cdp = page.context.new_cdp_session(page)
+    for kind in ("keyDown", "keyUp"):  # as Chromium gets it from the system
+        text = char if kind == "keyDown" else ""
+        key = {"type": kind, "key": char, "code": "Digit1", "text": text}
+        cdp.send("Input.dispatchKeyEvent", key)
+    page.wait_for_selector("#durations[data-single='1']", state="attached")
+    assert stored(page) == []
+
+
 def test_the_field_guide_opens_without_a_smooth_scroll_when_less_motion_is_asked(
     browser, live_server, pool
 ):

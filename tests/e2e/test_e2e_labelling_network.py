@@ -275,3 +275,36 @@ def test_level_ups_one_after_another_ask_for_their_classes_in_one_loop(page, sub
     page.wait_for_timeout(1000)
     assert len(held) == 2
     assert stored(page) == [(subjects[0].pk, "Blip"), (subjects[1].pk, "Whistle")]
+
+
+def test_an_undo_waiting_on_a_training_glitchs_answer_leaves_the_answer_said(page, seeded):
+    """Before: Backspace while a training glitch's answer was on its way asked the server to
+    undo it once stored; the server never undoes one ("its first answer counts"), and that
+    refusal replaced the right answer, on screen for one round trip. Now the page asks for
+    nothing and the answer stays said."""
+    seeded.GLITCHLAB_GOLD_RATE = 1.0
+    gold = gold_subject("Whistle", priority=10)
+    SubjectFactory(priority=1)
+    UserFactory(username="vol")
+    undos = []
+    page.on("request", lambda r: undos.append(r.url) if "undo" in r.url else None)
+    held = []
+    page.route("**/api/classifications/", lambda route: held.append(route))  # not undo/
+    log_in(page)
+    expect(page.locator(APP)).to_have_attribute("data-subject", str(gold.pk))
+    page.wait_for_selector(VOTABLE, state="attached")
+    page.keyboard.press("b")
+    page.keyboard.press("Backspace")
+    feedback = page.locator("#feedback")
+    expect(feedback).to_contain_text(f"Your vote on glitch #{gold.pk} is still being sent")
+    until_held = 0
+    while not held and until_held < 200:
+        page.wait_for_timeout(25)
+        until_held += 1
+    [vote] = held
+    vote.continue_()
+    expect(feedback).to_contain_text("That training glitch's answer is Whistle, not Blip")
+    page.wait_for_timeout(500)  # an undo would have been asked by now
+    expect(feedback).to_contain_text("That training glitch's answer is Whistle, not Blip")
+    assert undos == []
+    assert Classification.objects.get(subject=gold).glitch_class.name == "Blip"
