@@ -230,7 +230,7 @@ function choose() {
 // A batch takes only the glitches the volunteer may still vote on, at most batch_max of
 // them: the count on the button is the sheet's size, and the rest is said.
 function select(ids) {
-  const open = new Set(data.ids.filter((id, r) => data.open?.[r] ?? true));
+  const open = new Set(data.ids.filter((id, r) => isOpen(r)));
   const votable = ids.filter((id) => open.has(id));
   selected = votable.slice(0, data.batch_max ?? votable.length);
   if (!lassoButton) return;

@@ -11,6 +11,7 @@
 // volunteer), sent back with its vote.
 // Text from the server (class names and descriptions, which volunteers can propose) only
 // ever becomes text nodes: this page builds no markup from strings.
+import { MIN_VIEW_MS } from "./keys.js";
 
 const app = document.getElementById("label-app");
 const boot = JSON.parse(document.getElementById("boot").textContent);
@@ -34,9 +35,7 @@ const els = {
   pictures: document.getElementById("pictures"), // what is keeping the pictures off screen
 };
 
-// A key or click votes only on a glitch that has been on screen this long: a second press
-// a moment after the picture changed would vote on a glitch nobody looked at.
-const MIN_VIEW_MS = 250;
+// A key or click votes only on a glitch that has been on screen MIN_VIEW_MS (keys.js).
 // Pictures not all on screen this long after the glitch was shown: the page says so.
 const SLOW_PICTURES_MS = 1000;
 // A glitch's pictures that fail are tried this many times (1 s, then 2 s apart) before the

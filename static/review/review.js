@@ -2,16 +2,15 @@
 // the model's top 3, / type a reason, Esc or Enter leave the reason field. Buttons work
 // without JS.
 // A verdict key is taken once per press, and only once the suspect has been seen.
+import { MIN_VIEW_MS } from "../js/keys.js";
+
 const form = document.getElementById("verdict-form");
 const relabelTo = document.getElementById("relabel-to");
 const reason = document.getElementById("reason");
 const top3 = [...document.querySelectorAll(".top3 li[data-class]")];
 
 // A verdict key counts only once the suspect's pictures are on screen, and MIN_VIEW_MS
-// after (the labelling page's rule, static/js/label.js): a key held down goes on repeating
-// into the next suspect's page as it loads, and a second press a moment after it appeared
-// would decide a suspect nobody looked at. An agreed label is settled for good.
-const MIN_VIEW_MS = 250;
+// after (the labelling page's rule, js/keys.js): an agreed label is settled for good.
 let shownAt = null; // when the pictures were on screen (null: not yet)
 const pictures = [...document.querySelectorAll(".durations img")];
 // A picture that fails still ends the wait: the buttons work without it, so should the keys.
