@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, connections, transaction
 
 
-def _someone_waits_for_a_lock() -> bool:
+def _others_waiting_for_a_lock() -> int:
     with connection.cursor() as cursor:
         # Within a transaction PostgreSQL shows one snapshot of the activity: drop it first.
         cursor.execute("SELECT pg_stat_clear_snapshot()")
@@ -25,7 +25,20 @@ def _someone_waits_for_a_lock() -> bool:
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
         )
-        return cursor.fetchone()[0] > 0
+        return cursor.fetchone()[0]
+
+
+def _someone_waits_for_a_lock() -> bool:
+    return _others_waiting_for_a_lock() > 0
+
+
+def until_waiting(n: int, *, timeout_s: float = 20) -> None:
+    """Returns once `n` other requests wait for a lock: a request that holds a lock the
+    others want lets them go in the order they queued, the same every run."""
+    deadline = time.monotonic() + timeout_s
+    while _others_waiting_for_a_lock() < n:
+        assert time.monotonic() < deadline, f"fewer than {n} requests came to wait"
+        time.sleep(0.01)
 
 
 def until_reached_or_waiting(reached: threading.Event, *, timeout_s: float = 20) -> None:

@@ -563,11 +563,18 @@ def model_version_activate(*, version_id: int) -> ModelVersion | None:
 
 
 def _recompute_open_consensus() -> None:
-    """The model is one vote in every open subject's posterior: recompute them all."""
+    """The model is one vote in every open subject's posterior: recompute them all.
+
+    Locked in id order, as a cluster sheet locks its glitches (docs/labelling.md, "Lock
+    order"). In the order the scan returned them (the queue's index: priority order) the
+    switch held a later glitch of a sheet submitted meanwhile and waited for an earlier
+    one the sheet held, while the sheet waited for the later one: a deadlock."""
     from webapp.labeling.services import subject_consensus_recompute
 
-    open_subjects = Subject.objects.select_for_update().filter(
-        status=Subject.Status.ACTIVE, role=Subject.Role.POOL
+    open_subjects = (
+        Subject.objects.select_for_update()
+        .filter(status=Subject.Status.ACTIVE, role=Subject.Role.POOL)
+        .order_by("pk")
     )
     for subject in open_subjects.iterator(chunk_size=500):
         subject_consensus_recompute(subject=subject)
