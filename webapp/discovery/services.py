@@ -39,6 +39,7 @@ from webapp.discovery.models import (
 )
 from webapp.labeling import config as labeling_config
 from webapp.labeling import keys as class_keys
+from webapp.labeling import selectors as labeling_selectors
 from webapp.labeling import services as labeling
 from webapp.labeling.models import Classification, GlitchClass, Subject
 from webapp.modeling.models import ModelVersion
@@ -806,7 +807,12 @@ def class_proposal_deprecate(*, actor: User, proposal_id: int, remap_to: str) ->
             raise ValidationError(
                 {"remap_to": f"Not done: choose the class {proposal.name}'s labels move to."}
             )
-        old = GlitchClass.objects.select_for_update().get(pk=proposal.glitch_class_id)
+        # FOR NO KEY UPDATE: a vote for the class checks, as it commits, that the class
+        # exists (FOR KEY SHARE); FOR UPDATE held it back while the vote held its glitch,
+        # which _remap_labels waits for: a deadlock. The key's change below takes the full
+        # lock last, when every glitch is held: only a vote that is committing holds the
+        # class then, and it waits for nothing of ours.
+        old = GlitchClass.objects.select_for_update(no_key=True).get(pk=proposal.glitch_class_id)
         target = GlitchClass.objects.filter(name=remap_to, status=GlitchClass.Status.ACTIVE).first()
         if target is None or target.pk == old.pk:
             raise ValidationError({"remap_to": f"{remap_to!r} is not another active class"})
@@ -825,20 +831,46 @@ def _remap_labels(old: GlitchClass, new: GlitchClass, *, actor: User) -> int:
     """Every vote, gold label and retired label of `old` moves to `new`, leaving a trace: a
     vote keeps the class its volunteer chose (remapped_from, the first one if moved twice),
     and each label moved is a LabelChange (cause remap), so the export says the label is an
-    admin's remap, not an expert's gold or the crowd's answer."""
-    votes = Classification.objects.filter(glitch_class=old)
-    affected = set(votes.values_list("subject_id", flat=True))
+    admin's remap, not an expert's gold or the crowd's answer.
+
+    The glitches that hold a label of `old` are locked first, all at once in id order
+    (docs/labelling.md, "Lock order"), and only their labels move: each change then has its
+    glitch's lock, as a vote's and an undo's have. Before, the labels were updated first
+    (their glitches locked as the scans returned them), then the glitches locked: a cluster
+    sheet, which locks its glitches in id order, held one the deprecation wanted and wanted
+    one it held. A vote for `old` that commits after the lock, on another glitch, keeps its
+    class, as one that waited for the class row's lock did before."""
+    reason = f"{old.name} deprecated: its labels moved to {new.name}"
+    n = 0
+    for chunk in labeling_selectors.in_lists(_lock_subjects_labelled(old)):
+        n += _remap_labels_of(chunk, old, new, actor=actor, reason=reason)
+    return n
+
+
+def _lock_subjects_labelled(old: GlitchClass) -> list[int]:
+    """The ids of the glitches with a vote for `old` or `old` as their gold or retired
+    label, locked in one statement in id order."""
+    voted = Classification.objects.filter(glitch_class=old).values("subject_id")
+    labelled = models.Q(pk__in=voted) | models.Q(gold_label=old) | models.Q(retired_label=old)
+    rows = Subject.objects.select_for_update().filter(labelled).order_by("pk")
+    return list(rows.values_list("pk", flat=True))
+
+
+def _remap_labels_of(
+    subject_ids: Sequence[int], old: GlitchClass, new: GlitchClass, *, actor: User, reason: str
+) -> int:
+    """_remap_labels for these glitches (locked; one IN list)."""
+    votes = Classification.objects.filter(glitch_class=old, subject_id__in=subject_ids)
     votes.filter(remapped_from__isnull=True).update(remapped_from=old)
     n = votes.update(glitch_class=new)
-    for vote in Classification.objects.filter(subject_id__in=affected):
+    for vote in Classification.objects.filter(subject_id__in=subject_ids):
         if old.name in vote.weight:  # W_i columns name classes: fold the old into the new
             weight = dict(vote.weight)
             weight[new.name] = weight.get(new.name, 0.0) + weight.pop(old.name)
             Classification.objects.filter(pk=vote.pk).update(weight=weight)
-    reason = f"{old.name} deprecated: its labels moved to {new.name}"
     changes = []
     for field in (LabelChange.Field.GOLD_LABEL, LabelChange.Field.RETIRED_LABEL):
-        moved = Subject.objects.filter(**{field: old})
+        moved = Subject.objects.filter(pk__in=subject_ids, **{field: old})
         ids = list(moved.values_list("pk", flat=True))
         changes += [
             LabelChange(
@@ -853,8 +885,7 @@ def _remap_labels(old: GlitchClass, new: GlitchClass, *, actor: User) -> int:
             for pk in ids
         ]
         n += moved.update(**{field: new})
-        affected |= set(ids)
     LabelChange.objects.bulk_create(changes, batch_size=1000)
-    for subject in Subject.objects.select_for_update().filter(pk__in=affected):
+    for subject in Subject.objects.filter(pk__in=subject_ids).order_by("pk"):
         labeling.subject_consensus_recompute(subject=subject)
     return n
