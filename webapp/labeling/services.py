@@ -579,9 +579,15 @@ def classification_undo_last(*, volunteer: User, classification_id: int) -> Subj
             .select_related("gold_label")
             .get(pk=candidate.subject_id)
         )
-        vote = last.select_related("glitch_class").filter(pk=candidate.pk).first()
-        if vote is None:  # undone concurrently
-            raise UndoNotAllowedError("there is no vote to undo")
+        # "Your last vote" again, now that no vote of theirs is under way: each holds the
+        # profile until it commits. An undo that waited here for a sheet from the other tab
+        # took back a vote the sheet's votes had followed.
+        profile = VolunteerProfile.objects.select_for_update().get(user=volunteer)
+        vote = last.select_related("glitch_class").first()
+        if vote is None or vote.pk != candidate.pk:
+            if vote is None or not last.filter(pk=candidate.pk).exists():  # undone meanwhile
+                raise UndoNotAllowedError("there is no vote to undo")
+            raise UndoNotAllowedError("only your last vote can be undone")
         if subject.status == Subject.Status.RETIRED:
             raise UndoNotAllowedError("this glitch has already retired")
         if vote.was_gold:
@@ -592,7 +598,6 @@ def classification_undo_last(*, volunteer: User, classification_id: int) -> Subj
             raise UndoNotAllowedError(
                 "you have seen this glitch's votes since: your answer stays as it was given"
             )
-        profile = VolunteerProfile.objects.select_for_update().get(user=volunteer)
         profile.n_classified = max(profile.n_classified - 1, 0)
         profile.save(update_fields=["n_classified"])
         vote.delete()
