@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from ml.data import Sample, image_file_problem, load_samples, nearest_duration
@@ -858,16 +858,24 @@ def glitch_class_example_from_subject(*, subject: Subject) -> int:
             simulated=simulated,
             name_prefix=f"subject-{subject.pk}-",
         )
-        # The guide shows its images, byte for byte, under its class: its answer is public,
-        # so it can test no one. It leaves the gold queue, retired with its gold label (as
-        # an accepted class's gold is); it still trains the model, and the answers it
-        # scored stay scored.
-        Subject.objects.filter(pk=subject.pk, status=Subject.Status.ACTIVE).update(
-            status=Subject.Status.RETIRED,
-            retired_label=subject.gold_label,
-            retired_at=timezone.now(),
-        )
+        # The guide shows its images, byte for byte, under its class: its answer is public.
+        gold_answer_public_retire(subject_id=subject.pk)
     return added
+
+
+def gold_answer_public_retire(*, subject_id: int) -> bool:
+    """A gold subject whose answer went public (the field guide shows its glitch) can test no
+    one: it leaves the gold queue, retired with its gold label (as an accepted class's gold
+    is); it still trains the model, and the answers it scored stay scored. False when it
+    was not serving as gold (already retired, or not gold)."""
+    retired = Subject.objects.filter(
+        pk=subject_id, role=Subject.Role.GOLD, status=Subject.Status.ACTIVE
+    ).update(
+        status=Subject.Status.RETIRED,
+        retired_label=F("gold_label"),
+        retired_at=timezone.now(),
+    )
+    return retired == 1
 
 
 # The golden field-guide example first, then real glitches of the class (every duration).
