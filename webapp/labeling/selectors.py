@@ -625,3 +625,64 @@ def glitches_in_field_guide(
             f"shows the same glitch as the field guide's {name} example {glitch_id}",
         )
     return GuideCheck(found)
+
+
+@dataclass(frozen=True)
+class GoldShown:
+    """A gold subject still serving as gold whose glitch the field guide shows."""
+
+    subject: Subject  # its gold_label selected
+    why: str  # "is the field guide's Blip example ...", as glitches_in_field_guide says
+
+
+@dataclass(frozen=True)
+class GoldInGuide:
+    found: list[GoldShown]
+    not_compared: int = 0  # gold subjects too many to compare by image (ids still compared)
+
+
+def gold_served_in_field_guide() -> GoldInGuide:
+    """The gold subjects still serving as gold (active) whose glitch the field guide shows:
+    what `glitches_in_field_guide` tells an import (an id, here the external id, that is an
+    example's glitch id; or the view nearest 1 s showing an example's glitch, ml.fingerprint),
+    asked of the subjects imported before the guide held that example. Beyond
+    ml.fingerprint.AUTO_MAX_VIEWS subjects, by id only (`not_compared`). A subject without
+    an image is compared by id."""
+    from ml.data import Sample, sample_of, undated_sample
+
+    served = Subject.objects.filter(
+        role=Subject.Role.GOLD, status=Subject.Status.ACTIVE, gold_label__isnull=False
+    )
+    if not GlitchClassExample.objects.exists() or not served.exists():
+        return GoldInGuide([])
+    files: dict[int, list[tuple[float, Path, bool]]] = {}
+    stored = SubjectImage.objects.filter(subject__in=served).order_by("duration")
+    for subject_id, duration, name, substituted in stored.values_list(
+        "subject_id", "duration", "image", "substituted"
+    ):
+        path = Path(settings.MEDIA_ROOT) / name
+        files.setdefault(subject_id, []).append((float(duration), path, substituted))
+    # Each subject keyed by its primary key (two sources may hold one external id; a key
+    # with a space is no glitch id), its external id the id compared with the examples'.
+    pk_of: dict[str, int] = {}
+    other_ids: dict[str, tuple[str, ...]] = {}
+    shown, unseen = [], []
+    for pk, external_id in served.order_by("pk").values_list("pk", "external_id"):
+        key = f"gold subject {pk}"
+        pk_of[key], other_ids[key] = pk, (external_id,)
+        images = files.get(pk, [])
+        views = {duration: path for duration, path, substituted in images if not substituted}
+        if views:
+            shown.append(sample_of(key, None, views))
+        elif images:  # one file of unknown duration, stored in every duration's slot
+            shown.append(undated_sample(key, None, images[0][1]))
+        else:
+            unseen.append(Sample(key, None, {}))  # nothing to fingerprint: its id only
+    check = glitches_in_field_guide(samples=shown, other_ids=other_ids)
+    by_id = glitches_in_field_guide(samples=unseen, other_ids=other_ids, by_id_only=True)
+    why = {**check.found, **by_id.found}
+    subjects = Subject.objects.select_related("gold_label").in_bulk([pk_of[k] for k in why])
+    found = [
+        GoldShown(subjects[pk_of[key]], why[key]) for key in sorted(why, key=lambda key: pk_of[key])
+    ]
+    return GoldInGuide(found, not_compared=check.not_compared)

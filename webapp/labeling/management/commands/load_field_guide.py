@@ -5,6 +5,11 @@ creates no account (seed_demo, debug only, calls the same service). docker-compo
 service runs it after `migrate` at each start, so a new install's guide is not empty
 (docs/deploy.md). The folder is GLITCHLAB_FIELD_GUIDE_DIR (default: the examples shipped in
 webapp/labeling/field_guide_examples, docs/data_notice.md) unless --dir names another.
+
+Each run then retires every gold subject still serving as gold whose glitch the guide shows
+(its external id is an example's glitch id, or its image shows an example's glitch,
+ml.fingerprint): gold imported before the guide held its example would be a gold answer
+anyone can read. It says which on stdout.
 """
 
 from __future__ import annotations
@@ -15,13 +20,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from webapp.labeling.services import field_guide_load
+from webapp.labeling.services import field_guide_load, gold_in_field_guide_retire
 
 
 class Command(BaseCommand):
     help = (
         "Add the field guide's example images (GLITCHLAB_FIELD_GUIDE_DIR, or --dir) that are "
-        "not in it yet. Creates no account; running it again adds nothing."
+        "not in it yet, then retire the gold subjects whose glitch it shows (their answer is "
+        "public). Creates no account; running it again changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,8 +40,33 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         folder = Path(options["dir"])
-        if not folder.is_dir():
+        if folder.is_dir():
+            added = field_guide_load(folder=folder)
+            self.stdout.write(f"field guide: {added} new example images from {folder}")
+        else:
             self.stdout.write(f"no field-guide images at {folder}: the guide shows text only")
-            return
-        added = field_guide_load(folder=folder)
-        self.stdout.write(f"field guide: {added} new example images from {folder}")
+        # Every run, not only one that added images: an install upgraded from before this
+        # check, or an example an admin added since the last start.
+        self._retire_gold_it_shows()
+
+    def _retire_gold_it_shows(self) -> None:
+        """Gold imported before the guide held its example was still served as gold while
+        the guide showed its answer: it now retires (the import makes such gold pool)."""
+        check = gold_in_field_guide_retire()
+        for shown in check.found:
+            subject = shown.subject
+            label = subject.gold_label.name if subject.gold_label else ""
+            self.stdout.write(
+                f"gold subject {subject.pk} ({label}, {subject.external_id!r}) {shown.why}, "
+                "where its answer is public: retired with its gold label, no longer served "
+                "as gold"
+            )
+        if check.found:
+            self.stdout.write(
+                f"field guide: {len(check.found)} gold subjects it shows no longer serve as gold"
+            )
+        if check.not_compared:
+            self.stdout.write(
+                f"note: {check.not_compared} gold subjects, too many to compare with the field "
+                "guide's examples by image: compared by id only"
+            )
