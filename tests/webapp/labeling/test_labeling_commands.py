@@ -342,6 +342,23 @@ def test_a_gold_import_run_again_after_the_guide_grew_says_nothing_it_did_not_do
     assert Subject.objects.get(external_id="H1_aaaaaaaaaa").role == "gold"  # left as it was
 
 
+def test_gold_the_guide_shows_that_an_import_holds_is_left_to_load_field_guide(
+    glitch_dir, tmp_path
+):
+    """The note told the operator to make it pool in the admin, where the role is read-only;
+    once load_field_guide had retired it, a re-run still said it scored."""
+    run("import_glitches", str(glitch_dir), "--role", "gold", "--source", "t")
+    _guide_example(glitch_dir / "Blip" / "H1_aaaaaaaaaa_1.0.png", "H1_aaaaaaaaaa")
+    _, err = run("import_glitches", str(glitch_dir), "--role", "gold", "--source", "t")
+    assert "`manage.py load_field_guide` (run at each start of the web service) retires it" in err
+    assert "in the admin" not in err
+
+    run("load_field_guide", "--dir", str(tmp_path / "no_images"))
+    assert Subject.objects.get(external_id="H1_aaaaaaaaaa").status == Subject.Status.RETIRED
+    _, err = run("import_glitches", str(glitch_dir), "--role", "gold", "--source", "t")
+    assert "H1_aaaaaaaaaa" not in err
+
+
 def test_a_glitch_id_longer_than_its_column_is_refused_and_the_rest_imported(glitch_dir):
     """Before: on PostgreSQL the insert failed (DataError) and stopped the import there, the
     glitches after it never imported; SQLite stored it whole. Now it is a problem line."""

@@ -172,11 +172,14 @@ class Command(BaseCommand):
                 self.stderr.write(f"skipped {sample.id}: {reason}")
                 continue
             said, held = (role, sample.label or ""), (subject.role, subject.source_label)
-            if shown_in_guide and not was_created and subject.role == Subject.Role.GOLD:
+            serving_as_gold = subject.is_gold and subject.status == Subject.Status.ACTIVE
+            if shown_in_guide and not was_created and serving_as_gold:
+                # The import changes no subject it holds; the guide's own check retires it.
                 self.stderr.write(
                     f"note: {sample.id} is already gold subject {subject.pk}, and it "
-                    f"{in_guide[sample.id]}, where its answer is public: kept as it was; take "
-                    "it out of the gold queue in the admin (role pool) so it scores no one"
+                    f"{in_guide[sample.id]}, where its answer is public: kept as it was; "
+                    "`manage.py load_field_guide` (run at each start of the web service) "
+                    "retires it"
                 )
             elif not was_created and said != held and not shown_in_guide:
                 self.stderr.write(
