@@ -878,13 +878,13 @@ def gold_answer_public_retire(*, subject_id: int) -> bool:
     return retired == 1
 
 
-def gold_in_field_guide_retire() -> selectors.GoldInGuide:
+def gold_in_field_guide_retire(*, by_image: bool = True) -> selectors.GoldInGuide:
     """Every gold subject still serving as gold whose glitch the field guide shows (by id or
     by image: selectors.gold_served_in_field_guide) retires as one added to the guide from
     its subject does: gold imported before the guide held its example (load_field_guide
     runs this at each start, after filling the guide). Returns those it retired, and how
     many gold subjects were too many to compare by image."""
-    check = selectors.gold_served_in_field_guide()
+    check = selectors.gold_served_in_field_guide(by_image=by_image)
     retired = [
         shown for shown in check.found if gold_answer_public_retire(subject_id=shown.subject.pk)
     ]
