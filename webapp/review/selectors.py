@@ -110,6 +110,16 @@ def audit_run_latest() -> AuditRun | None:
     return AuditRun.objects.filter(status=AuditRun.Status.SUCCEEDED).first()
 
 
+def audit_run_failed_last() -> AuditRun | None:
+    """The newest audit that ended, if it failed or was cancelled: it is newer than the
+    latest finished one (whose suspects the queue still holds), and the review page says
+    so. None once a later audit succeeds."""
+    ended = AuditRun.objects.exclude(status__in=AuditRun.LIVE_STATUSES).first()
+    if ended is None or ended.status == AuditRun.Status.SUCCEEDED:
+        return None
+    return ended
+
+
 def audit_dir(run: AuditRun) -> Path:
     return Path(settings.VAR_DIR) / "review" / run.out_dir_name
 

@@ -58,6 +58,7 @@ def queue(request: SignedInRequest) -> HttpResponse:
         {
             "latest": latest,
             "live": selectors.audit_run_live(),
+            "failed": selectors.audit_run_failed_last(),
             "is_admin": has_role(request.user, ADMIN),
             "can_audit": _may_start_audit(request.user, latest),
         },
@@ -78,10 +79,16 @@ def suspect(request: SignedInRequest, suspect_id: int) -> HttpResponse:
     if found is None:
         raise Http404("no such suspect")
     remaining = selectors.suspects_open(reviewer=request.user, run=found.run).count()
+    # Admins see here too that a newer audit failed: the queue sends them to a suspect of the
+    # last good audit as long as one is open, so the empty page alone would hide it.
+    is_admin = has_role(request.user, ADMIN)
+    failed = selectors.audit_run_failed_last() if is_admin else None
     return render(
         request,
         "review/suspect.html",
         {
+            "failed": failed,
+            "live": selectors.audit_run_live() if failed else None,
             "suspect": found,
             "subject": found.subject,
             "facts": subject_facts(subject=found.subject),
