@@ -34,12 +34,18 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
+# atomic_write's temporary sibling of NAME is .NAME.<random>.tmp (atomic_write_leftovers)
+_TEMP_PREFIX, _TEMP_SUFFIX = ".", ".tmp"
+
+
 def atomic_write(path: Path, write: Callable[[IO[Any]], object], *, text: bool = False) -> None:
     """Write a file through a temporary sibling + os.replace: readers never see half a
     file, and a failed or interrupted write leaves the previous file whole. `write` gets a
     binary file, or with text=True a UTF-8 text file that writes newlines as given."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f"{_TEMP_PREFIX}{path.name}.", suffix=_TEMP_SUFFIX
+    )
     try:
         os.fchmod(fd, new_file_mode())
         with (
@@ -60,6 +66,16 @@ def atomic_write(path: Path, write: Callable[[IO[Any]], object], *, text: bool =
                 f"written when it failed; {free_space(path.parent)} once that was removed)"
             ) from exc
         raise
+
+
+def atomic_write_leftovers(folder: Path, name: str = "*", *, below: bool = False) -> list[Path]:
+    """The temporary siblings atomic_write left in `folder` (and in its subfolders with
+    below=True) for files whose name matches the glob `name`. A write that fails removes
+    its own; a process killed mid-write (SIGKILL, the OOM killer, a hard time limit) leaves
+    it for good, as large as the write had got. Only for a folder nobody writes to now: a
+    live write's temporary file is listed too."""
+    pattern = f"{_TEMP_PREFIX}{name}.*{_TEMP_SUFFIX}"
+    return sorted(p for p in (folder.rglob if below else folder.glob)(pattern) if p.is_file())
 
 
 def out_of_space(exc: BaseException) -> bool:

@@ -32,7 +32,7 @@ from torch import nn
 
 from ml.backbones import FeatureExtractor, build_backbone
 from ml.errors import UserError
-from ml.files import atomic_write
+from ml.files import atomic_write, atomic_write_leftovers
 from ml.views import view_mean
 
 BEST_CHECKPOINT = "best.pt"
@@ -44,14 +44,30 @@ def drop_resume_checkpoints(run_dir: Path) -> int:
     """Remove the last.pt files of a finished run's folder (its model's, and those of its
     simulated-only model and self-training's first model, in folders below): they exist to
     resume a run cut short, hold the optimiser's state beside the weights, and nothing reads
-    them once the run is done. Returns the bytes freed."""
-    freed = 0
+    them once the run is done. So go the checkpoint writes cut short there
+    (remove_checkpoint_leftovers). Returns the bytes freed."""
+    freed = sum(size for _, size in remove_checkpoint_leftovers(run_dir, below=True))
     for path in sorted(run_dir.rglob(LAST_CHECKPOINT)):
         with contextlib.suppress(FileNotFoundError):
             size = path.stat().st_size
             path.unlink()
             freed += size
     return freed
+
+
+def remove_checkpoint_leftovers(folder: Path, *, below: bool = False) -> list[tuple[Path, int]]:
+    """Remove the temporary files of checkpoint writes cut short in `folder` (and its
+    subfolders with below=True): `.last.pt.<random>.tmp`, `.best.pt.<random>.tmp`
+    (ml.files.atomic_write). A worker killed while writing one leaves it, as large as the
+    checkpoint, and nothing else would ever remove it. Call it only when no process trains
+    into the folder: when a run resumes, or once it is done. Returns (path, bytes) removed."""
+    removed = []
+    for path in atomic_write_leftovers(folder, "*.pt", below=below):
+        with contextlib.suppress(FileNotFoundError):
+            size = path.stat().st_size
+            path.unlink()
+            removed.append((path, size))
+    return removed
 
 
 class GlitchNet(nn.Module):

@@ -47,6 +47,7 @@ from ml.model import (
     make_checkpoint,
     place,
     predict_proba,
+    remove_checkpoint_leftovers,
     resolve_device,
     run_batched,
     save_checkpoint,
@@ -565,11 +566,20 @@ def fit(
     checkpoints written so far. Without validation data the last epoch is the best.
     resume=True continues from MODEL_DIR's last.pt when there is one (the same config and
     classes; see RESUMABLE_CHANGES): after its epoch, with its optimiser state, lr schedule,
-    random stream and history, so a lost or cancelled run loses at most one epoch.
+    random stream and history, so a lost or cancelled run loses at most one epoch; the
+    temporary file of a checkpoint write it was killed in goes, with a note to `progress`.
     """
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if resume:  # nothing else trains into `out` now
+        for path, size in remove_checkpoint_leftovers(out):
+            if progress is not None:
+                progress(
+                    TrainProgress(0, config.epochs, 0, 0, float("nan"), 0.0,
+                                  note=f"removed {path} ({size / 1e6:.0f} MB): a checkpoint "
+                                  "write cut short when the run was stopped")
+                )  # fmt: skip
     _check_config(config, train_images)
     if len(train_labels) != len(train_images):
         raise ValueError("train_images and train_labels differ in length")
