@@ -139,11 +139,19 @@ class TrainResult:
     metrics: dict[str, Any]  # the content of metrics.json (evaluation of best.pt on validation)
     history: list[dict[str, float]]  # one row per finished epoch
     cancelled: bool  # should_cancel() returned True
-    seconds: float  # wall time of fit()
+    seconds: float  # wall time of this fit() call only: a resumed run's last attempt
     images_per_second: float  # mean training throughput (augmentation + forward + backward)
     pseudo_labels: int = 0  # unlabelled pool glitches self-training added (ml.train.train)
     # ids of the glitches ml.train.train left out: a file of theirs did not decode
     undecodable: list[str] = field(default_factory=list)
+    resumed_after: int = 0  # epochs last.pt held when this call resumed (0: from the start)
+
+    @property
+    def train_seconds(self) -> float:
+        """The training time of the model's epochs (history.json's `seconds`), those of
+        earlier attempts included: what a run reports. A run retried three times trained for
+        the sum of its attempts, not for the last one's `seconds`."""
+        return float(sum(row["seconds"] for row in self.history))
 
 
 # ---------------------------------------------------------------- splitting
@@ -622,6 +630,7 @@ def fit(
 
     loop = _start_loop(module, train_images, train_targets, draw, config, device, bf16)
     resumed = resume and _resume(loop, out / LAST_CHECKPOINT, names, progress)
+    resumed_after = len(loop.history)  # 0 unless resumed
     if config.recalibrate_bn and not resumed:  # a resumed run has its statistics
         recalibrate_batchnorm(
             loop.module, loop.data, batch_size=config.batch_size, device=device, bf16=bf16
@@ -665,6 +674,7 @@ def fit(
         cancelled=cancelled,
         seconds=time.perf_counter() - started,
         images_per_second=_throughput(loop.history),
+        resumed_after=resumed_after,
     )
 
 

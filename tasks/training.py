@@ -252,7 +252,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
             val_subject_ids=[int(s.id) for s in val_samples],
             code_version=git_commit() or "",
             library_versions=library_versions(),
-            seconds=result.seconds,
+            seconds=result.train_seconds,  # every attempt's epochs, not the last attempt's
             images_per_second=result.images_per_second,
             baseline_top1=baseline.top1,
             baseline_version_id=baseline.version_id,
@@ -273,7 +273,10 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     _drop_resume_checkpoints(run_id, out_dir)
     services.training_run_log(
         run_id=run_id,
-        line=f"done in {result.seconds:.1f} s ({result.images_per_second:.0f} img/s); "
+        line=f"done: {len(result.history)} epoch{'s' if len(result.history) != 1 else ''} "
+        f"trained in {result.train_seconds:.1f} s"
+        + (f", resumed after epoch {result.resumed_after}" if result.resumed_after else "")
+        + f" ({result.images_per_second:.0f} img/s); "
         f"validation top-1 {result.metrics.get('top1')}; gate: {version.gate} "
         f"({version.gate_reason})",
     )

@@ -239,6 +239,16 @@ def _last_request(active: ModelVersion | None) -> ModelVersion | None:
     return last if last is not None and _activation_failure(last, active) else None
 
 
+def _train_seconds(metrics: dict[str, Any]) -> float | None:
+    """The model's training time: its epochs' seconds (history.json, in its metrics), those
+    of a failed attempt that a Retry resumed included. The run's own started_at..finished_at
+    is its last attempt's alone. None for a model without a history."""
+    history = metrics.get("history")
+    if not history:
+        return None
+    return round(sum(float(row.get("seconds", 0.0)) for row in history), 1)
+
+
 def _version_summary(version: ModelVersion | None, active: ModelVersion | None) -> Any:
     if version is None:
         return None
@@ -261,6 +271,7 @@ def _version_summary(version: ModelVersion | None, active: ModelVersion | None) 
         "top5": metrics.get("top5"),
         "macro_f1": metrics.get("macro_f1"),
         "delta_top1_vs_active": delta,
+        "train_s": _train_seconds(metrics),
         "activated_at": version.activated_at.isoformat() if version.activated_at else None,
         "has_confusion": bool(version.model_dir)
         and (Path(version.model_dir) / "confusion.png").is_file(),
