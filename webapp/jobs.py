@@ -7,7 +7,9 @@ running one to stop: the task reads the request between two steps (a batch, an e
 A worker that dies (SIGKILL, OOM, a hard time limit) stops beating; the reaper
 (tasks.training.reap_lost_runs, on the beat) and the worker_ready handler fail its row, so
 the one-live-job constraints never hold a dead job for ever. A redelivered message may take
-over a running row whose heartbeat went stale.
+over a running row whose heartbeat went stale. When a worker is taken as gone is one rule
+(worker_gone), which also judges the tasks that work on a claim with no job row of its own
+(webapp.modeling.models.ClaimHolder: a version's scoring or switch, a map).
 
 Every time here is the database's (Now()), never the calling process's: the claim and the
 beats are written on a GPU host and judged by the reaper on another, and a host whose clock
@@ -67,11 +69,32 @@ def _ago(seconds: float) -> Any:
     return Now() - timedelta(seconds=seconds)
 
 
+def _silent(cutoff: Any) -> Q:
+    """Rows that have not beaten since `cutoff` (rows that never beat: by age)."""
+    return Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+
+
 def _silent_since(cutoff: Any) -> Q:
-    """Running rows that have not beaten since `cutoff` (rows that never beat: by age)."""
-    return Q(status=RUNNING) & (
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
-    )
+    """Running rows that have not beaten since `cutoff`."""
+    return Q(status=RUNNING) & _silent(cutoff)
+
+
+def worker_gone(*, worker: str | None = None, silent_for_s: float | None = None) -> tuple[Q, str]:
+    """The rows (`worker`, `heartbeat_at`, `created_at`) whose worker is gone, and the reason
+    written on what they held. worker: claimed by this Celery hostname (it starts again, so
+    nothing it claimed can still be running). silent_for_s: no heartbeat for this long (the
+    periodic reaper); with worker, its rows silent since it started (a clean-up retried
+    after the worker may have claimed new work)."""
+    if worker is None and silent_for_s is None:
+        raise ValueError("give worker or silent_for_s")
+    gone = Q()
+    if silent_for_s is not None:
+        gone &= _silent(_ago(silent_for_s))
+        reason = f"no heartbeat for {silent_for_s:.0f} s: the worker was lost"
+    if worker is not None:
+        gone &= Q(worker=worker)
+        reason = f"worker {worker} restarted while the job was in progress (worker lost)"
+    return gone, reason
 
 
 def job_claim(
@@ -198,12 +221,8 @@ def jobs_fail_lost(
     silent_for_s: float | None = None,
     waiting_for_s: float | None = None,
 ) -> int:
-    """Fail the running rows whose worker is gone, and the waiting ones never started.
-
-    worker: rows claimed by this Celery hostname (called when that worker starts again, so
-    nothing it claimed can still be running). silent_for_s: rows whose last heartbeat is
-    older than this (the periodic reaper); with worker, its rows silent since it started (a
-    clean-up retried after the worker may have claimed new jobs). waiting_for_s (with
+    """Fail the running rows whose worker is gone (worker_gone: by `worker`, by
+    `silent_for_s`, or both), and the waiting ones never started. waiting_for_s (with
     silent_for_s): also rows still queued or pending this long after they were made: their
     message is lost (Redis lost its data, or a worker died holding it unstarted) and nothing
     will start them, while they hold their kind's one live-job slot (no retrain or audit
@@ -227,14 +246,7 @@ def jobs_fail_lost(
             "request it again",
             finished_at=Now(),
         )
-    rows = model._default_manager.filter(status=RUNNING)
-    if worker is None and silent_for_s is None:
-        raise ValueError("give worker or silent_for_s")
-    if silent_for_s is not None:
-        rows = rows.filter(_silent_since(_ago(silent_for_s)))
-        reason = f"no heartbeat for {silent_for_s:.0f} s: the worker was lost"
-    if worker is not None:
-        rows = rows.filter(worker=worker)
-        reason = f"worker {worker} restarted while the job was in progress (worker lost)"
+    gone, reason = worker_gone(worker=worker, silent_for_s=silent_for_s)
+    rows = model._default_manager.filter(gone, status=RUNNING)
     # One UPDATE whose WHERE holds the condition: a row that beat meanwhile stays running.
     return failed + rows.update(status=FAILED, error=reason, finished_at=Now())
