@@ -22,10 +22,12 @@ from tasks.common import (
     report_progress,
     time_limits,
     to_samples,
+    unless_the_database_is_down,
 )
 from webapp.discovery import selectors, services
 from webapp.discovery.models import EmbeddingSet
-from webapp.modeling.models import ModelVersion
+from webapp.modeling import services as modeling_services
+from webapp.modeling.models import ClaimHolder, ModelVersion
 
 logger = get_task_logger(__name__)
 
@@ -115,14 +117,33 @@ def _embed_all(
 
 
 # Limited (UMAP may run long) below Redis's visibility timeout, past which it would run twice.
-@app.task(acks_late=True, **time_limits(EMBED_LIMIT_S))
-def cluster_subjects(set_id: int) -> dict[str, Any]:
-    """The 2-D UMAP map of all subjects and a fresh clustering of the candidates.
-    Idempotent: a second delivery recomputes the same (seeded) result. However it ends, the
-    row's claim (map_queued_at) is freed and, if the map or clusters were not made, its
-    `error` says why: the page offers to queue it again."""
+@app.task(bind=True, acks_late=True, **time_limits(EMBED_LIMIT_S))
+def cluster_subjects(self: Task, set_id: int) -> dict[str, Any]:
+    """The 2-D UMAP map of all subjects and a fresh clustering of the candidates, for the
+    claim (map_queued_at) that queued it. However it ends, the claim is freed and, if the
+    map or clusters were not made, the row's `error` says why: the page offers to queue it
+    again. While it works, a ClaimHolder names its worker and beats, as a job row does: a
+    worker killed whole (a host reboot) leaves it behind, and the worker's restart or the
+    reaper free the claim, saying why. One claim, one map: a second delivery does nothing
+    while the first works, nor once the claim was freed (the first's worker died, and Redis
+    hands the message out again hours later); after an admin's Map and cluster again, the
+    first of the two messages to run makes the map, and the other finds nothing owed."""
+    holder = modeling_services.claim_hold(
+        kind=ClaimHolder.Kind.MAP, object_id=set_id, worker=self.request.hostname or ""
+    )
+    if holder is None:
+        logger.info("embeddings %s are being mapped by another delivery: nothing to do", set_id)
+        return {"set_id": set_id, "status": "skipped"}
     try:
-        result = _map_and_cluster(set_id)
+        if not services.embedding_set_map_claimed(set_id=set_id):
+            return {"set_id": set_id, "status": "not queued"}
+        with Heartbeat(
+            lambda: modeling_services.claim_beat(holder_id=holder),
+            settings.GLITCHLAB_HEARTBEAT_EVERY_S,
+        ):
+            result = _map_and_cluster(set_id)
+        services.embedding_set_map_ended(set_id=set_id, error=result.pop("error", ""))
+        return result
     except Exception as exc:
         fresh_connection()
         services.embedding_set_map_ended(
@@ -130,16 +151,18 @@ def cluster_subjects(set_id: int) -> dict[str, Any]:
             error=f"the job failed: {type(exc).__name__}: {exc}",
         )
         raise
-    services.embedding_set_map_ended(set_id=set_id, error=result.pop("error", ""))
-    return result
+    finally:  # after the claim is freed: a worker killed in between leaves a holder of nothing
+        with unless_the_database_is_down("the end of the clustering job"):
+            modeling_services.claim_drop(holder_id=holder)
 
 
 # A clustering killed with its worker (OOM in UMAP, the hard time limit) reaches no except
-# block: the worker's main process frees the claim, saying why.
+# block: the worker's main process frees the claim, saying why. (A worker killed whole
+# reports nothing: its restart or the reaper do the same, services.embedding_set_maps_fail_lost.)
 fail_row_when_task_fails(
     cluster_subjects.name,
-    lambda set_id, error, _task_id: services.embedding_set_map_ended(
-        set_id=int(set_id), error=f"the job failed: {error}"
+    lambda set_id, error, _task_id: services.embedding_set_map_lost(
+        set_id=int(set_id), error=error
     ),
 )
 

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from tasks.celery import app
 from tasks.common import (
+    Heartbeat,
     fail_row_when_task_fails,
     fresh_connection,
     report_progress,
@@ -24,7 +25,7 @@ from tasks.common import (
 from tasks.publish import enqueue_on_commit
 from webapp.discovery import services as discovery_services
 from webapp.modeling import selectors, services
-from webapp.modeling.models import ModelVersion
+from webapp.modeling.models import ClaimHolder, ModelVersion
 
 logger = get_task_logger(__name__)
 
@@ -44,12 +45,27 @@ def score_subjects(self: Task, version_id: int) -> dict[str, Any]:
     """Predict (and embed) every open subject that lacks a prediction from this version,
     in batches of GLITCHLAB_SCORE_BATCH_SIZE; then hand over to activate_and_reroute.
 
-    Idempotent: only subjects without this version's prediction are scored, so a second
-    delivery continues where the first stopped.
+    While it scores, a ClaimHolder names its worker and beats, as a job row does: a worker
+    killed whole (a host reboot) leaves it behind, and the worker's restart or the reaper
+    end the pending activation, or free the beat's claim, saying why. A second delivery
+    does nothing while one scores and beats; one after it (the first died: Redis hands the
+    message out again) continues where it stopped: only subjects without this version's
+    prediction are scored, and a pending request its death ended is not scored at all.
     """
+    holder = services.claim_hold(
+        kind=ClaimHolder.Kind.SCORING, object_id=version_id, worker=self.request.hostname or ""
+    )
+    if holder is None:
+        logger.info("version %s is being scored by another delivery: nothing to do", version_id)
+        return {"version_id": version_id, "status": "skipped"}
     try:
-        return _score(self, version_id)
+        with Heartbeat(
+            lambda: services.claim_beat(holder_id=holder), settings.GLITCHLAB_HEARTBEAT_EVERY_S
+        ):
+            return _score(self, version_id)
     finally:  # the beat may queue the next one (score_unscored); never hides _score's error
+        with unless_the_database_is_down("the end of the scoring job"):
+            services.claim_drop(holder_id=holder)
         with unless_the_database_is_down("the end of the scoring job"):
             services.model_version_scoring_ended(version_id=version_id)
 
@@ -109,14 +125,27 @@ def _score(task: Task, version_id: int) -> dict[str, Any]:
 @app.task(bind=True, acks_late=True, **time_limits(SCORE_LIMIT_S))
 def activate_and_reroute(self: Task, version_id: int) -> dict[str, Any]:
     """Switch to the version (if pending), recompute open consensus, re-route the queue.
-    Idempotent: on an active version it only recomputes and re-routes again."""
+    Idempotent: on an active version it only recomputes and re-routes again; one delivered
+    again after its worker died finds the request it held ended, and does nothing. While it
+    works, a ClaimHolder names its worker and beats (score_subjects says why)."""
+    holder = services.claim_hold(
+        kind=ClaimHolder.Kind.SWITCH, object_id=version_id, worker=self.request.hostname or ""
+    )
+    if holder is None:
+        logger.info("version %s is being switched by another delivery: nothing to do", version_id)
+        return {"version_id": version_id, "status": "skipped"}
     try:
-        version = services.model_version_activate(version_id=version_id)
+        # Beats from a thread of its own: the switch's transaction holds the version's row.
+        with Heartbeat(
+            lambda: services.claim_beat(holder_id=holder), settings.GLITCHLAB_HEARTBEAT_EVERY_S
+        ):
+            version = services.model_version_activate(version_id=version_id, holder_id=holder)
     except Exception as exc:
         fresh_connection()
         services.model_version_switch_failed(
             version_id=version_id, reason=f"{type(exc).__name__}: {exc}"
         )
+        services.claim_drop(holder_id=holder)
         raise
     if version is None:
         return {"version_id": version_id, "status": "superseded"}
@@ -128,24 +157,18 @@ def activate_and_reroute(self: Task, version_id: int) -> dict[str, Any]:
 
 # A promote's scoring or switch killed with its worker (OOM, a hard time limit) reaches no
 # except block: its pending request ends now, saying why, not when it expires hours later;
-# the active model's re-route of new subjects says why too, and the beat queues it again.
-def _scoring_lost(version_id: Any, error: str, _task_id: str | None) -> None:
-    """A scoring killed with its worker: a pending request ends (not switched); for the
-    active model (the beat's scoring of new subjects) the dashboard says why, and the beat's
-    claim is freed (its finally never ran: the next beat waited 9 h to take it as lost)."""
-    services.model_version_activation_failed(
-        version_id=int(version_id), error=f"not switched: {error}"
-    )
-    services.model_version_scoring_failed(
-        version_id=int(version_id), error=f"scoring failed: {error}"
-    )
-    services.model_version_scoring_ended(version_id=int(version_id))
-
-
-fail_row_when_task_fails(score_subjects.name, _scoring_lost)
+# the active model's scoring or re-route of new subjects says why too, and the beat queues
+# it again. (A worker killed whole reports nothing: its restart or the reaper do the same,
+# services.model_version_claims_fail_lost.)
+fail_row_when_task_fails(
+    score_subjects.name,
+    lambda version_id, error, _task_id: services.model_version_scoring_lost(
+        version_id=int(version_id), error=error
+    ),
+)
 fail_row_when_task_fails(
     activate_and_reroute.name,
-    lambda version_id, error, _task_id: services.model_version_switch_failed(
+    lambda version_id, error, _task_id: services.model_version_switch_lost(
         version_id=int(version_id), reason=error
     ),
 )

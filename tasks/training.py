@@ -395,7 +395,9 @@ def fail_lost_jobs(
     waiting_for_s: float | None = None,
 ) -> dict[str, int]:
     """Every kind of job row (webapp.jobs): fail the running ones whose worker is gone
-    (and, with waiting_for_s, the waiting ones whose message was lost)."""
+    (and, with waiting_for_s, the waiting ones whose message was lost); and end the claims
+    with no job row whose task's worker is gone (ClaimHolder: a version's scoring or switch,
+    a map), saying why."""
     return {
         "runs_failed": services.training_runs_fail_lost(
             worker=worker, silent_for_s=silent_for_s, waiting_for_s=waiting_for_s
@@ -406,13 +408,18 @@ def fail_lost_jobs(
         "embeddings_failed": discovery_services.embedding_sets_fail_lost(
             worker=worker, silent_for_s=silent_for_s, waiting_for_s=waiting_for_s
         ),
+        **services.model_version_claims_fail_lost(worker=worker, silent_for_s=silent_for_s),
+        "maps_failed": discovery_services.embedding_set_maps_fail_lost(
+            worker=worker, silent_for_s=silent_for_s
+        ),
     }
 
 
 @app.task
 def reap_lost_runs() -> dict[str, int]:
     """Beat: training runs, audits and embedding sets whose heartbeat stopped (their
-    worker was killed) become failed, which frees their one-live-job slot."""
+    worker was killed) become failed, which frees their one-live-job slot; a version's
+    scoring or switch, or a map, whose heartbeat stopped ends its claim, saying why."""
     failed = fail_lost_jobs(
         silent_for_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S,
         waiting_for_s=settings.GLITCHLAB_QUEUED_TIMEOUT_S,

@@ -60,6 +60,9 @@ def test_a_restarted_worker_fails_the_audits_and_embeddings_it_had_claimed():
         "runs_failed": 0,
         "audits_failed": 1,
         "embeddings_failed": 1,
+        "scorings_failed": 0,
+        "switches_failed": 0,
+        "maps_failed": 0,
     }
     assert AuditRun.objects.get(pk=audit.pk).status == "failed"
     assert EmbeddingSet.objects.get(pk=mine.pk).status == "failed"

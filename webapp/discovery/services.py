@@ -42,7 +42,8 @@ from webapp.labeling import keys as class_keys
 from webapp.labeling import selectors as labeling_selectors
 from webapp.labeling import services as labeling
 from webapp.labeling.models import Classification, GlitchClass, Subject
-from webapp.modeling.models import ModelVersion
+from webapp.modeling import services as modeling_services
+from webapp.modeling.models import ClaimHolder, ModelVersion
 from webapp.review.models import LabelChange
 from webapp.typed_text import typed_text
 
@@ -283,6 +284,35 @@ def embedding_set_map_ended(*, set_id: int, error: str = "") -> None:
     if error:
         rows = rows.filter(map_queued_at__isnull=False)
     rows.update(map_queued_at=None, error=error[: jobs.ERROR_LIMIT])
+
+
+def embedding_set_map_claimed(*, set_id: int) -> bool:
+    """A map-and-cluster job is owed for these embeddings (map_queued_at): its task works
+    only then, so a message delivered again once the claim was freed does nothing."""
+    return EmbeddingSet.objects.filter(pk=set_id, map_queued_at__isnull=False).exists()
+
+
+def embedding_set_map_lost(*, set_id: int, error: str) -> None:
+    """The map-and-cluster job's worker was lost (its child killed: the worker's main
+    process reports it; the whole worker: its restart or the reaper,
+    embedding_set_maps_fail_lost): the claim is freed, "the job failed: <error>", and the
+    page offers Map and cluster again. Its holder goes, so the reaper does not free the
+    claim of a job queued since."""
+    embedding_set_map_ended(set_id=set_id, error=f"the job failed: {error}")
+    modeling_services.claim_drop(kind=ClaimHolder.Kind.MAP, object_id=set_id)
+
+
+def embedding_set_maps_fail_lost(
+    *, worker: str | None = None, silent_for_s: float | None = None
+) -> int:
+    """Map-and-cluster jobs whose worker is gone (webapp.modeling.services.claims_fail_lost,
+    the job rows' rule) free their claim, saying why (embedding_set_map_lost)."""
+    return modeling_services.claims_fail_lost(
+        kind=ClaimHolder.Kind.MAP,
+        release=lambda pk, why: embedding_set_map_lost(set_id=pk, error=why),
+        worker=worker,
+        silent_for_s=silent_for_s,
+    )
 
 
 def _write_npz(path: Path, **arrays: np.ndarray) -> None:

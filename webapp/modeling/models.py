@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from webapp.jobs import JobRow
 
@@ -219,3 +220,40 @@ class WorkerBeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} (seen {self.seen_at:%H:%M:%S})"
+
+
+class ClaimHolder(models.Model):
+    """The task at work on a claim that has no job row of its own: which worker, and its
+    heartbeat, as a job row records them (webapp.jobs). A version's scoring (its pending
+    activation, or the beat's `scoring_queued_at`), its switch (`activation_pending`, or
+    the owed `reroute_queued_at`), an embedding set's map (`map_queued_at`). Made when the
+    task starts, beaten while it works, deleted when it ends: a worker killed whole (a host
+    reboot) leaves it behind, and its restart or the reaper end the claim, saying why
+    (webapp.modeling.services.claims_fail_lost). Before, nothing recorded who worked on
+    these claims: they stayed held for the hours of their own staleness limits.
+
+    A row of its own, not fields on the version: the switch holds its version's row lock
+    for as long as it runs, and a beat written there would wait for it (the switch would
+    look silent; the beat's scoring of the active model would wait behind its re-route)."""
+
+    class Kind(models.TextChoices):
+        SCORING = "scoring"  # tasks.predictions.score_subjects of ModelVersion object_id
+        SWITCH = "switch"  # tasks.predictions.activate_and_reroute of ModelVersion object_id
+        MAP = "map"  # tasks.discovery.cluster_subjects of EmbeddingSet object_id
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField()
+    worker = models.CharField(max_length=200, blank=True)  # Celery hostname of the task
+    # The database's clock, as every job time (webapp.jobs).
+    created_at = models.DateTimeField(db_default=Now())
+    heartbeat_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["kind", "object_id"]
+        constraints = [
+            # One task at a time works on a claim: a second delivery does nothing meanwhile.
+            models.UniqueConstraint(fields=["kind", "object_id"], name="one_holder_per_claim")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.object_id} on {self.worker or '?'}"

@@ -10,7 +10,7 @@ and reaping of runs are the shared ones of webapp.jobs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,7 +28,13 @@ from webapp import jobs
 from webapp.labeling import config as labeling_config
 from webapp.labeling.models import Subject
 from webapp.modeling import gate, selectors
-from webapp.modeling.models import ModelVersion, Prediction, TrainingRun, WorkerBeat
+from webapp.modeling.models import (
+    ClaimHolder,
+    ModelVersion,
+    Prediction,
+    TrainingRun,
+    WorkerBeat,
+)
 
 LOG_LIMIT = 200_000  # characters of a run's log kept in the database
 
@@ -330,6 +336,89 @@ def worker_beat(*, hostname: str, queues: Sequence[str], takes_gpu_jobs: bool) -
     )
 
 
+# --- who works on a claim that has no job row (ClaimHolder) ----------------------------
+
+
+def claim_hold(*, kind: str, object_id: int, worker: str) -> int | None:
+    """The task starts work on the claim (a version's scoring or switch, a map): a
+    ClaimHolder names its worker and beats from now on. None while another delivery holds
+    it and still beats (a redelivered message, a second worker): that one does the work. A
+    holder silent for GLITCHLAB_HEARTBEAT_TIMEOUT_S (its worker died) is taken over, as a
+    job row is (webapp.jobs.job_claim). Returns the holder's id, for claim_beat and
+    claim_drop."""
+    stale, _ = jobs.worker_gone(silent_for_s=settings.GLITCHLAB_HEARTBEAT_TIMEOUT_S)
+    with transaction.atomic():
+        ClaimHolder.objects.filter(stale, kind=kind, object_id=object_id).delete()
+        try:
+            with transaction.atomic():  # of two deliveries racing, the unique constraint picks one
+                return ClaimHolder.objects.create(kind=kind, object_id=object_id, worker=worker).pk
+        except IntegrityError:
+            return None
+
+
+def claim_beat(*, holder_id: int) -> None:
+    """The task working on the claim is alive (tasks.common.Heartbeat calls it)."""
+    ClaimHolder.objects.filter(pk=holder_id).update(heartbeat_at=Now())
+
+
+def claim_drop(*, holder_id: int | None = None, kind: str = "", object_id: int = 0) -> None:
+    """The task ended (its holder, by id), or was reported lost (the claim's holder, by kind
+    and object: the worker's main process, whose child held it, cannot know its id)."""
+    rows = ClaimHolder.objects.all()
+    if holder_id is not None:
+        rows = rows.filter(pk=holder_id)
+    else:
+        rows = rows.filter(kind=kind, object_id=object_id)
+    rows.delete()
+
+
+def claims_fail_lost(
+    *,
+    kind: str,
+    release: Callable[[int, str], object],
+    worker: str | None = None,
+    silent_for_s: float | None = None,
+) -> int:
+    """End the claims of `kind` whose task's worker is gone, by the job rows' rule
+    (webapp.jobs.worker_gone: this worker restarted, or silent for `silent_for_s`):
+    `release(object id, reason)` says why on the claim's row (the same function as the
+    task's lost-child handler). One DELETE whose WHERE holds the rule decides: a holder
+    that beat meanwhile stays, and the claim with it. Not one transaction with the release:
+    the switch drops its holder last, holding its version's row, and the release waits for
+    that row; in one transaction each would wait for the other's (a switch silent for long
+    is alive but slow: its commit wins, and the release then finds nothing to end)."""
+    gone, reason = jobs.worker_gone(worker=worker, silent_for_s=silent_for_s)
+    released = 0
+    held = ClaimHolder.objects.filter(gone, kind=kind).values_list("pk", "object_id")
+    for holder_id, object_id in list(held):
+        if ClaimHolder.objects.filter(gone, pk=holder_id).delete()[0]:
+            release(object_id, reason)
+            released += 1
+    return released
+
+
+def model_version_claims_fail_lost(
+    *, worker: str | None = None, silent_for_s: float | None = None
+) -> dict[str, int]:
+    """Scorings and switches whose worker is gone (claims_fail_lost): a pending activation
+    ends, "not switched: <why>"; the beat's scoring is freed for the next beat, and the
+    dashboard says why; an owed re-route says why and is queued again by the beat."""
+    return {
+        "scorings_failed": claims_fail_lost(
+            kind=ClaimHolder.Kind.SCORING,
+            release=lambda pk, why: model_version_scoring_lost(version_id=pk, error=why),
+            worker=worker,
+            silent_for_s=silent_for_s,
+        ),
+        "switches_failed": claims_fail_lost(
+            kind=ClaimHolder.Kind.SWITCH,
+            release=lambda pk, why: model_version_switch_lost(version_id=pk, reason=why),
+            worker=worker,
+            silent_for_s=silent_for_s,
+        ),
+    }
+
+
 # --- activation: promote, roll back ----------------------------------------------------
 
 
@@ -445,6 +534,15 @@ def model_version_switch_failed(*, version_id: int, reason: str) -> None:
     ).update(reroute_queued_at=Now(), reroute_error=f"not re-routed: {reason}"[:2000])
 
 
+def model_version_switch_lost(*, version_id: int, reason: str) -> None:
+    """The switch's worker was lost (its child killed: the worker's main process reports it;
+    the whole worker: its restart or the reaper, claims_fail_lost): as a failed switch
+    (model_version_switch_failed), and its holder goes, so the reaper does not end it again
+    (a request made since, by then)."""
+    model_version_switch_failed(version_id=version_id, reason=reason)
+    claim_drop(kind=ClaimHolder.Kind.SWITCH, object_id=version_id)
+
+
 # A failed re-route is queued again after this long, not at every beat (every 10 minutes):
 # one that fails each time (the OOM killer, a lock timeout) recomputes every open subject's
 # consensus under row locks and may take its worker with it.
@@ -471,6 +569,18 @@ def model_version_scoring_failed(*, version_id: int, error: str) -> None:
     (new subjects, on the beat) the error is kept to be shown until scoring works again."""
     model_version_activation_failed(version_id=version_id, error=error)
     ModelVersion.objects.filter(pk=version_id, is_active=True).update(scoring_error=error[:2000])
+
+
+def model_version_scoring_lost(*, version_id: int, error: str) -> None:
+    """A scoring's worker was lost (its child killed: the worker's main process reports it;
+    the whole worker: its restart or the reaper, claims_fail_lost): a pending request ends,
+    "not switched: <error>"; for the active model (the beat's scoring of new subjects) the
+    dashboard says why, and the beat's claim is freed: the next beat queues it again (before,
+    it waited 9 h to take it as lost). Its holder goes, so the reaper does not end it again."""
+    model_version_activation_failed(version_id=version_id, error=f"not switched: {error}")
+    model_version_scoring_failed(version_id=version_id, error=f"scoring failed: {error}")
+    model_version_scoring_ended(version_id=version_id)
+    claim_drop(kind=ClaimHolder.Kind.SCORING, object_id=version_id)
 
 
 def model_version_scoring_queue(*, version_id: int, stale_after_s: float) -> bool:
@@ -532,7 +642,7 @@ def model_version_mark_scored(*, version_id: int, scored: int, unscorable_ids: l
         )
 
 
-def model_version_activate(*, version_id: int) -> ModelVersion | None:
+def model_version_activate(*, version_id: int, holder_id: int | None = None) -> ModelVersion | None:
     """The atomic switch: in ONE transaction the version becomes the active one, every open
     subject's consensus is recomputed with it as the model vote, and every open subject is
     re-routed (level and priority) by it. Volunteers see either the old model's routing or
@@ -541,24 +651,34 @@ def model_version_activate(*, version_id: int) -> ModelVersion | None:
     None if the version is neither pending nor active (a newer request superseded it).
     A re-route owed by the beat's scoring (reroute_queued_at) is done: it and its last
     error are cleared, as those of the version it replaces (the new one routes now).
+    The task's ClaimHolder (holder_id) goes in the same transaction: a re-route owed once
+    this one commits (the beat's scoring waited for the version's row) finds it free.
     """
     with transaction.atomic():
-        version = ModelVersion.objects.select_for_update().get(pk=version_id)
-        if not (version.activation_pending or version.is_active):
-            return None
-        if not version.is_active:
-            ModelVersion.objects.filter(is_active=True).update(
-                is_active=False, reroute_queued_at=None, reroute_error=""
-            )
-            version.is_active = True
-            version.activation_pending = False
-            version.activated_at = timezone.now()
-            version.save(update_fields=["is_active", "activation_pending", "activated_at"])
-        _recompute_open_consensus()
-        version.n_rerouted = queue_reroute(version=version)
-        version.reroute_queued_at = None
-        version.reroute_error = ""
-        version.save(update_fields=["n_rerouted", "reroute_queued_at", "reroute_error"])
+        version = _activate(version_id)
+        if holder_id is not None:
+            claim_drop(holder_id=holder_id)
+    return version
+
+
+def _activate(version_id: int) -> ModelVersion | None:
+    """The switch itself, inside model_version_activate's transaction."""
+    version = ModelVersion.objects.select_for_update().get(pk=version_id)
+    if not (version.activation_pending or version.is_active):
+        return None
+    if not version.is_active:
+        ModelVersion.objects.filter(is_active=True).update(
+            is_active=False, reroute_queued_at=None, reroute_error=""
+        )
+        version.is_active = True
+        version.activation_pending = False
+        version.activated_at = timezone.now()
+        version.save(update_fields=["is_active", "activation_pending", "activated_at"])
+    _recompute_open_consensus()
+    version.n_rerouted = queue_reroute(version=version)
+    version.reroute_queued_at = None
+    version.reroute_error = ""
+    version.save(update_fields=["n_rerouted", "reroute_queued_at", "reroute_error"])
     return version
 
 

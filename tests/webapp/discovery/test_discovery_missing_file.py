@@ -123,6 +123,7 @@ def test_embed_again_makes_embeddings_whose_file_is_missing(
 
 def test_the_clustering_of_embeddings_whose_file_is_missing_fails_them(gone):
     embedding_set, _ = gone
+    assert services.embedding_set_map_queue(set_id=embedding_set.pk)  # its claim: the task's to do
     result = discovery_tasks.cluster_subjects.apply(args=[embedding_set.pk]).get()
     assert result["status"] == "embeddings file missing"
     embedding_set.refresh_from_db()
