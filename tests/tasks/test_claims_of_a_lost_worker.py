@@ -11,6 +11,7 @@ once, and the message Redis hands out again later does nothing twice."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
@@ -22,6 +23,7 @@ from billiard.exceptions import WorkerLostError
 from celery import Task
 from celery.signals import task_failure
 from django.apps import apps
+from django.db import connection, connections, transaction
 from django.db.models import Model
 from django.utils import timezone
 from glitch_data import make_subject
@@ -30,7 +32,7 @@ import tasks.common
 from tasks import celery as celery_module
 from tasks import discovery as discovery_tasks
 from tasks import predictions
-from tasks.training import reap_lost_runs
+from tasks.training import fail_lost_jobs, reap_lost_runs
 from webapp.discovery.models import ClusterRun, EmbeddingSet
 from webapp.labeling.models import Subject
 from webapp.modeling import services
@@ -361,3 +363,43 @@ def test_one_scoring_at_a_time_and_its_holder_goes_with_it_however_it_ends(
     committed(lambda: on_worker(predictions.score_subjects, candidate.pk, worker=OTHER))
     committed(lambda: on_worker(predictions.activate_and_reroute, candidate.pk, worker=OTHER))
     assert ModelVersion.objects.get(is_active=True) == candidate
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs row locks: run with DATABASE_URL=postgres"
+)
+def test_a_restarted_worker_does_not_wait_for_the_row_its_dead_switch_still_locks(seeded):
+    """Killed while its switch waited for a lock (a vote's), the worker left a transaction
+    that PostgreSQL ends only once that wait is over: it holds the version's row. The
+    restarted worker waited for it in its start-up, taking no job, with the claim's holder
+    already gone. Now the claim is left as it is, and the reaper ends it once the lock is."""
+    candidate = ModelVersion.objects.create(name="run-2", activation_pending=True)
+    services.claim_hold(kind="switch", object_id=candidate.pk, worker=DEFAULT)
+    restarted = threading.Event()
+
+    def restart() -> None:
+        try:
+            fail_lost_jobs(worker=DEFAULT)
+            restarted.set()
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=restart)
+    with transaction.atomic():  # the dead switch's transaction, which holds the version's row
+        ModelVersion.objects.select_for_update().get(pk=candidate.pk)
+        worker.start()
+        started_up = restarted.wait(5)
+    worker.join(30)
+    assert started_up, "the restarted worker waited for the dead switch's lock"
+    candidate.refresh_from_db()
+    assert candidate.activation_pending  # left for the reaper, holder and all
+
+    heartbeats_stop(seeded)
+    assert reap_lost_runs.apply().get()["switches_failed"] == 1
+    candidate.refresh_from_db()
+    assert not candidate.activation_pending
+    assert candidate.activation_error == (
+        f"not switched: no heartbeat for {seeded.GLITCHLAB_HEARTBEAT_TIMEOUT_S:.0f} s: "
+        "the worker was lost"
+    )

@@ -10,6 +10,7 @@ and reaping of runs are the shared ones of webapp.jobs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -35,6 +36,8 @@ from webapp.modeling.models import (
     TrainingRun,
     WorkerBeat,
 )
+
+logger = logging.getLogger(__name__)
 
 LOG_LIMIT = 200_000  # characters of a run's log kept in the database
 
@@ -372,6 +375,13 @@ def claim_drop(*, holder_id: int | None = None, kind: str = "", object_id: int =
     rows.delete()
 
 
+# How long ending a lost claim waits for its row: a switch whose worker was killed while it
+# waited for a lock keeps its transaction, and the version's row, until PostgreSQL notices
+# (its wait ends, and then the answer finds no client). Shorter than PostgreSQL's
+# deadlock_timeout (1 s): a switch alive but silent gives way to none.
+RELEASE_LOCK_WAIT = "500ms"
+
+
 def claims_fail_lost(
     *,
     kind: str,
@@ -383,18 +393,44 @@ def claims_fail_lost(
     (webapp.jobs.worker_gone: this worker restarted, or silent for `silent_for_s`):
     `release(object id, reason)` says why on the claim's row (the same function as the
     task's lost-child handler). One DELETE whose WHERE holds the rule decides: a holder
-    that beat meanwhile stays, and the claim with it. Not one transaction with the release:
-    the switch drops its holder last, holding its version's row, and the release waits for
-    that row; in one transaction each would wait for the other's (a switch silent for long
-    is alive but slow: its commit wins, and the release then finds nothing to end)."""
+    that beat meanwhile stays, and the claim with it.
+
+    A claim whose row stays locked for RELEASE_LOCK_WAIT is left, holder and all, and
+    logged: the reaper ends it once the lock is gone (the holder beats no more). Before, a
+    worker restarted after being killed mid-switch waited in its start-up for the dead
+    switch's lock, taking no job, and the claim was not ended meanwhile."""
     gone, reason = jobs.worker_gone(worker=worker, silent_for_s=silent_for_s)
     released = 0
     held = ClaimHolder.objects.filter(gone, kind=kind).values_list("pk", "object_id")
     for holder_id, object_id in list(held):
-        if ClaimHolder.objects.filter(gone, pk=holder_id).delete()[0]:
-            release(object_id, reason)
-            released += 1
+        try:
+            with transaction.atomic():
+                _wait_for_locks_at_most(RELEASE_LOCK_WAIT)
+                if not ClaimHolder.objects.filter(gone, pk=holder_id).delete()[0]:
+                    continue
+                release(object_id, reason)
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            logger.warning(
+                "the %s claim of %s is not ended yet (%s): its row is locked, by the "
+                "transaction of a job whose worker died; the reaper ends it once the lock "
+                "is gone", kind, object_id, reason,
+            )  # fmt: skip
+            continue
+        released += 1
     return released
+
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's error when lock_timeout runs out
+
+
+def _wait_for_locks_at_most(timeout: str) -> None:
+    """Until this transaction ends, a lock not granted within `timeout` is an error
+    (PostgreSQL; SQLite locks the whole file and waits its own busy timeout)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{timeout}'")
 
 
 def model_version_claims_fail_lost(
