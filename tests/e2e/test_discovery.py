@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from map_page import log_in
 from webapp_factories import SubjectFactory, UserFactory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "webapp" / "discovery"))
@@ -17,14 +18,6 @@ from webapp.discovery.models import ClassProposal, EmbeddingSet  # noqa: E402
 from webapp.labeling.models import Classification, GlitchClass, Subject  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-
-
-def log_in(page, username: str, then: str) -> None:
-    page.goto(f"/accounts/login/?next={then}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**{then}")
 
 
 def test_cluster_sheet_by_keyboard_votes_the_kept_glitches(page, discovery):
