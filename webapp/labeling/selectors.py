@@ -657,7 +657,9 @@ def gold_served_in_field_guide(*, by_image: bool = True) -> GoldInGuide:
     if not GlitchClassExample.objects.exists() or not served.exists():
         return GoldInGuide([])
     files: dict[int, list[tuple[float, Path, bool]]] = {}
-    stored = SubjectImage.objects.filter(subject__in=served).order_by("duration")
+    # By id only, no image row is read: every subject then goes to `unseen`.
+    read = SubjectImage.objects.filter(subject__in=served)
+    stored = (read if by_image else read.none()).order_by("duration")
     for subject_id, duration, name, substituted in stored.values_list(
         "subject_id", "duration", "image", "substituted"
     ):
@@ -679,8 +681,6 @@ def gold_served_in_field_guide(*, by_image: bool = True) -> GoldInGuide:
             shown.append(undated_sample(key, None, images[0][1]))
         else:
             unseen.append(Sample(key, None, {}))  # nothing to fingerprint: its id only
-    if not by_image:
-        shown, unseen = [], [*unseen, *shown]
     check = glitches_in_field_guide(samples=shown, other_ids=other_ids)
     by_id = glitches_in_field_guide(samples=unseen, other_ids=other_ids, by_id_only=True)
     why = {**check.found, **by_id.found}
