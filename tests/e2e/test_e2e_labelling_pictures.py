@@ -29,6 +29,19 @@ def told(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "webapp.labeling.services"]
 
 
+def route_pictures_of(page, subject, answer) -> None:
+    """`answer(route)` for each request of `subject`'s pictures; every other picture comes."""
+    names = pictures_of(subject)
+
+    def route(route):
+        if any(n in route.request.url for n in names):
+            answer(route)
+        else:
+            route.continue_()
+
+    page.route("**/*.png", route)
+
+
 def until(page, condition) -> None:
     for _ in range(200):
         if condition():
@@ -87,16 +100,8 @@ def test_while_a_glitchs_pictures_hang_the_vote_before_is_sent_and_the_page_says
     """Before: a key pressed while the next glitch's pictures hung left the page dimmed,
     saying nothing, and the vote was not sent until they came."""
     first, second, _ = subjects
-    names = pictures_of(second)
     held = []
-
-    def hang(route):
-        if any(n in route.request.url for n in names):
-            held.append(route)  # answered once the test lets it go
-        else:
-            route.continue_()
-
-    page.route("**/*.png", hang)
+    route_pictures_of(page, second, held.append)  # answered once the test lets it go
     log_in(page)
     page.keyboard.press("b")
     app = page.locator(APP)
@@ -158,14 +163,8 @@ def test_pictures_that_are_only_slow_are_said_to_be_slow_and_enter_passes_nothin
     says they are slow and offers another glitch without the focus (a stalled connection
     still has a way on); the glitch takes keys once they come."""
     first, second, _ = subjects
-    names = pictures_of(second)
     held = []
-    page.route(
-        "**/*.png",
-        lambda route: (
-            held.append(route) if any(n in route.request.url for n in names) else route.continue_()
-        ),
-    )
+    route_pictures_of(page, second, held.append)
     log_in(page)
     page.keyboard.press("b")
     pictures = page.locator("[data-testid=pictures]")
@@ -196,15 +195,7 @@ def test_a_glitch_passed_over_in_this_browser_only_is_tried_again_after_a_while(
     Now the pass-over lasts 10 minutes (a glitch broken on the server leaves everyone's
     queue instead); here the stored pass-over is aged 11 minutes before a reload."""
     first, second, third = subjects
-    names = pictures_of(second)
-
-    def fail_second(route):
-        if any(n in route.request.url for n in names):
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route("**/*.png", fail_second)
+    route_pictures_of(page, second, lambda route: route.abort("connectionreset"))
     log_in(page)
     page.keyboard.press("b")
     app = page.locator(APP)
