@@ -1,10 +1,12 @@
 """Concurrent votes on one subject lose no update (the subject row lock serialises them), and
 votes that arrive while it retires do not move it."""
 
+import functools
 import threading
 
 import pytest
 from django.db import connection, connections, transaction
+from races import in_threads
 from webapp_factories import SubjectFactory, UserFactory, active_prediction
 
 from webapp.labeling import services
@@ -22,25 +24,12 @@ def vote_at_once(users, subject, class_name) -> list[Exception]:
     """Every user votes `class_name` on `subject` from their own thread, released together;
     the errors raised."""
     barrier = threading.Barrier(len(users))
-    errors = []
 
     def cast(user):
-        try:
-            barrier.wait()
-            services.classification_create(
-                volunteer=user, subject_id=subject.pk, class_name=class_name
-            )
-        except Exception as error:  # noqa: BLE001 - returned to the caller
-            errors.append(error)
-        finally:
-            connections.close_all()
+        barrier.wait()
+        services.classification_create(volunteer=user, subject_id=subject.pk, class_name=class_name)
 
-    threads = [threading.Thread(target=cast, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+    return in_threads(*(functools.partial(cast, user) for user in users))
 
 
 def test_parallel_votes_on_one_subject_are_all_counted(seeded):
