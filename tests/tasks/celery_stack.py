@@ -289,10 +289,12 @@ def celery_stack(
         "CELERY_RESULT_BACKEND": broker_url,
         "GLITCHLAB_HEARTBEAT_EVERY_S": "1",
         "OMP_NUM_THREADS": "2",
-        **{
+        **{  # those set: an unset one (None) leaves the worker ml.train.TrainConfig's default
             name: str(getattr(settings, name))
             for name in dir(settings)
-            if name.startswith("GLITCHLAB_TRAIN_") and name != "GLITCHLAB_TRAIN_TIME_LIMIT_S"
+            if name.startswith("GLITCHLAB_TRAIN_")
+            and name != "GLITCHLAB_TRAIN_TIME_LIMIT_S"
+            and getattr(settings, name) is not None
         },
     }
     stack = Stack(env, tmp_path)

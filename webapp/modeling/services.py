@@ -73,21 +73,29 @@ def json_safe(obj: Any) -> Any:
 # --- training runs ---------------------------------------------------------------------
 
 
+# The ml.train.TrainConfig field each setting chooses.
+_TRAIN_SETTINGS = {
+    "backbone": "GLITCHLAB_TRAIN_BACKBONE",
+    "encoding": "GLITCHLAB_TRAIN_ENCODING",
+    "image_size": "GLITCHLAB_TRAIN_IMAGE_SIZE",
+    "epochs": "GLITCHLAB_TRAIN_EPOCHS",
+    "batch_size": "GLITCHLAB_TRAIN_BATCH_SIZE",
+    "head_only": "GLITCHLAB_TRAIN_HEAD_ONLY",
+    "pretrained": "GLITCHLAB_TRAIN_PRETRAINED",
+    "device": "GLITCHLAB_TRAIN_DEVICE",
+    "seed": "GLITCHLAB_TRAIN_SEED",
+    "self_train": "GLITCHLAB_SELF_TRAIN_MIN_CONFIDENCE",
+    "sim_only_weight": "GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT",
+}
+
+
 def train_config_default() -> dict[str, Any]:
-    """The ml.train.TrainConfig fields a retrain uses, from settings."""
-    return {
-        "backbone": settings.GLITCHLAB_TRAIN_BACKBONE,
-        "encoding": settings.GLITCHLAB_TRAIN_ENCODING,
-        "image_size": settings.GLITCHLAB_TRAIN_IMAGE_SIZE,
-        "epochs": settings.GLITCHLAB_TRAIN_EPOCHS,
-        "batch_size": settings.GLITCHLAB_TRAIN_BATCH_SIZE,
-        "head_only": settings.GLITCHLAB_TRAIN_HEAD_ONLY,
-        "pretrained": settings.GLITCHLAB_TRAIN_PRETRAINED,
-        "device": settings.GLITCHLAB_TRAIN_DEVICE,
-        "seed": settings.GLITCHLAB_TRAIN_SEED,
-        "self_train": settings.GLITCHLAB_SELF_TRAIN_MIN_CONFIDENCE,
-        "sim_only_weight": settings.GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT,
-    }
+    """The ml.train.TrainConfig fields a deployment's settings choose for its retrains. A
+    setting left unset (None) is left out: the task's TrainConfig then holds the recipe's
+    default, the one `python -m ml train` trains with (the settings repeated them, and a
+    default changed in ml/train.py did not reach the product)."""
+    chosen = {field: getattr(settings, name) for field, name in _TRAIN_SETTINGS.items()}
+    return {field: value for field, value in chosen.items() if value is not None}
 
 
 def training_run_request(
