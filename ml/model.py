@@ -262,6 +262,13 @@ def checkpoint_path(model: str | Path) -> Path:
     return path
 
 
+def checkpoint_class_names(model: str | Path) -> list[str]:
+    """The output classes of MODEL_DIR's best.pt (or of a checkpoint file), in the order of
+    its outputs, without building its network."""
+    checkpoint = torch.load(checkpoint_path(model), map_location="cpu", weights_only=True)
+    return [str(name) for name in checkpoint["class_names"]]
+
+
 def load_model(
     model: str | Path, *, device: str | torch.device = "auto", bf16: bool | None = None
 ) -> LoadedModel:

@@ -162,8 +162,8 @@ fail_row_when_task_fails(
 def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     from ml.data import SIMULATED_SOURCE
     from ml.evaluate import right_by_id
-    from ml.model import git_commit, library_versions
-    from ml.train import TrainConfig, class_names_of, train
+    from ml.model import checkpoint_class_names, git_commit, library_versions
+    from ml.train import TrainConfig, train
 
     run_id = run.pk
     config = TrainConfig(**run.config)
@@ -200,13 +200,14 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         ),
     )
     out_dir = models_dir() / run.out_dir_name
-    class_names = class_names_of([str(s.label) for s in train_samples])
+    # The classes are the model's, as `ml train` makes them: those of the glitches that
+    # decode (a class every training glitch of which does not is left out, not an untrained
+    # output), read back from its checkpoint below.
     result = train(
         train_samples,
         val_samples,
         config,
         out_dir,
-        class_names=class_names,
         cache_dir=encode_cache_dir(),
         workers=1 if len(train_samples) + len(val_samples) < 200 else None,
         encode_progress=reporter.on_encode,
@@ -233,6 +234,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
             line=f"self-training: the first model was sure (>= {config.self_train}) of "
             f"{result.pseudo_labels} of the {len(pool)} pool glitches; they joined training",
         )
+    class_names = checkpoint_class_names(result.model_dir)
     if result.undecodable:  # left out by ml.train, each named in the run's log
         left_out = set(result.undecodable)
         train_samples = [s for s in train_samples if s.id not in left_out]
