@@ -10,7 +10,7 @@ HEADING = "## Settings: every environment variable"
 
 def variables_read() -> set[str]:
     settings = (ROOT / "webapp" / "settings.py").read_text()
-    names = set(re.findall(r'env_(?:str|int|bool|float)\(\s*"([A-Z0-9_]+)"', settings))
+    names = set(re.findall(r'env_(?:str|int|bool|float|optional)\(\s*"([A-Z0-9_]+)"', settings))
     names |= set(re.findall(r'"([A-Z0-9_]+)" in os\.environ', settings))  # refused, gone
     serve = (ROOT / "webapp" / "serve.py").read_text()
     names |= set(re.findall(r'env\.get\(\s*"([A-Z0-9_]+)"', serve))
