@@ -191,9 +191,12 @@ def _rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
 def _label_changes(ids: list[int]) -> dict[int, tuple[str, str]]:
     """subject id -> (the source its last change gives the label it exports, the label
     before the first change): the review log, webapp/review's LabelChange, of the exported
-    field (gold_label for gold, retired_label otherwise)."""
+    field (gold_label for gold, retired_label otherwise). A relabel undone and its undo
+    are left out: the label is back as it was, and so is what it is said to be."""
     changes = (
         LabelChange.objects.filter(subject_id__in=ids)
+        .exclude(cause=LabelChange.Cause.UNDO)
+        .exclude(verdict__undone_at__isnull=False)
         .values_list("subject_id", "subject__role", "field", "cause", "before")
         .order_by("created_at", "id")
     )

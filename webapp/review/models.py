@@ -115,20 +115,47 @@ class Verdict(models.Model):
     label_after = models.CharField(max_length=64)  # == label_before unless relabelled
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Taken back by its reviewer or an admin (services.verdict_undo): kept for the record,
+    # it no longer counts anywhere (the queue, the export's label source), and the reviewer
+    # may give the suspect a new verdict.
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    undo_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["suspect", "reviewer"], name="one_verdict_per_reviewer")
+            # One standing verdict per reviewer and suspect: an undone one leaves room for
+            # the reviewer's next.
+            models.UniqueConstraint(
+                fields=["suspect", "reviewer"],
+                condition=Q(undone_at__isnull=True),
+                name="one_verdict_per_reviewer",
+            ),
+            models.CheckConstraint(
+                condition=Q(undone_at__isnull=True, undone_by__isnull=True)
+                | Q(undone_at__isnull=False, undone_by__isnull=False),
+                name="verdict_undone_by_someone",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.reviewer} {self.decision} {self.subject}"
 
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None
+
 
 class LabelChange(models.Model):
-    """The log: one row per label a verdict or a class's deprecation changed (who, when,
-    before, after, why)."""
+    """The log: one row per label a verdict, an undo of one or a class's deprecation changed
+    (who, when, before, after, why)."""
 
     class Field(models.TextChoices):
         RETIRED_LABEL = "retired_label"
@@ -137,6 +164,7 @@ class LabelChange(models.Model):
     class Cause(models.TextChoices):
         REVIEW = "review"  # a reviewer's relabel (verdict)
         REMAP = "remap"  # an admin deprecated the class; its labels moved to another
+        UNDO = "undo"  # a reviewer's relabel taken back (`undoes`: that verdict)
 
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="label_changes")
     field = models.CharField(max_length=32, choices=Field.choices)
@@ -149,6 +177,14 @@ class LabelChange(models.Model):
     verdict = models.OneToOneField(
         Verdict, null=True, blank=True, on_delete=models.SET_NULL, related_name="change"
     )
+    # The relabel this change takes back (cause undo). One-to-one: a verdict is undone once,
+    # its gold answers regraded once, whatever the number of requests.
+    undoes = models.OneToOneField(
+        Verdict, null=True, blank=True, on_delete=models.SET_NULL, related_name="undo_change"
+    )
+    # A gold glitch retired with its answer has its retired label move with its gold label
+    # (services._move_label); an undo moves both back. None: logged before this was kept.
+    retired_label_too = models.BooleanField(null=True, blank=True)
     reason = models.TextField(blank=True)
     # Volunteers whose gold confusion counts were moved (gold changes only).
     volunteers_rescored = models.PositiveIntegerField(default=0)

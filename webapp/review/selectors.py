@@ -143,15 +143,18 @@ def suspects_open(*, reviewer: User, run: AuditRun | None = None) -> QuerySet[Su
     Left out: suspects whose label changed since the audit (a verdict or a new vote moved
     it: the audit's evidence is stale), and subjects whose current label a reviewer already
     confirmed or set (agree / relabel) - a later audit doubting it again is not re-asked.
+    An undone verdict counts for none of this: its suspect is open again.
     """
     run = run or audit_run_latest()
     if run is None:
         return Suspect.objects.none()
-    settled = Verdict.objects.filter(
+    standing = Verdict.objects.filter(undone_at__isnull=True)
+    settled = standing.filter(
         subject=OuterRef("subject"),
         label_after=OuterRef("given_label"),
         decision__in=[Verdict.Decision.AGREE, Verdict.Decision.RELABEL],
     )
+    answered = standing.filter(suspect=OuterRef("pk"), reviewer=reviewer)
     label_unchanged = Q(is_gold=True, subject__gold_label__name=F("given_label")) | Q(
         is_gold=False, subject__retired_label__name=F("given_label")
     )
@@ -159,7 +162,7 @@ def suspects_open(*, reviewer: User, run: AuditRun | None = None) -> QuerySet[Su
         Suspect.objects.filter(run=run)
         .filter(label_unchanged)
         .exclude(Exists(settled))
-        .exclude(verdicts__reviewer=reviewer)
+        .exclude(Exists(answered))
         .select_related("subject")
         .order_by("rank")
     )
@@ -286,6 +289,31 @@ def suspect_neighbours(*, suspect: Suspect, per_class: int = 4) -> dict[str, lis
     return result
 
 
+# --- verdicts given --------------------------------------------------------------------
+
+
+RECENT_VERDICTS = 30  # how many the verdicts page lists
+
+
+def verdicts_recent(*, reviewer: User | None, limit: int = RECENT_VERDICTS) -> QuerySet[Verdict]:
+    """The newest verdicts, undone ones included (marked): `reviewer`'s, or everyone's
+    (None: an admin's view)."""
+    verdicts = Verdict.objects.select_related("subject", "reviewer", "undone_by", "suspect")
+    if reviewer is not None:
+        verdicts = verdicts.filter(reviewer=reviewer)
+    return verdicts.order_by("-created_at", "-id")[:limit]
+
+
+def verdict_last_standing(*, reviewer: User) -> Verdict | None:
+    """The reviewer's newest verdict not undone: the suspect page offers to undo it."""
+    return (
+        Verdict.objects.filter(reviewer=reviewer, undone_at__isnull=True)
+        .select_related("subject")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 # --- the change log --------------------------------------------------------------------
 
 
@@ -306,7 +334,9 @@ CSV_HEADER = (
     "decision",
     "reason",
     "volunteers_rescored",
-    "cause",  # review (a verdict) or remap (a class deprecated); last, for column counters
+    "cause",  # review (a verdict), remap (a class deprecated) or undo (a verdict's taken back)
+    # last, for column counters: the verdict a review change made, or an undo took back
+    "verdict",
 )
 
 
@@ -325,6 +355,7 @@ def label_change_rows(changes: QuerySet[LabelChange]) -> list[tuple[object, ...]
             c.reason,
             c.volunteers_rescored,
             c.cause,
+            c.verdict_id or c.undoes_id or "",
         )
         for c in changes
     ]

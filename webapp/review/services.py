@@ -4,6 +4,8 @@ A verdict changes the label a subject trains with (retired label; gold label for
 subjects, moving every gold answer's count in the volunteers' confusion matrices), logs the
 change, and is recorded once per reviewer and suspect - all in one transaction under the
 subject's row lock, so two reviewers answering the same suspect cannot both relabel it.
+A verdict can be undone by its reviewer or an admin (verdict_undo): a relabel's label goes
+back, under the same lock, unless someone moved or confirmed it since.
 """
 
 from __future__ import annotations
@@ -16,15 +18,22 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from webapp import jobs
-from webapp.accounts.roles import is_reviewer
+from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.labeling import consensus
 from webapp.labeling.models import Classification, GlitchClass, Subject, VolunteerProfile
 from webapp.review import selectors
 from webapp.review.models import AuditRun, LabelChange, Suspect, Verdict
 
-__all__ = ["AlreadyDecidedError", "AuditAlreadyLiveError", "StaleSuspectError", "Suspect"]
+__all__ = [
+    "AlreadyDecidedError",
+    "AuditAlreadyLiveError",
+    "StaleSuspectError",
+    "Suspect",
+    "UndoRefusedError",
+]
 
 
 class AuditAlreadyLiveError(Exception):
@@ -42,6 +51,11 @@ class AlreadyDecidedError(Exception):
     def __init__(self, verdict: Verdict) -> None:
         super().__init__(f"already decided: {verdict.decision}")
         self.verdict = verdict
+
+
+class UndoRefusedError(Exception):
+    """The verdict's relabel cannot be taken back: the label moved or was confirmed since,
+    and putting the old one back would overwrite that. The message says what happened."""
 
 
 # --- audit runs ------------------------------------------------------------------------
@@ -220,7 +234,9 @@ def verdict_record(
             .select_related("retired_label", "gold_label")
             .get(pk=suspect.subject_id)
         )
-        existing = Verdict.objects.filter(suspect=suspect, reviewer=reviewer).first()
+        existing = Verdict.objects.filter(
+            suspect=suspect, reviewer=reviewer, undone_at__isnull=True
+        ).first()
         if existing is not None:
             # The same verdict again (a double click, a resent form) is the first one; another
             # (Back, then a different button) must not be told it was saved.
@@ -276,17 +292,39 @@ def _relabel(
     subject: Subject, new_class: GlitchClass, *, verdict: Verdict, reviewer: User
 ) -> LabelChange:
     """Move the training label; for gold, move the volunteers' gold answers with it."""
+    # A gold glitch retired with its answer (field guide, an accepted class's gold): its
+    # public label, the export's and the map's, is that answer and moves with it.
+    retired_too = subject.is_gold and (
+        subject.retired_label_id is not None and subject.retired_label_id == subject.gold_label_id
+    )
+    return _move_label(
+        subject,
+        new_class,
+        retired_too=retired_too,
+        changed_by=reviewer,
+        reason=verdict.reason,
+        verdict=verdict,
+    )
+
+
+def _move_label(
+    subject: Subject,
+    new_class: GlitchClass,
+    *,
+    retired_too: bool,
+    changed_by: User,
+    reason: str,
+    verdict: Verdict | None = None,
+    undoes: Verdict | None = None,
+) -> LabelChange:
+    """Set the label the subject trains with to `new_class` (gold: regrading its gold
+    answers, and the retired label too when `retired_too`), and log it."""
     rescored = 0
     if subject.is_gold:
         before = subject.gold_label.name if subject.gold_label else ""
         rescored = _regrade_gold_answers(subject, before, new_class.name)
         moved = ["gold_label"]
-        if (
-            subject.retired_label_id is not None
-            and subject.retired_label_id == subject.gold_label_id
-        ):
-            # a gold glitch retired with its answer (field guide, an accepted class's gold):
-            # its public label, the export's and the map's, is that answer and moves with it
+        if retired_too:
             subject.retired_label = new_class
             moved.append("retired_label")
         subject.gold_label = new_class
@@ -300,12 +338,15 @@ def _relabel(
     return LabelChange.objects.create(
         subject=subject,
         field=field,
+        cause=LabelChange.Cause.UNDO if undoes is not None else LabelChange.Cause.REVIEW,
         before=before,
         after=new_class.name,
-        changed_by=reviewer,
+        changed_by=changed_by,
         verdict=verdict,
-        reason=verdict.reason,
+        undoes=undoes,
+        reason=reason,
         volunteers_rescored=rescored,
+        retired_label_too=retired_too,
     )
 
 
@@ -329,3 +370,115 @@ def _regrade_gold_answers(subject: Subject, old: str, new: str) -> int:
         answer.was_correct = answer.glitch_class.name == new
         answer.save(update_fields=["was_correct"])
     return len(answers)
+
+
+# --- undoing a verdict -----------------------------------------------------------------
+
+
+def verdict_undo(*, verdict_id: int, user: User, reason: str = "") -> Verdict:
+    """Take back a verdict (a slip of the key, a mis-click): its reviewer's own, or anyone's
+    for an admin. A relabel's label goes back to what it was, exactly as the relabel moved
+    it (gold: the gold answers regraded back; the retired label too where it moved), and the
+    log gets a change of cause `undo`. An agree or unsure changes no label. The verdict is
+    kept, marked undone (who, when, why); it no longer counts, and the suspect is open to
+    its reviewer again.
+
+    Idempotent: a verdict undone already comes back as it is, nothing moved again (a double
+    click, a replay). Raises Verdict.DoesNotExist, PermissionDenied (not a reviewer, or
+    another reviewer's verdict), UndoRefusedError (the label moved or was confirmed since).
+    """
+    if not is_reviewer(user):
+        raise PermissionDenied("only reviewers may undo verdicts")
+    found = Verdict.objects.only("reviewer_id", "subject_id").get(pk=verdict_id)
+    if found.reviewer_id != user.pk and not has_role(user, ADMIN):
+        raise PermissionDenied("only its reviewer or an admin may undo a verdict")
+    with transaction.atomic():
+        # The subject's row lock first (docs/labelling.md, "Lock order"), as verdict_record
+        # takes it: a verdict, another undo or a relabel of the glitch waits, and what is
+        # read below is what they left.
+        subject = (
+            Subject.objects.select_for_update(of=("self",))
+            .select_related("retired_label", "gold_label")
+            .get(pk=found.subject_id)
+        )
+        verdict = Verdict.objects.select_related("subject", "reviewer", "undone_by").get(
+            pk=verdict_id
+        )
+        if verdict.undone_at is not None:
+            return verdict
+        if verdict.decision == Verdict.Decision.RELABEL:
+            _relabel_undo(subject, verdict, user=user, reason=reason.strip())
+        # Compare-and-set: only one request marks it undone (the lock makes this the one).
+        claimed = Verdict.objects.filter(pk=verdict.pk, undone_at__isnull=True).update(
+            undone_at=timezone.now(), undone_by=user, undo_reason=reason.strip()
+        )
+        if claimed != 1:  # pragma: no cover - the subject's lock serialises undos
+            raise UndoRefusedError("the verdict was undone meanwhile")
+        return Verdict.objects.select_related("subject", "reviewer", "undone_by").get(pk=verdict.pk)
+
+
+def _relabel_undo(subject: Subject, verdict: Verdict, *, user: User, reason: str) -> None:
+    """Put back the label `verdict` moved, refusing where that would overwrite a later
+    change or confirmation of the label."""
+    glitch = subject.external_id
+    change = LabelChange.objects.filter(verdict=verdict).first()
+    if change is None:
+        raise UndoRefusedError(f"the label change of verdict {verdict.pk} is not in the log")
+    if subject.is_gold != (change.field == LabelChange.Field.GOLD_LABEL):
+        role = "gold" if subject.is_gold else "no longer gold"
+        raise UndoRefusedError(f"{glitch} is {role} since verdict {verdict.pk}")
+    # A later change that was itself undone, and its undo, cancel out: the label is back.
+    later = (
+        LabelChange.objects.filter(subject=subject, pk__gt=change.pk)
+        .exclude(cause=LabelChange.Cause.UNDO)
+        .exclude(verdict__undone_at__isnull=False)
+        .select_related("changed_by")
+        .order_by("pk")
+        .first()
+    )
+    if later is not None:
+        raise UndoRefusedError(
+            f"the label of {glitch} has changed since: {later.before} -> {later.after} "
+            f"({_cause_said(later)}, {later.changed_by}); undoing would overwrite that"
+        )
+    now = selectors.current_label(subject)
+    retired_too = change.retired_label_too
+    if retired_too is None:  # logged before it was kept: it moved where the two agree
+        retired_too = subject.is_gold and subject.retired_label_id == subject.gold_label_id
+    moved_away = now != verdict.label_after or (
+        retired_too and (subject.retired_label is None or subject.retired_label.name != now)
+    )
+    if moved_away:
+        raise UndoRefusedError(
+            f"the label of {glitch} is {now} now, not {verdict.label_after}: "
+            "undoing would overwrite that"
+        )
+    confirmed = (
+        Verdict.objects.filter(
+            subject=subject,
+            pk__gt=verdict.pk,
+            undone_at__isnull=True,
+            decision__in=[Verdict.Decision.AGREE, Verdict.Decision.RELABEL],
+        )
+        .select_related("reviewer")
+        .first()
+    )
+    if confirmed is not None:
+        raise UndoRefusedError(
+            f"{confirmed.reviewer} confirmed {verdict.label_after} for {glitch} since "
+            f"(verdict {confirmed.pk}): undoing would overrule them"
+        )
+    old = GlitchClass.objects.filter(name=verdict.label_before).first()
+    if old is None or old.status == GlitchClass.Status.DEPRECATED:
+        raise UndoRefusedError(
+            f"{verdict.label_before} has been deprecated since: the label cannot go back to it"
+        )
+    _move_label(
+        subject, old, retired_too=retired_too, changed_by=user, reason=reason, undoes=verdict
+    )
+
+
+def _cause_said(change: LabelChange) -> str:
+    if change.cause == LabelChange.Cause.REMAP:
+        return "its class was deprecated"
+    return f"verdict {change.verdict_id}" if change.verdict_id else "a review"
