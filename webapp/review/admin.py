@@ -39,11 +39,12 @@ def suspects_of_glitch(subject: Subject) -> str:
 
 TO_CORRECT = (
     "Read-only: editing a verdict here would move neither the glitch's label nor the label "
-    "change log, and deleting one would have the glitch asked about again. A reviewer "
-    "corrects a wrong verdict on the review page: from {}, open the review page of a suspect "
-    "from an audit made after this verdict and relabel it there (the queue itself does not "
-    "offer a glitch a reviewer settled); the label moves and the log records who, when and "
-    "why. Until an audit after this verdict lists the glitch, there is no such page."
+    "change log, and deleting one would have the glitch asked about again. A verdict given "
+    "by mistake is undone on the review page ({}: its reviewer's own, an admin's anyone's): "
+    "a relabel's label goes back, the log records who, when and why, and the verdict stays "
+    "here marked undone. Once the label has moved or been confirmed since, a reviewer "
+    "corrects it instead from {}: open the review page of a suspect from an audit made after "
+    "this verdict and relabel it there."
 )
 
 
@@ -71,8 +72,16 @@ class SuspectAdmin(ReadOnlyAdmin):
 
 @admin.register(Verdict)
 class VerdictAdmin(ReadOnlyAdmin):
-    list_display = ("subject", "reviewer", "decision", "label_before", "label_after", "created_at")
-    list_filter = ("decision",)
+    list_display = (
+        "subject",
+        "reviewer",
+        "decision",
+        "label_before",
+        "label_after",
+        "created_at",
+        "undone_at",
+    )
+    list_filter = ("decision", ("undone_at", admin.EmptyFieldListFilter))
     search_fields = ("subject__external_id", "reviewer__username", "reason")
     readonly_fields = ("to_correct",)
 
@@ -83,13 +92,16 @@ class VerdictAdmin(ReadOnlyAdmin):
 
     @admin.display(description="to correct it")
     def to_correct(self, verdict: Verdict) -> str:
-        return format_html(TO_CORRECT, suspects_of_glitch(verdict.subject))
+        verdicts = format_html(
+            '<a href="{}">recent verdicts</a>', reverse("review:verdicts") + "?all=1"
+        )
+        return format_html(TO_CORRECT, verdicts, suspects_of_glitch(verdict.subject))
 
 
 @admin.register(LabelChange)
 class LabelChangeAdmin(ReadOnlyAdmin):
-    """The log is append-only: changes are made by verdicts and deprecations, never edited
-    here."""
+    """The log is append-only: changes are made by verdicts, their undoing and deprecations,
+    never edited here."""
 
     list_display = (
         "created_at",
@@ -99,6 +111,7 @@ class LabelChangeAdmin(ReadOnlyAdmin):
         "after",
         "changed_by",
         "cause",
+        "undoes",
         "reason",
     )
     list_filter = ("field", "cause")

@@ -1,9 +1,11 @@
-"""REST API of the review app (reviewers only): the next suspect and posting a verdict."""
+"""REST API of the review app (reviewers only): the next suspect, posting a verdict and
+undoing one."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
@@ -14,8 +16,13 @@ from rest_framework.response import Response
 from webapp.accounts.requests import api_user
 from webapp.accounts.roles import is_reviewer
 from webapp.review import selectors, services
-from webapp.review.models import Suspect
-from webapp.review.serializers import SuspectSerializer, VerdictInSerializer, VerdictSerializer
+from webapp.review.models import Suspect, Verdict
+from webapp.review.serializers import (
+    SuspectSerializer,
+    VerdictInSerializer,
+    VerdictSerializer,
+    VerdictUndoInSerializer,
+)
 
 
 class IsReviewer(BasePermission):
@@ -86,3 +93,41 @@ def verdict_create(request: Request, suspect_id: int) -> Response:
             status=status.HTTP_409_CONFLICT,
         )
     return Response(VerdictSerializer(verdict).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    request=VerdictUndoInSerializer,
+    responses={
+        200: VerdictSerializer,
+        403: OpenApiResponse(
+            description="the caller is not a reviewer, or the verdict is another reviewer's "
+            "(an admin may undo anyone's)"
+        ),
+        404: OpenApiResponse(description="no such verdict"),
+        409: OpenApiResponse(
+            description="the label moved or was confirmed since the verdict: undoing it would "
+            "overwrite that (`detail` says what happened)"
+        ),
+    },
+)
+@api_view(["POST"])
+@permission_classes([IsReviewer])
+def verdict_undo(request: Request, verdict_id: int) -> Response:
+    """Undo a verdict: a relabel's label goes back, the verdict is kept marked undone and its
+    suspect is open to its reviewer again. Undoing an undone verdict returns it, changing
+    nothing."""
+    data = VerdictUndoInSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        verdict = services.verdict_undo(
+            verdict_id=verdict_id,
+            user=api_user(request),
+            reason=data.validated_data.get("reason", ""),
+        )
+    except Verdict.DoesNotExist:
+        return Response({"detail": "no such verdict"}, status=status.HTTP_404_NOT_FOUND)
+    except PermissionDenied as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+    except services.UndoRefusedError as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    return Response(VerdictSerializer(verdict).data)

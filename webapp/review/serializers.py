@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -24,10 +25,18 @@ class VerdictInSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
+class VerdictUndoInSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
 class VerdictSerializer(serializers.ModelSerializer):
+    undone_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="who undid it (null: it stands)"
+    )
+
     class Meta:
         model = Verdict
-        fields = ["id", "decision", "label_before", "label_after"]
+        fields = ["id", "decision", "label_before", "label_after", "undone_at", "undone_by"]
 
 
 class VoteSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 """The review pages (reviewer group only): the queue of suspected mislabels, one suspect
-with its evidence, verdict forms, the change log as CSV, and "audit now" for admins."""
+with its evidence, verdict forms, the verdicts given (with Undo), the change log as CSV,
+and "audit now" for admins."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -61,6 +62,7 @@ def queue(request: SignedInRequest) -> HttpResponse:
             "failed": selectors.audit_run_failed_last(),
             "is_admin": has_role(request.user, ADMIN),
             "can_audit": _may_start_audit(request.user, latest),
+            "last_verdict": selectors.verdict_last_standing(reviewer=request.user),
         },
     )
 
@@ -97,6 +99,7 @@ def suspect(request: SignedInRequest, suspect_id: int) -> HttpResponse:
             "neighbours": selectors.suspect_neighbours(suspect=found),
             "classes": selectors.relabel_targets(),
             "remaining": remaining,
+            "last_verdict": selectors.verdict_last_standing(reviewer=request.user),
         },
     )
 
@@ -150,6 +153,67 @@ def _decided(verdict: Verdict) -> str:
     if verdict.decision == Verdict.Decision.AGREE:
         return f"stays {before}"
     return f"marked unsure; its label stays {before}"
+
+
+@require_GET
+@reviewer_required
+def verdicts(request: SignedInRequest) -> HttpResponse:
+    """The newest verdicts with an Undo each: the reviewer's own; an admin may list
+    everyone's (?all=1)."""
+    is_admin = has_role(request.user, ADMIN)
+    everyone = is_admin and request.GET.get("all") == "1"
+    return render(
+        request,
+        "review/verdicts.html",
+        {
+            "verdicts": selectors.verdicts_recent(reviewer=None if everyone else request.user),
+            "everyone": everyone,
+            "is_admin": is_admin,
+        },
+    )
+
+
+@require_POST
+@reviewer_required
+def verdict_undo(request: SignedInRequest, verdict_id: int) -> HttpResponse:
+    """Undo a verdict; a reviewer's own goes back to its suspect, to be answered again."""
+    try:
+        undone = services.verdict_undo(
+            verdict_id=verdict_id,
+            user=request.user,
+            reason=request.POST.get("reason", "")[:2000],
+        )
+    except Verdict.DoesNotExist:
+        raise Http404("no such verdict") from None
+    except PermissionDenied as exc:
+        return HttpResponse(f"{exc}.", status=403)
+    except services.UndoRefusedError as exc:
+        messages.error(request, f"Not undone: {exc}.")
+        return redirect("review:verdicts")
+    messages.success(request, _undone_said(undone))
+    if undone.reviewer_id == request.user.pk:
+        return redirect("review:suspect", suspect_id=undone.suspect_id)
+    return redirect(reverse("review:verdicts") + "?all=1")
+
+
+def _undone_said(verdict: Verdict) -> str:
+    """What an undo did (or, sent again, had done): whose verdict, by whom, the label now."""
+    when = (
+        verdict.undone_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if verdict.undone_at
+        else ""
+    )
+    glitch = verdict.subject.external_id
+    before = class_display_name(verdict.label_before)
+    if verdict.decision == Verdict.Decision.RELABEL:
+        after = class_display_name(verdict.label_after)
+        what = f"{glitch} went back to {before} (the relabel to {after} is taken back)"
+    else:
+        what = f"the {verdict.decision} on {glitch} is taken back; its label stays {before}"
+    return (
+        f"Undone by {verdict.undone_by} at {when}: {what}. "
+        f"Verdict {verdict.pk} by {verdict.reviewer} is kept, marked undone."
+    )
 
 
 @require_GET

@@ -27,8 +27,8 @@ def agreed_and_relabelled() -> tuple[Verdict, Verdict]:
 def test_the_admin_cannot_turn_a_verdict_into_a_relabel_that_moved_nothing(admin_client):
     """Before: saving Verdict 1 in the admin as relabel, label_after=Blip, was accepted: the
     verdict read "relabel No_Glitch -> Blip" while the gold label stayed No_Glitch and no
-    change was logged. Now the change page only shows the verdict, says how a reviewer
-    corrects one, and a POST is refused."""
+    change was logged. Now the change page only shows the verdict, says how a wrong one is
+    undone or corrected, and a POST is refused."""
     agree, _ = agreed_and_relabelled()
     url = f"/admin/review/verdict/{agree.pk}/change/"
     answer = admin_client.post(
@@ -49,7 +49,8 @@ def test_the_admin_cannot_turn_a_verdict_into_a_relabel_that_moved_nothing(admin
     assert (agree.decision, agree.label_after) == ("agree", "No_Glitch")
     assert agree.subject.gold_label.name == "No_Glitch"
     page = admin_client.get(url).content.decode()
-    assert "corrects a wrong verdict on the review page" in page
+    assert "is undone on the review page" in page
+    assert 'href="/review/verdicts/?all=1"' in page  # where an admin undoes anyone's
     assert f"?q={agree.subject.external_id}" in page  # its suspects, each with its review page
     suspect_page = admin_client.get(f"/admin/review/suspect/{agree.suspect_id}/change/")
     assert f'href="/review/suspects/{agree.suspect_id}/"' in suspect_page.content.decode()
