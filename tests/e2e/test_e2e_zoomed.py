@@ -72,3 +72,70 @@ def test_a_zoomed_desktop_is_told_its_keys_and_a_phone_to_tap(browser, live_serv
         taps = page.evaluate(HINTS)
     assert keys == {".hint": True, ".prompt .muted": True, ".hint-touch": False}
     assert taps == {".hint": False, ".prompt .muted": False, ".hint-touch": True}
+
+
+# Where each class button of the page is, with the images' box and how far anything has
+# been scrolled: every button must be on screen as the page opens, none over the images.
+BUTTONS = """() => {
+  const box = (element) => {
+    const r = element.getBoundingClientRect();
+    return {left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+  };
+  const panel = document.querySelector('.panel');
+  return {
+    images: box(document.getElementById('durations')),
+    buttons: [...document.querySelectorAll('#choices .choice')].map((button) => ({
+      name: button.dataset.class, ...box(button), key: box(button.querySelector('kbd')),
+      clipped: button.scrollWidth > button.clientWidth || button.scrollHeight > button.clientHeight,
+    })),
+    scrolled: panel.scrollTop + window.scrollY,
+    width: innerWidth, height: innerHeight,
+  };
+}"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and b["top"] < a["bottom"]
+    )
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"width": 640, "height": 360},  # 1280x720 at 200%
+        {"width": 640, "height": 400},  # 1280x800 at 200%
+        {"width": 731, "height": 411},  # 1280x720 at 175%
+        {"width": 853, "height": 480},  # 1280x720 at 150%
+        {"width": 1024, "height": 576},  # 1280x720 at 125%
+        {"width": 1280, "height": 720},
+    ],
+    ids=lambda w: f"{w['width']}x{w['height']}",
+)
+def test_zoomed_every_level_5_button_is_in_sight_beside_the_images(
+    browser, live_server, seeded, window
+):
+    """Before: at level 5 (22 buttons) a 1280x720 desktop zoomed to 200% showed the buttons
+    two to a row and scrolled the rest within their column: the last four rows (Paired Doves
+    to None of the Above) were below the window, each vote on them a scroll away from the
+    glitch; at 150% and 125% the question, progress and answer came first and pushed the
+    last rows down too. Now every button, its key on it and its name whole, is in the window
+    as the page opens, beside the images and not over them (three to a row from level 4)."""
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    UserFactory(username="vol", profile__level=5)
+    SubjectFactory(priority=20)
+    with watched_page(browser, live_server, viewport=window, device_scale_factor=2) as page:
+        log_in(page)
+        seen = page.evaluate(BUTTONS)
+    assert len(seen["buttons"]) == 22
+    assert seen["scrolled"] == 0
+    for button in seen["buttons"]:
+        where = f"{button['name']}: {button}"
+        assert button["left"] >= 0 and button["right"] <= seen["width"], where
+        assert button["top"] >= 48 and button["bottom"] <= seen["height"], where
+        assert not _overlap(button, seen["images"]), where
+        assert button["key"]["right"] - button["key"]["left"] >= 12, where  # the key shown
+        assert not button["clipped"], where
