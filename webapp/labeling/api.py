@@ -18,10 +18,12 @@ from webapp.labeling import selectors, services
 from webapp.labeling.models import GlitchClass, GlitchClassExample, Subject
 from webapp.labeling.serializers import (
     EXCLUDE_MAX_IDS,
+    TAB_HELP,
     ClassificationInSerializer,
     ClassificationOutSerializer,
     ClassificationWithNextOutSerializer,
     GlitchClassSerializer,
+    NextQuerySerializer,
     ProgressSerializer,
     SubjectDetailSerializer,
     SubjectToLabelSerializer,
@@ -31,9 +33,9 @@ from webapp.labeling.serializers import (
 )
 
 
-def _assigned(user: User, subject: Subject | None) -> Subject | None:
+def _assigned(user: User, subject: Subject | None, tab: str | None = None) -> Subject | None:
     """A subject handed to the caller carries the assignment they vote on it with."""
-    return services.subject_assign(volunteer=user, subject=subject) if subject else None
+    return services.subject_assign(volunteer=user, subject=subject, tab=tab) if subject else None
 
 
 def _refused(error: Exception, code: str) -> Response:
@@ -72,7 +74,8 @@ def classes_list(request: Request) -> Response:
     parameters=[
         OpenApiParameter(
             "exclude", str, description=f"comma-separated subject ids, at most {EXCLUDE_MAX_IDS}"
-        )
+        ),
+        OpenApiParameter("tab", str, description=TAB_HELP),
     ],
 )
 @api_view(["GET"])
@@ -86,7 +89,10 @@ def subject_next(request: Request) -> Response:
         exclude = [int(x) for x in raw.split(",") if x]
     except ValueError:
         raise ValidationError({"exclude": "comma-separated integers"}) from None
-    subject = services.subject_next_hand_out(volunteer=api_user(request), exclude_ids=exclude)
+    tab = validate(NextQuerySerializer, request.query_params).get("tab", "")
+    subject = services.subject_next_hand_out(
+        volunteer=api_user(request), exclude_ids=exclude, tab=tab
+    )
     if subject is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
     return Response(represent(SubjectToLabelSerializer, subject))
@@ -201,7 +207,10 @@ def classification_create(request: Request) -> Response:
     out: type[ClassificationOutSerializer] = ClassificationOutSerializer
     if data["with_next"]:
         body["next"] = services.subject_next_hand_out(
-            volunteer=volunteer, exclude_ids=data.get("exclude", []), profile=result.profile
+            volunteer=volunteer,
+            exclude_ids=data.get("exclude", []),
+            profile=result.profile,
+            tab=data.get("tab", ""),
         )
         out = ClassificationWithNextOutSerializer
     code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
@@ -224,7 +233,8 @@ def classification_undo(request: Request) -> Response:
         )
     except services.UndoNotAllowedError as error:
         return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-    assigned = _assigned(volunteer, selectors.subject_get(subject_id=subject.pk))
+    subject_again = selectors.subject_get(subject_id=subject.pk)
+    assigned = _assigned(volunteer, subject_again, data.get("tab", ""))
     body = {"subject": assigned, "progress": selectors.volunteer_progress(volunteer=volunteer)}
     return Response(represent(UndoOutSerializer, body))
 

@@ -12,6 +12,14 @@ from webapp.labeling.models import GlitchClass, Subject, SubjectImage
 # each is a parameter of the queue's statement, and PostgreSQL takes at most 65,535.
 EXCLUDE_MAX_IDS = 100
 
+# A tab's name (label.js makes a UUID): the queue holds the glitches it hands a tab from the
+# account's other tabs for a while (webapp.labeling.queue_holds).
+TAB_PATTERN = r"^[A-Za-z0-9-]{1,36}$"
+TAB_HELP = (
+    "your tab's name (1-36 letters, digits, -): glitches handed to it are kept from your "
+    "other tabs for a few minutes, and handed to it again"
+)
+
 
 class GuideExampleSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="the example glitch's primary image")
@@ -200,6 +208,9 @@ class ClassificationInSerializer(serializers.Serializer):
         max_length=EXCLUDE_MAX_IDS,
         help_text="with with_next: subjects not to offer (e.g. the one on screen)",
     )
+    tab = serializers.RegexField(
+        TAB_PATTERN, required=False, help_text=f"with with_next: {TAB_HELP}"
+    )
 
 
 class UnseenInSerializer(serializers.Serializer):
@@ -214,6 +225,13 @@ class UndoInSerializer(serializers.Serializer):
         max_value=2**63 - 1,
         help_text="the id of the vote to take back (its answer's id): your last vote",
     )
+    tab = serializers.RegexField(TAB_PATTERN, required=False, help_text=TAB_HELP)
+
+
+class NextQuerySerializer(serializers.Serializer):
+    """GET subjects/next/'s tab (its exclude is parsed by the view, bounded before parsing)."""
+
+    tab = serializers.RegexField(TAB_PATTERN, required=False, help_text=TAB_HELP)
 
 
 class GoldFeedbackSerializer(serializers.Serializer):

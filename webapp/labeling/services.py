@@ -22,7 +22,7 @@ from django.utils import timezone
 from ml.data import Sample, image_file_problem, load_samples, nearest_duration
 from webapp.accounts.roles import VOLUNTEER
 from webapp.hot_sql import converter, insert, row_locked, save_columns
-from webapp.labeling import config, consensus, selectors
+from webapp.labeling import config, consensus, queue_holds, selectors
 from webapp.labeling.models import (
     Classification,
     GlitchClass,
@@ -184,35 +184,73 @@ def assignment_issue(*, volunteer_id: int, subject_id: int) -> str:
     return signing.TimestampSigner(salt=_ASSIGNMENT_SALT).sign(f"{volunteer_id}:{subject_id}")
 
 
-def subject_assign(*, volunteer: User, subject: Subject) -> Subject:
-    """The subject, with the assignment (subject.assignment) its volunteer votes with."""
+def subject_assign(*, volunteer: User, subject: Subject, tab: str | None = None) -> Subject:
+    """The subject, with the assignment (subject.assignment) its volunteer votes with; held
+    for their tab `tab` when given, taken from any other of theirs (an undo's glitch comes
+    back to the tab that undid: queue_holds)."""
+    if tab is not None:
+        queue_holds.hold_claim(
+            volunteer_id=volunteer.pk, tab=tab, subject_id=subject.pk, force=True
+        )
     subject.assignment = assignment_issue(volunteer_id=volunteer.pk, subject_id=subject.pk)
     return subject
 
 
 def subject_next_hand_out(
-    *, volunteer: User, exclude_ids: Iterable[int] = (), profile: VolunteerProfile | None = None
+    *,
+    volunteer: User,
+    exclude_ids: Iterable[int] = (),
+    profile: VolunteerProfile | None = None,
+    tab: str = "",
 ) -> Subject | None:
     """The volunteer's next subject (selectors.subject_next_for_volunteer) with its
     assignment. A gold subject handed out becomes their gold due: it is the only gold the
     queue serves them until they answer it, so passing over gold (`exclude`) cannot pick
-    the gold they are sure of. Two requests at once record one gold (compare and set)."""
-    for _ in range(2):
+    the gold they are sure of. Two requests at once record one gold (compare and set).
+
+    `tab` names the caller's tab (label.js; "" for a client that names none): the subject
+    is held for it a while (queue_holds), and the subjects held for the volunteer's other
+    tabs are passed over as `exclude` would, unless nothing else is left. Two tabs were
+    handed the same glitches, and each vote of the slower one was refused. The gold due held
+    by another tab is passed over like an excluded one: pool comes meanwhile, never another
+    gold, so holds choose no gold either."""
+    elsewhere = queue_holds.held_elsewhere(volunteer_id=volunteer.pk, tab=tab)
+    passed = list(exclude_ids)
+    taken: list[int] = []  # claimed meanwhile by another tab: asked again without them
+    last_resort = False  # nothing left but what other tabs hold: handed out unheld
+    for _ in range(2 + CLAIM_TRIES):
         if profile is None or profile.pk is None:
             profile = VolunteerProfile.objects.filter(user=volunteer).first()
             if profile is None:
                 profile = volunteer_profile_get_or_create(user=volunteer)
         subject = selectors.subject_next_for_volunteer(
-            volunteer=volunteer, exclude_ids=exclude_ids, profile=profile
+            volunteer=volunteer, exclude_ids=[*passed, *elsewhere, *taken], profile=profile
         )
+        if subject is None and (elsewhere or taken):
+            # all that is left is on the other tabs' screens: one of them, said if voted twice
+            elsewhere, taken, last_resort = [], [], True
+            subject = selectors.subject_next_for_volunteer(
+                volunteer=volunteer, exclude_ids=passed, profile=profile
+            )
         if subject is None:
             return None
+        claimed = queue_holds.hold_claim(volunteer_id=volunteer.pk, tab=tab, subject_id=subject.pk)
+        if not claimed and not last_resort and len(taken) < CLAIM_TRIES:
+            taken.append(subject.pk)
+            continue
         new_gold = subject.role == Subject.Role.GOLD and subject.pk != profile.gold_due_id
         if new_gold and not _gold_due_recorded(profile, subject):
+            if claimed:
+                queue_holds.hold_release(volunteer_id=volunteer.pk, tab=tab, subject_id=subject.pk)
             profile = None  # another request recorded a gold meanwhile: ask again with it
             continue
         return subject_assign(volunteer=volunteer, subject=subject)
     return None
+
+
+# How many times a hand-out asks again for a subject another tab claimed meanwhile (two tabs
+# asking at once, their holds not yet in the index): then it is handed out all the same.
+CLAIM_TRIES = 3
 
 
 def _gold_due_recorded(profile: VolunteerProfile, gold: Subject) -> bool:
