@@ -77,6 +77,31 @@ function passedIds() {
   return state.passed.filter(([, at]) => at > since).map(([id]) => id);
 }
 
+// This tab's name (`tab`, sent with each request that hands out a glitch): the server keeps
+// the glitches it hands this tab from the account's other tabs for a few minutes, and hands
+// them to this tab again (a reload). Two tabs were handed the same glitches, and the slower
+// one's votes were refused. The name is in the tab's storage only while the page is away (a
+// reload, Back): taken out as the page starts, put back as it goes (pagehide), so a tab
+// duplicated meanwhile (which copies the storage) names itself anew.
+const TAB = "glitchlab.tab";
+const tabId = (() => {
+  let kept = null;
+  try {
+    kept = sessionStorage.getItem(TAB);
+    sessionStorage.removeItem(TAB);
+  } catch {
+    /* no storage: a name for this page only */
+  }
+  return /^[A-Za-z0-9-]{1,36}$/.test(kept ?? "") ? kept : uuid4();
+})();
+window.addEventListener("pagehide", () => {
+  try {
+    sessionStorage.setItem(TAB, tabId);
+  } catch {
+    /* a reload names the tab anew; its glitches come back after a few minutes */
+  }
+});
+
 // A subject's assignment was signed when it came, and lasts boot.assignment_max_age_s (30
 // minutes, the server's ASSIGNMENT_MAX_AGE_S): one preloaded more than 5/6 of that ago (25
 // minutes: a tab left open) is asked for again before it is shown, or its vote would be refused.
@@ -168,7 +193,7 @@ const loaded = (img) =>
 async function fetchNext(ids = () => [state.current?.id, ...state.inFlight, ...passedIds()]) {
   const exclude = () => ids().filter(Boolean).join(",");
   const { status, data } = await persist(
-    () => api(`subjects/next/?exclude=${exclude()}`),
+    () => api(`subjects/next/?exclude=${exclude()}&tab=${tabId}`),
     (r) => (r.status === 200 && r.data) || r.status === 204 || refusal(r),
   );
   if (status === 401 || status === 403) {
@@ -420,7 +445,7 @@ async function resendKept() {
   // votes named their volunteer is sent: the server refuses another's, not_assigned.)
   const ours = (vote) => (vote.volunteer ?? boot.volunteer) === boot.volunteer;
   if (!kept.every(ours)) say(["A vote pressed on this tab under another account was not sent."], "wrong");
-  for (const { with_next, exclude, volunteer, ...body } of kept.filter(ours)) {
+  for (const { with_next, exclude, tab, volunteer, ...body } of kept.filter(ours)) {
     state.unsent.set(body.subject, body);
   }
   // Each leaves the tab's storage once the server has answered it: a tab closed while one
@@ -668,6 +693,7 @@ async function cast(subject, body, className, pressedAt) {
   if (state.current) {
     body.with_next = true; // the answer brings the subject after the one now on screen
     body.exclude = [state.current.id, ...state.inFlight, ...passedIds()];
+    body.tab = tabId;
   }
   nextPaint().then(() => {
     const ms = performance.now() - pressedAt;
@@ -696,7 +722,9 @@ async function cast(subject, body, className, pressedAt) {
     // Its assignment ran out (the glitch waited over 30 minutes): not voted, so it comes back.
     say(["That glitch was on screen too long for your vote to count; it will come back."], "wrong");
   } else if (result.data?.code === "already_voted") {
-    say(["This glitch was already labelled in another tab; here is the next one."], "wrong");
+    // Tabs are handed glitches of their own (tabId), but meet one when nothing else is left,
+    // after a few minutes away, or while the server's cache is down.
+    say(["You already labelled this glitch in another tab (that vote stands); here is the next one."], "wrong");
     handOutAgain().catch(() => {}); // not waited for: the page takes keys meanwhile
   } else {
     say([result.data?.detail ?? "That vote was not accepted."], "wrong");
@@ -705,8 +733,8 @@ async function cast(subject, body, className, pressedAt) {
   return result.ok && !result.data.gold ? result.data.id : null;
 }
 
-// A vote refused as answered already was answered in another tab (this account's queue is
-// the same there), and so may the glitch now on screen have been: the server is asked again,
+// A vote refused as answered already was answered in another tab (handed the same glitch:
+// the last one left, or the other tab's hold lapsed), and so may the glitch now on screen have been: the server is asked again,
 // and what it hands out replaces it unless it is the same. (The preloaded glitch was asked for
 // after the refusal: refill.)
 async function handOutAgain() {
@@ -794,7 +822,8 @@ async function takeBack(last) {
   state.busy = true;
   let answer;
   try {
-    answer = await api("classifications/undo/", { method: "POST", body: { classification: last } });
+    const body = { classification: last, tab: tabId }; // its glitch comes back to this tab
+    answer = await api("classifications/undo/", { method: "POST", body });
   } catch {
     say(["The server cannot be reached: nothing was undone. Try again once it answers."], "wrong");
     return;
