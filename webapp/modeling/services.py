@@ -28,6 +28,7 @@ from ml import active
 from webapp import jobs
 from webapp.labeling import config as labeling_config
 from webapp.labeling.models import Subject
+from webapp.labeling.selectors import in_lists
 from webapp.modeling import gate, selectors
 from webapp.modeling.models import (
     ClaimHolder,
@@ -718,16 +719,17 @@ def _activate(version_id: int) -> ModelVersion | None:
         version.activation_pending = False
         version.activated_at = timezone.now()
         version.save(update_fields=["is_active", "activation_pending", "activated_at"])
-    _recompute_open_consensus()
-    version.n_rerouted = queue_reroute(version=version)
+    held = _recompute_open_consensus()
+    version.n_rerouted = queue_reroute(version=version, subject_ids=held)
     version.reroute_queued_at = None
     version.reroute_error = ""
     version.save(update_fields=["n_rerouted", "reroute_queued_at", "reroute_error"])
     return version
 
 
-def _recompute_open_consensus() -> None:
-    """The model is one vote in every open subject's posterior: recompute them all.
+def _recompute_open_consensus() -> list[int]:
+    """The model is one vote in every open subject's posterior: recompute them all. Returns
+    their ids, in id order: the glitches the switch holds, and the only ones it re-routes.
 
     Locked in id order, as a cluster sheet locks its glitches (docs/labelling.md, "Lock
     order"). In the order the scan returned them (the queue's index: priority order) the
@@ -740,8 +742,11 @@ def _recompute_open_consensus() -> None:
         .filter(status=Subject.Status.ACTIVE, role=Subject.Role.POOL)
         .order_by("pk")
     )
+    held = []
     for subject in open_subjects.iterator(chunk_size=500):
         subject_consensus_recompute(subject=subject)
+        held.append(subject.pk)
+    return held
 
 
 # --- predictions and the queue ---------------------------------------------------------
@@ -780,8 +785,10 @@ def predictions_store(
     return len(created)
 
 
-def queue_reroute(*, version: ModelVersion) -> int:
-    """Give every open subject its level and priority from `version`'s predictions.
+def queue_reroute(*, version: ModelVersion, subject_ids: Sequence[int]) -> int:
+    """Give the open subjects among `subject_ids` their level and priority from `version`'s
+    predictions. The caller holds those subjects' row locks (the switch: every subject open
+    when it locked them, _recompute_open_consensus).
 
     Level: Gravity Spy's routing (ml.active.route_levels): confident predictions go to
     the level that introduced the class, uncertain ones higher up. Priority inside each
@@ -789,21 +796,31 @@ def queue_reroute(*, version: ModelVersion) -> int:
     gradually uncertain-first up to the top level, with diversity on the embeddings.
     Subjects without a prediction from this version (imported during scoring) get
     priority 0 until the periodic scorer reaches them: no old model's rank survives.
+
+    Only those subjects (docs/labelling.md, "Lock order"): one opened after the switch had
+    locked the open ones (an undo that takes a glitch back from discovery) was updated here
+    too, locked last, out of id order, and a cluster sheet holding it and waiting for a
+    glitch the switch held deadlocked with it. Such a glitch keeps its routing, as one
+    reopened after the switch does; a new one (imported meanwhile) has priority 0 already,
+    and the beat's scoring re-routes it.
     """
     levels = labeling_config.levels()
     top_level = max(len(levels), 1)
     class_names = list(version.class_names)
-    open_subjects = Subject.objects.filter(status=Subject.Status.ACTIVE, role=Subject.Role.POOL)
-    preds = list(
-        Prediction.objects.filter(model_version=version, subject__in=open_subjects).values_list(
-            "subject_id", "probabilities", "embedding"
-        )
-    )
-    scored_ids = [subject_id for subject_id, _, _ in preds]
-    # Subqueries, not id lists: a list is one parameter per subject, and PostgreSQL takes
-    # 65,535 at most (a backlog of Gravity Spy's size made every activation fail).
     scored = Prediction.objects.filter(model_version=version, subject_id=OuterRef("pk"))
-    open_subjects.exclude(Exists(scored)).update(priority=0.0)
+    preds: list[tuple[int, dict[str, float], bytes | memoryview | None]] = []
+    # IN_LIST_MAX ids a statement: a list of them all is one parameter per subject, and
+    # PostgreSQL takes 65,535 at most (a backlog of Gravity Spy's size made every
+    # activation fail).
+    for chunk in in_lists(subject_ids):
+        still_open = Subject.objects.filter(
+            pk__in=chunk, status=Subject.Status.ACTIVE, role=Subject.Role.POOL
+        )
+        preds += Prediction.objects.filter(
+            model_version=version, subject__in=still_open
+        ).values_list("subject_id", "probabilities", "embedding")
+        still_open.exclude(Exists(scored)).update(priority=0.0)
+    scored_ids = [subject_id for subject_id, _, _ in preds]
     if not preds:
         return 0
     probs = np.array([[float(p.get(name, 0.0)) for name in class_names] for _, p, _ in preds])
