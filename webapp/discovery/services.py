@@ -701,8 +701,15 @@ class ProposalUnchangedError(ValidationError):
 
 
 def _locked(proposal_id: int, *allowed: str, leads_to: str) -> ClassProposal:
-    """The proposal, locked, if the action may move it from its status to `leads_to`."""
-    proposal = ClassProposal.objects.select_for_update().filter(pk=proposal_id).first()
+    """The proposal, locked, if the action may move it from its status to `leads_to`.
+
+    FOR NO KEY UPDATE: the actions wait for each other, but not for the key check of a
+    proposal vote (a sheet's, checked as it commits, holding the sheet's glitches). With
+    FOR UPDATE an acceptance held the proposal and waited for a glitch the sheet held, and
+    the sheet's commit waited for the proposal: a deadlock (docs/labelling.md, "Lock
+    order"). No action changes the proposal's id; one that names its class (a unique
+    column) takes the full lock as it does."""
+    proposal = ClassProposal.objects.select_for_update(no_key=True).filter(pk=proposal_id).first()
     if proposal is None:
         raise ValidationError("no such proposal")
     if proposal.status == leads_to:
