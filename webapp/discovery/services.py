@@ -791,7 +791,18 @@ def _seed_gold(proposal: ClassProposal, glitch_class: GlitchClass) -> int:
     the other glitches stay in the pool, where top-level volunteers can now choose the class.
     Only proposal votes whose vote counted (not after_retirement) are weighed against
     n_votes, which leaves late votes out too; a glitch the crowd retired keeps its label.
+
+    The glitches with a vote for the proposal are locked first, all at once in id order,
+    as a cluster sheet locks its glitches (docs/labelling.md, "Lock order"), and counted
+    under those locks. Before, the UPDATE below locked them in the order its scan met them:
+    it held a later glitch of a sheet submitted meanwhile and waited for an earlier one,
+    which the sheet held while it waited for the later one, a deadlock.
     """
+    voted = ProposalVote.objects.filter(proposal=proposal).values("subject_id")
+    held = Subject.objects.select_for_update().filter(
+        pk__in=voted, role=Subject.Role.POOL, retired_label__isnull=True
+    )
+    list(held.order_by("pk").values_list("pk", flat=True))
     counted = Classification.objects.filter(
         volunteer=models.OuterRef("volunteer"),
         subject=models.OuterRef("subject"),

@@ -3,8 +3,10 @@
 glitches volunteers agreed on gold; a sheet's proposal votes check, as the sheet commits,
 that their proposal exists (FOR KEY SHARE), holding the sheet's glitches. Before, the
 acceptance held the proposal FOR UPDATE, which that check waits for, and waited for a
-glitch the sheet held: a deadlock, the sheet's votes or the acceptance rolled back. Each
-request is paused where the locks crossed (tests/webapp/races.py). PostgreSQL only."""
+glitch the sheet held: a deadlock, the sheet's votes or the acceptance rolled back; and it
+locked the agreed glitches in the order its UPDATE's scan met them, where a sheet locks
+them in id order. Each request is paused where the locks crossed (tests/webapp/races.py).
+PostgreSQL only."""
 
 import threading
 
@@ -87,3 +89,38 @@ def test_a_sheet_voting_for_a_class_while_it_is_accepted_is_stored_and_seeds_its
     assert ClassProposal.objects.get(pk=proposal.pk).status == ClassProposal.Status.ACCEPTED
     glitch = Subject.objects.select_related("gold_label").get(pk=g)
     assert (glitch.role, glitch.gold_label.name) == (Subject.Role.GOLD, "Arch")
+
+
+def test_a_sheet_of_three_agreed_glitches_submitted_during_the_acceptance_is_stored(
+    seeded, monkeypatch, reviewer, admin
+):
+    """Three glitches a < b < c agreed on, which a scan of the table returns c, a, b. Ann's
+    sheet holds a and waits for b (carl's vote on it, paused); the acceptance made c gold
+    and waits for a; carl's vote ends, the sheet takes b and wants c."""
+    proposal = provisional("Arch", reviewer)
+    a, b, c = (SubjectFactory(images=(1.0,)).pk for _ in "abc")
+    for who in ("bob", "cat", "deb"):
+        sheet_for(proposal, who, [a, b, c])[1]()
+    for pk in (c, a, b):  # rewritten in this order: read in it
+        Subject.objects.filter(pk=pk).update(priority=0.5)
+    assert list(Subject.objects.values_list("pk", flat=True)) == [c, a, b]
+    sheet, anns_submit = sheet_for(proposal, "ann", [a, b, c])
+    carl = volunteer("carl")
+    carl_holds_b = pause_first_recompute(monkeypatch, waiters=2)  # the sheet, the acceptance
+
+    def carls_vote():
+        labeling.classification_create(volunteer=carl, subject_id=b, class_name="Whistle")
+
+    def anns_sheet():
+        assert carl_holds_b.wait(20)
+        anns_submit()
+
+    def accept():
+        assert carl_holds_b.wait(20)
+        until_waiting(1)  # the sheet, holding a, waits for b
+        services.class_proposal_accept(actor=admin, proposal_id=proposal.pk)
+
+    assert in_threads(carls_vote, anns_sheet, accept) == []
+    assert Batch.objects.get(pk=sheet.pk).n_voted == 3
+    gold = Subject.objects.filter(pk__in=[a, b, c]).values_list("gold_label__name", flat=True)
+    assert list(gold) == ["Arch"] * 3
