@@ -515,7 +515,7 @@ def model_version_request_activation(
     """
     with transaction.atomic():
         _one_activation_request_at_a_time()
-        version = ModelVersion.objects.select_for_update().get(pk=version_id)
+        version = ModelVersion.objects.select_for_update(no_key=True).get(pk=version_id)
         if activation_just_requested(version):
             return version
         others = ModelVersion.objects.filter(activation_pending=True).exclude(pk=version_id)
@@ -707,8 +707,15 @@ def model_version_activate(*, version_id: int, holder_id: int | None = None) -> 
 
 
 def _activate(version_id: int) -> ModelVersion | None:
-    """The switch itself, inside model_version_activate's transaction."""
-    version = ModelVersion.objects.select_for_update().get(pk=version_id)
+    """The switch itself, inside model_version_activate's transaction.
+
+    Its rows (the version's, the open glitches') are held FOR NO KEY UPDATE: other writers
+    of them wait, as before, but rows that only name them do not. A prediction checks, as
+    it commits, that its version and glitch exist (FOR KEY SHARE), and FOR UPDATE held the
+    beat's scoring of new glitches back for the whole switch (docs/labelling.md, "Lock
+    order"). The switch changes no key: `is_active`'s unique index is partial, which
+    PostgreSQL does not count as one."""
+    version = ModelVersion.objects.select_for_update(no_key=True).get(pk=version_id)
     if not (version.activation_pending or version.is_active):
         return None
     if not version.is_active:
@@ -738,7 +745,7 @@ def _recompute_open_consensus() -> list[int]:
     from webapp.labeling.services import subject_consensus_recompute
 
     open_subjects = (
-        Subject.objects.select_for_update()
+        Subject.objects.select_for_update(no_key=True)  # _activate says why
         .filter(status=Subject.Status.ACTIVE, role=Subject.Role.POOL)
         .order_by("pk")
     )
