@@ -145,7 +145,11 @@ def tag_propose_class(
     the top level and reviewers; a tag is proposed once."""
     _require(selectors.can_propose_from_tag(volunteer), "for top-level volunteers and reviewers")
     with transaction.atomic():
-        tag = Tag.objects.select_for_update().filter(pk=_tag(tag_name).pk).get()
+        # FOR NO KEY UPDATE: a second proposal of the tag waits, but not a comment that
+        # tags a glitch with it (its link checks, as it commits, that the tag exists). With
+        # FOR UPDATE such a comment, holding its glitch, waited for this, which waited for
+        # the glitch in batch_submit: a deadlock (docs/labelling.md, "Lock order").
+        tag = Tag.objects.select_for_update(no_key=True).filter(pk=_tag(tag_name).pk).get()
         if tag.proposal_id is not None:
             raise ValidationError(f"#{tag.name} was proposed as a class already")
         subject_ids = selectors.tag_subject_ids(tag=tag, viewer=volunteer)
