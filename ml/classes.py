@@ -19,29 +19,43 @@ class GlitchClassInfo:
     tell_apart: str = ""  # how to tell it from the classes it is most often taken for
 
 
+# Where the numbers in the texts below come from: "example" is the class's golden field-guide
+# image (webapp/labeling/field_guide_examples/<class>/golden-*.jpg, the same files as
+# ../shared/data/gravityspy-real), read on its frequency axis (600x450 plots: the 1024 Hz
+# tick at y=91, 47 px an octave) and time axis, where the energy is above half the colour
+# scale; "DOMAIN" is ../shared/docs/DOMAIN.md's table, kept where no example contradicts it. A class
+# with one example has one glitch's numbers: ranges say "about", and lengths are the
+# example's, not a rule.
+
+
 CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
     GlitchClassInfo(
         "1080Lines",
+        # example: a row of dots at ~1050-1100 Hz across the whole 1 s window
         "faint narrow horizontal line(s) or dots near 1080 Hz",
         (
-            "Higher than Violin Mode (~500 Hz and its harmonics) and lower than 1400Ripples; often "
-            "a row of faint dots rather than one feature."
+            "Only near 1080 Hz, often a row of faint dots: Violin Mode has a harmonic near 1000 "
+            "Hz too, but also features near 500 Hz at the same moments; 1400Ripples sit higher, "
+            "near 1400-1600 Hz."
         ),
     ),
     GlitchClassInfo(
         "1400Ripples",
-        "short ripples/blobs near 1400 Hz, often a few in a row",
+        # example: one ~0.05 s blob at ~1450-1600 Hz, nothing below it
+        "short ripples/blobs near 1400-1600 Hz, alone or a few in a row",
         (
-            "Short blobs near 1400 Hz, above 1080Lines and Violin Mode; not a line that lasts the "
-            "window."
+            "Short blobs near 1400-1600 Hz with nothing near 500 or 1000 Hz: Violin Mode's "
+            "harmonics reach 1500 Hz too, but come with features near 500 and 1000 Hz; 1080Lines "
+            "sit lower, near 1080 Hz."
         ),
     ),
     GlitchClassInfo(
         "Air_Compressor",
-        "narrow-band line near 50 Hz lasting the whole window",
+        # example: a ~0.15-0.2 s blob at ~45-54 Hz in its 0.5 s window (not the whole window)
+        "short narrow-band feature near 50 Hz (between the 32 and 64 Hz ticks)",
         (
-            "Near 50 Hz, below Power Line's 60 Hz: read the frequency axis; one line, where Low "
-            "Frequency Lines has several, and it lasts the window."
+            "Near 50 Hz, below Power Line's 60 Hz: read the frequency axis, not the length (both "
+            "are short, a fraction of a second). Low Frequency Lines last much of the window."
         ),
     ),
     GlitchClassInfo(
@@ -62,15 +76,17 @@ CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
     ),
     GlitchClassInfo(
         "Extremely_Loud",
-        "very high energy saturating most of the band for long",
+        # example: saturated from 10 Hz to ~500 Hz for ~1 s of its 2 s window
+        "very high energy saturating most of the band (from 10 Hz to hundreds of Hz) for long",
         (
-            "The whole band saturated (bright from bottom to top) for a long time; a Koi Fish is a "
-            "body with fins, short in time."
+            "Most of the band saturated (bright from 10 Hz to hundreds of Hz) for a long time; a "
+            "Koi Fish is a body with fins, short in time."
         ),
     ),
     GlitchClassInfo(
         "Helix",
-        "stack of small loops/blobs climbing in frequency, like a helix",
+        # example: beads at ~60-230 Hz within ~0.1 s
+        "stack of small loops/blobs climbing in frequency (~60-250 Hz), like a helix",
         (
             "Separate beads stacked up in frequency, one above another; a Koi Fish is one solid "
             "body, a Scratchy is spread out in time."
@@ -78,7 +94,8 @@ CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
     ),
     GlitchClassInfo(
         "Koi_Fish",
-        "loud blip-like body at low frequency with fins reaching high",
+        # example: body from ~16 Hz, saturated up to ~300 Hz, tip near ~650 Hz; fins ~40-60 Hz
+        "loud blip-like body from ~20 Hz up, with fins, its tip reaching hundreds of Hz",
         (
             "Louder and wider than a Blip, with fins reaching high; not Extremely Loud, which fills"
             " the band for long."
@@ -86,7 +103,10 @@ CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
     ),
     GlitchClassInfo(
         "Light_Modulation",
-        "repeated broadband stripes at low frequency, seconds long",
+        # example (1 s): energy below ~40 Hz for ~0.5 s after a narrow spike reaching ~2 kHz;
+        # "seconds long" is DOMAIN's, longer than that window
+        "repeated bursts at low frequency (below ~40 Hz), with narrow spikes reaching high, "
+        "seconds long",
         (
             "Broad stripes repeating over seconds at low frequency; Scattered Light curves as "
             "arches, Repeating Blips are narrow teardrops."
@@ -94,18 +114,19 @@ CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
     ),
     GlitchClassInfo(
         "Low_Frequency_Burst",
-        "hump rising from the bottom (10-40 Hz), ~0.5-1 s",
+        # example: a hump from the bottom edge up to ~25 Hz, ~0.2 s long (DOMAIN said ~0.5-1 s)
+        "hump rising from the bottom edge (10 Hz) to ~25-40 Hz, a few tenths of a second",
         (
-            "One hump rising from the bottom edge, lasting about a second; Scattered Light repeats "
-            "as arches, a Tomte is a short pointed hat."
+            "One rounded hump sitting on the bottom edge, below ~40 Hz; Scattered Light repeats as "
+            "arches, a Tomte is a pointed hat that reaches higher (~100 Hz)."
         ),
     ),
     GlitchClassInfo(
         "Low_Frequency_Lines",
         "horizontal lines below ~100 Hz across the window",
         (
-            "Straight horizontal lines below ~100 Hz; Scattered Light curves as arches, Air "
-            "Compressor is one line near 50 Hz."
+            "Straight horizontal lines below ~100 Hz lasting much of the window; Scattered Light "
+            "curves as arches, Air Compressor is a short feature near 50 Hz."
         ),
     ),
     GlitchClassInfo(
@@ -126,20 +147,27 @@ CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
     ),
     GlitchClassInfo(
         "Paired_Doves",
-        "pairs of mirrored chirp-like tracks around 50-150 Hz",
-        ("Tracks come in mirrored pairs, repeating; one rising track is a Chirp."),
+        # example: tracks between ~25 and ~70 Hz, rising then falling, ~1.2 s apart (DOMAIN said
+        # 50-150 Hz)
+        "pairs of mirrored chirp-like tracks at ~25-70 Hz, repeating about every second",
+        (
+            "Tracks come in mirrored pairs (one rising, the next falling), repeating; one rising "
+            "track ending in a hook is a Chirp."
+        ),
     ),
     GlitchClassInfo(
         "Power_Line",
-        "short narrow-band feature at 60 Hz (and 120, 180 Hz)",
+        # examples: ~0.2-0.5 s features at ~60-66 Hz, by the 64 Hz tick; harmonics from DOMAIN
+        "short narrow-band feature at 60 Hz, by the 64 Hz tick (and 120, 180 Hz)",
         (
-            "At 60 Hz (with 120 and 180 Hz), short; Air Compressor sits near 50 Hz and lasts the "
-            "window."
+            "At 60 Hz (with 120 and 180 Hz): read the frequency axis, not the length; Air "
+            "Compressor is just as short but sits lower, near 50 Hz."
         ),
     ),
     GlitchClassInfo(
         "Repeating_Blips",
-        "several blips at regular spacing (every 0.25-0.5 s)",
+        # example: two blips 0.5 s apart, each ~35 Hz to ~650 Hz; spacing range from DOMAIN
+        "several blips (~35 Hz to hundreds of Hz) at regular spacing (every 0.25-0.5 s)",
         ("Several blips evenly spaced in time; one alone is a Blip."),
     ),
     GlitchClassInfo(
@@ -160,7 +188,8 @@ CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
     ),
     GlitchClassInfo(
         "Tomte",
-        "short, low-frequency triangular 'pointed hat', broader than a blip",
+        # example: a ~0.06 s triangle from ~22 Hz up to its tip near ~100 Hz
+        "short, low-frequency triangular 'pointed hat' (~20-100 Hz), broader than a blip",
         (
             "Broader and lower than a Blip, a triangle with a pointed top; a Koi Fish has fins "
             "reaching high."
@@ -168,18 +197,22 @@ CANONICAL_CLASSES: tuple[GlitchClassInfo, ...] = (
     ),
     GlitchClassInfo(
         "Violin_Mode",
+        # examples: dots at ~450-560 Hz with ~1000 Hz (and ~1500, ~2000 Hz) at the same moments
         "short narrow-band features near 500 Hz (and 1000, 1500 Hz)",
         (
-            "Near 500 Hz (harmonics at 1000, 1500 Hz); 1080Lines is near 1080 Hz, Power Line at 60 "
-            "Hz."
+            "Near 500 Hz, with harmonics near 1000 and 1500 Hz at the same moments: a feature "
+            "only near 1080 Hz is 1080Lines, one only near 1400-1600 Hz is 1400Ripples."
         ),
     ),
     GlitchClassInfo(
         "Wandering_Line",
-        "narrow line drifting in frequency over time",
+        # example: a continuous line wandering between ~1050 and ~1450 Hz over the whole 1 s;
+        # "hundreds of Hz to kHz" is DOMAIN's
+        "narrow line drifting in frequency over time (hundreds of Hz to kHz; ~1000-1500 Hz in "
+        "the example)",
         (
-            "A line that drifts in frequency; Low Frequency Lines and Power Line stay at one "
-            "frequency."
+            "A continuous line that drifts in frequency; 1080Lines is a row of dots that stays "
+            "near 1080 Hz, Low Frequency Lines and Power Line stay at one low frequency."
         ),
     ),
     GlitchClassInfo(

@@ -1,6 +1,7 @@
 import pytest
 
 from ml.classes import (
+    CANONICAL_CLASSES,
     CANONICAL_NAMES,
     NEW_CLASSES,
     NONE_OF_THE_ABOVE,
@@ -92,3 +93,14 @@ def test_gravity_spys_volunteer_name_crown_is_fast_scattering() -> None:
     names = [*CANONICAL_NAMES, "Fast_Scattering"]
     assert spelled_as("CROWN", names) == spelled_as("Crown", names) == "Fast_Scattering"
     assert spelled_as("Crown", CANONICAL_NAMES) is None  # only where the class is known
+
+
+def test_air_compressor_and_power_line_are_told_apart_by_frequency_not_length() -> None:
+    """The field guide's examples of both are short (Air Compressor's a ~0.15 s blob at ~50
+    Hz): a text that has one of them last the window teaches a cue its own example breaks."""
+    info = {c.name: c for c in CANONICAL_CLASSES}
+    for name, hz in (("Air_Compressor", "50 hz"), ("Power_Line", "60 hz")):
+        text = f"{info[name].description} {info[name].tell_apart}".lower()
+        assert hz in text
+        assert "not the length" in text, text
+        assert "lasts the" not in text and "lasting the" not in text, text

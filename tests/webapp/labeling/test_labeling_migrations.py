@@ -96,6 +96,37 @@ def test_0017_gives_the_canonical_classes_their_tell_apart_line_and_a_new_class_
         assert rows["Crown"] == ""
 
 
+@pytest.mark.django_db(transaction=True)
+def test_0019_corrects_the_shipped_class_texts_and_keeps_an_admins_own():
+    """A database seeded before the field guide's texts were corrected still taught that Air
+    Compressor lasts the window (seeding never rewrites a row it finds)."""
+    from importlib import import_module
+
+    from ml.classes import CANONICAL_CLASSES
+
+    step = import_module("webapp.labeling.migrations.0019_glitchclass_corrected_texts")
+
+    with schema_at([("labeling", "0018_subject_pictures_problem")]) as old:
+        GlitchClass = old.get_model("labeling", "GlitchClass")
+        for name in ("Air_Compressor", "Power_Line"):
+            description, tell_apart = step.OLD_TEXTS[name]
+            GlitchClass.objects.update_or_create(
+                name=name, defaults={"description": description, "tell_apart": tell_apart}
+            )
+        GlitchClass.objects.filter(name="Power_Line").update(tell_apart="our own words")
+
+        new = migrate_to([("labeling", "0019_glitchclass_corrected_texts")])
+        rows = {
+            name: (description, tell_apart)
+            for name, description, tell_apart in new.get_model(
+                "labeling", "GlitchClass"
+            ).objects.values_list("name", "description", "tell_apart")
+        }
+        text = {info.name: (info.description, info.tell_apart) for info in CANONICAL_CLASSES}
+        assert rows["Air_Compressor"] == text["Air_Compressor"]
+        assert rows["Power_Line"] == (text["Power_Line"][0], "our own words")
+
+
 OPAQUE = re.compile(r"^subjects/[0-9a-f]{2}/[0-9a-f]{32}\.png$")
 FAILURES = {
     "copy": "the disk fills up while the 3rd image is copied",
