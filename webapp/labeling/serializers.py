@@ -104,14 +104,20 @@ class PredictionSerializer(serializers.Serializer):
 # selectors.subject_answers_visible): a reviewer, or anyone once the subject has retired
 # or they have voted on it. Until then a gold subject looks exactly like a pool one (the
 # source named the gold set, too).
-HIDDEN_UNTIL_VISIBLE = ("source", "role", "views", "n_votes", "n_none_votes", "posterior",
-                        *IDENTIFYING_FIELDS)  # fmt: skip
+# `simulated` too: where real pool glitches sit beside simulated gold, it would tell them apart.
+HIDDEN_UNTIL_VISIBLE = ("source", "simulated", "role", "views", "n_votes", "n_none_votes",
+                        "posterior", *IDENTIFYING_FIELDS)  # fmt: skip
 
 
 class SubjectDetailSerializer(serializers.ModelSerializer):
     images = SubjectImageSerializer(many=True, read_only=True, source="images_in_order")
     retired_label: serializers.SlugRelatedField[GlitchClass] = serializers.SlugRelatedField(
         slug_field="name", read_only=True
+    )
+    simulated = serializers.BooleanField(
+        read_only=True,
+        help_text="drawn by GlitchLab's simulator, not LIGO (Subject.simulated: its source is "
+        "one of GLITCHLAB_SIMULATED_SOURCES); its metadata are the simulation's",
     )
     votes = serializers.SerializerMethodField()
     predictions = serializers.SerializerMethodField()
@@ -127,6 +133,7 @@ class SubjectDetailSerializer(serializers.ModelSerializer):
             "id",
             "external_id",
             "source",
+            "simulated",
             "ifo",
             "gps_time",
             "channel",
