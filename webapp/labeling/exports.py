@@ -190,23 +190,13 @@ def _rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
 
 def _label_changes(ids: list[int]) -> dict[int, tuple[str, str]]:
     """subject id -> (the source its last change gives the label it exports, the label
-    before the first change): the review log, webapp/review's LabelChange, of the exported
-    field (gold_label for gold, retired_label otherwise). A relabel undone and its undo
-    are left out: the label is back as it was, and so is what it is said to be."""
-    changes = (
-        LabelChange.objects.filter(subject_id__in=ids)
-        .exclude(cause=LabelChange.Cause.UNDO)
-        .exclude(verdict__undone_at__isnull=False)
-        .values_list("subject_id", "subject__role", "field", "cause", "before")
-        .order_by("created_at", "id")
-    )
-    found: dict[int, tuple[str, str]] = {}
-    for pk, role, changed, cause, label in changes:
-        exported = "gold_label" if role == Subject.Role.GOLD else "retired_label"
-        if changed == exported:
-            first = found.get(pk, ("", label))[1]
-            found[pk] = (_CHANGED_BY[cause], first)
-    return found
+    before the first change): the review log (review.selectors.label_histories)."""
+    from webapp.review.selectors import label_histories
+
+    return {
+        pk: (_CHANGED_BY[history.cause], history.before)
+        for pk, history in label_histories(subject_ids=ids).items()
+    }
 
 
 def _seeded_by_volunteers(ids: list[int]) -> set[int]:

@@ -15,6 +15,7 @@ from webapp.labeling.metadata import shown_name
 from webapp.labeling.models import Classification, GlitchClass, Subject, class_display_name
 from webapp.labeling.selectors import subject_ids_answers_visible, volunteer_progress
 from webapp.modeling.models import Prediction
+from webapp.review.selectors import LabelHistory, label_histories
 
 VOTES_PER_PAGE = 25
 OUTCOME: dict[str, str] = {
@@ -42,6 +43,10 @@ class HistoryRow:
     gold: bool  # a training glitch with a known answer
     correct: bool | None  # gold only: the feedback given at the vote
     right_answer: str | None  # gold only: shown at the vote already
+    # the label shown (consensus, or right_answer) as it was before a reviewer (cause
+    # "review") or an admin's remap ("remap") changed it: review.selectors.label_histories
+    changed_from: str | None = None
+    changed_by: str | None = None
 
 
 def volunteer_history(*, volunteer: User, page: int | str | None) -> Page:
@@ -77,10 +82,12 @@ def volunteer_history(*, volunteer: User, page: int | str | None) -> Page:
             subject_id__in=left_queue, model_version__is_active=True
         ).values_list("subject_id", "predicted_label", "confidence")
     }
-    visible = subject_ids_answers_visible(
-        subject_ids=[v.subject_id for v in chosen.object_list], viewer=volunteer
-    )
-    chosen.object_list = [_row(vote, model_view, visible) for vote in chosen.object_list]
+    ids = [v.subject_id for v in chosen.object_list]
+    visible = subject_ids_answers_visible(subject_ids=ids, viewer=volunteer)
+    changes = label_histories(subject_ids=ids)  # one query for the page
+    chosen.object_list = [
+        _row(vote, model_view, visible, changes.get(vote.subject_id)) for vote in chosen.object_list
+    ]
     return chosen
 
 
@@ -95,13 +102,20 @@ def _display(class_pk: int | None) -> str:
 
 
 def _row(
-    vote: Classification, model_view: dict[int, tuple[str, float | None]], visible: set[int]
+    vote: Classification,
+    model_view: dict[int, tuple[str, float | None]],
+    visible: set[int],
+    change: LabelHistory | None,
 ) -> HistoryRow:
     subject = vote.subject
     shown = vote.subject_id in visible
     retired = subject.status == Subject.Status.RETIRED and subject.retired_label_id is not None
     model, confidence = model_view.get(vote.subject_id, (None, None)) if shown else (None, None)
     gold = vote.was_gold and subject.gold_label_id is not None
+    shown_label = _display(subject.gold_label_id) if gold else None
+    if not gold and retired:
+        shown_label = _display(subject.retired_label_id)
+    changed = change is not None and shown_label == class_display_name(change.after)
     return HistoryRow(
         subject_id=vote.subject_id,
         name=shown_name(vote.subject_id, subject.external_id if shown else None),
@@ -116,6 +130,8 @@ def _row(
         gold=gold,
         correct=vote.was_correct if gold else None,
         right_answer=_display(subject.gold_label_id) if gold else None,
+        changed_from=class_display_name(change.before) if change and changed else None,
+        changed_by=change.cause if change and changed else None,
     )
 
 

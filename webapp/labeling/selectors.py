@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
@@ -26,6 +26,9 @@ from webapp.labeling.models import (
     SubjectImage,
     VolunteerProfile,
 )
+
+if TYPE_CHECKING:
+    from webapp.review.selectors import LabelHistory
 
 
 def _profile_of(volunteer: User) -> VolunteerProfile:
@@ -345,6 +348,22 @@ def subject_vote_counts(*, subject: Subject) -> dict[str, int]:
     for name in counted.values_list("glitch_class__name", flat=True):
         counts[name] = counts.get(name, 0) + 1
     return counts
+
+
+def subject_weighted_votes(*, subject: Subject) -> int:
+    """The subject's counted votes that carry weight (a stored W_i): with none, its
+    posterior is the model's prediction alone (consensus.combine)."""
+    return subject.classifications.filter(after_retirement=False).exclude(weight={}).count()
+
+
+def subject_label_change(*, subject: Subject) -> LabelHistory | None:
+    """How a reviewer or a remap changed the label the glitch page shows (its retired
+    label; for gold, its gold label), when it did and that label is still the change's."""
+    from webapp.review.selectors import label_histories
+
+    change = label_histories(subject_ids=[subject.pk]).get(subject.pk)
+    shown = subject.gold_label if subject.is_gold else subject.retired_label
+    return change if change and shown and shown.name == change.after else None
 
 
 def subject_sample_public() -> Subject | None:

@@ -67,6 +67,8 @@ def subject_detail(request: HttpRequest, subject_id: int) -> HttpResponse:
         "posterior": sorted(subject.posterior.items(), key=lambda kv: -kv[1])[:5]
         if visible
         else [],
+        "label_change": selectors.subject_label_change(subject=subject) if visible else None,
+        "weighted_votes": selectors.subject_weighted_votes(subject=subject) if visible else 0,
     }
     return render(request, "labeling/subject_detail.html", context)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,38 @@ def current_label(subject: Subject) -> str | None:
     """The label a subject trains with: gold label for gold, retired label otherwise."""
     chosen = subject.gold_label if subject.is_gold else subject.retired_label
     return chosen.name if chosen is not None else None
+
+
+@dataclass(frozen=True)
+class LabelHistory:
+    """What the review log (LabelChange) says of a subject's label: the field it lives in,
+    gold_label for gold, retired_label otherwise."""
+
+    before: str  # the label before its first change (what the volunteers' votes gave)
+    after: str  # the label its last change set
+    cause: str  # LabelChange.Cause of its last change: "review" or "remap"
+
+
+def label_histories(*, subject_ids: Iterable[int]) -> dict[int, LabelHistory]:
+    """subject id -> LabelHistory, for the subjects whose label a reviewer or a remap
+    changed; one query however many subjects. The labels export and the volunteers' pages
+    (the glitch page, My glitches) read it: one account of a changed label. No reason and no
+    reviewer: reasons are for reviewers and admins (the change log's CSV). A relabel undone
+    and its undo are left out: the label is back as it was, and so is what it is said to be."""
+    changes = (
+        LabelChange.objects.filter(subject_id__in=list(subject_ids))
+        .exclude(cause=LabelChange.Cause.UNDO)
+        .exclude(verdict__undone_at__isnull=False)
+        .values_list("subject_id", "subject__role", "field", "cause", "before", "after")
+        .order_by("created_at", "id")
+    )
+    found: dict[int, LabelHistory] = {}
+    for pk, role, changed, cause, before, after in changes:
+        labelled = "gold_label" if role == Subject.Role.GOLD else "retired_label"
+        if changed == labelled:
+            first = found[pk].before if pk in found else before
+            found[pk] = LabelHistory(before=first, after=after, cause=cause)
+    return found
 
 
 def relabel_targets() -> QuerySet[GlitchClass]:

@@ -106,7 +106,8 @@ def test_the_history_is_paginated_newest_first(client, django_assert_max_num_que
     for subject in subjects:
         vote(ada, subject, "Blip")
     client.force_login(ada)
-    with django_assert_max_num_queries(16):  # 4 of them: whose answers may be shown
+    # 4 of them: whose answers may be shown; 1: the page's label changes (review log)
+    with django_assert_max_num_queries(17):
         first = client.get("/me/glitches/")
     assert [r.subject_id for r in rows(first)] == [s.pk for s in reversed(subjects)][:25]
     second = client.get("/me/glitches/?page=2")
@@ -118,3 +119,11 @@ def test_the_history_is_paginated_newest_first(client, django_assert_max_num_que
 def test_the_labelling_page_links_to_my_glitches(client):
     client.force_login(UserFactory())
     assert 'href="/me/glitches/"' in client.get("/label/").content.decode()
+
+
+def test_vote_times_say_they_are_utc_as_talk_does(client):
+    ann = UserFactory(username="ann")
+    vote(ann, SubjectFactory(), "Blip")
+    client.force_login(ann)
+    page = client.get("/me/glitches/").content.decode()
+    assert page.count(" UTC</time>") == 1
