@@ -16,11 +16,15 @@ from webapp.labeling.models import Classification, Subject, VolunteerProfile
 from webapp.labeling.selectors import among, subject_ids_answers_visible
 from webapp.talk.models import TAG_MAX_LENGTH, Comment, Tag
 
-# A #hashtag: a letter, then letters, digits or _, 2-40 in all, not inside a word, a URL
-# fragment (/#x), an HTML entity (&#39;) or a ## run. Matched on the raw text; the page
-# escapes around it (templatetags.talk.hashtags).
-HASHTAG = re.compile(rf"(?<![\w#&/])#([A-Za-z][A-Za-z0-9_]{{1,{TAG_MAX_LENGTH - 1}}})(?!\w)")
-TAG_NAME = re.compile(rf"^[a-z][a-z0-9_]{{1,{TAG_MAX_LENGTH - 1}}}$")
+# A #hashtag: letters, digits or _, 2-40 in all, at least one a letter, not inside a word,
+# a URL fragment (/#x), an HTML entity (&#39;) or a ## run. A leading digit is allowed:
+# two of Gravity Spy's classes are 1080Lines and 1400Ripples. The letter is required: "#162"
+# is a number, not a tag. Matched on the raw text; the page escapes around it
+# (templatetags.talk.hashtags). Every quantifier is bounded and a match starts only at
+# a "#", so a long hostile comment costs time linear in its length.
+_LETTER_AHEAD = rf"(?=[0-9_]{{0,{TAG_MAX_LENGTH - 1}}}[A-Za-z])"
+HASHTAG = re.compile(rf"(?<![\w#&/])#{_LETTER_AHEAD}([A-Za-z0-9_]{{2,{TAG_MAX_LENGTH}}})(?!\w)")
+TAG_NAME = re.compile(rf"^(?=[0-9_]*[a-z])[a-z0-9_]{{2,{TAG_MAX_LENGTH}}}$")
 MAX_TAGS_PER_COMMENT = 10
 
 
