@@ -19,18 +19,20 @@ from webapp.talk.models import TAG_MAX_LENGTH, Comment, Tag
 # A #hashtag: letters, digits or _, 2-40 in all, at least one a letter, not inside a word,
 # a URL fragment (/#x), an HTML entity (&#39;) or a ## run. A leading digit is allowed:
 # two of Gravity Spy's classes are 1080Lines and 1400Ripples. The letter is required: "#162"
-# is a number, not a tag. Matched on the raw text; the page escapes around it
-# (templatetags.talk.hashtags). Every quantifier is bounded and a match starts only at
-# a "#", so a long hostile comment costs time linear in its length.
+# names glitch 162 (templatetags.talk.GLITCH_NUMBER). Matched on the raw text; the page
+# escapes around it (templatetags.talk.comment_html). Every quantifier is bounded and a
+# match starts only at a "#", so a long hostile comment costs time linear in its length.
 _LETTER_AHEAD = rf"(?=[0-9_]{{0,{TAG_MAX_LENGTH - 1}}}[A-Za-z])"
-HASHTAG = re.compile(rf"(?<![\w#&/])#{_LETTER_AHEAD}([A-Za-z0-9_]{{2,{TAG_MAX_LENGTH}}})(?!\w)")
+HASHTAG = re.compile(
+    rf"(?<![\w#&/])#{_LETTER_AHEAD}(?P<tag>[A-Za-z0-9_]{{2,{TAG_MAX_LENGTH}}})(?!\w)"
+)
 TAG_NAME = re.compile(rf"^(?=[0-9_]*[a-z])[a-z0-9_]{{2,{TAG_MAX_LENGTH}}}$")
 MAX_TAGS_PER_COMMENT = 10
 
 
 def tags_in(text: str) -> list[str]:
     """The tags of a comment, lower case, first use first, at most MAX_TAGS_PER_COMMENT."""
-    names = dict.fromkeys(match.group(1).lower() for match in HASHTAG.finditer(text))
+    names = dict.fromkeys(match.group("tag").lower() for match in HASHTAG.finditer(text))
     return list(names)[:MAX_TAGS_PER_COMMENT]
 
 

@@ -1,8 +1,11 @@
 """{% talk_thread subject %}: a glitch's comments and the form (on the subject page, which
-stays Talk-free); |hashtags: a comment's text, escaped, with its #tags linked."""
+stays Talk-free); |comment_html: a comment's text, escaped, with its #tags and the glitches it
+names linked."""
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from django import template
@@ -46,21 +49,62 @@ def talk_thread(context: template.Context, subject: Any) -> dict[str, Any]:
     }
 
 
+# "#162": glitch 162, as Talk names a glitch whose answers the viewer may not see yet
+# (selectors.subject_names). No leading zero, at most 18 digits (below labeling's MAX_ID);
+# not inside a word, a URL fragment, an HTML entity (&#162;) or a ## run, as a tag. Every
+# number in range is a link, with no query: a glitch's page is public, a link to one that
+# does not exist is a harmless 404, and checking would cost a query per comment list.
+GLITCH_NUMBER = r"(?<![\w#&/])#(?P<number>[1-9][0-9]{0,17})(?!\w)"
+
+
+@functools.lru_cache(maxsize=16)
+def _links(host: str) -> re.Pattern[str]:
+    """What becomes a link in a comment read on `host`: a #tag, a glitch's number, and this
+    site's URL of a glitch's page (http or https, this host, /subjects/<n>/, standing on its
+    own: not inside another URL, not followed by more of a path). No other URL: a comment
+    is no place for a link to another site (a look-alike login page is one click away). Nor
+    a Gravity Spy id: linking it would put its glitch's number beside a key into public
+    tables with its label, which Talk keeps until the vote. Every quantifier is bounded and
+    each match starts at a "#" or an "http", so time is linear in the text's length
+    (bench/talk_links.py)."""
+    patterns = [selectors.HASHTAG.pattern, GLITCH_NUMBER]
+    if host:
+        patterns.append(
+            rf"(?<![^\s(\[<\"'])(?i:https?://{re.escape(host)})/subjects/"
+            r"(?P<url_number>[1-9][0-9]{0,17})/?(?![\w/?#=&%~+@-]|\.\w)"
+        )
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+
+
+def _link(match: re.Match[str], tags: set[str]) -> SafeString | None:
+    tag = match.group("tag")
+    if tag is not None:
+        if tag.lower() not in tags:
+            return None
+        url = reverse("talk:tag", args=[tag.lower()])
+        return format_html('<a class="hashtag" href="{}">{}</a>', url, match.group(0))
+    number = match.group("number") or match.group("url_number")
+    url = reverse("labeling:subject_detail", args=[int(number)])
+    return format_html('<a class="glitch-link" href="{}">{}</a>', url, match.group(0))
+
+
 @register.filter
-def hashtags(text: str) -> SafeString:
-    """The text with every character escaped and each stored #tag (selectors.tags_in) a
-    link to its page. Built only from escape() and format_html(), so nothing the author
-    typed can become markup: the one place Talk marks a string safe."""
-    linked = set(selectors.tags_in(text))
+def comment_html(text: str, host: str = "") -> SafeString:
+    """The text with every character escaped; each stored #tag (selectors.tags_in) a link to
+    its page, and each glitch named by its number or by this site's URL (on `host`, the
+    request's) a link to the glitch's page (_links). Every href is built here from the tag
+    or the number, never copied from the text, and everything is built only from escape()
+    and format_html(), so nothing the author typed can become markup: the one place Talk
+    marks a string safe."""
+    tags = set(selectors.tags_in(text))
     parts: list[str] = []
     last = 0
-    for match in selectors.HASHTAG.finditer(text):
-        name = match.group(1).lower()
-        if name not in linked:
+    for match in _links(host).finditer(text):
+        link = _link(match, tags)
+        if link is None:
             continue
         parts.append(escape(text[last : match.start()]))
-        url = reverse("talk:tag", args=[name])
-        parts.append(format_html('<a class="hashtag" href="{}">#{}</a>', url, match.group(1)))
+        parts.append(link)
         last = match.end()
     parts.append(escape(text[last:]))
     return mark_safe("".join(parts))  # noqa: S308 - every part escaped above
