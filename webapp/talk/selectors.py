@@ -136,16 +136,23 @@ def comments_for_subject(
     return ordered, kept
 
 
-def comments_recent(*, viewer: User | AnonymousUser, limit: int = 20) -> list[Comment]:
-    """The latest comments the viewer may read (_readable), newest first. Chosen in the
-    statement: most comments are under glitches still collecting votes, kept from most
-    viewers, so the latest few read and then filtered left the front page empty. With
+def comments_latest(*, viewer: User | AnonymousUser, search: str = "") -> QuerySet[Comment]:
+    """The comments the viewer may read (_readable; hidden ones for moderators only), newest
+    first, those containing `search` (any case) if it is given; not yet read: the front page
+    shows a page of them. Chosen in the statement: most comments are under glitches still
+    collecting votes, kept from most viewers, so the latest few read and then filtered left
+    the front page empty. A search is one more way to read a thread: the same rule. With
     `author_role`, as comments_for_subject."""
-    return list(
-        Comment.objects.filter(_visible_to(viewer), _readable(viewer))
-        .select_related("author", "subject")
+    comments = Comment.objects.filter(_visible_to(viewer), _readable(viewer))
+    if search:
+        # icontains: LIKE on SQLite (ASCII case only), UPPER(...) LIKE on PostgreSQL; a scan
+        # of the comments, which their per-account rate limit keeps in the hundreds of
+        # thousands. Django escapes % and _ in it.
+        comments = comments.filter(text__icontains=search)
+    return (
+        comments.select_related("author", "subject")
         .annotate(author_role=role_shown("author"))
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
     )
 
 

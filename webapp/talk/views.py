@@ -21,6 +21,9 @@ from webapp.labeling.selectors import MAX_ID
 from webapp.talk import drafts, selectors, services
 
 TAGGED_PER_PAGE = 24
+COMMENTS_PER_PAGE = 20  # Talk's front page
+# Words to find, not a document: a longer query is cut (each search scans the comments).
+SEARCH_MAX_LENGTH = 100
 
 
 def _problem(error: ValidationError) -> str:
@@ -65,12 +68,20 @@ def _tag_page(request: HttpRequest, name: str) -> str:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    comments = selectors.comments_recent(viewer=request.user)
+    """The tags, and the latest comments (or those with the words searched) a page at a
+    time; a page number that is not one is page 1, one past the end the last (get_page)."""
+    search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH].strip()
+    found = selectors.comments_latest(viewer=request.user, search=search)
+    page = Paginator(found, COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    comments = list(page.object_list)
     names, named = selectors.subject_names({c.subject_id for c in comments}, request.user)
     labeling_services.classifications_answers_seen(volunteer=request.user, subject_ids=named)
     context = {
         "tags": selectors.tags_popular(viewer=request.user),
         "comments": [(comment, names[comment.subject_id]) for comment in comments],
+        "page": page,
+        "search": search,
+        "search_max_length": SEARCH_MAX_LENGTH,
     }
     return render(request, "talk/home.html", context)
 

@@ -170,7 +170,7 @@ def test_the_rule_in_sql_is_the_rule_in_python_for_every_viewer_and_glitch():
         assert shown == {name for name, subject, _ in rows if subject.pk not in kept}, viewer
         counted = dict(selectors.tags_popular(viewer=viewer, limit=1000))
         assert counted == dict.fromkeys(listed, 1), viewer
-        recent = selectors.comments_recent(viewer=viewer, limit=1000)
+        recent = selectors.comments_latest(viewer=viewer)
         assert {c.text[1:] for c in recent if c.author == other} == shown, viewer
 
 
