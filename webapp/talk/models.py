@@ -68,3 +68,36 @@ class Comment(models.Model):
     @property
     def hidden(self) -> bool:
         return self.status == self.Status.HIDDEN
+
+
+class DeletedComment(models.Model):
+    """What a moderator deleted, for the record: the comment itself is gone from every page
+    (its tags with it), its words kept here and shown in the admin only, read-only. A row of
+    its own rather than a third status on Comment: every read of comments (the thread, the
+    front page and its search, tag listings and counts, their SQL twin) stays as it is, none
+    able to show deleted words by a filter forgotten. Names are copied too: the record
+    outlives the accounts."""
+
+    # The deleted comment's id; unique, so a deletion is recorded once whatever the clicks.
+    comment_id = models.BigIntegerField(unique=True)
+    subject = models.ForeignKey(
+        "labeling.Subject", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_username = models.CharField(max_length=150)
+    text = models.TextField()
+    written_at = models.DateTimeField()
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleted_by_username = models.CharField(max_length=150)
+    deleted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-deleted_at", "-id"]
+
+    def __str__(self) -> str:
+        by = self.deleted_by_username
+        return f"comment {self.comment_id} by {self.author_username}, deleted by {by}"

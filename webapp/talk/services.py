@@ -19,7 +19,7 @@ from webapp.discovery.models import Batch, ClassProposal
 from webapp.labeling.models import Subject
 from webapp.labeling.selectors import MAX_ID
 from webapp.talk import selectors
-from webapp.talk.models import COMMENT_MAX_LENGTH, Comment, Tag
+from webapp.talk.models import COMMENT_MAX_LENGTH, Comment, DeletedComment, Tag
 from webapp.typed_text import typed_text
 
 RATE_WINDOW_S = 60
@@ -88,19 +88,50 @@ def comment_create(*, author: User | AnonymousUser, subject_id: int, text: str) 
     return comment
 
 
+def comment_delete(*, moderator: User, comment_id: int) -> DeletedComment | None:
+    """Delete a comment (it and its tags vanish from every page) and record who deleted it,
+    when, and the comment's glitch, author and words (DeletedComment, read-only in the
+    admin). Also the admin's Delete (talk.admin), which is for admins only. Gone already (a
+    second click, a replayed form, another reviewer first) ends as asked, gone, recording
+    nothing more: the row is locked until the deletion commits (SQLite's transactions are
+    IMMEDIATE), and the record's comment_id is unique."""
+    if not 0 < comment_id <= MAX_ID:
+        return None
+    with transaction.atomic():
+        comment = (
+            Comment.objects.select_for_update(of=("self",))
+            .select_related("author")
+            .filter(pk=comment_id)
+            .first()
+        )
+        if comment is None:
+            return None
+        record = DeletedComment.objects.create(
+            comment_id=comment.pk,
+            subject_id=comment.subject_id,
+            author=comment.author,
+            author_username=comment.author.get_username(),
+            text=comment.text,
+            written_at=comment.created_at,
+            deleted_by=moderator,
+            deleted_by_username=moderator.get_username(),
+            deleted_at=timezone.now(),
+        )
+        comment.delete()
+    return record
+
+
 MODERATION = {"hide": Comment.Status.HIDDEN, "show": Comment.Status.VISIBLE}
 
 
 def comment_moderate(*, moderator: User, comment_id: int, action: str) -> Comment | None:
     """A reviewer hides a comment (it and its tags vanish for everyone but reviewers),
-    shows it again, or deletes it (gone; returns None)."""
+    shows it again, or deletes it (gone, recorded: comment_delete; returns None)."""
     _require(selectors.can_moderate(moderator), "reviewers only")
-    comment = Comment.objects.filter(pk=comment_id).first() if 0 < comment_id <= MAX_ID else None
     if action == "delete":
-        # Gone already (a second click, or another reviewer first) ends as asked: gone.
-        if comment is not None:
-            comment.delete()
+        comment_delete(moderator=moderator, comment_id=comment_id)
         return None
+    comment = Comment.objects.filter(pk=comment_id).first() if 0 < comment_id <= MAX_ID else None
     if comment is None:
         raise ValidationError("no such comment")
     if action not in MODERATION:
