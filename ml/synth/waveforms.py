@@ -163,7 +163,8 @@ def ripples_1400(ctx: Context) -> Glitch:
 
 
 def air_compressor(ctx: Context) -> Glitch:
-    """A thin line near 50 Hz lasting a tenth of a second or so (not a blob)."""
+    """A short narrow-band burst near 50 Hz, 0.1-0.2 s long, as the field guide's example
+    (golden-AirCompressor: ~0.15 s at 45-54 Hz): told from Power_Line by frequency alone."""
     f0 = ctx.uniform(46.0, 54.0)
     tau = ctx.uniform(0.04, 0.1)
     q = tau * math.sqrt(2) * math.pi * f0
