@@ -107,6 +107,11 @@ class ModelVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     is_active = models.BooleanField(default=False)  # at most one: the model that votes
     checkpoint_path = models.CharField(max_length=500, blank=True)
+    # The checkpoint file's sha256 (hex), read once when the version is registered
+    # (services.training_run_succeed): names the model's bytes wherever they are copied, where
+    # `name` ("run-1") is this site's alone. Empty: not known (registered before 2026-12-08,
+    # or the file was not there to read).
+    checkpoint_sha256 = models.CharField(max_length=64, blank=True)
     class_names = models.JSONField(default=list, blank=True)  # output index -> class name
     # ml.evaluate's dict on the validation set: top1..top5, per_class, labels, confusion.
     metrics = models.JSONField(default=dict, blank=True)

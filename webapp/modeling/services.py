@@ -10,6 +10,7 @@ and reaping of runs are the shared ones of webapp.jobs.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -284,6 +285,7 @@ def training_run_succeed(
     no longer this task's), or an admin asked it to stop (its model is then not registered:
     the caller marks it cancelled)."""
     held = _held_by(task_id)
+    digest = checkpoint_sha256(outcome.checkpoint_path)  # not in the transaction: a file read
     with transaction.atomic():
         if not jobs.job_finish(
             TrainingRun,
@@ -301,6 +303,7 @@ def training_run_succeed(
             training_run_id=run_id,
             model_dir=outcome.model_dir,
             checkpoint_path=outcome.checkpoint_path,
+            checkpoint_sha256=digest,
             class_names=outcome.class_names,
             metrics=json_safe(outcome.metrics),
             val_top1=val_top1,
@@ -337,6 +340,16 @@ def training_run_succeed(
                     f"replace {pending.name}",
                 )
     return version
+
+
+def checkpoint_sha256(path: str) -> str:
+    """The file's sha256 in hex, read once as its version is registered (a model's file is
+    tens of MB: never per request); "" when it cannot be read (gone, or never written)."""
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return ""
 
 
 def worker_beat(*, hostname: str, queues: Sequence[str], takes_gpu_jobs: bool) -> None:

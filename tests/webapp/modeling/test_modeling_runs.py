@@ -218,3 +218,40 @@ def test_a_run_keeps_the_folder_it_was_named_with_and_an_older_run_its_old_one()
     TrainingRun.objects.filter(pk=run.pk).update(folder="")  # as migration 0006 left it
     run.refresh_from_db()
     assert run.out_dir_name == f"run-{run.pk}"
+
+
+def test_a_registered_version_records_its_checkpoints_sha256_once(tmp_path, monkeypatch):
+    """A model was named only by this site's "run-1": an export could not say which bytes
+    decided its labels. Its checkpoint's sha256 is read once, as the version is registered
+    (never per request); a file not there leaves it empty (unknown), not a wrong hash."""
+    import hashlib
+
+    checkpoint = tmp_path / "best.pt"
+    checkpoint.write_bytes(b"weights" * 1000)
+    versions = []
+    for path in (checkpoint, tmp_path / "gone.pt"):
+        run = request_run()
+        services.training_run_claim(run_id=run.pk, task_id=f"t{run.pk}", worker="gpu@a")
+        finished = services.TrainOutcome(
+            model_dir=str(tmp_path),
+            checkpoint_path=str(path),
+            class_names=["Blip", "Whistle"],
+            metrics={"top1": 0.5},
+            train_subject_ids=[1],
+            val_subject_ids=[],
+            code_version="abc",
+            library_versions={},
+            seconds=1.0,
+            images_per_second=1.0,
+            baseline_top1=None,
+            baseline_version_id=None,
+            candidate_correct=None,
+            baseline_correct=None,
+        )
+        versions.append(
+            services.training_run_succeed(run_id=run.pk, outcome=finished, task_id=f"t{run.pk}")
+        )
+
+    registered, missing = versions
+    assert registered.checkpoint_sha256 == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+    assert missing.checkpoint_sha256 == ""
