@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -128,11 +129,14 @@ def votes_csv(request: Request) -> StreamingHttpResponse:
     responses={
         (200, "application/json"): OpenApiResponse(
             OpenApiTypes.OBJECT,
-            description="what a reader of the exports needs beside their rows: generated_at, "
-            "glitchlab (version, source), consensus (the rules in force now, per-class "
-            "retirement thresholds), active_model, sources, columns (what each holds), "
-            "gravity_spy_data (licence and credit); glitchlab, consensus and active_model "
-            "for reviewers and admins only",
+            description="what a reader of the exports needs beside their rows: "
+            "format_version, generated_at, glitchlab (version, source), consensus (the rules "
+            "in force now, per-class retirement thresholds), active_model, models (each model "
+            "version the caller's export names: checkpoint sha256, created_at, backbone, "
+            "n_train_glitches), sources, columns (what each holds), gravity_spy_data "
+            "(licence and credit); glitchlab, and consensus's weights (prior_alpha, "
+            "prior_weight, min_gold_to_weigh, level_weights, none_votes_to_discovery, "
+            "new_class_gold_min_volunteers), for reviewers and admins only",
         ),
         401: OpenApiResponse(description="not logged in"),
     },
@@ -144,10 +148,14 @@ def about_json(request: Request) -> Response:
     """The exports' sidecar: when, by which GlitchLab, under which consensus rules, what
     each column holds, and Gravity Spy's licence and credit (webapp.labeling.exports.about).
     Fetch it with the export it describes: it says the rules in force when it is fetched.
-    The code's exact version, the tuned rules and the model are for reviewers and admins (a
-    volunteer gets what a reader of the labels export needs: the columns, the credit)."""
-    response = Response(exports.about(full=is_reviewer(api_user(request))))
+    The code's exact version and the tuned weights are for reviewers and admins (a
+    volunteer gets what a reader of the labels export needs: the columns, the credit, the
+    models its rows name and the retirement rule's bar)."""
+    user = api_user(request)
+    about = exports.about(full=is_reviewer(user), subjects=exports.subjects_exportable(viewer=user))
+    response = Response(about)
     response["Cache-Control"] = "private, no-store"
+    _say_format(response, about["generated_at"])
     return response
 
 
@@ -174,13 +182,25 @@ def _stream(
         export_slots.HeldStream(exports.for_excel(chunks) if excel else chunks, slot),
         content_type=_CONTENT_TYPES[extension],
     )
-    stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="glitchlab-{name}-{stamp}.{extension}"'
+    now = timezone.now()
+    version = exports.FORMAT_VERSION
+    response["Content-Disposition"] = (
+        f'attachment; filename="glitchlab-{name}-{now:%Y%m%d-%H%M}-v{version}.{extension}"'
+    )
     response["Link"] = f'<{reverse("api-exports-about")}>; rel="describedby"'
+    _say_format(response, now.isoformat())
     # What it holds depends on who asks (a reviewer's holds the gold answers): no shared
     # cache may keep it, and no browser cache keeps a copy either.
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _say_format(response: HttpResponseBase, generated_at: str) -> None:
+    """Which format the file is in and when it was made, in headers: a CSV has no place for
+    them that a spreadsheet reads past (docs/labelling.md, "Export format versions"). The
+    file's name carries the version and the minute too, for a file saved to disk."""
+    response["X-GlitchLab-Format-Version"] = str(exports.FORMAT_VERSION)
+    response["X-GlitchLab-Generated-At"] = generated_at
 
 
 def _flag(request: Request, name: str) -> bool:

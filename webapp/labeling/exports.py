@@ -30,7 +30,8 @@ import importlib.metadata
 import json
 import subprocess
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -51,6 +52,13 @@ from webapp.review.models import LabelChange
 from webapp.spreadsheet import spreadsheet_cell
 
 CHUNK = 1000
+
+# The exports' format: the columns, their meaning and about.json's keys. One more whenever a
+# reader's code would have to change (a column added, renamed, or its meaning changed); each
+# version's changes are listed in docs/labelling.md ("Export format versions"). Said in
+# about.json (format_version) and in every download's X-GlitchLab-Format-Version header and
+# file name (api_exports). 1: the files before it was said (up to 2026-12-07).
+FORMAT_VERSION = 2
 
 # Each column and what it holds (about() hands this to the reader, in about.json): Gravity
 # Spy's names where it has one (its metadata CSV: gravityspy_id, ifo, event_time, channel,
@@ -98,6 +106,15 @@ COLUMN_NOTES: dict[str, str] = {
     "2026-12-06)",
     "ml_probabilities": "{class: p}: the active model's probability of every class it knows "
     "(sums to 1; ml_label is the largest), for thresholds of your own; {}: not scored",
+    "consensus_ml_probabilities": "{class: p}: the probabilities of the model named in "
+    "consensus_model_version for this glitch, the model's vote that posterior combines with "
+    "the counted votes' weights (the votes export), so that posterior can be rebuilt; empty "
+    "(null in the JSON): no model's vote (consensus_model_version empty or unknown), or that "
+    "model's prediction is no longer stored (an admin may delete an old model version, and "
+    "its predictions go with it)",
+    "label_changed_at": "when a reviewer's relabel or a class's deprecation last changed "
+    "label (the change label_source names), ISO 8601 UTC; retired_at stays when it retired; "
+    "empty: never changed",
 }
 COLUMNS = list(COLUMN_NOTES)
 
@@ -161,6 +178,9 @@ def label_rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
 
 def _rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
     model = model_version_active()
+    # Versions by id, not a join on the name: SQLite then read every prediction of the
+    # versions named for each chunk, where ids read them by their (version, subject) key.
+    versions = dict(ModelVersion.objects.values_list("name", "pk"))
     for chunk in _chunks(subjects):
         ids = [s.pk for s in chunk]
         votes: dict[int, dict[str, int]] = {}
@@ -173,28 +193,40 @@ def _rows(subjects: QuerySet) -> Iterator[dict[str, Any]]:
         )
         for subject_id, class_pk, n in counted:
             votes.setdefault(subject_id, {})[config.class_name(class_pk)] = n
-        predictions = _predictions(model, ids)
+        deciders = {s.consensus_model for s in chunk if s.consensus_model}
+        named = {model.name} | deciders if model else deciders
+        predictions = _predictions(ids, {versions[n]: n for n in named if n in versions})
         changed = _label_changes(ids)
         seeded = _seeded_by_volunteers(ids)
         for subject in chunk:
             change = changed.get(subject.pk)
-            source = _label_source(subject, change[0] if change else "", subject.pk in seeded)
+            source = _label_source(subject, change.cause if change else "", subject.pk in seeded)
+            decided = predictions.get((subject.pk, subject.consensus_model or ""))
             yield _row(
                 subject,
                 votes.get(subject.pk, {}),
-                predictions.get(subject.pk),
+                predictions.get((subject.pk, model.name)) if model else None,
                 model,
-                (source, change[1] if change else ""),
+                (source, change.first_label if change else ""),
+                decided[2] if decided else None,
+                change.at if change else None,
             )
 
 
-def _label_changes(ids: list[int]) -> dict[int, tuple[str, str]]:
-    """subject id -> (the source its last change gives the label it exports, the label
-    before the first change): the review log (review.selectors.label_histories)."""
+@dataclass(frozen=True)
+class _Change:
+    cause: str  # the source its last change gives the label it exports
+    first_label: str  # the label before the first change
+    at: datetime  # when the last change was made
+
+
+def _label_changes(ids: list[int]) -> dict[int, _Change]:
+    """subject id -> how its exported label was changed: the review log
+    (review.selectors.label_histories, the volunteers' pages' account too)."""
     from webapp.review.selectors import label_histories
 
     return {
-        pk: (_CHANGED_BY[history.cause], history.before)
+        pk: _Change(_CHANGED_BY[history.cause], history.before, history.at)
         for pk, history in label_histories(subject_ids=ids).items()
     }
 
@@ -231,13 +263,22 @@ def _label_source(subject: Subject, changed: str, seeded: bool) -> str:
 Scored = tuple[str, float | None, dict[str, float]]  # top class, its p, every class's p
 
 
-def _predictions(model: ModelVersion | None, ids: list[int]) -> dict[int, Scored]:
-    if model is None:
+def _predictions(ids: list[int], models: dict[int, str]) -> dict[tuple[int, str], Scored]:
+    """(subject id, model name) -> its prediction, for the subjects and models (id: name): the
+    active model's and those of the models that decided them, in one query. A version's
+    predictions are written once and never changed (modeling.services.predictions_store),
+    so a deciding model's are the probabilities its consensus mixed in, while they last."""
+    if not models:
         return {}
-    rows = Prediction.objects.filter(model_version=model, subject_id__in=ids).values_list(
-        "subject_id", "predicted_label", "confidence", "probabilities"
+    rows = Prediction.objects.filter(
+        model_version_id__in=sorted(models), subject_id__in=ids
+    ).values_list(
+        "subject_id", "model_version_id", "predicted_label", "confidence", "probabilities"
     )
-    return {pk: (label, confidence, probabilities) for pk, label, confidence, probabilities in rows}
+    return {
+        (pk, models[version]): (label, p, probabilities)
+        for pk, version, label, p, probabilities in rows
+    }
 
 
 def _row(
@@ -246,6 +287,8 @@ def _row(
     prediction: Scored | None,
     model: ModelVersion | None,
     provenance: tuple[str, str],
+    decided_by: dict[str, float] | None,
+    label_changed_at: datetime | None,
 ) -> dict[str, Any]:
     return {
         "subject_id": subject.pk,
@@ -275,6 +318,8 @@ def _row(
         "model_version": model.name if model and prediction else "",
         "consensus_model_version": consensus_model_version(subject),
         "ml_probabilities": prediction[2] if prediction else {},
+        "consensus_ml_probabilities": decided_by,
+        "label_changed_at": label_changed_at.isoformat() if label_changed_at else None,
     }
 
 
@@ -430,6 +475,16 @@ def as_json(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     yield "\n]\n"
 
 
+MODELS_NOTE = (
+    "models: each model version the labels export names (model_version, "
+    "consensus_model_version): checkpoint_sha256, the sha256 of its checkpoint file, read "
+    "when it was registered (null: not known, a version registered before 2026-12-08); "
+    "created_at, when it was registered, ISO 8601 UTC; backbone, its network "
+    "(TrainConfig.backbone; null: its training run was deleted); n_train_glitches, the "
+    "labelled glitches it trained on (pool glitches self-training added are not counted). "
+    "null: the version was deleted since."
+)
+
 # Gravity Spy's terms, as docs/data_notice.md gives them: what a file passed on must carry
 # when it holds Gravity Spy's glitches.
 GRAVITY_SPY_TERMS = {
@@ -449,24 +504,36 @@ GRAVITY_SPY_TERMS = {
 }
 
 
-def about(*, full: bool = True) -> dict[str, Any]:
+def about(*, full: bool = True, subjects: QuerySet | None = None) -> dict[str, Any]:
     """What a reader of the exports needs beside their rows: when this was made, by which
     GlitchLab, under which consensus rules (settings and per-class thresholds, read where
     the consensus reads them: webapp.labeling.config), what each column holds, and Gravity
     Spy's licence and credit. The rules are those in force now: a label decided earlier
     (retired_at) was decided under the rules then, which are not recorded.
 
-    Not `full` (a volunteer's, whose labels export it describes): without glitchlab and
-    consensus, the exact code (which known bugs it has) and the tuned rules
-    (min_gold_to_weigh, prior_alpha: what a scorer games) being the operator's and the
-    reviewers'. The active model's name is everyone's: a volunteer reads it in their export's
-    model_version and on every glitch they voted on (the attacker review of 2026-12-07 found
-    it withheld here only)."""
+    `models` describes each model version the export of `subjects` names (the active one,
+    and each consensus_model_version among them; all subjects if None, as the commands
+    export them).
+
+    Not `full` (a volunteer's, whose labels export it describes): without glitchlab, the
+    exact code (which known bugs it has), and with only the bar of the consensus rules
+    (PUBLIC_RULES), not its weights (min_gold_to_weigh, prior_alpha: what a scorer games),
+    those being the operator's and the reviewers'. The active model's name is everyone's: a
+    volunteer reads it in their export's model_version and on every glitch they voted on
+    (the attacker review of 2026-12-07 found it withheld here only)."""
     model = model_version_active()
-    made: dict[str, Any] = {"generated_at": timezone.now().isoformat()}
+    made: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "generated_at": timezone.now().isoformat(),
+    }
     if full:
         made.update(_how_decided())
+    else:
+        made["consensus"] = _rule_public()
     made["active_model"] = model.name if model else ""
+    made["models"] = models_described(
+        subjects if subjects is not None else Subject.objects.all(), active=model
+    )
     return {
         **made,
         "sources": {
@@ -478,8 +545,60 @@ def about(*, full: bool = True) -> dict[str, Any]:
             "labels_json_names": JSON_NAMES,
             "votes": VOTE_COLUMN_NOTES,
         },
+        "models_note": MODELS_NOTE,
         "gravity_spy_data": GRAVITY_SPY_TERMS,
     }
+
+
+# The consensus rule's bar, for everyone: how sure (retire_threshold, and each class's own,
+# class_retire_thresholds) after how many votes that weigh (retire_min_views), and when a
+# glitch stops collecting votes undecided (close_at_votes). Gravity Spy publishes its rule
+# in this form, and the defaults are in the code anyone can read. Alone they do not tell a
+# volunteer when their own vote weighs or how much: the weights (prior_alpha,
+# prior_weight, min_gold_to_weigh, level_weights) do, and stay the reviewers'.
+PUBLIC_RULES = ("retire_threshold", "retire_min_views", "close_at_votes")
+
+
+def _rule_public() -> dict[str, Any]:
+    rules = asdict(config.consensus_rules())
+    return {
+        **{name: rules[name] for name in PUBLIC_RULES},
+        "class_retire_thresholds": config.class_retire_thresholds(),
+        "note": "the rule's bar in force when this file was made (settings GLITCHLAB_<NAME>, "
+        "upper case; class_retire_thresholds from the class table, each overriding "
+        "retire_threshold for its class). How much each vote weighs is the reviewers'. A "
+        "glitch retired earlier (retired_at) was decided under the rules then, which are "
+        "not recorded.",
+    }
+
+
+def models_described(subjects: QuerySet, *, active: ModelVersion | None) -> dict[str, Any]:
+    """name -> what identifies each model version the labels export of `subjects` names
+    (model_version: the active one; consensus_model_version), read from what the version
+    row stores: never a file (its sha256 was read once, when it was registered). None for a
+    name whose version was deleted since."""
+    names = set(
+        subjects.exclude(consensus_model__isnull=True)
+        .exclude(consensus_model__in=("", "unknown"))
+        .order_by()
+        .values_list("consensus_model", flat=True)
+        .distinct()
+    )
+    if active is not None:
+        names.add(active.name)
+    described: dict[str, Any] = dict.fromkeys(sorted(names))
+    versions = ModelVersion.objects.filter(name__in=names).select_related("training_run")
+    for version in versions.only(
+        "name", "checkpoint_sha256", "created_at", "train_subject_ids", "training_run__config"
+    ):
+        run = version.training_run
+        described[version.name] = {
+            "checkpoint_sha256": version.checkpoint_sha256 or None,
+            "created_at": version.created_at.isoformat(),
+            "backbone": (run.config.get("backbone") if run else None) or None,
+            "n_train_glitches": len(version.train_subject_ids),
+        }
+    return described
 
 
 def _how_decided() -> dict[str, Any]:

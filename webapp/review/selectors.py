@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,7 @@ class LabelHistory:
     before: str  # the label before its first change (what the volunteers' votes gave)
     after: str  # the label its last change set
     cause: str  # LabelChange.Cause of its last change: "review" or "remap"
+    at: datetime  # when its last change was made
 
 
 def label_histories(*, subject_ids: Iterable[int]) -> dict[int, LabelHistory]:
@@ -56,15 +58,17 @@ def label_histories(*, subject_ids: Iterable[int]) -> dict[int, LabelHistory]:
         LabelChange.objects.filter(subject_id__in=list(subject_ids))
         .exclude(cause=LabelChange.Cause.UNDO)
         .exclude(verdict__undone_at__isnull=False)
-        .values_list("subject_id", "subject__role", "field", "cause", "before", "after")
+        .values_list(
+            "subject_id", "subject__role", "field", "cause", "before", "after", "created_at"
+        )
         .order_by("created_at", "id")
     )
     found: dict[int, LabelHistory] = {}
-    for pk, role, changed, cause, before, after in changes:
+    for pk, role, changed, cause, before, after, at in changes:
         labelled = "gold_label" if role == Subject.Role.GOLD else "retired_label"
         if changed == labelled:
             first = found[pk].before if pk in found else before
-            found[pk] = LabelHistory(before=first, after=after, cause=cause)
+            found[pk] = LabelHistory(before=first, after=after, cause=cause, at=at)
     return found
 
 

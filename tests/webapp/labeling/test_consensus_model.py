@@ -1,6 +1,8 @@
 """Which model's vote is in a glitch's consensus: recorded when the label is decided, kept
 while it stands, and exported beside (not instead of) today's model."""
 
+import csv
+import io
 import json
 
 import pytest
@@ -10,6 +12,7 @@ from webapp_factories import SubjectFactory, UserFactory
 
 from webapp.accounts.roles import REVIEWER
 from webapp.labeling import services
+from webapp.labeling.consensus import combine
 from webapp.labeling.models import Subject
 from webapp.modeling.models import ModelVersion, Prediction
 
@@ -110,3 +113,56 @@ def test_no_models_vote_is_said_apart_from_one_not_recorded(client):
 
     assert rows[without.pk]["consensus_model_version"] == ""
     assert rows[before.pk]["consensus_model_version"] == "unknown"
+
+
+def test_the_deciding_models_probabilities_are_exported_and_rebuild_the_posterior(client):
+    """A scientist could not reproduce a label: its posterior mixed in the probabilities of
+    the model named in consensus_model_version, but only today's model's were exported
+    (ml_probabilities). consensus_ml_probabilities has the deciding model's, so the votes
+    export's weights and they give the posterior back (consensus.combine)."""
+    subject = SubjectFactory(images=())
+    activate(model("model-A", subject, {"Blip": 0.7, "Whistle": 0.3}))
+    for name in ("v1", "v2", "v3"):
+        services.classification_create(
+            volunteer=skilled(name), subject_id=subject.pk, class_name="Blip"
+        )
+    activate(model("model-B", subject, {"Blip": 0.1, "Whistle": 0.9}))
+
+    row = export(client)[subject.pk]
+
+    assert (row["consensus_model_version"], row["status"]) == ("model-A", "retired")
+    assert row["consensus_ml_probabilities"] == {"Blip": 0.7, "Whistle": 0.3}
+    assert row["ml_probabilities"] == {"Blip": 0.1, "Whistle": 0.9}  # today's, as before
+    votes = csv.DictReader(
+        io.StringIO(b"".join(client.get(reverse("api-votes-csv")).streaming_content).decode())
+    )
+    weights = [json.loads(v["weight"]) for v in votes if v["subject_id"] == str(subject.pk)]
+    rebuilt = combine(weights, row["consensus_ml_probabilities"])
+    assert rebuilt == pytest.approx(row["posterior"])
+
+
+def test_the_deciding_models_probabilities_are_empty_when_not_known(client):
+    """No model's vote, a model not recorded, or a deciding version an admin deleted (its
+    predictions go with it): an empty cell (null), never another model's numbers."""
+    gone = SubjectFactory(images=())
+    deleted = model("model-old", gone, {"Blip": 0.8, "Whistle": 0.2})
+    for name in ("v1", "v2", "v3"):
+        services.classification_create(
+            volunteer=skilled(name), subject_id=gone.pk, class_name="Blip"
+        )
+    Subject.objects.filter(pk=gone.pk).update(consensus_model="model-old")
+    activate(model("model-B", gone, {"Blip": 0.1, "Whistle": 0.9}))
+    deleted.delete()
+    unknown = SubjectFactory(images=(), consensus_model=None, posterior={"Blip": 0.95})
+    model("model-B-too", unknown, {"Blip": 1.0})
+    none = SubjectFactory(images=(), consensus_model="", posterior={"Blip": 0.95})
+
+    rows = export(client)
+
+    assert rows[gone.pk]["consensus_model_version"] == "model-old"
+    assert rows[gone.pk]["ml_probabilities"] == {"Blip": 0.1, "Whistle": 0.9}
+    for subject in (gone, unknown, none):
+        assert rows[subject.pk]["consensus_ml_probabilities"] is None
+    text = b"".join(client.get(reverse("api-labels-csv")).streaming_content).decode()
+    by_id = {r["subject_id"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert by_id[str(gone.pk)]["consensus_ml_probabilities"] == ""

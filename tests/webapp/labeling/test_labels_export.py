@@ -135,7 +135,7 @@ def test_pandas_reads_the_json_exports_gps_times_as_the_numbers_they_are(client,
     assert from_csv.set_index("subject_id").loc[retired.pk, "event_time"] == 1126400001.123456
     # a column read as dates holds dates (ISO 8601 text), not numbers
     dates = [name for name in table if pd.api.types.is_datetime64_any_dtype(table[name])]
-    assert dates == ["retired_at"]
+    assert dates == ["retired_at", "label_changed_at"]
     assert table.loc[retired.pk, "retired_at"] == pd.Timestamp("2026-12-01T10:00:00Z")
 
 
@@ -235,7 +235,7 @@ def test_the_export_reads_in_chunks_with_a_fixed_number_of_queries_per_chunk(
     # 5 chunks of 2 vs 2 chunks of 5: four more queries (votes, predictions, reviews, new
     # classes' gold) per extra chunk, and none per row.
     assert small - large == 4 * (5 - 2)
-    assert large == 2 + 4 * 2  # the active model, the subjects, then per chunk
+    assert large == 3 + 4 * 2  # the active model, the versions, the subjects, then per chunk
 
 
 @pytest.mark.django_db(transaction=True)
@@ -527,6 +527,49 @@ def test_each_row_says_how_its_label_was_reached(client, glitches):
     assert {v for pk, v in source.items() if rows[pk]["label"] == ""} == {("", "")}
 
 
+def test_each_row_says_when_a_reviewer_or_a_remap_last_changed_its_label(client, glitches):
+    """A reviewer's relabel keeps retired_at (when the crowd retired it): nothing said when
+    the label the row exports was set. label_changed_at is the last change's time (the
+    review log), empty for a label never changed; a change of another field (a pool
+    glitch's gold_label) is not its label's."""
+    from datetime import UTC, datetime, timedelta
+
+    from webapp.review.models import LabelChange
+
+    crowd, _, _ = glitches
+    retired_at = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    relabelled = SubjectFactory(
+        external_id="H1_fixed0001",
+        status=Subject.Status.RETIRED,
+        retired_label=glitch_class("Koi_Fish"),
+        retired_at=retired_at,
+        images=(),
+    )
+    rita = user_in(REVIEWER, "rita")
+    first, last, other = (
+        LabelChange.objects.create(
+            subject=relabelled, field=field, before=before, after=after, changed_by=rita
+        )
+        for field, before, after in (
+            ("retired_label", "Blip", "Whistle"),
+            ("retired_label", "Whistle", "Koi_Fish"),
+            ("gold_label", "Blip", "Chirp"),  # not the field a pool glitch exports
+        )
+    )
+    for change, days in ((first, 3), (last, 5), (other, 7)):
+        LabelChange.objects.filter(pk=change.pk).update(created_at=retired_at + timedelta(days))
+    client.force_login(rita)
+
+    rows = {r["subject_id"]: r for r in json.loads(body(client.get(reverse("api-labels-json"))))}
+
+    changed = rows[relabelled.pk]
+    assert datetime.fromisoformat(changed["label_changed_at"]) == retired_at + timedelta(5)
+    assert datetime.fromisoformat(changed["retired_at"]) == retired_at  # as before
+    assert rows[crowd.pk]["label_changed_at"] is None
+    table = list(csv.DictReader(io.StringIO(body(client.get(reverse("api-labels-csv"))))))
+    assert next(r for r in table if r["subject_id"] == str(crowd.pk))["label_changed_at"] == ""
+
+
 def test_deleting_a_volunteer_who_voted_is_refused_and_their_votes_stay(admin_client):
     """Before: deleting an account deleted its votes (CASCADE), while the glitches' stored
     counts and retired labels kept them: an export whose `n_votes` and `votes` disagreed,
@@ -775,7 +818,14 @@ def test_a_volunteer_gets_the_columns_credit_and_model_but_not_the_code_or_rules
 
     assert response.status_code == 200
     about = response.json()
-    assert not {"glitchlab", "consensus"} & set(about)
+    assert "glitchlab" not in about
+    assert set(about["consensus"]) == {  # the rule's bar, never its weights
+        "retire_threshold",
+        "retire_min_views",
+        "close_at_votes",
+        "class_retire_thresholds",
+        "note",
+    }
     assert about["active_model"] == ModelVersion.objects.get(is_active=True).name
     assert "g1234abc" not in response.content.decode()
     assert list(about["columns"]["labels"]) == exports.COLUMNS
@@ -845,6 +895,138 @@ def test_the_commands_write_what_their_file_holds_beside_it(glitches, tmp_path):
 
     for name in ("l.json", "v.csv"):
         about = json.loads((tmp_path / f"{name}.about.json").read_text())
+        assert about["format_version"] == exports.FORMAT_VERSION
         assert about["consensus"]["retire_threshold"] == 0.9
         assert "CC BY 4.0" in about["gravity_spy_data"]["licence"]
         assert f"to {tmp_path / name}.about.json" in out.getvalue()
+
+
+def test_the_readme_names_every_column_of_the_exports():
+    """COLUMN_NOTES is the one list of columns (about.json's `columns`, the API's schema);
+    the README's paragraph on each export must not fall behind it (it had left out
+    subject_id and the counts)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    labels = readme[readme.index("**The labels export**") : readme.index("**The votes export**")]
+    votes = readme[readme.index("**The votes export**") : readme.index("**How they were made")]
+    # Gravity Spy's columns are one `a, b, ...` list: a whole word, not a quoted name
+    assert [c for c in exports.COLUMNS if not re.search(rf"\b{c}\b", labels)] == []
+    assert [c for c in exports.VOTE_COLUMNS if f"`{c}`" not in votes] == []
+
+
+def test_a_volunteers_about_json_says_the_retirement_rules_bar_but_not_its_weights(
+    client, glitches, settings
+):
+    """A volunteer's about.json left out the whole consensus rule, so the reader of their
+    labels export could not say how sure a label is. Its bar (how sure, after how many
+    weighing votes, when a glitch closes undecided, and each class's own threshold) is
+    Gravity Spy's published kind of rule and is in the code's defaults; what makes a vote
+    weigh, and how much (what a scorer games), stays the reviewers'."""
+    from webapp.labeling import config
+
+    settings.GLITCHLAB_RETIRE_THRESHOLD, settings.GLITCHLAB_RETIRE_MIN_VIEWS = 0.85, 3
+    settings.GLITCHLAB_CLOSE_AT_VOTES = 40
+    settings.GLITCHLAB_MIN_GOLD_TO_WEIGH, settings.GLITCHLAB_PRIOR_ALPHA = 7, 0.55
+    GlitchClass.objects.filter(name="Whistle").update(retire_threshold=0.95)
+    config.forget_class_table()
+    client.force_login(UserFactory(username="vera"))
+
+    rules = client.get(reverse("api-exports-about")).json()["consensus"]
+
+    assert (rules["retire_threshold"], rules["retire_min_views"]) == (0.85, 3)
+    assert rules["close_at_votes"] == 40
+    assert rules["class_retire_thresholds"] == {"Whistle": 0.95}
+    weights = {"min_gold_to_weigh", "prior_alpha", "prior_weight", "level_weights"}
+    assert not weights & set(rules)
+    assert not {"none_votes_to_discovery", "new_class_gold_min_volunteers"} & set(rules)
+    client.force_login(user_in(REVIEWER, "rita"))
+    full = client.get(reverse("api-exports-about")).json()["consensus"]
+    assert (full["min_gold_to_weigh"], full["prior_alpha"]) == (7, 0.55)
+
+
+def test_each_download_says_its_format_version_and_when_it_was_made(client, glitches):
+    """about.json is made per request: nothing tied a file to it, nor said which format a
+    file was in. Every download says both in headers and its name says the version; the
+    CSV itself stays a plain table (its first line the header row)."""
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    version = str(exports.FORMAT_VERSION)
+    client.force_login(user_in(REVIEWER, "rita"))
+    for name, extension in (
+        ("api-labels-csv", "csv"),
+        ("api-labels-json", "json"),
+        ("api-votes-csv", "csv"),
+    ):
+        response = client.get(reverse(name))
+        text = body(response)
+        assert response["X-GlitchLab-Format-Version"] == version
+        made = datetime.fromisoformat(response["X-GlitchLab-Generated-At"])
+        assert made.utcoffset() == timedelta(0) and timezone.now() - made < timedelta(minutes=1)
+        assert response["Content-Disposition"].endswith(f'-v{version}.{extension}"')
+        if extension == "csv":
+            assert text.split(",", 1)[0] in ("subject_id", "vote_id")
+    about = client.get(reverse("api-exports-about"))
+    assert about.json()["format_version"] == exports.FORMAT_VERSION
+    assert about["X-GlitchLab-Format-Version"] == version
+    assert about["X-GlitchLab-Generated-At"] == about.json()["generated_at"]
+    client.force_login(UserFactory(username="vera"))
+    assert client.get(reverse("api-exports-about")).json()["format_version"] == int(version)
+    client.logout()
+    for name in ("api-labels-csv", "api-exports-about"):  # anonymous: nothing new
+        refused = client.get(reverse(name))
+        assert refused.status_code in (401, 403)
+        assert "X-GlitchLab-Format-Version" not in refused
+
+
+def test_each_export_format_version_is_listed_in_the_docs():
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "labelling.md").read_text()
+    for version in range(1, exports.FORMAT_VERSION + 1):
+        assert f"**Version {version}**" in docs
+    assert f"**Version {exports.FORMAT_VERSION + 1}**" not in docs
+
+
+def test_about_json_identifies_each_model_the_export_names_beyond_its_site_name(client, glitches):
+    """A model was named only by this site's "run-1". about.json's models says, for each
+    version the caller's export names (the active model, each deciding model), its
+    checkpoint's sha256 (stored when registered, never hashed per request), when it was
+    made, its backbone and how many labelled glitches it trained on; null for a version
+    deleted since. A volunteer's names only the models of what they may export."""
+    from webapp.modeling.models import TrainingRun
+
+    retired, open_one, _ = glitches
+    run = TrainingRun.objects.create(status="succeeded", config={"backbone": "resnet18"})
+    ModelVersion.objects.create(
+        name="run-7", training_run=run, checkpoint_sha256="ab" * 32, train_subject_ids=[1, 2, 3]
+    )
+    Subject.objects.filter(pk=retired.pk).update(consensus_model="run-7")
+    Subject.objects.filter(pk=open_one.pk).update(consensus_model="run-gone")  # deleted since
+    client.force_login(user_in(REVIEWER, "rita"))
+
+    models = client.get(reverse("api-exports-about")).json()["models"]
+
+    assert set(models) == {"run-7", "run-gone", "test-model"}
+    assert models["run-7"]["checkpoint_sha256"] == "ab" * 32
+    assert (models["run-7"]["backbone"], models["run-7"]["n_train_glitches"]) == ("resnet18", 3)
+    assert models["run-gone"] is None
+    active = models["test-model"]  # registered before sha256s were stored, no run
+    assert (active["checkpoint_sha256"], active["backbone"]) == (None, None)
+    assert (
+        datetime_of(active["created_at"]) == ModelVersion.objects.get(name="test-model").created_at
+    )
+    client.force_login(UserFactory(username="vera"))
+    assert set(client.get(reverse("api-exports-about")).json()["models"]) == {
+        "run-7",
+        "test-model",
+    }  # not the open glitch's
+
+
+def datetime_of(text: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
