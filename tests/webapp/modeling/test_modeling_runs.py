@@ -145,22 +145,7 @@ def test_the_old_task_of_a_retried_run_can_no_longer_finish_cancel_or_feed_it():
     assert services.training_run_heartbeat(run_id=run.pk, task_id="old") is True  # stop
     assert services.training_run_heartbeat(run_id=run.pk, task_id="new") is False
     assert services.training_run_mark_cancelled(run_id=run.pk, task_id="old") is False
-    finished = services.TrainOutcome(
-        model_dir="/tmp/m",
-        checkpoint_path="/tmp/m/best.pt",
-        class_names=["Blip", "Whistle"],
-        metrics={"top1": 0.5},
-        train_subject_ids=[1],
-        val_subject_ids=[],
-        code_version="abc",
-        library_versions={},
-        seconds=1.0,
-        images_per_second=1.0,
-        baseline_top1=None,
-        baseline_version_id=None,
-        candidate_correct=None,
-        baseline_correct=None,
-    )
+    finished = outcome(model_dir="/tmp/m", checkpoint_path="/tmp/m/best.pt")
     assert services.training_run_succeed(run_id=run.pk, outcome=finished, task_id="old") is None
     run.refresh_from_db()
     assert (run.status, run.celery_task_id) == (TrainingRun.Status.RUNNING, "new")
@@ -232,22 +217,7 @@ def test_a_registered_version_records_its_checkpoints_sha256_once(tmp_path, monk
     for path in (checkpoint, tmp_path / "gone.pt"):
         run = request_run()
         services.training_run_claim(run_id=run.pk, task_id=f"t{run.pk}", worker="gpu@a")
-        finished = services.TrainOutcome(
-            model_dir=str(tmp_path),
-            checkpoint_path=str(path),
-            class_names=["Blip", "Whistle"],
-            metrics={"top1": 0.5},
-            train_subject_ids=[1],
-            val_subject_ids=[],
-            code_version="abc",
-            library_versions={},
-            seconds=1.0,
-            images_per_second=1.0,
-            baseline_top1=None,
-            baseline_version_id=None,
-            candidate_correct=None,
-            baseline_correct=None,
-        )
+        finished = outcome(model_dir=str(tmp_path), checkpoint_path=str(path))
         versions.append(
             services.training_run_succeed(run_id=run.pk, outcome=finished, task_id=f"t{run.pk}")
         )
@@ -255,3 +225,23 @@ def test_a_registered_version_records_its_checkpoints_sha256_once(tmp_path, monk
     registered, missing = versions
     assert registered.checkpoint_sha256 == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
     assert missing.checkpoint_sha256 == ""
+
+
+def outcome(*, model_dir: str, checkpoint_path: str) -> services.TrainOutcome:
+    """A finished training's outcome, two classes, no baseline: what these tests store."""
+    return services.TrainOutcome(
+        model_dir=model_dir,
+        checkpoint_path=checkpoint_path,
+        class_names=["Blip", "Whistle"],
+        metrics={"top1": 0.5},
+        train_subject_ids=[1],
+        val_subject_ids=[],
+        code_version="abc",
+        library_versions={},
+        seconds=1.0,
+        images_per_second=1.0,
+        baseline_top1=None,
+        baseline_version_id=None,
+        candidate_correct=None,
+        baseline_correct=None,
+    )
