@@ -555,10 +555,14 @@ def classification_create(
     except IntegrityError:
         # The key was used before (a retry: answer as the first time; the key of a vote on
         # another subject: refused) or the volunteer has voted on this subject already.
-        # Everything this attempt wrote was rolled back.
+        # Everything this attempt wrote was rolled back. Any other refusal (a NOT NULL
+        # column this code does not fill, a foreign key) is raised as it is: reported as
+        # "you already classified", it hid a schema that did not match the code.
         existing = _vote_with_key(volunteer, key, subject_id)
         if existing is not None:
             return _vote_result(existing, created=False, promoted=False)
+        if not Classification.objects.filter(volunteer=volunteer, subject_id=subject_id).exists():
+            raise
         raise AlreadyVotedError(f"you already classified subject {subject_id}") from None
 
 

@@ -112,6 +112,19 @@ def test_a_second_vote_on_a_subject_is_refused():
         vote(user, subject, "Whistle")
 
 
+def test_a_vote_refused_by_another_constraint_is_not_called_a_second_vote(monkeypatch):
+    """A NOT NULL column the code does not fill (older code on a newer schema) read as
+    'you already classified subject ...' (operator's upgrade report, 2026-12)."""
+    from django.db import IntegrityError
+
+    def refused(instance):
+        raise IntegrityError('null value in column "after_retirement" violates not-null')
+
+    monkeypatch.setattr(services, "insert", refused)
+    with pytest.raises(IntegrityError, match="after_retirement"):
+        vote(UserFactory(), SubjectFactory(), "Blip")
+
+
 def test_a_locked_class_is_refused():
     with pytest.raises(ValidationError):
         vote(UserFactory(), SubjectFactory(), "Koi_Fish")  # level 2 class
