@@ -37,12 +37,15 @@ class JobRow(models.Model):
     LIVE_STATUSES and `created_at`."""
 
     status = models.CharField(max_length=16)  # declared here for the lookups below
-    worker = models.CharField(max_length=200, blank=True)  # Celery hostname that claimed it
+    worker = models.CharField(  # Celery hostname that claimed it
+        max_length=200, blank=True, default="", db_default=""
+    )
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    cancel_requested = models.BooleanField(default=False)  # an admin asked it to stop
+    # an admin asked it to stop
+    cancel_requested = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         abstract = True

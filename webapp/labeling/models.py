@@ -40,7 +40,10 @@ class GlitchClass(models.Model):
     name = models.CharField(max_length=64, unique=True)
     description = description_field(blank=True)
     tell_apart = description_field(
-        blank=True, help_text="how to tell it from the classes it is often taken for (field guide)"
+        blank=True,
+        default="",
+        db_default="",
+        help_text="how to tell it from the classes it is often taken for (field guide)",
     )
     key = models.CharField(
         max_length=1, unique=True, null=True, blank=True, help_text="one-key shortcut"
@@ -81,9 +84,11 @@ class GlitchClassExample(models.Model):
     source_name = models.CharField(max_length=200, help_text="original file name", blank=True)
     # The images of one example glitch (its durations) share a glitch_id; the primary one is
     # shown where there is room for one image (the 1 s view when there is one).
-    glitch_id = models.CharField(max_length=128, blank=True)
-    primary = models.BooleanField(default=True)
-    simulated = models.BooleanField(default=False, help_text="made by the simulator, not LIGO")
+    glitch_id = models.CharField(max_length=128, blank=True, default="", db_default="")
+    primary = models.BooleanField(default=True, db_default=True)
+    simulated = models.BooleanField(
+        default=False, db_default=False, help_text="made by the simulator, not LIGO"
+    )
 
     class Meta:
         constraints = [
@@ -117,7 +122,9 @@ class Subject(models.Model):
     # What a detector scientist reads off a trigger (Gravity Spy's metadata CSV: gps_time is
     # its event_time); empty when the data set did not carry them. webapp.labeling.metadata
     # reads and writes them, ml.metadata parses them.
-    channel = models.CharField(max_length=128, blank=True, help_text="e.g. H1:GDS-CALIB_STRAIN")
+    channel = models.CharField(
+        max_length=128, blank=True, default="", db_default="", help_text="e.g. H1:GDS-CALIB_STRAIN"
+    )
     peak_frequency = models.FloatField(null=True, blank=True, help_text="Hz, of the loudest tile")
     central_freq = models.FloatField(null=True, blank=True, help_text="Hz")
     bandwidth = models.FloatField(null=True, blank=True, help_text="Hz")
@@ -159,7 +166,7 @@ class Subject(models.Model):
     # show them (services.subject_pictures_unseen; "file: why; ..."), or a check found
     # (services.subjects_check_pictures). While set, the queue hands the glitch to nobody;
     # its votes and state are kept. Blank: no problem known.
-    pictures_problem = models.TextField(blank=True, default="")
+    pictures_problem = models.TextField(blank=True, default="", db_default="")
 
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -269,11 +276,11 @@ class Classification(models.Model):
     was_correct = models.BooleanField(null=True, blank=True)  # gold subjects only
     # Cast after the subject had retired: kept (it is the volunteer's answer), but never part
     # of the subject's counts or consensus, so a late vote cannot move a decided label.
-    after_retirement = models.BooleanField(default=False)
+    after_retirement = models.BooleanField(default=False, db_default=False)
     # The volunteer has since seen the glitch's votes, consensus and predictions (shown to
     # those who voted): this vote can no longer be undone, or undo and vote again with the
     # crowd's answer would copy it into the consensus as an independent vote.
-    answers_seen = models.BooleanField(default=False)
+    answers_seen = models.BooleanField(default=False, db_default=False)
     # The class the volunteer chose, when an admin deprecated it and the vote moved to
     # glitch_class for the consensus (discovery's class_proposal_deprecate); null otherwise.
     # No index: read with the vote, never searched by, and the vote's insert stays as cheap.

@@ -57,7 +57,7 @@ class TrainingRun(JobRow):
     created_at = models.DateTimeField(auto_now_add=True)
     # Its folder under VAR_DIR/models/, named when the run is made (training_run_request):
     # run-<id>-<created>. Empty: a run made before 2026-12-06, whose folder is run-<id>.
-    folder = models.CharField(max_length=64, blank=True)
+    folder = models.CharField(max_length=64, blank=True, default="", db_default="")
     # worker, error, started_at, finished_at, heartbeat_at, cancel_requested: webapp.jobs.JobRow
 
     class Meta:
@@ -130,7 +130,7 @@ class ModelVersion(models.Model):
     gate_reason = models.CharField(max_length=300, blank=True)
     # The paired comparison behind the verdict (ml.evaluate.PairedComparison as a dict:
     # n, a_only = new model alone right, b_only = active alone right, p_value, alpha).
-    gate_comparison = models.JSONField(default=dict, blank=True)
+    gate_comparison = models.JSONField(default=dict, db_default={}, blank=True)
     # Activation happens in two steps so that the old model serves until the new one is
     # ready: a request marks the version pending, the backlog is scored with it on the GPU
     # queue, and only then one transaction makes it active and re-routes every subject.
@@ -143,14 +143,14 @@ class ModelVersion(models.Model):
     activation_error = models.TextField(blank=True)
     # The active version's last failure to score new subjects (its checkpoint gone or
     # unreadable, ...): shown on the dashboard until a scoring run succeeds.
-    scoring_error = models.TextField(blank=True)
+    scoring_error = models.TextField(blank=True, default="", db_default="")
     # The beat's scoring of new subjects (tasks.predictions.score_unscored) queues one job
     # at a time: when it was queued, cleared when it ends. Without it a job waiting behind
     # a training on the GPU worker was joined by another at every beat.
     scoring_queued_at = models.DateTimeField(null=True, blank=True)
     # Subjects the last scoring could not decode (logged and skipped): alone they do not
     # make the beat queue another job, which would load the model to fail on them again.
-    unscorable_subject_ids = models.JSONField(default=list, blank=True)
+    unscorable_subject_ids = models.JSONField(default=list, db_default=[], blank=True)
     # The re-route owed once the beat's scoring gave new subjects the active version's
     # prediction (activate_and_reroute): when it was queued, cleared when it ends; and why
     # the last one failed (its error, its worker lost, the broker refused it), shown on the
@@ -158,7 +158,7 @@ class ModelVersion(models.Model):
     # and the beat queues the failed re-route again: nothing else would, the predictions
     # being there (score_unscored).
     reroute_queued_at = models.DateTimeField(null=True, blank=True)
-    reroute_error = models.TextField(blank=True)
+    reroute_error = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -126,7 +126,7 @@ class Verdict(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    undo_reason = models.TextField(blank=True)
+    undo_reason = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -168,7 +168,9 @@ class LabelChange(models.Model):
 
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="label_changes")
     field = models.CharField(max_length=32, choices=Field.choices)
-    cause = models.CharField(max_length=16, choices=Cause.choices, default=Cause.REVIEW)
+    cause = models.CharField(
+        max_length=16, choices=Cause.choices, default=Cause.REVIEW, db_default=Cause.REVIEW
+    )
     before = models.CharField(max_length=64)
     after = models.CharField(max_length=64)
     changed_by = models.ForeignKey(
