@@ -128,57 +128,58 @@ def test_0019_corrects_the_shipped_class_texts_and_keeps_an_admins_own():
 
 
 OPAQUE = re.compile(r"^subjects/[0-9a-f]{2}/[0-9a-f]{32}\.png$")
+MIGRATION_0009 = "webapp.labeling.migrations.0009_opaque_subject_image_names"
+# What stops it, where (the nth call), and whether the images are all there at once after
+# (an error settles its round; a kill -9 leaves it to the next run's journal).
 FAILURES = {
-    "copy": "the disk fills up while the 3rd image is copied",
-    "rename": "the connection drops as the 3rd row is renamed",
-    "delete": "the migration is stopped after the 3rd row committed, before its old file went",
+    "move": ("the disk is full as the 3rd file is renamed into its new folder", 3, True),
+    "rename": ("the connection drops as the 2nd round's rows take their names", 2, True),
+    "killed-moving": ("kill -9 after the 3rd file moved, its round's rows not renamed", 3, False),
+    "killed-renaming": ("kill -9 as the 2nd round's rows take their names", 2, False),
 }
 
 
-def _fail_at_the_nth(failure: str, nth: int, monkeypatch) -> dict[str, int]:
-    """Make the migration fail as FAILURES says, at the nth image; the count of tries."""
+def _fail_at_the_nth(failure: str, monkeypatch) -> dict[str, int]:
+    """Make the migration fail as FAILURES says; the count of tries. Rounds of 2 rows."""
     import errno
-    from pathlib import Path
+    import importlib
+    import os
 
-    from django.core.files.storage import FileSystemStorage
     from django.db import OperationalError
-    from django.db.models.query import QuerySet
+    from django.db.backends.utils import CursorWrapper
 
+    _, nth, _ = FAILURES[failure]
     calls = {"n": 0}
 
     def at_nth() -> bool:
         calls["n"] += 1
         return calls["n"] == nth
 
-    if failure == "copy":
-        save = FileSystemStorage._save
+    migration = importlib.import_module(MIGRATION_0009)
+    monkeypatch.setattr(migration, "BATCH", 2)
+    if failure.startswith("killed"):
+        # a killed process runs no handler: the files stay where the kill left them
+        monkeypatch.setattr(migration, "settle", lambda images, pairs: None)
+    if failure in ("move", "killed-moving"):
+        replace = os.replace
 
-        def _save(self, name, content):
-            if at_nth():
-                Path(self.path(name)).parent.mkdir(parents=True, exist_ok=True)
-                Path(self.path(name)).write_bytes(content.read()[:20])  # a partial copy
-                raise OSError(errno.ENOSPC, "No space left on device")
-            return save(self, name, content)
+        def _replace(src, dst):
+            if "subjects/demo-" not in str(src) or not at_nth():
+                return replace(src, dst)
+            if failure == "killed-moving":
+                replace(src, dst)  # killed just after
+            raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr(FileSystemStorage, "_save", _save)
-    elif failure == "rename":
-        update = QuerySet.update
-
-        def _update(self, **values):
-            if at_nth():
-                raise OperationalError("server closed the connection unexpectedly")
-            return update(self, **values)
-
-        monkeypatch.setattr(QuerySet, "update", _update)
+        monkeypatch.setattr(os, "replace", _replace)
     else:
-        delete = FileSystemStorage.delete
+        execute = CursorWrapper.execute
 
-        def _delete(self, name):
-            if name.startswith("subjects/demo-") and at_nth():
-                raise KeyboardInterrupt  # stands in for the container killed
-            return delete(self, name)
+        def _execute(self, sql, params=None):
+            if sql.startswith("UPDATE") and migration.JOURNAL in sql and at_nth():
+                raise OperationalError("server closed the connection unexpectedly")
+            return execute(self, sql, params)
 
-        monkeypatch.setattr(FileSystemStorage, "delete", _delete)
+        monkeypatch.setattr(CursorWrapper, "execute", _execute)
     return calls
 
 
@@ -188,7 +189,9 @@ def test_0009_stopped_part_way_loses_no_image_and_a_rerun_finishes(
     failure, fast_django_settings, monkeypatch
 ):
     """It used to delete each old file at once inside one transaction: a failure rolled the
-    new names back after the old files were gone (2026-12-07 operator review, finding 1)."""
+    new names back after the old files were gone (2026-12-07 operator review, finding 1).
+    Since 2026-12 it renames in place and commits per round: a kill -9 mid-round is put
+    right by the next run (the operator's kill after 5 s)."""
     from pathlib import Path
 
     from django.core.files.base import ContentFile
@@ -210,6 +213,9 @@ def test_0009_stopped_part_way_loses_no_image_and_a_rerun_finishes(
             )
             Image.objects.create(subject=subject, duration=1.0, image=name)
             content[subject.pk] = tiny_png((40 * i, 9, 9))
+        # a second row naming the first file, in a later round (a substituted duration)
+        first = Image.objects.order_by("pk").first()
+        Image.objects.create(subject_id=first.subject_id, duration=2.0, image=first.image)
 
         def stored() -> dict[int, bytes]:
             """Each subject's image as its row names it (raises if the file is gone)."""
@@ -217,12 +223,14 @@ def test_0009_stopped_part_way_loses_no_image_and_a_rerun_finishes(
                 row.subject_id: (media / row.image.name).read_bytes() for row in Image.objects.all()
             }
 
-        calls = _fail_at_the_nth(failure, 3, monkeypatch)
-        with pytest.raises((OSError, OperationalError, KeyboardInterrupt)):
+        _, nth, whole_at_once = FAILURES[failure]
+        calls = _fail_at_the_nth(failure, monkeypatch)
+        with pytest.raises((OSError, OperationalError)):
             migrate_to(after)
         monkeypatch.undo()
-        assert calls["n"] == 3  # it failed where it was meant to
-        assert stored() == content  # every subject's image is still there, whole
+        assert calls["n"] == nth  # it failed where it was meant to
+        if whole_at_once:
+            assert stored() == content  # every subject's image is still there, whole
 
         migrate_to(after)  # the rerun finishes the job
         names = set(Image.objects.values_list("image", flat=True))
