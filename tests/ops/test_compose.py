@@ -67,3 +67,17 @@ def test_web_is_published_on_the_hosts_loopback_unless_told_another_address() ->
     assert "SECURE_PROXY_SSL_HEADER=true" in (ROOT / ".env.example").read_text()
     deploy = (ROOT / "docs" / "deploy.md").read_text()
     assert "GLITCHLAB_WEB_PUBLISH=" in deploy and "DOCKER-USER" in deploy
+
+
+def test_workers_and_beat_start_once_the_web_has_migrated() -> None:
+    """The web service migrates at start; workers and beat started beside it failed every
+    periodic task until it ended ("column ... does not exist", an operator's upgrade)."""
+    services = load_compose()["services"]
+    for name in ("worker-gpu", "worker", "beat"):
+        depends_on = services[name]["depends_on"]
+        assert depends_on["web"] == {"condition": "service_healthy"}, name
+        assert depends_on["postgres"] == depends_on["redis"] == {"condition": "service_healthy"}
+    # failed checks while migrate runs must not make the web unhealthy (the workers would
+    # then never start): a start period as long as an upgrade's migrations take
+    start_period = services["web"]["healthcheck"]["start_period"]
+    assert start_period.endswith("m") and int(start_period[:-1]) >= 10
