@@ -555,6 +555,12 @@ def _other_format_line(folder: Path, suffix: str, paths: Sequence[Path]) -> str:
     )
 
 
+def glitch_id_of_file_name(name: str) -> str:
+    """The glitch id an image's file name carries, as load_samples reads it from a folder
+    (`H1_0PgqDFdHPl_1.0.png` -> `H1_0PgqDFdHPl`; a name with no duration: its stem)."""
+    return _id_of_name(PurePath(name).stem)
+
+
 def _id_of_name(stem: str) -> str:
     """The glitch id a file name (without its extension) carries, as a folder's image's."""
     match = _FILE_NAME.match(stem + ".png")

@@ -19,7 +19,13 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from ml.data import Sample, image_file_problem, load_samples, nearest_duration
+from ml.data import (
+    Sample,
+    glitch_id_of_file_name,
+    image_file_problem,
+    load_samples,
+    nearest_duration,
+)
 from webapp.accounts.roles import VOLUNTEER
 from webapp.hot_sql import converter, insert, row_locked, save_columns
 from webapp.labeling import config, consensus, queue_holds, selectors
@@ -816,7 +822,9 @@ def glitch_class_example_add(
     source_name: str = "",
 ) -> tuple[GlitchClassExample, bool]:
     """Add a field-guide image to a class (idempotent per source name: the file's name
-    unless given)."""
+    unless given). The same view of the same glitch added before examples had a glitch id
+    (seed_demo until 2026-12: glitch_id empty, another file type) is updated to this one,
+    not shown twice."""
     source_name = source_name or path.name
     example = GlitchClassExample.objects.filter(
         glitch_class=glitch_class, source_name=source_name
@@ -824,22 +832,41 @@ def glitch_class_example_add(
     if example is not None:
         return example, False
     _check_image_file(path)
-    example = GlitchClassExample(
-        glitch_class=glitch_class,
-        source_name=source_name,
-        duration=duration,
-        caption=caption or path.stem,
-        glitch_id=glitch_id,
-        primary=primary,
-        simulated=simulated,
-    )
+    before = _example_without_glitch_id(glitch_class, glitch_id, duration)
+    example = before or GlitchClassExample(glitch_class=glitch_class)
+    old_image = example.image.name if before else ""
+    if before is None or before.caption == Path(before.source_name).stem:  # (not an admin's)
+        example.caption = caption or path.stem
+    example.source_name = source_name
+    example.duration = duration
+    example.glitch_id = glitch_id
+    example.primary = primary
+    example.simulated = simulated
     # A random file name: one taken from a gold subject must not name the subject (its URL
     # would tell volunteers which glitch in their queue is gold, and its answer).
     with open(path, "rb") as handle:
         name = f"{glitch_class.name}_{uuid.uuid4().hex[:16]}{path.suffix.lower()}"
         example.image.save(name, File(handle), save=False)
     example.save()
+    if old_image:
+        storage = example.image.storage
+        transaction.on_commit(lambda: storage.delete(old_image))
     return example, True
+
+
+def _example_without_glitch_id(
+    glitch_class: GlitchClass, glitch_id: str, duration: float | None
+) -> GlitchClassExample | None:
+    """The class's example of this glitch and duration stored before examples carried
+    their glitch id (migration labeling 0007): known by the id its file name carries."""
+    if not glitch_id:
+        return None
+    for example in GlitchClassExample.objects.filter(glitch_class=glitch_class, glitch_id=""):
+        if example.duration == duration and glitch_id_of_file_name(example.source_name) == (
+            glitch_id
+        ):
+            return example
+    return None
 
 
 def glitch_class_example_add_glitch(

@@ -83,6 +83,41 @@ def test_load_field_guide_fills_the_guide_in_production_without_any_account(sett
     assert not get_user_model().objects.exists()
 
 
+def test_load_field_guide_updates_an_example_seed_demo_stored_before_glitch_ids(
+    settings, django_capture_on_commit_callbacks
+):
+    """An install whose guide seed_demo filled (d0b7088: one view of each glitch, its file
+    name as source, no glitch id) showed Blip's H1_0PgqDFdHPl twice after the upgrade: the
+    old .png beside the shipped .jpg views (operator's upgrade report, 2026-12)."""
+    from django.core.files.base import ContentFile
+
+    settings.DEBUG = False
+    blip = GlitchClass.objects.get(name="Blip")
+    old = GlitchClassExample(glitch_class=blip, source_name="H1_0PgqDFdHPl_1.0.png", duration=1.0)
+    old.caption = "H1_0PgqDFdHPl_1.0"
+    old.image.save("Blip_H1_0PgqDFdHPl_1.0.png", ContentFile(tiny_png()), save=False)
+    old.save()
+    old_file = Path(old.image.path)
+    other = GlitchClassExample(glitch_class=blip, source_name="H1_notshipped_1.0.png", duration=1.0)
+    other.image.save("Blip_H1_notshipped_1.0.png", ContentFile(tiny_png()), save=False)
+    other.save()
+
+    with django_capture_on_commit_callbacks(execute=True):  # (the old file goes on commit)
+        call_command("load_field_guide", stdout=StringIO())
+
+    views = GlitchClassExample.objects.filter(glitch_class=blip, glitch_id="H1_0PgqDFdHPl")
+    assert sorted(views.values_list("duration", flat=True)) == [0.5, 1.0, 2.0, 4.0]
+    one_second = views.get(duration=1.0)
+    assert one_second.pk == old.pk and one_second.source_name == "H1_0PgqDFdHPl_1.0.jpg"
+    assert one_second.image.name.endswith(".jpg") and one_second.primary
+    assert one_second.caption != "H1_0PgqDFdHPl_1.0"  # the shipped example's credit now
+    assert not old_file.exists()
+    # an old example of a glitch the package does not ship stays as it was
+    assert GlitchClassExample.objects.get(pk=other.pk).glitch_id == ""
+    shown = [(e.glitch_id or e.source_name, e.duration) for e in blip.examples.all()]
+    assert len(shown) == len(set(shown))
+
+
 def test_the_guide_page_shows_examples_durations_and_the_credit(client, settings):
     settings.DEBUG = True
     seed()
