@@ -111,7 +111,7 @@ class ModelVersion(models.Model):
     # (services.training_run_succeed): names the model's bytes wherever they are copied, where
     # `name` ("run-1") is this site's alone. Empty: not known (registered before 2026-12-08,
     # or the file was not there to read).
-    checkpoint_sha256 = models.CharField(max_length=64, blank=True)
+    checkpoint_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
     class_names = models.JSONField(default=list, blank=True)  # output index -> class name
     # ml.evaluate's dict on the validation set: top1..top5, per_class, labels, confusion.
     metrics = models.JSONField(default=dict, blank=True)

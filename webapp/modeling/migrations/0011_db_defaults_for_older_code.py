@@ -9,10 +9,15 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("modeling", "0009_claimholder"),
+        ("modeling", "0010_modelversion_checkpoint_sha256"),
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="modelversion",
+            name="checkpoint_sha256",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
+        ),
         migrations.AlterField(
             model_name="modelversion",
             name="gate_comparison",

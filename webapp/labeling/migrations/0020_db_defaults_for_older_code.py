@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("labeling", "0018_subject_pictures_problem"),
+        ("labeling", "0019_glitchclass_corrected_texts"),
     ]
 
     operations = [
