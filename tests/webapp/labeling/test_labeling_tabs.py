@@ -4,7 +4,6 @@
 Before, one account's queue was the same in every tab: both tabs were handed the same
 glitch, then the same next one, and the slower tab's votes were refused (already_voted)."""
 
-import os
 import uuid
 from unittest import mock
 
@@ -13,6 +12,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from webapp_factories import SubjectFactory, UserFactory, gold_subject
 
+from tests.tasks.celery_stack import TEST_BROKER_URL as REDIS_URL  # the tests' Redis
 from webapp.labeling import queue_holds
 from webapp.labeling.models import Classification, VolunteerProfile
 
@@ -232,10 +232,6 @@ def test_a_tab_name_other_than_letters_digits_and_dashes_is_refused(no_gold, tab
     assert "tab" in answer.json()
 
 
-REDIS_URL = os.environ.get("GLITCHLAB_TEST_REDIS_URL")
-
-
-@pytest.mark.skipif(not REDIS_URL, reason="GLITCHLAB_TEST_REDIS_URL names no Redis")
 def test_on_redis_as_in_production_two_tabs_hold_apart(no_gold):
     """The holds on the cache production shares between web processes (Redis): its add is
     the claim, its values the index."""
