@@ -101,6 +101,12 @@ class GlitchClassExample(models.Model):
         return f"{self.glitch_class} example {self.source_name}"
 
 
+def field_guide_glitch_id(subject_id: int) -> str:
+    """GlitchClassExample.glitch_id of an example an admin made from a subject (the guide's
+    "Add": labeling.services.glitch_class_example_from_subject)."""
+    return f"subject-{subject_id}"
+
+
 class Subject(models.Model):
     """One glitch: 1-4 spectrogram durations, where it came from, and its consensus state."""
 

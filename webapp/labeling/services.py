@@ -36,6 +36,7 @@ from webapp.labeling.models import (
     Subject,
     SubjectImage,
     VolunteerProfile,
+    field_guide_glitch_id,
 )
 from webapp.labeling.seeding import sync_glitch_classes
 from webapp.modeling.selectors import prediction_for_consensus
@@ -921,7 +922,7 @@ def glitch_class_example_from_subject(*, subject: Subject) -> int:
     with transaction.atomic():
         added = glitch_class_example_add_glitch(
             glitch_class=subject.gold_label,
-            glitch_id=f"subject-{subject.pk}",
+            glitch_id=field_guide_glitch_id(subject.pk),
             views=views,
             caption="simulated glitch" if simulated else "a gold glitch",  # no id: it is gold
             simulated=simulated,

@@ -187,6 +187,13 @@ class LabelChange(models.Model):
     # A gold glitch retired with its answer has its retired label move with its gold label
     # (services._move_label); an undo moves both back. None: logged before this was kept.
     retired_label_too = models.BooleanField(null=True, blank=True)
+    # The glitch's retired label right after this change ("" none): an undo is refused when
+    # it differs now. A gold glitch can be retired with its label and no row here (the field
+    # guide's Add, load_field_guide): putting the gold label back would leave it retired as
+    # the other class. None: logged before this was kept (review 0007).
+    retired_label_after = models.CharField(  # noqa: DJ001 (NULL is "not recorded", not "")
+        max_length=64, null=True, blank=True
+    )
     reason = models.TextField(blank=True)
     # Volunteers whose gold confusion counts were moved (gold changes only).
     volunteers_rescored = models.PositiveIntegerField(default=0)

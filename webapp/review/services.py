@@ -23,7 +23,14 @@ from django.utils import timezone
 from webapp import jobs
 from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.labeling import consensus
-from webapp.labeling.models import Classification, GlitchClass, Subject, VolunteerProfile
+from webapp.labeling.models import (
+    Classification,
+    GlitchClass,
+    GlitchClassExample,
+    Subject,
+    VolunteerProfile,
+    field_guide_glitch_id,
+)
 from webapp.review import selectors
 from webapp.review.models import AuditRun, LabelChange, Suspect, Verdict
 
@@ -335,6 +342,7 @@ def _move_label(
         subject.retired_label = new_class
         subject.save(update_fields=["retired_label"])
         field = LabelChange.Field.RETIRED_LABEL
+    retired_after = subject.retired_label.name if subject.retired_label else ""
     return LabelChange.objects.create(
         subject=subject,
         field=field,
@@ -347,6 +355,7 @@ def _move_label(
         reason=reason,
         volunteers_rescored=rescored,
         retired_label_too=retired_too,
+        retired_label_after=retired_after,
     )
 
 
@@ -453,6 +462,7 @@ def _relabel_undo(subject: Subject, verdict: Verdict, *, user: User, reason: str
             f"the label of {glitch} is {now} now, not {verdict.label_after}: "
             "undoing would overwrite that"
         )
+    _refuse_if_confirmed_unlogged(subject, verdict, change)
     confirmed = (
         Verdict.objects.filter(
             subject=subject,
@@ -476,6 +486,33 @@ def _relabel_undo(subject: Subject, verdict: Verdict, *, user: User, reason: str
     _move_label(
         subject, old, retired_too=retired_too, changed_by=user, reason=reason, undoes=verdict
     )
+
+
+def _refuse_if_confirmed_unlogged(subject: Subject, verdict: Verdict, change: LabelChange) -> None:
+    """Refuse where the new label was confirmed since by a step that logs no LabelChange:
+    retired with it (the field guide's Add, load_field_guide's retiring of gold the guide
+    shows) or shown under it in the field guide. Undoing would leave the glitch contradicting
+    itself ("Retired: Tomte ... gold (Blip)") or the guide."""
+    glitch = subject.external_id
+    retired_now = subject.retired_label.name if subject.retired_label else ""
+    kept = change.retired_label_after
+    if kept is not None and retired_now != kept:
+        raise UndoRefusedError(
+            f"{glitch} was retired as {retired_now or 'nothing'} since verdict {verdict.pk} "
+            f"(it was {kept or 'not retired'} then): undoing would leave its labels "
+            "contradicting each other"
+        )
+    shown = (
+        GlitchClassExample.objects.filter(glitch_id=field_guide_glitch_id(subject.pk))
+        .exclude(glitch_class__name=verdict.label_before)
+        .values_list("glitch_class__name", flat=True)
+        .first()
+    )
+    if shown is not None:
+        raise UndoRefusedError(
+            f"the field guide shows {glitch} as {shown}: undoing would contradict it "
+            "(an admin removes the example first)"
+        )
 
 
 def _cause_said(change: LabelChange) -> str:
