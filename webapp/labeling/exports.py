@@ -114,7 +114,9 @@ COLUMN_NOTES: dict[str, str] = {
     "its predictions go with it)",
     "label_changed_at": "when a reviewer's relabel or a class's deprecation last changed "
     "label (the change label_source names), ISO 8601 UTC; retired_at stays when it retired; "
-    "empty: never changed",
+    "also when changes took label back to where it started (label_source then says how it "
+    "was first reached, label_before_review is empty); empty: never changed (a relabel "
+    "undone counts as none)",
 }
 COLUMNS = list(COLUMN_NOTES)
 
@@ -225,9 +227,14 @@ def _label_changes(ids: list[int]) -> dict[int, _Change]:
     (review.selectors.label_histories, the volunteers' pages' account too)."""
     from webapp.review.selectors import label_histories
 
+    # A label changed back to where it started (Blip -> Tomte -> Blip) is the votes' (or
+    # the import's) again: no source or label before from the log; its time stays, so that a
+    # reader of an export made in between finds the row changed.
     return {
-        pk: _Change(_CHANGED_BY[history.cause], history.before, history.at)
-        for pk, history in label_histories(subject_ids=ids).items()
+        pk: _Change("", "", history.at)
+        if history.round_trip
+        else _Change(_CHANGED_BY[history.cause], history.before, history.at)
+        for pk, history in label_histories(subject_ids=ids, round_trips=True).items()
     }
 
 

@@ -47,13 +47,23 @@ class LabelHistory:
     cause: str  # LabelChange.Cause of its last change: "review" or "remap"
     at: datetime  # when its last change was made
 
+    @property
+    def round_trip(self) -> bool:
+        """Changed, then changed back: the label is where it started."""
+        return self.before == self.after
 
-def label_histories(*, subject_ids: Iterable[int]) -> dict[int, LabelHistory]:
+
+def label_histories(
+    *, subject_ids: Iterable[int], round_trips: bool = False
+) -> dict[int, LabelHistory]:
     """subject id -> LabelHistory, for the subjects whose label a reviewer or a remap
     changed; one query however many subjects. The labels export and the volunteers' pages
     (the glitch page, My glitches) read it: one account of a changed label. No reason and no
     reviewer: reasons are for reviewers and admins (the change log's CSV). A relabel undone
-    and its undo are left out: the label is back as it was, and so is what it is said to be."""
+    and its undo are left out: the label is back as it was, and so is what it is said to be.
+    A label changed and changed back by later changes (Blip -> Tomte -> Blip) is back where
+    it started too: left out ("changed from Blip to Blip"), unless `round_trips` (the
+    labels export, whose label_changed_at still says when it last changed)."""
     changes = (
         LabelChange.objects.filter(subject_id__in=list(subject_ids))
         .exclude(cause=LabelChange.Cause.UNDO)
@@ -69,7 +79,9 @@ def label_histories(*, subject_ids: Iterable[int]) -> dict[int, LabelHistory]:
         if changed == labelled:
             first = found[pk].before if pk in found else before
             found[pk] = LabelHistory(before=first, after=after, cause=cause, at=at)
-    return found
+    if round_trips:
+        return found
+    return {pk: history for pk, history in found.items() if not history.round_trip}
 
 
 def relabel_targets() -> QuerySet[GlitchClass]:
