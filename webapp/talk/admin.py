@@ -40,9 +40,18 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(DeletedComment)
 class DeletedCommentAdmin(ReadOnlyAdmin):
-    """The record of what moderators deleted: appended by talk.services.comment_delete,
-    never edited or removed here."""
+    """The record of every deleted comment: appended by talk.services.comment_delete (a
+    moderator's), or by talk.models' pre_delete receiver (one a deleted account or glitch took
+    with it, or code), never edited or removed here."""
 
-    list_display = ("deleted_at", "comment_id", "subject", "author_username", "deleted_by_username")
+    list_display = (
+        "deleted_at",
+        "comment_id",
+        "subject",
+        "author_username",
+        "how",
+        "deleted_by_username",
+    )
+    list_filter = ("how",)
     search_fields = ("text", "author_username", "deleted_by_username")
     raw_id_fields = ("subject", "author", "deleted_by")

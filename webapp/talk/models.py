@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import weakref
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
+from django.utils import timezone
 
 # A comment is a remark on one glitch, not an essay; the form, the service and the
 # database validator read this one number.
@@ -58,6 +64,10 @@ class Comment(models.Model):
     moderated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not a column: True once talk.services.comment_delete has written this comment's
+    # DeletedComment, so that the pre_delete receiver below writes no second one.
+    recorded = False
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["subject", "created_at"], name="talk_thread_order")]
@@ -78,8 +88,15 @@ class DeletedComment(models.Model):
     able to show deleted words by a filter forgotten. Names are copied too: the record
     outlives the accounts."""
 
+    class How(models.TextChoices):
+        MODERATED = "moderated"  # a reviewer's Delete, or an admin's of the comment itself
+        ACCOUNT = "account"  # its author's account was deleted (the admin's log says by whom)
+        GLITCH = "glitch"  # its glitch was deleted (likewise)
+        OTHER = "other"  # deleted by code: a script, the shell
+
     # The deleted comment's id; unique, so a deletion is recorded once whatever the clicks.
     comment_id = models.BigIntegerField(unique=True)
+    how = models.CharField(max_length=16, choices=How.choices, default=How.MODERATED)
     subject = models.ForeignKey(
         "labeling.Subject", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -92,7 +109,7 @@ class DeletedComment(models.Model):
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    deleted_by_username = models.CharField(max_length=150)
+    deleted_by_username = models.CharField(max_length=150, blank=True)  # "": not known
     deleted_at = models.DateTimeField()
 
     class Meta:
@@ -101,3 +118,73 @@ class DeletedComment(models.Model):
     def __str__(self) -> str:
         by = self.deleted_by_username
         return f"comment {self.comment_id} by {self.author_username}, deleted by {by}"
+
+
+# QuerySet being deleted -> the ids it deletes, read once per deletion, not per comment.
+_ids_deleted: weakref.WeakKeyDictionary[models.QuerySet[Any], set[int]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _deleted_with(origin: object, model: type[models.Model], pk: int) -> bool | None:
+    """Whether the row `pk` of `model` (the user model or Subject) goes in the deletion that
+    started at `origin` (a model instance or a QuerySet: Django's pre_delete `origin`); None
+    where that cannot be told."""
+    if isinstance(origin, models.Model):
+        if isinstance(origin, model):
+            return origin.pk == pk
+        started = type(origin)
+    elif isinstance(origin, models.QuerySet):
+        if issubclass(origin.model, model):
+            if origin not in _ids_deleted:
+                _ids_deleted[origin] = set(origin.values_list("pk", flat=True))
+            return pk in _ids_deleted[origin]
+        started = origin.model
+    else:
+        return None
+    # Deleting a comment deletes no account or glitch; an account no glitch (a glitch's only
+    # links are its labels, PROTECT), a glitch no account.
+    from django.contrib.auth import get_user_model
+
+    from webapp.labeling.models import Subject
+
+    return False if issubclass(started, (Comment, get_user_model(), Subject)) else None
+
+
+@receiver(pre_delete, sender=Comment, dispatch_uid="glitchlab-talk-deleted-comment")
+def _record_deleted_comment(
+    sender: type[Comment], instance: Comment, origin: object = None, **kwargs: Any
+) -> None:
+    """Every deletion of a comment leaves its record, the ones a deleted account or glitch
+    takes with it (CASCADE) too: a record was promised for every deletion, and the admin's
+    Delete of a user or a glitch made none. Sent per comment, bulk deletes (QuerySet.delete)
+    included: a receiver makes Django's collector fetch the rows rather than delete them in
+    one statement. comment_delete writes its own record, with its moderator (`recorded`).
+    A link to a row that goes in the same deletion is left empty (the names are copied):
+    the collector chose what to empty before this record existed."""
+    if instance.recorded:
+        return
+    from django.contrib.auth import get_user_model
+
+    from webapp.labeling.models import Subject
+
+    author_gone = _deleted_with(origin, get_user_model(), instance.author_id)
+    subject_gone = _deleted_with(origin, Subject, instance.subject_id)
+    if author_gone:
+        how = DeletedComment.How.ACCOUNT
+    elif subject_gone:
+        how = DeletedComment.How.GLITCH
+    else:
+        how = DeletedComment.How.OTHER
+    DeletedComment.objects.get_or_create(
+        comment_id=instance.pk,
+        defaults={
+            "how": how,
+            "subject_id": None if subject_gone is not False else instance.subject_id,
+            "author_id": None if author_gone is not False else instance.author_id,
+            "author_username": instance.author.get_username(),
+            "text": instance.text,
+            "written_at": instance.created_at,
+            "deleted_at": timezone.now(),
+        },
+    )

@@ -117,6 +117,7 @@ def comment_delete(*, moderator: User, comment_id: int) -> DeletedComment | None
             deleted_by_username=moderator.get_username(),
             deleted_at=timezone.now(),
         )
+        comment.recorded = True  # talk.models' pre_delete receiver records the others
         comment.delete()
     return record
 
