@@ -13,7 +13,7 @@ from webapp.accounts.roles import is_reviewer, role_shown
 from webapp.labeling import config
 from webapp.labeling.metadata import shown_name
 from webapp.labeling.models import Classification, Subject, VolunteerProfile
-from webapp.labeling.selectors import among, subject_ids_answers_visible
+from webapp.labeling.selectors import MAX_ID, among, subject_ids_answers_visible
 from webapp.talk.models import TAG_MAX_LENGTH, Comment, Tag
 
 # A #hashtag: letters, digits or _, 2-40 in all, at least one a letter, not inside a word,
@@ -154,6 +154,13 @@ def comments_latest(*, viewer: User | AnonymousUser, search: str = "") -> QueryS
         .annotate(author_role=role_shown("author"))
         .order_by("-created_at", "-id")
     )
+
+
+def comment_get(*, comment_id: int) -> Comment | None:
+    """One comment with its author, for a moderator (hidden or not); None if there is none."""
+    if not 0 < comment_id <= MAX_ID:
+        return None
+    return Comment.objects.select_related("author").filter(pk=comment_id).first()
 
 
 def tag_get(*, name: str) -> Tag | None:

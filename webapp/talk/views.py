@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -106,6 +106,20 @@ def comment_post(request: HttpRequest, subject_id: int) -> HttpResponse:
 @login_required_post(_moderated_page)
 def comment_moderate(request: SignedInRequest, comment_id: int, action: str) -> HttpResponse:
     subject_id = _posted_subject(request)
+    if action == "delete" and request.POST.get("confirm") != "1":
+        # Delete cannot be undone: without JavaScript (confirm.js asks, then sends
+        # confirm=1) the question is a page of its own. A comment already gone needs none.
+        if not selectors.can_moderate(request.user):
+            raise PermissionDenied("reviewers only")
+        comment = selectors.comment_get(comment_id=comment_id)
+        if comment is not None:
+            talk_page = request.POST.get("talk_page", "")
+            context = {
+                "comment": comment,
+                "talk_page": talk_page if talk_page.isdecimal() and len(talk_page) < 9 else "",
+                "back": _thread_of(comment.subject_id, talk_page),
+            }
+            return render(request, "talk/delete_confirm.html", context)
     try:
         comment = services.comment_moderate(
             moderator=request.user, comment_id=comment_id, action=action

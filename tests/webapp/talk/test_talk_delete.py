@@ -32,8 +32,12 @@ def comment():
 
 
 def delete(client, comment):
+    """Delete, its question answered (confirm.js sends confirm=1; without it, the server asks:
+    test_talk_delete_without_js.py)."""
     return client.post(
-        f"/talk/comments/{comment.pk}/delete/", {"subject": comment.subject_id}, follow=True
+        f"/talk/comments/{comment.pk}/delete/",
+        {"subject": comment.subject_id, "confirm": "1"},
+        follow=True,
     )
 
 

@@ -115,7 +115,7 @@ def test_a_reviewer_hides_shows_and_deletes_and_hidden_comments_are_seen_by_revi
     client.force_login(author)
     assert "hidden words" in page(client, subject)
     client.force_login(reviewer)
-    client.post(f"/talk/comments/{comment.pk}/delete/")
+    client.post(f"/talk/comments/{comment.pk}/delete/", {"confirm": "1"})
     assert not Comment.objects.exists()
 
 
@@ -223,7 +223,7 @@ def test_deleting_a_comment_twice_says_it_is_deleted_both_times(client, reviewer
     client.force_login(reviewer)
     url = f"/talk/comments/{comment.pk}/delete/"
     for _ in range(2):
-        answer = client.post(url, {"subject": subject.pk}, follow=True)
+        answer = client.post(url, {"subject": subject.pk, "confirm": "1"}, follow=True)
         assert said(answer) == [("success", "Comment deleted.")]
     assert not Comment.objects.exists()
     hidden = client.post(f"/talk/comments/{comment.pk}/hide/", {"subject": subject.pk}, follow=True)
