@@ -565,6 +565,8 @@ GLITCHLAB_SIMILAR_K = env_int("GLITCHLAB_SIMILAR_K", 12)
 # Talk: comments one account may post in a minute (counted on the cache above: shared by
 # every web worker when GLITCHLAB_CACHE_URL is Redis).
 GLITCHLAB_TALK_COMMENTS_PER_MINUTE = env_int("GLITCHLAB_TALK_COMMENTS_PER_MINUTE", 10)
+# Talk searches (each scans the comments) from one address, and from one account, a minute.
+GLITCHLAB_TALK_SEARCHES_PER_MINUTE = env_int("GLITCHLAB_TALK_SEARCHES_PER_MINUTE", 20)
 # Label and vote exports streaming at once, per account and on the whole site: each holds a web
 # thread until its client has read it all (webapp/labeling/export_slots.py).
 GLITCHLAB_EXPORTS_PER_USER = env_int("GLITCHLAB_EXPORTS_PER_USER", 1)

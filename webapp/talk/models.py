@@ -70,7 +70,11 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["subject", "created_at"], name="talk_thread_order")]
+        indexes = [
+            models.Index(fields=["subject", "created_at"], name="talk_thread_order"),
+            # Talk's front page, newest first: read back from the newest, not sorted whole
+            models.Index(fields=["created_at", "id"], name="talk_latest_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author} on {self.subject_id}: {self.text[:40]}"

@@ -50,6 +50,23 @@ def _count_comment(author: User) -> None:
         )
 
 
+def search_count(*, user: User | AnonymousUser, address: str | None) -> None:
+    """Count a search of Talk (each scans the comments: no text index) against the caller's
+    minute, per address and per account, as comments are counted; over
+    GLITCHLAB_TALK_SEARCHES_PER_MINUTE on either, RateLimitedError. A cache outage lets
+    it through (logged)."""
+    limit = settings.GLITCHLAB_TALK_SEARCHES_PER_MINUTE
+    names = [f"talk-searches:ip:{address}"] if address else []
+    if user.is_authenticated:
+        names.append(f"talk-searches:user:{user.pk}")
+    for name in names:
+        count = count_in_window(name, window_s=RATE_WINDOW_S, limit_name="talk search limit")
+        if count is not None and count > limit:
+            raise RateLimitedError(
+                f"at most {limit} searches a minute: please wait a moment and search again"
+            )
+
+
 def comment_create(*, author: User | AnonymousUser, subject_id: int, text: str) -> Comment:
     """A comment on a glitch, with the #hashtags in it; at most COMMENT_MAX_LENGTH
     characters as typed (a new line is one: webapp.typed_text); counted against the author's

@@ -24,6 +24,10 @@ TAGGED_PER_PAGE = 24
 COMMENTS_PER_PAGE = 20  # Talk's front page
 # Words to find, not a document: a longer query is cut (each search scans the comments).
 SEARCH_MAX_LENGTH = 100
+# How far back the front page pages: older comments are read in their glitches' threads
+# (or found by a search, whose pages stop here too).
+MAX_PAGES = 50
+MAX_SHOWN = MAX_PAGES * COMMENTS_PER_PAGE
 
 
 def _problem(error: ValidationError) -> str:
@@ -69,10 +73,21 @@ def _tag_page(request: HttpRequest, name: str) -> str:
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The tags, and the latest comments (or those with the words searched) a page at a
-    time; a page number that is not one is page 1, one past the end the last (get_page)."""
+    time, MAX_PAGES pages back; a page number that is not one is page 1, one past the end
+    (or past MAX_PAGES, said on the page) the last (get_page)."""
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH].strip()
-    found = selectors.comments_latest(viewer=request.user, search=search)
-    page = Paginator(found, COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    if search:
+        try:
+            services.search_count(user=request.user, address=login_limit.client_address(request))
+        except services.RateLimitedError as error:
+            limited = {"reason": str(error), "back": reverse("talk:home"), "what": "search"}
+            return render(request, "talk/limited.html", limited, status=429)
+    # At most MAX_PAGES pages: the count and the deepest OFFSET read MAX_SHOWN comments,
+    # not every one (page 9999 of 200,000 comments took 1.2 s logged out).
+    found = selectors.comments_latest(viewer=request.user, search=search)[:MAX_SHOWN]
+    asked = request.GET.get("page", "")
+    page = Paginator(found, COMMENTS_PER_PAGE).get_page(asked)
+    beyond = asked.isdecimal() and (len(asked) > 9 or int(asked) > MAX_PAGES)
     comments = list(page.object_list)
     names, named = selectors.subject_names({c.subject_id for c in comments}, request.user)
     labeling_services.classifications_answers_seen(volunteer=request.user, subject_ids=named)
@@ -82,6 +97,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "page": page,
         "search": search,
         "search_max_length": SEARCH_MAX_LENGTH,
+        "beyond": beyond,
+        "capped": page.number == MAX_PAGES and page.paginator.count == MAX_SHOWN,
+        "max_pages": MAX_PAGES,
+        "max_shown": MAX_SHOWN,
     }
     return render(request, "talk/home.html", context)
 
