@@ -190,7 +190,7 @@ class LabelChange(models.Model):
     # The glitch's retired label right after this change ("" none): an undo is refused when
     # it differs now. A gold glitch can be retired with its label and no row here (the field
     # guide's Add, load_field_guide): putting the gold label back would leave it retired as
-    # the other class. None: logged before this was kept (review 0007).
+    # the other class. None: logged before this was kept (review 0008).
     retired_label_after = models.CharField(  # noqa: DJ001 (NULL is "not recorded", not "")
         max_length=64, null=True, blank=True
     )

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("review", "0006_verdict_undo"),
+        ("review", "0007_db_defaults_for_older_code"),
     ]
 
     operations = [
