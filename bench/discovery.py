@@ -51,7 +51,6 @@ and archive (the volunteer's Zooniverse JPEGs, Gravity Spy's PNGs, the golden ex
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import subprocess
 import sys
@@ -69,6 +68,7 @@ from ml.data import Sample  # noqa: E402
 
 if TYPE_CHECKING:
     from bench.heldout import HeldOut
+    from ml.train import TrainConfig
 
 NEW = ("Reverse_Chirp", "Fast_Scattering", "Blip_Low_Frequency")
 CONFUSERS = ("Chirp", "Scattered_Light", "Blip")
@@ -329,8 +329,9 @@ def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarr
     singles = {c for c in {s.label for s in real} if sum(s.label == c for s in real) == 1}
     # The known classes' glitches of bench/real.py's tune part are never trained on.
     unseen = np.array([s.label in left_out or part_of(s, singles) == "tune" for s in real])
-    name = cache_name(args, left_out)
-    model = real_model(args, name, [s for s, u in zip(real, unseen, strict=True) if not u])
+    real_train = [s for s, u in zip(real, unseen, strict=True) if not u]
+    name = cache_name(args, left_out, real_train)
+    model = real_model(args, name, real_train)
     # v3: one glitch saved under several ids counted once (v2: the view ensemble's features)
     path = args.cache / f"real-features-{name}-v3.npz"
     if not path.is_file():
@@ -369,35 +370,48 @@ def real_pools(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarr
     return pools
 
 
-def cache_name(args: argparse.Namespace, left_out: tuple[str, ...]) -> str:
-    """The cache name of the real row's model and features: the left-out classes, and the
-    real set's path when it is not ../shared/data/gravityspy-real."""
-    from bench.real import REAL
+def cache_name(
+    args: argparse.Namespace, left_out: tuple[str, ...], real_train: list[Sample]
+) -> str:
+    """The cache name of the real row's model and features: the left-out classes and a digest
+    of what the model depends on (bench/real.py's recipe_digest: ml/'s source, the
+    TrainConfig, the simulations, the real training glitches and the real set's path). Before
+    2026-12-07's change it was the classes and the size alone, so a model trained by older code or
+    another recipe was reused whenever its metrics.json existed."""
+    from bench.real import SIM_SEED, recipe_digest
 
-    name = "-".join(left_out)
-    recipe = (args.size, args.epochs, args.sim_per_class)
-    if recipe != (REAL_SIZE, REAL_EPOCHS, REAL_SIM_PER_CLASS):  # the defaults keep their name
-        name += f"-{args.size}px-{args.epochs}ep-{args.sim_per_class}sim"
-    if args.real.resolve() != REAL.resolve():
-        name += "-" + hashlib.sha256(str(args.real.resolve()).encode()).hexdigest()[:8]
-    return name
+    digest = recipe_digest(
+        real_config(args),
+        sim=["crop", args.sim_per_class, SIM_SEED],
+        real=str(args.real.resolve()),
+        real_train=sorted(s.id for s in real_train),
+    )
+    return "-".join(left_out) + "-" + digest
+
+
+def real_config(args: argparse.Namespace) -> TrainConfig:
+    """The real row's TrainConfig: bench/real.py's recipe at --size and --epochs, seed 0."""
+    from bench.real import config_of
+
+    recipe = argparse.Namespace(
+        size=args.size, epochs=args.epochs, device=args.device, seed=0, set=[]
+    )
+    return config_of(recipe)
 
 
 def real_model(args: argparse.Namespace, name: str, real_train: list[Sample]) -> Path:
     """The real row's model: trained the product's way (bench/real.py's recipe, at --size
     and --epochs: its CPU size by default) on --sim-per-class simulations of every class but
-    the left-out ones plus `real_train`; once, then kept in the cache."""
-    from bench.real import config_of, simulated
+    the left-out ones plus `real_train`; once, then kept in the cache under `name`
+    (cache_name: the code and the recipe, not only the arguments)."""
+    from bench.real import simulated
     from ml.encoding import encode_samples
     from ml.train import class_names_of, fit
 
     out = args.cache / f"real-model-{name}"
-    if (out / "metrics.json").is_file():  # a model trained by an earlier run is kept
+    if (out / "metrics.json").is_file():  # trained by an earlier run of this code and recipe
         return out
-    recipe = argparse.Namespace(
-        size=args.size, epochs=args.epochs, device=args.device, seed=0, set=[]
-    )
-    config = config_of(recipe)
+    config = real_config(args)
     sim_args = argparse.Namespace(
         cache=args.cache,
         sim_style="crop",

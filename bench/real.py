@@ -57,7 +57,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, fields, replace
@@ -72,6 +74,7 @@ sys.path.insert(0, str(REPO))
 from ml.data import Sample, load_samples  # noqa: E402
 from ml.encoding import encode_samples  # noqa: E402
 from ml.evaluate import evaluate_predictions  # noqa: E402
+from ml.files import ml_source_digest  # noqa: E402
 from ml.fingerprint import merge_same_glitches  # noqa: E402
 from ml.model import load_model, predict_proba, views_of  # noqa: E402
 from ml.synth import generate  # noqa: E402
@@ -153,6 +156,12 @@ def parse_args() -> argparse.Namespace:
         help="share of simulated glitches drawn on real backgrounds cut from the other part",
     )
     p.add_argument("--cache", type=Path, default=Path("/tmp/glitchlab-bench-real"))
+    p.add_argument(
+        "--keep-models",
+        action="store_true",
+        help="keep this run's trained models (CACHE/models/<recipe digest>-<random>/) after it "
+        "ends; by default the folder is removed",
+    )
     p.add_argument("--json", type=Path, help="also write the full result here")
     return p.parse_args()
 
@@ -178,6 +187,26 @@ def archive_of(sample: Sample) -> str:
         if sample.id.startswith(prefix):
             return prefix
     return "gravityspy"
+
+
+def recipe_digest(config: TrainConfig, **more: Any) -> str:
+    """16 hex digits naming what a model trained here depends on: ml/'s source
+    (ml.files.ml_source_digest), the TrainConfig but its device, and `more` (the simulations,
+    the real training glitches, ...). A cache of trained models keyed on it is missed when
+    the code or the recipe changes, not only when the arguments do."""
+    recipe = {k: v for k, v in asdict(config).items() if k != "device"}
+    text = json.dumps({"ml": ml_source_digest(), "config": recipe, **more}, sort_keys=True,
+                      default=str)  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_models_dir(cache: Path, config: TrainConfig, **more: Any) -> Path:
+    """This run's own folder for the models it trains, CACHE/models/<recipe digest>-<random>:
+    two runs sharing a cache (in parallel, or with other code) never load each other's
+    checkpoints (each fold's folder was CACHE/models/fold{k} before)."""
+    parent = cache / "models"
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{recipe_digest(config, **more)}-", dir=parent))
 
 
 def add_training_options(p: argparse.ArgumentParser, *, size: int, epochs: int) -> None:
@@ -284,12 +313,18 @@ def train_predict(
     return probs, whole, adapted, time.perf_counter() - started
 
 
-def summarise(report: dict[str, Any], samples: list[Sample], singles: set[str]) -> dict[str, Any]:
+def summarise(
+    report: dict[str, Any], samples: list[Sample], singles: set[str], *, by_archive: bool = False
+) -> dict[str, Any]:
+    """The scores of `report` (ml.evaluate) over `samples`; with `by_archive`, each class's
+    recall in each archive of the real set (archive_of) as well."""
     per_class = report["per_class"]
     recalls = {c: per_class[c]["recall"] for c in per_class if per_class[c]["support"] > 0}
     wrong = {m["id"]: m["predicted"] for m in report["misclassified"]}
     single_rows = {s.label: wrong.get(s.id, s.label) for s in samples if s.label in singles}
+    extra = {"recall_by_archive": recall_by_archive(samples, set(wrong))} if by_archive else {}
     return {
+        **extra,
         "n": report["n"],
         "top1": report["top1"],
         "top5": report["top5"],
@@ -309,6 +344,21 @@ def summarise(report: dict[str, Any], samples: list[Sample], singles: set[str]) 
             for m in report["misclassified"]
         ],
     }
+
+
+def recall_by_archive(samples: list[Sample], wrong: set[str]) -> dict[str, dict[str, list[int]]]:
+    """{class: {archive: [right, glitches]}} for each class with more than one glitch in
+    `samples` (`wrong`: the ids predicted wrong). Some classes come from one archive only
+    (Koi_Fish, Power_Line, Violin_Mode: Zooniverse; Scratchy: Gravity Spy's PNGs), so a
+    class's recall can be an archive's."""
+    counts = Counter(str(s.label) for s in samples)
+    out: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for s in samples:
+        if counts[str(s.label)] > 1:
+            cell = out[str(s.label)].setdefault(archive_of(s), [0, 0])
+            cell[0] += s.id not in wrong
+            cell[1] += 1
+    return {c: dict(sorted(by.items())) for c, by in sorted(out.items())}
 
 
 def main() -> None:
@@ -364,6 +414,9 @@ def main() -> None:
     adapted = np.zeros_like(probs)
     selfed = np.zeros_like(probs)
     pool = real_images if args.adabn else None
+    models = run_models_dir(args.cache, config, sim=[args.sim_per_class, args.sim_style, SIM_SEED,
+                            args.real_backgrounds], real=str(args.real))  # fmt: skip
+    print(f"models: {models}")
     for k in range(0 if args.sim_only_alone else args.folds):
         rows = np.flatnonzero(fold_of == k)
         if rows.size == 0:  # --only-fold
@@ -385,7 +438,7 @@ def main() -> None:
             real_images[tested[rows]],
             [real[i] for i in tested[rows]],
             names,
-            args.cache / "models" / f"fold{k}",
+            models / f"fold{k}",
             pool,
         )
         if fold_adapted is not None:
@@ -403,7 +456,7 @@ def main() -> None:
                 real_images[tested[rows]],
                 [real[i] for i in tested[rows]],
                 names,
-                args.cache / "models" / f"fold{k}-self",
+                models / f"fold{k}-self",
             )
             print(f"  self-training: {len(pseudo)} pseudo-labels ({right_guesses} right), "
                   f"{more:.0f} s")  # fmt: skip
@@ -434,29 +487,26 @@ def main() -> None:
         "names": names,
         "probabilities": {},  # every scored glitch's, per model: rows follow ids, columns names
     }
+
+    def scored(p: np.ndarray) -> dict[str, Any]:
+        report = evaluate_predictions(p, truth, names, ids=ids)
+        return summarise(report, test_samples, singles, by_archive=True)
+
     if not args.sim_only_alone:
         result["probabilities"]["cv"] = np.round(probs, 5).tolist()
-        result["cv"] = summarise(
-            evaluate_predictions(probs, truth, names, ids=ids), test_samples, singles
-        )
-        result["cv_whole_glitch"] = summarise(
-            evaluate_predictions(whole, truth, names, ids=ids), test_samples, singles
-        )
+        result["cv"] = scored(probs)
+        result["cv_whole_glitch"] = scored(whole)
         print_summary("grouped CV, sim + real training", result["cv"])
         print_summary(
             "the same models, the whole glitch alone (no view ensemble)", result["cv_whole_glitch"]
         )
         result["probabilities"]["cv_whole_glitch"] = np.round(whole, 5).tolist()
     if args.adabn:
-        result["cv_adabn"] = summarise(
-            evaluate_predictions(adapted, truth, names, ids=ids), test_samples, singles
-        )
+        result["cv_adabn"] = scored(adapted)
         print_summary("the same models after AdaBN on the real images", result["cv_adabn"])
 
     if args.self_train:
-        result["cv_self_train"] = summarise(
-            evaluate_predictions(selfed, truth, names, ids=ids), test_samples, singles
-        )
+        result["cv_self_train"] = scored(selfed)
         print_summary(
             f"self-trained on pseudo-labels >= {args.self_train}", result["cv_self_train"]
         )
@@ -464,11 +514,9 @@ def main() -> None:
     if args.sim_only:
         sim_probs, _, _, seconds = train_predict(
             config, sim_images, sim, ["sim"] * len(sim), real_images[tested], test_samples,
-            names, args.cache / "models" / "sim-only",
+            names, models / "sim-only",
         )  # fmt: skip
-        summary = summarise(
-            evaluate_predictions(sim_probs, truth, names, ids=ids), test_samples, singles
-        )
+        summary = scored(sim_probs)
         big = [c for c in summary["recall"] if counts[c] > 1]
         summary["big_class_mean_recall"] = float(np.mean([summary["recall"][c] for c in big]))
         result["sim_only"] = summary
@@ -478,14 +526,14 @@ def main() -> None:
         )
         if not args.sim_only_alone:  # each fold's model and the simulated-only one, averaged
             both = (probs + sim_probs) / 2
-            result["cv_with_sim_only"] = summarise(
-                evaluate_predictions(both, truth, names, ids=ids), test_samples, singles
-            )
+            result["cv_with_sim_only"] = scored(both)
             print_summary(
                 "each fold's model averaged with the simulated-only model",
                 result["cv_with_sim_only"],
             )
         result["probabilities"]["sim_only"] = np.round(sim_probs, 5).tolist()
+    if not args.keep_models:
+        shutil.rmtree(models, ignore_errors=True)
     print(f"total {time.perf_counter() - t0:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str))
@@ -497,6 +545,11 @@ def print_summary(title: str, s: dict[str, Any]) -> None:
     for c, r in sorted(s["recall"].items(), key=lambda kv: kv[1]):
         # beside its count: a recall of 0.00 on one glitch is not one on five
         print(f"  {c:<22} recall {r:.2f} of {s['support'][c]:>3} glitches")
+    if by := s.get("recall_by_archive"):  # the archive/class tangle, in plain sight
+        print("recall by archive (zoo: Zooniverse JPEGs, gravityspy: H1_/L1_ PNGs, golden):")
+        for c, cells in by.items():
+            said = ", ".join(f"{a} {r / n:.2f} of {n}" for a, (r, n) in cells.items())
+            print(f"  {c:<22} {said}")
     if s["confused"]:
         print("errors: " + ", ".join(f"{pair} {n}" for pair, n in s["confused"].items()))
     if s["singles"]:

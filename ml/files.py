@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import os
 import shutil
 import tempfile
@@ -104,3 +105,20 @@ def free_space(folder: Path) -> str:
 def megabytes(size: int) -> str:
     """'12.3 MB' (10^6 bytes, as df -H and the run log count)."""
     return f"{size / 1e6:,.1f} MB"
+
+
+@functools.cache
+def source_digest(folder: Path, *, recursive: bool = False) -> str:
+    """16 hex digits of a sha256 over the Python modules in `folder` (with `recursive`, below it
+    too), each by its path relative to `folder` and its bytes: what a cache made by this code
+    is keyed on, so that a result made by other code is made again. Read once per process."""
+    digest = hashlib.sha256()
+    pattern = "**/*.py" if recursive else "*.py"
+    for module in sorted(folder.glob(pattern)):
+        digest.update(module.relative_to(folder).as_posix().encode() + b"\0" + module.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ml_source_digest() -> str:
+    """source_digest of the whole ml/ package: a trained model depends on all of it."""
+    return source_digest(Path(__file__).parent, recursive=True)

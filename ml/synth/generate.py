@@ -10,7 +10,6 @@ second call with the same arguments returns at once).
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import json
 import multiprocessing
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ml import data
+from ml import data, files
 from ml.classes import CANONICAL_NAMES
 from ml.errors import UserError
 from ml.metadata import hashed_id, tile_bandwidth
@@ -50,16 +49,13 @@ IFOS = ("H1", "L1")
 FORMAT_VERSION = 5  # bump when the images change for the same arguments (invalidates caches)
 
 
-@functools.cache
 def source_digest() -> str:
-    """The simulator's own source (this package's modules): a run cached under the same
-    arguments but drawn by other code is drawn again (a simulator trial compared with the
-    default must not read the default's cached glitches). Read when `generate` first runs,
-    not when the package is imported (`ml train` imports it for `written_by_synth`)."""
-    digest = hashlib.sha256()
-    for module in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(module.name.encode() + b"\0" + module.read_bytes())
-    return digest.hexdigest()[:16]
+    """The simulator's own source (this package's modules, ml.files.source_digest): a run
+    cached under the same arguments but drawn by other code is drawn again (a simulator trial
+    compared with the default must not read the default's cached glitches). Read when
+    `generate` first runs, not when the package is imported (`ml train` imports it for
+    `written_by_synth`)."""
+    return files.source_digest(Path(__file__).parent)
 
 
 MANIFEST_COLUMNS = (
