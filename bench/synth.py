@@ -19,7 +19,9 @@ a class's AUC by ~0.03). Each simulated glitch keeps only the views of a random 
 of its class (a golden example has one view: its simulations are then encoded from one view
 too), so the view structure tells nothing. Printed: the ROC AUC of the held-out "real"
 scores, overall and per class (that class's real glitches against its simulated ones). 0.5 =
-indistinguishable, 1.0 = always told apart; the issue's goal is <= 0.7. Then, for each class
+indistinguishable, 1.0 = always told apart; the issue's goal is <= 0.7, and beside that count
+the count within 0.2 of 0.5 (an AUC of 0.1 on one real glitch passes the goal, yet tells the
+simulations apart as well as 0.9 would). Then, for each class
 with >= 5 real glitches, two plain pixel statistics of the 4 s channel, real beside
 simulated: the share of loud pixels and the roughness of the background along time; and the
 Q plane each 1 s view was drawn on, read off how long its background stays correlated along
@@ -129,6 +131,20 @@ def split_donors(real: list) -> tuple[list, list]:
     return donors, probed
 
 
+GATE = 0.7  # issue #13: every class's domain AUC at most this
+NEAR_CHANCE = 0.2  # |AUC - 0.5| at most this: the probe cannot tell, either way
+
+
+def gate_counts(aucs: dict[str, float]) -> tuple[int, int]:
+    """(classes at AUC <= GATE, the issue's gate; classes within NEAR_CHANCE of 0.5). An AUC
+    of 0.1 passes the gate, but the probe then tells the class's simulations from its real
+    glitches as well as at 0.9, only with the sign turned (on a few real glitches, often
+    one): the second count is the one where the probe cannot tell."""
+    gate = sum(auc <= GATE for auc in aucs.values())
+    near = sum(abs(auc - 0.5) <= NEAR_CHANCE for auc in aucs.values())
+    return gate, near
+
+
 def realism(args: argparse.Namespace) -> dict[str, tuple[float, int]]:
     """Per-class (AUC, real count) of a cross-validated real-vs-simulated classifier."""
     import torch
@@ -191,9 +207,12 @@ def realism(args: argparse.Namespace) -> dict[str, tuple[float, int]]:
         result[label] = (auc, int(is_real[mine].sum()))
     worst = sorted(result.items(), key=lambda kv: -kv[1][0])
     for label, (auc, n) in worst:
-        flag = "" if auc <= 0.7 else "  > 0.7"
+        flag = "" if auc <= GATE else f"  > {GATE:g}"
         print(f"  {label:<22} AUC {auc:.2f}  ({n} real){flag}")
-    print(f"classes at AUC <= 0.7: {sum(a <= 0.7 for a, _ in result.values())} of {len(result)}")
+    gate, near = gate_counts({label: auc for label, (auc, _) in result.items()})
+    print(f"classes at AUC <= {GATE:g}: {gate} of {len(result)} (the issue's gate)")
+    print(f"classes at |AUC - 0.5| <= {NEAR_CHANCE:g}: {near} of {len(result)} (an AUC far "
+          "below 0.5 passes the gate, yet the probe tells those apart)")  # fmt: skip
     if args.split or args.real_background_fraction > 0:  # the tune part (by the same hash) donates
         print("linear transfer: not with --split (every tune glitch is in the donor half)")
     else:
