@@ -18,7 +18,16 @@ from image_factories import damage_middle, write_glitches, write_simulated_with_
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.heldout import PRODUCT, load_heldout, main, parse_args  # noqa: E402
+from bench.heldout import (  # noqa: E402
+    AVERAGED,
+    PRODUCT,
+    SIM_ONLY,
+    load_heldout,
+    main,
+    mean_over_seeds,
+    parse_args,
+    rule,
+)
 
 TINY = ["--size", "32", "--epochs", "1", "--sim-per-class", "1", "--device", "cpu"]
 
@@ -251,6 +260,54 @@ def test_what_is_not_scored_is_counted_beside_the_scores(
     assert sorted(result["ids"]) == ["s9n0", "s9n1", "s9n2"]  # scored: the other three
 
 
+def test_top1_counting_the_glitches_not_scored_as_wrong_is_beside_top1(
+    scored: tuple[dict[str, Any], str, Path],
+) -> None:
+    """Two labelled glitches are not scored (s9n3 does not decode, tif_glitch is a .tif); the
+    file in no class folder has no label, so it is no glitch to get wrong."""
+    result, shown, _ = scored
+    row = result["seeds"]["0"][PRODUCT]
+    assert row["n"] == 3 and row["not_scored"] == 2
+    assert row["top1_all"] == pytest.approx(row["top1"] * 3 / 5)
+    said = (
+        f"top-1 with the 2 labelled glitches not scored counted wrong: {row['top1_all']:.3f} of 5"
+    )
+    assert said in shown
+
+
+def _run_of(product: float, averaged: float, rare_product: float, rare_averaged: float) -> dict:
+    def row(top1: float, rare: float) -> dict[str, Any]:
+        return {"top1": top1, "top1_all": top1, "macro_recall": top1, "rare": {"top1": rare}}
+
+    return {PRODUCT: row(product, rare_product), SIM_ONLY: row(0.5, 0.5),
+            AVERAGED: row(averaged, rare_averaged)}  # fmt: skip
+
+
+def test_the_rule_is_applied_to_the_mean_over_the_seeds() -> None:
+    """Seed 0 alone says yes; the mean of seeds 0-2 says no, and decides."""
+    runs = [_run_of(0.80, 0.82, 0.50, 0.60), _run_of(0.85, 0.80, 0.50, 0.55),
+            _run_of(0.84, 0.84, 0.60, 0.50)]  # fmt: skip
+    mean = mean_over_seeds(runs, rare=True)
+    assert mean[PRODUCT]["top1"] == pytest.approx(0.83)
+    assert mean[AVERAGED]["top1"] == pytest.approx(0.82)
+
+    first = rule(mean_over_seeds(runs[:1], rare=True), rare=True, at_product_size=True, seeds=[0])
+    said = rule(mean, rare=True, at_product_size=True, seeds=[0, 1, 2])
+
+    assert "yes; " in first and first.endswith("(seed 0 alone; the mean of seeds 0-2 decides "
+                                               "(--seeds 0,1,2))")  # fmt: skip
+    assert "averaged mean top-1 0.820 >= the product's 0.830: no" in said
+    assert said.endswith("(the mean of seeds 0-2, which decides: keep the default (0))")
+
+
+def test_seeds_are_given_as_a_list_or_one() -> None:
+    assert parse_args(["--heldout", "D", "--seeds", "0,1,2"]).seeds == [0, 1, 2]
+    assert parse_args(["--heldout", "D", "--seed", "2"]).seeds == [2]
+    assert parse_args(["--heldout", "D"]).seeds == [0]
+    with pytest.raises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+        parse_args(["--heldout", "D", "--seed", "1", "--seeds", "0,1"])
+
+
 def test_the_product_row_is_the_model_ml_train_makes(
     scored: tuple[dict[str, Any], str, Path],
 ) -> None:
@@ -259,9 +316,10 @@ def test_the_product_row_is_the_model_ml_train_makes(
     from ml.cli import main as ml_main
 
     result, shown, tmp_path = scored
-    command = result["commands"][PRODUCT]
+    seed = result["seeds"]["0"]
+    command = seed["commands"][PRODUCT]
     assert command.startswith("python -m ml train --data") and command in shown
-    argv = list(result["ml_train"][PRODUCT])
+    argv = list(seed["ml_train"][PRODUCT])
     first = Path(argv[argv.index("--out") + 1])
     again = tmp_path / "again"
     argv[argv.index("--out") + 1] = str(again)
@@ -272,7 +330,7 @@ def test_the_product_row_is_the_model_ml_train_makes(
     assert split == json.loads((again / "glitches.json").read_text())
     assert {i for i in split["validation"] if i.startswith("s8n")}  # real glitches validate
     best = [json.loads((d / "metrics.json").read_text())["best_epoch"] for d in (first, again)]
-    assert best[0] == best[1] == result["models"][PRODUCT]["best_epoch"]
+    assert best[0] == best[1] == seed["models"][PRODUCT]["best_epoch"]
     weights = [torch.load(d / "best.pt", weights_only=True)["model"] for d in (first, again)]
     for name, tensor in weights[0].items():
         torch.testing.assert_close(tensor, weights[1][name], atol=1e-5, rtol=1e-4)
