@@ -16,8 +16,7 @@ import torch
 from torch import nn
 
 from ml.errors import UserError
-
-DEFAULT_BACKBONE = "efficientnet_lite0"
+from ml.train_config import DEFAULT_BACKBONE as DEFAULT_BACKBONE  # its home: no torch
 
 
 @dataclass(frozen=True)

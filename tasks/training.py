@@ -166,6 +166,8 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     from ml.train import TrainConfig, train
 
     run_id = run.pk
+    # The config the request stored, every field resolved then: an attempt after a deploy
+    # that changed TrainConfig's defaults resumes with the recipe the run began with.
     config = TrainConfig(**run.config)
     train_files, val_files = selectors.training_data()
     train_samples, val_samples = to_samples(train_files), to_samples(val_files)

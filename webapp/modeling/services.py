@@ -25,7 +25,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from ml import active
+from ml import active, train_config
 from webapp import jobs
 from webapp.labeling import config as labeling_config
 from webapp.labeling.models import Subject
@@ -93,9 +93,9 @@ _TRAIN_SETTINGS = {
 
 def train_config_default() -> dict[str, Any]:
     """The ml.train.TrainConfig fields a deployment's settings choose for its retrains. A
-    setting left unset (None) is left out: the task's TrainConfig then holds the recipe's
+    setting left unset (None) is left out: a retrain's TrainConfig then holds the recipe's
     default, the one `python -m ml train` trains with (the settings repeated them, and a
-    default changed in ml/train.py did not reach the product)."""
+    default changed in ml/train_config.py did not reach the product)."""
     chosen = {field: getattr(settings, name) for field, name in _TRAIN_SETTINGS.items()}
     return {field: value for field, value in chosen.items() if value is not None}
 
@@ -112,13 +112,17 @@ def training_run_request(
     racing each other cannot both create a run. If the broker refuses the job, the run
     comes back failed (outside a transaction: at once) and the next request may start.
     """
-    train_config = {**train_config_default(), **dict(config_overrides or {})}
+    # Stored resolved, every field: about.json reads what the model trained with, and an
+    # attempt that resumes the run after a deploy changed the defaults keeps its recipe.
+    config = asdict(
+        train_config.TrainConfig(**{**train_config_default(), **dict(config_overrides or {})})
+    )
     try:
         with transaction.atomic():
             run = TrainingRun.objects.create(
                 trigger=trigger,
                 requested_by=requested_by if requested_by and requested_by.pk else None,
-                config=train_config,
+                config=config,
             )
             run.folder = f"run-{run.pk}-{run.created_at:%Y%m%dT%H%M%S}"
             run.save(update_fields=["folder"])

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import ml.train
+import ml.train_config
 from tasks.celery import app
 from webapp.modeling import services
 from webapp.modeling.models import TrainingRun
@@ -36,6 +37,12 @@ class _Stop(Exception):
     """Ends the retrain where it would start training: what it trains with is known then."""
 
 
+def retune(monkeypatch: pytest.MonkeyPatch, config_class: type) -> None:
+    """TrainConfig's defaults as a deploy may change them: in its home and in ml.train."""
+    monkeypatch.setattr(ml.train_config, "TrainConfig", config_class)
+    monkeypatch.setattr(ml.train, "TrainConfig", config_class)
+
+
 @pytest.fixture
 def trained_with(settings, tmp_path, monkeypatch) -> Iterator[list[Any]]:
     """The TrainConfig each retrain hands to ml.train.train (none trains), with the recipe's
@@ -48,7 +55,7 @@ def trained_with(settings, tmp_path, monkeypatch) -> Iterator[list[Any]]:
         configs.append(config)
         raise _Stop
 
-    monkeypatch.setattr(ml.train, "TrainConfig", _Retuned)
+    retune(monkeypatch, _Retuned)
     monkeypatch.setattr(ml.train, "train", train)
     eager = (app.conf.task_always_eager, app.conf.task_eager_propagates)
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, False
@@ -73,3 +80,31 @@ def test_what_a_deployment_sets_replaces_the_default(settings, trained_with) -> 
 
     (config,) = trained_with
     assert asdict(config) == asdict(_Retuned(image_size=128, sim_only_weight=0.0))
+
+
+def test_a_run_stores_the_recipe_it_trains_with(trained_with) -> None:
+    """about.json's models[...].backbone reads it: it was null for every model, as the run
+    stored only what the deployment set."""
+    run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    run.refresh_from_db()
+    assert run.config == asdict(_Retuned())
+
+
+def test_a_retried_run_keeps_its_recipe_after_a_deploy_changes_the_defaults(
+    trained_with, monkeypatch
+) -> None:
+    """A retry resumes the run after its last finished epoch: the epochs left train as the
+    earlier ones did, not with the recipe of the code deployed since."""
+    run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    @dataclass
+    class _RetunedAgain(ml.train.TrainConfig):
+        image_size: int = 96
+        epochs: int = 3
+
+    retune(monkeypatch, _RetunedAgain)
+    services.training_run_retry(run_id=run.pk)
+
+    first, retried = trained_with
+    assert asdict(retried) == asdict(first) == asdict(_Retuned())
