@@ -12,6 +12,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from ml.train_config import TrainConfig
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -486,7 +488,7 @@ GLITCHLAB_AUTO_PROMOTE = env_bool("GLITCHLAB_AUTO_PROMOTE", True)
 # (its defaults, decided by docs/real_benchmark.md's rules: efficientnet_lite0, rgb-durations,
 # 224 px, 10 epochs, batch 64, fine-tuned from ImageNet weights, seed 0). A setting left unset
 # (None) keeps TrainConfig's default: repeated here, a default the benchmark changed in
-# ml/train.py would not have reached the product. Set one to depart from the recipe (the demo
+# ml/train_config.py would not have reached the product. Set one to depart from the recipe (the demo
 # trains head only at 128 px); tests shrink them.
 GLITCHLAB_TRAIN_BACKBONE = env_optional("GLITCHLAB_TRAIN_BACKBONE", str)
 GLITCHLAB_TRAIN_ENCODING = env_optional("GLITCHLAB_TRAIN_ENCODING", str)
@@ -503,9 +505,15 @@ GLITCHLAB_TRAIN_DEVICE = env_str("GLITCHLAB_TRAIN_DEVICE", "auto")
 # (TrainConfig.sim_only_weight; twice the training time). Unset: TrainConfig's default, 0
 # (off) until a held-out check decides (docs/real_benchmark.md, condition (a)).
 GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT = env_optional("GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT", float)
+# Unset, head_only is TrainConfig's default (read from ml/train_config.py: no torch, so the
+# web process starts as fast), not "off": a recipe that one day defaults to head-only
+# would have let every retrain fail instead.
+_HEAD_ONLY = (
+    TrainConfig().head_only if GLITCHLAB_TRAIN_HEAD_ONLY is None else GLITCHLAB_TRAIN_HEAD_ONLY
+)
 if GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT is not None and (
     not 0 <= GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT < 1
-    or (GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT > 0 and GLITCHLAB_TRAIN_HEAD_ONLY)
+    or (GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT > 0 and _HEAD_ONLY)
 ):  # said at start-up, not by every retrain failing
     raise ImproperlyConfigured(
         "GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT is a weight in [0, 1) for fine-tuned models "

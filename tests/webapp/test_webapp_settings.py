@@ -137,6 +137,30 @@ def test_a_sim_only_weight_a_retrain_cannot_use_is_refused_at_start_up(tmp_path)
     assert weight == "0.5"
 
 
+def test_an_unset_head_only_is_the_recipes_default_not_off(tmp_path):
+    """Unset, GLITCHLAB_TRAIN_HEAD_ONLY leaves TrainConfig's default (ml/train_config.py); the
+    check read it as off, right only while that default is False."""
+    head_only_recipe = (
+        "import dataclasses, ml.train_config as c\n"
+        "c.TrainConfig = dataclasses.make_dataclass('T', [('head_only', bool, True)], "
+        "bases=(c.TrainConfig,))\n"
+        "import webapp.settings\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", head_only_recipe],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DEBUG": "true",
+            "GLITCHLAB_VAR_DIR": str(tmp_path),
+            "GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT": "0.5",
+        },  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0 and "GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT is a weight" in result.stderr
+
+
 def test_redis_waits_longer_than_any_job_may_run_before_it_delivers_again(tmp_path):
     """An audit allowed more time than a training ran past the visibility timeout, and
     Redis handed the still-running audit to a second worker."""
