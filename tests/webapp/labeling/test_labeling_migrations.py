@@ -239,3 +239,46 @@ def test_0009_stopped_part_way_loses_no_image_and_a_rerun_finishes(
         on_disk = {str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()}
         assert on_disk == names  # no old file, no copy that no row names
         assert "labeling_0009_renames" not in connection.introspection.table_names()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0009_removes_the_old_file_its_older_form_left_when_killed_before_deleting_it(
+    fast_django_settings,
+):
+    """Until 2026-12, 0009 copied each file, committed its row, then deleted the old file,
+    with the same journal. Killed between the two, the row names the copy, and the next run
+    (the present form) left subjects/demo-gold/... on disk, served under /media/: the very
+    name 0009 removes. A file a row still names stays."""
+    from pathlib import Path
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.db import connection
+
+    media = Path(fast_django_settings.MEDIA_ROOT)
+    with schema_at([("labeling", "0008_classification_after_retirement")]) as old:
+        Subject = old.get_model("labeling", "Subject")
+        Image = old.get_model("labeling", "SubjectImage")
+        journal = []
+        for i, also_named in enumerate((False, True)):
+            subject = Subject.objects.create(external_id=f"H1_g{i}", source="demo-gold")
+            old_name = f"subjects/demo-gold/H1_g{i}_1.0.png"
+            default_storage.save(old_name, ContentFile(b"x"))
+            copy = default_storage.save(f"subjects/ab/{i:032x}.png", ContentFile(b"x"))
+            Image.objects.create(subject=subject, duration=1.0, image=copy)
+            if also_named:  # a second row (a later duration) still names the old file
+                Image.objects.create(subject=subject, duration=2.0, image=old_name)
+            journal.append((old_name, copy))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE labeling_0009_renames "
+                "(old_name varchar(255) NOT NULL, new_name varchar(255) NOT NULL)"
+            )
+            cursor.executemany("INSERT INTO labeling_0009_renames VALUES (%s, %s)", journal)
+
+        migrate_to([("labeling", "0009_opaque_subject_image_names")])
+
+        names = set(Image.objects.values_list("image", flat=True))
+        assert all(OPAQUE.match(name) for name in names), names
+        on_disk = {str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()}
+        assert on_disk == names  # the left-behind gold name gone; the shared one renamed

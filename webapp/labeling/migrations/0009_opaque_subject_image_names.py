@@ -58,11 +58,24 @@ def local(name: str) -> Path:
 
 def settle(images: models.QuerySet, pairs: Iterable[tuple[str, str]]) -> None:
     """Each pair of a round that did not finish, as its rows' names say: renamed (a row
-    names the new file) stays; otherwise the file goes back under its old name."""
+    names the new file) stays; otherwise the file goes back under its old name.
+
+    A journal may also come from this migration's older form (until 2026-12: copy, commit
+    the row, then delete the old file; the same table): killed after the row's commit, the
+    row names the copy and the old file is still there, under the name that gives a gold
+    glitch away (served under /media/). It goes, unless a row still names it."""
     pairs = list(pairs)
-    taken = set(images.filter(image__in=[new for _, new in pairs]).values_list("image", flat=True))
+    taken = set(
+        images.filter(image__in=[name for pair in pairs for name in pair]).values_list(
+            "image", flat=True
+        )
+    )
     for old, new in pairs:
-        if new in taken or not local(new).exists():
+        if new in taken:
+            if old not in taken and local(old).is_file():
+                local(old).unlink()
+            continue
+        if not local(new).exists():
             continue
         if local(old).exists():  # (cannot happen with os.replace; a stray copy)
             local(new).unlink()
