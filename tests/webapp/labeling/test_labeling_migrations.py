@@ -127,6 +127,40 @@ def test_0019_corrects_the_shipped_class_texts_and_keeps_an_admins_own():
         assert rows["Power_Line"] == (text["Power_Line"][0], "our own words")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_0019_writes_its_own_frozen_texts_not_the_code_checked_out(monkeypatch):
+    """It read ml.classes' texts when it ran: a later edit of the field guide would have
+    changed what this step writes (and undoing it would no longer find its own text)."""
+    import dataclasses
+    from importlib import import_module
+
+    import ml.classes
+
+    step = import_module("webapp.labeling.migrations.0019_glitchclass_corrected_texts")
+    shipped = {
+        info.name: (info.description, info.tell_apart) for info in ml.classes.CANONICAL_CLASSES
+    }
+    monkeypatch.setattr(
+        ml.classes,
+        "CANONICAL_CLASSES",
+        [
+            dataclasses.replace(info, description="edited later", tell_apart="edited later")
+            for info in ml.classes.CANONICAL_CLASSES
+        ],  # fmt: skip
+    )
+
+    with schema_at([("labeling", "0018_subject_pictures_problem")]) as old:
+        old.get_model("labeling", "GlitchClass").objects.update_or_create(
+            name="Air_Compressor",
+            defaults=dict(
+                zip(("description", "tell_apart"), step.OLD_TEXTS["Air_Compressor"], strict=True)
+            ),
+        )
+        new = migrate_to([("labeling", "0019_glitchclass_corrected_texts")])
+        row = new.get_model("labeling", "GlitchClass").objects.get(name="Air_Compressor")
+        assert (row.description, row.tell_apart) == shipped["Air_Compressor"]
+
+
 OPAQUE = re.compile(r"^subjects/[0-9a-f]{2}/[0-9a-f]{32}\.png$")
 MIGRATION_0009 = "webapp.labeling.migrations.0009_opaque_subject_image_names"
 # What stops it, where (the nth call), and whether the images are all there at once after

@@ -1,7 +1,7 @@
 # ruff: noqa: E501
-"""The field guide's corrected class texts (ml.classes, 2026-12): a canonical class's
-description and "telling it apart" line move to the new text where the row still holds the
-text shipped before, so an admin's own wording stays. Before, Air_Compressor was "a line
+"""The field guide's corrected class texts (ml.classes, 2026-12; old and new frozen here): a
+canonical class's description and "telling it apart" line move to the new text where the
+row still holds the text shipped before, so an admin's own wording stays. Before, Air_Compressor was "a line
 lasting the whole window" and Power_Line the short one, which the guide's own Air_Compressor
 example (a ~0.15 s blob at ~50 Hz) contradicts; seeding never rewrites a row it finds, so
 without this step a database made before the fix would go on teaching the old cue."""
@@ -75,6 +75,71 @@ OLD_TEXTS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# What ml.classes says since (ml/classes.py at 18ac070, which added this step), frozen too:
+# the step's result must not depend on the code checked out when it runs.
+NEW_TEXTS: dict[str, tuple[str, str]] = {
+    "1080Lines": (
+        "faint narrow horizontal line(s) or dots near 1080 Hz",
+        "Only near 1080 Hz, often a row of faint dots: Violin Mode has a harmonic near 1000 Hz too, but also features near 500 Hz at the same moments; 1400Ripples sit higher, near 1400-1600 Hz.",
+    ),
+    "1400Ripples": (
+        "short ripples/blobs near 1400-1600 Hz, alone or a few in a row",
+        "Short blobs near 1400-1600 Hz with nothing near 500 or 1000 Hz: Violin Mode's harmonics reach 1500 Hz too, but come with features near 500 and 1000 Hz; 1080Lines sit lower, near 1080 Hz.",
+    ),
+    "Air_Compressor": (
+        "short narrow-band feature near 50 Hz (between the 32 and 64 Hz ticks)",
+        "Near 50 Hz, below Power Line's 60 Hz: read the frequency axis, not the length (both are short, a fraction of a second). Low Frequency Lines last much of the window.",
+    ),
+    "Extremely_Loud": (
+        "very high energy saturating most of the band (from 10 Hz to hundreds of Hz) for long",
+        "Most of the band saturated (bright from 10 Hz to hundreds of Hz) for a long time; a Koi Fish is a body with fins, short in time.",
+    ),
+    "Helix": (
+        "stack of small loops/blobs climbing in frequency (~60-250 Hz), like a helix",
+        "Separate beads stacked up in frequency, one above another; a Koi Fish is one solid body, a Scratchy is spread out in time.",
+    ),
+    "Koi_Fish": (
+        "loud blip-like body from ~20 Hz up, with fins, its tip reaching hundreds of Hz",
+        "Louder and wider than a Blip, with fins reaching high; not Extremely Loud, which fills the band for long.",
+    ),
+    "Light_Modulation": (
+        "repeated bursts at low frequency (below ~40 Hz), with narrow spikes reaching high, seconds long",
+        "Broad stripes repeating over seconds at low frequency; Scattered Light curves as arches, Repeating Blips are narrow teardrops.",
+    ),
+    "Low_Frequency_Burst": (
+        "hump rising from the bottom edge (10 Hz) to ~25-40 Hz, a few tenths of a second",
+        "One rounded hump sitting on the bottom edge, below ~40 Hz; Scattered Light repeats as arches, a Tomte is a pointed hat that reaches higher (~100 Hz).",
+    ),
+    "Low_Frequency_Lines": (
+        "horizontal lines below ~100 Hz across the window",
+        "Straight horizontal lines below ~100 Hz lasting much of the window; Scattered Light curves as arches, Air Compressor is a short feature near 50 Hz.",
+    ),
+    "Paired_Doves": (
+        "pairs of mirrored chirp-like tracks at ~25-70 Hz, repeating about every second",
+        "Tracks come in mirrored pairs (one rising, the next falling), repeating; one rising track ending in a hook is a Chirp.",
+    ),
+    "Power_Line": (
+        "short narrow-band feature at 60 Hz, by the 64 Hz tick (and 120, 180 Hz)",
+        "At 60 Hz (with 120 and 180 Hz): read the frequency axis, not the length; Air Compressor is just as short but sits lower, near 50 Hz.",
+    ),
+    "Repeating_Blips": (
+        "several blips (~35 Hz to hundreds of Hz) at regular spacing (every 0.25-0.5 s)",
+        "Several blips evenly spaced in time; one alone is a Blip.",
+    ),
+    "Tomte": (
+        "short, low-frequency triangular 'pointed hat' (~20-100 Hz), broader than a blip",
+        "Broader and lower than a Blip, a triangle with a pointed top; a Koi Fish has fins reaching high.",
+    ),
+    "Violin_Mode": (
+        "short narrow-band features near 500 Hz (and 1000, 1500 Hz)",
+        "Near 500 Hz, with harmonics near 1000 and 1500 Hz at the same moments: a feature only near 1080 Hz is 1080Lines, one only near 1400-1600 Hz is 1400Ripples.",
+    ),
+    "Wandering_Line": (
+        "narrow line drifting in frequency over time (hundreds of Hz to kHz; ~1000-1500 Hz in the example)",
+        "A continuous line that drifts in frequency; 1080Lines is a row of dots that stays near 1080 Hz, Low Frequency Lines and Power Line stay at one low frequency.",
+    ),
+}
+
 
 def _move(
     apps: StateApps, texts_now: dict[str, tuple[str, str]], texts_then: dict[str, tuple[str, str]]
@@ -90,22 +155,12 @@ def _move(
         )
 
 
-def _current() -> dict[str, tuple[str, str]]:
-    from ml.classes import CANONICAL_CLASSES
-
-    return {
-        info.name: (info.description, info.tell_apart)
-        for info in CANONICAL_CLASSES
-        if info.name in OLD_TEXTS
-    }
-
-
 def correct_texts(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    _move(apps, _current(), OLD_TEXTS)
+    _move(apps, NEW_TEXTS, OLD_TEXTS)
 
 
 def restore_texts(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    _move(apps, OLD_TEXTS, _current())
+    _move(apps, OLD_TEXTS, NEW_TEXTS)
 
 
 class Migration(migrations.Migration):
