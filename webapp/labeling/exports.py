@@ -112,11 +112,12 @@ COLUMN_NOTES: dict[str, str] = {
     "(null in the JSON): no model's vote (consensus_model_version empty or unknown), or that "
     "model's prediction is no longer stored (an admin may delete an old model version, and "
     "its predictions go with it)",
-    "label_changed_at": "when a reviewer's relabel or a class's deprecation last changed "
-    "label (the change label_source names), ISO 8601 UTC; retired_at stays when it retired; "
-    "also when changes took label back to where it started (label_source then says how it "
-    "was first reached, label_before_review is empty); empty: never changed (a relabel "
-    "undone counts as none)",
+    "label_changed_at": "when the review log last moved label: a reviewer's relabel, a "
+    "class's deprecation, or the undo of a relabel, ISO 8601 UTC; retired_at stays when it "
+    "retired; also when the changes cancel out (a relabel undone, or changes that took label "
+    "back to where it started: label_source then says how it was first reached, "
+    "label_before_review is empty), so that a reader of an export made in between finds the "
+    "row changed; empty: never changed",
 }
 COLUMNS = list(COLUMN_NOTES)
 
@@ -227,14 +228,14 @@ def _label_changes(ids: list[int]) -> dict[int, _Change]:
     (review.selectors.label_histories, the volunteers' pages' account too)."""
     from webapp.review.selectors import label_histories
 
-    # A label changed back to where it started (Blip -> Tomte -> Blip) is the votes' (or
-    # the import's) again: no source or label before from the log; its time stays, so that a
-    # reader of an export made in between finds the row changed.
+    # A history that cancels out (a relabel undone; Blip -> Tomte -> Blip) leaves the label
+    # the votes' (or the import's) again: no source or label before from the log; its time
+    # stays, so that a reader of an export made in between finds the row changed.
     return {
         pk: _Change("", "", history.at)
-        if history.round_trip
+        if history.cancelled_out
         else _Change(_CHANGED_BY[history.cause], history.before, history.at)
-        for pk, history in label_histories(subject_ids=ids, round_trips=True).items()
+        for pk, history in label_histories(subject_ids=ids, cancelled_out=True).items()
     }
 
 

@@ -43,45 +43,63 @@ class LabelHistory:
     gold_label for gold, retired_label otherwise."""
 
     before: str  # the label before its first change (what the volunteers' votes gave)
-    after: str  # the label its last change set
-    cause: str  # LabelChange.Cause of its last change: "review" or "remap"
-    at: datetime  # when its last change was made
+    after: str  # the label its last change not taken back set (== before: cancelled out)
+    cause: str  # LabelChange.Cause of that change: "review" or "remap"; "undo": none stands
+    at: datetime  # when its newest change was made, undos included
 
     @property
-    def round_trip(self) -> bool:
-        """Changed, then changed back: the label is where it started."""
+    def cancelled_out(self) -> bool:
+        """Changed, then changed back (Blip -> Tomte -> Blip), or every change undone: the
+        label is where it started."""
         return self.before == self.after
 
 
 def label_histories(
-    *, subject_ids: Iterable[int], round_trips: bool = False
+    *, subject_ids: Iterable[int], cancelled_out: bool = False
 ) -> dict[int, LabelHistory]:
     """subject id -> LabelHistory, for the subjects whose label a reviewer or a remap
     changed; one query however many subjects. The labels export and the volunteers' pages
     (the glitch page, My glitches) read it: one account of a changed label. No reason and no
-    reviewer: reasons are for reviewers and admins (the change log's CSV). A relabel undone
-    and its undo are left out: the label is back as it was, and so is what it is said to be.
-    A label changed and changed back by later changes (Blip -> Tomte -> Blip) is back where
-    it started too: left out ("changed from Blip to Blip"), unless `round_trips` (the
-    labels export, whose label_changed_at still says when it last changed)."""
+    reviewer: reasons are for reviewers and admins (the change log's CSV).
+
+    A relabel undone and its undo say nothing of the label (it is back as it was, and so is
+    what it is said to be), but `at` is the newest change of all, undos included: the label
+    moved then. A history that cancels out (every change undone, or changed back by later
+    changes: Blip -> Tomte -> Blip) is left out ("changed from Blip to Blip"), unless
+    `cancelled_out` (the labels export, whose label_changed_at still says when the label
+    last moved, so that a reader of an export made in between finds the row changed)."""
     changes = (
         LabelChange.objects.filter(subject_id__in=list(subject_ids))
-        .exclude(cause=LabelChange.Cause.UNDO)
-        .exclude(verdict__undone_at__isnull=False)
         .values_list(
-            "subject_id", "subject__role", "field", "cause", "before", "after", "created_at"
+            "subject_id",
+            "subject__role",
+            "field",
+            "cause",
+            "before",
+            "after",
+            "created_at",
+            "verdict__undone_at",
         )
         .order_by("created_at", "id")
     )
     found: dict[int, LabelHistory] = {}
-    for pk, role, changed, cause, before, after, at in changes:
+    for pk, role, changed, cause, before, after, at, undone_at in changes:
         labelled = "gold_label" if role == Subject.Role.GOLD else "retired_label"
-        if changed == labelled:
-            first = found[pk].before if pk in found else before
+        if changed != labelled:
+            continue
+        known = found.get(pk)
+        if cause == LabelChange.Cause.UNDO or undone_at is not None:
+            # An undo puts back the label its relabel found, so an undone change moves
+            # nothing: what stood before it stands (before the first: its own `before`).
+            if known is None:
+                known = LabelHistory(before, before, LabelChange.Cause.UNDO, at)
+            found[pk] = LabelHistory(known.before, known.after, known.cause, at)
+        else:
+            first = known.before if known is not None else before
             found[pk] = LabelHistory(before=first, after=after, cause=cause, at=at)
-    if round_trips:
+    if cancelled_out:
         return found
-    return {pk: history for pk, history in found.items() if not history.round_trip}
+    return {pk: history for pk, history in found.items() if not history.cancelled_out}
 
 
 def relabel_targets() -> QuerySet[GlitchClass]:
