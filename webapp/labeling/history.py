@@ -15,7 +15,7 @@ from webapp.labeling.metadata import shown_name
 from webapp.labeling.models import Classification, GlitchClass, Subject, class_display_name
 from webapp.labeling.selectors import subject_ids_answers_visible, volunteer_progress
 from webapp.modeling.models import Prediction
-from webapp.review.selectors import LabelHistory, label_histories
+from webapp.review.selectors import LabelHistory, label_change_standing, label_histories
 
 VOTES_PER_PAGE = 25
 OUTCOME: dict[str, str] = {
@@ -47,6 +47,9 @@ class HistoryRow:
     # "review") or an admin's remap ("remap") changed it: review.selectors.label_histories
     changed_from: str | None = None
     changed_by: str | None = None
+    # the label the change set, where the row shows another (a glitch made gold after the
+    # vote: the row shows its consensus, the change was to its gold label)
+    changed_to: str | None = None
 
 
 def volunteer_history(*, volunteer: User, page: int | str | None) -> Page:
@@ -115,7 +118,10 @@ def _row(
     shown_label = _display(subject.gold_label_id) if gold else None
     if not gold and retired:
         shown_label = _display(subject.retired_label_id)
-    changed = change is not None and shown_label == class_display_name(change.after)
+    # The glitch page's rule (review.selectors.label_change_standing), said beside the label
+    # the row shows: both pages say the same of one glitch.
+    change = label_change_standing(subject=subject, history=change) if shown_label else None
+    changed_to = class_display_name(change.after) if change else None
     return HistoryRow(
         subject_id=vote.subject_id,
         name=shown_name(vote.subject_id, subject.external_id if shown else None),
@@ -130,8 +136,9 @@ def _row(
         gold=gold,
         correct=vote.was_correct if gold else None,
         right_answer=_display(subject.gold_label_id) if gold else None,
-        changed_from=class_display_name(change.before) if change and changed else None,
-        changed_by=change.cause if change and changed else None,
+        changed_from=class_display_name(change.before) if change else None,
+        changed_by=change.cause if change else None,
+        changed_to=changed_to if changed_to != shown_label else None,
     )
 
 

@@ -359,11 +359,10 @@ def subject_weighted_votes(*, subject: Subject) -> int:
 def subject_label_change(*, subject: Subject) -> LabelHistory | None:
     """How a reviewer or a remap changed the label the glitch page shows (its retired
     label; for gold, its gold label), when it did and that label is still the change's."""
-    from webapp.review.selectors import label_histories
+    from webapp.review.selectors import label_change_standing, label_histories
 
-    change = label_histories(subject_ids=[subject.pk]).get(subject.pk)
-    shown = subject.gold_label if subject.is_gold else subject.retired_label
-    return change if change and shown and shown.name == change.after else None
+    history = label_histories(subject_ids=[subject.pk]).get(subject.pk)
+    return label_change_standing(subject=subject, history=history)
 
 
 def subject_sample_public() -> Subject | None:

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from review_factories import finished_audit, retired_subject, reviewer, volunteer, vote
 
+from webapp.labeling.models import GlitchClass, Subject
 from webapp.review import services
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +69,25 @@ def test_a_glitch_no_one_relabelled_says_nothing_of_a_change(client) -> None:
     assert "label-changed" not in client.get(f"/subjects/{subject.pk}/").content.decode()
     client.force_login(vic)
     assert "label-changed" not in client.get("/me/glitches/").content.decode()
+
+
+def test_a_glitch_made_gold_after_the_vote_shows_its_change_on_both_pages(client) -> None:
+    """One rule for both pages (review.selectors.label_change_standing): My glitches decided
+    by the vote (a gold answer or not) and compared the consensus, the glitch page by the
+    glitch's role now, so a glitch made gold after the vote had its gold label's change on
+    one page only."""
+    vic = volunteer("vic")
+    subject = retired_subject("Blip")
+    vote(vic, subject, "Blip", weight={"Blip": 1.0})
+    subject.role, subject.gold_label = Subject.Role.GOLD, GlitchClass.objects.get(name="Tomte")
+    subject.save(update_fields=["role", "gold_label"])
+    (suspect,) = finished_audit((subject, "Tomte", "Koi_Fish"))
+    services.verdict_record(
+        suspect_id=suspect.pk, reviewer=reviewer(), decision="relabel", label="Koi_Fish"
+    )
+
+    client.force_login(vic)
+    page = client.get(f"/subjects/{subject.pk}/").content.decode()
+    assert "changed from <b>Tomte</b> to <b>Koi Fish</b> by a reviewer" in page
+    mine = client.get("/me/glitches/").content.decode()
+    assert "changed from Tomte to Koi Fish by a reviewer" in mine
