@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models.signals import pre_delete
+from django.db.models.signals import post_delete, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -124,8 +124,14 @@ class DeletedComment(models.Model):
         return f"comment {self.comment_id} by {self.author_username}, deleted by {by}"
 
 
-# QuerySet being deleted -> the ids it deletes, read once per deletion, not per comment.
-_ids_deleted: weakref.WeakKeyDictionary[models.QuerySet[Any], set[int]] = (
+# QuerySet being deleted -> the ids it deletes (for the user model: id -> username), read
+# once per deletion, not per comment.
+_ids_deleted: weakref.WeakKeyDictionary[models.QuerySet[Any], dict[int, str]] = (
+    weakref.WeakKeyDictionary()
+)
+# A deletion's origin (Django's pre_delete `origin`) -> the records of its comments, written
+# together once the comments are gone (the first post_delete of one of them).
+_records_pending: weakref.WeakKeyDictionary[object, list[DeletedComment]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -141,7 +147,12 @@ def _deleted_with(origin: object, model: type[models.Model], pk: int) -> bool | 
     elif isinstance(origin, models.QuerySet):
         if issubclass(origin.model, model):
             if origin not in _ids_deleted:
-                _ids_deleted[origin] = set(origin.values_list("pk", flat=True))
+                name = getattr(origin.model, "USERNAME_FIELD", None)
+                _ids_deleted[origin] = (
+                    {pk: str(named) for pk, named in origin.values_list("pk", name)}
+                    if name
+                    else dict.fromkeys(origin.values_list("pk", flat=True), "")
+                )
             return pk in _ids_deleted[origin]
         started = origin.model
     else:
@@ -165,7 +176,12 @@ def _record_deleted_comment(
     included: a receiver makes Django's collector fetch the rows rather than delete them in
     one statement. comment_delete writes its own record, with its moderator (`recorded`).
     A link to a row that goes in the same deletion is left empty (the names are copied):
-    the collector chose what to empty before this record existed."""
+    the collector chose what to empty before this record existed.
+
+    Queried once per deletion, not per comment (an account may have thousands): the names of
+    authors who go with it are read here from the deletion's origin (`_deleted_with`), the
+    others' once, and the records written in one statement when the comments are gone
+    (`_write_deleted_comments`)."""
     if instance.recorded:
         return
     from django.contrib.auth import get_user_model
@@ -180,15 +196,50 @@ def _record_deleted_comment(
         how = DeletedComment.How.GLITCH
     else:
         how = DeletedComment.How.OTHER
-    DeletedComment.objects.get_or_create(
+    record = DeletedComment(
         comment_id=instance.pk,
-        defaults={
-            "how": how,
-            "subject_id": None if subject_gone is not False else instance.subject_id,
-            "author_id": None if author_gone is not False else instance.author_id,
-            "author_username": instance.author.get_username(),
-            "text": instance.text,
-            "written_at": instance.created_at,
-            "deleted_at": timezone.now(),
-        },
+        how=how,
+        subject_id=None if subject_gone is not False else instance.subject_id,
+        author_id=None if author_gone is not False else instance.author_id,
+        author_username=_name_if_gone(origin, instance.author_id) if author_gone else "",
+        text=instance.text,
+        written_at=instance.created_at,
+        deleted_at=timezone.now(),
     )
+    if author_gone is None or origin is None:  # no deletion to wait for: written now
+        record.author_username = instance.author.get_username()
+        DeletedComment.objects.bulk_create([record], ignore_conflicts=True)
+        return
+    _records_pending.setdefault(origin, []).append(record)
+
+
+def _name_if_gone(origin: object, author_id: int) -> str:
+    """The username of an author who goes in this deletion, read before their row goes."""
+    if isinstance(origin, models.QuerySet):
+        return _ids_deleted[origin][author_id]  # read by _deleted_with
+    return str(origin.get_username())  # type: ignore[attr-defined]  # the account deleted
+
+
+@receiver(post_delete, sender=Comment, dispatch_uid="glitchlab-talk-deleted-comments-written")
+def _write_deleted_comments(
+    sender: type[Comment], instance: Comment, origin: object = None, **kwargs: Any
+) -> None:
+    """The records of the deletion's comments, in one statement (the collector deletes every
+    row before its first post_delete): the names of authors still here read in one query.
+    One record per comment whatever the clicks (comment_id is unique)."""
+    if origin is None:
+        return
+    records = _records_pending.pop(origin, None)
+    if not records:
+        return
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()
+    staying = {r.author_id for r in records if not r.author_username and r.author_id}
+    names = dict(
+        users._default_manager.filter(pk__in=staying).values_list("pk", users.USERNAME_FIELD)
+    )
+    for record in records:
+        if not record.author_username:
+            record.author_username = names.get(record.author_id, "")
+    DeletedComment.objects.bulk_create(records, ignore_conflicts=True)
