@@ -123,13 +123,15 @@ def comments_for_subject(
     for moderators only; while it collects votes, only the viewer's own until they may see
     its answers (threads_kept_from), on gold and pool alike. Each comment's `author_role`
     (accounts.roles.role_shown) is the badge beside its author's name: staff are told by
-    their role, not by a name anyone could copy."""
+    their role, not by a name anyone could copy. Its tags come prefetched: one query for a
+    page of comments, not one a comment (each stored tag is a link)."""
     comments = Comment.objects.filter(_visible_to(viewer), subject=subject)
     kept = bool(threads_kept_from([subject.pk], viewer))
     if kept:
         comments = comments.filter(_own(viewer))
     ordered = (
         comments.select_related("author", "moderated_by")
+        .prefetch_related("tags")  # its links (templatetags.talk.comment_html)
         .annotate(author_role=role_shown("author"))
         .order_by("created_at", "id")
     )
@@ -142,7 +144,7 @@ def comments_latest(*, viewer: User | AnonymousUser, search: str = "") -> QueryS
     shows a page of them. Chosen in the statement: most comments are under glitches still
     collecting votes, kept from most viewers, so the latest few read and then filtered left
     the front page empty. A search is one more way to read a thread: the same rule. With
-    `author_role`, as comments_for_subject."""
+    `author_role` and the tags prefetched, as comments_for_subject."""
     comments = Comment.objects.filter(_visible_to(viewer), _readable(viewer))
     if search:
         # icontains: LIKE on SQLite (ASCII case only), UPPER(...) LIKE on PostgreSQL; a scan
@@ -151,6 +153,7 @@ def comments_latest(*, viewer: User | AnonymousUser, search: str = "") -> QueryS
         comments = comments.filter(text__icontains=search)
     return (
         comments.select_related("author", "subject")
+        .prefetch_related("tags")  # its links (templatetags.talk.comment_html)
         .annotate(author_role=role_shown("author"))
         .order_by("-created_at", "-id")
     )

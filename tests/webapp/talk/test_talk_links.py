@@ -10,7 +10,8 @@ from webapp_factories import SubjectFactory, UserFactory
 
 from webapp.labeling.models import Subject
 from webapp.talk.models import Comment
-from webapp.talk.templatetags.talk import comment_html
+from webapp.talk.selectors import tags_in
+from webapp.talk.templatetags.talk import text_html
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ HOST = "testserver"  # Django's test client's
 
 
 def html(text):
-    return str(comment_html(text, HOST))
+    return str(text_html(text, HOST, set(tags_in(text))))  # the tags a new comment stores
 
 
 def glitch_link(n, shown):
@@ -94,10 +95,10 @@ def test_a_host_that_is_not_ours_makes_no_link_and_a_hostile_host_is_only_text()
     """The host is the request's (Django checked it against ALLOWED_HOSTS); a link's href is
     always built from the number, never copied from the comment."""
     assert html("http://a.b/subjects/3/") == "http://a.b/subjects/3/"
-    assert str(comment_html("http://a.b/subjects/3/", "a.b")) == glitch_link(
+    assert str(text_html("http://a.b/subjects/3/", "a.b", set())) == glitch_link(
         3, "http://a.b/subjects/3/"
     )
-    assert str(comment_html("http://x/subjects/3/", "")) == "http://x/subjects/3/"
+    assert str(text_html("http://x/subjects/3/", "", set())) == "http://x/subjects/3/"
 
 
 def test_a_20000_character_hostile_comment_renders_every_character_escaped():

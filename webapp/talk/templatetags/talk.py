@@ -1,6 +1,6 @@
 """{% talk_thread subject %}: a glitch's comments and the form (on the subject page, which
-stays Talk-free); |comment_html: a comment's text, escaped, with its #tags and the glitches it
-names linked."""
+stays Talk-free); |comment_html: a comment's text, escaped, with its stored #tags and the
+glitches it names linked."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from webapp.talk import drafts, selectors
-from webapp.talk.models import COMMENT_MAX_LENGTH
+from webapp.talk.models import COMMENT_MAX_LENGTH, Comment
 
 register = template.Library()
 
@@ -89,14 +89,22 @@ def _link(match: re.Match[str], tags: set[str]) -> SafeString | None:
 
 
 @register.filter
-def comment_html(text: str, host: str = "") -> SafeString:
-    """The text with every character escaped; each stored #tag (selectors.tags_in) a link to
-    its page, and each glitch named by its number or by this site's URL (on `host`, the
-    request's) a link to the glitch's page (_links). Every href is built here from the tag
-    or the number, never copied from the text, and everything is built only from escape()
-    and format_html(), so nothing the author typed can become markup: the one place Talk
-    marks a string safe."""
-    tags = set(selectors.tags_in(text))
+def comment_html(comment: Comment, host: str = "") -> SafeString:
+    """The comment's text as text_html makes it, its stored tags the links: not whatever
+    the tag pattern finds in the text today. The pattern has changed (tags may start with a
+    digit now): an older comment's "#1080Lines" was stored as no tag, and a link to its page
+    would list other comments, or 404. Reads comment.tags.all(): prefetch it for a list of comments
+    (selectors.comments_for_subject, comments_latest)."""
+    return text_html(comment.text, host, {tag.name for tag in comment.tags.all()})
+
+
+def text_html(text: str, host: str, tags: set[str]) -> SafeString:
+    """The text with every character escaped; each #tag among `tags` (lower case: a
+    comment's stored ones) a link to its page, and each glitch named by its number or by
+    this site's URL (on `host`, the request's) a link to the glitch's page (_links). Every
+    href is built here from the tag or the number, never copied from the text, and
+    everything is built only from escape() and format_html(), so nothing the author typed
+    can become markup: the one place Talk marks a string safe."""
     parts: list[str] = []
     last = 0
     for match in _links(host).finditer(text):
