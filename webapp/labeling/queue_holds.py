@@ -26,6 +26,7 @@ claim one glitch, even where their writes of the index cross and one is lost.
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 
@@ -72,26 +73,39 @@ def held_elsewhere(*, volunteer_id: int, tab: str) -> list[int]:
     return [int(held[0]) for other, holds in live.items() if other != tab for held in holds]
 
 
-def hold_claim(*, volunteer_id: int, tab: str, subject_id: int, force: bool = False) -> bool:
-    """Hold the glitch for this tab of the volunteer's for HOLD_S: False when another of
-    their tabs holds it (ask for another), True once this tab does (it did already: held
-    anew). `force` takes it from another tab (an undo brings its glitch back to the tab that
-    undid). True too when the cache does not answer: the glitch is handed out unheld."""
+class Claim(enum.Enum):
+    """What hold_claim did."""
+
+    TAKEN = "taken"  # this tab holds it now and did not before: hold_release may give it back
+    RENEWED = "renewed"  # this tab held it already (an earlier hand-out): held anew
+    REFUSED = "refused"  # another of the volunteer's tabs holds it: ask for another
+    UNHELD = "unheld"  # the cache did not answer: handed out unheld
+
+
+def hold_claim(*, volunteer_id: int, tab: str, subject_id: int, force: bool = False) -> Claim:
+    """Hold the glitch for this tab of the volunteer's for HOLD_S: REFUSED when another of
+    their tabs holds it (ask for another), TAKEN or RENEWED once this tab does (RENEWED: it
+    did already, from an earlier hand-out, which a release must not take away). `force`
+    takes it from another tab (an undo brings its glitch back to the tab that undid)."""
     key = _claim_key(volunteer_id, subject_id)
     try:
+        claim = Claim.TAKEN
         if not cache.add(key, tab, timeout=HOLD_S):
             holder = cache.get(key)
             if holder not in (None, tab) and not force:
-                return False
+                return Claim.REFUSED
+            claim = Claim.RENEWED if holder == tab else Claim.TAKEN
             cache.set(key, tab, timeout=HOLD_S)
         _index_add(volunteer_id, tab, subject_id)
     except Exception:  # noqa: BLE001 - any cache outage: handed out unheld
         logger.warning("queue holds: cache unavailable, glitch handed out unheld", exc_info=True)
-    return True
+        return Claim.UNHELD
+    return claim
 
 
 def hold_release(*, volunteer_id: int, tab: str, subject_id: int) -> None:
-    """Give back a claim just taken (the gold it named went to another request)."""
+    """Give back a claim just taken (Claim.TAKEN: the gold it named went to another
+    request); never one the tab held before (RENEWED)."""
     try:
         key = _claim_key(volunteer_id, subject_id)
         if cache.get(key) == tab:

@@ -242,12 +242,13 @@ def subject_next_hand_out(
         if subject is None:
             return None
         claimed = queue_holds.hold_claim(volunteer_id=volunteer.pk, tab=tab, subject_id=subject.pk)
-        if not claimed and not last_resort and len(taken) < CLAIM_TRIES:
+        refused = claimed is queue_holds.Claim.REFUSED
+        if refused and not last_resort and len(taken) < CLAIM_TRIES:
             taken.append(subject.pk)
             continue
         new_gold = subject.role == Subject.Role.GOLD and subject.pk != profile.gold_due_id
         if new_gold and not _gold_due_recorded(profile, subject):
-            if claimed:
+            if claimed is queue_holds.Claim.TAKEN:  # not a hold from an earlier hand-out
                 queue_holds.hold_release(volunteer_id=volunteer.pk, tab=tab, subject_id=subject.pk)
             profile = None  # another request recorded a gold meanwhile: ask again with it
             continue

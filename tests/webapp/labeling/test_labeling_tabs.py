@@ -251,3 +251,28 @@ def test_on_redis_as_in_production_two_tabs_hold_apart(no_gold):
         assert next_for(client, "tab-c")["id"] not in {first, second}
     finally:
         cache.clear()
+
+
+def test_a_failed_gold_hand_out_keeps_the_hold_the_tab_had_from_before(settings):
+    """A hand-out whose gold another request recorded first gives back the hold it took,
+    never one the tab had from an earlier hand-out of that glitch (hold_claim said True for
+    both): the tab's gold was then free for the volunteer's other tabs."""
+    from webapp.labeling import selectors, services
+
+    volunteer = UserFactory()
+    gold, pool = gold_subject("Blip"), SubjectFactory()
+    profile = VolunteerProfile.objects.get(user=volunteer)
+    stale = VolunteerProfile.objects.get(pk=profile.pk)  # read before the gold was recorded
+    # an earlier hand-out of the gold to tab a ...
+    queue_holds.hold_claim(volunteer_id=volunteer.pk, tab="a", subject_id=gold.pk)
+    VolunteerProfile.objects.filter(pk=profile.pk).update(gold_due=gold)  # ... recorded it
+    served = iter([gold, pool])  # the stale read picks the gold again, then the pool
+    with mock.patch.object(
+        selectors, "subject_next_for_volunteer", side_effect=lambda **_: next(served)
+    ):
+        handed = services.subject_next_hand_out(volunteer=volunteer, profile=stale, tab="a")
+
+    assert handed.pk == pool.pk
+    assert cache.get(queue_holds._claim_key(volunteer.pk, gold.pk)) == "a"  # still tab a's
+    claim = queue_holds.hold_claim(volunteer_id=volunteer.pk, tab="b", subject_id=gold.pk)
+    assert claim is queue_holds.Claim.REFUSED  # another tab is not handed it
