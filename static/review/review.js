@@ -32,7 +32,8 @@ for (const bar of document.querySelectorAll(".top3 .bar[data-p]")) {
 }
 
 function submit(value) {
-  if (form.dataset.sent) return; // one verdict per page: a held key must not send two
+  // one verdict per page (a held key must not send two), and none once Undo is on its way
+  if (document.querySelector("form[data-sent]")) return;
   form.dataset.sent = "1";
   // The key presses its button: the decision sent is the button's value, as on a click.
   form.requestSubmit(form.querySelector(`button[name=decision][value=${value}]`));

@@ -61,4 +61,40 @@ def test_a_slipped_relabel_is_undone_from_the_next_page_by_keyboard(page_and_scr
     assert slipped.retired_label.name == "Blip"
     assert Verdict.objects.get().undone_at is not None
     assert page.url.endswith(f"/review/suspects/{first.pk}/")  # to be answered anew
-    assert "went back to Blip" in page.locator(".messages").inner_text()
+    assert "is back to Blip" in page.locator(".messages").inner_text()
+
+
+def test_the_undo_of_a_verdict_just_given_is_in_sight_and_backspace_presses_it(page, seeded):
+    """QA at 1280x800: after a wrong R the next page said "Saved: ..." at the top, and "Your
+    last verdict ... Undo it" was ~550 px below the fold. Now the Saved message has the Undo,
+    in the window, and Backspace (the labelling page's ⌫) presses it: not while typing in the
+    reason field, once per press."""
+    slipped, other = retired_subject("Blip"), retired_subject("Blip")
+    first, _ = finished_audit((slipped, "Blip", "Tomte"), (other, "Blip", "Whistle"))
+    reviewer("rita")
+    log_in(page, "rita")
+    page.goto(f"/review/suspects/{first.pk}/")
+    page.wait_for_selector(KEYS_ON, state="attached")
+    with page.expect_navigation():
+        page.keyboard.press("r")
+    page.wait_for_load_state()
+    assert "Saved: " + slipped.external_id in page.locator(".messages").inner_text()
+    box = page.get_by_test_id("undo-offer").bounding_box()
+    assert box is not None and page.evaluate("scrollY") == 0
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 800, box
+
+    page.locator("#reason").fill("ab")
+    page.locator("#reason").press("Backspace")  # typing: the field's own, no undo
+    assert page.locator("#reason").input_value() == "a"
+    page.locator("#reason").press("Escape")
+    slipped.refresh_from_db()
+    assert slipped.retired_label.name == "Tomte"
+
+    with page.expect_navigation():
+        page.keyboard.press("Backspace")
+    page.wait_for_load_state()
+    slipped.refresh_from_db()
+    assert slipped.retired_label.name == "Blip"
+    assert page.url.endswith(f"/review/suspects/{first.pk}/")
+    assert "is back to Blip" in page.locator(".messages").inner_text()
+    assert Verdict.objects.get().undone_at is not None

@@ -43,6 +43,14 @@ def test_times_read_as_how_long_ago_with_the_exact_time_on_hover():
     assert render("{{ t|when }}", t=None) == ""
 
 
+def test_a_moment_within_the_last_minute_reads_just_now():
+    """timesince said "0 minutes ago" (a verdict's line, an undo's, a run just started)."""
+    assert ">just now</time>" in render("{{ t|when }}", t=timezone.now() - timedelta(seconds=20))
+    assert ">1\xa0minute ago</time>" in render(
+        "{{ t|when }}", t=timezone.now() - timedelta(seconds=70)
+    )
+
+
 def test_durations_read_in_minutes_and_hours():
     assert render("{{ s|seconds }}", s=42.4) == "42 s"
     assert render("{{ s|seconds }}", s=725) == "12 min 5 s"
@@ -70,4 +78,4 @@ def test_the_dashboard_shows_no_raw_iso_times(client):
     assert "active since <time" in page and "2\xa0days ago</time>" in page
     text_only = page.replace(f'datetime="{activated.isoformat()}"', "")
     assert activated.isoformat() not in text_only
-    assert "ago</time>" in page.split('data-testid="history"')[1]  # each run's start
+    assert "just now</time>" in page.split('data-testid="history"')[1]  # each run's start

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from webapp.jobs import JobRow
-from webapp.labeling.models import Subject
+from webapp.labeling.models import Subject, class_display_name
 
 
 class AuditRun(JobRow):
@@ -151,6 +151,18 @@ class Verdict(models.Model):
     @property
     def is_undone(self) -> bool:
         return self.undone_at is not None
+
+    @property
+    def summary(self) -> str:
+        """What was decided, as the pages say it ("relabelled Blip → Tomte", "Blip is right",
+        "unsure (Blip)"): the list of verdicts, the last verdict's line and the undo's message
+        all read this, so that they name one verdict alike."""
+        before = class_display_name(self.label_before)
+        if self.decision == Verdict.Decision.RELABEL:
+            return f"relabelled {before} → {class_display_name(self.label_after)}"
+        if self.decision == Verdict.Decision.AGREE:
+            return f"{before} is right"
+        return f"unsure ({before})"
 
 
 class LabelChange(models.Model):

@@ -5,7 +5,6 @@ and "audit now" for admins."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
 from functools import wraps
 from typing import Any
 
@@ -22,6 +21,7 @@ from webapp.accounts.roles import ADMIN, has_role, is_reviewer
 from webapp.jobs import JobNotLiveError
 from webapp.labeling.metadata import subject_facts
 from webapp.labeling.models import class_display_name
+from webapp.labeling.templatetags.glitchlab import relative_time
 from webapp.review import selectors, services
 from webapp.review.admin import label_changes_csv
 from webapp.review.models import AuditRun, Verdict
@@ -63,6 +63,7 @@ def queue(request: SignedInRequest) -> HttpResponse:
             "is_admin": has_role(request.user, ADMIN),
             "can_audit": _may_start_audit(request.user, latest),
             "last_verdict": selectors.verdict_last_standing(reviewer=request.user),
+            "undo_offer": _undo_offered(request),
         },
     )
 
@@ -100,6 +101,7 @@ def suspect(request: SignedInRequest, suspect_id: int) -> HttpResponse:
             "classes": selectors.relabel_targets(),
             "remaining": remaining,
             "last_verdict": selectors.verdict_last_standing(reviewer=request.user),
+            "undo_offer": _undo_offered(request),
         },
     )
 
@@ -119,15 +121,41 @@ def verdict(request: SignedInRequest, suspect_id: int) -> HttpResponse:
     except services.StaleSuspectError as exc:
         messages.warning(request, f"Skipped: {exc}.")
     except services.AlreadyDecidedError as exc:
-        messages.warning(request, _already_decided_said(exc.verdict))
+        # always the reviewer's own standing verdict (the service's rule): it can be undone
+        messages.warning(
+            request, _already_decided_said(exc.verdict), extra_tags=_offer_undo(exc.verdict)
+        )
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
         return redirect("review:suspect", suspect_id=suspect_id)
     except services.Suspect.DoesNotExist:
         raise Http404("no such suspect") from None
     else:
-        messages.success(request, _verdict_said(recorded))
+        messages.success(request, _verdict_said(recorded), extra_tags=_offer_undo(recorded))
     return redirect("review:queue")
+
+
+# A message that names a verdict of the reader's may carry its Undo (review/messages.html):
+# the verdict's id rides in the message's tags to the page the redirect leads to. Right after
+# a wrong verdict the reviewer reads the message at the top; the Undo at the page's foot was
+# ~550 px below the fold at 1280x800.
+_UNDO_OFFER = "undo-offer-"
+
+
+def _offer_undo(verdict: Verdict) -> str:
+    return f"{_UNDO_OFFER}{verdict.pk}"
+
+
+def _undo_offered(request: SignedInRequest) -> Verdict | None:
+    """The verdict a message on this page offers to undo: the reader's own, still standing."""
+    for message in messages.get_messages(request):  # read again by the page: kept till then
+        for tag in message.extra_tags.split():
+            if tag.startswith(_UNDO_OFFER) and tag.removeprefix(_UNDO_OFFER).isdigit():
+                pk = int(tag.removeprefix(_UNDO_OFFER))
+                return Verdict.objects.filter(
+                    pk=pk, reviewer=request.user, undone_at__isnull=True
+                ).first()
+    return None
 
 
 def _verdict_said(verdict: Verdict) -> str:
@@ -136,13 +164,15 @@ def _verdict_said(verdict: Verdict) -> str:
 
 
 def _already_decided_said(verdict: Verdict) -> str:
-    """A different verdict posted on a suspect decided before (Back, then another button):
-    nothing was saved, and the verdict that stands is named, with who gave it and when."""
-    when = verdict.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """A different verdict posted on a suspect the reviewer decided before (another tab, or
+    Back then another button): nothing was saved; the verdict that stands is named, and the
+    page offers to undo it. (It said "...decided by <yourself> ... A verdict once given is
+    not changed." beside an Undo of that very verdict.)"""
     glitch = verdict.subject.external_id
     return (
-        f"Not saved: {glitch} was already decided by {verdict.reviewer} at {when} "
-        f"({verdict.decision}): {glitch} {_decided(verdict)}. A verdict once given is not changed."
+        f"Not saved: you already decided {glitch} (in another tab or before): "
+        f"{verdict.summary}, {relative_time(verdict.created_at)}. "
+        "Undo it first to change it."
     )
 
 
@@ -197,21 +227,19 @@ def verdict_undo(request: SignedInRequest, verdict_id: int) -> HttpResponse:
 
 
 def _undone_said(verdict: Verdict) -> str:
-    """What an undo did (or, sent again, had done): whose verdict, by whom, the label now."""
-    when = (
-        verdict.undone_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        if verdict.undone_at
-        else ""
-    )
+    """What an undo did (or, sent again, had done): whose verdict, by whom, the label now.
+    The verdict is named as the list of verdicts names it (`Verdict.summary`), not by its
+    stored decision ("the agree on X is taken back")."""
+    when = relative_time(verdict.undone_at) if verdict.undone_at else ""
     glitch = verdict.subject.external_id
     before = class_display_name(verdict.label_before)
-    if verdict.decision == Verdict.Decision.RELABEL:
-        after = class_display_name(verdict.label_after)
-        what = f"{glitch} went back to {before} (the relabel to {after} is taken back)"
-    else:
-        what = f"the {verdict.decision} on {glitch} is taken back; its label stays {before}"
+    now = (
+        f"{glitch} is back to {before}"
+        if verdict.decision == Verdict.Decision.RELABEL
+        else f"Its label stays {before}"
+    )
     return (
-        f"Undone by {verdict.undone_by} at {when}: {what}. "
+        f"Undone by {verdict.undone_by} {when}: “{verdict.summary}” on {glitch}. {now}. "
         f"Verdict {verdict.pk} by {verdict.reviewer} is kept, marked undone."
     )
 

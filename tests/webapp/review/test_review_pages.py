@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC
 
 import pytest
 from django.contrib.auth.models import Group
@@ -140,12 +139,16 @@ def test_another_button_after_going_back_says_the_suspect_was_already_decided() 
     again = client.post(url, {"decision": "relabel", "label": "Tomte"}, follow=True)
     said = again.content.decode()
     agreed = Verdict.objects.get()
-    when = agreed.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     assert (
-        f"Not saved: {subject.external_id} was already decided by rita at {when} (agree): "
-        f"{subject.external_id} stays Blip. A verdict once given is not changed."
+        f"Not saved: you already decided {subject.external_id} (in another tab or before): "
+        "Blip is right, just now. Undo it first to change it."
     ) in said
     assert "Saved:" not in said.replace("Not saved:", "")
+    # the undo it asks for, in the message: the verdict that stands (QA: it said "A verdict
+    # once given is not changed" with an Undo of that verdict further down the page)
+    message = said.split('class="messages"')[1].split("</ul>")[0]
+    assert f'action="{reverse("review:verdict_undo", args=[agreed.pk])}"' in message
+    assert "csrfmiddlewaretoken" in message
     subject.refresh_from_db()
     assert subject.retired_label.name == "Blip"
 

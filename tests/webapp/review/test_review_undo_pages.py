@@ -73,7 +73,7 @@ def test_undo_from_the_page_puts_the_label_back_and_returns_to_the_suspect() -> 
     )
     assert answer.redirect_chain[0][0] == reverse("review:suspect", args=[verdict.suspect_id])
     page = answer.content.decode()
-    assert f"{verdict.subject.external_id} went back to Blip" in page
+    assert f"{verdict.subject.external_id} is back to Blip" in page
     assert label_of(verdict) == "Blip"
     assert Verdict.objects.get(pk=verdict.pk).undo_reason == "misclick"
     listed = client_for(verdict.reviewer).get(reverse("review:verdicts")).content.decode()
@@ -193,3 +193,53 @@ def test_the_api_undoes_once_refuses_others_and_answers_409_when_the_label_moved
     assert moved.status_code == 409
     assert "has changed since: Whistle -> Koi_Fish" in moved.json()["detail"]
     assert label_of(verdict) == "Koi_Fish"
+
+
+def messages_of(page: str) -> str:
+    return page.split('class="messages"')[1].split("</ul>")[0]
+
+
+def test_the_saved_message_carries_the_undo_of_the_verdict_just_given() -> None:
+    """QA at 1280x800: after a wrong R the page said "Saved: ..." at the top and its Undo was
+    ~550 px below the fold. Now the message itself has the Undo (a form POST, CSRF, no JS)."""
+    subject, other = retired_subject("Blip"), retired_subject("Blip")
+    first, _ = finished_audit((subject, "Blip", "Tomte"), (other, "Blip", "Whistle"))
+    rita = client_for(reviewer("rita"))
+    page = rita.post(
+        reverse("review:verdict", args=[first.pk]),
+        {"decision": "relabel", "label": "Tomte"},
+        follow=True,
+    ).content.decode()
+    verdict = Verdict.objects.get()
+    said = messages_of(page)
+    assert f"Saved: {subject.external_id} relabelled Blip to Tomte." in said
+    assert f'action="{reverse("review:verdict_undo", args=[verdict.pk])}"' in said
+    assert "csrfmiddlewaretoken" in said and 'data-testid="undo-offer"' in said
+    # once shown, the message is gone: the next page offers nothing at the top
+    assert (
+        'data-testid="undo-offer"'
+        not in rita.get(reverse("review:queue"), follow=True).content.decode()
+    )
+
+
+def test_an_undo_names_the_verdict_as_the_list_does_and_says_just_now() -> None:
+    """Before: "Undone by rita at ...: the agree on X is taken back" while the list said
+    "Light Modulation is right"; the last verdict's line said "0 minutes ago"."""
+    subject = retired_subject("Blip")
+    (suspect,) = finished_audit((subject, "Blip", "Tomte"))
+    verdict = services.verdict_record(
+        suspect_id=suspect.pk, reviewer=reviewer("rita"), decision="agree"
+    )
+    rita = client_for(verdict.reviewer)
+    assert "just now" in rita.get(reverse("review:queue"), follow=True).content.decode()
+    page = rita.post(
+        reverse("review:verdict_undo", args=[verdict.pk]), follow=True
+    ).content.decode()
+    said = messages_of(page)
+    assert (
+        f"Undone by rita just now: “Blip is right” on {subject.external_id}. Its label stays Blip."
+        in said
+    )
+    assert "the agree on" not in said
+    listed = rita.get(reverse("review:verdicts")).content.decode()
+    assert "Blip is right" in listed and "undone by rita <time" in listed

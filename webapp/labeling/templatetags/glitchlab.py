@@ -37,16 +37,22 @@ def when(moment: datetime | str | None) -> SafeString | str:
         return ""
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, UTC)
-    now = timezone.now()
-    relative = (
-        f"{timesince(moment, now, depth=1)} ago"
-        if moment <= now
-        else (f"in {timeuntil(moment, now, depth=1)}")
-    )
     exact = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return format_html(
-        '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), exact, relative
+        '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), exact, relative_time(moment)
     )
+
+
+def relative_time(moment: datetime) -> str:
+    """An aware datetime as "3 minutes ago", "in 2 hours", or "just now" within a minute
+    either way (timesince's "0 minutes ago" read as a glitch of the page). Pages use it
+    through `when`; a message that says when does so here."""
+    now = timezone.now()
+    if abs((now - moment).total_seconds()) < 60:
+        return "just now"
+    if moment <= now:
+        return f"{timesince(moment, now, depth=1)} ago"
+    return f"in {timeuntil(moment, now, depth=1)}"
 
 
 @register.filter
