@@ -724,7 +724,12 @@ async function cast(subject, body, className, pressedAt) {
   } else if (result.data?.code === "already_voted") {
     // Tabs are handed glitches of their own (tabId), but meet one when nothing else is left,
     // after a few minutes away, or while the server's cache is down.
-    say(["You already labelled this glitch in another tab (that vote stands); here is the next one."], "wrong");
+    // News, not a mistake (neutral, not "wrong"); the next glitch named only where there is
+    // one (it said "here is the next one" above "No more glitches for you right now"); the
+    // counts are the server's, that vote in them.
+    const next = state.current ? " Here is the next one." : "";
+    say([`You already labelled this glitch in another tab (that vote stands).${next}`]);
+    if (result.data.progress) renderProgress(result.data.progress);
     handOutAgain().catch(() => {}); // not waited for: the page takes keys meanwhile
   } else {
     say([result.data?.detail ?? "That vote was not accepted."], "wrong");

@@ -343,7 +343,7 @@ def test_a_vote_on_a_glitch_answered_in_another_tab_says_so_and_the_next_is_aske
     other.keyboard.press("n")
     feedback = other.locator("[data-testid=feedback]")
     expect(feedback).to_have_text(
-        "You already labelled this glitch in another tab (that vote stands); here is the next one."
+        "You already labelled this glitch in another tab (that vote stands). Here is the next one."
     )
     app = other.locator(APP)
     expect(app).not_to_have_attribute("data-subject", re.compile(f"^({first.pk}|{second.pk})$"))
@@ -354,6 +354,38 @@ def test_a_vote_on_a_glitch_answered_in_another_tab_says_so_and_the_next_is_aske
     none = "None_of_the_Above"
     assert stored(other) == [(first.pk, "Blip"), (second.pk, "Whistle"), (shown, none)]
     assert errors == []
+
+
+def test_the_last_glitch_answered_in_another_tab_promises_no_next_and_counts_that_vote(
+    page, seeded
+):
+    """QA, one glitch left: tab B said in red "You already labelled this glitch in another tab
+    (that vote stands); here is the next one." above "No more glitches for you right now",
+    and still "0 classified" where tab A said 1."""
+    from django.core.cache import cache
+
+    seeded.GLITCHLAB_GOLD_RATE = 0
+    UserFactory(username="vol")
+    last = SubjectFactory()
+    log_in(page)
+    cache.clear()  # the first tab's hold lost: the other tab is handed the same glitch
+    other = page.context.new_page()
+    other.goto("/label/")
+    other.wait_for_selector(VOTABLE, state="attached")
+    assert other.get_attribute(APP, "data-subject") == str(last.pk)
+    page.wait_for_selector(VOTABLE, state="attached")
+    page.keyboard.press("b")
+    page.wait_for_selector("#label-app[data-pending='0']", state="attached")
+    expect(page.locator("[data-testid=count]")).to_have_text("1")
+    other.keyboard.press("w")
+    feedback = other.locator("[data-testid=feedback]")
+    expect(feedback).to_have_text(
+        "You already labelled this glitch in another tab (that vote stands)."
+    )
+    assert "wrong" not in (feedback.get_attribute("class") or "")
+    expect(other.locator("#empty")).to_be_visible()
+    expect(other.locator("[data-testid=count]")).to_have_text("1")
+    assert stored(other) == [(last.pk, "Blip")]
 
 
 def test_a_clicked_class_button_keeps_no_focus_for_space_or_enter_to_vote_again(page, pool):

@@ -155,7 +155,8 @@ def subject_unseen(request: Request, subject_id: int) -> Response:
         409: OpenApiResponse(
             description="not handed to you or the assignment expired (code not_assigned; "
             "`expired` true for the latter), "
-            "already answered (already_voted), or the key belongs to another vote (key_reused)"
+            "already answered (already_voted, with the caller's `progress`), "
+            "or the key belongs to another vote (key_reused)"
         ),
     },
 )
@@ -185,7 +186,12 @@ def classification_create(request: Request) -> Response:
         refused.data["expired"] = error.expired  # handed to the caller, too long ago
         return refused
     except services.AlreadyVotedError as error:
-        return _refused(error, "already_voted")
+        refused = _refused(error, "already_voted")
+        # answered in another tab: this tab's counts are behind that vote, and the page shows
+        # these (it said "0 classified" while the other tab said 1)
+        progress = selectors.volunteer_progress(volunteer=volunteer)
+        refused.data["progress"] = represent(ProgressSerializer, progress)
+        return refused
     except services.IdempotencyKeyReusedError as error:
         return _refused(error, "key_reused")
     vote = result.classification

@@ -276,3 +276,18 @@ def test_a_failed_gold_hand_out_keeps_the_hold_the_tab_had_from_before(settings)
     assert cache.get(queue_holds._claim_key(volunteer.pk, gold.pk)) == "a"  # still tab a's
     claim = queue_holds.hold_claim(volunteer_id=volunteer.pk, tab="b", subject_id=gold.pk)
     assert claim is queue_holds.Claim.REFUSED  # another tab is not handed it
+
+
+def test_a_vote_refused_as_answered_in_another_tab_brings_the_counts_with_that_vote(no_gold):
+    """The refusal (already_voted) carries the caller's progress: the slower tab showed "0
+    classified" while the other said 1, the vote that stands counted in neither's view."""
+    user = UserFactory()
+    SubjectFactory()
+    client = signed_in(user)
+    handed = next_for(client, "tab-a")
+    body = {"subject": handed["id"], "assignment": handed["assignment"], "glitch_class": "Blip"}
+    assert client.post("/api/classifications/", body, format="json").status_code == 201
+    again = dict(body, glitch_class="Whistle")
+    refused = client.post("/api/classifications/", again, format="json")
+    assert refused.status_code == 409 and refused.json()["code"] == "already_voted"
+    assert refused.json()["progress"]["n_classified"] == 1
