@@ -14,7 +14,7 @@ from webapp.labeling import config
 from webapp.labeling.metadata import shown_name
 from webapp.labeling.models import Classification, Subject, VolunteerProfile
 from webapp.labeling.selectors import MAX_ID, among, subject_ids_answers_visible
-from webapp.talk.models import TAG_MAX_LENGTH, Comment, Tag
+from webapp.talk.models import TAG_MAX_LENGTH, Comment, DeletedComment, Tag
 
 # A #hashtag: letters, digits or _, 2-40 in all, at least one a letter, not inside a word,
 # a URL fragment (/#x), an HTML entity (&#39;) or a ## run. A leading digit is allowed:
@@ -164,6 +164,14 @@ def comment_get(*, comment_id: int) -> Comment | None:
     if not 0 < comment_id <= MAX_ID:
         return None
     return Comment.objects.select_related("author").filter(pk=comment_id).first()
+
+
+def deleted_comment_subject_id(*, comment_id: int) -> int | None:
+    """The glitch a deleted comment was on, from its deletion record; None if not known."""
+    if not 0 < comment_id <= MAX_ID:
+        return None
+    found = DeletedComment.objects.filter(comment_id=comment_id).values_list("subject_id")
+    return next((subject_id for (subject_id,) in found), None)
 
 
 def tag_get(*, name: str) -> Tag | None:

@@ -8,6 +8,12 @@ app_name = "talk"
 urlpatterns = [
     path("", views.home, name="home"),
     path("subjects/<int:subject_id>/comments/", views.comment_post, name="comment_post"),
+    # before the route below, whose <str:action> would take "confirm-delete"
+    path(
+        "comments/<int:comment_id>/confirm-delete/",
+        views.comment_delete_confirm,
+        name="comment_delete_confirm",
+    ),
     path(
         "comments/<int:comment_id>/<str:action>/",
         views.comment_moderate,

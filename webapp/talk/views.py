@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,9 +37,14 @@ def _problem(error: ValidationError) -> str:
     return "; ".join(error.messages)
 
 
+def _page_number(page: str) -> str:
+    """`page` (talk_page, a moderator's) when it is a page number, else ""."""
+    return page if page.isdecimal() and len(page) < 9 else ""
+
+
 def _thread_of(subject_id: int, page: str = "") -> str:
     """The glitch's thread; on `page` (talk_page, a moderator's) when it is a number."""
-    query = f"?talk_page={page}" if page.isdecimal() and len(page) < 9 else ""
+    query = f"?talk_page={page}" if _page_number(page) else ""
     return reverse("labeling:subject_detail", args=[subject_id]) + query + "#talk"
 
 
@@ -127,18 +135,15 @@ def comment_moderate(request: SignedInRequest, comment_id: int, action: str) -> 
     subject_id = _posted_subject(request)
     if action == "delete" and request.POST.get("confirm") != "1":
         # Delete cannot be undone: without JavaScript (confirm.js asks, then sends
-        # confirm=1) the question is a page of its own. A comment already gone needs none.
+        # confirm=1) the question is a page of its own, reached by a redirect (a page that
+        # answered this POST met "Confirm Form Resubmission" on Back, and a reload posted
+        # again). A comment already gone needs none.
         if not selectors.can_moderate(request.user):
             raise PermissionDenied("reviewers only")
-        comment = selectors.comment_get(comment_id=comment_id)
-        if comment is not None:
-            talk_page = request.POST.get("talk_page", "")
-            context = {
-                "comment": comment,
-                "talk_page": talk_page if talk_page.isdecimal() and len(talk_page) < 9 else "",
-                "back": _thread_of(comment.subject_id, talk_page),
-            }
-            return render(request, "talk/delete_confirm.html", context)
+        if selectors.comment_get(comment_id=comment_id) is not None:
+            talk_page = _page_number(request.POST.get("talk_page", ""))
+            query = f"?{urlencode({'talk_page': talk_page})}" if talk_page else ""
+            return redirect(reverse("talk:comment_delete_confirm", args=[comment_id]) + query)
     try:
         comment = services.comment_moderate(
             moderator=request.user, comment_id=comment_id, action=action
@@ -152,6 +157,30 @@ def comment_moderate(request: SignedInRequest, comment_id: int, action: str) -> 
     if subject_id <= 0:
         return redirect(reverse("talk:home"))
     return redirect(_thread_of(subject_id, request.POST.get("talk_page", "")))
+
+
+@login_required
+@require_safe
+def comment_delete_confirm(request: SignedInRequest, comment_id: int) -> HttpResponse:
+    """Delete's question without JavaScript: the comment, its glitch, a Delete that posts
+    with confirm=1 and a Cancel back to the thread. Changes nothing. Back to it once the
+    comment is gone leads to the glitch's thread (its deletion record names the glitch)."""
+    if not selectors.can_moderate(request.user):
+        raise PermissionDenied("reviewers only")
+    talk_page = _page_number(request.GET.get("talk_page", ""))
+    comment = selectors.comment_get(comment_id=comment_id)
+    if comment is None:
+        messages.info(request, "That comment is already deleted.")
+        subject_id = selectors.deleted_comment_subject_id(comment_id=comment_id)
+        if subject_id is None:
+            return redirect(reverse("talk:home"))
+        return redirect(_thread_of(subject_id, talk_page))
+    context = {
+        "comment": comment,
+        "talk_page": talk_page,
+        "back": _thread_of(comment.subject_id, talk_page),
+    }
+    return render(request, "talk/delete_confirm.html", context)
 
 
 @require_safe

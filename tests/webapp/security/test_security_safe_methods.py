@@ -169,3 +169,7 @@ def test_no_get_changes_the_database(ids, role, npz):
         assert status["api/exports/labels.csv"] == status["api/exports/labels.json"] == 200
         assert status["api/exports/votes.csv"] == 200
     assert len(status) > 40 and "talk/comments/<int:comment_id>/<str:action>/" in status
+    # Delete's question without JavaScript is a GET page (post/redirect/get): it only asks
+    assert "talk/comments/<int:comment_id>/confirm-delete/" in status
+    if role == ADMIN:
+        assert status["talk/comments/<int:comment_id>/confirm-delete/"] == 200
