@@ -573,8 +573,12 @@ GLITCHLAB_SIMILAR_K = env_int("GLITCHLAB_SIMILAR_K", 12)
 # Talk: comments one account may post in a minute (counted on the cache above: shared by
 # every web worker when GLITCHLAB_CACHE_URL is Redis).
 GLITCHLAB_TALK_COMMENTS_PER_MINUTE = env_int("GLITCHLAB_TALK_COMMENTS_PER_MINUTE", 10)
-# Talk searches (each scans the comments) from one address, and from one account, a minute.
+# New Talk searches (each scans the comments; paging through one is not counted) one account
+# may make in a minute, and one address: higher, as a classroom behind one NAT shares it.
 GLITCHLAB_TALK_SEARCHES_PER_MINUTE = env_int("GLITCHLAB_TALK_SEARCHES_PER_MINUTE", 20)
+GLITCHLAB_TALK_SEARCHES_PER_MINUTE_PER_ADDRESS = env_int(
+    "GLITCHLAB_TALK_SEARCHES_PER_MINUTE_PER_ADDRESS", 100
+)
 # Label and vote exports streaming at once, per account and on the whole site: each holds a web
 # thread until its client has read it all (webapp/labeling/export_slots.py).
 GLITCHLAB_EXPORTS_PER_USER = env_int("GLITCHLAB_EXPORTS_PER_USER", 1)

@@ -4,10 +4,13 @@ a tag turned into a cluster-sheet batch or a class proposal through discovery's 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +26,10 @@ from webapp.talk.models import COMMENT_MAX_LENGTH, Comment, DeletedComment, Tag
 from webapp.typed_text import typed_text
 
 RATE_WINDOW_S = 60
+# How long a search's later pages stay free for the one who searched it (paging through it).
+SEARCH_PAGED_S = 10 * 60
+
+logger = logging.getLogger(__name__)
 # The same text by the same author on the same glitch within this time is one post sent
 # twice (a double click, a form resent), not a second comment.
 REPEAT_WINDOW = dt.timedelta(minutes=1)
@@ -50,21 +57,52 @@ def _count_comment(author: User) -> None:
         )
 
 
-def search_count(*, user: User | AnonymousUser, address: str | None) -> None:
-    """Count a search of Talk (each scans the comments: no text index) against the caller's
-    minute, per address and per account, as comments are counted; over
-    GLITCHLAB_TALK_SEARCHES_PER_MINUTE on either, RateLimitedError. A cache outage lets
-    it through (logged)."""
-    limit = settings.GLITCHLAB_TALK_SEARCHES_PER_MINUTE
-    names = [f"talk-searches:ip:{address}"] if address else []
+def _search_paged(key: str, *, pages: int) -> bool:
+    """One more page of a search already counted for this caller (key set by search_count),
+    within the `pages` that a search buys; past them, or on a cache outage, False."""
+    try:
+        return cache.incr(key) <= pages
+    except ValueError:  # not searched lately (or the key expired)
+        return False
+    except Exception:  # noqa: BLE001 - a cache outage: the count below fails open, logged
+        return False
+
+
+def search_count(
+    *, user: User | AnonymousUser, address: str | None, search: str, page: int, pages: int
+) -> None:
+    """Count a new search of Talk (each scans the comments: no text index) against the
+    caller's minute: GLITCHLAB_TALK_SEARCHES_PER_MINUTE per account and
+    GLITCHLAB_TALK_SEARCHES_PER_MINUTE_PER_ADDRESS per address (higher: a classroom or an
+    office behind one NAT shares it); over either, RateLimitedError. A later `page` of words
+    this caller searched in the last SEARCH_PAGED_S is not a new search, for `pages` pages
+    (the front page's depth: clicking "older" through one search met the limit); past them,
+    and on page 1, it counts (else ?page=2 with new words each time would scan unlimited).
+    A cache outage lets it through (logged)."""
+    who = f"user:{user.pk}" if user.is_authenticated else f"ip:{address}" if address else ""
+    words = hashlib.sha256(search.encode()).hexdigest()[:32]
+    paged = f"talk-searched:{who}:{words}"
+    if page > 1 and who and _search_paged(paged, pages=pages):
+        return
+    limits = []
+    if address:
+        per_address = settings.GLITCHLAB_TALK_SEARCHES_PER_MINUTE_PER_ADDRESS
+        limits.append((f"talk-searches:ip:{address}", per_address, " from one address"))
     if user.is_authenticated:
-        names.append(f"talk-searches:user:{user.pk}")
-    for name in names:
+        per_account = settings.GLITCHLAB_TALK_SEARCHES_PER_MINUTE
+        limits.append((f"talk-searches:user:{user.pk}", per_account, ""))
+    for name, limit, where in limits:
         count = count_in_window(name, window_s=RATE_WINDOW_S, limit_name="talk search limit")
         if count is not None and count > limit:
             raise RateLimitedError(
-                f"at most {limit} searches a minute: please wait a moment and search again"
+                f"at most {limit} searches a minute{where}: please wait a moment and search "
+                "again (paging through a search's results is not counted)"
             )
+    if who:
+        try:
+            cache.set(paged, 0, timeout=SEARCH_PAGED_S)
+        except Exception:  # noqa: BLE001 - a cache outage: its pages count as searches
+            logger.warning("talk search limit: cache unavailable", exc_info=True)
 
 
 def comment_create(*, author: User | AnonymousUser, subject_id: int, text: str) -> Comment:

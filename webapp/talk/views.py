@@ -84,16 +84,22 @@ def home(request: HttpRequest) -> HttpResponse:
     time, MAX_PAGES pages back; a page number that is not one is page 1, one past the end
     (or past MAX_PAGES, said on the page) the last (get_page)."""
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH].strip()
+    asked = request.GET.get("page", "")
     if search:
         try:
-            services.search_count(user=request.user, address=login_limit.client_address(request))
+            services.search_count(
+                user=request.user,
+                address=login_limit.client_address(request),
+                search=search,
+                page=int(asked) if asked.isdecimal() and len(asked) < 10 else 1,
+                pages=MAX_PAGES,
+            )
         except services.RateLimitedError as error:
             limited = {"reason": str(error), "back": reverse("talk:home"), "what": "search"}
             return render(request, "talk/limited.html", limited, status=429)
     # At most MAX_PAGES pages: the count and the deepest OFFSET read MAX_SHOWN comments,
     # not every one (page 9999 of 200,000 comments took 1.2 s logged out).
     found = selectors.comments_latest(viewer=request.user, search=search)[:MAX_SHOWN]
-    asked = request.GET.get("page", "")
     page = Paginator(found, COMMENTS_PER_PAGE).get_page(asked)
     beyond = asked.isdecimal() and (len(asked) > 9 or int(asked) > MAX_PAGES)
     comments = list(page.object_list)

@@ -47,6 +47,7 @@ def test_the_front_page_goes_back_max_pages_and_says_so_beyond(client, many):
 
 def test_a_search_past_the_limit_is_refused_per_address_and_per_account(settings, many):
     settings.GLITCHLAB_TALK_SEARCHES_PER_MINUTE = 3
+    settings.GLITCHLAB_TALK_SEARCHES_PER_MINUTE_PER_ADDRESS = 3
     visitor = Client(REMOTE_ADDR="203.0.113.7")
     for _ in range(3):
         assert visitor.get("/talk/", {"q": "remark"}).status_code == 200
