@@ -82,7 +82,7 @@ def _tag_page(request: HttpRequest, name: str) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     """The tags, and the latest comments (or those with the words searched) a page at a
     time, MAX_PAGES pages back; a page number that is not one is page 1, one past the end
-    (or past MAX_PAGES, said on the page) the last (get_page)."""
+    the last (get_page; past MAX_PAGES, with MAX_SHOWN comments, said on the page)."""
     search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH].strip()
     asked = request.GET.get("page", "")
     if search:
@@ -101,7 +101,11 @@ def home(request: HttpRequest) -> HttpResponse:
     # not every one (page 9999 of 200,000 comments took 1.2 s logged out).
     found = selectors.comments_latest(viewer=request.user, search=search)[:MAX_SHOWN]
     page = Paginator(found, COMMENTS_PER_PAGE).get_page(asked)
-    beyond = asked.isdecimal() and (len(asked) > 9 or int(asked) > MAX_PAGES)
+    # The note on the depth is for the cap, reached only with MAX_SHOWN comments: a page
+    # past the end of fewer is their last page, quietly (it read "goes back 50 pages, the
+    # latest 1000 comments" above one comment).
+    capped = page.number == MAX_PAGES and page.paginator.count == MAX_SHOWN
+    beyond = capped and asked.isdecimal() and (len(asked) > 9 or int(asked) > MAX_PAGES)
     comments = list(page.object_list)
     names, named = selectors.subject_names({c.subject_id for c in comments}, request.user)
     labeling_services.classifications_answers_seen(volunteer=request.user, subject_ids=named)
@@ -112,7 +116,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "search": search,
         "search_max_length": SEARCH_MAX_LENGTH,
         "beyond": beyond,
-        "capped": page.number == MAX_PAGES and page.paginator.count == MAX_SHOWN,
+        "capped": capped,
         "max_pages": MAX_PAGES,
         "max_shown": MAX_SHOWN,
     }

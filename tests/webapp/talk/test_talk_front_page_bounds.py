@@ -64,3 +64,16 @@ def test_a_search_past_the_limit_is_refused_per_address_and_per_account(settings
     roaming = Client(REMOTE_ADDR="198.51.100.9")
     roaming.force_login(scout)
     assert roaming.get("/talk/", {"q": "remark"}).status_code == 429
+
+
+@pytest.mark.parametrize("query", [{}, {"q": "lonely"}])
+def test_a_page_past_the_end_of_few_comments_is_the_last_page_quietly(client, query):
+    """Before: /talk/?page=51 with one comment read "goes back 50 pages, the latest 1000
+    comments: this is the last of them". The note is for the cap, reached only by
+    MAX_SHOWN comments."""
+    subject = SubjectFactory(status=Subject.Status.CLOSED)
+    Comment.objects.create(subject=subject, author=UserFactory(), text="a lonely remark")
+    for asked in (str(views.MAX_PAGES + 1), "9999", "2"):
+        page = client.get("/talk/", {**query, "page": asked}).content.decode()
+        assert "a lonely remark" in page
+        assert 'data-testid="talk-depth"' not in page and "goes back" not in page
