@@ -1,6 +1,5 @@
 """The glitches the queue handed to each of a volunteer's tabs lately (the shared cache), so
-that two tabs or devices of one account are handed different glitches, and a tab reloaded
-its own again.
+that two tabs or devices of one account are handed different glitches.
 
 One account's queue is the same in each of its tabs: before, two tabs were handed the same
 glitch, then the next one, and every vote of the slower tab was refused as answered already.
