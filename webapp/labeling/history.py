@@ -12,7 +12,7 @@ from django.db.models import F
 
 from webapp.labeling import config
 from webapp.labeling.metadata import shown_name
-from webapp.labeling.models import Classification, GlitchClass, Subject, class_display_name
+from webapp.labeling.models import Classification, Subject, class_display_name
 from webapp.labeling.selectors import subject_ids_answers_visible, volunteer_progress
 from webapp.modeling.models import Prediction
 from webapp.review.selectors import LabelHistory, label_change_standing, label_histories
@@ -97,11 +97,8 @@ def volunteer_history(*, volunteer: User, page: int | str | None) -> Page:
 def _display(class_pk: int | None) -> str:
     if class_pk is None:
         return ""
-    try:
-        return class_display_name(config.class_name(class_pk))
-    except GlitchClass.DoesNotExist:  # accepted in another process within the cache's TTL
-        config.forget_class_table()
-        return class_display_name(config.class_name(class_pk))
+    # class_name reads the table again once for a class accepted in another process meanwhile
+    return class_display_name(config.class_name(class_pk))
 
 
 def _row(

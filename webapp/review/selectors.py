@@ -110,15 +110,8 @@ def label_change_standing(*, subject: Subject, history: LabelHistory | None) -> 
     label_id = subject.gold_label_id if subject.is_gold else subject.retired_label_id
     if history is None or history.cancelled_out or label_id is None:
         return None
-    return history if _class_name(label_id) == history.after else None
-
-
-def _class_name(pk: int) -> str:
-    try:
-        return labeling_config.class_name(pk)
-    except GlitchClass.DoesNotExist:  # accepted in another process within the cache's TTL
-        labeling_config.forget_class_table()
-        return labeling_config.class_name(pk)
+    # class_name reads the table again once for a class accepted in another process meanwhile
+    return history if labeling_config.class_name(label_id) == history.after else None
 
 
 def relabel_targets() -> QuerySet[GlitchClass]:
