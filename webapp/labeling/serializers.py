@@ -17,7 +17,7 @@ EXCLUDE_MAX_IDS = 100
 TAB_PATTERN = r"^[A-Za-z0-9-]{1,36}$"
 TAB_HELP = (
     "your tab's name (1-36 letters, digits, -): glitches handed to it are kept from your "
-    "other tabs for a few minutes, and handed to it again"
+    "other tabs for a few minutes"
 )
 
 
