@@ -49,14 +49,16 @@ def load(path: Path) -> dict[str, Any]:
 
 def settings_of(piece: dict[str, Any], key: str) -> Any:
     """piece[key]; a config with TrainConfig's defaults for the fields it lacks (a field
-    added to the code between two pieces, at its default, trains the same recipe)."""
+    added to the code between two pieces, at its default, trains the same recipe). Every
+    piece's models are one network each (bench/real.py trains with `fit`): a piece without
+    sim_only_weight is one at 0, whatever `ml train`'s default."""
     from dataclasses import asdict
 
     from ml.train import TrainConfig
 
     if key != "config":
         return piece.get(key)
-    return {**asdict(TrainConfig()), **piece.get("config", {})}
+    return {**asdict(TrainConfig(sim_only_weight=0.0)), **piece.get("config", {})}
 
 
 def joined(

@@ -52,6 +52,7 @@ from ml.model import (
     save_checkpoint,
     views_of,
 )
+from ml.train_config import AUTO_SIM_ONLY_WEIGHT
 from ml.train_config import TrainConfig as TrainConfig  # its home: no torch
 from ml.views import ONE_VIEW_DURATIONS, as_one_view
 
@@ -531,6 +532,8 @@ def fit(
     temporary file of a checkpoint write it was killed in goes, with a note to `progress`.
     """
     started = time.perf_counter()
+    if config.sim_only_weight is None:  # one network here: averaging one in is train()'s
+        config = replace(config, sim_only_weight=0.0)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if resume:  # nothing else trains into `out` now
@@ -1081,7 +1084,9 @@ def train(
     config.sim_only_weight > 0 (fine-tuning): then a second model is fitted into
     MODEL_DIR/sim-only, first, on the training samples whose source is in simulated_sources
     (the web app's SIMULATED_SOURCE; the CLI's `ml synth` folders), with the same config and no
-    validation; load_model averages it in (metrics.json's validation too).
+    validation; load_model averages it in (metrics.json's validation too). None (the
+    default): resolve_sim_only_weight decides from the training glitches that decode, and the
+    model's config holds the weight it chose.
 
     GLITCH_IDS_FILE records the ids of the glitches trained and validated on, as
     glitch_names maps a sample id (the web app's: a subject's key; its glitch id there).
@@ -1140,6 +1145,10 @@ def train(
             )
         _check_sim_only(train_samples, config, simulated_sources)
         n_train = len(train_samples)
+    config = resolve_sim_only_weight(config, train_samples, simulated_sources)
+    if config.sim_only_weight:
+        warn(f"sim_only_weight {config.sim_only_weight:g}: a second model trains on the "
+             "simulated glitches alone and is averaged in (twice the training time)")  # fmt: skip
     simulated = [i for i, s in enumerate(train_samples) if s.source in simulated_sources]
     names = (
         list(class_names)
@@ -1171,9 +1180,10 @@ def train(
         )
 
     none = images[:0]
-    first = int(config.sim_only_weight > 0)  # the fits before the model's own
+    averaged = bool(config.sim_only_weight)  # a float now, 0.0 when off
+    first = int(averaged)  # the fits before the model's own
     fits = first + (2 if pool_samples else 1)
-    if config.sim_only_weight > 0:
+    if averaged:
         # First: every model that averages it in loads it (its validation, pseudo-labels).
         companion = fit(
             images[simulated],
@@ -1194,7 +1204,7 @@ def train(
         result = fit_on(none, [], Path(out_dir), _fit_of(progress, first, fits))
         result.undecodable = undecodable
         return _with_glitch_ids(result, train_samples, val_samples, glitch_names)
-    if config.sim_only_weight > 0:  # the teacher may be the result: it averages it in too
+    if averaged:  # the teacher may be the result: it averages it in too
         (Path(out_dir) / "teacher" / SIM_ONLY_DIR).mkdir(parents=True, exist_ok=True)
         shutil.copy2(
             Path(out_dir) / SIM_ONLY_DIR / BEST_CHECKPOINT,
@@ -1233,12 +1243,28 @@ def train(
     )
 
 
+def resolve_sim_only_weight(
+    config: TrainConfig, train_samples: Sequence[Any], simulated_sources: Collection[str]
+) -> TrainConfig:
+    """config with sim_only_weight decided when it is None (left to the data):
+    AUTO_SIM_ONLY_WEIGHT when the model is fine-tuned and its training glitches hold both
+    simulated ones (of 2 classes or more: a simulated-only model to train) and real ones
+    (which pull a lone real glitch of a class they lack to the real-rich classes: what the
+    average undoes, docs/real_benchmark.md); else 0. A weight given is kept as it is."""
+    if config.sim_only_weight is not None:
+        return config
+    simulated = {str(s.label) for s in train_samples if s.source in simulated_sources}
+    real = any(s.source not in simulated_sources for s in train_samples)
+    both = len(simulated) >= 2 and real and not config.head_only
+    return replace(config, sim_only_weight=AUTO_SIM_ONLY_WEIGHT if both else 0.0)
+
+
 def _check_sim_only(
     train_samples: Sequence[Any], config: TrainConfig, simulated_sources: Collection[str]
 ) -> None:
     """UserError when config.sim_only_weight asks for a simulated-only model these training
-    glitches cannot give."""
-    if config.sim_only_weight <= 0:
+    glitches cannot give (None, left to the data, never does)."""
+    if config.sim_only_weight is None or config.sim_only_weight <= 0:
         return
     if config.head_only or not 0 < config.sim_only_weight < 1:
         raise UserError("sim_only_weight is a weight in (0, 1), for a fine-tuned model")

@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_BACKBONE = "efficientnet_lite0"  # see ml.backbones.BACKBONES
+# sim_only_weight's value when left to the data (None) and they are simulated and real both:
+# half each, nothing tuned (docs/real_benchmark.md, "The average becomes the default").
+AUTO_SIM_ONLY_WEIGHT = 0.5
 
 
 @dataclass
@@ -42,8 +45,10 @@ class TrainConfig:
     # > 0: also a model trained on the simulated glitches alone (OUT/sim-only), whose
     # probabilities take this weight in every prediction (ml.model.load_model). It keeps a
     # lone real glitch of a class without real training examples from being pulled to the
-    # real-rich classes (bench/real.py --class-out; docs/real_benchmark.md). Off by default.
-    sim_only_weight: float = 0.0
+    # real-rich classes (bench/real.py --class-out; docs/real_benchmark.md). 0: off. None
+    # (the default since 2026-12-07): AUTO_SIM_ONLY_WEIGHT when the training glitches are
+    # simulated and real both, else off (ml.train.resolve_sim_only_weight).
+    sim_only_weight: float | None = None
     sampling: str = "class-source"  # uniform | class | class-source (see ml.train.SAMPLINGS)
     head_c: float = 1.0  # inverse L2 strength of the head-only logistic regression
     device: str = "auto"  # auto | cpu | cuda

@@ -163,11 +163,12 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
     from ml.data import SIMULATED_SOURCE
     from ml.evaluate import right_by_id
     from ml.model import checkpoint_class_names, git_commit, library_versions
-    from ml.train import TrainConfig, train
+    from ml.train import TrainConfig, resolve_sim_only_weight, train
 
     run_id = run.pk
-    # The config the request stored, every field resolved then: an attempt after a deploy
-    # that changed TrainConfig's defaults resumes with the recipe the run began with.
+    # The config the request stored, every field resolved then (sim_only_weight may be
+    # None: decided below, from the training glitches): an attempt after a deploy that
+    # changed TrainConfig's defaults resumes with the recipe the run began with.
     config = TrainConfig(**run.config)
     train_files, val_files = selectors.training_data()
     train_samples, val_samples = to_samples(train_files), to_samples(val_files)
@@ -182,6 +183,8 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
             f"and {before[1]} validation glitches, now {len(train_samples)} and "
             f"{len(val_samples)}): this attempt trains on today's labels",
         )
+    # Left to the data (None): decided here, so that the log says what trains.
+    config = resolve_sim_only_weight(config, train_samples, {SIMULATED_SOURCE})
     services.training_run_set_device(
         run_id=run_id,
         device=device_description(config.device),
@@ -197,7 +200,7 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
         + (
             f"; first a model on the {sum(s.source == SIMULATED_SOURCE for s in train_samples)} "
             f"simulated glitches alone, averaged in at weight {config.sim_only_weight}"
-            if config.sim_only_weight > 0
+            if config.sim_only_weight
             else ""
         ),
     )

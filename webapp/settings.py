@@ -502,8 +502,9 @@ GLITCHLAB_TRAIN_SEED = env_optional("GLITCHLAB_TRAIN_SEED", int)
 GLITCHLAB_TRAIN_DEVICE = env_str("GLITCHLAB_TRAIN_DEVICE", "auto")
 # > 0: each retrain also trains a model on the simulated glitches alone (the sources in
 # GLITCHLAB_SIMULATED_SOURCES) and averages its probabilities in with this weight
-# (TrainConfig.sim_only_weight; twice the training time). Unset: TrainConfig's default, 0
-# (off) until a held-out check decides (docs/real_benchmark.md, condition (a)).
+# (TrainConfig.sim_only_weight; twice the training time); 0: off. Unset: TrainConfig's
+# default, left to the data: 0.5 when the training glitches are simulated and real both,
+# else off (docs/real_benchmark.md, "The average becomes the default").
 GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT = env_optional("GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT", float)
 # Unset, head_only is TrainConfig's default (read from ml/train_config.py: no torch, so the
 # web process starts as fast), not "off": a recipe that one day defaults to head-only

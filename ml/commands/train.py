@@ -19,6 +19,7 @@ from ml.train import (
     split_samples,
     train,
 )
+from ml.train_config import AUTO_SIM_ONLY_WEIGHT
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -49,8 +50,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=defaults.sim_only_weight,
         metavar="W",
         help="also train a model on the simulated glitches alone (the --data folders that "
-        "ml synth wrote) and give its probabilities this weight in every prediction, e.g. "
-        "0.5 (twice the training time; docs/real_benchmark.md); 0: off",
+        "ml synth wrote) and give its probabilities this weight in every prediction (twice "
+        "the training time; docs/real_benchmark.md); 0: off. Default: "
+        f"{AUTO_SIM_ONLY_WEIGHT:g} when the training glitches are simulated and real both "
+        "(and the model is fine-tuned), else 0",
     )
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help=", ".join(BACKBONES))
     parser.add_argument("--weights", metavar="FILE", help="ImageNet weights file (torchvision)")
@@ -130,7 +133,9 @@ def resumed_config(model_dir: Path, device: str) -> TrainConfig:
         message = f"--resume {model_dir}: cannot read {LAST_CHECKPOINT}: {exc}"
         raise UserError(message.splitlines()[0]) from None
     known = set(TrainConfig.__dataclass_fields__)  # a field since removed is dropped
-    config = TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, "device": device})
+    # A run saved before sim_only_weight existed trained one network: it goes on as one.
+    kept = {k: v for k, v in saved.items() if k in known}
+    config = TrainConfig(**{"sim_only_weight": 0.0, **kept, "device": device})
     refuse_finished(model_dir, checkpoint, config)
     return config
 
@@ -193,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
             f"unknown encoding {config.encoding!r}; choose one of {', '.join(ENCODINGS)}"
         )
     simulated = {root for root in args.data if written_by_synth(root)}
-    if config.sim_only_weight > 0 and not simulated:
+    if (config.sim_only_weight or 0) > 0 and not simulated:  # None: left to the data
         raise UserError("--sim-only-weight needs a --data folder that ml synth wrote (its "
                         "manifest.csv beside its config.json)")  # fmt: skip
     samples = merged_split_glitches([s for s in load(args.data) if s.label is not None]).samples

@@ -19,7 +19,7 @@ from image_factories import damage_middle, write_glitches, write_simulated_with_
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.heldout import (  # noqa: E402
-    AVERAGED,
+    ONE_NETWORK,
     PRODUCT,
     SIM_ONLY,
     load_heldout,
@@ -275,12 +275,12 @@ def test_top1_counting_the_glitches_not_scored_as_wrong_is_beside_top1(
     assert said in shown
 
 
-def _run_of(product: float, averaged: float, rare_product: float, rare_averaged: float) -> dict:
+def _run_of(single: float, averaged: float, rare_single: float, rare_averaged: float) -> dict:
     def row(top1: float, rare: float) -> dict[str, Any]:
         return {"top1": top1, "top1_all": top1, "macro_recall": top1, "rare": {"top1": rare}}
 
-    return {PRODUCT: row(product, rare_product), SIM_ONLY: row(0.5, 0.5),
-            AVERAGED: row(averaged, rare_averaged)}  # fmt: skip
+    return {ONE_NETWORK: row(single, rare_single), SIM_ONLY: row(0.5, 0.5),
+            PRODUCT: row(averaged, rare_averaged)}  # fmt: skip
 
 
 def test_the_rule_is_applied_to_the_mean_over_the_seeds() -> None:
@@ -288,16 +288,21 @@ def test_the_rule_is_applied_to_the_mean_over_the_seeds() -> None:
     runs = [_run_of(0.80, 0.82, 0.50, 0.60), _run_of(0.85, 0.80, 0.50, 0.55),
             _run_of(0.84, 0.84, 0.60, 0.50)]  # fmt: skip
     mean = mean_over_seeds(runs, rare=True)
-    assert mean[PRODUCT]["top1"] == pytest.approx(0.83)
-    assert mean[AVERAGED]["top1"] == pytest.approx(0.82)
+    assert mean[ONE_NETWORK]["top1"] == pytest.approx(0.83)
+    assert mean[PRODUCT]["top1"] == pytest.approx(0.82)
 
     first = rule(mean_over_seeds(runs[:1], rare=True), rare=True, at_product_size=True, seeds=[0])
     said = rule(mean, rare=True, at_product_size=True, seeds=[0, 1, 2])
 
     assert "yes; " in first and first.endswith("(seed 0 alone; the mean of seeds 0-2 decides "
                                                "(--seeds 0,1,2))")  # fmt: skip
-    assert "averaged mean top-1 0.820 >= the product's 0.830: no" in said
-    assert said.endswith("(the mean of seeds 0-2, which decides: keep the default (0))")
+    assert "averaged mean top-1 0.820 >= one network's 0.830: no" in said
+    assert said.endswith(
+        "(the mean of seeds 0-2, which decides: turn it off (--sim-only-weight 0 by default))"
+    )
+    kept = rule(mean_over_seeds([_run_of(0.80, 0.82, 0.50, 0.60)] * 3, rare=True),
+                rare=True, at_product_size=True, seeds=[0, 1, 2])  # fmt: skip
+    assert kept.endswith("(the mean of seeds 0-2, which decides: keep it)")
 
 
 def test_seeds_are_given_as_a_list_or_one() -> None:

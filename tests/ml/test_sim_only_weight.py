@@ -81,6 +81,51 @@ def test_every_prediction_is_the_weighted_mean_of_the_two_models(
     assert embedding.shape[0] == len(samples)  # from the main model alone
 
 
+def test_by_default_it_is_on_for_simulated_and_real_glitches_and_off_otherwise() -> None:
+    """None (the default): a simulated-only model to train (2 classes or more) and real
+    glitches it keeps from pulling a lone real glitch to the real-rich classes."""
+    from ml.data import Sample
+    from ml.train import TrainConfig, resolve_sim_only_weight
+
+    def glitch(label: str, source: str) -> Sample:
+        return Sample(id=f"{label}-{source}", label=label, paths={}, source=source)
+
+    sim = [glitch("Blip", "sim"), glitch("Whistle", "sim")]
+    real = [glitch("Blip", "real")]
+    sources = {"sim"}
+
+    def chosen(samples: list[Sample], **fields: object) -> float | None:
+        return resolve_sim_only_weight(TrainConfig(**fields), samples, sources).sim_only_weight  # type: ignore[arg-type]
+
+    assert TrainConfig().sim_only_weight is None
+    assert chosen(sim + real) == 0.5
+    assert chosen(sim) == 0.0  # simulations alone: the second model would be the first
+    assert chosen(real) == 0.0  # nothing simulated to train it on
+    assert chosen(sim[:1] + real) == 0.0  # one simulated class: no classifier
+    assert chosen(sim + real, head_only=True) == 0.0  # a fine-tuned model's option
+    assert chosen(sim + real, sim_only_weight=0.0) == 0.0  # given: kept
+    assert chosen(sim, sim_only_weight=0.3) == 0.3  # given: kept (train() checks it)
+
+
+def test_ml_train_by_default_averages_on_a_synth_folder_and_real_glitches(
+    roots: tuple[Path, Path], tmp_path: Path
+) -> None:
+    sim, real = roots
+    default, off = tmp_path / "default", tmp_path / "off"
+    assert (
+        main(["train", "--data", str(sim), "--data", str(real), "--out", str(default), *TINY]) == 0
+    )
+    assert main(["train", "--data", str(sim), "--data", str(real), "--out", str(off),
+                 "--sim-only-weight", "0", *TINY]) == 0  # fmt: skip
+
+    model = load_model(default, device="cpu")
+    assert model.companion is not None and model.config["sim_only_weight"] == 0.5
+    assert (default / SIM_ONLY_DIR / "best.pt").is_file()
+    alone = load_model(off, device="cpu")
+    assert alone.companion is None and alone.config["sim_only_weight"] == 0.0
+    assert not (off / SIM_ONLY_DIR).exists()
+
+
 def test_without_a_synth_folder_it_is_refused_before_training(
     roots: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -101,6 +101,23 @@ def test_a_run_saved_before_sim_only_weight_existed_resumes(tmp_path: Path) -> N
     assert not again.cancelled and len(again.history) == 2
 
 
+def test_cli_resume_of_a_run_saved_before_sim_only_weight_existed_stays_one_network(
+    tmp_path: Path,
+) -> None:
+    """Its config lacks the field: the default (None, left to the data) would average in a
+    second model on simulated and real glitches, a model the run never had."""
+    from ml.commands.train import resumed_config
+
+    x, y = bright_half_images(16, seed=0)
+    fit(x, y, None, None, config(epochs=2), tmp_path)
+    checkpoint = torch.load(tmp_path / LAST_CHECKPOINT, weights_only=True)
+    assert checkpoint["config"]["sim_only_weight"] == 0.0  # fit trains one network
+    del checkpoint["config"]["sim_only_weight"]
+    torch.save(checkpoint, tmp_path / LAST_CHECKPOINT)
+
+    assert resumed_config(tmp_path, "cpu").sim_only_weight == 0.0
+
+
 def test_cli_resume_needs_a_run_to_continue(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = main(["train", "--data", str(tmp_path), "--resume", str(tmp_path / "none")])
 

@@ -147,7 +147,7 @@ def test_a_retried_run_whose_last_checkpoint_does_not_load_starts_over_and_says_
 def test_a_retrain_can_average_in_a_model_of_the_simulated_glitches_alone(
     tiny_settings, eager_celery
 ):
-    """GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT (off by default): the retrain trains the second model
+    """GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT 0.5, set: the retrain trains the second model
     on the subjects of GLITCHLAB_SIMULATED_SOURCES, and the model it registers, its gate and
     its scoring average the two."""
     from glitch_data import apply_tiny_training
@@ -167,6 +167,40 @@ def test_a_retrain_can_average_in_a_model_of_the_simulated_glitches_alone(
     assert (Path(version.model_dir) / SIM_ONLY_DIR / "best.pt").is_file()
     assert load_model(version.model_dir, device="cpu").companion is not None
     assert Prediction.objects.filter(model_version=version).count() >= len(data["open"])
+
+
+def test_by_default_a_retrain_on_simulated_and_real_glitches_averages_them(
+    tiny_settings, eager_celery
+):
+    """GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT unset (None: left to the data): with simulated
+    subjects of 2 classes beside real ones, the retrain averages in a model of the simulated
+    ones alone at 0.5 (ml train's default since 2026-12-07); the stored run says "left to
+    the data", the model what it chose. With only real subjects it trains one network."""
+    from glitch_data import apply_tiny_training
+
+    from ml.model import SIM_ONLY_DIR, load_model
+
+    apply_tiny_training(tiny_settings, head_only=False)
+    assert tiny_settings.GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT is None
+    make_dataset()
+    only_real = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+    only_real.refresh_from_db()
+    assert only_real.status == TrainingRun.Status.SUCCEEDED, only_real.error + only_real.log
+    single = ModelVersion.objects.get(training_run=only_real)
+    assert not (Path(single.model_dir) / SIM_ONLY_DIR).exists()
+    assert load_model(single.model_dir, device="cpu").config["sim_only_weight"] == 0
+
+    tiny_settings.GLITCHLAB_SIMULATED_SOURCES = ["simulated-test"]
+    Subject.objects.filter(role=Subject.Role.GOLD).update(source="simulated-test")  # 2 + 2
+    run = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
+    assert run.config["sim_only_weight"] is None
+    assert "first a model on the 4 simulated glitches alone, averaged in at weight 0.5" in run.log
+    version = ModelVersion.objects.get(training_run=run)
+    model = load_model(version.model_dir, device="cpu")
+    assert model.companion is not None and model.config["sim_only_weight"] == 0.5
 
 
 def test_a_run_never_resumes_from_a_folder_an_earlier_database_left(tiny_settings, eager_celery):

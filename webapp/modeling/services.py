@@ -114,6 +114,8 @@ def training_run_request(
     """
     # Stored resolved, every field: about.json reads what the model trained with, and an
     # attempt that resumes the run after a deploy changed the defaults keeps its recipe.
+    # sim_only_weight may stay None, left to the training glitches (the model's config
+    # holds what was chosen).
     config = asdict(
         train_config.TrainConfig(**{**train_config_default(), **dict(config_overrides or {})})
     )
