@@ -1145,10 +1145,14 @@ def train(
             )
         _check_sim_only(train_samples, config, simulated_sources)
         n_train = len(train_samples)
-    config = resolve_sim_only_weight(config, train_samples, simulated_sources)
-    if config.sim_only_weight:
-        warn(f"sim_only_weight {config.sim_only_weight:g}: a second model trains on the "
-             "simulated glitches alone and is averaged in (twice the training time)")  # fmt: skip
+    if config.sim_only_weight is None:  # left to the data: say what they chose (a weight
+        # given, as the retrain task's once it decided and logged it, goes unsaid)
+        config = resolve_sim_only_weight(config, train_samples, simulated_sources)
+        if config.sim_only_weight:
+            warn(
+                f"sim_only_weight {config.sim_only_weight:g}: a second model trains on the "
+                "simulated glitches alone and is averaged in (twice the training time)"
+            )
     simulated = [i for i, s in enumerate(train_samples) if s.source in simulated_sources]
     names = (
         list(class_names)
@@ -1253,10 +1257,16 @@ def resolve_sim_only_weight(
     average undoes, docs/real_benchmark.md); else 0. A weight given is kept as it is."""
     if config.sim_only_weight is not None:
         return config
-    simulated = {str(s.label) for s in train_samples if s.source in simulated_sources}
     real = any(s.source not in simulated_sources for s in train_samples)
-    both = len(simulated) >= 2 and real and not config.head_only
-    return replace(config, sim_only_weight=AUTO_SIM_ONLY_WEIGHT if both else 0.0)
+    both = _simulated_classes(train_samples, simulated_sources) >= 2 and real
+    return replace(
+        config, sim_only_weight=AUTO_SIM_ONLY_WEIGHT if both and not config.head_only else 0.0
+    )
+
+
+def _simulated_classes(train_samples: Sequence[Any], simulated_sources: Collection[str]) -> int:
+    """How many classes the simulated training glitches hold: a simulated-only model needs 2."""
+    return len({str(s.label) for s in train_samples if s.source in simulated_sources})
 
 
 def _check_sim_only(
@@ -1268,8 +1278,8 @@ def _check_sim_only(
         return
     if config.head_only or not 0 < config.sim_only_weight < 1:
         raise UserError("sim_only_weight is a weight in (0, 1), for a fine-tuned model")
-    simulated = [s for s in train_samples if s.source in simulated_sources]
-    if len({s.label for s in simulated}) < 2:
+    if _simulated_classes(train_samples, simulated_sources) < 2:
+        simulated = [s for s in train_samples if s.source in simulated_sources]
         raise UserError(
             "sim_only_weight needs simulated training glitches of 2 classes or more (of "
             f"the sources {', '.join(sorted(simulated_sources)) or 'named: none'}), got "

@@ -108,7 +108,7 @@ def test_by_default_it_is_on_for_simulated_and_real_glitches_and_off_otherwise()
 
 
 def test_ml_train_by_default_averages_on_a_synth_folder_and_real_glitches(
-    roots: tuple[Path, Path], tmp_path: Path
+    roots: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sim, real = roots
     default, off = tmp_path / "default", tmp_path / "off"
@@ -118,6 +118,8 @@ def test_ml_train_by_default_averages_on_a_synth_folder_and_real_glitches(
     assert main(["train", "--data", str(sim), "--data", str(real), "--out", str(off),
                  "--sim-only-weight", "0", *TINY]) == 0  # fmt: skip
 
+    said = capsys.readouterr().err  # what the data chose is said, once; a weight given is not
+    assert said.count("sim_only_weight 0.5: a second model trains on the simulated") == 1
     model = load_model(default, device="cpu")
     assert model.companion is not None and model.config["sim_only_weight"] == 0.5
     assert (default / SIM_ONLY_DIR / "best.pt").is_file()

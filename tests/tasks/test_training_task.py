@@ -198,6 +198,7 @@ def test_by_default_a_retrain_on_simulated_and_real_glitches_averages_them(
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error + run.log
     assert run.config["sim_only_weight"] is None
     assert "first a model on the 4 simulated glitches alone, averaged in at weight 0.5" in run.log
+    assert "a second model trains on the simulated glitches alone" not in run.log  # said once
     version = ModelVersion.objects.get(training_run=run)
     model = load_model(version.model_dir, device="cpu")
     assert model.companion is not None and model.config["sim_only_weight"] == 0.5
