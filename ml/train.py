@@ -10,14 +10,17 @@ Entry points: `train` (from Samples), `fit` (from arrays), `split_samples` / `st
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
+import os
 import pickle
 import random
 import shutil
 import time
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -32,7 +35,7 @@ from torch import nn
 from ml.classes import CANONICAL_NAMES
 from ml.data import SIMULATED_SOURCE
 from ml.errors import UserError
-from ml.files import atomic_write
+from ml.files import atomic_write, ml_source_digest
 from ml.model import (
     BEST_CHECKPOINT,
     LAST_CHECKPOINT,
@@ -122,13 +125,15 @@ def stratified_split(
     With sources (e.g. the --data root of each sample), each class's sources are split
     apart: the simulated and the real glitches of a class each give their share, and a
     class's only real glitch (a golden example) stays in training. A class, or a class's
-    source, with one sample stays in training. Deterministic for a given seed.
+    source, with one sample stays in training. Deterministic for a given seed, and each
+    (class, source) group is shuffled by its own generator (seeded by the seed and the group),
+    so glitches added to one group move no glitch of another: `ml train` run again with
+    more real glitches splits the simulated ones as before (and may reuse their model).
     """
     if not 0.0 <= val_fraction < 1.0:
         raise UserError(f"--val-fraction must be in [0, 1), got {val_fraction}")
     if sources is not None and len(sources) != len(labels):
         raise ValueError("sources and labels differ in length")
-    rng = np.random.default_rng(seed)
     groups: dict[tuple[str, str], list[int]] = {}
     for i, label in enumerate(labels):
         source = sources[i] if sources is not None else ""
@@ -137,7 +142,8 @@ def stratified_split(
     val_idx: list[int] = []
     for key in sorted(groups):
         members = np.array(groups[key])
-        rng.shuffle(members)
+        group = zlib.crc32("\0".join(key).encode())  # stable across processes (not hash())
+        np.random.default_rng([seed, group]).shuffle(members)
         n_val = min(int(round(len(members) * val_fraction)), len(members) - 1)
         val_idx.extend(int(i) for i in members[:n_val])
         train_idx.extend(int(i) for i in members[n_val:])
@@ -1077,6 +1083,7 @@ def train(
     pool_samples: Sequence[Any] = (),
     simulated_sources: Collection[str] = (SIMULATED_SOURCE,),
     glitch_names: Mapping[str, str] | None = None,
+    sim_only_from: Sequence[str | Path] = (),
 ) -> TrainResult:
     """Decode ml.data.Samples once (config.encoding at config.image_size, cached under
     cache_dir when given) and `fit` on them. Samples without a label are skipped.
@@ -1086,7 +1093,11 @@ def train(
     (the web app's SIMULATED_SOURCE; the CLI's `ml synth` folders), with the same config and no
     validation; load_model averages it in (metrics.json's validation too). None (the
     default): resolve_sim_only_weight decides from the training glitches that decode, and the
-    model's config holds the weight it chose.
+    model's config holds the weight it chose. The simulated-only model depends on the
+    simulated glitches and the recipe only, not on the real labels that change from one
+    retrain to the next: when a model folder of sim_only_from holds one trained on the same
+    simulated images, labels, sources and classes, with the same recipe and ml/ code
+    (SIM_ONLY_KEY_FILE), it is reused (linked, or copied) instead of trained again.
 
     GLITCH_IDS_FILE records the ids of the glitches trained and validated on, as
     glitch_names maps a sample id (the web app's: a subject's key; its glitch id there).
@@ -1185,25 +1196,46 @@ def train(
 
     none = images[:0]
     averaged = bool(config.sim_only_weight)  # a float now, 0.0 when off
-    first = int(averaged)  # the fits before the model's own
-    fits = first + (2 if pool_samples else 1)
+    sim_dir = Path(out_dir) / SIM_ONLY_DIR
+    reused: Path | None = None  # a model folder whose simulated-only model is this one's
     if averaged:
+        sim_images = images[simulated]
+        sim_labels = [str(train_samples[i].label) for i in simulated]
+        sim_sources = [str(train_samples[i].source) for i in simulated]
+        sim_config = replace(config, sim_only_weight=0.0)
+        key = sim_only_key(sim_images, sim_labels, sim_sources, names, sim_config)
+        reused = reuse_sim_only(sim_only_from, key, sim_dir)
+        if reused is not None:
+            warn(
+                f"the simulated-only model of {reused} was trained on these simulated "
+                "glitches with this recipe: reused, not trained again"
+            )
+        elif sim_only_from:
+            warn(
+                "no simulated-only model to reuse (none of "
+                f"{', '.join(str(Path(d)) for d in sim_only_from)} was trained on these "
+                "simulated glitches with this recipe and code): training one"
+            )
+    first = int(averaged and reused is None)  # the fits before the model's own
+    fits = first + (2 if pool_samples else 1)
+    if first:
         # First: every model that averages it in loads it (its validation, pseudo-labels).
         companion = fit(
-            images[simulated],
-            [str(train_samples[i].label) for i in simulated],
+            sim_images,
+            sim_labels,
             None,
             None,
-            replace(config, sim_only_weight=0.0),
-            Path(out_dir) / SIM_ONLY_DIR,
+            sim_config,
+            sim_dir,
             class_names=names,  # the main model's columns, in its order
-            sources=[train_samples[i].source for i in simulated],
+            sources=sim_sources,
             progress=_fit_of(progress, 0, fits),
             should_cancel=should_cancel,
             resume=resume,
         )
         if companion.cancelled:
             return companion
+        _write_json(sim_dir / SIM_ONLY_KEY_FILE, {"key": key})
     if not pool_samples:
         result = fit_on(none, [], Path(out_dir), _fit_of(progress, first, fits))
         result.undecodable = undecodable
@@ -1245,6 +1277,71 @@ def train(
         val_samples,
         glitch_names,
     )
+
+
+# Beside a simulated-only model's best.pt: {"key": sim_only_key(...)} of what it was trained on.
+SIM_ONLY_KEY_FILE = "trained_on.json"
+# TrainConfig fields that do not change how the simulated-only model trains.
+_NOT_THE_SIM_ONLY_RECIPE = frozenset(
+    {"sim_only_weight", "self_train", "val_fraction", "eval_batch_size"}
+)
+
+
+def sim_only_key(
+    images: np.ndarray,
+    labels: Sequence[str],
+    sources: Sequence[str],
+    class_names: Sequence[str],
+    config: TrainConfig,
+) -> str:
+    """What a simulated-only model is trained from, as one sha256: its images (bytes, in
+    order), labels, sources and output classes, the recipe (config, less the fields that do
+    not touch it), ml/'s source and torch's version. Two runs with the same key train the
+    same model, up to the nondeterminism of their kernels."""
+    recipe = {k: v for k, v in asdict(config).items() if k not in _NOT_THE_SIM_ONLY_RECIPE}
+    digest = hashlib.sha256()
+    described = {
+        "labels": list(labels),
+        "sources": list(sources),
+        "classes": list(class_names),
+        "recipe": recipe,
+        "ml": ml_source_digest(),
+        "torch": torch.__version__,
+        "images": [list(images.shape), str(images.dtype)],
+    }
+    digest.update(json.dumps(described, sort_keys=True).encode())
+    digest.update(np.ascontiguousarray(images).data)
+    return digest.hexdigest()
+
+
+def reuse_sim_only(candidates: Sequence[str | Path], key: str, into: Path) -> Path | None:
+    """The first model folder of `candidates` whose simulated-only model (SIM_ONLY_DIR) was
+    trained from `key` (its SIM_ONLY_KEY_FILE), its best.pt hard-linked (copied where a
+    link cannot be made) into `into` with the key beside it; None when none was. A
+    candidate that is missing, unreadable or half-written is passed over."""
+    for candidate in candidates:
+        source = Path(candidate) / SIM_ONLY_DIR
+        try:
+            with (source / SIM_ONLY_KEY_FILE).open() as fh:
+                if json.load(fh).get("key") != key or not (source / BEST_CHECKPOINT).is_file():
+                    continue
+            into.mkdir(parents=True, exist_ok=True)
+            if (into / BEST_CHECKPOINT).exists() and (into / BEST_CHECKPOINT).samefile(
+                source / BEST_CHECKPOINT
+            ):
+                return Path(candidate)
+            staged = into / f".{BEST_CHECKPOINT}.reused.tmp"
+            staged.unlink(missing_ok=True)
+            try:
+                os.link(source / BEST_CHECKPOINT, staged)
+            except OSError:  # another file system, or links not allowed
+                shutil.copyfile(source / BEST_CHECKPOINT, staged)
+            staged.replace(into / BEST_CHECKPOINT)
+        except (OSError, ValueError, AttributeError):  # gone, unreadable, not our JSON
+            continue
+        _write_json(into / SIM_ONLY_KEY_FILE, {"key": key})
+        return Path(candidate)
+    return None
 
 
 def resolve_sim_only_weight(

@@ -227,6 +227,8 @@ def _train(run: TrainingRun, reporter: _RunReporter) -> dict[str, Any]:
             for f in [*train_files, *val_files, *pool_files]
             if f.external_id
         },
+        # the simulated glitches rarely change between retrains: their model is reused then
+        sim_only_from=selectors.model_dirs_newest(),
     )
     if result.cancelled:
         if services.training_run_mark_cancelled(run_id=run_id, task_id=reporter.task_id):

@@ -502,7 +502,8 @@ GLITCHLAB_TRAIN_SEED = env_optional("GLITCHLAB_TRAIN_SEED", int)
 GLITCHLAB_TRAIN_DEVICE = env_str("GLITCHLAB_TRAIN_DEVICE", "auto")
 # > 0: each retrain also trains a model on the simulated glitches alone (the sources in
 # GLITCHLAB_SIMULATED_SOURCES) and averages its probabilities in with this weight
-# (TrainConfig.sim_only_weight; twice the training time); 0: off. Unset: TrainConfig's
+# (TrainConfig.sim_only_weight; twice the training time, unless a newer model's is reused:
+# same simulated subjects, settings and code); 0: off. Unset: TrainConfig's
 # default, left to the data: 0.5 when the training glitches are simulated and real both,
 # else off (docs/real_benchmark.md, "The average becomes the default").
 GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT = env_optional("GLITCHLAB_TRAIN_SIM_ONLY_WEIGHT", float)

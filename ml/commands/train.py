@@ -55,6 +55,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         f"{AUTO_SIM_ONLY_WEIGHT:g} when the training glitches are simulated and real both "
         "(and the model is fine-tuned), else 0",
     )
+    parser.add_argument(
+        "--sim-only-from",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="MODEL_DIR",
+        help="an earlier model whose simulated-only model may be reused: it is, when it was "
+        "trained on the same simulated glitches with the same settings and code (repeat for "
+        "several)",
+    )
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help=", ".join(BACKBONES))
     parser.add_argument("--weights", metavar="FILE", help="ImageNet weights file (torchvision)")
     parser.add_argument("--no-pretrained", action="store_true", help="random initialisation")
@@ -197,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"unknown encoding {config.encoding!r}; choose one of {', '.join(ENCODINGS)}"
         )
+    if missing := [str(d) for d in args.sim_only_from if not d.is_dir()]:
+        raise UserError(f"--sim-only-from: no such model folder: {', '.join(missing)}")
     simulated = {root for root in args.data if written_by_synth(root)}
     if (config.sim_only_weight or 0) > 0 and not simulated:  # None: left to the data
         raise UserError("--sim-only-weight needs a --data folder that ml synth wrote (its "
@@ -235,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
             train_samples, val, config, args.out,
             cache_dir=args.cache_dir, workers=args.workers, encode_progress=on_decode,
             progress=progress, resume=args.resume is not None, pool_samples=pool,
-            simulated_sources=simulated,
+            simulated_sources=simulated, sim_only_from=args.sim_only_from,
         )  # fmt: skip
     finally:
         decode.close()

@@ -203,6 +203,28 @@ def test_by_default_a_retrain_on_simulated_and_real_glitches_averages_them(
     model = load_model(version.model_dir, device="cpu")
     assert model.companion is not None and model.config["sim_only_weight"] == 0.5
 
+    # The next retrain, on the same simulated subjects: their model is the one above, reused
+    # (a hard link), not trained again; one simulated label changed: trained again.
+    again = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+    again.refresh_from_db()
+    assert again.status == TrainingRun.Status.SUCCEEDED, again.error + again.log
+    assert f"the simulated-only model of {version.model_dir} was trained on these" in again.log
+    reused = Path(ModelVersion.objects.get(training_run=again).model_dir) / SIM_ONLY_DIR
+    assert (reused / "best.pt").samefile(Path(version.model_dir) / SIM_ONLY_DIR / "best.pt")
+    assert not (reused / "history.json").exists()
+    assert load_model(reused.parent, device="cpu").companion is not None
+
+    simulated = Subject.objects.filter(source="simulated-test").order_by("pk")
+    relabelled = simulated.exclude(gold_label=simulated[0].gold_label).first()
+    assert relabelled is not None
+    simulated.filter(pk=simulated[0].pk).update(gold_label=relabelled.gold_label)
+    changed = services.training_run_request(trigger=TrainingRun.Trigger.COMMAND)
+    changed.refresh_from_db()
+    assert changed.status == TrainingRun.Status.SUCCEEDED, changed.error + changed.log
+    assert "no simulated-only model to reuse" in changed.log
+    trained = Path(ModelVersion.objects.get(training_run=changed).model_dir) / SIM_ONLY_DIR
+    assert (trained / "history.json").is_file()
+
 
 def test_a_run_never_resumes_from_a_folder_an_earlier_database_left(tiny_settings, eager_celery):
     """A database reset or restored while VAR_DIR is kept numbers runs again. The retrain

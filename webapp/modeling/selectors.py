@@ -58,6 +58,13 @@ def training_runs_recent(*, limit: int = 20) -> QuerySet[TrainingRun]:
     return TrainingRun.objects.select_related("model_version", "requested_by")[:limit]
 
 
+def model_dirs_newest(*, limit: int = 3) -> list[str]:
+    """The folders of the newest registered models, newest first: where a retrain looks for
+    a simulated-only model it can reuse (ml.train.train's sim_only_from)."""
+    versions = ModelVersion.objects.exclude(model_dir="").order_by("-created_at", "-id")
+    return list(versions.values_list("model_dir", flat=True)[:limit])
+
+
 def new_labels_since_newest_model() -> int:
     """Subjects retired since the newest model's training run started, promoted or not (all,
     if none): the retrain check's count. Counted since the active model, a candidate the
