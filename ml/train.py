@@ -1236,6 +1236,8 @@ def train(
         if companion.cancelled:
             return companion
         _write_json(sim_dir / SIM_ONLY_KEY_FILE, {"key": key})
+    if averaged:
+        del sim_images  # a copy of their rows: not held while the model trains
     if not pool_samples:
         result = fit_on(none, [], Path(out_dir), _fit_of(progress, first, fits))
         result.undecodable = undecodable
