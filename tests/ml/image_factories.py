@@ -8,6 +8,10 @@ import matplotlib
 import numpy as np
 from PIL import Image
 
+# `ml train` flags for a model trained in seconds (one epoch of 32 px images on the CPU).
+TINY_TRAIN = ("--epochs", "1", "--image-size", "32", "--batch-size", "4", "--device", "cpu",
+              "--workers", "1", "--val-fraction", "0.34")  # fmt: skip
+
 # A miniature of the 800x600 layout: plot frame at x in [25, 165), y in [15, 120),
 # a colour bar to its right, white margins where the axes and title would be.
 FULL_SIZE = (200, 150)  # width, height

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from image_factories import write_glitches
+from image_factories import TINY_TRAIN, write_glitches
 
 from ml.cli import main
 from ml.model import SIM_ONLY_DIR
@@ -23,25 +23,13 @@ from ml.train import (
     stratified_split,
 )
 
-TINY = ("--epochs", "1", "--image-size", "32", "--batch-size", "4", "--device", "cpu",
-        "--workers", "1", "--val-fraction", "0.34")  # fmt: skip
-
 
 @pytest.fixture(scope="module")
-def roots(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    sim = tmp_path_factory.mktemp("sim")
-    generate(sim, 3, classes=["Blip", "Whistle"], style="crop", seed=5, workers=1)
-    real = tmp_path_factory.mktemp("real")
-    for label in ("Blip", "Whistle"):
-        write_glitches(real, label, 3)
-    return sim, real
-
-
-@pytest.fixture(scope="module")
-def first(roots: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sim, real = roots
+def first(sim_and_real: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sim, real = sim_and_real
     model = tmp_path_factory.mktemp("first") / "model"
-    assert main(["train", "--data", str(sim), "--data", str(real), "--out", str(model), *TINY]) == 0
+    args = ["train", "--data", str(sim), "--data", str(real), "--out", str(model)]
+    assert main([*args, *TINY_TRAIN]) == 0
     assert (model / SIM_ONLY_DIR / SIM_ONLY_KEY_FILE).is_file()
     return model
 
@@ -51,16 +39,16 @@ def _sim_checkpoint(model: Path) -> Path:
 
 
 def test_more_real_glitches_reuse_the_simulated_only_model(
-    roots: tuple[Path, Path], first: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sim_and_real: tuple[Path, Path], first: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sim, real = roots
+    sim, real = sim_and_real
     more = tmp_path / "more-real"
     for label, n in (("Blip", 5), ("Whistle", 4)):  # the real set grew: 6 -> 9
         write_glitches(more, label, n)
     model = tmp_path / "second"
     capsys.readouterr()
     code = main(["train", "--data", str(sim), "--data", str(more), "--out", str(model),
-                 "--sim-only-from", str(first), *TINY])  # fmt: skip
+                 "--sim-only-from", str(first), *TINY_TRAIN])  # fmt: skip
     assert code == 0
     assert "reused, not trained again" in capsys.readouterr().err
     assert _sim_checkpoint(model).read_bytes() == _sim_checkpoint(first).read_bytes()
@@ -77,12 +65,12 @@ def test_more_real_glitches_reuse_the_simulated_only_model(
 @pytest.mark.parametrize("change", ["other simulations", "other recipe"])
 def test_anything_the_simulated_only_model_learns_from_changed_trains_it_again(
     change: str,
-    roots: tuple[Path, Path],
+    sim_and_real: tuple[Path, Path],
     first: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    sim, real = roots
+    sim, real = sim_and_real
     flags: list[str] = []
     if change == "other simulations":
         sim = tmp_path / "sim"
@@ -92,7 +80,7 @@ def test_anything_the_simulated_only_model_learns_from_changed_trains_it_again(
     model = tmp_path / "second"
     capsys.readouterr()
     code = main(["train", "--data", str(sim), "--data", str(real), "--out", str(model),
-                 "--sim-only-from", str(first), *TINY, *flags])  # fmt: skip
+                 "--sim-only-from", str(first), *TINY_TRAIN, *flags])  # fmt: skip
     assert code == 0
     assert "no simulated-only model to reuse" in capsys.readouterr().err
     assert (model / SIM_ONLY_DIR / "history.json").is_file()  # trained here
@@ -100,11 +88,11 @@ def test_anything_the_simulated_only_model_learns_from_changed_trains_it_again(
 
 
 def test_a_missing_model_folder_is_refused_before_any_training(
-    roots: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sim_and_real: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sim, real = roots
+    sim, real = sim_and_real
     code = main(["train", "--data", str(sim), "--data", str(real), "--out", str(tmp_path / "m"),
-                 "--sim-only-from", str(tmp_path / "nowhere"), *TINY])  # fmt: skip
+                 "--sim-only-from", str(tmp_path / "nowhere"), *TINY_TRAIN])  # fmt: skip
     assert code != 0
     assert "--sim-only-from: no such model folder" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()

@@ -10,40 +10,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from image_factories import write_glitches
+from image_factories import TINY_TRAIN
 
 from ml.cli import main
 from ml.encoding import encode_samples
 from ml.errors import UserError
 from ml.model import SIM_ONLY_DIR, load_model, predict_and_embed, predict_proba, views_of
-from ml.synth import generate
-
-TINY = ("--epochs", "1", "--image-size", "32", "--batch-size", "4", "--device", "cpu",
-        "--workers", "1", "--val-fraction", "0.34")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def roots(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    sim = tmp_path_factory.mktemp("sim")
-    generate(sim, 3, classes=["Blip", "Whistle"], style="crop", seed=5, workers=1)
-    real = tmp_path_factory.mktemp("real")
-    for label in ("Blip", "Whistle"):
-        write_glitches(real, label, 3)
-    return sim, real
-
-
-@pytest.fixture(scope="module")
-def averaged(roots: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sim, real = roots
+def averaged(sim_and_real: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sim, real = sim_and_real
     model = tmp_path_factory.mktemp("m") / "model"
     code = main(["train", "--data", str(sim), "--data", str(real), "--out", str(model),
-                 "--sim-only-weight", "0.5", *TINY])  # fmt: skip
+                 "--sim-only-weight", "0.5", *TINY_TRAIN])  # fmt: skip
     assert code == 0
     return model
 
 
 def test_the_simulated_only_model_trains_on_the_synth_folder_alone(
-    averaged: Path, roots: tuple[Path, Path]
+    averaged: Path, sim_and_real: tuple[Path, Path]
 ) -> None:
     main_model, companion = (
         load_model(averaged, device="cpu"),
@@ -62,11 +48,11 @@ def test_the_simulated_only_model_trains_on_the_synth_folder_alone(
 
 
 def test_every_prediction_is_the_weighted_mean_of_the_two_models(
-    averaged: Path, roots: tuple[Path, Path]
+    averaged: Path, sim_and_real: tuple[Path, Path]
 ) -> None:
     from ml.data import load_samples
 
-    samples = load_samples(roots[1]).samples
+    samples = load_samples(sim_and_real[1]).samples
     model = load_model(averaged, device="cpu")
     images = encode_samples(samples, model.encoding, model.image_size, workers=1)
     views = views_of(samples)
@@ -108,15 +94,14 @@ def test_by_default_it_is_on_for_simulated_and_real_glitches_and_off_otherwise()
 
 
 def test_ml_train_by_default_averages_on_a_synth_folder_and_real_glitches(
-    roots: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sim_and_real: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sim, real = roots
+    sim, real = sim_and_real
     default, off = tmp_path / "default", tmp_path / "off"
-    assert (
-        main(["train", "--data", str(sim), "--data", str(real), "--out", str(default), *TINY]) == 0
-    )
+    args = ["train", "--data", str(sim), "--data", str(real)]
+    assert main([*args, "--out", str(default), *TINY_TRAIN]) == 0
     assert main(["train", "--data", str(sim), "--data", str(real), "--out", str(off),
-                 "--sim-only-weight", "0", *TINY]) == 0  # fmt: skip
+                 "--sim-only-weight", "0", *TINY_TRAIN]) == 0  # fmt: skip
 
     said = capsys.readouterr().err  # what the data chose is said, once; a weight given is not
     assert said.count("sim_only_weight 0.5: a second model trains on the simulated") == 1
@@ -129,17 +114,17 @@ def test_ml_train_by_default_averages_on_a_synth_folder_and_real_glitches(
 
 
 def test_without_a_synth_folder_it_is_refused_before_training(
-    roots: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sim_and_real: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["train", "--data", str(roots[1]), "--out", str(tmp_path / "m"),
-                 "--sim-only-weight", "0.5", *TINY])  # fmt: skip
+    code = main(["train", "--data", str(sim_and_real[1]), "--out", str(tmp_path / "m"),
+                 "--sim-only-weight", "0.5", *TINY_TRAIN])  # fmt: skip
     assert code != 0 and "needs a --data folder that ml synth wrote" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
     # the library says why too, before decoding anything
     from ml.data import load_samples
     from ml.train import TrainConfig, train
 
-    samples = load_samples(roots[1]).samples
+    samples = load_samples(sim_and_real[1]).samples
     with pytest.raises(UserError, match="simulated training glitches of 2 classes or more"):
         train(samples, [], TrainConfig(sim_only_weight=0.5, image_size=32), tmp_path / "n")
 
@@ -155,11 +140,11 @@ def test_a_model_whose_simulated_only_model_is_missing_is_refused_clearly(
 
 
 def test_a_synth_folder_is_told_by_its_config_json(
-    roots: tuple[Path, Path], tmp_path: Path
+    sim_and_real: tuple[Path, Path], tmp_path: Path
 ) -> None:
     from ml.synth import written_by_synth
 
-    sim, real = roots
+    sim, real = sim_and_real
     assert written_by_synth(sim) and written_by_synth(sim / "manifest.csv")
     assert not written_by_synth(real)
     scan = tmp_path / "scan"  # ml scan's output: a manifest.csv, no config.json
@@ -169,7 +154,7 @@ def test_a_synth_folder_is_told_by_its_config_json(
 
 
 def test_progress_counts_the_simulated_only_models_epochs_too(
-    roots: tuple[Path, Path], tmp_path: Path
+    sim_and_real: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """The simulated-only model trains first, for as long as the model: reported nowhere,
     a run's page sat at "decode" for half the training, as if stuck."""
@@ -178,7 +163,7 @@ def test_progress_counts_the_simulated_only_models_epochs_too(
     from ml.data import load_samples
     from ml.train import TrainProgress, train
 
-    sim, real = roots
+    sim, real = sim_and_real
     samples = load_samples([sim, real]).samples
     done: list[tuple[int, int]] = []
 
