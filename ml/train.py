@@ -1319,26 +1319,26 @@ def sim_only_key(
 def reuse_sim_only(candidates: Sequence[str | Path], key: str, into: Path) -> Path | None:
     """The first model folder of `candidates` whose simulated-only model (SIM_ONLY_DIR) was
     trained from `key` (its SIM_ONLY_KEY_FILE), its best.pt hard-linked (copied where a
-    link cannot be made) into `into` with the key beside it; None when none was. A
-    candidate that is missing, unreadable or half-written is passed over."""
+    link cannot be made: ml.files.atomic_write) into `into` with the key beside it; None
+    when none was. A candidate that is missing, unreadable or half-written is passed over."""
+    target = into / BEST_CHECKPOINT
     for candidate in candidates:
-        source = Path(candidate) / SIM_ONLY_DIR
+        source = Path(candidate) / SIM_ONLY_DIR / BEST_CHECKPOINT
         try:
-            with (source / SIM_ONLY_KEY_FILE).open() as fh:
-                if json.load(fh).get("key") != key or not (source / BEST_CHECKPOINT).is_file():
+            with (source.parent / SIM_ONLY_KEY_FILE).open() as fh:
+                if json.load(fh).get("key") != key or not source.is_file():
                     continue
-            into.mkdir(parents=True, exist_ok=True)
-            if (into / BEST_CHECKPOINT).exists() and (into / BEST_CHECKPOINT).samefile(
-                source / BEST_CHECKPOINT
-            ):
+            if target.exists() and target.samefile(source):
                 return Path(candidate)
+            into.mkdir(parents=True, exist_ok=True)
             staged = into / f".{BEST_CHECKPOINT}.reused.tmp"
             staged.unlink(missing_ok=True)
             try:
-                os.link(source / BEST_CHECKPOINT, staged)
+                os.link(source, staged)
+                staged.replace(target)
             except OSError:  # another file system, or links not allowed
-                shutil.copyfile(source / BEST_CHECKPOINT, staged)
-            staged.replace(into / BEST_CHECKPOINT)
+                with source.open("rb") as original:
+                    atomic_write(target, lambda fh: shutil.copyfileobj(original, fh))
         except (OSError, ValueError, AttributeError):  # gone, unreadable, not our JSON
             continue
         _write_json(into / SIM_ONLY_KEY_FILE, {"key": key})

@@ -159,3 +159,22 @@ def test_glitches_added_to_one_class_and_source_move_no_other_across_the_split()
     simulated_val = {i for i in before[1] if sources[i] == "sim"}
     assert {i - 4 for i in after[1] if grown_sources[i] == "sim"} == simulated_val
     assert simulated_val  # some simulated glitches validate at all
+
+
+def test_where_no_link_can_be_made_the_model_is_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ml.train
+
+    def no_links(*args: object) -> None:
+        raise OSError("Invalid cross-device link")
+
+    (tmp_path / "m" / SIM_ONLY_DIR).mkdir(parents=True)
+    (tmp_path / "m" / SIM_ONLY_DIR / SIM_ONLY_KEY_FILE).write_text(json.dumps({"key": "k"}))
+    (tmp_path / "m" / SIM_ONLY_DIR / "best.pt").write_bytes(b"weights")
+    monkeypatch.setattr(ml.train.os, "link", no_links)
+    into = tmp_path / "new" / SIM_ONLY_DIR
+    assert reuse_sim_only([tmp_path / "m"], "k", into) == tmp_path / "m"
+    assert (into / "best.pt").read_bytes() == b"weights"
+    assert not (into / "best.pt").samefile(tmp_path / "m" / SIM_ONLY_DIR / "best.pt")
+    assert sorted(p.name for p in into.iterdir()) == ["best.pt", SIM_ONLY_KEY_FILE]
