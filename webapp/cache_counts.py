@@ -24,14 +24,18 @@ def count_up(key: str, *, timeout_s: int) -> int:
         return 1
 
 
+def window_key(name: str, *, window_s: int) -> str:
+    """`name`'s key in the current fixed window of `window_s` seconds."""
+    return f"{name}:{int(time.time()) // window_s}"
+
+
 def count_in_window(name: str, *, window_s: int, limit_name: str) -> int | None:
     """Add one to `name`'s count in the current fixed window of `window_s` seconds (kept for
     two windows) and return it; None while the cache does not answer, logged as
     "<limit_name>: cache unavailable, not limiting": the callers' limits fail open, as the
     login limit does."""
-    key = f"{name}:{int(time.time()) // window_s}"
     try:
-        return count_up(key, timeout_s=2 * window_s)
+        return count_up(window_key(name, window_s=window_s), timeout_s=2 * window_s)
     except Exception:  # noqa: BLE001 - any cache outage: fail open
         logger.warning("%s: cache unavailable, not limiting", limit_name, exc_info=True)
         return None

@@ -5,7 +5,6 @@ statement on every API vote)."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -15,7 +14,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from webapp.cache_counts import count_in_window, count_up
+from webapp.cache_counts import count_in_window, count_up, window_key
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ SIGNUP_WINDOW_S = 3600
 
 
 def _signup_key(address: str) -> str:
-    return f"signups:{address}:{int(time.time()) // SIGNUP_WINDOW_S}"
+    return window_key(f"signups:{address}", window_s=SIGNUP_WINDOW_S)
 
 
 def signup_allowed(*, address: str | None) -> bool:
