@@ -79,7 +79,7 @@ from ml.encoding import encode_samples  # noqa: E402
 from ml.evaluate import evaluate_predictions  # noqa: E402
 from ml.files import ml_source_digest  # noqa: E402
 from ml.fingerprint import merge_same_glitches  # noqa: E402
-from ml.model import load_model, predict_proba, views_of  # noqa: E402
+from ml.model import blend, load_model, predict_proba, views_of  # noqa: E402
 from ml.synth import generate  # noqa: E402
 from ml.train import (  # noqa: E402
     TrainConfig,
@@ -88,6 +88,7 @@ from ml.train import (  # noqa: E402
     fit,
     pseudo_labels,
 )
+from ml.train_config import AUTO_SIM_ONLY_WEIGHT  # noqa: E402
 
 REAL = REPO.parent / "shared" / "data" / "gravityspy-real"
 SIM_SEED = 2026  # not the demo's seed (0) nor any test's
@@ -543,7 +544,7 @@ def main() -> None:
             f"  mean recall over the {len(big)} big classes: {summary['big_class_mean_recall']:.3f}"
         )
         if not args.sim_only_alone:  # each fold's model and the simulated-only one, averaged
-            both = (probs + sim_probs) / 2
+            both = blend(probs, sim_probs, AUTO_SIM_ONLY_WEIGHT)
             result["cv_with_sim_only"] = scored(both)
             print_summary(
                 "each fold's model averaged with the simulated-only model (ml train's default)",

@@ -349,8 +349,16 @@ def averaged_with_companion(
     if model.companion is None:
         return probs
     theirs = predict_proba(model.companion, images, batch_size=batch_size, views=views)
-    weight = float(model.config["sim_only_weight"])
-    return ((1 - weight) * probs + weight * theirs).astype(np.float32)
+    return blend(probs, theirs, float(model.config["sim_only_weight"]))
+
+
+def blend(probs: np.ndarray, theirs: np.ndarray, weight: float) -> np.ndarray:
+    """(1 - weight) x probs + weight x theirs, as float32: a model's class probabilities
+    averaged with its simulated-only companion's at TrainConfig.sim_only_weight (the one
+    place that formula lives; the benchmarks average saved probabilities with it too)."""
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"a blend weight is in [0, 1], not {weight}")
+    return ((1 - weight) * np.asarray(probs) + weight * np.asarray(theirs)).astype(np.float32)
 
 
 # ---------------------------------------------------------------- batched inference

@@ -82,3 +82,31 @@ def test_the_files_in_the_wrong_order_are_refused(tmp_path: Path) -> None:
     fold = piece(tmp_path / "f1.json", ["b1"], "cv", [[1.0, 0.0, 0.0]], truth=["Blip"])
     with pytest.raises(SystemExit, match="holds no fold model"):
         main([str(fold), str(sim)])
+
+
+def test_each_weight_scores_its_own_blend(tmp_path: Path) -> None:
+    # One Blip: the fold model says Whistle at 0.7, the simulated-only model Blip at 0.9.
+    # Blip wins once (1 - w) x 0.3 + w x 0.9 > (1 - w) x 0.7 + w x 0.1, i.e. w > 1/3.
+    sim = piece(tmp_path / "sim.json", ["b1"], "sim_only", [[0.9, 0.0, 0.1]])
+    fold = piece(tmp_path / "f1.json", ["b1"], "cv", [[0.3, 0.0, 0.7]], truth=["Blip"])
+
+    result = main([str(sim), str(fold), "--weights", "0,0.25,0.4,1"])
+
+    assert [(row["weight"], row["top1"]) for row in result["by_weight"]] == [
+        (0.0, 0.0), (0.25, 0.0), (0.4, 1.0), (1.0, 1.0),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("weights", "said"),
+    [("0,1.5", "a weight is in [0, 1], not 1.5"), ("-0.1", "not -0.1"),
+     ("half", "not comma-separated numbers: 'half'")],
+)  # fmt: skip
+def test_a_weight_outside_zero_to_one_is_refused(
+    tmp_path: Path, weights: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = piece(tmp_path / "sim.json", ["b1"], "sim_only", [[1.0, 0.0, 0.0]])
+    fold = piece(tmp_path / "f1.json", ["b1"], "cv", [[1.0, 0.0, 0.0]], truth=["Blip"])
+    with pytest.raises(SystemExit):
+        main([str(sim), str(fold), "--weights", weights])
+    assert said in capsys.readouterr().err

@@ -15,7 +15,14 @@ from image_factories import TINY_TRAIN
 from ml.cli import main
 from ml.encoding import encode_samples
 from ml.errors import UserError
-from ml.model import SIM_ONLY_DIR, load_model, predict_and_embed, predict_proba, views_of
+from ml.model import (
+    SIM_ONLY_DIR,
+    blend,
+    load_model,
+    predict_and_embed,
+    predict_proba,
+    views_of,
+)
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +182,11 @@ def test_progress_counts_the_simulated_only_models_epochs_too(
           workers=1, progress=progress, simulated_sources={str(sim)})  # fmt: skip
 
     assert done == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_a_blend_weight_outside_zero_to_one_is_refused() -> None:
+    ours, theirs = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
+    np.testing.assert_allclose(blend(ours, theirs, 0.25), [[0.75, 0.25]])
+    for weight in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+            blend(ours, theirs, weight)
