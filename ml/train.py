@@ -1164,7 +1164,6 @@ def train(
                 f"sim_only_weight {config.sim_only_weight:g}: a second model trains on the "
                 "simulated glitches alone and is averaged in (twice the training time)"
             )
-    simulated = [i for i, s in enumerate(train_samples) if s.source in simulated_sources]
     names = (
         list(class_names)
         if class_names is not None
@@ -1195,54 +1194,33 @@ def train(
         )
 
     none = images[:0]
-    averaged = bool(config.sim_only_weight)  # a float now, 0.0 when off
-    sim_dir = Path(out_dir) / SIM_ONLY_DIR
-    reused: Path | None = None  # a model folder whose simulated-only model is this one's
-    if averaged:
-        sim_images = images[simulated]
-        sim_labels = [str(train_samples[i].label) for i in simulated]
-        sim_sources = [str(train_samples[i].source) for i in simulated]
-        sim_config = replace(config, sim_only_weight=0.0)
-        key = sim_only_key(sim_images, sim_labels, sim_sources, names, sim_config)
-        reused = reuse_sim_only(sim_only_from, key, sim_dir)
-        if reused is not None:
-            warn(
-                f"the simulated-only model of {reused} was trained on these simulated "
-                "glitches with this recipe: reused, not trained again"
-            )
-        elif sim_only_from:
-            warn(
-                "no simulated-only model to reuse (none of "
-                f"{', '.join(str(Path(d)) for d in sim_only_from)} was trained on these "
-                "simulated glitches with this recipe and code): training one"
-            )
-    first = int(averaged and reused is None)  # the fits before the model's own
-    fits = first + (2 if pool_samples else 1)
-    if first:
+    later_fits = 2 if pool_samples else 1  # the model's own: self-training's two, or one
+    first = 0  # the fits before the model's own: 1 when the simulated-only model trains
+    if config.sim_only_weight:  # a float now, 0.0 when off
         # First: every model that averages it in loads it (its validation, pseudo-labels).
-        companion = fit(
-            sim_images,
-            sim_labels,
-            None,
-            None,
-            sim_config,
-            sim_dir,
-            class_names=names,  # the main model's columns, in its order
-            sources=sim_sources,
-            progress=_fit_of(progress, 0, fits),
+        simulated = [i for i, s in enumerate(train_samples) if s.source in simulated_sources]
+        companion = _sim_only_companion(
+            images[simulated],
+            [train_samples[i] for i in simulated],
+            names,
+            replace(config, sim_only_weight=0.0),
+            Path(out_dir) / SIM_ONLY_DIR,
+            sim_only_from=sim_only_from,
+            later_fits=later_fits,
+            progress=progress,
             should_cancel=should_cancel,
             resume=resume,
+            warn=warn,
         )
-        if companion.cancelled:
+        if companion is not None and companion.cancelled:
             return companion
-        _write_json(sim_dir / SIM_ONLY_KEY_FILE, {"key": key})
-    if averaged:
-        del sim_images  # a copy of their rows: not held while the model trains
+        first = int(companion is not None)
+    fits = first + later_fits
     if not pool_samples:
         result = fit_on(none, [], Path(out_dir), _fit_of(progress, first, fits))
         result.undecodable = undecodable
         return _with_glitch_ids(result, train_samples, val_samples, glitch_names)
-    if averaged:  # the teacher may be the result: it averages it in too
+    if config.sim_only_weight:  # the teacher may be the result: it averages it in too
         (Path(out_dir) / "teacher" / SIM_ONLY_DIR).mkdir(parents=True, exist_ok=True)
         shutil.copy2(
             Path(out_dir) / SIM_ONLY_DIR / BEST_CHECKPOINT,
@@ -1279,6 +1257,60 @@ def train(
         val_samples,
         glitch_names,
     )
+
+
+def _sim_only_companion(
+    images: np.ndarray,
+    samples: Sequence[Any],
+    names: Sequence[str],
+    config: TrainConfig,
+    into: Path,
+    *,
+    sim_only_from: Sequence[str | Path],
+    later_fits: int,
+    progress: ProgressCallback | None,
+    should_cancel: CancelCheck | None,
+    resume: bool,
+    warn: Callable[[str], None],
+) -> TrainResult | None:
+    """The simulated-only model of train(), in `into`: reused from the first model folder of
+    sim_only_from that holds one with the same key (sim_only_key of these simulated
+    `samples`, their encoded `images`, `names` and `config`), else fitted, as the first of
+    1 + later_fits fits in progress, with `names` as its columns, and its key written
+    beside it (unless the fit was cancelled). None when reused; the fit's result when
+    fitted. Each outcome says so through `warn`, but a fit where there was nothing to reuse."""
+    labels = [str(s.label) for s in samples]
+    sources = [str(s.source) for s in samples]
+    key = sim_only_key(images, labels, sources, names, config)
+    reused = reuse_sim_only(sim_only_from, key, into)
+    if reused is not None:
+        warn(
+            f"the simulated-only model of {reused} was trained on these simulated glitches "
+            "with this recipe: reused, not trained again"
+        )
+        return None
+    if sim_only_from:
+        warn(
+            "no simulated-only model to reuse (none of "
+            f"{', '.join(str(Path(d)) for d in sim_only_from)} was trained on these "
+            "simulated glitches with this recipe and code): training one"
+        )
+    fitted = fit(
+        images,
+        labels,
+        None,
+        None,
+        config,
+        into,
+        class_names=list(names),  # the main model's columns, in its order
+        sources=sources,
+        progress=_fit_of(progress, 0, 1 + later_fits),
+        should_cancel=should_cancel,
+        resume=resume,
+    )
+    if not fitted.cancelled:
+        _write_json(into / SIM_ONLY_KEY_FILE, {"key": key})
+    return fitted
 
 
 # Beside a simulated-only model's best.pt: {"key": sim_only_key(...)} of what it was trained on.
