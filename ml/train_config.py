@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 DEFAULT_BACKBONE = "efficientnet_lite0"  # see ml.backbones.BACKBONES
 # sim_only_weight's value when left to the data (None) and they are simulated and real both:
-# half each, nothing tuned (docs/real_benchmark.md, "The average becomes the default").
+# half each (docs/real_benchmark.md, "The average becomes the default"; swept from 0 to 1 on
+# the tune part afterwards and kept, "The average's weight").
 AUTO_SIM_ONLY_WEIGHT = 0.5
 
 
