@@ -315,7 +315,10 @@ def load_model(
     use_bf16 = bf16_supported(dev) if bf16 is None else bf16
     net = place(net, dev, channels_last=use_bf16).eval()
     companion = None
-    if float(config.get("sim_only_weight", 0.0)) > 0:
+    weight = float(config.get("sim_only_weight") or 0.0)
+    if not 0 <= weight < 1:  # training refuses such a weight: the config was edited
+        raise UserError(f"{path}: its sim_only_weight, {weight:g}, is not a weight in [0, 1)")
+    if weight > 0:
         beside = path.parent / SIM_ONLY_DIR
         if not (beside / BEST_CHECKPOINT).is_file():
             raise UserError(f"{path}: trained with sim_only_weight, but {beside} holds no model")

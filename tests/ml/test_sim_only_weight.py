@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from image_factories import TINY_TRAIN
 
 from ml.cli import main
@@ -143,6 +144,20 @@ def test_a_model_whose_simulated_only_model_is_missing_is_refused_clearly(
     shutil.copytree(averaged, copy)
     shutil.rmtree(copy / SIM_ONLY_DIR)
     with pytest.raises(UserError, match="trained with sim_only_weight, but .* holds no model"):
+        load_model(copy, device="cpu")
+
+
+@pytest.mark.parametrize("weight", [1.5, -0.5, 1.0])
+def test_a_model_whose_weight_is_no_weight_is_refused_clearly(
+    averaged: Path, tmp_path: Path, weight: float
+) -> None:
+    # training never writes one: an edited config would have failed at every prediction
+    copy = tmp_path / "copy"
+    shutil.copytree(averaged, copy)
+    checkpoint = torch.load(copy / "best.pt", map_location="cpu", weights_only=True)
+    checkpoint["config"]["sim_only_weight"] = weight
+    torch.save(checkpoint, copy / "best.pt")
+    with pytest.raises(UserError, match=f"its sim_only_weight, {weight:g}, is not a weight"):
         load_model(copy, device="cpu")
 
 
