@@ -178,3 +178,23 @@ def test_where_no_link_can_be_made_the_model_is_copied(
     assert (into / "best.pt").read_bytes() == b"weights"
     assert not (into / "best.pt").samefile(tmp_path / "m" / SIM_ONLY_DIR / "best.pt")
     assert sorted(p.name for p in into.iterdir()) == ["best.pt", SIM_ONLY_KEY_FILE]
+
+
+def test_a_cancel_while_the_simulated_only_model_trains_stops_there_and_keys_nothing(
+    sim_and_real: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # A half-trained simulated-only model must never be reused as a trained one.
+    from ml.data import load_samples
+    from ml.train import train
+
+    sim, real = sim_and_real
+    samples = [*load_samples(sim).samples, *load_samples(real).samples]
+    sources = {s.source for s in load_samples(sim).samples}
+    model = tmp_path / "model"
+    config = TrainConfig(image_size=32, epochs=1, batch_size=8, device="cpu", seed=0)
+    result = train(samples, [], replace(config, sim_only_weight=0.5), model,
+                   simulated_sources=sources, should_cancel=lambda: True)  # fmt: skip
+    assert result.cancelled
+    assert result.model_dir == model / SIM_ONLY_DIR  # the model's own fit never started
+    assert not (model / SIM_ONLY_DIR / SIM_ONLY_KEY_FILE).exists()
+    assert not (model / "best.pt").exists()
