@@ -21,9 +21,9 @@ def _webapp_settings(fast_django_settings):
 def _one_counting_window(monkeypatch):
     """The fixed-window counters (webapp.cache_counts.window_key: Talk's comment and search
     limits, the sign-ups and their tries, the anonymous drafts) read a clock stopped when
-    the test starts. With the
-    real one, a test that makes N requests and expects the next refused now and then met a
-    new minute in between and was let through (a Talk search test failed so on PostgreSQL)."""
+    the test starts. With the real one, a test that makes N requests and expects the next
+    refused now and then met a new minute in between and was let through (a Talk search
+    test failed so on PostgreSQL)."""
     import webapp.cache_counts
 
     stopped = time.time()
